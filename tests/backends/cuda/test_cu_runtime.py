@@ -1,0 +1,213 @@
+"""CUDA runtime on a real device: devices, buffers, memory accounting, OOM, threads,
+wrapped pointers. Skipped (with the reason) where no CUDA device is usable."""
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+pytest.importorskip("cuda.bindings.driver")
+
+import vkdispatch.backends.cuda as cuda_backend  # noqa: E402
+from vkdispatch.base import dtype as vdt  # noqa: E402
+from vkdispatch.base.errors import OutOfMemoryError  # noqa: E402
+
+REASON = cuda_backend.probe()
+pytestmark = pytest.mark.skipif(REASON is not None, reason=f"no usable CUDA device: {REASON}")
+
+
+@pytest.fixture(scope="module")
+def runtime():
+    return cuda_backend.load_runtime()
+
+
+@pytest.fixture(scope="module")
+def ctx(runtime):
+    c = runtime.create_context([0], [2])
+    yield c
+    c.destroy()
+
+
+def test_device_info(runtime):
+    info = runtime.devices()[0]
+    assert info.backend == "cuda" and info.index == 0 and info.name
+    assert info.device_type in ("discrete", "integrated")
+    assert info.version.startswith("compute capability ")
+    assert info.driver.startswith("CUDA ")
+    assert info.subgroup_size == 32
+    assert info.subgroup_ops == {"basic", "arithmetic", "ballot", "shuffle", "vote"}
+    assert info.max_push_constant_size == 4096
+    assert info.max_workgroup_invocations >= 1024
+    assert info.max_workgroup_size[0] >= 1024 and info.max_workgroup_count[0] >= 2 ** 31 - 1
+    assert info.max_shared_memory >= 48 * 1024
+    assert info.memory_heaps[0][0] > 2 ** 30 and info.compute_units > 0
+    assert info.float32_atomic_add and info.float16 and info.images
+    assert info.extra["arch"].startswith("sm_")
+    assert "compute capability" in info.get_info_string()
+
+
+@pytest.mark.parametrize("t", [t for t in vdt.SCALARS], ids=lambda t: t.name)
+def test_buffer_round_trip_every_dtype(ctx, t):
+    rng = np.random.default_rng(1)
+    nd = vdt.storage_numpy_dtype(t)
+    if nd.kind in "iu":
+        host = rng.integers(0, 100, 1000).astype(nd)
+    elif nd.kind == "b":
+        host = rng.integers(0, 2, 1000).astype(nd)
+    else:
+        host = (rng.standard_normal(1000) * 10).astype(nd)
+    buf = ctx.buffer_alloc(0, host.nbytes)
+    try:
+        ctx.buffer_write(buf, host)
+        back = np.frombuffer(ctx.buffer_read(buf, host.nbytes), nd)
+        np.testing.assert_array_equal(back, host)
+        # a partial write at an offset, a partial read into a caller's array
+        ctx.buffer_write(buf, host[:10][::-1].copy(), offset=5 * nd.itemsize)
+        out = np.empty(20, nd)
+        ctx.buffer_read(buf, out.nbytes, out=out)
+        np.testing.assert_array_equal(out[5:15], host[:10][::-1])
+        np.testing.assert_array_equal(out[:5], host[:5])
+    finally:
+        ctx.buffer_free(buf)
+
+
+def test_host_and_shared_memory_kinds(ctx):
+    data = np.arange(4096, dtype=np.float32)
+    for kind in ("host", "shared"):
+        buf = ctx.buffer_alloc(1, data.nbytes, memory=kind)
+        ctx.buffer_write(buf, data)
+        np.testing.assert_array_equal(np.frombuffer(ctx.buffer_read(buf, data.nbytes), np.float32), data)
+        ctx.buffer_free(buf)
+    with pytest.raises(ValueError, match="memory"):
+        ctx.buffer_alloc(0, 16, memory="managed")
+
+
+def test_views_and_bounds(ctx):
+    buf = ctx.buffer_alloc(0, 1024)
+    ctx.buffer_write(buf, bytes(1024))
+    ctx.buffer_write((buf, 512, 256), b"\x07" * 256)
+    back = np.frombuffer(ctx.buffer_read(buf, 1024), np.uint8)
+    assert back[512:768].tolist() == [7] * 256 and back[:512].sum() == 0 and back[768:].sum() == 0
+    assert bytes(ctx.buffer_read((buf, 512, 256), 4, offset=4)) == b"\x07" * 4
+    with pytest.raises(ValueError, match="does not fit"):
+        ctx.buffer_write(buf, bytes(16), offset=1020)
+    with pytest.raises(ValueError, match="does not fit"):
+        ctx.buffer_read((buf, 512, 256), 300)
+    ctx.buffer_free(buf)
+    ctx.buffer_free(buf)   # idempotent
+    with pytest.raises(ValueError, match="freed"):
+        ctx.buffer_read(buf, 4)
+
+
+def test_alloc_free_cycles_return_memory(ctx):
+    ctx.buffer_free(ctx.buffer_alloc(0, 1 << 20))   # warm the allocator
+    baseline, _ = ctx.memory_info()
+    for _ in range(10_000):
+        ctx.buffer_free(ctx.buffer_alloc(0, 1 << 20))
+    after, _ = ctx.memory_info()
+    assert after >= baseline - (8 << 20), (baseline, after)
+
+
+def test_context_destroy_frees_everything(runtime):
+    probe_ctx = runtime.create_context([0], [1])
+    baseline, _ = probe_ctx.memory_info()
+    c = runtime.create_context([0], [3])
+    for _ in range(4):
+        c.buffer_alloc(1, 64 << 20)              # never freed by hand
+    c.image_alloc(0, (256, 256, 1), 1, "float32", 4)
+    assert probe_ctx.memory_info()[0] < baseline - (200 << 20)
+    c.destroy()
+    c.destroy()                                  # idempotent
+    assert probe_ctx.memory_info()[0] >= baseline - (8 << 20)
+    probe_ctx.destroy()
+    with pytest.raises(ValueError, match="destroyed"):
+        c.buffer_alloc(0, 16)
+
+
+def test_out_of_memory_leaves_context_usable(ctx):
+    with pytest.raises(OutOfMemoryError):
+        ctx.buffer_alloc(0, 1 << 50)
+    free, total = ctx.memory_info()
+    with pytest.raises(OutOfMemoryError, match="cuMemAlloc"):
+        ctx.buffer_alloc(0, total - 1)           # passes the size check, fails in the driver
+    data = np.arange(256, dtype=np.int32)
+    buf = ctx.buffer_alloc(0, data.nbytes)
+    ctx.buffer_write(buf, data)
+    np.testing.assert_array_equal(np.frombuffer(ctx.buffer_read(buf, data.nbytes), np.int32), data)
+    ctx.buffer_free(buf)
+
+
+def test_threads_share_the_context(ctx):
+    errors = []
+
+    def work(k):
+        try:
+            q = k % ctx.queue_count
+            data = np.full(10_000, k, np.float32)
+            buf = ctx.buffer_alloc(q, data.nbytes)
+            for i in range(20):
+                ctx.buffer_write(buf, data + i)
+                back = np.frombuffer(ctx.buffer_read(buf, data.nbytes), np.float32)
+                if not np.array_equal(back, data + i):
+                    errors.append((k, i))
+            ctx.buffer_free(buf)
+        except Exception as exc:  # reported below, with the thread's number
+            errors.append((k, exc))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_wrap_device_pointer(ctx):
+    class Owner:
+        pass
+
+    foreign = ctx.buffer_alloc(0, 4096)          # stands in for a CuPy/PyTorch allocation
+    owner = Owner()
+    ref = weakref.ref(owner)
+    wrapped = ctx.wrap_device_pointer(foreign.ptr, 4096, owner, queue=0)
+    del owner
+    assert ref() is not None                     # the handle keeps the owner alive
+    assert isinstance(wrapped.ptr, int) and wrapped.ptr == foreign.ptr
+    data = np.arange(1024, dtype=np.float32)
+    ctx.buffer_write(wrapped, data)
+    np.testing.assert_array_equal(np.frombuffer(ctx.buffer_read(foreign, 4096), np.float32), data)
+    ctx.buffer_free(wrapped)
+    assert ref() is None                         # owner released, memory not freed:
+    np.testing.assert_array_equal(np.frombuffer(ctx.buffer_read(foreign, 4096), np.float32), data)
+    ctx.buffer_free(foreign)
+    with pytest.raises(ValueError, match="device pointer"):
+        ctx.wrap_device_pointer(0x1234, 16, None)
+
+
+def test_external_stream(ctx):
+    from cuda.bindings import driver
+    own = ctx.stream_handle(0)
+    with ctx._devices[0].guard:
+        err, stream = driver.cuStreamCreate(1)
+    assert not err
+    try:
+        ctx.set_external_stream(0, int(stream))
+        assert ctx.stream_handle(0) == int(stream)
+        buf = ctx.buffer_alloc(0, 64)
+        ctx.buffer_write(buf, bytes(range(64)))
+        assert bytes(ctx.buffer_read(buf, 64)) == bytes(range(64))
+        ctx.buffer_free(buf)
+    finally:
+        ctx.set_external_stream(0, None)
+        with ctx._devices[0].guard:
+            driver.cuStreamDestroy(stream)
+    assert ctx.stream_handle(0) == own
+
+
+def test_bad_queue_and_context_arguments(runtime, ctx):
+    with pytest.raises(ValueError, match="queue"):
+        ctx.buffer_alloc(5, 16)
+    with pytest.raises(ValueError, match="device index"):
+        runtime.create_context([99], [1])
+    with pytest.raises(ValueError, match="queue count"):
+        runtime.create_context([0], [1, 2])

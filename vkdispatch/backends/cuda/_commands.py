@@ -1,0 +1,461 @@
+"""Command lists (recorded launches and copies, replayed in stream order), their CUDA
+Graph replay path, and Signals wrapping CUevents.
+
+Each recorded dispatch owns an argument arena (binding slots + uniform bytes) and the
+kernelParams pointer array into it, built once; `set_uniform` rewrites the arena in
+place. cuLaunchKernel copies parameter values at the call, so the arena may change as
+soon as a launch is enqueued.
+
+Graphs: a submit that finds the list unchanged since the previous submit captures the
+list into a CUDA graph (stream capture) and launches that; later unchanged submits only
+call cuGraphLaunch. Any change (a new command, set_uniform with new bytes, per-instance
+uniforms) makes the graph stale: the next submit launches directly, and the one after
+re-captures, updating the executable graph in place (cuGraphExecUpdate) when it can.
+"""
+from __future__ import annotations
+
+import time
+from typing import Optional, Sequence
+
+import numpy as np
+from cuda.bindings import driver
+
+from ...base.errors import DeviceLimitError, UnsupportedFeatureError
+from ..runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE,
+                       BINDING_UNIFORM_BUFFER, CommandList, Signal)
+from . import _image
+from ._check import check, error_for, quiet
+from ._memory import host_buffer, resolve
+
+_NOT_READY = driver.CUresult.CUDA_ERROR_NOT_READY
+_NO_TIMING = driver.CUevent_flags.CU_EVENT_DISABLE_TIMING
+_CAPTURE_NONE = driver.CUstreamCaptureStatus.CU_STREAM_CAPTURE_STATUS_NONE
+_THREAD_LOCAL = driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
+
+
+class CudaSignal(Signal):
+    """Completion of one submit: a CUevent recorded after its work."""
+
+    def __init__(self, event, guard):
+        self._event = event
+        self._guard = guard
+        self._done = False
+
+    def done(self) -> bool:
+        if self._done:
+            return True
+        with self._guard:
+            (err,) = driver.cuEventQuery(self._event)
+        if not err:
+            self.finish()
+            return True
+        if err == _NOT_READY:
+            return False
+        raise error_for(err, "cuEventQuery")
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        if self._done:
+            return True
+        if timeout is None:
+            with self._guard:
+                check(driver.cuEventSynchronize(self._event), "cuEventSynchronize")
+            self.finish()
+            return True
+        deadline = time.perf_counter() + max(0.0, float(timeout))
+        nap = 20e-6
+        while not self.done():
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return False
+            time.sleep(min(nap, left))
+            nap = min(nap * 2, 1e-3)
+        return True
+
+    def finish(self) -> None:
+        """Mark done and free the event (also called by the context's teardown, after it
+        has synchronized every stream)."""
+        self._done = True
+        event, self._event = self._event, None
+        if event is not None:
+            try:
+                with self._guard:
+                    driver.cuEventDestroy(event)
+            except Exception:  # context already torn down: the event went with it
+                pass
+
+    def __del__(self):
+        if self._event is not None:
+            try:
+                self.finish()
+            except Exception:
+                pass
+
+
+class _Launch:
+    __slots__ = ("name", "func", "gx", "gy", "gz", "bx", "by", "bz", "skip", "layout",
+                 "arena", "params", "params_addr", "events", "refs")
+
+    def enqueue(self, stream) -> None:
+        if self.skip:
+            return
+        events = self.events
+        if events:
+            check(driver.cuEventRecord(events[0], stream), "cuEventRecord")
+        (err,) = driver.cuLaunchKernel(self.func, self.gx, self.gy, self.gz, self.bx, self.by,
+                                       self.bz, 0, stream, self.params_addr, 0)
+        if err:
+            raise error_for(err, "cuLaunchKernel", f"kernel {self.name!r}")
+        if events:
+            check(driver.cuEventRecord(events[1], stream), "cuEventRecord")
+
+    def uniform_bytes(self, data) -> Optional[np.ndarray]:
+        """`data` as a uint8 array after checking its size; None for empty data."""
+        mv = host_buffer(data, f"uniform of kernel {self.name!r}")
+        n = mv.nbytes
+        if n == 0:
+            return None
+        lay = self.layout
+        if n < lay.uniform_needed or n > lay.uniform_size:
+            raise ValueError(f"the uniform of kernel {self.name!r} is {n} bytes; its uniform "
+                             f"block takes {lay.uniform_needed} to {lay.uniform_size} bytes")
+        return np.frombuffer(mv, np.uint8)
+
+    def write_uniform(self, new: Optional[np.ndarray]) -> bool:
+        """Copy checked uniform bytes into the arena; True when they changed."""
+        if new is None:
+            return False
+        start = self.layout.uniform_offset
+        region = self.arena[start:start + new.size]
+        if np.array_equal(region, new):
+            return False
+        region[:] = new
+        return True
+
+
+class _Copy:
+    __slots__ = ("dst", "src", "nbytes", "skip", "refs")
+
+    def enqueue(self, stream) -> None:
+        if not self.skip:
+            (err,) = driver.cuMemcpyDtoDAsync(self.dst, self.src, self.nbytes, stream)
+            if err:
+                raise error_for(err, "cuMemcpyDtoDAsync", f"{self.nbytes} bytes")
+
+
+class CudaCommandList(CommandList):
+    """Work for one queue. `use_graphs` (default True) enables CUDA Graph replay;
+    `timestamps=True` brackets every dispatch with timing events (and disables graphs)."""
+
+    def __init__(self, context, queue: int, timestamps: bool = False):
+        self.context = context
+        self.queue = queue
+        self._q = context._queues[queue]
+        self._dev = context._devices[self._q.device]
+        self.timestamps_enabled = bool(timestamps)
+        self.use_graphs = True
+        self.graph_captures = 0
+        self.graph_launches = 0
+        self._commands = []
+        self._launches = []
+        self._version = 0              # bumped by every change to what a submit runs
+        self._submitted_version = -1   # version of the last submit
+        self._graph_version = -1       # version the executable graph was captured at
+        self._exec = None
+        self._last_signal = None
+        self._timed = 0                # dispatches whose events the last submit recorded
+        self.destroyed = False
+
+    def __repr__(self) -> str:
+        return (f"<CudaCommandList queue {self.queue}: {len(self._launches)} dispatches, "
+                f"{len(self._commands) - len(self._launches)} copies>")
+
+    # ------------------------------------------------------------------ recording
+
+    def _alive(self) -> None:
+        if self.destroyed:
+            raise ValueError("this command list was destroyed")
+
+    def _grid(self, groups) -> tuple:
+        g = tuple(int(x) for x in groups)
+        g = g + (1,) * (3 - len(g))
+        if len(g) != 3 or min(g) < 0:
+            raise ValueError(f"groups must be 1 to 3 non-negative counts, got {groups!r}")
+        for axis, (n, lim) in enumerate(zip(g, self._dev.info.max_workgroup_count)):
+            if n > lim:
+                raise DeviceLimitError(f"groups[{axis}] = {n} exceeds the device's "
+                                       f"max_workgroup_count[{axis}] = {lim}")
+        return g
+
+    def _check_device(self, device: int, what: str) -> None:
+        if device != self._q.device:
+            raise ValueError(f"{what} lives on device {device} of the context, but queue "
+                             f"{self.queue} runs on device {self._q.device}")
+
+    def _binding_value(self, binding, operand, refs) -> int:
+        what = f"binding {binding.name!r}"
+        kind = binding.kind
+        if kind in (BINDING_STORAGE_BUFFER, BINDING_UNIFORM_BUFFER):
+            buf, ptr, _ = resolve(operand, what)
+            self._check_device(buf.device, what)
+            refs.append(buf)
+            return ptr
+        if kind == BINDING_SAMPLED_IMAGE:
+            if not (isinstance(operand, tuple) and len(operand) == 2
+                    and isinstance(operand[0], _image.CudaImage)
+                    and isinstance(operand[1], _image.CudaSampler)):
+                raise TypeError(f"{what} is a sampled image: pass (image, sampler), "
+                                f"got {type(operand).__name__}")
+            img, sampler = operand
+            value = _image.texture(self._live_image(img, what), sampler)
+        elif kind == BINDING_STORAGE_IMAGE:
+            img = operand[0] if isinstance(operand, tuple) and operand else operand
+            if not isinstance(img, _image.CudaImage):
+                raise TypeError(f"{what} is a storage image: pass the image, "
+                                f"got {type(operand).__name__}")
+            value = _image.surface(self._live_image(img, what))
+        else:
+            raise ValueError(f"{what} has unknown kind {kind!r}")
+        refs.append(img)
+        return value
+
+    def _live_image(self, img, what):
+        if img.freed:
+            raise ValueError(f"{what}: {img!r} was freed")
+        self._check_device(img.device, what)
+        return img
+
+    def dispatch(self, program, groups, bindings, uniform=b"") -> int:
+        self._alive()
+        ctx_program = getattr(program, "context", None)
+        if ctx_program is not self.context:
+            raise ValueError("program must be created by the same context as this command list")
+        if program.destroyed:
+            raise ValueError(f"program {program.info.entry_point!r} was destroyed")
+        info, layout = program.info, program.layout
+        bindings = list(bindings)
+        if len(bindings) != len(info.bindings):
+            names = ", ".join(b.name for b in info.bindings) or "none"
+            raise ValueError(f"kernel {info.entry_point!r} takes {len(info.bindings)} bindings "
+                             f"({names}), got {len(bindings)}")
+        launch = _Launch()
+        launch.name = info.entry_point
+        launch.layout = layout
+        launch.func = program.functions[self._q.device]
+        launch.gx, launch.gy, launch.gz = grid = self._grid(groups)
+        launch.bx, launch.by, launch.bz = program.local_size
+        launch.skip = 0 in grid
+        launch.events = ()
+        refs = [program]
+        # 8-byte aligned: numpy allocations are 16-byte aligned
+        launch.arena = np.zeros(max(layout.arena_size, 8), np.uint8)
+        with self._q.lock, self._dev.guard:
+            slots = launch.arena[:layout.uniform_offset].view(np.uint64)
+            for i, (b, operand) in enumerate(zip(info.bindings, bindings)):
+                slots[layout.slot_of[i]] = self._binding_value(b, operand, refs)
+            launch.write_uniform(launch.uniform_bytes(uniform))
+            base = launch.arena.ctypes.data
+            launch.params = np.array([base + o for o in layout.param_offsets], np.uint64)
+            launch.params_addr = launch.params.ctypes.data if layout.param_offsets else 0
+            launch.refs = refs
+            if self.timestamps_enabled:
+                launch.events = self._timing_events()
+            self._commands.append(launch)
+            self._launches.append(launch)
+            self._version += 1
+        return len(self._launches) - 1
+
+    def _timing_events(self) -> tuple:
+        start = check(driver.cuEventCreate(0), "cuEventCreate")
+        try:
+            return (start, check(driver.cuEventCreate(0), "cuEventCreate"))
+        except BaseException:
+            quiet(driver.cuEventDestroy(start))
+            raise
+
+    def copy(self, src, dst, nbytes: int, src_offset: int = 0, dst_offset: int = 0) -> None:
+        self._alive()
+        sbuf, sptr, ssize = resolve(src, "copy source")
+        dbuf, dptr, dsize = resolve(dst, "copy destination")
+        nbytes, src_offset, dst_offset = int(nbytes), int(src_offset), int(dst_offset)
+        for what, off, size in (("source", src_offset, ssize), ("destination", dst_offset, dsize)):
+            if off < 0 or nbytes < 0 or off + nbytes > size:
+                raise ValueError(f"copy of {nbytes} bytes at {what} offset {off} does not fit "
+                                 f"in the {what}'s {size} bytes")
+        cmd = _Copy()
+        cmd.src, cmd.dst, cmd.nbytes = sptr + src_offset, dptr + dst_offset, nbytes
+        cmd.skip = nbytes == 0
+        cmd.refs = (sbuf, dbuf)
+        with self._q.lock:
+            self._commands.append(cmd)
+            self._version += 1
+
+    def set_uniform(self, dispatch_index: int, uniform) -> None:
+        self._alive()
+        if not 0 <= dispatch_index < len(self._launches):
+            raise IndexError(f"dispatch_index must be in 0..{len(self._launches) - 1}, "
+                             f"got {dispatch_index}")
+        launch = self._launches[dispatch_index]
+        new = launch.uniform_bytes(uniform)
+        with self._q.lock:
+            if launch.write_uniform(new):
+                self._version += 1
+
+    # ------------------------------------------------------------------ running
+
+    def submit(self, instance_uniforms: Optional[Sequence[Sequence[bytes]]] = None) -> CudaSignal:
+        self._alive()
+        instances = None
+        if instance_uniforms is not None:
+            instances = [self._instance(k, inst) for k, inst in enumerate(instance_uniforms)]
+        with self._q.lock, self._dev.guard:
+            stream = self._q.stream
+            if instances is not None:
+                for inst in instances:
+                    for launch, new in zip(self._launches, inst):
+                        launch.write_uniform(new)
+                    self._enqueue(stream)
+                self._version += 1
+            elif self._exec is not None and self._graph_version == self._version:
+                self._launch_graph(stream)
+            elif (self._submitted_version == self._version
+                  and self._graph_refusal(stream) is None):
+                self._capture(stream)
+                self._launch_graph(stream)
+            else:
+                self._enqueue(stream)
+            self._submitted_version = self._version
+            self._timed = len(self._launches)
+            event = check(driver.cuEventCreate(_NO_TIMING), "cuEventCreate")
+            try:
+                check(driver.cuEventRecord(event, stream), "cuEventRecord")
+            except BaseException:
+                quiet(driver.cuEventDestroy(event))
+                raise
+        signal = CudaSignal(event, self._dev.guard)
+        self.context._signals.add(signal)
+        self._last_signal = signal
+        return signal
+
+    def _instance(self, k: int, inst) -> list:
+        inst = list(inst)
+        if len(inst) != len(self._launches):
+            raise ValueError(f"instance_uniforms[{k}] has {len(inst)} entries; the list has "
+                             f"{len(self._launches)} dispatches")
+        return [launch.uniform_bytes(u) for launch, u in zip(self._launches, inst)]
+
+    def _enqueue(self, stream) -> None:
+        for cmd in self._commands:
+            cmd.enqueue(stream)
+
+    def _graph_refusal(self, stream) -> Optional[str]:
+        """Why this list cannot be captured into a graph on `stream` now (None: it can)."""
+        if not self.use_graphs:
+            return "use_graphs is False"
+        if self.timestamps_enabled:
+            return "the list records timestamps"
+        if all(c.skip for c in self._commands):
+            return "the list has no work"
+        if int(stream) <= 2:
+            return "the queue runs on a default (legacy or per-thread) stream"
+        err, status = driver.cuStreamIsCapturing(stream)
+        if err or status != _CAPTURE_NONE:
+            return "the stream is already being captured"
+        return None
+
+    def _capture(self, stream) -> None:
+        check(driver.cuStreamBeginCapture(stream, _THREAD_LOCAL), "cuStreamBeginCapture")
+        try:
+            self._enqueue(stream)
+        except BaseException:
+            err, graph = driver.cuStreamEndCapture(stream)
+            if not err and graph is not None and int(graph):
+                quiet(driver.cuGraphDestroy(graph))
+            raise
+        graph = check(driver.cuStreamEndCapture(stream), "cuStreamEndCapture")
+        try:
+            if self._exec is not None and driver.cuGraphExecUpdate(self._exec, graph)[0]:
+                self._drop_graph()   # topology changed: instantiate anew
+            if self._exec is None:
+                self._exec = check(driver.cuGraphInstantiate(graph, 0), "cuGraphInstantiate")
+        finally:
+            quiet(driver.cuGraphDestroy(graph))
+        self._graph_version = self._version
+        self.graph_captures += 1
+
+    def _launch_graph(self, stream) -> None:
+        check(driver.cuGraphLaunch(self._exec, stream), "cuGraphLaunch")
+        self.graph_launches += 1
+
+    def _drop_graph(self) -> None:
+        if self._exec is not None:
+            quiet(driver.cuGraphExecDestroy(self._exec))
+            self._exec = None
+        self._graph_version = -1
+
+    def capture_graph(self) -> None:
+        """Capture the recorded commands into a CUDA graph now, so the next submit (with
+        no change in between) replays it. Raises UnsupportedFeatureError saying why not."""
+        self._alive()
+        with self._q.lock, self._dev.guard:
+            reason = self._graph_refusal(self._q.stream)
+            if reason:
+                raise UnsupportedFeatureError(f"cannot capture this command list into a CUDA "
+                                              f"graph: {reason}")
+            self._capture(self._q.stream)
+
+    @property
+    def graph_ready(self) -> bool:
+        """True when the next plain submit will be a graph replay."""
+        return self._exec is not None and self._graph_version == self._version
+
+    def timestamps(self) -> list:
+        """Seconds each dispatch of the last submit took on the GPU (its last instance),
+        in dispatch order; waits for that submit."""
+        if not self.timestamps_enabled:
+            raise ValueError("create the command list with timestamps=True to time dispatches")
+        if self._last_signal is None:
+            return []
+        self._last_signal.wait()
+        out = []
+        with self._dev.guard:
+            for launch in self._launches[:self._timed]:
+                if launch.skip:
+                    out.append(0.0)
+                else:
+                    ms = check(driver.cuEventElapsedTime(*launch.events), "cuEventElapsedTime")
+                    out.append(float(ms) * 1e-3)
+        return out
+
+    # ------------------------------------------------------------------ teardown
+
+    def reset(self) -> None:
+        self._alive()
+        self._clear()
+
+    def _clear(self, teardown: bool = False) -> None:
+        if self._last_signal is not None:
+            try:
+                self._last_signal.wait()
+            except Exception:
+                if not teardown:
+                    raise
+            self._last_signal = None
+        with self._q.lock, self._dev.guard:
+            self._drop_graph()
+            for launch in self._launches:
+                for ev in launch.events:
+                    quiet(driver.cuEventDestroy(ev))
+                launch.events = ()
+            self._commands.clear()
+            self._launches.clear()
+            self._version += 1
+            self._timed = 0
+
+    def destroy(self) -> None:
+        if self.destroyed:
+            return
+        self.destroyed = True
+        try:
+            self._clear(teardown=True)
+        finally:
+            self.context._lists.discard(self)

@@ -1,0 +1,174 @@
+"""Images as CUDA arrays, read through texture objects and written through surface objects.
+
+A sampled-image binding is `(image, sampler)`; its texture object is made on first use
+and cached on the image per sampler description. A storage-image binding is the image;
+its surface object is made once. Integer texels are read as integers (point filtering
+only), float and half texels as float.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cuda.bindings import driver
+
+from ...base.errors import UnsupportedFeatureError
+from ._check import check, quiet
+
+F = driver.CUarray_format
+# dtype name -> (array format, bytes per component, integer?)
+FORMATS = {
+    "float32": (F.CU_AD_FORMAT_FLOAT, 4, False),
+    "float16": (F.CU_AD_FORMAT_HALF, 2, False),
+    "int32": (F.CU_AD_FORMAT_SIGNED_INT32, 4, True),
+    "uint32": (F.CU_AD_FORMAT_UNSIGNED_INT32, 4, True),
+    "uint8": (F.CU_AD_FORMAT_UNSIGNED_INT8, 1, True),
+}
+CHANNELS = (1, 2, 4)
+
+FILTERS = {"nearest": driver.CUfilter_mode.CU_TR_FILTER_MODE_POINT,
+           "linear": driver.CUfilter_mode.CU_TR_FILTER_MODE_LINEAR}
+_M = driver.CUaddress_mode
+ADDRESS_MODES = {"repeat": _M.CU_TR_ADDRESS_MODE_WRAP,
+                 "mirrored_repeat": _M.CU_TR_ADDRESS_MODE_MIRROR,
+                 "clamp_to_edge": _M.CU_TR_ADDRESS_MODE_CLAMP,
+                 "clamp_to_border": _M.CU_TR_ADDRESS_MODE_BORDER}
+
+
+@dataclass(frozen=True)
+class CudaSampler:
+    """How a texture is read; a plain description (CUDA has no sampler objects)."""
+
+    filter: str = "linear"
+    address_mode: str = "clamp_to_edge"
+    normalized: bool = True
+
+
+def make_sampler(filter: str, address_mode: str, normalized: bool) -> CudaSampler:
+    if filter not in FILTERS:
+        raise ValueError(f"filter must be one of {sorted(FILTERS)}, got {filter!r}")
+    if address_mode not in ADDRESS_MODES:
+        raise ValueError(f"address_mode must be one of {sorted(ADDRESS_MODES)}, "
+                         f"got {address_mode!r}")
+    if not normalized and address_mode in ("repeat", "mirrored_repeat"):
+        raise ValueError(f"address_mode {address_mode!r} needs normalized coordinates; with "
+                         f"normalized=False use 'clamp_to_edge' or 'clamp_to_border'")
+    return CudaSampler(filter, address_mode, bool(normalized))
+
+
+class CudaImage:
+    __slots__ = ("array", "extent", "layers", "dtype", "channels", "texel_size", "dim",
+                 "integer", "queue", "device", "surface", "textures", "freed", "__weakref__")
+
+    def __repr__(self) -> str:
+        return (f"<CudaImage {self.dim}-D {self.extent} x{self.layers} layers, "
+                f"{self.channels} x {self.dtype}{', freed' if self.freed else ''}>")
+
+    @property
+    def layer_bytes(self) -> int:
+        w, h, d = self.extent
+        return w * h * d * self.texel_size
+
+
+def create(queue: int, device: int, extent, layers: int, dtype: str, channels: int) -> CudaImage:
+    """A new CUDA array (the device's context current). 1-D when h == d == 1, 2-D when
+    d == 1, else 3-D; `layers` > 1 makes a layered 1-D or 2-D array."""
+    if dtype not in FORMATS:
+        raise UnsupportedFeatureError(f"CUDA images hold {sorted(FORMATS)} texels, got {dtype!r}")
+    if channels not in CHANNELS:
+        raise UnsupportedFeatureError(f"CUDA images have 1, 2 or 4 channels, got {channels}")
+    ext = tuple(int(e) for e in extent) + (1,) * (3 - len(tuple(extent)))
+    if len(ext) != 3 or min(ext) < 1:
+        raise ValueError(f"extent must be 1 to 3 positive sizes (w, h, d), got {extent!r}")
+    layers = int(layers)
+    if layers < 1:
+        raise ValueError(f"layers must be at least 1, got {layers}")
+    w, h, d = ext
+    dim = 3 if d > 1 else 2 if h > 1 else 1
+    if dim == 3 and layers > 1:
+        raise UnsupportedFeatureError("CUDA has no layered 3-D images (layers must be 1)")
+    fmt, size, integer = FORMATS[dtype]
+    desc = driver.CUDA_ARRAY3D_DESCRIPTOR()
+    desc.Width = w
+    desc.Height = 0 if dim == 1 else h
+    desc.Depth = d if dim == 3 else (layers if layers > 1 else 0)
+    desc.Format = fmt
+    desc.NumChannels = channels
+    desc.Flags = driver.CUDA_ARRAY3D_SURFACE_LDST | (driver.CUDA_ARRAY3D_LAYERED if layers > 1 else 0)
+    array = check(driver.cuArray3DCreate(desc), "cuArray3DCreate",
+                  f"{dim}-D {ext} x{layers} layers, {channels} x {dtype}")
+    img = CudaImage()
+    img.array, img.extent, img.layers, img.dtype = array, ext, layers, dtype
+    img.channels, img.texel_size, img.dim, img.integer = channels, size * channels, dim, integer
+    img.queue, img.device = queue, device
+    img.surface, img.textures, img.freed = 0, {}, False
+    return img
+
+
+def _copy_desc(img: CudaImage, layer: int, host: int, to_device: bool):
+    if not 0 <= layer < img.layers:
+        raise ValueError(f"layer must be in 0..{img.layers - 1}, got {layer}")
+    w, h, d = img.extent
+    c = driver.CUDA_MEMCPY3D()
+    c.WidthInBytes, c.Height, c.Depth = w * img.texel_size, h, d
+    HOST, ARRAY = driver.CUmemorytype.CU_MEMORYTYPE_HOST, driver.CUmemorytype.CU_MEMORYTYPE_ARRAY
+    if to_device:
+        c.srcMemoryType, c.srcHost, c.srcPitch, c.srcHeight = HOST, host, w * img.texel_size, h
+        c.dstMemoryType, c.dstArray, c.dstZ = ARRAY, img.array, layer
+    else:
+        c.dstMemoryType, c.dstHost, c.dstPitch, c.dstHeight = HOST, host, w * img.texel_size, h
+        c.srcMemoryType, c.srcArray, c.srcZ = ARRAY, img.array, layer
+    return c
+
+
+def copy(img: CudaImage, host: int, layer: int, stream, to_device: bool) -> None:
+    """Enqueue a copy of one layer between host address `host` and the image."""
+    check(driver.cuMemcpy3DAsync(_copy_desc(img, layer, host, to_device), stream),
+          "cuMemcpy3DAsync", f"image {'write' if to_device else 'read'}")
+
+
+def _resource(img: CudaImage):
+    res = driver.CUDA_RESOURCE_DESC()
+    res.resType = driver.CUresourcetype.CU_RESOURCE_TYPE_ARRAY
+    res.res.array.hArray = img.array
+    return res
+
+
+def surface(img: CudaImage) -> int:
+    """The image's cudaSurfaceObject_t (made once)."""
+    if not img.surface:
+        img.surface = int(check(driver.cuSurfObjectCreate(_resource(img)), "cuSurfObjectCreate"))
+    return img.surface
+
+
+def texture(img: CudaImage, sampler: CudaSampler) -> int:
+    """The cudaTextureObject_t reading `img` through `sampler` (made once per pair)."""
+    tex = img.textures.get(sampler)
+    if tex is not None:
+        return tex
+    if img.integer and sampler.filter == "linear":
+        raise UnsupportedFeatureError(
+            f"integer images ({img.dtype}) are read with 'nearest' filtering only; "
+            f"use a sampler with filter='nearest'")
+    desc = driver.CUDA_TEXTURE_DESC()
+    desc.addressMode = [ADDRESS_MODES[sampler.address_mode]] * 3
+    desc.filterMode = FILTERS[sampler.filter]
+    desc.flags = ((driver.CU_TRSF_NORMALIZED_COORDINATES if sampler.normalized else 0)
+                  | (driver.CU_TRSF_READ_AS_INTEGER if img.integer else 0))
+    desc.borderColor = [0.0, 0.0, 0.0, 0.0]
+    tex = int(check(driver.cuTexObjectCreate(_resource(img), desc, None), "cuTexObjectCreate"))
+    img.textures[sampler] = tex
+    return tex
+
+
+def destroy(img: CudaImage) -> None:
+    """Free the array and its texture/surface objects (context current); idempotent."""
+    if img.freed:
+        return
+    img.freed = True
+    for tex in img.textures.values():
+        quiet(driver.cuTexObjectDestroy(tex))
+    img.textures.clear()
+    if img.surface:
+        quiet(driver.cuSurfObjectDestroy(img.surface))
+        img.surface = 0
+    check(driver.cuArrayDestroy(img.array), "cuArrayDestroy")

@@ -1,0 +1,392 @@
+"""The CUDA Runtime: devices, a context of primary contexts and streams, memory,
+images, programs and command lists (see _program.py for the kernel ABI).
+
+Every call makes its device's primary context current for itself (push/pop), so any
+thread may call, and callers that keep their own current context (CuPy, PyTorch) keep
+it. A lock per queue orders the host side of work on a stream (launches, copies, graph
+capture).
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Optional, Sequence
+
+import numpy as np
+from cuda.bindings import driver
+
+from ...base.errors import BackendUnavailableError
+from ...base.log import logger
+from ..runtime import DeviceInfo, ProgramInfo, Runtime, RuntimeContext
+from . import _image, _memory, nvrtc
+from ._check import check, quiet
+from ._commands import CudaCommandList, CudaSignal
+from ._device import device_info
+from ._memory import CudaBuffer
+from ._program import CudaProgram
+
+__all__ = ["CudaRuntime", "CudaContext", "CudaProgram", "CudaCommandList", "CudaSignal",
+           "CudaBuffer"]
+
+
+class CtxGuard:
+    """`with guard:` makes a context current on this thread and restores the previous."""
+
+    __slots__ = ("ctx",)
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def __enter__(self):
+        check(driver.cuCtxPushCurrent(self.ctx), "cuCtxPushCurrent")
+        return self
+
+    def __exit__(self, *exc):
+        driver.cuCtxPopCurrent()
+
+
+class _Device:
+    def __init__(self, info: DeviceInfo, cudev, ctx):
+        self.info = info
+        self.cudev = cudev
+        self.ctx = ctx
+        self.guard = CtxGuard(ctx)
+        self._arch = None
+
+    def arch(self) -> str:
+        """The cubin architecture to compile for (the device's own where NVRTC has it)."""
+        if self._arch is None:
+            major, minor = (int(x) for x in self.info.version.split()[-1].split("."))
+            arch = nvrtc.pick_arch(major, minor)
+            if arch is None:
+                raise BackendUnavailableError(
+                    f"NVRTC {'.'.join(map(str, nvrtc.nvrtc_version()))} cannot build cubins for "
+                    f"{self.info.name} (compute capability {major}.{minor}); supported: "
+                    f"{', '.join(f'sm_{a}' for a in nvrtc.supported_archs())}")
+            self._arch = arch
+        return self._arch
+
+
+class _Queue:
+    def __init__(self, device: int, stream):
+        self.device = device          # position in the context's devices
+        self.own_stream = stream      # created (and destroyed) by the context
+        self.stream = stream          # what work goes to: own_stream or an external one
+        self.lock = threading.RLock()
+
+
+class CudaRuntime(Runtime):
+    name = "cuda"
+    codegen_target = "cuda"
+
+    def __init__(self):
+        try:
+            (err,) = driver.cuInit(0)
+        except Exception as exc:  # libcuda missing: no NVIDIA driver on this machine
+            raise BackendUnavailableError(f"the CUDA driver library could not be loaded "
+                                          f"({type(exc).__name__}: {exc})") from exc
+        if err:
+            raise BackendUnavailableError(f"cuInit failed with {err.name}")
+        count = check(driver.cuDeviceGetCount(), "cuDeviceGetCount")
+        if count == 0:
+            raise BackendUnavailableError("the CUDA driver reports no device")
+        self._count = int(count)
+        self._devices = None
+
+    def devices(self) -> list:
+        if self._devices is None:
+            self._devices = [device_info(i) for i in range(self._count)]
+        return list(self._devices)
+
+    def create_context(self, device_indices: Sequence[int], queue_counts: Sequence[int],
+                       debug: bool = False) -> "CudaContext":
+        return CudaContext(self, device_indices, queue_counts, debug)
+
+
+class CudaContext(RuntimeContext):
+    """Primary contexts of the chosen devices and `queue_counts[i]` non-blocking streams
+    on device i; queues are numbered across devices in order."""
+
+    def __init__(self, runtime: CudaRuntime, device_indices: Sequence[int],
+                 queue_counts: Sequence[int], debug: bool = False):
+        infos = runtime.devices()
+        device_indices = [int(i) for i in device_indices]
+        queue_counts = [int(n) for n in queue_counts]
+        if not device_indices or len(device_indices) != len(queue_counts):
+            raise ValueError(f"give one queue count per device: device_indices={device_indices}, "
+                             f"queue_counts={queue_counts}")
+        for i in device_indices:
+            if not 0 <= i < len(infos):
+                raise ValueError(f"device index must be in 0..{len(infos) - 1}, got {i}")
+        if len(set(device_indices)) != len(device_indices):
+            raise ValueError(f"device indices must be distinct, got {device_indices}")
+        if min(queue_counts) < 1:
+            raise ValueError(f"every queue count must be at least 1, got {queue_counts}")
+        self.runtime = runtime
+        self.debug = debug
+        self.devices = [infos[i] for i in device_indices]
+        self.queue_device = []
+        self._devices = []
+        self._queues = []
+        self._buffers = set()
+        self._images = set()
+        self._programs = set()
+        self._lists = set()
+        self._signals = weakref.WeakSet()
+        self._alive = True
+        try:
+            for pos, (i, n) in enumerate(zip(device_indices, queue_counts)):
+                cudev = check(driver.cuDeviceGet(i), "cuDeviceGet", f"device {i}")
+                ctx = check(driver.cuDevicePrimaryCtxRetain(cudev), "cuDevicePrimaryCtxRetain")
+                dev = _Device(self.devices[pos], cudev, ctx)
+                self._devices.append(dev)
+                with dev.guard:
+                    for _ in range(n):
+                        flags = driver.CUstream_flags.CU_STREAM_NON_BLOCKING
+                        stream = check(driver.cuStreamCreate(flags), "cuStreamCreate")
+                        self._queues.append(_Queue(pos, stream))
+                        self.queue_device.append(pos)
+        except BaseException:
+            self.destroy()
+            raise
+
+    def __repr__(self) -> str:
+        names = ", ".join(d.name for d in self.devices)
+        return f"<CudaContext {names}: {self.queue_count} queues{'' if self._alive else ', destroyed'}>"
+
+    # ------------------------------------------------------------------ helpers
+
+    def _check_alive(self) -> None:
+        if not self._alive:
+            raise ValueError("this CUDA context was destroyed")
+
+    def _queue(self, queue: int) -> _Queue:
+        self._check_alive()
+        if not isinstance(queue, int) or not 0 <= queue < len(self._queues):
+            raise ValueError(f"queue must be an int in 0..{len(self._queues) - 1}, got {queue!r}")
+        return self._queues[queue]
+
+    def _guard(self, queue: int) -> CtxGuard:
+        return self._devices[self._queues[queue].device].guard
+
+    def stream_handle(self, queue: int) -> int:
+        """The CUstream (as an int) work on `queue` goes to, e.g. for
+        __cuda_array_interface__'s "stream" or a torch.cuda.ExternalStream."""
+        return int(self._queue(queue).stream)
+
+    def set_external_stream(self, queue: int, stream_handle: Optional[int]) -> None:
+        """Send `queue`'s work to a caller's CUstream (an int handle, e.g. CuPy's
+        `stream.ptr` or PyTorch's `stream.cuda_stream`) so it orders with that library's
+        work; None returns to the queue's own stream. The context never destroys an
+        external stream. Work already on the previous stream is waited for first."""
+        q = self._queue(queue)
+        with q.lock, self._guard(queue):
+            check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
+            q.stream = q.own_stream if stream_handle is None else driver.CUstream(int(stream_handle))
+
+    def memory_info(self, device: int = 0) -> tuple:
+        """(free, total) bytes of device memory (cuMemGetInfo) of device position `device`."""
+        self._check_alive()
+        with self._devices[device].guard:
+            free, total = check(driver.cuMemGetInfo(), "cuMemGetInfo")
+        return int(free), int(total)
+
+    # ------------------------------------------------------------------ buffers
+
+    def buffer_alloc(self, queue: int, nbytes: int, memory: str = "device") -> CudaBuffer:
+        q = self._queue(queue)
+        nbytes = int(nbytes)
+        if nbytes < 0:
+            raise ValueError(f"nbytes must be non-negative, got {nbytes}")
+        total = self.devices[q.device].memory_heaps[0][0]
+        with self._guard(queue):
+            ptr, host = _memory.alloc(nbytes, memory, total)
+        buf = CudaBuffer(ptr, nbytes, queue, q.device, memory, host_ptr=host)
+        self._buffers.add(buf)
+        return buf
+
+    def wrap_device_pointer(self, ptr: int, nbytes: int, owner: object, queue: int = 0) -> CudaBuffer:
+        """A handle over memory someone else allocated (CuPy, PyTorch, ...): never freed
+        by vkdispatch; keeps `owner` alive until freed or the context is destroyed."""
+        q = self._queue(queue)
+        ptr, nbytes = int(ptr), int(nbytes)
+        if nbytes < 0:
+            raise ValueError(f"nbytes must be non-negative, got {nbytes}")
+        if ptr == 0 and nbytes:
+            raise ValueError("ptr is NULL but nbytes is not 0")
+        if ptr:
+            with self._guard(queue):
+                ordinal = _memory.pointer_device_ordinal(ptr)
+            if ordinal != self.devices[q.device].index:
+                raise ValueError(f"pointer 0x{ptr:x} is on CUDA device {ordinal}, but queue "
+                                 f"{queue} runs on device {self.devices[q.device].index}")
+        buf = CudaBuffer(ptr, nbytes, queue, q.device, "device", owned=False, owner=owner)
+        self._buffers.add(buf)
+        return buf
+
+    def buffer_free(self, handle: CudaBuffer) -> None:
+        if not isinstance(handle, CudaBuffer):
+            raise TypeError(f"handle must be a CudaBuffer, got {type(handle).__name__}")
+        if handle.freed or handle not in self._buffers:
+            return
+        self._buffers.discard(handle)
+        with self._devices[handle.device].guard:
+            _memory.free(handle)
+
+    def buffer_write(self, handle, data, offset: int = 0) -> None:
+        buf, ptr, size = _memory.resolve(handle)
+        src = _memory.host_buffer(data, "data")
+        _memory.check_range_size(size, int(offset), src.nbytes, "write")
+        q = self._queue(buf.queue)
+        if src.nbytes == 0:
+            return
+        with q.lock, self._guard(buf.queue):
+            check(driver.cuMemcpyHtoDAsync(ptr + int(offset), src, src.nbytes, q.stream),
+                  "cuMemcpyHtoDAsync", f"{src.nbytes} bytes")
+            # the caller may reuse `data` at once, and a pageable source is only
+            # guaranteed to be read when the stream reaches the copy
+            check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
+
+    def buffer_read(self, handle, nbytes: int, offset: int = 0, out=None) -> memoryview:
+        buf, ptr, size = _memory.resolve(handle)
+        nbytes, offset = int(nbytes), int(offset)
+        _memory.check_range_size(size, offset, nbytes, "read")
+        if out is None:
+            out = bytearray(nbytes)
+        dst = _memory.host_buffer(out, "out", writable=True)
+        if dst.nbytes < nbytes:
+            raise ValueError(f"out holds {dst.nbytes} bytes; the read needs {nbytes}")
+        q = self._queue(buf.queue)
+        if nbytes:
+            with q.lock, self._guard(buf.queue):
+                check(driver.cuMemcpyDtoHAsync(dst, ptr + offset, nbytes, q.stream),
+                      "cuMemcpyDtoHAsync", f"{nbytes} bytes")
+                check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
+        return dst[:nbytes]
+
+    # ------------------------------------------------------------------ images
+
+    def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int):
+        q = self._queue(queue)
+        with self._guard(queue):
+            img = _image.create(queue, q.device, extent, layers, dtype, channels)
+        self._images.add(img)
+        return img
+
+    def image_free(self, handle) -> None:
+        if not isinstance(handle, _image.CudaImage):
+            raise TypeError(f"handle must be a CudaImage, got {type(handle).__name__}")
+        if handle.freed or handle not in self._images:
+            return
+        self._images.discard(handle)
+        with self._devices[handle.device].guard:
+            _image.destroy(handle)
+
+    def _image_copy(self, img, data, layer: int, to_device: bool) -> None:
+        if not isinstance(img, _image.CudaImage):
+            raise TypeError(f"handle must be a CudaImage, got {type(img).__name__}")
+        if img.freed:
+            raise ValueError(f"{img!r} was freed")
+        what = "data" if to_device else "out"
+        host = _memory.host_buffer(data, what, writable=not to_device)
+        if host.nbytes != img.layer_bytes:
+            raise ValueError(f"{what} holds {host.nbytes} bytes; one layer of {img!r} is "
+                             f"{img.layer_bytes} bytes")
+        q = self._queue(img.queue)
+        # keep a numpy view alive across the copy: the descriptor holds a raw address
+        arr = np.frombuffer(host, np.uint8)
+        with q.lock, self._guard(img.queue):
+            _image.copy(img, arr.ctypes.data, int(layer), q.stream, to_device)
+            check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
+
+    def image_write(self, handle, data, layer: int = 0) -> None:
+        self._image_copy(handle, data, layer, True)
+
+    def image_read(self, handle, out, layer: int = 0) -> None:
+        self._image_copy(handle, out, layer, False)
+
+    def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
+                       normalized: bool = True):
+        return _image.make_sampler(filter, address_mode, normalized)
+
+    def sampler_free(self, handle) -> None:
+        """Samplers are descriptions; their texture objects live with the images."""
+        if not isinstance(handle, _image.CudaSampler):
+            raise TypeError(f"handle must be a CudaSampler, got {type(handle).__name__}")
+
+    # ------------------------------------------------------------------ programs, commands
+
+    def create_program(self, source: str, info: ProgramInfo) -> CudaProgram:
+        self._check_alive()
+        program = CudaProgram(self, source, info)
+        self._programs.add(program)
+        return program
+
+    def command_list(self, queue: int, timestamps: bool = False) -> CudaCommandList:
+        self._queue(queue)
+        cl = CudaCommandList(self, queue, timestamps=timestamps)
+        self._lists.add(cl)
+        return cl
+
+    def queue_wait_idle(self, queue: Optional[int] = None) -> None:
+        self._check_alive()
+        queues = range(len(self._queues)) if queue is None else [queue]
+        for i in queues:
+            q = self._queue(i)
+            # under the lock: synchronizing a stream another thread is capturing is an error
+            with q.lock, self._guard(i):
+                check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
+
+    # ------------------------------------------------------------------ teardown
+
+    def destroy(self) -> None:
+        """Wait for the queues, then free everything still alive and release the primary
+        contexts. Idempotent; keeps going past failures so nothing is left behind."""
+        if not getattr(self, "_alive", False):
+            return
+        self._alive = False
+        for i, q in enumerate(self._queues):
+            self._quietly(lambda: self._sync(i, q), "synchronizing a stream")
+        for cl in list(self._lists):
+            self._quietly(cl.destroy, "destroying a command list")
+        for sig in list(self._signals):
+            sig.finish()
+        for program in list(self._programs):
+            self._quietly(program.destroy, "unloading a module")
+        for img in list(self._images):
+            self._quietly(lambda: self._free_image(img), "freeing an image")
+        for buf in list(self._buffers):
+            self._quietly(lambda: self._free_buffer(buf), "freeing a buffer")
+        for q in self._queues:
+            dev = self._devices[q.device]
+            self._quietly(lambda: self._destroy_stream(dev, q), "destroying a stream")
+        for dev in self._devices:
+            quiet(driver.cuDevicePrimaryCtxRelease(dev.cudev))
+        self._queues.clear()
+        self._devices.clear()
+
+    def _sync(self, i: int, q: _Queue) -> None:
+        with self._devices[q.device].guard:
+            check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
+
+    def _free_image(self, img) -> None:
+        self._images.discard(img)
+        with self._devices[img.device].guard:
+            _image.destroy(img)
+
+    def _free_buffer(self, buf) -> None:
+        self._buffers.discard(buf)
+        with self._devices[buf.device].guard:
+            _memory.free(buf)
+
+    @staticmethod
+    def _destroy_stream(dev: _Device, q: _Queue) -> None:
+        with dev.guard:
+            check(driver.cuStreamDestroy(q.own_stream), "cuStreamDestroy")
+
+    @staticmethod
+    def _quietly(fn, what: str) -> None:
+        try:
+            fn()
+        except Exception as exc:
+            logger.warning("CUDA context teardown: %s failed: %s", what, exc)

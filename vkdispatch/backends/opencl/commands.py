@@ -1,0 +1,314 @@
+"""Recorded command lists and submission signals of the OpenCL backend.
+
+A recorded command is a `functools.partial` of a pyopencl enqueue call whose
+arguments are fixed at record time; each dispatch owns its own cl.Kernel with its
+arguments already set, so replay only enqueues. Queues are in-order, so commands
+see earlier commands' writes without explicit barriers.
+"""
+from __future__ import annotations
+
+import functools
+import time
+from typing import Optional, Sequence
+
+import pyopencl as cl
+
+from ...base.errors import DeviceError, UnsupportedFeatureError
+from ..runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE, CommandList, Signal)
+from ._check import error_for
+from .memory import BufferHandle, ImageHandle, SamplerHandle
+
+_COMPLETE = cl.command_execution_status.COMPLETE
+_enqueue_kernel = cl.enqueue_nd_range_kernel
+
+
+class OpenCLSignal(Signal):
+    """Completion of the last command of a submission (queues are in-order)."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, event):
+        self.event = event
+
+    def _status(self) -> int:
+        try:
+            status = self.event.command_execution_status
+        except cl.Error as exc:
+            raise error_for(exc, "clGetEventInfo") from None
+        if status < 0:
+            raise DeviceError(f"an OpenCL command of this submission failed with "
+                              f"status {status}")
+        return status
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        if timeout is None:
+            try:
+                self.event.wait()
+            except cl.Error as exc:
+                raise error_for(exc, "clWaitForEvents") from None
+            self._status()
+            return True
+        # clWaitForEvents has no timeout: poll, backing off from 50 us to 5 ms
+        deadline = time.perf_counter() + timeout
+        pause = 5e-5
+        while self._status() != _COMPLETE:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return False
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 5e-3)
+        return True
+
+    def done(self) -> bool:
+        return self._status() == _COMPLETE
+
+
+class _Dispatch:
+    """One recorded launch: its kernel (arguments set) and where uniforms go."""
+
+    __slots__ = ("program", "kernel", "uniform")
+
+    def __init__(self, program, kernel, uniform: bytes):
+        self.program = program
+        self.kernel = kernel
+        self.uniform = uniform
+
+    def set_uniform(self, uniform) -> None:
+        slots = self.program.uniform_slots
+        if not slots:
+            return
+        mv = memoryview(uniform).cast("B")
+        need = self.program.uniform_end
+        if mv.nbytes < need:
+            raise ValueError(f"kernel {self.program.info.entry_point!r} needs {need} uniform "
+                             f"bytes, got {mv.nbytes}")
+        kernel = self.kernel
+        for arg, offset, size, name in slots:
+            try:
+                kernel.set_arg(arg, mv[offset:offset + size])
+            except cl.Error as exc:
+                raise error_for(exc, "clSetKernelArg",
+                                f"uniform {name!r} ({size} bytes) as parameter {arg} of "
+                                f"{self.program.info.entry_point!r}") from None
+
+
+class OpenCLCommandList(CommandList):
+    def __init__(self, ctx, queue_index: int):
+        self._ctx = ctx
+        self._queue_index = queue_index
+        self._queue = ctx._queues[queue_index]
+        self._slot = ctx._queue_slots[queue_index]
+        self._ops = []          # partials, in order; each returns its cl.Event
+        self._dispatches = []   # _Dispatch, in dispatch-index order
+        self._op_of_dispatch = []  # index in _ops of each non-empty dispatch
+        self._resources = {}    # id -> handle used by a recorded command
+        self._last = None       # OpenCLSignal of the latest submission
+        self._events = []       # per-dispatch events of the latest submission (profiling)
+        self._destroyed = False
+
+    # ------------------------------------------------------------------ recording
+    def dispatch(self, program, groups: tuple, bindings: Sequence, uniform: bytes = b"") -> int:
+        self._check_usable()
+        info = program.info
+        if program.ctx is not self._ctx:
+            raise ValueError("the program belongs to another context")
+        groups = tuple(int(g) for g in groups) + (1,) * (3 - len(groups))
+        if len(groups) != 3 or min(groups) < 0:
+            raise ValueError(f"groups must be up to three non-negative integers, got {groups}")
+        if len(bindings) != len(info.bindings):
+            raise ValueError(f"kernel {info.entry_point!r} has {len(info.bindings)} bindings "
+                             f"({', '.join(b.name for b in info.bindings)}), got {len(bindings)}")
+        kernel = program.take_kernel(self._slot)
+        try:
+            used = self._bind(program, kernel, bindings)
+            entry = _Dispatch(program, kernel, bytes(uniform))
+            entry.set_uniform(entry.uniform)
+        except BaseException:
+            program.give_kernels(self._slot, [kernel])
+            raise
+        for handle in used:
+            self._resources[id(handle)] = handle
+        if min(groups) > 0:  # a zero group count records an empty launch
+            local = program.local_size
+            global_size = tuple(g * l for g, l in zip(groups, local))
+            self._op_of_dispatch.append(len(self._ops))
+            self._ops.append(functools.partial(_enqueue_kernel, self._queue, kernel,
+                                               global_size, local))
+        self._dispatches.append(entry)
+        return len(self._dispatches) - 1
+
+    def _check_handle(self, handle, kind, name):
+        if not isinstance(handle, kind):
+            raise TypeError(f"binding {name!r} needs an OpenCL {kind.__name__}, "
+                            f"got {type(handle).__name__}")
+        if handle.freed:
+            raise ValueError(f"binding {name!r} uses a freed {kind.__name__}")
+        if kind is not SamplerHandle and handle.slot is not self._slot:
+            raise ValueError(f"binding {name!r} was allocated for queue {handle.queue} on "
+                             f"another device than this list's queue {self._queue_index}")
+        return handle
+
+    def _bind(self, program, kernel, bindings) -> list:
+        """Set the binding arguments of `kernel`; returns the handles used."""
+        used = []
+        use = self._check_handle
+        for pos, arg in program.binding_plan:
+            b = program.info.bindings[pos]
+            value = bindings[pos]
+            try:
+                if b.kind == BINDING_SAMPLED_IMAGE:
+                    if not (isinstance(value, tuple) and len(value) == 2):
+                        raise TypeError(f"sampled image {b.name!r} takes an (image, sampler) "
+                                        f"tuple, got {type(value).__name__}")
+                    image = use(value[0], ImageHandle, b.name)
+                    sampler = use(value[1], SamplerHandle, b.name)
+                    self._check_dim(image, b)
+                    used += (image, sampler)
+                    kernel.set_arg(arg, image.mem)
+                    kernel.set_arg(arg + 1, sampler.samplers[self._slot])
+                elif b.kind == BINDING_STORAGE_IMAGE:
+                    image = use(value, ImageHandle, b.name)
+                    self._check_dim(image, b)
+                    used.append(image)
+                    kernel.set_arg(arg, image.mem)
+                elif isinstance(value, tuple):  # (handle, byte_offset, byte_size) view
+                    if len(value) != 3:
+                        raise TypeError(f"buffer view {b.name!r} must be (handle, byte_offset,"
+                                        f" byte_size), got a {len(value)}-tuple")
+                    handle, offset, size = value
+                    use(handle, BufferHandle, b.name)
+                    kernel.set_arg(arg, handle.view(int(offset), int(size)))
+                    used.append(handle)
+                else:
+                    kernel.set_arg(arg, use(value, BufferHandle, b.name).mem)
+                    used.append(value)
+            except cl.Error as exc:
+                raise error_for(exc, "clSetKernelArg", f"binding {b.name!r} as parameter "
+                                f"{arg} of {program.info.entry_point!r}") from None
+        return used
+
+    @staticmethod
+    def _check_dim(image, binding) -> None:
+        if image.dim != binding.dim:
+            raise ValueError(f"image binding {binding.name!r} is {binding.dim}-D, but the "
+                             f"image {image.extent} is {image.dim}-D")
+
+    def copy(self, src, dst, nbytes: int, src_offset: int = 0, dst_offset: int = 0) -> None:
+        self._check_usable()
+        self._check_handle(src, BufferHandle, "copy source")
+        self._check_handle(dst, BufferHandle, "copy destination")
+        nbytes, src_offset, dst_offset = int(nbytes), int(src_offset), int(dst_offset)
+        if nbytes < 0 or src_offset < 0 or dst_offset < 0:
+            raise ValueError("copy sizes and offsets must be non-negative")
+        if src_offset + nbytes > src.nbytes or dst_offset + nbytes > dst.nbytes:
+            raise ValueError(f"copy of {nbytes} bytes from offset {src_offset} "
+                             f"(of {src.nbytes}) to offset {dst_offset} (of {dst.nbytes}) "
+                             f"runs past a buffer's end")
+        if src is dst and abs(src_offset - dst_offset) < nbytes:
+            raise ValueError("the source and destination ranges of a copy overlap")
+        if nbytes:
+            self._resources[id(src)] = src
+            self._resources[id(dst)] = dst
+            self._ops.append(functools.partial(
+                cl.enqueue_copy, self._queue, dst.mem, src.mem, byte_count=nbytes,
+                src_offset=src_offset, dst_offset=dst_offset))
+
+    def set_uniform(self, dispatch_index: int, uniform: bytes) -> None:
+        entry = self._dispatches[dispatch_index]
+        entry.set_uniform(uniform)
+        entry.uniform = bytes(uniform)
+
+    # ------------------------------------------------------------------ running
+    def submit(self, instance_uniforms=None) -> OpenCLSignal:
+        self._check_usable()
+        for handle in self._resources.values():
+            if handle.freed:
+                raise ValueError(f"this command list uses {handle!r}, freed after "
+                                 f"recording; reset() and record again")
+        profiling = self._ctx._profiling
+        self._events = []
+        event = None
+        try:
+            if instance_uniforms is None:
+                event = self._run(profiling)
+            else:
+                try:
+                    for per_dispatch in instance_uniforms:
+                        if len(per_dispatch) != len(self._dispatches):
+                            raise ValueError(
+                                f"each instance needs the uniform bytes of all "
+                                f"{len(self._dispatches)} dispatches, got {len(per_dispatch)}")
+                        for entry, uniform in zip(self._dispatches, per_dispatch):
+                            entry.set_uniform(uniform)
+                        last = self._run(profiling)
+                        event = last if last is not None else event
+                finally:  # a later plain submit() runs the recorded uniforms again
+                    for entry in self._dispatches:
+                        entry.set_uniform(entry.uniform)
+            if event is None:  # nothing ran: signal the queue's earlier work
+                event = cl.enqueue_marker(self._queue)
+            self._queue.flush()
+        except cl.Error as exc:
+            raise error_for(exc, "clEnqueue (command list submit)") from None
+        self._last = OpenCLSignal(event)
+        if self._ctx.debug:  # debugging: surface failures at the submit call
+            self._last.wait()
+        return self._last
+
+    def _run(self, profiling: bool):
+        ops = self._ops
+        if not ops:
+            return None
+        if profiling:
+            events = [op() for op in ops]
+            self._events.extend(events[i] for i in self._op_of_dispatch)
+            return events[-1]
+        for op in ops:
+            event = op()
+        return event
+
+    def timestamps(self) -> list:
+        """[(start_ns, end_ns)] of every dispatch of the latest submission, in order
+        (instances one after another); waits for them. Needs a profiling context."""
+        if not self._ctx._profiling:
+            raise UnsupportedFeatureError("dispatch timestamps need a context created with "
+                                          "profiling=True (a profiling-enabled queue)")
+        try:
+            for event in self._events:
+                event.wait()
+            return [(e.profile.start, e.profile.end) for e in self._events]
+        except cl.Error as exc:
+            raise error_for(exc, "clGetEventProfilingInfo") from None
+
+    def reset(self) -> None:
+        if self._last is not None:
+            try:
+                self._last.wait()
+            except DeviceError:
+                pass  # a failed submission is finished too; the list is cleared either way
+        self._last = None
+        self._events = []
+        by_program = {}
+        for entry in self._dispatches:
+            by_program.setdefault(entry.program, []).append(entry.kernel)
+        for program, kernels in by_program.items():
+            program.give_kernels(self._slot, kernels)
+        self._ops.clear()
+        self._dispatches.clear()
+        self._op_of_dispatch.clear()
+        self._resources.clear()
+
+    def destroy(self) -> None:
+        if self._destroyed:
+            return
+        self.reset()
+        self._destroyed = True
+        self._ctx._forget_list(self)
+
+    def _check_usable(self) -> None:
+        if self._destroyed:
+            raise ValueError("this command list was destroyed")
+        self._ctx._check_alive()
+
+    def __len__(self) -> int:
+        return len(self._dispatches)

@@ -1,0 +1,194 @@
+"""OpenCL program builds behind two caches.
+
+`MEMORY_CACHE` holds built programs of live contexts; `DISK_CACHE` holds the device
+binaries a platform hands back (clGetProgramInfo(CL_PROGRAM_BINARIES)), keyed per
+device by digest(source, options, platform name + version, device name, driver
+version). A binary the driver refuses is a miss: the source is built instead.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+import warnings
+from typing import Sequence
+
+from ...base.cache import DiskCache, digest
+from ...base.errors import BackendUnavailableError, ShaderCompileError
+from ...base.log import log_debug
+
+try:
+    import pyopencl as cl
+except ImportError as _exc:  # build_opencl reports it; the runtime never loads without it
+    cl = None
+    _IMPORT_ERROR = _exc
+
+DISK_CACHE = DiskCache("opencl")
+
+
+class ProgramCache:
+    """Built programs keyed by (cl context pointer, build digest); thread-safe.
+    A cached program retains its cl context, so a pointer cannot be reused while its
+    entries live; `forget_context` drops them when the context is destroyed."""
+
+    def __init__(self):
+        self._data = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key):
+        with self._lock:
+            prg = self._data.get(key)
+            if prg is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+            return prg
+
+    def put(self, key, program) -> None:
+        with self._lock:
+            self._data[key] = program
+
+    def forget_context(self, cl_context) -> None:
+        ptr = cl_context.int_ptr
+        with self._lock:
+            for key in [k for k in self._data if k[0] == ptr]:
+                del self._data[key]
+
+    def keys(self):
+        with self._lock:
+            return list(self._data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return (f"<ProgramCache opencl: {len(self)} programs, {self.hits} hits, "
+                f"{self.misses} misses>")
+
+
+MEMORY_CACHE = ProgramCache()
+# One build at a time: a second thread asking for the same program waits for the
+# first instead of compiling it again (and warnings filters are process-global).
+_BUILD_LOCK = threading.Lock()
+
+
+def device_identity(device) -> tuple:
+    """What a device binary depends on besides the source and options."""
+    platform = device.platform
+    return (platform.name, platform.version, device.name, device.driver_version)
+
+
+def _options_string(options) -> str:
+    if isinstance(options, str):
+        return options
+    return " ".join(str(o) for o in options)
+
+
+def build_program(cl_context, devices: Sequence, source: str, options=()):
+    """A built `pyopencl.Program` of `source` for `devices` of `cl_context`.
+    Raises ShaderCompileError with the build log when the source does not compile."""
+    devices = list(devices)
+    opts = _options_string(options)
+    mem_key = (cl_context.int_ptr,
+               digest(source, opts, *(device_identity(d) for d in devices)))
+    program = MEMORY_CACHE.get(mem_key)
+    if program is not None:
+        return program
+    with _BUILD_LOCK:
+        program = MEMORY_CACHE.get(mem_key)
+        if program is None:
+            disk_keys = [digest("opencl-binary", source, opts, *device_identity(d))
+                         for d in devices]
+            raw = _from_binaries(cl_context, devices, disk_keys, opts)
+            if raw is None:
+                raw = _from_source(cl_context, devices, source, opts)
+                _store_binaries(raw, devices, disk_keys)
+            program = cl.Program(raw)
+            MEMORY_CACHE.put(mem_key, program)
+    return program
+
+
+def _build(raw, opts: str, devices) -> None:
+    # pyopencl turns a non-empty log of a successful build into a CompilerWarning;
+    # the log is kept at debug level instead.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cl.CompilerWarning)
+        raw.build(opts.encode(), devices)
+
+
+def _from_binaries(cl_context, devices, keys, opts: str):
+    blobs = [DISK_CACHE.get(k) for k in keys]
+    if any(b is None for b in blobs):
+        return None
+    try:
+        raw = cl._Program(cl_context, devices, blobs)
+        _build(raw, opts, devices)
+    except cl.Error as exc:  # a stale or foreign binary: build the source instead
+        log_debug("opencl: cached binary refused (%s); building from source", exc)
+        return None
+    log_debug("opencl: program loaded from the disk cache")
+    return raw
+
+
+def _from_source(cl_context, devices, source: str, opts: str):
+    raw = cl._Program(cl_context, source)
+    try:
+        _build(raw, opts, devices)
+    except cl.Error as exc:
+        logs = []
+        for dev in devices:
+            try:
+                logs.append(raw.get_build_info(dev, cl.program_build_info.LOG).strip())
+            except cl.Error:
+                pass
+        log = "\n".join(entry for entry in logs if entry) or str(exc)
+        if opts:
+            log += f"\n(build options: {opts})"
+        platform = devices[0].platform.name if devices else "no device"
+        raise ShaderCompileError(f"OpenCL ({platform})", source, log) from None
+    return raw
+
+
+def _store_binaries(raw, devices, keys) -> None:
+    try:
+        binaries = raw.get_info(cl.program_info.BINARIES)
+    except cl.Error:  # the platform keeps no binaries: nothing to cache
+        return
+    for key, blob in zip(keys, binaries):
+        if blob:
+            DISK_CACHE.put(key, bytes(blob))
+
+
+@functools.lru_cache(maxsize=1)
+def _first_device():
+    if cl is None:
+        raise BackendUnavailableError(f"pyopencl is not importable: {_IMPORT_ERROR}")
+    try:
+        platforms = cl.get_platforms()
+    except cl.Error as exc:
+        raise BackendUnavailableError(f"no OpenCL platform: {exc}") from None
+    for platform in platforms:
+        try:
+            devices = platform.get_devices()
+        except cl.Error:
+            continue
+        if devices:
+            return cl.Context([devices[0]]), devices[0]
+    raise BackendUnavailableError("the OpenCL platforms report no device")
+
+
+def build_opencl(source: str, options=()) -> None:
+    """Build `source` on the first OpenCL device (for codegen tests): raises
+    ShaderCompileError on a build failure, BackendUnavailableError without OpenCL."""
+    cl_context, device = _first_device()
+    build_program(cl_context, [device], source, options)
+
+
+def clear_memory_cache() -> None:
+    """Forget every built program held in memory (the disk cache stays)."""
+    MEMORY_CACHE.clear()

@@ -1,0 +1,206 @@
+"""Buffer, image and sampler handles of the OpenCL backend.
+
+A handle belongs to one queue's device (`slot`, the runtime's per-device state) and
+releases its cl objects once (`release()` is idempotent). Buffer views used as
+bindings are cl sub-buffers, cached on the handle.
+"""
+from __future__ import annotations
+
+import pyopencl as cl
+
+from ...base import dtype as dt
+from ...base.errors import DeviceLimitError, UnsupportedFeatureError
+from ._check import error_for
+
+MEMORY_KINDS = ("device", "host", "shared")
+
+
+def host_bytes(data, what: str) -> memoryview:
+    """A flat byte view of a buffer-protocol object (no copy)."""
+    try:
+        mv = memoryview(data)
+    except TypeError:
+        raise TypeError(f"{what} must support the buffer protocol (bytes, bytearray, "
+                        f"a numpy array), got {type(data).__name__}") from None
+    if not mv.c_contiguous:
+        raise ValueError(f"{what} must be C-contiguous")
+    return mv.cast("B") if mv.ndim != 1 or mv.format != "B" else mv
+
+
+class BufferHandle:
+    __slots__ = ("slot", "queue", "nbytes", "memory", "mem", "_views", "freed")
+
+    def __init__(self, slot, queue: int, nbytes: int, memory: str, mem):
+        self.slot = slot
+        self.queue = queue
+        self.nbytes = nbytes
+        self.memory = memory
+        self.mem = mem
+        self._views = {}
+        self.freed = False
+
+    def view(self, offset: int, size: int):
+        """The cl object covering bytes [offset, offset + size)."""
+        if offset == 0 and size == self.nbytes:
+            return self.mem
+        sub = self._views.get((offset, size))
+        if sub is not None:
+            return sub
+        if offset < 0 or size <= 0 or offset + size > self.nbytes:
+            raise ValueError(f"buffer view (offset {offset}, size {size}) must lie inside "
+                             f"the buffer's {self.nbytes} bytes with a positive size")
+        align = self.slot.base_align
+        if offset % align:
+            raise DeviceLimitError(
+                f"buffer view offset {offset} is not a multiple of "
+                f"CL_DEVICE_MEM_BASE_ADDR_ALIGN ({align} bytes) on {self.slot.info.name}; "
+                f"bind views at offsets that are multiples of {align}")
+        try:
+            sub = self.mem.get_sub_region(offset, size)
+        except cl.Error as exc:
+            raise error_for(exc, "clCreateSubBuffer", f"offset {offset}, size {size}") from None
+        self._views[(offset, size)] = sub
+        return sub
+
+    def release(self) -> None:
+        if self.freed:
+            return
+        self.freed = True
+        for sub in self._views.values():
+            sub.release()
+        self._views.clear()
+        self.mem.release()
+        self.mem = None
+
+    def __repr__(self):
+        state = "freed" if self.freed else f"{self.nbytes} bytes"
+        return f"<opencl buffer {state} on queue {self.queue}>"
+
+
+# ----------------------------------------------------------------------------- images
+
+_CHANNEL_TYPE = {
+    "float32": cl.channel_type.FLOAT, "float16": cl.channel_type.HALF_FLOAT,
+    "int8": cl.channel_type.SIGNED_INT8, "int16": cl.channel_type.SIGNED_INT16,
+    "int32": cl.channel_type.SIGNED_INT32, "uint8": cl.channel_type.UNSIGNED_INT8,
+    "uint16": cl.channel_type.UNSIGNED_INT16, "uint32": cl.channel_type.UNSIGNED_INT32,
+}
+# OpenCL's 3-channel orders exist only for packed types (565, 555, 101010)
+_CHANNEL_ORDER = {1: cl.channel_order.R, 2: cl.channel_order.RG, 4: cl.channel_order.RGBA}
+_ORDER_NAME = {1: "R", 2: "RG", 4: "RGBA"}
+
+_MOT = cl.mem_object_type
+_IMAGE_TYPE = {(1, False): _MOT.IMAGE1D, (1, True): _MOT.IMAGE1D_ARRAY,
+               (2, False): _MOT.IMAGE2D, (2, True): _MOT.IMAGE2D_ARRAY,
+               (3, False): _MOT.IMAGE3D}
+_TYPE_NAME = {1: "image1d", 2: "image2d", 3: "image3d"}
+
+
+def image_format(slot, dtype: str, channels: int, dim: int, arrayed: bool):
+    """The cl.ImageFormat for texels of `channels` x `dtype`, checked against the
+    formats the device supports for read-write images of that type."""
+    if dtype not in _CHANNEL_TYPE:
+        raise UnsupportedFeatureError(
+            f"OpenCL images have no {dtype} texels (asked of {slot.info.name}); valid texel "
+            f"dtypes: {sorted(_CHANNEL_TYPE)}")
+    if channels not in _CHANNEL_ORDER:
+        raise UnsupportedFeatureError(
+            f"OpenCL images have no {channels}-channel {dtype} format (asked of "
+            f"{slot.info.name}); valid channel counts: 1, 2, 4")
+    fmt = cl.ImageFormat(_CHANNEL_ORDER[channels], _CHANNEL_TYPE[dtype])
+    image_type = _IMAGE_TYPE[(dim, arrayed)]
+    supported = slot.image_formats(image_type)
+    if (fmt.channel_order, fmt.channel_data_type) not in supported:
+        kind = _TYPE_NAME[dim] + ("_array" if arrayed else "")
+        raise UnsupportedFeatureError(
+            f"the image format {_ORDER_NAME[channels]} x {dtype} "
+            f"(CL_{_ORDER_NAME[channels]}, {cl.channel_type.to_string(fmt.channel_data_type)}) "
+            f"is not supported for {kind} on {slot.info.name}")
+    return fmt, image_type
+
+
+class ImageHandle:
+    __slots__ = ("slot", "queue", "extent", "layers", "dtype", "channels", "dim",
+                 "arrayed", "mem", "freed")
+
+    def __init__(self, slot, queue, extent, layers, dtype, channels, dim, arrayed, mem):
+        self.slot = slot
+        self.queue = queue
+        self.extent = extent
+        self.layers = layers
+        self.dtype = dtype
+        self.channels = channels
+        self.dim = dim
+        self.arrayed = arrayed
+        self.mem = mem
+        self.freed = False
+
+    @property
+    def layer_bytes(self) -> int:
+        w, h, d = self.extent
+        return w * h * d * self.channels * dt.from_name(self.dtype).itemsize
+
+    def region(self, layer: int):
+        """(origin, region) of one layer, as clEnqueueRead/WriteImage take them."""
+        if not 0 <= layer < self.layers:
+            raise ValueError(f"layer must be in [0, {self.layers}), got {layer}")
+        w, h, d = self.extent
+        if not self.arrayed:
+            return (0, 0, 0), (w, h, d)
+        if self.dim == 1:  # a 1-D array's layer is the second coordinate
+            return (0, layer, 0), (w, 1, 1)
+        return (0, 0, layer), (w, h, 1)
+
+    def release(self) -> None:
+        if self.freed:
+            return
+        self.freed = True
+        self.mem.release()
+        self.mem = None
+
+    def __repr__(self):
+        return (f"<opencl image {self.extent} x {self.layers} layers, {self.channels} x "
+                f"{self.dtype}{' (freed)' if self.freed else ''}>")
+
+
+_FILTER = {"nearest": cl.filter_mode.NEAREST, "linear": cl.filter_mode.LINEAR}
+_ADDRESS = {"repeat": cl.addressing_mode.REPEAT,
+            "mirrored_repeat": cl.addressing_mode.MIRRORED_REPEAT,
+            "clamp_to_edge": cl.addressing_mode.CLAMP_TO_EDGE,
+            "clamp_to_border": cl.addressing_mode.CLAMP}
+
+
+class SamplerHandle:
+    """One cl.Sampler per device of the context (samplers are per cl context)."""
+
+    __slots__ = ("filter", "address_mode", "normalized", "samplers", "freed")
+
+    def __init__(self, slots, filter: str, address_mode: str, normalized: bool):
+        if filter not in _FILTER:
+            raise ValueError(f"filter must be one of {sorted(_FILTER)}, got {filter!r}")
+        if address_mode not in _ADDRESS:
+            raise ValueError(f"address_mode must be one of {sorted(_ADDRESS)}, "
+                             f"got {address_mode!r}")
+        if not normalized and address_mode in ("repeat", "mirrored_repeat"):
+            raise ValueError(f"address_mode {address_mode!r} needs normalized coordinates "
+                             f"in OpenCL; use normalized=True or 'clamp_to_edge'/"
+                             f"'clamp_to_border'")
+        self.filter = filter
+        self.address_mode = address_mode
+        self.normalized = normalized
+        self.freed = False
+        self.samplers = {}
+        try:
+            for slot in slots:
+                self.samplers[slot] = cl.Sampler(slot.cl_context, bool(normalized),
+                                                 _ADDRESS[address_mode], _FILTER[filter])
+        except cl.Error as exc:
+            self.release()
+            raise error_for(exc, "clCreateSampler") from None
+
+    def release(self) -> None:
+        self.freed = True
+        self.samplers.clear()  # cl.Sampler has no explicit release; dropping it frees it
+
+    def __repr__(self):
+        return f"<opencl sampler {self.filter}, {self.address_mode}>"

@@ -1,0 +1,137 @@
+"""A built kernel on every device of a context, with its argument plan.
+
+Kernel ABI (what the OpenCL emitter generates): one `__kernel` named
+`info.entry_point` whose parameters are the bindings sorted by `Binding.index`
+(buffers as `__global T*`; a sampled image as `read_only imageNd_t` followed by a
+`sampler_t`; a storage image as `write_only`/`read_write imageNd_t`), then one
+by-value parameter per UniformField in `info.uniforms` order, taking `field.size`
+bytes of the packed uniform block at `field.offset`.
+"""
+from __future__ import annotations
+
+import pyopencl as cl
+
+from ...base.errors import DeviceLimitError, UnsupportedFeatureError
+from ..runtime import BINDING_SAMPLED_IMAGE, Program, ProgramInfo
+from ._check import error_for
+from .compiler import build_program
+
+_WG = cl.kernel_work_group_info
+
+
+def argument_plan(info: ProgramInfo):
+    """([(position in info.bindings, first parameter index)] in parameter order,
+    [(parameter index, offset, size, name)] of the uniforms, parameter count)."""
+    order = sorted(range(len(info.bindings)), key=lambda i: info.bindings[i].index)
+    plan, arg = [], 0
+    for pos in order:
+        plan.append((pos, arg))
+        arg += 2 if info.bindings[pos].kind == BINDING_SAMPLED_IMAGE else 1
+    slots = []
+    for field in info.uniforms:
+        slots.append((arg, field.offset, field.size, field.name))
+        arg += 1
+    return plan, slots, arg
+
+
+def _parameter_list(info: ProgramInfo) -> str:
+    names = []
+    for b in sorted(info.bindings, key=lambda b: b.index):
+        names.append(f"{b.name} ({b.kind})")
+        if b.kind == BINDING_SAMPLED_IMAGE:
+            names.append(f"{b.name}'s sampler_t")
+    names += [f"{f.name} ({f.dtype}, {f.size} bytes)" for f in info.uniforms]
+    return ", ".join(names) or "none"
+
+
+class OpenCLProgram(Program):
+    def __init__(self, ctx, source: str, info: ProgramInfo, options=()):
+        self.ctx = ctx
+        self.info = info
+        self.source = source
+        local = tuple(int(x) for x in info.local_size) + (1,) * (3 - len(info.local_size))
+        if len(local) != 3 or min(local) < 1:
+            raise ValueError(f"local_size must be up to three positive integers, "
+                             f"got {info.local_size}")
+        self.local_size = local
+        self.binding_plan, self.uniform_slots, nargs = argument_plan(info)
+        self.uniform_end = max((o + s for _, o, s, _ in self.uniform_slots), default=0)
+        self._pools = {}
+        self._destroyed = False
+        for slot in ctx._slots:
+            self._check_device(slot)
+            prg = build_program(slot.cl_context, [slot.cl_device], source, options)
+            kernel = self._new_kernel(prg)
+            self._check_kernel(slot, kernel, nargs)
+            self._pools[slot] = (prg, [kernel])
+
+    def _new_kernel(self, prg):
+        try:
+            return cl.Kernel(prg, self.info.entry_point)
+        except cl.Error as exc:
+            raise error_for(exc, "clCreateKernel",
+                            f"no __kernel named {self.info.entry_point!r} in the program?") from None
+
+    def _check_device(self, slot) -> None:
+        dev, info = slot.info, self.info
+        for feature in sorted(info.features):
+            if not getattr(dev, feature, False):
+                raise UnsupportedFeatureError(f"the kernel {info.entry_point!r} needs "
+                                              f"{feature}, which {dev.name} lacks")
+        invocations = self.local_size[0] * self.local_size[1] * self.local_size[2]
+        if invocations > dev.max_workgroup_invocations:
+            raise DeviceLimitError(
+                f"local size {self.local_size} ({invocations} work-items) exceeds "
+                f"CL_DEVICE_MAX_WORK_GROUP_SIZE ({dev.max_workgroup_invocations}) on {dev.name}")
+        for axis, (n, limit) in enumerate(zip(self.local_size, dev.max_workgroup_size)):
+            if n > limit:
+                raise DeviceLimitError(
+                    f"local size {self.local_size} exceeds CL_DEVICE_MAX_WORK_ITEM_SIZES"
+                    f" {dev.max_workgroup_size} on axis {axis} on {dev.name}")
+        if info.shared_memory > dev.max_shared_memory:
+            raise DeviceLimitError(
+                f"the kernel {info.entry_point!r} uses {info.shared_memory} bytes of shared "
+                f"memory; CL_DEVICE_LOCAL_MEM_SIZE of {dev.name} is {dev.max_shared_memory}")
+
+    def _check_kernel(self, slot, kernel, nargs: int) -> None:
+        dev, info = slot.info, self.info
+        if kernel.num_args != nargs:
+            raise ValueError(
+                f"the __kernel {info.entry_point!r} takes {kernel.num_args} parameters, but its "
+                f"ProgramInfo describes {nargs}: {_parameter_list(info)}")
+        invocations = self.local_size[0] * self.local_size[1] * self.local_size[2]
+        limit = kernel.get_work_group_info(_WG.WORK_GROUP_SIZE, slot.cl_device)
+        if invocations > limit:
+            raise DeviceLimitError(
+                f"local size {self.local_size} ({invocations} work-items) exceeds the "
+                f"CL_KERNEL_WORK_GROUP_SIZE of {info.entry_point!r} on {dev.name} ({limit})")
+        local_mem = kernel.get_work_group_info(_WG.LOCAL_MEM_SIZE, slot.cl_device)
+        if local_mem > dev.max_shared_memory:
+            raise DeviceLimitError(
+                f"the kernel {info.entry_point!r} uses {local_mem} bytes of local memory "
+                f"(CL_KERNEL_LOCAL_MEM_SIZE); CL_DEVICE_LOCAL_MEM_SIZE of {dev.name} is "
+                f"{dev.max_shared_memory}")
+
+    # Creating a cl.Kernel costs ~90 us on PoCL, so kernels of reset command lists
+    # go back to a pool for the next recording.
+    def take_kernel(self, slot):
+        if self._destroyed:
+            raise ValueError(f"the program {self.info.entry_point!r} was destroyed")
+        prg, pool = self._pools[slot]
+        try:
+            return pool.pop()
+        except IndexError:
+            return self._new_kernel(prg)
+
+    def give_kernels(self, slot, kernels) -> None:
+        if not self._destroyed:
+            self._pools[slot][1].extend(kernels)
+
+    def destroy(self) -> None:
+        # recorded dispatches keep their kernels (and, through them, the program)
+        self._destroyed = True
+        self._pools.clear()
+        self.ctx._forget_program(self)
+
+    def __repr__(self):
+        return f"<opencl program {self.info.entry_point!r} local {self.local_size}>"

@@ -1,0 +1,343 @@
+"""The OpenCL Runtime: devices of every platform, a cl.Context per device in use,
+in-order command queues, buffers, images, samplers, programs and command lists."""
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Optional, Sequence
+
+import numpy as np
+import pyopencl as cl
+
+from ...base import dtype as dt
+from ...base.errors import DeviceError, OutOfMemoryError, UnsupportedFeatureError
+from ..runtime import Runtime, RuntimeContext
+from . import compiler
+from ._check import error_for
+from .commands import OpenCLCommandList
+from .devices import device_info, enumerate_devices
+from .memory import (MEMORY_KINDS, BufferHandle, ImageHandle, SamplerHandle, host_bytes,
+                     image_format)
+from .program import OpenCLProgram
+
+_MF = cl.mem_flags
+# pyopencl's enqueue_copy knows only 2-D/3-D images; these are the calls it makes
+# for them, and they take 1-D images (and arrays) too.
+_write_image = cl._enqueue_write_image
+_read_image = cl._enqueue_read_image
+
+
+class OpenCLRuntime(Runtime):
+    name = "opencl"
+    codegen_target = "opencl"
+
+    def __init__(self):
+        self._entries = enumerate_devices()
+        self._infos = [device_info(i, p, d) for i, (p, d) in enumerate(self._entries)]
+
+    def devices(self) -> list:
+        return list(self._infos)
+
+    def create_context(self, device_indices: Sequence[int], queue_counts: Sequence[int],
+                       debug: bool = False, profiling: bool = False) -> "OpenCLContext":
+        """debug: every submission waits and raises its failure at the call.
+        profiling: queues record event times (CommandList.timestamps())."""
+        device_indices = [int(i) for i in device_indices]
+        queue_counts = [int(c) for c in queue_counts]
+        n = len(self._infos)
+        if not device_indices or any(not 0 <= i < n for i in device_indices):
+            raise ValueError(f"device_indices must be a non-empty list of indices in "
+                             f"[0, {n}), got {device_indices}")
+        if len(set(device_indices)) != len(device_indices):
+            raise ValueError(f"device_indices must not repeat a device, got {device_indices}")
+        if len(queue_counts) != len(device_indices) or min(queue_counts) < 1:
+            raise ValueError(f"queue_counts must give a positive queue count per device "
+                             f"({len(device_indices)}), got {queue_counts}")
+        return OpenCLContext(self, device_indices, queue_counts, debug, profiling)
+
+
+class _DeviceSlot:
+    """Per-device state of a context: the device, its cl.Context and limits."""
+
+    def __init__(self, info, platform, device):
+        self.info = info
+        self.platform = platform
+        self.cl_device = device
+        self.cl_context = cl.Context([device])
+        self.base_align = max(1, device.mem_base_addr_align // 8)  # reported in bits
+        self._formats = {}
+
+    def image_formats(self, image_type) -> set:
+        if image_type not in self._formats:
+            formats = cl.get_supported_image_formats(self.cl_context, _MF.READ_WRITE,
+                                                     image_type)
+            self._formats[image_type] = {(f.channel_order, f.channel_data_type)
+                                         for f in formats}
+        return self._formats[image_type]
+
+
+class OpenCLContext(RuntimeContext):
+    def __init__(self, runtime, device_indices, queue_counts, debug, profiling):
+        self.runtime = runtime
+        self.debug = bool(debug)
+        self._profiling = bool(profiling)
+        self._destroyed = False
+        self._lock = threading.Lock()
+        self._buffers = {}   # id -> handle, everything destroy() must release
+        self._images = {}
+        self._samplers = {}
+        self._programs = weakref.WeakSet()
+        self._lists = weakref.WeakSet()
+        self._slots, self._queues, self._queue_slots = [], [], []
+        self.devices, self.queue_device = [], []
+        props = cl.command_queue_properties.PROFILING_ENABLE if profiling else 0
+        try:
+            for pos, (index, count) in enumerate(zip(device_indices, queue_counts)):
+                platform, device = runtime._entries[index]
+                slot = _DeviceSlot(runtime._infos[index], platform, device)
+                self._slots.append(slot)
+                self.devices.append(slot.info)
+                for _ in range(count):
+                    self._queues.append(cl.CommandQueue(slot.cl_context, device, properties=props))
+                    self._queue_slots.append(slot)
+                    self.queue_device.append(pos)
+        except cl.Error as exc:
+            self.destroy()
+            raise error_for(exc, "clCreateContext/clCreateCommandQueue") from None
+
+    # ------------------------------------------------------------------ helpers
+    def _check_alive(self) -> None:
+        if self._destroyed:
+            raise DeviceError("this OpenCL context was destroyed")
+
+    def _slot_of_queue(self, queue: int):
+        self._check_alive()
+        if not 0 <= queue < len(self._queues):
+            raise ValueError(f"queue must be in [0, {len(self._queues)}), got {queue}")
+        return self._queue_slots[queue]
+
+    def _forget_program(self, program) -> None:
+        self._programs.discard(program)
+
+    def _forget_list(self, cmd_list) -> None:
+        self._lists.discard(cmd_list)
+
+    # ------------------------------------------------------------------ buffers
+    def buffer_alloc(self, queue: int, nbytes: int, memory: str = "device") -> BufferHandle:
+        slot = self._slot_of_queue(queue)
+        nbytes = int(nbytes)
+        if nbytes < 0:
+            raise ValueError(f"nbytes must be non-negative, got {nbytes}")
+        if memory not in MEMORY_KINDS:
+            raise ValueError(f"memory must be one of {MEMORY_KINDS}, got {memory!r}")
+        limit = slot.info.max_allocation_size
+        if nbytes > limit:
+            raise OutOfMemoryError(
+                f"cannot allocate {nbytes} bytes on {slot.info.name}: larger than "
+                f"CL_DEVICE_MAX_MEM_ALLOC_SIZE ({limit} bytes)")
+        flags = _MF.READ_WRITE | (_MF.ALLOC_HOST_PTR if memory != "device" else 0)
+        try:
+            # OpenCL has no empty buffers; an empty handle keeps a 4-byte allocation
+            mem = cl.Buffer(slot.cl_context, flags, max(nbytes, 4))
+        except cl.Error as exc:
+            raise error_for(exc, "clCreateBuffer", f"{nbytes} bytes on {slot.info.name}") from None
+        handle = BufferHandle(slot, queue, nbytes, memory, mem)
+        with self._lock:
+            self._buffers[id(handle)] = handle
+        return handle
+
+    def buffer_free(self, handle: BufferHandle) -> None:
+        with self._lock:
+            self._buffers.pop(id(handle), None)
+        handle.release()
+
+    def _buffer(self, handle) -> BufferHandle:
+        if not isinstance(handle, BufferHandle):
+            raise TypeError(f"expected an OpenCL buffer handle, got {type(handle).__name__}")
+        if handle.freed:
+            raise ValueError(f"{handle!r} was freed")
+        self._check_alive()
+        return handle
+
+    def buffer_write(self, handle, data, offset: int = 0) -> None:
+        handle = self._buffer(handle)
+        src = host_bytes(data, "data")
+        _check_range(offset, src.nbytes, handle.nbytes, "write")
+        if not src.nbytes:
+            return
+        try:
+            cl.enqueue_copy(self._queues[handle.queue], handle.mem, src, dst_offset=offset,
+                            is_blocking=True)
+        except cl.Error as exc:
+            raise error_for(exc, "clEnqueueWriteBuffer") from None
+
+    def buffer_read(self, handle, nbytes: int, offset: int = 0, out=None) -> memoryview:
+        handle = self._buffer(handle)
+        nbytes = int(nbytes)
+        _check_range(offset, nbytes, handle.nbytes, "read")
+        if out is None:
+            dst = np.empty(nbytes, np.uint8)
+        else:
+            mv = host_bytes(out, "out")
+            if mv.readonly or mv.nbytes < nbytes:
+                raise ValueError(f"out must be a writable buffer of at least {nbytes} bytes")
+            dst = np.frombuffer(mv, np.uint8, count=nbytes)
+        if nbytes:
+            try:  # the queue is in-order: this read follows all work submitted on it
+                cl.enqueue_copy(self._queues[handle.queue], dst, handle.mem,
+                                src_offset=offset, is_blocking=True)
+            except cl.Error as exc:
+                raise error_for(exc, "clEnqueueReadBuffer") from None
+        return memoryview(dst)
+
+    # ------------------------------------------------------------------ images
+    def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str,
+                    channels: int) -> ImageHandle:
+        slot = self._slot_of_queue(queue)
+        if not slot.info.images:
+            raise UnsupportedFeatureError(f"{slot.info.name} has no image support "
+                                          f"(CL_DEVICE_IMAGE_SUPPORT is false)")
+        extent = tuple(int(e) for e in extent) + (1,) * (3 - len(extent))
+        layers = int(layers)
+        if len(extent) != 3 or min(extent) < 1 or layers < 1:
+            raise ValueError(f"extent must be up to three positive sizes and layers >= 1, "
+                             f"got extent {extent}, layers {layers}")
+        dim = 3 if extent[2] > 1 else 2 if extent[1] > 1 else 1
+        if dim == 3 and layers > 1:
+            raise ValueError("3-D images cannot have array layers")
+        arrayed = layers > 1
+        fmt, image_type = image_format(slot, dt.to_dtype(dtype).name, int(channels), dim, arrayed)
+        desc = cl.ImageDescriptor()
+        desc.image_type = image_type
+        desc.shape = extent
+        desc.array_size = layers if arrayed else 0
+        desc.pitches = (0, 0)
+        desc.num_mip_levels = 0
+        desc.num_samples = 0
+        desc.buffer = None
+        try:
+            mem = cl.Image(slot.cl_context, _MF.READ_WRITE, fmt, desc=desc)
+        except cl.Error as exc:
+            raise error_for(exc, "clCreateImage", f"{extent} x {layers} on {slot.info.name}") from None
+        handle = ImageHandle(slot, queue, extent, layers, dt.to_dtype(dtype).name,
+                             int(channels), dim, arrayed, mem)
+        with self._lock:
+            self._images[id(handle)] = handle
+        return handle
+
+    def image_free(self, handle) -> None:
+        with self._lock:
+            self._images.pop(id(handle), None)
+        handle.release()
+
+    def _image(self, handle) -> ImageHandle:
+        if not isinstance(handle, ImageHandle):
+            raise TypeError(f"expected an OpenCL image handle, got {type(handle).__name__}")
+        if handle.freed:
+            raise ValueError(f"{handle!r} was freed")
+        self._check_alive()
+        return handle
+
+    def image_write(self, handle, data, layer: int = 0) -> None:
+        handle = self._image(handle)
+        src = host_bytes(data, "data")
+        if src.nbytes != handle.layer_bytes:
+            raise ValueError(f"image data must be {handle.layer_bytes} bytes (one layer of "
+                             f"{handle!r}), got {src.nbytes}")
+        origin, region = handle.region(int(layer))
+        try:
+            _write_image(self._queues[handle.queue], handle.mem, origin, region, src,
+                         is_blocking=True)
+        except cl.Error as exc:
+            raise error_for(exc, "clEnqueueWriteImage") from None
+
+    def image_read(self, handle, out, layer: int = 0) -> None:
+        handle = self._image(handle)
+        dst = host_bytes(out, "out")
+        if dst.readonly or dst.nbytes != handle.layer_bytes:
+            raise ValueError(f"out must be a writable buffer of {handle.layer_bytes} bytes "
+                             f"(one layer of {handle!r}), got {dst.nbytes}")
+        origin, region = handle.region(int(layer))
+        try:
+            _read_image(self._queues[handle.queue], handle.mem, origin, region,
+                        np.frombuffer(dst, np.uint8), is_blocking=True)
+        except cl.Error as exc:
+            raise error_for(exc, "clEnqueueReadImage") from None
+
+    def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
+                       normalized: bool = True) -> SamplerHandle:
+        self._check_alive()
+        handle = SamplerHandle(self._slots, filter, address_mode, normalized)
+        with self._lock:
+            self._samplers[id(handle)] = handle
+        return handle
+
+    def sampler_free(self, handle) -> None:
+        with self._lock:
+            self._samplers.pop(id(handle), None)
+        handle.release()
+
+    # ------------------------------------------------------------------ programs and work
+    def create_program(self, source: str, info, options=()) -> OpenCLProgram:
+        """Build `source` for every device of the context (`options`: extra OpenCL C
+        build options) and check the launch against the devices' limits."""
+        self._check_alive()
+        program = OpenCLProgram(self, source, info, options)
+        self._programs.add(program)
+        return program
+
+    def command_list(self, queue: int) -> OpenCLCommandList:
+        self._slot_of_queue(queue)
+        cmd_list = OpenCLCommandList(self, queue)
+        self._lists.add(cmd_list)
+        return cmd_list
+
+    def queue_wait_idle(self, queue: Optional[int] = None) -> None:
+        self._check_alive()
+        if queue is not None:
+            self._slot_of_queue(queue)
+        queues = self._queues if queue is None else [self._queues[queue]]
+        try:
+            for q in queues:
+                q.finish()
+        except cl.Error as exc:
+            raise error_for(exc, "clFinish") from None
+
+    def destroy(self) -> None:
+        if self._destroyed:
+            return
+        self._destroyed = True
+        for q in self._queues:
+            try:
+                q.finish()
+            except cl.Error:
+                pass  # a failed command is finished too; tear down regardless
+        for cmd_list in list(self._lists):
+            cmd_list._destroyed = True  # no waiting: the queues are idle
+        for program in list(self._programs):
+            program.destroy()
+        with self._lock:
+            handles = [*self._buffers.values(), *self._images.values(),
+                       *self._samplers.values()]
+            self._buffers.clear()
+            self._images.clear()
+            self._samplers.clear()
+        for handle in handles:
+            handle.release()
+        for q in self._queues:
+            q._finalize()
+        for slot in self._slots:
+            compiler.MEMORY_CACHE.forget_context(slot.cl_context)
+        self._queues.clear()
+        self._queue_slots.clear()
+        self._slots.clear()
+
+    def __repr__(self):
+        state = "destroyed" if self._destroyed else f"{len(self._queues)} queues"
+        return f"<OpenCLContext {[d.name for d in self.devices]} {state}>"
+
+
+def _check_range(offset: int, nbytes: int, size: int, what: str) -> None:
+    if offset < 0 or nbytes < 0 or offset + nbytes > size:
+        raise ValueError(f"{what} of {nbytes} bytes at offset {offset} must lie inside the "
+                         f"buffer's {size} bytes")

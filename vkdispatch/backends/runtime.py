@@ -1,0 +1,308 @@
+"""The Runtime interface every backend implements, and the registry that finds them.
+
+Everything above this module is backend-neutral: it talks to a `Runtime`, the
+`RuntimeContext` it creates, and the opaque handles those return. Backends are
+imported lazily by name, so `import vkdispatch` needs no GPU package.
+
+Lifetimes: a `RuntimeContext` owns every allocation, program and command list made
+from it; `destroy()` on any of them is idempotent, and `RuntimeContext.destroy()`
+releases whatever is still alive.
+"""
+from __future__ import annotations
+
+import abc
+import importlib
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from ..base.errors import BackendUnavailableError, UnsupportedFeatureError
+
+# ----------------------------------------------------------------------------- devices
+
+DEVICE_TYPES = ("discrete", "integrated", "virtual", "cpu", "other")
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What a backend reports of one device; the fields codegen and launch need are typed,
+    the rest is free-form `extra` (shown by `get_info_string`)."""
+
+    backend: str                 # "vulkan", "cuda", "opencl", "dummy"
+    index: int                   # index in this backend's device list
+    name: str
+    device_type: str             # one of DEVICE_TYPES
+    version: str                 # "Vulkan 1.3.230", "compute capability 9.0", "OpenCL 3.0"
+    driver: str = ""
+    vendor: str = ""
+    float64: bool = True
+    float16: bool = True
+    int64: bool = True
+    int16: bool = True
+    int8: bool = True
+    float32_atomic_add: bool = False
+    float64_atomic_add: bool = False
+    int64_atomics: bool = False
+    subgroup_size: int = 32
+    subgroup_ops: frozenset = frozenset()   # subset of {"basic","arithmetic","ballot","shuffle","vote"}
+    max_push_constant_size: int = 128
+    max_shared_memory: int = 32768
+    max_workgroup_size: tuple = (1024, 1024, 64)
+    max_workgroup_invocations: int = 1024
+    max_workgroup_count: tuple = (2 ** 31 - 1, 65535, 65535)
+    max_storage_buffer_range: int = 2 ** 32 - 1
+    max_allocation_size: int = 2 ** 40
+    uniform_buffer_alignment: int = 256
+    images: bool = True
+    memory_heaps: tuple = ()      # ((size_bytes, "device-local"|"host"), ...)
+    queue_families: tuple = ()    # ((queue_count, "compute|transfer|..."), ...)
+    compute_units: int = 0
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def get_info_string(self, verbose: bool = False) -> str:
+        gib = 1024 ** 3
+        lines = [
+            f"Device {self.index}: {self.name}",
+            f"    backend: {self.backend}",
+            f"    type: {self.device_type}",
+            f"    version: {self.version}",
+        ]
+        if self.vendor:
+            lines.append(f"    vendor: {self.vendor}")
+        if self.driver:
+            lines.append(f"    driver: {self.driver}")
+        feats = [n for n in ("float64", "float16", "int64", "int16", "int8") if getattr(self, n)]
+        lines.append(f"    types: {', '.join(feats) or 'none beyond 32-bit'}")
+        atomics = [n for n, ok in (("float32 add", self.float32_atomic_add),
+                                   ("float64 add", self.float64_atomic_add),
+                                   ("int64", self.int64_atomics)) if ok]
+        lines.append(f"    atomics: {', '.join(atomics) or '32-bit integer only'}")
+        lines.append(f"    subgroup size: {self.subgroup_size}"
+                     f" (ops: {', '.join(sorted(self.subgroup_ops)) or 'none'})")
+        if self.compute_units:
+            lines.append(f"    compute units: {self.compute_units}")
+        lines.append(f"    push constants: {self.max_push_constant_size} bytes")
+        lines.append(f"    shared memory: {self.max_shared_memory} bytes")
+        lines.append(f"    max workgroup size: {self.max_workgroup_size}"
+                     f" ({self.max_workgroup_invocations} invocations)")
+        lines.append(f"    max workgroup count: {self.max_workgroup_count}")
+        for size, kind in self.memory_heaps:
+            lines.append(f"    memory heap: {size / gib:.2f} GiB {kind}")
+        for count, flags in self.queue_families:
+            lines.append(f"    queue family: {count} x {flags}")
+        if verbose:
+            for k, v in sorted(self.extra.items()):
+                lines.append(f"    {k}: {v}")
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- programs
+
+BINDING_STORAGE_BUFFER = "storage_buffer"
+BINDING_UNIFORM_BUFFER = "uniform_buffer"
+BINDING_SAMPLED_IMAGE = "sampled_image"
+BINDING_STORAGE_IMAGE = "storage_image"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One resource a kernel reads or writes, in kernel-parameter order."""
+
+    name: str
+    kind: str          # BINDING_*
+    index: int         # Vulkan binding number / CUDA & OpenCL parameter position
+    dtype: str = ""    # element dtype name (images: texel scalar); informative
+    dim: int = 1       # images: 1, 2 or 3
+    writable: bool = True
+
+
+@dataclass(frozen=True)
+class UniformField:
+    name: str
+    dtype: str         # vkdispatch dtype name
+    offset: int        # byte offset in the packed uniform block (std430)
+    size: int          # bytes
+
+
+@dataclass(frozen=True)
+class ProgramInfo:
+    """What the runtime must know to build and launch a generated kernel."""
+
+    entry_point: str
+    local_size: tuple                  # (x, y, z)
+    bindings: tuple = ()               # tuple[Binding]
+    uniforms: tuple = ()               # tuple[UniformField], packed per std430
+    uniform_size: int = 0
+    uniform_in_push_constants: bool = True   # Vulkan: push constants, else UBO at `uniform_binding`
+    uniform_binding: int = -1
+    shared_memory: int = 0             # static bytes, checked against the device limit
+    features: frozenset = frozenset()  # device features the kernel needs (names of DeviceInfo flags)
+
+
+# ----------------------------------------------------------------------------- runtime objects
+
+class Signal(abc.ABC):
+    """Completion of one submission."""
+
+    @abc.abstractmethod
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until done (True) or until `timeout` seconds pass (False)."""
+
+    @abc.abstractmethod
+    def done(self) -> bool:
+        """True once the work has finished, without blocking."""
+
+
+class Program(abc.ABC):
+    """A compiled kernel bound to one context (all its devices)."""
+
+    info: ProgramInfo
+
+    @abc.abstractmethod
+    def destroy(self) -> None: ...
+
+
+class CommandList(abc.ABC):
+    """Recorded work for one queue, replayable. Uniform data of a recorded dispatch
+    can be changed between submissions without re-recording (`set_uniform`)."""
+
+    @abc.abstractmethod
+    def dispatch(self, program: Program, groups: tuple, bindings: Sequence,
+                 uniform: bytes = b"") -> int:
+        """Record a launch of `groups` workgroups; `bindings` are the buffer/image handles
+        (for this list's queue) in `program.info.bindings` order. Returns the index of
+        the dispatch, for `set_uniform`. The runtime inserts the barriers that make
+        later commands see earlier writes."""
+
+    @abc.abstractmethod
+    def copy(self, src, dst, nbytes: int, src_offset: int = 0, dst_offset: int = 0) -> None:
+        """Record a buffer-to-buffer copy."""
+
+    @abc.abstractmethod
+    def set_uniform(self, dispatch_index: int, uniform: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def submit(self, instance_uniforms: Optional[Sequence[Sequence[bytes]]] = None) -> Signal:
+        """Run the list once, or once per entry of `instance_uniforms` (each entry: the
+        uniform bytes of every dispatch, in order). Returns without waiting."""
+
+    @abc.abstractmethod
+    def reset(self) -> None:
+        """Forget every recorded command (after in-flight submissions finish)."""
+
+    @abc.abstractmethod
+    def destroy(self) -> None: ...
+
+
+class RuntimeContext(abc.ABC):
+    """Devices and queues in use. Queues are numbered globally 0..queue_count-1 across
+    devices; `queue_device[q]` gives the device index in `devices` of queue q."""
+
+    devices: list          # list[DeviceInfo]
+    queue_device: list     # list[int]
+
+    @property
+    def queue_count(self) -> int:
+        return len(self.queue_device)
+
+    # memory: handles are per queue (vkdispatch buffers exist on every queue)
+    @abc.abstractmethod
+    def buffer_alloc(self, queue: int, nbytes: int, memory: str = "device"):
+        """memory: "device" (device-local), "host" (host-visible) or "shared"
+        (device-local and host-visible where the device has it). Raises
+        OutOfMemoryError, leaving the context usable."""
+
+    @abc.abstractmethod
+    def buffer_free(self, handle) -> None: ...
+
+    @abc.abstractmethod
+    def buffer_write(self, handle, data, offset: int = 0) -> None:
+        """Copy host bytes (a buffer-protocol object) in; synchronous for the caller's data."""
+
+    @abc.abstractmethod
+    def buffer_read(self, handle, nbytes: int, offset: int = 0, out=None) -> memoryview:
+        """Copy device bytes out, after all work submitted so far on the handle's queue."""
+
+    # images (backends without image support raise UnsupportedFeatureError)
+    def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int):
+        """An image of `extent` (w, h, d: 1-D images have h = d = 1), `layers` array
+        layers, texels of `channels` components of scalar type `dtype` (a dtype name)."""
+        raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
+
+    def image_free(self, handle) -> None:
+        raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
+
+    def image_write(self, handle, data, layer: int = 0) -> None:
+        raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
+
+    def image_read(self, handle, out, layer: int = 0) -> None:
+        """Fill `out` (a writable buffer of the image's packed texels)."""
+        raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
+
+    def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
+                       normalized: bool = True):
+        """filter: "nearest"|"linear"; address_mode: "repeat", "mirrored_repeat",
+        "clamp_to_edge", "clamp_to_border"."""
+        raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no samplers")
+
+    def sampler_free(self, handle) -> None:
+        raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no samplers")
+
+    @abc.abstractmethod
+    def create_program(self, source: str, info: ProgramInfo) -> Program:
+        """Compile (through the backend's cached compiler) and prepare `source`."""
+
+    @abc.abstractmethod
+    def command_list(self, queue: int) -> CommandList: ...
+
+    @abc.abstractmethod
+    def queue_wait_idle(self, queue: Optional[int] = None) -> None: ...
+
+    @abc.abstractmethod
+    def destroy(self) -> None: ...
+
+
+class Runtime(abc.ABC):
+    """One backend. `codegen_target` names the emitter its kernels come from."""
+
+    name: str
+    codegen_target: str
+
+    @abc.abstractmethod
+    def devices(self) -> list:
+        """list[DeviceInfo], in the backend's order."""
+
+    @abc.abstractmethod
+    def create_context(self, device_indices: Sequence[int], queue_counts: Sequence[int],
+                       debug: bool = False) -> RuntimeContext: ...
+
+
+# ----------------------------------------------------------------------------- registry
+
+# name -> "module:attribute" of a zero-argument factory returning a Runtime
+_REGISTRY = {
+    "vulkan": "vkdispatch.backends.vulkan:load_runtime",
+    "cuda": "vkdispatch.backends.cuda:load_runtime",
+    "opencl": "vkdispatch.backends.opencl:load_runtime",
+    "dummy": "vkdispatch.backends.dummy:load_runtime",
+}
+DEFAULT_ORDER = ("vulkan", "cuda", "opencl")
+BACKEND_NAMES = tuple(_REGISTRY)
+
+
+def register_backend(name: str, factory_path: str) -> None:
+    _REGISTRY[name] = factory_path
+
+
+def load_runtime(name: str) -> Runtime:
+    """Import and create backend `name`. Raises BackendUnavailableError saying why."""
+    if name not in _REGISTRY:
+        raise ValueError(f"backend must be one of {sorted(_REGISTRY)}, got {name!r}")
+    module_name, attr = _REGISTRY[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+        return getattr(module, attr)()
+    except BackendUnavailableError:
+        raise
+    except Exception as exc:  # missing package, missing driver library, no device
+        raise BackendUnavailableError(f"backend {name!r} is unavailable: "
+                                      f"{type(exc).__name__}: {exc}") from exc

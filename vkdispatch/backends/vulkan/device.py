@@ -1,0 +1,278 @@
+"""A logical VkDevice with its compute queues.
+
+Each queue owns a timeline semaphore that every submission on it signals with the
+next value: a Signal is just (queue, value), waiting is vkWaitSemaphores, and no
+per-submission fence has to be created, recycled or raced over.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+from ...base.cache import DiskCache, digest
+from ...base.errors import UnsupportedFeatureError
+from ...base.log import log_debug
+from ._vk import UINT64_MAX, check, cstrings, error, ffi, lib, new, out, vk
+from .memory import Allocator
+from .physical import CORE_FEATURES, FEATURE_STRUCTS, OPTIONAL_EXTENSIONS
+
+_pipeline_disk_cache = DiskCache("vkpipeline")
+
+COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+TRANSFER = vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+HOST = vk.VK_PIPELINE_STAGE_HOST_BIT
+ALL = vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT
+WRITES = vk.VK_ACCESS_SHADER_WRITE_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT
+READS_WRITES = (vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
+                | vk.VK_ACCESS_UNIFORM_READ_BIT | vk.VK_ACCESS_TRANSFER_READ_BIT
+                | vk.VK_ACCESS_TRANSFER_WRITE_BIT)
+_WAIT_SLICE_NS = 250_000_000   # long waits return to Python this often (Ctrl-C works)
+
+
+def memory_barrier(src_access: int, dst_access: int):
+    return new("VkMemoryBarrier", sType=vk.VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+               srcAccessMask=src_access, dstAccessMask=dst_access)
+
+
+class SubmitBatch:
+    """A prebuilt VkSubmitInfo for `command_buffers` that signals its queue's timeline;
+    `Queue.submit` only writes the value, so a replay costs no struct building."""
+
+    __slots__ = ("info", "values", "_keep")
+
+    def __init__(self, queue: "Queue", command_buffers):
+        cmds = ffi.new("VkCommandBuffer[]", list(command_buffers))
+        self.values = ffi.new("uint64_t[1]")
+        timeline = new("VkTimelineSemaphoreSubmitInfo",
+                       sType=vk.VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                       signalSemaphoreValueCount=1, pSignalSemaphoreValues=self.values)
+        self.info = new("VkSubmitInfo", sType=vk.VK_STRUCTURE_TYPE_SUBMIT_INFO, pNext=timeline,
+                        commandBufferCount=len(cmds), pCommandBuffers=cmds,
+                        signalSemaphoreCount=1, pSignalSemaphores=queue.semaphore_ptr)
+        self._keep = (cmds, timeline)
+
+
+class Queue:
+    """One VkQueue, its timeline and locks. `index` is the context-global queue number."""
+
+    def __init__(self, device: "Device", handle, index: int):
+        self.device = device
+        self.handle = handle
+        self.index = index
+        self.lock = threading.Lock()            # vkQueueSubmit needs external sync
+        self.transfer_lock = threading.Lock()   # staged copies share one staging buffer
+        self.submitted = 0                      # last timeline value handed out
+        self.completed_value = 0                # last value seen complete (a cache)
+        self.deferred = []                      # [(value, release callable)]
+        self._transfer = None
+        stype = new("VkSemaphoreTypeCreateInfo", sType=vk.VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+                    semaphoreType=vk.VK_SEMAPHORE_TYPE_TIMELINE, initialValue=0)
+        info = new("VkSemaphoreCreateInfo", sType=vk.VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
+                   pNext=stype)
+        sem = out("VkSemaphore")
+        check(lib.vkCreateSemaphore(device.handle, info, ffi.NULL, sem), "vkCreateSemaphore")
+        self.semaphore = sem[0]
+        self.semaphore_ptr = ffi.new("VkSemaphore[1]", [sem[0]])
+        self._counter = ffi.new("uint64_t *")
+
+    def submit(self, batch: SubmitBatch) -> int:
+        """Submit a prebuilt batch; returns the timeline value it signals."""
+        with self.lock:
+            value = self.submitted + 1
+            batch.values[0] = value
+            r = lib.vkQueueSubmit(self.handle, 1, batch.info, ffi.NULL)
+            if r:
+                raise error(r, "vkQueueSubmit")
+            self.submitted = value
+        return value
+
+    def completed(self) -> int:
+        if self.semaphore is None:          # destroyed: everything has finished
+            return self.submitted
+        check(lib.vkGetSemaphoreCounterValue(self.device.handle, self.semaphore, self._counter),
+              "vkGetSemaphoreCounterValue")
+        value = self._counter[0]
+        if value > self.completed_value:
+            self.completed_value = value
+        return value
+
+    def is_done(self, value: int) -> bool:
+        return value <= self.completed_value or value <= self.completed()
+
+    def wait(self, value: int, timeout: Optional[float] = None) -> bool:
+        """Block until the timeline reaches `value` (True) or `timeout` seconds pass."""
+        if value <= self.completed_value or self.semaphore is None:
+            return True
+        values = ffi.new("uint64_t[1]", [value])
+        info = new("VkSemaphoreWaitInfo", sType=vk.VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+                   semaphoreCount=1, pSemaphores=self.semaphore_ptr, pValues=values)
+        left = UINT64_MAX if timeout is None else max(0, int(timeout * 1e9))
+        while True:
+            step = min(left, _WAIT_SLICE_NS)
+            r = lib.vkWaitSemaphores(self.device.handle, info, step)
+            if r == vk.VK_SUCCESS:
+                if value > self.completed_value:
+                    self.completed_value = value
+                return True
+            check(r, "vkWaitSemaphores")
+            if timeout is not None:
+                left -= step
+                if left <= 0:
+                    return False
+
+    def wait_idle(self) -> None:
+        self.wait(self.submitted)
+
+    def defer(self, release) -> None:
+        """Run `release()` once the work submitted so far on this queue has finished."""
+        value = self.submitted
+        if self.is_done(value):
+            release()
+        else:
+            with self.lock:
+                self.deferred.append((value, release))
+
+    def collect(self) -> None:
+        """Run the deferred releases whose work has finished."""
+        if not self.deferred:
+            return
+        done = self.completed()
+        with self.lock:
+            ready = [r for v, r in self.deferred if v <= done]
+            self.deferred = [(v, r) for v, r in self.deferred if v > done]
+        for release in ready:
+            release()
+
+    @property
+    def transfer(self):
+        if self._transfer is None:
+            from .transfer import Transfer
+            self._transfer = Transfer(self)
+        return self._transfer
+
+    def destroy(self) -> None:
+        for _, release in self.deferred:
+            release()
+        self.deferred = []
+        if self._transfer is not None:
+            self._transfer.destroy()
+            self._transfer = None
+        if self.semaphore is not None:
+            lib.vkDestroySemaphore(self.device.handle, self.semaphore, ffi.NULL)
+            self.semaphore = None
+
+
+class Device:
+    """A VkDevice on `phys` with `queue_count` queues of its compute family, every
+    kernel-relevant feature it supports enabled, an allocator and a pipeline cache."""
+
+    def __init__(self, phys, queue_count: int, first_queue: int, position: int):
+        self.phys = phys
+        self.position = position              # index in the context's device list
+        self.handle = None
+        self.queues = []
+        if not phys.features.get("timelineSemaphore"):
+            raise UnsupportedFeatureError(
+                f"{phys.name} lacks timeline semaphores (Vulkan 1.2 core); vkdispatch needs them")
+        self.buffer_device_address = phys.features.get("bufferDeviceAddress", False)
+        self.family = phys.compute_family
+        self._create(queue_count)
+        try:
+            self.queues = [Queue(self, self._get_queue(i), first_queue + i)
+                           for i in range(queue_count)]
+            self.allocator = Allocator(self)
+            self.pipeline_cache = self._create_pipeline_cache()
+        except BaseException:
+            self.destroy()
+            raise
+        self.barrier = memory_barrier(WRITES, READS_WRITES)
+        self.host_barrier = memory_barrier(WRITES, vk.VK_ACCESS_HOST_READ_BIT)
+
+    def _create(self, queue_count: int) -> None:
+        phys = self.phys
+        features = new("VkPhysicalDeviceFeatures2", sType=vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2)
+        for name in CORE_FEATURES:
+            setattr(features.features, name, int(phys.features.get(name, False)))
+        structs = [features]
+        for sname, stype, core, ext, fields in FEATURE_STRUCTS:
+            if phys.has(core, ext):
+                s = new(sname, sType=stype)
+                for f in fields:
+                    setattr(s, f, int(phys.features.get(f, False)))
+                structs.append(s)
+        for a, b in zip(structs, structs[1:]):
+            a.pNext = ffi.cast("void *", b)
+        extensions = [e for e in OPTIONAL_EXTENSIONS if e in phys.extensions]
+        ext_arr, keep = cstrings(extensions)
+        priorities = ffi.new("float[]", [1.0] * queue_count)
+        qinfo = new("VkDeviceQueueCreateInfo", sType=vk.VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                    queueFamilyIndex=self.family, queueCount=queue_count,
+                    pQueuePriorities=priorities)
+        info = new("VkDeviceCreateInfo", sType=vk.VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                   pNext=features, queueCreateInfoCount=1, pQueueCreateInfos=qinfo,
+                   enabledExtensionCount=len(extensions), ppEnabledExtensionNames=ext_arr)
+        handle = out("VkDevice")
+        check(lib.vkCreateDevice(phys.handle, info, ffi.NULL, handle), "vkCreateDevice",
+              phys.name)
+        self.handle = handle[0]
+        log_debug("vulkan: created device %s with extensions %s", phys.name, extensions)
+
+    def _get_queue(self, i: int):
+        q = out("VkQueue")
+        lib.vkGetDeviceQueue(self.handle, self.family, i, q)
+        return q[0]
+
+    # ------------------------------------------------------------------ pipeline cache
+    def _cache_key(self) -> str:
+        p = self.phys
+        return digest("vkpipeline", p.vendor_id, p.device_id, p.driver_version,
+                      p.pipeline_cache_uuid)
+
+    def _create_pipeline_cache(self):
+        data = _pipeline_disk_cache.get(self._cache_key()) or b""
+        blob = ffi.from_buffer(data) if data else ffi.NULL
+        info = new("VkPipelineCacheCreateInfo", sType=vk.VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO,
+                   initialDataSize=len(data), pInitialData=blob)
+        cache = out("VkPipelineCache")
+        r = lib.vkCreatePipelineCache(self.handle, info, ffi.NULL, cache)
+        if r < 0 and data:   # a stale blob the driver refuses: start empty
+            info.initialDataSize, info.pInitialData = 0, ffi.NULL
+            r = lib.vkCreatePipelineCache(self.handle, info, ffi.NULL, cache)
+        check(r, "vkCreatePipelineCache")
+        self._cache_loaded = len(data)
+        return cache[0]
+
+    def _save_pipeline_cache(self) -> None:
+        size = ffi.new("size_t *")
+        if lib.vkGetPipelineCacheData(self.handle, self.pipeline_cache, size, ffi.NULL) < 0:
+            return
+        if size[0] == 0 or size[0] == self._cache_loaded:
+            return
+        buf = ffi.new("char[]", size[0])
+        if lib.vkGetPipelineCacheData(self.handle, self.pipeline_cache, size, buf) >= 0:
+            _pipeline_disk_cache.put(self._cache_key(), ffi.buffer(buf, size[0])[:])
+
+    # ------------------------------------------------------------------ teardown
+    def wait_idle(self) -> None:
+        if self.handle is not None:
+            lib.vkDeviceWaitIdle(self.handle)
+
+    def destroy(self) -> None:
+        """Idempotent. Everything made on this device must be released first."""
+        if self.handle is None:
+            return
+        lib.vkDeviceWaitIdle(self.handle)
+        for q in self.queues:
+            q.destroy()
+        allocator = getattr(self, "allocator", None)
+        if allocator is not None:
+            allocator.destroy()
+        cache = getattr(self, "pipeline_cache", None)
+        if cache is not None:
+            try:
+                self._save_pipeline_cache()
+            finally:
+                lib.vkDestroyPipelineCache(self.handle, cache, ffi.NULL)
+            self.pipeline_cache = None
+        lib.vkDestroyDevice(self.handle, ffi.NULL)
+        self.handle = None

@@ -1,0 +1,303 @@
+"""Device memory: a sub-allocator over large VkDeviceMemory blocks, and buffer handles.
+
+Small buffers share 64 MiB blocks (first fit with coalescing free ranges), so thousands
+of buffers cost a handful of vkAllocateMemory calls and never approach
+maxMemoryAllocationCount; buffers of 16 MiB or more get a dedicated allocation.
+Host-visible blocks are mapped once, for their whole life.
+"""
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+
+from ...base.errors import OutOfMemoryError
+from ._vk import check, ffi, lib, new, out, vk
+
+BLOCK_SIZE = 64 << 20
+DEDICATED_MIN = 16 << 20
+GRANULE = 256          # sub-allocations are rounded to this, which also keeps them aligned
+
+DL = vk.VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT
+HV = vk.VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
+HC = vk.VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
+CACHED = vk.VK_MEMORY_PROPERTY_HOST_CACHED_BIT
+
+MEMORY_KINDS = ("device", "host", "shared")
+BUFFER_USAGE = (vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT
+                | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT)
+
+_serials = itertools.count(1)
+
+
+def next_serial() -> int:
+    """A process-unique id for a resource (descriptor-set caches key on it, never on a
+    Vulkan handle value, which the driver may reuse after a free)."""
+    return next(_serials)
+
+
+def memory_type_order(phys, kind: str) -> list:
+    """Memory type indices for `kind`, best first. "device" takes host-visible
+    device-local memory only where it spans the device (UMA, CPU drivers, full ReBAR),
+    so a 256 MiB BAR window is not exhausted by ordinary buffers."""
+    types, heaps = phys.memory_types, phys.memory_heaps
+
+    def having(required, avoid=0, prefer=0):
+        found = [i for i, (flags, _) in enumerate(types)
+                 if flags & required == required and not flags & avoid]
+        return sorted(found, key=lambda i: (not types[i][0] & prefer, i)) if prefer else found
+
+    dl_heap = max((heaps[h][0] for f, h in types if f & DL), default=0)
+    mappable_dl = [i for i in having(DL | HV | HC) if heaps[types[i][1]][0] >= 0.9 * dl_heap]
+    host = having(HV | HC, avoid=DL, prefer=CACHED) + having(HV | HC, prefer=CACHED)
+    if kind == "device":
+        order = mappable_dl + having(DL, avoid=HV) + having(DL) + host
+    elif kind == "host":
+        order = host
+    elif kind == "shared":
+        order = having(DL | HV | HC) + host
+    else:
+        raise ValueError(f"memory must be one of {MEMORY_KINDS}, got {kind!r}")
+    seen = set()
+    return [i for i in order if not (i in seen or seen.add(i))]
+
+
+class MemoryBlock:
+    """One VkDeviceMemory, whole (dedicated) or carved into sub-allocations."""
+
+    __slots__ = ("memory", "size", "type_index", "ptr", "free", "live", "dedicated")
+
+    def __init__(self, memory, size, type_index, ptr, dedicated):
+        self.memory, self.size, self.type_index, self.ptr = memory, size, type_index, ptr
+        self.dedicated = dedicated
+        self.free = [] if dedicated else [(0, size)]   # sorted (offset, length)
+        self.live = 1 if dedicated else 0
+
+    def take(self, size: int, alignment: int):
+        for i, (off, length) in enumerate(self.free):
+            start = -(-off // alignment) * alignment
+            end = start + size
+            if end <= off + length:
+                rest = []
+                if start > off:
+                    rest.append((off, start - off))
+                if off + length > end:
+                    rest.append((end, off + length - end))
+                self.free[i:i + 1] = rest
+                self.live += 1
+                return start
+        return None
+
+    def give(self, offset: int, size: int) -> None:
+        free = self.free
+        i = bisect.bisect_left(free, (offset,))
+        if i > 0 and free[i - 1][0] + free[i - 1][1] == offset:   # merge with the range before
+            i -= 1
+            offset, size = free[i][0], free[i][1] + size
+            del free[i]
+        if i < len(free) and offset + size == free[i][0]:          # and the one after
+            size += free[i][1]
+            del free[i]
+        free.insert(i, (offset, size))
+        self.live -= 1
+
+
+class Allocator:
+    """Per-device sub-allocator; thread-safe. `stats()` shows its counters."""
+
+    def __init__(self, device):
+        self._device = device.handle
+        self._phys = device.phys
+        self._bda = device.buffer_device_address
+        self._lock = threading.Lock()
+        self._blocks = {}           # memory type index -> [MemoryBlock] (shared blocks)
+        self._dedicated = set()
+        self._orders = {k: memory_type_order(device.phys, k) for k in MEMORY_KINDS}
+        self.live_allocations = 0
+        self.bytes_in_use = 0
+
+    def host_visible(self, type_index: int) -> bool:
+        return bool(self._phys.memory_types[type_index][0] & HV)
+
+    def kind_is_mappable(self, kind: str) -> bool:
+        order = self._orders[kind]
+        return bool(order) and self.host_visible(order[0])
+
+    def allocate(self, size: int, alignment: int, type_bits: int, kind: str,
+                 dedicated: bool = False):
+        """(MemoryBlock, offset) for `size` bytes. Raises OutOfMemoryError naming the
+        request when every suitable memory type is exhausted."""
+        candidates = [i for i in self._orders[kind] if type_bits >> i & 1]
+        if not candidates:
+            raise OutOfMemoryError(f"no {kind!r} memory type can hold this resource")
+        heaps = self._phys.memory_heaps
+        limit = self._phys.limits.maxMemoryAllocationSize
+        if size > limit:
+            raise OutOfMemoryError(f"{size} bytes exceed maxMemoryAllocationSize ({limit} bytes) "
+                                   f"of {self._phys.name}")
+        biggest = max(heaps[self._phys.memory_types[i][1]][0] for i in candidates)
+        if size > biggest:
+            raise OutOfMemoryError(f"{size} bytes exceed the largest {kind!r} memory heap "
+                                   f"({biggest} bytes) of {self._phys.name}")
+        dedicated = dedicated or size >= DEDICATED_MIN
+        rounded = -(-max(size, 1) // GRANULE) * GRANULE
+        last = None
+        with self._lock:
+            for type_index in candidates:
+                try:
+                    if dedicated:
+                        block = self._new_block(type_index, size, True)
+                        self._dedicated.add(block)
+                        offset = 0
+                    else:
+                        offset = None
+                        blocks = self._blocks.setdefault(type_index, [])
+                        for block in blocks:
+                            offset = block.take(rounded, alignment)
+                            if offset is not None:
+                                break
+                        if offset is None:
+                            block = self._new_block(type_index, BLOCK_SIZE, False)
+                            blocks.append(block)
+                            offset = block.take(rounded, alignment)
+                except OutOfMemoryError as exc:
+                    last = exc
+                    continue
+                self.live_allocations += 1
+                self.bytes_in_use += rounded
+                return block, offset
+        raise OutOfMemoryError(f"allocating {size} bytes of {kind!r} memory failed: {last}")
+
+    def release(self, block: MemoryBlock, offset: int, size: int) -> None:
+        rounded = -(-max(size, 1) // GRANULE) * GRANULE
+        with self._lock:
+            self.live_allocations -= 1
+            self.bytes_in_use -= rounded
+            if block.dedicated:
+                self._dedicated.discard(block)
+                self._free_block(block)
+                return
+            block.give(offset, rounded)
+            blocks = self._blocks[block.type_index]
+            # give an empty block back to the driver, but keep one to avoid churn
+            if block.live == 0 and sum(1 for b in blocks if b.live == 0) > 1:
+                blocks.remove(block)
+                self._free_block(block)
+
+    def _new_block(self, type_index: int, size: int, dedicated: bool) -> MemoryBlock:
+        info = new("VkMemoryAllocateInfo", sType=vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+                   allocationSize=size, memoryTypeIndex=type_index)
+        if self._bda:
+            flags = new("VkMemoryAllocateFlagsInfo",
+                        sType=vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+                        flags=vk.VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT)
+            info.pNext = flags
+        memory = out("VkDeviceMemory")
+        check(lib.vkAllocateMemory(self._device, info, ffi.NULL, memory), "vkAllocateMemory",
+              f"{size} bytes, memory type {type_index}")
+        ptr = None
+        if self.host_visible(type_index):
+            pp = out("void *")
+            r = lib.vkMapMemory(self._device, memory[0], 0, vk.VK_WHOLE_SIZE, 0, pp)
+            if r < 0:
+                lib.vkFreeMemory(self._device, memory[0], ffi.NULL)
+                check(r, "vkMapMemory", f"{size} bytes")
+            ptr = ffi.cast("char *", pp[0])
+        return MemoryBlock(memory[0], size, type_index, ptr, dedicated)
+
+    def _free_block(self, block: MemoryBlock) -> None:
+        if block.memory is not None:
+            lib.vkFreeMemory(self._device, block.memory, ffi.NULL)   # unmaps implicitly
+            block.memory = None
+            block.ptr = None
+
+    def stats(self) -> dict:
+        with self._lock:
+            shared = [b for bs in self._blocks.values() for b in bs]
+            return {"live_allocations": self.live_allocations,
+                    "bytes_in_use": self.bytes_in_use,
+                    "blocks": len(shared),
+                    "dedicated": len(self._dedicated),
+                    "device_memory_objects": len(shared) + len(self._dedicated),
+                    "bytes_reserved": sum(b.size for b in shared)
+                    + sum(b.size for b in self._dedicated)}
+
+    def destroy(self) -> None:
+        with self._lock:
+            for blocks in self._blocks.values():
+                for b in blocks:
+                    self._free_block(b)
+            for b in self._dedicated:
+                self._free_block(b)
+            self._blocks.clear()
+            self._dedicated.clear()
+            self.live_allocations = 0
+            self.bytes_in_use = 0
+
+
+class BufferHandle:
+    """A buffer on one queue's device: its own VkBuffer bound at `offset` of `memory`."""
+
+    __slots__ = ("buffer", "memory", "offset", "size", "queue", "device", "block", "ptr",
+                 "serial", "kind", "alive", "used", "alloc_size", "__weakref__")
+
+    def __repr__(self):
+        state = "" if self.alive else ", freed"
+        return f"<vulkan buffer #{self.serial}: {self.size} bytes, {self.kind}, queue {self.queue}{state}>"
+
+
+def create_buffer(device, queue: int, nbytes: int, kind: str) -> BufferHandle:
+    """A buffer of `nbytes` (0 allowed) in `kind` memory. Nothing leaks on failure."""
+    nbytes = int(nbytes)
+    if nbytes < 0:
+        raise ValueError(f"nbytes must be >= 0, got {nbytes}")
+    if kind not in MEMORY_KINDS:
+        raise ValueError(f"memory must be one of {MEMORY_KINDS}, got {kind!r}")
+    limit = device.phys.limits.maxMemoryAllocationSize
+    if nbytes > limit:
+        raise OutOfMemoryError(f"buffer_alloc of {nbytes} bytes exceeds maxMemoryAllocationSize "
+                               f"({limit} bytes) of {device.phys.name}")
+    usage = BUFFER_USAGE
+    if device.buffer_device_address:
+        usage |= vk.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT
+    info = new("VkBufferCreateInfo", sType=vk.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+               size=max(nbytes, 16), usage=usage, sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE)
+    buf = out("VkBuffer")
+    check(lib.vkCreateBuffer(device.handle, info, ffi.NULL, buf), "vkCreateBuffer",
+          f"{nbytes} bytes")
+    try:
+        reqs = new("VkMemoryRequirements")
+        lib.vkGetBufferMemoryRequirements(device.handle, buf[0], reqs)
+        block, offset = device.allocator.allocate(reqs.size, reqs.alignment,
+                                                  reqs.memoryTypeBits, kind)
+        r = lib.vkBindBufferMemory(device.handle, buf[0], block.memory, offset)
+        if r < 0:
+            device.allocator.release(block, offset, reqs.size)
+            check(r, "vkBindBufferMemory")
+    except BaseException:
+        lib.vkDestroyBuffer(device.handle, buf[0], ffi.NULL)
+        raise
+    h = BufferHandle()
+    h.buffer, h.memory, h.offset, h.size = buf[0], block.memory, offset, nbytes
+    h.queue, h.device, h.block, h.kind, h.alloc_size = queue, device, block, kind, reqs.size
+    h.ptr = block.ptr + offset if block.ptr is not None else None
+    h.serial, h.alive, h.used = next_serial(), True, False
+    return h
+
+
+def destroy_buffer(h: BufferHandle) -> None:
+    """Free the VkBuffer and its memory range (the caller knows the GPU is done)."""
+    if h.buffer is None:
+        return
+    device = h.device
+    lib.vkDestroyBuffer(device.handle, h.buffer, ffi.NULL)
+    device.allocator.release(h.block, h.offset, h.alloc_size)
+    h.buffer = h.block = h.ptr = None
+    h.alive = False
+
+
+def buffer_address(h: BufferHandle) -> int:
+    """The buffer's device address (buffer device address feature)."""
+    info = new("VkBufferDeviceAddressInfo", sType=vk.VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
+               buffer=h.buffer)
+    return int(lib.vkGetBufferDeviceAddress(h.device.handle, info))

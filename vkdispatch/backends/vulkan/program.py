@@ -1,0 +1,314 @@
+"""Compute programs: SPIR-V module, descriptor-set layout, pipeline per device, and a
+cache of written descriptor sets keyed by the resources bound (so replaying or
+re-recording a dispatch never writes descriptors again)."""
+from __future__ import annotations
+
+import struct
+import threading
+from typing import Optional
+
+from ...base.errors import DeviceLimitError, UnsupportedFeatureError
+from ..runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE,
+                       BINDING_UNIFORM_BUFFER, DeviceInfo, Program, ProgramInfo)
+from . import glslang
+from ._vk import check, ffi, lib, new, out, vk
+
+DESCRIPTOR_TYPES = {
+    BINDING_STORAGE_BUFFER: vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+    BINDING_UNIFORM_BUFFER: vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+    BINDING_SAMPLED_IMAGE: vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+    BINDING_STORAGE_IMAGE: vk.VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
+}
+UBO_DYNAMIC = vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC
+_BUFFER_TYPES = (vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, UBO_DYNAMIC)
+SETS_PER_POOL = 64
+SPIRV_MAGIC = 0x07230203
+_DEVICE_FLAGS = {f for f in DeviceInfo.__dataclass_fields__
+                 if DeviceInfo.__dataclass_fields__[f].type in ("bool", bool)}
+
+
+def pack_constant(value) -> bytes:
+    """Bytes of one specialization constant: bool -> 32-bit, int -> int32/uint32/int64,
+    float -> float32; numpy scalars keep their own type and size."""
+    if hasattr(value, "dtype") and hasattr(value, "tobytes"):
+        return bytes(value.tobytes()) if value.dtype.kind != "b" else struct.pack("<I", int(value))
+    if isinstance(value, bool):
+        return struct.pack("<I", int(value))
+    if isinstance(value, int):
+        for fmt, lo, hi in (("<i", -2 ** 31, 2 ** 31), ("<I", 0, 2 ** 32), ("<q", -2 ** 63, 2 ** 63)):
+            if lo <= value < hi:
+                return struct.pack(fmt, value)
+        return struct.pack("<Q", value)
+    if isinstance(value, float):
+        return struct.pack("<f", value)
+    raise TypeError(f"specialization constants must be bool, int, float or numpy scalars, "
+                    f"got {type(value).__name__}")
+
+
+def check_limits(info: ProgramInfo, device) -> None:
+    """DeviceLimitError / UnsupportedFeatureError naming what `info` asks beyond `device`."""
+    phys, lim = device.phys, device.phys.limits
+    name = phys.name
+    local = tuple(info.local_size) + (1,) * (3 - len(info.local_size))
+    if len(local) != 3 or min(local) < 1:
+        raise ValueError(f"local_size must be 1 to 3 positive sizes, got {info.local_size!r}")
+    for axis, (n, m) in enumerate(zip(local, lim.maxComputeWorkGroupSize)):
+        if n > m:
+            raise DeviceLimitError(f"local_size {local} exceeds maxComputeWorkGroupSize "
+                                   f"{lim.maxComputeWorkGroupSize} (axis {'xyz'[axis]}) of {name}")
+    if local[0] * local[1] * local[2] > lim.maxComputeWorkGroupInvocations:
+        raise DeviceLimitError(f"local_size {local} has {local[0] * local[1] * local[2]} "
+                               f"invocations, over maxComputeWorkGroupInvocations "
+                               f"({lim.maxComputeWorkGroupInvocations}) of {name}")
+    if info.uniform_size > 0:
+        if info.uniform_in_push_constants and info.uniform_size > lim.maxPushConstantsSize:
+            raise DeviceLimitError(f"uniform_size {info.uniform_size} exceeds maxPushConstantsSize "
+                                   f"({lim.maxPushConstantsSize} bytes) of {name}; pass uniforms in "
+                                   "a uniform buffer (uniform_in_push_constants=False)")
+        if not info.uniform_in_push_constants and info.uniform_size > lim.maxUniformBufferRange:
+            raise DeviceLimitError(f"uniform_size {info.uniform_size} exceeds maxUniformBufferRange "
+                                   f"({lim.maxUniformBufferRange} bytes) of {name}")
+    if info.shared_memory > lim.maxComputeSharedMemorySize:
+        raise DeviceLimitError(f"shared_memory {info.shared_memory} bytes exceeds "
+                               f"maxComputeSharedMemorySize ({lim.maxComputeSharedMemorySize}) of {name}")
+    if info.features:
+        dinfo = phys.info()
+        for feature in sorted(info.features):
+            if feature not in _DEVICE_FLAGS:
+                raise ValueError(f"unknown feature {feature!r}; valid: {sorted(_DEVICE_FLAGS)}")
+            if not getattr(dinfo, feature):
+                raise UnsupportedFeatureError(f"the kernel needs {feature}, which {name} lacks")
+
+
+def layout_bindings(info: ProgramInfo) -> list:
+    """[(binding number, VkDescriptorType)] in kernel-parameter order, the dynamic
+    uniform buffer (if any) last."""
+    out_, seen = [], set()
+    for b in info.bindings:
+        if b.kind not in DESCRIPTOR_TYPES:
+            raise ValueError(f"binding {b.name!r}: kind must be one of {sorted(DESCRIPTOR_TYPES)}, "
+                             f"got {b.kind!r}")
+        if b.index in seen or b.index < 0:
+            raise ValueError(f"binding {b.name!r}: index {b.index} is negative or used twice")
+        seen.add(b.index)
+        out_.append((b.index, DESCRIPTOR_TYPES[b.kind]))
+    if info.uniform_size > 0 and not info.uniform_in_push_constants:
+        if info.uniform_binding < 0 or info.uniform_binding in seen:
+            raise ValueError(f"uniform_binding must be a free binding number >= 0 when uniforms "
+                             f"live in a uniform buffer, got {info.uniform_binding}")
+        out_.append((info.uniform_binding, UBO_DYNAMIC))
+    return out_
+
+
+class _PerDevice:
+    __slots__ = ("device", "module", "set_layout", "pipeline_layout", "pipeline", "pools",
+                 "sets", "free_sets")
+
+    def __init__(self, device):
+        self.device = device
+        self.module = self.set_layout = self.pipeline_layout = self.pipeline = None
+        self.pools, self.sets, self.free_sets = [], {}, []
+
+
+class VulkanProgram(Program):
+    """A kernel built for every device of a context."""
+
+    def __init__(self, ctx, source, info: ProgramInfo, specialization: Optional[dict] = None):
+        self.info = info
+        self._ctx = ctx
+        self._lock = threading.Lock()
+        self._per = []
+        self.bindings = layout_bindings(info)
+        self.descriptor_types = [t for _, t in self.bindings]
+        self.uses_ubo = bool(self.bindings) and self.bindings[-1][1] == UBO_DYNAMIC
+        self.push_size = info.uniform_size if info.uniform_in_push_constants else 0
+        for device in ctx._devices:
+            check_limits(info, device)
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            spirv, entry = bytes(source), info.entry_point or "main"
+            if len(spirv) % 4 or len(spirv) < 20 or int.from_bytes(spirv[:4], "little") != SPIRV_MAGIC:
+                raise ValueError("source given as bytes must be SPIR-V words (little-endian, "
+                                 "starting with the magic number 0x07230203)")
+        else:
+            spirv, entry = glslang.compile_glsl(source, vulkan_version=ctx.vulkan_version), "main"
+        self.spirv = spirv
+        try:
+            for device in ctx._devices:
+                per = _PerDevice(device)
+                self._per.append(per)      # before building, so destroy() frees a half-built one
+                self._build(per, spirv, entry, specialization or {})
+        except BaseException:
+            self.destroy()
+            raise
+
+    # ------------------------------------------------------------------ building
+    def _build(self, per: _PerDevice, spirv: bytes, entry: str, specialization: dict) -> None:
+        device = per.device
+        dev = device.handle
+        code = ffi.from_buffer(spirv)
+        minfo = new("VkShaderModuleCreateInfo", sType=vk.VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                    codeSize=len(spirv), pCode=ffi.cast("uint32_t *", code))
+        p = out("VkShaderModule")
+        check(lib.vkCreateShaderModule(dev, minfo, ffi.NULL, p), "vkCreateShaderModule")
+        per.module = p[0]
+
+        n = len(self.bindings)
+        arr = ffi.new("VkDescriptorSetLayoutBinding[]", max(n, 1))
+        for i, (number, dtype) in enumerate(self.bindings):
+            arr[i].binding, arr[i].descriptorType = number, dtype
+            arr[i].descriptorCount, arr[i].stageFlags = 1, vk.VK_SHADER_STAGE_COMPUTE_BIT
+        linfo = new("VkDescriptorSetLayoutCreateInfo",
+                    sType=vk.VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                    bindingCount=n, pBindings=arr)
+        p = out("VkDescriptorSetLayout")
+        check(lib.vkCreateDescriptorSetLayout(dev, linfo, ffi.NULL, p), "vkCreateDescriptorSetLayout")
+        per.set_layout = p[0]
+
+        layouts = ffi.new("VkDescriptorSetLayout[1]", [per.set_layout])
+        push = new("VkPushConstantRange", stageFlags=vk.VK_SHADER_STAGE_COMPUTE_BIT,
+                   offset=0, size=self.push_size)
+        pinfo = new("VkPipelineLayoutCreateInfo", sType=vk.VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                    setLayoutCount=1, pSetLayouts=layouts,
+                    pushConstantRangeCount=1 if self.push_size else 0, pPushConstantRanges=push)
+        p = out("VkPipelineLayout")
+        check(lib.vkCreatePipelineLayout(dev, pinfo, ffi.NULL, p), "vkCreatePipelineLayout")
+        per.pipeline_layout = p[0]
+
+        name = ffi.new("char[]", entry.encode())
+        spec_keep = self._specialization(specialization)
+        stage = new("VkPipelineShaderStageCreateInfo",
+                    sType=vk.VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                    stage=vk.VK_SHADER_STAGE_COMPUTE_BIT, module=per.module, pName=name,
+                    pSpecializationInfo=spec_keep[0] if spec_keep else ffi.NULL)
+        cinfo = new("VkComputePipelineCreateInfo", sType=vk.VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+                    stage=stage[0], layout=per.pipeline_layout, basePipelineIndex=-1)
+        p = out("VkPipeline")
+        check(lib.vkCreateComputePipelines(dev, device.pipeline_cache, 1, cinfo, ffi.NULL, p),
+              "vkCreateComputePipelines", f"entry point {entry!r}")
+        per.pipeline = p[0]
+
+    @staticmethod
+    def _specialization(constants: dict):
+        if not constants:
+            return None
+        entries = ffi.new("VkSpecializationMapEntry[]", len(constants))
+        data = b""
+        for i, (cid, value) in enumerate(sorted(constants.items())):
+            raw = pack_constant(value)
+            entries[i].constantID, entries[i].offset, entries[i].size = int(cid), len(data), len(raw)
+            data += raw
+        buf = ffi.new("char[]", data)
+        info = new("VkSpecializationInfo", mapEntryCount=len(constants), pMapEntries=entries,
+                   dataSize=len(data), pData=buf)
+        return info, entries, buf
+
+    # ------------------------------------------------------------------ descriptor sets
+    def pipeline(self, position: int):
+        per = self._per[position]
+        return per.pipeline, per.pipeline_layout
+
+    def descriptor_set(self, position: int, key, writes, serials):
+        """The set for bound resources `key` on device `position`, written once from
+        `writes` ([(binding, type, payload)]); None when the kernel binds nothing."""
+        if not self.bindings:
+            return None
+        per = self._per[position]
+        s = per.sets.get(key)
+        if s is not None:
+            return s
+        with self._lock:
+            s = per.sets.get(key)
+            if s is not None:
+                return s
+            s = per.free_sets.pop() if per.free_sets else self._allocate_set(per)
+            _write_set(per.device.handle, s, writes)
+            per.sets[key] = s
+        self._ctx._note_set(serials, self, position, key)
+        return s
+
+    def forget_set(self, position: int, key) -> None:
+        """A resource in `key` is gone: recycle its set (rewritten on next use)."""
+        with self._lock:
+            if position < len(self._per):
+                per = self._per[position]
+                s = per.sets.pop(key, None)
+                if s is not None:
+                    per.free_sets.append(s)
+
+    def _allocate_set(self, per: _PerDevice):
+        dev = per.device.handle
+        layouts = ffi.new("VkDescriptorSetLayout[1]", [per.set_layout])
+        s = out("VkDescriptorSet")
+        if per.pools:
+            ainfo = new("VkDescriptorSetAllocateInfo",
+                        sType=vk.VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                        descriptorPool=per.pools[-1], descriptorSetCount=1, pSetLayouts=layouts)
+            if lib.vkAllocateDescriptorSets(dev, ainfo, s) == vk.VK_SUCCESS:
+                return s[0]
+        per.pools.append(self._new_pool(dev))     # the last pool is full (or none yet)
+        ainfo = new("VkDescriptorSetAllocateInfo",
+                    sType=vk.VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                    descriptorPool=per.pools[-1], descriptorSetCount=1, pSetLayouts=layouts)
+        check(lib.vkAllocateDescriptorSets(dev, ainfo, s), "vkAllocateDescriptorSets")
+        return s[0]
+
+    def _new_pool(self, dev):
+        counts = {}
+        for t in self.descriptor_types:
+            counts[t] = counts.get(t, 0) + SETS_PER_POOL
+        sizes = ffi.new("VkDescriptorPoolSize[]", len(counts))
+        for i, (t, c) in enumerate(counts.items()):
+            sizes[i].type, sizes[i].descriptorCount = t, c
+        info = new("VkDescriptorPoolCreateInfo", sType=vk.VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                   maxSets=SETS_PER_POOL, poolSizeCount=len(counts), pPoolSizes=sizes)
+        p = out("VkDescriptorPool")
+        check(lib.vkCreateDescriptorPool(dev, info, ffi.NULL, p), "vkCreateDescriptorPool")
+        return p[0]
+
+    # ------------------------------------------------------------------ teardown
+    def destroy(self) -> None:
+        """Idempotent; the caller makes sure no submitted work still uses the program."""
+        with self._lock:
+            per_list, self._per = self._per, []
+        for per in per_list:
+            dev = per.device.handle
+            if dev is None:
+                continue
+            for pool in per.pools:
+                lib.vkDestroyDescriptorPool(dev, pool, ffi.NULL)
+            if per.pipeline is not None:
+                lib.vkDestroyPipeline(dev, per.pipeline, ffi.NULL)
+            if per.pipeline_layout is not None:
+                lib.vkDestroyPipelineLayout(dev, per.pipeline_layout, ffi.NULL)
+            if per.set_layout is not None:
+                lib.vkDestroyDescriptorSetLayout(dev, per.set_layout, ffi.NULL)
+            if per.module is not None:
+                lib.vkDestroyShaderModule(dev, per.module, ffi.NULL)
+        self._ctx._forget_program(self)
+
+    @property
+    def destroyed(self) -> bool:
+        return not self._per
+
+    def __repr__(self):
+        return f"<VulkanProgram {self.info.entry_point!r} local_size={self.info.local_size}>"
+
+
+def _write_set(dev, dset, writes) -> None:
+    n = len(writes)
+    w = ffi.new("VkWriteDescriptorSet[]", n)
+    buffers = ffi.new("VkDescriptorBufferInfo[]", n)
+    images = ffi.new("VkDescriptorImageInfo[]", n)
+    for i, (binding, dtype, payload) in enumerate(writes):
+        wi = w[i]
+        wi.sType = vk.VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET
+        wi.dstSet, wi.dstBinding, wi.descriptorCount, wi.descriptorType = dset, binding, 1, dtype
+        if dtype in _BUFFER_TYPES:
+            buffers[i].buffer, buffers[i].offset, buffers[i].range = payload
+            wi.pBufferInfo = buffers + i
+        else:
+            sampler, view = payload
+            images[i].sampler = sampler if sampler is not None else ffi.NULL
+            images[i].imageView, images[i].imageLayout = view, vk.VK_IMAGE_LAYOUT_GENERAL
+            wi.pImageInfo = images + i
+    lib.vkUpdateDescriptorSets(dev, n, w, 0, ffi.NULL)

@@ -1,0 +1,158 @@
+"""Staged copies between host memory and device-local buffers or images, on one queue.
+
+Each copy is recorded into the queue's transfer command buffer behind a barrier that
+waits for all earlier work on the queue, submitted, and waited for: transfers are
+synchronous for the caller's data. Large copies go through the staging buffer in
+chunks of at most STAGING_MAX bytes.
+"""
+from __future__ import annotations
+
+from ._vk import check, ffi, lib, new, out, vk
+from .device import ALL, HOST, TRANSFER, SubmitBatch, memory_barrier
+from .memory import create_buffer, destroy_buffer
+
+STAGING_MIN = 1 << 20
+STAGING_MAX = 64 << 20
+
+
+class Transfer:
+    """The caller holds `queue.transfer_lock` around every method."""
+
+    def __init__(self, queue):
+        self.queue = queue
+        self.device = queue.device
+        dev = self.device.handle
+        info = new("VkCommandPoolCreateInfo", sType=vk.VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                   flags=(vk.VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT
+                          | vk.VK_COMMAND_POOL_CREATE_TRANSIENT_BIT),
+                   queueFamilyIndex=self.device.family)
+        pool = out("VkCommandPool")
+        check(lib.vkCreateCommandPool(dev, info, ffi.NULL, pool), "vkCreateCommandPool")
+        self.pool = pool[0]
+        alloc = new("VkCommandBufferAllocateInfo",
+                    sType=vk.VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, commandPool=self.pool,
+                    level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=1)
+        cmd = out("VkCommandBuffer")
+        r = lib.vkAllocateCommandBuffers(dev, alloc, cmd)
+        if r < 0:
+            lib.vkDestroyCommandPool(dev, self.pool, ffi.NULL)
+            check(r, "vkAllocateCommandBuffers")
+        self.cmd = cmd[0]
+        self.batch = SubmitBatch(queue, [self.cmd])
+        self.begin = new("VkCommandBufferBeginInfo",
+                         sType=vk.VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                         flags=vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)
+        self.before = memory_barrier(vk.VK_ACCESS_MEMORY_WRITE_BIT,
+                                     vk.VK_ACCESS_TRANSFER_READ_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT)
+        self.after = memory_barrier(vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+                                    vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT
+                                    | vk.VK_ACCESS_HOST_READ_BIT)
+        self.staging = None
+
+    def _staging(self, nbytes: int, limit: int = STAGING_MAX):
+        """The staging buffer, grown to hold min(nbytes, limit) bytes."""
+        want = min(max(nbytes, 1), max(limit, 1))
+        if self.staging is None or self.staging.size < want:
+            size = STAGING_MIN
+            while size < want:
+                size *= 2
+            if self.staging is not None:
+                destroy_buffer(self.staging)
+                self.staging = None
+            self.staging = create_buffer(self.device, self.queue.index, size, "host")
+        return self.staging
+
+    def run(self, record) -> None:
+        """Record `record(cmd)` between full barriers, submit, and wait."""
+        cmd = self.cmd
+        check(lib.vkBeginCommandBuffer(cmd, self.begin), "vkBeginCommandBuffer")
+        lib.vkCmdPipelineBarrier(cmd, ALL, TRANSFER, 0, 1, self.before, 0, ffi.NULL, 0, ffi.NULL)
+        record(cmd)
+        lib.vkCmdPipelineBarrier(cmd, TRANSFER, ALL | HOST, 0, 1, self.after, 0, ffi.NULL, 0, ffi.NULL)
+        check(lib.vkEndCommandBuffer(cmd), "vkEndCommandBuffer")
+        self.queue.wait(self.queue.submit(self.batch))
+
+    # ------------------------------------------------------------------ buffers
+    def write_buffer(self, dst, dst_offset: int, src, nbytes: int) -> None:
+        """Copy `nbytes` from host pointer `src` into buffer handle `dst`."""
+        staging = self._staging(nbytes)
+        region = new("VkBufferCopy")
+        done = 0
+        while done < nbytes:
+            n = min(staging.size, nbytes - done)
+            ffi.memmove(staging.ptr, src + done, n)
+            region.srcOffset, region.dstOffset, region.size = 0, dst_offset + done, n
+            self.run(lambda cmd: lib.vkCmdCopyBuffer(cmd, staging.buffer, dst.buffer, 1, region))
+            done += n
+
+    def read_buffer(self, src, src_offset: int, dst, nbytes: int) -> None:
+        """Copy `nbytes` of buffer handle `src` to host pointer `dst`."""
+        staging = self._staging(nbytes)
+        region = new("VkBufferCopy")
+        done = 0
+        while done < nbytes:
+            n = min(staging.size, nbytes - done)
+            region.srcOffset, region.dstOffset, region.size = src_offset + done, 0, n
+            self.run(lambda cmd: lib.vkCmdCopyBuffer(cmd, src.buffer, staging.buffer, 1, region))
+            ffi.memmove(dst + done, staging.ptr, n)
+            done += n
+
+    def copy_buffer(self, src, dst, nbytes: int, src_offset: int, dst_offset: int) -> None:
+        region = new("VkBufferCopy", srcOffset=src_offset, dstOffset=dst_offset, size=nbytes)
+        self.run(lambda cmd: lib.vkCmdCopyBuffer(cmd, src.buffer, dst.buffer, 1, region))
+
+    # ------------------------------------------------------------------ images
+    def _image_chunks(self, image, layer: int):
+        """(byte offset, VkBufferImageCopy) pieces of one layer, each fitting the staging
+        buffer: whole rows (1-D/2-D) or whole slices (3-D)."""
+        w, h, d = image.extent
+        unit, count = ((w * image.texel_size, h) if d == 1 else (w * h * image.texel_size, d))
+        staging = self._staging(unit * count, limit=max(STAGING_MAX, unit))
+        per = max(1, staging.size // unit)
+        for start in range(0, count, per):
+            n = min(per, count - start)
+            region = new("VkBufferImageCopy")
+            sub = region.imageSubresource
+            sub.aspectMask, sub.mipLevel = vk.VK_IMAGE_ASPECT_COLOR_BIT, 0
+            sub.baseArrayLayer, sub.layerCount = layer, 1
+            if d == 1:
+                region.imageOffset.y = start
+                region.imageExtent.width, region.imageExtent.height, region.imageExtent.depth = w, n, 1
+            else:
+                region.imageOffset.z = start
+                region.imageExtent.width, region.imageExtent.height, region.imageExtent.depth = w, h, n
+            yield start * unit, n * unit, region, staging
+
+    def write_image(self, image, layer: int, src, nbytes: int) -> None:
+        for offset, n, region, staging in self._image_chunks(image, layer):
+            ffi.memmove(staging.ptr, src + offset, n)
+            self.run(lambda cmd: lib.vkCmdCopyBufferToImage(
+                cmd, staging.buffer, image.image, vk.VK_IMAGE_LAYOUT_GENERAL, 1, region))
+
+    def read_image(self, image, layer: int, dst, nbytes: int) -> None:
+        for offset, n, region, staging in self._image_chunks(image, layer):
+            self.run(lambda cmd: lib.vkCmdCopyImageToBuffer(
+                cmd, image.image, vk.VK_IMAGE_LAYOUT_GENERAL, staging.buffer, 1, region))
+            ffi.memmove(dst + offset, staging.ptr, n)
+
+    def to_general_layout(self, image) -> None:
+        """Move a new image from UNDEFINED to GENERAL, where it stays for its life."""
+        barrier = new("VkImageMemoryBarrier", sType=vk.VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+                      srcAccessMask=0,
+                      dstAccessMask=vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT,
+                      oldLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED, newLayout=vk.VK_IMAGE_LAYOUT_GENERAL,
+                      srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                      dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED, image=image.image)
+        rng = barrier.subresourceRange
+        rng.aspectMask, rng.baseMipLevel, rng.levelCount = vk.VK_IMAGE_ASPECT_COLOR_BIT, 0, 1
+        rng.baseArrayLayer, rng.layerCount = 0, image.layers
+        self.run(lambda cmd: lib.vkCmdPipelineBarrier(
+            cmd, vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, ALL, 0, 0, ffi.NULL, 0, ffi.NULL, 1, barrier))
+
+    def destroy(self) -> None:
+        if self.staging is not None:
+            destroy_buffer(self.staging)
+            self.staging = None
+        if self.pool is not None:
+            lib.vkDestroyCommandPool(self.device.handle, self.pool, ffi.NULL)
+            self.pool = None

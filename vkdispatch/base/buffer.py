@@ -1,0 +1,231 @@
+"""`vd.Buffer`: typed device memory that exists on every queue of the context."""
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+import numpy as np
+
+from . import dtype as dt
+from .context import Context, get_context
+from .errors import VkDispatchError
+
+MEMORY_KINDS = ("device", "host", "shared")
+
+# Called before host reads so recorded-but-unsubmitted work on the default graph runs
+# first (the execution layer registers itself; base never imports it).
+_before_host_access: list = []
+
+
+def register_before_host_access(fn) -> None:
+    if fn not in _before_host_access:
+        _before_host_access.append(fn)
+
+
+def flush_pending() -> None:
+    for fn in _before_host_access:
+        fn()
+
+
+def _normalize_shape(shape) -> tuple:
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    try:
+        shape = tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}") from None
+    if any(s < 0 for s in shape):
+        raise ValueError(f"shape entries must be non-negative, got {shape}")
+    return shape
+
+
+class Buffer:
+    """A typed array in device memory, one copy per queue of the context.
+
+    Buffer(shape, dtype=vd.float32, memory="device"): memory is "device" (device-local),
+    "host" (host-visible, for data the CPU touches every step) or "shared" (device-local
+    and host-visible where the device has it)."""
+
+    def __init__(self, shape, dtype=dt.float32, memory: str = "device",
+                 context: Optional[Context] = None):
+        self.shape = _normalize_shape(shape)
+        self.dtype = dt.to_dtype(dtype)
+        if self.dtype.base is dt.bool_ and not self.dtype.is_scalar:
+            raise TypeError("buffers of bool vectors are not supported; use uint32 vectors")
+        if memory not in MEMORY_KINDS:
+            raise ValueError(f"memory must be one of {MEMORY_KINDS}, got {memory!r}")
+        self.memory = memory
+        self.context = context or get_context()
+        self.size = int(np.prod(self.shape, dtype=np.int64))
+        self.nbytes = self.size * self.dtype.itemsize
+        self.offset = 0            # bytes into the allocation (views)
+        self._base: Optional[Buffer] = None
+        self._handles: list = []
+        self._lock = threading.Lock()
+        rctx = self.context.runtime_context
+        try:
+            for q in range(self.context.queue_count):
+                self._handles.append(rctx.buffer_alloc(q, max(self.nbytes, 16), memory))
+        except BaseException:
+            self._release()
+            raise
+        self.context.register(self)
+
+    # ------------------------------------------------------------------ views
+    @classmethod
+    def _view(cls, base: "Buffer", byte_offset: int, shape: tuple) -> "Buffer":
+        view = cls.__new__(cls)
+        view.shape = shape
+        view.dtype = base.dtype
+        view.memory = base.memory
+        view.context = base.context
+        view.size = int(np.prod(shape, dtype=np.int64))
+        view.nbytes = view.size * base.dtype.itemsize
+        view.offset = base.offset + byte_offset
+        view._base = base._base or base
+        view._handles = base._handles
+        view._lock = base._lock
+        return view
+
+    def view(self, start: int = 0, shape=None) -> "Buffer":
+        """A buffer sharing this one's memory from element `start` (no copy). `shape`
+        defaults to the rest of the buffer, flattened."""
+        if not isinstance(start, (int, np.integer)) or not 0 <= start <= self.size:
+            raise IndexError(f"start must be an int in [0, {self.size}], got {start!r}")
+        shape = (self.size - int(start),) if shape is None else _normalize_shape(shape)
+        n = int(np.prod(shape, dtype=np.int64))
+        if start + n > self.size:
+            raise ValueError(f"a view of {n} elements from {start} exceeds the buffer's "
+                             f"{self.size} elements")
+        return Buffer._view(self, int(start) * self.dtype.itemsize, shape)
+
+    def reshape(self, shape) -> "Buffer":
+        shape = _normalize_shape(shape)
+        if int(np.prod(shape, dtype=np.int64)) != self.size:
+            raise ValueError(f"cannot reshape a buffer of {self.size} elements to {shape}")
+        return Buffer._view(self, 0, shape)
+
+    @property
+    def is_view(self) -> bool:
+        return self._base is not None
+
+    # ------------------------------------------------------------------ host access
+    @property
+    def numpy_shape(self) -> tuple:
+        return self.shape + self.dtype.numpy_shape
+
+    def _check_alive(self):
+        base = self._base or self
+        if not base._handles:
+            raise VkDispatchError("this buffer has been destroyed")
+
+    def handle(self, queue: int):
+        """The runtime's handle for `queue` (a (handle, offset, size) tuple for views)."""
+        self._check_alive()
+        h = self._handles[queue]
+        if self.offset or self._base is not None:
+            return (h, self.offset, self.nbytes)
+        return h
+
+    def _queues(self, queue_index):
+        if queue_index is None:
+            return range(self.context.queue_count)
+        return [self.context.check_queue(queue_index)]
+
+    def write(self, data, queue_index: Optional[int] = None) -> None:
+        """Copy `data` (array-like of this buffer's shape or size) into the buffer on
+        every queue (or only `queue_index`)."""
+        self._check_alive()
+        storage = dt.storage_numpy_dtype(self.dtype)
+        arr = np.asarray(data)
+        if arr.dtype != storage:
+            if self.dtype.is_complex and not np.iscomplexobj(arr) and arr.dtype.kind not in "biuf":
+                raise TypeError(f"cannot write {arr.dtype} data to a {self.dtype.name} buffer")
+            if not self.dtype.is_complex and np.iscomplexobj(arr):
+                raise TypeError(f"cannot write complex data to a {self.dtype.name} buffer")
+            arr = arr.astype(storage)
+        want = self.size * self.dtype.count
+        if arr.size != want:
+            raise ValueError(f"data has {arr.size} values; a buffer of shape {self.shape} and "
+                             f"dtype {self.dtype.name} needs {want}")
+        arr = np.ascontiguousarray(arr)
+        flush_pending()
+        rctx = self.context.runtime_context
+        for q in self._queues(queue_index):
+            rctx.buffer_write(self._handles[q], memoryview(arr).cast("B"), self.offset)
+
+    def read(self, queue_index: Optional[int] = None):
+        """The contents as a numpy array of shape `shape + dtype's element shape`. With an
+        index, the copy on that queue; without, a list with one array per queue."""
+        self._check_alive()
+        if queue_index is None:
+            return [self.read(q) for q in range(self.context.queue_count)]
+        q = self.context.check_queue(queue_index)
+        flush_pending()
+        out = np.empty(self.numpy_shape, dtype=dt.storage_numpy_dtype(self.dtype))
+        if self.nbytes:
+            self.context.runtime_context.buffer_read(self._handles[q], self.nbytes, self.offset,
+                                                     out=memoryview(out).cast("B"))
+        if self.dtype is dt.bool_:
+            return out != 0
+        return out
+
+    def fill(self, value) -> None:
+        """Set every element to `value`."""
+        arr = np.empty(self.numpy_shape, dtype=dt.storage_numpy_dtype(self.dtype))
+        arr[...] = value
+        self.write(arr)
+
+    # ------------------------------------------------------------------ lifetime
+    def _release(self) -> None:
+        handles, self._handles = self._handles, []
+        rctx = self.context.runtime_context
+        for h in handles:
+            try:
+                rctx.buffer_free(h)
+            except Exception:  # the context may already be gone at interpreter exit
+                pass
+
+    def destroy(self) -> None:
+        """Free the device memory now (idempotent). Views of a destroyed buffer become invalid."""
+        if self._base is not None:
+            return
+        with self._lock:
+            self._release()
+
+    _destroy = destroy
+
+    def __del__(self):
+        try:
+            if self._base is None and self._handles and not self.context.destroyed:
+                self._release()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        state = "" if (self._base or self)._handles else " destroyed"
+        return f"<vd.Buffer shape={self.shape} dtype={self.dtype.name}{state}>"
+
+    def __len__(self) -> int:
+        return self.shape[0] if self.shape else 1
+
+
+def asbuffer(array, dtype=None, memory: str = "device") -> Buffer:
+    """Upload an array-like to a new Buffer. A vector dtype (vd.vec4, ...) takes the
+    trailing axis of `array` as the components."""
+    arr = np.asarray(array)
+    t = dt.from_numpy(arr.dtype) if dtype is None else dt.to_dtype(dtype)
+    shape = arr.shape
+    if t.numpy_shape:
+        k = len(t.numpy_shape)
+        if shape[len(shape) - k:] != t.numpy_shape:
+            raise ValueError(f"an array for a {t.name} buffer needs trailing shape "
+                             f"{t.numpy_shape}, got {shape}")
+        shape = shape[:len(shape) - k]
+    buf = Buffer(shape, t, memory)
+    try:
+        buf.write(arr)
+    except BaseException:
+        buf.destroy()
+        raise
+    return buf

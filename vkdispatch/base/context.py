@@ -1,0 +1,265 @@
+"""Backend selection and the process-wide context (devices + queues in use).
+
+`initialize()` picks a backend: the argument, else $VKDISPATCH_BACKEND, else the first of
+Vulkan, CUDA, OpenCL that loads and has a device. `make_context()` opens devices and
+queues. Both happen automatically on first use with default settings.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import weakref
+from typing import Optional, Sequence
+
+from ..backends import runtime as rt
+from .errors import BackendUnavailableError
+from .log import log_info, set_log_level
+
+_TYPE_RANK = {"discrete": 0, "integrated": 1, "virtual": 2, "cpu": 3, "other": 4}
+
+
+class _State:
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.runtime: Optional[rt.Runtime] = None
+        self.debug = False
+        self.context: Optional["Context"] = None
+        self.codegen_override: Optional[str] = None   # dummy backend's emitted language
+
+
+_state = _State()
+
+
+def initialize(backend: Optional[str] = None, debug: bool = False, log_level=None,
+               loader_debug_logs: bool = False) -> None:
+    """Choose the runtime backend ('vulkan', 'cuda', 'opencl', 'dummy'). Without
+    `backend`, $VKDISPATCH_BACKEND or else the first of vulkan, cuda, opencl that works.
+    `debug=True` turns on validation layers (Vulkan) and debug logging. Re-initializing
+    with another backend destroys the current context first."""
+    if log_level is not None:
+        set_log_level(log_level)
+    elif debug:
+        set_log_level("debug")
+    with _state.lock:
+        requested = backend or os.environ.get("VKDISPATCH_BACKEND") or None
+        if requested is not None:
+            requested = requested.strip().lower()
+            if requested not in rt.BACKEND_NAMES:
+                raise ValueError(f"backend must be one of {list(rt.BACKEND_NAMES)}, "
+                                 f"got {requested!r}")
+        if _state.runtime is not None:
+            if requested in (None, _state.runtime.name) and debug == _state.debug:
+                return
+            _destroy_context()
+            _state.runtime = None
+        _state.debug = debug
+        if requested is not None:
+            _state.runtime = rt.load_runtime(requested)
+            if not _state.runtime.devices():
+                _state.runtime = None
+                raise BackendUnavailableError(f"backend {requested!r} loaded but found no device")
+        else:
+            _state.runtime = _first_working_backend()
+        log_info("vkdispatch backend: %s", _state.runtime.name)
+
+
+def _first_working_backend() -> rt.Runtime:
+    reasons = []
+    for name in rt.DEFAULT_ORDER:
+        try:
+            runtime = rt.load_runtime(name)
+            if runtime.devices():
+                return runtime
+            reasons.append(f"{name}: no devices found")
+        except BackendUnavailableError as exc:
+            reasons.append(str(exc))
+    raise BackendUnavailableError(
+        "no vkdispatch backend works on this machine. Tried, in order:\n  " +
+        "\n  ".join(reasons) +
+        "\nInstall a Vulkan driver (e.g. mesa-vulkan-drivers), the CUDA extra "
+        "(pip install vkdispatch[cuda]) or the OpenCL extra with a driver (pocl-opencl-icd), "
+        "or use vd.initialize(backend='dummy') for code generation only.")
+
+
+def get_runtime() -> rt.Runtime:
+    with _state.lock:
+        if _state.runtime is None:
+            initialize()
+        return _state.runtime
+
+
+def get_backend() -> str:
+    """Name of the active backend, initializing with defaults if needed."""
+    return get_runtime().name
+
+
+def is_initialized() -> bool:
+    return _state.runtime is not None
+
+
+def get_devices() -> list:
+    """The active backend's devices (DeviceInfo: `get_info_string()`, name, limits...)."""
+    return list(get_runtime().devices())
+
+
+def set_dummy_context_params(**params) -> None:
+    """Tune the dummy device model used for code generation (subgroup_size,
+    max_workgroup_size, max_workgroup_count, max_shared_memory, float64, ...)."""
+    runtime = get_runtime()
+    if runtime.name != "dummy":
+        raise RuntimeError("set_dummy_context_params needs vd.initialize(backend='dummy') first; "
+                           f"the active backend is {runtime.name!r}")
+    with _state.lock:
+        runtime.set_params(**params)
+        if _state.context is not None:
+            _state.context.devices = list(_state.context.runtime_context.devices)
+
+
+def set_codegen_target(target: Optional[str]) -> None:
+    """Language the dummy backend emits ('glsl', 'cuda', 'opencl'; None: GLSL)."""
+    _state.codegen_override = target
+
+
+def get_codegen_target() -> Optional[str]:
+    return _state.codegen_override
+
+
+# ----------------------------------------------------------------------------- context
+
+class Context:
+    """The devices and queues vkdispatch works with. Queues are numbered 0..queue_count-1
+    across devices; buffers exist on every queue."""
+
+    def __init__(self, runtime: rt.Runtime, device_ids: list, queue_counts: list, debug: bool):
+        self.runtime = runtime
+        self.device_ids = list(device_ids)
+        self.runtime_context = runtime.create_context(device_ids, queue_counts, debug)
+        self.devices = list(self.runtime_context.devices)
+        self.queue_counts = list(queue_counts)
+        self._resources = weakref.WeakSet()
+        self._lock = threading.RLock()
+        self.destroyed = False
+
+    @property
+    def backend(self) -> str:
+        return self.runtime.name
+
+    @property
+    def codegen_target(self) -> str:
+        if self.runtime.name == "dummy" and _state.codegen_override:
+            return _state.codegen_override
+        return self.runtime.codegen_target
+
+    @property
+    def queue_count(self) -> int:
+        return self.runtime_context.queue_count
+
+    def queue_device(self, queue: int):
+        return self.devices[self.runtime_context.queue_device[queue]]
+
+    @property
+    def device(self):
+        """The first device (launch defaults and codegen use its limits)."""
+        return self.devices[0]
+
+    def register(self, resource) -> None:
+        self._resources.add(resource)
+
+    def check_queue(self, queue_index: int, name: str = "queue_index") -> int:
+        if not isinstance(queue_index, int) or not 0 <= queue_index < self.queue_count:
+            raise IndexError(f"{name} must be an int in [0, {self.queue_count}), got "
+                             f"{queue_index!r}")
+        return queue_index
+
+    def destroy(self) -> None:
+        with self._lock:
+            if self.destroyed:
+                return
+            for res in list(self._resources):
+                try:
+                    res.destroy()
+                except Exception:  # best effort during teardown
+                    pass
+            self.runtime_context.destroy()
+            self.destroyed = True
+
+    def __repr__(self) -> str:
+        names = ", ".join(d.name for d in self.devices)
+        return f"<vkdispatch Context {self.backend}: {names}; queues {self.queue_counts}>"
+
+
+def _default_devices(devices: Sequence) -> list:
+    best = min(range(len(devices)), key=lambda i: (_TYPE_RANK.get(devices[i].device_type, 9), i))
+    return [best]
+
+
+def make_context(device_ids=None, queue_counts=None, multi_device: bool = False,
+                 multi_queue: bool = False) -> Context:
+    """Open devices and queues, replacing any current context.
+
+    device_ids: indices into vd.get_devices() (default: the best device, preferring
+    discrete > integrated > virtual > CPU; with multi_device=True, all devices).
+    queue_counts: queues per device (default 1, or 2 with multi_queue=True)."""
+    runtime = get_runtime()
+    devices = runtime.devices()
+    if device_ids is None:
+        device_ids = list(range(len(devices))) if multi_device else _default_devices(devices)
+    elif isinstance(device_ids, int):
+        device_ids = [device_ids]
+    device_ids = list(device_ids)
+    if not device_ids:
+        raise ValueError("device_ids must name at least one device")
+    for d in device_ids:
+        if not isinstance(d, int) or not 0 <= d < len(devices):
+            raise ValueError(f"device_ids entries must be ints in [0, {len(devices)}) for the "
+                             f"{runtime.name} backend, got {d!r}")
+    if len(set(device_ids)) != len(device_ids):
+        raise ValueError(f"device_ids has duplicates: {device_ids}")
+    if queue_counts is None:
+        queue_counts = [2 if multi_queue else 1] * len(device_ids)
+    elif isinstance(queue_counts, int):
+        queue_counts = [queue_counts] * len(device_ids)
+    queue_counts = list(queue_counts)
+    if len(queue_counts) != len(device_ids):
+        raise ValueError(f"queue_counts needs one entry per device ({len(device_ids)}), got "
+                         f"{queue_counts}")
+    if any(not isinstance(q, int) or q < 1 for q in queue_counts):
+        raise ValueError(f"queue_counts entries must be positive ints, got {queue_counts}")
+    with _state.lock:
+        _destroy_context()
+        _state.context = Context(runtime, device_ids, queue_counts, _state.debug)
+        log_info("vkdispatch context: %r", _state.context)
+        return _state.context
+
+
+def get_context() -> Context:
+    """The current context, created with defaults on first use."""
+    ctx = _state.context
+    if ctx is None or ctx.destroyed:
+        with _state.lock:
+            if _state.context is None or _state.context.destroyed:
+                make_context()
+            ctx = _state.context
+    return ctx
+
+
+def has_context() -> bool:
+    return _state.context is not None and not _state.context.destroyed
+
+
+def _destroy_context() -> None:
+    ctx = _state.context
+    _state.context = None
+    if ctx is not None:
+        ctx.destroy()
+
+
+def shutdown() -> None:
+    """Destroy the context and forget the backend (a later call re-initializes)."""
+    with _state.lock:
+        _destroy_context()
+        _state.runtime = None
+
+
+atexit.register(shutdown)

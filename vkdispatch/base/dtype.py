@@ -1,0 +1,317 @@
+"""The one source of truth for data types (a leaf module: imports only numpy).
+
+Each `DType` knows its numpy dtype, byte size, std430 alignment, its name in every
+target language and its DLPack code. Scalars, vectors (2-4 components) and square
+float matrices are supported; complex numbers are scalars stored as two floats.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+SCALAR, VECTOR, MATRIX = "scalar", "vector", "matrix"
+BOOL, INT, UINT, FLOAT, COMPLEX = "bool", "int", "uint", "float", "complex"
+
+# DLPack type codes (dlpack.h: kDLInt=0, kDLUInt=1, kDLFloat=2, kDLComplex=5, kDLBool=6)
+_DLPACK_CODE = {INT: 0, UINT: 1, FLOAT: 2, COMPLEX: 5, BOOL: 6}
+
+
+@dataclass(frozen=True, eq=False)
+class DType:
+    """A type usable in kernels and buffers. Compared by identity: each exists once."""
+
+    name: str            # vkdispatch name, e.g. "float32", "vec4", "complex64"
+    kind: str            # BOOL, INT, UINT, FLOAT, COMPLEX (of the scalar element)
+    shape_kind: str      # SCALAR, VECTOR, MATRIX
+    scalar: Optional["DType"]  # element type of vectors/matrices; None for scalars
+    count: int           # components: 1 for scalars, n for vectors, n*n for matrices
+    itemsize: int        # bytes, tightly packed
+    alignment: int       # std430 base alignment in bytes
+    glsl: str
+    cuda: str
+    opencl: str
+
+    def __repr__(self) -> str:
+        return f"vd.{self.name}"
+
+    def __reduce__(self):  # pickles by name so identity survives a round trip
+        return (from_name, (self.name,))
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape_kind == SCALAR
+
+    @property
+    def is_vector(self) -> bool:
+        return self.shape_kind == VECTOR
+
+    @property
+    def is_matrix(self) -> bool:
+        return self.shape_kind == MATRIX
+
+    @property
+    def base(self) -> "DType":
+        """The scalar element type (itself for scalars)."""
+        return self if self.scalar is None else self.scalar
+
+    @property
+    def is_complex(self) -> bool:
+        return self.kind == COMPLEX
+
+    @property
+    def is_float(self) -> bool:
+        return self.kind == FLOAT
+
+    @property
+    def is_integer(self) -> bool:
+        return self.kind in (INT, UINT)
+
+    @property
+    def is_bool(self) -> bool:
+        return self.kind == BOOL
+
+    @property
+    def numpy_dtype(self) -> np.dtype:
+        """numpy dtype of one element of the *scalar* base type."""
+        return _NUMPY_OF[self.base.name]
+
+    @property
+    def numpy_shape(self) -> tuple:
+        """Trailing numpy shape of one element: () scalar, (n,) vector, (n, n) matrix."""
+        if self.is_vector:
+            return (self.count,)
+        if self.is_matrix:
+            n = int(round(self.count ** 0.5))
+            return (n, n)
+        return ()
+
+    @property
+    def columns(self) -> int:
+        return int(round(self.count ** 0.5)) if self.is_matrix else 1
+
+    @property
+    def dlpack(self) -> tuple:
+        """(type code, bits, lanes) of the scalar base type as DLPack encodes it."""
+        b = self.base
+        return (_DLPACK_CODE[b.kind], b.itemsize * 8, 1)
+
+    def target_name(self, target: str) -> str:
+        return getattr(self, target)
+
+
+_REGISTRY: dict[str, DType] = {}
+_NUMPY_OF: dict[str, np.dtype] = {}
+
+
+def _scalar(name, kind, size, numpy, glsl, cuda, opencl) -> DType:
+    align = size // 2 if kind == COMPLEX else size
+    t = DType(name, kind, SCALAR, None, 1, size, align, glsl, cuda, opencl)
+    _REGISTRY[name] = t
+    _NUMPY_OF[name] = np.dtype(numpy)
+    return t
+
+
+def _vector(name, scalar: DType, n, glsl, cuda, opencl) -> DType:
+    align = scalar.alignment * (4 if n == 3 else n)
+    t = DType(name, scalar.kind, VECTOR, scalar, n, scalar.itemsize * n, align, glsl, cuda, opencl)
+    _REGISTRY[name] = t
+    return t
+
+
+def _matrix(name, scalar: DType, n, glsl, cuda, opencl) -> DType:
+    # std430 column stride of a float matNxN is the alignment of a vecN
+    col_align = scalar.itemsize * (4 if n == 3 else n)
+    t = DType(name, scalar.kind, MATRIX, scalar, n * n, scalar.itemsize * n * n, col_align,
+              glsl, cuda, opencl)
+    _REGISTRY[name] = t
+    return t
+
+
+bool_ = _scalar("bool", BOOL, 4, np.bool_, "bool", "bool", "bool")
+int8 = _scalar("int8", INT, 1, np.int8, "int8_t", "signed char", "char")
+int16 = _scalar("int16", INT, 2, np.int16, "int16_t", "short", "short")
+int32 = _scalar("int32", INT, 4, np.int32, "int", "int", "int")
+int64 = _scalar("int64", INT, 8, np.int64, "int64_t", "long long", "long")
+uint8 = _scalar("uint8", UINT, 1, np.uint8, "uint8_t", "unsigned char", "uchar")
+uint16 = _scalar("uint16", UINT, 2, np.uint16, "uint16_t", "unsigned short", "ushort")
+uint32 = _scalar("uint32", UINT, 4, np.uint32, "uint", "unsigned int", "uint")
+uint64 = _scalar("uint64", UINT, 8, np.uint64, "uint64_t", "unsigned long long", "ulong")
+float16 = _scalar("float16", FLOAT, 2, np.float16, "float16_t", "__half", "half")
+float32 = _scalar("float32", FLOAT, 4, np.float32, "float", "float", "float")
+float64 = _scalar("float64", FLOAT, 8, np.float64, "double", "double", "double")
+complex64 = _scalar("complex64", COMPLEX, 8, np.complex64, "vec2", "float2", "float2")
+complex128 = _scalar("complex128", COMPLEX, 16, np.complex128, "dvec2", "double2", "double2")
+
+# Booleans live in buffers as 32-bit values (GLSL bool has no storage layout); numpy
+# round trips use uint32 storage and convert at the edges.
+_NUMPY_OF["bool"] = np.dtype(np.bool_)
+
+vec2 = _vector("vec2", float32, 2, "vec2", "float2", "float2")
+vec3 = _vector("vec3", float32, 3, "vec3", "float3", "float3")
+vec4 = _vector("vec4", float32, 4, "vec4", "float4", "float4")
+dvec2 = _vector("dvec2", float64, 2, "dvec2", "double2", "double2")
+dvec3 = _vector("dvec3", float64, 3, "dvec3", "double3", "double3")
+dvec4 = _vector("dvec4", float64, 4, "dvec4", "double4", "double4")
+hvec2 = _vector("hvec2", float16, 2, "f16vec2", "__half2", "half2")
+hvec4 = _vector("hvec4", float16, 4, "f16vec4", "vkd_half4", "half4")
+ivec2 = _vector("ivec2", int32, 2, "ivec2", "int2", "int2")
+ivec3 = _vector("ivec3", int32, 3, "ivec3", "int3", "int3")
+ivec4 = _vector("ivec4", int32, 4, "ivec4", "int4", "int4")
+uvec2 = _vector("uvec2", uint32, 2, "uvec2", "uint2", "uint2")
+uvec3 = _vector("uvec3", uint32, 3, "uvec3", "uint3", "uint3")
+uvec4 = _vector("uvec4", uint32, 4, "uvec4", "uint4", "uint4")
+bvec2 = _vector("bvec2", bool_, 2, "bvec2", "vkd_bool2", "int2")
+bvec3 = _vector("bvec3", bool_, 3, "bvec3", "vkd_bool3", "int3")
+bvec4 = _vector("bvec4", bool_, 4, "bvec4", "vkd_bool4", "int4")
+
+mat2 = _matrix("mat2", float32, 2, "mat2", "vkd_mat2", "vkd_mat2")
+mat3 = _matrix("mat3", float32, 3, "mat3", "vkd_mat3", "vkd_mat3")
+mat4 = _matrix("mat4", float32, 4, "mat4", "vkd_mat4", "vkd_mat4")
+
+SCALARS = tuple(t for t in _REGISTRY.values() if t.is_scalar)
+VECTORS = tuple(t for t in _REGISTRY.values() if t.is_vector)
+MATRICES = tuple(t for t in _REGISTRY.values() if t.is_matrix)
+ALL = tuple(_REGISTRY.values())
+
+_VECTOR_OF = {(v.scalar.name, v.count): v for v in VECTORS}
+_FROM_NUMPY = {np.dtype(v): _REGISTRY[k] for k, v in _NUMPY_OF.items()}
+
+
+def from_name(name: str) -> DType:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown dtype name {name!r}; valid: {sorted(_REGISTRY)}") from None
+
+
+def vector_of(scalar: DType, n: int) -> DType:
+    """The n-component vector of `scalar` (n == 1 gives the scalar itself)."""
+    if n == 1:
+        return scalar
+    try:
+        return _VECTOR_OF[(scalar.name, n)]
+    except KeyError:
+        raise TypeError(f"there is no {n}-component vector of {scalar.name}") from None
+
+
+def to_dtype(obj) -> DType:
+    """Accept a vkdispatch DType, a numpy dtype / type, or a dtype name."""
+    if isinstance(obj, DType):
+        return obj
+    if isinstance(obj, str) and obj in _REGISTRY:
+        return _REGISTRY[obj]
+    try:
+        nd = np.dtype(obj)
+    except TypeError:
+        raise TypeError(f"cannot interpret {obj!r} as a vkdispatch dtype; valid names: "
+                        f"{sorted(_REGISTRY)} or a numpy dtype") from None
+    if nd in _FROM_NUMPY:
+        return _FROM_NUMPY[nd]
+    raise TypeError(f"numpy dtype {nd} has no vkdispatch equivalent; supported: "
+                    f"{sorted(str(d) for d in _FROM_NUMPY)}")
+
+
+def from_numpy(nd) -> DType:
+    return to_dtype(np.dtype(nd))
+
+
+def storage_numpy_dtype(t: DType) -> np.dtype:
+    """numpy dtype of one buffer element's scalar storage (bool is stored as uint32)."""
+    return np.dtype(np.uint32) if t.base is bool_ else t.numpy_dtype
+
+
+_INT_BY_SIZE = {1: int8, 2: int16, 4: int32, 8: int64}
+_UINT_BY_SIZE = {1: uint8, 2: uint16, 4: uint32, 8: uint64}
+_FLOAT_BY_SIZE = {2: float16, 4: float32, 8: float64}
+
+
+def promote_scalars(a: DType, b: DType) -> DType:
+    """numpy's promotion of two scalar types, except that it never widens to 64 bits
+    when neither operand is 64-bit: int32 with uint32 gives int32 and int32 with
+    float32 gives float32 (numpy gives int64 / float64, which GPUs run slowly and some
+    lack)."""
+    if a is b:
+        return a
+    res = _FROM_NUMPY[np.promote_types(_NUMPY_OF[a.name], _NUMPY_OF[b.name])]
+    narrow = a.itemsize < 8 and b.itemsize < 8
+    if narrow and res is int64:
+        return int32
+    if narrow and res is float64:
+        return float32
+    if narrow and res is complex128:
+        return complex64
+    return res
+
+
+def weak_promote(t: DType, value) -> DType:
+    """Result type of `t` op python scalar (NEP 50: the python scalar is weak)."""
+    if isinstance(value, bool):
+        return t
+    if isinstance(value, int):
+        return int32 if t.is_bool else t
+    if isinstance(value, float):
+        return float32 if t.kind in (BOOL, INT, UINT) else t
+    if isinstance(value, complex):
+        if t.kind == COMPLEX:
+            return t
+        return complex128 if t is float64 else complex64
+    raise TypeError(f"unsupported python scalar {value!r}")
+
+
+def python_scalar_dtype(value) -> DType:
+    """Default dtype of a python scalar used alone (bool, int32, float32, complex64)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool_
+    if isinstance(value, (int, np.integer)):
+        return to_dtype(value.dtype) if isinstance(value, np.integer) else int32
+    if isinstance(value, (float, np.floating)):
+        return to_dtype(value.dtype) if isinstance(value, np.floating) else float32
+    if isinstance(value, (complex, np.complexfloating)):
+        return to_dtype(value.dtype) if isinstance(value, np.complexfloating) else complex64
+    raise TypeError(f"unsupported python scalar {value!r} of type {type(value).__name__}")
+
+
+def promote(a: DType, b: DType) -> DType:
+    """Result type of a binary arithmetic op: numpy rules on the scalar bases,
+    vectors broadcast over scalars, equal-length vectors combine component-wise."""
+    base = promote_scalars(a.base, b.base)
+    if a.is_matrix or b.is_matrix:
+        if a.is_matrix and b.is_matrix and a is not b:
+            raise TypeError(f"cannot combine {a.name} and {b.name}")
+        return a if a.is_matrix else b
+    na, nb = a.count, b.count
+    if na != 1 and nb != 1 and na != nb:
+        raise TypeError(f"cannot combine vectors {a.name} and {b.name} of different lengths")
+    return vector_of(base, max(na, nb))
+
+
+def with_base(t: DType, base: DType) -> DType:
+    """`t`'s shape with another scalar type (vec3 with int32 -> ivec3)."""
+    if t.is_scalar:
+        return base
+    if t.is_matrix:
+        if base is not float32:
+            raise TypeError("matrices are float32 only")
+        return t
+    return vector_of(base, t.count)
+
+
+def std430_layout(types) -> tuple[list[int], int]:
+    """Offsets of `types` packed in a std430 block and the block's size (rounded to 16
+    where a vec3/vec4 or matrix is present, as std430 requires for the struct)."""
+    offsets, off, max_align = [], 0, 4
+    for t in types:
+        a = max(t.alignment, 4)
+        off = (off + a - 1) // a * a
+        offsets.append(off)
+        size = t.itemsize
+        if t.is_matrix:
+            size = t.alignment * t.columns
+        elif t.is_bool:
+            size = 4
+        off += size
+        max_align = max(max_align, a)
+    size = (off + max_align - 1) // max_align * max_align
+    return offsets, size

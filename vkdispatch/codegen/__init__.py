@@ -1,0 +1,44 @@
+"""vkdispatch.codegen: write GPU kernels in Python.
+
+Inside a `@vd.shader` function, parameters are `ShaderVariable`s; arithmetic on them and
+the functions here record a typed IR that is emitted as GLSL, CUDA C or OpenCL C.
+"""
+from ..base.dtype import (DType, bool_, complex64, complex128, dvec2, dvec3, dvec4, float16,
+                          float32, float64, hvec2, hvec4, int8, int16, int32, int64, ivec2, ivec3,
+                          ivec4, mat2, mat3, mat4, uint8, uint16, uint32, uint64, uvec2, uvec3,
+                          uvec4, vec2, vec3, vec4)
+from .builder import Builder
+from .emit import emit
+from .functions.builtins import (global_invocation_id, local_invocation_id,
+                                 local_invocation_index, num_subgroups, num_workgroups,
+                                 subgroup_id, subgroup_invocation_id, subgroup_size, workgroup_id,
+                                 workgroup_size)
+from .functions.complex import (complex_exp, complex_from_euler_angle, conj, make_complex,
+                                mult_complex)
+from .functions.control_flow import (break_, continue_, else_block, else_if, else_if_block,
+                                     if_block, range, return_, while_block)
+from .functions.images import image_load, image_size, image_store, sample, texel_fetch
+from .functions.index import ravel_index, unravel_index
+from .functions.math import (abs, acos, acosh, all, any, asin, asinh, atan, atan2, atanh, ceil,
+                             clamp, cos, cosh, cross, determinant, distance, dot, exp, exp2, floor,
+                             fma, fract, inverse, inversesqrt, isinf, isnan, length, log, log2,
+                             matmul, max, min, mix, mod, normalize, pow, round, rsqrt, select, sign,
+                             sin, sinh, smoothstep, sqrt, step, tan, tanh, transpose, trunc)
+from .functions.memory import (atomic_add, atomic_and, atomic_compare_exchange, atomic_exchange,
+                               atomic_max, atomic_min, atomic_or, atomic_xor, barrier, local_array,
+                               memory_barrier, memory_barrier_buffer, memory_barrier_shared, new,
+                               new_bool, new_complex, new_double, new_float, new_int, new_ivec2,
+                               new_ivec3, new_ivec4, new_mat2, new_mat3, new_mat4, new_uint,
+                               new_uvec2, new_uvec3, new_uvec4, new_vec2, new_vec3, new_vec4,
+                               print_vars, printf, shared_buffer)
+from .functions.subgroups import (subgroup_add, subgroup_all, subgroup_and, subgroup_any,
+                                  subgroup_barrier, subgroup_broadcast, subgroup_broadcast_first,
+                                  subgroup_elect, subgroup_exclusive_add, subgroup_inclusive_add,
+                                  subgroup_max, subgroup_min, subgroup_mul, subgroup_or,
+                                  subgroup_shuffle, subgroup_shuffle_xor, subgroup_xor)
+from .settings import get_codegen_backend, set_codegen_backend
+from .types import (Buff, Buffer, Const, Constant, Image1D, Image2D, Image3D, Img1, Img2, Img3,
+                    RWImage1D, RWImage2D, RWImage3D, RWImg1, RWImg2, RWImg3, Var, Variable)
+from .variables import ShaderVariable
+
+complex_mult = mult_complex

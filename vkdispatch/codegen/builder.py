@@ -1,0 +1,169 @@
+"""The tracing builder: records statements into the IR while a shader function runs.
+
+One `Builder` per traced kernel. The active builder is kept on a thread-local stack
+(entered with `with builder.active():`), so traced functions on several threads never
+share state.
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import threading
+from typing import Optional
+
+from ..base import dtype as dt
+from ..base.dtype import DType
+from ..base.errors import CodegenError, UnsupportedFeatureError
+from . import ir
+
+_tls = threading.local()
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def user_location() -> str:
+    """file:line of the innermost frame outside the vkdispatch package."""
+    frame = inspect.currentframe()
+    while frame is not None:
+        fname = os.path.abspath(frame.f_code.co_filename)
+        if not fname.startswith(_PACKAGE_DIR):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def codegen_error(msg: str) -> CodegenError:
+    return CodegenError(f"{user_location()}: {msg}")
+
+
+class Builder:
+    def __init__(self, name: str = "main", device=None):
+        self.name = name
+        self.device = device          # DeviceInfo used for feature checks (None: allow all)
+        self.params: list[ir.Param] = []
+        self.shared: list[ir.Var] = []
+        self.body: list = []
+        self._blocks: list[list] = [self.body]
+        self._next_id = 0
+        self.exec_count_var: Optional[ir.Var] = None
+
+    # ---------------------------------------------------------------- activation
+    @contextlib.contextmanager
+    def active(self):
+        stack = _stack()
+        stack.append(self)
+        try:
+            yield self
+        finally:
+            stack.pop()
+
+    # ---------------------------------------------------------------- variables
+    def new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def new_var(self, dtype: DType, kind: str = ir.LOCAL, name: Optional[str] = None,
+                **kw) -> ir.Var:
+        vid = self.new_id()
+        return ir.Var(vid, name or f"v{vid}", dtype, kind, **kw)
+
+    def add_param(self, name: str, kind: str, var: ir.Var, hidden: bool = False) -> ir.Param:
+        if any(p.name == name for p in self.params):
+            raise codegen_error(f"duplicate parameter name {name!r}")
+        p = ir.Param(name, kind, var, hidden)
+        self.params.append(p)
+        return p
+
+    def add_shared(self, dtype: DType, length: int) -> ir.Var:
+        if not isinstance(length, int) or length <= 0:
+            raise codegen_error(f"shared array length must be a positive int, got {length!r}")
+        var = self.new_var(dtype, ir.SHARED, name=f"sdata{len(self.shared)}", length=length,
+                           mutable=True)
+        self.shared.append(var)
+        return var
+
+    # ---------------------------------------------------------------- statements
+    @property
+    def block(self) -> list:
+        return self._blocks[-1]
+
+    def emit(self, stmt) -> None:
+        self.block.append(stmt)
+
+    def bind(self, node: ir.Node, mutable: bool = False, name: Optional[str] = None) -> ir.Var:
+        """Declare a fresh local initialized with `node` and return it."""
+        var = self.new_var(node.dtype, name=name, mutable=mutable)
+        self.emit(ir.Declare(var, node))
+        return var
+
+    @contextlib.contextmanager
+    def nested(self, block: list):
+        self._blocks.append(block)
+        try:
+            yield
+        finally:
+            self._blocks.pop()
+
+    def last_if(self) -> ir.If:
+        """The innermost trailing If chain of the current block, for else-if / else."""
+        if not self.block or not isinstance(self.block[-1], ir.If):
+            raise codegen_error("else_if_block / else_block must directly follow an if_block")
+        node = self.block[-1]
+        while node.orelse is not None:
+            if len(node.orelse) == 1 and isinstance(node.orelse[0], ir.If):
+                node = node.orelse[0]
+            else:
+                raise codegen_error("this if_block already has an else_block")
+        return node
+
+    # ---------------------------------------------------------------- features
+    def require(self, feature: str, what: str) -> None:
+        """Raise if the target device lacks `feature` (a DeviceInfo flag or subgroup op)."""
+        dev = self.device
+        if dev is None:
+            return
+        if feature in ("basic", "arithmetic", "ballot", "shuffle", "vote"):
+            ok = feature in dev.subgroup_ops
+            desc = f"subgroup '{feature}' operations"
+        else:
+            ok = bool(getattr(dev, feature, True))
+            desc = feature
+        if not ok:
+            raise UnsupportedFeatureError(
+                f"{user_location()}: {what} needs {desc}, which device {dev.name!r} "
+                f"({dev.backend}) does not support")
+
+    def require_dtype(self, t: DType) -> None:
+        b = t.base
+        feature = {dt.float64: "float64", dt.complex128: "float64", dt.float16: "float16",
+                   dt.int64: "int64", dt.uint64: "int64", dt.int16: "int16",
+                   dt.uint16: "int16", dt.int8: "int8", dt.uint8: "int8"}.get(b)
+        if feature:
+            self.require(feature, f"type {t.name}")
+
+    # ---------------------------------------------------------------- result
+    def finish(self, local_size: tuple) -> ir.Kernel:
+        kernel = ir.Kernel(self.name, list(self.params), list(self.shared), self.body,
+                           tuple(local_size))
+        ir.hoist_escaping(kernel)
+        ir.check(kernel)
+        return kernel
+
+
+def _stack() -> list:
+    s = getattr(_tls, "stack", None)
+    if s is None:
+        s = _tls.stack = []
+    return s
+
+
+def current() -> Builder:
+    s = _stack()
+    if not s:
+        raise CodegenError(f"{user_location()}: codegen functions can only be called while a "
+                           f"shader is being traced (inside a @vd.shader function)")
+    return s[-1]
+
+
+def has_current() -> bool:
+    return bool(_stack())

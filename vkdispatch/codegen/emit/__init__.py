@@ -1,0 +1,27 @@
+"""Emitters: one per target language, all reading the same IR."""
+from __future__ import annotations
+
+import importlib
+
+TARGETS = {"glsl": ".glsl:GLSLEmitter", "cuda": ".cuda:CUDAEmitter",
+           "opencl": ".opencl:OpenCLEmitter"}
+# backend names users may pass to vc.set_codegen_backend
+_ALIASES = {"glsl": "glsl", "vulkan": "glsl", "cuda": "cuda", "opencl": "opencl"}
+
+
+def canonical_target(name: str) -> str:
+    try:
+        return _ALIASES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"codegen backend must be one of 'glsl' (or 'vulkan'), 'cuda', "
+                         f"'opencl'; got {name!r}") from None
+
+
+def emitter_class(target: str):
+    module, cls = TARGETS[canonical_target(target)].split(":")
+    return getattr(importlib.import_module(module, __name__), cls)
+
+
+def emit(kernel, target: str, entry_point: str = "vkdispatch_main"):
+    """Source and ProgramInfo of `kernel` for `target`."""
+    return emitter_class(target)(kernel, entry_point).emit()

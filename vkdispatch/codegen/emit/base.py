@@ -1,0 +1,284 @@
+"""What the three emitters share: the kernel layout, literal and statement printing.
+
+An emitter turns one `ir.Kernel` into source for its target. Per-op lowering rules
+are tables `{op: rule}` where a rule is a format string over the operand strings
+(`{0}`, `{1}`, ...; `{T}` the result type, `{T0}` the first operand's type) or a
+callable `(emitter, expr, args) -> str`. Ops without a rule print as `op(args)`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...backends.runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER,
+                                 BINDING_STORAGE_IMAGE, Binding, ProgramInfo, UniformField)
+from ...base import dtype as dt
+from ...base.dtype import DType
+from ...base.errors import UnsupportedFeatureError
+from .. import ir
+
+@dataclass(frozen=True)
+class EmittedKernel:
+    source: str
+    info: ProgramInfo
+    target: str
+
+
+def uniform_layout(types, target: str):
+    """(offsets, sizes, total) of uniform values packed for `target`.
+
+    GLSL declares the uniform block with scalar layout (components aligned to their
+    size); CUDA and OpenCL receive each value as its own by-value kernel argument, so
+    only the argument's size matters there (OpenCL's 3-vectors take 4 slots)."""
+    offsets, sizes, off = [], [], 0
+    for t in types:
+        size = t.itemsize
+        align = t.base.itemsize // (2 if t.is_complex else 1)
+        if target == "opencl" and t.is_vector and t.count == 3:
+            size = t.base.itemsize * 4
+        if target != "glsl":
+            align = max(align, min(size, 16))
+        off = (off + align - 1) // align * align
+        offsets.append(off)
+        sizes.append(size)
+        off += size
+    total = (off + 15) // 16 * 16 if off else 0
+    return offsets, sizes, total
+
+
+def program_info(kernel: ir.Kernel, target: str, entry_point: str) -> ProgramInfo:
+    """Bindings in parameter order (buffers and images), then the packed uniforms."""
+    bindings, uniform_params = [], []
+    for p in kernel.params:
+        v = p.var
+        if v.kind == ir.BUFFER:
+            bindings.append(Binding(p.name, BINDING_STORAGE_BUFFER, len(bindings), v.dtype.name,
+                                    writable=v.writable))
+        elif v.kind == ir.IMAGE:
+            kind = BINDING_SAMPLED_IMAGE if v.sampled else BINDING_STORAGE_IMAGE
+            bindings.append(Binding(p.name, kind, len(bindings), v.dtype.name, dim=v.dim,
+                                    writable=not v.sampled))
+        else:
+            uniform_params.append(p)
+    offsets, sizes, total = uniform_layout([p.var.dtype for p in uniform_params], target)
+    uniforms = tuple(UniformField(p.name, p.var.dtype.name, o, s)
+                     for p, o, s in zip(uniform_params, offsets, sizes))
+    shared = sum(v.dtype.itemsize * v.length for v in kernel.shared)
+    features = set()
+    for t in ir.used_dtypes(kernel):
+        b = t.base
+        if b in (dt.float64, dt.complex128):
+            features.add("float64")
+        elif b is dt.float16:
+            features.add("float16")
+        elif b in (dt.int64, dt.uint64):
+            features.add("int64")
+        elif b in (dt.int16, dt.uint16):
+            features.add("int16")
+        elif b in (dt.int8, dt.uint8):
+            features.add("int8")
+    return ProgramInfo(entry_point=entry_point, local_size=tuple(kernel.local_size),
+                       bindings=tuple(bindings), uniforms=uniforms, uniform_size=total,
+                       uniform_in_push_constants=False, uniform_binding=len(bindings),
+                       shared_memory=shared, features=frozenset(features))
+
+
+def format_float(value: float, t: DType) -> str:
+    """Shortest round-tripping decimal for `t`'s precision; always has a '.' or 'e'."""
+    if t is dt.float64:
+        s = repr(float(value))
+    elif t is dt.float16:
+        s = str(np.float16(value))
+    else:
+        s = str(np.float32(value))
+    if not any(c in s for c in ".en"):
+        s += ".0"
+    return s
+
+
+def strip_parens(s: str) -> str:
+    """`(a + b)` -> `a + b` when the outer parentheses enclose the whole expression."""
+    if not (s.startswith("(") and s.endswith(")")):
+        return s
+    depth = 0
+    for i, c in enumerate(s):
+        depth += c == "("
+        depth -= c == ")"
+        if depth == 0 and i < len(s) - 1:
+            return s
+    return s[1:-1]
+
+
+def _mentions(block, var) -> bool:
+    for stmt in ir.walk_stmts(block):
+        for root in ir.stmt_nodes(stmt):
+            if any(n is var for n in ir.walk_nodes(root)):
+                return True
+    return False
+
+
+class Emitter:
+    target = ""
+    rules: dict = {}
+    reserved: frozenset = frozenset()
+    indent_unit = "    "
+
+    def __init__(self, kernel: ir.Kernel, entry_point: str = "main"):
+        self.kernel = kernel
+        self.entry_point = entry_point
+        self.info = program_info(kernel, self.target, entry_point)
+        self.ops = ir.used_ops(kernel)
+        self.dtypes = ir.used_dtypes(kernel)
+        self.written = self._written_arrays()
+        self._names = {}
+        self._taken = set(self.reserved)
+
+    # ------------------------------------------------------------------ names
+    def name(self, var: ir.Var) -> str:
+        """A collision-free identifier for `var` (user names kept where legal)."""
+        n = self._names.get(var.id)
+        if n is None:
+            base = var.name if var.name.isidentifier() else f"v{var.id}"
+            if base.startswith("gl_") or base.startswith("__"):
+                base = "u" + base
+            n = base
+            k = 1
+            while n in self._taken:
+                n = f"{base}_{k}"
+                k += 1
+            self._taken.add(n)
+            self._names[var.id] = n
+        return n
+
+    def _written_arrays(self) -> set:
+        out = set()
+        for stmt in ir.walk_stmts(self.kernel.body):
+            if isinstance(stmt, ir.Assign) and isinstance(stmt.target, ir.Expr) \
+                    and stmt.target.op == "index":
+                out.add(stmt.target.args[0].id)
+            for root in ir.stmt_nodes(stmt):
+                for n in ir.walk_nodes(root):
+                    if isinstance(n, ir.Expr) and n.op.startswith("atomic"):
+                        out.add(n.args[0].args[0].id)
+        return out
+
+    # ------------------------------------------------------------------ types & literals
+    def type_name(self, t: DType) -> str:
+        return t.target_name(self.target)
+
+    def literal(self, lit: ir.Lit) -> str:
+        raise NotImplementedError  # each emitter defines its literal syntax
+
+    def special_float(self, value: float, t: DType) -> str:
+        raise NotImplementedError
+
+    def float_literal(self, value: float, t: DType, suffix: str = "") -> str:
+        if math.isnan(value) or math.isinf(value):
+            return self.special_float(value, t)
+        return format_float(value, t) + suffix
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, node) -> str:
+        if isinstance(node, ir.Var):
+            return self.var_ref(node)
+        if isinstance(node, ir.Lit):
+            return self.literal(node)
+        args = [self.expr(a) for a in node.args]
+        rule = self.rules.get(node.op)
+        if rule is None:
+            return f"{node.op}({', '.join(args)})"
+        if callable(rule):
+            return rule(self, node, args)
+        fields = {"T": self.type_name(node.dtype)}
+        if node.args:
+            fields["T0"] = self.type_name(node.args[0].dtype)
+        return rule.format(*args, **fields)
+
+    def var_ref(self, var: ir.Var) -> str:
+        return self.name(var)
+
+    # ------------------------------------------------------------------ statements
+    def block(self, stmts, depth: int) -> list:
+        lines = []
+        for s in stmts:
+            lines.extend(self.stmt(s, depth))
+        return lines
+
+    def stmt(self, s, depth: int) -> list:
+        pad = self.indent_unit * depth
+        if isinstance(s, ir.Declare):
+            return [pad + self.declare(s.var, s.init)]
+        if isinstance(s, ir.Assign):
+            return [f"{pad}{self.expr(s.target)} = {strip_parens(self.expr(s.value))};"]
+        if isinstance(s, ir.Eval):
+            return [f"{pad}{strip_parens(self.expr(s.expr))};"]
+        if isinstance(s, ir.If):
+            return self.if_stmt(s, depth, "if")
+        if isinstance(s, ir.While):
+            cond = s.cond
+            if (len(s.pre) == 1 and isinstance(s.pre[0], ir.Declare) and s.pre[0].var is cond
+                    and s.pre[0].init is not None and not _mentions(s.body, cond)):
+                cond = s.pre[0].init   # `while (i < n)` rather than a break in a `while (true)`
+            if not s.pre or cond is not s.cond:
+                lines = [f"{pad}while ({strip_parens(self.expr(cond))}) {{"]
+            else:
+                lines = [f"{pad}while (true) {{"]
+                lines += self.block(s.pre, depth + 1)
+                lines.append(f"{pad}{self.indent_unit}if (!{self.expr(s.cond)}) break;")
+            return lines + self.block(s.body, depth + 1) + [pad + "}"]
+        if isinstance(s, ir.For):
+            v = self.name(s.var)
+            step = s.step
+            negative = isinstance(step, ir.Lit) and step.value < 0
+            cmp = ">" if negative else "<"
+            inc = f"{v} += {self.expr(step)}" if not (isinstance(step, ir.Lit) and step.value == 1) \
+                else f"++{v}"
+            head = (f"for ({self.type_name(s.var.dtype)} {v} = {self.expr(s.start)}; "
+                    f"{v} {cmp} {self.expr(s.stop)}; {inc}) {{")
+            return [pad + head] + self.block(s.body, depth + 1) + [pad + "}"]
+        if isinstance(s, ir.Break):
+            return [pad + "break;"]
+        if isinstance(s, ir.Continue):
+            return [pad + "continue;"]
+        if isinstance(s, ir.Return):
+            return [pad + "return;"]
+        raise TypeError(f"unknown statement {s!r}")
+
+    def if_stmt(self, s: ir.If, depth: int, keyword: str) -> list:
+        pad = self.indent_unit * depth
+        lines = [f"{pad if keyword == 'if' else ''}{keyword} ({strip_parens(self.expr(s.cond))}) {{"]
+        lines += self.block(s.body, depth + 1)
+        if s.orelse is None:
+            lines.append(pad + "}")
+        elif len(s.orelse) == 1 and isinstance(s.orelse[0], ir.If):
+            nested = self.if_stmt(s.orelse[0], depth, "else if")
+            lines.append(f"{pad}}} {nested[0]}")
+            lines += nested[1:]
+        else:
+            lines.append(pad + "} else {")
+            lines += self.block(s.orelse, depth + 1)
+            lines.append(pad + "}")
+        return lines
+
+    def declare(self, var: ir.Var, init) -> str:
+        tn = self.type_name(var.dtype)
+        if var.kind == ir.LOCAL_ARRAY:
+            return f"{tn} {self.name(var)}[{var.length}];"
+        if init is None:
+            return f"{tn} {self.name(var)};"
+        const = "" if var.mutable else self.const_qualifier
+        return f"{const}{tn} {self.name(var)} = {strip_parens(self.expr(init))};"
+
+    const_qualifier = "const "
+
+    # ------------------------------------------------------------------ helpers
+    def unsupported(self, what: str):
+        raise UnsupportedFeatureError(f"the {self.target} emitter cannot express {what}")
+
+    def emit(self) -> EmittedKernel:
+        raise NotImplementedError  # each emitter assembles its own source
+
+    def body_lines(self) -> list:
+        return self.block(self.kernel.body, 1)

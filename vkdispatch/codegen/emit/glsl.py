@@ -1,0 +1,337 @@
+"""GLSL 4.50 for Vulkan, with only the extensions a kernel uses."""
+from __future__ import annotations
+
+from ...base import dtype as dt
+from .. import ir
+from .base import EmittedKernel, Emitter
+
+_GLSL_RESERVED = frozenset("""
+attribute const uniform varying buffer shared coherent volatile restrict readonly writeonly
+atomic_uint layout centroid flat smooth noperspective patch sample break continue do for while
+switch case default if else subroutine in out inout float double int void bool true false
+invariant precise discard return mat2 mat3 mat4 vec2 vec3 vec4 ivec2 ivec3 ivec4 uvec2 uvec3
+uvec4 bvec2 bvec3 bvec4 dvec2 dvec3 dvec4 uint lowp mediump highp precision sampler1D
+sampler2D sampler3D image1D image2D image3D struct common partition active asm class union
+enum typedef template this resource goto inline noinline public static extern external
+interface long short half fixed unsigned superp input output filter sizeof cast namespace
+using main texture u pc sdata
+""".split())
+
+_CMP_VEC = {"lt": "lessThan", "le": "lessThanEqual", "gt": "greaterThan",
+            "ge": "greaterThanEqual", "eq": "equal", "ne": "notEqual"}
+_CMP_OP = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+_BUILTIN = {
+    "global_invocation_id": "gl_GlobalInvocationID", "local_invocation_id": "gl_LocalInvocationID",
+    "workgroup_id": "gl_WorkGroupID", "num_workgroups": "gl_NumWorkGroups",
+    "workgroup_size": "gl_WorkGroupSize", "local_invocation_index": "gl_LocalInvocationIndex",
+    "subgroup_id": "gl_SubgroupID", "subgroup_size": "gl_SubgroupSize",
+    "subgroup_invocation_id": "gl_SubgroupInvocationID", "num_subgroups": "gl_NumSubgroups",
+}
+# GLSL has these only for 32-bit floats
+_FLOAT32_ONLY = {"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
+                 "acosh", "atanh", "exp", "exp2", "log", "log2", "pow", "atan2", "cexp"}
+
+_HELPERS = {
+    "cmul": """{C} vkd_cmul({C} a, {C} b) {{ return {C}(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }}""",
+    "cdiv": """{C} vkd_cdiv({C} a, {C} b) {{
+    {R} d = b.x * b.x + b.y * b.y;
+    return {C}(a.x * b.x + a.y * b.y, a.y * b.x - a.x * b.y) / d;
+}}""",
+    "cexp": """{C} vkd_cexp({C} a) {{ return exp(a.x) * {C}(cos(a.y), sin(a.y)); }}""",
+}
+_INT_HELPERS = {
+    "mod": "{T} vkd_mod({T} a, {T} b) {{ {T} r = a % b; return (r != {Z} && ((r < {Z}) != (b < {Z}))) ? r + b : r; }}",
+    "floordiv": "{T} vkd_floordiv({T} a, {T} b) {{ {T} q = a / b; return (q * b != a && ((a < {Z}) != (b < {Z}))) ? q - {O} : q; }}",
+}
+
+
+def _cmp(op):
+    def rule(em, e, a):
+        if e.args[0].dtype.is_vector or e.args[1].dtype.is_vector:
+            return f"{_CMP_VEC[op]}({a[0]}, {a[1]})"
+        return f"({a[0]} {_CMP_OP[op]} {a[1]})"
+    return rule
+
+
+def _logical(sym):
+    def rule(em, e, a):
+        if e.dtype.is_vector:
+            n = e.dtype.count
+            parts = ", ".join(f"{a[0]}.{c} {sym} {a[1]}.{c}" for c in "xyzw"[:n])
+            return f"{em.type_name(e.dtype)}({parts})"
+        return f"({a[0]} {sym} {a[1]})"
+    return rule
+
+
+def _float32_only(name, call):
+    def rule(em, e, a):
+        if e.args[0].dtype.base is dt.float64:
+            em.unsupported(f"{name} of float64 (GLSL has it for 32-bit floats only); use "
+                           f"float32 or the CUDA/OpenCL backend")
+        return call.format(*a)
+    return rule
+
+
+def _int_helper(op, float_rule):
+    def rule(em, e, a):
+        t = e.dtype
+        if t.base.is_float:
+            return float_rule.format(*a)
+        if t.kind == dt.UINT:
+            return f"({a[0]} {'%' if op == 'mod' else '/'} {a[1]})"
+        em.int_helpers.add((op, t))
+        return f"vkd_{op}({a[0]}, {a[1]})"
+    return rule
+
+
+def _builtin(em, e, a):
+    return _BUILTIN[e.attrs[0]]
+
+
+def _index(em, e, a):
+    array = e.args[0]
+    if array.kind == ir.BUFFER:
+        return f"{em.name(array)}.data[{a[1]}]"
+    return f"{em.name(array)}[{a[1]}]"
+
+
+def _cast(em, e, a):
+    src, t = e.args[0].dtype, e.dtype
+    return f"{em.type_name(t)}({a[0]})"
+
+
+def _select(em, e, a):
+    return f"({a[0]} ? {a[1]} : {a[2]})"
+
+
+def _subgroup_broadcast(em, e, a):
+    if isinstance(e.args[1], ir.Lit):
+        return f"subgroupBroadcast({a[0]}, {a[1]})"
+    return f"subgroupShuffle({a[0]}, {a[1]})"  # GLSL needs a constant lane for broadcast
+
+
+def _printf(em, e, a):
+    fmt = e.attrs[0].replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'debugPrintfEXT("{fmt}"{"".join(", " + x for x in a)})'
+
+
+def _image_sample(em, e, a):
+    if len(a) == 3:
+        return f"textureLod({a[0]}, {a[1]}, {a[2]})"
+    return f"texture({a[0]}, {a[1]})"
+
+
+def _image_size(em, e, a):
+    v = e.args[0]
+    return f"textureSize({a[0]}, 0)" if v.sampled else f"imageSize({a[0]})"
+
+
+RULES = {
+    "add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
+    "neg": "(-{0})", "bit_and": "({0} & {1})", "bit_or": "({0} | {1})", "bit_xor": "({0} ^ {1})",
+    "shl": "({0} << {1})", "shr": "({0} >> {1})", "bit_not": "(~{0})",
+    "lt": _cmp("lt"), "le": _cmp("le"), "gt": _cmp("gt"), "ge": _cmp("ge"), "eq": _cmp("eq"),
+    "ne": _cmp("ne"), "logical_and": _logical("&&"), "logical_or": _logical("||"),
+    "logical_not": lambda em, e, a: f"not({a[0]})" if e.dtype.is_vector else f"(!{a[0]})",
+    "select": _select, "mod": _int_helper("mod", "mod({0}, {1})"),
+    "floordiv": _int_helper("floordiv", "floor({0} / {1})"),
+    "rsqrt": "inversesqrt({0})", "round": "roundEven({0})",
+    "atan2": _float32_only("atan2", "atan({0}, {1})"),
+    "matmul": "({0} * {1})",
+    "cmul": "vkd_cmul({0}, {1})", "cdiv": "vkd_cdiv({0}, {1})",
+    "cexp": _float32_only("complex exp", "vkd_cexp({0})"),
+    "conj": "{T}({0}.x, -{0}.y)", "cabs": "length({0})", "real": "{0}.x", "imag": "{0}.y",
+    "cast": _cast, "bitcast": _cast,
+    "construct": lambda em, e, a: f"{em.type_name(e.dtype)}({', '.join(a)})",
+    "swizzle": lambda em, e, a: f"{a[0]}.{e.attrs[0]}",
+    "component": "{0}[{1}]", "index": _index, "builtin": _builtin,
+    "atomic_add": "atomicAdd({0}, {1})", "atomic_min": "atomicMin({0}, {1})",
+    "atomic_max": "atomicMax({0}, {1})", "atomic_and": "atomicAnd({0}, {1})",
+    "atomic_or": "atomicOr({0}, {1})", "atomic_xor": "atomicXor({0}, {1})",
+    "atomic_exchange": "atomicExchange({0}, {1})",
+    "atomic_compare_exchange": "atomicCompSwap({0}, {1}, {2})",
+    "barrier": "memoryBarrierShared(); barrier()",
+    "memory_barrier": lambda em, e, a: {"all": "memoryBarrier()", "buffer": "memoryBarrierBuffer()",
+                                        "shared": "memoryBarrierShared()",
+                                        "image": "memoryBarrierImage()"}[e.attrs[0]],
+    "subgroup_add": "subgroupAdd({0})", "subgroup_mul": "subgroupMul({0})",
+    "subgroup_min": "subgroupMin({0})", "subgroup_max": "subgroupMax({0})",
+    "subgroup_and": "subgroupAnd({0})", "subgroup_or": "subgroupOr({0})",
+    "subgroup_xor": "subgroupXor({0})", "subgroup_inclusive_add": "subgroupInclusiveAdd({0})",
+    "subgroup_exclusive_add": "subgroupExclusiveAdd({0})",
+    "subgroup_shuffle": "subgroupShuffle({0}, {1})",
+    "subgroup_shuffle_xor": "subgroupShuffleXor({0}, {1})",
+    "subgroup_broadcast": _subgroup_broadcast,
+    "subgroup_broadcast_first": "subgroupBroadcastFirst({0})",
+    "subgroup_elect": "subgroupElect()", "subgroup_all": "subgroupAll({0})",
+    "subgroup_any": "subgroupAny({0})", "subgroup_barrier": "subgroupBarrier()",
+    "image_sample": _image_sample, "image_fetch": "texelFetch({0}, {1}, {2})",
+    "image_load": "imageLoad({0}, {1})", "image_store": "imageStore({0}, {1}, {2})",
+    "image_size": _image_size, "printf": _printf,
+}
+for _op in _FLOAT32_ONLY - {"atan2", "cexp"}:
+    RULES[_op] = _float32_only(_op, _op + "({0})" if _op != "pow" else "pow({0}, {1})")
+
+_SUBGROUP_EXT = {
+    "subgroup_elect": "basic", "subgroup_barrier": "basic",
+    "subgroup_shuffle": "shuffle", "subgroup_shuffle_xor": "shuffle",
+    "subgroup_broadcast": "ballot", "subgroup_broadcast_first": "ballot",
+    "subgroup_all": "vote", "subgroup_any": "vote",
+}
+
+
+class GLSLEmitter(Emitter):
+    target = "glsl"
+    rules = RULES
+    reserved = _GLSL_RESERVED
+
+    def __init__(self, kernel, entry_point="main"):
+        super().__init__(kernel, "main")  # Vulkan GLSL entry points are always main
+        self.int_helpers = set()
+
+    # ------------------------------------------------------------------ literals
+    def literal(self, lit: ir.Lit) -> str:
+        t, v = lit.dtype, lit.value
+        if t is dt.bool_:
+            return "true" if v else "false"
+        if t.is_complex:
+            part = dt.float64 if t is dt.complex128 else dt.float32
+            c = complex(v)
+            return f"{self.type_name(t)}({self.float_lit(c.real, part)}, {self.float_lit(c.imag, part)})"
+        if t.is_float:
+            return self.float_lit(v, t)
+        if t is dt.int32:
+            return str(int(v)) if v != -2 ** 31 else "(-2147483647 - 1)"
+        if t is dt.uint32:
+            return f"{int(v)}u"
+        if t is dt.int64:
+            return f"{int(v)}l"
+        if t is dt.uint64:
+            return f"{int(v)}ul"
+        return f"{self.type_name(t)}({int(v)})"
+
+    def float_lit(self, v, t):
+        if t is dt.float16:
+            return f"float16_t({self.float_literal(float(v), dt.float32)})"
+        return self.float_literal(float(v), t, "lf" if t is dt.float64 else "")
+
+    def special_float(self, value, t):
+        bits = {dt.float64: ("0x7ff8000000000000ul", "0x7ff0000000000000ul", "uint64BitsToDouble"),
+                dt.float32: ("0x7fc00000u", "0x7f800000u", "uintBitsToFloat"),
+                dt.float16: ("0x7fc00000u", "0x7f800000u", "uintBitsToFloat")}[t]
+        if value != value:
+            s = f"{bits[2]}({bits[0]})"
+        else:
+            s = f"{bits[2]}({bits[1]})"
+            if value < 0:
+                s = f"(-{s})"
+        return s if t is not dt.float16 else f"float16_t({s})"
+
+    # ------------------------------------------------------------------ declarations
+    def var_ref(self, var):
+        if var.kind == ir.UNIFORM:
+            return f"u.{self.name(var)}"
+        return self.name(var)
+
+    def _extensions(self) -> list:
+        ext = []
+        bases = {t.base for t in self.dtypes}
+        if dt.float16 in bases:
+            ext += ["GL_EXT_shader_explicit_arithmetic_types_float16", "GL_EXT_shader_16bit_storage"]
+        if bases & {dt.int16, dt.uint16}:
+            ext += ["GL_EXT_shader_explicit_arithmetic_types_int16", "GL_EXT_shader_16bit_storage"]
+        if bases & {dt.int8, dt.uint8}:
+            ext += ["GL_EXT_shader_explicit_arithmetic_types_int8", "GL_EXT_shader_8bit_storage"]
+        if bases & {dt.int64, dt.uint64}:
+            ext.append("GL_EXT_shader_explicit_arithmetic_types_int64")
+        ext.append("GL_EXT_scalar_block_layout")
+        sg = {_SUBGROUP_EXT.get(op, "arithmetic") for op in self.ops if op.startswith("subgroup")}
+        if any(isinstance(n, ir.Expr) and n.op == "builtin" and
+               (n.attrs[0].startswith("subgroup") or n.attrs[0] == "num_subgroups")
+               for n in ir.all_nodes(self.kernel)):
+            sg.add("basic")
+        if sg:
+            sg.add("basic")
+            ext += [f"GL_KHR_shader_subgroup_{k}" for k in sorted(sg)]
+        for n in ir.all_nodes(self.kernel):
+            if isinstance(n, ir.Expr) and n.op.startswith("atomic"):
+                t = n.dtype
+                if t.is_float:
+                    ext.append("GL_EXT_shader_atomic_float")
+                elif t.itemsize == 8:
+                    ext.append("GL_EXT_shader_atomic_int64")
+        if "printf" in self.ops:
+            ext.append("GL_EXT_debug_printf")
+        seen, out = set(), []
+        for e in ext:
+            if e not in seen:
+                seen.add(e)
+                out.append(e)
+        return out
+
+    def _image_type(self, v: ir.Var) -> str:
+        prefix = {dt.float32: "", dt.int32: "i", dt.uint32: "u"}.get(v.dtype)
+        if prefix is None:
+            self.unsupported(f"images of {v.dtype.name} texels (use f32, i32 or u32)")
+        return f"{prefix}{'sampler' if v.sampled else 'image'}{v.dim}D"
+
+    def _param_decls(self) -> list:
+        lines, info = [], self.info
+        by_name = {p.name: p for p in self.kernel.params}
+        for b in info.bindings:
+            v = by_name[b.name].var
+            name = self.name(v)
+            if v.kind == ir.BUFFER:
+                access = "" if v.id in self.written else "readonly "
+                lines.append(f"layout(set = 0, binding = {b.index}, scalar) {access}buffer "
+                             f"Buffer_{name} {{ {self.type_name(_storage(v.dtype))} data[]; }} {name};")
+            elif v.sampled:
+                lines.append(f"layout(set = 0, binding = {b.index}) uniform {self._image_type(v)} {name};")
+            else:
+                lines.append(f"layout(set = 0, binding = {b.index}) uniform {self._image_type(v)} {name};")
+        if info.uniforms:
+            fields = []
+            for f in info.uniforms:
+                v = by_name[f.name].var
+                fields.append(f"    {self.type_name(v.dtype)} {self.name(v)};")
+            lines.append(f"layout(set = 0, binding = {info.uniform_binding}, scalar) uniform "
+                         f"Uniforms {{\n" + "\n".join(fields) + "\n} u;")
+        for v in self.kernel.shared:
+            lines.append(f"shared {self.type_name(v.dtype)} {self.name(v)}[{v.length}];")
+        return lines
+
+    def _helper_lines(self) -> list:
+        out = []
+        complex_types = [(c, r) for t, c, r in ((dt.complex64, "vec2", "float"),
+                                                (dt.complex128, "dvec2", "double"))
+                         if t in self.dtypes]
+        for op in ("cmul", "cdiv", "cexp"):
+            if op in self.ops:
+                out += [_HELPERS[op].format(C=c, R=r) for c, r in complex_types
+                        if not (op == "cexp" and c == "dvec2")]
+        for op, t in sorted(self.int_helpers, key=lambda x: (x[0], x[1].name)):
+            tn = self.type_name(t)
+            zero = f"{tn}(0)"
+            out.append(_INT_HELPERS[op].format(T=tn, Z=zero, O=f"{tn}(1)"))
+        return out
+
+    def emit(self) -> EmittedKernel:
+        for p in self.kernel.params:      # parameters claim their names first
+            self.name(p.var)
+        for v in self.kernel.shared:
+            self.name(v)
+        body = self.body_lines()          # rendering the body collects needed helpers
+        lx, ly, lz = self.kernel.local_size
+        lines = ["#version 450"]
+        lines += [f"#extension {e} : require" for e in self._extensions()]
+        lines.append(f"layout(local_size_x = {lx}, local_size_y = {ly}, local_size_z = {lz}) in;")
+        lines += self._param_decls()
+        helpers = self._helper_lines()
+        if helpers:
+            lines += [""] + helpers
+        lines += ["", "void main() {"] + body + ["}", ""]
+        return EmittedKernel("\n".join(lines), self.info, self.target)
+
+
+def _storage(t):
+    return dt.uint32 if t is dt.bool_ else t

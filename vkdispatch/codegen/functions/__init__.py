@@ -1,0 +1,1 @@
+"""Codegen functions callable inside a traced shader, grouped by topic."""

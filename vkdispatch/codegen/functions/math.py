@@ -1,0 +1,224 @@
+"""Elementwise math, vector and matrix functions. Integer arguments of float-only
+functions are promoted to float32 (numpy would give float64, which GPUs run slowly)."""
+from __future__ import annotations
+
+from ...base import dtype as dt
+from .. import ops
+from ..builder import current
+from ..variables import ShaderVariable, binary_node, convert, to_node, wrap
+
+_FLOAT_ONLY = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
+               "acosh", "atanh", "exp", "exp2", "log", "log2", "sqrt", "rsqrt", "floor",
+               "ceil", "round", "trunc", "fract")
+
+
+def _builder(*args):
+    for a in args:
+        if isinstance(a, ShaderVariable):
+            return a.builder
+    return current()
+
+
+def _floatify(node):
+    t = node.dtype
+    if t.is_complex:
+        raise TypeError(f"this function is not defined for complex {t.name}")
+    if t.base.kind in (dt.INT, dt.UINT, dt.BOOL):
+        return convert(node, dt.with_base(t, dt.float32))
+    return node
+
+
+def _unary(name):
+    def f(x):
+        b = _builder(x)
+        if name == "exp" and to_node(x).dtype.is_complex:
+            return wrap(b, ops.make("cexp", to_node(x)))
+        return wrap(b, ops.make(name, _floatify(to_node(x))))
+    f.__name__ = name
+    f.__doc__ = f"Elementwise {name} (float; integers are promoted to float32)."
+    return f
+
+
+for _name in _FLOAT_ONLY:
+    globals()[_name] = _unary(_name)
+
+inversesqrt = globals()["rsqrt"]  # GLSL spelling
+
+
+def abs(x):  # noqa: A001 - mirrors the GLSL/numpy name
+    b = _builder(x)
+    n = to_node(x)
+    if n.dtype.is_complex:
+        return wrap(b, ops.make("cabs", n))
+    if n.dtype.kind in (dt.UINT, dt.BOOL):
+        return wrap(b, n)
+    return wrap(b, ops.make("abs", n))
+
+
+def sign(x):
+    n = to_node(x)
+    if n.dtype.kind == dt.UINT:
+        raise TypeError("sign() of an unsigned value; compare with 0 instead")
+    return wrap(_builder(x), ops.make("sign", n))
+
+
+def _binary_float(name):
+    def f(a, b):
+        bld = _builder(a, b)
+        na = to_node(a)
+        nb = to_node(b, na.dtype)
+        na = to_node(a, nb.dtype) if not isinstance(a, ShaderVariable) else na
+        t = dt.promote(na.dtype, nb.dtype)
+        t = dt.with_base(t, dt.float32) if t.base.kind != dt.FLOAT else t
+        return wrap(bld, ops.make(name, convert(na, dt.with_base(na.dtype, t.base)),
+                                  convert(nb, dt.with_base(nb.dtype, t.base)), dtype=t))
+    f.__name__ = name
+    return f
+
+
+pow = _binary_float("pow")  # noqa: A001
+atan2 = _binary_float("atan2")
+
+
+def mod(a, b):
+    """Floor modulo, like numpy's `%` (GLSL mod for floats)."""
+    bld = _builder(a, b)
+    na = to_node(a)
+    return wrap(bld, binary_node("mod", na, to_node(b, na.dtype)))
+
+
+def _minmax(name):
+    def f(a, b):
+        bld = _builder(a, b)
+        na = to_node(a)
+        nb = to_node(b, na.dtype)
+        if isinstance(a, (int, float)):
+            na = to_node(a, nb.dtype)
+        t = dt.promote(na.dtype, nb.dtype)
+        if t.is_complex:
+            raise TypeError(f"{name} is not defined for complex numbers")
+        return wrap(bld, ops.make(name, convert(na, dt.with_base(na.dtype, t.base)),
+                                  convert(nb, dt.with_base(nb.dtype, t.base)), dtype=t))
+    f.__name__ = name
+    return f
+
+
+min = _minmax("min")  # noqa: A001
+max = _minmax("max")  # noqa: A001
+
+
+def _nary_same(name, nodes, float_only=True):
+    bld = _builder(*nodes)
+    ns = [to_node(n) for n in nodes]
+    first = next((n for n in ns if not hasattr(n, "value")), ns[0])
+    ns = [to_node(x, first.dtype) for x in nodes]
+    t = ns[0].dtype
+    for n in ns[1:]:
+        t = dt.promote(t, n.dtype)
+    if float_only and t.base.kind != dt.FLOAT:
+        t = dt.with_base(t, dt.float32)
+    return bld, t, ns
+
+
+def clamp(x, lo, hi):
+    bld, t, (nx, nl, nh) = _nary_same("clamp", (x, lo, hi), float_only=False)
+    return wrap(bld, ops.make("clamp", convert(nx, t), convert(nl, dt.with_base(nl.dtype, t.base)),
+                              convert(nh, dt.with_base(nh.dtype, t.base)), dtype=t))
+
+
+def mix(x, y, a):
+    """x * (1 - a) + y * a."""
+    bld, t, (nx, ny, na) = _nary_same("mix", (x, y, a))
+    return wrap(bld, ops.make("mix", convert(nx, t), convert(ny, t),
+                              convert(na, dt.with_base(na.dtype, t.base)), dtype=t))
+
+
+def fma(a, b, c):
+    bld, t, ns = _nary_same("fma", (a, b, c))
+    return wrap(bld, ops.make("fma", *[convert(n, t) for n in ns], dtype=t))
+
+
+def step(edge, x):
+    """0.0 where x < edge, else 1.0."""
+    bld, t, (ne, nx) = _nary_same("step", (edge, x))
+    return wrap(bld, ops.make("step", convert(ne, dt.with_base(ne.dtype, t.base)), convert(nx, t),
+                              dtype=t))
+
+
+def smoothstep(e0, e1, x):
+    bld, t, (n0, n1, nx) = _nary_same("smoothstep", (e0, e1, x))
+    return wrap(bld, ops.make("smoothstep", convert(n0, dt.with_base(n0.dtype, t.base)),
+                              convert(n1, dt.with_base(n1.dtype, t.base)), convert(nx, t), dtype=t))
+
+
+def isnan(x):
+    return wrap(_builder(x), ops.make("isnan", _floatify(to_node(x))))
+
+
+def isinf(x):
+    return wrap(_builder(x), ops.make("isinf", _floatify(to_node(x))))
+
+
+def select(cond, a, b):
+    """`a` where `cond` else `b` (a ternary; both sides are evaluated)."""
+    bld = _builder(cond, a, b)
+    nc = to_node(cond)
+    if nc.dtype is not dt.bool_:
+        raise TypeError(f"select condition must be a bool scalar, got {nc.dtype.name}")
+    na = to_node(a)
+    nb = to_node(b, na.dtype)
+    na = to_node(a, nb.dtype)
+    t = dt.promote(na.dtype, nb.dtype)
+    return wrap(bld, ops.make("select", nc, convert(na, t), convert(nb, t), dtype=t))
+
+
+def any(x):  # noqa: A001
+    n = to_node(x)
+    return wrap(_builder(x), ops.make("any", n) if n.dtype.is_vector else n)
+
+
+def all(x):  # noqa: A001
+    n = to_node(x)
+    return wrap(_builder(x), ops.make("all", n) if n.dtype.is_vector else n)
+
+
+def _vec_fn(name, arity):
+    def f(*args):
+        if len(args) != arity:
+            raise TypeError(f"{name} takes {arity} arguments")
+        bld = _builder(*args)
+        ns = [_floatify(to_node(a)) for a in args]
+        for n in ns:
+            if not n.dtype.is_vector:
+                raise TypeError(f"{name} needs vector arguments, got {n.dtype.name}")
+        if name == "cross" and ns[0].dtype.count != 3:
+            raise TypeError("cross needs 3-component vectors")
+        return wrap(bld, ops.make(name, *ns))
+    f.__name__ = name
+    return f
+
+
+dot = _vec_fn("dot", 2)
+cross = _vec_fn("cross", 2)
+length = _vec_fn("length", 1)
+distance = _vec_fn("distance", 2)
+normalize = _vec_fn("normalize", 1)
+
+
+def _mat_fn(name):
+    def f(m):
+        n = to_node(m)
+        if not n.dtype.is_matrix:
+            raise TypeError(f"{name} needs a matrix, got {n.dtype.name}")
+        return wrap(_builder(m), ops.make(name, n))
+    f.__name__ = name
+    return f
+
+
+transpose = _mat_fn("transpose")
+determinant = _mat_fn("determinant")
+inverse = _mat_fn("inverse")
+
+
+def matmul(a, b):
+    return wrap(_builder(a, b), ops.make("matmul", to_node(a), to_node(b)))

@@ -1,0 +1,329 @@
+"""The kernel IR: slotted plain data, target-neutral.
+
+A kernel is a `Kernel` (parameters, shared arrays, a body of statements). Values are
+expression trees (`Expr`) over `Var` references and `Lit` literals; side-effecting
+reads (buffer loads, atomics) are bound to fresh `Var`s by the builder at the point
+the Python code performed them, so evaluation order matches the Python source.
+`check(kernel)` validates structure; emitters walk the tree and never see Python.
+"""
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from ..base import dtype as dt
+from ..base.dtype import DType
+
+# Var kinds
+LOCAL = "local"          # a function-local variable (mutable or single-assignment)
+BUFFER = "buffer"        # a storage-buffer parameter; dtype is the storage element type
+UNIFORM = "uniform"      # a per-dispatch constant (Const[...] / Var[...] / hidden)
+SHARED = "shared"        # a workgroup-shared array; `length` elements
+LOCAL_ARRAY = "local_array"  # a per-invocation array; `length` elements
+IMAGE = "image"          # an image parameter; dtype is the texel type, `dim` 1-3
+VAR_KINDS = (LOCAL, BUFFER, UNIFORM, SHARED, LOCAL_ARRAY, IMAGE)
+
+
+class Var:
+    __slots__ = ("id", "name", "dtype", "kind", "mutable", "length", "dim", "sampled", "writable")
+
+    def __init__(self, id: int, name: str, dtype: DType, kind: str, mutable: bool = False,
+                 length: int = 0, dim: int = 0, sampled: bool = False, writable: bool = True):
+        self.id = id
+        self.name = name
+        self.dtype = dtype
+        self.kind = kind
+        self.mutable = mutable
+        self.length = length
+        self.dim = dim
+        self.sampled = sampled
+        self.writable = writable
+
+    def __repr__(self) -> str:
+        return f"Var({self.name}: {self.dtype.name} {self.kind})"
+
+
+class Lit:
+    __slots__ = ("value", "dtype")
+
+    def __init__(self, value, dtype: DType):
+        self.value = value
+        self.dtype = dtype
+
+    def __repr__(self) -> str:
+        return f"Lit({self.value!r}: {self.dtype.name})"
+
+
+class Expr:
+    """`op(*args)` with static `attrs` (swizzle letters, builtin names, ...)."""
+    __slots__ = ("op", "args", "attrs", "dtype")
+
+    def __init__(self, op: str, args: tuple, dtype: DType, attrs: tuple = ()):
+        self.op = op
+        self.args = args
+        self.dtype = dtype
+        self.attrs = attrs
+
+    def __repr__(self) -> str:
+        extra = f", attrs={self.attrs}" if self.attrs else ""
+        return f"Expr({self.op}, {list(self.args)}{extra}: {self.dtype.name})"
+
+
+Node = Union[Expr, Var, Lit]
+
+
+# ----------------------------------------------------------------------------- statements
+
+class Stmt:
+    __slots__ = ()
+
+
+class Declare(Stmt):
+    """Declare local `var`, initialized with `init` (None: default-initialized)."""
+    __slots__ = ("var", "init")
+
+    def __init__(self, var: Var, init: Optional[Node]):
+        self.var = var
+        self.init = init
+
+
+class Assign(Stmt):
+    """`target = value`; target is a mutable local Var or an lvalue Expr
+    (`index` into a buffer/shared/local array, `swizzle`/`component` of a mutable Var)."""
+    __slots__ = ("target", "value")
+
+    def __init__(self, target: Node, value: Node):
+        self.target = target
+        self.value = value
+
+
+class Eval(Stmt):
+    """Evaluate an expression for its side effect (atomics, barriers, printf, image store)."""
+    __slots__ = ("expr",)
+
+    def __init__(self, expr: Expr):
+        self.expr = expr
+
+
+class If(Stmt):
+    __slots__ = ("cond", "body", "orelse")
+
+    def __init__(self, cond: Node, body: list, orelse: Optional[list] = None):
+        self.cond = cond
+        self.body = body
+        self.orelse = orelse
+
+
+class While(Stmt):
+    """`pre` runs before each test of `cond` (so loads in the condition are re-read)."""
+    __slots__ = ("pre", "cond", "body")
+
+    def __init__(self, pre: list, cond: Node, body: list):
+        self.pre = pre
+        self.cond = cond
+        self.body = body
+
+
+class For(Stmt):
+    """for (var = start; var < stop (or > stop for negative literal step); var += step)."""
+    __slots__ = ("var", "start", "stop", "step", "body")
+
+    def __init__(self, var: Var, start: Node, stop: Node, step: Node, body: list):
+        self.var = var
+        self.start = start
+        self.stop = stop
+        self.step = step
+        self.body = body
+
+
+class Break(Stmt):
+    __slots__ = ()
+
+
+class Continue(Stmt):
+    __slots__ = ()
+
+
+class Return(Stmt):
+    __slots__ = ()
+
+
+# ----------------------------------------------------------------------------- kernel
+
+class Param:
+    """A user-visible kernel parameter (or a hidden one the launcher fills)."""
+    __slots__ = ("name", "kind", "var", "hidden")
+
+    def __init__(self, name: str, kind: str, var: Var, hidden: bool = False):
+        self.name = name
+        self.kind = kind   # "buffer", "const", "var", "image"
+        self.var = var
+        self.hidden = hidden
+
+
+class Kernel:
+    __slots__ = ("name", "params", "shared", "body", "local_size", "uses_bounds_check")
+
+    def __init__(self, name: str, params: list, shared: list, body: list, local_size: tuple):
+        self.name = name
+        self.params = params
+        self.shared = shared
+        self.body = body
+        self.local_size = local_size
+        self.uses_bounds_check = False
+
+
+# ----------------------------------------------------------------------------- traversal
+
+def child_blocks(stmt: Stmt) -> list:
+    if isinstance(stmt, If):
+        return [stmt.body] + ([stmt.orelse] if stmt.orelse is not None else [])
+    if isinstance(stmt, While):
+        return [stmt.pre, stmt.body]
+    if isinstance(stmt, For):
+        return [stmt.body]
+    return []
+
+
+def stmt_nodes(stmt: Stmt) -> list:
+    """The expression roots a statement holds."""
+    if isinstance(stmt, Declare):
+        return [stmt.init] if stmt.init is not None else []
+    if isinstance(stmt, Assign):
+        return [stmt.target, stmt.value]
+    if isinstance(stmt, Eval):
+        return [stmt.expr]
+    if isinstance(stmt, (If, While)):
+        return [stmt.cond]
+    if isinstance(stmt, For):
+        return [stmt.start, stmt.stop, stmt.step]
+    return []
+
+
+def walk_stmts(block: list):
+    """Every statement, depth first, in source order."""
+    for stmt in block:
+        yield stmt
+        for child in child_blocks(stmt):
+            yield from walk_stmts(child)
+
+
+def walk_nodes(node: Node):
+    yield node
+    if isinstance(node, Expr):
+        for a in node.args:
+            yield from walk_nodes(a)
+
+
+def all_nodes(kernel: Kernel):
+    for stmt in walk_stmts(kernel.body):
+        for root in stmt_nodes(stmt):
+            yield from walk_nodes(root)
+        if isinstance(stmt, (Declare, For)):
+            yield stmt.var
+
+
+def used_ops(kernel: Kernel) -> set:
+    return {n.op for n in all_nodes(kernel) if isinstance(n, Expr)}
+
+
+def used_dtypes(kernel: Kernel) -> set:
+    types = set()
+    for n in all_nodes(kernel):
+        types.add(n.dtype)
+    for p in kernel.params:
+        types.add(p.var.dtype)
+    for v in kernel.shared:
+        types.add(v.dtype)
+    return types
+
+
+# ----------------------------------------------------------------------------- checker
+
+class IRError(AssertionError):
+    """The IR is malformed: a bug in the builder, never user error."""
+
+
+def check(kernel: Kernel) -> None:
+    """Validate that every Var is declared before use in an enclosing scope, lvalues are
+    assignable and conditions are booleans."""
+    global_vars = {p.var.id for p in kernel.params} | {v.id for v in kernel.shared}
+
+    def check_node(node, scope):
+        for n in walk_nodes(node):
+            if isinstance(n, Var) and n.id not in scope and n.id not in global_vars:
+                raise IRError(f"{n!r} used outside the scope that declares it")
+            if not isinstance(n, (Expr, Var, Lit)):
+                raise IRError(f"not an IR node: {n!r}")
+            if not isinstance(n.dtype, DType):
+                raise IRError(f"node without a dtype: {n!r}")
+
+    def check_block(block, scope):
+        scope = set(scope)
+        for stmt in block:
+            if not isinstance(stmt, While):   # its condition is checked in the loop's scope
+                for root in stmt_nodes(stmt):
+                    check_node(root, scope)
+            if isinstance(stmt, Declare):
+                scope.add(stmt.var.id)
+            elif isinstance(stmt, Assign):
+                t = stmt.target
+                ok = (isinstance(t, Var) and t.mutable) or (
+                    isinstance(t, Expr) and t.op in ("index", "swizzle", "component"))
+                if not ok:
+                    raise IRError(f"cannot assign to {t!r}")
+            elif isinstance(stmt, (If, While)) and stmt.cond.dtype is not dt.bool_:
+                raise IRError(f"condition must be bool, got {stmt.cond.dtype.name}")
+            if isinstance(stmt, While):
+                inner = set(scope)
+                check_block(stmt.pre, inner)
+                pre_scope = inner | {s.var.id for s in stmt.pre if isinstance(s, Declare)}
+                check_node(stmt.cond, pre_scope)
+                check_block(stmt.body, pre_scope)
+                continue
+            if isinstance(stmt, For):
+                check_block(stmt.body, scope | {stmt.var.id})
+                continue
+            for child in child_blocks(stmt):
+                check_block(child, scope)
+
+    check_block(kernel.body, set())
+
+
+def hoist_escaping(kernel: Kernel) -> None:
+    """Move declarations of locals used outside the block that declared them to the top of
+    the kernel (Python lets a value made inside `with if_block` be used after it)."""
+    declared_in = {}   # var id -> (block, stmt)
+    uses = {}          # var id -> set of block ids where used (incl. enclosing)
+
+    def visit(block, ancestors):
+        chain = ancestors + [id(block)]
+        for stmt in block:
+            if isinstance(stmt, Declare):
+                declared_in[stmt.var.id] = (block, stmt)
+            roots = [] if isinstance(stmt, While) else stmt_nodes(stmt)
+            for root in roots:
+                for n in walk_nodes(root):
+                    if isinstance(n, Var) and n.kind == LOCAL:
+                        uses.setdefault(n.id, []).append(chain)
+            for child in child_blocks(stmt):
+                visit(child, chain)
+            if isinstance(stmt, While):
+                # cond reads locals declared in `pre`
+                for n in walk_nodes(stmt.cond):
+                    if isinstance(n, Var) and n.kind == LOCAL:
+                        uses.setdefault(n.id, []).append(chain + [id(stmt.pre)])
+
+    visit(kernel.body, [])
+    hoisted = []
+    for vid, (block, stmt) in declared_in.items():
+        if block is kernel.body:
+            continue
+        if any(id(block) not in chain for chain in uses.get(vid, [])):
+            i = next(k for k, s in enumerate(block) if s is stmt)
+            stmt.var.mutable = True
+            if stmt.init is None:
+                block.pop(i)
+            else:
+                block[i] = Assign(stmt.var, stmt.init)
+            hoisted.append(Declare(stmt.var, None))
+    kernel.body[:0] = hoisted

@@ -1,0 +1,307 @@
+"""CommandGraph: deferred, replayable recording of dispatches and copies.
+
+Shader calls record into a graph (the thread's global graph unless one is given).
+`submit()` turns the records into one runtime command list per queue (built once and
+replayed while the records don't change) and runs them; named variables
+(`bind_var`/`set_var`) change uniform values between submissions without re-recording.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+import numpy as np
+
+from ..base.buffer import Buffer, register_before_host_access
+from ..base.context import get_context
+from ..base.errors import VkDispatchError
+
+
+class BoundVariable:
+    """A placeholder for a value set later with `graph.set_var(name, value)`."""
+    __slots__ = ("graph", "name")
+
+    def __init__(self, graph: "CommandGraph", name: str):
+        self.graph = graph
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<bound variable {self.name!r}>"
+
+
+class _Dispatch:
+    __slots__ = ("compiled", "groups", "resources", "values", "var_fields")
+
+    def __init__(self, compiled, groups, resources, values, var_fields):
+        self.compiled = compiled
+        self.groups = groups
+        self.resources = resources      # Buffer / Image (or (Image, Sampler)) per binding
+        self.values = values            # uniform name -> value (constants)
+        self.var_fields = var_fields    # uniform name -> bound variable name
+
+
+class _Copy:
+    __slots__ = ("src", "dst", "nbytes", "src_offset", "dst_offset")
+
+    def __init__(self, src, dst, nbytes, src_offset, dst_offset):
+        self.src, self.dst, self.nbytes = src, dst, nbytes
+        self.src_offset, self.dst_offset = src_offset, dst_offset
+
+
+def _resource_handle(res, queue: int):
+    if isinstance(res, tuple):   # (image, sampler)
+        return (res[0].handle(queue), res[1].handle(queue))
+    return res.handle(queue)
+
+
+class CommandGraph:
+    """Records shader dispatches and copies for later (repeated) submission.
+
+    reset_on_submit: forget the records after each submit (the global graph does this).
+    submit_on_record: submit after every record (immediate mode)."""
+
+    def __init__(self, reset_on_submit: bool = False, submit_on_record: bool = False):
+        self.context = get_context()
+        self.reset_on_submit = reset_on_submit
+        self.submit_on_record = submit_on_record
+        self._records: list = []
+        self._lists: dict = {}          # queue -> (CommandList, [dispatch index per record])
+        self._vars: dict = {}           # name -> value
+        self._dirty_vars: set = set()
+        self._signals: list = []
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ recording
+    def bind_var(self, name: str) -> BoundVariable:
+        """A placeholder to pass for a Var[...] (or Const[...]) parameter; its value comes
+        from set_var at submit time."""
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"variable name must be a non-empty str, got {name!r}")
+        return BoundVariable(self, name)
+
+    def set_var(self, name: str, value) -> None:
+        """Set a bound variable. With submit(instance_count=n), a value whose first axis
+        has length n gives each instance its own value."""
+        with self._lock:
+            self._vars[name] = value
+            self._dirty_vars.add(name)
+
+    def record_shader(self, compiled, groups: tuple, bound: dict) -> None:
+        if compiled.context is not self.context:
+            raise VkDispatchError("the shader was built for another context than this graph's; "
+                                  "create graphs after vd.make_context()")
+        resources = [bound[name] for name in compiled.binding_params]
+        values, var_fields = {}, {}
+        for name in compiled.uniform_params:
+            v = bound[name]
+            if isinstance(v, BoundVariable):
+                if v.graph is not self:
+                    raise ValueError(f"variable {v.name!r} was bound on another CommandGraph")
+                var_fields[name] = v.name
+            else:
+                values[name] = v
+        if values:  # validate constants now, so errors point at the call
+            compiled.packer.pack({**{n: _zero_like(compiled, n) for n in var_fields}, **values})
+        with self._lock:
+            self._records.append(_Dispatch(compiled, groups, resources, values, var_fields))
+            self._invalidate()
+        if self.submit_on_record:
+            self.submit()
+
+    def record_copy(self, src: Buffer, dst: Buffer, nbytes: Optional[int] = None,
+                    src_offset: int = 0, dst_offset: int = 0) -> None:
+        if nbytes is None:
+            nbytes = min(src.nbytes - src_offset, dst.nbytes - dst_offset)
+        if src_offset < 0 or dst_offset < 0 or nbytes < 0:
+            raise ValueError("copy offsets and size must be non-negative")
+        if src_offset + nbytes > src.nbytes or dst_offset + nbytes > dst.nbytes:
+            raise ValueError(f"copy of {nbytes} bytes exceeds a buffer (src {src.nbytes} bytes "
+                             f"from {src_offset}, dst {dst.nbytes} bytes from {dst_offset})")
+        with self._lock:
+            self._records.append(_Copy(src, dst, nbytes, src.offset + src_offset,
+                                       dst.offset + dst_offset))
+            self._invalidate()
+        if self.submit_on_record:
+            self.submit()
+
+    def _invalidate(self) -> None:
+        lists, self._lists = self._lists, {}
+        for cl, _ in lists.values():
+            cl.destroy()
+
+    # ------------------------------------------------------------------ submission
+    def _uniform_bytes(self, rec: _Dispatch, instance: Optional[int] = None,
+                       instance_count: int = 0) -> bytes:
+        values = dict(rec.values)
+        for field, var in rec.var_fields.items():
+            if var not in self._vars:
+                raise ValueError(f"variable {var!r} has no value; call graph.set_var({var!r}, ...)"
+                                 f" before submit")
+            v = self._vars[var]
+            if instance is not None:
+                arr = np.asarray(v)
+                one = _element_shape(rec, field)
+                if arr.shape == (instance_count,) + one:
+                    v = arr[instance]
+            values[field] = v
+        return rec.compiled.packer.pack(values)
+
+    def _build(self, queue: int):
+        rctx = self.context.runtime_context
+        cl = rctx.command_list(queue)
+        indices = []
+        try:
+            for rec in self._records:
+                if isinstance(rec, _Dispatch):
+                    handles = [_resource_handle(r, queue) for r in rec.resources]
+                    indices.append(cl.dispatch(rec.compiled.program, rec.groups, handles,
+                                               self._uniform_bytes(rec, None)))
+                else:
+                    cl.copy(rec.src.handle(queue) if not rec.src.is_view else rec.src._handles[queue],
+                            rec.dst.handle(queue) if not rec.dst.is_view else rec.dst._handles[queue],
+                            rec.nbytes, rec.src_offset, rec.dst_offset)
+                    indices.append(None)
+        except BaseException:
+            cl.destroy()
+            raise
+        return cl, indices
+
+    def submit(self, instance_count: Optional[int] = None, queue_index: Optional[int] = None,
+               wait: bool = False):
+        """Run the recorded work on every queue (or `queue_index`); returns the signals.
+        With `instance_count`, the work runs that many times, instance i taking element i
+        of each per-instance variable value."""
+        if instance_count is not None and (not isinstance(instance_count, int) or instance_count < 1):
+            raise ValueError(f"instance_count must be a positive int, got {instance_count!r}")
+        queues = range(self.context.queue_count) if queue_index is None else \
+            [self.context.check_queue(queue_index)]
+        with self._lock:
+            if not self._records:
+                return []
+            signals = []
+            for q in queues:
+                entry = self._lists.get(q)
+                if entry is None:
+                    if self._has_unset_vars():
+                        self._uniform_bytes(self._first_var_record(), None)  # raises
+                    entry = self._lists[q] = self._build(q)
+                elif self._dirty_vars:
+                    self._refresh_vars(entry)
+                cl, indices = entry
+                if instance_count is None:
+                    signals.append(cl.submit())
+                else:
+                    per_instance = [[self._uniform_bytes(r, i, instance_count)
+                                     for r in self._records
+                                     if isinstance(r, _Dispatch)] for i in range(instance_count)]
+                    signals.append(cl.submit(per_instance))
+            self._dirty_vars.clear()
+            self._signals = signals
+            if self.reset_on_submit:
+                self._retire_after(signals)
+        if wait:
+            for s in signals:
+                s.wait()
+        return signals
+
+    def _has_unset_vars(self) -> bool:
+        return any(isinstance(r, _Dispatch) and any(v not in self._vars
+                                                    for v in r.var_fields.values())
+                   for r in self._records)
+
+    def _first_var_record(self):
+        return next(r for r in self._records if isinstance(r, _Dispatch) and r.var_fields)
+
+    def _refresh_vars(self, entry) -> None:
+        cl, indices = entry
+        for rec, idx in zip(self._records, indices):
+            if isinstance(rec, _Dispatch) and self._dirty_vars & set(rec.var_fields.values()):
+                cl.set_uniform(idx, self._uniform_bytes(rec, None))
+
+    def _retire_after(self, signals) -> None:
+        """Forget the records; the command lists are released once their work is done."""
+        lists = [cl for cl, _ in self._lists.values()]
+        self._records = []
+        self._lists = {}
+        for cl in lists:
+            cl.destroy()   # runtimes defer the release of in-flight lists
+
+    def wait(self) -> None:
+        """Block until the last submission finished."""
+        for s in self._signals:
+            s.wait()
+
+    def reset(self) -> None:
+        """Forget every record (in-flight work still completes)."""
+        with self._lock:
+            self._records = []
+            self._invalidate()
+
+    def destroy(self) -> None:
+        self.reset()
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+def _zero_like(compiled, name):
+    for fname, _, t, nd in compiled.packer.fields:
+        if fname == name:
+            return np.zeros(t.numpy_shape, dtype=nd)
+    raise KeyError(name)
+
+
+def _element_shape(rec, field) -> tuple:
+    """numpy shape of one value of uniform `field` (() for scalars and complex)."""
+    for fname, _, t, _ in rec.compiled.packer.fields:
+        if fname == field:
+            return t.numpy_shape
+    return ()
+
+
+# ----------------------------------------------------------------------------- global graph
+
+_tls = threading.local()
+
+
+def global_graph() -> CommandGraph:
+    """This thread's default graph (records until the next host access or submit)."""
+    g = getattr(_tls, "graph", None)
+    if g is None or g.context.destroyed or g.context is not get_context():
+        g = _tls.graph = CommandGraph(reset_on_submit=True)
+    return g
+
+
+default_graph = global_graph
+
+
+def set_global_graph(graph: Optional[CommandGraph]) -> Optional[CommandGraph]:
+    """Make `graph` this thread's global graph (None: a fresh default); returns the old one."""
+    old = getattr(_tls, "graph", None)
+    _tls.graph = graph
+    return old
+
+
+def flush_global_graph() -> None:
+    g = getattr(_tls, "graph", None)
+    if g is not None and len(g) and not g.context.destroyed:
+        g.submit()
+
+
+def queue_wait_idle(queue_index: Optional[int] = None) -> None:
+    """Submit this thread's pending work and wait until the queue(s) are idle."""
+    flush_global_graph()
+    ctx = get_context()
+    if queue_index is not None:
+        ctx.check_queue(queue_index)
+    ctx.runtime_context.queue_wait_idle(queue_index)
+
+
+def copy_buffer(src: Buffer, dst: Buffer, graph: Optional[CommandGraph] = None) -> None:
+    """Record a device-side copy of `src` into `dst` (same byte size, or the smaller)."""
+    if not isinstance(src, Buffer) or not isinstance(dst, Buffer):
+        raise TypeError("copy_buffer takes two vd.Buffer objects")
+    (graph or global_graph()).record_copy(src, dst)
+
+
+register_before_host_access(flush_global_graph)

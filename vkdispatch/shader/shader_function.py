@@ -1,0 +1,261 @@
+"""ShaderFunction: trace (cached), emit, build (cached per context), bind and launch."""
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+import numpy as np
+
+from ..base import dtype as dt
+from ..base.buffer import Buffer
+from ..base.context import Context, get_context
+from ..base.errors import number_lines
+from ..codegen import ir, ops
+from ..codegen.builder import Builder
+from ..codegen.emit import emit
+from ..codegen.types import BUFFER, CONST, IMAGE, VARIABLE
+from ..codegen.variables import ShaderVariable
+from .launch import (check_local_size, check_workgroups, default_local_size,
+                     evaluate_exec_size, workgroups_for)
+from .signature import parse_signature
+
+EXEC_COUNT = "vkd_exec_count"
+
+
+def trace(func, params, device, local_size: tuple, bounds_check: bool) -> ir.Kernel:
+    """Run `func` on symbolic parameters and return the checked IR kernel."""
+    b = Builder(func.__name__, device)
+    with b.active():
+        args = []
+        for p in params:
+            t = p.type
+            b.require_dtype(t.dtype)
+            if t.kind == BUFFER:
+                var = b.new_var(t.dtype, ir.BUFFER, name=p.name, mutable=True)
+            elif t.kind in (CONST, VARIABLE):
+                var = b.new_var(t.dtype, ir.UNIFORM, name=p.name)
+            else:
+                var = b.new_var(t.dtype, ir.IMAGE, name=p.name, dim=t.dim, sampled=not t.writable)
+            b.add_param(p.name, t.kind, var)
+            args.append(ShaderVariable(b, var))
+        if bounds_check:
+            limit = b.new_var(dt.uvec3, ir.UNIFORM, name=EXEC_COUNT)
+            b.add_param(EXEC_COUNT, CONST, limit, hidden=True)
+            gid = ops.make("builtin", attrs=("global_invocation_id",), dtype=dt.uvec3)
+            b.emit(ir.If(ops.make("any", ops.make("ge", gid, limit)), [ir.Return()]))
+        result = func(*args)
+        if result is not None:
+            raise TypeError(f"shader {func.__qualname__} returned {result!r}; shaders write "
+                            f"their results to buffers and must return None")
+    return b.finish(local_size)
+
+
+class UniformPacker:
+    """Packs Const/Var values into the uniform bytes a ProgramInfo describes."""
+
+    def __init__(self, info):
+        self.size = info.uniform_size
+        self.fields = []
+        for f in info.uniforms:
+            t = dt.from_name(f.dtype)
+            self.fields.append((f.name, f.offset, t, dt.storage_numpy_dtype(t)))
+
+    def pack(self, values: dict) -> bytes:
+        out = bytearray(self.size)
+        for name, offset, t, nd in self.fields:
+            raw = self.encode(name, values[name], t, nd)
+            out[offset:offset + len(raw)] = raw
+        return bytes(out)
+
+    @staticmethod
+    def encode(name, value, t, nd) -> bytes:
+        if isinstance(value, (Buffer, ShaderVariable)):
+            raise TypeError(f"parameter {name!r} is a {t.name} constant; got {type(value).__name__}")
+        try:
+            arr = np.asarray(value)
+            if t.is_complex:
+                if arr.dtype.kind not in "biufc":
+                    raise TypeError
+                arr = arr.astype(nd)
+            else:
+                if arr.dtype.kind == "c":
+                    raise TypeError(f"parameter {name!r} is {t.name}; got a complex value")
+                if arr.dtype.kind not in "biuf":
+                    raise TypeError
+                arr = arr.astype(nd)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"parameter {name!r} needs a {t.name} value, got {value!r}"
+                            + (f" ({exc})" if str(exc) else "")) from None
+        if arr.size != t.count and not (t.is_complex and arr.size == 1):
+            raise ValueError(f"parameter {name!r} is {t.name} ({t.count} values); got "
+                             f"{arr.size} value(s)")
+        return np.ascontiguousarray(arr).tobytes()
+
+
+class _Compiled:
+    __slots__ = ("kernel", "emitted", "program", "packer", "binding_params", "uniform_params",
+                 "context")
+
+    def __init__(self, kernel, emitted, program, context):
+        self.kernel = kernel
+        self.emitted = emitted
+        self.program = program
+        self.context = context
+        self.packer = UniformPacker(emitted.info)
+        self.binding_params = [b.name for b in emitted.info.bindings]
+        self.uniform_params = [f.name for f in emitted.info.uniforms]
+
+
+class ShaderFunction:
+    """A Python function compiled to a GPU kernel on first call.
+
+    Call it with the arguments its annotations describe; the launch size comes from
+    `exec_size` (a string over argument names, a lambda over the bound arguments, or
+    numbers) or explicit `workgroups`. Calls are recorded into the current
+    CommandGraph (the thread's global graph unless `graph=` is given)."""
+
+    def __init__(self, func, exec_size=None, local_size=None, workgroups=None,
+                 bounds_check: Optional[bool] = None):
+        if exec_size is not None and workgroups is not None:
+            raise ValueError("give exec_size or workgroups, not both")
+        self.func = func
+        self.name = func.__name__
+        self.params = parse_signature(func)
+        self.exec_size = exec_size
+        self.workgroups = workgroups
+        self.local_size = local_size
+        self.bounds_check = bounds_check
+        self._kernels = {}       # (device key, target, local_size, bounds) -> Kernel
+        self._compiled = {}      # (id(context), local_size, bounds) -> _Compiled
+        self._lock = threading.Lock()
+        self.__doc__ = func.__doc__
+        self.__wrapped__ = func
+
+    def __repr__(self) -> str:
+        sig = ", ".join(f"{p.name}: {p.type!r}" for p in self.params)
+        return f"<vd.shader {self.name}({sig})>"
+
+    # ------------------------------------------------------------------ tracing
+    def _local_size_for(self, ndim: int, device) -> tuple:
+        if self.local_size is not None:
+            return check_local_size(self.local_size, device)
+        return default_local_size(ndim, device)
+
+    def _uses_bounds(self, explicit_groups: bool) -> bool:
+        if self.bounds_check is not None:
+            return self.bounds_check
+        return not explicit_groups
+
+    def kernel(self, device, local_size: tuple, bounds: bool) -> ir.Kernel:
+        key = (device, local_size, bounds)
+        k = self._kernels.get(key)
+        if k is None:
+            k = trace(self.func, self.params, device, local_size, bounds)
+            self._kernels[key] = k
+        return k
+
+    def get_src(self, line_numbers: bool = False, local_size=None, target: Optional[str] = None) -> str:
+        """The generated source for the current context's device and language."""
+        ctx = get_context()
+        dims = 1
+        if local_size is None and self.exec_size is not None and not isinstance(
+                self.exec_size, (str,)) and not callable(self.exec_size):
+            dims = max(1, len([d for d in np.atleast_1d(self.exec_size)]))
+        ls = check_local_size(local_size, ctx.device) if local_size is not None else \
+            self._local_size_for(dims, ctx.device)
+        kernel = self.kernel(ctx.device, ls, self._uses_bounds(self.workgroups is not None))
+        src = emit(kernel, target or ctx.codegen_target, self.name).source
+        return number_lines(src) if line_numbers else src
+
+    # ------------------------------------------------------------------ building
+    def build(self, ctx: Context, local_size: tuple, bounds: bool) -> _Compiled:
+        key = (id(ctx), local_size, bounds)
+        c = self._compiled.get(key)
+        if c is not None and c.context is ctx:
+            return c
+        with self._lock:
+            c = self._compiled.get(key)
+            if c is not None and c.context is ctx:
+                return c
+            kernel = self.kernel(ctx.device, local_size, bounds)
+            emitted = emit(kernel, ctx.codegen_target, self.name)
+            program = ctx.runtime_context.create_program(emitted.source, emitted.info)
+            c = _Compiled(kernel, emitted, program, ctx)
+            self._compiled[key] = c
+            ctx.register(program)
+            return c
+
+    # ------------------------------------------------------------------ calling
+    def bind_arguments(self, args, kwargs) -> dict:
+        if len(args) > len(self.params):
+            raise TypeError(f"shader {self.name} takes {len(self.params)} argument(s) "
+                            f"({', '.join(p.name for p in self.params)}), got {len(args)}")
+        bound = {}
+        for p, a in zip(self.params, args):
+            bound[p.name] = a
+        for k, v in kwargs.items():
+            if k in bound:
+                raise TypeError(f"shader {self.name} got multiple values for argument {k!r}")
+            if k not in {p.name for p in self.params}:
+                raise TypeError(f"shader {self.name} has no parameter {k!r}; parameters: "
+                                f"{[p.name for p in self.params]}")
+            bound[k] = v
+        missing = [p.name for p in self.params if p.name not in bound]
+        if missing:
+            raise TypeError(f"shader {self.name} is missing argument(s) {missing}")
+        for p in self.params:
+            v = bound[p.name]
+            t = p.type
+            if t.kind == BUFFER:
+                if not isinstance(v, Buffer):
+                    raise TypeError(f"shader {self.name}: parameter {p.name!r} is {t!r} and needs "
+                                    f"a vd.Buffer, got {type(v).__name__}")
+                if v.dtype is not t.dtype:
+                    raise TypeError(f"shader {self.name}: parameter {p.name!r} is {t!r} but the "
+                                    f"buffer's dtype is {v.dtype.name}")
+            elif t.kind == IMAGE:
+                from ..base.image import Image
+                img = v[0] if isinstance(v, tuple) else v
+                if not isinstance(img, Image):
+                    raise TypeError(f"shader {self.name}: parameter {p.name!r} is {t!r} and needs "
+                                    f"a vd.Image, got {type(v).__name__}")
+        return bound
+
+    def launch_geometry(self, bound: dict, device, exec_size=None, workgroups=None):
+        """(groups, exec_count or None, local_size)."""
+        if exec_size is not None and workgroups is not None:
+            raise ValueError("give exec_size or workgroups, not both")
+        if workgroups is None and exec_size is None:
+            exec_size, workgroups = self.exec_size, self.workgroups
+        if workgroups is not None:
+            from .launch import _as_dims
+            wg = evaluate_exec_size(workgroups, bound) if (callable(workgroups) or
+                                                           isinstance(workgroups, str)) \
+                else _as_dims(workgroups, "workgroups")
+            ndim = 1 if self.local_size is None else 3
+            ls = self._local_size_for(ndim, device)
+            return check_workgroups(wg, device), None, ls
+        if exec_size is None:
+            raise ValueError(f"shader {self.name} has no launch size: pass exec_size= or "
+                             f"workgroups= to @vd.shader or to the call")
+        dims = evaluate_exec_size(exec_size, bound)
+        ndim = 3 if dims[2] > 1 else (2 if dims[1] > 1 else 1)
+        ls = self._local_size_for(ndim, device)
+        return workgroups_for(dims, ls, device), dims, ls
+
+    def __call__(self, *args, exec_size=None, workgroups=None, graph=None, **kwargs):
+        from ..execution.command_graph import global_graph  # the execution layer sits above
+        bound = self.bind_arguments(args, kwargs)
+        ctx = get_context()
+        groups, exec_count, ls = self.launch_geometry(bound, ctx.device, exec_size, workgroups)
+        if exec_count is not None and 0 in exec_count:
+            return  # nothing to do for an empty launch
+        bounds = self._uses_bounds(explicit_groups=exec_count is None)
+        if bounds and exec_count is None:
+            raise ValueError(f"shader {self.name} has bounds_check=True but was launched with "
+                             f"workgroups=; give exec_size instead")
+        compiled = self.build(ctx, ls, bounds)
+        if bounds:
+            bound = dict(bound)
+            bound[EXEC_COUNT] = exec_count
+        (graph or global_graph()).record_shader(compiled, groups, bound)
