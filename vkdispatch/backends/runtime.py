@@ -223,9 +223,11 @@ class RuntimeContext(abc.ABC):
         """Copy device bytes out, after all work submitted so far on the handle's queue."""
 
     # images (backends without image support raise UnsupportedFeatureError)
-    def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int):
-        """An image of `extent` (w, h, d: 1-D images have h = d = 1), `layers` array
-        layers, texels of `channels` components of scalar type `dtype` (a dtype name)."""
+    def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int,
+                    dim: Optional[int] = None):
+        """A `dim`-dimensional image (1, 2 or 3; None: guessed from `extent`) of `extent`
+        (w, h, d: unused axes are 1), `layers` array layers, texels of `channels`
+        components of scalar type `dtype` (a dtype name)."""
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
 
     def image_free(self, handle) -> None:

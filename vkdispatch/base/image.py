@@ -82,7 +82,7 @@ class Image:
         try:
             for q in range(self.context.queue_count):
                 self._handles.append(rctx.image_alloc(q, self.extent, layers, self.dtype.name,
-                                                      channels))
+                                                      channels, dim=self.dim))
         except BaseException:
             self.destroy()
             raise

@@ -30,14 +30,15 @@ class BoundVariable:
 
 
 class _Dispatch:
-    __slots__ = ("compiled", "groups", "resources", "values", "var_fields")
+    __slots__ = ("compiled", "groups", "resources", "values", "var_fields", "packed")
 
-    def __init__(self, compiled, groups, resources, values, var_fields):
+    def __init__(self, compiled, groups, resources, values, var_fields, packed):
         self.compiled = compiled
         self.groups = groups
         self.resources = resources      # Buffer / Image (or (Image, Sampler)) per binding
         self.values = values            # uniform name -> value (constants)
         self.var_fields = var_fields    # uniform name -> bound variable name
+        self.packed = packed            # uniform bytes when no field is a bound variable
 
 
 class _Copy:
@@ -100,10 +101,12 @@ class CommandGraph:
                 var_fields[name] = v.name
             else:
                 values[name] = v
-        if values:  # validate constants now, so errors point at the call
-            compiled.packer.pack({**{n: _zero_like(compiled, n) for n in var_fields}, **values})
+        # pack now: bad constants raise at the call, and constant-only records pack once
+        packed = compiled.packer.pack({**{n: _zero_like(compiled, n) for n in var_fields},
+                                       **values})
         with self._lock:
-            self._records.append(_Dispatch(compiled, groups, resources, values, var_fields))
+            self._records.append(_Dispatch(compiled, groups, resources, values, var_fields,
+                                           None if var_fields else packed))
             self._invalidate()
         if self.submit_on_record:
             self.submit()
@@ -132,6 +135,8 @@ class CommandGraph:
     # ------------------------------------------------------------------ submission
     def _uniform_bytes(self, rec: _Dispatch, instance: Optional[int] = None,
                        instance_count: int = 0) -> bytes:
+        if rec.packed is not None:
+            return rec.packed
         values = dict(rec.values)
         for field, var in rec.var_fields.items():
             if var not in self._vars:

@@ -143,6 +143,25 @@ def test_two_dimensional_ndrange(ctx, clh):
     prog.destroy()
 
 
+def test_reset_and_destroy_leave_in_flight_work_intact(ctx, clh, affine):
+    n = 1 << 16
+    src, dst = clh.upload(ctx, np.arange(n, dtype=np.float32)), ctx.buffer_alloc(0, 4 * n)
+    cmd = ctx.command_list(0)
+    for _ in range(8):
+        cmd.dispatch(affine, (n // 32,), [dst, src], clh.pack(3.0, 1.0, n))
+    signal = cmd.submit()
+    cmd.reset()  # its kernels go back to the pool and get new arguments at once
+    other = clh.upload(ctx, np.zeros(n, np.float32))
+    cmd.dispatch(affine, (n // 32,), [other, other], clh.pack(0.0, 7.0, n))
+    cmd.destroy()
+    signal.wait()
+    np.testing.assert_array_equal(clh.download(ctx, dst, np.float32, n),
+                                  3 * np.arange(n, dtype=np.float32) + 1)
+    np.testing.assert_array_equal(clh.download(ctx, other, np.float32, n), 0.0)  # never ran
+    for b in (src, dst, other):
+        ctx.buffer_free(b)
+
+
 def test_empty_list_and_zero_group_dispatch(ctx, clh, affine):
     cmd = ctx.command_list(0)
     assert cmd.submit().wait(timeout=10.0)

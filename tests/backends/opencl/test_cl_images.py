@@ -100,12 +100,23 @@ def test_linear_sampler_matches_bilinear_reference(ctx, clh):
         cmd.dispatch(prog, (1,), [(line, sampler), bcoords, out], clh.pack(n))
     with pytest.raises(TypeError, match=r"\(image, sampler\) tuple"):
         cmd.dispatch(prog, (1,), [image, bcoords, out], clh.pack(n))
+    with pytest.raises(ValueError, match=r"dim must be in \[2, 3\]"):
+        ctx.image_alloc(0, (4, 4, 1), 1, "float32", 4, dim=1)
+    # a 2-D image of height 1 must be asked for as such: it samples like a row
+    row = ctx.image_alloc(0, (w, 1, 1), 1, "float32", 4, dim=2)
+    ctx.image_write(row, texels[2])
+    cmd.reset()
+    cmd.dispatch(prog, ((n + 15) // 16,), [(row, sampler), bcoords, out], clh.pack(n))
+    cmd.submit().wait()
+    got = clh.download(ctx, out, np.float32, 4 * n).reshape(n, 4)
+    np.testing.assert_allclose(got, bilinear_clamped(texels[2:3], coords.astype(np.float64)),
+                               atol=4e-3)
     cmd.destroy()
     ctx.sampler_free(sampler)
     for b in (bcoords, out):
         ctx.buffer_free(b)
-    ctx.image_free(image)
-    ctx.image_free(line)
+    for img in (image, line, row):
+        ctx.image_free(img)
 
 
 def test_write_only_image(ctx, clh):

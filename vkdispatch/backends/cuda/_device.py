@@ -64,7 +64,7 @@ def device_info(index: int) -> DeviceInfo:
         subgroup_size=attr(dev, "WARP_SIZE"),
         subgroup_ops=SUBGROUP_OPS,
         max_push_constant_size=KERNEL_PARAM_BYTES,
-        max_shared_memory=attr(dev, "MAX_SHARED_MEMORY_PER_BLOCK_OPTIN"),
+        max_shared_memory=STATIC_SHARED_BYTES,  # kernels declare shared arrays statically
         max_workgroup_size=(attr(dev, "MAX_BLOCK_DIM_X"), attr(dev, "MAX_BLOCK_DIM_Y"),
                             attr(dev, "MAX_BLOCK_DIM_Z")),
         max_workgroup_invocations=attr(dev, "MAX_THREADS_PER_BLOCK"),
@@ -81,7 +81,7 @@ def device_info(index: int) -> DeviceInfo:
             "arch": f"sm_{major}{minor}",
             "cubin_arch": _cubin_arch(major, minor),
             "pci_bus_id": pci,
-            "max_static_shared_memory": STATIC_SHARED_BYTES,
+            "max_shared_memory_optin": attr(dev, "MAX_SHARED_MEMORY_PER_BLOCK_OPTIN"),
             "shared_memory_per_sm": attr(dev, "MAX_SHARED_MEMORY_PER_MULTIPROCESSOR"),
             "registers_per_block": attr(dev, "MAX_REGISTERS_PER_BLOCK"),
             "l2_cache_bytes": attr(dev, "L2_CACHE_SIZE"),

@@ -69,7 +69,8 @@ class CudaImage:
         return w * h * d * self.texel_size
 
 
-def create(queue: int, device: int, extent, layers: int, dtype: str, channels: int) -> CudaImage:
+def create(queue: int, device: int, extent, layers: int, dtype: str, channels: int,
+           dim=None) -> CudaImage:
     """A new CUDA array (the device's context current). 1-D when h == d == 1, 2-D when
     d == 1, else 3-D; `layers` > 1 makes a layered 1-D or 2-D array."""
     if dtype not in FORMATS:
@@ -83,7 +84,10 @@ def create(queue: int, device: int, extent, layers: int, dtype: str, channels: i
     if layers < 1:
         raise ValueError(f"layers must be at least 1, got {layers}")
     w, h, d = ext
-    dim = 3 if d > 1 else 2 if h > 1 else 1
+    if dim is None:
+        dim = 3 if d > 1 else 2 if h > 1 else 1
+    elif dim not in (1, 2, 3):
+        raise ValueError(f"dim must be 1, 2 or 3, got {dim!r}")
     if dim == 3 and layers > 1:
         raise UnsupportedFeatureError("CUDA has no layered 3-D images (layers must be 1)")
     fmt, size, integer = FORMATS[dtype]

@@ -266,10 +266,11 @@ class CudaContext(RuntimeContext):
 
     # ------------------------------------------------------------------ images
 
-    def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int):
+    def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int,
+                    dim=None):
         q = self._queue(queue)
         with self._guard(queue):
-            img = _image.create(queue, q.device, extent, layers, dtype, channels)
+            img = _image.create(queue, q.device, extent, layers, dtype, channels, dim)
         self._images.add(img)
         return img
 

@@ -281,11 +281,9 @@ class OpenCLCommandList(CommandList):
             raise error_for(exc, "clGetEventProfilingInfo") from None
 
     def reset(self) -> None:
-        if self._last is not None:
-            try:
-                self._last.wait()
-            except DeviceError:
-                pass  # a failed submission is finished too; the list is cleared either way
+        # No wait: an enqueued command keeps its kernel and memory objects alive, and
+        # its arguments were captured at enqueue, so in-flight work is unaffected by
+        # dropping or re-using (with new arguments) the kernels here.
         self._last = None
         self._events = []
         by_program = {}

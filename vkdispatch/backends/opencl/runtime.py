@@ -192,7 +192,9 @@ class OpenCLContext(RuntimeContext):
 
     # ------------------------------------------------------------------ images
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str,
-                    channels: int) -> ImageHandle:
+                    channels: int, dim: Optional[int] = None) -> ImageHandle:
+        """`dim` (1, 2 or 3) picks the OpenCL image type; without it, the highest axis
+        of `extent` above 1 does (so a 2-D image of height 1 needs dim=2)."""
         slot = self._slot_of_queue(queue)
         if not slot.info.images:
             raise UnsupportedFeatureError(f"{slot.info.name} has no image support "
@@ -202,7 +204,10 @@ class OpenCLContext(RuntimeContext):
         if len(extent) != 3 or min(extent) < 1 or layers < 1:
             raise ValueError(f"extent must be up to three positive sizes and layers >= 1, "
                              f"got extent {extent}, layers {layers}")
-        dim = 3 if extent[2] > 1 else 2 if extent[1] > 1 else 1
+        least = 3 if extent[2] > 1 else 2 if extent[1] > 1 else 1
+        dim = least if dim is None else int(dim)
+        if not least <= dim <= 3:
+            raise ValueError(f"dim must be in [{least}, 3] for extent {extent}, got {dim}")
         if dim == 3 and layers > 1:
             raise ValueError("3-D images cannot have array layers")
         arrayed = layers > 1
