@@ -103,6 +103,14 @@ class Image:
         """(image, sampler) to pass for a sampled-image parameter."""
         return (self, Sampler(filter, address_mode, normalized, self.context))
 
+    def default_sampler(self) -> Sampler:
+        """The sampler used when the image itself is passed for a sampled parameter:
+        linear filtering (nearest for integer texels), clamp to edge, normalized coords."""
+        if self._default_sampler is None:
+            filt = "linear" if self.dtype in (dt.float32, dt.float16) else "nearest"
+            self._default_sampler = Sampler(filt, "clamp_to_edge", True, self.context)
+        return self._default_sampler
+
     def write(self, data, layer: int = 0, queue_index: Optional[int] = None) -> None:
         arr = np.ascontiguousarray(np.asarray(data, dtype=self.dtype.numpy_dtype))
         if arr.size != int(np.prod(self.numpy_shape)):

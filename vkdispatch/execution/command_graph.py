@@ -12,6 +12,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..backends.runtime import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ..base.buffer import Buffer, register_before_host_access
 from ..base.context import get_context
 from ..base.errors import VkDispatchError
@@ -87,11 +88,20 @@ class CommandGraph:
             self._vars[name] = value
             self._dirty_vars.add(name)
 
-    def record_shader(self, compiled, groups: tuple, bound: dict) -> None:
+    def record_shader(self, compiled, groups: tuple, bound: dict,
+                      raw_uniform: Optional[bytes] = None) -> None:
+        """Record a dispatch of a built shader (or ComputePlan) with bound arguments."""
         if compiled.context is not self.context:
             raise VkDispatchError("the shader was built for another context than this graph's; "
                                   "create graphs after vd.make_context()")
-        resources = [bound[name] for name in compiled.binding_params]
+        resources = []
+        for binding in compiled.emitted.info.bindings:
+            res = bound[binding.name]
+            if binding.kind == BINDING_SAMPLED_IMAGE and not isinstance(res, tuple):
+                res = (res, res.default_sampler())
+            elif binding.kind == BINDING_STORAGE_IMAGE and isinstance(res, tuple):
+                res = res[0]
+            resources.append(res)
         values, var_fields = {}, {}
         for name in compiled.uniform_params:
             v = bound[name]
@@ -102,8 +112,8 @@ class CommandGraph:
             else:
                 values[name] = v
         # pack now: bad constants raise at the call, and constant-only records pack once
-        packed = compiled.packer.pack({**{n: _zero_like(compiled, n) for n in var_fields},
-                                       **values})
+        packed = raw_uniform if raw_uniform is not None else compiled.packer.pack(
+            {**{n: _zero_like(compiled, n) for n in var_fields}, **values})
         with self._lock:
             self._records.append(_Dispatch(compiled, groups, resources, values, var_fields,
                                            None if var_fields else packed))
@@ -306,7 +316,7 @@ def copy_buffer(src: Buffer, dst: Buffer, graph: Optional[CommandGraph] = None) 
     """Record a device-side copy of `src` into `dst` (same byte size, or the smaller)."""
     if not isinstance(src, Buffer) or not isinstance(dst, Buffer):
         raise TypeError("copy_buffer takes two vd.Buffer objects")
-    (graph or global_graph()).record_copy(src, dst)
+    (graph if graph is not None else global_graph()).record_copy(src, dst)
 
 
 register_before_host_access(flush_global_graph)

@@ -258,4 +258,4 @@ class ShaderFunction:
         if bounds:
             bound = dict(bound)
             bound[EXEC_COUNT] = exec_count
-        (graph or global_graph()).record_shader(compiled, groups, bound)
+        (graph if graph is not None else global_graph()).record_shader(compiled, groups, bound)

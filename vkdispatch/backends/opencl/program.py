@@ -44,6 +44,19 @@ def _parameter_list(info: ProgramInfo) -> str:
     return ", ".join(names) or "none"
 
 
+def _std_option(device, options) -> tuple:
+    """Ask for the newest OpenCL C the device has (read_write images, subgroup functions
+    and mipmapped reads need 2.0+; without -cl-std drivers default to 1.2)."""
+    options = tuple(options)
+    if any(o.startswith("-cl-std") for o in options):
+        return options
+    version = getattr(device, "opencl_c_version", "") or ""
+    for std in ("3.0", "2.0"):
+        if f"OpenCL C {std}" in version:
+            return options + (f"-cl-std=CL{std}",)
+    return options
+
+
 class OpenCLProgram(Program):
     def __init__(self, ctx, source: str, info: ProgramInfo, options=()):
         self.ctx = ctx
@@ -60,7 +73,8 @@ class OpenCLProgram(Program):
         self._destroyed = False
         for slot in ctx._slots:
             self._check_device(slot)
-            prg = build_program(slot.cl_context, [slot.cl_device], source, options)
+            prg = build_program(slot.cl_context, [slot.cl_device], source,
+                                _std_option(slot.cl_device, options))
             kernel = self._new_kernel(prg)
             self._check_kernel(slot, kernel, nargs)
             self._pools[slot] = (prg, [kernel])

@@ -123,6 +123,8 @@ class Emitter:
     target = ""
     rules: dict = {}
     reserved: frozenset = frozenset()
+    # names starting with these belong to the target language (builtins, macros)
+    reserved_prefixes: tuple = ("gl_", "__")
     indent_unit = "    "
 
     def __init__(self, kernel: ir.Kernel, entry_point: str = "main"):
@@ -140,8 +142,9 @@ class Emitter:
         """A collision-free identifier for `var` (user names kept where legal)."""
         n = self._names.get(var.id)
         if n is None:
-            base = var.name if var.name.isidentifier() else f"v{var.id}"
-            if base.startswith("gl_") or base.startswith("__"):
+            legal = var.name.isidentifier() and var.name.isascii()
+            base = var.name if legal else f"v{var.id}"
+            if base.startswith(self.reserved_prefixes):
                 base = "u" + base
             n = base
             k = 1
