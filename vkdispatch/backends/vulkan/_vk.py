@@ -13,10 +13,11 @@ from vulkan._vulkan import ffi, lib
 from ...base.errors import DeviceError, OutOfMemoryError
 
 __all__ = ["vk", "ffi", "lib", "NULL", "check", "call", "new", "out", "enumerate_",
-           "cstrings", "chain", "version_tuple", "make_version", "UINT64_MAX"]
+           "cstrings", "chain", "version_tuple", "make_version", "UINT64_MAX", "WHOLE_SIZE"]
 
 NULL = ffi.NULL
 UINT64_MAX = 2 ** 64 - 1
+WHOLE_SIZE = UINT64_MAX      # the vulkan package spells VK_WHOLE_SIZE as -1
 _RESULT_NAMES = dict(ffi.typeof("VkResult").elements)   # value -> "VK_ERROR_..."
 _OOM_RESULTS = frozenset({
     vk.VK_ERROR_OUT_OF_HOST_MEMORY, vk.VK_ERROR_OUT_OF_DEVICE_MEMORY,

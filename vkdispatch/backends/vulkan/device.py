@@ -22,10 +22,17 @@ COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 TRANSFER = vk.VK_PIPELINE_STAGE_TRANSFER_BIT
 HOST = vk.VK_PIPELINE_STAGE_HOST_BIT
 ALL = vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT
-WRITES = vk.VK_ACCESS_SHADER_WRITE_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT
-READS_WRITES = (vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
-                | vk.VK_ACCESS_UNIFORM_READ_BIT | vk.VK_ACCESS_TRANSFER_READ_BIT
-                | vk.VK_ACCESS_TRANSFER_WRITE_BIT)
+# the accesses each stage we use can make: barriers name exactly these (a narrower
+# barrier is cheaper on GPUs, and an access outside its stage is invalid)
+_WRITES = {COMPUTE: vk.VK_ACCESS_SHADER_WRITE_BIT, TRANSFER: vk.VK_ACCESS_TRANSFER_WRITE_BIT}
+_READS = {COMPUTE: (vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
+                    | vk.VK_ACCESS_UNIFORM_READ_BIT),
+          TRANSFER: vk.VK_ACCESS_TRANSFER_READ_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+          HOST: vk.VK_ACCESS_HOST_READ_BIT}
+
+
+def _accesses(table, stages: int) -> int:
+    return sum(access for stage, access in table.items() if stages & stage)
 _WAIT_SLICE_NS = 250_000_000   # long waits return to Python this often (Ctrl-C works)
 
 
@@ -63,7 +70,6 @@ class Queue:
         self.transfer_lock = threading.Lock()   # staged copies share one staging buffer
         self.submitted = 0                      # last timeline value handed out
         self.completed_value = 0                # last value seen complete (a cache)
-        self.deferred = []                      # [(value, release callable)]
         self._transfer = None
         stype = new("VkSemaphoreTypeCreateInfo", sType=vk.VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
                     semaphoreType=vk.VK_SEMAPHORE_TYPE_TIMELINE, initialValue=0)
@@ -123,26 +129,6 @@ class Queue:
     def wait_idle(self) -> None:
         self.wait(self.submitted)
 
-    def defer(self, release) -> None:
-        """Run `release()` once the work submitted so far on this queue has finished."""
-        value = self.submitted
-        if self.is_done(value):
-            release()
-        else:
-            with self.lock:
-                self.deferred.append((value, release))
-
-    def collect(self) -> None:
-        """Run the deferred releases whose work has finished."""
-        if not self.deferred:
-            return
-        done = self.completed()
-        with self.lock:
-            ready = [r for v, r in self.deferred if v <= done]
-            self.deferred = [(v, r) for v, r in self.deferred if v > done]
-        for release in ready:
-            release()
-
     @property
     def transfer(self):
         if self._transfer is None:
@@ -151,9 +137,6 @@ class Queue:
         return self._transfer
 
     def destroy(self) -> None:
-        for _, release in self.deferred:
-            release()
-        self.deferred = []
         if self._transfer is not None:
             self._transfer.destroy()
             self._transfer = None
@@ -171,6 +154,8 @@ class Device:
         self.position = position              # index in the context's device list
         self.handle = None
         self.queues = []
+        self._deferred = []                   # [(queue marks, release callable)]
+        self._defer_lock = threading.Lock()
         if not phys.features.get("timelineSemaphore"):
             raise UnsupportedFeatureError(
                 f"{phys.name} lacks timeline semaphores (Vulkan 1.2 core); vkdispatch needs them")
@@ -185,8 +170,10 @@ class Device:
         except BaseException:
             self.destroy()
             raise
-        self.barrier = memory_barrier(WRITES, READS_WRITES)
-        self.host_barrier = memory_barrier(WRITES, vk.VK_ACCESS_HOST_READ_BIT)
+        # barriers[src stages, dst stages]: all writes of src visible to dst
+        both = COMPUTE | TRANSFER
+        self.barriers = {(src, dst): memory_barrier(_accesses(_WRITES, src), _accesses(_READS, dst))
+                         for src in (COMPUTE, TRANSFER, both) for dst in (COMPUTE, TRANSFER, HOST)}
 
     def _create(self, queue_count: int) -> None:
         phys = self.phys
@@ -252,6 +239,34 @@ class Device:
         if lib.vkGetPipelineCacheData(self.handle, self.pipeline_cache, size, buf) >= 0:
             _pipeline_disk_cache.put(self._cache_key(), ffi.buffer(buf, size[0])[:])
 
+    # ------------------------------------------------------------------ deferred frees
+    def defer(self, release) -> None:
+        """Run `release()` once the work submitted so far on every queue of this device
+        has finished (now, if it has): freeing needs no wait on the caller's side."""
+        marks = [q.submitted for q in self.queues]
+        if all(q.is_done(m) for q, m in zip(self.queues, marks)):
+            release()
+        else:
+            with self._defer_lock:
+                self._deferred.append((marks, release))
+
+    def collect(self) -> None:
+        """Run the deferred releases whose work has finished."""
+        if not self._deferred:
+            return
+        done = [q.completed() for q in self.queues]
+        with self._defer_lock:
+            ready = [r for m, r in self._deferred if all(a <= b for a, b in zip(m, done))]
+            self._deferred = [(m, r) for m, r in self._deferred
+                              if not all(a <= b for a, b in zip(m, done))]
+        for release in ready:
+            release()
+
+    def wait_queues(self) -> None:
+        """Wait for the work submitted so far on every queue of this device."""
+        for q in self.queues:
+            q.wait(q.submitted)
+
     # ------------------------------------------------------------------ teardown
     def wait_idle(self) -> None:
         if self.handle is not None:
@@ -262,6 +277,9 @@ class Device:
         if self.handle is None:
             return
         lib.vkDeviceWaitIdle(self.handle)
+        deferred, self._deferred = self._deferred, []
+        for _, release in deferred:
+            release()
         for q in self.queues:
             q.destroy()
         allocator = getattr(self, "allocator", None)

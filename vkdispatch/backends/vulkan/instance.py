@@ -3,7 +3,7 @@ the validation layer with its messages routed to vkdispatch's logger."""
 from __future__ import annotations
 
 from ...base.errors import BackendUnavailableError
-from ...base.log import log_debug, log_error, log_info, log_warning
+from ...base.log import log_debug, log_error, log_warning
 from ._vk import check, cstrings, enumerate_, ffi, lib, make_version, new, out, string, vk
 from .physical import PhysicalDevice
 
@@ -16,13 +16,9 @@ def _severity_logger(severity: int):
         return log_error
     if severity & vk.VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT:
         return log_warning
-    if severity & vk.VK_DEBUG_UTILS_MESSAGE_SEVERITY_INFO_BIT_EXT:
-        return log_info
-    return log_debug
+    return log_debug     # info messages (the loader's device sorting...) are chatty
 
 
-@ffi.callback("VkBool32(VkDebugUtilsMessageSeverityFlagBitsEXT, VkDebugUtilsMessageTypeFlagsEXT,"
-              " const VkDebugUtilsMessengerCallbackDataEXT *, void *)")
 def _on_message(severity, types, data, user):
     try:
         text = ffi.string(data.pMessage).decode(errors="replace") if data.pMessage else ""
@@ -30,6 +26,25 @@ def _on_message(severity, types, data, user):
     except Exception:  # never let an exception cross into the driver
         pass
     return 0
+
+
+_callback = None   # made on first use: a libffi closure, which hardened systems may refuse
+
+
+def _message_callback():
+    global _callback
+    if _callback is None:
+        _callback = ffi.callback(
+            "VkBool32(VkDebugUtilsMessageSeverityFlagBitsEXT, VkDebugUtilsMessageTypeFlagsEXT,"
+            " const VkDebugUtilsMessengerCallbackDataEXT *, void *)", _on_message)
+    return _callback
+
+
+def instance_layers() -> set:
+    """Names of the instance layers installed."""
+    return {string(l.layerName) for l in enumerate_(
+        lib.vkEnumerateInstanceLayerProperties, "vkEnumerateInstanceLayerProperties",
+        "VkLayerProperties")}
 
 
 class Instance:
@@ -54,9 +69,7 @@ class Instance:
         available = {string(e.extensionName) for e in enumerate_(
             lib.vkEnumerateInstanceExtensionProperties, "vkEnumerateInstanceExtensionProperties",
             "VkExtensionProperties", ffi.NULL)}
-        layers_available = {string(l.layerName) for l in enumerate_(
-            lib.vkEnumerateInstanceLayerProperties, "vkEnumerateInstanceLayerProperties",
-            "VkLayerProperties")}
+        layers_available = instance_layers()
         extensions, layers, flags = [], [], 0
         if "VK_KHR_portability_enumeration" in available:   # lists MoltenVK's devices
             extensions.append("VK_KHR_portability_enumeration")
@@ -107,7 +120,7 @@ class Instance:
                    messageType=(vk.VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT
                                 | vk.VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT
                                 | vk.VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT),
-                   pfnUserCallback=_on_message)
+                   pfnUserCallback=_message_callback())
         messenger = out("VkDebugUtilsMessengerEXT")
         check(create(self.handle, info, ffi.NULL, messenger), "vkCreateDebugUtilsMessengerEXT")
         self._messenger = messenger[0]

@@ -12,7 +12,7 @@ import itertools
 import threading
 
 from ...base.errors import OutOfMemoryError
-from ._vk import check, ffi, lib, new, out, vk
+from ._vk import WHOLE_SIZE, check, ffi, lib, new, out, vk
 
 BLOCK_SIZE = 64 << 20
 DEDICATED_MIN = 16 << 20
@@ -26,6 +26,10 @@ CACHED = vk.VK_MEMORY_PROPERTY_HOST_CACHED_BIT
 MEMORY_KINDS = ("device", "host", "shared")
 BUFFER_USAGE = (vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT
                 | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT)
+
+# (the vulkan package's module lacks these two enum values; the cdef has them)
+USAGE_DEVICE_ADDRESS = 0x20000      # VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT
+ALLOCATE_DEVICE_ADDRESS = 0x2       # VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT
 
 _serials = itertools.count(1)
 
@@ -65,10 +69,11 @@ def memory_type_order(phys, kind: str) -> list:
 class MemoryBlock:
     """One VkDeviceMemory, whole (dedicated) or carved into sub-allocations."""
 
-    __slots__ = ("memory", "size", "type_index", "ptr", "free", "live", "dedicated")
+    __slots__ = ("memory", "size", "type_index", "ptr", "cached", "free", "live", "dedicated")
 
-    def __init__(self, memory, size, type_index, ptr, dedicated):
+    def __init__(self, memory, size, type_index, ptr, cached, dedicated):
         self.memory, self.size, self.type_index, self.ptr = memory, size, type_index, ptr
+        self.cached = cached        # host reads of uncached (write-combined) memory crawl
         self.dedicated = dedicated
         self.free = [] if dedicated else [(0, size)]   # sorted (offset, length)
         self.live = 1 if dedicated else 0
@@ -145,21 +150,8 @@ class Allocator:
         with self._lock:
             for type_index in candidates:
                 try:
-                    if dedicated:
-                        block = self._new_block(type_index, size, True)
-                        self._dedicated.add(block)
-                        offset = 0
-                    else:
-                        offset = None
-                        blocks = self._blocks.setdefault(type_index, [])
-                        for block in blocks:
-                            offset = block.take(rounded, alignment)
-                            if offset is not None:
-                                break
-                        if offset is None:
-                            block = self._new_block(type_index, BLOCK_SIZE, False)
-                            blocks.append(block)
-                            offset = block.take(rounded, alignment)
+                    block, offset = (self._dedicated_block(type_index, size) if dedicated
+                                     else self._sub_allocate(type_index, size, rounded, alignment))
                 except OutOfMemoryError as exc:
                     last = exc
                     continue
@@ -167,6 +159,24 @@ class Allocator:
                 self.bytes_in_use += rounded
                 return block, offset
         raise OutOfMemoryError(f"allocating {size} bytes of {kind!r} memory failed: {last}")
+
+    def _dedicated_block(self, type_index: int, size: int):
+        block = self._new_block(type_index, size, True)
+        self._dedicated.add(block)
+        return block, 0
+
+    def _sub_allocate(self, type_index: int, size: int, rounded: int, alignment: int):
+        blocks = self._blocks.setdefault(type_index, [])
+        for block in blocks:
+            offset = block.take(rounded, alignment)
+            if offset is not None:
+                return block, offset
+        try:
+            block = self._new_block(type_index, BLOCK_SIZE, False)
+        except OutOfMemoryError:     # no room for a whole block: this request alone may fit
+            return self._dedicated_block(type_index, size)
+        blocks.append(block)
+        return block, block.take(rounded, alignment)
 
     def release(self, block: MemoryBlock, offset: int, size: int) -> None:
         rounded = -(-max(size, 1) // GRANULE) * GRANULE
@@ -190,7 +200,7 @@ class Allocator:
         if self._bda:
             flags = new("VkMemoryAllocateFlagsInfo",
                         sType=vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
-                        flags=vk.VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT)
+                        flags=ALLOCATE_DEVICE_ADDRESS)
             info.pNext = flags
         memory = out("VkDeviceMemory")
         check(lib.vkAllocateMemory(self._device, info, ffi.NULL, memory), "vkAllocateMemory",
@@ -198,12 +208,13 @@ class Allocator:
         ptr = None
         if self.host_visible(type_index):
             pp = out("void *")
-            r = lib.vkMapMemory(self._device, memory[0], 0, vk.VK_WHOLE_SIZE, 0, pp)
+            r = lib.vkMapMemory(self._device, memory[0], 0, WHOLE_SIZE, 0, pp)
             if r < 0:
                 lib.vkFreeMemory(self._device, memory[0], ffi.NULL)
                 check(r, "vkMapMemory", f"{size} bytes")
             ptr = ffi.cast("char *", pp[0])
-        return MemoryBlock(memory[0], size, type_index, ptr, dedicated)
+        cached = bool(self._phys.memory_types[type_index][0] & CACHED)
+        return MemoryBlock(memory[0], size, type_index, ptr, cached, dedicated)
 
     def _free_block(self, block: MemoryBlock) -> None:
         if block.memory is not None:
@@ -259,7 +270,7 @@ def create_buffer(device, queue: int, nbytes: int, kind: str) -> BufferHandle:
                                f"({limit} bytes) of {device.phys.name}")
     usage = BUFFER_USAGE
     if device.buffer_device_address:
-        usage |= vk.VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT
+        usage |= USAGE_DEVICE_ADDRESS
     info = new("VkBufferCreateInfo", sType=vk.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                size=max(nbytes, 16), usage=usage, sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE)
     buf = out("VkBuffer")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 import threading
+import weakref
 from typing import Optional
 
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError
@@ -116,8 +117,10 @@ class VulkanProgram(Program):
     def __init__(self, ctx, source, info: ProgramInfo, specialization: Optional[dict] = None):
         self.info = info
         self._ctx = ctx
+        self._wref = weakref.ref(self)
         self._lock = threading.Lock()
         self._per = []
+        self.binding_cache = {}   # (device pos, *bindings) -> validated bindings (commands.py)
         self.bindings = layout_bindings(info)
         self.descriptor_types = [t for _, t in self.bindings]
         self.uses_ubo = bool(self.bindings) and self.bindings[-1][1] == UBO_DYNAMIC
@@ -267,31 +270,52 @@ class VulkanProgram(Program):
 
     # ------------------------------------------------------------------ teardown
     def destroy(self) -> None:
-        """Idempotent; the caller makes sure no submitted work still uses the program."""
+        """Idempotent. Command lists that use the program refuse to submit afterwards;
+        its Vulkan objects go once the work already submitted is done."""
         with self._lock:
             per_list, self._per = self._per, []
+            self.binding_cache = {}
+        if per_list:
+            self._ctx._note_free()
         for per in per_list:
-            dev = per.device.handle
-            if dev is None:
-                continue
-            for pool in per.pools:
-                lib.vkDestroyDescriptorPool(dev, pool, ffi.NULL)
-            if per.pipeline is not None:
-                lib.vkDestroyPipeline(dev, per.pipeline, ffi.NULL)
-            if per.pipeline_layout is not None:
-                lib.vkDestroyPipelineLayout(dev, per.pipeline_layout, ffi.NULL)
-            if per.set_layout is not None:
-                lib.vkDestroyDescriptorSetLayout(dev, per.set_layout, ffi.NULL)
-            if per.module is not None:
-                lib.vkDestroyShaderModule(dev, per.module, ffi.NULL)
+            if per.device.handle is not None:
+                per.device.defer(lambda per=per: _release(per))
         self._ctx._forget_program(self)
 
     @property
     def destroyed(self) -> bool:
         return not self._per
 
+    @property
+    def alive(self) -> bool:
+        return bool(self._per)
+
+    def __del__(self):
+        try:
+            if self._per and not self._ctx.destroyed:
+                self.destroy()
+        except Exception:  # interpreter teardown: the context's destroy handles the rest
+            pass
+
     def __repr__(self):
         return f"<VulkanProgram {self.info.entry_point!r} local_size={self.info.local_size}>"
+
+
+def _release(per: _PerDevice) -> None:
+    dev = per.device.handle
+    if dev is not None:
+        for pool in per.pools:
+            lib.vkDestroyDescriptorPool(dev, pool, ffi.NULL)
+        if per.pipeline is not None:
+            lib.vkDestroyPipeline(dev, per.pipeline, ffi.NULL)
+        if per.pipeline_layout is not None:
+            lib.vkDestroyPipelineLayout(dev, per.pipeline_layout, ffi.NULL)
+        if per.set_layout is not None:
+            lib.vkDestroyDescriptorSetLayout(dev, per.set_layout, ffi.NULL)
+        if per.module is not None:
+            lib.vkDestroyShaderModule(dev, per.module, ffi.NULL)
+    per.pools = []
+    per.pipeline = per.pipeline_layout = per.set_layout = per.module = None
 
 
 def _write_set(dev, dset, writes) -> None:

@@ -1,0 +1,558 @@
+"""Vulkan runtime through hand-written GLSL compute shaders (the low-level "plan from
+GLSL source" path): devices, buffers, dispatch, uniforms, barriers, copies, limits,
+the allocator, OOM and threads. Every result is checked against NumPy."""
+import os
+import struct
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from vkdispatch.backends.runtime import Binding
+from vkdispatch.backends.vulkan import glslang
+from vkdispatch.base.errors import (DeviceLimitError, OutOfMemoryError, ShaderCompileError,
+                                    VkDispatchError)
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+SAXPY_PUSH = """#version 450
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) buffer X { float x[]; };
+layout(std430, binding = 1) buffer Y { float y[]; };
+layout(push_constant) uniform U { float a; uint n; } u;
+void main() { uint i = gl_GlobalInvocationID.x; if (i < u.n) y[i] = u.a * x[i] + y[i]; }
+"""
+SAXPY_UBO = SAXPY_PUSH.replace("layout(push_constant) uniform U",
+                               "layout(std140, binding = 2) uniform U")
+SCALE = """#version 450
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) buffer X { float x[]; };
+layout(std430, binding = 1) buffer Y { float y[]; };
+void main() { uint i = gl_GlobalInvocationID.x; if (i < x.length()) y[i] = 2.0 * x[i]; }
+"""
+# reads a neighbour another workgroup wrote in the previous dispatch: needs the barrier
+SHIFT_ADD = """#version 450
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) buffer Y { float y[]; };
+layout(std430, binding = 1) buffer Z { float z[]; };
+void main() { uint i = gl_GlobalInvocationID.x; uint n = y.length();
+              if (i < n) z[i] = y[(i + 97u) % n] + 1.0; }
+"""
+INCREMENT = """#version 450
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) buffer X { uint x[]; };
+void main() { uint i = gl_GlobalInvocationID.x; if (i < x.length()) x[i] += 1u; }
+"""
+FILL = """#version 450
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) buffer X { uint x[]; };
+layout(push_constant) uniform U { uint value; } u;
+void main() { uint i = gl_GlobalInvocationID.x; if (i < x.length()) x[i] = u.value + i; }
+"""
+
+
+def saxpy_program(ctx, vkh, ubo):
+    return ctx.create_program(SAXPY_UBO if ubo else SAXPY_PUSH,
+                              vkh.info(bindings=vkh.buffers("x", "y"), uniform_size=8, ubo=ubo))
+
+
+def groups(n, local=64):
+    return ((n + local - 1) // local,)
+
+
+# ----------------------------------------------------------------------------- devices
+def test_devices_report_lavapipe_fully(vk_runtime):
+    devices = vk_runtime.devices()
+    assert devices and [d.index for d in devices] == list(range(len(devices)))
+    for d in devices:
+        assert d.backend == "vulkan" and d.name
+        assert d.device_type in ("discrete", "integrated", "virtual", "cpu", "other")
+        assert d.version.startswith("Vulkan 1.") and d.version.count(".") == 2
+        assert d.driver and d.vendor
+        assert d.subgroup_size >= 1 and d.max_push_constant_size >= 128
+        assert d.max_workgroup_invocations >= 128 and len(d.max_workgroup_size) == 3
+        assert d.max_storage_buffer_range >= 2 ** 27 and d.memory_heaps and d.queue_families
+        assert any("compute" in flags for _, flags in d.queue_families)
+        assert "Vulkan" in d.get_info_string(verbose=True)
+    cpus = [d for d in devices if d.device_type == "cpu"]
+    if not cpus:
+        pytest.skip("no CPU Vulkan driver (lavapipe) on this machine")
+    lvp = cpus[0]   # Mesa 22.3 lavapipe: see DESIGN.md "Known ground"
+    assert "llvmpipe" in lvp.name and lvp.vendor == "Mesa"
+    assert lvp.float64 and lvp.int64 and lvp.int16 and lvp.int8 and lvp.float16
+    assert lvp.float32_atomic_add and lvp.int64_atomics
+    assert {"basic", "arithmetic", "ballot", "shuffle", "vote"} <= lvp.subgroup_ops
+    assert lvp.max_storage_buffer_range == 2 ** 27 and lvp.max_shared_memory == 32768
+
+
+def test_bad_device_and_queue_counts(vk_runtime):
+    most = vk_runtime.devices()[0].extra["max_compute_queues"]
+    with pytest.raises(ValueError, match=r"queue_counts \[%d\].*ask for 1 to %d" % (most + 1, most)):
+        vk_runtime.create_context([0], [most + 1])
+    with pytest.raises(ValueError, match="queue_counts"):
+        vk_runtime.create_context([0], [0])
+    with pytest.raises(ValueError, match="device_indices"):
+        vk_runtime.create_context([len(vk_runtime.devices())], [1])
+
+
+def test_debug_context_logs_and_works(vk_runtime, vkh, caplog):
+    from vkdispatch.backends.vulkan.instance import VALIDATION_LAYER, instance_layers
+    caplog.set_level("WARNING", logger="vkdispatch")
+    ctx = vk_runtime.create_context([vkh.device], [1], debug=True)
+    try:
+        x = np.arange(100, dtype=np.float32)
+        b = vkh.upload(ctx, x)
+        np.testing.assert_array_equal(vkh.download(ctx, b, np.float32, 100), x)
+    finally:
+        ctx.destroy()
+        ctx.destroy()
+    warned = f"{VALIDATION_LAYER} is not installed" in caplog.text
+    assert warned == (VALIDATION_LAYER not in instance_layers())
+
+
+# ----------------------------------------------------------------------------- buffers
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int8", "uint16", "int64", "complex64"])
+@pytest.mark.parametrize("count", [1, 3, 1000, 65537])
+def test_buffer_round_trip(ctx, vkh, dtype, count):
+    rng = np.random.default_rng(count)
+    a = (rng.standard_normal(count) * 100).astype(dtype)
+    h = vkh.upload(ctx, a)
+    np.testing.assert_array_equal(vkh.download(ctx, h, dtype, count), a)
+    if count > 2:   # partial write and read at odd offsets
+        item = a.itemsize
+        ctx.buffer_write(h, a[:2][::-1].copy(), offset=item)
+        a[1:3] = a[:2][::-1].copy()
+        np.testing.assert_array_equal(vkh.download(ctx, h, dtype, count - 1, item), a[1:])
+    ctx.buffer_free(h)
+
+
+@pytest.mark.parametrize("memory", ["device", "host", "shared"])
+def test_memory_kinds_and_out_argument(ctx, vkh, memory):
+    a = np.arange(1001, dtype=np.int32)
+    h = vkh.upload(ctx, a, memory=memory)
+    out = np.zeros(1001, np.int32)
+    view = ctx.buffer_read(h, a.nbytes, out=out)
+    np.testing.assert_array_equal(out, a)
+    assert view.nbytes == a.nbytes
+    with pytest.raises(ValueError, match="overflows"):
+        ctx.buffer_write(h, a, offset=4)
+    with pytest.raises(ValueError, match="writable"):
+        ctx.buffer_read(h, 8, out=bytes(8))
+    ctx.buffer_free(h)
+    ctx.buffer_free(h)   # idempotent
+
+
+def test_staged_transfers_in_chunks(ctx, vkh, monkeypatch):
+    """Device-local memory the host cannot map goes through the staging buffer; forcing
+    that path here (lavapipe maps everything) with a small chunk size."""
+    from vkdispatch.backends.vulkan import transfer
+    monkeypatch.setattr(transfer, "STAGING_MAX", 1 << 20)
+    monkeypatch.setattr(ctx, "force_staging", True)
+    a = np.random.default_rng(1).random(900_001).astype(np.float32)   # 3.4 chunks
+    h = vkh.upload(ctx, a)
+    np.testing.assert_array_equal(vkh.download(ctx, h, np.float32, a.size), a)
+    np.testing.assert_array_equal(vkh.download(ctx, h, np.float32, 5, 4 * 333_333), a[333_333:333_338])
+    ctx.buffer_free(h)
+
+
+def test_zero_size_buffer(ctx):
+    h = ctx.buffer_alloc(0, 0)
+    assert bytes(ctx.buffer_read(h, 0)) == b""
+    ctx.buffer_write(h, b"")
+    ctx.buffer_free(h)
+
+
+# ----------------------------------------------------------------------------- kernels
+@pytest.mark.parametrize("ubo", [False, True], ids=["push_constant", "uniform_buffer"])
+def test_saxpy(ctx, vkh, ubo):
+    n = 10_007
+    rng = np.random.default_rng(2)
+    x, y = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
+    bx, by = vkh.upload(ctx, x), vkh.upload(ctx, y)
+    vkh.run(ctx, saxpy_program(ctx, vkh, ubo), groups(n), [bx, by], struct.pack("<fI", 2.5, n))
+    np.testing.assert_allclose(vkh.download(ctx, by, np.float32, n), 2.5 * x + y, rtol=1e-6)
+
+
+def test_dependent_dispatches_see_earlier_writes(ctx, vkh):
+    n = 1 << 16
+    x = np.random.default_rng(3).random(n, dtype=np.float32)
+    bx, by, bz = vkh.upload(ctx, x), ctx.buffer_alloc(0, 4 * n), ctx.buffer_alloc(0, 4 * n)
+    scale = ctx.create_program(SCALE, vkh.info(bindings=vkh.buffers("x", "y")))
+    shift = ctx.create_program(SHIFT_ADD, vkh.info(bindings=vkh.buffers("y", "z")))
+    inc = ctx.create_program(INCREMENT, vkh.info(bindings=vkh.buffers("z")))
+    cl = ctx.command_list(0)
+    cl.dispatch(scale, groups(n), [bx, by])
+    cl.dispatch(shift, groups(n), [by, bz])
+    for _ in range(20):
+        cl.dispatch(shift, groups(n), [bz, by])
+        cl.dispatch(shift, groups(n), [by, bz])
+    cl.submit().wait()
+    ref = 2 * x
+    ref = np.roll(ref, -97) + 1
+    for _ in range(40):
+        ref = np.roll(ref, -97) + 1
+    np.testing.assert_allclose(vkh.download(ctx, bz, np.float32, n), ref, rtol=1e-5)
+    # the same list replays with the same result, and increments chain on integers
+    counters = vkh.upload(ctx, np.zeros(4099, np.uint32))
+    cl2 = ctx.command_list(0)
+    for _ in range(25):
+        cl2.dispatch(inc, groups(4099), [counters])
+    for _ in range(3):
+        cl2.submit()
+    cl2.wait()
+    assert (vkh.download(ctx, counters, np.uint32, 4099) == 75).all()
+
+
+def test_auto_barriers_only_where_needed(ctx, vkh):
+    n = 4096
+    x = np.random.default_rng(6).random(n, dtype=np.float32)
+    bx = vkh.upload(ctx, x)
+    outs = [ctx.buffer_alloc(0, 4 * n) for _ in range(6)]
+    # x is only read: declaring it read-only lets independent kernels share it
+    scale = ctx.create_program(SCALE, vkh.info(bindings=(
+        Binding("x", "storage_buffer", 0, writable=False), Binding("y", "storage_buffer", 1))))
+    cl = ctx.command_list(0, barriers="auto")
+    for o in outs:                       # independent: one barrier (the leading one)
+        cl.dispatch(scale, groups(n), [bx, o])
+    cl.dispatch(scale, groups(n), [outs[0], outs[1]])   # reads outs[0]: needs a barrier
+    cl.dispatch(scale, groups(n), [outs[1], outs[2]])   # reads what the last one wrote
+    cl.copy(outs[2], outs[3], 4 * n)                    # and again
+    cl.submit().wait()
+    assert cl.barriers_recorded == 4
+    for o in outs[4:]:
+        np.testing.assert_array_equal(vkh.download(ctx, o, np.float32, n), 2 * x)
+    np.testing.assert_array_equal(vkh.download(ctx, outs[1], np.float32, n), 4 * x)
+    np.testing.assert_array_equal(vkh.download(ctx, outs[3], np.float32, n), 8 * x)
+    full = ctx.command_list(0)
+    for o in outs:
+        full.dispatch(scale, groups(n), [bx, o])
+    full.submit().wait()
+    assert full.barriers_recorded == len(outs)
+    with pytest.raises(ValueError, match="barriers"):
+        ctx.command_list(0, barriers="none")
+
+
+@pytest.mark.parametrize("ubo", [False, True], ids=["push_constant", "uniform_buffer"])
+def test_set_uniform_between_submits(ctx, vkh, ubo):
+    n = 300
+    x = np.arange(n, dtype=np.float32)
+    bx, by = vkh.upload(ctx, x), vkh.upload(ctx, np.zeros(n, np.float32))
+    prog = saxpy_program(ctx, vkh, ubo)
+    cl = ctx.command_list(0)
+    cl.dispatch(prog, groups(n), [bx, by], struct.pack("<fI", 1.0, n))
+    i = cl.dispatch(prog, groups(n), [bx, by], struct.pack("<fI", 2.0, n))
+    cl.submit().wait()
+    recorded = [s.recorded for s in cl._slots]
+    cl.set_uniform(i, struct.pack("<fI", 10.0, n))
+    cl.submit().wait()
+    np.testing.assert_array_equal(vkh.download(ctx, by, np.float32, n), 14 * x)
+    if ubo:   # a UBO uniform changes without re-recording any command buffer
+        assert [s.recorded for s in cl._slots[:len(recorded)]] == recorded
+    cl.set_uniform(i, struct.pack("<fI", 0.0, 50))   # only the first 50 elements now
+    for _ in range(4):
+        cl.submit()
+    cl.wait()
+    ref = 14 * x + 4 * x
+    np.testing.assert_array_equal(vkh.download(ctx, by, np.float32, n), ref)
+    with pytest.raises(ValueError, match="takes 8"):
+        cl.set_uniform(i, bytes(12))
+
+
+@pytest.mark.parametrize("ubo", [False, True], ids=["push_constant", "uniform_buffer"])
+def test_instance_uniforms(ctx, vkh, ubo):
+    n = 500
+    x = np.arange(n, dtype=np.float32)
+    bx, by = vkh.upload(ctx, x), vkh.upload(ctx, np.ones(n, np.float32))
+    prog = saxpy_program(ctx, vkh, ubo)
+    fill = ctx.create_program(FILL, vkh.info(bindings=vkh.buffers("o"), uniform_size=4))
+    out = ctx.buffer_alloc(0, 4 * n)
+    cl = ctx.command_list(0)
+    cl.dispatch(prog, groups(n), [bx, by], struct.pack("<fI", 1.0, n))
+    cl.dispatch(fill, groups(n), [out], struct.pack("<I", 0))
+    scales = [0.5, 1.0, 2.0, -3.0, 0.25, 4.0, 1.5, 2.0, 3.0, 1.0, 0.5]   # more than the slots
+    cl.submit([[struct.pack("<fI", a, n), struct.pack("<I", 1000 * k)]
+               for k, a in enumerate(scales)]).wait()
+    np.testing.assert_allclose(vkh.download(ctx, by, np.float32, n), 1 + sum(scales) * x)
+    # the last instance's fill wins
+    np.testing.assert_array_equal(vkh.download(ctx, out, np.uint32, n),
+                                  1000 * (len(scales) - 1) + np.arange(n))
+    with pytest.raises(ValueError, match="all 2 dispatches"):
+        cl.submit([[struct.pack("<fI", 1.0, n)]])
+
+
+def test_copy_in_a_list(ctx, vkh):
+    n = 4096
+    x = np.random.default_rng(4).random(n, dtype=np.float32)
+    bx, by, bz = vkh.upload(ctx, x), ctx.buffer_alloc(0, 4 * n), ctx.buffer_alloc(0, 4 * n)
+    scale = ctx.create_program(SCALE, vkh.info(bindings=vkh.buffers("x", "y")))
+    cl = ctx.command_list(0)
+    cl.dispatch(scale, groups(n), [bx, by])
+    cl.copy(by, bz, 4 * 1000, src_offset=4 * 100, dst_offset=0)
+    cl.copy(by, bz, 4 * 100, src_offset=0, dst_offset=4 * 1000)
+    cl.dispatch(scale, groups(n), [bz, by])
+    cl.submit().wait()
+    expect = np.concatenate([2 * x[100:1100], 2 * x[:100]])
+    np.testing.assert_array_equal(vkh.download(ctx, bz, np.float32, 1100), expect)
+    np.testing.assert_array_equal(vkh.download(ctx, by, np.float32, 1100), 2 * expect)
+    with pytest.raises(ValueError, match="out of bounds"):
+        cl.copy(bx, by, 4 * n, src_offset=4)
+
+
+def test_buffer_views_and_alignment(ctx, vkh):
+    n, off = 1024, 256
+    x = np.arange(n, dtype=np.float32)
+    bx, by = vkh.upload(ctx, x), vkh.upload(ctx, np.zeros(n, np.float32))
+    scale = ctx.create_program(SCALE, vkh.info(bindings=vkh.buffers("x", "y")))
+    # views: (handle, byte offset, byte size); x.length() sees the view's size
+    vkh.run(ctx, scale, groups(n), [(bx, 0, 4 * 100), (by, off * 4, 4 * 100)])
+    got = vkh.download(ctx, by, np.float32, n)
+    np.testing.assert_array_equal(got[off:off + 100], 2 * x[:100])
+    assert not got[:off].any() and not got[off + 100:].any()
+    cl = ctx.command_list(0)
+    with pytest.raises(DeviceLimitError, match="minStorageBufferOffsetAlignment"):
+        cl.dispatch(scale, groups(n), [(bx, 4, 400), by])
+    with pytest.raises(ValueError, match="outside"):
+        cl.dispatch(scale, groups(n), [(bx, 0, 4 * n + 4), by])
+    with pytest.raises(ValueError, match="expected 2 bindings"):
+        cl.dispatch(scale, groups(n), [bx])
+
+
+def test_buffer_larger_than_storage_range(ctx, vkh):
+    limit = ctx.devices[0].max_storage_buffer_range
+    if limit > 2 ** 28:
+        pytest.skip(f"maxStorageBufferRange is {limit}; this test needs a small one (lavapipe)")
+    nbytes = limit + 4096
+    h = ctx.buffer_alloc(0, nbytes)
+    tail = np.arange(1024, dtype=np.uint32)
+    ctx.buffer_write(h, tail, offset=nbytes - tail.nbytes)
+    np.testing.assert_array_equal(vkh.download(ctx, h, np.uint32, 1024, nbytes - tail.nbytes), tail)
+    inc = ctx.create_program(INCREMENT, vkh.info(bindings=vkh.buffers("x")))
+    cl = ctx.command_list(0)
+    with pytest.raises(DeviceLimitError, match="maxStorageBufferRange"):
+        cl.dispatch(inc, (1,), [h])
+    cl.dispatch(inc, groups(1024), [(h, nbytes - tail.nbytes, tail.nbytes)])
+    cl.submit().wait()
+    np.testing.assert_array_equal(vkh.download(ctx, h, np.uint32, 1024, nbytes - tail.nbytes), tail + 1)
+    cl.destroy()
+    ctx.buffer_free(h)
+
+
+def test_spirv_source_and_specialization(ctx, vkh):
+    src = """#version 450
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const float SCALE = 1.0;
+layout(constant_id = 2) const int OFFSET = 0;
+layout(std430, binding = 0) buffer X { float x[]; };
+void main() { uint i = gl_GlobalInvocationID.x; if (i < x.length()) x[i] = x[i] * SCALE + float(OFFSET); }
+"""
+    spirv = glslang.compile_glsl(src)
+    prog = ctx.create_program(spirv, vkh.info(local=(32, 1, 1), bindings=vkh.buffers("x")),
+                              specialization={0: 32, 1: 3.0, 2: -7})
+    a = np.arange(100, dtype=np.float32)
+    h = vkh.upload(ctx, a)
+    vkh.run(ctx, prog, groups(100, 32), [h])
+    np.testing.assert_array_equal(vkh.download(ctx, h, np.float32, 100), 3 * a - 7)
+    with pytest.raises(ValueError, match="SPIR-V"):
+        ctx.create_program(b"\x00" * 40, vkh.info(bindings=vkh.buffers("x")))
+
+
+# ----------------------------------------------------------------------------- limits, errors
+def test_limit_errors(ctx, vkh):
+    dev = ctx.devices[0]
+    too_wide = (dev.max_workgroup_size[0] * 2, 1, 1)
+    with pytest.raises(DeviceLimitError, match="maxComputeWorkGroupSize"):
+        ctx.create_program(SCALE, vkh.info(local=too_wide, bindings=vkh.buffers("x", "y")))
+    side = int(dev.max_workgroup_invocations ** 0.5) + 1
+    with pytest.raises(DeviceLimitError, match="maxComputeWorkGroupInvocations"):
+        ctx.create_program(SCALE, vkh.info(local=(side, side, 1), bindings=vkh.buffers("x", "y")))
+    with pytest.raises(DeviceLimitError, match="maxPushConstantsSize"):
+        ctx.create_program(SAXPY_PUSH, vkh.info(bindings=vkh.buffers("x", "y"),
+                                                uniform_size=dev.max_push_constant_size + 4))
+    with pytest.raises(DeviceLimitError, match="maxComputeSharedMemorySize"):
+        ctx.create_program(SCALE, vkh.info(bindings=vkh.buffers("x", "y"),
+                                           shared_memory=dev.max_shared_memory + 1))
+    prog = ctx.create_program(SCALE, vkh.info(bindings=vkh.buffers("x", "y")))
+    b = ctx.buffer_alloc(0, 64)
+    with pytest.raises(DeviceLimitError, match="maxComputeWorkGroupCount"):
+        ctx.command_list(0).dispatch(prog, (dev.max_workgroup_count[0] + 1,), [b, b])
+
+
+def test_compile_error_names_numbered_source(ctx, vkh):
+    bad = SCALE.replace("2.0 * x[i]", "2.0 * undefined_thing")
+    with pytest.raises(ShaderCompileError) as err:
+        ctx.create_program(bad, vkh.info(bindings=vkh.buffers("x", "y")))
+    text = str(err.value)
+    assert "undefined_thing" in err.value.log
+    assert "5 | void main()" in text and "glslang" in text
+
+
+def test_freed_buffer_is_refused(ctx, vkh):
+    inc = ctx.create_program(INCREMENT, vkh.info(bindings=vkh.buffers("x")))
+    h = vkh.upload(ctx, np.zeros(64, np.uint32))
+    cl = ctx.command_list(0)
+    cl.dispatch(inc, (1,), [h])
+    cl.submit().wait()
+    ctx.buffer_free(h)
+    with pytest.raises(VkDispatchError, match="freed"):
+        cl.submit()
+    with pytest.raises(TypeError, match="live"):
+        cl.dispatch(inc, (1,), [h])
+    cl.reset()
+    h2 = vkh.upload(ctx, np.zeros(64, np.uint32))
+    cl.dispatch(inc, (1,), [h2])
+    cl.submit().wait()
+    assert vkh.download(ctx, h2, np.uint32, 64)[0] == 1
+    for _ in range(20):              # in flight while the program goes: freed after
+        cl.submit()
+    inc.destroy()
+    with pytest.raises(VkDispatchError, match="freed"):
+        cl.submit()
+    cl.wait()
+    assert vkh.download(ctx, h2, np.uint32, 64)[0] == 21
+    with pytest.raises(TypeError, match="live VulkanProgram"):
+        cl.dispatch(inc, (1,), [h2])
+
+
+# ----------------------------------------------------------------------------- allocator, OOM
+def test_block_free_list_first_fit_and_coalescing():
+    from vkdispatch.backends.vulkan.memory import MemoryBlock
+    size = 1 << 16
+    block = MemoryBlock(None, size, 0, None, False, False)
+    rng = np.random.default_rng(7)
+    live = {}
+    for step in range(3000):
+        if live and (rng.random() < 0.45 or len(live) > 60):
+            off = list(live)[rng.integers(len(live))]
+            block.give(off, live.pop(off))
+        else:
+            n = int(rng.integers(1, 8)) * 256
+            off = block.take(n, 256)
+            if off is not None:
+                live[off] = n
+        spans = sorted([(o, n, "used") for o, n in live.items()] + [(o, n, "free") for o, n in block.free])
+        assert sum(n for _, n, _ in spans) == size and block.live == len(live)
+        for (o1, n1, k1), (o2, n2, k2) in zip(spans, spans[1:]):
+            assert o1 + n1 == o2                                   # no gaps, no overlaps
+            assert not (k1 == k2 == "free")                        # free ranges coalesced
+    for off, n in list(live.items()):
+        block.give(off, n)
+    assert block.free == [(0, size)] and block.live == 0
+
+
+def test_small_buffer_cycles_do_not_grow(ctx):
+    before = ctx.memory_stats()
+    for i in range(10_000):
+        ctx.buffer_free(ctx.buffer_alloc(0, 16 + (i % 7) * 100))
+    keep = [ctx.buffer_alloc(0, 1000) for _ in range(2000)]   # 2000 live: one shared block
+    mid = ctx.memory_stats()
+    for h in keep:
+        ctx.buffer_free(h)
+    ctx.queue_wait_idle()
+    after = ctx.memory_stats()
+    assert after["live_allocations"] == before["live_allocations"]
+    assert after["bytes_in_use"] == before["bytes_in_use"]
+    assert mid["live_allocations"] == before["live_allocations"] + 2000
+    assert mid["device_memory_objects"] <= before["device_memory_objects"] + 1
+    assert after["device_memory_objects"] <= max(before["device_memory_objects"], 1) + 1
+
+
+def test_out_of_memory_leaves_context_usable(ctx, vkh):
+    with pytest.raises(OutOfMemoryError, match="bytes"):
+        ctx.buffer_alloc(0, 1 << 50)
+    heap = max(size for size, _ in ctx.devices[0].memory_heaps)
+    limit = ctx.devices[0].max_allocation_size
+    if limit > heap:
+        with pytest.raises(OutOfMemoryError):
+            ctx.buffer_alloc(0, heap + 1)
+    a = np.arange(10, dtype=np.float64)
+    h = vkh.upload(ctx, a)
+    np.testing.assert_array_equal(vkh.download(ctx, h, np.float64, 10), a)
+
+
+# ----------------------------------------------------------------------------- threads, timing
+def test_threads_submit_concurrently(ctx, vkh):
+    fill = ctx.create_program(FILL, vkh.info(bindings=vkh.buffers("o"), uniform_size=4))
+    n, rounds, errors = 2048, 15, []
+
+    def worker(t):
+        try:
+            h = ctx.buffer_alloc(0, 4 * n)
+            cl = ctx.command_list(0)
+            cl.dispatch(fill, groups(n), [h], struct.pack("<I", 0))
+            for r in range(rounds):
+                value = 100_000 * t + r
+                cl.set_uniform(0, struct.pack("<I", value))
+                cl.submit().wait()
+                got = vkh.download(ctx, h, np.uint32, n)
+                if not np.array_equal(got, value + np.arange(n, dtype=np.uint32)):
+                    errors.append((t, r))
+            cl.destroy()
+            ctx.buffer_free(h)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_gpu_timestamps(ctx, vkh):
+    inc = ctx.create_program(INCREMENT, vkh.info(bindings=vkh.buffers("x")))
+    h = vkh.upload(ctx, np.zeros(1 << 16, np.uint32))
+    cl = ctx.command_list(0)
+    with pytest.raises(VkDispatchError, match="enable_timestamps"):
+        cl.timestamps()
+    cl.enable_timestamps()
+    for _ in range(3):
+        cl.dispatch(inc, groups(1 << 16), [h])
+    cl.submit().wait()
+    times = cl.timestamps()
+    assert len(times) == 3 and all(0 <= t < 10 for t in times) and sum(times) > 0
+    assert (vkh.download(ctx, h, np.uint32, 1 << 16) == 3).all()
+    cl.reset()                      # fewer dispatches than the query pool holds
+    cl.dispatch(inc, groups(1 << 16), [h])
+    cl.submit().wait()
+    assert len(cl.timestamps()) == 1
+
+
+def test_exit_with_live_objects_is_clean(vk_runtime, tmp_path):
+    """Interpreter exit with a context, buffers, programs and in-flight work alive."""
+    code = f"""
+import struct, numpy as np
+from vkdispatch.backends.vulkan import load_runtime
+from vkdispatch.backends.runtime import ProgramInfo, Binding
+ctx = load_runtime().create_context([0], [1])
+prog = ctx.create_program('''{INCREMENT}''', ProgramInfo("main", (64, 1, 1),
+                          (Binding("x", "storage_buffer", 0),)))
+h = ctx.buffer_alloc(0, 4 << 16)
+cl = ctx.command_list(0)
+for _ in range(50):
+    cl.dispatch(prog, (1024,), [h])
+cl.submit()
+print("ok")
+"""
+    path = os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "VKDISPATCH_CACHE_DIR": str(tmp_path), "PYTHONPATH": path}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_destroyed_context_refuses_work(vk_runtime, vkh):
+    ctx = vk_runtime.create_context([vkh.device], [1])
+    h = ctx.buffer_alloc(0, 64)
+    cl = ctx.command_list(0)
+    ctx.destroy()
+    with pytest.raises(VkDispatchError, match="destroyed"):
+        ctx.buffer_alloc(0, 64)
+    with pytest.raises(VkDispatchError):
+        cl.submit()
+    with pytest.raises(VkDispatchError, match="destroyed"):
+        ctx.buffer_read(h, 4)
+    ctx.destroy()
+    cl.destroy()

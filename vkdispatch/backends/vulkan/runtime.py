@@ -1,0 +1,422 @@
+"""The Vulkan Runtime and RuntimeContext (the interface in backends/runtime.py)."""
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from typing import Optional, Sequence
+
+from ...base.errors import BackendUnavailableError, UnsupportedFeatureError, VkDispatchError
+from ...base.log import log_error
+from ..runtime import ProgramInfo, Runtime, RuntimeContext
+from ._vk import ffi
+from .commands import VulkanCommandList
+from .device import Device
+from .images import ImageHandle, SamplerHandle, create_image, create_sampler, destroy_image, destroy_sampler
+from .instance import Instance
+from .memory import BufferHandle, buffer_address, create_buffer, destroy_buffer
+from .program import VulkanProgram
+
+_live_contexts = weakref.WeakSet()
+_runtime_lock = threading.Lock()
+_runtime: Optional["VulkanRuntime"] = None
+
+
+class VulkanRuntime(Runtime):
+    name = "vulkan"
+    codegen_target = "glsl"
+
+    def __init__(self):
+        self.instance = Instance(debug=False)
+        if not self.instance.physical_devices:
+            self.instance.destroy()
+            raise BackendUnavailableError("the Vulkan loader found no device (is a Vulkan "
+                                          "driver, e.g. Mesa's lavapipe, installed?)")
+
+    def devices(self) -> list:
+        """Every physical device (CPU drivers too), in the loader's order."""
+        return [p.info() for p in self.instance.physical_devices]
+
+    def create_context(self, device_indices: Sequence[int], queue_counts: Sequence[int],
+                       debug: bool = False) -> "VulkanContext":
+        if self.instance.handle is None:
+            raise VkDispatchError("the Vulkan runtime was shut down")
+        return VulkanContext(self, device_indices, queue_counts, debug)
+
+    def destroy(self) -> None:
+        for ctx in list(_live_contexts):
+            if ctx.runtime is self:
+                ctx.destroy()
+        self.instance.destroy()
+
+
+class VulkanContext(RuntimeContext):
+    """Devices, queues and everything allocated on them. `destroy()` frees it all."""
+
+    def __init__(self, runtime: VulkanRuntime, device_indices, queue_counts, debug: bool):
+        self.runtime = runtime
+        self._destroyed = True            # until fully built: destroy() is then a no-op
+        physical = runtime.instance.physical_devices
+        device_indices = [int(i) for i in device_indices]
+        queue_counts = [int(c) for c in queue_counts]
+        if not device_indices or len(set(device_indices)) != len(device_indices) \
+                or any(not 0 <= i < len(physical) for i in device_indices):
+            raise ValueError(f"device_indices must be distinct indices in 0..{len(physical) - 1}, "
+                             f"got {device_indices}")
+        if len(queue_counts) != len(device_indices):
+            raise ValueError(f"queue_counts needs one count per device ({len(device_indices)}), "
+                             f"got {queue_counts}")
+        for i, c in zip(device_indices, queue_counts):
+            most = physical[i].max_compute_queues
+            if most == 0:
+                raise ValueError(f"device {i} ({physical[i].name}) has no compute queue")
+            if not 1 <= c <= most:
+                raise ValueError(f"queue_counts {queue_counts}: device {i} ({physical[i].name}) "
+                                 f"has {most} compute queue(s); ask for 1 to {most}")
+        self._own_instance = Instance(debug=True) if debug else None
+        instance = self._own_instance or runtime.instance
+        self._lock = threading.RLock()
+        self._devices, self._queues, self.queue_device = [], [], []
+        self._buffers, self._images, self._samplers = {}, {}, {}
+        self._lists, self._programs = weakref.WeakSet(), weakref.WeakSet()
+        self._set_refs = {}               # resource serial -> [(program weakref, device pos, key)]
+        self.free_epoch = 0               # bumped by every free (command lists re-check handles)
+        self.force_staging = False        # tests: stage transfers even into mappable memory
+        self.devices = [physical[i].info() for i in device_indices]
+        self._destroyed = False
+        try:
+            for pos, (i, count) in enumerate(zip(device_indices, queue_counts)):
+                device = Device(instance.physical_devices[i], count, len(self._queues), pos)
+                self._devices.append(device)
+                self._queues += device.queues
+                self.queue_device += [pos] * count
+        except BaseException:
+            self.destroy()
+            raise
+        versions = [d.phys.api_version[:2] for d in self._devices]
+        self.vulkan_version = max((1, 0), min(min(versions), (1, 3)))
+        _live_contexts.add(self)
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def destroyed(self) -> bool:
+        return self._destroyed
+
+    def _queue(self, queue: int):
+        if self._destroyed:
+            raise VkDispatchError("this Vulkan context was destroyed")
+        if not 0 <= queue < len(self._queues):
+            raise ValueError(f"queue must be in 0..{len(self._queues) - 1}, got {queue}")
+        return self._queues[queue]
+
+    def _note_set(self, serials, program, position, key) -> None:
+        ref = (program._wref, position, key)
+        with self._lock:
+            for s in serials:
+                self._set_refs.setdefault(s, []).append(ref)
+
+    def _release_serial(self, serial: int) -> None:
+        with self._lock:
+            refs = self._set_refs.pop(serial, ())
+        for wref, position, key in refs:
+            program = wref()
+            if program is not None:
+                program.forget_set(position, key)
+
+    def _note_free(self) -> None:
+        """A resource was freed: command lists check theirs before the next submit."""
+        with self._lock:
+            self.free_epoch += 1
+
+    def _forget_list(self, cl) -> None:
+        self._lists.discard(cl)
+
+    def _forget_program(self, program) -> None:
+        self._programs.discard(program)
+
+    def _alloc_internal(self, queue: int, nbytes: int, kind: str) -> BufferHandle:
+        """A buffer the backend owns (uniform arenas): freed by its owner, not listed."""
+        return create_buffer(self._queues[queue].device, queue, nbytes, kind)
+
+    def _release_buffer(self, handle: BufferHandle) -> None:
+        self._release_serial(handle.serial)
+        destroy_buffer(handle)
+
+    def _wait_for_users(self, handle) -> None:
+        """Before the host touches `handle`: wait for submitted work that may use it."""
+        if handle.used:
+            handle.device.wait_queues()
+
+    # ------------------------------------------------------------------ buffers
+    def buffer_alloc(self, queue: int, nbytes: int, memory: str = "device") -> BufferHandle:
+        device = self._queue(queue).device
+        device.collect()
+        handle = create_buffer(device, queue, nbytes, memory)
+        with self._lock:
+            self._buffers[handle.serial] = handle
+        return handle
+
+    def buffer_free(self, handle) -> None:
+        """Idempotent. The memory is reused once the work already submitted is done."""
+        if not isinstance(handle, BufferHandle):
+            raise TypeError(f"expected a Vulkan buffer handle, got {handle!r}")
+        with self._lock:
+            if self._buffers.pop(handle.serial, None) is None:
+                return
+            handle.alive = False
+            self.free_epoch += 1
+        handle.device.defer(lambda: self._release_buffer(handle))
+
+    def _live_buffer(self, handle) -> BufferHandle:
+        if self._destroyed:
+            raise VkDispatchError("this Vulkan context was destroyed")
+        if not isinstance(handle, BufferHandle) or not handle.alive:
+            raise TypeError(f"expected a live Vulkan buffer handle, got {handle!r}")
+        return handle
+
+    def buffer_write(self, handle, data, offset: int = 0) -> None:
+        h = self._live_buffer(handle)
+        mv = memoryview(data)
+        if not mv.c_contiguous:
+            mv = memoryview(mv.tobytes())
+        nbytes, offset = mv.nbytes, int(offset)
+        if offset < 0 or offset + nbytes > h.size:
+            raise ValueError(f"writing {nbytes} bytes at offset {offset} overflows the "
+                             f"{h.size}-byte buffer")
+        if nbytes == 0:
+            return
+        src = ffi.from_buffer(mv)
+        self._wait_for_users(h)
+        if h.ptr is not None and not self.force_staging:
+            ffi.memmove(h.ptr + offset, src, nbytes)
+        else:
+            q = self._queues[h.queue]
+            with q.transfer_lock:
+                q.transfer.write_buffer(h, offset, src, nbytes)
+
+    def buffer_read(self, handle, nbytes: int, offset: int = 0, out=None) -> memoryview:
+        h = self._live_buffer(handle)
+        nbytes, offset = int(nbytes), int(offset)
+        if nbytes < 0 or offset < 0 or offset + nbytes > h.size:
+            raise ValueError(f"reading {nbytes} bytes at offset {offset} overflows the "
+                             f"{h.size}-byte buffer")
+        mv = memoryview(bytearray(nbytes)) if out is None else memoryview(out)
+        if mv.readonly or not mv.c_contiguous or mv.nbytes < nbytes:
+            raise ValueError(f"out must be a writable C-contiguous buffer of at least {nbytes} "
+                             f"bytes, got {type(out).__name__} of {mv.nbytes} bytes")
+        if nbytes == 0:
+            return mv
+        dst = ffi.from_buffer(mv, require_writable=True)
+        self._wait_for_users(h)
+        # a mapped read of uncached memory (a discrete GPU's BAR) runs at tens of MB/s;
+        # a DMA copy into cached staging memory at several GB/s
+        if h.ptr is not None and h.block.cached and not self.force_staging:
+            ffi.memmove(dst, h.ptr + offset, nbytes)
+        else:
+            q = self._queues[h.queue]
+            with q.transfer_lock:
+                q.transfer.read_buffer(h, offset, dst, nbytes)
+        return mv
+
+    def buffer_device_address(self, handle) -> int:
+        """The GPU address of a buffer (for kernels that take raw pointers)."""
+        h = self._live_buffer(handle)
+        if not h.device.buffer_device_address:
+            raise UnsupportedFeatureError(f"{h.device.phys.name} lacks bufferDeviceAddress")
+        return buffer_address(h)
+
+    def memory_stats(self, device: int = 0) -> dict:
+        """The allocator's counters for device `device` (a position in `devices`)."""
+        return self._devices[device].allocator.stats()
+
+    # ------------------------------------------------------------------ images
+    def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int,
+                    dim: Optional[int] = None) -> ImageHandle:
+        """`dim` (1-3) defaults to len(extent) for short extents, else to the number of
+        leading axes up to the last one larger than 1."""
+        q = self._queue(queue)
+        q.device.collect()
+        image = create_image(q.device, queue, extent, layers, dtype, channels, dim)
+        try:
+            with q.transfer_lock:
+                q.transfer.to_general_layout(image)
+        except BaseException:
+            destroy_image(image)
+            raise
+        with self._lock:
+            self._images[image.serial] = image
+        return image
+
+    def image_free(self, handle) -> None:
+        if not isinstance(handle, ImageHandle):
+            raise TypeError(f"expected a Vulkan image handle, got {handle!r}")
+        with self._lock:
+            if self._images.pop(handle.serial, None) is None:
+                return
+            handle.alive = False
+            self.free_epoch += 1
+        handle.device.defer(lambda: self._release_image(handle))
+
+    def _release_image(self, handle: ImageHandle) -> None:
+        self._release_serial(handle.serial)
+        destroy_image(handle)
+
+    def _image_io(self, handle, buf, layer: int, writable: bool):
+        if self._destroyed:
+            raise VkDispatchError("this Vulkan context was destroyed")
+        if not isinstance(handle, ImageHandle) or not handle.alive:
+            raise TypeError(f"expected a live Vulkan image handle, got {handle!r}")
+        if not 0 <= layer < handle.layers:
+            raise ValueError(f"layer must be in 0..{handle.layers - 1}, got {layer}")
+        mv = memoryview(buf)
+        if not mv.c_contiguous:
+            if writable:
+                raise ValueError("out must be C-contiguous")
+            mv = memoryview(mv.tobytes())
+        if writable and mv.readonly:
+            raise ValueError("out must be writable")
+        if mv.nbytes != handle.layer_bytes:
+            raise ValueError(f"{handle!r} holds {handle.layer_bytes} bytes per layer "
+                             f"({handle.extent} texels of {handle.texel_size} bytes), got {mv.nbytes}")
+        return ffi.from_buffer(mv, require_writable=writable)
+
+    def image_write(self, handle, data, layer: int = 0) -> None:
+        src = self._image_io(handle, data, layer, False)
+        self._wait_for_users(handle)
+        q = self._queues[handle.queue]
+        with q.transfer_lock:
+            q.transfer.write_image(handle, layer, src, handle.layer_bytes)
+
+    def image_read(self, handle, out, layer: int = 0) -> None:
+        dst = self._image_io(handle, out, layer, True)
+        self._wait_for_users(handle)
+        q = self._queues[handle.queue]
+        with q.transfer_lock:
+            q.transfer.read_image(handle, layer, dst, handle.layer_bytes)
+
+    def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
+                       normalized: bool = True) -> SamplerHandle:
+        if self._destroyed:
+            raise VkDispatchError("this Vulkan context was destroyed")
+        sampler = create_sampler(self._devices, filter, address_mode, normalized)
+        with self._lock:
+            self._samplers[sampler.serial] = sampler
+        return sampler
+
+    def sampler_free(self, handle) -> None:
+        if not isinstance(handle, SamplerHandle):
+            raise TypeError(f"expected a Vulkan sampler handle, got {handle!r}")
+        with self._lock:
+            if self._samplers.pop(handle.serial, None) is None:
+                return
+            handle.alive = False
+            self.free_epoch += 1
+        release = _Countdown(len(self._devices), lambda: self._release_sampler(handle))
+        for device in self._devices:
+            device.defer(release)
+
+    def _release_sampler(self, handle: SamplerHandle) -> None:
+        self._release_serial(handle.serial)
+        destroy_sampler(handle)
+
+    # ------------------------------------------------------------------ programs, commands
+    def create_program(self, source, info: ProgramInfo, specialization: Optional[dict] = None
+                       ) -> VulkanProgram:
+        """`source`: GLSL text, or SPIR-V as bytes; `specialization`: {constant_id: value}."""
+        if self._destroyed:
+            raise VkDispatchError("this Vulkan context was destroyed")
+        program = VulkanProgram(self, source, info, specialization)
+        self._programs.add(program)
+        return program
+
+    def command_list(self, queue: int, timestamps: bool = False, barriers: str = "full"
+                     ) -> VulkanCommandList:
+        """`timestamps`: time every dispatch on the GPU (`cl.timestamps()`). `barriers`:
+        "full" puts a barrier before every command; "auto" only where a command touches
+        what an earlier one wrote (or writes what it read), judged from the bindings
+        (Binding.writable), so kernels must not reach memory by raw device address."""
+        self._queue(queue)
+        cl = VulkanCommandList(self, queue, timestamps, barriers)
+        self._lists.add(cl)
+        return cl
+
+    def queue_wait_idle(self, queue: Optional[int] = None) -> None:
+        queues = self._queues if queue is None else [self._queue(queue)]
+        for q in queues:
+            q.wait_idle()
+        for device in {q.device for q in queues}:
+            device.collect()
+
+    # ------------------------------------------------------------------ teardown
+    def destroy(self) -> None:
+        """Idempotent: waits for the devices, then frees command lists, programs,
+        buffers, images, samplers, devices and (debug) instance, in that order."""
+        if self._destroyed:
+            return
+        self._destroyed = True
+        _live_contexts.discard(self)
+        steps = [device.wait_idle for device in self._devices]
+        steps += [cl.destroy for cl in list(self._lists)]
+        steps += [p.destroy for p in list(self._programs)]
+        steps += [lambda h=h: self._release_buffer(h) for h in self._buffers.values()]
+        steps += [lambda h=h: self._release_image(h) for h in self._images.values()]
+        steps += [lambda h=h: self._release_sampler(h) for h in self._samplers.values()]
+        steps += [device.destroy for device in self._devices]
+        if self._own_instance is not None:
+            steps.append(self._own_instance.destroy)
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:  # free the rest regardless
+                log_error("vulkan: error while destroying a context: %s: %s", type(exc).__name__, exc)
+        for table in (self._buffers, self._images, self._samplers):
+            for h in table.values():
+                h.alive = False
+            table.clear()
+        self._set_refs.clear()
+
+    def __del__(self):
+        try:
+            self.destroy()
+        except Exception:
+            pass
+
+
+class _Countdown:
+    """Calls `fn` on the n-th call (a resource deferred on several devices)."""
+
+    def __init__(self, n: int, fn):
+        self.n, self.fn = n, fn
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            self.n -= 1
+            if self.n:
+                return
+        self.fn()
+
+
+def get_runtime() -> VulkanRuntime:
+    """The process's VulkanRuntime (one VkInstance), created on first use."""
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None or _runtime.instance.handle is None:
+            _runtime = VulkanRuntime()
+        return _runtime
+
+
+@atexit.register
+def _shutdown() -> None:
+    """Free every context, then the instance, before the interpreter tears down the
+    modules the teardown needs (so exiting with live objects never crashes)."""
+    for ctx in list(_live_contexts):
+        try:
+            ctx.destroy()
+        except Exception:
+            pass
+    if _runtime is not None:
+        try:
+            _runtime.destroy()
+        except Exception:
+            pass
