@@ -161,7 +161,7 @@ class CommandGraph:
             values[field] = v
         return rec.compiled.packer.pack(values)
 
-    def _build(self, queue: int):
+    def _build(self, queue: int, instance_count: Optional[int]):
         rctx = self.context.runtime_context
         cl = rctx.command_list(queue)
         indices = []
@@ -170,7 +170,7 @@ class CommandGraph:
                 if isinstance(rec, _Dispatch):
                     handles = [_resource_handle(r, queue) for r in rec.resources]
                     indices.append(cl.dispatch(rec.compiled.program, rec.groups, handles,
-                                               self._uniform_bytes(rec, None)))
+                                               self._recorded_bytes(rec, instance_count)))
                 else:
                     cl.copy(rec.src.handle(queue) if not rec.src.is_view else rec.src._handles[queue],
                             rec.dst.handle(queue) if not rec.dst.is_view else rec.dst._handles[queue],
@@ -199,9 +199,9 @@ class CommandGraph:
                 if entry is None:
                     if self._has_unset_vars():
                         self._uniform_bytes(self._first_var_record(), None)  # raises
-                    entry = self._lists[q] = self._build(q)
+                    entry = self._lists[q] = self._build(q, instance_count)
                 elif self._dirty_vars:
-                    self._refresh_vars(entry)
+                    self._refresh_vars(entry, instance_count)
                 cl, indices = entry
                 if instance_count is None:
                     signals.append(cl.submit())
@@ -227,11 +227,17 @@ class CommandGraph:
     def _first_var_record(self):
         return next(r for r in self._records if isinstance(r, _Dispatch) and r.var_fields)
 
-    def _refresh_vars(self, entry) -> None:
+    def _recorded_bytes(self, rec: _Dispatch, instance_count: Optional[int]) -> bytes:
+        """Uniforms baked into the command list (instance 0's under instancing)."""
+        if instance_count:
+            return self._uniform_bytes(rec, 0, instance_count)
+        return self._uniform_bytes(rec, None)
+
+    def _refresh_vars(self, entry, instance_count: Optional[int]) -> None:
         cl, indices = entry
         for rec, idx in zip(self._records, indices):
             if isinstance(rec, _Dispatch) and self._dirty_vars & set(rec.var_fields.values()):
-                cl.set_uniform(idx, self._uniform_bytes(rec, None))
+                cl.set_uniform(idx, self._recorded_bytes(rec, instance_count))
 
     def _retire_after(self, signals) -> None:
         """Forget the records; the command lists are released once their work is done."""

@@ -1,0 +1,181 @@
+"""CommandGraph semantics on every real backend."""
+import threading
+
+import numpy as np
+import pytest
+
+import vkdispatch as vd
+import vkdispatch.codegen as vc
+from vkdispatch.codegen.abbreviations import Buff, Const, Var, f32, v2
+
+
+@vd.shader("buff.size")
+def axpb(buff: Buff[f32], a: Var[f32], b: Const[f32]):
+    i = vc.global_invocation_id().x
+    buff[i] = buff[i] * a + b
+
+
+@vd.shader("buff.size")
+def add_vec(buff: Buff[f32], offs: Var[v2]):
+    i = vc.global_invocation_id().x
+    buff[i] = buff[i] + offs.x - offs.y
+
+
+def test_documented_scale_inplace(backend):
+    @vd.shader("data.size")
+    def scale_inplace(data: Buff[f32], alpha: Const[f32]):
+        tid = vc.global_invocation_id().x
+        data[tid] = data[tid] * alpha
+
+    arr = np.arange(16, dtype=np.float32)
+    buf = vd.asbuffer(arr)
+    scale_inplace(buf, 2.0)
+    np.testing.assert_array_equal(buf.read(0), arr * 2)
+
+
+def test_record_then_replay_with_new_variables(backend):
+    data = np.linspace(0, 1, 999, dtype=np.float32)
+    buf = vd.asbuffer(data)
+    graph = vd.CommandGraph()
+    axpb(buf, graph.bind_var("a"), 1.0, graph=graph)
+    assert len(graph) == 1
+    expect = data.copy()
+    for a in (2.0, 0.5, -3.0):
+        graph.set_var("a", a)
+        graph.submit()
+        expect = expect * np.float32(a) + np.float32(1.0)
+    np.testing.assert_allclose(buf.read(0), expect, rtol=1e-6)
+
+
+def test_unset_variable_is_a_clear_error(backend):
+    graph = vd.CommandGraph()
+    axpb(vd.Buffer((4,), vd.float32), graph.bind_var("a"), 1.0, graph=graph)
+    with pytest.raises(ValueError, match="set_var"):
+        graph.submit()
+
+
+def test_instances_take_their_own_values(backend):
+    buf = vd.asbuffer(np.zeros(100, np.float32))
+    graph = vd.CommandGraph()
+    add_vec(buf, graph.bind_var("o"), graph=graph)
+    offs = np.array([[1.0, 0.0], [2.0, 0.5], [3.0, 1.0]], np.float32)
+    graph.set_var("o", offs)
+    graph.submit(instance_count=3)
+    np.testing.assert_allclose(buf.read(0), np.full(100, (offs[:, 0] - offs[:, 1]).sum()))
+
+
+def test_submit_on_record_and_reset(backend):
+    buf = vd.asbuffer(np.ones(10, np.float32))
+    graph = vd.CommandGraph(submit_on_record=True)
+    axpb(buf, 2.0, 0.0, graph=graph)
+    graph.wait()
+    np.testing.assert_array_equal(buf.read(0), np.full(10, 2.0))
+    graph.reset()
+    assert len(graph) == 0
+    graph.submit()  # empty: nothing happens
+    g2 = vd.CommandGraph(reset_on_submit=True)
+    axpb(buf, 3.0, 0.0, graph=g2)
+    g2.submit(wait=True)
+    assert len(g2) == 0
+    np.testing.assert_array_equal(buf.read(0), np.full(10, 6.0))
+
+
+def test_dependent_dispatches_in_order(backend):
+    buf = vd.asbuffer(np.arange(4096, dtype=np.float32))
+    graph = vd.CommandGraph()
+    for k in range(20):
+        axpb(buf, 1.0, float(k), graph=graph)
+    graph.submit()
+    graph.submit()
+    np.testing.assert_array_equal(buf.read(0), np.arange(4096) + 2 * sum(range(20)))
+
+
+def test_global_graph_is_per_thread_and_flushed_by_reads(backend):
+    results, errors = {}, []
+
+    def work(k):
+        try:
+            data = np.full(5000, k, np.float32)
+            b = vd.asbuffer(data)
+            for _ in range(5):
+                axpb(b, 1.0, 1.0)
+            results[k] = b.read(0)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for k in range(4):
+        np.testing.assert_array_equal(results[k], np.full(5000, k + 5.0))
+
+
+def test_set_global_graph_and_queue_wait_idle(backend):
+    buf = vd.asbuffer(np.zeros(8, np.float32))
+    mine = vd.CommandGraph()
+    old = vd.set_global_graph(mine)
+    try:
+        axpb(buf, 1.0, 4.0)
+        assert len(mine) == 1
+        vd.queue_wait_idle()
+    finally:
+        vd.set_global_graph(old)
+    np.testing.assert_array_equal(buf.read(0), np.full(8, 4.0))
+
+
+def test_async_signal(backend):
+    buf = vd.asbuffer(np.zeros(1 << 16, np.float32))
+    graph = vd.CommandGraph()
+    axpb(buf, 1.0, 1.0, graph=graph)
+    signals = graph.submit()
+    assert all(s.wait(timeout=30) for s in signals)
+    assert all(s.done() for s in signals)
+
+
+def test_exec_size_forms_and_empty_launch(backend):
+    @vd.shader(exec_size=lambda args: args.out.size)
+    def iota(out: Buff[f32]):
+        i = vc.global_invocation_id().x
+        out[i] = vc.global_invocation_id().x
+
+    out = vd.Buffer((1000,), vd.float32)
+    iota(out)
+    np.testing.assert_array_equal(out.read(0), np.arange(1000))
+    iota(out, exec_size=10)   # override per call
+    iota(vd.Buffer((0,), vd.float32))  # nothing to launch
+
+
+def test_workgroups_launch_without_bounds(backend):
+    @vd.shader(workgroups=(4, 1, 1), local_size=(32, 1, 1))
+    def lane(out: Buff[f32]):
+        out[vc.global_invocation_id().x] = vc.local_invocation_id().x
+
+    out = vd.Buffer((128,), vd.float32)
+    lane(out)
+    np.testing.assert_array_equal(out.read(0), np.tile(np.arange(32), 4))
+
+
+def test_compute_plan_from_hand_written_source(backend):
+    sources = {
+        "vulkan": """#version 450
+layout(local_size_x = 64) in;
+layout(set = 0, binding = 0) buffer A { float a[]; };
+layout(set = 0, binding = 1) buffer B { float b[]; };
+void main() { uint i = gl_GlobalInvocationID.x; b[i] = a[i] * 3.0; }""",
+        "opencl": """__kernel void main_k(__global const float* a, __global float* b) {
+    size_t i = get_global_id(0); b[i] = a[i] * 3.0f; }""",
+        "cuda": """extern "C" __global__ void main_k(const float* a, float* b) {
+    unsigned i = blockIdx.x * blockDim.x + threadIdx.x; b[i] = a[i] * 3.0f; }""",
+    }
+    entry = "main" if backend == "vulkan" else "main_k"
+    plan = vd.ComputePlan(sources[backend], bindings=["buffer", "buffer"], local_size=(64,),
+                          entry_point=entry)
+    a = vd.asbuffer(np.arange(128, dtype=np.float32))
+    b = vd.Buffer((128,), vd.float32)
+    plan((2,), [a, b])
+    np.testing.assert_array_equal(b.read(0), np.arange(128) * 3)
+    with pytest.raises(ValueError, match="2 bindings"):
+        plan((2,), [a])
