@@ -19,7 +19,7 @@ from .functions.control_flow import (break_, continue_, else_block, else_if, els
                                      if_block, range, return_, while_block)
 from .functions.images import image_load, image_size, image_store, sample, texel_fetch
 from .functions.index import ravel_index, unravel_index
-from .functions.math import (abs, acos, acosh, all, any, asin, asinh, atan, atan2, atanh, ceil,
+from .functions.math import (abs, acos, bitcast, acosh, all, any, asin, asinh, atan, atan2, atanh, ceil,
                              clamp, cos, cosh, cross, determinant, distance, dot, exp, exp2, floor,
                              fma, fract, inverse, inversesqrt, isinf, isnan, length, log, log2,
                              matmul, max, min, mix, mod, normalize, pow, round, rsqrt, select, sign,

@@ -93,7 +93,10 @@ def _matmul(ts, attrs):
 
 
 def _swizzle(ts, attrs):
-    return dt.vector_of(ts[0].base, len(attrs[0]))
+    base = ts[0].base
+    if base.is_complex:   # .x / .y / .yx of a complex number are its float parts
+        base = dt.float64 if base is dt.complex128 else dt.float32
+    return dt.vector_of(base, len(attrs[0]))
 
 
 def _component(ts, attrs):

@@ -50,6 +50,11 @@ def python_literal(value, like: DType = None) -> ir.Lit:
         t = dt.weak_promote(like.base, value) if like is not None else dt.python_scalar_dtype(value)
         if t.is_complex and not isinstance(value, complex):
             value = complex(value)
+        if t.is_integer and isinstance(value, int) and not isinstance(value, bool):
+            info = np.iinfo(t.numpy_dtype)
+            if not info.min <= value <= info.max:   # NEP 50: no silent wrap-around
+                raise OverflowError(f"Python integer {value} is out of bounds for {t.name} "
+                                    f"[{info.min}, {info.max}]; cast one operand explicitly")
         return ir.Lit(value, t)
     raise TypeError(f"cannot use {value!r} of type {type(value).__name__} in a shader "
                     f"expression (expected a shader variable or a number)")
@@ -409,9 +414,11 @@ def binary_node(op: str, a, b):
     if t.is_bool and op in ("add", "sub", "mul", "floordiv", "mod"):
         t = dt.int32
     if op in ("lt", "le", "gt", "ge", "eq", "ne"):
-        operand_t = t
-        return ops.make(op, convert(a, dt.with_base(ta, operand_t.base)),
-                        convert(b, dt.with_base(tb, operand_t.base)))
+        # both sides get the promoted shape: GLSL compares vectors only with vectors
+        return ops.make(op, convert(a, t), convert(b, t))
+    if op == "pow" and isinstance(b, ir.Lit) and b.value == 2 and not t.is_complex:
+        ca = convert(a, t)
+        return ops.make("mul", ca, ca, dtype=t)   # exact, as numpy does for x ** 2
     if (ta.is_matrix or tb.is_matrix) and op == "mul":
         m = a if ta.is_matrix else b
         s = b if ta.is_matrix else a

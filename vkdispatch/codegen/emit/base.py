@@ -178,8 +178,9 @@ class Emitter:
         raise NotImplementedError
 
     def float_literal(self, value: float, t: DType, suffix: str = "") -> str:
-        if math.isnan(value) or math.isinf(value):
-            return self.special_float(value, t)
+        rounded = {dt.float16: np.float16, dt.float32: np.float32}.get(t, float)(value)
+        if math.isnan(rounded) or math.isinf(rounded):   # 1e300 as float32 is inf
+            return self.special_float(float(rounded), t)
         return format_float(value, t) + suffix
 
     # ------------------------------------------------------------------ expressions

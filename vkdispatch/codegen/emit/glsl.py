@@ -1,6 +1,8 @@
 """GLSL 4.50 for Vulkan, with only the extensions a kernel uses."""
 from __future__ import annotations
 
+import numpy as np
+
 from ...base import dtype as dt
 from .. import ir
 from .base import EmittedKernel, Emitter
@@ -39,10 +41,21 @@ _HELPERS = {
 }}""",
     "cexp": """{C} vkd_cexp({C} a) {{ return exp(a.x) * {C}(cos(a.y), sin(a.y)); }}""",
 }
+# Signed floor division/modulo from '/' alone: GLSL leaves '%' of negative operands
+# undefined, while '/' (OpSDiv) truncates toward zero everywhere.
 _INT_HELPERS = {
-    "mod": "{T} vkd_mod({T} a, {T} b) {{ {T} r = a % b; return (r != {Z} && ((r < {Z}) != (b < {Z}))) ? r + b : r; }}",
-    "floordiv": "{T} vkd_floordiv({T} a, {T} b) {{ {T} q = a / b; return (q * b != a && ((a < {Z}) != (b < {Z}))) ? q - {O} : q; }}",
+    "floordiv": "{T} vkd_floordiv({T} a, {T} b) {{ {T} q = a / b; {T} r = a - q * b; "
+                "return (r != {Z} && ((r < {Z}) != (b < {Z}))) ? q - {O} : q; }}",
+    "mod": "{T} vkd_mod({T} a, {T} b) {{ {T} r = a - (a / b) * b; "
+           "return (r != {Z} && ((r < {Z}) != (b < {Z}))) ? r + b : r; }}",
 }
+_POW_HELPER = ("{T} vkd_pow({T} x, {T} y) {{\n"
+               "    // numpy semantics: a negative base needs an integral exponent\n"
+               "    {T} m = pow(abs(x), y);\n"
+               "    if (x >= {T}(0) || y == {T}(0)) return y == {T}(0) ? {T}(1) : m;\n"
+               "    if (floor(y) != y) return {T}(0.0) / {T}(0.0);\n"
+               "    return mod(y, {T}(2)) == {T}(1) ? -m : m;\n"
+               "}}")
 
 
 def _cmp(op):
@@ -65,7 +78,7 @@ def _logical(sym):
 
 def _float32_only(name, call):
     def rule(em, e, a):
-        if e.args[0].dtype.base is dt.float64:
+        if e.args[0].dtype.base in (dt.float64, dt.complex128):
             em.unsupported(f"{name} of float64 (GLSL has it for 32-bit floats only); use "
                            f"float32 or the CUDA/OpenCL backend")
         return call.format(*a)
@@ -79,9 +92,44 @@ def _int_helper(op, float_rule):
             return float_rule.format(*a)
         if t.kind == dt.UINT:
             return f"({a[0]} {'%' if op == 'mod' else '/'} {a[1]})"
-        em.int_helpers.add((op, t))
+        em.helper_types.add((op, t.base))
+        if t.is_vector:
+            em.helper_types.add((op, t))
         return f"vkd_{op}({a[0]}, {a[1]})"
     return rule
+
+
+def _pow(em, e, a):
+    t = e.dtype
+    if t.base is dt.float64:
+        em.unsupported("pow of float64 (GLSL has it for 32-bit floats only); use float32 or "
+                       "the CUDA/OpenCL backend")
+    if t.is_vector:   # per component: the scalar helper decides each sign separately
+        em.helper_types.add(("pow", t.base))
+        comps = ", ".join(f"vkd_pow({a[0]}.{c}, {a[1]}.{c})" for c in "xyzw"[:t.count])
+        return f"{em.type_name(t)}({comps})"
+    em.helper_types.add(("pow", t))
+    return f"vkd_pow({a[0]}, {a[1]})"
+
+
+_BITCAST = {("float", 32): ("floatBitsToInt", "floatBitsToUint"),
+            ("float", 64): ("doubleBitsToInt64", "doubleBitsToUint64")}
+
+
+def _bitcast(em, e, a):
+    src, dst = e.args[0].dtype.base, e.dtype.base
+    if src.itemsize != dst.itemsize or src.itemsize not in (4, 8):
+        em.unsupported(f"bitcast from {src.name} to {dst.name} (GLSL reinterprets 32- and "
+                       f"64-bit values of equal size)")
+    bits = src.itemsize * 8
+    if src.is_float and dst.kind in (dt.INT, dt.UINT):
+        to_int, to_uint = _BITCAST[("float", bits)]
+        return f"{to_int if dst.kind == dt.INT else to_uint}({a[0]})"
+    if dst.is_float and src.kind in (dt.INT, dt.UINT):
+        if bits == 32:
+            return f"{'intBitsToFloat' if src.kind == dt.INT else 'uintBitsToFloat'}({a[0]})"
+        return f"{'int64BitsToDouble' if src.kind == dt.INT else 'uint64BitsToDouble'}({a[0]})"
+    return f"{em.type_name(e.dtype)}({a[0]})"   # int <-> uint of one width keeps the bits
 
 
 def _builtin(em, e, a):
@@ -111,7 +159,8 @@ def _subgroup_broadcast(em, e, a):
 
 
 def _printf(em, e, a):
-    fmt = e.attrs[0].replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    # GLSL strings have no escapes; debugPrintfEXT ends every message with a newline anyway
+    fmt = e.attrs[0].rstrip("\n").replace("\n", " ").replace('"', "'").replace("\\", "/")
     return f'debugPrintfEXT("{fmt}"{"".join(", " + x for x in a)})'
 
 
@@ -141,7 +190,7 @@ RULES = {
     "cmul": "vkd_cmul({0}, {1})", "cdiv": "vkd_cdiv({0}, {1})",
     "cexp": _float32_only("complex exp", "vkd_cexp({0})"),
     "conj": "{T}({0}.x, -{0}.y)", "cabs": "length({0})", "real": "{0}.x", "imag": "{0}.y",
-    "cast": _cast, "bitcast": _cast,
+    "cast": _cast, "bitcast": _bitcast, "pow": _pow,
     "construct": lambda em, e, a: f"{em.type_name(e.dtype)}({', '.join(a)})",
     "swizzle": lambda em, e, a: f"{a[0]}.{e.attrs[0]}",
     "component": "{0}[{1}]", "index": _index, "builtin": _builtin,
@@ -169,7 +218,7 @@ RULES = {
     "image_load": "imageLoad({0}, {1})", "image_store": "imageStore({0}, {1}, {2})",
     "image_size": _image_size, "printf": _printf,
 }
-for _op in _FLOAT32_ONLY - {"atan2", "cexp"}:
+for _op in _FLOAT32_ONLY - {"atan2", "cexp", "pow"}:
     RULES[_op] = _float32_only(_op, _op + "({0})" if _op != "pow" else "pow({0}, {1})")
 
 _SUBGROUP_EXT = {
@@ -187,7 +236,10 @@ class GLSLEmitter(Emitter):
 
     def __init__(self, kernel, entry_point="main"):
         super().__init__(kernel, "main")  # Vulkan GLSL entry points are always main
-        self.int_helpers = set()
+        self.loaded_images = {n.args[0].id for n in ir.all_nodes(kernel)
+                              if isinstance(n, ir.Expr) and n.op == "image_load"
+                              and not n.args[0].sampled}
+        self.helper_types = set()   # (helper name, DType) pairs the body asked for
 
     # ------------------------------------------------------------------ literals
     def literal(self, lit: ir.Lit) -> str:
@@ -211,8 +263,8 @@ class GLSLEmitter(Emitter):
         return f"{self.type_name(t)}({int(v)})"
 
     def float_lit(self, v, t):
-        if t is dt.float16:
-            return f"float16_t({self.float_literal(float(v), dt.float32)})"
+        if t is dt.float16:   # the exact half value, so no second rounding happens
+            return f"float16_t({self.float_literal(float(np.float16(v)), dt.float32)})"
         return self.float_literal(float(v), t, "lf" if t is dt.float64 else "")
 
     def special_float(self, value, t):
@@ -262,6 +314,8 @@ class GLSLEmitter(Emitter):
                     ext.append("GL_EXT_shader_atomic_int64")
         if "printf" in self.ops:
             ext.append("GL_EXT_debug_printf")
+        if self.loaded_images:   # storage images read without a format qualifier
+            ext.append("GL_EXT_shader_image_load_formatted")
         seen, out = set(), []
         for e in ext:
             if e not in seen:
@@ -288,7 +342,9 @@ class GLSLEmitter(Emitter):
             elif v.sampled:
                 lines.append(f"layout(set = 0, binding = {b.index}) uniform {self._image_type(v)} {name};")
             else:
-                lines.append(f"layout(set = 0, binding = {b.index}) uniform {self._image_type(v)} {name};")
+                access = "" if v.id in self.loaded_images else "writeonly "
+                lines.append(f"layout(set = 0, binding = {b.index}) uniform {access}"
+                             f"{self._image_type(v)} {name};")
         if info.uniforms:
             fields = []
             for f in info.uniforms:
@@ -309,10 +365,16 @@ class GLSLEmitter(Emitter):
             if op in self.ops:
                 out += [_HELPERS[op].format(C=c, R=r) for c, r in complex_types
                         if not (op == "cexp" and c == "dvec2")]
-        for op, t in sorted(self.int_helpers, key=lambda x: (x[0], x[1].name)):
+        # scalar helpers first: the vector ones call them per component
+        for op, t in sorted(self.helper_types, key=lambda x: (x[1].count, x[0], x[1].name)):
             tn = self.type_name(t)
-            zero = f"{tn}(0)"
-            out.append(_INT_HELPERS[op].format(T=tn, Z=zero, O=f"{tn}(1)"))
+            if op == "pow":
+                out.append(_POW_HELPER.format(T=tn))
+            elif t.is_vector:
+                comps = ", ".join(f"vkd_{op}(a.{c}, b.{c})" for c in "xyzw"[:t.count])
+                out.append(f"{tn} vkd_{op}({tn} a, {tn} b) {{ return {tn}({comps}); }}")
+            else:
+                out.append(_INT_HELPERS[op].format(T=tn, Z=f"{tn}(0)", O=f"{tn}(1)"))
         return out
 
     def emit(self) -> EmittedKernel:

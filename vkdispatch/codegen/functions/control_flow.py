@@ -33,9 +33,13 @@ def if_block(cond):
 def else_if_block(cond):
     """Must directly follow an if_block / else_if_block."""
     b = current()
+    node = to_node(cond)
+    # a condition computed after the if (e.g. from a mutable variable) was bound to
+    # locals there; those belong to the else branch, evaluated only when reached
+    setup = _defining_stmts(b, node)
     prev = b.last_if()
-    stmt = ir.If(_cond(cond), [])
-    prev.orelse = [stmt]
+    stmt = ir.If(_cond(node), [])
+    prev.orelse = setup + [stmt]
     with b.nested(stmt.body):
         yield
 

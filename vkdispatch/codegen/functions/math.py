@@ -222,3 +222,14 @@ inverse = _mat_fn("inverse")
 
 def matmul(a, b):
     return wrap(_builder(a, b), ops.make("matmul", to_node(a), to_node(b)))
+
+
+def bitcast(x, dtype):
+    """Reinterpret the bits of `x` as `dtype` (same size), e.g. float32 -> uint32."""
+    n = to_node(x)
+    t = dt.to_dtype(dtype)
+    t = dt.with_base(n.dtype, t.base) if n.dtype.is_vector and t.is_scalar else t
+    if t.itemsize != n.dtype.itemsize or t.is_complex or n.dtype.is_complex:
+        raise TypeError(f"bitcast needs a real type of the same size: {n.dtype.name} is "
+                        f"{n.dtype.itemsize} bytes, {t.name} is {t.itemsize}")
+    return wrap(_builder(x), ops.make("bitcast", n, dtype=t))
