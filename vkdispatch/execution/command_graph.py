@@ -71,6 +71,7 @@ class CommandGraph:
         self._vars: dict = {}           # name -> value
         self._dirty_vars: set = set()
         self._signals: list = []
+        self._spare: dict = {}          # queue -> [(CommandList, Signal)] kept for reuse
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ recording
@@ -139,8 +140,28 @@ class CommandGraph:
 
     def _invalidate(self) -> None:
         lists, self._lists = self._lists, {}
-        for cl, _ in lists.values():
-            cl.destroy()
+        for q, (cl, _) in lists.items():
+            self._keep_spare(q, cl, None)
+
+    _MAX_SPARE = 4
+
+    def _keep_spare(self, queue: int, cl, signal) -> None:
+        """Keep a list for reuse once `signal` (its last run) is done: re-recording an
+        existing list is far cheaper than creating one, and nothing waits here."""
+        spare = self._spare.setdefault(queue, [])
+        spare.append((cl, signal))
+        if len(spare) > self._MAX_SPARE:
+            old, _ = spare.pop(0)
+            old.destroy()
+
+    def _take_list(self, queue: int):
+        spare = self._spare.get(queue, [])
+        for i, (cl, signal) in enumerate(spare):
+            if signal is None or signal.done():
+                del spare[i]
+                cl.reset()
+                return cl
+        return self.context.runtime_context.command_list(queue)
 
     # ------------------------------------------------------------------ submission
     def _uniform_bytes(self, rec: _Dispatch, instance: Optional[int] = None,
@@ -162,8 +183,7 @@ class CommandGraph:
         return rec.compiled.packer.pack(values)
 
     def _build(self, queue: int, instance_count: Optional[int]):
-        rctx = self.context.runtime_context
-        cl = rctx.command_list(queue)
+        cl = self._take_list(queue)
         indices = []
         try:
             for rec in self._records:
@@ -193,7 +213,7 @@ class CommandGraph:
         with self._lock:
             if not self._records:
                 return []
-            signals = []
+            signals, by_queue = [], {}
             for q in queues:
                 entry = self._lists.get(q)
                 if entry is None:
@@ -204,16 +224,17 @@ class CommandGraph:
                     self._refresh_vars(entry, instance_count)
                 cl, indices = entry
                 if instance_count is None:
-                    signals.append(cl.submit())
+                    by_queue[q] = cl.submit()
                 else:
                     per_instance = [[self._uniform_bytes(r, i, instance_count)
                                      for r in self._records
                                      if isinstance(r, _Dispatch)] for i in range(instance_count)]
-                    signals.append(cl.submit(per_instance))
+                    by_queue[q] = cl.submit(per_instance)
+                signals.append(by_queue[q])
             self._dirty_vars.clear()
             self._signals = signals
             if self.reset_on_submit:
-                self._retire_after(signals)
+                self._retire_after(by_queue)
         if wait:
             for s in signals:
                 s.wait()
@@ -239,13 +260,12 @@ class CommandGraph:
             if isinstance(rec, _Dispatch) and self._dirty_vars & set(rec.var_fields.values()):
                 cl.set_uniform(idx, self._recorded_bytes(rec, instance_count))
 
-    def _retire_after(self, signals) -> None:
-        """Forget the records; the command lists are released once their work is done."""
-        lists = [cl for cl, _ in self._lists.values()]
+    def _retire_after(self, by_queue: dict) -> None:
+        """Forget the records; their lists are reused once their work is done."""
+        for q, (cl, _) in self._lists.items():
+            self._keep_spare(q, cl, by_queue.get(q))
         self._records = []
         self._lists = {}
-        for cl in lists:
-            cl.destroy()   # runtimes defer the release of in-flight lists
 
     def wait(self) -> None:
         """Block until the last submission finished."""
@@ -259,7 +279,12 @@ class CommandGraph:
             self._invalidate()
 
     def destroy(self) -> None:
+        """Forget the records and release every command list (waits for in-flight work)."""
         self.reset()
+        spare, self._spare = self._spare, {}
+        for entries in spare.values():
+            for cl, _ in entries:
+                cl.destroy()
 
     def __len__(self) -> int:
         return len(self._records)

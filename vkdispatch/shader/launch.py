@@ -1,6 +1,7 @@
 """Launch geometry: exec_size / workgroups / local_size resolved against a device."""
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 
 from ..base.errors import DeviceLimitError
@@ -24,13 +25,21 @@ def _as_dims(value, what: str) -> tuple:
     return dims + (1,) * (3 - len(dims))
 
 
+_SAFE_BUILTINS = {"__builtins__": {"len": len, "min": min, "max": max, "int": int,
+                                   "tuple": tuple}}
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(spec: str):
+    return compile(spec, "<exec_size>", "eval")
+
+
 def evaluate_exec_size(spec, bound: dict) -> tuple:
     """`spec` is a string expression over the argument names ("buff.size"), a callable
     taking an object whose attributes are the arguments, or a number/tuple."""
     if isinstance(spec, str):
         try:
-            value = eval(spec, {"__builtins__": {"len": len, "min": min, "max": max,
-                                                 "int": int, "tuple": tuple}}, dict(bound))
+            value = eval(_compiled(spec), _SAFE_BUILTINS, bound)
         except Exception as exc:
             raise ValueError(f"cannot evaluate exec_size {spec!r} over the arguments "
                              f"{sorted(bound)}: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,136 @@
+"""Runtime figures for one backend (not a test).
+
+    python benchmarks/runtime_bench.py --backend vulkan [--size-log2 26] [--cupy]
+
+Prints: host cost of recording + submitting one dispatch, replay cost per dependent
+dispatch of a recorded graph, host<->device transfer throughput, and a*b+c bandwidth
+against a device-to-device copy (and CuPy's fused ElementwiseKernel with --cupy)."""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import vkdispatch as vd
+import vkdispatch.codegen as vc
+from vkdispatch.codegen.abbreviations import Buff, Const, f32
+
+
+@vd.shader("out.size")
+def fma_kernel(out: Buff[f32], a: Buff[f32], b: Buff[f32], c: Buff[f32]):
+    i = vc.global_invocation_id().x
+    out[i] = a[i] * b[i] + c[i]
+
+
+@vd.shader("buf.size")
+def tiny(buf: Buff[f32], k: Const[f32]):
+    i = vc.global_invocation_id().x
+    buf[i] = buf[i] + k
+
+
+def best_of(fn, repeat=5):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def host_cost_per_call(n=2000):
+    buf = vd.Buffer((64,), vd.float32)
+    tiny(buf, 1.0)
+    vd.queue_wait_idle()
+
+    def run():
+        for _ in range(n):
+            tiny(buf, 1.0)
+            vd.global_graph().submit()
+        vd.queue_wait_idle()
+    return best_of(run, 3) / n
+
+
+def replay_cost_per_dispatch(n=1000, submits=20):
+    buf = vd.Buffer((64,), vd.float32)
+    graph = vd.CommandGraph()
+    for _ in range(n):
+        tiny(buf, 1.0, graph=graph)
+    graph.submit(wait=True)
+
+    def run():
+        for _ in range(submits):
+            graph.submit()
+        graph.wait()
+    return best_of(run, 3) / (n * submits)
+
+
+def transfer_rates(nbytes=256 << 20):
+    host = np.ones(nbytes // 4, np.float32)
+    buf = vd.Buffer((nbytes // 4,), vd.float32)
+    buf.write(host)
+    w = best_of(lambda: buf.write(host), 3)
+    r = best_of(lambda: buf.read(0), 3)
+    return nbytes / w / 1e9, nbytes / r / 1e9
+
+
+def bandwidth(size_log2: int, use_cupy: bool):
+    n = 1 << size_log2
+    rng = np.random.default_rng(0)
+    a, b, c = (vd.asbuffer(rng.standard_normal(n, dtype=np.float32)) for _ in range(3))
+    out = vd.Buffer((n,), vd.float32)
+    reps = 20
+    graph = vd.CommandGraph()
+    for _ in range(reps):
+        fma_kernel(out, a, b, c, graph=graph)
+    graph.submit(wait=True)
+    t = best_of(lambda: graph.submit(wait=True), 5) / reps
+    fma_gbs = 4 * n * 4 / t / 1e9
+    ref = a.read(0)[:1000] * b.read(0)[:1000] + c.read(0)[:1000]
+    assert np.allclose(out.read(0)[:1000], ref, rtol=1e-5, atol=1e-6)
+    copy_graph = vd.CommandGraph()
+    for _ in range(reps):
+        copy_graph.record_copy(a, out)
+    copy_graph.submit(wait=True)
+    tc = best_of(lambda: copy_graph.submit(wait=True), 5) / reps
+    copy_gbs = 2 * n * 4 / tc / 1e9
+    result = {"a*b+c GB/s": fma_gbs, "copy GB/s": copy_gbs, "a*b+c / copy": fma_gbs / copy_gbs}
+    if use_cupy:
+        import cupy as cp
+        k = cp.ElementwiseKernel("float32 a, float32 b, float32 c", "float32 o", "o = a * b + c",
+                                 "fma_ref")
+        ca, cb, cc = (cp.random.standard_normal(n, dtype=cp.float32) for _ in range(3))
+        co = cp.empty(n, cp.float32)
+        k(ca, cb, cc, co)
+        cp.cuda.Device().synchronize()
+
+        def run():
+            for _ in range(reps):
+                k(ca, cb, cc, co)
+            cp.cuda.Device().synchronize()
+        tk = best_of(run, 5) / reps
+        result["cupy ElementwiseKernel GB/s"] = 4 * n * 4 / tk / 1e9
+        result["vkdispatch / cupy"] = fma_gbs / result["cupy ElementwiseKernel GB/s"]
+    return result
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--backend", default=None)
+    p.add_argument("--size-log2", type=int, default=26)
+    p.add_argument("--cupy", action="store_true")
+    args = p.parse_args()
+    vd.initialize(backend=args.backend)
+    dev = vd.get_context().device
+    print(f"# {vd.get_backend()} on {dev.name}")
+    print(f"host cost per recorded+submitted dispatch: {host_cost_per_call() * 1e6:.1f} us")
+    print(f"replay cost per dependent dispatch (1000-dispatch graph): "
+          f"{replay_cost_per_dispatch() * 1e6:.2f} us")
+    w, r = transfer_rates()
+    print(f"host->device {w:.1f} GB/s, device->host {r:.1f} GB/s (256 MiB)")
+    for k, v in bandwidth(args.size_log2, args.cupy).items():
+        print(f"2^{args.size_log2} float32 {k}: {v:.2f}")
+
+
+if __name__ == "__main__":
+    main()
