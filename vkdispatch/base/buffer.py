@@ -71,6 +71,38 @@ class Buffer:
             raise
         self.context.register(self)
 
+    @classmethod
+    def _wrap(cls, context: Context, shape: tuple, dtype, handles: list) -> "Buffer":
+        """A Buffer over runtime handles made elsewhere (zero-copy imports)."""
+        buf = cls.__new__(cls)
+        buf.shape = _normalize_shape(shape)
+        buf.dtype = dt.to_dtype(dtype)
+        buf.memory = "device"
+        buf.context = context
+        buf.size = int(np.prod(buf.shape, dtype=np.int64))
+        buf.nbytes = buf.size * buf.dtype.itemsize
+        buf.offset = 0
+        buf._base = None
+        buf._handles = list(handles)
+        buf._lock = threading.Lock()
+        context.register(buf)
+        return buf
+
+    # ------------------------------------------------------------------ interop
+    def __array__(self, dtype=None, copy=None):
+        """numpy sees the contents of queue 0 (always a copy)."""
+        if copy is False:
+            raise ValueError("a vd.Buffer lives in device memory; numpy needs a copy")
+        out = self.read(0)
+        return out if dtype is None else out.astype(dtype)
+
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        """Version 3 of the CUDA Array Interface (CUDA backend only): CuPy, PyTorch and
+        Numba see this buffer's memory on queue 0 without a copy."""
+        from ..interop.cuda_array_interface import export
+        return export(self)
+
     # ------------------------------------------------------------------ views
     @classmethod
     def _view(cls, base: "Buffer", byte_offset: int, shape: tuple) -> "Buffer":

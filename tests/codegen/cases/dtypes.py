@@ -223,15 +223,18 @@ def _complex_select():
 @case("complex_components",
       inputs=lambda rng: dict(a=(rng.uniform(-3, 3, N) + 1j * rng.uniform(-3, 3, N)
                                  ).astype(np.complex64),
-                              out=np.zeros(N, np.complex64)),
-      reference=lambda x, dev: dict(out=x["a"].imag - 1j * x["a"].real))
+                              out=np.zeros(N, np.complex64), parts=np.zeros(2 * N, np.float32)),
+      reference=lambda x, dev: dict(out=x["a"].imag - 1j * x["a"].real,
+                                    parts=flat(x["a"].real, x["a"].imag)))
 def _complex_components():
     @vd.shader("a.size")
-    def complex_components(a: Buff[c64], out: Buff[c64]):
+    def complex_components(a: Buff[c64], out: Buff[c64], parts: Buff[f32]):
         i = gid()
         x = a[i]
         c = vc.new_complex()
-        c.x = x.imag                      # .x / .y write the real / imaginary part
+        c.x = x.imag                      # .x / .y are the real / imaginary parts
         c.y = -x.real
         out[i] = c
+        parts[2 * i] = x.x
+        parts[2 * i + 1] = x.y
     return complex_components

@@ -33,13 +33,18 @@ _CAPTURE_NONE = driver.CUstreamCaptureStatus.CU_STREAM_CAPTURE_STATUS_NONE
 _THREAD_LOCAL = driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
 
 
+def _capturing(stream) -> bool:
+    err, status = driver.cuStreamIsCapturing(stream)
+    return not err and status != _CAPTURE_NONE
+
+
 class CudaSignal(Signal):
     """Completion of one submit: a CUevent recorded after its work."""
 
-    def __init__(self, event, guard):
+    def __init__(self, event, guard, done: bool = False):
         self._event = event
         self._guard = guard
-        self._done = False
+        self._done = done
 
     def done(self) -> bool:
         if self._done:
@@ -318,13 +323,17 @@ class CudaCommandList(CommandList):
             elif self._exec is not None and self._graph_version == self._version:
                 self._launch_graph(stream)
             elif (self._submitted_version == self._version
-                  and self._graph_refusal(stream) is None):
+                  and self._graph_refusal(stream) is None):   # (refuses capturing streams)
                 self._capture(stream)
                 self._launch_graph(stream)
             else:
                 self._enqueue(stream)
             self._submitted_version = self._version
             self._timed = len(self._launches)
+            if _capturing(stream):
+                # the work went into a caller's graph capture: nothing runs now, and an
+                # event recorded here could not be queried until the capture ends
+                return CudaSignal(None, self._dev.guard, done=True)
             event = check(driver.cuEventCreate(_NO_TIMING), "cuEventCreate")
             try:
                 check(driver.cuEventRecord(event, stream), "cuEventRecord")

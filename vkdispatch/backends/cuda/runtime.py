@@ -18,7 +18,7 @@ from cuda.bindings import driver
 from ...base.errors import BackendUnavailableError
 from ...base.log import logger
 from ..runtime import DeviceInfo, ProgramInfo, Runtime, RuntimeContext
-from . import _image, _memory, nvrtc
+from . import _commands, _image, _memory, nvrtc
 from ._check import check, quiet
 from ._commands import CudaCommandList, CudaSignal
 from ._device import device_info
@@ -103,6 +103,30 @@ class CudaRuntime(Runtime):
         return CudaContext(self, device_indices, queue_counts, debug)
 
 
+class CudaGraphExec:
+    """An instantiated CUDA graph captured from a queue; replayed on that queue."""
+
+    def __init__(self, ctx, exec_, queue: int):
+        self.ctx, self.exec, self.queue = ctx, exec_, queue
+
+    def launch(self):
+        q = self.ctx._queue(self.queue)
+        if self.exec is None:
+            raise ValueError("this CUDA graph was destroyed")
+        with q.lock, self.ctx._guard(self.queue):
+            check(driver.cuGraphLaunch(self.exec, q.stream), "cuGraphLaunch")
+            event = check(driver.cuEventCreate(_commands._NO_TIMING), "cuEventCreate")
+            check(driver.cuEventRecord(event, q.stream), "cuEventRecord")
+        return CudaSignal(event, self.ctx._guard(self.queue))
+
+    def destroy(self) -> None:
+        exec_, self.exec = self.exec, None
+        if exec_ is not None:
+            with self.ctx._guard(self.queue):
+                quiet(driver.cuGraphExecDestroy(exec_))
+            self.ctx._graphs.discard(self)
+
+
 class CudaContext(RuntimeContext):
     """Primary contexts of the chosen devices and `queue_counts[i]` non-blocking streams
     on device i; queues are numbered across devices in order."""
@@ -132,6 +156,7 @@ class CudaContext(RuntimeContext):
         self._images = set()
         self._programs = set()
         self._lists = set()
+        self._graphs = set()
         self._signals = weakref.WeakSet()
         self._alive = True
         try:
@@ -178,11 +203,59 @@ class CudaContext(RuntimeContext):
         """Send `queue`'s work to a caller's CUstream (an int handle, e.g. CuPy's
         `stream.ptr` or PyTorch's `stream.cuda_stream`) so it orders with that library's
         work; None returns to the queue's own stream. The context never destroys an
-        external stream. Work already on the previous stream is waited for first."""
+        external stream. Work on the new stream is ordered after work already on the
+        previous one (through an event, without blocking the host)."""
         q = self._queue(queue)
         with q.lock, self._guard(queue):
-            check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
-            q.stream = q.own_stream if stream_handle is None else driver.CUstream(int(stream_handle))
+            new = q.own_stream if stream_handle is None else driver.CUstream(int(stream_handle))
+            if int(new) == int(q.stream):
+                return
+            if not _commands._capturing(q.stream):
+                # order the new stream after the old one without blocking the host; work
+                # put into a caller's capture belongs to their graph, not to this order
+                event = check(driver.cuEventCreate(_commands._NO_TIMING), "cuEventCreate")
+                try:
+                    check(driver.cuEventRecord(event, q.stream), "cuEventRecord")
+                    check(driver.cuStreamWaitEvent(new, event, 0), "cuStreamWaitEvent")
+                finally:
+                    driver.cuEventDestroy(event)
+            q.stream = new
+
+    def wait_for_stream(self, stream_handle: int, queue: int = 0) -> None:
+        """Order `queue`'s later work after what is already on a caller's CUstream
+        (an event recorded there, waited for on the GPU, not the host)."""
+        q = self._queue(queue)
+        with q.lock, self._guard(queue):
+            other = driver.CUstream(int(stream_handle))
+            event = check(driver.cuEventCreate(_commands._NO_TIMING), "cuEventCreate")
+            try:
+                check(driver.cuEventRecord(event, other), "cuEventRecord")
+                check(driver.cuStreamWaitEvent(q.stream, event, 0), "cuStreamWaitEvent")
+            finally:
+                driver.cuEventDestroy(event)
+
+    # ------------------------------------------------------------------ CUDA graphs
+
+    def begin_capture(self, queue: int = 0) -> None:
+        """Start capturing `queue`'s stream: its work is recorded, not run, until
+        end_capture (thread-local mode, so other threads keep working)."""
+        q = self._queue(queue)
+        with q.lock, self._guard(queue):
+            check(driver.cuStreamBeginCapture(q.stream, _commands._THREAD_LOCAL),
+                  "cuStreamBeginCapture")
+
+    def end_capture(self, queue: int = 0) -> "CudaGraphExec":
+        """Stop capturing and instantiate what was captured."""
+        q = self._queue(queue)
+        with q.lock, self._guard(queue):
+            graph = check(driver.cuStreamEndCapture(q.stream), "cuStreamEndCapture")
+            try:
+                exec_ = check(driver.cuGraphInstantiate(graph, 0), "cuGraphInstantiate")
+            finally:
+                quiet(driver.cuGraphDestroy(graph))
+        g = CudaGraphExec(self, exec_, queue)
+        self._graphs.add(g)
+        return g
 
     def memory_info(self, device: int = 0) -> tuple:
         """(free, total) bytes of device memory (cuMemGetInfo) of device position `device`."""
@@ -350,6 +423,8 @@ class CudaContext(RuntimeContext):
             self._quietly(lambda: self._sync(i, q), "synchronizing a stream")
         for cl in list(self._lists):
             self._quietly(cl.destroy, "destroying a command list")
+        for g in list(self._graphs):
+            self._quietly(g.destroy, "destroying a CUDA graph")
         for sig in list(self._signals):
             sig.finish()
         for program in list(self._programs):

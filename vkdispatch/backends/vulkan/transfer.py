@@ -15,6 +15,12 @@ STAGING_MIN = 1 << 20
 STAGING_MAX = 64 << 20
 
 
+class _Lane:
+    """One half of the double-buffered staging: a command buffer, a staging buffer and
+    the timeline value of its last submission."""
+    __slots__ = ("cmd", "batch", "staging", "busy")
+
+
 class Transfer:
     """The caller holds `queue.transfer_lock` around every method."""
 
@@ -31,14 +37,18 @@ class Transfer:
         self.pool = pool[0]
         alloc = new("VkCommandBufferAllocateInfo",
                     sType=vk.VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO, commandPool=self.pool,
-                    level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=1)
-        cmd = out("VkCommandBuffer")
-        r = lib.vkAllocateCommandBuffers(dev, alloc, cmd)
+                    level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=2)
+        cmds = ffi.new("VkCommandBuffer[2]")
+        r = lib.vkAllocateCommandBuffers(dev, alloc, cmds)
         if r < 0:
             lib.vkDestroyCommandPool(dev, self.pool, ffi.NULL)
             check(r, "vkAllocateCommandBuffers")
-        self.cmd = cmd[0]
-        self.batch = SubmitBatch(queue, [self.cmd])
+        self.lanes = []
+        for i in range(2):
+            lane = _Lane()
+            lane.cmd, lane.staging, lane.busy = cmds[i], None, 0
+            lane.batch = SubmitBatch(queue, [lane.cmd])
+            self.lanes.append(lane)
         self.begin = new("VkCommandBufferBeginInfo",
                          sType=vk.VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                          flags=vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)
@@ -47,55 +57,84 @@ class Transfer:
         self.after = memory_barrier(vk.VK_ACCESS_TRANSFER_WRITE_BIT,
                                     vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT
                                     | vk.VK_ACCESS_HOST_READ_BIT)
-        self.staging = None
 
-    def _staging(self, nbytes: int, limit: int = STAGING_MAX):
-        """The staging buffer, grown to hold min(nbytes, limit) bytes."""
+    def _staging(self, nbytes: int, limit: int = STAGING_MAX, lane: int = 0):
+        """Lane `lane`'s staging buffer, grown to hold min(nbytes, limit) bytes."""
+        ln = self.lanes[lane]
         want = min(max(nbytes, 1), max(limit, 1))
-        if self.staging is None or self.staging.size < want:
+        if ln.staging is None or ln.staging.size < want:
             size = STAGING_MIN
             while size < want:
                 size *= 2
-            if self.staging is not None:
-                destroy_buffer(self.staging)
-                self.staging = None
-            self.staging = create_buffer(self.device, self.queue.index, size, "host")
-        return self.staging
+            if ln.staging is not None:
+                self.queue.wait(ln.busy)
+                destroy_buffer(ln.staging)
+                ln.staging = None
+            ln.staging = create_buffer(self.device, self.queue.index, size, "host")
+        return ln.staging
 
-    def run(self, record) -> None:
-        """Record `record(cmd)` between full barriers, submit, and wait."""
-        cmd = self.cmd
+    def _submit(self, lane: _Lane, record) -> int:
+        """Record `record(cmd)` between full barriers into `lane` and submit it."""
+        cmd = lane.cmd
         check(lib.vkBeginCommandBuffer(cmd, self.begin), "vkBeginCommandBuffer")
         lib.vkCmdPipelineBarrier(cmd, ALL, TRANSFER, 0, 1, self.before, 0, ffi.NULL, 0, ffi.NULL)
         record(cmd)
         lib.vkCmdPipelineBarrier(cmd, TRANSFER, ALL | HOST, 0, 1, self.after, 0, ffi.NULL, 0, ffi.NULL)
         check(lib.vkEndCommandBuffer(cmd), "vkEndCommandBuffer")
-        self.queue.wait(self.queue.submit(self.batch))
+        lane.busy = self.queue.submit(lane.batch)
+        return lane.busy
+
+    def run(self, record) -> None:
+        """Record `record(cmd)` between full barriers, submit, and wait."""
+        lane = self.lanes[0]
+        self.queue.wait(lane.busy)
+        self.queue.wait(self._submit(lane, record))
 
     # ------------------------------------------------------------------ buffers
+    def _chunk_size(self, nbytes: int) -> int:
+        # two lanes of half the staging size each, so host and GPU copies overlap
+        return min(max(nbytes, 1), STAGING_MAX // 2) if nbytes > STAGING_MIN else max(nbytes, 1)
+
     def write_buffer(self, dst, dst_offset: int, src, nbytes: int) -> None:
-        """Copy `nbytes` from host pointer `src` into buffer handle `dst`."""
-        staging = self._staging(nbytes)
-        region = new("VkBufferCopy")
-        done = 0
+        """Copy `nbytes` from host pointer `src` into buffer handle `dst`: the host fills
+        one lane's staging buffer while the GPU copies out of the other."""
+        chunk = self._chunk_size(nbytes)
+        done, k = 0, 0
         while done < nbytes:
-            n = min(staging.size, nbytes - done)
+            lane = self.lanes[k % 2]
+            staging = self._staging(chunk, lane=k % 2)
+            n = min(chunk, nbytes - done)
+            self.queue.wait(lane.busy)
             ffi.memmove(staging.ptr, src + done, n)
-            region.srcOffset, region.dstOffset, region.size = 0, dst_offset + done, n
-            self.run(lambda cmd: lib.vkCmdCopyBuffer(cmd, staging.buffer, dst.buffer, 1, region))
+            region = new("VkBufferCopy", srcOffset=0, dstOffset=dst_offset + done, size=n)
+            self._submit(lane, lambda cmd, r=region, b=staging.buffer:
+                         lib.vkCmdCopyBuffer(cmd, b, dst.buffer, 1, r))
             done += n
+            k += 1
+        for lane in self.lanes:
+            self.queue.wait(lane.busy)
 
     def read_buffer(self, src, src_offset: int, dst, nbytes: int) -> None:
-        """Copy `nbytes` of buffer handle `src` to host pointer `dst`."""
-        staging = self._staging(nbytes)
-        region = new("VkBufferCopy")
-        done = 0
-        while done < nbytes:
-            n = min(staging.size, nbytes - done)
-            region.srcOffset, region.dstOffset, region.size = src_offset + done, 0, n
-            self.run(lambda cmd: lib.vkCmdCopyBuffer(cmd, src.buffer, staging.buffer, 1, region))
-            ffi.memmove(dst + done, staging.ptr, n)
-            done += n
+        """Copy `nbytes` of buffer handle `src` to host pointer `dst`: the GPU fills one
+        lane's staging buffer while the host drains the other."""
+        chunk = self._chunk_size(nbytes)
+        pending = []   # (lane, staging, host offset, n), in submission order
+        done, k = 0, 0
+        while done < nbytes or pending:
+            if done < nbytes and len(pending) < 2:
+                lane = self.lanes[k % 2]
+                staging = self._staging(chunk, lane=k % 2)
+                n = min(chunk, nbytes - done)
+                region = new("VkBufferCopy", srcOffset=src_offset + done, dstOffset=0, size=n)
+                self._submit(lane, lambda cmd, r=region, b=staging.buffer:
+                             lib.vkCmdCopyBuffer(cmd, src.buffer, b, 1, r))
+                pending.append((lane, staging, done, n))
+                done += n
+                k += 1
+                continue
+            lane, staging, offset, n = pending.pop(0)
+            self.queue.wait(lane.busy)
+            ffi.memmove(dst + offset, staging.ptr, n)
 
     def copy_buffer(self, src, dst, nbytes: int, src_offset: int, dst_offset: int) -> None:
         region = new("VkBufferCopy", srcOffset=src_offset, dstOffset=dst_offset, size=nbytes)
@@ -150,9 +189,11 @@ class Transfer:
             cmd, vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, ALL, 0, 0, ffi.NULL, 0, ffi.NULL, 1, barrier))
 
     def destroy(self) -> None:
-        if self.staging is not None:
-            destroy_buffer(self.staging)
-            self.staging = None
+        for lane in self.lanes:
+            self.queue.wait(lane.busy)
+            if lane.staging is not None:
+                destroy_buffer(lane.staging)
+                lane.staging = None
         if self.pool is not None:
             lib.vkDestroyCommandPool(self.device.handle, self.pool, ffi.NULL)
             self.pool = None
