@@ -179,3 +179,21 @@ void main() { uint i = gl_GlobalInvocationID.x; b[i] = a[i] * 3.0; }""",
     np.testing.assert_array_equal(b.read(0), np.arange(128) * 3)
     with pytest.raises(ValueError, match="2 bindings"):
         plan((2,), [a])
+
+
+def test_long_1d_launch_folds_past_the_workgroup_count_limit(backend):
+    @vd.shader("out.size")
+    def iota_u(out: Buff[vd.uint32]):
+        i = vc.global_invocation_id().x
+        out[i] = i
+
+    dev = vd.get_context().device
+    n = dev.max_workgroup_count[0] * 128 + 1000   # needs more workgroups than x allows
+    if n * 4 > min(dev.max_storage_buffer_range, 1 << 31):
+        pytest.skip(f"{n} elements exceed what {dev.name} binds as one buffer")
+    out = vd.Buffer((n,), vd.uint32)
+    iota_u(out)
+    got = out.read(0)
+    np.testing.assert_array_equal(got[:1000], np.arange(1000))
+    np.testing.assert_array_equal(got[-1000:], np.arange(n - 1000, n))
+    assert (got == np.arange(n, dtype=np.uint32)).all()

@@ -186,8 +186,17 @@ class CommandList(abc.ABC):
         uniform bytes of every dispatch, in order). Returns without waiting."""
 
     @abc.abstractmethod
+    def timestamps(self) -> list:
+        """Seconds each dispatch of the last submit ran on the device, as floats in
+        dispatch order (one per `dispatch` call; copies are not timed; an empty dispatch
+        reads 0.0; after an instanced submit, the last instance's). Waits for that
+        submit; [] before the first. Raises VkDispatchError unless the list was made
+        with `command_list(queue, timestamps=True)`."""
+
+    @abc.abstractmethod
     def reset(self) -> None:
-        """Forget every recorded command (after in-flight submissions finish)."""
+        """Forget every recorded command (after in-flight submissions finish). The list
+        keeps its queue and its `timestamps` setting."""
 
     @abc.abstractmethod
     def destroy(self) -> None: ...
@@ -254,10 +263,18 @@ class RuntimeContext(abc.ABC):
         """Compile (through the backend's cached compiler) and prepare `source`."""
 
     @abc.abstractmethod
-    def command_list(self, queue: int) -> CommandList: ...
+    def command_list(self, queue: int, timestamps: bool = False) -> CommandList:
+        """An empty command list for `queue`. `timestamps`: time every dispatch on the
+        device (`CommandList.timestamps()`); this may cost some launch overhead, so it
+        is off by default."""
 
     @abc.abstractmethod
     def queue_wait_idle(self, queue: Optional[int] = None) -> None: ...
+
+    def queue_capturing(self, queue: int) -> bool:
+        """True while `queue`'s work is being captured into a graph (CUDA stream
+        capture): callers must then avoid anything that synchronizes with the host."""
+        return False
 
     @abc.abstractmethod
     def destroy(self) -> None: ...

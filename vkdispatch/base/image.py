@@ -25,6 +25,10 @@ class Sampler:
             raise ValueError(f"filter must be one of {FILTERS}, got {filter!r}")
         if address_mode not in ADDRESS_MODES:
             raise ValueError(f"address_mode must be one of {ADDRESS_MODES}, got {address_mode!r}")
+        if not normalized and address_mode in ("repeat", "mirrored_repeat"):
+            # Vulkan, CUDA and OpenCL all forbid it; say so the same way on every backend
+            raise ValueError(f"address_mode {address_mode!r} needs normalized coordinates; "
+                             f"with normalized=False use 'clamp_to_edge' or 'clamp_to_border'")
         self.filter, self.address_mode, self.normalized = filter, address_mode, bool(normalized)
         self.context = context or get_context()
         self._handle = self.context.runtime_context.sampler_create(filter, address_mode,
@@ -77,7 +81,7 @@ class Image:
         self.extent = shape + (1,) * (3 - len(shape))
         self.context = context or get_context()
         self._handles = []
-        self._default_sampler: Optional[Sampler] = None
+        self._samplers: dict = {}   # (filter, address_mode, normalized) -> Sampler
         rctx = self.context.runtime_context
         try:
             for q in range(self.context.queue_count):
@@ -100,16 +104,19 @@ class Image:
 
     def sampler(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
                 normalized: bool = True):
-        """(image, sampler) to pass for a sampled-image parameter."""
-        return (self, Sampler(filter, address_mode, normalized, self.context))
+        """(image, sampler) to pass for a sampled-image parameter. Samplers are made
+        once per description and image, so calling this per dispatch costs nothing."""
+        key = (filter, address_mode, bool(normalized))
+        s = self._samplers.get(key)
+        if s is None:
+            s = self._samplers[key] = Sampler(filter, address_mode, normalized, self.context)
+        return (self, s)
 
     def default_sampler(self) -> Sampler:
         """The sampler used when the image itself is passed for a sampled parameter:
         linear filtering (nearest for integer texels), clamp to edge, normalized coords."""
-        if self._default_sampler is None:
-            filt = "linear" if self.dtype in (dt.float32, dt.float16) else "nearest"
-            self._default_sampler = Sampler(filt, "clamp_to_edge", True, self.context)
-        return self._default_sampler
+        filt = "linear" if self.dtype in (dt.float32, dt.float16) else "nearest"
+        return self.sampler(filt, "clamp_to_edge", True)[1]
 
     def write(self, data, layer: int = 0, queue_index: Optional[int] = None) -> None:
         arr = np.ascontiguousarray(np.asarray(data, dtype=self.dtype.numpy_dtype))
@@ -137,6 +144,7 @@ class Image:
 
     def destroy(self) -> None:
         handles, self._handles = self._handles, []
+        self._samplers = {}   # dropped, not destroyed: a caller may still hold one
         for h in handles:
             try:
                 self.context.runtime_context.image_free(h)

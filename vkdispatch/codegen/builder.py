@@ -45,7 +45,9 @@ class Builder:
         self.body: list = []
         self._blocks: list[list] = [self.body]
         self._next_id = 0
-        self.exec_count_var: Optional[ir.Var] = None
+        # a 1-D launch folded into a 2-D grid (more workgroups than the device allows
+        # along x): global_invocation_id().x is then the linear index
+        self.fold_1d = False
 
     # ---------------------------------------------------------------- activation
     @contextlib.contextmanager

@@ -4,6 +4,7 @@ Shader calls record into a graph (the thread's global graph unless one is given)
 `submit()` turns the records into one runtime command list per queue (built once and
 replayed while the records don't change) and runs them; named variables
 (`bind_var`/`set_var`) change uniform values between submissions without re-recording.
+With `timestamps=True` the lists time every dispatch on the device (`timestamps()`).
 """
 from __future__ import annotations
 
@@ -60,19 +61,38 @@ class CommandGraph:
     """Records shader dispatches and copies for later (repeated) submission.
 
     reset_on_submit: forget the records after each submit (the global graph does this).
-    submit_on_record: submit after every record (immediate mode)."""
+    submit_on_record: submit after every record (immediate mode).
+    timestamps: time every dispatch on the device; read with `timestamps()` (this may
+    add launch overhead, e.g. CUDA graphs are not used)."""
 
-    def __init__(self, reset_on_submit: bool = False, submit_on_record: bool = False):
+    def __init__(self, reset_on_submit: bool = False, submit_on_record: bool = False,
+                 timestamps: bool = False):
         self.context = get_context()
         self.reset_on_submit = reset_on_submit
         self.submit_on_record = submit_on_record
+        self._timestamps = bool(timestamps)
         self._records: list = []
-        self._lists: dict = {}          # queue -> (CommandList, [dispatch index per record])
+        self._lists: dict = {}          # queue -> (CommandList, [dispatch index per record],
+                                        #           timestamps on)
         self._vars: dict = {}           # name -> value
         self._dirty_vars: set = set()
         self._signals: list = []
-        self._spare: dict = {}          # queue -> [(CommandList, Signal)] kept for reuse
+        self._submitted: dict = {}      # queue -> CommandList of the last submit (timestamps)
+        self._spare: dict = {}          # queue -> [(CommandList, Signal, timestamps)] for reuse
         self._lock = threading.RLock()
+
+    @property
+    def timestamps_enabled(self) -> bool:
+        return self._timestamps
+
+    @timestamps_enabled.setter
+    def timestamps_enabled(self, on: bool) -> None:
+        """Switching rebuilds the command lists at the next submit (spares of the other
+        setting are not reused)."""
+        with self._lock:
+            if bool(on) != self._timestamps:
+                self._timestamps = bool(on)
+                self._invalidate()
 
     # ------------------------------------------------------------------ recording
     def bind_var(self, name: str) -> BoundVariable:
@@ -140,28 +160,42 @@ class CommandGraph:
 
     def _invalidate(self) -> None:
         lists, self._lists = self._lists, {}
-        for q, (cl, _) in lists.items():
-            self._keep_spare(q, cl, None)
+        for q, (cl, _, timed) in lists.items():
+            self._keep_spare(q, cl, None, timed)
 
     _MAX_SPARE = 4
 
-    def _keep_spare(self, queue: int, cl, signal) -> None:
+    def _keep_spare(self, queue: int, cl, signal, timed: bool) -> None:
         """Keep a list for reuse once `signal` (its last run) is done: re-recording an
-        existing list is far cheaper than creating one, and nothing waits here."""
+        existing list is far cheaper than creating one, and nothing waits here. `timed`:
+        the list times its dispatches (reset() keeps that), so it is reused only while
+        the graph's setting is the same."""
         spare = self._spare.setdefault(queue, [])
-        spare.append((cl, signal))
+        spare.append((cl, signal, timed))
         if len(spare) > self._MAX_SPARE:
-            old, _ = spare.pop(0)
+            old, _, _ = spare.pop(0)
+            self._forget_submitted(queue, old)
             old.destroy()
 
+    def _capturing(self, queue: int) -> bool:
+        return self.context.runtime_context.queue_capturing(queue)
+
     def _take_list(self, queue: int):
+        if self._capturing(queue):   # reusing would wait on or query earlier work
+            return self.context.runtime_context.command_list(queue)
         spare = self._spare.get(queue, [])
-        for i, (cl, signal) in enumerate(spare):
-            if signal is None or signal.done():
+        for i, (cl, signal, timed) in enumerate(spare):
+            if timed == self._timestamps and (signal is None or signal.done()):
                 del spare[i]
+                self._forget_submitted(queue, cl)
                 cl.reset()
                 return cl
-        return self.context.runtime_context.command_list(queue)
+        return self.context.runtime_context.command_list(queue, timestamps=self._timestamps)
+
+    def _forget_submitted(self, queue: int, cl) -> None:
+        """`cl` is about to be reset or destroyed: its times are gone."""
+        if self._submitted.get(queue) is cl:
+            del self._submitted[queue]
 
     # ------------------------------------------------------------------ submission
     def _uniform_bytes(self, rec: _Dispatch, instance: Optional[int] = None,
@@ -199,7 +233,7 @@ class CommandGraph:
         except BaseException:
             cl.destroy()
             raise
-        return cl, indices
+        return cl, indices, self._timestamps
 
     def submit(self, instance_count: Optional[int] = None, queue_index: Optional[int] = None,
                wait: bool = False):
@@ -222,7 +256,8 @@ class CommandGraph:
                     entry = self._lists[q] = self._build(q, instance_count)
                 elif self._dirty_vars:
                     self._refresh_vars(entry, instance_count)
-                cl, indices = entry
+                cl = entry[0]
+                self._submitted[q] = cl
                 if instance_count is None:
                     by_queue[q] = cl.submit()
                 else:
@@ -255,15 +290,15 @@ class CommandGraph:
         return self._uniform_bytes(rec, None)
 
     def _refresh_vars(self, entry, instance_count: Optional[int]) -> None:
-        cl, indices = entry
+        cl, indices, _ = entry
         for rec, idx in zip(self._records, indices):
             if isinstance(rec, _Dispatch) and self._dirty_vars & set(rec.var_fields.values()):
                 cl.set_uniform(idx, self._recorded_bytes(rec, instance_count))
 
     def _retire_after(self, by_queue: dict) -> None:
         """Forget the records; their lists are reused once their work is done."""
-        for q, (cl, _) in self._lists.items():
-            self._keep_spare(q, cl, by_queue.get(q))
+        for q, (cl, _, timed) in self._lists.items():
+            self._keep_spare(q, cl, by_queue.get(q), timed)
         self._records = []
         self._lists = {}
 
@@ -271,6 +306,21 @@ class CommandGraph:
         """Block until the last submission finished."""
         for s in self._signals:
             s.wait()
+
+    def timestamps(self, queue_index: int = 0) -> list:
+        """Seconds each recorded dispatch of the last submission on `queue_index` ran on
+        the device, in record order (copies are not timed and have no entry; after an
+        instanced submit, the last instance's times). Waits for that submission."""
+        if not self._timestamps:
+            raise VkDispatchError("this graph does not time its dispatches; create it with "
+                                  "vd.CommandGraph(timestamps=True)")
+        q = self.context.check_queue(queue_index)
+        with self._lock:
+            cl = self._submitted.get(q)
+            if cl is None:
+                raise VkDispatchError(f"no submission of this graph on queue {q} to time "
+                                      f"(or it was re-recorded since); call submit() first")
+            return [float(t) for t in cl.timestamps()]
 
     def reset(self) -> None:
         """Forget every record (in-flight work still completes)."""
@@ -282,8 +332,9 @@ class CommandGraph:
         """Forget the records and release every command list (waits for in-flight work)."""
         self.reset()
         spare, self._spare = self._spare, {}
+        self._submitted = {}
         for entries in spare.values():
-            for cl, _ in entries:
+            for cl, _, _ in entries:
                 cl.destroy()
 
     def __len__(self) -> int:

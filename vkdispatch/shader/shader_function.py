@@ -13,6 +13,7 @@ from ..base.errors import number_lines
 from ..codegen import ir, ops
 from ..codegen.builder import Builder
 from ..codegen.emit import emit
+from ..codegen.functions.builtins import linear_invocation_id
 from ..codegen.types import BUFFER, CONST, IMAGE, VARIABLE
 from ..codegen.variables import ShaderVariable
 from .launch import (check_local_size, check_workgroups, default_local_size,
@@ -20,10 +21,13 @@ from .launch import (check_local_size, check_workgroups, default_local_size,
 from .signature import parse_signature
 
 EXEC_COUNT = "vkd_exec_count"
+FOLD = "fold"   # bounds mode of a 1-D launch folded into a 2-D grid
 
 
-def trace(func, params, device, local_size: tuple, bounds_check: bool) -> ir.Kernel:
-    """Run `func` on symbolic parameters and return the checked IR kernel."""
+def trace(func, params, device, local_size: tuple, bounds_check) -> ir.Kernel:
+    """Run `func` on symbolic parameters and return the checked IR kernel. bounds_check:
+    False, True (skip invocations past the exec size) or FOLD (also linearize a 1-D
+    launch spread over a 2-D grid)."""
     b = Builder(func.__name__, device)
     with b.active():
         args = []
@@ -39,10 +43,16 @@ def trace(func, params, device, local_size: tuple, bounds_check: bool) -> ir.Ker
             b.add_param(p.name, t.kind, var)
             args.append(ShaderVariable(b, var))
         if bounds_check:
+            b.fold_1d = bounds_check == FOLD
             limit = b.new_var(dt.uvec3, ir.UNIFORM, name=EXEC_COUNT)
             b.add_param(EXEC_COUNT, CONST, limit, hidden=True)
-            gid = ops.make("builtin", attrs=("global_invocation_id",), dtype=dt.uvec3)
-            b.emit(ir.If(ops.make("any", ops.make("ge", gid, limit)), [ir.Return()]))
+            if b.fold_1d:
+                linear = ops.make("swizzle", linear_invocation_id(b), attrs=("x",))
+                out = ops.make("ge", linear, ops.make("swizzle", limit, attrs=("x",)))
+            else:
+                gid = ops.make("builtin", attrs=("global_invocation_id",), dtype=dt.uvec3)
+                out = ops.make("any", ops.make("ge", gid, limit))
+            b.emit(ir.If(out, [ir.Return()]))
         result = func(*args)
         if result is not None:
             raise TypeError(f"shader {func.__qualname__} returned {result!r}; shaders write "
@@ -214,12 +224,29 @@ class ShaderFunction:
                     raise TypeError(f"shader {self.name}: parameter {p.name!r} is {t!r} but the "
                                     f"buffer's dtype is {v.dtype.name}")
             elif t.kind == IMAGE:
-                from ..base.image import Image
-                img = v[0] if isinstance(v, tuple) else v
-                if not isinstance(img, Image):
-                    raise TypeError(f"shader {self.name}: parameter {p.name!r} is {t!r} and needs "
-                                    f"a vd.Image, got {type(v).__name__}")
+                self._check_image(p.name, t, v)
         return bound
+
+    def _check_image(self, name: str, t, v) -> None:
+        """An image argument: an Image of the parameter's dimension and texel kind, or for
+        a sampled parameter (image, sampler), e.g. `img.sampler("nearest")`."""
+        from ..base.image import Image, Sampler
+        what = f"shader {self.name}: parameter {name!r} is {t!r}"
+        img = v[0] if isinstance(v, tuple) and v else v
+        if not isinstance(img, Image):
+            raise TypeError(f"{what} and needs a vd.Image{t.dim}D, got {type(v).__name__}")
+        if isinstance(v, tuple) and not (len(v) == 2 and isinstance(v[1], Sampler)):
+            raise TypeError(f"{what}: pass the image or (image, vd.Sampler) as "
+                            f"image.sampler(...) returns, got a {len(v)}-tuple")
+        if img.dim != t.dim:
+            raise TypeError(f"{what} and needs a {t.dim}-D image, got {img!r}")
+        if img.layers != 1:
+            raise TypeError(f"{what}; shaders take single-layer images, got {img!r} with "
+                            f"{img.layers} layers (read and write its layers from the host)")
+        if img.dtype.kind != t.dtype.kind:
+            raise TypeError(f"{what} but the image holds {img.dtype.name} texels; declare "
+                            f"the parameter with the matching kind (f32 for float32/float16, "
+                            f"i32 for signed, u32 for unsigned texels)")
 
     def launch_geometry(self, bound: dict, device, exec_size=None, workgroups=None):
         """(groups, exec_count or None, local_size)."""
@@ -241,6 +268,11 @@ class ShaderFunction:
         dims = evaluate_exec_size(exec_size, bound)
         ndim = 3 if dims[2] > 1 else (2 if dims[1] > 1 else 1)
         ls = self._local_size_for(ndim, device)
+        if ndim == 1:
+            groups = -(-dims[0] // ls[0])
+            max_x = device.max_workgroup_count[0]
+            if groups > max_x:   # fold into rows of max_x workgroups
+                return check_workgroups((max_x, -(-groups // max_x), 1), device), dims, ls
         return workgroups_for(dims, ls, device), dims, ls
 
     def __call__(self, *args, exec_size=None, workgroups=None, graph=None, **kwargs):
@@ -251,6 +283,8 @@ class ShaderFunction:
         if exec_count is not None and 0 in exec_count:
             return  # nothing to do for an empty launch
         bounds = self._uses_bounds(explicit_groups=exec_count is None)
+        if bounds and groups[1] > 1 and exec_count[1] == 1 and exec_count[2] == 1:
+            bounds = FOLD
         if bounds and exec_count is None:
             raise ValueError(f"shader {self.name} has bounds_check=True but was launched with "
                              f"workgroups=; give exec_size instead")

@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 import numpy as np
 from cuda.bindings import driver
 
-from ...base.errors import DeviceLimitError, UnsupportedFeatureError
+from ...base.errors import DeviceLimitError, UnsupportedFeatureError, VkDispatchError
 from ..runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE,
                        BINDING_UNIFORM_BUFFER, CommandList, Signal)
 from . import _image
@@ -217,6 +217,11 @@ class CudaCommandList(CommandList):
             if not isinstance(img, _image.CudaImage):
                 raise TypeError(f"{what} is a storage image: pass the image, "
                                 f"got {type(operand).__name__}")
+            if img.texel_size != 16:
+                # the emitter addresses surfaces in 16-byte texels (float4/int4/uint4)
+                raise UnsupportedFeatureError(
+                    f"{what}: CUDA storage images must have 4 channels of a 32-bit type "
+                    f"(float32, int32 or uint32), got {img.channels} x {img.dtype}")
             value = _image.surface(self._live_image(img, what))
         else:
             raise ValueError(f"{what} has unknown kind {kind!r}")
@@ -421,7 +426,8 @@ class CudaCommandList(CommandList):
         """Seconds each dispatch of the last submit took on the GPU (its last instance),
         in dispatch order; waits for that submit."""
         if not self.timestamps_enabled:
-            raise ValueError("create the command list with timestamps=True to time dispatches")
+            raise VkDispatchError("create the command list with timestamps=True to time "
+                                  "dispatches")
         if self._last_signal is None:
             return []
         self._last_signal.wait()

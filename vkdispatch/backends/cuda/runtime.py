@@ -210,9 +210,10 @@ class CudaContext(RuntimeContext):
             new = q.own_stream if stream_handle is None else driver.CUstream(int(stream_handle))
             if int(new) == int(q.stream):
                 return
-            if not _commands._capturing(q.stream):
-                # order the new stream after the old one without blocking the host; work
-                # put into a caller's capture belongs to their graph, not to this order
+            if not (_commands._capturing(q.stream) or _commands._capturing(new)):
+                # order the new stream after the old one without blocking the host; a
+                # capture may not wait on outside events, and work put into a caller's
+                # capture belongs to their graph, not to this order
                 event = check(driver.cuEventCreate(_commands._NO_TIMING), "cuEventCreate")
                 try:
                     check(driver.cuEventRecord(event, q.stream), "cuEventRecord")
@@ -235,6 +236,9 @@ class CudaContext(RuntimeContext):
                 driver.cuEventDestroy(event)
 
     # ------------------------------------------------------------------ CUDA graphs
+
+    def queue_capturing(self, queue: int) -> bool:
+        return _commands._capturing(self._queue(queue).stream)
 
     def begin_capture(self, queue: int = 0) -> None:
         """Start capturing `queue`'s stream: its work is recorded, not run, until

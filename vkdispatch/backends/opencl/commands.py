@@ -4,6 +4,11 @@ A recorded command is a `functools.partial` of a pyopencl enqueue call whose
 arguments are fixed at record time; each dispatch owns its own cl.Kernel with its
 arguments already set, so replay only enqueues. Queues are in-order, so commands
 see earlier commands' writes without explicit barriers.
+
+Timestamps need a profiling-enabled queue. Unless the context was made with
+profiling=True, a list made with timestamps=True runs on a profiling twin of its
+queue (made on first use), fenced on both sides by events so that it stays in order
+with everything else on the queue; lists without timestamps pay nothing.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from typing import Optional, Sequence
 
 import pyopencl as cl
 
-from ...base.errors import DeviceError, UnsupportedFeatureError
+from ...base.errors import DeviceError, VkDispatchError
 from ..runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE, CommandList, Signal)
 from ._check import error_for
 from .memory import BufferHandle, ImageHandle, SamplerHandle
@@ -93,17 +98,20 @@ class _Dispatch:
 
 
 class OpenCLCommandList(CommandList):
-    def __init__(self, ctx, queue_index: int):
+    def __init__(self, ctx, queue_index: int, timestamps: bool = False):
         self._ctx = ctx
         self._queue_index = queue_index
-        self._queue = ctx._queues[queue_index]
+        self._main = ctx._queues[queue_index]
+        self.timestamps_enabled = bool(timestamps)
+        # the queue the commands go to: a profiling one when timing
+        self._queue = ctx._timing_queue(queue_index) if timestamps else self._main
         self._slot = ctx._queue_slots[queue_index]
         self._ops = []          # partials, in order; each returns its cl.Event
         self._dispatches = []   # _Dispatch, in dispatch-index order
-        self._op_of_dispatch = []  # index in _ops of each non-empty dispatch
+        self._op_of_dispatch = []  # index in _ops of each dispatch (None: empty launch)
         self._resources = {}    # id -> handle used by a recorded command
         self._last = None       # OpenCLSignal of the latest submission
-        self._events = []       # per-dispatch events of the latest submission (profiling)
+        self._events = []       # per-dispatch events of the latest run (timestamps)
         self._destroyed = False
 
     # ------------------------------------------------------------------ recording
@@ -134,6 +142,8 @@ class OpenCLCommandList(CommandList):
             self._op_of_dispatch.append(len(self._ops))
             self._ops.append(functools.partial(_enqueue_kernel, self._queue, kernel,
                                                global_size, local))
+        else:
+            self._op_of_dispatch.append(None)
         self._dispatches.append(entry)
         return len(self._dispatches) - 1
 
@@ -225,12 +235,15 @@ class OpenCLCommandList(CommandList):
             if handle.freed:
                 raise ValueError(f"this command list uses {handle!r}, freed after "
                                  f"recording; reset() and record again")
-        profiling = self._ctx._profiling
+        timed = self.timestamps_enabled
+        twin = self._queue is not self._main   # timing on the profiling twin queue
         self._events = []
         event = None
         try:
+            if twin:  # start after everything enqueued on the queue so far
+                cl.enqueue_barrier(self._queue, wait_for=[cl.enqueue_marker(self._main)])
             if instance_uniforms is None:
-                event = self._run(profiling)
+                event = self._run(timed)
             else:
                 try:
                     for per_dispatch in instance_uniforms:
@@ -240,14 +253,17 @@ class OpenCLCommandList(CommandList):
                                 f"{len(self._dispatches)} dispatches, got {len(per_dispatch)}")
                         for entry, uniform in zip(self._dispatches, per_dispatch):
                             entry.set_uniform(uniform)
-                        last = self._run(profiling)
+                        last = self._run(timed)
                         event = last if last is not None else event
                 finally:  # a later plain submit() runs the recorded uniforms again
                     for entry in self._dispatches:
                         entry.set_uniform(entry.uniform)
             if event is None:  # nothing ran: signal the queue's earlier work
                 event = cl.enqueue_marker(self._queue)
-            self._queue.flush()
+            if twin:  # later work on the queue waits for this submission
+                self._queue.flush()
+                event = cl.enqueue_barrier(self._main, wait_for=[event])
+            self._main.flush()
         except cl.Error as exc:
             raise error_for(exc, "clEnqueue (command list submit)") from None
         self._last = OpenCLSignal(event)
@@ -255,28 +271,33 @@ class OpenCLCommandList(CommandList):
             self._last.wait()
         return self._last
 
-    def _run(self, profiling: bool):
+    def _run(self, timed: bool):
         ops = self._ops
         if not ops:
             return None
-        if profiling:
+        if timed:  # keep the dispatch events of this run (the last instance's at the end)
             events = [op() for op in ops]
-            self._events.extend(events[i] for i in self._op_of_dispatch)
+            self._events = [None if i is None else events[i] for i in self._op_of_dispatch]
             return events[-1]
         for op in ops:
             event = op()
         return event
 
     def timestamps(self) -> list:
-        """[(start_ns, end_ns)] of every dispatch of the latest submission, in order
-        (instances one after another); waits for them. Needs a profiling context."""
-        if not self._ctx._profiling:
-            raise UnsupportedFeatureError("dispatch timestamps need a context created with "
-                                          "profiling=True (a profiling-enabled queue)")
+        """Seconds each dispatch of the latest submission ran (its last instance), in
+        dispatch order; 0.0 for an empty launch. Waits for them."""
+        if not self.timestamps_enabled:
+            raise VkDispatchError("create the command list with timestamps=True to time "
+                                  "dispatches")
         try:
+            out = []
             for event in self._events:
-                event.wait()
-            return [(e.profile.start, e.profile.end) for e in self._events]
+                if event is None:
+                    out.append(0.0)
+                else:
+                    event.wait()
+                    out.append((event.profile.end - event.profile.start) * 1e-9)
+            return out
         except cl.Error as exc:
             raise error_for(exc, "clGetEventProfilingInfo") from None
 

@@ -89,6 +89,12 @@ _CHANNEL_TYPE = {
 _CHANNEL_ORDER = {1: cl.channel_order.R, 2: cl.channel_order.RG, 4: cl.channel_order.RGBA}
 _ORDER_NAME = {1: "R", 2: "RG", 4: "RGBA"}
 
+# (platform name, order, type) a driver lists but reads wrongly in kernels. PoCL 3.1's
+# read_imagef on CL_R/CL_HALF_FLOAT images returns garbage (RGBA half is fine).
+_BROKEN_FORMATS = {
+    ("Portable Computing Language", cl.channel_order.R, cl.channel_type.HALF_FLOAT),
+}
+
 _MOT = cl.mem_object_type
 _IMAGE_TYPE = {(1, False): _MOT.IMAGE1D, (1, True): _MOT.IMAGE1D_ARRAY,
                (2, False): _MOT.IMAGE2D, (2, True): _MOT.IMAGE2D_ARRAY,
@@ -109,6 +115,11 @@ def image_format(slot, dtype: str, channels: int, dim: int, arrayed: bool):
             f"{slot.info.name}); valid channel counts: 1, 2, 4")
     fmt = cl.ImageFormat(_CHANNEL_ORDER[channels], _CHANNEL_TYPE[dtype])
     image_type = _IMAGE_TYPE[(dim, arrayed)]
+    if (slot.platform.name, fmt.channel_order, fmt.channel_data_type) in _BROKEN_FORMATS:
+        raise UnsupportedFeatureError(
+            f"the image format {_ORDER_NAME[channels]} x {dtype} is refused on "
+            f"{slot.platform.name} ({slot.platform.version}): its kernels read it wrongly; "
+            f"use 4 channels or float32 texels")
     supported = slot.image_formats(image_type)
     if (fmt.channel_order, fmt.channel_data_type) not in supported:
         kind = _TYPE_NAME[dim] + ("_array" if arrayed else "")

@@ -41,7 +41,8 @@ class OpenCLRuntime(Runtime):
     def create_context(self, device_indices: Sequence[int], queue_counts: Sequence[int],
                        debug: bool = False, profiling: bool = False) -> "OpenCLContext":
         """debug: every submission waits and raises its failure at the call.
-        profiling: queues record event times (CommandList.timestamps())."""
+        profiling: every queue records event times, so command lists made with
+        timestamps=True need no profiling twin queue (see commands.py)."""
         device_indices = [int(i) for i in device_indices]
         queue_counts = [int(c) for c in queue_counts]
         n = len(self._infos)
@@ -89,6 +90,7 @@ class OpenCLContext(RuntimeContext):
         self._programs = weakref.WeakSet()
         self._lists = weakref.WeakSet()
         self._slots, self._queues, self._queue_slots = [], [], []
+        self._twins = {}     # queue index -> profiling twin queue, made on first use
         self.devices, self.queue_device = [], []
         props = cl.command_queue_properties.PROFILING_ENABLE if profiling else 0
         try:
@@ -115,6 +117,24 @@ class OpenCLContext(RuntimeContext):
         if not 0 <= queue < len(self._queues):
             raise ValueError(f"queue must be in [0, {len(self._queues)}), got {queue}")
         return self._queue_slots[queue]
+
+    def _timing_queue(self, queue: int):
+        """A profiling-enabled queue on `queue`'s device: the queue itself in a
+        profiling context, else its twin (created once)."""
+        if self._profiling:
+            return self._queues[queue]
+        with self._lock:
+            twin = self._twins.get(queue)
+            if twin is None:
+                slot = self._queue_slots[queue]
+                try:
+                    twin = cl.CommandQueue(slot.cl_context, slot.cl_device,
+                                           properties=cl.command_queue_properties.PROFILING_ENABLE)
+                except cl.Error as exc:
+                    raise error_for(exc, "clCreateCommandQueue",
+                                    "a profiling queue for timestamps") from None
+                self._twins[queue] = twin
+            return twin
 
     def _forget_program(self, program) -> None:
         self._programs.discard(program)
@@ -291,9 +311,9 @@ class OpenCLContext(RuntimeContext):
         self._programs.add(program)
         return program
 
-    def command_list(self, queue: int) -> OpenCLCommandList:
+    def command_list(self, queue: int, timestamps: bool = False) -> OpenCLCommandList:
         self._slot_of_queue(queue)
-        cmd_list = OpenCLCommandList(self, queue)
+        cmd_list = OpenCLCommandList(self, queue, timestamps)
         self._lists.add(cmd_list)
         return cmd_list
 
@@ -312,7 +332,8 @@ class OpenCLContext(RuntimeContext):
         if self._destroyed:
             return
         self._destroyed = True
-        for q in self._queues:
+        twins, self._twins = list(self._twins.values()), {}
+        for q in self._queues + twins:
             try:
                 q.finish()
             except cl.Error:
@@ -329,7 +350,7 @@ class OpenCLContext(RuntimeContext):
             self._samplers.clear()
         for handle in handles:
             handle.release()
-        for q in self._queues:
+        for q in self._queues + twins:
             q._finalize()
         for slot in self._slots:
             compiler.MEMORY_CACHE.forget_context(slot.cl_context)

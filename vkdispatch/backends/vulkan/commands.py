@@ -222,7 +222,8 @@ class VulkanCommandList(CommandList):
         """Seconds each dispatch of the last completed run took on the GPU (the last
         instance's, after an instanced submit). Waits for that run."""
         if not self._timestamps:
-            raise VkDispatchError("timestamps are off: call enable_timestamps() before submitting")
+            raise VkDispatchError("timestamps are off: create the list with timestamps=True "
+                                  "or call enable_timestamps() before submitting")
         slot = self._last_slot
         if slot is None or not slot.queries_used:
             return []
@@ -466,6 +467,7 @@ class VulkanCommandList(CommandList):
         self._frame = bytearray()
         self._has_push = False
         self._handles = set()
+        self._last_slot = None           # timestamps() of a reset list: [] until its next submit
         self._version += 1
 
     def destroy(self) -> None:
