@@ -1,10 +1,11 @@
-"""__cuda_array_interface__ (version 3) export and import for the CUDA backend."""
+"""Import of __cuda_array_interface__ (version 3) arrays on the CUDA backend; the
+export is `vd.Buffer.__cuda_array_interface__`."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..base import dtype as dt
-from ..base.buffer import Buffer, flush_pending
+from ..base.buffer import Buffer
 from ..base.context import get_context
 
 # numpy dtype -> vkdispatch dtype for imports (bool arrives as 1-byte, kept as uint8)
@@ -15,25 +16,6 @@ def _require_cuda(ctx, what: str) -> None:
     if ctx.backend != "cuda":
         raise AttributeError(f"{what} needs the CUDA backend; the active backend is "
                              f"{ctx.backend!r} (vd.initialize(backend='cuda'))")
-
-
-def export(buf: Buffer) -> dict:
-    ctx = buf.context
-    _require_cuda(ctx, "__cuda_array_interface__")
-    buf._check_alive()
-    flush_pending()   # recorded work on the buffer must be in the stream the consumer waits on
-    handle = buf._handles[0]
-    stream = ctx.runtime_context.stream_handle(0)
-    return {
-        "shape": buf.numpy_shape,
-        "typestr": dt.storage_numpy_dtype(buf.dtype).str,
-        "data": (int(handle.ptr) + buf.offset, False),
-        "strides": None,
-        "version": 3,
-        # the consumer orders its work after ours on this stream (spec: an int handle;
-        # 1 would mean the legacy default stream)
-        "stream": stream if stream not in (0,) else 1,
-    }
 
 
 def from_cuda_array(obj, dtype=None) -> Buffer:
