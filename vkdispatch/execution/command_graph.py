@@ -83,12 +83,12 @@ class CommandGraph:
 
     @property
     def timestamps_enabled(self) -> bool:
+        """Whether submits time every dispatch. Switching it rebuilds the command lists
+        at the next submit (spare lists of the other setting are not reused)."""
         return self._timestamps
 
     @timestamps_enabled.setter
     def timestamps_enabled(self, on: bool) -> None:
-        """Switching rebuilds the command lists at the next submit (spares of the other
-        setting are not reused)."""
         with self._lock:
             if bool(on) != self._timestamps:
                 self._timestamps = bool(on)

@@ -45,7 +45,7 @@ def bilinear_clamped(texels, coords):
     ((9, 5, 1), 1, "int16", 4),
     ((5, 4, 3), 1, "float32", 1),
     ((6, 5, 1), 3, "uint32", 4),
-    ((17, 1, 1), 2, "float16", 1),
+    ((17, 1, 1), 2, "float16", 4),
 ])
 def test_image_round_trip(ctx, extent, layers, dtype, channels):
     rng = np.random.default_rng(sum(extent))
@@ -146,6 +146,9 @@ def test_unsupported_formats_are_named(ctx):
     with pytest.raises(UnsupportedFeatureError, match="no float64 texels"):
         ctx.image_alloc(0, (4, 4, 1), 1, "float64", 1)
     slot = ctx._queue_slots[0]
+    if slot.platform.name == "Portable Computing Language":  # a format PoCL reads wrongly
+        with pytest.raises(UnsupportedFeatureError, match="R x float16 is refused"):
+            ctx.image_alloc(0, (4, 4, 1), 1, "float16", 1)
     rg_float = (cl.channel_order.RG, cl.channel_type.FLOAT)
     if rg_float in slot.image_formats(cl.mem_object_type.IMAGE2D):
         return  # this device has every format the runtime maps
