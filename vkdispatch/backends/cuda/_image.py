@@ -93,7 +93,9 @@ def create(queue: int, device: int, extent, layers: int, dtype: str, channels: i
     fmt, size, integer = FORMATS[dtype]
     desc = driver.CUDA_ARRAY3D_DESCRIPTOR()
     desc.Width = w
-    desc.Height = 0 if dim == 1 else h
+    # 1-D images are 2-D arrays of height 1: integer-coordinate fetches from true 1-D
+    # arrays read zeros, and the emitter addresses row 0 (see emit/_cuda_prelude.py)
+    desc.Height = h
     desc.Depth = d if dim == 3 else (layers if layers > 1 else 0)
     desc.Format = fmt
     desc.NumChannels = channels

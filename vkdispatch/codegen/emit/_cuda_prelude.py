@@ -692,10 +692,15 @@ class Prelude:
         coord_f = self.ctype(dt.vector_of(dt.float32, dim))
         coord_i = self.ctype(dt.vector_of(dt.int32, dim))
         axes = ("c",) if dim == 1 else tuple(f"c.{a}" for a in XYZW[:dim])
+        # the runtime makes 1-D images 2-D arrays of height 1; row 0's centre is y = 0.5
+        # whether or not the sampler normalizes coordinates
+        hw = 2 if dim == 1 else dim
+        axes_f = ("c", "0.5f") if dim == 1 else axes
+        axes_i = ("c", "0") if dim == 1 else axes
         if op == "sample":
             lod = len(args) == 3
             name = f"vkd_sample{dim}d{'_lod' if lod else ''}"
-            call = f"tex{dim}D{'Lod' if lod else ''}<T>(t, {', '.join(axes)}{', lod' if lod else ''})"
+            call = f"tex{hw}D{'Lod' if lod else ''}<T>(t, {', '.join(axes_f)}{', lod' if lod else ''})"
             self._define((name,), lambda: (
                 f"template <class T> __device__ inline T {name}(cudaTextureObject_t t, {coord_f} c"
                 f"{', float lod' if lod else ''}) {{ return {call}; }}"))
@@ -704,30 +709,30 @@ class Prelude:
             # `tex` with integer coordinates reads texel (x, y, z) unfiltered, whatever the
             # texture's sampler says about normalization and filtering
             kind = {dt.float32: ("f32", "f"), dt.int32: ("s32", "r"), dt.uint32: ("u32", "r")}[texel.base]
-            vec = ", ".join(f"%{5 + i}" for i in range(4 if dim == 3 else dim))
-            ins = ", ".join(f'"r"({a})' for a in axes) + (', "r"(0)' if dim == 3 else "")
+            vec = ", ".join(f"%{5 + i}" for i in range(4 if hw == 3 else hw))
+            ins = ", ".join(f'"r"({a})' for a in axes_i) + (', "r"(0)' if hw == 3 else "")
             name = f"vkd_fetch{dim}d_{T}"
             self._define((name,), lambda: (
                 f"__device__ inline {T} {name}(cudaTextureObject_t t, {coord_i} c) {{\n"
                 f"    {T} r;\n"
-                f"    asm(\"tex.{dim}d.v4.{kind[0]}.s32 {{%0, %1, %2, %3}}, [%4, {{{vec}}}];\"\n"
+                f"    asm(\"tex.{hw}d.v4.{kind[0]}.s32 {{%0, %1, %2, %3}}, [%4, {{{vec}}}];\"\n"
                 f"        : {', '.join(f'{chr(34)}={kind[1]}{chr(34)}(r.{c})' for c in XYZW)}\n"
                 f"        : \"l\"(t), {ins});\n    return r;\n}}"))
             return f"{name}({args[0]}, {args[1]})"
         if op in ("load", "store"):
             # surfaces address x in bytes; texels are 16 bytes (4 x 32-bit), see emit/cuda.py
             bx = ", ".join(("c" if dim == 1 else "c.x") + " * (int)sizeof(T)" if i == 0 else a
-                           for i, a in enumerate(axes))
+                           for i, a in enumerate(axes_i))
             if op == "load":
                 name = f"vkd_image_load{dim}d"
                 self._define((name,), lambda: (
                     f"template <class T> __device__ inline T {name}(cudaSurfaceObject_t s, {coord_i} c) "
-                    f"{{ return surf{dim}Dread<T>(s, {bx}, cudaBoundaryModeZero); }}"))
+                    f"{{ return surf{hw}Dread<T>(s, {bx}, cudaBoundaryModeZero); }}"))
                 return f"{name}<{T}>({args[0]}, {args[1]})"
             name = f"vkd_image_store{dim}d"
             self._define((name,), lambda: (
                 f"template <class T> __device__ inline void {name}(cudaSurfaceObject_t s, {coord_i} c, T v) "
-                f"{{ surf{dim}Dwrite(v, s, {bx}, cudaBoundaryModeZero); }}"))
+                f"{{ surf{hw}Dwrite(v, s, {bx}, cudaBoundaryModeZero); }}"))
             return f"{name}({', '.join(args)})"
         raise KeyError(op)
 
