@@ -223,12 +223,12 @@ def _kernel(**decorator):
 def test_exec_size_forms(dummy):
     dev = dummy
     assert _geometry(_kernel(exec_size="buf.size"), dev, {"buf": 1000}) == \
-        ((8, 1, 1), (1000, 1, 1), (128, 1, 1))
+        ((4, 1, 1), (1000, 1, 1), (256, 1, 1))
     assert _geometry(_kernel(exec_size=lambda a: (a.buf.size, 3)), dev, {"buf": 100}) == \
-        ((7, 1, 1), (100, 3, 1), (16, 8, 1))
+        ((7, 1, 1), (100, 3, 1), (16, 16, 1))
     assert _geometry(_kernel(exec_size=(300, 20)), dev, {"buf": 1}) == \
-        ((19, 3, 1), (300, 20, 1), (16, 8, 1))
-    assert _geometry(_kernel(exec_size=77), dev, {"buf": 1}) == ((1, 1, 1), (77, 1, 1), (128, 1, 1))
+        ((19, 2, 1), (300, 20, 1), (16, 16, 1))
+    assert _geometry(_kernel(exec_size=77), dev, {"buf": 1}) == ((1, 1, 1), (77, 1, 1), (256, 1, 1))
     assert _geometry(_kernel(workgroups=(4, 2), local_size=(64, 1, 1)), dev, {"buf": 1}) == \
         ((4, 2, 1), None, (64, 1, 1))
     # the call can override the decorator's size
