@@ -35,8 +35,12 @@ def initialize(backend: Optional[str] = None, debug: bool = False, log_level=Non
                loader_debug_logs: bool = False) -> None:
     """Choose the runtime backend ('vulkan', 'cuda', 'opencl', 'dummy'). Without
     `backend`, $VKDISPATCH_BACKEND or else the first of vulkan, cuda, opencl that works.
-    `debug=True` turns on validation layers (Vulkan) and debug logging. Re-initializing
-    with another backend destroys the current context first."""
+    `debug=True` turns on validation layers (Vulkan) and debug logging;
+    `loader_debug_logs=True` makes the Vulkan loader report how it finds drivers
+    (VK_LOADER_DEBUG=all). Re-initializing with another backend destroys the current
+    context first."""
+    if loader_debug_logs:
+        os.environ.setdefault("VK_LOADER_DEBUG", "all")
     if log_level is not None:
         set_log_level(log_level)
     elif debug:

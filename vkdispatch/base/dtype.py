@@ -296,22 +296,3 @@ def with_base(t: DType, base: DType) -> DType:
             raise TypeError("matrices are float32 only")
         return t
     return vector_of(base, t.count)
-
-
-def std430_layout(types) -> tuple[list[int], int]:
-    """Offsets of `types` packed in a std430 block and the block's size (rounded to 16
-    where a vec3/vec4 or matrix is present, as std430 requires for the struct)."""
-    offsets, off, max_align = [], 0, 4
-    for t in types:
-        a = max(t.alignment, 4)
-        off = (off + a - 1) // a * a
-        offsets.append(off)
-        size = t.itemsize
-        if t.is_matrix:
-            size = t.alignment * t.columns
-        elif t.is_bool:
-            size = 4
-        off += size
-        max_align = max(max_align, a)
-    size = (off + max_align - 1) // max_align * max_align
-    return offsets, size

@@ -165,7 +165,3 @@ def current() -> Builder:
         raise CodegenError(f"{user_location()}: codegen functions can only be called while a "
                            f"shader is being traced (inside a @vd.shader function)")
     return s[-1]
-
-
-def has_current() -> bool:
-    return bool(_stack())

@@ -7,6 +7,7 @@ callable `(emitter, expr, args) -> str`. Ops without a rule print as `op(args)`.
 """
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 
@@ -119,7 +120,7 @@ def _mentions(block, var) -> bool:
     return False
 
 
-class Emitter:
+class Emitter(abc.ABC):
     target = ""
     rules: dict = {}
     reserved: frozenset = frozenset()
@@ -171,11 +172,13 @@ class Emitter:
     def type_name(self, t: DType) -> str:
         return t.target_name(self.target)
 
+    @abc.abstractmethod
     def literal(self, lit: ir.Lit) -> str:
-        raise NotImplementedError  # each emitter defines its literal syntax
+        """`lit` in the target's literal syntax."""
 
+    @abc.abstractmethod
     def special_float(self, value: float, t: DType) -> str:
-        raise NotImplementedError
+        """An infinity or NaN of type `t` (no target has literals for them)."""
 
     def float_literal(self, value: float, t: DType, suffix: str = "") -> str:
         rounded = {dt.float16: np.float16, dt.float32: np.float32}.get(t, float)(value)
@@ -281,8 +284,9 @@ class Emitter:
     def unsupported(self, what: str):
         raise UnsupportedFeatureError(f"the {self.target} emitter cannot express {what}")
 
+    @abc.abstractmethod
     def emit(self) -> EmittedKernel:
-        raise NotImplementedError  # each emitter assembles its own source
+        """The kernel's whole source and ProgramInfo."""
 
     def body_lines(self) -> list:
         return self.block(self.kernel.body, 1)

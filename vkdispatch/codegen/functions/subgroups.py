@@ -7,7 +7,7 @@ from ..builder import current
 from ..variables import ShaderVariable, convert, to_node
 
 
-def _sg(op, float_ok=True, int_only=False):
+def _sg(op, int_only=False):
     def f(x):
         b = x.builder if isinstance(x, ShaderVariable) else current()
         n = to_node(x)
