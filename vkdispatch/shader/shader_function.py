@@ -1,6 +1,7 @@
 """ShaderFunction: trace (cached), emit, build (cached per context), bind and launch."""
 from __future__ import annotations
 
+import os
 import threading
 from typing import Optional
 
@@ -58,6 +59,14 @@ def trace(func, params, device, local_size: tuple, bounds_check) -> ir.Kernel:
             raise TypeError(f"shader {func.__qualname__} returned {result!r}; shaders write "
                             f"their results to buffers and must return None")
     return b.finish(local_size)
+
+
+def _push_limit(ctx) -> int:
+    """Bytes of uniforms a Vulkan kernel takes as push constants (more go to a uniform
+    buffer). VKDISPATCH_PUSH_CONSTANTS=0 always uses the uniform buffer."""
+    if os.environ.get("VKDISPATCH_PUSH_CONSTANTS", "1") == "0":
+        return 0
+    return ctx.device.max_push_constant_size
 
 
 class UniformPacker:
@@ -174,7 +183,7 @@ class ShaderFunction:
         ls = check_local_size(local_size, ctx.device) if local_size is not None else \
             self._local_size_for(dims, ctx.device)
         kernel = self.kernel(ctx.device, ls, self._uses_bounds(self.workgroups is not None))
-        src = emit(kernel, target or ctx.codegen_target, self.name).source
+        src = emit(kernel, target or ctx.codegen_target, self.name, _push_limit(ctx)).source
         return number_lines(src) if line_numbers else src
 
     # ------------------------------------------------------------------ building
@@ -188,7 +197,7 @@ class ShaderFunction:
             if c is not None and c.context is ctx:
                 return c
             kernel = self.kernel(ctx.device, local_size, bounds)
-            emitted = emit(kernel, ctx.codegen_target, self.name)
+            emitted = emit(kernel, ctx.codegen_target, self.name, _push_limit(ctx))
             program = ctx.runtime_context.create_program(emitted.source, emitted.info)
             c = _Compiled(kernel, emitted, program, ctx)
             self._compiled[key] = c

@@ -7,6 +7,7 @@ chunks of at most STAGING_MAX bytes.
 """
 from __future__ import annotations
 
+from . import hostcopy
 from ._vk import check, ffi, lib, new, out, vk
 from .device import ALL, HOST, TRANSFER, SubmitBatch, memory_barrier
 from .memory import create_buffer, destroy_buffer
@@ -105,7 +106,7 @@ class Transfer:
             staging = self._staging(chunk, lane=k % 2)
             n = min(chunk, nbytes - done)
             self.queue.wait(lane.busy)
-            ffi.memmove(staging.ptr, src + done, n)
+            hostcopy.memmove(staging.ptr, src + done, n)
             region = new("VkBufferCopy", srcOffset=0, dstOffset=dst_offset + done, size=n)
             self._submit(lane, lambda cmd, r=region, b=staging.buffer:
                          lib.vkCmdCopyBuffer(cmd, b, dst.buffer, 1, r))
@@ -134,7 +135,7 @@ class Transfer:
                 continue
             lane, staging, offset, n = pending.pop(0)
             self.queue.wait(lane.busy)
-            ffi.memmove(dst + offset, staging.ptr, n)
+            hostcopy.memmove(dst + offset, staging.ptr, n)
 
     def copy_buffer(self, src, dst, nbytes: int, src_offset: int, dst_offset: int) -> None:
         region = new("VkBufferCopy", srcOffset=src_offset, dstOffset=dst_offset, size=nbytes)
@@ -172,7 +173,7 @@ class Transfer:
         for offset, n, region, staging in self._image_chunks(image, layer):
             self.run(lambda cmd: lib.vkCmdCopyImageToBuffer(
                 cmd, image.image, vk.VK_IMAGE_LAYOUT_GENERAL, staging.buffer, 1, region))
-            ffi.memmove(dst + offset, staging.ptr, n)
+            hostcopy.memmove(dst + offset, staging.ptr, n)
 
     def to_general_layout(self, image) -> None:
         """Move a new image from UNDEFINED to GENERAL, where it stays for its life."""

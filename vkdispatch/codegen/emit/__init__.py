@@ -22,6 +22,10 @@ def emitter_class(target: str):
     return getattr(importlib.import_module(module, __name__), cls)
 
 
-def emit(kernel, target: str, entry_point: str = "vkdispatch_main"):
-    """Source and ProgramInfo of `kernel` for `target`."""
-    return emitter_class(target)(kernel, entry_point).emit()
+def emit(kernel, target: str, entry_point: str = "vkdispatch_main", push_constant_limit: int = 0):
+    """Source and ProgramInfo of `kernel` for `target`. GLSL puts the uniforms in push
+    constants when they fit in `push_constant_limit` bytes (0: always a uniform buffer)."""
+    cls = emitter_class(target)
+    if canonical_target(target) == "glsl":
+        return cls(kernel, entry_point, push_constant_limit).emit()
+    return cls(kernel, entry_point).emit()

@@ -49,8 +49,11 @@ def uniform_layout(types, target: str):
     return offsets, sizes, total
 
 
-def program_info(kernel: ir.Kernel, target: str, entry_point: str) -> ProgramInfo:
-    """Bindings in parameter order (buffers and images), then the packed uniforms."""
+def program_info(kernel: ir.Kernel, target: str, entry_point: str,
+                 push_constant_limit: int = 0) -> ProgramInfo:
+    """Bindings in parameter order (buffers and images), then the packed uniforms; on
+    GLSL they go in push constants when they fit in `push_constant_limit` bytes, else in
+    a uniform buffer bound after the other bindings."""
     bindings, uniform_params = [], []
     for p in kernel.params:
         v = p.var
@@ -82,7 +85,8 @@ def program_info(kernel: ir.Kernel, target: str, entry_point: str) -> ProgramInf
             features.add("int8")
     return ProgramInfo(entry_point=entry_point, local_size=tuple(kernel.local_size),
                        bindings=tuple(bindings), uniforms=uniforms, uniform_size=total,
-                       uniform_in_push_constants=False, uniform_binding=len(bindings),
+                       uniform_in_push_constants=0 < total <= push_constant_limit,
+                       uniform_binding=len(bindings),
                        shared_memory=shared, features=frozenset(features))
 
 
@@ -128,10 +132,11 @@ class Emitter(abc.ABC):
     reserved_prefixes: tuple = ("gl_", "__")
     indent_unit = "    "
 
-    def __init__(self, kernel: ir.Kernel, entry_point: str = "main"):
+    def __init__(self, kernel: ir.Kernel, entry_point: str = "main",
+                 push_constant_limit: int = 0):
         self.kernel = kernel
         self.entry_point = entry_point
-        self.info = program_info(kernel, self.target, entry_point)
+        self.info = program_info(kernel, self.target, entry_point, push_constant_limit)
         self.ops = ir.used_ops(kernel)
         self.dtypes = ir.used_dtypes(kernel)
         self.written = self._written_arrays()

@@ -234,8 +234,8 @@ class GLSLEmitter(Emitter):
     rules = RULES
     reserved = _GLSL_RESERVED
 
-    def __init__(self, kernel, entry_point="main"):
-        super().__init__(kernel, "main")  # Vulkan GLSL entry points are always main
+    def __init__(self, kernel, entry_point="main", push_constant_limit: int = 0):
+        super().__init__(kernel, "main", push_constant_limit)  # GLSL entry points are main
         self.loaded_images = {n.args[0].id for n in ir.all_nodes(kernel)
                               if isinstance(n, ir.Expr) and n.op == "image_load"
                               and not n.args[0].sampled}
@@ -350,8 +350,9 @@ class GLSLEmitter(Emitter):
             for f in info.uniforms:
                 v = by_name[f.name].var
                 fields.append(f"    {self.type_name(v.dtype)} {self.name(v)};")
-            lines.append(f"layout(set = 0, binding = {info.uniform_binding}, scalar) uniform "
-                         f"Uniforms {{\n" + "\n".join(fields) + "\n} u;")
+            where = ("push_constant, scalar" if info.uniform_in_push_constants else
+                     f"set = 0, binding = {info.uniform_binding}, scalar")
+            lines.append(f"layout({where}) uniform Uniforms {{\n" + "\n".join(fields) + "\n} u;")
         for v in self.kernel.shared:
             lines.append(f"shared {self.type_name(v.dtype)} {self.name(v)}[{v.length}];")
         return lines
