@@ -197,3 +197,26 @@ def test_long_1d_launch_folds_past_the_workgroup_count_limit(backend):
     np.testing.assert_array_equal(got[:1000], np.arange(1000))
     np.testing.assert_array_equal(got[-1000:], np.arange(n - 1000, n))
     assert (got == np.arange(n, dtype=np.uint32)).all()
+
+
+@vd.shader("dst.size")
+def scaled_copy(dst: Buff[f32], src: Buff[f32], k: Const[f32]):
+    i = vc.global_invocation_id().x
+    dst[i] = src[i] * k
+
+
+def test_barriers_only_where_bindings_conflict(backend):
+    n = 4096
+    bufs = [vd.asbuffer(np.full(n, k, np.float32)) for k in range(6)]
+    graph = vd.CommandGraph()
+    scaled_copy(bufs[1], bufs[0], 2.0, graph=graph)   # independent of ...
+    scaled_copy(bufs[3], bufs[2], 2.0, graph=graph)   # ... this one
+    scaled_copy(bufs[4], bufs[1], 3.0, graph=graph)   # reads what the first wrote
+    scaled_copy(bufs[1], bufs[5], 1.0, graph=graph)   # overwrites what the third read
+    graph.submit(wait=True)
+    np.testing.assert_array_equal(bufs[3].read(0), np.full(n, 4.0))
+    np.testing.assert_array_equal(bufs[4].read(0), np.full(n, 0.0))
+    np.testing.assert_array_equal(bufs[1].read(0), np.full(n, 5.0))
+    cl = graph._lists[0][0]
+    if backend == "vulkan":    # one barrier at the start, one before each conflicting op
+        assert cl.barriers_recorded == 3

@@ -83,7 +83,7 @@ class DummyContext(RuntimeContext):
     def create_program(self, source, info):
         self._no("compiling a kernel")
 
-    def command_list(self, queue, timestamps=False):
+    def command_list(self, queue, timestamps=False, hazard_tracking=False):
         self._no("recording commands")
 
     def queue_wait_idle(self, queue=None):

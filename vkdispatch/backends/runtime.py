@@ -263,10 +263,13 @@ class RuntimeContext(abc.ABC):
         """Compile (through the backend's cached compiler) and prepare `source`."""
 
     @abc.abstractmethod
-    def command_list(self, queue: int, timestamps: bool = False) -> CommandList:
+    def command_list(self, queue: int, timestamps: bool = False,
+                     hazard_tracking: bool = False) -> CommandList:
         """An empty command list for `queue`. `timestamps`: time every dispatch on the
         device (`CommandList.timestamps()`); this may cost some launch overhead, so it
-        is off by default."""
+        is off by default. `hazard_tracking`: the runtime may drop the barrier between
+        commands whose bindings don't conflict (Binding.writable says what a kernel
+        writes); only for kernels that touch memory through their bindings alone."""
 
     @abc.abstractmethod
     def queue_wait_idle(self, queue: Optional[int] = None) -> None: ...

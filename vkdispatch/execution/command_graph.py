@@ -160,19 +160,19 @@ class CommandGraph:
 
     def _invalidate(self) -> None:
         lists, self._lists = self._lists, {}
-        for q, (cl, _, timed) in lists.items():
-            self._keep_spare(q, cl, None, timed)
+        for q, (cl, _, mode) in lists.items():
+            self._keep_spare(q, cl, None, mode)
 
     _MAX_SPARE = 4
 
-    def _keep_spare(self, queue: int, cl, signal, timed: bool) -> None:
+    def _keep_spare(self, queue: int, cl, signal, mode: tuple) -> None:
         """Keep a list for reuse once `signal` (its last run) is done: re-recording an
-        existing list is far cheaper than creating one, and nothing waits here. `timed`:
-        the list times its dispatches (reset() keeps that), so it is reused only while
-        the graph's setting is the same."""
+        existing list is far cheaper than creating one, and nothing waits here. `mode`
+        (timestamps, hazard tracking) is fixed at a list's creation, so a spare is reused
+        only for the same mode."""
         spare = self._spare.setdefault(queue, [])
-        spare.append((cl, signal, timed))
-        if len(spare) > self._MAX_SPARE:
+        spare.append((cl, signal, mode))
+        if len(spare) > self._MAX_SPARE and not self._capturing(queue):
             old, _, _ = spare.pop(0)
             self._forget_submitted(queue, old)
             old.destroy()
@@ -180,17 +180,26 @@ class CommandGraph:
     def _capturing(self, queue: int) -> bool:
         return self.context.runtime_context.queue_capturing(queue)
 
+    def _mode(self) -> tuple:
+        """(timestamps, hazard tracking): barriers may be skipped between commands whose
+        bindings don't conflict unless a hand-written kernel (which may reach memory
+        other than through its bindings) is recorded."""
+        tracked = not any(getattr(r, "compiled", None) is not None
+                          and getattr(r.compiled, "hand_written", False) for r in self._records)
+        return (self._timestamps, tracked)
+
     def _take_list(self, queue: int):
-        if self._capturing(queue):   # reusing would wait on or query earlier work
-            return self.context.runtime_context.command_list(queue)
-        spare = self._spare.get(queue, [])
-        for i, (cl, signal, timed) in enumerate(spare):
-            if timed == self._timestamps and (signal is None or signal.done()):
-                del spare[i]
-                self._forget_submitted(queue, cl)
-                cl.reset()
-                return cl
-        return self.context.runtime_context.command_list(queue, timestamps=self._timestamps)
+        mode = self._mode()
+        rctx = self.context.runtime_context
+        if not self._capturing(queue):   # reusing would wait on or query earlier work
+            spare = self._spare.get(queue, [])
+            for i, (cl, signal, m) in enumerate(spare):
+                if m == mode and (signal is None or signal.done()):
+                    del spare[i]
+                    self._forget_submitted(queue, cl)
+                    cl.reset()
+                    return cl, mode
+        return rctx.command_list(queue, timestamps=mode[0], hazard_tracking=mode[1]), mode
 
     def _forget_submitted(self, queue: int, cl) -> None:
         """`cl` is about to be reset or destroyed: its times are gone."""
@@ -217,7 +226,7 @@ class CommandGraph:
         return rec.compiled.packer.pack(values)
 
     def _build(self, queue: int, instance_count: Optional[int]):
-        cl = self._take_list(queue)
+        cl, mode = self._take_list(queue)
         indices = []
         try:
             for rec in self._records:
@@ -233,7 +242,7 @@ class CommandGraph:
         except BaseException:
             cl.destroy()
             raise
-        return cl, indices, self._timestamps
+        return cl, indices, mode
 
     def submit(self, instance_count: Optional[int] = None, queue_index: Optional[int] = None,
                wait: bool = False):
@@ -297,8 +306,8 @@ class CommandGraph:
 
     def _retire_after(self, by_queue: dict) -> None:
         """Forget the records; their lists are reused once their work is done."""
-        for q, (cl, _, timed) in self._lists.items():
-            self._keep_spare(q, cl, by_queue.get(q), timed)
+        for q, (cl, _, mode) in self._lists.items():
+            self._keep_spare(q, cl, by_queue.get(q), mode)
         self._records = []
         self._lists = {}
 

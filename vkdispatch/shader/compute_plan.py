@@ -70,7 +70,9 @@ class ComputePlan:
             raise ValueError("specialization constants exist on the Vulkan backend only")
         self.program = self.context.runtime_context.create_program(source, self.info, **kwargs)
         self.context.register(self.program)
-        # what CommandGraph.record_shader reads
+        # what CommandGraph.record_shader reads; hand-written kernels may reach memory
+        # other than through their bindings, so graphs keep every barrier around them
+        self.hand_written = True
         self.emitted = _Emitted(source, self.info, self.context.codegen_target)
         self.packer = _RawPacker(push_constant_size)
         self.binding_params = [b.name for b in self.info.bindings]

@@ -400,7 +400,9 @@ class CudaContext(RuntimeContext):
         self._programs.add(program)
         return program
 
-    def command_list(self, queue: int, timestamps: bool = False) -> CudaCommandList:
+    def command_list(self, queue: int, timestamps: bool = False,
+                     hazard_tracking: bool = False) -> CudaCommandList:
+        # a stream runs launches in order; there are no barriers to drop
         self._queue(queue)
         cl = CudaCommandList(self, queue, timestamps=timestamps)
         self._lists.add(cl)

@@ -311,7 +311,9 @@ class OpenCLContext(RuntimeContext):
         self._programs.add(program)
         return program
 
-    def command_list(self, queue: int, timestamps: bool = False) -> OpenCLCommandList:
+    def command_list(self, queue: int, timestamps: bool = False,
+                     hazard_tracking: bool = False) -> OpenCLCommandList:
+        # in-order queues run commands in order; there are no barriers to drop
         self._slot_of_queue(queue)
         cmd_list = OpenCLCommandList(self, queue, timestamps)
         self._lists.add(cmd_list)

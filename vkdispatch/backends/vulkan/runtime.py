@@ -330,13 +330,16 @@ class VulkanContext(RuntimeContext):
         self._programs.add(program)
         return program
 
-    def command_list(self, queue: int, timestamps: bool = False, barriers: str = "full"
-                     ) -> VulkanCommandList:
+    def command_list(self, queue: int, timestamps: bool = False, hazard_tracking: bool = False,
+                     barriers: Optional[str] = None) -> VulkanCommandList:
         """`timestamps`: time every dispatch on the GPU (`cl.timestamps()`). `barriers`:
         "full" puts a barrier before every command; "auto" only where a command touches
         what an earlier one wrote (or writes what it read), judged from the bindings
-        (Binding.writable), so kernels must not reach memory by raw device address."""
+        (Binding.writable), so kernels must not reach memory by raw device address.
+        Default: "auto" with `hazard_tracking`, else "full"."""
         self._queue(queue)
+        if barriers is None:
+            barriers = "auto" if hazard_tracking else "full"
         cl = VulkanCommandList(self, queue, timestamps, barriers)
         self._lists.add(cl)
         return cl

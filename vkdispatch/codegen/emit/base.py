@@ -49,17 +49,34 @@ def uniform_layout(types, target: str):
     return offsets, sizes, total
 
 
+def written_arrays(kernel: ir.Kernel) -> set:
+    """Ids of the arrays and images the kernel stores to (also through atomics)."""
+    out = set()
+    for stmt in ir.walk_stmts(kernel.body):
+        if isinstance(stmt, ir.Assign) and isinstance(stmt.target, ir.Expr) \
+                and stmt.target.op == "index":
+            out.add(stmt.target.args[0].id)
+        for root in ir.stmt_nodes(stmt):
+            for n in ir.walk_nodes(root):
+                if isinstance(n, ir.Expr) and n.op.startswith("atomic"):
+                    out.add(n.args[0].args[0].id)
+                elif isinstance(n, ir.Expr) and n.op == "image_store":
+                    out.add(n.args[0].id)
+    return out
+
+
 def program_info(kernel: ir.Kernel, target: str, entry_point: str,
                  push_constant_limit: int = 0) -> ProgramInfo:
     """Bindings in parameter order (buffers and images), then the packed uniforms; on
     GLSL they go in push constants when they fit in `push_constant_limit` bytes, else in
     a uniform buffer bound after the other bindings."""
     bindings, uniform_params = [], []
+    written = written_arrays(kernel)
     for p in kernel.params:
         v = p.var
         if v.kind == ir.BUFFER:
             bindings.append(Binding(p.name, BINDING_STORAGE_BUFFER, len(bindings), v.dtype.name,
-                                    writable=v.writable))
+                                    writable=v.id in written))
         elif v.kind == ir.IMAGE:
             kind = BINDING_SAMPLED_IMAGE if v.sampled else BINDING_STORAGE_IMAGE
             bindings.append(Binding(p.name, kind, len(bindings), v.dtype.name, dim=v.dim,
@@ -139,7 +156,7 @@ class Emitter(abc.ABC):
         self.info = program_info(kernel, self.target, entry_point, push_constant_limit)
         self.ops = ir.used_ops(kernel)
         self.dtypes = ir.used_dtypes(kernel)
-        self.written = self._written_arrays()
+        self.written = written_arrays(kernel)
         self._names = {}
         self._taken = set(self.reserved)
 
@@ -160,18 +177,6 @@ class Emitter(abc.ABC):
             self._taken.add(n)
             self._names[var.id] = n
         return n
-
-    def _written_arrays(self) -> set:
-        out = set()
-        for stmt in ir.walk_stmts(self.kernel.body):
-            if isinstance(stmt, ir.Assign) and isinstance(stmt.target, ir.Expr) \
-                    and stmt.target.op == "index":
-                out.add(stmt.target.args[0].id)
-            for root in ir.stmt_nodes(stmt):
-                for n in ir.walk_nodes(root):
-                    if isinstance(n, ir.Expr) and n.op.startswith("atomic"):
-                        out.add(n.args[0].args[0].id)
-        return out
 
     # ------------------------------------------------------------------ types & literals
     def type_name(self, t: DType) -> str:
