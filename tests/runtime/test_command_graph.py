@@ -220,3 +220,24 @@ def test_barriers_only_where_bindings_conflict(backend):
     cl = graph._lists[0][0]
     if backend == "vulkan":    # one barrier at the start, one before each conflicting op
         assert cl.barriers_recorded == 3
+
+
+def test_compute_plan_spirv_push_and_specialization_constants(backend):
+    if backend != "vulkan":
+        pytest.skip("SPIR-V, push and specialization constants are Vulkan's")
+    from vkdispatch.backends.vulkan.glslang import compile_glsl
+    spirv = compile_glsl("""#version 450
+layout(local_size_x = 64) in;
+layout(constant_id = 0) const float SCALE = 1.0;
+layout(push_constant) uniform Push { float add; } p;
+layout(set = 0, binding = 0) buffer B { float b[]; };
+void main() { uint i = gl_GlobalInvocationID.x; b[i] = b[i] * SCALE + p.add; }""")
+    plan = vd.ComputePlan(spirv, bindings=["buffer"], local_size=(64,), push_constant_size=4,
+                          specialization={0: 3.0})
+    buf = vd.asbuffer(np.arange(128, dtype=np.float32))
+    graph = vd.CommandGraph()
+    plan((2,), [buf], np.float32(0.5).tobytes(), graph=graph)
+    graph.submit(wait=True)
+    np.testing.assert_allclose(buf.read(0), np.arange(128) * 3 + 0.5)
+    with pytest.raises(ValueError, match="exactly 4 bytes"):
+        plan((2,), [buf], b"")
