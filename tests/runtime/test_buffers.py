@@ -127,3 +127,18 @@ def test_int_buffer_shader_dtype_mismatch(backend):
         inc(buf, 1)
     with pytest.raises(TypeError, match="parameter 'k'"):
         inc(vd.Buffer((4,), vd.int32), "x")
+
+
+def test_more_than_2_to_the_30_elements(backend):
+    n = (1 << 30) + 64
+    dev = vd.get_context().device
+    if n > dev.max_allocation_size:
+        pytest.skip(f"{dev.name} allocates at most {dev.max_allocation_size} bytes at once")
+    buf = vd.Buffer((n,), vd.uint8)
+    try:
+        assert buf.size == n and buf.nbytes == n
+        tail = buf.view(1 << 30, (64,))
+        tail.write(np.arange(64, dtype=np.uint8))
+        np.testing.assert_array_equal(tail.read(0), np.arange(64))
+    finally:
+        buf.destroy()
