@@ -25,8 +25,9 @@ ALL = vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT
 # the accesses each stage we use can make: barriers name exactly these (a narrower
 # barrier is cheaper on GPUs, and an access outside its stage is invalid)
 _WRITES = {COMPUTE: vk.VK_ACCESS_SHADER_WRITE_BIT, TRANSFER: vk.VK_ACCESS_TRANSFER_WRITE_BIT}
-_READS = {COMPUTE: (vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
-                    | vk.VK_ACCESS_UNIFORM_READ_BIT),
+# no UNIFORM_READ: uniforms come from push constants or a host-written arena, never
+# from what a kernel wrote, and a narrower mask lets the driver skip a cache invalidate
+_READS = {COMPUTE: vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
           TRANSFER: vk.VK_ACCESS_TRANSFER_READ_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT,
           HOST: vk.VK_ACCESS_HOST_READ_BIT}
 
