@@ -12,7 +12,7 @@ import threading
 import warnings
 from typing import Sequence
 
-from ...base.cache import DiskCache, digest
+from ...base.cache import DiskCache, MemoryCache, digest
 from ...base.errors import BackendUnavailableError, ShaderCompileError
 from ...base.log import log_debug
 
@@ -25,50 +25,19 @@ except ImportError as _exc:  # build_opencl reports it; the runtime never loads 
 DISK_CACHE = DiskCache("opencl")
 
 
-class ProgramCache:
+class ProgramCache(MemoryCache):
     """Built programs keyed by (cl context pointer, build digest); thread-safe.
     A cached program retains its cl context, so a pointer cannot be reused while its
     entries live; `forget_context` drops them when the context is destroyed."""
 
     def __init__(self):
-        self._data = {}
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key):
-        with self._lock:
-            prg = self._data.get(key)
-            if prg is None:
-                self.misses += 1
-            else:
-                self.hits += 1
-            return prg
-
-    def put(self, key, program) -> None:
-        with self._lock:
-            self._data[key] = program
+        super().__init__("opencl programs")
 
     def forget_context(self, cl_context) -> None:
         ptr = cl_context.int_ptr
         with self._lock:
             for key in [k for k in self._data if k[0] == ptr]:
                 del self._data[key]
-
-    def keys(self):
-        with self._lock:
-            return list(self._data)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __repr__(self) -> str:
-        return (f"<ProgramCache opencl: {len(self)} programs, {self.hits} hits, "
-                f"{self.misses} misses>")
 
 
 MEMORY_CACHE = ProgramCache()
