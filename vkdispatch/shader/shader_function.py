@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from typing import Optional
 
 import numpy as np
@@ -144,8 +145,8 @@ class ShaderFunction:
         self.workgroups = workgroups
         self.local_size = local_size
         self.bounds_check = bounds_check
-        self._kernels = {}       # (device key, target, local_size, bounds) -> Kernel
-        self._compiled = {}      # (id(context), local_size, bounds) -> _Compiled
+        self._kernels = {}       # (device, local_size, bounds) -> traced Kernel
+        self._compiled = weakref.WeakKeyDictionary()   # Context -> {(local_size, bounds): _Compiled}
         self._lock = threading.Lock()
         self.__doc__ = func.__doc__
         self.__wrapped__ = func
@@ -174,34 +175,35 @@ class ShaderFunction:
         return k
 
     def get_src(self, line_numbers: bool = False, local_size=None, target: Optional[str] = None) -> str:
-        """The generated source for the current context's device and language."""
+        """The generated source for the current context's device and language (or
+        `target`), with the local size a call would use (or `local_size`)."""
         ctx = get_context()
-        dims = 1
-        if local_size is None and self.exec_size is not None and not isinstance(
-                self.exec_size, (str,)) and not callable(self.exec_size):
-            dims = max(1, len([d for d in np.atleast_1d(self.exec_size)]))
-        ls = check_local_size(local_size, ctx.device) if local_size is not None else \
-            self._local_size_for(dims, ctx.device)
+        if local_size is not None:
+            ls = check_local_size(local_size, ctx.device)
+        else:
+            spec = self.exec_size
+            ndim = len(spec) if isinstance(spec, (tuple, list)) else 1
+            ls = self._local_size_for(ndim, ctx.device)
         kernel = self.kernel(ctx.device, ls, self._uses_bounds(self.workgroups is not None))
         src = emit(kernel, target or ctx.codegen_target, self.name, _push_limit(ctx)).source
         return number_lines(src) if line_numbers else src
 
     # ------------------------------------------------------------------ building
-    def build(self, ctx: Context, local_size: tuple, bounds: bool) -> _Compiled:
-        key = (id(ctx), local_size, bounds)
-        c = self._compiled.get(key)
-        if c is not None and c.context is ctx:
+    def build(self, ctx: Context, local_size: tuple, bounds) -> _Compiled:
+        """The kernel compiled for `ctx` (traced, emitted and built once per context)."""
+        per_ctx = self._compiled.get(ctx)
+        c = per_ctx.get((local_size, bounds)) if per_ctx is not None else None
+        if c is not None:
             return c
         with self._lock:
-            c = self._compiled.get(key)
-            if c is not None and c.context is ctx:
-                return c
-            kernel = self.kernel(ctx.device, local_size, bounds)
-            emitted = emit(kernel, ctx.codegen_target, self.name, _push_limit(ctx))
-            program = ctx.runtime_context.create_program(emitted.source, emitted.info)
-            c = _Compiled(kernel, emitted, program, ctx)
-            self._compiled[key] = c
-            ctx.register(program)
+            per_ctx = self._compiled.setdefault(ctx, {})
+            c = per_ctx.get((local_size, bounds))
+            if c is None:
+                kernel = self.kernel(ctx.device, local_size, bounds)
+                emitted = emit(kernel, ctx.codegen_target, self.name, _push_limit(ctx))
+                program = ctx.runtime_context.create_program(emitted.source, emitted.info)
+                c = per_ctx[(local_size, bounds)] = _Compiled(kernel, emitted, program, ctx)
+                ctx.register(program)
             return c
 
     # ------------------------------------------------------------------ calling
