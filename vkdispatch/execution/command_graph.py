@@ -73,12 +73,12 @@ class CommandGraph:
         self._timestamps = bool(timestamps)
         self._records: list = []
         self._lists: dict = {}          # queue -> (CommandList, [dispatch index per record],
-                                        #           timestamps on)
+                                        #           mode: (timestamps, hazard tracking))
         self._vars: dict = {}           # name -> value
         self._dirty_vars: set = set()
         self._signals: list = []
         self._submitted: dict = {}      # queue -> CommandList of the last submit (timestamps)
-        self._spare: dict = {}          # queue -> [(CommandList, Signal, timestamps)] for reuse
+        self._spare: dict = {}          # queue -> [(CommandList, Signal, mode)] for reuse
         self._lock = threading.RLock()
 
     @property
@@ -339,12 +339,23 @@ class CommandGraph:
 
     def destroy(self) -> None:
         """Forget the records and release every command list (waits for in-flight work)."""
-        self.reset()
-        spare, self._spare = self._spare, {}
-        self._submitted = {}
-        for entries in spare.values():
-            for cl, _, _ in entries:
-                cl.destroy()
+        with self._lock:
+            self.reset()
+            spare, self._spare = self._spare, {}
+            for entries in spare.values():
+                for cl, _, _ in entries:
+                    cl.destroy()
+
+    def __del__(self):
+        # lists hold device memory (uniform arenas, command pools): give it back with
+        # the graph rather than at context teardown
+        try:
+            if self.context.destroyed or any(self._capturing(q)
+                                             for q in range(self.context.queue_count)):
+                return   # a capture forbids waiting; the context's teardown frees them
+            self.destroy()
+        except Exception:
+            pass
 
     def __len__(self) -> int:
         return len(self._records)
