@@ -332,18 +332,12 @@ class VulkanCommandList(CommandList):
         dispatch, timestamp = lib.vkCmdDispatch, lib.vkCmdWriteTimestamp
         set_arr, dyn = self._set_arr, self._dyn
         auto = self.barriers == "auto"
-        deps = self._device.dependencies
-        barrier2 = lib.vkCmdPipelineBarrier2 if deps is not None else None
         last_pipeline, prev, count = None, _STAGES, 0
         written = read = frozenset()
         for i, op in enumerate(self._ops):
             stage = TRANSFER if type(op) is _Copy else COMPUTE
             if not auto or not i or op.reads_set & written or op.writes_set & read:
-                if deps is not None:
-                    barrier2(cmd, deps[prev, stage][0])
-                else:
-                    pipeline_barrier(cmd, prev, stage, 0, 1, barriers[prev, stage], 0, _NULL, 0,
-                                     _NULL)
+                pipeline_barrier(cmd, prev, stage, 0, 1, barriers[prev, stage], 0, _NULL, 0, _NULL)
                 prev, count = stage, count + 1
                 written, read = op.writes_set, op.reads_set
             else:

@@ -6,7 +6,6 @@ per-submission fence has to be created, recycled or raced over.
 """
 from __future__ import annotations
 
-import os
 import threading
 from typing import Optional
 
@@ -36,25 +35,6 @@ _READS = {COMPUTE: vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
 def _accesses(table, stages: int) -> int:
     return sum(access for stage, access in table.items() if stages & stage)
 _WAIT_SLICE_NS = 250_000_000   # long waits return to Python this often (Ctrl-C works)
-
-
-_WRITES2 = {COMPUTE: vk.VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT,
-            TRANSFER: vk.VK_ACCESS_2_TRANSFER_WRITE_BIT}
-_READS2 = {COMPUTE: (vk.VK_ACCESS_2_SHADER_STORAGE_READ_BIT | vk.VK_ACCESS_2_SHADER_SAMPLED_READ_BIT
-                     | vk.VK_ACCESS_2_SHADER_STORAGE_WRITE_BIT),
-           TRANSFER: vk.VK_ACCESS_2_TRANSFER_READ_BIT | vk.VK_ACCESS_2_TRANSFER_WRITE_BIT,
-           HOST: vk.VK_ACCESS_2_HOST_READ_BIT}
-
-
-def dependency_info(src: int, dst: int):
-    """A VkDependencyInfo (synchronization2) making the writes of stages `src` visible
-    to stages `dst` (legacy stage bits have the same values in synchronization2)."""
-    barrier = new("VkMemoryBarrier2", sType=vk.VK_STRUCTURE_TYPE_MEMORY_BARRIER_2,
-                  srcStageMask=src, srcAccessMask=_accesses(_WRITES2, src),
-                  dstStageMask=dst, dstAccessMask=_accesses(_READS2, dst))
-    info = new("VkDependencyInfo", sType=vk.VK_STRUCTURE_TYPE_DEPENDENCY_INFO,
-               memoryBarrierCount=1, pMemoryBarriers=barrier)
-    return info, barrier   # the barrier must outlive the info that points at it
 
 
 def memory_barrier(src_access: int, dst_access: int):
@@ -195,13 +175,6 @@ class Device:
         both = COMPUTE | TRANSFER
         self.barriers = {(src, dst): memory_barrier(_accesses(_WRITES, src), _accesses(_READS, dst))
                          for src in (COMPUTE, TRANSFER, both) for dst in (COMPUTE, TRANSFER, HOST)}
-        # the same as synchronization2 dependencies with storage-precise access masks
-        self.dependencies = None
-        if (self.phys.api_version[:2] >= (1, 3) and self.phys.features.get("synchronization2")
-                and os.environ.get("VKDISPATCH_SYNC2", "1") != "0"):
-            self.dependencies = {(src, dst): dependency_info(src, dst)
-                                 for src in (COMPUTE, TRANSFER, both)
-                                 for dst in (COMPUTE, TRANSFER, HOST)}
 
     def _create(self, queue_count: int) -> None:
         phys = self.phys
