@@ -142,3 +142,20 @@ def test_more_than_2_to_the_30_elements(backend):
         np.testing.assert_array_equal(tail.read(0), np.arange(64))
     finally:
         buf.destroy()
+
+
+def test_constants_out_of_range_or_fractional_are_errors(backend):
+    @vd.shader("a.size")
+    def inc2(a: Buff[i32], k: Const[i32]):
+        i = vc.global_invocation_id().x
+        a[i] = a[i] + k
+
+    buf = vd.asbuffer(np.zeros(4, np.int32))
+    with pytest.raises(ValueError, match="does not fit in int32"):
+        inc2(buf, 2 ** 40)
+    with pytest.raises(ValueError, match="does not fit in int32"):
+        inc2(buf, np.int64(2 ** 40))
+    with pytest.raises(TypeError, match="parameter 'k'"):
+        inc2(buf, 1.5)
+    inc2(buf, 2.0)   # an integral float is fine
+    np.testing.assert_array_equal(buf.read(0), np.zeros(4) + 2)

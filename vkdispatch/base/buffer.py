@@ -44,7 +44,8 @@ class Buffer:
 
     Buffer(shape, dtype=vd.float32, memory="device"): memory is "device" (device-local),
     "host" (host-visible, for data the CPU touches every step) or "shared" (device-local
-    and host-visible where the device has it)."""
+    and host-visible where the device has it). The contents start undefined, like
+    numpy.empty: write or fill before reading."""
 
     def __init__(self, shape, dtype=dt.float32, memory: str = "device",
                  context: Optional[Context] = None):
