@@ -159,6 +159,10 @@ class Emitter(abc.ABC):
         self.written = written_arrays(kernel)
         self._names = {}
         self._taken = set(self.reserved)
+        for p in kernel.params:    # parameters and shared arrays keep their names first
+            self.name(p.var)
+        for v in kernel.shared:
+            self.name(v)
 
     # ------------------------------------------------------------------ names
     def name(self, var: ir.Var) -> str:

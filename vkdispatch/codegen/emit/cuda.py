@@ -326,10 +326,6 @@ class CUDAEmitter(Emitter):
         return out
 
     def emit(self) -> EmittedKernel:
-        for p in self.kernel.params:      # parameters claim their names first
-            self.name(p.var)
-        for v in self.kernel.shared:
-            self.name(v)
         params = self._params()
         shared = [f"    __shared__ {self.type_name(v.dtype)} {self.name(v)}[{v.length}];"
                   for v in self.kernel.shared]

@@ -379,10 +379,6 @@ class GLSLEmitter(Emitter):
         return out
 
     def emit(self) -> EmittedKernel:
-        for p in self.kernel.params:      # parameters claim their names first
-            self.name(p.var)
-        for v in self.kernel.shared:
-            self.name(v)
         body = self.body_lines()          # rendering the body collects needed helpers
         lx, ly, lz = self.kernel.local_size
         lines = ["#version 450"]

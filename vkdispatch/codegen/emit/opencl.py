@@ -658,12 +658,9 @@ class OpenCLEmitter(Emitter):
         return lines
 
     def emit(self) -> EmittedKernel:
-        for p in self.kernel.params:        # parameters claim their names first
-            self.name(p.var)
+        for p in self.kernel.params:        # a sampled image's sampler follows it
             if p.var.kind == ir.IMAGE and p.var.sampled:
                 self._samplers[p.var.id] = self._fresh(f"{self.name(p.var)}_sampler")
-        for v in self.kernel.shared:
-            self.name(v)
         self.prelude.types(self.dtypes)
         body = self.body_lines()             # rendering the body collects the prelude
         params = self._params()
