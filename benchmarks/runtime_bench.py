@@ -51,18 +51,24 @@ def host_cost_per_call(n=2000):
     return best_of(run, 3) / n
 
 
-def replay_cost_per_dispatch(n=1000, submits=20):
-    buf = vd.Buffer((64,), vd.float32)
-    graph = vd.CommandGraph()
-    for _ in range(n):
-        tiny(buf, 1.0, graph=graph)
+def replay_cost(graph, submits=20):
+    """Seconds per recorded dispatch when `graph` is submitted `submits` times."""
     graph.submit(wait=True)
 
     def run():
         for _ in range(submits):
             graph.submit()
         graph.wait()
-    return best_of(run, 3) / (n * submits)
+    return best_of(run, 3) / (len(graph) * submits)
+
+
+def replay_cost_per_dispatch(n=1000):
+    """Every dispatch updates the same buffer: each waits for the one before."""
+    buf = vd.Buffer((64,), vd.float32)
+    graph = vd.CommandGraph()
+    for _ in range(n):
+        tiny(buf, 1.0, graph=graph)
+    return replay_cost(graph)
 
 
 @vd.shader("dst.size")
@@ -71,20 +77,14 @@ def copy_plus(dst: Buff[f32], src: Buff[f32], k: Const[f32]):
     dst[i] = src[i] + k
 
 
-def replay_cost_independent(n=1000, submits=20):
+def replay_cost_independent(n=1000):
     """Each dispatch writes its own buffer: no barriers are needed between them."""
     src = vd.Buffer((64,), vd.float32)
     outs = [vd.Buffer((64,), vd.float32) for _ in range(n)]
     graph = vd.CommandGraph()
     for out in outs:
         copy_plus(out, src, 1.0, graph=graph)
-    graph.submit(wait=True)
-
-    def run():
-        for _ in range(submits):
-            graph.submit()
-        graph.wait()
-    return best_of(run, 3) / (n * submits)
+    return replay_cost(graph)
 
 
 def transfer_rates(nbytes=256 << 20):
