@@ -173,6 +173,11 @@ class Buffer:
             return (h, self.offset, self.nbytes)
         return h
 
+    def allocation(self, queue: int):
+        """The runtime's whole allocation for `queue` (a view's offset not applied)."""
+        self._check_alive()
+        return self._handles[queue]
+
     def _queues(self, queue_index):
         if queue_index is None:
             return range(self.context.queue_count)

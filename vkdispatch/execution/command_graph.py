@@ -14,6 +14,7 @@ from typing import Optional
 import numpy as np
 
 from ..backends.runtime import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
+from ..base import dtype as dt
 from ..base.buffer import Buffer, register_before_host_access
 from ..base.context import get_context
 from ..base.errors import VkDispatchError
@@ -134,7 +135,9 @@ class CommandGraph:
                 values[name] = v
         # pack now: bad constants raise at the call, and constant-only records pack once
         packed = raw_uniform if raw_uniform is not None else compiled.packer.pack(
-            {**{n: _zero_like(compiled, n) for n in var_fields}, **values})
+            {**{n: np.zeros(compiled.packer.types[n].numpy_shape,
+                            dt.storage_numpy_dtype(compiled.packer.types[n]))
+                for n in var_fields}, **values})
         with self._lock:
             self._records.append(_Dispatch(compiled, groups, resources, values, var_fields,
                                            None if var_fields else packed))
@@ -219,7 +222,7 @@ class CommandGraph:
             v = self._vars[var]
             if instance is not None:
                 arr = np.asarray(v)
-                one = _element_shape(rec, field)
+                one = rec.compiled.packer.types[field].numpy_shape
                 if arr.shape == (instance_count,) + one:
                     v = arr[instance]
             values[field] = v
@@ -235,8 +238,7 @@ class CommandGraph:
                     indices.append(cl.dispatch(rec.compiled.program, rec.groups, handles,
                                                self._recorded_bytes(rec, instance_count)))
                 else:
-                    cl.copy(rec.src.handle(queue) if not rec.src.is_view else rec.src._handles[queue],
-                            rec.dst.handle(queue) if not rec.dst.is_view else rec.dst._handles[queue],
+                    cl.copy(rec.src.allocation(queue), rec.dst.allocation(queue),
                             rec.nbytes, rec.src_offset, rec.dst_offset)
                     indices.append(None)
         except BaseException:
@@ -359,21 +361,6 @@ class CommandGraph:
 
     def __len__(self) -> int:
         return len(self._records)
-
-
-def _zero_like(compiled, name):
-    for fname, _, t, nd in compiled.packer.fields:
-        if fname == name:
-            return np.zeros(t.numpy_shape, dtype=nd)
-    raise KeyError(name)
-
-
-def _element_shape(rec, field) -> tuple:
-    """numpy shape of one value of uniform `field` (() for scalars and complex)."""
-    for fname, _, t, _ in rec.compiled.packer.fields:
-        if fname == field:
-            return t.numpy_shape
-    return ()
 
 
 # ----------------------------------------------------------------------------- global graph

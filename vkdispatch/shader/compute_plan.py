@@ -21,6 +21,7 @@ class _RawPacker:
     def __init__(self, size: int):
         self.size = size
         self.fields = []
+        self.types = {}
 
     def pack(self, values: dict) -> bytes:
         return b""

@@ -83,6 +83,7 @@ class UniformPacker:
     def __init__(self, info):
         self.size = info.uniform_size
         self.fields = []
+        self.types = {f.name: dt.from_name(f.dtype) for f in info.uniforms}
         self._fast = []    # (name, offset, struct format, python types accepted) per field
         for f in info.uniforms:
             t = dt.from_name(f.dtype)
