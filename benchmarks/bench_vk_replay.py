@@ -1,6 +1,6 @@
 """Replay and host-cost numbers of the Vulkan runtime (not a test: run it directly).
 
-    python tests/backends/vulkan/bench_vk_replay.py [device_index]
+    python benchmarks/bench_vk_replay.py [device_index]
 
 Prints: per-dispatch cost of replaying a recorded list of N tiny dependent dispatches
 (wall clock and GPU timestamps), the same for independent dispatches with

@@ -204,7 +204,7 @@ def test_dependent_dispatches_see_earlier_writes(ctx, vkh):
     assert (vkh.download(ctx, counters, np.uint32, 4099) == 75).all()
 
 
-def test_auto_barriers_only_where_needed(ctx, vkh):
+def test_auto_barriers_only_where_needed(ctx, vkh, copy_engine):
     n = 4096
     x = np.random.default_rng(6).random(n, dtype=np.float32)
     bx = vkh.upload(ctx, x)
@@ -281,7 +281,18 @@ def test_instance_uniforms(ctx, vkh, ubo):
         cl.submit([[struct.pack("<fI", 1.0, n)]])
 
 
-def test_copy_in_a_list(ctx, vkh):
+@pytest.fixture(params=["transfer", "shader"])
+def copy_engine(request, ctx):
+    """Copies through vkCmdCopyBuffer or the copy shader (GPUs use the shader, CPUs the
+    transfer command; both paths run on every device here)."""
+    device = ctx._devices[0]
+    saved = device.copy_with_shader
+    device.copy_with_shader = request.param == "shader"
+    yield request.param
+    device.copy_with_shader = saved
+
+
+def test_copy_in_a_list(ctx, vkh, copy_engine):
     n = 4096
     x = np.random.default_rng(4).random(n, dtype=np.float32)
     bx, by, bz = vkh.upload(ctx, x), ctx.buffer_alloc(0, 4 * n), ctx.buffer_alloc(0, 4 * n)
@@ -295,8 +306,47 @@ def test_copy_in_a_list(ctx, vkh):
     expect = np.concatenate([2 * x[100:1100], 2 * x[:100]])
     np.testing.assert_array_equal(vkh.download(ctx, bz, np.float32, 1100), expect)
     np.testing.assert_array_equal(vkh.download(ctx, by, np.float32, 1100), 2 * expect)
+    kinds = [type(op).__name__ for op in cl._ops]
+    assert kinds.count("_Copy") == (2 if copy_engine == "transfer" else 0)
     with pytest.raises(ValueError, match="out of bounds"):
         cl.copy(bx, by, 4 * n, src_offset=4)
+
+
+@pytest.mark.parametrize("src_offset,dst_offset,nbytes", [
+    (0, 0, 4096), (16, 48, 1600), (4, 12, 1000), (12, 0, 4), (1, 3, 999), (2, 2, 6)])
+def test_copy_offsets(ctx, vkh, copy_engine, src_offset, dst_offset, nbytes):
+    """16-byte, 4-byte and unaligned ranges (the shader takes the first two, views
+    starting at aligned offsets; the last two always go through vkCmdCopyBuffer)."""
+    size = 8192
+    src = np.random.default_rng(5).integers(0, 256, size, dtype=np.uint8)
+    dst = np.random.default_rng(6).integers(0, 256, size, dtype=np.uint8)
+    bs, bd = vkh.upload(ctx, src), vkh.upload(ctx, dst)
+    cl = ctx.command_list(0)
+    cl.copy(bs, bd, nbytes, src_offset=src_offset, dst_offset=dst_offset)
+    cl.submit().wait()
+    dst[dst_offset:dst_offset + nbytes] = src[src_offset:src_offset + nbytes]
+    np.testing.assert_array_equal(vkh.download(ctx, bd, np.uint8, size), dst)
+    cl.destroy()
+
+
+def test_copy_larger_than_one_binding(ctx, vkh, copy_engine):
+    """A copy over maxStorageBufferRange: the shader path splits it into views."""
+    limit = ctx._devices[0].phys.limits.maxStorageBufferRange
+    if limit > 256 << 20:
+        pytest.skip(f"maxStorageBufferRange is {limit} bytes: too large to exceed here")
+    count = (limit + (4 << 20)) // 4
+    src = np.arange(count, dtype=np.uint32)
+    bs, bd = vkh.upload(ctx, src), ctx.buffer_alloc(0, 4 * count)
+    cl = ctx.command_list(0)
+    cl.copy(bs, bd, 4 * count - 32, src_offset=16, dst_offset=0)
+    cl.submit().wait()
+    if copy_engine == "shader":
+        assert len(cl._ops) == 2
+    got = vkh.download(ctx, bd, np.uint32, count - 8)
+    np.testing.assert_array_equal(got, src[4:count - 4])
+    cl.destroy()
+    for h in (bs, bd):
+        ctx.buffer_free(h)
 
 
 def test_buffer_views_and_alignment(ctx, vkh):

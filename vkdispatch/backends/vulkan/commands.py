@@ -27,6 +27,7 @@ from typing import Optional, Sequence
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError, VkDispatchError
 from ..runtime import CommandList, Signal
 from ._vk import check, ffi, lib, new, out, vk
+from . import copies
 from .bindings import resolve
 from .device import COMPUTE, HOST, TRANSFER, SubmitBatch
 from .memory import BufferHandle
@@ -134,15 +135,21 @@ class VulkanCommandList(CommandList):
             raise TypeError(f"program must be a live VulkanProgram, got {program!r}")
         if program._ctx is not self._ctx:
             raise ValueError(f"{program!r} belongs to another context")
-        info = program.info
         g = self._group_cache.get(groups) if type(groups) is tuple else None
         if g is None:
             g = _groups(groups, self._limits)
             if type(groups) is tuple:
                 self._group_cache[groups] = g
+        return self._append(program, g, bindings, uniform, public=True)
+
+    def _append(self, program, groups: tuple, bindings, uniform: bytes, public: bool):
+        """Add a dispatch; a public one gets the next dispatch index (for set_uniform,
+        instance uniforms and timestamps), an internal one (a copy) none."""
+        info = program.info
         resolved = resolve(self._ctx, self._device, self.queue, program, bindings)
         op = _Dispatch()
-        op.program, op.groups, op.index = program, g, len(self._dispatches)
+        op.program, op.groups = program, groups
+        op.index = len(self._dispatches) if public else None
         op.pipeline, op.layout = program.pipeline(self._pos)
         op.key, op.writes, op.serials = resolved[0], resolved[1], resolved[2]
         op.reads_set, op.writes_set = resolved[5], resolved[6]
@@ -157,13 +164,14 @@ class VulkanCommandList(CommandList):
                                  f"kernel takes {size}")
             if program.push_size:
                 op.push, op.push_size = ffi.new("char[]", data.ljust(size, b"\0")), size
-                self._has_push = True
+                self._has_push = self._has_push or public
             else:
                 op.ubo_offset, op.ubo_size = len(self._frame), size
                 aligned = -(-size // self._ubo_align) * self._ubo_align
                 self._frame += data.ljust(aligned, b"\0")
         self._ops.append(op)
-        self._dispatches.append(op)
+        if public:
+            self._dispatches.append(op)
         self._version += 1
         return op.index
 
@@ -182,6 +190,12 @@ class VulkanCommandList(CommandList):
         if src is dst and abs(src_offset - dst_offset) < nbytes:
             raise ValueError("copy source and destination ranges overlap")
         if nbytes == 0:
+            return
+        if copies.uses_shader(self._device, nbytes, src_offset, dst_offset):
+            for unit, (s_off, s_len), (d_off, d_len), push, groups in copies.plan(
+                    self._device, nbytes, src_offset, dst_offset):
+                self._append(copies.copy_program(self._ctx, unit), (groups, 1, 1),
+                             ((src, s_off, s_len), (dst, d_off, d_len)), push, public=False)
             return
         op = _Copy()
         op.src, op.dst = src, dst
@@ -357,13 +371,14 @@ class VulkanCommandList(CommandList):
                     bind_sets(cmd, _BIND_POINT, op.layout, 0, 1, set_arr, 1, dyn)
                 else:
                     bind_sets(cmd, _BIND_POINT, op.layout, 0, 1, set_arr, 0, _NULL)
+            timed = queries is not None and op.index is not None
             if op.push is not None:
                 push_constants(cmd, op.layout, vk.VK_SHADER_STAGE_COMPUTE_BIT, 0, op.push_size,
-                               op.push if pushes is None else pushes[op.index])
-            if queries is not None:
+                               op.push if pushes is None or op.index is None else pushes[op.index])
+            if timed:
                 timestamp(cmd, COMPUTE, queries, 2 * op.index)
             dispatch(cmd, *op.groups)
-            if queries is not None:
+            if timed:
                 timestamp(cmd, COMPUTE, queries, 2 * op.index + 1)
         self.barriers_recorded = count
         return prev

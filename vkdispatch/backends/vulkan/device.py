@@ -12,6 +12,7 @@ from typing import Optional
 from ...base.cache import DiskCache, digest
 from ...base.errors import UnsupportedFeatureError
 from ...base.log import log_debug
+from . import copies
 from ._vk import UINT64_MAX, check, cstrings, error, ffi, lib, new, out, vk
 from .memory import Allocator
 from .physical import CORE_FEATURES, FEATURE_STRUCTS, OPTIONAL_EXTENSIONS
@@ -162,6 +163,7 @@ class Device:
                 f"{phys.name} lacks timeline semaphores (Vulkan 1.2 core); vkdispatch needs them")
         self.buffer_device_address = phys.features.get("bufferDeviceAddress", False)
         self.family = phys.compute_family
+        self.copy_with_shader = copies.shader_copies_pay(phys)
         self._create(queue_count)
         try:
             self.queues = [Queue(self, self._get_queue(i), first_queue + i)

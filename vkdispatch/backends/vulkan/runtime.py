@@ -80,6 +80,7 @@ class VulkanContext(RuntimeContext):
         self._devices, self._queues, self.queue_device = [], [], []
         self._buffers, self._images, self._samplers = {}, {}, {}
         self._lists, self._programs = weakref.WeakSet(), weakref.WeakSet()
+        self._copy_programs = {}          # element bytes -> copy kernel (copies.py)
         self._set_refs = {}               # resource serial -> [(program weakref, device pos, key)]
         self.free_epoch = 0               # bumped by every free (command lists re-check handles)
         self.force_staging = False        # tests: stage transfers even into mappable memory

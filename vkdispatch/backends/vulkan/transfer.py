@@ -137,10 +137,6 @@ class Transfer:
             self.queue.wait(lane.busy)
             hostcopy.memmove(dst + offset, staging.ptr, n)
 
-    def copy_buffer(self, src, dst, nbytes: int, src_offset: int, dst_offset: int) -> None:
-        region = new("VkBufferCopy", srcOffset=src_offset, dstOffset=dst_offset, size=nbytes)
-        self.run(lambda cmd: lib.vkCmdCopyBuffer(cmd, src.buffer, dst.buffer, 1, region))
-
     # ------------------------------------------------------------------ images
     def _image_chunks(self, image, layer: int):
         """(byte offset, VkBufferImageCopy) pieces of one layer, each fitting the staging
