@@ -71,6 +71,26 @@ def test_buffer_round_trip_every_dtype(ctx, t):
         ctx.buffer_free(buf)
 
 
+@pytest.mark.parametrize("nbytes,offset", [(5 << 20, 0), ((75 << 20) + 13, 7), (64 << 20, 0)])
+def test_staged_transfers(ctx, nbytes, offset):
+    """Copies over STAGED_MIN go through the pinned lanes: one, two and three chunks,
+    unaligned sizes and offsets, into a caller's array and a fresh one."""
+    rng = np.random.default_rng(nbytes)
+    host = rng.integers(0, 256, nbytes, dtype=np.uint8)
+    buf = ctx.buffer_alloc(1, nbytes + offset + 5)
+    try:
+        ctx.buffer_write(buf, np.zeros(nbytes + offset + 5, np.uint8))
+        ctx.buffer_write(buf, host, offset=offset)
+        got = np.frombuffer(ctx.buffer_read(buf, nbytes, offset), np.uint8)
+        np.testing.assert_array_equal(got, host)
+        out = np.full(nbytes + offset + 5, 7, np.uint8)
+        ctx.buffer_read(buf, nbytes + offset + 5, out=out)
+        np.testing.assert_array_equal(out[offset:offset + nbytes], host)
+        assert not out[:offset].any() and not out[offset + nbytes:].any()
+    finally:
+        ctx.buffer_free(buf)
+
+
 def test_host_and_shared_memory_kinds(ctx):
     data = np.arange(4096, dtype=np.float32)
     for kind in ("host", "shared"):

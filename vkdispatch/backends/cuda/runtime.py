@@ -18,7 +18,7 @@ from cuda.bindings import driver
 from ...base.errors import BackendUnavailableError
 from ...base.log import logger
 from ..runtime import DeviceInfo, ProgramInfo, Runtime, RuntimeContext
-from . import _commands, _image, _memory, nvrtc
+from . import _commands, _image, _memory, _staging, nvrtc
 from ._check import check, quiet
 from ._commands import CudaCommandList, CudaSignal
 from ._device import device_info
@@ -73,6 +73,7 @@ class _Queue:
         self.own_stream = stream      # created (and destroyed) by the context
         self.stream = stream          # what work goes to: own_stream or an external one
         self.lock = threading.RLock()
+        self.staging = _staging.Staging()
 
 
 class CudaRuntime(Runtime):
@@ -318,8 +319,11 @@ class CudaContext(RuntimeContext):
         if src.nbytes == 0:
             return
         with q.lock, self._guard(buf.queue):
-            check(driver.cuMemcpyHtoDAsync(ptr + int(offset), src, src.nbytes, q.stream),
-                  "cuMemcpyHtoDAsync", f"{src.nbytes} bytes")
+            if src.nbytes >= _staging.STAGED_MIN and not buf.host_ptr:
+                q.staging.write(q.stream, ptr + int(offset), src)
+            else:
+                check(driver.cuMemcpyHtoDAsync(ptr + int(offset), src, src.nbytes, q.stream),
+                      "cuMemcpyHtoDAsync", f"{src.nbytes} bytes")
             # the caller may reuse `data` at once, and a pageable source is only
             # guaranteed to be read when the stream reaches the copy
             check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
@@ -336,8 +340,11 @@ class CudaContext(RuntimeContext):
         q = self._queue(buf.queue)
         if nbytes:
             with q.lock, self._guard(buf.queue):
-                check(driver.cuMemcpyDtoHAsync(dst, ptr + offset, nbytes, q.stream),
-                      "cuMemcpyDtoHAsync", f"{nbytes} bytes")
+                if nbytes >= _staging.STAGED_MIN and not buf.host_ptr:
+                    q.staging.read(q.stream, ptr + offset, dst[:nbytes])
+                else:
+                    check(driver.cuMemcpyDtoHAsync(dst, ptr + offset, nbytes, q.stream),
+                          "cuMemcpyDtoHAsync", f"{nbytes} bytes")
                 check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
         return dst[:nbytes]
 
@@ -464,6 +471,7 @@ class CudaContext(RuntimeContext):
     @staticmethod
     def _destroy_stream(dev: _Device, q: _Queue) -> None:
         with dev.guard:
+            q.staging.free()
             check(driver.cuStreamDestroy(q.own_stream), "cuStreamDestroy")
 
     @staticmethod

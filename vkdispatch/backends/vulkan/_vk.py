@@ -7,13 +7,16 @@ VkResult into a typed vkdispatch error that names the call.
 """
 from __future__ import annotations
 
+import numpy as np
 import vulkan as vk
 from vulkan._vulkan import ffi, lib
 
 from ...base.errors import DeviceError, OutOfMemoryError
+from .. import hostcopy
 
 __all__ = ["vk", "ffi", "lib", "NULL", "check", "call", "new", "out", "enumerate_",
-           "cstrings", "chain", "version_tuple", "make_version", "UINT64_MAX", "WHOLE_SIZE"]
+           "cstrings", "chain", "version_tuple", "make_version", "UINT64_MAX", "WHOLE_SIZE",
+           "memmove"]
 
 NULL = ffi.NULL
 UINT64_MAX = 2 ** 64 - 1
@@ -98,3 +101,12 @@ def make_version(major: int, minor: int, patch: int = 0) -> int:
 
 def version_tuple(v: int) -> tuple:
     return ((v >> 22) & 0x7F, (v >> 12) & 0x3FF, v & 0xFFF)
+
+
+def memmove(dst, src, nbytes: int) -> None:
+    """Copy `nbytes` between two non-overlapping cffi pointers (large copies on threads)."""
+    if nbytes < hostcopy.PARALLEL_MIN:
+        ffi.memmove(dst, src, nbytes)
+    else:
+        hostcopy.copy(np.frombuffer(ffi.buffer(dst, nbytes), np.uint8),
+                      np.frombuffer(ffi.buffer(src, nbytes), np.uint8))

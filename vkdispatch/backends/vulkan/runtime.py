@@ -9,8 +9,7 @@ from typing import Optional, Sequence
 from ...base.errors import BackendUnavailableError, UnsupportedFeatureError, VkDispatchError
 from ...base.log import log_error
 from ..runtime import ProgramInfo, Runtime, RuntimeContext
-from . import hostcopy
-from ._vk import ffi
+from ._vk import ffi, memmove
 from .commands import VulkanCommandList
 from .device import Device
 from .images import ImageHandle, SamplerHandle, create_image, create_sampler, destroy_image, destroy_sampler
@@ -190,7 +189,7 @@ class VulkanContext(RuntimeContext):
         src = ffi.from_buffer(mv)
         self._wait_for_users(h)
         if h.ptr is not None and not self.force_staging:
-            hostcopy.memmove(h.ptr + offset, src, nbytes)
+            memmove(h.ptr + offset, src, nbytes)
         else:
             q = self._queues[h.queue]
             with q.transfer_lock:
@@ -213,7 +212,7 @@ class VulkanContext(RuntimeContext):
         # a mapped read of uncached memory (a discrete GPU's BAR) runs at tens of MB/s;
         # a DMA copy into cached staging memory at several GB/s
         if h.ptr is not None and h.block.cached and not self.force_staging:
-            hostcopy.memmove(dst, h.ptr + offset, nbytes)
+            memmove(dst, h.ptr + offset, nbytes)
         else:
             q = self._queues[h.queue]
             with q.transfer_lock:

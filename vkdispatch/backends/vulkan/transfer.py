@@ -7,8 +7,7 @@ chunks of at most STAGING_MAX bytes.
 """
 from __future__ import annotations
 
-from . import hostcopy
-from ._vk import check, ffi, lib, new, out, vk
+from ._vk import check, ffi, lib, memmove, new, out, vk
 from .device import ALL, HOST, TRANSFER, SubmitBatch, memory_barrier
 from .memory import create_buffer, destroy_buffer
 
@@ -106,7 +105,7 @@ class Transfer:
             staging = self._staging(chunk, lane=k % 2)
             n = min(chunk, nbytes - done)
             self.queue.wait(lane.busy)
-            hostcopy.memmove(staging.ptr, src + done, n)
+            memmove(staging.ptr, src + done, n)
             region = new("VkBufferCopy", srcOffset=0, dstOffset=dst_offset + done, size=n)
             self._submit(lane, lambda cmd, r=region, b=staging.buffer:
                          lib.vkCmdCopyBuffer(cmd, b, dst.buffer, 1, r))
@@ -135,7 +134,7 @@ class Transfer:
                 continue
             lane, staging, offset, n = pending.pop(0)
             self.queue.wait(lane.busy)
-            hostcopy.memmove(dst + offset, staging.ptr, n)
+            memmove(dst + offset, staging.ptr, n)
 
     # ------------------------------------------------------------------ images
     def _image_chunks(self, image, layer: int):
@@ -169,7 +168,7 @@ class Transfer:
         for offset, n, region, staging in self._image_chunks(image, layer):
             self.run(lambda cmd: lib.vkCmdCopyImageToBuffer(
                 cmd, image.image, vk.VK_IMAGE_LAYOUT_GENERAL, staging.buffer, 1, region))
-            hostcopy.memmove(dst + offset, staging.ptr, n)
+            memmove(dst + offset, staging.ptr, n)
 
     def to_general_layout(self, image) -> None:
         """Move a new image from UNDEFINED to GENERAL, where it stays for its life."""
