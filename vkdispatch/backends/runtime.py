@@ -101,6 +101,9 @@ BINDING_STORAGE_BUFFER = "storage_buffer"
 BINDING_UNIFORM_BUFFER = "uniform_buffer"
 BINDING_SAMPLED_IMAGE = "sampled_image"
 BINDING_STORAGE_IMAGE = "storage_image"
+# a buffer the kernel reaches through its device address, which the runtime writes into
+# the uniform block at `uniform_offset` (Vulkan, for buffers over maxStorageBufferRange)
+BINDING_BUFFER_ADDRESS = "buffer_address"
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class Binding:
     dtype: str = ""    # element dtype name (images: texel scalar); informative
     dim: int = 1       # images: 1, 2 or 3
     writable: bool = True
+    uniform_offset: int = -1   # buffer_address: where its 8-byte address goes in the uniforms
 
 
 @dataclass(frozen=True)

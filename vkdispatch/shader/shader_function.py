@@ -225,22 +225,34 @@ class ShaderFunction:
         return number_lines(src) if line_numbers else src
 
     # ------------------------------------------------------------------ building
-    def build(self, ctx: Context, local_size: tuple, bounds) -> _Compiled:
-        """The kernel compiled for `ctx` (traced, emitted and built once per context)."""
+    def build(self, ctx: Context, local_size: tuple, bounds, addressed: tuple = ()) -> _Compiled:
+        """The kernel compiled for `ctx` (traced, emitted and built once per context);
+        `addressed` names buffer parameters passed by device address."""
+        key = (local_size, bounds, addressed)
         per_ctx = self._compiled.get(ctx)
-        c = per_ctx.get((local_size, bounds)) if per_ctx is not None else None
+        c = per_ctx.get(key) if per_ctx is not None else None
         if c is not None:
             return c
         with self._lock:
             per_ctx = self._compiled.setdefault(ctx, {})
-            c = per_ctx.get((local_size, bounds))
+            c = per_ctx.get(key)
             if c is None:
                 kernel = self.kernel(ctx.device, local_size, bounds)
-                emitted = emit(kernel, ctx.codegen_target, self.name, _push_limit(ctx))
+                emitted = emit(kernel, ctx.codegen_target, self.name, _push_limit(ctx), addressed)
                 program = ctx.runtime_context.create_program(emitted.source, emitted.info)
-                c = per_ctx[(local_size, bounds)] = _Compiled(kernel, emitted, program, ctx)
+                c = per_ctx[key] = _Compiled(kernel, emitted, program, ctx)
                 ctx.register(program)
             return c
+
+    def _addressed(self, bound: dict, device) -> tuple:
+        """Buffer parameters too large to bind as storage buffers on a GLSL device with
+        buffer device addresses: the kernel reaches those through their addresses."""
+        limit = device.max_storage_buffer_range
+        big = tuple(p.name for p in self.params
+                    if p.type.kind == BUFFER and bound[p.name].nbytes > limit)
+        if big and device.backend == "vulkan" and device.extra.get("buffer_device_address"):
+            return big
+        return ()   # the runtime names the limit when a buffer cannot be bound
 
     # ------------------------------------------------------------------ calling
     def bind_arguments(self, args, kwargs) -> dict:
@@ -335,7 +347,7 @@ class ShaderFunction:
         if bounds and exec_count is None:
             raise ValueError(f"shader {self.name} has bounds_check=True but was launched with "
                              f"workgroups=; give exec_size instead")
-        compiled = self.build(ctx, ls, bounds)
+        compiled = self.build(ctx, ls, bounds, self._addressed(bound, ctx.device))
         if bounds:
             bound = dict(bound)
             bound[EXEC_COUNT] = exec_count

@@ -3,15 +3,17 @@ binding tuple (programs cache the result; it is checked again only after a free)
 
 A binding is a buffer handle, a view (handle, byte_offset, byte_size), an image
 handle (storage images) or (image, sampler) (sampled images). The result also names
-what the dispatch reads and writes, for hazard-tracked barriers.
+what the dispatch reads and writes, for hazard-tracked barriers, and the buffer
+addresses to write into its uniforms (buffer_address bindings).
 """
 from __future__ import annotations
 
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError
-from ..runtime import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE
+from ..runtime import (BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER,
+                       BINDING_STORAGE_IMAGE)
 from ._vk import WHOLE_SIZE
 from .images import LINEAR, SAMPLED, STORAGE, ImageHandle, SamplerHandle
-from .memory import BufferHandle
+from .memory import BufferHandle, buffer_address
 from .program import DESCRIPTOR_TYPES
 
 CACHE_LIMIT = 4096      # entries per program: they hold handle objects alive
@@ -19,7 +21,8 @@ CACHE_LIMIT = 4096      # entries per program: they hold handle objects alive
 
 def resolve(ctx, device, queue: int, program, bindings) -> list:
     """[set key, descriptor writes, serials, handles, free epoch, serials read,
-    serials written] of `bindings` for `program` on `device`."""
+    serials written, address patches] of `bindings` for `program` on `device`; the
+    patches are (uniform byte offset, 8 little-endian address bytes)."""
     try:
         ckey = (device.position, *bindings)
         hit = program.binding_cache.get(ckey)
@@ -37,15 +40,19 @@ def resolve(ctx, device, queue: int, program, bindings) -> list:
     if len(bindings) != len(info.bindings):
         raise ValueError(f"{info.entry_point}: expected {len(info.bindings)} bindings "
                          f"({', '.join(b.name for b in info.bindings)}), got {len(bindings)}")
-    keys, writes, serials, handles = [], [], [], []
+    keys, writes, serials, handles, patches = [], [], [], [], []
     written = set()
     for b, h in zip(info.bindings, bindings):
         n = len(serials)
-        _bind(device, queue, b, h, keys, writes, serials, handles)
-        if b.writable and b.kind in (BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE):
+        if b.kind == BINDING_BUFFER_ADDRESS:
+            patches.append(_address(device, queue, b, h, keys, serials, handles))
+        else:
+            _bind(device, queue, b, h, keys, writes, serials, handles)
+        if b.writable and b.kind in (BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE,
+                                     BINDING_BUFFER_ADDRESS):
             written.update(serials[n:])
     entry = [tuple(keys), writes, serials, handles, epoch, frozenset(serials),
-             frozenset(written)]
+             frozenset(written), tuple(patches)]
     if ckey is not None:
         cache = program.binding_cache
         if len(cache) >= CACHE_LIMIT:
@@ -54,30 +61,48 @@ def resolve(ctx, device, queue: int, program, bindings) -> list:
     return entry
 
 
+def _buffer_view(device, queue: int, b, h) -> tuple:
+    """(handle, byte offset, byte size or None for the whole buffer) of a buffer binding."""
+    if isinstance(h, tuple):
+        if len(h) != 3:
+            raise TypeError(f"binding {b.name!r}: a buffer view is (handle, byte_offset, "
+                            f"byte_size), got {h!r}")
+        handle, offset, size = h
+        offset = int(offset)
+        size = handle.size - offset if size is None else int(size)
+    else:
+        handle, offset, size = h, 0, None
+    if not isinstance(handle, BufferHandle) or not handle.alive:
+        raise TypeError(f"binding {b.name!r}: expected a live buffer handle, got {handle!r}")
+    if handle.device is not device:
+        raise ValueError(f"binding {b.name!r}: {handle!r} lives on another device than "
+                         f"this command list's queue {queue}")
+    if offset < 0 or (size is not None and (size < 0 or offset + size > handle.size)):
+        raise ValueError(f"binding {b.name!r}: view [{offset}, {offset + size}) is outside "
+                         f"the buffer's {handle.size} bytes")
+    return handle, offset, size
+
+
+def _address(device, queue: int, b, h, keys, serials, handles) -> tuple:
+    if not device.buffer_device_address:
+        raise UnsupportedFeatureError(f"binding {b.name!r}: {device.phys.name} lacks "
+                                      "bufferDeviceAddress, so buffers cannot be passed by address")
+    handle, offset, size = _buffer_view(device, queue, b, h)
+    keys.append((handle.serial, offset, size))
+    serials.append(handle.serial)
+    handle.used = True
+    handles.append(handle)
+    return b.uniform_offset, (buffer_address(handle) + offset).to_bytes(8, "little")
+
+
 def _bind(device, queue: int, b, h, keys, writes, serials, handles) -> None:
     kind = b.kind
     if kind in (BINDING_STORAGE_BUFFER, "uniform_buffer"):
         storage = kind == BINDING_STORAGE_BUFFER
-        if isinstance(h, tuple):
-            if len(h) != 3:
-                raise TypeError(f"binding {b.name!r}: a buffer view is (handle, byte_offset, "
-                                f"byte_size), got {h!r}")
-            handle, offset, size = h
-            offset = int(offset)
-            size = handle.size - offset if size is None else int(size)
-        else:
-            handle, offset, size = h, 0, None
-        if not isinstance(handle, BufferHandle) or not handle.alive:
-            raise TypeError(f"binding {b.name!r}: expected a live buffer handle, got {handle!r}")
-        if handle.device is not device:
-            raise ValueError(f"binding {b.name!r}: {handle!r} lives on another device than "
-                             f"this command list's queue {queue}")
+        handle, offset, size = _buffer_view(device, queue, b, h)
         whole = size is None
         if whole:
             size = handle.size
-        if offset < 0 or size < 0 or offset + size > handle.size:
-            raise ValueError(f"binding {b.name!r}: view [{offset}, {offset + size}) is outside "
-                             f"the buffer's {handle.size} bytes")
         lim = device.phys.limits
         align, limit_name = ((lim.minStorageBufferOffsetAlignment, "minStorageBufferOffsetAlignment")
                              if storage else

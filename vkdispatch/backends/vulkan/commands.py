@@ -59,7 +59,7 @@ class VulkanSignal(Signal):
 
 class _Dispatch:
     __slots__ = ("program", "pipeline", "layout", "groups", "key", "writes", "serials",
-                 "reads_set", "writes_set",
+                 "reads_set", "writes_set", "patches",
                  "ubo_offset", "ubo_size", "push", "push_size", "index")
 
 
@@ -82,6 +82,14 @@ def _groups(groups, limits) -> tuple:
             raise DeviceLimitError(f"{g} workgroups exceed maxComputeWorkGroupCount "
                                    f"{limits.maxComputeWorkGroupCount} (axis {'xyz'[axis]})")
     return g
+
+
+def _patched(data: bytes, size: int, patches) -> bytes:
+    """`data` padded to `size` with buffer addresses written at their uniform offsets."""
+    out = bytearray(data.ljust(size, b"\0"))
+    for offset, address in patches:
+        out[offset:offset + 8] = address
+    return bytes(out)
 
 
 class VulkanCommandList(CommandList):
@@ -152,7 +160,7 @@ class VulkanCommandList(CommandList):
         op.index = len(self._dispatches) if public else None
         op.pipeline, op.layout = program.pipeline(self._pos)
         op.key, op.writes, op.serials = resolved[0], resolved[1], resolved[2]
-        op.reads_set, op.writes_set = resolved[5], resolved[6]
+        op.reads_set, op.writes_set, op.patches = resolved[5], resolved[6], resolved[7]
         op.ubo_offset, op.ubo_size, op.push, op.push_size = None, 0, None, 0
         self._handles.update(resolved[3])
         self._handles.add(program)
@@ -162,6 +170,8 @@ class VulkanCommandList(CommandList):
             if len(data) > size:
                 raise ValueError(f"{info.entry_point}: uniform data is {len(data)} bytes, the "
                                  f"kernel takes {size}")
+            if op.patches:
+                data = _patched(data, size, op.patches)
             if program.push_size:
                 op.push, op.push_size = ffi.new("char[]", data.ljust(size, b"\0")), size
                 self._has_push = self._has_push or public
@@ -212,6 +222,8 @@ class VulkanCommandList(CommandList):
         size = op.program.info.uniform_size
         if len(data) > size:
             raise ValueError(f"uniform data is {len(data)} bytes, dispatch {dispatch_index} takes {size}")
+        if op.patches:
+            data = _patched(data, size, op.patches)
         if op.ubo_offset is not None:
             self._frame[op.ubo_offset:op.ubo_offset + size] = data.ljust(size, b"\0")
         elif op.push is not None:
@@ -460,6 +472,8 @@ class VulkanCommandList(CommandList):
             if len(data) > size:
                 raise ValueError(f"dispatch {op.index}: uniform data is {len(data)} bytes, "
                                  f"the kernel takes {size}")
+            if op.patches:
+                data = _patched(data, size, op.patches)
             if op.ubo_offset is not None:
                 frame[op.ubo_offset:op.ubo_offset + size] = data.ljust(size, b"\0")
             elif op.push is not None:

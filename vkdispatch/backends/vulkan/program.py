@@ -9,8 +9,9 @@ import weakref
 from typing import Optional
 
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError
-from ..runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE,
-                       BINDING_UNIFORM_BUFFER, DeviceInfo, Program, ProgramInfo)
+from ..runtime import (BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER,
+                       BINDING_STORAGE_IMAGE, BINDING_UNIFORM_BUFFER, DeviceInfo, Program,
+                       ProgramInfo)
 from . import glslang
 from ._vk import check, ffi, lib, new, out, vk
 
@@ -86,6 +87,11 @@ def layout_bindings(info: ProgramInfo) -> list:
     uniform buffer (if any) last."""
     out_, seen = [], set()
     for b in info.bindings:
+        if b.kind == BINDING_BUFFER_ADDRESS:     # no descriptor: an address in the uniforms
+            if not 0 <= b.uniform_offset <= info.uniform_size - 8 or b.uniform_offset % 8:
+                raise ValueError(f"binding {b.name!r}: uniform_offset {b.uniform_offset} is not "
+                                 f"an 8-byte aligned slot of the {info.uniform_size}-byte uniforms")
+            continue
         if b.kind not in DESCRIPTOR_TYPES:
             raise ValueError(f"binding {b.name!r}: kind must be one of {sorted(DESCRIPTOR_TYPES)}, "
                              f"got {b.kind!r}")

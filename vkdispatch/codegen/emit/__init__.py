@@ -22,10 +22,14 @@ def emitter_class(target: str):
     return getattr(importlib.import_module(module, __name__), cls)
 
 
-def emit(kernel, target: str, entry_point: str = "vkdispatch_main", push_constant_limit: int = 0):
+def emit(kernel, target: str, entry_point: str = "vkdispatch_main", push_constant_limit: int = 0,
+         address_params=frozenset()):
     """Source and ProgramInfo of `kernel` for `target`. GLSL puts the uniforms in push
-    constants when they fit in `push_constant_limit` bytes (0: always a uniform buffer)."""
+    constants when they fit in `push_constant_limit` bytes (0: always a uniform buffer),
+    and reaches the buffer parameters named in `address_params` by device address."""
     cls = emitter_class(target)
     if canonical_target(target) == "glsl":
-        return cls(kernel, entry_point, push_constant_limit).emit()
+        return cls(kernel, entry_point, push_constant_limit, frozenset(address_params)).emit()
+    if address_params:
+        raise ValueError(f"address_params: only GLSL passes buffers by address, not {target!r}")
     return cls(kernel, entry_point).emit()

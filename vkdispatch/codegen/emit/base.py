@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...backends.runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER,
-                                 BINDING_STORAGE_IMAGE, Binding, ProgramInfo, UniformField)
+from ...backends.runtime import (BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE,
+                                 BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, Binding,
+                                 ProgramInfo, UniformField)
 from ...base import dtype as dt
 from ...base.dtype import DType
 from ...base.errors import UnsupportedFeatureError
@@ -66,26 +67,34 @@ def written_arrays(kernel: ir.Kernel) -> set:
 
 
 def program_info(kernel: ir.Kernel, target: str, entry_point: str,
-                 push_constant_limit: int = 0) -> ProgramInfo:
+                 push_constant_limit: int = 0, address_params=frozenset()) -> ProgramInfo:
     """Bindings in parameter order (buffers and images), then the packed uniforms; on
     GLSL they go in push constants when they fit in `push_constant_limit` bytes, else in
-    a uniform buffer bound after the other bindings."""
+    a uniform buffer bound after the other bindings. Buffers named in `address_params`
+    are reached through device addresses that lead the uniform block."""
     bindings, uniform_params = [], []
     written = written_arrays(kernel)
+    addressed = [p for p in kernel.params if p.var.kind == ir.BUFFER and p.name in address_params]
+    types = [dt.uint64] * len(addressed)
+    types += [p.var.dtype for p in kernel.params if p.var.kind not in (ir.BUFFER, ir.IMAGE)]
+    offsets, sizes, total = uniform_layout(types, target)
+    address_offsets = dict(zip((p.name for p in addressed), offsets))
     for p in kernel.params:
         v = p.var
         if v.kind == ir.BUFFER:
-            bindings.append(Binding(p.name, BINDING_STORAGE_BUFFER, len(bindings), v.dtype.name,
-                                    writable=v.id in written))
+            kind = BINDING_BUFFER_ADDRESS if p.name in address_offsets else BINDING_STORAGE_BUFFER
+            bindings.append(Binding(p.name, kind, len(bindings), v.dtype.name,
+                                    writable=v.id in written,
+                                    uniform_offset=address_offsets.get(p.name, -1)))
         elif v.kind == ir.IMAGE:
             kind = BINDING_SAMPLED_IMAGE if v.sampled else BINDING_STORAGE_IMAGE
             bindings.append(Binding(p.name, kind, len(bindings), v.dtype.name, dim=v.dim,
                                     writable=not v.sampled))
         else:
             uniform_params.append(p)
-    offsets, sizes, total = uniform_layout([p.var.dtype for p in uniform_params], target)
     uniforms = tuple(UniformField(p.name, p.var.dtype.name, o, s)
-                     for p, o, s in zip(uniform_params, offsets, sizes))
+                     for p, o, s in zip(uniform_params, offsets[len(addressed):],
+                                        sizes[len(addressed):]))
     shared = sum(v.dtype.itemsize * v.length for v in kernel.shared)
     features = set()
     for t in ir.used_dtypes(kernel):
@@ -100,6 +109,8 @@ def program_info(kernel: ir.Kernel, target: str, entry_point: str,
             features.add("int16")
         elif b in (dt.int8, dt.uint8):
             features.add("int8")
+    if addressed:
+        features.add("int64")      # addressed buffers are indexed with 64-bit offsets
     return ProgramInfo(entry_point=entry_point, local_size=tuple(kernel.local_size),
                        bindings=tuple(bindings), uniforms=uniforms, uniform_size=total,
                        uniform_in_push_constants=0 < total <= push_constant_limit,
@@ -150,10 +161,11 @@ class Emitter(abc.ABC):
     indent_unit = "    "
 
     def __init__(self, kernel: ir.Kernel, entry_point: str = "main",
-                 push_constant_limit: int = 0):
+                 push_constant_limit: int = 0, address_params=frozenset()):
         self.kernel = kernel
         self.entry_point = entry_point
-        self.info = program_info(kernel, self.target, entry_point, push_constant_limit)
+        self.info = program_info(kernel, self.target, entry_point, push_constant_limit,
+                                 address_params)
         self.ops = ir.used_ops(kernel)
         self.dtypes = ir.used_dtypes(kernel)
         self.written = written_arrays(kernel)

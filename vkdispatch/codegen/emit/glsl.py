@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...backends.runtime import BINDING_BUFFER_ADDRESS
 from ...base import dtype as dt
 from .. import ir
 from .base import EmittedKernel, Emitter
@@ -139,6 +140,10 @@ def _builtin(em, e, a):
 def _index(em, e, a):
     array = e.args[0]
     if array.kind == ir.BUFFER:
+        if array.id in em.addressed:   # 64-bit address arithmetic: any index is reachable
+            n = em.name(array)
+            size = _storage(array.dtype).itemsize
+            return f"Ref_{n}(u.vkd_addr_{n} + uint64_t({a[1]}) * {size}ul).value"
         return f"{em.name(array)}.data[{a[1]}]"
     return f"{em.name(array)}[{a[1]}]"
 
@@ -234,8 +239,14 @@ class GLSLEmitter(Emitter):
     rules = RULES
     reserved = _GLSL_RESERVED
 
-    def __init__(self, kernel, entry_point="main", push_constant_limit: int = 0):
-        super().__init__(kernel, "main", push_constant_limit)  # GLSL entry points are main
+    def __init__(self, kernel, entry_point="main", push_constant_limit: int = 0,
+                 address_params=frozenset()):
+        super().__init__(kernel, "main", push_constant_limit,   # GLSL entry points are main
+                         address_params)
+        by_name = {p.name: p.var for p in kernel.params}
+        self.address_bindings = [b for b in self.info.bindings
+                                 if b.kind == BINDING_BUFFER_ADDRESS]
+        self.addressed = {by_name[b.name].id for b in self.address_bindings}
         self.loaded_images = {n.args[0].id for n in ir.all_nodes(kernel)
                               if isinstance(n, ir.Expr) and n.op == "image_load"
                               and not n.args[0].sampled}
@@ -294,8 +305,10 @@ class GLSLEmitter(Emitter):
             ext += ["GL_EXT_shader_explicit_arithmetic_types_int16", "GL_EXT_shader_16bit_storage"]
         if bases & {dt.int8, dt.uint8}:
             ext += ["GL_EXT_shader_explicit_arithmetic_types_int8", "GL_EXT_shader_8bit_storage"]
-        if bases & {dt.int64, dt.uint64}:
+        if bases & {dt.int64, dt.uint64} or self.addressed:
             ext.append("GL_EXT_shader_explicit_arithmetic_types_int64")
+        if self.addressed:
+            ext.append("GL_EXT_buffer_reference")
         ext.append("GL_EXT_scalar_block_layout")
         sg = {_SUBGROUP_EXT.get(op, "arithmetic") for op in self.ops if op.startswith("subgroup")}
         if any(isinstance(n, ir.Expr) and n.op == "builtin" and
@@ -337,16 +350,24 @@ class GLSLEmitter(Emitter):
             name = self.name(v)
             if v.kind == ir.BUFFER:
                 access = "" if v.id in self.written else "readonly "
-                lines.append(f"layout(set = 0, binding = {b.index}, scalar) {access}buffer "
-                             f"Buffer_{name} {{ {self.type_name(_storage(v.dtype))} data[]; }} {name};")
+                element = self.type_name(_storage(v.dtype))
+                if b.kind == BINDING_BUFFER_ADDRESS:
+                    t = _storage(v.dtype)
+                    align = t.base.itemsize // (2 if t.is_complex else 1)
+                    lines.append(f"layout(buffer_reference, scalar, buffer_reference_align = "
+                                 f"{align}) {access}buffer Ref_{name} {{ {element} value; }};")
+                else:
+                    lines.append(f"layout(set = 0, binding = {b.index}, scalar) {access}buffer "
+                                 f"Buffer_{name} {{ {element} data[]; }} {name};")
             elif v.sampled:
                 lines.append(f"layout(set = 0, binding = {b.index}) uniform {self._image_type(v)} {name};")
             else:
                 access = "" if v.id in self.loaded_images else "writeonly "
                 lines.append(f"layout(set = 0, binding = {b.index}) uniform {access}"
                              f"{self._image_type(v)} {name};")
-        if info.uniforms:
-            fields = []
+        if info.uniform_size:
+            fields = [f"    uint64_t vkd_addr_{self.name(by_name[b.name].var)};"
+                      for b in self.address_bindings]
             for f in info.uniforms:
                 v = by_name[f.name].var
                 fields.append(f"    {self.type_name(v.dtype)} {self.name(v)};")
