@@ -31,7 +31,11 @@ def _big_count(backend) -> int:
         pytest.skip(f"{dev.name} lacks buffer device addresses")
     if limit > 8 << 30:
         pytest.skip(f"maxStorageBufferRange is {limit} bytes: too large to exceed in a test")
-    return (limit + (1 << 20)) // 4
+    n = (limit + (1 << 20)) // 4
+    if 4 * n > dev.max_allocation_size:
+        pytest.skip(f"{dev.name} allocates at most {dev.max_allocation_size} bytes at once, "
+                    f"within the {limit}-byte binding range")
+    return n
 
 
 def test_kernel_over_buffers_past_the_binding_limit(backend):
