@@ -330,6 +330,24 @@ def test_storage_image_written_then_read(backend, dtype):
     np.testing.assert_array_equal(img.read(), ref.astype(dtype))
 
 
+def test_storage_images_declare_their_format(backend):
+    """GLSL declares a storage image with its argument's format, so reading it needs no
+    read-without-format support (lavapipe's RGBA32F lacks it)."""
+    if backend != "vulkan":
+        pytest.skip("only GLSL declares storage-image formats")
+    w, h = 7, 5
+    store, load = STORAGE["int32"]
+    for channels, qualifier in ((4, "rgba32i"), (2, "rg32i")):
+        img = make_image(2, (w, h), "int32", channels)
+        store(img, w, exec_size=w * h)
+        out = vd.Buffer((w * h,), KIND["int32"][1])
+        load(out, img, w)
+        assert out.read(0).shape == (w * h, 4)
+        sources = [c.emitted.source for c in load._compiled[vd.get_context()].values()]
+        assert any(f", {qualifier}) uniform iimage2D" in src for src in sources), sources
+        assert not any("load_formatted" in src for src in sources)
+
+
 def test_storage_image_one_channel(backend):
     """1-channel storage images work on Vulkan and OpenCL; CUDA kernels address surfaces
     in 16-byte texels, so its runtime refuses them when the dispatch is recorded."""

@@ -177,6 +177,8 @@ class ShaderFunction:
         self.func = func
         self.name = func.__name__
         self.params = parse_signature(func)
+        self._storage_images = [p.name for p in self.params
+                                if p.type.kind == IMAGE and p.type.writable]
         self.exec_size = exec_size
         self.workgroups = workgroups
         self.local_size = local_size
@@ -225,10 +227,12 @@ class ShaderFunction:
         return number_lines(src) if line_numbers else src
 
     # ------------------------------------------------------------------ building
-    def build(self, ctx: Context, local_size: tuple, bounds, addressed: tuple = ()) -> _Compiled:
+    def build(self, ctx: Context, local_size: tuple, bounds, addressed: tuple = (),
+              image_formats: tuple = ()) -> _Compiled:
         """The kernel compiled for `ctx` (traced, emitted and built once per context);
-        `addressed` names buffer parameters passed by device address."""
-        key = (local_size, bounds, addressed)
+        `addressed` names buffer parameters passed by device address, `image_formats`
+        gives (param, dtype name, channels) of the storage images."""
+        key = (local_size, bounds, addressed, image_formats)
         per_ctx = self._compiled.get(ctx)
         c = per_ctx.get(key) if per_ctx is not None else None
         if c is not None:
@@ -238,11 +242,23 @@ class ShaderFunction:
             c = per_ctx.get(key)
             if c is None:
                 kernel = self.kernel(ctx.device, local_size, bounds)
-                emitted = emit(kernel, ctx.codegen_target, self.name, _push_limit(ctx), addressed)
+                emitted = emit(kernel, ctx.codegen_target, self.name, _push_limit(ctx), addressed,
+                               {name: (d, c) for name, d, c in image_formats})
                 program = ctx.runtime_context.create_program(emitted.source, emitted.info)
                 c = per_ctx[key] = _Compiled(kernel, emitted, program, ctx)
                 ctx.register(program)
             return c
+
+    def _image_formats(self, bound: dict) -> tuple:
+        """(param, dtype name, channels) of each storage-image argument: GLSL declares
+        them with format qualifiers (reading a formatless storage image needs a format
+        feature not every device has)."""
+        out = []
+        for name in self._storage_images:
+            img = bound[name]
+            img = img[0] if isinstance(img, tuple) else img
+            out.append((name, img.dtype.name, img.channels))
+        return tuple(out)
 
     def _addressed(self, bound: dict, device) -> tuple:
         """Buffer parameters too large to bind as storage buffers on a GLSL device with
@@ -347,7 +363,8 @@ class ShaderFunction:
         if bounds and exec_count is None:
             raise ValueError(f"shader {self.name} has bounds_check=True but was launched with "
                              f"workgroups=; give exec_size instead")
-        compiled = self.build(ctx, ls, bounds, self._addressed(bound, ctx.device))
+        compiled = self.build(ctx, ls, bounds, self._addressed(bound, ctx.device),
+                              self._image_formats(bound) if self._storage_images else ())
         if bounds:
             bound = dict(bound)
             bound[EXEC_COUNT] = exec_count

@@ -240,9 +240,11 @@ class GLSLEmitter(Emitter):
     reserved = _GLSL_RESERVED
 
     def __init__(self, kernel, entry_point="main", push_constant_limit: int = 0,
-                 address_params=frozenset()):
+                 address_params=frozenset(), image_formats=None):
         super().__init__(kernel, "main", push_constant_limit,   # GLSL entry points are main
                          address_params)
+        # storage image parameter -> GLSL format qualifier of the image it will be given
+        self.image_formats = {name: _format_qualifier(*f) for name, f in (image_formats or {}).items()}
         by_name = {p.name: p.var for p in kernel.params}
         self.address_bindings = [b for b in self.info.bindings
                                  if b.kind == BINDING_BUFFER_ADDRESS]
@@ -327,8 +329,9 @@ class GLSLEmitter(Emitter):
                     ext.append("GL_EXT_shader_atomic_int64")
         if "printf" in self.ops:
             ext.append("GL_EXT_debug_printf")
-        if self.loaded_images:   # storage images read without a format qualifier
-            ext.append("GL_EXT_shader_image_load_formatted")
+        params = {p.var.id: p.name for p in self.kernel.params}
+        if any(params[i] not in self.image_formats for i in self.loaded_images):
+            ext.append("GL_EXT_shader_image_load_formatted")   # read without a format qualifier
         seen, out = set(), []
         for e in ext:
             if e not in seen:
@@ -363,8 +366,9 @@ class GLSLEmitter(Emitter):
                 lines.append(f"layout(set = 0, binding = {b.index}) uniform {self._image_type(v)} {name};")
             else:
                 access = "" if v.id in self.loaded_images else "writeonly "
-                lines.append(f"layout(set = 0, binding = {b.index}) uniform {access}"
-                             f"{self._image_type(v)} {name};")
+                fmt = self.image_formats.get(b.name)
+                where = f"set = 0, binding = {b.index}" + (f", {fmt}" if fmt else "")
+                lines.append(f"layout({where}) uniform {access}{self._image_type(v)} {name};")
         if info.uniform_size:
             fields = [f"    uint64_t vkd_addr_{self.name(by_name[b.name].var)};"
                       for b in self.address_bindings]
@@ -411,6 +415,17 @@ class GLSLEmitter(Emitter):
             lines += [""] + helpers
         lines += ["", "void main() {"] + body + ["}", ""]
         return EmittedKernel("\n".join(lines), self.info, self.target)
+
+
+_FORMAT_SUFFIX = {"float32": "32f", "float16": "16f", "int32": "32i", "uint32": "32ui",
+                  "int16": "16i", "uint16": "16ui", "int8": "8i", "uint8": "8ui"}
+
+
+def _format_qualifier(dtype: str, channels: int) -> str:
+    """GLSL's image format qualifier for `channels` (1, 2 or 4) components of `dtype`."""
+    if dtype not in _FORMAT_SUFFIX or channels not in (1, 2, 4):
+        raise ValueError(f"no GLSL image format for {channels} channel(s) of {dtype!r}")
+    return {1: "r", 2: "rg", 4: "rgba"}[channels] + _FORMAT_SUFFIX[dtype]
 
 
 def _storage(t):
