@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # One-time set-up on Debian/Ubuntu: the Vulkan (Mesa lavapipe) and OpenCL (PoCL) CPU
-# drivers when missing, then a virtual environment in .venv with vkdispatch and its
-# test extra. Idempotent: re-running only installs what is missing.
+# drivers and the Vulkan validation layers (the tests run under them) when missing,
+# then a virtual environment in .venv with vkdispatch and its test extra. Idempotent:
+# re-running only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in mesa-vulkan-drivers libvulkan1 pocl-opencl-icd ocl-icd-libopencl1; do
+for pkg in mesa-vulkan-drivers libvulkan1 pocl-opencl-icd ocl-icd-libopencl1 vulkan-validationlayers; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 PY=${PYTHON:-python3}
