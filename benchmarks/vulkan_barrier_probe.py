@@ -115,9 +115,15 @@ def copy_rates(ctx, reps=20):
     prog = ctx.create_program(COPY, ProgramInfo("main", (256, 1, 1), (
         Binding("s", "storage_buffer", 0, writable=False), Binding("d", "storage_buffer", 1))))
     lists = {}
-    lists["vkCmdCopyBuffer"] = ctx.command_list(0)
-    for _ in range(reps):
-        lists["vkCmdCopyBuffer"].copy(src, dst, nbytes)
+    device = ctx._queues[0].device
+    for name, by_shader in (("vkCmdCopyBuffer", False), ("copy() as the runtime picks", None)):
+        saved = device.copy_with_shader
+        if by_shader is not None:
+            device.copy_with_shader = by_shader
+        cl = lists[name] = ctx.command_list(0)
+        for _ in range(reps):
+            cl.copy(src, dst, nbytes)
+        device.copy_with_shader = saved
     sms = 132
     for waves in (1, 4, 16, 0):
         groups = waves * sms * 8 if waves else nbytes // 16 // 256
