@@ -241,3 +241,72 @@ void main() { uint i = gl_GlobalInvocationID.x; b[i] = b[i] * SCALE + p.add; }""
     np.testing.assert_allclose(buf.read(0), np.arange(128) * 3 + 0.5)
     with pytest.raises(ValueError, match="exactly 4 bytes"):
         plan((2,), [buf], b"")
+
+
+@vd.shader("dst.size")
+def shift_scale(dst: Buff[f32], src: Buff[f32], k: Const[f32]):
+    i = vc.global_invocation_id().x
+    dst[i] = src[i] * k + 1.0
+
+
+def _count_builds(graph):
+    built = []
+    build = graph._build
+
+    def counting(*args):
+        built.append(1)
+        return build(*args)
+    graph._build = counting
+    return built
+
+
+def test_same_records_replay_the_kept_list(backend):
+    """An eager loop (record, submit, repeat) replays the list it built the first time
+    while the kernels, arguments and constants repeat; any change builds anew."""
+    x = np.linspace(-1, 1, 777, dtype=np.float32)
+    a, b = vd.asbuffer(x), vd.asbuffer(np.zeros_like(x))
+    graph = vd.CommandGraph(reset_on_submit=True)
+    built = _count_builds(graph)
+    ref_a, ref_b = x.copy(), np.zeros_like(x)
+    for step in range(6):
+        shift_scale(b, a, 0.5, graph=graph)          # the same pair of records each step
+        shift_scale(a, b, 2.0, graph=graph)
+        graph.submit()
+        ref_b = ref_a * np.float32(0.5) + 1
+        ref_a = ref_b * np.float32(2.0) + 1
+    assert len(built) == 1
+    np.testing.assert_allclose(a.read(0), ref_a, rtol=1e-6)
+    shift_scale(b, a, 3.0, graph=graph)               # another constant: a new list
+    graph.submit()
+    shift_scale(a, b, 2.0, graph=graph)               # another record sequence
+    graph.submit()
+    assert len(built) == 3
+    ref_b = ref_a * np.float32(3.0) + 1
+    np.testing.assert_allclose(b.read(0), ref_b, rtol=1e-6)
+    np.testing.assert_allclose(a.read(0), ref_b * np.float32(2.0) + 1, rtol=1e-6)
+    graph.destroy()
+
+
+def test_kept_lists_hold_no_buffer(backend):
+    import gc
+    import weakref
+    graph = vd.CommandGraph(reset_on_submit=True)
+    built = _count_builds(graph)
+    src = vd.asbuffer(np.ones(64, np.float32))
+    dst = vd.Buffer((64,), vd.float32)
+    shift_scale(dst, src, 1.0, graph=graph)
+    graph.submit(wait=True)
+    dead = weakref.ref(dst)
+    del dst
+    gc.collect()
+    assert dead() is None                    # the kept list did not keep it alive
+    dst = vd.Buffer((64,), vd.float32)       # a new buffer: never the old list
+    shift_scale(dst, src, 1.0, graph=graph)
+    graph.submit(wait=True)
+    assert len(built) == 2
+    np.testing.assert_array_equal(dst.read(0), np.full(64, 2, np.float32))
+    src.destroy()                            # a destroyed argument raises, as a build does
+    shift_scale(dst, src, 1.0, graph=graph)
+    with pytest.raises(vd.VkDispatchError, match="destroyed"):
+        graph.submit()
+    graph.destroy()

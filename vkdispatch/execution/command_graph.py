@@ -2,13 +2,17 @@
 
 Shader calls record into a graph (the thread's global graph unless one is given).
 `submit()` turns the records into one runtime command list per queue (built once and
-replayed while the records don't change) and runs them; named variables
+replayed while the records don't change) and runs them. A list outlives its records
+for a while: when the same records (same kernels, arguments and constants) are
+submitted again, as an eager loop or a repeated sequence between host reads does, the
+recorded list is replayed instead of rebuilt. Named variables
 (`bind_var`/`set_var`) change uniform values between submissions without re-recording.
 With `timestamps=True` the lists time every dispatch on the device (`timestamps()`).
 """
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Optional
 
 import numpy as np
@@ -52,6 +56,12 @@ class _Copy:
         self.src_offset, self.dst_offset = src_offset, dst_offset
 
 
+def _weak(res):
+    """A weak reference to a resource (or a tuple of them): equal to another while both
+    refer to the same live object."""
+    return tuple(map(weakref.ref, res)) if isinstance(res, tuple) else weakref.ref(res)
+
+
 def _resource_handle(res, queue: int):
     if isinstance(res, tuple):   # (image, sampler)
         return (res[0].handle(queue), res[1].handle(queue))
@@ -74,12 +84,13 @@ class CommandGraph:
         self._timestamps = bool(timestamps)
         self._records: list = []
         self._lists: dict = {}          # queue -> (CommandList, [dispatch index per record],
-                                        #           mode: (timestamps, hazard tracking))
+                                        #           mode: (timestamps, hazard tracking),
+                                        #           content key or None: _content_key)
         self._vars: dict = {}           # name -> value
         self._dirty_vars: set = set()
         self._signals: list = []
         self._submitted: dict = {}      # queue -> CommandList of the last submit (timestamps)
-        self._spare: dict = {}          # queue -> [(CommandList, Signal, mode)] for reuse
+        self._spare: dict = {}          # queue -> [(list entry, Signal of its last run)]
         self._lock = threading.RLock()
 
     @property
@@ -163,20 +174,21 @@ class CommandGraph:
 
     def _invalidate(self) -> None:
         lists, self._lists = self._lists, {}
-        for q, (cl, _, mode) in lists.items():
-            self._keep_spare(q, cl, None, mode)
+        for q, entry in lists.items():
+            self._keep_spare(q, entry, None)
 
     _MAX_SPARE = 4
 
-    def _keep_spare(self, queue: int, cl, signal, mode: tuple) -> None:
-        """Keep a list for reuse once `signal` (its last run) is done: re-recording an
-        existing list is far cheaper than creating one, and nothing waits here. `mode`
-        (timestamps, hazard tracking) is fixed at a list's creation, so a spare is reused
-        only for the same mode."""
+    def _keep_spare(self, queue: int, entry: tuple, signal) -> None:
+        """Keep a built list (`entry`: list, dispatch indices, mode, content key) for
+        replaying the same records again, or for re-recording once `signal` (its last
+        run) is done: both are far cheaper than creating a list, and nothing waits
+        here. `mode` (timestamps, hazard tracking) is fixed at a list's creation, so a
+        spare is re-recorded only for the same mode."""
         spare = self._spare.setdefault(queue, [])
-        spare.append((cl, signal, mode))
+        spare.append((entry, signal))
         if len(spare) > self._MAX_SPARE and not self._capturing(queue):
-            old, _, _ = spare.pop(0)
+            (old, *_), _ = spare.pop(0)
             self._forget_submitted(queue, old)
             old.destroy()
 
@@ -196,7 +208,7 @@ class CommandGraph:
         rctx = self.context.runtime_context
         if not self._capturing(queue):   # reusing would wait on or query earlier work
             spare = self._spare.get(queue, [])
-            for i, (cl, signal, m) in enumerate(spare):
+            for i, ((cl, _, m, _), signal) in enumerate(spare):
                 if m == mode and (signal is None or signal.done()):
                     del spare[i]
                     self._forget_submitted(queue, cl)
@@ -244,7 +256,42 @@ class CommandGraph:
         except BaseException:
             cl.destroy()
             raise
-        return cl, indices, mode
+        return cl, indices, mode, self._content_key(mode)
+
+    def _content_key(self, mode: tuple):
+        """What a built list holds, comparable across record sets (kernels, arguments,
+        constants and copies by identity and value), or None when bound variables make
+        its uniforms depend on later set_var calls. Arguments are held weakly, so a kept
+        list never keeps a buffer's memory alive."""
+        parts = [mode]
+        for rec in self._records:
+            if isinstance(rec, _Dispatch):
+                if rec.packed is None:
+                    return None
+                parts.append((rec.compiled.program, rec.groups, *map(_weak, rec.resources),
+                              rec.packed))
+            else:
+                parts.append((_weak(rec.src), _weak(rec.dst), rec.nbytes, rec.src_offset,
+                              rec.dst_offset))
+        return tuple(parts)
+
+    def _recorded_spare(self, queue: int):
+        """A spare list holding exactly the current records (popped), or None. Its
+        resources are checked as a build would (a destroyed buffer raises)."""
+        spare = self._spare.get(queue)
+        if not spare or self._capturing(queue):
+            return None
+        key = self._content_key(self._mode())
+        if key is None:
+            return None
+        for i, (entry, _) in enumerate(spare):
+            if entry[3] == key:
+                for rec in self._records:
+                    for res in (rec.resources if isinstance(rec, _Dispatch) else (rec.src, rec.dst)):
+                        _resource_handle(res, queue)
+                del spare[i]
+                return entry
+        return None
 
     def submit(self, instance_count: Optional[int] = None, queue_index: Optional[int] = None,
                wait: bool = False):
@@ -261,6 +308,10 @@ class CommandGraph:
             signals, by_queue = [], {}
             for q in queues:
                 entry = self._lists.get(q)
+                if entry is None and instance_count is None:
+                    entry = self._recorded_spare(q)
+                    if entry is not None:
+                        self._lists[q] = entry
                 if entry is None:
                     if self._has_unset_vars():
                         self._uniform_bytes(self._first_var_record(), None)  # raises
@@ -301,15 +352,15 @@ class CommandGraph:
         return self._uniform_bytes(rec, None)
 
     def _refresh_vars(self, entry, instance_count: Optional[int]) -> None:
-        cl, indices, _ = entry
+        cl, indices = entry[0], entry[1]
         for rec, idx in zip(self._records, indices):
             if isinstance(rec, _Dispatch) and self._dirty_vars & set(rec.var_fields.values()):
                 cl.set_uniform(idx, self._recorded_bytes(rec, instance_count))
 
     def _retire_after(self, by_queue: dict) -> None:
         """Forget the records; their lists are reused once their work is done."""
-        for q, (cl, _, mode) in self._lists.items():
-            self._keep_spare(q, cl, by_queue.get(q), mode)
+        for q, entry in self._lists.items():
+            self._keep_spare(q, entry, by_queue.get(q))
         self._records = []
         self._lists = {}
 
@@ -345,7 +396,7 @@ class CommandGraph:
             self.reset()
             spare, self._spare = self._spare, {}
             for entries in spare.values():
-                for cl, _, _ in entries:
+                for (cl, *_), _ in entries:
                     cl.destroy()
 
     def __del__(self):
