@@ -184,6 +184,7 @@ class ShaderFunction:
         self.local_size = local_size
         self.bounds_check = bounds_check
         self._kernels = {}       # (device, local_size, bounds) -> traced Kernel
+        self._geometry = {}      # exec dims -> (device, workgroups, local_size) of the last launches
         self._compiled = weakref.WeakKeyDictionary()   # Context -> {(local_size, bounds): _Compiled}
         self._lock = threading.Lock()
         self.__doc__ = func.__doc__
@@ -341,14 +342,23 @@ class ShaderFunction:
             raise ValueError(f"shader {self.name} has no launch size: pass exec_size= or "
                              f"workgroups= to @vd.shader or to the call")
         dims = evaluate_exec_size(exec_size, bound)
+        hit = self._geometry.get(dims)
+        if hit is not None and hit[0] is device:
+            return hit[1], dims, hit[2]
         ndim = 3 if dims[2] > 1 else (2 if dims[1] > 1 else 1)
         ls = self._local_size_for(ndim, device)
+        groups = None
         if ndim == 1:
-            groups = -(-dims[0] // ls[0])
+            n = -(-dims[0] // ls[0])
             max_x = device.max_workgroup_count[0]
-            if groups > max_x:   # fold into rows of max_x workgroups
-                return check_workgroups((max_x, -(-groups // max_x), 1), device), dims, ls
-        return workgroups_for(dims, ls, device), dims, ls
+            if n > max_x:   # fold into rows of max_x workgroups
+                groups = check_workgroups((max_x, -(-n // max_x), 1), device)
+        if groups is None:
+            groups = workgroups_for(dims, ls, device)
+        if len(self._geometry) >= 64:
+            self._geometry.clear()
+        self._geometry[dims] = (device, groups, ls)
+        return groups, dims, ls
 
     def __call__(self, *args, exec_size=None, workgroups=None, graph=None, **kwargs):
         from ..execution.command_graph import global_graph  # the execution layer sits above
