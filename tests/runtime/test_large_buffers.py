@@ -5,7 +5,7 @@ import pytest
 
 import vkdispatch as vd
 import vkdispatch.codegen as vc
-from vkdispatch.codegen.abbreviations import Buff, Const, f32, u32
+from vkdispatch.codegen.abbreviations import Buff, Const, Var, f32, u32
 
 
 @vd.shader("out.size")
@@ -91,3 +91,35 @@ def test_only_glsl_takes_buffers_by_address(backend):
     assert glsl.info.bindings[1].uniform_offset == 0 and glsl.info.uniforms[0].offset == 8
     with pytest.raises(ValueError, match="address_params"):
         emit(kernel, "cuda", "scale_add", 0, {"a"})
+
+
+@pytest.mark.parametrize("push_constants", ["1", "0"], ids=["push_constants", "uniform_buffer"])
+def test_addresses_with_variables_and_instances(backend, monkeypatch, push_constants):
+    """Addresses live in the uniforms, so they must survive set_var and per-instance
+    uniforms, in push constants and in the uniform buffer alike."""
+    monkeypatch.setenv("VKDISPATCH_PUSH_CONSTANTS", push_constants)
+    n = _big_count(backend)
+
+    @vd.shader("out.size")      # defined here: each run builds its own kernel
+    def axpy_var(out: Buff[f32], a: Buff[f32], k: Var[f32]):
+        i = vc.global_invocation_id().x
+        out[i] = out[i] + a[i] * k
+
+    a = np.arange(n, dtype=np.float32) % 1000
+    ba, out = vd.asbuffer(a), vd.asbuffer(np.zeros(n, np.float32))
+    try:
+        graph = vd.CommandGraph()
+        axpy_var(out, ba, graph.bind_var("k"), graph=graph)
+        graph.set_var("k", 2.0)
+        graph.submit(wait=True)
+        graph.set_var("k", np.array([1.0, 3.0], np.float32))
+        graph.submit(instance_count=2, wait=True)
+        got = out.read(0)
+        (compiled,) = axpy_var._compiled[vd.get_context()].values()
+        assert compiled.emitted.info.uniform_in_push_constants == (push_constants == "1")
+        np.testing.assert_array_equal(got[:5000], a[:5000] * 6)
+        np.testing.assert_array_equal(got[-5000:], a[-5000:] * 6)
+        graph.destroy()
+    finally:
+        ba.destroy()
+        out.destroy()
