@@ -91,6 +91,27 @@ def test_staged_transfers(ctx, nbytes, offset):
         ctx.buffer_free(buf)
 
 
+def test_transfer_during_capture_fails_cleanly(runtime):
+    """A large copy while the stream is captured raises (the driver refuses pageable
+    copies in a capture) and leaves the staging usable afterwards."""
+    from vkdispatch.base.errors import VkDispatchError
+    c = runtime.create_context([0], [1])
+    try:
+        buf = c.buffer_alloc(0, 8 << 20)
+        c.begin_capture(0)
+        with pytest.raises(VkDispatchError):
+            c.buffer_write(buf, np.ones(8 << 20, np.uint8))
+        try:
+            c.end_capture(0).destroy()
+        except VkDispatchError:
+            pass          # the failed copy may have invalidated the capture
+        host = np.random.default_rng(9).integers(0, 256, 8 << 20, dtype=np.uint8)
+        c.buffer_write(buf, host)
+        np.testing.assert_array_equal(np.frombuffer(c.buffer_read(buf, 8 << 20), np.uint8), host)
+    finally:
+        c.destroy()
+
+
 def test_host_and_shared_memory_kinds(ctx):
     data = np.arange(4096, dtype=np.float32)
     for kind in ("host", "shared"):

@@ -48,8 +48,8 @@ class Staging:
     @staticmethod
     def _wait(lane: _Lane) -> None:
         if lane.pending:
+            lane.pending = False     # a failed wait must not poison later copies
             check(driver.cuEventSynchronize(lane.event), "cuEventSynchronize")
-            lane.pending = False
 
     @staticmethod
     def _issued(lane: _Lane, stream) -> None:

@@ -319,7 +319,7 @@ class CudaContext(RuntimeContext):
         if src.nbytes == 0:
             return
         with q.lock, self._guard(buf.queue):
-            if src.nbytes >= _staging.STAGED_MIN and not buf.host_ptr:
+            if self._staged(q, buf, src.nbytes):
                 q.staging.write(q.stream, ptr + int(offset), src)
             else:
                 check(driver.cuMemcpyHtoDAsync(ptr + int(offset), src, src.nbytes, q.stream),
@@ -327,6 +327,13 @@ class CudaContext(RuntimeContext):
             # the caller may reuse `data` at once, and a pageable source is only
             # guaranteed to be read when the stream reaches the copy
             check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
+
+    @staticmethod
+    def _staged(q: _Queue, buf: CudaBuffer, nbytes: int) -> bool:
+        """Large copies to device memory go through the pinned lanes, except while the
+        stream is captured (the driver's own copy then reports the capture error)."""
+        return (nbytes >= _staging.STAGED_MIN and not buf.host_ptr
+                and not _commands._capturing(q.stream))
 
     def buffer_read(self, handle, nbytes: int, offset: int = 0, out=None) -> memoryview:
         buf, ptr, size = _memory.resolve(handle)
@@ -340,7 +347,7 @@ class CudaContext(RuntimeContext):
         q = self._queue(buf.queue)
         if nbytes:
             with q.lock, self._guard(buf.queue):
-                if nbytes >= _staging.STAGED_MIN and not buf.host_ptr:
+                if self._staged(q, buf, nbytes):
                     q.staging.read(q.stream, ptr + offset, dst[:nbytes])
                 else:
                     check(driver.cuMemcpyDtoHAsync(dst, ptr + offset, nbytes, q.stream),
