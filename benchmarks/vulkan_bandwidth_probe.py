@@ -4,8 +4,6 @@
 """
 import argparse
 
-import numpy as np
-
 import vkdispatch as vd
 import vkdispatch.codegen as vc
 from vkdispatch.codegen.abbreviations import Buff, f32, v4
@@ -67,10 +65,6 @@ def main():
     for b in bufs:
         b.fill(1.0)
     h = bufs[0]._handles[0]
-    try:
-        flags = h.block and rt._phys[0].memory_types[h.block.type_index] if hasattr(rt, "_phys") else None
-    except Exception:
-        flags = None
     print("buffer handle:", h, "block type:", getattr(getattr(h, "block", None), "type_index", "?"))
     for local in (64, 128, 256, 512, 1024):
         sf = make(local)

@@ -1,7 +1,6 @@
 """The examples of the documentation pages this project started from, run as written."""
 import subprocess
 import sys
-import textwrap
 
 import pytest
 

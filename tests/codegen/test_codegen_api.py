@@ -12,7 +12,7 @@ import pytest
 import vkdispatch as vd
 import vkdispatch.codegen as vc
 from vkdispatch.base import dtype as dt
-from vkdispatch.codegen.abbreviations import Buff, Const, Var, b1, f16, f32, f64, i8, i16, i32, \
+from vkdispatch.codegen.abbreviations import Buff, Const, b1, f16, f32, f64, i8, i16, i32, \
     i64, u8, u16, u32, u64, v3
 from vkdispatch.codegen import ir
 from vkdispatch.codegen.builder import Builder

@@ -23,10 +23,9 @@ import math
 import numpy as np
 
 from ...base import dtype as dt
-from ...base.errors import UnsupportedFeatureError
 from .. import ir
 from .base import EmittedKernel, Emitter, strip_parens
-from ._cuda_prelude import Prelude, comps, elem
+from ._cuda_prelude import Prelude, elem
 
 _CPP_KEYWORDS = """
 alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t char16_t

@@ -149,8 +149,7 @@ def _index(em, e, a):
 
 
 def _cast(em, e, a):
-    src, t = e.args[0].dtype, e.dtype
-    return f"{em.type_name(t)}({a[0]})"
+    return f"{em.type_name(e.dtype)}({a[0]})"
 
 
 def _select(em, e, a):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ...base import dtype as dt
-from ..variables import ShaderVariable, convert, to_node, wrap
+from ..variables import ShaderVariable, convert, to_node
 from ..builder import current
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ...base import dtype as dt
 from .. import ir, ops
 from ..builder import codegen_error, current
-from ..variables import ShaderVariable, convert, to_node, wrap
+from ..variables import ShaderVariable, convert, to_node
 
 
 def new(dtype, *args) -> ShaderVariable:
