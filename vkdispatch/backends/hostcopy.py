@@ -3,6 +3,7 @@ one core's memcpy caps staged transfers at a few GB/s on server CPUs. Used by th
 backends that stage transfers through pinned or host-visible memory."""
 from __future__ import annotations
 
+import ctypes
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -34,5 +35,4 @@ def copy(dst: np.ndarray, src: np.ndarray) -> None:
 
 def pointer_bytes(address: int, nbytes: int) -> np.ndarray:
     """A writable uint8 array over `nbytes` of host memory at integer `address`."""
-    import ctypes
     return np.ctypeslib.as_array((ctypes.c_uint8 * nbytes).from_address(address))

@@ -240,7 +240,8 @@ class CommandGraph:
             values[field] = v
         return rec.compiled.packer.pack(values)
 
-    def _build(self, queue: int, instance_count: Optional[int]):
+    def _build(self, queue: int, instance_count: Optional[int], key):
+        """A list holding the records (`key`: their _content_key)."""
         cl, mode = self._take_list(queue)
         indices = []
         try:
@@ -256,7 +257,7 @@ class CommandGraph:
         except BaseException:
             cl.destroy()
             raise
-        return cl, indices, mode, self._content_key(mode)
+        return cl, indices, mode, key
 
     def _content_key(self, mode: tuple):
         """What a built list holds, comparable across record sets (kernels, arguments,
@@ -275,14 +276,11 @@ class CommandGraph:
                               rec.dst_offset))
         return tuple(parts)
 
-    def _recorded_spare(self, queue: int):
-        """A spare list holding exactly the current records (popped), or None. Its
-        resources are checked as a build would (a destroyed buffer raises)."""
+    def _recorded_spare(self, queue: int, key):
+        """A spare list holding exactly the current records (`key`), popped, or None.
+        Its resources are checked as a build would (a destroyed buffer raises)."""
         spare = self._spare.get(queue)
-        if not spare or self._capturing(queue):
-            return None
-        key = self._content_key(self._mode())
-        if key is None:
+        if key is None or not spare or self._capturing(queue):
             return None
         for i, (entry, _) in enumerate(spare):
             if entry[3] == key:
@@ -306,16 +304,19 @@ class CommandGraph:
             if not self._records:
                 return []
             signals, by_queue = [], {}
+            key = None
+            if any(q not in self._lists for q in queues):
+                key = self._content_key(self._mode())
             for q in queues:
                 entry = self._lists.get(q)
                 if entry is None and instance_count is None:
-                    entry = self._recorded_spare(q)
+                    entry = self._recorded_spare(q, key)
                     if entry is not None:
                         self._lists[q] = entry
                 if entry is None:
                     if self._has_unset_vars():
                         self._uniform_bytes(self._first_var_record(), None)  # raises
-                    entry = self._lists[q] = self._build(q, instance_count)
+                    entry = self._lists[q] = self._build(q, instance_count, key)
                 elif self._dirty_vars:
                     self._refresh_vars(entry, instance_count)
                 cl = entry[0]

@@ -179,6 +179,7 @@ class ShaderFunction:
         self.params = parse_signature(func)
         self._storage_images = [p.name for p in self.params
                                 if p.type.kind == IMAGE and p.type.writable]
+        self._buffer_params = [p.name for p in self.params if p.type.kind == BUFFER]
         self.exec_size = exec_size
         self.workgroups = workgroups
         self.local_size = local_size
@@ -264,12 +265,10 @@ class ShaderFunction:
     def _addressed(self, bound: dict, device) -> tuple:
         """Buffer parameters too large to bind as storage buffers on a GLSL device with
         buffer device addresses: the kernel reaches those through their addresses."""
+        if device.backend != "vulkan" or not device.extra.get("buffer_device_address"):
+            return ()   # the runtime names the limit when a buffer cannot be bound
         limit = device.max_storage_buffer_range
-        big = tuple(p.name for p in self.params
-                    if p.type.kind == BUFFER and bound[p.name].nbytes > limit)
-        if big and device.backend == "vulkan" and device.extra.get("buffer_device_address"):
-            return big
-        return ()   # the runtime names the limit when a buffer cannot be bound
+        return tuple(name for name in self._buffer_params if bound[name].nbytes > limit)
 
     # ------------------------------------------------------------------ calling
     def bind_arguments(self, args, kwargs) -> dict:

@@ -72,11 +72,11 @@ def program_info(kernel: ir.Kernel, target: str, entry_point: str,
     GLSL they go in push constants when they fit in `push_constant_limit` bytes, else in
     a uniform buffer bound after the other bindings. Buffers named in `address_params`
     are reached through device addresses that lead the uniform block."""
-    bindings, uniform_params = [], []
+    bindings = []
     written = written_arrays(kernel)
     addressed = [p for p in kernel.params if p.var.kind == ir.BUFFER and p.name in address_params]
-    types = [dt.uint64] * len(addressed)
-    types += [p.var.dtype for p in kernel.params if p.var.kind not in (ir.BUFFER, ir.IMAGE)]
+    uniform_params = [p for p in kernel.params if p.var.kind not in (ir.BUFFER, ir.IMAGE)]
+    types = [dt.uint64] * len(addressed) + [p.var.dtype for p in uniform_params]
     offsets, sizes, total = uniform_layout(types, target)
     address_offsets = dict(zip((p.name for p in addressed), offsets))
     for p in kernel.params:
@@ -90,8 +90,6 @@ def program_info(kernel: ir.Kernel, target: str, entry_point: str,
             kind = BINDING_SAMPLED_IMAGE if v.sampled else BINDING_STORAGE_IMAGE
             bindings.append(Binding(p.name, kind, len(bindings), v.dtype.name, dim=v.dim,
                                     writable=not v.sampled))
-        else:
-            uniform_params.append(p)
     uniforms = tuple(UniformField(p.name, p.var.dtype.name, o, s)
                      for p, o, s in zip(uniform_params, offsets[len(addressed):],
                                         sizes[len(addressed):]))

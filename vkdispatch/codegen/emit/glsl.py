@@ -352,9 +352,9 @@ class GLSLEmitter(Emitter):
             name = self.name(v)
             if v.kind == ir.BUFFER:
                 access = "" if v.id in self.written else "readonly "
-                element = self.type_name(_storage(v.dtype))
+                t = _storage(v.dtype)
+                element = self.type_name(t)
                 if b.kind == BINDING_BUFFER_ADDRESS:
-                    t = _storage(v.dtype)
                     align = t.base.itemsize // (2 if t.is_complex else 1)
                     lines.append(f"layout(buffer_reference, scalar, buffer_reference_align = "
                                  f"{align}) {access}buffer Ref_{name} {{ {element} value; }};")
