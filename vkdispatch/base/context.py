@@ -1,8 +1,10 @@
 """Backend selection and the process-wide context (devices + queues in use).
 
-`initialize()` picks a backend: the argument, else $VKDISPATCH_BACKEND, else the first of
-Vulkan, CUDA, OpenCL that loads and has a device. `make_context()` opens devices and
-queues. Both happen automatically on first use with default settings.
+`initialize()` picks a backend: the argument, else $VKDISPATCH_BACKEND, else the backend
+of the best device any of Vulkan, CUDA, OpenCL offers (`device_preference`: a GPU before
+a CPU whatever the backend; on a CPU-only machine PoCL's OpenCL before lavapipe's Vulkan).
+`make_context()` opens devices and queues, by default that best device. Both happen
+automatically on first use with default settings.
 """
 from __future__ import annotations
 
@@ -17,6 +19,23 @@ from .errors import BackendUnavailableError
 from .log import log_info, set_log_level
 
 _TYPE_RANK = {"discrete": 0, "integrated": 1, "virtual": 2, "cpu": 3, "other": 4}
+# CPU implementations, fastest first: PoCL (OpenCL) runs a fused elementwise kernel ~15x
+# faster than lavapipe (Vulkan): 30 ms vs 441 ms for sqrt(a*b+c)*2-a over 2^24 float32.
+_CPU_BACKEND_ORDER = ("opencl", "vulkan", "cuda")
+
+
+def device_preference(device: rt.DeviceInfo) -> tuple:
+    """Sort key of a device for the default pick: lower is better.
+
+    By kind first: a discrete GPU, then an integrated one, then a virtual one, on any
+    backend, before a CPU implementation. Among GPUs of one kind, Vulkan before CUDA
+    before OpenCL (rt.DEFAULT_ORDER). Among CPU implementations the faster driver wins:
+    PoCL (OpenCL) before lavapipe (Vulkan), because PoCL runs fused elementwise kernels
+    about 15x faster (sqrt(a*b+c)*2-a over 2^24 float32: 30 ms vs 441 ms; NumPy 60 ms).
+    Ties keep the backend's own device order."""
+    order = _CPU_BACKEND_ORDER if device.device_type == "cpu" else rt.DEFAULT_ORDER
+    backend_rank = order.index(device.backend) if device.backend in order else len(order)
+    return (_TYPE_RANK.get(device.device_type, len(_TYPE_RANK)), backend_rank, device.index)
 
 
 class _State:
@@ -34,7 +53,10 @@ _state = _State()
 def initialize(backend: Optional[str] = None, debug: bool = False, log_level=None,
                loader_debug_logs: bool = False) -> None:
     """Choose the runtime backend ('vulkan', 'cuda', 'opencl', 'dummy'). Without
-    `backend`, $VKDISPATCH_BACKEND or else the first of vulkan, cuda, opencl that works.
+    `backend`, $VKDISPATCH_BACKEND; without either, the backend of the best device that
+    vulkan, cuda and opencl offer (`device_preference`): a discrete, then integrated GPU on
+    any backend (Vulkan first among equals), else the faster CPU driver, PoCL (OpenCL)
+    before lavapipe (Vulkan). The default context then opens that device.
     `debug=True` turns on validation layers (Vulkan) and debug logging;
     `loader_debug_logs=True` makes the Vulkan loader report how it finds drivers
     (VK_LOADER_DEBUG=all). Re-initializing with another backend destroys the current
@@ -64,20 +86,40 @@ def initialize(backend: Optional[str] = None, debug: bool = False, log_level=Non
                 _state.runtime = None
                 raise BackendUnavailableError(f"backend {requested!r} loaded but found no device")
         else:
-            _state.runtime = _first_working_backend()
+            _state.runtime = _best_backend()
         log_info("vkdispatch backend: %s", _state.runtime.name)
 
 
-def _first_working_backend() -> rt.Runtime:
+def _best_backend() -> rt.Runtime:
+    """Load the backends of rt.DEFAULT_ORDER and return the one whose device ranks best
+    (`device_preference`). A backend that is unavailable or fails to list its devices is
+    skipped (and named in the error if none works). Stops early at a discrete GPU: no
+    later backend can beat it."""
     reasons = []
+    best = None   # (preference key, runtime)
     for name in rt.DEFAULT_ORDER:
         try:
             runtime = rt.load_runtime(name)
-            if runtime.devices():
-                return runtime
-            reasons.append(f"{name}: no devices found")
+            devices = runtime.devices()
         except BackendUnavailableError as exc:
             reasons.append(str(exc))
+            continue
+        except Exception as exc:  # a broken backend must not break the pick of another
+            reasons.append(f"backend {name!r} failed to list devices: "
+                           f"{type(exc).__name__}: {exc}")
+            continue
+        if not devices:
+            reasons.append(f"{name}: no devices found")
+            continue
+        key = min(device_preference(d) for d in devices)
+        if best is None or key < best[0]:
+            best = (key, runtime)
+        if best[0][0] == _TYPE_RANK["discrete"]:
+            break
+    if best is not None:
+        for reason in reasons:
+            log_info("vkdispatch: skipped %s", reason)
+        return best[1]
     raise BackendUnavailableError(
         "no vkdispatch backend works on this machine. Tried, in order:\n  " +
         "\n  ".join(reasons) +
@@ -194,16 +236,18 @@ class Context:
 
 
 def _default_devices(devices: Sequence) -> list:
-    best = min(range(len(devices)), key=lambda i: (_TYPE_RANK.get(devices[i].device_type, 9), i))
-    return [best]
+    """The index of the best device (`device_preference`, the rank `initialize()` chose
+    the backend by), so the default context opens the device the backend was picked for."""
+    return [min(range(len(devices)), key=lambda i: device_preference(devices[i]))]
 
 
 def make_context(device_ids=None, queue_counts=None, multi_device: bool = False,
                  multi_queue: bool = False) -> Context:
     """Open devices and queues, replacing any current context.
 
-    device_ids: indices into vd.get_devices() (default: the best device, preferring
-    discrete > integrated > virtual > CPU; with multi_device=True, all devices).
+    device_ids: indices into vd.get_devices() (default: the best device by
+    `device_preference`, discrete > integrated > virtual > CPU, whatever its index;
+    with multi_device=True, all devices).
     queue_counts: queues per device (default 1, or 2 with multi_queue=True)."""
     runtime = get_runtime()
     devices = runtime.devices()
