@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from vkdispatch.backends.runtime import Binding, ProgramInfo
+from vkdispatch.base.abi import Binding, ProgramInfo
 from vkdispatch.backends.vulkan import load_runtime
 
 INCREMENT = """#version 450

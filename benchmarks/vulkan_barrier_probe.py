@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from vkdispatch.backends.runtime import Binding, ProgramInfo
+from vkdispatch.base.abi import Binding, ProgramInfo
 from vkdispatch.backends.vulkan import load_runtime
 from vkdispatch.backends.vulkan._vk import check, ffi, lib, new, out, vk
 from vkdispatch.backends.vulkan.commands import VulkanCommandList

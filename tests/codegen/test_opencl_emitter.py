@@ -17,7 +17,7 @@ from vkdispatch.codegen import ir, ops
 from vkdispatch.codegen.abbreviations import *  # noqa: F401,F403
 from vkdispatch.codegen.builder import Builder
 from vkdispatch.codegen.emit import emit
-from vkdispatch.shader.shader_function import UniformPacker
+from vkdispatch.base.abi import UniformPacker
 
 cl = pytest.importorskip("pyopencl")
 compiler = pytest.importorskip("vkdispatch.backends.opencl.compiler")

@@ -15,6 +15,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+from ..base.abi import ProgramInfo
 from ..base.errors import BackendUnavailableError, UnsupportedFeatureError
 
 # ----------------------------------------------------------------------------- devices
@@ -93,53 +94,6 @@ class DeviceInfo:
             for k, v in sorted(self.extra.items()):
                 lines.append(f"    {k}: {v}")
         return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- programs
-
-BINDING_STORAGE_BUFFER = "storage_buffer"
-BINDING_UNIFORM_BUFFER = "uniform_buffer"
-BINDING_SAMPLED_IMAGE = "sampled_image"
-BINDING_STORAGE_IMAGE = "storage_image"
-# a buffer the kernel reaches through its device address, which the runtime writes into
-# the uniform block at `uniform_offset` (Vulkan, for buffers over maxStorageBufferRange)
-BINDING_BUFFER_ADDRESS = "buffer_address"
-
-
-@dataclass(frozen=True)
-class Binding:
-    """One resource a kernel reads or writes, in kernel-parameter order."""
-
-    name: str
-    kind: str          # BINDING_*
-    index: int         # Vulkan binding number / CUDA & OpenCL parameter position
-    dtype: str = ""    # element dtype name (images: texel scalar); informative
-    dim: int = 1       # images: 1, 2 or 3
-    writable: bool = True
-    uniform_offset: int = -1   # buffer_address: where its 8-byte address goes in the uniforms
-
-
-@dataclass(frozen=True)
-class UniformField:
-    name: str
-    dtype: str         # vkdispatch dtype name
-    offset: int        # byte offset in the packed uniform block (std430)
-    size: int          # bytes
-
-
-@dataclass(frozen=True)
-class ProgramInfo:
-    """What the runtime must know to build and launch a generated kernel."""
-
-    entry_point: str
-    local_size: tuple                  # (x, y, z)
-    bindings: tuple = ()               # tuple[Binding]
-    uniforms: tuple = ()               # tuple[UniformField], packed per std430
-    uniform_size: int = 0
-    uniform_in_push_constants: bool = True   # Vulkan: push constants, else UBO at `uniform_binding`
-    uniform_binding: int = -1
-    shared_memory: int = 0             # static bytes, checked against the device limit
-    features: frozenset = frozenset()  # device features the kernel needs (names of DeviceInfo flags)
 
 
 # ----------------------------------------------------------------------------- runtime objects

@@ -17,7 +17,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..backends.runtime import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
+from ..base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ..base import dtype as dt
 from ..base.buffer import Buffer, register_before_host_access
 from ..base.context import get_context

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from ..backends.runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER,
-                                BINDING_STORAGE_IMAGE, Binding, ProgramInfo)
+from ..base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, Binding, ProgramInfo
 from ..base.buffer import Buffer
 from ..base.context import get_context
 from .launch import _as_dims, check_workgroups

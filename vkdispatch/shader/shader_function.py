@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import os
-import struct
 import threading
 import weakref
 from typing import Optional
 
-import numpy as np
 
 from ..base import dtype as dt
+from ..base.abi import UniformPacker
 from ..base.buffer import Buffer
 from ..base.context import Context, get_context
 from ..base.errors import number_lines
@@ -69,83 +68,6 @@ def _push_limit(ctx) -> int:
     if os.environ.get("VKDISPATCH_PUSH_CONSTANTS", "1") == "0":
         return 0
     return ctx.device.max_push_constant_size
-
-
-# (numpy kind, itemsize) -> struct code with standard sizes
-_STRUCT_CODES = {("i", 1): "b", ("i", 2): "h", ("i", 4): "i", ("i", 8): "q",
-                 ("u", 1): "B", ("u", 2): "H", ("u", 4): "I", ("u", 8): "Q",
-                 ("f", 2): "e", ("f", 4): "f", ("f", 8): "d"}
-
-
-class UniformPacker:
-    """Packs Const/Var values into the uniform bytes a ProgramInfo describes."""
-
-    def __init__(self, info):
-        self.size = info.uniform_size
-        self.fields = []
-        self.types = {f.name: dt.from_name(f.dtype) for f in info.uniforms}
-        self._fast = []    # (name, offset, struct format, python types accepted) per field
-        for f in info.uniforms:
-            t = dt.from_name(f.dtype)
-            nd = dt.storage_numpy_dtype(t)
-            self.fields.append((f.name, f.offset, t, nd))
-            fast = None
-            code = _STRUCT_CODES.get((nd.kind, nd.itemsize))
-            if code and not t.is_matrix:
-                accepted = (float, int) if t.is_float else (int,)
-                fast = (struct.Struct(f"<{t.count}{code}"), accepted)
-            self._fast.append(fast)
-
-    def pack(self, values: dict) -> bytes:
-        out = bytearray(self.size)
-        for (name, offset, t, nd), fast in zip(self.fields, self._fast):
-            value = values[name]
-            raw = None
-            if fast is not None:   # plain Python numbers: skip numpy (most calls)
-                packer, accepted = fast
-                parts = value if type(value) is tuple else (value,)
-                if len(parts) == t.count and all(type(v) in accepted for v in parts):
-                    try:
-                        raw = packer.pack(*parts)
-                    except struct.error:
-                        raise ValueError(f"parameter {name!r}: {value!r} does not fit in "
-                                         f"{t.name}") from None
-            if raw is None:
-                raw = self.encode(name, value, t, nd)
-            out[offset:offset + len(raw)] = raw
-        return bytes(out)
-
-    @staticmethod
-    def encode(name, value, t, nd) -> bytes:
-        if isinstance(value, (Buffer, ShaderVariable)):
-            raise TypeError(f"parameter {name!r} is a {t.name} constant; got {type(value).__name__}")
-        try:
-            arr = np.asarray(value)
-            if t.is_complex:
-                if arr.dtype.kind not in "biufc":
-                    raise TypeError
-                arr = arr.astype(nd)
-            else:
-                if arr.dtype.kind == "c":
-                    raise TypeError(f"parameter {name!r} is {t.name}; got a complex value")
-                if arr.dtype.kind not in "biuf":
-                    raise TypeError
-                if nd.kind in "iu" and arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
-                    raise TypeError(f"{t.name} takes integers")
-                source = arr
-                arr = arr.astype(nd)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"parameter {name!r} needs a {t.name} value, got {value!r}"
-                            + (f" ({exc})" if str(exc) else "")) from None
-        if nd.kind in "iu" and arr.size and not t.is_complex:
-            info = np.iinfo(nd)   # numpy's cast would wrap silently
-            if source.min() < info.min or source.max() > info.max:
-                raise ValueError(f"parameter {name!r}: {value!r} does not fit in {t.name} "
-                                 f"[{info.min}, {info.max}]")
-        if arr.size != t.count and not (t.is_complex and arr.size == 1):
-            raise ValueError(f"parameter {name!r} is {t.name} ({t.count} values); got "
-                             f"{arr.size} value(s)")
-        return np.ascontiguousarray(arr).tobytes()
 
 
 class _Compiled:

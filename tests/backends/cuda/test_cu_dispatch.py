@@ -10,9 +10,7 @@ import pytest
 pytest.importorskip("cuda.bindings.driver")
 
 import vkdispatch.backends.cuda as cuda_backend  # noqa: E402
-from vkdispatch.backends.runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER,  # noqa: E402
-                                         BINDING_STORAGE_IMAGE, Binding, ProgramInfo,
-                                         UniformField)
+from vkdispatch.base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, Binding, ProgramInfo, UniformField  # noqa: E402
 from vkdispatch.base.errors import (DeviceError, DeviceLimitError,  # noqa: E402
                                     ShaderCompileError, UnsupportedFeatureError)
 

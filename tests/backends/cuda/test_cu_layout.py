@@ -9,8 +9,7 @@ from cuda.bindings import driver  # noqa: E402
 import vkdispatch.backends.cuda as cuda_backend  # noqa: E402
 from vkdispatch.backends.cuda import _check, _image  # noqa: E402
 from vkdispatch.backends.cuda._program import ParamLayout  # noqa: E402
-from vkdispatch.backends.runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER,  # noqa: E402
-                                         Binding, ProgramInfo, UniformField)
+from vkdispatch.base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, Binding, ProgramInfo, UniformField  # noqa: E402
 from vkdispatch.base.errors import DeviceError, OutOfMemoryError  # noqa: E402
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import vkdispatch.backends.opencl as ocl
-from vkdispatch.backends.runtime import Binding, ProgramInfo, UniformField
+from vkdispatch.base.abi import Binding, ProgramInfo, UniformField
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import pytest
 
 from vkdispatch.base.errors import (DeviceError, DeviceLimitError, UnsupportedFeatureError,
                                      VkDispatchError)
-from vkdispatch.backends.runtime import Binding, UniformField
+from vkdispatch.base.abi import Binding, UniformField
 
 SAXPY = """__kernel void saxpy(__global float* y, __global const float* x, float a, int n) {
     int i = get_global_id(0);

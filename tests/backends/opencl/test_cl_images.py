@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from vkdispatch.base.errors import UnsupportedFeatureError
-from vkdispatch.backends.runtime import Binding
+from vkdispatch.base.abi import Binding
 
 SAMPLE = """__kernel void sample2d(read_only image2d_t img, sampler_t smp,
                        __global const float2* coords, __global float4* out, int n) {

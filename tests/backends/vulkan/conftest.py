@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import vkdispatch.backends.vulkan as vulkan_backend
-from vkdispatch.backends.runtime import Binding, ProgramInfo
+from vkdispatch.base.abi import Binding, ProgramInfo
 
 DEVICE = int(os.environ.get("VKDISPATCH_TEST_VK_DEVICE", "0"))
 

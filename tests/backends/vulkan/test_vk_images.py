@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from vkdispatch.backends.runtime import Binding
+from vkdispatch.base.abi import Binding
 from vkdispatch.base.errors import UnsupportedFeatureError
 
 NUMPY = {"float32": np.float32, "float16": np.float16, "int32": np.int32, "uint32": np.uint32,

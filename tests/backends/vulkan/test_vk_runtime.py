@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from vkdispatch.backends.runtime import Binding
+from vkdispatch.base.abi import Binding
 from vkdispatch.backends.vulkan import glslang
 from vkdispatch.base.errors import (DeviceLimitError, OutOfMemoryError, ShaderCompileError,
                                     VkDispatchError)
@@ -574,7 +574,7 @@ def test_exit_with_live_objects_is_clean(vk_runtime, tmp_path):
     code = f"""
 import struct, numpy as np
 from vkdispatch.backends.vulkan import load_runtime
-from vkdispatch.backends.runtime import ProgramInfo, Binding
+from vkdispatch.base.abi import ProgramInfo, Binding
 ctx = load_runtime().create_context([0], [1])
 prog = ctx.create_program('''{INCREMENT}''', ProgramInfo("main", (64, 1, 1),
                           (Binding("x", "storage_buffer", 0),)))

@@ -21,8 +21,8 @@ import numpy as np
 from cuda.bindings import driver
 
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError, VkDispatchError
-from ..runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE,
-                       BINDING_UNIFORM_BUFFER, CommandList, Signal)
+from ..runtime import CommandList, Signal
+from ...base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, BINDING_UNIFORM_BUFFER
 from . import _image
 from ._check import check, error_for, quiet
 from ._memory import host_buffer, resolve

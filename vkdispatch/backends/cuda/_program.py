@@ -11,7 +11,8 @@ from __future__ import annotations
 from cuda.bindings import driver
 
 from ...base.errors import DeviceError, DeviceLimitError
-from ..runtime import Program, ProgramInfo
+from ..runtime import Program
+from ...base.abi import ProgramInfo
 from . import nvrtc
 from ._check import check, quiet
 from ._device import KERNEL_PARAM_BYTES

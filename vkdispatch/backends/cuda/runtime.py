@@ -17,7 +17,8 @@ from cuda.bindings import driver
 
 from ...base.errors import BackendUnavailableError
 from ...base.log import logger
-from ..runtime import DeviceInfo, ProgramInfo, Runtime, RuntimeContext
+from ..runtime import DeviceInfo, Runtime, RuntimeContext
+from ...base.abi import ProgramInfo
 from . import _commands, _image, _memory, _staging, nvrtc
 from ._check import check, quiet
 from ._commands import CudaCommandList, CudaSignal

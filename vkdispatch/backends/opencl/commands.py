@@ -19,7 +19,8 @@ from typing import Optional, Sequence
 import pyopencl as cl
 
 from ...base.errors import DeviceError, VkDispatchError
-from ..runtime import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE, CommandList, Signal)
+from ..runtime import CommandList, Signal
+from ...base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ._check import error_for
 from .memory import BufferHandle, ImageHandle, SamplerHandle
 

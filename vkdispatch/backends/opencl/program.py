@@ -12,7 +12,8 @@ from __future__ import annotations
 import pyopencl as cl
 
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError
-from ..runtime import BINDING_SAMPLED_IMAGE, Program, ProgramInfo
+from ..runtime import Program
+from ...base.abi import BINDING_SAMPLED_IMAGE, ProgramInfo
 from ._check import error_for
 from .compiler import build_program
 

@@ -9,8 +9,7 @@ addresses to write into its uniforms (buffer_address bindings).
 from __future__ import annotations
 
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError
-from ..runtime import (BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER,
-                       BINDING_STORAGE_IMAGE)
+from ...base.abi import BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE
 from ._vk import WHOLE_SIZE
 from .images import LINEAR, SAMPLED, STORAGE, ImageHandle, SamplerHandle
 from .memory import BufferHandle, buffer_address

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-from ..runtime import Binding, ProgramInfo
+from ...base.abi import Binding, ProgramInfo
 
 LOCAL_SIZE = 256
 _SOURCE = """#version 450

@@ -9,9 +9,8 @@ import weakref
 from typing import Optional
 
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError
-from ..runtime import (BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER,
-                       BINDING_STORAGE_IMAGE, BINDING_UNIFORM_BUFFER, DeviceInfo, Program,
-                       ProgramInfo)
+from ..runtime import DeviceInfo, Program
+from ...base.abi import BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, BINDING_UNIFORM_BUFFER, ProgramInfo
 from . import glslang
 from ._vk import check, ffi, lib, new, out, vk
 

@@ -8,7 +8,8 @@ from typing import Optional, Sequence
 
 from ...base.errors import BackendUnavailableError, UnsupportedFeatureError, VkDispatchError
 from ...base.log import log_error
-from ..runtime import ProgramInfo, Runtime, RuntimeContext
+from ..runtime import Runtime, RuntimeContext
+from ...base.abi import ProgramInfo
 from ._vk import ffi, memmove
 from .commands import VulkanCommandList
 from .device import Device

@@ -13,9 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...backends.runtime import (BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE,
-                                 BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, Binding,
-                                 ProgramInfo, UniformField)
+from ...base.abi import BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, Binding, ProgramInfo, UniformField
 from ...base import dtype as dt
 from ...base.dtype import DType
 from ...base.errors import UnsupportedFeatureError

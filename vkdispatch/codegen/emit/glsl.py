@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...backends.runtime import BINDING_BUFFER_ADDRESS
+from ...base.abi import BINDING_BUFFER_ADDRESS
 from ...base import dtype as dt
 from .. import ir
 from .base import EmittedKernel, Emitter

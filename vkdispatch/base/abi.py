@@ -1,0 +1,133 @@
+"""The kernel ABI (a leaf): what a runtime must know to build and launch a generated
+kernel - its bindings, its uniform fields and their packing. Codegen produces it,
+backends consume it; both import it from here, so neither imports the other."""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import dtype as dt
+
+BINDING_STORAGE_BUFFER = "storage_buffer"
+BINDING_UNIFORM_BUFFER = "uniform_buffer"
+BINDING_SAMPLED_IMAGE = "sampled_image"
+BINDING_STORAGE_IMAGE = "storage_image"
+# a buffer the kernel reaches through its device address, which the runtime writes into
+# the uniform block at `uniform_offset` (Vulkan, for buffers over maxStorageBufferRange)
+BINDING_BUFFER_ADDRESS = "buffer_address"
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One resource a kernel reads or writes, in kernel-parameter order."""
+
+    name: str
+    kind: str          # BINDING_*
+    index: int         # Vulkan binding number / CUDA & OpenCL parameter position
+    dtype: str = ""    # element dtype name (images: texel scalar); informative
+    dim: int = 1       # images: 1, 2 or 3
+    writable: bool = True
+    uniform_offset: int = -1   # buffer_address: where its 8-byte address goes in the uniforms
+
+
+@dataclass(frozen=True)
+class UniformField:
+    name: str
+    dtype: str         # vkdispatch dtype name
+    offset: int        # byte offset in the packed uniform block (std430)
+    size: int          # bytes
+
+
+@dataclass(frozen=True)
+class ProgramInfo:
+    """What the runtime must know to build and launch a generated kernel."""
+
+    entry_point: str
+    local_size: tuple                  # (x, y, z)
+    bindings: tuple = ()               # tuple[Binding]
+    uniforms: tuple = ()               # tuple[UniformField], packed per std430
+    uniform_size: int = 0
+    uniform_in_push_constants: bool = True   # Vulkan: push constants, else UBO at `uniform_binding`
+    uniform_binding: int = -1
+    shared_memory: int = 0             # static bytes, checked against the device limit
+    features: frozenset = frozenset()  # device features the kernel needs (names of DeviceInfo flags)
+
+
+# (numpy kind, itemsize) -> struct code with standard sizes
+_STRUCT_CODES = {("i", 1): "b", ("i", 2): "h", ("i", 4): "i", ("i", 8): "q",
+                 ("u", 1): "B", ("u", 2): "H", ("u", 4): "I", ("u", 8): "Q",
+                 ("f", 2): "e", ("f", 4): "f", ("f", 8): "d"}
+
+
+class UniformPacker:
+    """Packs Const/Var values into the uniform bytes a ProgramInfo describes."""
+
+    def __init__(self, info):
+        self.size = info.uniform_size
+        self.fields = []
+        self.types = {f.name: dt.from_name(f.dtype) for f in info.uniforms}
+        self._fast = []    # (name, offset, struct format, python types accepted) per field
+        for f in info.uniforms:
+            t = dt.from_name(f.dtype)
+            nd = dt.storage_numpy_dtype(t)
+            self.fields.append((f.name, f.offset, t, nd))
+            fast = None
+            code = _STRUCT_CODES.get((nd.kind, nd.itemsize))
+            if code and not t.is_matrix:
+                accepted = (float, int) if t.is_float else (int,)
+                fast = (struct.Struct(f"<{t.count}{code}"), accepted)
+            self._fast.append(fast)
+
+    def pack(self, values: dict) -> bytes:
+        out = bytearray(self.size)
+        for (name, offset, t, nd), fast in zip(self.fields, self._fast):
+            value = values[name]
+            raw = None
+            if fast is not None:   # plain Python numbers: skip numpy (most calls)
+                packer, accepted = fast
+                parts = value if type(value) is tuple else (value,)
+                if len(parts) == t.count and all(type(v) in accepted for v in parts):
+                    try:
+                        raw = packer.pack(*parts)
+                    except struct.error:
+                        raise ValueError(f"parameter {name!r}: {value!r} does not fit in "
+                                         f"{t.name}") from None
+            if raw is None:
+                raw = self.encode(name, value, t, nd)
+            out[offset:offset + len(raw)] = raw
+        return bytes(out)
+
+    @staticmethod
+    def encode(name, value, t, nd) -> bytes:
+        if hasattr(value, "__array__") and not isinstance(value, (np.ndarray, np.generic)):
+            # a device buffer or array: numpy would copy it to the host, silently
+            raise TypeError(f"parameter {name!r} is a {t.name} constant; got {type(value).__name__}")
+        try:
+            arr = np.asarray(value)
+            if t.is_complex:
+                if arr.dtype.kind not in "biufc":
+                    raise TypeError
+                arr = arr.astype(nd)
+            else:
+                if arr.dtype.kind == "c":
+                    raise TypeError(f"parameter {name!r} is {t.name}; got a complex value")
+                if arr.dtype.kind not in "biuf":
+                    raise TypeError
+                if nd.kind in "iu" and arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
+                    raise TypeError(f"{t.name} takes integers")
+                source = arr
+                arr = arr.astype(nd)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"parameter {name!r} needs a {t.name} value, got {value!r}"
+                            + (f" ({exc})" if str(exc) else "")) from None
+        if nd.kind in "iu" and arr.size and not t.is_complex:
+            info = np.iinfo(nd)   # numpy's cast would wrap silently
+            if source.min() < info.min or source.max() > info.max:
+                raise ValueError(f"parameter {name!r}: {value!r} does not fit in {t.name} "
+                                 f"[{info.min}, {info.max}]")
+        if arr.size != t.count and not (t.is_complex and arr.size == 1):
+            raise ValueError(f"parameter {name!r} is {t.name} ({t.count} values); got "
+                             f"{arr.size} value(s)")
+        return np.ascontiguousarray(arr).tobytes()
