@@ -55,6 +55,29 @@ class ProgramInfo:
     features: frozenset = frozenset()  # device features the kernel needs (names of DeviceInfo flags)
 
 
+@dataclass(frozen=True)
+class ProgramOptions:
+    """How a runtime builds a program, the same type on every backend. A backend that
+    cannot honour an option raises UnsupportedFeatureError naming it.
+
+    specialization: ((constant_id, value), ...) Vulkan specialization constants.
+    build_flags: extra compiler flags (OpenCL C build options, NVRTC options)."""
+
+    specialization: tuple = ()
+    build_flags: tuple = ()
+
+    @classmethod
+    def make(cls, specialization=None, build_flags=()) -> "ProgramOptions":
+        spec = tuple(sorted((int(k), v) for k, v in dict(specialization or {}).items()))
+        return cls(spec, tuple(str(f) for f in build_flags))
+
+    def __bool__(self) -> bool:
+        return bool(self.specialization or self.build_flags)
+
+
+NO_OPTIONS = ProgramOptions()
+
+
 # (numpy kind, itemsize) -> struct code with standard sizes
 _STRUCT_CODES = {("i", 1): "b", ("i", 2): "h", ("i", 4): "i", ("i", 8): "q",
                  ("u", 1): "B", ("u", 2): "H", ("u", 4): "I", ("u", 8): "Q",
