@@ -19,8 +19,7 @@ from .errors import BackendUnavailableError
 from .log import log_info, set_log_level
 
 _TYPE_RANK = {"discrete": 0, "integrated": 1, "virtual": 2, "cpu": 3, "other": 4}
-# CPU implementations, fastest first: PoCL (OpenCL) runs a fused elementwise kernel ~15x
-# faster than lavapipe (Vulkan): 30 ms vs 441 ms for sqrt(a*b+c)*2-a over 2^24 float32.
+# CPU implementations, fastest first (see device_preference for why).
 _CPU_BACKEND_ORDER = ("opencl", "vulkan", "cuda")
 
 
@@ -31,8 +30,9 @@ def device_preference(device: rt.DeviceInfo) -> tuple:
     backend, before a CPU implementation. Among GPUs of one kind, Vulkan before CUDA
     before OpenCL (rt.DEFAULT_ORDER). Among CPU implementations the faster driver wins:
     PoCL (OpenCL) before lavapipe (Vulkan), because PoCL runs fused elementwise kernels
-    about 15x faster (sqrt(a*b+c)*2-a over 2^24 float32: 30 ms vs 441 ms; NumPy 60 ms).
-    Ties keep the backend's own device order."""
+    6-15x faster: sqrt(a*b+c)*2-a over 2^24 float32 takes PoCL 18-21 ms, lavapipe
+    117-153 ms (441 ms in an earlier measurement), NumPy 45-60 ms on a 2-core CI machine
+    (benchmarks/cpu_default_bench.py). Ties keep the backend's own device order."""
     order = _CPU_BACKEND_ORDER if device.device_type == "cpu" else rt.DEFAULT_ORDER
     backend_rank = order.index(device.backend) if device.backend in order else len(order)
     return (_TYPE_RANK.get(device.device_type, len(_TYPE_RANK)), backend_rank, device.index)
