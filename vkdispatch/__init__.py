@@ -13,10 +13,12 @@ from .base.errors import (BackendUnavailableError, CodegenError, DeviceError, De
                           OutOfMemoryError, ShaderCompileError, UnsupportedFeatureError,
                           VkDispatchError)
 from .base.image import Image, Image1D, Image2D, Image3D, Sampler
+from .base.stats import Stats, reset_stats, stats
 from .base.log import log_debug, log_error, log_info, log_warning, set_log_level
 from .execution.command_graph import (BoundVariable, CommandGraph, copy_buffer, default_graph,
                                       global_graph, queue_wait_idle, set_global_graph)
 from .execution.cuda_graph import CUDAGraph
+from .execution.kernel import CompiledKernel, EmitOptions, build_kernel
 from .interop.cuda_array_interface import from_cuda_array
 from .interop.streams import cuda_stream
 from .shader.compute_plan import ComputePlan

@@ -343,7 +343,7 @@ def test_storage_images_declare_their_format(backend):
         out = vd.Buffer((w * h,), KIND["int32"][1])
         load(out, img, w)
         assert out.read(0).shape == (w * h, 4)
-        sources = [c.emitted.source for c in load._compiled[vd.get_context()].values()]
+        sources = [c.source for c in load._compiled[vd.get_context()].values()]
         assert any(f", {qualifier}) uniform iimage2D" in src for src in sources), sources
         assert not any("load_formatted" in src for src in sources)
 

@@ -116,7 +116,7 @@ def test_addresses_with_variables_and_instances(backend, monkeypatch, push_const
         graph.submit(instance_count=2, wait=True)
         got = out.read(0)
         (compiled,) = axpy_var._compiled[vd.get_context()].values()
-        assert compiled.emitted.info.uniform_in_push_constants == (push_constants == "1")
+        assert compiled.info.uniform_in_push_constants == (push_constants == "1")
         np.testing.assert_array_equal(got[:5000], a[:5000] * 6)
         np.testing.assert_array_equal(got[-5000:], a[-5000:] * 6)
         graph.destroy()

@@ -7,24 +7,34 @@ from typing import Optional
 import numpy as np
 
 from . import dtype as dt
+from . import stats
 from .context import Context, get_context
 from .errors import VkDispatchError
 
 MEMORY_KINDS = ("device", "host", "shared")
 
-# Called before host reads so recorded-but-unsubmitted work on the default graph runs
-# first (the execution layer registers itself; base never imports it).
-_before_host_access: list = []
+# Called before host access so all recorded work runs first. Upper layers register
+# themselves (base never imports them) at a stage, and stages run in this order
+# whatever the import order: a lazy layer turns its pending operations into graph
+# records ("record") before the command graphs are submitted ("submit").
+HOST_ACCESS_STAGES = ("record", "submit")
+_before_host_access: dict = {stage: [] for stage in HOST_ACCESS_STAGES}
 
 
-def register_before_host_access(fn) -> None:
-    if fn not in _before_host_access:
-        _before_host_access.append(fn)
+def register_before_host_access(fn, stage: str = "submit") -> None:
+    """Run `fn()` before every host access of device memory, at `stage` (one of
+    HOST_ACCESS_STAGES)."""
+    if stage not in _before_host_access:
+        raise ValueError(f"stage must be one of {HOST_ACCESS_STAGES}, got {stage!r}")
+    hooks = _before_host_access[stage]
+    if fn not in hooks:
+        hooks.append(fn)
 
 
 def flush_pending() -> None:
-    for fn in _before_host_access:
-        fn()
+    for stage in HOST_ACCESS_STAGES:
+        for fn in _before_host_access[stage]:
+            fn()
 
 
 def _normalize_shape(shape) -> tuple:
@@ -202,8 +212,10 @@ class Buffer:
         arr = np.ascontiguousarray(arr)
         flush_pending()
         rctx = self.context.runtime_context
-        for q in self._queues(queue_index):
+        queues = self._queues(queue_index)
+        for q in queues:
             rctx.buffer_write(self._handles[q], memoryview(arr).cast("B"), self.offset)
+        stats.count("bytes_to_device", arr.nbytes * len(queues))
 
     def read(self, queue_index: Optional[int] = None):
         """The contents as a numpy array of shape `shape + dtype's element shape`. With an
@@ -217,6 +229,7 @@ class Buffer:
         if self.nbytes:
             self.context.runtime_context.buffer_read(self._handles[q], self.nbytes, self.offset,
                                                      out=memoryview(out).cast("B"))
+            stats.count("bytes_from_device", self.nbytes)
         if self.dtype is dt.bool_:
             return out != 0
         return out

@@ -6,6 +6,7 @@ from typing import Optional
 import numpy as np
 
 from . import dtype as dt
+from . import stats
 from .buffer import flush_pending
 from .context import Context, get_context
 from .errors import VkDispatchError
@@ -129,6 +130,7 @@ class Image:
             [self.context.check_queue(queue_index)]
         for q in queues:
             self.context.runtime_context.image_write(self.handle(q), memoryview(arr).cast("B"), layer)
+        stats.count("bytes_to_device", arr.nbytes * len(queues))
 
     def read(self, queue_index: int = 0, layer: int = 0) -> np.ndarray:
         q = self.context.check_queue(queue_index)
@@ -136,6 +138,7 @@ class Image:
         flush_pending()
         out = np.empty(self.numpy_shape, dtype=self.dtype.numpy_dtype)
         self.context.runtime_context.image_read(self.handle(q), memoryview(out).cast("B"), layer)
+        stats.count("bytes_from_device", out.nbytes)
         return out
 
     def _check_layer(self, layer):

@@ -327,3 +327,55 @@ def hoist_escaping(kernel: Kernel) -> None:
                 block[i] = Assign(stmt.var, stmt.init)
             hoisted.append(Declare(stmt.var, None))
     kernel.body[:0] = hoisted
+
+
+# ----------------------------------------------------------------------------- structure
+
+def structural_key(kernel: Kernel) -> tuple:
+    """A hashable description of what `kernel` computes: its parameters (names, kinds,
+    types), shared arrays, local size and every statement, with variables renumbered in
+    order of first appearance. Two traces of the same body (other Python functions,
+    other local names, other builder ids) give equal keys; any difference in an op, a
+    type, a literal or the control flow gives a different one."""
+    ids: dict = {}
+
+    def var(v: Var) -> tuple:
+        n = ids.setdefault(v.id, len(ids))
+        return ("v", n, v.kind, v.dtype.name, v.mutable, v.length, v.dim, v.sampled,
+                v.writable)
+
+    def node(n) -> tuple:
+        if isinstance(n, Expr):
+            return ("e", n.op, n.dtype.name, n.attrs, tuple(node(a) for a in n.args))
+        if isinstance(n, Lit):
+            value = n.value
+            if isinstance(value, float):   # -0.0 and nan compare unlike their bits
+                value = value.hex()
+            return ("l", n.dtype.name, type(value).__name__, repr(value))
+        return var(n)
+
+    def block(stmts) -> tuple:
+        out = []
+        for s in stmts:
+            if isinstance(s, Declare):
+                out.append(("declare", var(s.var), None if s.init is None else node(s.init)))
+            elif isinstance(s, Assign):
+                out.append(("assign", node(s.target), node(s.value)))
+            elif isinstance(s, Eval):
+                out.append(("eval", node(s.expr)))
+            elif isinstance(s, If):
+                out.append(("if", node(s.cond), block(s.body),
+                            None if s.orelse is None else block(s.orelse)))
+            elif isinstance(s, While):
+                out.append(("while", block(s.pre), node(s.cond), block(s.body)))
+            elif isinstance(s, For):
+                out.append(("for", var(s.var), node(s.start), node(s.stop), node(s.step),
+                            block(s.body)))
+            else:
+                out.append((type(s).__name__,))
+        return tuple(out)
+
+    params = tuple((p.name, p.kind, p.hidden, var(p.var)) for p in kernel.params)
+    shared = tuple(var(v) for v in kernel.shared)
+    return (params, shared, tuple(kernel.local_size), kernel.uses_bounds_check,
+            block(kernel.body))

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import Optional
+from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from ..base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ..base import dtype as dt
+from ..base import stats
 from ..base.buffer import Buffer, register_before_host_access
 from ..base.context import get_context
 from ..base.errors import VkDispatchError
+from .kernel import CompiledKernel
 
 
 class BoundVariable:
@@ -37,10 +39,10 @@ class BoundVariable:
 
 
 class _Dispatch:
-    __slots__ = ("compiled", "groups", "resources", "values", "var_fields", "packed")
+    __slots__ = ("kernel", "groups", "resources", "values", "var_fields", "packed")
 
-    def __init__(self, compiled, groups, resources, values, var_fields, packed):
-        self.compiled = compiled
+    def __init__(self, kernel, groups, resources, values, var_fields, packed):
+        self.kernel = kernel
         self.groups = groups
         self.resources = resources      # Buffer / Image (or (Image, Sampler)) per binding
         self.values = values            # uniform name -> value (constants)
@@ -121,38 +123,59 @@ class CommandGraph:
             self._vars[name] = value
             self._dirty_vars.add(name)
 
-    def record_shader(self, compiled, groups: tuple, bound: dict,
-                      raw_uniform: Optional[bytes] = None) -> None:
-        """Record a dispatch of a built shader (or ComputePlan) with bound arguments."""
-        if compiled.context is not self.context:
-            raise VkDispatchError("the shader was built for another context than this graph's; "
+    def record(self, kernel: CompiledKernel, launch: tuple, resources: Sequence,
+               uniforms: Union[Mapping, bytes] = b"") -> None:
+        """Record a dispatch of `kernel` over `launch` workgroups (x, y, z).
+
+        resources: a Buffer, Image or (Image, Sampler) per binding, in
+            `kernel.binding_names` order (a sampled-image binding given an Image uses its
+            default sampler).
+        uniforms: {name: value} for every uniform of the kernel (a value may be a
+            `bind_var` placeholder), or the raw uniform bytes (hand-written kernels)."""
+        if not isinstance(kernel, CompiledKernel):
+            raise TypeError(f"record() takes a CompiledKernel, got {type(kernel).__name__}")
+        if kernel.context is not self.context:
+            raise VkDispatchError("the kernel was built for another context than this graph's; "
                                   "create graphs after vd.make_context()")
-        resources = []
-        for binding in compiled.emitted.info.bindings:
-            res = bound[binding.name]
+        bindings = kernel.info.bindings
+        if len(resources) != len(bindings):
+            raise ValueError(f"kernel {kernel.info.entry_point} has {len(bindings)} bindings "
+                             f"{list(kernel.binding_names)}; got {len(resources)} resources")
+        resources = list(resources)
+        for i, binding in enumerate(bindings):
+            res = resources[i]
             if binding.kind == BINDING_SAMPLED_IMAGE and not isinstance(res, tuple):
-                res = (res, res.default_sampler())
+                resources[i] = (res, res.default_sampler())
             elif binding.kind == BINDING_STORAGE_IMAGE and isinstance(res, tuple):
-                res = res[0]
-            resources.append(res)
+                resources[i] = res[0]
         values, var_fields = {}, {}
-        for name in compiled.uniform_params:
-            v = bound[name]
-            if isinstance(v, BoundVariable):
-                if v.graph is not self:
-                    raise ValueError(f"variable {v.name!r} was bound on another CommandGraph")
-                var_fields[name] = v.name
+        if isinstance(uniforms, (bytes, bytearray)):
+            if len(uniforms) != kernel.info.uniform_size:
+                raise ValueError(f"kernel {kernel.info.entry_point} takes "
+                                 f"{kernel.info.uniform_size} uniform bytes, got {len(uniforms)}")
+            packed = bytes(uniforms)
+        else:
+            for name in kernel.uniform_names:
+                v = uniforms[name]
+                if isinstance(v, BoundVariable):
+                    if v.graph is not self:
+                        raise ValueError(f"variable {v.name!r} was bound on another CommandGraph")
+                    var_fields[name] = v.name
+                else:
+                    values[name] = v
+            # pack now: bad constants raise at the call, and constant-only records pack once
+            if var_fields:
+                types = kernel.uniform_types
+                packed = kernel.packer.pack({**{n: np.zeros(types[n].numpy_shape,
+                                                            dt.storage_numpy_dtype(types[n]))
+                                                for n in var_fields}, **values})
             else:
-                values[name] = v
-        # pack now: bad constants raise at the call, and constant-only records pack once
-        packed = raw_uniform if raw_uniform is not None else compiled.packer.pack(
-            {**{n: np.zeros(compiled.packer.types[n].numpy_shape,
-                            dt.storage_numpy_dtype(compiled.packer.types[n]))
-                for n in var_fields}, **values})
+                packed = kernel.packer.pack(values)
         with self._lock:
-            self._records.append(_Dispatch(compiled, groups, resources, values, var_fields,
+            self._records.append(_Dispatch(kernel, launch, resources, values, var_fields,
                                            None if var_fields else packed))
             self._invalidate()
+        stats.count("dispatches_recorded")
         if self.submit_on_record:
             self.submit()
 
@@ -199,8 +222,7 @@ class CommandGraph:
         """(timestamps, hazard tracking): barriers may be skipped between commands whose
         bindings don't conflict unless a hand-written kernel (which may reach memory
         other than through its bindings) is recorded."""
-        tracked = not any(getattr(r, "compiled", None) is not None
-                          and getattr(r.compiled, "hand_written", False) for r in self._records)
+        tracked = all(r.kernel.bindings_only for r in self._records if isinstance(r, _Dispatch))
         return (self._timestamps, tracked)
 
     def _take_list(self, queue: int):
@@ -234,11 +256,11 @@ class CommandGraph:
             v = self._vars[var]
             if instance is not None:
                 arr = np.asarray(v)
-                one = rec.compiled.packer.types[field].numpy_shape
+                one = rec.kernel.packer.types[field].numpy_shape
                 if arr.shape == (instance_count,) + one:
                     v = arr[instance]
             values[field] = v
-        return rec.compiled.packer.pack(values)
+        return rec.kernel.packer.pack(values)
 
     def _build(self, queue: int, instance_count: Optional[int], key):
         """A list holding the records (`key`: their _content_key)."""
@@ -248,7 +270,7 @@ class CommandGraph:
             for rec in self._records:
                 if isinstance(rec, _Dispatch):
                     handles = [_resource_handle(r, queue) for r in rec.resources]
-                    indices.append(cl.dispatch(rec.compiled.program, rec.groups, handles,
+                    indices.append(cl.dispatch(rec.kernel.program, rec.groups, handles,
                                                self._recorded_bytes(rec, instance_count)))
                 else:
                     cl.copy(rec.src.allocation(queue), rec.dst.allocation(queue),
@@ -269,7 +291,7 @@ class CommandGraph:
             if isinstance(rec, _Dispatch):
                 if rec.packed is None:
                     return None
-                parts.append((rec.compiled.program, rec.groups, *map(_weak, rec.resources),
+                parts.append((rec.kernel.program, rec.groups, *map(_weak, rec.resources),
                               rec.packed))
             else:
                 parts.append((_weak(rec.src), _weak(rec.dst), rec.nbytes, rec.src_offset,
@@ -331,6 +353,7 @@ class CommandGraph:
                 signals.append(by_queue[q])
             self._dirty_vars.clear()
             self._signals = signals
+            stats.count("submits", len(signals))
             if self.reset_on_submit:
                 self._retire_after(by_queue)
         if wait:

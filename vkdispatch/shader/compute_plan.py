@@ -5,32 +5,15 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from ..base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, Binding, ProgramInfo
+from ..base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, Binding, ProgramInfo, ProgramOptions
 from ..base.buffer import Buffer
 from ..base.context import get_context
+from ..execution.command_graph import global_graph
+from ..execution.kernel import kernel_from_source
 from .launch import _as_dims, check_workgroups
 
 _KINDS = {"buffer": BINDING_STORAGE_BUFFER, "sampled_image": BINDING_SAMPLED_IMAGE,
           "storage_image": BINDING_STORAGE_IMAGE}
-
-
-class _RawPacker:
-    """Stands in for a shader's uniform packer: push-constant bytes are given as is."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self.fields = []
-        self.types = {}
-
-    def pack(self, values: dict) -> bytes:
-        return b""
-
-
-class _Emitted:
-    __slots__ = ("source", "info", "target")
-
-    def __init__(self, source, info, target):
-        self.source, self.info, self.target = source, info, target
 
 
 class ComputePlan:
@@ -65,24 +48,16 @@ class ComputePlan:
         self.info = ProgramInfo(entry_point=entry_point, local_size=self.local_size,
                                 bindings=tuple(kinds), uniform_size=push_constant_size,
                                 uniform_in_push_constants=True)
-        kwargs = {"specialization": dict(specialization)} if specialization else {}
         if specialization and self.context.backend != "vulkan":
             raise ValueError("specialization constants exist on the Vulkan backend only")
-        self.program = self.context.runtime_context.create_program(source, self.info, **kwargs)
-        self.context.register(self.program)
-        # what CommandGraph.record_shader reads; hand-written kernels may reach memory
-        # other than through their bindings, so graphs keep every barrier around them
-        self.hand_written = True
-        self.emitted = _Emitted(source, self.info, self.context.codegen_target)
-        self.packer = _RawPacker(push_constant_size)
-        self.binding_params = [b.name for b in self.info.bindings]
-        self.uniform_params = []
+        self.kernel = kernel_from_source(self.context, source, self.info,
+                                         ProgramOptions.make(specialization))
+        self.program = self.kernel.program
 
     def __call__(self, workgroups, resources: Sequence, push_constants: bytes = b"",
                  graph=None) -> None:
         """Record a launch of `workgroups` with `resources` (Buffers / Images, in binding
         order) and raw `push_constants` bytes into `graph` (default: the global graph)."""
-        from ..execution.command_graph import global_graph
         resources = list(resources)
         if len(resources) != len(self.info.bindings):
             raise ValueError(f"this plan has {len(self.info.bindings)} bindings; got "
@@ -95,5 +70,5 @@ class ComputePlan:
             raise ValueError(f"push_constants must be exactly {self.info.uniform_size} bytes, got "
                              f"{len(push)}")
         groups = check_workgroups(_as_dims(workgroups, "workgroups"), self.context.device)
-        bound = {b.name: r for b, r in zip(self.info.bindings, resources)}
-        (graph if graph is not None else global_graph()).record_shader(self, groups, bound, raw_uniform=push)
+        (graph if graph is not None else global_graph()).record(self.kernel, groups, resources,
+                                                                push)

@@ -7,60 +7,18 @@ import weakref
 from typing import Optional
 
 
-from ..base import dtype as dt
-from ..base.abi import UniformPacker
 from ..base.buffer import Buffer
 from ..base.context import Context, get_context
 from ..base.errors import number_lines
-from ..codegen import ir, ops
-from ..codegen.builder import Builder
+from ..codegen import ir
 from ..codegen.emit import emit
-from ..codegen.functions.builtins import linear_invocation_id
-from ..codegen.types import BUFFER, CONST, IMAGE, VARIABLE
-from ..codegen.variables import ShaderVariable
+from ..codegen.trace import EXEC_COUNT, FOLD, trace
+from ..codegen.types import BUFFER, IMAGE
+from ..execution.command_graph import global_graph
+from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
 from .launch import (check_local_size, check_workgroups, default_local_size,
                      evaluate_exec_size, workgroups_for)
 from .signature import parse_signature
-
-EXEC_COUNT = "vkd_exec_count"
-FOLD = "fold"   # bounds mode of a 1-D launch folded into a 2-D grid
-
-
-def trace(func, params, device, local_size: tuple, bounds_check) -> ir.Kernel:
-    """Run `func` on symbolic parameters and return the checked IR kernel. bounds_check:
-    False, True (skip invocations past the exec size) or FOLD (also linearize a 1-D
-    launch spread over a 2-D grid)."""
-    b = Builder(func.__name__, device)
-    with b.active():
-        args = []
-        for p in params:
-            t = p.type
-            b.require_dtype(t.dtype)
-            if t.kind == BUFFER:
-                var = b.new_var(t.dtype, ir.BUFFER, name=p.name, mutable=True)
-            elif t.kind in (CONST, VARIABLE):
-                var = b.new_var(t.dtype, ir.UNIFORM, name=p.name)
-            else:
-                var = b.new_var(t.dtype, ir.IMAGE, name=p.name, dim=t.dim, sampled=not t.writable)
-            b.add_param(p.name, t.kind, var)
-            args.append(ShaderVariable(b, var))
-        if bounds_check:
-            b.fold_1d = bounds_check == FOLD
-            limit = b.new_var(dt.uvec3, ir.UNIFORM, name=EXEC_COUNT)
-            b.add_param(EXEC_COUNT, CONST, limit, hidden=True)
-            if b.fold_1d:
-                linear = ops.make("swizzle", linear_invocation_id(b), attrs=("x",))
-                out = ops.make("ge", linear, ops.make("swizzle", limit, attrs=("x",)))
-            else:
-                gid = ops.make("builtin", attrs=("global_invocation_id",), dtype=dt.uvec3)
-                out = ops.make("any", ops.make("ge", gid, limit))
-            b.emit(ir.If(out, [ir.Return()]))
-        result = func(*args)
-        if result is not None:
-            raise TypeError(f"shader {func.__qualname__} returned {result!r}; shaders write "
-                            f"their results to buffers and must return None")
-    return b.finish(local_size)
-
 
 def _push_limit(ctx) -> int:
     """Bytes of uniforms a Vulkan kernel takes as push constants (more go to a uniform
@@ -68,20 +26,6 @@ def _push_limit(ctx) -> int:
     if os.environ.get("VKDISPATCH_PUSH_CONSTANTS", "1") == "0":
         return 0
     return ctx.device.max_push_constant_size
-
-
-class _Compiled:
-    __slots__ = ("kernel", "emitted", "program", "packer", "binding_params", "uniform_params",
-                 "context")
-
-    def __init__(self, kernel, emitted, program, context):
-        self.kernel = kernel
-        self.emitted = emitted
-        self.program = program
-        self.context = context
-        self.packer = UniformPacker(emitted.info)
-        self.binding_params = [b.name for b in emitted.info.bindings]
-        self.uniform_params = [f.name for f in emitted.info.uniforms]
 
 
 class ShaderFunction:
@@ -108,7 +52,7 @@ class ShaderFunction:
         self.bounds_check = bounds_check
         self._kernels = {}       # (device, local_size, bounds) -> traced Kernel
         self._geometry = {}      # exec dims -> (device, workgroups, local_size) of the last launches
-        self._compiled = weakref.WeakKeyDictionary()   # Context -> {(local_size, bounds): _Compiled}
+        self._compiled = weakref.WeakKeyDictionary()   # Context -> {(local_size, bounds, ...): CompiledKernel}
         self._lock = threading.Lock()
         self.__doc__ = func.__doc__
         self.__wrapped__ = func
@@ -152,10 +96,10 @@ class ShaderFunction:
 
     # ------------------------------------------------------------------ building
     def build(self, ctx: Context, local_size: tuple, bounds, addressed: tuple = (),
-              image_formats: tuple = ()) -> _Compiled:
-        """The kernel compiled for `ctx` (traced, emitted and built once per context);
-        `addressed` names buffer parameters passed by device address, `image_formats`
-        gives (param, dtype name, channels) of the storage images."""
+              image_formats: tuple = ()) -> CompiledKernel:
+        """The kernel compiled for `ctx` (traced once, built through the context's
+        structural kernel cache); `addressed` names buffer parameters passed by device
+        address, `image_formats` gives (param, dtype name, channels) of the storage images."""
         key = (local_size, bounds, addressed, image_formats)
         per_ctx = self._compiled.get(ctx)
         c = per_ctx.get(key) if per_ctx is not None else None
@@ -165,12 +109,10 @@ class ShaderFunction:
             per_ctx = self._compiled.setdefault(ctx, {})
             c = per_ctx.get(key)
             if c is None:
-                kernel = self.kernel(ctx.device, local_size, bounds)
-                emitted = emit(kernel, ctx.codegen_target, self.name, _push_limit(ctx), addressed,
-                               {name: (d, c) for name, d, c in image_formats})
-                program = ctx.runtime_context.create_program(emitted.source, emitted.info)
-                c = per_ctx[key] = _Compiled(kernel, emitted, program, ctx)
-                ctx.register(program)
+                options = EmitOptions(ctx.codegen_target, self.name, _push_limit(ctx),
+                                      addressed, image_formats)
+                c = per_ctx[key] = build_kernel(ctx, self.kernel(ctx.device, local_size, bounds),
+                                                options)
             return c
 
     def _image_formats(self, bound: dict) -> tuple:
@@ -282,7 +224,6 @@ class ShaderFunction:
         return groups, dims, ls
 
     def __call__(self, *args, exec_size=None, workgroups=None, graph=None, **kwargs):
-        from ..execution.command_graph import global_graph  # the execution layer sits above
         bound = self.bind_arguments(args, kwargs)
         ctx = get_context()
         groups, exec_count, ls = self.launch_geometry(bound, ctx.device, exec_size, workgroups)
@@ -296,7 +237,9 @@ class ShaderFunction:
                              f"workgroups=; give exec_size instead")
         compiled = self.build(ctx, ls, bounds, self._addressed(bound, ctx.device),
                               self._image_formats(bound) if self._storage_images else ())
+        uniforms = bound
         if bounds:
-            bound = dict(bound)
-            bound[EXEC_COUNT] = exec_count
-        (graph if graph is not None else global_graph()).record_shader(compiled, groups, bound)
+            uniforms = dict(bound)
+            uniforms[EXEC_COUNT] = exec_count
+        (graph if graph is not None else global_graph()).record(
+            compiled, groups, [bound[n] for n in compiled.binding_names], uniforms)

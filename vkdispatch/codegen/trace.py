@@ -1,0 +1,48 @@
+"""Tracing: run a Python shader function on symbolic parameters to get its IR kernel."""
+from __future__ import annotations
+
+from ..base import dtype as dt
+from . import ir, ops
+from .builder import Builder
+from .functions.builtins import linear_invocation_id
+from .types import BUFFER, CONST, VARIABLE
+from .variables import ShaderVariable
+
+EXEC_COUNT = "vkd_exec_count"
+FOLD = "fold"   # bounds mode of a 1-D launch folded into a 2-D grid
+
+
+def trace(func, params, device, local_size: tuple, bounds_check) -> ir.Kernel:
+    """Run `func` on symbolic parameters and return the checked IR kernel. bounds_check:
+    False, True (skip invocations past the exec size) or FOLD (also linearize a 1-D
+    launch spread over a 2-D grid)."""
+    b = Builder(func.__name__, device)
+    with b.active():
+        args = []
+        for p in params:
+            t = p.type
+            b.require_dtype(t.dtype)
+            if t.kind == BUFFER:
+                var = b.new_var(t.dtype, ir.BUFFER, name=p.name, mutable=True)
+            elif t.kind in (CONST, VARIABLE):
+                var = b.new_var(t.dtype, ir.UNIFORM, name=p.name)
+            else:
+                var = b.new_var(t.dtype, ir.IMAGE, name=p.name, dim=t.dim, sampled=not t.writable)
+            b.add_param(p.name, t.kind, var)
+            args.append(ShaderVariable(b, var))
+        if bounds_check:
+            b.fold_1d = bounds_check == FOLD
+            limit = b.new_var(dt.uvec3, ir.UNIFORM, name=EXEC_COUNT)
+            b.add_param(EXEC_COUNT, CONST, limit, hidden=True)
+            if b.fold_1d:
+                linear = ops.make("swizzle", linear_invocation_id(b), attrs=("x",))
+                out = ops.make("ge", linear, ops.make("swizzle", limit, attrs=("x",)))
+            else:
+                gid = ops.make("builtin", attrs=("global_invocation_id",), dtype=dt.uvec3)
+                out = ops.make("any", ops.make("ge", gid, limit))
+            b.emit(ir.If(out, [ir.Return()]))
+        result = func(*args)
+        if result is not None:
+            raise TypeError(f"shader {func.__qualname__} returned {result!r}; shaders write "
+                            f"their results to buffers and must return None")
+    return b.finish(local_size)
