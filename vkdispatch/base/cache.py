@@ -9,6 +9,8 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+from . import stats
+
 _MAGIC = b"VKDC1\n"
 
 
@@ -32,10 +34,13 @@ def digest(*parts) -> str:
 
 
 class DiskCache:
-    """A directory of binaries keyed by hex digests. Disabled with VKDISPATCH_DISK_CACHE=0."""
+    """A directory of binaries keyed by hex digests. Disabled with VKDISPATCH_DISK_CACHE=0.
+    `kernels`: the entries are compiled kernels (their hits count as `disk_cache_hits`
+    in vd.stats())."""
 
-    def __init__(self, namespace: str):
+    def __init__(self, namespace: str, kernels: bool = True):
         self.namespace = namespace
+        self.kernels = kernels
         self.enabled = os.environ.get("VKDISPATCH_DISK_CACHE", "1") != "0"
         self.hits = 0
         self.misses = 0
@@ -59,6 +64,8 @@ class DiskCache:
             check, payload = raw[len(_MAGIC):len(_MAGIC) + 32], raw[len(_MAGIC) + 32:]
             if hashlib.sha256(payload).digest() == check:
                 self.hits += 1
+                if self.kernels:
+                    stats.count("disk_cache_hits")
                 return payload
         self.misses += 1
         return None

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ...base import stats
 from ...base.cache import DiskCache, MemoryCache, digest
 from ...base.errors import BackendUnavailableError, ShaderCompileError
 from ...base.log import logger
@@ -122,6 +123,7 @@ def compile_cuda(source: str, *, arch: str = "sm_90", options: Sequence[str] = (
     cubin = disk_cache.get(key)
     if cubin is None:
         cubin = _compile(source, arch, _options(arch, options), name)
+        stats.count("kernels_compiled")
         disk_cache.put(key, cubin)
     memory_cache.put(key, cubin)
     return cubin

@@ -12,6 +12,7 @@ import threading
 import warnings
 from typing import Sequence
 
+from ...base import stats
 from ...base.cache import DiskCache, MemoryCache, digest
 from ...base.errors import BackendUnavailableError, ShaderCompileError
 from ...base.log import log_debug
@@ -76,6 +77,7 @@ def build_program(cl_context, devices: Sequence, source: str, options=()):
             raw = _from_binaries(cl_context, devices, disk_keys, opts)
             if raw is None:
                 raw = _from_source(cl_context, devices, source, opts)
+                stats.count("kernels_compiled")
                 _store_binaries(raw, devices, disk_keys)
             program = cl.Program(raw)
             MEMORY_CACHE.put(mem_key, program)

@@ -17,7 +17,7 @@ from ._vk import UINT64_MAX, check, cstrings, error, ffi, lib, new, out, vk
 from .memory import Allocator
 from .physical import CORE_FEATURES, FEATURE_STRUCTS, OPTIONAL_EXTENSIONS
 
-_pipeline_disk_cache = DiskCache("vkpipeline")
+_pipeline_disk_cache = DiskCache("vkpipeline", kernels=False)
 
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 TRANSFER = vk.VK_PIPELINE_STAGE_TRANSFER_BIT

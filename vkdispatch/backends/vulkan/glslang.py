@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+from ...base import stats
 from ...base.cache import DiskCache, MemoryCache, digest
 from ...base.errors import BackendUnavailableError, ShaderCompileError
 from ...base.log import log_debug
@@ -221,6 +222,7 @@ def compile_glsl(source: str, *, vulkan_version=(1, 2), spirv_version=None) -> b
             lib = _load()
         spirv = (_compile_library(lib, source, vulkan_version, spirv_version) if lib is not None
                  else _compile_tool(source, vulkan_version, spirv_version))
+        stats.count("kernels_compiled")
         disk_cache.put(key, spirv)
     memory_cache.put(key, spirv)
     return spirv

@@ -1,0 +1,184 @@
+"""The compiled-kernel seam: one CompiledKernel type, a structural kernel cache per
+context, typed graph records, ordered host-access hooks and vd.stats()."""
+import random
+import threading
+
+import numpy as np
+import pytest
+
+import vkdispatch as vd
+import vkdispatch.codegen as vc
+from vkdispatch.base import buffer as base_buffer
+from vkdispatch.base import stats as stats_module
+from vkdispatch.codegen.abbreviations import Buff, Const, f32
+from vkdispatch.execution.kernel import kernel_cache
+
+
+def _two_functions_same_body(k: float):
+    """Two distinct Python functions with the same body (other local names); `k` makes
+    the structure new for this test run, so nothing is cached from an earlier one."""
+    @vd.shader("buff.size")
+    def first(buff: Buff[f32], bias: Const[f32]):
+        tid = vc.global_invocation_id().x
+        buff[tid] = buff[tid] * k + bias
+
+    @vd.shader("buff.size")
+    def second(buff: Buff[f32], bias: Const[f32]):
+        index = vc.global_invocation_id().x
+        buff[index] = buff[index] * k + bias
+
+    return first, second
+
+
+def test_same_body_compiles_once(backend):
+    k = random.uniform(1.5, 2.5)
+    first, second = _two_functions_same_body(k)
+    data = np.arange(64, dtype=np.float32)
+    a, b = vd.asbuffer(data), vd.asbuffer(data)
+    before = vd.stats()
+    first(a, 1.0)
+    second(b, 2.0)
+    np.testing.assert_allclose(a.read(0), data * np.float32(k) + 1, rtol=1e-6)
+    np.testing.assert_allclose(b.read(0), data * np.float32(k) + 2, rtol=1e-6)
+    delta = vd.stats() - before
+    assert delta.kernels_compiled + delta.disk_cache_hits == 1
+    assert delta.memory_cache_hits == 1
+    ctx = vd.get_context()
+    (ka,) = first._compiled[ctx].values()
+    (kb,) = second._compiled[ctx].values()
+    assert ka is kb and isinstance(ka, vd.CompiledKernel)
+    assert ka.bindings_only and ka.writes == {"buff"}
+
+
+def test_different_bodies_are_different_kernels(backend):
+    k = random.uniform(1.5, 2.5)
+    first, _ = _two_functions_same_body(k)
+    other, _ = _two_functions_same_body(k + 1.0)
+    buf = vd.asbuffer(np.ones(8, dtype=np.float32))
+    first(buf, 0.0)
+    other(buf, 0.0)
+    np.testing.assert_allclose(buf.read(0), np.full(8, np.float32(k) * np.float32(k + 1.0)),
+                               rtol=1e-6)
+    ctx = vd.get_context()
+    assert next(iter(first._compiled[ctx].values())) is not next(iter(other._compiled[ctx].values()))
+
+
+def test_build_kernel_from_ir_is_cached_by_structure(backend):
+    """A library generating the same IR twice gets the same kernel from build_kernel."""
+    k = random.uniform(3, 4)
+    first, second = _two_functions_same_body(k)
+    ctx = vd.get_context()
+    ls = (64, 1, 1)
+    opts = vd.EmitOptions(ctx.codegen_target, "generated")
+    n = len(kernel_cache(ctx))
+    k1 = vd.build_kernel(ctx, first.kernel(ctx.device, ls, True), opts)
+    k2 = vd.build_kernel(ctx, second.kernel(ctx.device, ls, True), opts)
+    assert k1 is k2 and len(kernel_cache(ctx)) == n + 1
+    buf = vd.asbuffer(np.arange(100, dtype=np.float32))
+    graph = vd.CommandGraph()
+    graph.record(k1, (2, 1, 1), [buf], {"bias": 5.0, "vkd_exec_count": (100, 1, 1)})
+    graph.submit(wait=True)
+    np.testing.assert_allclose(buf.read(0), np.arange(100, dtype=np.float32) * np.float32(k) + 5,
+                               rtol=1e-6)
+
+
+def test_loop_compiles_nothing_and_counts_dispatches(backend):
+    first, _ = _two_functions_same_body(1.0)
+    buf = vd.asbuffer(np.zeros(32, dtype=np.float32))
+    first(buf, 0.0)
+    buf.read(0)
+    before = vd.stats()
+    for i in range(10):
+        first(buf, 1.0)
+    out = buf.read(0)
+    np.testing.assert_array_equal(out, np.full(32, 10, dtype=np.float32))
+    delta = vd.stats() - before
+    assert delta.kernels_compiled == 0 and delta.disk_cache_hits == 0
+    assert delta.memory_cache_hits == 0   # the shader's own table answers first
+    assert delta.dispatches_recorded == 10
+    assert delta.submits == 1
+    assert delta.bytes_from_device == 32 * 4
+    buf.write(np.ones(32, dtype=np.float32))
+    assert (vd.stats() - before).bytes_to_device == 32 * 4 * vd.get_context().queue_count
+
+
+def test_record_takes_only_compiled_kernels(backend):
+    first, _ = _two_functions_same_body(1.0)
+    buf = vd.asbuffer(np.zeros(8, dtype=np.float32))
+    graph = vd.CommandGraph()
+    with pytest.raises(TypeError, match="CompiledKernel"):
+        graph.record(first, (1, 1, 1), [buf], {"bias": 1.0})
+    first(buf, 1.0, graph=graph)
+    kernel = next(iter(first._compiled[vd.get_context()].values()))
+    with pytest.raises(ValueError, match="1 bindings"):
+        graph.record(kernel, (1, 1, 1), [buf, buf], {"bias": 1.0})
+    with pytest.raises(TypeError, match="bias"):
+        graph.record(kernel, (1, 1, 1), [buf], {"bias": "x", "vkd_exec_count": (8, 1, 1)})
+    assert len(graph) == 1     # the bad calls left the graph as it was
+    graph.submit(wait=True)
+    np.testing.assert_array_equal(buf.read(0), np.ones(8, dtype=np.float32))
+
+
+def test_compute_plan_is_a_compiled_kernel_that_keeps_barriers(backend):
+    sources = {
+        "vulkan": """#version 450
+layout(local_size_x = 64) in;
+layout(set = 0, binding = 0) buffer B { float x[]; } b;
+void main() { b.x[gl_GlobalInvocationID.x] += 1.0; }""",
+        "cuda": """extern "C" __global__ void main_k(float* x) {
+    x[blockIdx.x * 64 + threadIdx.x] += 1.0f; }""",
+        "opencl": """__kernel void main_k(__global float* x) { x[get_global_id(0)] += 1.0f; }""",
+    }
+    plan = vd.ComputePlan(sources[backend], local_size=(64, 1, 1),
+                          entry_point="main" if backend == "vulkan" else "main_k")
+    assert isinstance(plan.kernel, vd.CompiledKernel) and not plan.kernel.bindings_only
+    buf = vd.asbuffer(np.zeros(128, dtype=np.float32))
+    plan((2, 1, 1), [buf])
+    plan((2, 1, 1), [buf])
+    np.testing.assert_array_equal(buf.read(0), np.full(128, 2, dtype=np.float32))
+
+
+def test_stats_count_exactly_from_threads():
+    before = vd.stats()
+
+    def work():
+        for _ in range(1000):
+            stats_module.count("submits")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (vd.stats() - before).submits == 4000
+
+
+def test_stats_reset():
+    stats_module.count("dispatches_recorded", 3)
+    snap = vd.stats(reset=True)
+    assert snap.dispatches_recorded >= 3
+    assert vd.stats().dispatches_recorded == 0
+    vd.reset_stats()
+    assert vd.stats() == vd.Stats()
+
+
+def test_host_access_hooks_run_in_stage_order():
+    calls = []
+
+    def submit_hook():
+        calls.append("submit")
+
+    def record_hook():
+        calls.append("record")
+
+    # registered in the "wrong" order, as an import order might do it
+    base_buffer.register_before_host_access(submit_hook, stage="submit")
+    base_buffer.register_before_host_access(record_hook, stage="record")
+    try:
+        base_buffer.flush_pending()
+        assert calls == ["record", "submit"]
+    finally:
+        base_buffer._before_host_access["submit"].remove(submit_hook)
+        base_buffer._before_host_access["record"].remove(record_hook)
+    with pytest.raises(ValueError, match="stage must be one of"):
+        base_buffer.register_before_host_access(record_hook, stage="later")
