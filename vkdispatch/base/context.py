@@ -31,7 +31,7 @@ def device_preference(device: rt.DeviceInfo) -> tuple:
     before OpenCL (rt.DEFAULT_ORDER). Among CPU implementations the faster driver wins:
     PoCL (OpenCL) before lavapipe (Vulkan), because PoCL runs fused elementwise kernels
     6-15x faster: sqrt(a*b+c)*2-a over 2^24 float32 takes PoCL 18-21 ms, lavapipe
-    117-153 ms (441 ms in an earlier measurement), NumPy 45-60 ms on a 2-core CI machine
+    117-164 ms (441 ms in an earlier measurement), NumPy 45-60 ms on a 2-core CI machine
     (benchmarks/cpu_default_bench.py). Ties keep the backend's own device order."""
     order = _CPU_BACKEND_ORDER if device.device_type == "cpu" else rt.DEFAULT_ORDER
     backend_rank = order.index(device.backend) if device.backend in order else len(order)
