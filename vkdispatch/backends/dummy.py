@@ -80,7 +80,7 @@ class DummyContext(RuntimeContext):
     def buffer_read(self, handle, nbytes, offset=0, out=None):
         self._no("reading a buffer")
 
-    def create_program(self, source, info):
+    def create_program(self, source, info, options=None):
         self._no("compiling a kernel")
 
     def command_list(self, queue, timestamps=False, hazard_tracking=False):

@@ -15,7 +15,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
-from ..base.abi import ProgramInfo
+from ..base.abi import ProgramInfo, ProgramOptions
 from ..base.errors import BackendUnavailableError, UnsupportedFeatureError
 
 # ----------------------------------------------------------------------------- devices
@@ -96,6 +96,34 @@ class DeviceInfo:
         return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- capabilities
+
+# DLPack device types (dlpack.h DLDeviceType) of a runtime's buffers
+DLPACK_CPU, DLPACK_CUDA, DLPACK_OPENCL, DLPACK_VULKAN = 1, 2, 4, 7
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Backend-only features of a RuntimeContext. Callers check a flag, never a backend
+    name; a method whose flag is False raises UnsupportedFeatureError naming it.
+
+    dlpack_device_type: the DLPack device of the context's buffers (None: no memory).
+    cuda_stream: `stream_handle(queue)`, the CUstream a queue's work goes to.
+    external_streams: `set_external_stream`, `wait_for_stream` (another library's streams).
+    cuda_array_interface: `device_pointer(handle)`, a CUDA device address of a buffer
+        (what __cuda_array_interface__ exports).
+    external_memory: `wrap_device_pointer`, buffers over another library's allocation.
+    graph_capture: `begin_capture` / `end_capture`, work recorded into a replayable graph.
+    """
+
+    dlpack_device_type: Optional[int] = None
+    cuda_stream: bool = False
+    external_streams: bool = False
+    cuda_array_interface: bool = False
+    external_memory: bool = False
+    graph_capture: bool = False
+
+
 # ----------------------------------------------------------------------------- runtime objects
 
 class Signal(abc.ABC):
@@ -160,12 +188,29 @@ class CommandList(abc.ABC):
     def destroy(self) -> None: ...
 
 
+class CapturedGraph(abc.ABC):
+    """Work captured from a queue (`RuntimeContext.end_capture`), replayed on that queue."""
+
+    @abc.abstractmethod
+    def launch(self) -> Signal: ...
+
+    @abc.abstractmethod
+    def destroy(self) -> None: ...
+
+
 class RuntimeContext(abc.ABC):
     """Devices and queues in use. Queues are numbered globally 0..queue_count-1 across
-    devices; `queue_device[q]` gives the device index in `devices` of queue q."""
+    devices; `queue_device[q]` gives the device index in `devices` of queue q.
+
+    The same misuse raises the same type on every backend (base/errors.py): a freed
+    handle, a destroyed context or list UseAfterFreeError; a byte range past a buffer's
+    end or a queue that does not exist OutOfBoundsError; an unknown memory kind or
+    sampler mode InvalidArgumentError; an allocation over the device's limit
+    OutOfMemoryError (the context stays usable)."""
 
     devices: list          # list[DeviceInfo]
     queue_device: list     # list[int]
+    capabilities = Capabilities()
 
     @property
     def queue_count(self) -> int:
@@ -217,8 +262,10 @@ class RuntimeContext(abc.ABC):
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no samplers")
 
     @abc.abstractmethod
-    def create_program(self, source: str, info: ProgramInfo) -> Program:
-        """Compile (through the backend's cached compiler) and prepare `source`."""
+    def create_program(self, source: str, info: ProgramInfo,
+                       options: Optional[ProgramOptions] = None) -> Program:
+        """Compile (through the backend's cached compiler) and prepare `source`.
+        `options` a backend cannot honour raise UnsupportedFeatureError naming them."""
 
     @abc.abstractmethod
     def command_list(self, queue: int, timestamps: bool = False,
@@ -236,6 +283,43 @@ class RuntimeContext(abc.ABC):
         """True while `queue`'s work is being captured into a graph (CUDA stream
         capture): callers must then avoid anything that synchronizes with the host."""
         return False
+
+    # backend-only features, each behind a Capabilities flag
+    def _lacks(self, capability: str, what: str):
+        backend = self.devices[0].backend if self.devices else type(self).__name__
+        raise UnsupportedFeatureError(f"{what} needs capabilities.{capability}, which the "
+                                      f"{backend} runtime lacks")
+
+    def stream_handle(self, queue: int) -> int:
+        """The CUstream (an int) `queue`'s work goes to. [cuda_stream]"""
+        self._lacks("cuda_stream", "stream_handle")
+
+    def set_external_stream(self, queue: int, stream_handle: Optional[int]) -> None:
+        """Send `queue`'s work to another library's stream (None: back to its own),
+        ordered after the work already on the queue. [external_streams]"""
+        self._lacks("external_streams", "set_external_stream")
+
+    def wait_for_stream(self, stream_handle: int, queue: int = 0) -> None:
+        """Order `queue`'s later work after what is on another library's stream, without
+        blocking the host. [external_streams]"""
+        self._lacks("external_streams", "wait_for_stream")
+
+    def device_pointer(self, handle) -> int:
+        """The CUDA device address of a buffer handle. [cuda_array_interface]"""
+        self._lacks("cuda_array_interface", "device_pointer")
+
+    def wrap_device_pointer(self, ptr: int, nbytes: int, owner: object, queue: int = 0):
+        """A buffer handle over another library's allocation, kept alive through
+        `owner` and never freed by the runtime. [external_memory]"""
+        self._lacks("external_memory", "wrap_device_pointer")
+
+    def begin_capture(self, queue: int = 0) -> None:
+        """Record `queue`'s work into a graph instead of running it. [graph_capture]"""
+        self._lacks("graph_capture", "begin_capture")
+
+    def end_capture(self, queue: int = 0) -> CapturedGraph:
+        """Stop recording; the captured work, ready to replay. [graph_capture]"""
+        self._lacks("graph_capture", "end_capture")
 
     @abc.abstractmethod
     def destroy(self) -> None: ...

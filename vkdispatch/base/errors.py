@@ -25,6 +25,21 @@ class UnsupportedFeatureError(VkDispatchError):
     """The kernel or call needs a device feature the device lacks."""
 
 
+class UseAfterFreeError(VkDispatchError, ValueError, TypeError):
+    """A freed or destroyed object was used: a buffer, image, sampler, program, command
+    list, or the context itself (ValueError and TypeError: what backends raised before)."""
+
+
+class OutOfBoundsError(VkDispatchError, ValueError, IndexError):
+    """An offset, size or index outside what it addresses: bytes past a buffer's end,
+    a queue, layer or dispatch index that does not exist."""
+
+
+class InvalidArgumentError(VkDispatchError, ValueError):
+    """An argument no backend accepts: an unknown memory kind or sampler mode, a
+    negative size, overlapping copy ranges, the wrong number of bindings."""
+
+
 class CodegenError(VkDispatchError):
     """A shader could not be traced into the IR (names the user's file:line)."""
 

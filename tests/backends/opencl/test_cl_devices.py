@@ -62,7 +62,7 @@ def test_context_queues_and_idempotent_destroy(cl_runtime):
     assert ctx.devices[0] == cl_runtime.devices()[0]
     ctx.queue_wait_idle()
     ctx.queue_wait_idle(2)
-    with pytest.raises(ValueError, match="queue must be in"):
+    with pytest.raises(ValueError, match="queue must be an int in"):
         ctx.queue_wait_idle(3)
     ctx.destroy()
     ctx.destroy()

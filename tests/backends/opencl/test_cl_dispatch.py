@@ -120,7 +120,7 @@ def test_copies_and_buffer_views(ctx, clh, affine):
         cmd.dispatch(affine, (1,), [(dst, 4, 16), src], clh.pack(1.0, 0.0, 4))
     with pytest.raises(ValueError, match="overlap"):
         cmd.copy(src, src, 64, 0, 32)
-    with pytest.raises(ValueError, match="past a buffer's end"):
+    with pytest.raises(ValueError, match="does not fit"):
         cmd.copy(src, dst, 8, src_offset=n * 4 - 4)
     cmd.destroy()
     ctx.buffer_free(src)
@@ -177,7 +177,7 @@ def test_empty_list_and_zero_group_dispatch(ctx, clh, affine):
 def test_launch_limits_and_abi_checks(ctx, clh, cl_runtime):
     dev = ctx.devices[0]
     too_wide = dev.max_workgroup_invocations * 2
-    with pytest.raises(DeviceLimitError, match="CL_DEVICE_MAX_WORK_GROUP_SIZE"):
+    with pytest.raises(DeviceLimitError, match="CL_DEVICE_MAX_WORK_(GROUP|ITEM)_SIZE"):
         ctx.create_program(SAXPY, clh.program_info("saxpy", local=(too_wide, 1, 1)))
     big_shared = dev.max_shared_memory + 1
     with pytest.raises(DeviceLimitError, match="CL_DEVICE_LOCAL_MEM_SIZE"):
@@ -191,7 +191,7 @@ def test_launch_limits_and_abi_checks(ctx, clh, cl_runtime):
 def test_binding_errors_and_freed_buffers(ctx, clh, saxpy):
     x, y = clh.upload(ctx, np.ones(64, np.float32)), clh.upload(ctx, np.ones(64, np.float32))
     cmd = ctx.command_list(0)
-    with pytest.raises(ValueError, match="has 2 bindings"):
+    with pytest.raises(ValueError, match="takes 2 bindings"):
         cmd.dispatch(saxpy, (1,), [y], clh.pack(1.0, 64))
     with pytest.raises(ValueError, match="needs 8 uniform bytes, got 0"):
         cmd.dispatch(saxpy, (1,), [y, x])

@@ -13,12 +13,12 @@ with everything else on the queue; lists without timestamps pay nothing.
 from __future__ import annotations
 
 import functools
-import time
 from typing import Optional, Sequence
 
 import pyopencl as cl
 
-from ...base.errors import DeviceError, VkDispatchError
+from ...base.errors import DeviceError, InvalidArgumentError, UseAfterFreeError, VkDispatchError
+from ..common import check_binding_count, check_copy, check_dispatch_index, poll, workgroup_counts
 from ..runtime import CommandList, Signal
 from ...base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ._check import error_for
@@ -54,16 +54,7 @@ class OpenCLSignal(Signal):
                 raise error_for(exc, "clWaitForEvents") from None
             self._status()
             return True
-        # clWaitForEvents has no timeout: poll, backing off from 50 us to 5 ms
-        deadline = time.perf_counter() + timeout
-        pause = 5e-5
-        while self._status() != _COMPLETE:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                return False
-            time.sleep(min(pause, left))
-            pause = min(pause * 2, 5e-3)
-        return True
+        return poll(self.done, timeout)   # clWaitForEvents has no timeout
 
     def done(self) -> bool:
         return self._status() == _COMPLETE
@@ -120,13 +111,9 @@ class OpenCLCommandList(CommandList):
         self._check_usable()
         info = program.info
         if program.ctx is not self._ctx:
-            raise ValueError("the program belongs to another context")
-        groups = tuple(int(g) for g in groups) + (1,) * (3 - len(groups))
-        if len(groups) != 3 or min(groups) < 0:
-            raise ValueError(f"groups must be up to three non-negative integers, got {groups}")
-        if len(bindings) != len(info.bindings):
-            raise ValueError(f"kernel {info.entry_point!r} has {len(info.bindings)} bindings "
-                             f"({', '.join(b.name for b in info.bindings)}), got {len(bindings)}")
+            raise InvalidArgumentError("the program belongs to another context")
+        groups = workgroup_counts(groups, self._slot.info)
+        check_binding_count(info, bindings)
         kernel = program.take_kernel(self._slot)
         try:
             used = self._bind(program, kernel, bindings)
@@ -153,7 +140,7 @@ class OpenCLCommandList(CommandList):
             raise TypeError(f"binding {name!r} needs an OpenCL {kind.__name__}, "
                             f"got {type(handle).__name__}")
         if handle.freed:
-            raise ValueError(f"binding {name!r} uses a freed {kind.__name__}")
+            raise UseAfterFreeError(f"binding {name!r} uses a freed {kind.__name__}")
         if kind is not SamplerHandle and handle.slot is not self._slot:
             raise ValueError(f"binding {name!r} was allocated for queue {handle.queue} on "
                              f"another device than this list's queue {self._queue_index}")
@@ -209,14 +196,7 @@ class OpenCLCommandList(CommandList):
         self._check_handle(src, BufferHandle, "copy source")
         self._check_handle(dst, BufferHandle, "copy destination")
         nbytes, src_offset, dst_offset = int(nbytes), int(src_offset), int(dst_offset)
-        if nbytes < 0 or src_offset < 0 or dst_offset < 0:
-            raise ValueError("copy sizes and offsets must be non-negative")
-        if src_offset + nbytes > src.nbytes or dst_offset + nbytes > dst.nbytes:
-            raise ValueError(f"copy of {nbytes} bytes from offset {src_offset} "
-                             f"(of {src.nbytes}) to offset {dst_offset} (of {dst.nbytes}) "
-                             f"runs past a buffer's end")
-        if src is dst and abs(src_offset - dst_offset) < nbytes:
-            raise ValueError("the source and destination ranges of a copy overlap")
+        check_copy(src.nbytes, dst.nbytes, nbytes, src_offset, dst_offset, src is dst)
         if nbytes:
             self._resources[id(src)] = src
             self._resources[id(dst)] = dst
@@ -225,7 +205,7 @@ class OpenCLCommandList(CommandList):
                 src_offset=src_offset, dst_offset=dst_offset))
 
     def set_uniform(self, dispatch_index: int, uniform: bytes) -> None:
-        entry = self._dispatches[dispatch_index]
+        entry = self._dispatches[check_dispatch_index(dispatch_index, len(self._dispatches))]
         entry.set_uniform(uniform)
         entry.uniform = bytes(uniform)
 
@@ -234,8 +214,8 @@ class OpenCLCommandList(CommandList):
         self._check_usable()
         for handle in self._resources.values():
             if handle.freed:
-                raise ValueError(f"this command list uses {handle!r}, freed after "
-                                 f"recording; reset() and record again")
+                raise UseAfterFreeError(f"this command list uses {handle!r}, freed after "
+                                        f"recording; reset() and record again")
         timed = self.timestamps_enabled
         twin = self._queue is not self._main   # timing on the profiling twin queue
         self._events = []
@@ -327,7 +307,7 @@ class OpenCLCommandList(CommandList):
 
     def _check_usable(self) -> None:
         if self._destroyed:
-            raise ValueError("this command list was destroyed")
+            raise UseAfterFreeError("this command list was destroyed")
         self._ctx._check_alive()
 
     def __len__(self) -> int:

@@ -16,6 +16,7 @@ from ...base import stats
 from ...base.cache import DiskCache, MemoryCache, digest
 from ...base.errors import BackendUnavailableError, ShaderCompileError
 from ...base.log import log_debug
+from ..buildcache import BuildCache
 
 try:
     import pyopencl as cl
@@ -42,9 +43,9 @@ class ProgramCache(MemoryCache):
 
 
 MEMORY_CACHE = ProgramCache()
-# One build at a time: a second thread asking for the same program waits for the
-# first instead of compiling it again (and warnings filters are process-global).
-_BUILD_LOCK = threading.Lock()
+_PROGRAMS = BuildCache(MEMORY_CACHE)   # disk entries are per device: see _from_binaries
+# warnings filters are process-global: one build changes them at a time
+_WARNINGS_LOCK = threading.Lock()
 
 
 def device_identity(device) -> tuple:
@@ -66,28 +67,24 @@ def build_program(cl_context, devices: Sequence, source: str, options=()):
     opts = _options_string(options)
     mem_key = (cl_context.int_ptr,
                digest(source, opts, *(device_identity(d) for d in devices)))
-    program = MEMORY_CACHE.get(mem_key)
-    if program is not None:
-        return program
-    with _BUILD_LOCK:
-        program = MEMORY_CACHE.get(mem_key)
-        if program is None:
-            disk_keys = [digest("opencl-binary", source, opts, *device_identity(d))
-                         for d in devices]
-            raw = _from_binaries(cl_context, devices, disk_keys, opts)
-            if raw is None:
-                raw = _from_source(cl_context, devices, source, opts)
-                stats.count("kernels_compiled")
-                _store_binaries(raw, devices, disk_keys)
-            program = cl.Program(raw)
-            MEMORY_CACHE.put(mem_key, program)
-    return program
+
+    def build():
+        disk_keys = [digest("opencl-binary", source, opts, *device_identity(d))
+                     for d in devices]
+        raw = _from_binaries(cl_context, devices, disk_keys, opts)
+        if raw is None:
+            raw = _from_source(cl_context, devices, source, opts)
+            stats.count("kernels_compiled")
+            _store_binaries(raw, devices, disk_keys)
+        return cl.Program(raw)
+
+    return _PROGRAMS.get(mem_key, build)
 
 
 def _build(raw, opts: str, devices) -> None:
     # pyopencl turns a non-empty log of a successful build into a CompilerWarning;
     # the log is kept at debug level instead.
-    with warnings.catch_warnings():
+    with _WARNINGS_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore", cl.CompilerWarning)
         raw.build(opts.encode(), devices)
 

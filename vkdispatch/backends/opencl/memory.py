@@ -9,22 +9,9 @@ from __future__ import annotations
 import pyopencl as cl
 
 from ...base import dtype as dt
-from ...base.errors import DeviceLimitError, UnsupportedFeatureError
+from ...base.errors import DeviceLimitError, InvalidArgumentError, UnsupportedFeatureError
+from ..common import check_range, check_sampler
 from ._check import error_for
-
-MEMORY_KINDS = ("device", "host", "shared")
-
-
-def host_bytes(data, what: str) -> memoryview:
-    """A flat byte view of a buffer-protocol object (no copy)."""
-    try:
-        mv = memoryview(data)
-    except TypeError:
-        raise TypeError(f"{what} must support the buffer protocol (bytes, bytearray, "
-                        f"a numpy array), got {type(data).__name__}") from None
-    if not mv.c_contiguous:
-        raise ValueError(f"{what} must be C-contiguous")
-    return mv.cast("B") if mv.ndim != 1 or mv.format != "B" else mv
 
 
 class BufferHandle:
@@ -46,9 +33,9 @@ class BufferHandle:
         sub = self._views.get((offset, size))
         if sub is not None:
             return sub
-        if offset < 0 or size <= 0 or offset + size > self.nbytes:
-            raise ValueError(f"buffer view (offset {offset}, size {size}) must lie inside "
-                             f"the buffer's {self.nbytes} bytes with a positive size")
+        check_range(offset, size, self.nbytes, "buffer view")
+        if size == 0:
+            raise InvalidArgumentError("OpenCL has no empty buffer views (size 0)")
         align = self.slot.base_align
         if offset % align:
             raise DeviceLimitError(
@@ -153,8 +140,6 @@ class ImageHandle:
 
     def region(self, layer: int):
         """(origin, region) of one layer, as clEnqueueRead/WriteImage take them."""
-        if not 0 <= layer < self.layers:
-            raise ValueError(f"layer must be in [0, {self.layers}), got {layer}")
         w, h, d = self.extent
         if not self.arrayed:
             return (0, 0, 0), (w, h, d)
@@ -187,15 +172,7 @@ class SamplerHandle:
     __slots__ = ("filter", "address_mode", "normalized", "samplers", "freed")
 
     def __init__(self, slots, filter: str, address_mode: str, normalized: bool):
-        if filter not in _FILTER:
-            raise ValueError(f"filter must be one of {sorted(_FILTER)}, got {filter!r}")
-        if address_mode not in _ADDRESS:
-            raise ValueError(f"address_mode must be one of {sorted(_ADDRESS)}, "
-                             f"got {address_mode!r}")
-        if not normalized and address_mode in ("repeat", "mirrored_repeat"):
-            raise ValueError(f"address_mode {address_mode!r} needs normalized coordinates "
-                             f"in OpenCL; use normalized=True or 'clamp_to_edge'/"
-                             f"'clamp_to_border'")
+        check_sampler(filter, address_mode, normalized)
         self.filter = filter
         self.address_mode = address_mode
         self.normalized = normalized

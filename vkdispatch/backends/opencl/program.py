@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import pyopencl as cl
 
-from ...base.errors import DeviceLimitError, UnsupportedFeatureError
+from ...base.errors import DeviceLimitError, UseAfterFreeError
+from ..common import check_kernel_limits
 from ..runtime import Program
 from ...base.abi import BINDING_SAMPLED_IMAGE, ProgramInfo
 from ._check import error_for
 from .compiler import build_program
 
 _WG = cl.kernel_work_group_info
+_LIMIT_NAMES = ("CL_DEVICE_MAX_WORK_ITEM_SIZES", "CL_DEVICE_MAX_WORK_GROUP_SIZE",
+                "CL_DEVICE_LOCAL_MEM_SIZE")
 
 
 def argument_plan(info: ProgramInfo):
@@ -63,17 +66,13 @@ class OpenCLProgram(Program):
         self.ctx = ctx
         self.info = info
         self.source = source
-        local = tuple(int(x) for x in info.local_size) + (1,) * (3 - len(info.local_size))
-        if len(local) != 3 or min(local) < 1:
-            raise ValueError(f"local_size must be up to three positive integers, "
-                             f"got {info.local_size}")
-        self.local_size = local
+        self.local_size = None
         self.binding_plan, self.uniform_slots, nargs = argument_plan(info)
         self.uniform_end = max((o + s for _, o, s, _ in self.uniform_slots), default=0)
         self._pools = {}
         self._destroyed = False
         for slot in ctx._slots:
-            self._check_device(slot)
+            self.local_size = check_kernel_limits(info, slot.info, _LIMIT_NAMES)
             prg = build_program(slot.cl_context, [slot.cl_device], source,
                                 _std_option(slot.cl_device, options))
             kernel = self._new_kernel(prg)
@@ -86,27 +85,6 @@ class OpenCLProgram(Program):
         except cl.Error as exc:
             raise error_for(exc, "clCreateKernel",
                             f"no __kernel named {self.info.entry_point!r} in the program?") from None
-
-    def _check_device(self, slot) -> None:
-        dev, info = slot.info, self.info
-        for feature in sorted(info.features):
-            if not getattr(dev, feature, False):
-                raise UnsupportedFeatureError(f"the kernel {info.entry_point!r} needs "
-                                              f"{feature}, which {dev.name} lacks")
-        invocations = self.local_size[0] * self.local_size[1] * self.local_size[2]
-        if invocations > dev.max_workgroup_invocations:
-            raise DeviceLimitError(
-                f"local size {self.local_size} ({invocations} work-items) exceeds "
-                f"CL_DEVICE_MAX_WORK_GROUP_SIZE ({dev.max_workgroup_invocations}) on {dev.name}")
-        for axis, (n, limit) in enumerate(zip(self.local_size, dev.max_workgroup_size)):
-            if n > limit:
-                raise DeviceLimitError(
-                    f"local size {self.local_size} exceeds CL_DEVICE_MAX_WORK_ITEM_SIZES"
-                    f" {dev.max_workgroup_size} on axis {axis} on {dev.name}")
-        if info.shared_memory > dev.max_shared_memory:
-            raise DeviceLimitError(
-                f"the kernel {info.entry_point!r} uses {info.shared_memory} bytes of shared "
-                f"memory; CL_DEVICE_LOCAL_MEM_SIZE of {dev.name} is {dev.max_shared_memory}")
 
     def _check_kernel(self, slot, kernel, nargs: int) -> None:
         dev, info = slot.info, self.info
@@ -131,7 +109,7 @@ class OpenCLProgram(Program):
     # go back to a pool for the next recording.
     def take_kernel(self, slot):
         if self._destroyed:
-            raise ValueError(f"the program {self.info.entry_point!r} was destroyed")
+            raise UseAfterFreeError(f"the program {self.info.entry_point!r} was destroyed")
         prg, pool = self._pools[slot]
         try:
             return pool.pop()

@@ -10,14 +10,16 @@ import numpy as np
 import pyopencl as cl
 
 from ...base import dtype as dt
-from ...base.errors import DeviceError, OutOfMemoryError, UnsupportedFeatureError
-from ..runtime import Runtime, RuntimeContext
+from ...base.errors import UnsupportedFeatureError, UseAfterFreeError
+from ..common import (check_alloc, check_layer, check_queue, check_range,
+                      host_bytes, image_shape, layer_view, out_bytes,
+                      program_options)
+from ..runtime import DLPACK_OPENCL, Capabilities, Runtime, RuntimeContext
 from . import compiler
 from ._check import error_for
 from .commands import OpenCLCommandList
 from .devices import device_info, enumerate_devices
-from .memory import (MEMORY_KINDS, BufferHandle, ImageHandle, SamplerHandle, host_bytes,
-                     image_format)
+from .memory import BufferHandle, ImageHandle, SamplerHandle, image_format
 from .program import OpenCLProgram
 
 _MF = cl.mem_flags
@@ -78,6 +80,8 @@ class _DeviceSlot:
 
 
 class OpenCLContext(RuntimeContext):
+    capabilities = Capabilities(dlpack_device_type=DLPACK_OPENCL)
+
     def __init__(self, runtime, device_indices, queue_counts, debug, profiling):
         self.runtime = runtime
         self.debug = bool(debug)
@@ -110,13 +114,11 @@ class OpenCLContext(RuntimeContext):
     # ------------------------------------------------------------------ helpers
     def _check_alive(self) -> None:
         if self._destroyed:
-            raise DeviceError("this OpenCL context was destroyed")
+            raise UseAfterFreeError("this OpenCL context was destroyed")
 
     def _slot_of_queue(self, queue: int):
         self._check_alive()
-        if not 0 <= queue < len(self._queues):
-            raise ValueError(f"queue must be in [0, {len(self._queues)}), got {queue}")
-        return self._queue_slots[queue]
+        return self._queue_slots[check_queue(queue, len(self._queues))]
 
     def _timing_queue(self, queue: int):
         """A profiling-enabled queue on `queue`'s device: the queue itself in a
@@ -145,16 +147,8 @@ class OpenCLContext(RuntimeContext):
     # ------------------------------------------------------------------ buffers
     def buffer_alloc(self, queue: int, nbytes: int, memory: str = "device") -> BufferHandle:
         slot = self._slot_of_queue(queue)
-        nbytes = int(nbytes)
-        if nbytes < 0:
-            raise ValueError(f"nbytes must be non-negative, got {nbytes}")
-        if memory not in MEMORY_KINDS:
-            raise ValueError(f"memory must be one of {MEMORY_KINDS}, got {memory!r}")
-        limit = slot.info.max_allocation_size
-        if nbytes > limit:
-            raise OutOfMemoryError(
-                f"cannot allocate {nbytes} bytes on {slot.info.name}: larger than "
-                f"CL_DEVICE_MAX_MEM_ALLOC_SIZE ({limit} bytes)")
+        nbytes = check_alloc(nbytes, memory, slot.info.max_allocation_size,
+                             "CL_DEVICE_MAX_MEM_ALLOC_SIZE", slot.info.name)
         flags = _MF.READ_WRITE | (_MF.ALLOC_HOST_PTR if memory != "device" else 0)
         try:
             # OpenCL has no empty buffers; an empty handle keeps a 4-byte allocation
@@ -174,15 +168,16 @@ class OpenCLContext(RuntimeContext):
     def _buffer(self, handle) -> BufferHandle:
         if not isinstance(handle, BufferHandle):
             raise TypeError(f"expected an OpenCL buffer handle, got {type(handle).__name__}")
-        if handle.freed:
-            raise ValueError(f"{handle!r} was freed")
         self._check_alive()
+        if handle.freed:
+            raise UseAfterFreeError(f"{handle!r} was freed")
         return handle
 
     def buffer_write(self, handle, data, offset: int = 0) -> None:
         handle = self._buffer(handle)
         src = host_bytes(data, "data")
-        _check_range(offset, src.nbytes, handle.nbytes, "write")
+        offset = int(offset)
+        check_range(offset, src.nbytes, handle.nbytes, "write")
         if not src.nbytes:
             return
         try:
@@ -193,22 +188,16 @@ class OpenCLContext(RuntimeContext):
 
     def buffer_read(self, handle, nbytes: int, offset: int = 0, out=None) -> memoryview:
         handle = self._buffer(handle)
-        nbytes = int(nbytes)
-        _check_range(offset, nbytes, handle.nbytes, "read")
-        if out is None:
-            dst = np.empty(nbytes, np.uint8)
-        else:
-            mv = host_bytes(out, "out")
-            if mv.readonly or mv.nbytes < nbytes:
-                raise ValueError(f"out must be a writable buffer of at least {nbytes} bytes")
-            dst = np.frombuffer(mv, np.uint8, count=nbytes)
+        nbytes, offset = int(nbytes), int(offset)
+        check_range(offset, nbytes, handle.nbytes, "read")
+        dst = out_bytes(out, nbytes)
         if nbytes:
             try:  # the queue is in-order: this read follows all work submitted on it
-                cl.enqueue_copy(self._queues[handle.queue], dst, handle.mem,
-                                src_offset=offset, is_blocking=True)
+                cl.enqueue_copy(self._queues[handle.queue], np.frombuffer(dst, np.uint8),
+                                handle.mem, src_offset=offset, is_blocking=True)
             except cl.Error as exc:
                 raise error_for(exc, "clEnqueueReadBuffer") from None
-        return memoryview(dst)
+        return dst
 
     # ------------------------------------------------------------------ images
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str,
@@ -219,17 +208,7 @@ class OpenCLContext(RuntimeContext):
         if not slot.info.images:
             raise UnsupportedFeatureError(f"{slot.info.name} has no image support "
                                           f"(CL_DEVICE_IMAGE_SUPPORT is false)")
-        extent = tuple(int(e) for e in extent) + (1,) * (3 - len(extent))
-        layers = int(layers)
-        if len(extent) != 3 or min(extent) < 1 or layers < 1:
-            raise ValueError(f"extent must be up to three positive sizes and layers >= 1, "
-                             f"got extent {extent}, layers {layers}")
-        least = 3 if extent[2] > 1 else 2 if extent[1] > 1 else 1
-        dim = least if dim is None else int(dim)
-        if not least <= dim <= 3:
-            raise ValueError(f"dim must be in [{least}, 3] for extent {extent}, got {dim}")
-        if dim == 3 and layers > 1:
-            raise ValueError("3-D images cannot have array layers")
+        extent, layers, dim = image_shape(extent, layers, dim)
         arrayed = layers > 1
         fmt, image_type = image_format(slot, dt.to_dtype(dtype).name, int(channels), dim, arrayed)
         desc = cl.ImageDescriptor()
@@ -258,18 +237,15 @@ class OpenCLContext(RuntimeContext):
     def _image(self, handle) -> ImageHandle:
         if not isinstance(handle, ImageHandle):
             raise TypeError(f"expected an OpenCL image handle, got {type(handle).__name__}")
-        if handle.freed:
-            raise ValueError(f"{handle!r} was freed")
         self._check_alive()
+        if handle.freed:
+            raise UseAfterFreeError(f"{handle!r} was freed")
         return handle
 
     def image_write(self, handle, data, layer: int = 0) -> None:
         handle = self._image(handle)
-        src = host_bytes(data, "data")
-        if src.nbytes != handle.layer_bytes:
-            raise ValueError(f"image data must be {handle.layer_bytes} bytes (one layer of "
-                             f"{handle!r}), got {src.nbytes}")
-        origin, region = handle.region(int(layer))
+        src = layer_view(data, handle.layer_bytes)
+        origin, region = handle.region(check_layer(layer, handle.layers))
         try:
             _write_image(self._queues[handle.queue], handle.mem, origin, region, src,
                          is_blocking=True)
@@ -278,11 +254,8 @@ class OpenCLContext(RuntimeContext):
 
     def image_read(self, handle, out, layer: int = 0) -> None:
         handle = self._image(handle)
-        dst = host_bytes(out, "out")
-        if dst.readonly or dst.nbytes != handle.layer_bytes:
-            raise ValueError(f"out must be a writable buffer of {handle.layer_bytes} bytes "
-                             f"(one layer of {handle!r}), got {dst.nbytes}")
-        origin, region = handle.region(int(layer))
+        dst = layer_view(out, handle.layer_bytes, writable=True)
+        origin, region = handle.region(check_layer(layer, handle.layers))
         try:
             _read_image(self._queues[handle.queue], handle.mem, origin, region,
                         np.frombuffer(dst, np.uint8), is_blocking=True)
@@ -303,11 +276,12 @@ class OpenCLContext(RuntimeContext):
         handle.release()
 
     # ------------------------------------------------------------------ programs and work
-    def create_program(self, source: str, info, options=()) -> OpenCLProgram:
-        """Build `source` for every device of the context (`options`: extra OpenCL C
-        build options) and check the launch against the devices' limits."""
+    def create_program(self, source: str, info, options=None) -> OpenCLProgram:
+        """Build `source` for every device of the context (ProgramOptions.build_flags:
+        extra OpenCL C build options) and check the launch against the devices' limits."""
         self._check_alive()
-        program = OpenCLProgram(self, source, info, options)
+        options = program_options(options, "opencl", ("build_flags",))
+        program = OpenCLProgram(self, source, info, options.build_flags)
         self._programs.add(program)
         return program
 
@@ -364,8 +338,3 @@ class OpenCLContext(RuntimeContext):
         state = "destroyed" if self._destroyed else f"{len(self._queues)} queues"
         return f"<OpenCLContext {[d.name for d in self.devices]} {state}>"
 
-
-def _check_range(offset: int, nbytes: int, size: int, what: str) -> None:
-    if offset < 0 or nbytes < 0 or offset + nbytes > size:
-        raise ValueError(f"{what} of {nbytes} bytes at offset {offset} must lie inside the "
-                         f"buffer's {size} bytes")

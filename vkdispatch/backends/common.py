@@ -1,0 +1,226 @@
+"""Checks and host-memory views written once for every backend, so that the same
+misuse raises the same exception type on each (base/errors.py): host bytes, byte
+ranges, memory kinds, allocation sizes, launch shapes, sampler and image arguments,
+program options, and a timed wait for APIs that have none."""
+from __future__ import annotations
+
+import operator
+import time
+from typing import Optional
+
+from ..base.abi import NO_OPTIONS, ProgramOptions
+from ..base.errors import (DeviceLimitError, InvalidArgumentError, OutOfBoundsError,
+                           OutOfMemoryError, UnsupportedFeatureError)
+
+MEMORY_KINDS = ("device", "host", "shared")
+FILTERS = ("nearest", "linear")
+ADDRESS_MODES = ("repeat", "mirrored_repeat", "clamp_to_edge", "clamp_to_border")
+
+# ----------------------------------------------------------------------------- host memory
+
+
+def host_bytes(data, what: str = "data") -> memoryview:
+    """A flat byte view of a buffer-protocol object, without copying."""
+    try:
+        mv = memoryview(data)
+    except TypeError:
+        raise TypeError(f"{what} must support the buffer protocol (bytes, bytearray, a numpy "
+                        f"array), got {type(data).__name__}") from None
+    if not mv.c_contiguous:
+        raise InvalidArgumentError(f"{what} must be C-contiguous")
+    return mv.cast("B") if mv.ndim != 1 or mv.format != "B" else mv
+
+
+def out_bytes(out, nbytes: int) -> memoryview:
+    """The first `nbytes` of `out` as a writable flat byte view (a new bytearray's when
+    `out` is None): where a read lands."""
+    if out is None:
+        return memoryview(bytearray(nbytes))
+    mv = host_bytes(out, "out")
+    if mv.readonly or mv.nbytes < nbytes:
+        state = "read-only" if mv.readonly else f"{mv.nbytes} bytes"
+        raise InvalidArgumentError(f"out must be a writable buffer of at least {nbytes} "
+                                   f"bytes, got {state}")
+    return mv[:nbytes]
+
+
+# ----------------------------------------------------------------------------- ranges, memory
+
+def check_range(offset: int, nbytes: int, size: int, what: str) -> None:
+    """`nbytes` at `offset` must lie inside `size` bytes."""
+    if offset < 0 or nbytes < 0 or offset + nbytes > size:
+        raise OutOfBoundsError(f"{what} of {nbytes} bytes at offset {offset} does not fit "
+                               f"in the buffer's {size} bytes")
+
+
+def check_copy(src_size: int, dst_size: int, nbytes: int, src_offset: int, dst_offset: int,
+               same_buffer: bool) -> None:
+    check_range(src_offset, nbytes, src_size, "copy source")
+    check_range(dst_offset, nbytes, dst_size, "copy destination")
+    if same_buffer and abs(src_offset - dst_offset) < nbytes:
+        raise InvalidArgumentError("the source and destination ranges of a copy overlap")
+
+
+def _index(value, count: int, what: str) -> int:
+    """`value` as an int index into `count` things, else OutOfBoundsError."""
+    try:
+        i = operator.index(value)
+    except TypeError:
+        i = -1
+    if not 0 <= i < count:
+        raise OutOfBoundsError(f"{what} must be an int in [0, {count}), got {value!r}")
+    return i
+
+
+def check_queue(queue, count: int) -> int:
+    return _index(queue, count, "queue")
+
+
+def check_alloc(nbytes, memory: str, limit: Optional[int], limit_name: str,
+                device_name: str) -> int:
+    """The byte count of an allocation of `memory` kind, refused with OutOfMemoryError
+    beyond the device's largest allocation `limit` (None: no limit known)."""
+    nbytes = int(nbytes)
+    if nbytes < 0:
+        raise InvalidArgumentError(f"nbytes must be non-negative, got {nbytes}")
+    if memory not in MEMORY_KINDS:
+        raise InvalidArgumentError(f"memory must be one of {MEMORY_KINDS}, got {memory!r}")
+    if limit is not None and nbytes > limit:
+        raise OutOfMemoryError(f"cannot allocate {nbytes} bytes on {device_name}: more than "
+                               f"its largest allocation, {limit_name} ({limit} bytes)")
+    return nbytes
+
+
+# ----------------------------------------------------------------------------- launches
+
+def check_kernel_limits(info, dev, names=("max_workgroup_size", "max_workgroup_invocations",
+                                          "max_shared_memory")) -> tuple:
+    """The kernel's local size as three ints, checked against DeviceInfo `dev`; `names`
+    are the backend's own names of those three limits, for the messages."""
+    local = tuple(int(x) for x in info.local_size)
+    if not 1 <= len(local) <= 3 or min(local) < 1:
+        raise InvalidArgumentError(f"local_size must be 1 to 3 positive sizes, "
+                                   f"got {info.local_size!r}")
+    local += (1,) * (3 - len(local))
+    for axis, (n, most) in enumerate(zip(local, dev.max_workgroup_size)):
+        if n > most:
+            raise DeviceLimitError(f"local_size {local} exceeds {names[0]} "
+                                   f"{tuple(dev.max_workgroup_size)} (axis {'xyz'[axis]}) "
+                                   f"of {dev.name}")
+    total = local[0] * local[1] * local[2]
+    if total > dev.max_workgroup_invocations:
+        raise DeviceLimitError(f"local_size {local} has {total} invocations, over {names[1]} "
+                               f"({dev.max_workgroup_invocations}) of {dev.name}")
+    if info.shared_memory > dev.max_shared_memory:
+        raise DeviceLimitError(f"the kernel {info.entry_point!r} needs {info.shared_memory} "
+                               f"bytes of shared memory, over {names[2]} "
+                               f"({dev.max_shared_memory}) of {dev.name}")
+    for feature in sorted(info.features):
+        if not getattr(dev, feature, False):
+            raise UnsupportedFeatureError(f"the kernel {info.entry_point!r} needs {feature}, "
+                                          f"which {dev.name} lacks")
+    return local
+
+
+def workgroup_counts(groups, dev, limit_name: str = "max_workgroup_count") -> tuple:
+    """`groups` as three non-negative counts within the device's limit."""
+    g = tuple(int(x) for x in (groups if isinstance(groups, (tuple, list)) else (groups,)))
+    if not 1 <= len(g) <= 3 or min(g) < 0:
+        raise InvalidArgumentError(f"groups must be 1 to 3 non-negative counts, got {groups!r}")
+    g += (1,) * (3 - len(g))
+    for axis, (n, most) in enumerate(zip(g, dev.max_workgroup_count)):
+        if n > most:
+            raise DeviceLimitError(f"{g} workgroups exceed {limit_name} "
+                                   f"{tuple(dev.max_workgroup_count)} (axis {'xyz'[axis]})")
+    return g
+
+
+def check_binding_count(info, bindings) -> None:
+    if len(bindings) != len(info.bindings):
+        names = ", ".join(b.name for b in info.bindings) or "none"
+        raise InvalidArgumentError(f"kernel {info.entry_point!r} takes {len(info.bindings)} "
+                                   f"bindings ({names}), got {len(bindings)}")
+
+
+def check_dispatch_index(index, count: int) -> int:
+    return _index(index, count, "dispatch_index")
+
+
+def program_options(options, backend: str, honoured: tuple) -> ProgramOptions:
+    """`options` (None: none), refusing a field this backend cannot honour."""
+    if options is None:
+        return NO_OPTIONS
+    if not isinstance(options, ProgramOptions):
+        raise TypeError(f"options must be a ProgramOptions (ProgramOptions.make(...)), "
+                        f"got {type(options).__name__}")
+    for name in ("specialization", "build_flags"):
+        if getattr(options, name) and name not in honoured:
+            raise UnsupportedFeatureError(f"ProgramOptions.{name} is not supported by the "
+                                          f"{backend} backend")
+    return options
+
+
+# ----------------------------------------------------------------------------- images, samplers
+
+def check_sampler(filter: str, address_mode: str, normalized: bool) -> None:
+    if filter not in FILTERS:
+        raise InvalidArgumentError(f"filter must be one of {FILTERS}, got {filter!r}")
+    if address_mode not in ADDRESS_MODES:
+        raise InvalidArgumentError(f"address_mode must be one of {ADDRESS_MODES}, "
+                                   f"got {address_mode!r}")
+    if not normalized and address_mode in ("repeat", "mirrored_repeat"):
+        raise InvalidArgumentError(f"address_mode {address_mode!r} needs normalized "
+                                   f"coordinates; with normalized=False use 'clamp_to_edge' "
+                                   f"or 'clamp_to_border'")
+
+
+def image_shape(extent, layers, dim) -> tuple:
+    """((w, h, d), layers, dim) of an image; `dim` defaults to the last axis above 1."""
+    ext = tuple(int(e) for e in (extent if isinstance(extent, (tuple, list)) else (extent,)))
+    if not 1 <= len(ext) <= 3 or min(ext) < 1:
+        raise InvalidArgumentError(f"extent must be 1 to 3 positive sizes (w, h, d), "
+                                   f"got {extent!r}")
+    ext += (1,) * (3 - len(ext))
+    least = 3 if ext[2] > 1 else 2 if ext[1] > 1 else 1
+    dim = least if dim is None else dim
+    if dim not in (1, 2, 3) or dim < least:
+        raise InvalidArgumentError(f"dim must be in [{least}, 3] for extent {ext}, got {dim!r}")
+    layers = int(layers)
+    if layers < 1:
+        raise InvalidArgumentError(f"layers must be at least 1, got {layers}")
+    if dim == 3 and layers > 1:
+        raise InvalidArgumentError("3-D images cannot have array layers (layers must be 1)")
+    return ext, layers, dim
+
+
+def check_layer(layer, layers: int) -> int:
+    return _index(layer, layers, "layer")
+
+
+def layer_view(data, layer_bytes: int, writable: bool = False) -> memoryview:
+    """The host side of a copy of one image layer: exactly `layer_bytes` bytes."""
+    what = "out" if writable else "data"
+    mv = host_bytes(data, what)
+    if writable and mv.readonly:
+        raise InvalidArgumentError("out must be writable")
+    if mv.nbytes != layer_bytes:
+        raise InvalidArgumentError(f"{what} holds {mv.nbytes} bytes; one layer of the image "
+                                   f"holds {layer_bytes} bytes")
+    return mv
+
+
+# ----------------------------------------------------------------------------- waiting
+
+def poll(done, timeout: float, first: float = 2e-5, longest: float = 1e-3) -> bool:
+    """Call `done()` until it is true (True) or `timeout` seconds pass (False), sleeping
+    from `first` doubling up to `longest` between calls: short waits stay short, long
+    ones cost little CPU."""
+    deadline = time.perf_counter() + max(0.0, float(timeout))
+    pause = first
+    while not done():
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return False
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, longest)
+    return True
