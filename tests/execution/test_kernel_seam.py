@@ -182,3 +182,31 @@ def test_host_access_hooks_run_in_stage_order():
         base_buffer._before_host_access["record"].remove(record_hook)
     with pytest.raises(ValueError, match="stage must be one of"):
         base_buffer.register_before_host_access(record_hook, stage="later")
+
+
+def test_replayed_lists_never_reach_a_dead_buffer(backend):
+    """A freed buffer's id is reused by the next one: the kept command list of the old
+    buffer must not be replayed for the new one."""
+    add, _ = _two_functions_same_body(1.0)
+    for k in range(20):
+        buf = vd.asbuffer(np.full(16, k, dtype=np.float32))
+        add(buf, 1.0)
+        np.testing.assert_array_equal(buf.read(0), np.full(16, k + 1, dtype=np.float32))
+        del buf
+
+
+def test_fast_and_full_call_paths_agree(backend):
+    add, _ = _two_functions_same_body(2.0)
+    data = np.arange(40, dtype=np.float32)
+    for bias in (1.5, 2, np.float32(0.25), np.float64(-3.0), True):
+        buf = vd.asbuffer(data)
+        add(buf, bias)
+        np.testing.assert_allclose(buf.read(0), data * 2 + np.float32(bias), rtol=1e-6)
+    with pytest.raises(TypeError, match="buffer's dtype is int32"):
+        add(vd.asbuffer(np.zeros(4, np.int32)), 1.0)
+    with pytest.raises(TypeError, match="bias"):
+        add(vd.asbuffer(data), "one")
+    with pytest.raises(TypeError, match="bias"):
+        add(vd.asbuffer(data), vd.asbuffer(data))
+    empty = vd.Buffer((0,), vd.float32)
+    add(empty, 1.0)   # an empty launch records nothing

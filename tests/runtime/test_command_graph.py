@@ -217,7 +217,7 @@ def test_barriers_only_where_bindings_conflict(backend):
     np.testing.assert_array_equal(bufs[3].read(0), np.full(n, 4.0))
     np.testing.assert_array_equal(bufs[4].read(0), np.full(n, 0.0))
     np.testing.assert_array_equal(bufs[1].read(0), np.full(n, 5.0))
-    cl = graph._lists[0][0]
+    cl = graph._lists[0].cl
     if backend == "vulkan":    # one barrier at the start, one before each conflicting op
         assert cl.barriers_recorded == 3
 

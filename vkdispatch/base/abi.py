@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -102,6 +103,48 @@ class UniformPacker:
                 accepted = (float, int) if t.is_float else (int,)
                 fast = (struct.Struct(f"<{t.count}{code}"), accepted)
             self._fast.append(fast)
+        self._whole, self._counts = self._whole_layout()
+        self._vectors = any(n > 1 for n in self._counts)
+
+    def _whole_layout(self):
+        """One struct for the whole block when every field is plain numbers (the fast
+        path of `pack_sequence`), with each field's component count."""
+        if any(f is None for f in self._fast):
+            return None, ()
+        fmt, pos = "<", 0
+        for (name, offset, t, nd), (one, _) in sorted(zip(self.fields, self._fast),
+                                                      key=lambda x: x[0][1]):
+            fmt += f"{offset - pos}x" if offset > pos else ""
+            fmt += one.format[1:]
+            pos = offset + one.size
+        fmt += f"{self.size - pos}x" if self.size > pos else ""
+        order = sorted(range(len(self.fields)), key=lambda i: self.fields[i][1])
+        if order != list(range(len(self.fields))):
+            return None, ()
+        return struct.Struct(fmt), tuple(t.count for _, _, t, _ in self.fields)
+
+    def pack_sequence(self, values) -> Optional[bytes]:
+        """The block for `values` given in field order, or None when struct cannot pack
+        them as they are (a value of another kind, out of range, a vector given as other
+        than a tuple): then `pack` converts or names the problem. Where this answers it
+        equals `pack`: struct converts numbers as numpy's casts do and refuses the rest."""
+        whole = self._whole
+        if whole is None or len(values) != len(self._counts):
+            return None
+        if self._vectors:
+            flat = []
+            for v, n in zip(values, self._counts):
+                if n == 1:
+                    flat.append(v)
+                elif type(v) is tuple and len(v) == n:
+                    flat.extend(v)
+                else:
+                    return None
+            values = flat
+        try:
+            return whole.pack(*values)
+        except (struct.error, OverflowError, TypeError):
+            return None
 
     def pack(self, values: dict) -> bytes:
         out = bytearray(self.size)

@@ -34,23 +34,53 @@ class Stats:
 
 
 NAMES = tuple(f.name for f in fields(Stats))
-_counts = dict.fromkeys(NAMES, 0)
+
+# Each thread counts into its own dict (no lock on the hot path: only its thread
+# writes it); a snapshot sums them. Dicts of finished threads are folded into
+# `_retired` when a new thread registers, and a reset moves the baseline instead of
+# zeroing counters other threads may be writing.
+_tls = threading.local()
 _lock = threading.Lock()
+_live: list = []                  # (thread, its counter dict)
+_retired = dict.fromkeys(NAMES, 0)
+_baseline = dict.fromkeys(NAMES, 0)
+
+
+def _register() -> dict:
+    mine = dict.fromkeys(NAMES, 0)
+    with _lock:
+        for entry in [e for e in _live if not e[0].is_alive()]:
+            _live.remove(entry)
+            for k, v in entry[1].items():
+                _retired[k] += v
+        _live.append((threading.current_thread(), mine))
+    _tls.counts = mine
+    return mine
 
 
 def count(name: str, n: int = 1) -> None:
-    with _lock:
-        _counts[name] += n
+    try:
+        _tls.counts[name] += n
+    except AttributeError:
+        _register()[name] += n
+
+
+def _totals() -> dict:
+    totals = dict(_retired)
+    for _, counts in _live:
+        for k, v in counts.items():
+            totals[k] += v
+    return totals
 
 
 def stats(reset: bool = False) -> Stats:
     """The counters since start (or the last reset); `reset=True` zeroes them after
     taking the snapshot."""
     with _lock:
-        snap = Stats(**_counts)
+        totals = _totals()
+        snap = Stats(**{k: totals[k] - _baseline[k] for k in NAMES})
         if reset:
-            for k in _counts:
-                _counts[k] = 0
+            _baseline.update(totals)
     return snap
 
 

@@ -50,6 +50,9 @@ class _Dispatch:
         self.packed = packed            # uniform bytes when no field is a bound variable
 
 
+_NO_VALUES: dict = {}
+
+
 class _Copy:
     __slots__ = ("src", "dst", "nbytes", "src_offset", "dst_offset")
 
@@ -58,10 +61,27 @@ class _Copy:
         self.src_offset, self.dst_offset = src_offset, dst_offset
 
 
-def _weak(res):
-    """A weak reference to a resource (or a tuple of them): equal to another while both
-    refer to the same live object."""
-    return tuple(map(weakref.ref, res)) if isinstance(res, tuple) else weakref.ref(res)
+class _Built:
+    """A command list built from records: its dispatch indices (for set_uniform), its
+    mode (timestamps, hazard tracking), and for replay the records' content key (ids of
+    kernels and resources, launch sizes, uniform bytes; None when bound variables make
+    the uniforms change) with weak references that tell whether those ids still name
+    the same live objects (an id is reused once its object is gone)."""
+    __slots__ = ("cl", "indices", "mode", "key", "refs")
+
+    def __init__(self, cl, indices, mode, key, refs):
+        self.cl, self.indices, self.mode, self.key, self.refs = cl, indices, mode, key, refs
+
+
+def _flat_resources(records) -> list:
+    out = []
+    for rec in records:
+        for res in (rec.resources if type(rec) is _Dispatch else (rec.src, rec.dst)):
+            if type(res) is tuple:
+                out.extend(res)
+            else:
+                out.append(res)
+    return out
 
 
 def _resource_handle(res, queue: int):
@@ -85,14 +105,12 @@ class CommandGraph:
         self.submit_on_record = submit_on_record
         self._timestamps = bool(timestamps)
         self._records: list = []
-        self._lists: dict = {}          # queue -> (CommandList, [dispatch index per record],
-                                        #           mode: (timestamps, hazard tracking),
-                                        #           content key or None: _content_key)
+        self._lists: dict = {}          # queue -> _Built
         self._vars: dict = {}           # name -> value
         self._dirty_vars: set = set()
         self._signals: list = []
         self._submitted: dict = {}      # queue -> CommandList of the last submit (timestamps)
-        self._spare: dict = {}          # queue -> [(list entry, Signal of its last run)]
+        self._spare: dict = {}          # queue -> [(_Built, Signal of its last run)]
         self._lock = threading.RLock()
 
     @property
@@ -179,6 +197,21 @@ class CommandGraph:
         if self.submit_on_record:
             self.submit()
 
+    def record_packed(self, kernel: CompiledKernel, launch: tuple, resources: list,
+                      packed: bytes) -> None:
+        """`record` for a producer that already checked `resources` (Buffers, in binding
+        order) and packed the uniforms (the eager fast path of @vd.shader)."""
+        if kernel.context is not self.context:
+            raise VkDispatchError("the kernel was built for another context than this graph's")
+        with self._lock:
+            self._records.append(_Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES,
+                                           packed))
+            if self._lists:
+                self._invalidate()
+        stats.count("dispatches_recorded")
+        if self.submit_on_record:
+            self.submit()
+
     def record_copy(self, src: Buffer, dst: Buffer, nbytes: Optional[int] = None,
                     src_offset: int = 0, dst_offset: int = 0) -> None:
         if nbytes is None:
@@ -202,8 +235,8 @@ class CommandGraph:
 
     _MAX_SPARE = 4
 
-    def _keep_spare(self, queue: int, entry: tuple, signal) -> None:
-        """Keep a built list (`entry`: list, dispatch indices, mode, content key) for
+    def _keep_spare(self, queue: int, entry: _Built, signal) -> None:
+        """Keep a built list for
         replaying the same records again, or for re-recording once `signal` (its last
         run) is done: both are far cheaper than creating a list, and nothing waits
         here. `mode` (timestamps, hazard tracking) is fixed at a list's creation, so a
@@ -211,9 +244,9 @@ class CommandGraph:
         spare = self._spare.setdefault(queue, [])
         spare.append((entry, signal))
         if len(spare) > self._MAX_SPARE and not self._capturing(queue):
-            (old, *_), _ = spare.pop(0)
-            self._forget_submitted(queue, old)
-            old.destroy()
+            old, _ = spare.pop(0)
+            self._forget_submitted(queue, old.cl)
+            old.cl.destroy()
 
     def _capturing(self, queue: int) -> bool:
         return self.context.runtime_context.queue_capturing(queue)
@@ -230,12 +263,12 @@ class CommandGraph:
         rctx = self.context.runtime_context
         if not self._capturing(queue):   # reusing would wait on or query earlier work
             spare = self._spare.get(queue, [])
-            for i, ((cl, _, m, _), signal) in enumerate(spare):
-                if m == mode and (signal is None or signal.done()):
+            for i, (built, signal) in enumerate(spare):
+                if built.mode == mode and (signal is None or signal.done()):
                     del spare[i]
-                    self._forget_submitted(queue, cl)
-                    cl.reset()
-                    return cl, mode
+                    self._forget_submitted(queue, built.cl)
+                    built.cl.reset()
+                    return built.cl, mode
         return rctx.command_list(queue, timestamps=mode[0], hazard_tracking=mode[1]), mode
 
     def _forget_submitted(self, queue: int, cl) -> None:
@@ -279,22 +312,21 @@ class CommandGraph:
         except BaseException:
             cl.destroy()
             raise
-        return cl, indices, mode, key
+        refs = None if key is None else tuple(map(weakref.ref, _flat_resources(self._records)))
+        return _Built(cl, indices, mode, key, refs)
 
     def _content_key(self, mode: tuple):
-        """What a built list holds, comparable across record sets (kernels, arguments,
-        constants and copies by identity and value), or None when bound variables make
-        its uniforms depend on later set_var calls. Arguments are held weakly, so a kept
-        list never keeps a buffer's memory alive."""
+        """What a built list holds, comparable across record sets: kernels, resources
+        (by id), launch sizes, uniform bytes and copies; None when bound variables make
+        its uniforms depend on later set_var calls."""
         parts = [mode]
         for rec in self._records:
-            if isinstance(rec, _Dispatch):
+            if type(rec) is _Dispatch:
                 if rec.packed is None:
                     return None
-                parts.append((rec.kernel.program, rec.groups, *map(_weak, rec.resources),
-                              rec.packed))
+                parts.append((rec.kernel, rec.groups, rec.packed, *map(id, rec.resources)))
             else:
-                parts.append((_weak(rec.src), _weak(rec.dst), rec.nbytes, rec.src_offset,
+                parts.append((id(rec.src), id(rec.dst), rec.nbytes, rec.src_offset,
                               rec.dst_offset))
         return tuple(parts)
 
@@ -304,13 +336,15 @@ class CommandGraph:
         spare = self._spare.get(queue)
         if key is None or not spare or self._capturing(queue):
             return None
-        for i, (entry, _) in enumerate(spare):
-            if entry[3] == key:
-                for rec in self._records:
-                    for res in (rec.resources if isinstance(rec, _Dispatch) else (rec.src, rec.dst)):
-                        _resource_handle(res, queue)
+        for i, (built, _) in enumerate(spare):
+            if built.key == key:
+                resources = _flat_resources(self._records)
+                if any(ref() is not res for ref, res in zip(built.refs, resources)):
+                    continue   # an id now names another object
+                for res in resources:
+                    res.handle(queue)   # raises for a destroyed buffer or image
                 del spare[i]
-                return entry
+                return built
         return None
 
     def submit(self, instance_count: Optional[int] = None, queue_index: Optional[int] = None,
@@ -341,7 +375,7 @@ class CommandGraph:
                     entry = self._lists[q] = self._build(q, instance_count, key)
                 elif self._dirty_vars:
                     self._refresh_vars(entry, instance_count)
-                cl = entry[0]
+                cl = entry.cl
                 self._submitted[q] = cl
                 if instance_count is None:
                     by_queue[q] = cl.submit()
@@ -376,7 +410,7 @@ class CommandGraph:
         return self._uniform_bytes(rec, None)
 
     def _refresh_vars(self, entry, instance_count: Optional[int]) -> None:
-        cl, indices = entry[0], entry[1]
+        cl, indices = entry.cl, entry.indices
         for rec, idx in zip(self._records, indices):
             if isinstance(rec, _Dispatch) and self._dirty_vars & set(rec.var_fields.values()):
                 cl.set_uniform(idx, self._recorded_bytes(rec, instance_count))
@@ -420,8 +454,8 @@ class CommandGraph:
             self.reset()
             spare, self._spare = self._spare, {}
             for entries in spare.values():
-                for (cl, *_), _ in entries:
-                    cl.destroy()
+                for built, _ in entries:
+                    built.cl.destroy()
 
     def __del__(self):
         # lists hold device memory (uniform arenas, command pools): give it back with

@@ -16,7 +16,7 @@ from ..codegen.trace import EXEC_COUNT, FOLD, trace
 from ..codegen.types import BUFFER, IMAGE
 from ..execution.command_graph import global_graph
 from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
-from .launch import (check_local_size, check_workgroups, default_local_size,
+from .launch import (_SAFE_BUILTINS, _as_dims, check_local_size, check_workgroups, default_local_size,
                      evaluate_exec_size, workgroups_for)
 from .signature import parse_signature
 
@@ -26,6 +26,23 @@ def _push_limit(ctx) -> int:
     if os.environ.get("VKDISPATCH_PUSH_CONSTANTS", "1") == "0":
         return 0
     return ctx.device.max_push_constant_size
+
+
+class _CallPlan:
+    """What a positional call with given exec dims needs, resolved once: the kernel,
+    the workgroups, where each binding and uniform comes from (argument index; -1: the
+    exec count), and the size past which a Vulkan buffer needs its device address."""
+    __slots__ = ("context", "kernel", "groups", "binding_sources", "uniform_sources",
+                 "address_limit")
+
+    def __init__(self, context, kernel, groups, binding_sources, uniform_sources,
+                 address_limit):
+        self.context = context
+        self.kernel = kernel
+        self.groups = groups
+        self.binding_sources = binding_sources
+        self.uniform_sources = uniform_sources
+        self.address_limit = address_limit
 
 
 class ShaderFunction:
@@ -54,6 +71,10 @@ class ShaderFunction:
         self._geometry = {}      # exec dims -> (device, workgroups, local_size) of the last launches
         self._compiled = weakref.WeakKeyDictionary()   # Context -> {(local_size, bounds, ...): CompiledKernel}
         self._lock = threading.Lock()
+        self._size_of = self._positional_size_rule()
+        self._buffer_checks = tuple((i, p.type.dtype) for i, p in enumerate(self.params)
+                                    if p.type.kind == BUFFER)
+        self._plans = {}         # exec dims -> _CallPlan of positional calls (the fast path)
         self.__doc__ = func.__doc__
         self.__wrapped__ = func
 
@@ -223,7 +244,88 @@ class ShaderFunction:
         self._geometry[dims] = (device, groups, ls)
         return groups, dims, ls
 
+    # ------------------------------------------------------------------ the fast path
+    def _positional_size_rule(self):
+        """exec_size as a function of the positional arguments, for shaders whose calls
+        can take the fast path (an exec_size string or number, no images); else None."""
+        if self.workgroups is not None or self.exec_size is None or \
+                any(p.type.kind == IMAGE for p in self.params):
+            return None
+        spec = self.exec_size
+        if not isinstance(spec, str):
+            if callable(spec):
+                return None
+            dims = _as_dims(spec, "exec_size")
+            return lambda *args: dims
+        names = [p.name for p in self.params]
+        if not all(n.isidentifier() for n in names):
+            return None
+        try:
+            return eval(f"lambda {', '.join(names)}: ({spec})", dict(_SAFE_BUILTINS))
+        except SyntaxError:
+            return None   # the full path names the problem
+
+    def _fast_call(self, args, graph) -> bool:
+        """Record a positional call through a prebuilt plan; False when the call needs
+        the full path (other argument types, a new context, values to convert or to
+        reject with a message), which then does everything again."""
+        for i, dtype in self._buffer_checks:
+            a = args[i]
+            if type(a) is not Buffer or a.dtype is not dtype:
+                return False
+        try:
+            value = self._size_of(*args)
+        except Exception:
+            return False
+        dims = (value, 1, 1) if type(value) is int and value > 0 else None
+        if dims is None:
+            return False
+        ctx = get_context()
+        plan = self._plans.get(dims)
+        if plan is None or plan.context is not ctx:
+            plan = self._make_plan(ctx, dims, args)
+            if plan is None:
+                return False
+        if plan.address_limit is not None and any(args[i].nbytes > plan.address_limit
+                                                  for i, _ in self._buffer_checks):
+            return False
+        kernel = plan.kernel
+        packed = kernel.packer.pack_sequence([args[i] if i >= 0 else dims
+                                              for i in plan.uniform_sources])
+        if packed is None:
+            return False
+        g = graph if graph is not None else global_graph()
+        if g.context is not ctx:
+            return False
+        g.record_packed(kernel, plan.groups, [args[i] for i in plan.binding_sources], packed)
+        return True
+
+    def _make_plan(self, ctx, dims, args):
+        bound = dict(zip((p.name for p in self.params), args))
+        groups, exec_count, ls = self.launch_geometry(bound, ctx.device)
+        bounds = self._uses_bounds(explicit_groups=False)
+        if bounds and groups[1] > 1 and exec_count[1] == 1 and exec_count[2] == 1:
+            bounds = FOLD
+        if self._addressed(bound, ctx.device):
+            return None
+        kernel = self.build(ctx, ls, bounds)
+        index = {p.name: i for i, p in enumerate(self.params)}
+        index[EXEC_COUNT] = -1
+        device = ctx.device
+        limit = device.max_storage_buffer_range if (
+            device.backend == "vulkan" and device.extra.get("buffer_device_address")) else None
+        plan = _CallPlan(ctx, kernel, groups, tuple(index[n] for n in kernel.binding_names),
+                         tuple(index[n] for n in kernel.uniform_names), limit)
+        if len(self._plans) >= 64:
+            self._plans.clear()
+        self._plans[dims] = plan
+        return plan
+
     def __call__(self, *args, exec_size=None, workgroups=None, graph=None, **kwargs):
+        if self._size_of is not None and not kwargs and exec_size is None and \
+                workgroups is None and len(args) == len(self.params) and \
+                self._fast_call(args, graph):
+            return
         bound = self.bind_arguments(args, kwargs)
         ctx = get_context()
         groups, exec_count, ls = self.launch_geometry(bound, ctx.device, exec_size, workgroups)
