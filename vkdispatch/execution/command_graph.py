@@ -90,6 +90,9 @@ def _resource_handle(res, queue: int):
     return res.handle(queue)
 
 
+_UNSET = object()
+
+
 class CommandGraph:
     """Records shader dispatches and copies for later (repeated) submission.
 
@@ -112,6 +115,11 @@ class CommandGraph:
         self._submitted: dict = {}      # queue -> CommandList of the last submit (timestamps)
         self._spare: dict = {}          # queue -> [(_Built, Signal of its last run)]
         self._lock = threading.RLock()
+        self._hand_written = 0          # records of kernels that may reach unbound memory
+        self._var_records = 0           # records whose uniforms come from bound variables
+        # a graph that forgets its records at submit runs them once this many are
+        # pending: memory stays bounded, and a loop's equal chunks replay one list
+        self._max_pending = self.MAX_PENDING if reset_on_submit else 0
 
     @property
     def timestamps_enabled(self) -> bool:
@@ -189,13 +197,8 @@ class CommandGraph:
                                                 for n in var_fields}, **values})
             else:
                 packed = kernel.packer.pack(values)
-        with self._lock:
-            self._records.append(_Dispatch(kernel, launch, resources, values, var_fields,
-                                           None if var_fields else packed))
-            self._invalidate()
-        stats.count("dispatches_recorded")
-        if self.submit_on_record:
-            self.submit()
+        self._append(_Dispatch(kernel, launch, resources, values, var_fields,
+                               None if var_fields else packed))
 
     def record_packed(self, kernel: CompiledKernel, launch: tuple, resources: list,
                       packed: bytes) -> None:
@@ -203,13 +206,23 @@ class CommandGraph:
         order) and packed the uniforms (the eager fast path of @vd.shader)."""
         if kernel.context is not self.context:
             raise VkDispatchError("the kernel was built for another context than this graph's")
+        self._append(_Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES, packed))
+
+    MAX_PENDING = 128
+
+    def _append(self, rec) -> None:
         with self._lock:
-            self._records.append(_Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES,
-                                           packed))
+            self._records.append(rec)
             if self._lists:
                 self._invalidate()
-        stats.count("dispatches_recorded")
-        if self.submit_on_record:
+            if type(rec) is _Dispatch:
+                stats.count("dispatches_recorded")
+                if not rec.kernel.bindings_only:
+                    self._hand_written += 1
+                if rec.var_fields:
+                    self._var_records += 1
+            full = len(self._records) >= self._max_pending > 0 and not self._var_records
+        if self.submit_on_record or full:
             self.submit()
 
     def record_copy(self, src: Buffer, dst: Buffer, nbytes: Optional[int] = None,
@@ -221,12 +234,7 @@ class CommandGraph:
         if src_offset + nbytes > src.nbytes or dst_offset + nbytes > dst.nbytes:
             raise ValueError(f"copy of {nbytes} bytes exceeds a buffer (src {src.nbytes} bytes "
                              f"from {src_offset}, dst {dst.nbytes} bytes from {dst_offset})")
-        with self._lock:
-            self._records.append(_Copy(src, dst, nbytes, src.offset + src_offset,
-                                       dst.offset + dst_offset))
-            self._invalidate()
-        if self.submit_on_record:
-            self.submit()
+        self._append(_Copy(src, dst, nbytes, src.offset + src_offset, dst.offset + dst_offset))
 
     def _invalidate(self) -> None:
         lists, self._lists = self._lists, {}
@@ -255,8 +263,7 @@ class CommandGraph:
         """(timestamps, hazard tracking): barriers may be skipped between commands whose
         bindings don't conflict unless a hand-written kernel (which may reach memory
         other than through its bindings) is recorded."""
-        tracked = all(r.kernel.bindings_only for r in self._records if isinstance(r, _Dispatch))
-        return (self._timestamps, tracked)
+        return (self._timestamps, self._hand_written == 0)
 
     def _take_list(self, queue: int):
         mode = self._mode()
@@ -354,37 +361,35 @@ class CommandGraph:
         of each per-instance variable value."""
         if instance_count is not None and (not isinstance(instance_count, int) or instance_count < 1):
             raise ValueError(f"instance_count must be a positive int, got {instance_count!r}")
-        queues = range(self.context.queue_count) if queue_index is None else \
-            [self.context.check_queue(queue_index)]
+        ctx = self.context
+        queues = range(ctx.queue_count) if queue_index is None else [ctx.check_queue(queue_index)]
         with self._lock:
             if not self._records:
                 return []
-            signals, by_queue = [], {}
-            key = None
-            if any(q not in self._lists for q in queues):
-                key = self._content_key(self._mode())
+            signals, by_queue, lists, key = [], {}, self._lists, _UNSET
             for q in queues:
-                entry = self._lists.get(q)
-                if entry is None and instance_count is None:
-                    entry = self._recorded_spare(q, key)
-                    if entry is not None:
-                        self._lists[q] = entry
+                entry = lists.get(q)
                 if entry is None:
-                    if self._has_unset_vars():
-                        self._uniform_bytes(self._first_var_record(), None)  # raises
-                    entry = self._lists[q] = self._build(q, instance_count, key)
+                    key = self._content_key(self._mode()) if key is _UNSET else key
+                    if instance_count is None:
+                        entry = self._recorded_spare(q, key)
+                    if entry is None:
+                        if self._var_records and self._has_unset_vars():
+                            self._uniform_bytes(self._first_var_record(), None)  # raises
+                        entry = self._build(q, instance_count, key)
+                    lists[q] = entry
                 elif self._dirty_vars:
                     self._refresh_vars(entry, instance_count)
                 cl = entry.cl
                 self._submitted[q] = cl
                 if instance_count is None:
-                    by_queue[q] = cl.submit()
+                    signal = cl.submit()
                 else:
-                    per_instance = [[self._uniform_bytes(r, i, instance_count)
-                                     for r in self._records
-                                     if isinstance(r, _Dispatch)] for i in range(instance_count)]
-                    by_queue[q] = cl.submit(per_instance)
-                signals.append(by_queue[q])
+                    signal = cl.submit([[self._uniform_bytes(r, i, instance_count)
+                                         for r in self._records if type(r) is _Dispatch]
+                                        for i in range(instance_count)])
+                by_queue[q] = signal
+                signals.append(signal)
             self._dirty_vars.clear()
             self._signals = signals
             stats.count("submits", len(signals))
@@ -419,8 +424,12 @@ class CommandGraph:
         """Forget the records; their lists are reused once their work is done."""
         for q, entry in self._lists.items():
             self._keep_spare(q, entry, by_queue.get(q))
+        self._forget_records()
+
+    def _forget_records(self) -> None:
         self._records = []
         self._lists = {}
+        self._hand_written = self._var_records = 0
 
     def wait(self) -> None:
         """Block until the last submission finished."""
@@ -445,8 +454,8 @@ class CommandGraph:
     def reset(self) -> None:
         """Forget every record (in-flight work still completes)."""
         with self._lock:
-            self._records = []
             self._invalidate()
+            self._forget_records()
 
     def destroy(self) -> None:
         """Forget the records and release every command list (waits for in-flight work)."""
