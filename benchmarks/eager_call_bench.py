@@ -9,6 +9,8 @@ loops so its clocks stay up):
   at a time (vkdispatch: a @vd.shader call then a submit of the global graph; CuPy:
   `x += 1.0`; PyTorch: `x.add_(1.0)`), divided by the calls of a loop that ends with
   one synchronization;
+- plain loop (vkdispatch only): the same calls without the explicit submit, as user
+  code writes them (the global graph submits its pending work in chunks);
 - replay: a graph of 1000 such dependent adds replayed (vkdispatch CommandGraph, a
   CUDA graph on the CUDA backend; cupy and torch CUDA graphs), per dispatch."""
 from __future__ import annotations
@@ -50,6 +52,8 @@ def add(buf: Buff[f32], k: Const[f32]):
 def vkdispatch_figures(backend: str, calls: int) -> dict:
     vd.initialize(backend=backend)
     buf = vd.asbuffer(np.zeros(64, np.float32))
+    add(buf, 1.0)
+    vd.queue_wait_idle()
 
     def eager():
         for _ in range(calls):
@@ -57,10 +61,16 @@ def vkdispatch_figures(backend: str, calls: int) -> dict:
             vd.global_graph().submit()
         vd.queue_wait_idle()
 
+    def plain_loop():
+        for _ in range(calls):
+            add(buf, 1.0)
+        vd.queue_wait_idle()
+
     before = vd.stats()
     t_eager = best_of(eager) / calls
+    t_loop = best_of(plain_loop) / calls
     delta = vd.stats() - before
-    assert delta.kernels_compiled == 0, delta
+    assert delta.kernels_compiled == 0 and delta.disk_cache_hits == 0, delta
     graph = vd.CommandGraph()
     for _ in range(REPLAY_DISPATCHES):
         add(buf, 1.0, graph=graph)
@@ -72,7 +82,7 @@ def vkdispatch_figures(backend: str, calls: int) -> dict:
         graph.wait()
     t_replay = best_of(replay) / (10 * REPLAY_DISPATCHES)
     return {"device": vd.get_context().device.name, "eager call us": t_eager * 1e6,
-            "replay per dependent dispatch us": t_replay * 1e6}
+            "plain loop us": t_loop * 1e6, "replay per dependent dispatch us": t_replay * 1e6}
 
 
 def cupy_figures(calls: int) -> dict:
@@ -160,6 +170,7 @@ def main():
     best = {m: min(r[m] for r in peers) for m in ("eager call us",
                                                   "replay per dependent dispatch us")} if peers else {}
     print(f"{'library':10} {'eager call us':>14} {'replay/dispatch us':>19}  device")
+    loops = {lib: r["plain loop us"] for lib, r in rows.items() if "plain loop us" in r}
     for lib, r in rows.items():
         if "error" in r:
             print(f"{lib:10} unavailable: {r['error']}")
@@ -168,6 +179,8 @@ def main():
         ratio = (f"  (x{e / best['eager call us']:.2f}, x{rp / best['replay per dependent dispatch us']:.2f}"
                  f" of the best peer)") if best else ""
         print(f"{lib:10} {e:14.2f} {rp:19.2f}  {r['device']}{ratio}")
+    for lib, t in loops.items():
+        print(f"{lib}: plain loop of calls (no explicit submit): {t:.2f} us per call")
 
 
 if __name__ == "__main__":
