@@ -57,7 +57,13 @@ def check_copy(src_size: int, dst_size: int, nbytes: int, src_offset: int, dst_o
                same_buffer: bool) -> None:
     check_range(src_offset, nbytes, src_size, "copy source")
     check_range(dst_offset, nbytes, dst_size, "copy destination")
-    if same_buffer and abs(src_offset - dst_offset) < nbytes:
+    if same_buffer:
+        check_disjoint(src_offset, dst_offset, nbytes)
+
+
+def check_disjoint(src_start: int, dst_start: int, nbytes: int) -> None:
+    """Two `nbytes` ranges of one allocation must not overlap (copies are not memmove)."""
+    if abs(src_start - dst_start) < nbytes:
         raise InvalidArgumentError("the source and destination ranges of a copy overlap")
 
 

@@ -80,10 +80,10 @@ class DummyContext(RuntimeContext):
     def buffer_read(self, handle, nbytes, offset=0, out=None):
         self._no("reading a buffer")
 
-    def create_program(self, source, info, options=None):
+    def _create_program(self, source, info, options):
         self._no("compiling a kernel")
 
-    def command_list(self, queue, timestamps=False, hazard_tracking=False):
+    def _command_list(self, queue, timestamps, hazard_tracking):
         self._no("recording commands")
 
     def queue_wait_idle(self, queue=None):

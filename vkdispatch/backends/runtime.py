@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from ..base.abi import ProgramInfo, ProgramOptions
-from ..base.errors import BackendUnavailableError, UnsupportedFeatureError
+from ..base.errors import BackendUnavailableError, UnsupportedFeatureError, UseAfterFreeError
+from .common import check_queue, program_options
 
 # ----------------------------------------------------------------------------- devices
 
@@ -211,6 +212,20 @@ class RuntimeContext(abc.ABC):
     devices: list          # list[DeviceInfo]
     queue_device: list     # list[int]
     capabilities = Capabilities()
+    honoured_options: tuple = ()   # the ProgramOptions fields create_program applies
+    destroyed = False              # set by destroy(): every later call raises UseAfterFreeError
+
+    def _backend_name(self) -> str:
+        return self.devices[0].backend if self.devices else type(self).__name__
+
+    def _check_alive(self) -> None:
+        if self.destroyed:
+            raise UseAfterFreeError(f"this {self._backend_name()} context was destroyed")
+
+    def _check_queue(self, queue) -> int:
+        """`queue` as an index into this context's queues (the context alive)."""
+        self._check_alive()
+        return check_queue(queue, len(self.queue_device))
 
     @property
     def queue_count(self) -> int:
@@ -261,20 +276,37 @@ class RuntimeContext(abc.ABC):
     def sampler_free(self, handle) -> None:
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no samplers")
 
-    @abc.abstractmethod
     def create_program(self, source: str, info: ProgramInfo,
                        options: Optional[ProgramOptions] = None) -> Program:
         """Compile (through the backend's cached compiler) and prepare `source`.
         `options` a backend cannot honour raise UnsupportedFeatureError naming them."""
+        self._check_alive()
+        options = program_options(options, self._backend_name(), self.honoured_options)
+        program = self._create_program(source, info, options)
+        self._programs.add(program)     # destroy() releases what is still alive
+        return program
 
     @abc.abstractmethod
+    def _create_program(self, source, info: ProgramInfo, options: ProgramOptions) -> Program:
+        """create_program once the context and `options` are checked."""
+
     def command_list(self, queue: int, timestamps: bool = False,
-                     hazard_tracking: bool = False) -> CommandList:
+                     hazard_tracking: bool = False, **backend_options) -> CommandList:
         """An empty command list for `queue`. `timestamps`: time every dispatch on the
         device (`CommandList.timestamps()`); this may cost some launch overhead, so it
         is off by default. `hazard_tracking`: the runtime may drop the barrier between
         commands whose bindings don't conflict (Binding.writable says what a kernel
-        writes); only for kernels that touch memory through their bindings alone."""
+        writes); only for kernels that touch memory through their bindings alone.
+        `backend_options`: a backend's own (documented on its `_command_list`)."""
+        queue = self._check_queue(queue)
+        cl = self._command_list(queue, timestamps, hazard_tracking, **backend_options)
+        self._lists.add(cl)             # destroy() releases what is still alive
+        return cl
+
+    @abc.abstractmethod
+    def _command_list(self, queue: int, timestamps: bool, hazard_tracking: bool,
+                      **backend_options) -> CommandList:
+        """command_list once `queue` is checked."""
 
     @abc.abstractmethod
     def queue_wait_idle(self, queue: Optional[int] = None) -> None: ...
@@ -286,9 +318,8 @@ class RuntimeContext(abc.ABC):
 
     # backend-only features, each behind a Capabilities flag
     def _lacks(self, capability: str, what: str):
-        backend = self.devices[0].backend if self.devices else type(self).__name__
         raise UnsupportedFeatureError(f"{what} needs capabilities.{capability}, which the "
-                                      f"{backend} runtime lacks")
+                                      f"{self._backend_name()} runtime lacks")
 
     def stream_handle(self, queue: int) -> int:
         """The CUstream (an int) `queue`'s work goes to. [cuda_stream]"""

@@ -13,7 +13,7 @@ import pytest
 from vkdispatch.base.abi import Binding
 from vkdispatch.backends.vulkan import glslang
 from vkdispatch.base.errors import (DeviceLimitError, OutOfMemoryError, ShaderCompileError,
-                                    VkDispatchError)
+                                    UseAfterFreeError, VkDispatchError)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SAXPY_PUSH = """#version 450
@@ -135,7 +135,7 @@ def test_memory_kinds_and_out_argument(ctx, vkh, memory):
     view = ctx.buffer_read(h, a.nbytes, out=out)
     np.testing.assert_array_equal(out, a)
     assert view.nbytes == a.nbytes
-    with pytest.raises(ValueError, match="overflows"):
+    with pytest.raises(ValueError, match="does not fit"):
         ctx.buffer_write(h, a, offset=4)
     with pytest.raises(ValueError, match="writable"):
         ctx.buffer_read(h, 8, out=bytes(8))
@@ -308,7 +308,7 @@ def test_copy_in_a_list(ctx, vkh, copy_engine):
     np.testing.assert_array_equal(vkh.download(ctx, by, np.float32, 1100), 2 * expect)
     kinds = [type(op).__name__ for op in cl._ops]
     assert kinds.count("_Copy") == (2 if copy_engine == "transfer" else 0)
-    with pytest.raises(ValueError, match="out of bounds"):
+    with pytest.raises(ValueError, match="does not fit"):
         cl.copy(bx, by, 4 * n, src_offset=4)
 
 
@@ -362,9 +362,9 @@ def test_buffer_views_and_alignment(ctx, vkh):
     cl = ctx.command_list(0)
     with pytest.raises(DeviceLimitError, match="minStorageBufferOffsetAlignment"):
         cl.dispatch(scale, groups(n), [(bx, 4, 400), by])
-    with pytest.raises(ValueError, match="outside"):
+    with pytest.raises(ValueError, match="does not fit"):
         cl.dispatch(scale, groups(n), [(bx, 0, 4 * n + 4), by])
-    with pytest.raises(ValueError, match="expected 2 bindings"):
+    with pytest.raises(ValueError, match="takes 2 bindings"):
         cl.dispatch(scale, groups(n), [bx])
 
 
@@ -444,9 +444,9 @@ def test_freed_buffer_is_refused(ctx, vkh):
     cl.dispatch(inc, (1,), [h])
     cl.submit().wait()
     ctx.buffer_free(h)
-    with pytest.raises(VkDispatchError, match="freed"):
+    with pytest.raises(UseAfterFreeError, match="freed"):
         cl.submit()
-    with pytest.raises(TypeError, match="live"):
+    with pytest.raises(UseAfterFreeError, match="freed"):
         cl.dispatch(inc, (1,), [h])
     cl.reset()
     h2 = vkh.upload(ctx, np.zeros(64, np.uint32))
@@ -456,11 +456,11 @@ def test_freed_buffer_is_refused(ctx, vkh):
     for _ in range(20):              # in flight while the program goes: freed after
         cl.submit()
     inc.destroy()
-    with pytest.raises(VkDispatchError, match="freed"):
+    with pytest.raises(UseAfterFreeError, match="freed"):
         cl.submit()
     cl.wait()
     assert vkh.download(ctx, h2, np.uint32, 64)[0] == 21
-    with pytest.raises(TypeError, match="live VulkanProgram"):
+    with pytest.raises(UseAfterFreeError, match="destroyed"):
         cl.dispatch(inc, (1,), [h2])
 
 

@@ -14,18 +14,20 @@ re-captures, updating the executable graph in place (cuGraphExecUpdate) when it 
 """
 from __future__ import annotations
 
-import time
 from typing import Optional, Sequence
 
 import numpy as np
 from cuda.bindings import driver
 
-from ...base.errors import DeviceLimitError, UnsupportedFeatureError, VkDispatchError
+from ...base.errors import (InvalidArgumentError, UnsupportedFeatureError, UseAfterFreeError,
+                            VkDispatchError)
+from ..common import (check_binding_count, check_copy, check_disjoint, check_dispatch_index,
+                      host_bytes, poll, workgroup_counts)
 from ..runtime import CommandList, Signal
 from ...base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, BINDING_UNIFORM_BUFFER
 from . import _image
 from ._check import check, error_for, quiet
-from ._memory import host_buffer, resolve
+from ._memory import resolve
 
 _NOT_READY = driver.CUresult.CUDA_ERROR_NOT_READY
 _NO_TIMING = driver.CUevent_flags.CU_EVENT_DISABLE_TIMING
@@ -66,15 +68,7 @@ class CudaSignal(Signal):
                 check(driver.cuEventSynchronize(self._event), "cuEventSynchronize")
             self.finish()
             return True
-        deadline = time.perf_counter() + max(0.0, float(timeout))
-        nap = 20e-6
-        while not self.done():
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                return False
-            time.sleep(min(nap, left))
-            nap = min(nap * 2, 1e-3)
-        return True
+        return poll(self.done, timeout)   # cuEventSynchronize has no timeout
 
     def finish(self) -> None:
         """Mark done and free the event (also called by the context's teardown, after it
@@ -115,7 +109,7 @@ class _Launch:
 
     def uniform_bytes(self, data) -> Optional[np.ndarray]:
         """`data` as a uint8 array after checking its size; None for empty data."""
-        mv = host_buffer(data, f"uniform of kernel {self.name!r}")
+        mv = host_bytes(data, f"uniform of kernel {self.name!r}")
         n = mv.nbytes
         if n == 0:
             return None
@@ -168,6 +162,7 @@ class CudaCommandList(CommandList):
         self._exec = None
         self._last_signal = None
         self._timed = 0                # dispatches whose events the last submit recorded
+        self._checked_epoch = -1       # context.free_epoch when the refs were last seen alive
         self.destroyed = False
 
     def __repr__(self) -> str:
@@ -178,18 +173,8 @@ class CudaCommandList(CommandList):
 
     def _alive(self) -> None:
         if self.destroyed:
-            raise ValueError("this command list was destroyed")
-
-    def _grid(self, groups) -> tuple:
-        g = tuple(int(x) for x in groups)
-        g = g + (1,) * (3 - len(g))
-        if len(g) != 3 or min(g) < 0:
-            raise ValueError(f"groups must be 1 to 3 non-negative counts, got {groups!r}")
-        for axis, (n, lim) in enumerate(zip(g, self._dev.info.max_workgroup_count)):
-            if n > lim:
-                raise DeviceLimitError(f"groups[{axis}] = {n} exceeds the device's "
-                                       f"max_workgroup_count[{axis}] = {lim}")
-        return g
+            raise UseAfterFreeError("this command list was destroyed")
+        self.context._check_alive()
 
     def _check_device(self, device: int, what: str) -> None:
         if device != self._q.device:
@@ -230,7 +215,7 @@ class CudaCommandList(CommandList):
 
     def _live_image(self, img, what):
         if img.freed:
-            raise ValueError(f"{what}: {img!r} was freed")
+            raise UseAfterFreeError(f"{what}: {img!r} was freed")
         self._check_device(img.device, what)
         return img
 
@@ -238,20 +223,18 @@ class CudaCommandList(CommandList):
         self._alive()
         ctx_program = getattr(program, "context", None)
         if ctx_program is not self.context:
-            raise ValueError("program must be created by the same context as this command list")
+            raise InvalidArgumentError("program must be created by the same context as this "
+                                       "command list")
         if program.destroyed:
-            raise ValueError(f"program {program.info.entry_point!r} was destroyed")
+            raise UseAfterFreeError(f"program {program.info.entry_point!r} was destroyed")
         info, layout = program.info, program.layout
         bindings = list(bindings)
-        if len(bindings) != len(info.bindings):
-            names = ", ".join(b.name for b in info.bindings) or "none"
-            raise ValueError(f"kernel {info.entry_point!r} takes {len(info.bindings)} bindings "
-                             f"({names}), got {len(bindings)}")
+        check_binding_count(info, bindings)
         launch = _Launch()
         launch.name = info.entry_point
         launch.layout = layout
         launch.func = program.functions[self._q.device]
-        launch.gx, launch.gy, launch.gz = grid = self._grid(groups)
+        launch.gx, launch.gy, launch.gz = grid = workgroup_counts(groups, self._dev.info)
         launch.bx, launch.by, launch.bz = program.local_size
         launch.skip = 0 in grid
         launch.events = ()
@@ -287,10 +270,9 @@ class CudaCommandList(CommandList):
         sbuf, sptr, ssize = resolve(src, "copy source")
         dbuf, dptr, dsize = resolve(dst, "copy destination")
         nbytes, src_offset, dst_offset = int(nbytes), int(src_offset), int(dst_offset)
-        for what, off, size in (("source", src_offset, ssize), ("destination", dst_offset, dsize)):
-            if off < 0 or nbytes < 0 or off + nbytes > size:
-                raise ValueError(f"copy of {nbytes} bytes at {what} offset {off} does not fit "
-                                 f"in the {what}'s {size} bytes")
+        check_copy(ssize, dsize, nbytes, src_offset, dst_offset, False)
+        if sbuf is dbuf:   # views of one buffer: compare device addresses
+            check_disjoint(sptr + src_offset, dptr + dst_offset, nbytes)
         cmd = _Copy()
         cmd.src, cmd.dst, cmd.nbytes = sptr + src_offset, dptr + dst_offset, nbytes
         cmd.skip = nbytes == 0
@@ -301,10 +283,7 @@ class CudaCommandList(CommandList):
 
     def set_uniform(self, dispatch_index: int, uniform) -> None:
         self._alive()
-        if not 0 <= dispatch_index < len(self._launches):
-            raise IndexError(f"dispatch_index must be in 0..{len(self._launches) - 1}, "
-                             f"got {dispatch_index}")
-        launch = self._launches[dispatch_index]
+        launch = self._launches[check_dispatch_index(dispatch_index, len(self._launches))]
         new = launch.uniform_bytes(uniform)
         with self._q.lock:
             if launch.write_uniform(new):
@@ -314,6 +293,8 @@ class CudaCommandList(CommandList):
 
     def submit(self, instance_uniforms: Optional[Sequence[Sequence[bytes]]] = None) -> CudaSignal:
         self._alive()
+        if self._checked_epoch != self.context.free_epoch:
+            self._check_refs()
         instances = None
         if instance_uniforms is not None:
             instances = [self._instance(k, inst) for k, inst in enumerate(instance_uniforms)]
@@ -349,6 +330,15 @@ class CudaCommandList(CommandList):
         self.context._signals.add(signal)
         self._last_signal = signal
         return signal
+
+    def _check_refs(self) -> None:
+        """Something was freed since the last submit: refuse to run on freed memory."""
+        for cmd in self._commands:
+            for ref in cmd.refs:
+                if getattr(ref, "freed", False) or getattr(ref, "destroyed", False):
+                    raise UseAfterFreeError(f"this command list uses {ref!r}, freed after "
+                                            f"recording; reset() and record again")
+        self._checked_epoch = self.context.free_epoch
 
     def _instance(self, k: int, inst) -> list:
         inst = list(inst)

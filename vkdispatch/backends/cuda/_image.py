@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from cuda.bindings import driver
 
 from ...base.errors import UnsupportedFeatureError
+from ..common import check_sampler, image_shape
 from ._check import check, quiet
 
 F = driver.CUarray_format
@@ -44,14 +45,7 @@ class CudaSampler:
 
 
 def make_sampler(filter: str, address_mode: str, normalized: bool) -> CudaSampler:
-    if filter not in FILTERS:
-        raise ValueError(f"filter must be one of {sorted(FILTERS)}, got {filter!r}")
-    if address_mode not in ADDRESS_MODES:
-        raise ValueError(f"address_mode must be one of {sorted(ADDRESS_MODES)}, "
-                         f"got {address_mode!r}")
-    if not normalized and address_mode in ("repeat", "mirrored_repeat"):
-        raise ValueError(f"address_mode {address_mode!r} needs normalized coordinates; with "
-                         f"normalized=False use 'clamp_to_edge' or 'clamp_to_border'")
+    check_sampler(filter, address_mode, normalized)
     return CudaSampler(filter, address_mode, bool(normalized))
 
 
@@ -77,19 +71,8 @@ def create(queue: int, device: int, extent, layers: int, dtype: str, channels: i
         raise UnsupportedFeatureError(f"CUDA images hold {sorted(FORMATS)} texels, got {dtype!r}")
     if channels not in CHANNELS:
         raise UnsupportedFeatureError(f"CUDA images have 1, 2 or 4 channels, got {channels}")
-    ext = tuple(int(e) for e in extent) + (1,) * (3 - len(tuple(extent)))
-    if len(ext) != 3 or min(ext) < 1:
-        raise ValueError(f"extent must be 1 to 3 positive sizes (w, h, d), got {extent!r}")
-    layers = int(layers)
-    if layers < 1:
-        raise ValueError(f"layers must be at least 1, got {layers}")
+    ext, layers, dim = image_shape(extent, layers, dim)
     w, h, d = ext
-    if dim is None:
-        dim = 3 if d > 1 else 2 if h > 1 else 1
-    elif dim not in (1, 2, 3):
-        raise ValueError(f"dim must be 1, 2 or 3, got {dim!r}")
-    if dim == 3 and layers > 1:
-        raise UnsupportedFeatureError("CUDA has no layered 3-D images (layers must be 1)")
     fmt, size, integer = FORMATS[dtype]
     desc = driver.CUDA_ARRAY3D_DESCRIPTOR()
     desc.Width = w
@@ -111,8 +94,6 @@ def create(queue: int, device: int, extent, layers: int, dtype: str, channels: i
 
 
 def _copy_desc(img: CudaImage, layer: int, host: int, to_device: bool):
-    if not 0 <= layer < img.layers:
-        raise ValueError(f"layer must be in 0..{img.layers - 1}, got {layer}")
     w, h, d = img.extent
     c = driver.CUDA_MEMCPY3D()
     c.WidthInBytes, c.Height, c.Depth = w * img.texel_size, h, d

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from cuda.bindings import driver
 
-from ...base.errors import OutOfMemoryError
+from ...base.errors import InvalidArgumentError, UseAfterFreeError
+from ..common import check_range
 from ._check import check, quiet
-
-MEMORY_KINDS = ("device", "host", "shared")
 
 
 class CudaBuffer:
@@ -45,22 +44,19 @@ def resolve(operand, what: str = "buffer"):
           and isinstance(operand[0], CudaBuffer)):
         buf, offset, size = operand
         offset, size = int(offset), int(size)
-        if offset < 0 or size < 0 or offset + size > buf.nbytes:
-            raise ValueError(f"{what} view (offset {offset}, size {size}) does not fit in "
-                             f"its buffer of {buf.nbytes} bytes")
+        check_range(offset, size, buf.nbytes, f"{what} view")
     else:
         raise TypeError(f"{what} must be a CudaBuffer or a (CudaBuffer, offset, size) view, "
                         f"got {type(operand).__name__}")
     if buf.freed:
-        raise ValueError(f"{what} {buf!r} was freed")
+        raise UseAfterFreeError(f"{what} {buf!r} was freed")
     return buf, buf.ptr + offset, size
 
 
-def alloc(nbytes: int, memory: str, total_memory: int) -> tuple:
-    """(device address, host address or 0) of a new allocation; the device's context
-    must be current. Raises OutOfMemoryError with the context left usable."""
-    if memory not in MEMORY_KINDS:
-        raise ValueError(f"memory must be one of {MEMORY_KINDS}, got {memory!r}")
+def alloc(nbytes: int, memory: str) -> tuple:
+    """(device address, host address or 0) of a new allocation of a checked size and
+    kind (common.check_alloc); the device's context must be current. Raises
+    OutOfMemoryError with the context left usable."""
     size = max(int(nbytes), 1)  # zero-byte buffers still get a distinct address
     if memory == "host":
         # pinned, mapped host memory: kernels reach it over the bus through its device address
@@ -73,9 +69,6 @@ def alloc(nbytes: int, memory: str, total_memory: int) -> tuple:
             raise
         return dev, host
     # "shared": NVIDIA discrete memory is not host-visible, so it is device memory too
-    if size > total_memory:
-        raise OutOfMemoryError(f"cannot allocate {size} bytes of device memory: the device "
-                               f"has {total_memory} bytes in all")
     return int(check(driver.cuMemAlloc(size), "cuMemAlloc", f"{size} bytes")), 0
 
 
@@ -96,35 +89,14 @@ def free(buf: CudaBuffer) -> None:
 
 
 def pointer_device_ordinal(ptr: int) -> int:
-    """The device ordinal a device address belongs to; ValueError when it is none."""
+    """The device ordinal a device address belongs to; InvalidArgumentError when it is none."""
     attr = driver.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
     err, ordinal = driver.cuPointerGetAttribute(attr, ptr)
     if err == driver.CUresult.CUDA_ERROR_INVALID_VALUE:
-        raise ValueError(f"0x{ptr:x} is not a CUDA device pointer")
+        raise InvalidArgumentError(f"0x{ptr:x} is not a CUDA device pointer")
     if err:
         check((err,), "cuPointerGetAttribute")
     return int(ordinal)
 
 
-def host_buffer(data, what: str, writable: bool = False) -> memoryview:
-    """A flat byte view of a buffer-protocol object (for the copy's host side)."""
-    try:
-        mv = memoryview(data)
-    except TypeError:
-        raise TypeError(f"{what} must support the buffer protocol (bytes, bytearray, numpy "
-                        f"array, ...), got {type(data).__name__}") from None
-    if not mv.c_contiguous:
-        raise ValueError(f"{what} must be C-contiguous")
-    if writable and mv.readonly:
-        raise ValueError(f"{what} must be writable")
-    return mv.cast("B") if mv.ndim != 1 or mv.format != "B" else mv
-
-
-def check_range_size(size: int, offset: int, nbytes: int, what: str) -> None:
-    if offset < 0 or nbytes < 0 or offset + nbytes > size:
-        raise ValueError(f"{what} of {nbytes} bytes at offset {offset} does not fit in "
-                         f"the buffer (or view) of {size} bytes")
-
-
-__all__ = ["CudaBuffer", "MEMORY_KINDS", "resolve", "alloc", "free", "pointer_device_ordinal",
-           "host_buffer", "check_range_size"]
+__all__ = ["CudaBuffer", "resolve", "alloc", "free", "pointer_device_ordinal"]

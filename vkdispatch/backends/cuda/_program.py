@@ -11,6 +11,7 @@ from __future__ import annotations
 from cuda.bindings import driver
 
 from ...base.errors import DeviceError, DeviceLimitError
+from ..common import check_kernel_limits
 from ..runtime import Program
 from ...base.abi import ProgramInfo
 from . import nvrtc
@@ -40,27 +41,8 @@ class ParamLayout:
         self.param_sizes = [8] * len(info.bindings) + [f.size for f in info.uniforms]
 
 
-def _check_launch_shape(info: ProgramInfo, dev) -> tuple:
-    ls = tuple(int(x) for x in info.local_size) + (1,) * (3 - len(tuple(info.local_size)))
-    if len(ls) != 3 or min(ls) < 1:
-        raise ValueError(f"local_size must be 1 to 3 positive sizes, got {info.local_size!r}")
-    limits = dev.info.max_workgroup_size
-    for axis, (n, lim) in enumerate(zip(ls, limits)):
-        if n > lim:
-            raise DeviceLimitError(f"local_size[{axis}] = {n} exceeds the device's "
-                                   f"max_workgroup_size[{axis}] = {lim} ({dev.info.name})")
-    total = ls[0] * ls[1] * ls[2]
-    if total > dev.info.max_workgroup_invocations:
-        raise DeviceLimitError(f"local_size {ls} has {total} invocations; the device's "
-                               f"max_workgroup_invocations is {dev.info.max_workgroup_invocations}")
-    if info.shared_memory > dev.info.max_shared_memory:
-        raise DeviceLimitError(f"the kernel needs {info.shared_memory} bytes of shared memory; "
-                               f"the device's max_shared_memory is {dev.info.max_shared_memory}")
-    return ls
-
-
 class CudaProgram(Program):
-    def __init__(self, context, source: str, info: ProgramInfo):
+    def __init__(self, context, source: str, info: ProgramInfo, build_flags: tuple = ()):
         self.info = info
         self.source = source
         self.context = context
@@ -74,8 +56,9 @@ class CudaProgram(Program):
         self.destroyed = False
         try:
             for pos, dev in enumerate(context._devices):
-                self.local_size = _check_launch_shape(info, dev)
-                self._load(pos, dev, nvrtc.compile_cuda(source, arch=dev.arch()))
+                self.local_size = check_kernel_limits(info, dev.info)
+                self._load(pos, dev, nvrtc.compile_cuda(source, arch=dev.arch(),
+                                                        options=build_flags))
         except BaseException:
             self.destroy()
             raise
@@ -137,3 +120,4 @@ class CudaProgram(Program):
         self.modules.clear()
         self.functions.clear()
         self.context._programs.discard(self)
+        self.context.free_epoch += 1   # command lists check their programs again

@@ -15,11 +15,13 @@ from ...base import stats
 from ...base.cache import DiskCache, MemoryCache, digest
 from ...base.errors import BackendUnavailableError, ShaderCompileError
 from ...base.log import logger
+from ..buildcache import BuildCache
 
 DEFAULT_OPTIONS = ("-default-device", "--std=c++17")
 
 disk_cache = DiskCache("cubin")
 memory_cache = MemoryCache("cubin")
+_cubins = BuildCache(memory_cache, disk_cache)
 
 _ARCH = re.compile(r"^sm_(\d+)([af]?)$")
 
@@ -116,17 +118,13 @@ def compile_cuda(source: str, *, arch: str = "sm_90", options: Sequence[str] = (
     if not isinstance(source, str):
         raise TypeError(f"source must be a str of CUDA C++, got {type(source).__name__}")
     _check_arch(arch)
-    key = cache_key(source, arch, options)
-    cubin = memory_cache.get(key)
-    if cubin is not None:
-        return cubin
-    cubin = disk_cache.get(key)
-    if cubin is None:
+
+    def build() -> bytes:
         cubin = _compile(source, arch, _options(arch, options), name)
         stats.count("kernels_compiled")
-        disk_cache.put(key, cubin)
-    memory_cache.put(key, cubin)
-    return cubin
+        return cubin
+
+    return _cubins.get(cache_key(source, arch, options), build)
 
 
 def _compile(source: str, arch: str, opts: tuple, name: str) -> bytes:

@@ -15,9 +15,12 @@ from typing import Optional, Sequence
 import numpy as np
 from cuda.bindings import driver
 
-from ...base.errors import BackendUnavailableError
+from ...base.errors import BackendUnavailableError, InvalidArgumentError, UseAfterFreeError
 from ...base.log import logger
-from ..runtime import DeviceInfo, Runtime, RuntimeContext
+from ..common import (check_alloc, check_layer, check_range, host_bytes, layer_view,
+                      out_bytes)
+from ..runtime import (DLPACK_CUDA, Capabilities, CapturedGraph, DeviceInfo, Runtime,
+                       RuntimeContext)
 from ...base.abi import ProgramInfo
 from . import _commands, _image, _memory, _staging, nvrtc
 from ._check import check, quiet
@@ -105,7 +108,7 @@ class CudaRuntime(Runtime):
         return CudaContext(self, device_indices, queue_counts, debug)
 
 
-class CudaGraphExec:
+class CudaGraphExec(CapturedGraph):
     """An instantiated CUDA graph captured from a queue; replayed on that queue."""
 
     def __init__(self, ctx, exec_, queue: int):
@@ -114,7 +117,7 @@ class CudaGraphExec:
     def launch(self):
         q = self.ctx._queue(self.queue)
         if self.exec is None:
-            raise ValueError("this CUDA graph was destroyed")
+            raise UseAfterFreeError("this CUDA graph was destroyed")
         with q.lock, self.ctx._guard(self.queue):
             check(driver.cuGraphLaunch(self.exec, q.stream), "cuGraphLaunch")
             event = check(driver.cuEventCreate(_commands._NO_TIMING), "cuEventCreate")
@@ -132,6 +135,11 @@ class CudaGraphExec:
 class CudaContext(RuntimeContext):
     """Primary contexts of the chosen devices and `queue_counts[i]` non-blocking streams
     on device i; queues are numbered across devices in order."""
+
+    capabilities = Capabilities(dlpack_device_type=DLPACK_CUDA, cuda_stream=True,
+                                external_streams=True, cuda_array_interface=True,
+                                external_memory=True, graph_capture=True)
+    honoured_options = ("build_flags",)   # NVRTC options
 
     def __init__(self, runtime: CudaRuntime, device_indices: Sequence[int],
                  queue_counts: Sequence[int], debug: bool = False):
@@ -160,7 +168,7 @@ class CudaContext(RuntimeContext):
         self._lists = set()
         self._graphs = set()
         self._signals = weakref.WeakSet()
-        self._alive = True
+        self.free_epoch = 0     # bumped by every free: command lists re-check their refs
         try:
             for pos, (i, n) in enumerate(zip(device_indices, queue_counts)):
                 cudev = check(driver.cuDeviceGet(i), "cuDeviceGet", f"device {i}")
@@ -179,19 +187,12 @@ class CudaContext(RuntimeContext):
 
     def __repr__(self) -> str:
         names = ", ".join(d.name for d in self.devices)
-        return f"<CudaContext {names}: {self.queue_count} queues{'' if self._alive else ', destroyed'}>"
+        return f"<CudaContext {names}: {self.queue_count} queues{', destroyed' if self.destroyed else ''}>"
 
     # ------------------------------------------------------------------ helpers
 
-    def _check_alive(self) -> None:
-        if not self._alive:
-            raise ValueError("this CUDA context was destroyed")
-
     def _queue(self, queue: int) -> _Queue:
-        self._check_alive()
-        if not isinstance(queue, int) or not 0 <= queue < len(self._queues):
-            raise ValueError(f"queue must be an int in 0..{len(self._queues) - 1}, got {queue!r}")
-        return self._queues[queue]
+        return self._queues[self._check_queue(queue)]
 
     def _guard(self, queue: int) -> CtxGuard:
         return self._devices[self._queues[queue].device].guard
@@ -274,12 +275,12 @@ class CudaContext(RuntimeContext):
 
     def buffer_alloc(self, queue: int, nbytes: int, memory: str = "device") -> CudaBuffer:
         q = self._queue(queue)
-        nbytes = int(nbytes)
-        if nbytes < 0:
-            raise ValueError(f"nbytes must be non-negative, got {nbytes}")
-        total = self.devices[q.device].memory_heaps[0][0]
+        info = self.devices[q.device]
+        # pinned host memory is not bounded by the device's memory
+        nbytes = check_alloc(nbytes, memory, None if memory == "host" else info.max_allocation_size,
+                             "its memory (cuDeviceTotalMem)", info.name)
         with self._guard(queue):
-            ptr, host = _memory.alloc(nbytes, memory, total)
+            ptr, host = _memory.alloc(nbytes, memory)
         buf = CudaBuffer(ptr, nbytes, queue, q.device, memory, host_ptr=host)
         self._buffers.add(buf)
         return buf
@@ -290,14 +291,14 @@ class CudaContext(RuntimeContext):
         q = self._queue(queue)
         ptr, nbytes = int(ptr), int(nbytes)
         if nbytes < 0:
-            raise ValueError(f"nbytes must be non-negative, got {nbytes}")
+            raise InvalidArgumentError(f"nbytes must be non-negative, got {nbytes}")
         if ptr == 0 and nbytes:
-            raise ValueError("ptr is NULL but nbytes is not 0")
+            raise InvalidArgumentError("ptr is NULL but nbytes is not 0")
         if ptr:
             with self._guard(queue):
                 ordinal = _memory.pointer_device_ordinal(ptr)
             if ordinal != self.devices[q.device].index:
-                raise ValueError(f"pointer 0x{ptr:x} is on CUDA device {ordinal}, but queue "
+                raise InvalidArgumentError(f"pointer 0x{ptr:x} is on CUDA device {ordinal}, but queue "
                                  f"{queue} runs on device {self.devices[q.device].index}")
         buf = CudaBuffer(ptr, nbytes, queue, q.device, "device", owned=False, owner=owner)
         self._buffers.add(buf)
@@ -309,13 +310,20 @@ class CudaContext(RuntimeContext):
         if handle.freed or handle not in self._buffers:
             return
         self._buffers.discard(handle)
+        self.free_epoch += 1
         with self._devices[handle.device].guard:
             _memory.free(handle)
 
+    def device_pointer(self, handle) -> int:
+        """The device address of a buffer or (buffer, offset, size) view."""
+        self._check_alive()
+        return _memory.resolve(handle)[1]
+
     def buffer_write(self, handle, data, offset: int = 0) -> None:
+        self._check_alive()
         buf, ptr, size = _memory.resolve(handle)
-        src = _memory.host_buffer(data, "data")
-        _memory.check_range_size(size, int(offset), src.nbytes, "write")
+        src = host_bytes(data, "data")
+        check_range(int(offset), src.nbytes, size, "write")
         q = self._queue(buf.queue)
         if src.nbytes == 0:
             return
@@ -337,24 +345,21 @@ class CudaContext(RuntimeContext):
                 and not _commands._capturing(q.stream))
 
     def buffer_read(self, handle, nbytes: int, offset: int = 0, out=None) -> memoryview:
+        self._check_alive()
         buf, ptr, size = _memory.resolve(handle)
         nbytes, offset = int(nbytes), int(offset)
-        _memory.check_range_size(size, offset, nbytes, "read")
-        if out is None:
-            out = bytearray(nbytes)
-        dst = _memory.host_buffer(out, "out", writable=True)
-        if dst.nbytes < nbytes:
-            raise ValueError(f"out holds {dst.nbytes} bytes; the read needs {nbytes}")
+        check_range(offset, nbytes, size, "read")
+        dst = out_bytes(out, nbytes)
         q = self._queue(buf.queue)
         if nbytes:
             with q.lock, self._guard(buf.queue):
                 if self._staged(q, buf, nbytes):
-                    q.staging.read(q.stream, ptr + offset, dst[:nbytes])
+                    q.staging.read(q.stream, ptr + offset, dst)
                 else:
                     check(driver.cuMemcpyDtoHAsync(dst, ptr + offset, nbytes, q.stream),
                           "cuMemcpyDtoHAsync", f"{nbytes} bytes")
                 check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
-        return dst[:nbytes]
+        return dst
 
     # ------------------------------------------------------------------ images
 
@@ -372,24 +377,23 @@ class CudaContext(RuntimeContext):
         if handle.freed or handle not in self._images:
             return
         self._images.discard(handle)
+        self.free_epoch += 1
         with self._devices[handle.device].guard:
             _image.destroy(handle)
 
     def _image_copy(self, img, data, layer: int, to_device: bool) -> None:
         if not isinstance(img, _image.CudaImage):
             raise TypeError(f"handle must be a CudaImage, got {type(img).__name__}")
+        self._check_alive()
         if img.freed:
-            raise ValueError(f"{img!r} was freed")
-        what = "data" if to_device else "out"
-        host = _memory.host_buffer(data, what, writable=not to_device)
-        if host.nbytes != img.layer_bytes:
-            raise ValueError(f"{what} holds {host.nbytes} bytes; one layer of {img!r} is "
-                             f"{img.layer_bytes} bytes")
+            raise UseAfterFreeError(f"{img!r} was freed")
+        host = layer_view(data, img.layer_bytes, writable=not to_device)
+        layer = check_layer(layer, img.layers)
         q = self._queue(img.queue)
         # keep a numpy view alive across the copy: the descriptor holds a raw address
         arr = np.frombuffer(host, np.uint8)
         with q.lock, self._guard(img.queue):
-            _image.copy(img, arr.ctypes.data, int(layer), q.stream, to_device)
+            _image.copy(img, arr.ctypes.data, layer, q.stream, to_device)
             check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
 
     def image_write(self, handle, data, layer: int = 0) -> None:
@@ -409,19 +413,13 @@ class CudaContext(RuntimeContext):
 
     # ------------------------------------------------------------------ programs, commands
 
-    def create_program(self, source: str, info: ProgramInfo) -> CudaProgram:
-        self._check_alive()
-        program = CudaProgram(self, source, info)
-        self._programs.add(program)
-        return program
+    def _create_program(self, source: str, info: ProgramInfo, options) -> CudaProgram:
+        return CudaProgram(self, source, info, options.build_flags)
 
-    def command_list(self, queue: int, timestamps: bool = False,
-                     hazard_tracking: bool = False) -> CudaCommandList:
+    def _command_list(self, queue: int, timestamps: bool,
+                      hazard_tracking: bool) -> CudaCommandList:
         # a stream runs launches in order; there are no barriers to drop
-        self._queue(queue)
-        cl = CudaCommandList(self, queue, timestamps=timestamps)
-        self._lists.add(cl)
-        return cl
+        return CudaCommandList(self, queue, timestamps=timestamps)
 
     def queue_wait_idle(self, queue: Optional[int] = None) -> None:
         self._check_alive()
@@ -437,9 +435,9 @@ class CudaContext(RuntimeContext):
     def destroy(self) -> None:
         """Wait for the queues, then free everything still alive and release the primary
         contexts. Idempotent; keeps going past failures so nothing is left behind."""
-        if not getattr(self, "_alive", False):
+        if self.destroyed:
             return
-        self._alive = False
+        self.destroyed = True
         for i, q in enumerate(self._queues):
             self._quietly(lambda: self._sync(i, q), "synchronizing a stream")
         for cl in list(self._lists):

@@ -11,9 +11,8 @@ import pyopencl as cl
 
 from ...base import dtype as dt
 from ...base.errors import UnsupportedFeatureError, UseAfterFreeError
-from ..common import (check_alloc, check_layer, check_queue, check_range,
-                      host_bytes, image_shape, layer_view, out_bytes,
-                      program_options)
+from ..common import (check_alloc, check_layer, check_range, host_bytes, image_shape,
+                      layer_view, out_bytes)
 from ..runtime import DLPACK_OPENCL, Capabilities, Runtime, RuntimeContext
 from . import compiler
 from ._check import error_for
@@ -81,12 +80,12 @@ class _DeviceSlot:
 
 class OpenCLContext(RuntimeContext):
     capabilities = Capabilities(dlpack_device_type=DLPACK_OPENCL)
+    honoured_options = ("build_flags",)   # OpenCL C build options
 
     def __init__(self, runtime, device_indices, queue_counts, debug, profiling):
         self.runtime = runtime
         self.debug = bool(debug)
         self._profiling = bool(profiling)
-        self._destroyed = False
         self._lock = threading.Lock()
         self._buffers = {}   # id -> handle, everything destroy() must release
         self._images = {}
@@ -112,13 +111,8 @@ class OpenCLContext(RuntimeContext):
             raise error_for(exc, "clCreateContext/clCreateCommandQueue") from None
 
     # ------------------------------------------------------------------ helpers
-    def _check_alive(self) -> None:
-        if self._destroyed:
-            raise UseAfterFreeError("this OpenCL context was destroyed")
-
     def _slot_of_queue(self, queue: int):
-        self._check_alive()
-        return self._queue_slots[check_queue(queue, len(self._queues))]
+        return self._queue_slots[self._check_queue(queue)]
 
     def _timing_queue(self, queue: int):
         """A profiling-enabled queue on `queue`'s device: the queue itself in a
@@ -276,22 +270,15 @@ class OpenCLContext(RuntimeContext):
         handle.release()
 
     # ------------------------------------------------------------------ programs and work
-    def create_program(self, source: str, info, options=None) -> OpenCLProgram:
-        """Build `source` for every device of the context (ProgramOptions.build_flags:
-        extra OpenCL C build options) and check the launch against the devices' limits."""
-        self._check_alive()
-        options = program_options(options, "opencl", ("build_flags",))
-        program = OpenCLProgram(self, source, info, options.build_flags)
-        self._programs.add(program)
-        return program
+    def _create_program(self, source: str, info, options) -> OpenCLProgram:
+        """Build `source` for every device of the context and check the launch against
+        the devices' limits."""
+        return OpenCLProgram(self, source, info, options.build_flags)
 
-    def command_list(self, queue: int, timestamps: bool = False,
-                     hazard_tracking: bool = False) -> OpenCLCommandList:
+    def _command_list(self, queue: int, timestamps: bool,
+                      hazard_tracking: bool) -> OpenCLCommandList:
         # in-order queues run commands in order; there are no barriers to drop
-        self._slot_of_queue(queue)
-        cmd_list = OpenCLCommandList(self, queue, timestamps)
-        self._lists.add(cmd_list)
-        return cmd_list
+        return OpenCLCommandList(self, queue, timestamps)
 
     def queue_wait_idle(self, queue: Optional[int] = None) -> None:
         self._check_alive()
@@ -305,9 +292,9 @@ class OpenCLContext(RuntimeContext):
             raise error_for(exc, "clFinish") from None
 
     def destroy(self) -> None:
-        if self._destroyed:
+        if self.destroyed:
             return
-        self._destroyed = True
+        self.destroyed = True
         twins, self._twins = list(self._twins.values()), {}
         for q in self._queues + twins:
             try:
@@ -335,6 +322,6 @@ class OpenCLContext(RuntimeContext):
         self._slots.clear()
 
     def __repr__(self):
-        state = "destroyed" if self._destroyed else f"{len(self._queues)} queues"
+        state = "destroyed" if self.destroyed else f"{len(self._queues)} queues"
         return f"<OpenCLContext {[d.name for d in self.devices]} {state}>"
 

@@ -8,7 +8,9 @@ addresses to write into its uniforms (buffer_address bindings).
 """
 from __future__ import annotations
 
-from ...base.errors import DeviceLimitError, UnsupportedFeatureError
+from ...base.errors import (DeviceLimitError, InvalidArgumentError, UnsupportedFeatureError,
+                            UseAfterFreeError)
+from ..common import check_binding_count, check_range
 from ...base.abi import BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE
 from ._vk import WHOLE_SIZE
 from .images import LINEAR, SAMPLED, STORAGE, ImageHandle, SamplerHandle
@@ -36,9 +38,7 @@ def resolve(ctx, device, queue: int, program, bindings) -> list:
             return hit
         del program.binding_cache[ckey]
     info = program.info
-    if len(bindings) != len(info.bindings):
-        raise ValueError(f"{info.entry_point}: expected {len(info.bindings)} bindings "
-                         f"({', '.join(b.name for b in info.bindings)}), got {len(bindings)}")
+    check_binding_count(info, bindings)
     keys, writes, serials, handles, patches = [], [], [], [], []
     written = set()
     for b, h in zip(info.bindings, bindings):
@@ -71,14 +71,9 @@ def _buffer_view(device, queue: int, b, h) -> tuple:
         size = handle.size - offset if size is None else int(size)
     else:
         handle, offset, size = h, 0, None
-    if not isinstance(handle, BufferHandle) or not handle.alive:
-        raise TypeError(f"binding {b.name!r}: expected a live buffer handle, got {handle!r}")
-    if handle.device is not device:
-        raise ValueError(f"binding {b.name!r}: {handle!r} lives on another device than "
-                         f"this command list's queue {queue}")
-    if offset < 0 or (size is not None and (size < 0 or offset + size > handle.size)):
-        raise ValueError(f"binding {b.name!r}: view [{offset}, {offset + size}) is outside "
-                         f"the buffer's {handle.size} bytes")
+    _check_live(device, queue, b, handle, BufferHandle)
+    check_range(offset, handle.size - offset if size is None else size, handle.size,
+                f"binding {b.name!r}: a view")
     return handle, offset, size
 
 
@@ -129,7 +124,7 @@ def _bind(device, queue: int, b, h, keys, writes, serials, handles) -> None:
         image, sampler = h
         _check_image(device, queue, b, image, SAMPLED, "sampled")
         if not sampler.alive:
-            raise TypeError(f"binding {b.name!r}: {sampler!r} was freed")
+            raise UseAfterFreeError(f"binding {b.name!r}: {sampler!r} was freed")
         if sampler.filter == "linear" and not image.features & LINEAR:
             raise UnsupportedFeatureError(
                 f"binding {b.name!r}: {image.format_name} cannot be sampled with linear "
@@ -149,12 +144,19 @@ def _bind(device, queue: int, b, h, keys, writes, serials, handles) -> None:
         raise ValueError(f"binding {b.name!r}: unknown kind {kind!r}")
 
 
+def _check_live(device, queue: int, b, handle, kind) -> None:
+    """`handle` is a live `kind` handle on this command list's device."""
+    if not isinstance(handle, kind):
+        raise TypeError(f"binding {b.name!r}: expected a {kind.__name__}, got {handle!r}")
+    if not handle.alive:
+        raise UseAfterFreeError(f"binding {b.name!r}: {handle!r} was freed")
+    if handle.device is not device:
+        raise InvalidArgumentError(f"binding {b.name!r}: {handle!r} lives on another device "
+                                   f"than this command list's queue {queue}")
+
+
 def _check_image(device, queue: int, b, image, feature: int, what: str) -> None:
-    if not isinstance(image, ImageHandle) or not image.alive:
-        raise TypeError(f"binding {b.name!r}: expected a live image handle, got {image!r}")
-    if image.device is not device:
-        raise ValueError(f"binding {b.name!r}: {image!r} lives on another device than "
-                         f"this command list's queue {queue}")
+    _check_live(device, queue, b, image, ImageHandle)
     if not image.features & feature:
         raise UnsupportedFeatureError(f"binding {b.name!r}: {image.format_name} cannot be a "
                                       f"{what} image on {device.phys.name}")

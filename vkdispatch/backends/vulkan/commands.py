@@ -24,7 +24,9 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from ...base.errors import DeviceLimitError, UnsupportedFeatureError, VkDispatchError
+from ...base.errors import (InvalidArgumentError, UnsupportedFeatureError, UseAfterFreeError,
+                            VkDispatchError)
+from ..common import check_copy, check_dispatch_index, workgroup_counts
 from ..runtime import CommandList, Signal
 from ._vk import check, ffi, lib, new, out, vk
 from . import copies
@@ -72,18 +74,6 @@ class _Slot:
                  "queries_used")
 
 
-def _groups(groups, limits) -> tuple:
-    g = tuple(int(x) for x in (groups if isinstance(groups, (tuple, list)) else (groups,)))
-    if not 1 <= len(g) <= 3 or min(g) < 0:
-        raise ValueError(f"groups must be 1 to 3 non-negative counts, got {groups!r}")
-    g += (1,) * (3 - len(g))
-    for axis, (n, m) in enumerate(zip(g, limits.maxComputeWorkGroupCount)):
-        if n > m:
-            raise DeviceLimitError(f"{g} workgroups exceed maxComputeWorkGroupCount "
-                                   f"{limits.maxComputeWorkGroupCount} (axis {'xyz'[axis]})")
-    return g
-
-
 def _patched(data: bytes, size: int, patches) -> bytes:
     """`data` padded to `size` with buffer addresses written at their uniform offsets."""
     out = bytearray(data.ljust(size, b"\0"))
@@ -104,6 +94,7 @@ class VulkanCommandList(CommandList):
         self._device = self._queue.device
         self._pos = self._device.position
         self._limits = self._device.phys.limits
+        self._info = self._device.phys.info()
         self._ubo_align = max(16, self._limits.minUniformBufferOffsetAlignment)
         self._pool = None
         self._ops = []
@@ -139,13 +130,15 @@ class VulkanCommandList(CommandList):
     def dispatch(self, program, groups, bindings: Sequence, uniform: bytes = b"") -> int:
         if self._pool is None:
             self._check_alive()
-        if type(program) is not VulkanProgram or program.destroyed:
-            raise TypeError(f"program must be a live VulkanProgram, got {program!r}")
+        if type(program) is not VulkanProgram:
+            raise TypeError(f"program must be a VulkanProgram, got {program!r}")
+        if program.destroyed:
+            raise UseAfterFreeError(f"{program!r} was destroyed")
         if program._ctx is not self._ctx:
-            raise ValueError(f"{program!r} belongs to another context")
+            raise InvalidArgumentError(f"{program!r} belongs to another context")
         g = self._group_cache.get(groups) if type(groups) is tuple else None
         if g is None:
-            g = _groups(groups, self._limits)
+            g = workgroup_counts(groups, self._info, "maxComputeWorkGroupCount")
             if type(groups) is tuple:
                 self._group_cache[groups] = g
         return self._append(program, g, bindings, uniform, public=True)
@@ -189,16 +182,14 @@ class VulkanCommandList(CommandList):
         self._check_alive()
         nbytes, src_offset, dst_offset = int(nbytes), int(src_offset), int(dst_offset)
         for name, h in (("src", src), ("dst", dst)):
-            if not isinstance(h, BufferHandle) or not h.alive:
-                raise TypeError(f"{name} must be a live buffer handle, got {h!r}")
+            if not isinstance(h, BufferHandle):
+                raise TypeError(f"{name} must be a Vulkan buffer handle, got {h!r}")
+            if not h.alive:
+                raise UseAfterFreeError(f"copy {name} {h!r} was freed")
             if h.device is not self._device:
-                raise ValueError(f"{name} {h!r} lives on another device than queue {self.queue}")
-        if nbytes < 0 or src_offset < 0 or dst_offset < 0 \
-                or src_offset + nbytes > src.size or dst_offset + nbytes > dst.size:
-            raise ValueError(f"copy of {nbytes} bytes from offset {src_offset} of a {src.size}-byte "
-                             f"buffer to offset {dst_offset} of a {dst.size}-byte buffer is out of bounds")
-        if src is dst and abs(src_offset - dst_offset) < nbytes:
-            raise ValueError("copy source and destination ranges overlap")
+                raise InvalidArgumentError(f"{name} {h!r} lives on another device than queue "
+                                           f"{self.queue}")
+        check_copy(src.size, dst.size, nbytes, src_offset, dst_offset, src is dst)
         if nbytes == 0:
             return
         if copies.uses_shader(self._device, nbytes, src_offset, dst_offset):
@@ -217,7 +208,7 @@ class VulkanCommandList(CommandList):
         self._version += 1
 
     def set_uniform(self, dispatch_index: int, uniform: bytes) -> None:
-        op = self._dispatches[dispatch_index]
+        op = self._dispatches[check_dispatch_index(dispatch_index, len(self._dispatches))]
         data = bytes(uniform)
         size = op.program.info.uniform_size
         if len(data) > size:
@@ -455,8 +446,8 @@ class VulkanCommandList(CommandList):
         (the GPU would read or write memory that is gone)."""
         dead = [h for h in self._handles if not h.alive]
         if dead:
-            raise VkDispatchError(f"this command list uses freed resources: {dead[:4]}; "
-                                  "record it again (reset()) with live ones")
+            raise UseAfterFreeError(f"this command list uses freed resources: {dead[:4]}; "
+                                    "record it again (reset()) with live ones")
         self._checked_epoch = self._ctx.free_epoch
 
     def _instance(self, uniforms):
@@ -483,7 +474,8 @@ class VulkanCommandList(CommandList):
     # ------------------------------------------------------------------ lifetime
     def _check_alive(self) -> None:
         if self._pool is None:
-            raise VkDispatchError("this command list was destroyed")
+            raise UseAfterFreeError("this command list was destroyed")
+        self._ctx._check_alive()
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Wait for every submission of this list."""

@@ -22,11 +22,13 @@ from ...base import stats
 from ...base.cache import DiskCache, MemoryCache, digest
 from ...base.errors import BackendUnavailableError, ShaderCompileError
 from ...base.log import log_debug
+from ..buildcache import BuildCache
 
 __all__ = ["compile_glsl", "compiler_version", "memory_cache", "disk_cache"]
 
 memory_cache = MemoryCache("spirv")
 disk_cache = DiskCache("spirv")
+_spirv = BuildCache(memory_cache, disk_cache)
 
 # SPIR-V version each Vulkan version consumes natively (Vulkan 1.1 -> 1.3, 1.2 -> 1.5, ...)
 _DEFAULT_SPIRV = {(1, 0): (1, 0), (1, 1): (1, 3), (1, 2): (1, 5), (1, 3): (1, 6)}
@@ -213,19 +215,16 @@ def compile_glsl(source: str, *, vulkan_version=(1, 2), spirv_version=None) -> b
     vulkan_version, spirv_version = _versions(vulkan_version, spirv_version)
     options = (vulkan_version, spirv_version)
     key = digest(source, options, compiler_version(), "vulkan")
-    spirv = memory_cache.get(key)
-    if spirv is not None:
-        return spirv
-    spirv = disk_cache.get(key)
-    if spirv is None:
+
+    def build() -> bytes:
         with _lock:
             lib = _load()
         spirv = (_compile_library(lib, source, vulkan_version, spirv_version) if lib is not None
                  else _compile_tool(source, vulkan_version, spirv_version))
         stats.count("kernels_compiled")
-        disk_cache.put(key, spirv)
-    memory_cache.put(key, spirv)
-    return spirv
+        return spirv
+
+    return _spirv.get(key, build)
 
 
 def _compile_library(lib: _Library, source: str, vulkan_version, spirv_version) -> bytes:

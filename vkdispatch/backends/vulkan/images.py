@@ -7,6 +7,7 @@ iimage/uimage (so they sample with nearest filtering only).
 from __future__ import annotations
 
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError
+from ..common import check_sampler, image_shape
 from ._vk import check, ffi, lib, new, out, vk
 from .memory import next_serial
 
@@ -67,27 +68,10 @@ class SamplerHandle:
         return f"<vulkan sampler #{self.serial}: {self.filter}, {self.address_mode}>"
 
 
-def normalize_extent(extent, dim):
-    ext = tuple(int(e) for e in (extent if isinstance(extent, (tuple, list)) else (extent,)))
-    if not 1 <= len(ext) <= 3 or min(ext) < 1:
-        raise ValueError(f"extent must be 1 to 3 positive sizes (w, h, d), got {extent!r}")
-    full = ext + (1,) * (3 - len(ext))
-    if dim is None:
-        dim = len(ext) if len(ext) < 3 else (3 if full[2] > 1 else 2 if full[1] > 1 else 1)
-    if dim not in (1, 2, 3):
-        raise ValueError(f"dim must be 1, 2 or 3, got {dim!r}")
-    if any(full[i] != 1 for i in range(dim, 3)):
-        raise ValueError(f"a {dim}-D image must have extent 1 beyond axis {dim}, got {full}")
-    return full, dim
-
-
 def create_image(device, queue: int, extent, layers: int, dtype: str, channels: int,
                  dim=None) -> ImageHandle:
     phys = device.phys
-    full, dim = normalize_extent(extent, dim)
-    layers = int(layers)
-    if layers < 1 or (dim == 3 and layers != 1):
-        raise ValueError(f"layers must be >= 1 (exactly 1 for 3-D images), got {layers}")
+    full, layers, dim = image_shape(extent, layers, dim)
     fmt, fmt_name, texel = image_format(dtype, int(channels))
     lim = phys.limits
     max_dim = (lim.maxImageDimension1D, lim.maxImageDimension2D, lim.maxImageDimension3D)[dim - 1]
@@ -157,13 +141,7 @@ def destroy_image(h: ImageHandle) -> None:
 
 
 def create_sampler(devices, filter: str, address_mode: str, normalized: bool) -> SamplerHandle:
-    if filter not in FILTERS:
-        raise ValueError(f"filter must be one of {sorted(FILTERS)}, got {filter!r}")
-    if address_mode not in ADDRESS_MODES:
-        raise ValueError(f"address_mode must be one of {sorted(ADDRESS_MODES)}, got {address_mode!r}")
-    if not normalized and address_mode not in ("clamp_to_edge", "clamp_to_border"):
-        raise ValueError("unnormalized coordinates allow address_mode 'clamp_to_edge' or "
-                         f"'clamp_to_border' only, got {address_mode!r}")
+    check_sampler(filter, address_mode, normalized)
     mode = ADDRESS_MODES[address_mode]
     info = new("VkSamplerCreateInfo", sType=vk.VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
                magFilter=FILTERS[filter], minFilter=FILTERS[filter],

@@ -11,7 +11,8 @@ import bisect
 import itertools
 import threading
 
-from ...base.errors import OutOfMemoryError
+from ...base.errors import InvalidArgumentError, OutOfMemoryError
+from ..common import MEMORY_KINDS
 from ._vk import WHOLE_SIZE, check, ffi, lib, new, out, vk
 
 BLOCK_SIZE = 64 << 20
@@ -23,7 +24,6 @@ HV = vk.VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT
 HC = vk.VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
 CACHED = vk.VK_MEMORY_PROPERTY_HOST_CACHED_BIT
 
-MEMORY_KINDS = ("device", "host", "shared")
 BUFFER_USAGE = (vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT
                 | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT)
 
@@ -64,7 +64,7 @@ def memory_type_order(phys, kind: str) -> list:
     elif kind == "shared":
         order = having(DL | HV | HC) + host
     else:
-        raise ValueError(f"memory must be one of {MEMORY_KINDS}, got {kind!r}")
+        raise InvalidArgumentError(f"memory must be one of {MEMORY_KINDS}, got {kind!r}")
     seen = set()
     return [i for i in order if not (i in seen or seen.add(i))]
 
@@ -261,16 +261,8 @@ class BufferHandle:
 
 
 def create_buffer(device, queue: int, nbytes: int, kind: str) -> BufferHandle:
-    """A buffer of `nbytes` (0 allowed) in `kind` memory. Nothing leaks on failure."""
-    nbytes = int(nbytes)
-    if nbytes < 0:
-        raise ValueError(f"nbytes must be >= 0, got {nbytes}")
-    if kind not in MEMORY_KINDS:
-        raise ValueError(f"memory must be one of {MEMORY_KINDS}, got {kind!r}")
-    limit = device.phys.limits.maxMemoryAllocationSize
-    if nbytes > limit:
-        raise OutOfMemoryError(f"buffer_alloc of {nbytes} bytes exceeds maxMemoryAllocationSize "
-                               f"({limit} bytes) of {device.phys.name}")
+    """A buffer of `nbytes` (0 allowed; checked by common.check_alloc) in `kind` memory.
+    Nothing leaks on failure."""
     usage = BUFFER_USAGE
     if device.buffer_device_address:
         usage |= USAGE_DEVICE_ADDRESS

@@ -8,8 +8,9 @@ import threading
 import weakref
 from typing import Optional
 
-from ...base.errors import DeviceLimitError, UnsupportedFeatureError
-from ..runtime import DeviceInfo, Program
+from ...base.errors import DeviceLimitError
+from ..common import check_kernel_limits
+from ..runtime import Program
 from ...base.abi import BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, BINDING_UNIFORM_BUFFER, ProgramInfo
 from . import glslang
 from ._vk import check, ffi, lib, new, out, vk
@@ -24,8 +25,8 @@ UBO_DYNAMIC = vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC
 _BUFFER_TYPES = (vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, UBO_DYNAMIC)
 SETS_PER_POOL = 64
 SPIRV_MAGIC = 0x07230203
-_DEVICE_FLAGS = {f for f in DeviceInfo.__dataclass_fields__
-                 if DeviceInfo.__dataclass_fields__[f].type in ("bool", bool)}
+_LIMIT_NAMES = ("maxComputeWorkGroupSize", "maxComputeWorkGroupInvocations",
+                "maxComputeSharedMemorySize")
 
 
 def pack_constant(value) -> bytes:
@@ -50,17 +51,7 @@ def check_limits(info: ProgramInfo, device) -> None:
     """DeviceLimitError / UnsupportedFeatureError naming what `info` asks beyond `device`."""
     phys, lim = device.phys, device.phys.limits
     name = phys.name
-    local = tuple(info.local_size) + (1,) * (3 - len(info.local_size))
-    if len(local) != 3 or min(local) < 1:
-        raise ValueError(f"local_size must be 1 to 3 positive sizes, got {info.local_size!r}")
-    for axis, (n, m) in enumerate(zip(local, lim.maxComputeWorkGroupSize)):
-        if n > m:
-            raise DeviceLimitError(f"local_size {local} exceeds maxComputeWorkGroupSize "
-                                   f"{lim.maxComputeWorkGroupSize} (axis {'xyz'[axis]}) of {name}")
-    if local[0] * local[1] * local[2] > lim.maxComputeWorkGroupInvocations:
-        raise DeviceLimitError(f"local_size {local} has {local[0] * local[1] * local[2]} "
-                               f"invocations, over maxComputeWorkGroupInvocations "
-                               f"({lim.maxComputeWorkGroupInvocations}) of {name}")
+    check_kernel_limits(info, phys.info(), _LIMIT_NAMES)
     if info.uniform_size > 0:
         if info.uniform_in_push_constants and info.uniform_size > lim.maxPushConstantsSize:
             raise DeviceLimitError(f"uniform_size {info.uniform_size} exceeds maxPushConstantsSize "
@@ -69,16 +60,6 @@ def check_limits(info: ProgramInfo, device) -> None:
         if not info.uniform_in_push_constants and info.uniform_size > lim.maxUniformBufferRange:
             raise DeviceLimitError(f"uniform_size {info.uniform_size} exceeds maxUniformBufferRange "
                                    f"({lim.maxUniformBufferRange} bytes) of {name}")
-    if info.shared_memory > lim.maxComputeSharedMemorySize:
-        raise DeviceLimitError(f"shared_memory {info.shared_memory} bytes exceeds "
-                               f"maxComputeSharedMemorySize ({lim.maxComputeSharedMemorySize}) of {name}")
-    if info.features:
-        dinfo = phys.info()
-        for feature in sorted(info.features):
-            if feature not in _DEVICE_FLAGS:
-                raise ValueError(f"unknown feature {feature!r}; valid: {sorted(_DEVICE_FLAGS)}")
-            if not getattr(dinfo, feature):
-                raise UnsupportedFeatureError(f"the kernel needs {feature}, which {name} lacks")
 
 
 def layout_bindings(info: ProgramInfo) -> list:

@@ -6,10 +6,12 @@ import threading
 import weakref
 from typing import Optional, Sequence
 
-from ...base.errors import BackendUnavailableError, UnsupportedFeatureError, VkDispatchError
+from ...base.errors import (BackendUnavailableError, UnsupportedFeatureError, UseAfterFreeError,
+                            VkDispatchError)
 from ...base.log import log_error
-from ..runtime import Runtime, RuntimeContext
-from ...base.abi import ProgramInfo
+from ..common import check_alloc, check_layer, check_range, host_bytes, layer_view, out_bytes
+from ..runtime import DLPACK_VULKAN, Capabilities, Runtime, RuntimeContext
+from ...base.abi import ProgramInfo, ProgramOptions
 from ._vk import ffi, memmove
 from .commands import VulkanCommandList
 from .device import Device
@@ -54,9 +56,12 @@ class VulkanRuntime(Runtime):
 class VulkanContext(RuntimeContext):
     """Devices, queues and everything allocated on them. `destroy()` frees it all."""
 
+    capabilities = Capabilities(dlpack_device_type=DLPACK_VULKAN)
+    honoured_options = ("specialization",)   # specialization constants
+
     def __init__(self, runtime: VulkanRuntime, device_indices, queue_counts, debug: bool):
         self.runtime = runtime
-        self._destroyed = True            # until fully built: destroy() is then a no-op
+        self.destroyed = True             # until fully built: destroy() is then a no-op
         physical = runtime.instance.physical_devices
         device_indices = [int(i) for i in device_indices]
         queue_counts = [int(c) for c in queue_counts]
@@ -85,7 +90,7 @@ class VulkanContext(RuntimeContext):
         self.free_epoch = 0               # bumped by every free (command lists re-check handles)
         self.force_staging = False        # tests: stage transfers even into mappable memory
         self.devices = [physical[i].info() for i in device_indices]
-        self._destroyed = False
+        self.destroyed = False
         try:
             for pos, (i, count) in enumerate(zip(device_indices, queue_counts)):
                 device = Device(instance.physical_devices[i], count, len(self._queues), pos)
@@ -100,16 +105,8 @@ class VulkanContext(RuntimeContext):
         _live_contexts.add(self)
 
     # ------------------------------------------------------------------ helpers
-    @property
-    def destroyed(self) -> bool:
-        return self._destroyed
-
     def _queue(self, queue: int):
-        if self._destroyed:
-            raise VkDispatchError("this Vulkan context was destroyed")
-        if not 0 <= queue < len(self._queues):
-            raise ValueError(f"queue must be in 0..{len(self._queues) - 1}, got {queue}")
-        return self._queues[queue]
+        return self._queues[self._check_queue(queue)]
 
     def _note_set(self, serials, program, position, key) -> None:
         ref = (program._wref, position, key)
@@ -152,6 +149,8 @@ class VulkanContext(RuntimeContext):
     # ------------------------------------------------------------------ buffers
     def buffer_alloc(self, queue: int, nbytes: int, memory: str = "device") -> BufferHandle:
         device = self._queue(queue).device
+        nbytes = check_alloc(nbytes, memory, device.phys.limits.maxMemoryAllocationSize,
+                             "maxMemoryAllocationSize", device.phys.name)
         device.collect()
         handle = create_buffer(device, queue, nbytes, memory)
         with self._lock:
@@ -170,21 +169,18 @@ class VulkanContext(RuntimeContext):
         handle.device.defer(lambda: self._release_buffer(handle))
 
     def _live_buffer(self, handle) -> BufferHandle:
-        if self._destroyed:
-            raise VkDispatchError("this Vulkan context was destroyed")
-        if not isinstance(handle, BufferHandle) or not handle.alive:
-            raise TypeError(f"expected a live Vulkan buffer handle, got {handle!r}")
+        self._check_alive()
+        if not isinstance(handle, BufferHandle):
+            raise TypeError(f"expected a Vulkan buffer handle, got {handle!r}")
+        if not handle.alive:
+            raise UseAfterFreeError(f"{handle!r} was freed")
         return handle
 
     def buffer_write(self, handle, data, offset: int = 0) -> None:
         h = self._live_buffer(handle)
-        mv = memoryview(data)
-        if not mv.c_contiguous:
-            mv = memoryview(mv.tobytes())
+        mv = host_bytes(data, "data")
         nbytes, offset = mv.nbytes, int(offset)
-        if offset < 0 or offset + nbytes > h.size:
-            raise ValueError(f"writing {nbytes} bytes at offset {offset} overflows the "
-                             f"{h.size}-byte buffer")
+        check_range(offset, nbytes, h.size, "write")
         if nbytes == 0:
             return
         src = ffi.from_buffer(mv)
@@ -199,13 +195,8 @@ class VulkanContext(RuntimeContext):
     def buffer_read(self, handle, nbytes: int, offset: int = 0, out=None) -> memoryview:
         h = self._live_buffer(handle)
         nbytes, offset = int(nbytes), int(offset)
-        if nbytes < 0 or offset < 0 or offset + nbytes > h.size:
-            raise ValueError(f"reading {nbytes} bytes at offset {offset} overflows the "
-                             f"{h.size}-byte buffer")
-        mv = memoryview(bytearray(nbytes)) if out is None else memoryview(out)
-        if mv.readonly or not mv.c_contiguous or mv.nbytes < nbytes:
-            raise ValueError(f"out must be a writable C-contiguous buffer of at least {nbytes} "
-                             f"bytes, got {type(out).__name__} of {mv.nbytes} bytes")
+        check_range(offset, nbytes, h.size, "read")
+        mv = out_bytes(out, nbytes)
         if nbytes == 0:
             return mv
         dst = ffi.from_buffer(mv, require_writable=True)
@@ -264,33 +255,23 @@ class VulkanContext(RuntimeContext):
         destroy_image(handle)
 
     def _image_io(self, handle, buf, layer: int, writable: bool):
-        if self._destroyed:
-            raise VkDispatchError("this Vulkan context was destroyed")
-        if not isinstance(handle, ImageHandle) or not handle.alive:
-            raise TypeError(f"expected a live Vulkan image handle, got {handle!r}")
-        if not 0 <= layer < handle.layers:
-            raise ValueError(f"layer must be in 0..{handle.layers - 1}, got {layer}")
-        mv = memoryview(buf)
-        if not mv.c_contiguous:
-            if writable:
-                raise ValueError("out must be C-contiguous")
-            mv = memoryview(mv.tobytes())
-        if writable and mv.readonly:
-            raise ValueError("out must be writable")
-        if mv.nbytes != handle.layer_bytes:
-            raise ValueError(f"{handle!r} holds {handle.layer_bytes} bytes per layer "
-                             f"({handle.extent} texels of {handle.texel_size} bytes), got {mv.nbytes}")
-        return ffi.from_buffer(mv, require_writable=writable)
+        self._check_alive()
+        if not isinstance(handle, ImageHandle):
+            raise TypeError(f"expected a Vulkan image handle, got {handle!r}")
+        if not handle.alive:
+            raise UseAfterFreeError(f"{handle!r} was freed")
+        mv = layer_view(buf, handle.layer_bytes, writable)
+        return ffi.from_buffer(mv, require_writable=writable), check_layer(layer, handle.layers)
 
     def image_write(self, handle, data, layer: int = 0) -> None:
-        src = self._image_io(handle, data, layer, False)
+        src, layer = self._image_io(handle, data, layer, False)
         self._wait_for_users(handle)
         q = self._queues[handle.queue]
         with q.transfer_lock:
             q.transfer.write_image(handle, layer, src, handle.layer_bytes)
 
     def image_read(self, handle, out, layer: int = 0) -> None:
-        dst = self._image_io(handle, out, layer, True)
+        dst, layer = self._image_io(handle, out, layer, True)
         self._wait_for_users(handle)
         q = self._queues[handle.queue]
         with q.transfer_lock:
@@ -298,8 +279,7 @@ class VulkanContext(RuntimeContext):
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
                        normalized: bool = True) -> SamplerHandle:
-        if self._destroyed:
-            raise VkDispatchError("this Vulkan context was destroyed")
+        self._check_alive()
         sampler = create_sampler(self._devices, filter, address_mode, normalized)
         with self._lock:
             self._samplers[sampler.serial] = sampler
@@ -322,28 +302,30 @@ class VulkanContext(RuntimeContext):
         destroy_sampler(handle)
 
     # ------------------------------------------------------------------ programs, commands
-    def create_program(self, source, info: ProgramInfo, specialization: Optional[dict] = None
-                       ) -> VulkanProgram:
-        """`source`: GLSL text, or SPIR-V as bytes; `specialization`: {constant_id: value}."""
-        if self._destroyed:
-            raise VkDispatchError("this Vulkan context was destroyed")
-        program = VulkanProgram(self, source, info, specialization)
-        self._programs.add(program)
-        return program
+    def create_program(self, source, info: ProgramInfo, options: Optional[ProgramOptions] = None,
+                       specialization: Optional[dict] = None) -> VulkanProgram:
+        """`source`: GLSL text, or SPIR-V as bytes."""
+        # TODO(contract): drop `specialization=` once shader/compute_plan.py and
+        # execution/kernel.py pass ProgramOptions
+        if specialization:
+            merged = dict(options.specialization if options else ())
+            merged.update(specialization)
+            options = ProgramOptions.make(merged, options.build_flags if options else ())
+        return super().create_program(source, info, options)
 
-    def command_list(self, queue: int, timestamps: bool = False, hazard_tracking: bool = False,
-                     barriers: Optional[str] = None) -> VulkanCommandList:
-        """`timestamps`: time every dispatch on the GPU (`cl.timestamps()`). `barriers`:
-        "full" puts a barrier before every command; "auto" only where a command touches
-        what an earlier one wrote (or writes what it read), judged from the bindings
-        (Binding.writable), so kernels must not reach memory by raw device address.
-        Default: "auto" with `hazard_tracking`, else "full"."""
-        self._queue(queue)
+    def _create_program(self, source, info: ProgramInfo, options: ProgramOptions) -> VulkanProgram:
+        return VulkanProgram(self, source, info, dict(options.specialization))
+
+    def _command_list(self, queue: int, timestamps: bool, hazard_tracking: bool,
+                      barriers: Optional[str] = None) -> VulkanCommandList:
+        """`barriers` (a Vulkan option of command_list): "full" puts a barrier before
+        every command; "auto" only where a command touches what an earlier one wrote
+        (or writes what it read), judged from the bindings (Binding.writable), so kernels
+        must not reach memory by raw device address. Default: "auto" with
+        `hazard_tracking`, else "full"."""
         if barriers is None:
             barriers = "auto" if hazard_tracking else "full"
-        cl = VulkanCommandList(self, queue, timestamps, barriers)
-        self._lists.add(cl)
-        return cl
+        return VulkanCommandList(self, queue, timestamps, barriers)
 
     def queue_wait_idle(self, queue: Optional[int] = None) -> None:
         queues = self._queues if queue is None else [self._queue(queue)]
@@ -356,9 +338,9 @@ class VulkanContext(RuntimeContext):
     def destroy(self) -> None:
         """Idempotent: waits for the devices, then frees command lists, programs,
         buffers, images, samplers, devices and (debug) instance, in that order."""
-        if self._destroyed:
+        if self.destroyed:
             return
-        self._destroyed = True
+        self.destroyed = True
         _live_contexts.discard(self)
         steps = [device.wait_idle for device in self._devices]
         steps += [cl.destroy for cl in list(self._lists)]
