@@ -112,16 +112,19 @@ class Buffer:
         """Version 3 of the CUDA Array Interface (CUDA backend only): CuPy, PyTorch and
         Numba see this buffer's memory on queue 0 without a copy."""
         ctx = self.context
-        if ctx.backend != "cuda":   # AttributeError: consumers then look for other protocols
-            raise AttributeError(f"__cuda_array_interface__ needs the CUDA backend; the "
-                                 f"active backend is {ctx.backend!r}")
+        rctx = ctx.runtime_context
+        if not rctx.capabilities.cuda_array_interface:
+            # AttributeError: consumers then look for other protocols
+            raise AttributeError(f"__cuda_array_interface__ needs a runtime with CUDA device "
+                                 f"pointers (the CUDA backend); the active backend is "
+                                 f"{ctx.backend!r}")
         self._check_alive()
         flush_pending()   # recorded work must be in the stream the consumer orders after
-        stream = ctx.runtime_context.stream_handle(0)
+        stream = rctx.stream_handle(0) if rctx.capabilities.cuda_stream else 0
         return {
             "shape": self.numpy_shape,
             "typestr": dt.storage_numpy_dtype(self.dtype).str,
-            "data": (int(self._handles[0].ptr) + self.offset, False),
+            "data": (rctx.device_pointer(self._handles[0]) + self.offset, False),
             "strides": None,
             "version": 3,
             "stream": stream or 1,   # 1: the legacy default stream, per the spec

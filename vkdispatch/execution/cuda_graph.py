@@ -5,7 +5,7 @@ import contextlib
 
 from ..base.buffer import flush_pending
 from ..base.context import get_context
-from ..base.errors import VkDispatchError
+from ..base.errors import UnsupportedFeatureError, VkDispatchError
 
 
 class CUDAGraph:
@@ -22,10 +22,11 @@ class CUDAGraph:
 
     def __init__(self, queue_index: int = 0):
         self.context = get_context()
-        if self.context.backend != "cuda":
-            raise VkDispatchError(f"CUDAGraph needs the CUDA backend; the active backend is "
-                                  f"{self.context.backend!r} (CommandGraph replays work on "
-                                  f"every backend)")
+        if not self.context.runtime_context.capabilities.graph_capture:
+            raise UnsupportedFeatureError(
+                f"CUDAGraph needs a runtime with graph capture (the CUDA backend); the active "
+                f"backend is {self.context.backend!r} (CommandGraph replays work on every "
+                f"backend)")
         self.queue_index = self.context.check_queue(queue_index)
         self._exec = None
         self._signal = None

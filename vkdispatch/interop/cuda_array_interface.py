@@ -12,10 +12,11 @@ from ..base.context import get_context
 _IMPORTABLE = {np.dtype(t.numpy_dtype): t for t in dt.SCALARS if t is not dt.bool_}
 
 
-def _require_cuda(ctx, what: str) -> None:
-    if ctx.backend != "cuda":
-        raise AttributeError(f"{what} needs the CUDA backend; the active backend is "
-                             f"{ctx.backend!r} (vd.initialize(backend='cuda'))")
+def _require_external_memory(ctx, what: str) -> None:
+    if not ctx.runtime_context.capabilities.external_memory:
+        raise AttributeError(f"{what} needs a runtime that wraps external memory (the CUDA "
+                             f"backend); the active backend is {ctx.backend!r} "
+                             f"(vd.initialize(backend='cuda'))")
 
 
 def from_cuda_array(obj, dtype=None) -> Buffer:
@@ -24,7 +25,7 @@ def from_cuda_array(obj, dtype=None) -> Buffer:
     alive as long as the buffer. C-contiguous arrays only. Work on the buffer is
     ordered after the producer's stream (if the interface names one)."""
     ctx = get_context()
-    _require_cuda(ctx, "from_cuda_array")
+    _require_external_memory(ctx, "from_cuda_array")
     if ctx.queue_count != 1:
         raise ValueError("from_cuda_array wraps one allocation; the context has "
                          f"{ctx.queue_count} queues (use a single-queue context)")

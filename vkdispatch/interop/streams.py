@@ -5,6 +5,7 @@ import contextlib
 
 from ..base.buffer import flush_pending
 from ..base.context import get_context
+from ..base.errors import UnsupportedFeatureError
 
 
 def stream_handle(stream) -> int:
@@ -27,12 +28,13 @@ def cuda_stream(stream, queue_index: int = 0):
     (`torch.cuda.graph`, CuPy's stream capture) the shader calls become part of its
     graph: pending work is submitted when the block ends."""
     ctx = get_context()
-    if ctx.backend != "cuda":
-        raise RuntimeError(f"cuda_stream needs the CUDA backend; the active backend is "
-                           f"{ctx.backend!r}")
+    rctx = ctx.runtime_context
+    if not rctx.capabilities.external_streams:
+        raise UnsupportedFeatureError(f"cuda_stream needs a runtime with external streams "
+                                      f"(the CUDA backend); the active backend is "
+                                      f"{ctx.backend!r}")
     ctx.check_queue(queue_index)
     handle = stream_handle(stream)
-    rctx = ctx.runtime_context
     flush_pending()
     rctx.set_external_stream(queue_index, handle)
     try:
