@@ -152,6 +152,26 @@ def check_dispatch_index(index, count: int) -> int:
     return _index(index, count, "dispatch_index")
 
 
+def uniform_need(info) -> int:
+    """Bytes of a kernel's uniform block its fields cover."""
+    return max((f.offset + f.size for f in info.uniforms), default=0)
+
+
+def check_uniform_size(nbytes: int, need: int, size: int, entry_point: str) -> None:
+    """A dispatch's uniform bytes are none (all zero) or cover the fields (`need`)
+    within the block (`size`)."""
+    most = max(size, need)
+    if nbytes and not need <= nbytes <= most:
+        raise InvalidArgumentError(f"kernel {entry_point!r} takes {need} to {most} uniform "
+                                   f"bytes (or none), got {nbytes}")
+
+
+def check_instance_count(count: int, dispatches: int) -> None:
+    if count != dispatches:
+        raise InvalidArgumentError(f"each instance needs the uniform bytes of all "
+                                   f"{dispatches} dispatches, got {count}")
+
+
 def program_options(options, backend: str, honoured: tuple) -> ProgramOptions:
     """`options` (None: none), refusing a field this backend cannot honour."""
     if options is None:

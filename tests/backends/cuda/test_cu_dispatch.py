@@ -2,7 +2,6 @@
 the ABI the CUDA emitter generates (bindings by Binding.index, then uniform fields by
 value). Skipped (with the reason) where no CUDA device is usable."""
 import dataclasses
-import threading
 
 import numpy as np
 import pytest
@@ -102,44 +101,6 @@ def test_saxpy_matches_numpy(ctx, saxpy):
     ctx.buffer_free(by)
 
 
-def test_dependent_dispatches_and_set_uniform(ctx, affine):
-    n = 5000
-    y = np.arange(n, dtype=np.float32)
-    by = upload(ctx, y)
-    cl = ctx.command_list(1)
-    cl.dispatch(affine, groups(n, 256), [by], affine_u(2, 1, n))
-    cl.dispatch(affine, groups(n, 256), [by], affine_u(1, -3, n))
-    cl.dispatch(affine, groups(n, 256), [by], affine_u(0.5, 0, n))
-    sig = cl.submit()
-    sig.wait()
-    assert sig.done()
-    expect = ((y * 2 + 1) - 3) * 0.5
-    np.testing.assert_allclose(download(ctx, by), expect)
-    cl.set_uniform(1, affine_u(1, 10, n))
-    cl.submit().wait()
-    expect = ((expect * 2 + 1) + 10) * 0.5
-    np.testing.assert_allclose(download(ctx, by), expect)
-    with pytest.raises(IndexError):
-        cl.set_uniform(3, affine_u(1, 1, n))
-    with pytest.raises(ValueError, match="bytes"):
-        cl.set_uniform(0, b"\0" * 4)
-    cl.destroy()
-    ctx.buffer_free(by)
-
-
-def test_instance_uniforms_run_in_order(ctx, affine):
-    n = 1000
-    by = upload(ctx, np.zeros(n, np.float32))
-    cl = ctx.command_list(0)
-    cl.dispatch(affine, groups(n, 256), [by], affine_u(1, 0, n))
-    cl.submit([[affine_u(2, c, n)] for c in (1, 2, 3)]).wait()
-    np.testing.assert_array_equal(download(ctx, by), np.full(n, ((0 * 2 + 1) * 2 + 2) * 2 + 3))
-    with pytest.raises(ValueError, match="instance_uniforms"):
-        cl.submit([[affine_u(1, 0, n), affine_u(1, 0, n)]])
-    cl.destroy()
-    ctx.buffer_free(by)
-
-
 def test_copies_and_view_bindings(ctx, affine):
     n = 4096
     src = upload(ctx, np.arange(n, dtype=np.float32))
@@ -211,57 +172,6 @@ def test_capture_graph_explicitly(ctx, affine):
     ctx.buffer_free(by)
 
 
-def test_timestamps(ctx, affine):
-    n = 1 << 20
-    by = upload(ctx, np.zeros(n, np.float32))
-    cl = ctx.command_list(0, timestamps=True)
-    cl.dispatch(affine, groups(n, 256), [by], affine_u(1, 1, n))
-    cl.dispatch(affine, (0, 1, 1), [by], affine_u(1, 1, n))   # empty: skipped, 0 s
-    cl.submit()
-    times = cl.timestamps()
-    assert len(times) == 2 and 0 < times[0] < 1 and times[1] == 0
-    np.testing.assert_array_equal(download(ctx, by), np.ones(n))
-    cl.destroy()
-    ctx.buffer_free(by)
-
-
-def test_signal_wait_timeout(ctx, affine):
-    by = upload(ctx, np.zeros(256, np.float32))
-    cl = ctx.command_list(0)
-    cl.dispatch(affine, (1, 1, 1), [by], affine_u(1, 1, 256))
-    sig = cl.submit()
-    assert sig.wait(timeout=10) is True and sig.done()
-    cl.destroy()
-    ctx.buffer_free(by)
-
-
-def test_submits_from_threads(ctx, affine):
-    errors = []
-
-    def work(k):
-        try:
-            n = 2048
-            by = upload(ctx, np.zeros(n, np.float32), queue=k % 2)
-            cl = ctx.command_list(k % 2)
-            cl.dispatch(affine, groups(n, 256), [by], affine_u(1, k, n))
-            for _ in range(10):
-                cl.submit()
-            ctx.queue_wait_idle(k % 2)
-            if not np.array_equal(download(ctx, by), np.full(n, 10 * k, np.float32)):
-                errors.append(k)
-            cl.destroy()
-            ctx.buffer_free(by)
-        except Exception as exc:  # reported below, with the thread's number
-            errors.append((k, exc))
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-
-
 def test_program_errors(ctx):
     with pytest.raises(ShaderCompileError):
         ctx.create_program("extern \"C\" __global__ void saxpy( {", SAXPY_INFO)
@@ -272,19 +182,6 @@ def test_program_errors(ctx):
     with pytest.raises(DeviceError, match="parameter"):   # ABI mismatch: one uniform missing
         ctx.create_program(SAXPY, dataclasses.replace(SAXPY_INFO, uniforms=SAXPY_INFO.uniforms[:1],
                                                       uniform_size=4))
-
-
-def test_dispatch_errors(ctx, saxpy):
-    buf = ctx.buffer_alloc(0, 64)
-    cl = ctx.command_list(0)
-    with pytest.raises(ValueError, match="takes 2 bindings"):
-        cl.dispatch(saxpy, (1,), [buf], saxpy_u(1, 16))
-    with pytest.raises(DeviceLimitError, match="max_workgroup_count"):
-        cl.dispatch(saxpy, (1, 1 << 20, 1), [buf, buf], saxpy_u(1, 16))
-    with pytest.raises(ValueError, match="uniform"):
-        cl.dispatch(saxpy, (1,), [buf, buf], b"\0" * 64)
-    cl.destroy()
-    ctx.buffer_free(buf)
 
 
 IMAGE_KERNELS = r"""

@@ -1,10 +1,7 @@
-import threading
-
 import numpy as np
 import pytest
 
-from vkdispatch.base.errors import (DeviceError, DeviceLimitError, UnsupportedFeatureError,
-                                     VkDispatchError)
+from vkdispatch.base.errors import DeviceError, DeviceLimitError, UnsupportedFeatureError
 from vkdispatch.base.abi import Binding, UniformField
 
 SAXPY = """__kernel void saxpy(__global float* y, __global const float* x, float a, int n) {
@@ -44,63 +41,6 @@ def affine(ctx, clh):
     return ctx.create_program(AFFINE, info)
 
 
-def test_saxpy_matches_numpy(ctx, clh, saxpy):
-    n = 1000
-    rng = np.random.default_rng(0)
-    x, y = rng.standard_normal(n).astype(np.float32), rng.standard_normal(n).astype(np.float32)
-    bx, by = clh.upload(ctx, x), clh.upload(ctx, y)
-    cmd = ctx.command_list(0)
-    assert cmd.dispatch(saxpy, ((n + 63) // 64,), [by, bx], clh.pack(2.5, n)) == 0
-    signal = cmd.submit()
-    assert signal.wait(timeout=30.0) and signal.done()
-    np.testing.assert_allclose(clh.download(ctx, by, np.float32, n), 2.5 * x + y, rtol=1e-6, atol=1e-6)  # fma
-    cmd.destroy()
-    for b in (bx, by):
-        ctx.buffer_free(b)
-
-
-def test_dependent_dispatches_and_set_uniform(ctx, clh, affine):
-    n = 300
-    a = np.arange(n, dtype=np.float32)
-    ba, bb, bc = clh.upload(ctx, a), ctx.buffer_alloc(0, 4 * n), ctx.buffer_alloc(0, 4 * n)
-    groups = ((n + 31) // 32,)
-    cmd = ctx.command_list(0)
-    first = cmd.dispatch(affine, groups, [bb, ba], clh.pack(2.0, 1.0, n))   # b = 2a + 1
-    second = cmd.dispatch(affine, groups, [bc, bb], clh.pack(3.0, -4.0, n))  # c = 3b - 4
-    assert (first, second) == (0, 1) and len(cmd) == 2
-    cmd.submit()
-    np.testing.assert_array_equal(clh.download(ctx, bc, np.float32, n), 3 * (2 * a + 1) - 4)
-    cmd.set_uniform(first, clh.pack(-1.0, 0.5, n))
-    cmd.submit().wait()
-    np.testing.assert_array_equal(clh.download(ctx, bc, np.float32, n), 3 * (0.5 - a) - 4)
-    with pytest.raises(ValueError, match="needs 12 uniform bytes"):
-        cmd.set_uniform(second, b"\0" * 8)
-    cmd.destroy()
-    cmd.destroy()
-    for b in (ba, bb, bc):
-        ctx.buffer_free(b)
-
-
-def test_instance_uniforms_run_once_per_instance(ctx, clh, affine):
-    n = 64
-    acc = clh.upload(ctx, np.zeros(n, np.float32))
-    cmd = ctx.command_list(1)
-    cmd.dispatch(affine, (2,), [acc, acc], clh.pack(1.0, 1.0, n))  # acc += 1
-    cmd.dispatch(affine, (2,), [acc, acc], clh.pack(2.0, 0.0, n))  # acc *= 2
-    instances = [[clh.pack(1.0, float(k), n), clh.pack(1.0 + k, 0.0, n)] for k in range(1, 4)]
-    cmd.submit(instances).wait()
-    expect = 0.0
-    for k in range(1, 4):
-        expect = (expect + k) * (1.0 + k)
-    np.testing.assert_array_equal(clh.download(ctx, acc, np.float32, n), expect)
-    cmd.submit().wait()  # the recorded uniforms again
-    np.testing.assert_array_equal(clh.download(ctx, acc, np.float32, n), (expect + 1) * 2)
-    with pytest.raises(ValueError, match="all 2 dispatches"):
-        cmd.submit([[clh.pack(1.0, 1.0, n)]])
-    cmd.destroy()
-    ctx.buffer_free(acc)
-
-
 def test_copies_and_buffer_views(ctx, clh, affine):
     n = 256
     align = ctx._queue_slots[0].base_align
@@ -118,10 +58,6 @@ def test_copies_and_buffer_views(ctx, clh, affine):
     np.testing.assert_array_equal(out[view_elems:view_elems + 32], 10 * np.arange(16, 48))
     with pytest.raises(DeviceLimitError, match="CL_DEVICE_MEM_BASE_ADDR_ALIGN"):
         cmd.dispatch(affine, (1,), [(dst, 4, 16), src], clh.pack(1.0, 0.0, 4))
-    with pytest.raises(ValueError, match="overlap"):
-        cmd.copy(src, src, 64, 0, 32)
-    with pytest.raises(ValueError, match="does not fit"):
-        cmd.copy(src, dst, 8, src_offset=n * 4 - 4)
     cmd.destroy()
     ctx.buffer_free(src)
     ctx.buffer_free(dst)
@@ -163,22 +99,8 @@ def test_reset_and_destroy_leave_in_flight_work_intact(ctx, clh, affine):
         ctx.buffer_free(b)
 
 
-def test_empty_list_and_zero_group_dispatch(ctx, clh, affine):
-    cmd = ctx.command_list(0)
-    assert cmd.submit().wait(timeout=10.0)
-    buf = clh.upload(ctx, np.ones(4, np.float32))
-    assert cmd.dispatch(affine, (0,), [buf, buf], clh.pack(5.0, 0.0, 4)) == 0
-    cmd.submit().wait()
-    np.testing.assert_array_equal(clh.download(ctx, buf, np.float32, 4), 1.0)
-    cmd.destroy()
-    ctx.buffer_free(buf)
-
-
 def test_launch_limits_and_abi_checks(ctx, clh, cl_runtime):
     dev = ctx.devices[0]
-    too_wide = dev.max_workgroup_invocations * 2
-    with pytest.raises(DeviceLimitError, match="CL_DEVICE_MAX_WORK_(GROUP|ITEM)_SIZE"):
-        ctx.create_program(SAXPY, clh.program_info("saxpy", local=(too_wide, 1, 1)))
     big_shared = dev.max_shared_memory + 1
     with pytest.raises(DeviceLimitError, match="CL_DEVICE_LOCAL_MEM_SIZE"):
         ctx.create_program(SAXPY, clh.program_info("saxpy", shared_memory=big_shared))
@@ -186,27 +108,6 @@ def test_launch_limits_and_abi_checks(ctx, clh, cl_runtime):
         ctx.create_program(SAXPY, clh.program_info("saxpy", bindings=clh.buffers("y", "x")))
     with pytest.raises(UnsupportedFeatureError, match="no_such_feature"):
         ctx.create_program(SAXPY, clh.program_info("saxpy", features=frozenset({"no_such_feature"})))
-
-
-def test_binding_errors_and_freed_buffers(ctx, clh, saxpy):
-    x, y = clh.upload(ctx, np.ones(64, np.float32)), clh.upload(ctx, np.ones(64, np.float32))
-    cmd = ctx.command_list(0)
-    with pytest.raises(ValueError, match="takes 2 bindings"):
-        cmd.dispatch(saxpy, (1,), [y], clh.pack(1.0, 64))
-    with pytest.raises(ValueError, match="needs 8 uniform bytes, got 0"):
-        cmd.dispatch(saxpy, (1,), [y, x])
-    with pytest.raises(TypeError, match="BufferHandle"):
-        cmd.dispatch(saxpy, (1,), [y, "x"], clh.pack(1.0, 64))
-    cmd.dispatch(saxpy, (1,), [y, x], clh.pack(1.0, 64))
-    ctx.buffer_free(x)
-    with pytest.raises(ValueError, match="freed after recording"):
-        cmd.submit()
-    cmd.reset()
-    assert len(cmd) == 0
-    cmd.destroy()
-    with pytest.raises(ValueError, match="destroyed"):
-        cmd.submit()
-    ctx.buffer_free(y)
 
 
 def test_uniform_size_mismatch_names_the_field(ctx, clh):
@@ -219,39 +120,6 @@ def test_uniform_size_mismatch_names_the_field(ctx, clh):
         cmd.dispatch(prog, (1,), [buf, buf], b"\0" * 12)
     cmd.destroy()
     ctx.buffer_free(buf)
-
-
-def test_four_threads_dispatch_concurrently(ctx, clh, affine):
-    n, rounds = 512, 20
-    results, errors = {}, []
-
-    def work(t):
-        try:
-            src = clh.upload(ctx, np.full(n, t, np.float32), queue=t % 2)
-            dst = ctx.buffer_alloc(t % 2, 4 * n)
-            cmd = ctx.command_list(t % 2)
-            cmd.dispatch(affine, (n // 32,), [dst, src], clh.pack(1.0, 0.0, n))
-            got = []
-            for r in range(rounds):
-                cmd.set_uniform(0, clh.pack(float(r), float(t), n))
-                cmd.submit()
-                got.append(clh.download(ctx, dst, np.float32, n).copy())
-            results[t] = got
-            cmd.destroy()
-            ctx.buffer_free(src)
-            ctx.buffer_free(dst)
-        except Exception as exc:  # reported by the main thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert not errors, errors
-    for t in range(4):
-        for r, got in enumerate(results[t]):
-            np.testing.assert_array_equal(got, np.float32(t * r + t))
 
 
 @pytest.mark.parametrize("profiling", [True, False])
@@ -281,13 +149,6 @@ def test_timestamps(cl_runtime, clh, profiling):
         np.testing.assert_array_equal(clh.download(ctx, buf, np.float32, 128), 256.0)
     finally:
         ctx.destroy()
-
-
-def test_timestamps_need_a_timed_list(ctx):
-    cmd = ctx.command_list(0)
-    with pytest.raises(VkDispatchError, match="timestamps=True"):
-        cmd.timestamps()
-    cmd.destroy()
 
 
 def test_debug_context_runs_submissions_synchronously(cl_runtime, clh):

@@ -5,15 +5,14 @@ import os
 import struct
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
 
 from vkdispatch.base.abi import Binding
 from vkdispatch.backends.vulkan import glslang
-from vkdispatch.base.errors import (DeviceLimitError, OutOfMemoryError, ShaderCompileError,
-                                    UseAfterFreeError, VkDispatchError)
+from vkdispatch.base.abi import ProgramOptions
+from vkdispatch.base.errors import DeviceLimitError, ShaderCompileError, VkDispatchError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SAXPY_PUSH = """#version 450
@@ -112,37 +111,6 @@ def test_debug_context_logs_and_works(vk_runtime, vkh, caplog):
 
 
 # ----------------------------------------------------------------------------- buffers
-@pytest.mark.parametrize("dtype", ["float32", "float64", "int8", "uint16", "int64", "complex64"])
-@pytest.mark.parametrize("count", [1, 3, 1000, 65537])
-def test_buffer_round_trip(ctx, vkh, dtype, count):
-    rng = np.random.default_rng(count)
-    a = (rng.standard_normal(count) * 100).astype(dtype)
-    h = vkh.upload(ctx, a)
-    np.testing.assert_array_equal(vkh.download(ctx, h, dtype, count), a)
-    if count > 2:   # partial write and read at odd offsets
-        item = a.itemsize
-        ctx.buffer_write(h, a[:2][::-1].copy(), offset=item)
-        a[1:3] = a[:2][::-1].copy()
-        np.testing.assert_array_equal(vkh.download(ctx, h, dtype, count - 1, item), a[1:])
-    ctx.buffer_free(h)
-
-
-@pytest.mark.parametrize("memory", ["device", "host", "shared"])
-def test_memory_kinds_and_out_argument(ctx, vkh, memory):
-    a = np.arange(1001, dtype=np.int32)
-    h = vkh.upload(ctx, a, memory=memory)
-    out = np.zeros(1001, np.int32)
-    view = ctx.buffer_read(h, a.nbytes, out=out)
-    np.testing.assert_array_equal(out, a)
-    assert view.nbytes == a.nbytes
-    with pytest.raises(ValueError, match="does not fit"):
-        ctx.buffer_write(h, a, offset=4)
-    with pytest.raises(ValueError, match="writable"):
-        ctx.buffer_read(h, 8, out=bytes(8))
-    ctx.buffer_free(h)
-    ctx.buffer_free(h)   # idempotent
-
-
 def test_staged_transfers_in_chunks(ctx, vkh, monkeypatch):
     """Device-local memory the host cannot map goes through the staging buffer; forcing
     that path here (lavapipe maps everything) with a small chunk size."""
@@ -156,21 +124,13 @@ def test_staged_transfers_in_chunks(ctx, vkh, monkeypatch):
     ctx.buffer_free(h)
 
 
-def test_zero_size_buffer(ctx):
-    h = ctx.buffer_alloc(0, 0)
-    assert bytes(ctx.buffer_read(h, 0)) == b""
-    ctx.buffer_write(h, b"")
-    ctx.buffer_free(h)
-
-
 # ----------------------------------------------------------------------------- kernels
-@pytest.mark.parametrize("ubo", [False, True], ids=["push_constant", "uniform_buffer"])
-def test_saxpy(ctx, vkh, ubo):
+def test_saxpy_with_uniforms_in_a_uniform_buffer(ctx, vkh):
     n = 10_007
     rng = np.random.default_rng(2)
     x, y = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
     bx, by = vkh.upload(ctx, x), vkh.upload(ctx, y)
-    vkh.run(ctx, saxpy_program(ctx, vkh, ubo), groups(n), [bx, by], struct.pack("<fI", 2.5, n))
+    vkh.run(ctx, saxpy_program(ctx, vkh, True), groups(n), [bx, by], struct.pack("<fI", 2.5, n))
     np.testing.assert_allclose(vkh.download(ctx, by, np.float32, n), 2.5 * x + y, rtol=1e-6)
 
 
@@ -255,7 +215,7 @@ def test_set_uniform_between_submits(ctx, vkh, ubo):
     cl.wait()
     ref = 14 * x + 4 * x
     np.testing.assert_array_equal(vkh.download(ctx, by, np.float32, n), ref)
-    with pytest.raises(ValueError, match="takes 8"):
+    with pytest.raises(ValueError, match="takes 0 to 8 uniform bytes"):
         cl.set_uniform(i, bytes(12))
 
 
@@ -398,7 +358,7 @@ void main() { uint i = gl_GlobalInvocationID.x; if (i < x.length()) x[i] = x[i] 
 """
     spirv = glslang.compile_glsl(src)
     prog = ctx.create_program(spirv, vkh.info(local=(32, 1, 1), bindings=vkh.buffers("x")),
-                              specialization={0: 32, 1: 3.0, 2: -7})
+                              ProgramOptions.make(specialization={0: 32, 1: 3.0, 2: -7}))
     a = np.arange(100, dtype=np.float32)
     h = vkh.upload(ctx, a)
     vkh.run(ctx, prog, groups(100, 32), [h])
@@ -409,13 +369,8 @@ void main() { uint i = gl_GlobalInvocationID.x; if (i < x.length()) x[i] = x[i] 
 
 # ----------------------------------------------------------------------------- limits, errors
 def test_limit_errors(ctx, vkh):
+    """The limits named as Vulkan names them (the contract tests the others)."""
     dev = ctx.devices[0]
-    too_wide = (dev.max_workgroup_size[0] * 2, 1, 1)
-    with pytest.raises(DeviceLimitError, match="maxComputeWorkGroupSize"):
-        ctx.create_program(SCALE, vkh.info(local=too_wide, bindings=vkh.buffers("x", "y")))
-    side = int(dev.max_workgroup_invocations ** 0.5) + 1
-    with pytest.raises(DeviceLimitError, match="maxComputeWorkGroupInvocations"):
-        ctx.create_program(SCALE, vkh.info(local=(side, side, 1), bindings=vkh.buffers("x", "y")))
     with pytest.raises(DeviceLimitError, match="maxPushConstantsSize"):
         ctx.create_program(SAXPY_PUSH, vkh.info(bindings=vkh.buffers("x", "y"),
                                                 uniform_size=dev.max_push_constant_size + 4))
@@ -426,6 +381,7 @@ def test_limit_errors(ctx, vkh):
     b = ctx.buffer_alloc(0, 64)
     with pytest.raises(DeviceLimitError, match="maxComputeWorkGroupCount"):
         ctx.command_list(0).dispatch(prog, (dev.max_workgroup_count[0] + 1,), [b, b])
+    ctx.buffer_free(b)
 
 
 def test_compile_error_names_numbered_source(ctx, vkh):
@@ -435,33 +391,6 @@ def test_compile_error_names_numbered_source(ctx, vkh):
     text = str(err.value)
     assert "undefined_thing" in err.value.log
     assert "5 | void main()" in text and "glslang" in text
-
-
-def test_freed_buffer_is_refused(ctx, vkh):
-    inc = ctx.create_program(INCREMENT, vkh.info(bindings=vkh.buffers("x")))
-    h = vkh.upload(ctx, np.zeros(64, np.uint32))
-    cl = ctx.command_list(0)
-    cl.dispatch(inc, (1,), [h])
-    cl.submit().wait()
-    ctx.buffer_free(h)
-    with pytest.raises(UseAfterFreeError, match="freed"):
-        cl.submit()
-    with pytest.raises(UseAfterFreeError, match="freed"):
-        cl.dispatch(inc, (1,), [h])
-    cl.reset()
-    h2 = vkh.upload(ctx, np.zeros(64, np.uint32))
-    cl.dispatch(inc, (1,), [h2])
-    cl.submit().wait()
-    assert vkh.download(ctx, h2, np.uint32, 64)[0] == 1
-    for _ in range(20):              # in flight while the program goes: freed after
-        cl.submit()
-    inc.destroy()
-    with pytest.raises(UseAfterFreeError, match="freed"):
-        cl.submit()
-    cl.wait()
-    assert vkh.download(ctx, h2, np.uint32, 64)[0] == 21
-    with pytest.raises(UseAfterFreeError, match="destroyed"):
-        cl.dispatch(inc, (1,), [h2])
 
 
 # ----------------------------------------------------------------------------- allocator, OOM
@@ -507,49 +436,7 @@ def test_small_buffer_cycles_do_not_grow(ctx):
     assert after["device_memory_objects"] <= max(before["device_memory_objects"], 1) + 1
 
 
-def test_out_of_memory_leaves_context_usable(ctx, vkh):
-    with pytest.raises(OutOfMemoryError, match="bytes"):
-        ctx.buffer_alloc(0, 1 << 50)
-    heap = max(size for size, _ in ctx.devices[0].memory_heaps)
-    limit = ctx.devices[0].max_allocation_size
-    if limit > heap:
-        with pytest.raises(OutOfMemoryError):
-            ctx.buffer_alloc(0, heap + 1)
-    a = np.arange(10, dtype=np.float64)
-    h = vkh.upload(ctx, a)
-    np.testing.assert_array_equal(vkh.download(ctx, h, np.float64, 10), a)
-
-
-# ----------------------------------------------------------------------------- threads, timing
-def test_threads_submit_concurrently(ctx, vkh):
-    fill = ctx.create_program(FILL, vkh.info(bindings=vkh.buffers("o"), uniform_size=4))
-    n, rounds, errors = 2048, 15, []
-
-    def worker(t):
-        try:
-            h = ctx.buffer_alloc(0, 4 * n)
-            cl = ctx.command_list(0)
-            cl.dispatch(fill, groups(n), [h], struct.pack("<I", 0))
-            for r in range(rounds):
-                value = 100_000 * t + r
-                cl.set_uniform(0, struct.pack("<I", value))
-                cl.submit().wait()
-                got = vkh.download(ctx, h, np.uint32, n)
-                if not np.array_equal(got, value + np.arange(n, dtype=np.uint32)):
-                    errors.append((t, r))
-            cl.destroy()
-            ctx.buffer_free(h)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-
-
+# ----------------------------------------------------------------------------- timing, exit
 def test_gpu_timestamps(ctx, vkh):
     inc = ctx.create_program(INCREMENT, vkh.info(bindings=vkh.buffers("x")))
     h = vkh.upload(ctx, np.zeros(1 << 16, np.uint32))
@@ -593,16 +480,3 @@ print("ok")
     assert proc.stdout.strip() == "ok"
 
 
-def test_destroyed_context_refuses_work(vk_runtime, vkh):
-    ctx = vk_runtime.create_context([vkh.device], [1])
-    h = ctx.buffer_alloc(0, 64)
-    cl = ctx.command_list(0)
-    ctx.destroy()
-    with pytest.raises(VkDispatchError, match="destroyed"):
-        ctx.buffer_alloc(0, 64)
-    with pytest.raises(VkDispatchError):
-        cl.submit()
-    with pytest.raises(VkDispatchError, match="destroyed"):
-        ctx.buffer_read(h, 4)
-    ctx.destroy()
-    cl.destroy()

@@ -8,9 +8,10 @@ soon as a launch is enqueued.
 
 Graphs: a submit that finds the list unchanged since the previous submit captures the
 list into a CUDA graph (stream capture) and launches that; later unchanged submits only
-call cuGraphLaunch. Any change (a new command, set_uniform with new bytes, per-instance
-uniforms) makes the graph stale: the next submit launches directly, and the one after
-re-captures, updating the executable graph in place (cuGraphExecUpdate) when it can.
+call cuGraphLaunch. Any change (a new command, set_uniform with new bytes) makes the
+graph stale: the next submit launches directly, and the one after re-captures, updating
+the executable graph in place (cuGraphExecUpdate) when it can. Per-instance uniforms
+launch directly and leave the recorded uniforms (and the graph) as they were.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from cuda.bindings import driver
 from ...base.errors import (InvalidArgumentError, UnsupportedFeatureError, UseAfterFreeError,
                             VkDispatchError)
 from ..common import (check_binding_count, check_copy, check_disjoint, check_dispatch_index,
-                      host_bytes, poll, workgroup_counts)
+                      check_instance_count, check_uniform_size, host_bytes, poll,
+                      workgroup_counts)
 from ..runtime import CommandList, Signal
 from ...base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, BINDING_UNIFORM_BUFFER
 from . import _image
@@ -113,10 +115,7 @@ class _Launch:
         n = mv.nbytes
         if n == 0:
             return None
-        lay = self.layout
-        if n < lay.uniform_needed or n > lay.uniform_size:
-            raise ValueError(f"the uniform of kernel {self.name!r} is {n} bytes; its uniform "
-                             f"block takes {lay.uniform_needed} to {lay.uniform_size} bytes")
+        check_uniform_size(n, self.layout.uniform_needed, self.layout.uniform_size, self.name)
         return np.frombuffer(mv, np.uint8)
 
     def write_uniform(self, new: Optional[np.ndarray]) -> bool:
@@ -301,11 +300,17 @@ class CudaCommandList(CommandList):
         with self._q.lock, self._dev.guard:
             stream = self._q.stream
             if instances is not None:
-                for inst in instances:
-                    for launch, new in zip(self._launches, inst):
-                        launch.write_uniform(new)
-                    self._enqueue(stream)
-                self._version += 1
+                # a later plain submit runs the recorded uniforms again (as on every
+                # backend): launches copy their parameters, so restore them at once
+                recorded = [launch.arena.copy() for launch in self._launches]
+                try:
+                    for inst in instances:
+                        for launch, new in zip(self._launches, inst):
+                            launch.write_uniform(new)
+                        self._enqueue(stream)
+                finally:
+                    for launch, arena in zip(self._launches, recorded):
+                        launch.arena[:] = arena
             elif self._exec is not None and self._graph_version == self._version:
                 self._launch_graph(stream)
             elif (self._submitted_version == self._version
@@ -342,9 +347,7 @@ class CudaCommandList(CommandList):
 
     def _instance(self, k: int, inst) -> list:
         inst = list(inst)
-        if len(inst) != len(self._launches):
-            raise ValueError(f"instance_uniforms[{k}] has {len(inst)} entries; the list has "
-                             f"{len(self._launches)} dispatches")
+        check_instance_count(len(inst), len(self._launches))
         return [launch.uniform_bytes(u) for launch, u in zip(self._launches, inst)]
 
     def _enqueue(self, stream) -> None:

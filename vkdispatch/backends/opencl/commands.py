@@ -18,7 +18,8 @@ from typing import Optional, Sequence
 import pyopencl as cl
 
 from ...base.errors import DeviceError, InvalidArgumentError, UseAfterFreeError, VkDispatchError
-from ..common import check_binding_count, check_copy, check_dispatch_index, poll, workgroup_counts
+from ..common import (check_binding_count, check_copy, check_dispatch_index,
+                      check_instance_count, check_uniform_size, poll, workgroup_counts)
 from ..runtime import CommandList, Signal
 from ...base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ._check import error_for
@@ -76,9 +77,10 @@ class _Dispatch:
             return
         mv = memoryview(uniform).cast("B")
         need = self.program.uniform_end
-        if mv.nbytes < need:
-            raise ValueError(f"kernel {self.program.info.entry_point!r} needs {need} uniform "
-                             f"bytes, got {mv.nbytes}")
+        check_uniform_size(mv.nbytes, need, self.program.info.uniform_size,
+                           self.program.info.entry_point)
+        if not mv.nbytes:   # none given: all zero
+            mv = memoryview(bytes(need))
         kernel = self.kernel
         for arg, offset, size, name in slots:
             try:
@@ -122,7 +124,7 @@ class OpenCLCommandList(CommandList):
         except BaseException:
             program.give_kernels(self._slot, [kernel])
             raise
-        for handle in used:
+        for handle in (program, *used):   # a submit refuses any of them once freed
             self._resources[id(handle)] = handle
         if min(groups) > 0:  # a zero group count records an empty launch
             local = program.local_size
@@ -212,6 +214,8 @@ class OpenCLCommandList(CommandList):
     # ------------------------------------------------------------------ running
     def submit(self, instance_uniforms=None) -> OpenCLSignal:
         self._check_usable()
+        for per_dispatch in instance_uniforms or ():
+            check_instance_count(len(per_dispatch), len(self._dispatches))
         for handle in self._resources.values():
             if handle.freed:
                 raise UseAfterFreeError(f"this command list uses {handle!r}, freed after "
@@ -228,10 +232,6 @@ class OpenCLCommandList(CommandList):
             else:
                 try:
                     for per_dispatch in instance_uniforms:
-                        if len(per_dispatch) != len(self._dispatches):
-                            raise ValueError(
-                                f"each instance needs the uniform bytes of all "
-                                f"{len(self._dispatches)} dispatches, got {len(per_dispatch)}")
                         for entry, uniform in zip(self._dispatches, per_dispatch):
                             entry.set_uniform(uniform)
                         last = self._run(timed)

@@ -120,8 +120,13 @@ class OpenCLProgram(Program):
         if not self._destroyed:
             self._pools[slot][1].extend(kernels)
 
+    @property
+    def freed(self) -> bool:
+        return self._destroyed
+
     def destroy(self) -> None:
-        # recorded dispatches keep their kernels (and, through them, the program)
+        # command lists that use the program refuse to submit afterwards (as on every
+        # backend); work already enqueued keeps its kernels
         self._destroyed = True
         self._pools.clear()
         self.ctx._forget_program(self)

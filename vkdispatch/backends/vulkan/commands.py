@@ -26,7 +26,8 @@ from typing import Optional, Sequence
 
 from ...base.errors import (InvalidArgumentError, UnsupportedFeatureError, UseAfterFreeError,
                             VkDispatchError)
-from ..common import check_copy, check_dispatch_index, workgroup_counts
+from ..common import (check_copy, check_dispatch_index, check_instance_count, check_uniform_size,
+                      workgroup_counts)
 from ..runtime import CommandList, Signal
 from ._vk import check, ffi, lib, new, out, vk
 from . import copies
@@ -160,9 +161,7 @@ class VulkanCommandList(CommandList):
         size = info.uniform_size
         if uniform or size:
             data = uniform if type(uniform) is bytes else bytes(uniform)
-            if len(data) > size:
-                raise ValueError(f"{info.entry_point}: uniform data is {len(data)} bytes, the "
-                                 f"kernel takes {size}")
+            check_uniform_size(len(data), program.uniform_need, size, info.entry_point)
             if op.patches:
                 data = _patched(data, size, op.patches)
             if program.push_size:
@@ -211,8 +210,7 @@ class VulkanCommandList(CommandList):
         op = self._dispatches[check_dispatch_index(dispatch_index, len(self._dispatches))]
         data = bytes(uniform)
         size = op.program.info.uniform_size
-        if len(data) > size:
-            raise ValueError(f"uniform data is {len(data)} bytes, dispatch {dispatch_index} takes {size}")
+        check_uniform_size(len(data), op.program.uniform_need, size, op.program.info.entry_point)
         if op.patches:
             data = _patched(data, size, op.patches)
         if op.ubo_offset is not None:
@@ -220,8 +218,6 @@ class VulkanCommandList(CommandList):
         elif op.push is not None:
             op.push = ffi.new("char[]", data.ljust(size, b"\0"))
             self._version += 1           # push constants live in the recording
-        elif data:
-            raise ValueError(f"dispatch {dispatch_index} takes no uniforms")
 
     # ------------------------------------------------------------------ timestamps
     def enable_timestamps(self) -> None:
@@ -253,7 +249,9 @@ class VulkanCommandList(CommandList):
         bits = self._device.phys.queue_families[self._device.family][2]
         mask = (1 << bits) - 1 if bits < 64 else (1 << 64) - 1
         period = self._limits.timestampPeriod * 1e-9
-        return [((data[2 * i + 1] - data[2 * i]) & mask) * period for i in range(n // 2)]
+        # an empty dispatch reads 0.0 (as on every backend), not the bracket's overhead
+        return [0.0 if 0 in op.groups else ((data[2 * i + 1] - data[2 * i]) & mask) * period
+                for i, op in zip(range(n // 2), self._dispatches)]
 
     # ------------------------------------------------------------------ slots
     def _new_slot(self) -> _Slot:
@@ -452,17 +450,13 @@ class VulkanCommandList(CommandList):
 
     def _instance(self, uniforms):
         """(frame bytes, push-constant list or None) of one instance's uniforms."""
-        if len(uniforms) != len(self._dispatches):
-            raise ValueError(f"each instance needs uniform data for all {len(self._dispatches)} "
-                             f"dispatches, got {len(uniforms)}")
+        check_instance_count(len(uniforms), len(self._dispatches))
         frame = bytearray(self._frame)
         pushes = [None] * len(self._dispatches) if self._has_push else None
         for op, data in zip(self._dispatches, uniforms):
             data = bytes(data) if data else b""
             size = op.program.info.uniform_size
-            if len(data) > size:
-                raise ValueError(f"dispatch {op.index}: uniform data is {len(data)} bytes, "
-                                 f"the kernel takes {size}")
+            check_uniform_size(len(data), op.program.uniform_need, size, op.program.info.entry_point)
             if op.patches:
                 data = _patched(data, size, op.patches)
             if op.ubo_offset is not None:

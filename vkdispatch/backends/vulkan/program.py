@@ -9,7 +9,7 @@ import weakref
 from typing import Optional
 
 from ...base.errors import DeviceLimitError
-from ..common import check_kernel_limits
+from ..common import check_kernel_limits, uniform_need
 from ..runtime import Program
 from ...base.abi import BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, BINDING_UNIFORM_BUFFER, ProgramInfo
 from . import glslang
@@ -111,6 +111,7 @@ class VulkanProgram(Program):
         self.descriptor_types = [t for _, t in self.bindings]
         self.uses_ubo = bool(self.bindings) and self.bindings[-1][1] == UBO_DYNAMIC
         self.push_size = info.uniform_size if info.uniform_in_push_constants else 0
+        self.uniform_need = uniform_need(info)
         for device in ctx._devices:
             check_limits(info, device)
         if isinstance(source, (bytes, bytearray, memoryview)):
