@@ -5,7 +5,8 @@ import pathlib
 import pytest
 
 PKG = pathlib.Path(__file__).resolve().parents[1] / "vkdispatch"
-LEAVES = {"vkdispatch.base.dtype", "vkdispatch.base.abi", "vkdispatch.base.stats", "vkdispatch.base.errors", "vkdispatch.base.log",
+LEAVES = {"vkdispatch.base.dtype", "vkdispatch.base.abi", "vkdispatch.base.stats",
+          "vkdispatch.base.process", "vkdispatch.base.errors", "vkdispatch.base.log",
           "vkdispatch.base.cache"}
 
 

@@ -9,13 +9,15 @@ automatically on first use with default settings.
 from __future__ import annotations
 
 import atexit
+import operator
 import os
 import threading
 import weakref
 from typing import Optional, Sequence
 
 from ..backends import runtime as rt
-from .errors import BackendUnavailableError
+from . import process
+from .errors import BackendUnavailableError, ForkedProcessError
 from .log import log_info, set_log_level
 
 _TYPE_RANK = {"discrete": 0, "integrated": 1, "virtual": 2, "cpu": 3, "other": 4}
@@ -45,6 +47,7 @@ class _State:
         self.debug = False
         self.context: Optional["Context"] = None
         self.codegen_override: Optional[str] = None   # dummy backend's emitted language
+        self.forked = False       # this process is a fork() of one that had a context
 
 
 _state = _State()
@@ -212,8 +215,17 @@ class Context:
     def register(self, resource) -> None:
         self._resources.add(resource)
 
-    def check_queue(self, queue_index: int, name: str = "queue_index") -> int:
-        if not isinstance(queue_index, int) or not 0 <= queue_index < self.queue_count:
+    def check_queue(self, queue_index, name: str = "queue_index") -> int:
+        """`queue_index` as an int (any integer type) in [0, queue_count)."""
+        if type(queue_index) is not int:
+            try:
+                if isinstance(queue_index, bool):
+                    raise TypeError
+                queue_index = operator.index(queue_index)
+            except TypeError:
+                raise TypeError(f"{name} must be an integer in [0, {self.queue_count}), got "
+                                f"{queue_index!r}") from None
+        if not 0 <= queue_index < self.queue_count:
             raise IndexError(f"{name} must be an int in [0, {self.queue_count}), got "
                              f"{queue_index!r}")
         return queue_index
@@ -283,6 +295,8 @@ def make_context(device_ids=None, queue_counts=None, multi_device: bool = False,
 
 def get_context() -> Context:
     """The current context, created with defaults on first use."""
+    if _state.forked:
+        _refuse_in_fork()
     ctx = _state.context
     if ctx is None or ctx.destroyed:
         with _state.lock:
@@ -311,3 +325,41 @@ def shutdown() -> None:
 
 
 atexit.register(shutdown)
+
+
+_FORK_MESSAGE = ("vkdispatch cannot be used in a fork()ed child of a process that opened a "
+                 "context: the driver's threads, queues and memory mappings do not survive "
+                 "fork(). Use multiprocessing's 'spawn' or 'forkserver' start method "
+                 "(multiprocessing.set_start_method('spawn')), or open the context only in "
+                 "the children.")
+
+
+class _ForkedRuntimeContext:
+    """Stands in for a forked child's inherited runtime context: every use raises
+    (touching the parent's driver objects would hang or corrupt them)."""
+
+    def __getattr__(self, name):
+        _refuse_in_fork()
+
+    def destroy(self) -> None:   # teardown at exit must not touch the parent's driver
+        pass
+
+
+def _refuse_in_fork():
+    raise ForkedProcessError(_FORK_MESSAGE)
+
+
+def _after_fork_in_child() -> None:
+    ctx = _state.context
+    if ctx is None or ctx.destroyed or ctx.backend == "dummy":
+        return
+    _state.forked = True
+    process.forked_child = True   # inherited driver objects' finalizers do nothing
+    _state.lock = threading.RLock()   # a lock held by another thread at fork stays held
+    ctx.runtime_context = _ForkedRuntimeContext()
+    ctx.destroyed = True
+    ctx._resources = weakref.WeakSet()   # their handles belong to the parent's driver
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -40,6 +40,10 @@ class InvalidArgumentError(VkDispatchError, ValueError):
     negative size, overlapping copy ranges, the wrong number of bindings."""
 
 
+class ForkedProcessError(VkDispatchError):
+    """vkdispatch was used in a fork()ed child of a process that had opened a context."""
+
+
 class CodegenError(VkDispatchError):
     """A shader could not be traced into the IR (names the user's file:line)."""
 

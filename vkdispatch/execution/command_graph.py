@@ -22,7 +22,7 @@ from ..base import dtype as dt
 from ..base import stats
 from ..base.buffer import Buffer, register_before_host_access
 from ..base.context import get_context
-from ..base.errors import VkDispatchError
+from ..base.errors import (InvalidArgumentError, UseAfterFreeError, VkDispatchError)
 from .kernel import CompiledKernel
 
 
@@ -110,6 +110,7 @@ class CommandGraph:
         self._records: list = []
         self._lists: dict = {}          # queue -> _Built
         self._vars: dict = {}           # name -> value
+        self._bound_names: set = set()  # every name bind_var gave out
         self._dirty_vars: set = set()
         self._signals: list = []
         self._submitted: dict = {}      # queue -> CommandList of the last submit (timestamps)
@@ -140,12 +141,17 @@ class CommandGraph:
         from set_var at submit time."""
         if not isinstance(name, str) or not name:
             raise TypeError(f"variable name must be a non-empty str, got {name!r}")
+        with self._lock:
+            self._bound_names.add(name)
         return BoundVariable(self, name)
 
     def set_var(self, name: str, value) -> None:
         """Set a bound variable. With submit(instance_count=n), a value whose first axis
         has length n gives each instance its own value."""
         with self._lock:
+            if name not in self._bound_names:
+                raise KeyError(f"{name!r} is not a variable of this graph; bound with "
+                               f"bind_var: {sorted(self._bound_names)}")
             self._vars[name] = value
             self._dirty_vars.add(name)
 
@@ -170,6 +176,7 @@ class CommandGraph:
         resources = list(resources)
         for i, binding in enumerate(bindings):
             res = resources[i]
+            self._check_resource(kernel, binding.name, res)
             if binding.kind == BINDING_SAMPLED_IMAGE and not isinstance(res, tuple):
                 resources[i] = (res, res.default_sampler())
             elif binding.kind == BINDING_STORAGE_IMAGE and isinstance(res, tuple):
@@ -206,9 +213,37 @@ class CommandGraph:
         order) and packed the uniforms (the eager fast path of @vd.shader)."""
         if kernel.context is not self.context:
             raise VkDispatchError("the kernel was built for another context than this graph's")
+        ctx = self.context
+        for res in resources:
+            if res.context is not ctx or not (res._base or res)._handles:
+                for name, r in zip(kernel.binding_names, resources):
+                    self._check_resource(kernel, name, r)
         self._append(_Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES, packed))
 
+    def _check_resource(self, kernel: CompiledKernel, name: str, res) -> None:
+        """A resource must be alive and of this graph's context: a bad one raises here,
+        at the call, and the graph stays as it was."""
+        what = f"kernel {kernel.info.entry_point}: argument {name!r}"
+        for r in (res if isinstance(res, tuple) else (res,)):
+            ctx = getattr(r, "context", None)
+            if ctx is None:
+                raise TypeError(f"{what} must be a vd.Buffer or vd.Image, got {type(r).__name__}")
+            if ctx is not self.context:
+                if ctx.destroyed:
+                    raise UseAfterFreeError(f"{what} belongs to a context that was destroyed or "
+                                            f"replaced (vd.make_context / vd.initialize); "
+                                            f"create it again in the current context")
+                raise InvalidArgumentError(f"{what} belongs to another context than this "
+                                           f"graph's")
+            try:
+                r.handle(0)
+            except VkDispatchError as exc:
+                raise UseAfterFreeError(f"{what}: {exc}") from None
+
     MAX_PENDING = 128
+    # each instance's uniforms are packed on the host: past this, a submit would run for
+    # minutes before the device sees any of it
+    MAX_INSTANCES = 1 << 16
 
     def _append(self, rec) -> None:
         with self._lock:
@@ -234,7 +269,27 @@ class CommandGraph:
         if src_offset + nbytes > src.nbytes or dst_offset + nbytes > dst.nbytes:
             raise ValueError(f"copy of {nbytes} bytes exceeds a buffer (src {src.nbytes} bytes "
                              f"from {src_offset}, dst {dst.nbytes} bytes from {dst_offset})")
+        for name, buf in (("src", src), ("dst", dst)):
+            if not isinstance(buf, Buffer):
+                raise TypeError(f"copy {name} must be a vd.Buffer, got {type(buf).__name__}")
+            self._check_resource_of_copy(name, buf)
+        a0 = (src._base or src, src.offset + src_offset)
+        b0 = (dst._base or dst, dst.offset + dst_offset)
+        if a0[0] is b0[0] and nbytes and a0[1] < b0[1] + nbytes and b0[1] < a0[1] + nbytes:
+            raise InvalidArgumentError(f"copy source and destination overlap (bytes "
+                                       f"[{a0[1]}, {a0[1] + nbytes}) and [{b0[1]}, "
+                                       f"{b0[1] + nbytes}) of one allocation)")
         self._append(_Copy(src, dst, nbytes, src.offset + src_offset, dst.offset + dst_offset))
+
+    def _check_resource_of_copy(self, name: str, buf) -> None:
+        if buf.context is not self.context:
+            raise (UseAfterFreeError if buf.context.destroyed else InvalidArgumentError)(
+                f"copy {name} belongs to another context than this graph's (destroyed or "
+                f"replaced contexts' buffers cannot be used)")
+        try:
+            buf._check_alive()
+        except VkDispatchError as exc:
+            raise UseAfterFreeError(f"copy {name}: {exc}") from None
 
     def _invalidate(self) -> None:
         lists, self._lists = self._lists, {}
@@ -299,6 +354,11 @@ class CommandGraph:
                 one = rec.kernel.packer.types[field].numpy_shape
                 if arr.shape == (instance_count,) + one:
                     v = arr[instance]
+                elif arr.shape != one:
+                    raise ValueError(f"variable {var!r}: with instance_count={instance_count} "
+                                     f"give one value of shape {one} for every instance or an "
+                                     f"array of shape {(instance_count,) + one}, got shape "
+                                     f"{arr.shape}")
             values[field] = v
         return rec.kernel.packer.pack(values)
 
@@ -359,8 +419,11 @@ class CommandGraph:
         """Run the recorded work on every queue (or `queue_index`); returns the signals.
         With `instance_count`, the work runs that many times, instance i taking element i
         of each per-instance variable value."""
-        if instance_count is not None and (not isinstance(instance_count, int) or instance_count < 1):
-            raise ValueError(f"instance_count must be a positive int, got {instance_count!r}")
+        if instance_count is not None and (not isinstance(instance_count, int) or
+                                           not 1 <= instance_count <= self.MAX_INSTANCES):
+            raise ValueError(f"instance_count must be an int in [1, {self.MAX_INSTANCES}], got "
+                             f"{instance_count!r} (more instances: submit several times, or "
+                             f"make the instance an axis of the launch)")
         ctx = self.context
         queues = range(ctx.queue_count) if queue_index is None else [ctx.check_queue(queue_index)]
         with self._lock:
@@ -484,6 +547,19 @@ class CommandGraph:
 # ----------------------------------------------------------------------------- global graph
 
 _tls = threading.local()
+# Every thread's global graph, held here as well: a host access in any thread submits
+# the work every thread recorded before it, and the work of a thread that ended before
+# any host access is kept until the next one (never dropped with the thread).
+_global_graphs: dict = {}     # threading.Thread -> CommandGraph
+_global_graphs_lock = threading.Lock()
+
+
+def _register_global(graph: Optional[CommandGraph]) -> None:
+    with _global_graphs_lock:
+        if graph is None:
+            _global_graphs.pop(threading.current_thread(), None)
+        else:
+            _global_graphs[threading.current_thread()] = graph
 
 
 def global_graph() -> CommandGraph:
@@ -491,6 +567,7 @@ def global_graph() -> CommandGraph:
     g = getattr(_tls, "graph", None)
     if g is None or g.context.destroyed or g.context is not get_context():
         g = _tls.graph = CommandGraph(reset_on_submit=True)
+        _register_global(g)
     return g
 
 
@@ -501,17 +578,29 @@ def set_global_graph(graph: Optional[CommandGraph]) -> Optional[CommandGraph]:
     """Make `graph` this thread's global graph (None: a fresh default); returns the old one."""
     old = getattr(_tls, "graph", None)
     _tls.graph = graph
+    _register_global(graph)
     return old
 
 
 def flush_global_graph() -> None:
-    g = getattr(_tls, "graph", None)
-    if g is not None and len(g) and not g.context.destroyed:
-        g.submit()
+    """Submit what every thread's global graph holds (a host access must see all work
+    recorded before it, whichever thread recorded it). A graph that keeps its records
+    (set with set_global_graph) is submitted only by its own thread, as it runs again at
+    each submit."""
+    me = threading.current_thread()
+    with _global_graphs_lock:
+        graphs = list(_global_graphs.items())
+    for thread, g in graphs:
+        if len(g) and not g.context.destroyed and (g.reset_on_submit or thread is me):
+            g.submit()
+        if not thread.is_alive() or g.context.destroyed:
+            with _global_graphs_lock:
+                if _global_graphs.get(thread) is g and not len(g):
+                    del _global_graphs[thread]
 
 
 def queue_wait_idle(queue_index: Optional[int] = None) -> None:
-    """Submit this thread's pending work and wait until the queue(s) are idle."""
+    """Submit every thread's pending work and wait until the queue(s) are idle."""
     flush_global_graph()
     ctx = get_context()
     if queue_index is not None:

@@ -20,6 +20,7 @@ from typing import Optional, Sequence
 import numpy as np
 from cuda.bindings import driver
 
+from ...base import process
 from ...base.errors import (InvalidArgumentError, UnsupportedFeatureError, UseAfterFreeError,
                             VkDispatchError)
 from ..common import (check_binding_count, check_copy, check_disjoint, check_dispatch_index,
@@ -85,6 +86,8 @@ class CudaSignal(Signal):
                 pass
 
     def __del__(self):
+        if process.forked_child:   # the parent's driver owns it
+            return
         if self._event is not None:
             try:
                 self.finish()

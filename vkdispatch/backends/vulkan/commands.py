@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+from ...base import process
 from ...base.errors import (InvalidArgumentError, UnsupportedFeatureError, UseAfterFreeError,
                             VkDispatchError)
 from ..common import (check_copy, check_dispatch_index, check_instance_count, check_uniform_size,
@@ -504,6 +505,8 @@ class VulkanCommandList(CommandList):
         self._ctx._forget_list(self)
 
     def __del__(self):
+        if process.forked_child:   # the parent's driver owns it
+            return
         try:
             if self._pool is not None and not self._ctx.destroyed:
                 self.destroy()

@@ -8,6 +8,7 @@ import threading
 import weakref
 from typing import Optional
 
+from ...base import process
 from ...base.errors import DeviceLimitError
 from ..common import check_kernel_limits, uniform_need
 from ..runtime import Program
@@ -278,6 +279,8 @@ class VulkanProgram(Program):
         return bool(self._per)
 
     def __del__(self):
+        if process.forked_child:   # the parent's driver owns it
+            return
         try:
             if self._per and not self._ctx.destroyed:
                 self.destroy()

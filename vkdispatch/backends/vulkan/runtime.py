@@ -6,6 +6,7 @@ import threading
 import weakref
 from typing import Optional, Sequence
 
+from ...base import process
 from ...base.errors import (BackendUnavailableError, UnsupportedFeatureError, UseAfterFreeError,
                             VkDispatchError)
 from ...base.log import log_error
@@ -363,6 +364,8 @@ class VulkanContext(RuntimeContext):
         self._set_refs.clear()
 
     def __del__(self):
+        if process.forked_child:   # the parent's driver owns it
+            return
         try:
             self.destroy()
         except Exception:
