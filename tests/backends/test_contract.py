@@ -283,6 +283,8 @@ def test_range_and_host_memory_errors(ctx):
     with pytest.raises(TypeError, match="buffer protocol"):
         ctx.buffer_write(h, [1, 2, 3])
     ctx.buffer_free(h)
+    with pytest.raises(TypeError):
+        ctx.buffer_free("not a buffer")
 
 
 def test_allocation_argument_errors(ctx):
@@ -446,6 +448,33 @@ def test_timestamps_need_a_timed_list(ctx, saxpy):
     ctx.buffer_free(y)
 
 
+def test_graph_capture_replays_the_captured_work(ctx, saxpy):
+    if not ctx.capabilities.graph_capture:
+        pytest.skip("the runtime has no graph capture (test_backend_only_methods_follow_their_flag)")
+    n = 1000
+    x = np.arange(n, dtype=np.float32)
+    bx, by = upload(ctx, x), upload(ctx, np.zeros(n, np.float32))
+    cl = ctx.command_list(0)
+    cl.dispatch(saxpy, groups(n), [bx, by], uniform(1.0, n))
+    ctx.begin_capture(0)
+    try:
+        assert ctx.queue_capturing(0)
+        cl.submit()
+    finally:
+        graph = ctx.end_capture(0)
+    assert not ctx.queue_capturing(0)
+    np.testing.assert_array_equal(download(ctx, by, np.float32, n), 0.0)   # captured, not run
+    graph.launch()
+    graph.launch().wait()
+    np.testing.assert_array_equal(download(ctx, by, np.float32, n), 2 * x)
+    graph.destroy()
+    with pytest.raises(UseAfterFreeError):
+        graph.launch()
+    cl.destroy()
+    for h in (bx, by):
+        ctx.buffer_free(h)
+
+
 # ----------------------------------------------------------------------------- launch errors
 
 def test_launch_errors(ctx, runtime, saxpy):
@@ -523,7 +552,8 @@ def test_destroyed_context_refuses_work(fresh, runtime):
     fresh.destroy()
     for call in (lambda: fresh.buffer_alloc(0, 64), lambda: fresh.buffer_read(h, 4),
                  lambda: fresh.buffer_write(h, b"\0" * 4), lambda: fresh.command_list(0),
-                 lambda: fresh.create_program(SAXPY[target], saxpy_info(target)), cl.submit):
+                 lambda: fresh.create_program(SAXPY[target], saxpy_info(target)), cl.submit,
+                 fresh.queue_wait_idle, fresh.sampler_create):
         with pytest.raises(UseAfterFreeError, match="destroyed"):
             call()
     fresh.buffer_free(h)    # harmless

@@ -404,6 +404,7 @@ class CudaContext(RuntimeContext):
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
                        normalized: bool = True):
+        self._check_alive()
         return _image.make_sampler(filter, address_mode, normalized)
 
     def sampler_free(self, handle) -> None:

@@ -154,10 +154,16 @@ class OpenCLContext(RuntimeContext):
             self._buffers[id(handle)] = handle
         return handle
 
-    def buffer_free(self, handle: BufferHandle) -> None:
+    def _free(self, table: dict, handle, kind) -> None:
+        """Idempotent; enqueued work keeps its own references to the cl objects."""
+        if not isinstance(handle, kind):
+            raise TypeError(f"expected an OpenCL {kind.__name__}, got {type(handle).__name__}")
         with self._lock:
-            self._buffers.pop(id(handle), None)
+            table.pop(id(handle), None)
         handle.release()
+
+    def buffer_free(self, handle: BufferHandle) -> None:
+        self._free(self._buffers, handle, BufferHandle)
 
     def _buffer(self, handle) -> BufferHandle:
         if not isinstance(handle, BufferHandle):
@@ -224,9 +230,7 @@ class OpenCLContext(RuntimeContext):
         return handle
 
     def image_free(self, handle) -> None:
-        with self._lock:
-            self._images.pop(id(handle), None)
-        handle.release()
+        self._free(self._images, handle, ImageHandle)
 
     def _image(self, handle) -> ImageHandle:
         if not isinstance(handle, ImageHandle):
@@ -265,9 +269,7 @@ class OpenCLContext(RuntimeContext):
         return handle
 
     def sampler_free(self, handle) -> None:
-        with self._lock:
-            self._samplers.pop(id(handle), None)
-        handle.release()
+        self._free(self._samplers, handle, SamplerHandle)
 
     # ------------------------------------------------------------------ programs and work
     def _create_program(self, source: str, info, options) -> OpenCLProgram:

@@ -329,6 +329,7 @@ class VulkanContext(RuntimeContext):
         return VulkanCommandList(self, queue, timestamps, barriers)
 
     def queue_wait_idle(self, queue: Optional[int] = None) -> None:
+        self._check_alive()
         queues = self._queues if queue is None else [self._queue(queue)]
         for q in queues:
             q.wait_idle()
