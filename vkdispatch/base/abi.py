@@ -157,7 +157,7 @@ class UniformPacker:
                 if len(parts) == t.count and all(type(v) in accepted for v in parts):
                     try:
                         raw = packer.pack(*parts)
-                    except struct.error:
+                    except (struct.error, OverflowError):
                         raise ValueError(f"parameter {name!r}: {value!r} does not fit in "
                                          f"{t.name}") from None
             if raw is None:
@@ -184,10 +184,14 @@ class UniformPacker:
                 if nd.kind in "iu" and arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
                     raise TypeError(f"{t.name} takes integers")
                 source = arr
-                arr = arr.astype(nd)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    arr = arr.astype(nd)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"parameter {name!r} needs a {t.name} value, got {value!r}"
                             + (f" ({exc})" if str(exc) else "")) from None
+        if nd.kind == "f" and not t.is_complex and np.any(np.isinf(arr) & np.isfinite(source)):
+            raise ValueError(f"parameter {name!r}: {value!r} does not fit in {t.name} (largest "
+                             f"{np.finfo(nd).max:g})")
         if nd.kind in "iu" and arr.size and not t.is_complex:
             info = np.iinfo(nd)   # numpy's cast would wrap silently
             if source.min() < info.min or source.max() > info.max:

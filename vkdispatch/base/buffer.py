@@ -1,6 +1,7 @@
 """`vd.Buffer`: typed device memory that exists on every queue of the context."""
 from __future__ import annotations
 
+import math
 import threading
 from typing import Optional
 
@@ -37,15 +38,28 @@ def flush_pending() -> None:
             fn()
 
 
+# more elements than this cannot be addressed by any device (and overflow int64 sizes)
+MAX_ELEMENTS = 1 << 56
+
+
 def _normalize_shape(shape) -> tuple:
-    if isinstance(shape, (int, np.integer)):
-        shape = (int(shape),)
-    try:
-        shape = tuple(int(s) for s in shape)
-    except TypeError:
-        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}") from None
+    """`shape` as a tuple of non-negative Python ints (integers only: no strings, floats
+    or bools) whose product is addressable."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, (bool, np.bool_)):
+        shape = (shape,)
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}")
+    out = []
+    for s in shape:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}")
+        out.append(int(s))
+    shape = tuple(out)
     if any(s < 0 for s in shape):
         raise ValueError(f"shape entries must be non-negative, got {shape}")
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise ValueError(f"shape {shape} has {math.prod(shape)} elements, more than any "
+                         f"device can address ({MAX_ELEMENTS})")
     return shape
 
 
@@ -67,7 +81,7 @@ class Buffer:
             raise ValueError(f"memory must be one of {MEMORY_KINDS}, got {memory!r}")
         self.memory = memory
         self.context = context or get_context()
-        self.size = int(np.prod(self.shape, dtype=np.int64))
+        self.size = math.prod(self.shape)
         self.nbytes = self.size * self.dtype.itemsize
         self.offset = 0            # bytes into the allocation (views)
         self._base: Optional[Buffer] = None
@@ -90,7 +104,7 @@ class Buffer:
         buf.dtype = dt.to_dtype(dtype)
         buf.memory = "device"
         buf.context = context
-        buf.size = int(np.prod(buf.shape, dtype=np.int64))
+        buf.size = math.prod(buf.shape)
         buf.nbytes = buf.size * buf.dtype.itemsize
         buf.offset = 0
         buf._base = None
@@ -138,7 +152,7 @@ class Buffer:
         view.dtype = base.dtype
         view.memory = base.memory
         view.context = base.context
-        view.size = int(np.prod(shape, dtype=np.int64))
+        view.size = math.prod(shape)
         view.nbytes = view.size * base.dtype.itemsize
         view.offset = base.offset + byte_offset
         view._base = base._base or base
@@ -152,7 +166,7 @@ class Buffer:
         if not isinstance(start, (int, np.integer)) or not 0 <= start <= self.size:
             raise IndexError(f"start must be an int in [0, {self.size}], got {start!r}")
         shape = (self.size - int(start),) if shape is None else _normalize_shape(shape)
-        n = int(np.prod(shape, dtype=np.int64))
+        n = math.prod(shape)
         if start + n > self.size:
             raise ValueError(f"a view of {n} elements from {start} exceeds the buffer's "
                              f"{self.size} elements")
@@ -160,7 +174,7 @@ class Buffer:
 
     def reshape(self, shape) -> "Buffer":
         shape = _normalize_shape(shape)
-        if int(np.prod(shape, dtype=np.int64)) != self.size:
+        if math.prod(shape) != self.size:
             raise ValueError(f"cannot reshape a buffer of {self.size} elements to {shape}")
         return Buffer._view(self, 0, shape)
 
@@ -200,14 +214,7 @@ class Buffer:
         """Copy `data` (array-like of this buffer's shape or size) into the buffer on
         every queue (or only `queue_index`)."""
         self._check_alive()
-        storage = dt.storage_numpy_dtype(self.dtype)
-        arr = np.asarray(data)
-        if arr.dtype != storage:
-            if self.dtype.is_complex and not np.iscomplexobj(arr) and arr.dtype.kind not in "biuf":
-                raise TypeError(f"cannot write {arr.dtype} data to a {self.dtype.name} buffer")
-            if not self.dtype.is_complex and np.iscomplexobj(arr):
-                raise TypeError(f"cannot write complex data to a {self.dtype.name} buffer")
-            arr = arr.astype(storage)
+        arr = _host_array(data, self.dtype, "data")
         want = self.size * self.dtype.count
         if arr.size != want:
             raise ValueError(f"data has {arr.size} values; a buffer of shape {self.shape} and "
@@ -269,6 +276,11 @@ class Buffer:
         except Exception:
             pass
 
+    def __reduce__(self):
+        raise TypeError("a vd.Buffer cannot be pickled: it is device memory owned by this "
+                        "process's context; pickle buffer.read(0) (a numpy array) and "
+                        "vd.asbuffer() it on the other side")
+
     def __repr__(self) -> str:
         state = "" if (self._base or self)._handles else " destroyed"
         return f"<vd.Buffer shape={self.shape} dtype={self.dtype.name}{state}>"
@@ -277,10 +289,47 @@ class Buffer:
         return self.shape[0] if self.shape else 1
 
 
+def _host_array(data, dtype, what: str) -> np.ndarray:
+    """`data` as a numpy array of `dtype`'s storage type, converted as NumPy's
+    casting='same_kind' allows (and between signed and unsigned integers), and only
+    when every value fits: no silent wrap-around, truncation or loss of the imaginary
+    part."""
+    storage = dt.storage_numpy_dtype(dtype)
+    if data is None or isinstance(data, (str, bytes)):
+        raise TypeError(f"{what} must be an array-like of numbers, got {type(data).__name__}")
+    arr = np.asarray(data)
+    if arr.dtype == storage:
+        return arr
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"{what} must be numbers; got an array of {arr.dtype}")
+    target = storage if not dtype.is_complex else np.dtype(np.complex128)
+    integers = arr.dtype.kind in "iu" and storage.kind in "iu"   # the range check decides
+    if not integers and not np.can_cast(arr.dtype, target, casting="same_kind"):
+        raise TypeError(f"cannot write {arr.dtype} {what} to a {dtype.name} buffer without "
+                        f"losing information (NumPy casting='same_kind'); convert it first, "
+                        f"e.g. with .astype(numpy.{storage.name})")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = arr.astype(storage)
+    if storage.kind in "iu" and arr.size:
+        info = np.iinfo(storage)
+        if arr.min() < info.min or arr.max() > info.max:
+            raise OverflowError(f"{what} has values outside {dtype.name}'s range "
+                                f"[{info.min}, {info.max}] (min {arr.min()}, max {arr.max()})")
+    elif storage.kind in "fc" and arr.size and arr.dtype.kind in "fc":
+        if np.any(np.isinf(out) & np.isfinite(arr)):
+            raise OverflowError(f"{what} has values too large for {dtype.name} "
+                                f"(largest {np.finfo(storage).max:g})")
+    return out
+
+
 def asbuffer(array, dtype=None, memory: str = "device") -> Buffer:
     """Upload an array-like to a new Buffer. A vector dtype (vd.vec4, ...) takes the
     trailing axis of `array` as the components."""
+    if array is None or isinstance(array, (str, bytes)):
+        raise TypeError(f"asbuffer needs an array-like of numbers, got {type(array).__name__}")
     arr = np.asarray(array)
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"asbuffer needs an array-like of numbers; got an array of {arr.dtype}")
     t = dt.from_numpy(arr.dtype) if dtype is None else dt.to_dtype(dtype)
     shape = arr.shape
     if t.numpy_shape:

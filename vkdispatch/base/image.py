@@ -7,7 +7,7 @@ import numpy as np
 
 from . import dtype as dt
 from . import stats
-from .buffer import flush_pending
+from .buffer import _host_array, flush_pending
 from .context import Context, get_context
 from .errors import VkDispatchError
 
@@ -120,7 +120,7 @@ class Image:
         return self.sampler(filt, "clamp_to_edge", True)[1]
 
     def write(self, data, layer: int = 0, queue_index: Optional[int] = None) -> None:
-        arr = np.ascontiguousarray(np.asarray(data, dtype=self.dtype.numpy_dtype))
+        arr = np.ascontiguousarray(_host_array(data, self.dtype, "data"))
         if arr.size != int(np.prod(self.numpy_shape)):
             raise ValueError(f"data of shape {arr.shape} does not fill an image of numpy shape "
                              f"{self.numpy_shape}")

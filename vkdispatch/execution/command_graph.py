@@ -612,6 +612,9 @@ def copy_buffer(src: Buffer, dst: Buffer, graph: Optional[CommandGraph] = None) 
     """Record a device-side copy of `src` into `dst` (same byte size, or the smaller)."""
     if not isinstance(src, Buffer) or not isinstance(dst, Buffer):
         raise TypeError("copy_buffer takes two vd.Buffer objects")
+    if src.dtype is not dst.dtype:
+        raise TypeError(f"copy_buffer copies between buffers of one dtype (bytes are not "
+                        f"converted); src is {src.dtype.name}, dst is {dst.dtype.name}")
     (graph if graph is not None else global_graph()).record_copy(src, dst)
 
 
