@@ -304,15 +304,20 @@ class CudaContext(RuntimeContext):
         self._buffers.add(buf)
         return buf
 
-    def buffer_free(self, handle: CudaBuffer) -> None:
-        if not isinstance(handle, CudaBuffer):
-            raise TypeError(f"handle must be a CudaBuffer, got {type(handle).__name__}")
-        if handle.freed or handle not in self._buffers:
-            return
-        self._buffers.discard(handle)
+    def _unlist(self, table: set, handle, kind) -> bool:
+        """Forget a live handle (False: freed already); command lists check theirs again."""
+        if not isinstance(handle, kind):
+            raise TypeError(f"handle must be a {kind.__name__}, got {type(handle).__name__}")
+        if handle.freed or handle not in table:
+            return False
+        table.discard(handle)
         self.free_epoch += 1
-        with self._devices[handle.device].guard:
-            _memory.free(handle)
+        return True
+
+    def buffer_free(self, handle: CudaBuffer) -> None:
+        if self._unlist(self._buffers, handle, CudaBuffer):
+            with self._devices[handle.device].guard:
+                _memory.free(handle)
 
     def device_pointer(self, handle) -> int:
         """The device address of a buffer or (buffer, offset, size) view."""
@@ -372,14 +377,9 @@ class CudaContext(RuntimeContext):
         return img
 
     def image_free(self, handle) -> None:
-        if not isinstance(handle, _image.CudaImage):
-            raise TypeError(f"handle must be a CudaImage, got {type(handle).__name__}")
-        if handle.freed or handle not in self._images:
-            return
-        self._images.discard(handle)
-        self.free_epoch += 1
-        with self._devices[handle.device].guard:
-            _image.destroy(handle)
+        if self._unlist(self._images, handle, _image.CudaImage):
+            with self._devices[handle.device].guard:
+                _image.destroy(handle)
 
     def _image_copy(self, img, data, layer: int, to_device: bool) -> None:
         if not isinstance(img, _image.CudaImage):

@@ -158,16 +158,21 @@ class VulkanContext(RuntimeContext):
             self._buffers[handle.serial] = handle
         return handle
 
-    def buffer_free(self, handle) -> None:
-        """Idempotent. The memory is reused once the work already submitted is done."""
-        if not isinstance(handle, BufferHandle):
-            raise TypeError(f"expected a Vulkan buffer handle, got {handle!r}")
+    def _unlist(self, table: dict, handle, kind) -> bool:
+        """Forget a live handle (False: freed already); command lists check theirs again."""
+        if not isinstance(handle, kind):
+            raise TypeError(f"expected a Vulkan {kind.__name__}, got {handle!r}")
         with self._lock:
-            if self._buffers.pop(handle.serial, None) is None:
-                return
+            if table.pop(handle.serial, None) is None:
+                return False
             handle.alive = False
             self.free_epoch += 1
-        handle.device.defer(lambda: self._release_buffer(handle))
+        return True
+
+    def buffer_free(self, handle) -> None:
+        """Idempotent. The memory is reused once the work already submitted is done."""
+        if self._unlist(self._buffers, handle, BufferHandle):
+            handle.device.defer(lambda: self._release_buffer(handle))
 
     def _live_buffer(self, handle) -> BufferHandle:
         self._check_alive()
@@ -242,14 +247,8 @@ class VulkanContext(RuntimeContext):
         return image
 
     def image_free(self, handle) -> None:
-        if not isinstance(handle, ImageHandle):
-            raise TypeError(f"expected a Vulkan image handle, got {handle!r}")
-        with self._lock:
-            if self._images.pop(handle.serial, None) is None:
-                return
-            handle.alive = False
-            self.free_epoch += 1
-        handle.device.defer(lambda: self._release_image(handle))
+        if self._unlist(self._images, handle, ImageHandle):
+            handle.device.defer(lambda: self._release_image(handle))
 
     def _release_image(self, handle: ImageHandle) -> None:
         self._release_serial(handle.serial)
@@ -287,13 +286,8 @@ class VulkanContext(RuntimeContext):
         return sampler
 
     def sampler_free(self, handle) -> None:
-        if not isinstance(handle, SamplerHandle):
-            raise TypeError(f"expected a Vulkan sampler handle, got {handle!r}")
-        with self._lock:
-            if self._samplers.pop(handle.serial, None) is None:
-                return
-            handle.alive = False
-            self.free_epoch += 1
+        if not self._unlist(self._samplers, handle, SamplerHandle):
+            return
         release = _Countdown(len(self._devices), lambda: self._release_sampler(handle))
         for device in self._devices:
             device.defer(release)
