@@ -48,6 +48,12 @@ class Builder:
         # a 1-D launch folded into a 2-D grid (more workgroups than the device allows
         # along x): global_invocation_id().x is then the linear index
         self.fold_1d = False
+        # guard every array access (see ir.Kernel); the launcher then fills the hidden
+        # `vkd_len_<param>` uniforms finish() adds with the bound buffers' element counts
+        self.memory_checks = False
+        # (buffer Vars, index node) whose accesses are in range by construction: the
+        # launch guarantees `index < exec count.x <= len(buffer)` (exec_size "buf.size")
+        self.in_range = ((), None)
 
     # ---------------------------------------------------------------- activation
     @contextlib.contextmanager
@@ -145,8 +151,24 @@ class Builder:
 
     # ---------------------------------------------------------------- result
     def finish(self, local_size: tuple) -> ir.Kernel:
-        kernel = ir.Kernel(self.name, list(self.params), list(self.shared), self.body,
-                           tuple(local_size))
+        params = list(self.params)
+        if self.memory_checks:
+            buffers, index = self.in_range
+            if buffers:
+                for n in ir.index_nodes(self.body):
+                    if n.args[0] in buffers and ir.same_node(n.args[1], index):
+                        n.attrs = (ir.IN_BOUNDS,)
+            taken = {p.name for p in params}
+            for buf in ir.checked_buffers(self.body):
+                name = ir.length_param_name(next(p.name for p in params if p.var is buf))
+                if name in taken:
+                    raise CodegenError(f"parameter name {name!r} is reserved for the element "
+                                       f"count of buffer parameter {name[len(ir.LENGTH_PREFIX):]!r}"
+                                       f"; rename it")
+                params.append(ir.Param(name, "const", self.new_var(dt.uint64, ir.UNIFORM,
+                                                                   name=name), hidden=True))
+        kernel = ir.Kernel(self.name, params, list(self.shared), self.body,
+                           tuple(local_size), self.memory_checks)
         ir.hoist_escaping(kernel)
         ir.check(kernel)
         return kernel

@@ -160,16 +160,81 @@ class Param:
         self.hidden = hidden
 
 
-class Kernel:
-    __slots__ = ("name", "params", "shared", "body", "local_size", "uses_bounds_check")
+# hidden uniform holding the element count of buffer parameter <name> (memory checks)
+LENGTH_PREFIX = "vkd_len_"
 
-    def __init__(self, name: str, params: list, shared: list, body: list, local_size: tuple):
+
+def length_param_name(buffer_name: str) -> str:
+    """The hidden uniform that carries buffer `buffer_name`'s element count."""
+    return LENGTH_PREFIX + buffer_name
+
+
+class Kernel:
+    """`memory_checks`: every access of a buffer, shared or local array element is
+    guarded by its index (a load past the end gives 0, a store or atomic is dropped);
+    buffers' element counts come from hidden uniforms `vkd_len_<param>` (GLSL reads
+    the bound range with .length() instead, except for buffers reached by address)."""
+    __slots__ = ("name", "params", "shared", "body", "local_size", "memory_checks")
+
+    def __init__(self, name: str, params: list, shared: list, body: list, local_size: tuple,
+                 memory_checks: bool = False):
         self.name = name
         self.params = params
         self.shared = shared
         self.body = body
         self.local_size = local_size
-        self.uses_bounds_check = False
+        self.memory_checks = memory_checks
+
+    def length_params(self) -> dict:
+        """buffer var id -> the hidden uniform Var with its element count."""
+        by_name = {p.name: p for p in self.params}
+        out = {}
+        for p in self.params:
+            if p.var.kind == BUFFER:
+                q = by_name.get(length_param_name(p.name))
+                if q is not None and q.hidden:
+                    out[p.var.id] = q.var
+        return out
+
+
+def is_length_param(p: "Param") -> bool:
+    return p.hidden and p.name.startswith(LENGTH_PREFIX)
+
+
+# attrs of an `index` Expr known to be in range (memory checks skip it)
+IN_BOUNDS = "in_bounds"
+
+
+def index_nodes(body: list):
+    """Every `index` Expr in `body` (an element access of an array)."""
+    for stmt in walk_stmts(body):
+        for root in stmt_nodes(stmt):
+            for n in walk_nodes(root):
+                if isinstance(n, Expr) and n.op == "index":
+                    yield n
+
+
+def checked_buffers(body: list) -> list:
+    """Buffer Vars with an access in `body` not known to be in range, in order of first
+    appearance."""
+    seen = {}
+    for n in index_nodes(body):
+        if n.args[0].kind == BUFFER and IN_BOUNDS not in n.attrs:
+            seen.setdefault(n.args[0].id, n.args[0])
+    return list(seen.values())
+
+
+def same_node(a, b) -> bool:
+    """`a` and `b` compute the same value (equal trees over the same Vars)."""
+    if isinstance(a, Var) or isinstance(b, Var):
+        return a is b
+    if isinstance(a, Lit) and isinstance(b, Lit):
+        return a.dtype is b.dtype and type(a.value) is type(b.value) and a.value == b.value
+    if isinstance(a, Expr) and isinstance(b, Expr):
+        return (a.op == b.op and a.dtype is b.dtype and a.attrs == b.attrs
+                and len(a.args) == len(b.args)
+                and all(same_node(x, y) for x, y in zip(a.args, b.args)))
+    return False
 
 
 # ----------------------------------------------------------------------------- traversal
@@ -231,7 +296,8 @@ def used_dtypes(kernel: Kernel) -> set:
     for n in all_nodes(kernel):
         types.add(n.dtype)
     for p in kernel.params:
-        types.add(p.var.dtype)
+        if not is_length_param(p):   # 64-bit counts every CUDA/OpenCL device has
+            types.add(p.var.dtype)
     for v in kernel.shared:
         types.add(v.dtype)
     return types
@@ -377,5 +443,5 @@ def structural_key(kernel: Kernel) -> tuple:
 
     params = tuple((p.name, p.kind, p.hidden, var(p.var)) for p in kernel.params)
     shared = tuple(var(v) for v in kernel.shared)
-    return (params, shared, tuple(kernel.local_size), kernel.uses_bounds_check,
+    return (params, shared, tuple(kernel.local_size), kernel.memory_checks,
             block(kernel.body))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..base import dtype as dt
 from . import ir, ops
 from .builder import Builder
-from .functions.builtins import linear_invocation_id
+from .functions.builtins import global_invocation_id, linear_invocation_id
 from .types import BUFFER, CONST, VARIABLE
 from .variables import ShaderVariable
 
@@ -12,11 +12,16 @@ EXEC_COUNT = "vkd_exec_count"
 FOLD = "fold"   # bounds mode of a 1-D launch folded into a 2-D grid
 
 
-def trace(func, params, device, local_size: tuple, bounds_check) -> ir.Kernel:
+def trace(func, params, device, local_size: tuple, bounds_check,
+          memory_checks: bool = False, size_buffer: str = "") -> ir.Kernel:
     """Run `func` on symbolic parameters and return the checked IR kernel. bounds_check:
     False, True (skip invocations past the exec size) or FOLD (also linearize a 1-D
-    launch spread over a 2-D grid)."""
+    launch spread over a 2-D grid). memory_checks: guard every array access (ir.Kernel);
+    `size_buffer` names a buffer parameter whose element count is the launch's exec
+    size (exec_size "buf.size"), so its element global_invocation_id().x needs no
+    guard where bounds_check skips the invocations past the exec size."""
     b = Builder(func.__name__, device)
+    b.memory_checks = bool(memory_checks)
     with b.active():
         args = []
         for p in params:
@@ -41,6 +46,11 @@ def trace(func, params, device, local_size: tuple, bounds_check) -> ir.Kernel:
                 gid = ops.make("builtin", attrs=("global_invocation_id",), dtype=dt.uvec3)
                 out = ops.make("any", ops.make("ge", gid, limit))
             b.emit(ir.If(out, [ir.Return()]))
+            if memory_checks and size_buffer:
+                buf = next((a.node for p, a in zip(params, args) if p.name == size_buffer
+                            and p.type.kind == BUFFER), None)
+                if buf is not None:
+                    b.in_range = ((buf,), global_invocation_id().x.node)
         result = func(*args)
         if result is not None:
             raise TypeError(f"shader {func.__qualname__} returned {result!r}; shaders write "

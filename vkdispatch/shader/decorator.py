@@ -4,19 +4,31 @@ from __future__ import annotations
 from .shader_function import ShaderFunction
 
 
-def shader(exec_size=None, *, local_size=None, workgroups=None, bounds_check=None):
+def shader(exec_size=None, *, local_size=None, workgroups=None, bounds_check=None,
+           memory_checks: bool = True):
     """Decorate a kernel function.
 
     Forms: `@vd.shader`, `@vd.shader("buff.size")`, `@vd.shader(exec_size=lambda args:
     args.buff.size)`, `@vd.shader(workgroups=(64, 1, 1), local_size=(64, 1, 1))`.
     With exec_size, invocations past it are skipped (bounds check); with workgroups,
-    every invocation of every workgroup runs."""
+    every invocation of every workgroup runs.
+
+    memory_checks (default True): the kernel never touches memory outside its arrays.
+    Every element access of a buffer (a view: of the view), shared array or local array
+    is guarded by its index: a read past the end gives 0, a write or an atomic past the
+    end is not performed (the atomic returns 0). Buffers' element counts are read from
+    the bound descriptor (Vulkan) or passed as hidden kernel arguments (CUDA, OpenCL,
+    Vulkan buffers reached by device address) that the call fills in. The cost is one
+    well-predicted compare per access. `memory_checks=False` turns the guards off for
+    hand-tuned kernels whose indices are known to be in range: an index past the end
+    is then undefined behaviour (it may corrupt memory or crash the process)."""
     if callable(exec_size) and hasattr(exec_size, "__code__") and not _is_size_lambda(exec_size):
         return ShaderFunction(exec_size)
 
     def wrap(func):
         return ShaderFunction(func, exec_size=exec_size, local_size=local_size,
-                              workgroups=workgroups, bounds_check=bounds_check)
+                              workgroups=workgroups, bounds_check=bounds_check,
+                              memory_checks=memory_checks)
     return wrap
 
 

@@ -1,6 +1,7 @@
 """ShaderFunction: trace (cached), emit, build (cached per context), bind and launch."""
 from __future__ import annotations
 
+import ast
 import os
 import threading
 import weakref
@@ -28,10 +29,33 @@ def _push_limit(ctx) -> int:
     return ctx.device.max_push_constant_size
 
 
+# uniform sources of a _CallPlan: an argument index i >= 0, the exec count, or the
+# element count of argument i (a hidden length uniform), coded as LENGTH_OF - i
+EXEC_DIMS = -1
+LENGTH_OF = -2
+
+
+def _size_buffer(exec_size, params) -> str:
+    """The buffer parameter `b` of exec_size "b.size", else ""."""
+    if not isinstance(exec_size, str):
+        return ""
+    try:
+        tree = ast.parse(exec_size.strip(), mode="eval").body
+    except SyntaxError:
+        return ""
+    if isinstance(tree, ast.Attribute) and tree.attr == "size" and \
+            isinstance(tree.value, ast.Name):
+        name = tree.value.id
+        if any(p.name == name and p.type.kind == BUFFER for p in params):
+            return name
+    return ""
+
+
 class _CallPlan:
     """What a positional call with given exec dims needs, resolved once: the kernel,
     the workgroups, where each binding and uniform comes from (argument index; -1: the
-    exec count), and the size past which a Vulkan buffer needs its device address."""
+    exec count; -2 - i: the element count of argument i), and the size past which a
+    Vulkan buffer needs its device address."""
     __slots__ = ("context", "kernel", "groups", "binding_sources", "uniform_sources",
                  "address_limit")
 
@@ -54,7 +78,7 @@ class ShaderFunction:
     CommandGraph (the thread's global graph unless `graph=` is given)."""
 
     def __init__(self, func, exec_size=None, local_size=None, workgroups=None,
-                 bounds_check: Optional[bool] = None):
+                 bounds_check: Optional[bool] = None, memory_checks: bool = True):
         if exec_size is not None and workgroups is not None:
             raise ValueError("give exec_size or workgroups, not both")
         self.func = func
@@ -67,7 +91,11 @@ class ShaderFunction:
         self.workgroups = workgroups
         self.local_size = local_size
         self.bounds_check = bounds_check
-        self._kernels = {}       # (device, local_size, bounds) -> traced Kernel
+        if not isinstance(memory_checks, bool):
+            raise TypeError(f"memory_checks must be True or False, got {memory_checks!r}")
+        self.memory_checks = memory_checks
+        self._size_buffer = _size_buffer(exec_size, self.params)
+        self._kernels = {}       # (device, local_size, bounds, checks) -> traced Kernel
         self._geometry = {}      # exec dims -> (device, workgroups, local_size) of the last launches
         self._compiled = weakref.WeakKeyDictionary()   # Context -> {(local_size, bounds, ...): CompiledKernel}
         self._lock = threading.Lock()
@@ -93,11 +121,22 @@ class ShaderFunction:
             return self.bounds_check
         return not explicit_groups
 
-    def kernel(self, device, local_size: tuple, bounds: bool) -> ir.Kernel:
-        key = (device, local_size, bounds)
+    def _checks(self, default_size: bool) -> tuple:
+        """(memory_checks, size_buffer) of a call: `size_buffer` is the buffer whose
+        size the exec_size "buf.size" is, when the call takes its size from it."""
+        if not self.memory_checks:
+            return (False, "")
+        return (True, self._size_buffer if default_size else "")
+
+    def kernel(self, device, local_size: tuple, bounds: bool, checks: tuple = (False, "")
+               ) -> ir.Kernel:
+        """The traced kernel. `checks` = (memory_checks, size_buffer); calls pass the
+        shader's own (see `trace`). Without memory checks (the default here, for callers
+        that dispatch the kernel by hand) the kernel has no hidden length uniforms."""
+        key = (device, local_size, bounds, checks)
         k = self._kernels.get(key)
         if k is None:
-            k = trace(self.func, self.params, device, local_size, bounds)
+            k = trace(self.func, self.params, device, local_size, bounds, *checks)
             self._kernels[key] = k
         return k
 
@@ -111,17 +150,19 @@ class ShaderFunction:
             spec = self.exec_size
             ndim = len(spec) if isinstance(spec, (tuple, list)) else 1
             ls = self._local_size_for(ndim, ctx.device)
-        kernel = self.kernel(ctx.device, ls, self._uses_bounds(self.workgroups is not None))
+        kernel = self.kernel(ctx.device, ls, self._uses_bounds(self.workgroups is not None),
+                             self._checks(True))
         src = emit(kernel, target or ctx.codegen_target, self.name, _push_limit(ctx)).source
         return number_lines(src) if line_numbers else src
 
     # ------------------------------------------------------------------ building
     def build(self, ctx: Context, local_size: tuple, bounds, addressed: tuple = (),
-              image_formats: tuple = ()) -> CompiledKernel:
+              image_formats: tuple = (), checks: tuple = (False, "")) -> CompiledKernel:
         """The kernel compiled for `ctx` (traced once, built through the context's
         structural kernel cache); `addressed` names buffer parameters passed by device
-        address, `image_formats` gives (param, dtype name, channels) of the storage images."""
-        key = (local_size, bounds, addressed, image_formats)
+        address, `image_formats` gives (param, dtype name, channels) of the storage
+        images, `checks` is as for `kernel` (calls pass the shader's memory checks)."""
+        key = (local_size, bounds, addressed, image_formats, checks)
         per_ctx = self._compiled.get(ctx)
         c = per_ctx.get(key) if per_ctx is not None else None
         if c is not None:
@@ -132,8 +173,8 @@ class ShaderFunction:
             if c is None:
                 options = EmitOptions(ctx.codegen_target, self.name, _push_limit(ctx),
                                       addressed, image_formats)
-                c = per_ctx[key] = build_kernel(ctx, self.kernel(ctx.device, local_size, bounds),
-                                                options)
+                c = per_ctx[key] = build_kernel(
+                    ctx, self.kernel(ctx.device, local_size, bounds, checks), options)
             return c
 
     def _image_formats(self, bound: dict) -> tuple:
@@ -290,7 +331,8 @@ class ShaderFunction:
                                                   for i, _ in self._buffer_checks):
             return False
         kernel = plan.kernel
-        packed = kernel.packer.pack_sequence([args[i] if i >= 0 else dims
+        packed = kernel.packer.pack_sequence([args[i] if i >= 0 else dims if i == -1
+                                              else args[-2 - i].size
                                               for i in plan.uniform_sources])
         if packed is None:
             return False
@@ -308,9 +350,11 @@ class ShaderFunction:
             bounds = FOLD
         if self._addressed(bound, ctx.device):
             return None
-        kernel = self.build(ctx, ls, bounds)
+        kernel = self.build(ctx, ls, bounds, checks=self._checks(True))
         index = {p.name: i for i, p in enumerate(self.params)}
-        index[EXEC_COUNT] = -1
+        index[EXEC_COUNT] = EXEC_DIMS
+        for i, p in enumerate(self.params):
+            index[ir.length_param_name(p.name)] = LENGTH_OF - i
         device = ctx.device
         limit = device.max_storage_buffer_range if (
             device.backend == "vulkan" and device.extra.get("buffer_device_address")) else None
@@ -338,10 +382,15 @@ class ShaderFunction:
             raise ValueError(f"shader {self.name} has bounds_check=True but was launched with "
                              f"workgroups=; give exec_size instead")
         compiled = self.build(ctx, ls, bounds, self._addressed(bound, ctx.device),
-                              self._image_formats(bound) if self._storage_images else ())
+                              self._image_formats(bound) if self._storage_images else (),
+                              self._checks(exec_size is None and workgroups is None))
         uniforms = bound
-        if bounds:
+        if bounds or compiled.uniform_names and self._buffer_params:
             uniforms = dict(bound)
-            uniforms[EXEC_COUNT] = exec_count
+            if bounds:
+                uniforms[EXEC_COUNT] = exec_count
+            for name in compiled.uniform_names:   # hidden element counts (memory checks)
+                if name.startswith(ir.LENGTH_PREFIX):
+                    uniforms[name] = bound[name[len(ir.LENGTH_PREFIX):]].size
         (graph if graph is not None else global_graph()).record(
             compiled, groups, [bound[n] for n in compiled.binding_names], uniforms)

@@ -20,14 +20,16 @@ def by_name(name: str) -> Case:
     return next(c for c in CASES if c.name == name)
 
 
-def trace(shader, device):
-    """The IR kernel `shader` launches with on `device` (its own or the default local size)."""
+def trace(shader, device, memory_checks: bool = False):
+    """The IR kernel `shader` launches with on `device` (its own or the default local size),
+    with or without memory checks (a call has them unless the shader opts out)."""
     from vkdispatch.shader.launch import check_local_size, default_local_size
     ls = check_local_size(shader.local_size, device) if shader.local_size is not None \
         else default_local_size(1, device)
     bounds = shader.bounds_check if shader.bounds_check is not None \
         else shader.workgroups is None
-    return shader.kernel(device, ls, bounds)
+    checks = shader._checks(True) if memory_checks else (False, "")
+    return shader.kernel(device, ls, bounds, checks)
 
 
 def compile_params() -> list:

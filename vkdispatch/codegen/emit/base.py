@@ -65,15 +65,23 @@ def written_arrays(kernel: ir.Kernel) -> set:
 
 
 def program_info(kernel: ir.Kernel, target: str, entry_point: str,
-                 push_constant_limit: int = 0, address_params=frozenset()) -> ProgramInfo:
+                 push_constant_limit: int = 0, address_params=frozenset(),
+                 implicit_lengths: bool = False) -> ProgramInfo:
     """Bindings in parameter order (buffers and images), then the packed uniforms; on
     GLSL they go in push constants when they fit in `push_constant_limit` bytes, else in
     a uniform buffer bound after the other bindings. Buffers named in `address_params`
-    are reached through device addresses that lead the uniform block."""
+    are reached through device addresses that lead the uniform block. With
+    `implicit_lengths` the kernel reads bound buffers' lengths itself (GLSL .length()),
+    so only the buffers reached by address keep their hidden length uniforms."""
     bindings = []
     written = written_arrays(kernel)
     addressed = [p for p in kernel.params if p.var.kind == ir.BUFFER and p.name in address_params]
-    uniform_params = [p for p in kernel.params if p.var.kind not in (ir.BUFFER, ir.IMAGE)]
+    dropped = set()
+    if implicit_lengths:
+        dropped = {ir.length_param_name(p.name) for p in kernel.params
+                   if p.var.kind == ir.BUFFER and p.name not in address_params}
+    uniform_params = [p for p in kernel.params if p.var.kind not in (ir.BUFFER, ir.IMAGE)
+                      and not (p.name in dropped and ir.is_length_param(p))]
     types = [dt.uint64] * len(addressed) + [p.var.dtype for p in uniform_params]
     offsets, sizes, total = uniform_layout(types, target)
     address_offsets = dict(zip((p.name for p in addressed), offsets))
@@ -148,6 +156,16 @@ def _mentions(block, var) -> bool:
     return False
 
 
+def zero_node(t: DType):
+    """The zero of `t` as an IR node (vectors and matrices by construction)."""
+    if t.is_complex:
+        return ir.Lit(0j, t)
+    if t.is_scalar:
+        return ir.Lit(False if t.is_bool else (0.0 if t.is_float else 0), t)
+    base = t.base
+    return ir.Expr("construct", (ir.Lit(0.0 if base.is_float else 0, base),), t)
+
+
 class Emitter(abc.ABC):
     target = ""
     rules: dict = {}
@@ -155,13 +173,17 @@ class Emitter(abc.ABC):
     # names starting with these belong to the target language (builtins, macros)
     reserved_prefixes: tuple = ("gl_", "__")
     indent_unit = "    "
+    # the kernel knows its bound buffers' lengths (GLSL .length()); else hidden uniforms
+    implicit_lengths = False
 
     def __init__(self, kernel: ir.Kernel, entry_point: str = "main",
                  push_constant_limit: int = 0, address_params=frozenset()):
         self.kernel = kernel
         self.entry_point = entry_point
         self.info = program_info(kernel, self.target, entry_point, push_constant_limit,
-                                 address_params)
+                                 address_params, self.implicit_lengths)
+        self.checks = kernel.memory_checks
+        self.lengths = kernel.length_params() if self.checks else {}
         self.ops = ir.used_ops(kernel)
         self.dtypes = ir.used_dtypes(kernel)
         self.written = written_arrays(kernel)
@@ -208,13 +230,69 @@ class Emitter(abc.ABC):
             return self.special_float(float(rounded), t)
         return format_float(value, t) + suffix
 
+    # ------------------------------------------------------------------ memory checks
+    def checked_ref(self, node) -> bool:
+        """`node` is an element of an array whose accesses are guarded."""
+        return (self.checks and isinstance(node, ir.Expr) and node.op == "index"
+                and node.args[0].kind in (ir.BUFFER, ir.SHARED, ir.LOCAL_ARRAY)
+                and ir.IN_BOUNDS not in node.attrs)
+
+    def in_bounds(self, ref: ir.Expr):
+        """The condition under which element `ref` exists, or None when it always does
+        (a literal index into a fixed-size array, checked while tracing)."""
+        array, idx = ref.args
+        wide = idx.dtype.itemsize == 8
+        if array.kind == ir.BUFFER:
+            return self.buffer_in_bounds(array, idx, wide)
+        if isinstance(idx, ir.Lit):
+            return None
+        n = self.literal(ir.Lit(array.length, dt.uint64 if wide else dt.uint32))
+        return f"({self.as_unsigned(self.expr(idx), wide)} < {n})"
+
+    def buffer_in_bounds(self, array: ir.Var, idx, wide: bool) -> str:
+        """`idx` < the element count of buffer `array` (its hidden length uniform)."""
+        n = self.var_ref(self.lengths[array.id])
+        return f"({self.as_unsigned(self.expr(idx), True)} < {n})"
+
+    def as_unsigned(self, s: str, wide: bool) -> str:
+        """An integer expression as a 32-bit (64 if `wide`) unsigned value: negative
+        indices become huge, so one comparison rejects both ends."""
+        return f"(({self.type_name(dt.uint64 if wide else dt.uint32)})({s}))"
+
+    def zero(self, t: DType) -> str:
+        return self.expr(zero_node(t))
+
+    def store_guard(self, s):
+        """The condition guarding statement `s` (a store into a checked array), or None."""
+        if self.checks and isinstance(s, ir.Assign) and self.checked_ref(s.target):
+            return self.in_bounds(s.target)
+        return None
+
     # ------------------------------------------------------------------ expressions
     def expr(self, node) -> str:
         if isinstance(node, ir.Var):
             return self.var_ref(node)
         if isinstance(node, ir.Lit):
             return self.literal(node)
-        args = [self.expr(a) for a in node.args]
+        if self.checks:
+            if self.checked_ref(node):            # a load: 0 past the end
+                cond = self.in_bounds(node)
+                if cond is not None:
+                    return f"({cond} ? {self.render(node)} : {self.zero(node.dtype)})"
+            elif node.op.startswith("atomic_") and self.checked_ref(node.args[0]):
+                cond = self.in_bounds(node.args[0])   # an atomic past the end: not done
+                if cond is not None:
+                    args = [self.render(node.args[0])] + [self.expr(a) for a in node.args[1:]]
+                    return f"({cond} ? {self.apply_rule(node, args)} : {self.zero(node.dtype)})"
+        return self.render(node)
+
+    def render(self, node) -> str:
+        """`node` without a memory check of its own (an lvalue, or already guarded)."""
+        if not isinstance(node, ir.Expr):
+            return self.expr(node)
+        return self.apply_rule(node, [self.expr(a) for a in node.args])
+
+    def apply_rule(self, node: ir.Expr, args: list) -> str:
         rule = self.rules.get(node.op)
         if rule is None:
             return f"{node.op}({', '.join(args)})"
@@ -232,7 +310,14 @@ class Emitter(abc.ABC):
     def block(self, stmts, depth: int) -> list:
         lines = []
         for s in stmts:
-            lines.extend(self.stmt(s, depth))
+            guard = self.store_guard(s)
+            if guard is None:
+                lines.extend(self.stmt(s, depth))
+            else:                                 # a store past the end is dropped
+                pad = self.indent_unit * depth
+                lines.append(f"{pad}if ({strip_parens(guard)}) {{")
+                lines.extend(self.stmt(s, depth + 1))
+                lines.append(pad + "}")
         return lines
 
     def stmt(self, s, depth: int) -> list:
@@ -240,7 +325,7 @@ class Emitter(abc.ABC):
         if isinstance(s, ir.Declare):
             return [pad + self.declare(s.var, s.init)]
         if isinstance(s, ir.Assign):
-            return [f"{pad}{self.expr(s.target)} = {strip_parens(self.expr(s.value))};"]
+            return [f"{pad}{self.render(s.target)} = {strip_parens(self.expr(s.value))};"]
         if isinstance(s, ir.Eval):
             return [f"{pad}{strip_parens(self.expr(s.expr))};"]
         if isinstance(s, ir.If):

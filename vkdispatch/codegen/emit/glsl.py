@@ -237,6 +237,7 @@ class GLSLEmitter(Emitter):
     target = "glsl"
     rules = RULES
     reserved = _GLSL_RESERVED
+    implicit_lengths = True    # a bound range's length is `.length()` of its array
 
     def __init__(self, kernel, entry_point="main", push_constant_limit: int = 0,
                  address_params=frozenset(), image_formats=None):
@@ -252,6 +253,17 @@ class GLSLEmitter(Emitter):
                               if isinstance(n, ir.Expr) and n.op == "image_load"
                               and not n.args[0].sampled}
         self.helper_types = set()   # (helper name, DType) pairs the body asked for
+
+    # ------------------------------------------------------------------ memory checks
+    def as_unsigned(self, s: str, wide: bool) -> str:
+        return f"{'uint64_t' if wide else 'uint'}({s})"
+
+    def buffer_in_bounds(self, array, idx, wide: bool) -> str:
+        i = self.as_unsigned(self.expr(idx), True if array.id in self.addressed else wide)
+        if array.id in self.addressed:   # no descriptor: the launcher passes the count
+            return f"({i} < {self.var_ref(self.lengths[array.id])})"
+        n = f"uint({self.name(array)}.data.length())"
+        return f"({i} < {'uint64_t(' + n + ')' if wide else n})"
 
     # ------------------------------------------------------------------ literals
     def literal(self, lit: ir.Lit) -> str:
