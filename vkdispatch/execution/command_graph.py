@@ -312,7 +312,8 @@ class CommandGraph:
             old.cl.destroy()
 
     def _capturing(self, queue: int) -> bool:
-        return self.context.runtime_context.queue_capturing(queue)
+        rctx = self.context.runtime_context
+        return rctx.capabilities.graph_capture and rctx.queue_capturing(queue)
 
     def _mode(self) -> tuple:
         """(timestamps, hazard tracking): barriers may be skipped between commands whose
@@ -406,12 +407,14 @@ class CommandGraph:
         for i, (built, _) in enumerate(spare):
             if built.key == key:
                 resources = _flat_resources(self._records)
-                if any(ref() is not res for ref, res in zip(built.refs, resources)):
-                    continue   # an id now names another object
-                for res in resources:
-                    res.handle(queue)   # raises for a destroyed buffer or image
-                del spare[i]
-                return built
+                for ref, res in zip(built.refs, resources):
+                    if ref() is not res:
+                        break   # an id now names another object
+                else:
+                    for res in resources:
+                        res.handle(queue)   # raises for a destroyed buffer or image
+                    del spare[i]
+                    return built
         return None
 
     def submit(self, instance_count: Optional[int] = None, queue_index: Optional[int] = None,
