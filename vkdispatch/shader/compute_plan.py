@@ -16,6 +16,20 @@ _KINDS = {"buffer": BINDING_STORAGE_BUFFER, "sampled_image": BINDING_SAMPLED_IMA
           "storage_image": BINDING_STORAGE_IMAGE}
 
 
+MAX_ENTRY_POINT = 128
+
+
+def _check_entry_point(name) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"entry_point must be a str, got {type(name).__name__}")
+    if not (name.isidentifier() and name.isascii()):
+        raise ValueError(f"entry_point must be an ASCII identifier (letters, digits, '_'), "
+                         f"got {name[:80]!r}")
+    if len(name) > MAX_ENTRY_POINT:
+        raise ValueError(f"entry_point has {len(name)} characters; at most {MAX_ENTRY_POINT} "
+                         f"work on every backend (PoCL aborts on long kernel names)")
+
+
 class ComputePlan:
     """A compiled hand-written kernel.
 
@@ -26,11 +40,14 @@ class ComputePlan:
     push_constant_size: bytes of push constants (Vulkan) / trailing by-value kernel
         arguments are not supported on CUDA/OpenCL: pass data in buffers there.
     specialization: {constant_id: value} for Vulkan specialization constants.
-    entry_point: the kernel's name ("main" for GLSL)."""
+    entry_point: the kernel's name ("main" for GLSL): an ASCII identifier of at most
+        MAX_ENTRY_POINT characters (PoCL cannot link a kernel named with 255 or more
+        and aborts the process on longer names)."""
 
     def __init__(self, source, bindings: Sequence[str] = ("buffer",), local_size=(64, 1, 1),
                  push_constant_size: int = 0, specialization: Optional[dict] = None,
                  entry_point: str = "main"):
+        _check_entry_point(entry_point)
         self.context = get_context()
         kinds = []
         for i, k in enumerate(bindings):

@@ -8,6 +8,7 @@ callable `(emitter, expr, args) -> str`. Ops without a rule print as `op(args)`.
 from __future__ import annotations
 
 import abc
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -135,6 +136,28 @@ def format_float(value: float, t: DType) -> str:
     return s
 
 
+# longest identifier an emitter writes: PoCL fails to link kernels named with 255+
+# characters and aborts the process on longer ones (its cache path overflows)
+MAX_IDENTIFIER = 64
+
+
+def safe_identifier(name: str, prefix: str = "vkd_", reserved=lambda s: False,
+                    limit: int = MAX_IDENTIFIER) -> str:
+    """`name` as an ASCII C identifier of at most `limit` characters. Other characters
+    become '_'; a name that is reserved (`reserved(s)`) or starts with a digit gets
+    `prefix`; one that had to lose characters (too long, or changed) ends in a short
+    hash of the original, so distinct names stay distinct."""
+    name = str(name)
+    s = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in name)
+    lossy = s != name
+    if not s or s[0].isdigit() or reserved(s):
+        s = prefix + s
+    if lossy or len(s) > limit:
+        digest = hashlib.blake2s(name.encode("utf-8", "surrogatepass"), digest_size=4)
+        s = s[:limit - 9] + "_" + digest.hexdigest()
+    return s
+
+
 def strip_parens(s: str) -> str:
     """`(a + b)` -> `a + b` when the outer parentheses enclose the whole expression."""
     if not (s.startswith("(") and s.endswith(")")):
@@ -201,6 +224,8 @@ class Emitter(abc.ABC):
         if n is None:
             legal = var.name.isidentifier() and var.name.isascii()
             base = var.name if legal else f"v{var.id}"
+            if len(base) > MAX_IDENTIFIER - 8:    # room for the suffixes added below
+                base = safe_identifier(base, limit=MAX_IDENTIFIER - 8)
             if base.startswith(self.reserved_prefixes):
                 base = "u" + base
             n = base

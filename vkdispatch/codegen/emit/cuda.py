@@ -24,7 +24,7 @@ import numpy as np
 
 from ...base import dtype as dt
 from .. import ir
-from .base import EmittedKernel, Emitter, strip_parens
+from .base import EmittedKernel, Emitter, safe_identifier, strip_parens
 from ._cuda_prelude import Prelude, elem
 
 _CPP_KEYWORDS = """
@@ -211,9 +211,8 @@ class CUDAEmitter(Emitter):
     reserved = _RESERVED
 
     def __init__(self, kernel, entry_point="vkdispatch_main"):
-        if not entry_point.isidentifier() or entry_point in _RESERVED or keyword.iskeyword(entry_point) \
-                or entry_point.startswith("vkd_") or entry_point.startswith("__"):
-            entry_point = f"vkd_kernel_{''.join(c if c.isalnum() else '_' for c in entry_point)}"
+        entry_point = safe_identifier(entry_point, "vkd_kernel_", lambda s: (
+            s in _RESERVED or keyword.iskeyword(s) or s.startswith(("vkd_", "__"))))
         super().__init__(kernel, entry_point)
         self.pre = Prelude(kernel.local_size)
         self._tmp = 0

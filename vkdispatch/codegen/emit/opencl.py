@@ -18,7 +18,7 @@ import re
 from ...base import dtype as dt
 from .. import ir
 from ._opencl_prelude import Prelude
-from .base import EmittedKernel, Emitter, strip_parens
+from .base import EmittedKernel, Emitter, safe_identifier, strip_parens
 
 _TYPES = "char uchar short ushort int uint long ulong float double half bool".split()
 _RESERVED = frozenset("""
@@ -474,10 +474,8 @@ class OpenCLEmitter(Emitter):
     vec3_builtins = frozenset(_BUILTIN_QUERY) | {"workgroup_size"}
 
     def __init__(self, kernel, entry_point="vkdispatch_main"):
-        if not (entry_point.isidentifier() and entry_point.isascii()) \
-                or entry_point in _RESERVED or entry_point.startswith(self.reserved_prefixes):
-            entry_point = "vkd_" + (entry_point if entry_point.isidentifier()
-                                    and entry_point.isascii() else "kernel")
+        entry_point = safe_identifier(entry_point, "vkd_", lambda s: (
+            s in _RESERVED or s.startswith(self.reserved_prefixes)))
         super().__init__(kernel, entry_point)
         self._taken.add(entry_point)
         self.prelude = Prelude(self.type_name)
