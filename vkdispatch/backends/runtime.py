@@ -170,7 +170,9 @@ class CommandList(abc.ABC):
     @abc.abstractmethod
     def submit(self, instance_uniforms: Optional[Sequence[Sequence[bytes]]] = None) -> Signal:
         """Run the list once, or once per entry of `instance_uniforms` (each entry: the
-        uniform bytes of every dispatch, in order). Returns without waiting."""
+        uniform bytes of every dispatch, in order; a later plain submit runs the recorded
+        uniforms again). Returns without waiting. Uniform bytes are none (all zero) or
+        cover the kernel's fields, else InvalidArgumentError."""
 
     @abc.abstractmethod
     def timestamps(self) -> list:
