@@ -210,3 +210,12 @@ def test_fast_and_full_call_paths_agree(backend):
         add(vd.asbuffer(data), vd.asbuffer(data))
     empty = vd.Buffer((0,), vd.float32)
     add(empty, 1.0)   # an empty launch records nothing
+
+
+def test_specialization_is_refused_where_the_runtime_has_none(backend):
+    if backend == "vulkan":
+        pytest.skip("Vulkan honours specialization constants")
+    src = {"opencl": "__kernel void k(__global float* x) { x[get_global_id(0)] = 1.0f; }",
+           "cuda": 'extern "C" __global__ void k(float* x) { x[threadIdx.x] = 1.0f; }'}[backend]
+    with pytest.raises(vd.UnsupportedFeatureError, match="specialization"):
+        vd.ComputePlan(src, entry_point="k", specialization={0: 1.0})

@@ -128,9 +128,7 @@ def build_kernel(context: Context, ir_kernel: ir.Kernel, options: EmitOptions) -
 def kernel_from_source(context: Context, source, info: ProgramInfo,
                        options: ProgramOptions = NO_OPTIONS) -> CompiledKernel:
     """A hand-written kernel (GLSL or SPIR-V bytes, CUDA C, OpenCL C) described by `info`."""
-    # TODO(contract): pass `options` positionally once every backend takes ProgramOptions
-    kwargs = {"specialization": dict(options.specialization)} if options.specialization else {}
-    program = context.runtime_context.create_program(source, info, **kwargs)
+    program = context.runtime_context.create_program(source, info, options)
     context.register(program)
     return CompiledKernel(context, program, info, source, context.codegen_target,
                           bindings_only=False)

@@ -58,15 +58,13 @@ class ComputePlan:
                 or push_constant_size % 4:
             raise ValueError(f"push_constant_size must be a non-negative multiple of 4, got "
                              f"{push_constant_size!r}")
-        if push_constant_size and self.context.backend != "vulkan":
-            raise ValueError("push constants exist on the Vulkan backend only; pass the values "
+        if push_constant_size and self.context.codegen_target != "glsl":
+            raise ValueError("push constants exist in GLSL/SPIR-V kernels (Vulkan) only; pass the values "
                              "in a buffer on CUDA/OpenCL")
         self.local_size = _as_dims(local_size, "local_size")
         self.info = ProgramInfo(entry_point=entry_point, local_size=self.local_size,
                                 bindings=tuple(kinds), uniform_size=push_constant_size,
                                 uniform_in_push_constants=True)
-        if specialization and self.context.backend != "vulkan":
-            raise ValueError("specialization constants exist on the Vulkan backend only")
         self.kernel = kernel_from_source(self.context, source, self.info,
                                          ProgramOptions.make(specialization))
         self.program = self.kernel.program

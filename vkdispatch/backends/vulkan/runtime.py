@@ -297,17 +297,6 @@ class VulkanContext(RuntimeContext):
         destroy_sampler(handle)
 
     # ------------------------------------------------------------------ programs, commands
-    def create_program(self, source, info: ProgramInfo, options: Optional[ProgramOptions] = None,
-                       specialization: Optional[dict] = None) -> VulkanProgram:
-        """`source`: GLSL text, or SPIR-V as bytes."""
-        # TODO(contract): drop `specialization=` once shader/compute_plan.py and
-        # execution/kernel.py pass ProgramOptions
-        if specialization:
-            merged = dict(options.specialization if options else ())
-            merged.update(specialization)
-            options = ProgramOptions.make(merged, options.build_flags if options else ())
-        return super().create_program(source, info, options)
-
     def _create_program(self, source, info: ProgramInfo, options: ProgramOptions) -> VulkanProgram:
         return VulkanProgram(self, source, info, dict(options.specialization))
 
