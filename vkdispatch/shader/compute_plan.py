@@ -59,8 +59,8 @@ class ComputePlan:
             raise ValueError(f"push_constant_size must be a non-negative multiple of 4, got "
                              f"{push_constant_size!r}")
         if push_constant_size and self.context.codegen_target != "glsl":
-            raise ValueError("push constants exist in GLSL/SPIR-V kernels (Vulkan) only; pass the values "
-                             "in a buffer on CUDA/OpenCL")
+            raise ValueError("push constants exist in GLSL/SPIR-V kernels (Vulkan) only; "
+                             "pass the values in a buffer on CUDA/OpenCL")
         self.local_size = _as_dims(local_size, "local_size")
         self.info = ProgramInfo(entry_point=entry_point, local_size=self.local_size,
                                 bindings=tuple(kinds), uniform_size=push_constant_size,
