@@ -13,6 +13,12 @@ def shader(exec_size=None, *, local_size=None, workgroups=None, bounds_check=Non
     With exec_size, invocations past it are skipped (bounds check); with workgroups,
     every invocation of every workgroup runs.
 
+    An exec_size / workgroups string is an expression over the argument names that may
+    use only attributes not starting with '_' (buf.size), subscripts (img.shape[0]),
+    numbers, tuples, + - * // % and calls of len, min, max and int; anything else raises
+    ValueError naming the construct. It, a lambda or a number must give an int or a
+    tuple of up to 3 ints.
+
     memory_checks (default True): the kernel never touches memory outside its arrays.
     Every element access of a buffer (a view: of the view), shared array or local array
     is guarded by its index: a read past the end gives 0, a write or an atomic past the

@@ -1,7 +1,9 @@
 """Launch geometry: exec_size / workgroups / local_size resolved against a device."""
 from __future__ import annotations
 
+import ast
 import functools
+import numbers
 from types import SimpleNamespace
 
 from ..base.errors import DeviceLimitError
@@ -25,29 +27,144 @@ def _as_dims(value, what: str) -> tuple:
     return dims + (1,) * (3 - len(dims))
 
 
-_SAFE_BUILTINS = {"__builtins__": {"len": len, "min": min, "max": max, "int": int,
-                                   "tuple": tuple}}
+# the functions an exec_size string may call
+SIZE_FUNCTIONS = {"len": len, "min": min, "max": max, "int": int}
+_SAFE_BUILTINS = {"__builtins__": {}, **SIZE_FUNCTIONS}
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%"}
+_UNARY = {ast.USub: "-", ast.UAdd: "+"}
+
+
+def _refuse(spec: str, what: str, node, why: str):
+    col = getattr(node, "col_offset", None)
+    where = f" at column {col + 1}" if col is not None else ""
+    return ValueError(f"{what} {spec!r}: {why}{where}. A size string may use the argument "
+                      f"names, their attributes and items (buf.size, img.shape[0]), "
+                      f"numbers, tuples, + - * // % and {', '.join(SIZE_FUNCTIONS)}(...)")
+
+
+def _check_size_tree(spec: str, tree: ast.AST, names, what: str) -> None:
+    """Refuse any construct but argument names, non-underscore attributes, subscripts,
+    numbers, tuples, + - * // %, unary +/- and calls of len/min/max/int."""
+    def visit(node, callee=False):
+        if isinstance(node, ast.Expression):
+            return visit(node.body)
+        if isinstance(node, ast.Name):
+            if callee:
+                if node.id not in SIZE_FUNCTIONS:
+                    raise _refuse(spec, what, node, f"calls {node.id}(...), which is not "
+                                                    f"one of the size functions")
+                return
+            if names is not None and node.id not in names:
+                raise ValueError(f"cannot evaluate {what} {spec!r} over the arguments "
+                                 f"{sorted(names)}: {node.id!r} is not an argument")
+            return
+        if isinstance(node, ast.Attribute):
+            if node.attr.startswith("_"):
+                raise _refuse(spec, what, node, f"uses the attribute {node.attr!r} "
+                                                f"(attributes starting with '_' are refused)")
+            return visit(node.value)
+        if isinstance(node, ast.Subscript):
+            visit(node.value)
+            return visit(node.slice)
+        if isinstance(node, ast.Slice):
+            for part in (node.lower, node.upper, node.step):
+                if part is not None:
+                    visit(part)
+            return
+        if isinstance(node, ast.Constant):
+            if type(node.value) not in (int, float):
+                raise _refuse(spec, what, node, f"contains the constant {node.value!r} "
+                                                f"(only numbers are allowed)")
+            return
+        if isinstance(node, ast.Tuple):
+            for e in node.elts:
+                visit(e)
+            return
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINOPS:
+                raise _refuse(spec, what, node, f"uses the operator "
+                                                f"{type(node.op).__name__}")
+            visit(node.left)
+            return visit(node.right)
+        if isinstance(node, ast.UnaryOp):
+            if type(node.op) not in _UNARY:
+                raise _refuse(spec, what, node, f"uses the operator "
+                                                f"{type(node.op).__name__}")
+            return visit(node.operand)
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name):
+                visit(node.func)          # name a refused attribute first, if any
+                raise _refuse(spec, what, node, "calls something other than "
+                                                "len/min/max/int (methods cannot be called)")
+            if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+                raise _refuse(spec, what, node, f"passes keyword or * arguments to "
+                                                f"{node.func.id}(...)")
+            visit(node.func, callee=True)
+            for a in node.args:
+                visit(a)
+            return
+        raise _refuse(spec, what, node, f"contains {type(node).__name__} "
+                                        f"({ast.unparse(node)[:40]!r}), which is not allowed")
+    visit(tree)
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(spec: str):
-    return compile(spec, "<exec_size>", "eval")
+def parse_size(spec: str, names, what: str = "exec_size") -> ast.Expression:
+    """The checked syntax tree of a size string over the argument `names` (None: any
+    names); ValueError naming the construct when it uses anything but the allowed ones."""
+    if not isinstance(spec, str):
+        raise TypeError(f"{what} string expected, got {type(spec).__name__}")
+    try:
+        tree = ast.parse(spec.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise ValueError(f"{what} {spec!r} is not a Python expression: {exc}") from None
+    _check_size_tree(spec, tree, None if names is None else frozenset(names), what)
+    return tree
 
 
-def evaluate_exec_size(spec, bound: dict) -> tuple:
+@functools.lru_cache(maxsize=256)
+def _compiled(spec: str, names: tuple, what: str):
+    return compile(parse_size(spec, names, what), "<exec_size>", "eval")
+
+
+def size_lambda(spec: str, names: tuple, what: str = "exec_size"):
+    """A function of the arguments (positionally, in `names` order) computing the checked
+    size string `spec`."""
+    body = parse_size(spec, names, what).body
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in names], vararg=None,
+                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    tree = ast.fix_missing_locations(ast.Expression(ast.Lambda(args=args, body=body)))
+    return eval(compile(tree, "<exec_size>", "eval"), dict(_SAFE_BUILTINS))
+
+
+def check_size_value(value, what: str = "exec_size"):
+    """`value` if it is an int or a tuple of ints (NumPy integers count), else ValueError:
+    a string or float must not pass as dimensions."""
+    def is_int(v):
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+    if is_int(value) or (isinstance(value, tuple) and all(is_int(v) for v in value)):
+        return value
+    raise ValueError(f"{what} must be an int or a tuple of ints, got {value!r} "
+                     f"({type(value).__name__})")
+
+
+def evaluate_exec_size(spec, bound: dict, what: str = "exec_size") -> tuple:
     """`spec` is a string expression over the argument names ("buff.size"), a callable
     taking an object whose attributes are the arguments, or a number/tuple."""
     if isinstance(spec, str):
+        code = _compiled(spec, tuple(bound), what)
         try:
-            value = eval(_compiled(spec), _SAFE_BUILTINS, bound)
+            value = eval(code, _SAFE_BUILTINS, dict(bound))
         except Exception as exc:
-            raise ValueError(f"cannot evaluate exec_size {spec!r} over the arguments "
+            raise ValueError(f"cannot evaluate {what} {spec!r} over the arguments "
                              f"{sorted(bound)}: {type(exc).__name__}: {exc}") from exc
     elif callable(spec):
         value = spec(SimpleNamespace(**bound))
     else:
         value = spec
-    return _as_dims(value, "exec_size")
+    if isinstance(value, list):
+        value = tuple(value)
+    return _as_dims(check_size_value(value, what), what)
 
 
 def default_local_size(ndim: int, device) -> tuple:

@@ -17,8 +17,9 @@ from ..codegen.trace import EXEC_COUNT, FOLD, trace
 from ..codegen.types import BUFFER, IMAGE
 from ..execution.command_graph import global_graph
 from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
-from .launch import (_SAFE_BUILTINS, _as_dims, check_local_size, check_workgroups, default_local_size,
-                     evaluate_exec_size, workgroups_for)
+from .launch import (_as_dims, check_local_size, check_workgroups, default_local_size,
+                     check_size_value, evaluate_exec_size, parse_size, size_lambda,
+                     workgroups_for)
 from .signature import parse_signature
 
 def _push_limit(ctx) -> int:
@@ -87,6 +88,9 @@ class ShaderFunction:
         self._storage_images = [p.name for p in self.params
                                 if p.type.kind == IMAGE and p.type.writable]
         self._buffer_params = [p.name for p in self.params if p.type.kind == BUFFER]
+        for what, spec in (("exec_size", exec_size), ("workgroups", workgroups)):
+            if isinstance(spec, str):           # ValueError naming a refused construct
+                parse_size(spec, None, what)    # (names: when it is evaluated)
         self.exec_size = exec_size
         self.workgroups = workgroups
         self.local_size = local_size
@@ -257,8 +261,8 @@ class ShaderFunction:
             exec_size, workgroups = self.exec_size, self.workgroups
         if workgroups is not None:
             from .launch import _as_dims
-            wg = evaluate_exec_size(workgroups, bound) if (callable(workgroups) or
-                                                           isinstance(workgroups, str)) \
+            wg = evaluate_exec_size(workgroups, bound, "workgroups") if (
+                callable(workgroups) or isinstance(workgroups, str)) \
                 else _as_dims(workgroups, "workgroups")
             ndim = 1 if self.local_size is None else 3
             ls = self._local_size_for(ndim, device)
@@ -296,15 +300,16 @@ class ShaderFunction:
         if not isinstance(spec, str):
             if callable(spec):
                 return None
-            dims = _as_dims(spec, "exec_size")
+            dims = _as_dims(check_size_value(tuple(spec) if isinstance(spec, list) else spec),
+                            "exec_size")
             return lambda *args: dims
-        names = [p.name for p in self.params]
+        names = tuple(p.name for p in self.params)
         if not all(n.isidentifier() for n in names):
             return None
         try:
-            return eval(f"lambda {', '.join(names)}: ({spec})", dict(_SAFE_BUILTINS))
-        except SyntaxError:
-            return None   # the full path names the problem
+            return size_lambda(spec, names)
+        except ValueError:
+            return None   # an unknown name: the full path names it
 
     def _fast_call(self, args, graph) -> bool:
         """Record a positional call through a prebuilt plan; False when the call needs
