@@ -59,13 +59,17 @@ def test_one_time_per_dispatch_and_loop_kernel_is_slower(backend):
     add_one(buf, graph=graph)
     graph.submit(wait=True)                          # warm-up (CPU drivers JIT on first run)
     first = graph.timestamps()
-    graph.submit()                                   # timestamps() waits for it
-    times = graph.timestamps(queue_index=0)
-    assert len(first) == len(times) == 3
-    assert all(isinstance(t, float) and math.isfinite(t) and 0 < t < 10 for t in times), times
-    assert times[1] > 3 * max(times[0], times[2]), times
+    runs = []
+    for _ in range(3):       # the fastest of three runs: a busy CPU driver is noisy
+        graph.submit()                               # timestamps() waits for it
+        runs.append(graph.timestamps(queue_index=0))
+    times = [min(r[i] for r in runs) for i in range(3)]
+    assert len(first) == len(runs[0]) == 3
+    assert all(isinstance(t, float) and math.isfinite(t) and 0 < t < 10 for r in runs
+               for t in r), runs
+    assert times[1] > 3 * max(times[0], times[2]), runs
     ref = data
-    for _ in range(2):
+    for _ in range(4):
         ref = relax_ref(ref + 1, steps) + 1
     np.testing.assert_allclose(buf.read(0), ref, rtol=1e-3)
     np.testing.assert_allclose(other.read(0), ref - 1, rtol=1e-3)
