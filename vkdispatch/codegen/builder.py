@@ -19,14 +19,16 @@ from . import ir
 
 _tls = threading.local()
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CONTEXTLIB = os.path.abspath(contextlib.__file__)
 
 
 def user_location() -> str:
-    """file:line of the innermost frame outside the vkdispatch package."""
+    """file:line of the innermost frame outside the vkdispatch package (and contextlib,
+    which runs the `with vc.if_block(...)` blocks)."""
     frame = inspect.currentframe()
     while frame is not None:
         fname = os.path.abspath(frame.f_code.co_filename)
-        if not fname.startswith(_PACKAGE_DIR):
+        if not (fname.startswith(_PACKAGE_DIR) or fname == _CONTEXTLIB):
             return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         frame = frame.f_back
     return "<unknown>"
@@ -34,6 +36,33 @@ def user_location() -> str:
 
 def codegen_error(msg: str) -> CodegenError:
     return CodegenError(f"{user_location()}: {msg}")
+
+
+class Scope:
+    """A block being traced (an if/else branch, a loop body): values made while it is
+    the innermost scope exist only inside it and cannot be used after it has ended."""
+    __slots__ = ("parent", "kind", "where", "alive")
+
+    def __init__(self, parent: Optional["Scope"], kind: str, where: str):
+        self.parent = parent
+        self.kind = kind
+        self.where = where
+        self.alive = True
+
+    def encloses(self, other: "Scope") -> bool:
+        """`other` is this scope or one nested in it."""
+        while other is not None:
+            if other is self:
+                return True
+            other = other.parent
+        return False
+
+    def ended(self) -> "Scope":
+        """The outermost ended scope of this one's chain (the block that was left)."""
+        s = self
+        while s.parent is not None and not s.parent.alive:
+            s = s.parent
+        return s
 
 
 class Builder:
@@ -44,6 +73,10 @@ class Builder:
         self.shared: list[ir.Var] = []
         self.body: list = []
         self._blocks: list[list] = [self.body]
+        self.root_scope = self.scope = Scope(None, "kernel", "")
+        # var id -> (file:line, what) of declarations moved into a loop condition or an
+        # else-if chain (they exist only there: named when used after it)
+        self.moved: dict = {}
         self._next_id = 0
         # a 1-D launch folded into a 2-D grid (more workgroups than the device allows
         # along x): global_invocation_id().x is then the linear index
@@ -105,12 +138,17 @@ class Builder:
         return var
 
     @contextlib.contextmanager
-    def nested(self, block: list):
+    def nested(self, block: list, kind: str = "block"):
+        """Record into `block` (an if/else branch, a loop body) in a new Scope, yielded;
+        `kind` names it in errors ("vc.if_block", "vc.range loop", ...)."""
         self._blocks.append(block)
+        scope = self.scope = Scope(self.scope, kind, user_location())
         try:
-            yield
+            yield scope
         finally:
             self._blocks.pop()
+            scope.alive = False
+            self.scope = scope.parent
 
     def last_if(self) -> ir.If:
         """The innermost trailing If chain of the current block, for else-if / else."""
@@ -169,9 +207,26 @@ class Builder:
                                                                    name=name), hidden=True))
         kernel = ir.Kernel(self.name, params, list(self.shared), self.body,
                            tuple(local_size), self.memory_checks)
-        ir.hoist_escaping(kernel)
+        escaping = ir.escaping(kernel)
+        if escaping:
+            raise self._escape_error(escaping)
         ir.check(kernel)
         return kernel
+
+    def _escape_error(self, variables) -> CodegenError:
+        """A local declared in a block is used after it (through the IR directly, or a
+        condition's value used after its loop / else-if chain)."""
+        for v in variables:
+            if v.id in self.moved:
+                where, what = self.moved[v.id]
+                return CodegenError(
+                    f"{where}: a value computed for {what} is used after it; the "
+                    f"condition is evaluated inside the loop / else branch, so its values "
+                    f"do not exist afterwards. Compute the value again where it is used, "
+                    f"or keep it in a variable declared before (x = vc.new(dtype, value))")
+        names = ", ".join(repr(v.name) for v in variables)
+        return CodegenError(f"kernel {self.name}: local(s) {names} declared inside a block are "
+                            f"used outside it; declare them before the block")
 
 
 def _stack() -> list:

@@ -355,44 +355,37 @@ def check(kernel: Kernel) -> None:
     check_block(kernel.body, set())
 
 
-def hoist_escaping(kernel: Kernel) -> None:
-    """Move declarations of locals used outside the block that declared them to the top of
-    the kernel (Python lets a value made inside `with if_block` be used after it)."""
-    declared_in = {}   # var id -> (block, stmt)
-    uses = {}          # var id -> set of block ids where used (incl. enclosing)
+def escaping(kernel: Kernel) -> list:
+    """Locals used outside the block that declares them (in source order). Tracing
+    refuses such uses, and the emitters could not declare them."""
+    declared_in = {}   # var id -> (var, block)
+    uses = {}          # var id -> [chain of enclosing block ids of each use]
 
     def visit(block, ancestors):
         chain = ancestors + [id(block)]
         for stmt in block:
             if isinstance(stmt, Declare):
-                declared_in[stmt.var.id] = (block, stmt)
+                declared_in[stmt.var.id] = (stmt.var, block)
             roots = [] if isinstance(stmt, While) else stmt_nodes(stmt)
             for root in roots:
                 for n in walk_nodes(root):
-                    if isinstance(n, Var) and n.kind == LOCAL:
+                    if isinstance(n, Var) and n.kind in (LOCAL, LOCAL_ARRAY):
                         uses.setdefault(n.id, []).append(chain)
             for child in child_blocks(stmt):
                 visit(child, chain)
             if isinstance(stmt, While):
-                # cond reads locals declared in `pre`
+                # the condition reads locals declared in `pre`, and is in the loop's scope
                 for n in walk_nodes(stmt.cond):
-                    if isinstance(n, Var) and n.kind == LOCAL:
+                    if isinstance(n, Var) and n.kind in (LOCAL, LOCAL_ARRAY):
                         uses.setdefault(n.id, []).append(chain + [id(stmt.pre)])
 
     visit(kernel.body, [])
-    hoisted = []
-    for vid, (block, stmt) in declared_in.items():
-        if block is kernel.body:
-            continue
-        if any(id(block) not in chain for chain in uses.get(vid, [])):
-            i = next(k for k, s in enumerate(block) if s is stmt)
-            stmt.var.mutable = True
-            if stmt.init is None:
-                block.pop(i)
-            else:
-                block[i] = Assign(stmt.var, stmt.init)
-            hoisted.append(Declare(stmt.var, None))
-    kernel.body[:0] = hoisted
+    out = []
+    for vid, (var, block) in declared_in.items():
+        if block is not kernel.body and any(id(block) not in chain
+                                            for chain in uses.get(vid, [])):
+            out.append(var)
+    return out
 
 
 # ----------------------------------------------------------------------------- structure

@@ -106,16 +106,39 @@ def convert(node, target: DType):
     return ops.make("cast", node, dtype=target)
 
 
+_CARRY_FIX = ("declare the variable before the block - x = vc.new_float(0.0) (vc.new_int, "
+              "vc.new_vec3, ..., or vc.new(dtype, value)) - and assign to it inside the "
+              "block with x.set(value), x[:] = value or x += value")
+
+
+def _ended_block_error(value: "ShaderVariable"):
+    block = value.scope.ended()
+    return codegen_error(
+        f"this value was made inside the {block.kind} at {block.where}, which has ended, so "
+        f"it cannot be used here: a block is traced once, and what it makes exists only "
+        f"inside it (after an if_block it could be uninitialized; after a loop it would be "
+        f"the last iteration's). To carry a value out of a block, {_CARRY_FIX}")
+
+
 class ShaderVariable:
     """A typed value in a traced kernel. Arithmetic, comparisons and bitwise operators
     follow numpy's promotion; use `vc.if_block(...)` rather than Python `if` on them."""
 
-    __slots__ = ("builder", "node", "ref")
+    __slots__ = ("builder", "_node", "ref", "scope")
 
     def __init__(self, builder: Builder, node, ref=None):
         self.builder = builder
-        self.node = node
+        self._node = node
         self.ref = ref   # lvalue this value was loaded from (for atomics, +=)
+        self.scope = builder.scope   # the block it was made in: it exists only there
+
+    @property
+    def node(self):
+        """The IR of this value; CodegenError when it is used after the block (if/else
+        branch, loop body) it was made in has ended."""
+        if not self.scope.alive:
+            raise _ended_block_error(self)
+        return self._node
 
     # ------------------------------------------------------------------ basics
     @property
@@ -127,7 +150,7 @@ class ShaderVariable:
         return self.node.dtype
 
     def __repr__(self) -> str:
-        return f"<ShaderVariable {self.node!r}>"
+        return f"<ShaderVariable {self._node!r}>"
 
     def __bool__(self):
         raise codegen_error("a shader value has no Python truth value; use "

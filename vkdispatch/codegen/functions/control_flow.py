@@ -1,12 +1,26 @@
-"""Structured control flow as context managers and a loop generator."""
+"""Structured control flow as context managers and a loop generator.
+
+Each block is traced once. What a block makes exists only inside it: using such a value
+after the block raises CodegenError (after an if_block it could be uninitialized, after a
+loop it would be the last iteration's), and so does a loop body that gives a name a new
+value while reading its old one (`x = x + 1.0`: every traced iteration would read the
+old x). Carry values with a variable declared before the block (`x = vc.new_float(0.0)`)
+updated in place: `x += 1.0`, `x.set(...)`, `x[:] = ...`."""
 from __future__ import annotations
 
 import contextlib
+import numbers
+import os
+import sys
 
 from ...base import dtype as dt
+from ...base.errors import CodegenError
 from .. import ir
-from ..builder import codegen_error, current
+from ..builder import codegen_error, current, user_location
 from ..variables import ShaderVariable, convert, to_node
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_CONTEXTLIB = os.path.abspath(contextlib.__file__)
 
 
 def _cond(cond) -> ir.Var:
@@ -25,7 +39,7 @@ def if_block(cond):
     b = current()
     stmt = ir.If(_cond(cond), [])
     b.emit(stmt)
-    with b.nested(stmt.body):
+    with b.nested(stmt.body, "vc.if_block"):
         yield
 
 
@@ -37,10 +51,11 @@ def else_if_block(cond):
     # a condition computed after the if (e.g. from a mutable variable) was bound to
     # locals there; those belong to the else branch, evaluated only when reached
     setup = _defining_stmts(b, node)
+    _moved(b, setup, "the condition of this vc.else_if_block")
     prev = b.last_if()
     stmt = ir.If(_cond(node), [])
     prev.orelse = setup + [stmt]
-    with b.nested(stmt.body):
+    with b.nested(stmt.body, "vc.else_if_block"):
         yield
 
 
@@ -49,7 +64,7 @@ def else_block():
     b = current()
     prev = b.last_if()
     prev.orelse = []
-    with b.nested(prev.orelse):
+    with b.nested(prev.orelse, "vc.else_block"):
         yield
 
 
@@ -77,16 +92,19 @@ def while_block(cond):
     b = current()
     pre: list = []
     if callable(cond) and not isinstance(cond, ShaderVariable):
-        with b.nested(pre):
+        with b.nested(pre, "vc.while_block condition"):
             c = _cond(cond())
     else:
         node = to_node(cond)
         pre = _defining_stmts(b, node)
         c = _cond(node)
+    _moved(b, pre, "the condition of this vc.while_block")
     stmt = ir.While(pre, c, [])
     b.emit(stmt)
-    with b.nested(stmt.body):
+    snapshot = _snapshot()
+    with b.nested(stmt.body, "vc.while_block loop") as scope:
         yield
+        _check_carried(snapshot, scope, [stmt.pre, stmt.body])
 
 
 def range(start, stop=None, step=1):  # noqa: A001
@@ -106,8 +124,11 @@ def range(start, stop=None, step=1):  # noqa: A001
     var = b.new_var(t, name=f"i{b.new_id()}")
     stmt = ir.For(var, convert(ns, t), convert(ne, t), convert(nst, t), [])
     b.emit(stmt)
-    with b.nested(stmt.body):
-        yield ShaderVariable(b, var)
+    snapshot = _snapshot()
+    with b.nested(stmt.body, "vc.range loop") as scope:
+        index = ShaderVariable(b, var)
+        yield index
+        _check_carried(snapshot, scope, [stmt.body], skip=index)
 
 
 def break_():
@@ -120,3 +141,79 @@ def continue_():
 
 def return_():
     current().emit(ir.Return())
+
+
+# ----------------------------------------------------------------------------- checks
+
+def _moved(b, stmts, what: str) -> None:
+    """Remember where declarations moved into a condition block came from."""
+    where = user_location()
+    for st in stmts:
+        if isinstance(st, ir.Declare):
+            b.moved[st.var.id] = (where, what)
+
+
+def _user_frame():
+    """The frame of the user code running the loop (outside vkdispatch and contextlib)."""
+    f = sys._getframe(1)
+    while f is not None:
+        name = os.path.abspath(f.f_code.co_filename)
+        if not (name.startswith(_PACKAGE_DIR) or name == _CONTEXTLIB):
+            return f
+        f = f.f_back
+    return None
+
+
+def _snapshot():
+    """(frame, {name: value}) of the loop's frame's shader values and numbers."""
+    frame = _user_frame()
+    if frame is None:
+        return None
+    return frame, {k: v for k, v in frame.f_locals.items()
+                   if isinstance(v, (ShaderVariable, numbers.Number))}
+
+
+def _reads(blocks, values, old) -> bool:
+    """The traced loop (the statements of its `blocks`, and the trees of the `values` it
+    made) reads value `old` from before it (a Python number: a literal equal to it)."""
+    if isinstance(old, ShaderVariable):
+        target = old._node
+        match = lambda n: n is target   # noqa: E731
+    else:
+        match = lambda n: isinstance(n, ir.Lit) and not isinstance(n.value, (tuple, list)) \
+            and n.value == old          # noqa: E731
+    roots = [v._node for v in values]
+    for block in blocks:
+        for stmt in ir.walk_stmts(block):
+            roots += ir.stmt_nodes(stmt)
+    return any(match(n) for root in roots for n in ir.walk_nodes(root))
+
+
+def _check_carried(snapshot, scope, blocks, skip=None) -> None:
+    """A name that held a value before the loop, is given a value made in the loop body,
+    and whose old value the body reads: Python would carry the new value into the next
+    iteration, but the body is traced once, so every iteration reads the old one."""
+    if snapshot is None:
+        return
+    frame, before = snapshot
+    now = frame.f_locals
+    made = {name: v for name, v in now.items() if isinstance(v, ShaderVariable)
+            and v is not before.get(name) and v is not skip and scope.encloses(v.scope)}
+    for name, old in before.items():
+        new = made.get(name)
+        if new is None or not _reads(blocks, made.values(), old):
+            continue
+        if isinstance(old, ShaderVariable) and isinstance(old._node, ir.Var) \
+                and old._node.mutable and old._node.kind == ir.LOCAL:
+            fix = (f"`{name}` is already a variable: update it in place with {name} += "
+                   f"..., {name}.set(...) or {name}[:] = ... instead of {name} = ...")
+        else:
+            fix = (f"to carry `{name}` from one iteration to the next, declare it before "
+                   f"the loop - {name} = vc.new_float(...) (vc.new_int, vc.new_vec3, ..., or "
+                   f"vc.new(dtype, value)) - and update it in place with {name} += ..., "
+                   f"{name}.set(...) or {name}[:] = ...")
+        raise CodegenError(
+            f"{scope.where}: `{name}` is given a new value inside this {scope.kind} body, "
+            f"and the body reads the value `{name}` had before the loop. The body is "
+            f"traced once, so every iteration would read that old value (a silently wrong "
+            f"result); {fix}")

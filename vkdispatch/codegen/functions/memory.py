@@ -64,7 +64,9 @@ def shared_buffer(dtype, size: int) -> ShaderVariable:
     b.require_dtype(t)
     if t is dt.bool_:
         raise TypeError("shared arrays of bool are not supported; use uint32")
-    return ShaderVariable(b, b.add_shared(t, size))
+    sv = ShaderVariable(b, b.add_shared(t, size))
+    sv.scope = b.root_scope      # shared arrays belong to the whole kernel
+    return sv
 
 
 def local_array(dtype, size: int) -> ShaderVariable:
@@ -83,7 +85,7 @@ def local_array(dtype, size: int) -> ShaderVariable:
 # ----------------------------------------------------------------------------- atomics
 
 def _atomic_target(target):
-    if not isinstance(target, ShaderVariable) or target.ref is None:
+    if not isinstance(target, ShaderVariable) or target.node is None or target.ref is None:
         raise codegen_error("atomics take a buffer or shared-array element, e.g. "
                             "vc.atomic_add(buf[i], 1)")
     ref = target.ref
