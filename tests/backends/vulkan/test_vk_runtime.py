@@ -241,6 +241,36 @@ def test_instance_uniforms(ctx, vkh, ubo):
         cl.submit([[struct.pack("<fI", 1.0, n)]])
 
 
+def test_replays_share_one_recording(ctx, vkh):
+    """A list without uniforms replays its one recording (overlapping submissions
+    included); each Signal reports its own submission's timeline value."""
+    n = 256
+    x = vkh.upload(ctx, np.zeros(n, np.uint32))
+    inc = ctx.create_program(INCREMENT, vkh.info(bindings=vkh.buffers("x")))
+    cl = ctx.command_list(0)
+    cl.dispatch(inc, groups(n), [x])
+    signals = [cl.submit() for _ in range(6)]
+    assert len(cl._slots) == 1
+    assert [s.value for s in signals] == list(range(signals[0].value, signals[0].value + 6))
+    assert signals[-1].wait(timeout=30) and all(s.done() for s in signals)
+    np.testing.assert_array_equal(vkh.download(ctx, x, np.uint32, n), np.full(n, 6))
+
+
+@pytest.mark.parametrize("ubo", [False, True], ids=["push_constant", "uniform_buffer"])
+def test_plain_submit_after_instances_runs_recorded_uniforms(ctx, vkh, ubo):
+    n = 200
+    x = np.arange(n, dtype=np.float32)
+    bx, by = vkh.upload(ctx, x), vkh.upload(ctx, np.zeros(n, np.float32))
+    prog = saxpy_program(ctx, vkh, ubo)
+    cl = ctx.command_list(0)
+    cl.dispatch(prog, groups(n), [bx, by], struct.pack("<fI", 1.0, n))
+    cl.submit()
+    cl.submit([[struct.pack("<fI", 5.0, n)], [struct.pack("<fI", 7.0, n)]])
+    cl.submit()
+    cl.submit().wait()
+    np.testing.assert_array_equal(vkh.download(ctx, by, np.float32, n), 15 * x)
+
+
 @pytest.fixture(params=["transfer", "shader"])
 def copy_engine(request, ctx):
     """Copies through vkCmdCopyBuffer or the copy shader (GPUs use the shader, CPUs the

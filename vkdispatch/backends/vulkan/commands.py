@@ -396,28 +396,40 @@ class VulkanCommandList(CommandList):
 
     # ------------------------------------------------------------------ submission
     def submit(self, instance_uniforms: Optional[Sequence[Sequence[bytes]]] = None) -> Signal:
-        self._check_alive()
+        ctx = self._ctx
+        if self._pool is None or ctx.destroyed:
+            self._check_alive()
         q = self._queue
         if not self._ops or (instance_uniforms is not None and len(instance_uniforms) == 0):
             return VulkanSignal(q, q.submitted)      # nothing to run: done with what came before
-        if self._checked_epoch != self._ctx.free_epoch:
+        if self._checked_epoch != ctx.free_epoch:
             self._check_handles()
+        if instance_uniforms is not None:
+            return self._submit_instances(q, instance_uniforms)
+        last = self._last_slot
+        frame = self._frame
         # a list without uniform frames or timestamps may run concurrently with itself
         # (SIMULTANEOUS_USE), so its one recording is replayed as is
-        shareable = not self._frame and not self._timestamps
+        if (frame or self._timestamps or last is None
+                or last.recorded != (self._version, None)):
+            slot = self._free_slots(1)[0]
+            self._ensure_arena(slot.index + 1)
+            self._record(slot)
+            if frame:
+                n = len(frame)
+                ffi.memmove(self._arena.ptr + slot.index * n, frame, n)
+        else:
+            slot = last
+        value = q.submit(slot.batch)
+        slot.busy = self._last_value = value
+        self._last_slot = slot
+        return VulkanSignal(q, value)
+
+    def _submit_instances(self, q, instance_uniforms) -> Signal:
+        """One slot per instance (one shared recording where nothing differs between
+        them), all in one vkQueueSubmit."""
         last = self._last_slot
-        if instance_uniforms is None:
-            if shareable and last is not None and last.recorded == (self._version, None):
-                slot = last
-            else:
-                slot = self._free_slots(1)[0]
-                self._ensure_arena(slot.index + 1)
-                self._record(slot)
-            if self._frame:
-                ffi.memmove(self._arena.ptr + slot.index * len(self._frame), self._frame, len(self._frame))
-            value = q.submit(slot.batch)
-            slots = (slot,)
-        elif shareable and not self._has_push:
+        if not self._frame and not self._timestamps and not self._has_push:
             for uniforms in instance_uniforms:     # validates the (empty) uniforms
                 self._instance(uniforms)
             slot = (last if last is not None and last.recorded == (self._version, None)

@@ -33,6 +33,10 @@ _READS = {COMPUTE: vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
           HOST: vk.VK_ACCESS_HOST_READ_BIT}
 
 
+_queue_submit = lib.vkQueueSubmit     # looked up once: a replay is one call through it
+_NULL = ffi.NULL
+
+
 def _accesses(table, stages: int) -> int:
     return sum(access for stage, access in table.items() if stages & stage)
 _WAIT_SLICE_NS = 250_000_000   # long waits return to Python this often (Ctrl-C works)
@@ -88,7 +92,7 @@ class Queue:
         with self.lock:
             value = self.submitted + 1
             batch.values[0] = value
-            r = lib.vkQueueSubmit(self.handle, 1, batch.info, ffi.NULL)
+            r = _queue_submit(self.handle, 1, batch.info, _NULL)
             if r:
                 raise error(r, "vkQueueSubmit")
             self.submitted = value
