@@ -15,12 +15,12 @@ launch directly and leave the recorded uniforms (and the graph) as they were.
 """
 from __future__ import annotations
 
+import threading
 from typing import Optional, Sequence
 
 import numpy as np
 from cuda.bindings import driver
 
-from ...base import process
 from ...base.errors import (InvalidArgumentError, UnsupportedFeatureError, UseAfterFreeError,
                             VkDispatchError)
 from ..common import (check_binding_count, check_copy, check_disjoint, check_dispatch_index,
@@ -36,25 +36,101 @@ _NOT_READY = driver.CUresult.CUDA_ERROR_NOT_READY
 _NO_TIMING = driver.CUevent_flags.CU_EVENT_DISABLE_TIMING
 _CAPTURE_NONE = driver.CUstreamCaptureStatus.CU_STREAM_CAPTURE_STATUS_NONE
 _THREAD_LOCAL = driver.CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL
+_graph_launch = driver.cuGraphLaunch
+_event_record = driver.cuEventRecord
 
 
 def _capturing(stream) -> bool:
+    """Whether the driver reports `stream` as being captured."""
     err, status = driver.cuStreamIsCapturing(stream)
     return not err and status != _CAPTURE_NONE
 
 
-class CudaSignal(Signal):
-    """Completion of one submit: a CUevent recorded after its work."""
+def capturing(q) -> bool:
+    """Whether work sent to queue `q` now goes into a graph capture. vkdispatch's own
+    stream is captured only through begin_capture (which keeps `q.own_capturing`), so
+    only an external stream, which its library may be capturing, costs a driver call."""
+    if q.stream is q.own_stream:
+        return q.own_capturing
+    return _capturing(q.stream)
 
-    def __init__(self, event, guard, done: bool = False):
+
+class EventPool:
+    """The events of one device's Signals, reused: a Signal gives its event back once
+    its work is done or when it is dropped (re-recording an event that is still
+    pending only moves what it captures, and nobody waits on the dropped Signal), so a
+    submit records an event instead of creating one and a Signal's end destroys none.
+    `close()` (context teardown, after every stream was synchronized) destroys them all;
+    Signals still alive then report done."""
+
+    __slots__ = ("guard", "free", "created", "closed", "lock")
+
+    def __init__(self, guard):
+        self.guard = guard
+        self.free = []           # events no Signal holds
+        self.created = []        # every event made here, destroyed by close()
+        self.closed = False
+        self.lock = threading.Lock()
+
+    def take(self):
+        """An event to record (the device's context must be current)."""
+        try:
+            return self.free.pop()
+        except IndexError:
+            pass
+        event = check(driver.cuEventCreate(_NO_TIMING), "cuEventCreate")
+        self.created.append(event)
+        return event
+
+    def give(self, event) -> None:
+        if not self.closed:
+            self.free.append(event)
+
+    def close(self) -> None:
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            created, self.created, self.free = self.created, [], []
+        if created:
+            with self.guard:
+                for event in created:
+                    quiet(driver.cuEventDestroy(event))
+
+
+def signal_after(q, pool: EventPool) -> "CudaSignal":
+    """A Signal for the work enqueued so far on queue `q` (its device's context current,
+    its lock held)."""
+    if capturing(q):
+        # the work went into a graph capture: nothing runs now, and an event recorded
+        # here could not be queried until the capture ends
+        return CudaSignal(None, pool, True)
+    event = pool.take()
+    (err,) = _event_record(event, q.stream)
+    if err:
+        pool.give(event)
+        raise error_for(err, "cuEventRecord")
+    return CudaSignal(event, pool, False)
+
+
+class CudaSignal(Signal):
+    """Completion of one submit: an event (from its device's EventPool) recorded after
+    its work."""
+
+    __slots__ = ("_event", "_pool", "_done")
+
+    def __init__(self, event, pool: EventPool, done: bool = False):
         self._event = event
-        self._guard = guard
+        self._pool = pool
         self._done = done
 
     def done(self) -> bool:
         if self._done:
             return True
-        with self._guard:
+        if self._pool.closed:     # the context was destroyed after synchronizing
+            self.finish()
+            return True
+        with self._pool.guard:
             (err,) = driver.cuEventQuery(self._event)
         if not err:
             self.finish()
@@ -66,33 +142,31 @@ class CudaSignal(Signal):
     def wait(self, timeout: Optional[float] = None) -> bool:
         if self._done:
             return True
+        if self._pool.closed:
+            self.finish()
+            return True
         if timeout is None:
-            with self._guard:
+            with self._pool.guard:
                 check(driver.cuEventSynchronize(self._event), "cuEventSynchronize")
             self.finish()
             return True
         return poll(self.done, timeout)   # cuEventSynchronize has no timeout
 
     def finish(self) -> None:
-        """Mark done and free the event (also called by the context's teardown, after it
-        has synchronized every stream)."""
+        """Mark done and give the event back (once, also when threads race here)."""
         self._done = True
-        event, self._event = self._event, None
+        with self._pool.lock:
+            event, self._event = self._event, None
         if event is not None:
-            try:
-                with self._guard:
-                    driver.cuEventDestroy(event)
-            except Exception:  # context already torn down: the event went with it
-                pass
+            self._pool.give(event)
 
     def __del__(self):
-        if process.forked_child:   # the parent's driver owns it
-            return
-        if self._event is not None:
-            try:
-                self.finish()
-            except Exception:
-                pass
+        # no other reference exists, so no lock; no driver call either (safe at any
+        # time, in a forked child too)
+        event = self._event
+        if event is not None:
+            self._event = None
+            self._pool.give(event)
 
 
 class _Launch:
@@ -294,49 +368,87 @@ class CudaCommandList(CommandList):
     # ------------------------------------------------------------------ running
 
     def submit(self, instance_uniforms: Optional[Sequence[Sequence[bytes]]] = None) -> CudaSignal:
-        self._alive()
+        if self.destroyed or self.context.destroyed:
+            self._alive()
         if self._checked_epoch != self.context.free_epoch:
             self._check_refs()
-        instances = None
         if instance_uniforms is not None:
-            instances = [self._instance(k, inst) for k, inst in enumerate(instance_uniforms)]
-        with self._q.lock, self._dev.guard:
-            stream = self._q.stream
-            if instances is not None:
-                # a later plain submit runs the recorded uniforms again (as on every
-                # backend): launches copy their parameters, so restore them at once
-                recorded = [launch.arena.copy() for launch in self._launches]
-                try:
-                    for inst in instances:
-                        for launch, new in zip(self._launches, inst):
-                            launch.write_uniform(new)
-                        self._enqueue(stream)
-                finally:
-                    for launch, arena in zip(self._launches, recorded):
-                        launch.arena[:] = arena
-            elif self._exec is not None and self._graph_version == self._version:
-                self._launch_graph(stream)
-            elif (self._submitted_version == self._version
-                  and self._graph_refusal(stream) is None):   # (refuses capturing streams)
-                self._capture(stream)
-                self._launch_graph(stream)
-            else:
-                self._enqueue(stream)
+            return self._submit_instances(instance_uniforms)
+        q = self._q
+        dev = self._dev
+        with q.lock:
+            if not dev.guard.current():
+                with dev.guard:
+                    return self._run(q)
+            if (self._graph_version != self._version or q.stream is not q.own_stream
+                    or q.own_capturing):
+                return self._run(q)
+            # the common case, a replay on the queue's own stream with the context
+            # current, inlined: three driver calls (cuCtxGetCurrent above,
+            # cuGraphLaunch, cuEventRecord) and no event created or destroyed
+            stream = q.stream
+            (err,) = _graph_launch(self._exec, stream)
+            if err:
+                raise error_for(err, "cuGraphLaunch")
+            self.graph_launches += 1
             self._submitted_version = self._version
             self._timed = len(self._launches)
-            if _capturing(stream):
-                # the work went into a caller's graph capture: nothing runs now, and an
-                # event recorded here could not be queried until the capture ends
-                return CudaSignal(None, self._dev.guard, done=True)
-            event = check(driver.cuEventCreate(_NO_TIMING), "cuEventCreate")
+            pool = dev.events
             try:
-                check(driver.cuEventRecord(event, stream), "cuEventRecord")
-            except BaseException:
-                quiet(driver.cuEventDestroy(event))
-                raise
-        signal = CudaSignal(event, self._dev.guard)
-        self.context._signals.add(signal)
-        self._last_signal = signal
+                event = pool.free.pop()
+            except IndexError:
+                event = pool.take()
+            (err,) = _event_record(event, stream)
+            if err:
+                pool.give(event)
+                raise error_for(err, "cuEventRecord")
+            signal = CudaSignal(event, pool, False)
+            self._last_signal = signal
+            return signal
+
+    def _run(self, q) -> CudaSignal:
+        """Run the recorded commands on `q` (locked, context current): replay the graph,
+        capture one (the list is unchanged since its last submit), or launch directly."""
+        stream = q.stream
+        if self._graph_version == self._version and self._exec is not None:
+            (err,) = _graph_launch(self._exec, stream)
+            if err:
+                raise error_for(err, "cuGraphLaunch")
+            self.graph_launches += 1
+        elif (self._submitted_version == self._version
+              and self._graph_refusal(q) is None):   # (refuses capturing streams)
+            self._capture(stream)
+            self._launch_graph(stream)
+        else:
+            self._enqueue(stream)
+        self._submitted_version = self._version
+        self._timed = len(self._launches)
+        signal = signal_after(q, self._dev.events)
+        if not signal._done:     # (one into a capture is: keep the last that runs)
+            self._last_signal = signal
+        return signal
+
+    def _submit_instances(self, instance_uniforms) -> CudaSignal:
+        instances = [self._instance(k, inst) for k, inst in enumerate(instance_uniforms)]
+        q = self._q
+        with q.lock, self._dev.guard:
+            stream = q.stream
+            # a later plain submit runs the recorded uniforms again (as on every
+            # backend): launches copy their parameters, so restore them at once
+            recorded = [launch.arena.copy() for launch in self._launches]
+            try:
+                for inst in instances:
+                    for launch, new in zip(self._launches, inst):
+                        launch.write_uniform(new)
+                    self._enqueue(stream)
+            finally:
+                for launch, arena in zip(self._launches, recorded):
+                    launch.arena[:] = arena
+            self._submitted_version = self._version
+            self._timed = len(self._launches)
+            signal = signal_after(q, self._dev.events)
+        if not signal._done:
+            self._last_signal = signal
         return signal
 
     def _check_refs(self) -> None:
@@ -357,18 +469,18 @@ class CudaCommandList(CommandList):
         for cmd in self._commands:
             cmd.enqueue(stream)
 
-    def _graph_refusal(self, stream) -> Optional[str]:
-        """Why this list cannot be captured into a graph on `stream` now (None: it can)."""
+    def _graph_refusal(self, q) -> Optional[str]:
+        """Why this list cannot be captured into a graph on queue `q`'s stream now (None:
+        it can)."""
         if not self.use_graphs:
             return "use_graphs is False"
         if self.timestamps_enabled:
             return "the list records timestamps"
         if all(c.skip for c in self._commands):
             return "the list has no work"
-        if int(stream) <= 2:
+        if int(q.stream) <= 2:
             return "the queue runs on a default (legacy or per-thread) stream"
-        err, status = driver.cuStreamIsCapturing(stream)
-        if err or status != _CAPTURE_NONE:
+        if capturing(q):
             return "the stream is already being captured"
         return None
 
@@ -407,7 +519,7 @@ class CudaCommandList(CommandList):
         no change in between) replays it. Raises UnsupportedFeatureError saying why not."""
         self._alive()
         with self._q.lock, self._dev.guard:
-            reason = self._graph_refusal(self._q.stream)
+            reason = self._graph_refusal(self._q)
             if reason:
                 raise UnsupportedFeatureError(f"cannot capture this command list into a CUDA "
                                               f"graph: {reason}")

@@ -1,15 +1,19 @@
 """The CUDA Runtime: devices, a context of primary contexts and streams, memory,
 images, programs and command lists (see _program.py for the kernel ABI).
 
-Every call makes its device's primary context current for itself (push/pop), so any
-thread may call, and callers that keep their own current context (CuPy, PyTorch) keep
-it. A lock per queue orders the host side of work on a stream (launches, copies, graph
-capture).
+Every call makes its device's primary context current for itself, so any thread may
+call, and callers that keep their own current context (CuPy, PyTorch) keep it: a call
+that finds the context current already (PyTorch and CuPy make the same primary context
+current) changes nothing; one that finds another context current pushes ours and pops
+it after. On a thread with no current context, device 0's primary context is made
+current and left so (what the CUDA runtime, and so CuPy and PyTorch, would make current
+there themselves), which saves the push/pop on every later call; other devices' are
+pushed and popped. A lock per queue orders the host side of work on a stream
+(launches, copies, graph capture).
 """
 from __future__ import annotations
 
 import threading
-import weakref
 from typing import Optional, Sequence
 
 import numpy as np
@@ -33,28 +37,74 @@ __all__ = ["CudaRuntime", "CudaContext", "CudaProgram", "CudaCommandList", "Cuda
            "CudaBuffer"]
 
 
+class _Pushed(threading.local):
+    """Per thread: for each `with guard:` entered and not yet left, whether it pushed."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_pushed = _Pushed()
+_NO_CONTEXT = driver.CUcontext(0)
+
+
 class CtxGuard:
-    """`with guard:` makes a context current on this thread and restores the previous."""
+    """`with guard:` makes a context current on this thread and restores the previous.
 
-    __slots__ = ("ctx",)
+    `keep`: on a thread with no current context, make this one current and leave it
+    (only for device 0's primary context: that is what the CUDA runtime would make
+    current on such a thread, so CuPy and PyTorch find what they would have chosen)."""
 
-    def __init__(self, ctx):
+    __slots__ = ("ctx", "handle", "keep")
+
+    def __init__(self, ctx, keep: bool = False):
         self.ctx = ctx
+        self.handle = int(ctx)
+        self.keep = keep
+
+    def current(self) -> bool:
+        """True when the context is current on this thread now with nothing to restore
+        (it was current, or nothing was and `keep` made it so); False: use `with`."""
+        err, cur = driver.cuCtxGetCurrent()
+        if err:
+            return False
+        handle = int(cur) if cur is not None else 0
+        if handle == self.handle:
+            return True
+        if handle == 0 and self.keep:
+            return not driver.cuCtxSetCurrent(self.ctx)[0]
+        return False
 
     def __enter__(self):
-        check(driver.cuCtxPushCurrent(self.ctx), "cuCtxPushCurrent")
+        if self.current():
+            _pushed.stack.append(False)
+        else:
+            check(driver.cuCtxPushCurrent(self.ctx), "cuCtxPushCurrent")
+            _pushed.stack.append(True)
         return self
 
     def __exit__(self, *exc):
-        driver.cuCtxPopCurrent()
+        if _pushed.stack.pop():
+            driver.cuCtxPopCurrent()
+
+    def forget(self, cudev) -> None:
+        """At teardown, after releasing the primary context of `cudev`: if that made it
+        inactive and this thread holds it current, clear it (nothing else uses it)."""
+        err, cur = driver.cuCtxGetCurrent()
+        if err or cur is None or int(cur) != self.handle:
+            return
+        err, _, active = driver.cuDevicePrimaryCtxGetState(cudev)
+        if not err and not active:
+            quiet(driver.cuCtxSetCurrent(_NO_CONTEXT))
 
 
 class _Device:
-    def __init__(self, info: DeviceInfo, cudev, ctx):
+    def __init__(self, info: DeviceInfo, cudev, ctx, ordinal: int):
         self.info = info
         self.cudev = cudev
         self.ctx = ctx
-        self.guard = CtxGuard(ctx)
+        self.guard = CtxGuard(ctx, keep=ordinal == 0)
+        self.events = _commands.EventPool(self.guard)   # the Signals' events
         self._arch = None
 
     def arch(self) -> str:
@@ -76,6 +126,9 @@ class _Queue:
         self.device = device          # position in the context's devices
         self.own_stream = stream      # created (and destroyed) by the context
         self.stream = stream          # what work goes to: own_stream or an external one
+        # whether begin_capture started a capture of own_stream (kept here, so a submit
+        # need not ask the driver; external streams are asked: see _commands.capturing)
+        self.own_capturing = False
         self.lock = threading.RLock()
         self.staging = _staging.Staging()
 
@@ -118,11 +171,10 @@ class CudaGraphExec(CapturedGraph):
         q = self.ctx._queue(self.queue)
         if self.exec is None:
             raise UseAfterFreeError("this CUDA graph was destroyed")
-        with q.lock, self.ctx._guard(self.queue):
+        dev = self.ctx._devices[q.device]
+        with q.lock, dev.guard:
             check(driver.cuGraphLaunch(self.exec, q.stream), "cuGraphLaunch")
-            event = check(driver.cuEventCreate(_commands._NO_TIMING), "cuEventCreate")
-            check(driver.cuEventRecord(event, q.stream), "cuEventRecord")
-        return CudaSignal(event, self.ctx._guard(self.queue))
+            return _commands.signal_after(q, dev.events)
 
     def destroy(self) -> None:
         exec_, self.exec = self.exec, None
@@ -167,13 +219,12 @@ class CudaContext(RuntimeContext):
         self._programs = set()
         self._lists = set()
         self._graphs = set()
-        self._signals = weakref.WeakSet()
         self.free_epoch = 0     # bumped by every free: command lists re-check their refs
         try:
             for pos, (i, n) in enumerate(zip(device_indices, queue_counts)):
                 cudev = check(driver.cuDeviceGet(i), "cuDeviceGet", f"device {i}")
                 ctx = check(driver.cuDevicePrimaryCtxRetain(cudev), "cuDevicePrimaryCtxRetain")
-                dev = _Device(self.devices[pos], cudev, ctx)
+                dev = _Device(self.devices[pos], cudev, ctx, i)
                 self._devices.append(dev)
                 with dev.guard:
                     for _ in range(n):
@@ -213,7 +264,7 @@ class CudaContext(RuntimeContext):
             new = q.own_stream if stream_handle is None else driver.CUstream(int(stream_handle))
             if int(new) == int(q.stream):
                 return
-            if not (_commands._capturing(q.stream) or _commands._capturing(new)):
+            if not (_commands.capturing(q) or _commands._capturing(new)):
                 # order the new stream after the old one without blocking the host; a
                 # capture may not wait on outside events, and work put into a caller's
                 # capture belongs to their graph, not to this order
@@ -241,7 +292,7 @@ class CudaContext(RuntimeContext):
     # ------------------------------------------------------------------ CUDA graphs
 
     def queue_capturing(self, queue: int) -> bool:
-        return _commands._capturing(self._queue(queue).stream)
+        return _commands.capturing(self._queue(queue))
 
     def begin_capture(self, queue: int = 0) -> None:
         """Start capturing `queue`'s stream: its work is recorded, not run, until
@@ -250,12 +301,18 @@ class CudaContext(RuntimeContext):
         with q.lock, self._guard(queue):
             check(driver.cuStreamBeginCapture(q.stream, _commands._THREAD_LOCAL),
                   "cuStreamBeginCapture")
+            if q.stream is q.own_stream:
+                q.own_capturing = True
 
     def end_capture(self, queue: int = 0) -> "CudaGraphExec":
         """Stop capturing and instantiate what was captured."""
         q = self._queue(queue)
         with q.lock, self._guard(queue):
-            graph = check(driver.cuStreamEndCapture(q.stream), "cuStreamEndCapture")
+            try:
+                graph = check(driver.cuStreamEndCapture(q.stream), "cuStreamEndCapture")
+            finally:
+                if q.stream is q.own_stream:   # a failed end may or may not end it
+                    q.own_capturing = _commands._capturing(q.own_stream)
             try:
                 exec_ = check(driver.cuGraphInstantiate(graph, 0), "cuGraphInstantiate")
             finally:
@@ -347,7 +404,7 @@ class CudaContext(RuntimeContext):
         """Large copies to device memory go through the pinned lanes, except while the
         stream is captured (the driver's own copy then reports the capture error)."""
         return (nbytes >= _staging.STAGED_MIN and not buf.host_ptr
-                and not _commands._capturing(q.stream))
+                and not _commands.capturing(q))
 
     def buffer_read(self, handle, nbytes: int, offset: int = 0, out=None) -> memoryview:
         self._check_alive()
@@ -445,8 +502,8 @@ class CudaContext(RuntimeContext):
             self._quietly(cl.destroy, "destroying a command list")
         for g in list(self._graphs):
             self._quietly(g.destroy, "destroying a CUDA graph")
-        for sig in list(self._signals):
-            sig.finish()
+        for dev in self._devices:   # the streams are idle: every signal is done
+            self._quietly(dev.events.close, "destroying events")
         for program in list(self._programs):
             self._quietly(program.destroy, "unloading a module")
         for img in list(self._images):
@@ -458,6 +515,7 @@ class CudaContext(RuntimeContext):
             self._quietly(lambda: self._destroy_stream(dev, q), "destroying a stream")
         for dev in self._devices:
             quiet(driver.cuDevicePrimaryCtxRelease(dev.cudev))
+            self._quietly(lambda: dev.guard.forget(dev.cudev), "clearing the current context")
         self._queues.clear()
         self._devices.clear()
 
