@@ -1,9 +1,11 @@
 """Where the host time of an eager shader call goes (not a test).
 
     python benchmarks/host_profile.py --backend cuda [--calls 2000] [--top 20] [--breakdown]
+                                      [--submit]
 
 --breakdown prints the parts of one call without the profiler's overhead: recording,
 the graph's submit bookkeeping, and the runtime's submit of a built command list.
+--submit profiles only the runtime's submit of that built list (a replay).
 """
 import argparse
 import cProfile
@@ -31,15 +33,21 @@ def breakdown(buf, calls: int) -> None:
     reset = per_call(graph.reset)
     full = per_call(lambda: (tiny(buf, 1.0), graph.submit()))
     vd.queue_wait_idle()
-    tiny(buf, 1.0)
-    graph.submit()
-    built = next(iter(graph._spare[0]))[0]
-    raw = per_call(built.cl.submit)
+    raw = per_call(built_list(buf).submit)
     vd.queue_wait_idle()
     print(f"record (a @vd.shader call): {record - reset:.2f} us")
     print(f"graph submit bookkeeping: {full - (record - reset) - raw:.2f} us")
     print(f"runtime CommandList.submit: {raw:.2f} us")
     print(f"whole call (record + submit): {full:.2f} us")
+
+
+def built_list(buf):
+    """The runtime command list the global graph keeps for one `tiny` call."""
+    graph = vd.global_graph()
+    tiny(buf, 1.0)
+    graph.submit()
+    vd.queue_wait_idle()
+    return next(iter(graph._spare[0]))[0].cl
 
 
 def main():
@@ -48,6 +56,7 @@ def main():
     p.add_argument("--calls", type=int, default=2000)
     p.add_argument("--top", type=int, default=20)
     p.add_argument("--breakdown", action="store_true")
+    p.add_argument("--submit", action="store_true")
     args = p.parse_args()
     vd.initialize(backend=args.backend)
     buf = vd.Buffer((64,), vd.float32)
@@ -63,6 +72,13 @@ def main():
     if args.breakdown:
         breakdown(buf, args.calls)
         return
+    if args.submit:
+        cl = built_list(buf)
+
+        def run():
+            for _ in range(args.calls):
+                cl.submit()
+            vd.queue_wait_idle()
     prof = cProfile.Profile()
     prof.runcall(run)
     pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
