@@ -47,7 +47,7 @@ def built_list(buf):
     tiny(buf, 1.0)
     graph.submit()
     vd.queue_wait_idle()
-    return next(iter(graph._spare[0]))[0].cl
+    return next(iter(graph._singles.values())).cl   # the eager calls' kept lists
 
 
 def main():

@@ -115,6 +115,7 @@ class CommandGraph:
         self._signals: list = []
         self._submitted: dict = {}      # queue -> CommandList of the last submit (timestamps)
         self._spare: dict = {}          # queue -> [(_Built, Signal of its last run)]
+        self._singles: dict = {}        # single-dispatch lists of eager calls (_submit_single)
         self._lock = threading.RLock()
         self._hand_written = 0          # records of kernels that may reach unbound memory
         self._var_records = 0           # records whose uniforms come from bound variables
@@ -430,8 +431,16 @@ class CommandGraph:
         ctx = self.context
         queues = range(ctx.queue_count) if queue_index is None else [ctx.check_queue(queue_index)]
         with self._lock:
-            if not self._records:
+            records = self._records
+            if not records:
                 return []
+            if (self.reset_on_submit and len(records) == 1 and instance_count is None
+                    and len(queues) == 1 and type(records[0]) is _Dispatch
+                    and records[0].packed is not None and not self._capturing(queues[0])):
+                signals = [self._submit_single(queues[0])]
+                if wait:
+                    signals[0].wait()
+                return signals
             signals, by_queue, lists, key = [], {}, self._lists, _UNSET
             for q in queues:
                 entry = lists.get(q)
@@ -465,6 +474,45 @@ class CommandGraph:
             for s in signals:
                 s.wait()
         return signals
+
+    _MAX_SINGLES = 8
+
+    def _submit_single(self, queue: int):
+        """An eager call's submit: one dispatch with constant uniforms, then forget it.
+        Lists of such single dispatches are kept by (mode, kernel, launch, uniforms,
+        resource ids), so the same call again replays its list directly."""
+        rec = self._records[0]
+        key = (queue, self._timestamps, rec.kernel, rec.groups, rec.packed,
+               *map(id, rec.resources))
+        singles = self._singles
+        built = singles.get(key)
+        if built is not None:
+            resources = _flat_resources(self._records)
+            for ref, res in zip(built.refs, resources):
+                if ref() is not res:     # an id now names another object
+                    self._drop_single(key, queue)
+                    built = None
+                    break
+            else:
+                for res in resources:
+                    res.handle(queue)    # raises for a destroyed buffer or image
+        if built is None:
+            built = self._build(queue, None, self._content_key(self._mode()))
+            if len(singles) >= self._MAX_SINGLES:
+                self._drop_single(next(iter(singles)), queue)
+            singles[key] = built
+        cl = built.cl
+        self._submitted[queue] = cl
+        signal = cl.submit()
+        self._signals = [signal]
+        stats.count("submits")
+        self._forget_records()
+        return signal
+
+    def _drop_single(self, key, queue: int) -> None:
+        built = self._singles.pop(key)
+        self._forget_submitted(queue, built.cl)
+        built.cl.destroy()
 
     def _has_unset_vars(self) -> bool:
         return any(isinstance(r, _Dispatch) and any(v not in self._vars
@@ -531,6 +579,9 @@ class CommandGraph:
             for entries in spare.values():
                 for built, _ in entries:
                     built.cl.destroy()
+            singles, self._singles = self._singles, {}
+            for built in singles.values():
+                built.cl.destroy()
 
     def __del__(self):
         # lists hold device memory (uniform arenas, command pools): give it back with
