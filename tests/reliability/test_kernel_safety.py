@@ -271,7 +271,7 @@ def test_structural_key_tells_checked_from_unchecked(dummy):
     params = parse_signature(body)
     plain = trace(body, params, dummy, (64, 1, 1), True)
     checked = trace(body, params, dummy, (64, 1, 1), True, True)
-    trusted = trace(body, params, dummy, (64, 1, 1), True, True, "out")
+    trusted = trace(body, params, dummy, (64, 1, 1), True, True, ("out",))
     keys = {ir.structural_key(k) for k in (plain, checked, trusted)}
     assert len(keys) == 3
     assert [p.name for p in checked.params if p.hidden] == ["vkd_exec_count", "vkd_len_a",
@@ -289,3 +289,53 @@ def test_a_length_name_clash_is_an_error(dummy):
 
     with pytest.raises(vd.CodegenError, match="vkd_len_a"):
         clash.get_src()
+
+
+@vd.shader("out.size")
+def add3(out: Buff[f32], a: Buff[f32], b: Buff[f32]):
+    i = vc.global_invocation_id().x
+    out[i] = a[i] + b[i]
+
+
+def _guards(kernel) -> set:
+    """Buffers the compiled kernel guards (by their hidden lengths or .length())."""
+    src = kernel.source
+    return {n for n in ("out", "a", "b")
+            if f"vkd_len_{n}" in src or f" {n}.data.length()" in src
+            or f"({n}.data.length()" in src}
+
+
+def test_buffers_as_long_as_the_exec_size_need_no_guard(backend):
+    """An element at global_invocation_id().x of a buffer at least as long as the exec
+    size is in range (the exec-size check bounds x): the call leaves it unguarded, so
+    the common elementwise kernel costs nothing; a shorter buffer is guarded."""
+    x = np.arange(64, dtype=np.float32)
+    out, a, b = vd.Buffer((64,), vd.float32), vd.asbuffer(x), vd.asbuffer(2 * x)
+    short = vd.asbuffer(x[:10])
+    ctx = vd.get_context()
+    # alternate a full and a short input through the fast path (same exec size)
+    for _ in range(2):
+        add3(out, a, b)
+        np.testing.assert_array_equal(out.read(0), 3 * x)
+        add3(out, short, b)
+        np.testing.assert_array_equal(out.read(0), np.concatenate([x[:10], np.zeros(54)]) + 2 * x)
+        add3(out=out, a=a, b=short)                  # the full path does the same
+        np.testing.assert_array_equal(out.read(0), x + np.concatenate([x[:10], np.zeros(54)]))
+    kernels = {key[4][1]: k for key, k in add3._compiled[ctx].items()}
+    assert set(kernels) == {("out", "a", "b"), ("out", "b"), ("out", "a")}
+    assert _guards(kernels[("out", "a", "b")]) == set()
+    assert _guards(kernels[("out", "b")]) == {"a"}
+    assert _guards(kernels[("out", "a")]) == {"b"}
+    if backend != "vulkan":
+        assert not any(n.startswith("vkd_len_") for n in kernels[("out", "a", "b")].uniform_names)
+
+
+def test_an_explicit_exec_size_past_the_buffers_is_guarded(backend):
+    x = np.arange(16, dtype=np.float32)
+    out, a, b = vd.Buffer((16,), vd.float32), vd.asbuffer(x), vd.asbuffer(x)
+    base = vd.asbuffer(np.full(256, -1.0, np.float32))
+    out = base.view(64, (16,))
+    add3(out, a, b, exec_size=100)                   # past every buffer: all guarded
+    want = np.full(256, -1.0, np.float32)
+    want[64:80] = 2 * x
+    np.testing.assert_array_equal(base.read(0), want)

