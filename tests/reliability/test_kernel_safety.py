@@ -339,3 +339,22 @@ def test_an_explicit_exec_size_past_the_buffers_is_guarded(backend):
     want = np.full(256, -1.0, np.float32)
     want[64:80] = 2 * x
     np.testing.assert_array_equal(base.read(0), want)
+
+
+def test_an_empty_buffer_has_no_elements(backend, request):
+    if backend == "vulkan":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "Vulkan cannot bind a 0-byte range: an empty buffer is a 16-byte VkBuffer bound "
+            "whole, so .length() counts 16 bytes of it (no memory outside the buffer is "
+            "touched); fixing it needs the backend to report empty bindings")))
+
+    @vd.shader("out.size")
+    def touch(out: Buff[f32], src: Buff[f32]):
+        i = vc.global_invocation_id().x
+        out[i] = src[i] + 1.0
+        src[i] = 5.0
+
+    out, src = vd.Buffer((8,), vd.float32), vd.Buffer((0,), vd.float32)
+    touch(out, src)
+    touch(out, src)
+    np.testing.assert_array_equal(out.read(0), np.ones(8, np.float32))
