@@ -191,6 +191,21 @@ def test_the_interface_declares_every_method_callers_use():
     assert not missing, f"RuntimeContext does not declare {missing}"
 
 
+def test_device_limits_are_typed(runtime):
+    """max_loop_iterations: None (no limit known) or a positive int, shown when set."""
+    for info in runtime.devices():
+        n = info.max_loop_iterations
+        assert n is None or (isinstance(n, int) and n > 0), n
+        assert ("max loop iterations" in info.get_info_string()) == (n is not None)
+    dummy = rt.load_runtime("dummy")
+    assert dummy.devices()[0].max_loop_iterations is None
+    dummy.set_params(max_loop_iterations=1000)
+    assert dummy.devices()[0].max_loop_iterations == 1000
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="max_loop_iterations"):
+            dummy.set_params(max_loop_iterations=bad)
+
+
 def test_dummy_runtime_refuses_work_by_type():
     ctx = rt.load_runtime("dummy").create_context([0], [1])
     with pytest.raises(UnsupportedFeatureError):

@@ -37,6 +37,10 @@ class DummyRuntime(Runtime):
                 if len(v) != 3 or min(v) < 1:
                     raise ValueError(f"{key} must be three positive integers, got {params[key]!r}")
                 params[key] = v
+        if params.get("max_loop_iterations") is not None:
+            n = params["max_loop_iterations"]
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(f"max_loop_iterations must be a positive int or None, got {n!r}")
         if "subgroup_ops" in params:
             params["subgroup_ops"] = frozenset(params["subgroup_ops"])
         if "max_workgroup_size" in params and "max_workgroup_invocations" not in params:

@@ -58,6 +58,12 @@ class DeviceInfo:
     memory_heaps: tuple = ()      # ((size_bytes, "device-local"|"host"), ...)
     queue_families: tuple = ()    # ((queue_count, "compute|transfer|..."), ...)
     compute_units: int = 0
+    # Loop iterations one invocation may run in total, summed over every loop of the
+    # kernel (sequential or nested); None: no such limit is known. lavapipe/llvmpipe
+    # (Mesa's CPU Vulkan driver) stops looping after 65,535 iterations and silently
+    # skips the rest (nested 2 x 40,000 runs 65,533; two loops of 40,000 run 65,534 in
+    # all). Codegen can compare a kernel's static trip count with it.
+    max_loop_iterations: Optional[int] = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def get_info_string(self, verbose: bool = False) -> str:
@@ -87,6 +93,9 @@ class DeviceInfo:
         lines.append(f"    max workgroup size: {self.max_workgroup_size}"
                      f" ({self.max_workgroup_invocations} invocations)")
         lines.append(f"    max workgroup count: {self.max_workgroup_count}")
+        if self.max_loop_iterations is not None:
+            lines.append(f"    max loop iterations: {self.max_loop_iterations} per invocation, "
+                         f"all loops together (later iterations are skipped)")
         for size, kind in self.memory_heaps:
             lines.append(f"    memory heap: {size / gib:.2f} GiB {kind}")
         for count, flags in self.queue_families:

@@ -83,6 +83,10 @@ _SUBGROUP_OPS = {vk.VK_SUBGROUP_FEATURE_BASIC_BIT: "basic",
 _QUEUE_FLAGS = ((vk.VK_QUEUE_GRAPHICS_BIT, "graphics"), (vk.VK_QUEUE_COMPUTE_BIT, "compute"),
                 (vk.VK_QUEUE_TRANSFER_BIT, "transfer"), (vk.VK_QUEUE_SPARSE_BINDING_BIT, "sparse"),
                 (0x10, "protected"))
+# Mesa's CPU driver (VK_DRIVER_ID_MESA_LLVMPIPE) runs at most this many loop iterations
+# per invocation, over all loops together, and silently skips the rest
+LLVMPIPE_DRIVER_ID = 13
+LLVMPIPE_MAX_LOOP_ITERATIONS = 65535
 _LIMITS = ("maxImageDimension1D", "maxImageDimension2D", "maxImageDimension3D",
            "maxImageArrayLayers", "maxUniformBufferRange", "maxStorageBufferRange",
            "maxPushConstantsSize", "maxMemoryAllocationCount", "bufferImageGranularity",
@@ -154,10 +158,11 @@ class PhysicalDevice:
         self.subgroup_size_range = ((sizes.minSubgroupSize, sizes.maxSubgroupSize) if has_sizes
                                     else (self.subgroup_size, self.subgroup_size))
         if has_driver:
+            self.driver_id = driver.driverID
             self.driver_name = string(driver.driverName)
             self.driver_info = string(driver.driverInfo)
         else:
-            self.driver_name, self.driver_info = "", ""
+            self.driver_id, self.driver_name, self.driver_info = 0, "", ""
 
     def _read_features(self):
         feats = new("VkPhysicalDeviceFeatures2", sType=vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2)
@@ -199,6 +204,12 @@ class PhysicalDevice:
         lib.vkGetPhysicalDeviceFormatProperties(self.handle, fmt, props)
         return props.optimalTilingFeatures
 
+    @property
+    def is_llvmpipe(self) -> bool:
+        """Mesa's lavapipe (its devices are named llvmpipe)."""
+        return (self.driver_id == LLVMPIPE_DRIVER_ID or self.driver_name == "llvmpipe"
+                or self.name.startswith("llvmpipe"))
+
     # ------------------------------------------------------------------ report
     def info(self) -> DeviceInfo:
         if getattr(self, "_info", None) is None:
@@ -235,6 +246,7 @@ class PhysicalDevice:
             max_allocation_size=lim.maxMemoryAllocationSize,
             uniform_buffer_alignment=lim.minUniformBufferOffsetAlignment,
             images=True, memory_heaps=heaps, queue_families=families,
+            max_loop_iterations=LLVMPIPE_MAX_LOOP_ITERATIONS if self.is_llvmpipe else None,
             extra={
                 "vendor_id": "0x%04x" % self.vendor_id, "device_id": "0x%04x" % self.device_id,
                 "storage_buffer_offset_alignment": lim.minStorageBufferOffsetAlignment,
