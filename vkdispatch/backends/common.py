@@ -5,6 +5,7 @@ program options, and a timed wait for APIs that have none."""
 from __future__ import annotations
 
 import operator
+import threading
 import time
 from typing import Optional
 
@@ -95,6 +96,34 @@ def check_alloc(nbytes, memory: str, limit: Optional[int], limit_name: str,
         raise OutOfMemoryError(f"cannot allocate {nbytes} bytes on {device_name}: more than "
                                f"its largest allocation, {limit_name} ({limit} bytes)")
     return nbytes
+
+
+class MemoryBudget:
+    """Bytes allocated on one device against the memory it reports, for drivers that
+    do not refuse an over-commitment themselves (PoCL allocates lazily and aborts the
+    process when a later malloc fails). Shared by every context of the device."""
+
+    def __init__(self, total: int, limit_name: str, device_name: str):
+        self.total = int(total)
+        self.limit_name = limit_name
+        self.device_name = device_name
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def reserve(self, nbytes: int, what: str = "allocate") -> int:
+        """Count `nbytes` in, or raise OutOfMemoryError (nothing counted)."""
+        with self._lock:
+            if self.used + nbytes > self.total:
+                raise OutOfMemoryError(
+                    f"cannot {what} {nbytes} bytes on {self.device_name}: {self.used} of its "
+                    f"{self.total} bytes ({self.limit_name}) are allocated already; free "
+                    f"buffers or images first")
+            self.used += nbytes
+        return nbytes
+
+    def release(self, nbytes: int) -> None:
+        with self._lock:
+            self.used = max(0, self.used - nbytes)
 
 
 # ----------------------------------------------------------------------------- launches

@@ -15,9 +15,9 @@ from ._check import error_for
 
 
 class BufferHandle:
-    __slots__ = ("slot", "queue", "nbytes", "memory", "mem", "_views", "freed")
+    __slots__ = ("slot", "queue", "nbytes", "memory", "mem", "_views", "freed", "charged")
 
-    def __init__(self, slot, queue: int, nbytes: int, memory: str, mem):
+    def __init__(self, slot, queue: int, nbytes: int, memory: str, mem, charged: int = 0):
         self.slot = slot
         self.queue = queue
         self.nbytes = nbytes
@@ -25,6 +25,7 @@ class BufferHandle:
         self.mem = mem
         self._views = {}
         self.freed = False
+        self.charged = charged   # bytes counted in the device's MemoryBudget
 
     def view(self, offset: int, size: int):
         """The cl object covering bytes [offset, offset + size)."""
@@ -58,6 +59,7 @@ class BufferHandle:
         self._views.clear()
         self.mem.release()
         self.mem = None
+        self.slot.budget.release(self.charged)
 
     def __repr__(self):
         state = "freed" if self.freed else f"{self.nbytes} bytes"
@@ -117,11 +119,44 @@ def image_format(slot, dtype: str, channels: int, dim: int, arrayed: bool):
     return fmt, image_type
 
 
+def image_bytes(extent, layers: int, dtype: str, channels: int) -> int:
+    w, h, d = extent
+    return w * h * d * layers * channels * dt.from_name(dtype).itemsize
+
+
+# (OpenCL image type, arrayed) -> [(axis name, extent index, device limit attribute)]
+_IMAGE_LIMITS = {
+    1: [("width", 0, "image2d_max_width")],       # 1-D images take the 2-D width limit
+    2: [("width", 0, "image2d_max_width"), ("height", 1, "image2d_max_height")],
+    3: [("width", 0, "image3d_max_width"), ("height", 1, "image3d_max_height"),
+        ("depth", 2, "image3d_max_depth")],
+}
+
+
+def check_image_limits(slot, extent, layers: int, dim: int) -> None:
+    """DeviceLimitError naming the CL_DEVICE_IMAGE* limit an image exceeds (PoCL
+    answers those with INVALID_OPERATION or INVALID_BUFFER_SIZE)."""
+    dev = slot.cl_device
+    for axis, i, attr in _IMAGE_LIMITS[dim]:
+        most = int(getattr(dev, attr))
+        if extent[i] > most:
+            raise DeviceLimitError(f"a {dim}-D image of extent {tuple(extent)} is {extent[i]} "
+                                   f"texels in {axis}, over CL_DEVICE_{attr.upper()} ({most}) "
+                                   f"of {slot.info.name}")
+    if layers > 1:
+        most = int(dev.image_max_array_size)
+        if layers > most:
+            raise DeviceLimitError(f"an image array of {layers} layers exceeds "
+                                   f"CL_DEVICE_IMAGE_MAX_ARRAY_SIZE ({most}) of {slot.info.name}")
+
+
 class ImageHandle:
     __slots__ = ("slot", "queue", "extent", "layers", "dtype", "channels", "dim",
-                 "arrayed", "mem", "freed")
+                 "arrayed", "mem", "freed", "charged")
 
-    def __init__(self, slot, queue, extent, layers, dtype, channels, dim, arrayed, mem):
+    def __init__(self, slot, queue, extent, layers, dtype, channels, dim, arrayed, mem,
+                 charged: int = 0):
+        self.charged = charged   # bytes counted in the device's MemoryBudget
         self.slot = slot
         self.queue = queue
         self.extent = extent
@@ -153,6 +188,7 @@ class ImageHandle:
         self.freed = True
         self.mem.release()
         self.mem = None
+        self.slot.budget.release(self.charged)
 
     def __repr__(self):
         return (f"<opencl image {self.extent} x {self.layers} layers, {self.channels} x "

@@ -11,14 +11,15 @@ import pyopencl as cl
 
 from ...base import dtype as dt
 from ...base.errors import UnsupportedFeatureError, UseAfterFreeError
-from ..common import (check_alloc, check_layer, check_range, host_bytes, image_shape,
-                      layer_view, out_bytes)
+from ..common import (MemoryBudget, check_alloc, check_layer, check_range, host_bytes,
+                      image_shape, layer_view, out_bytes)
 from ..runtime import DLPACK_OPENCL, Capabilities, Runtime, RuntimeContext
 from . import compiler
 from ._check import error_for
 from .commands import OpenCLCommandList
 from .devices import device_info, enumerate_devices
-from .memory import BufferHandle, ImageHandle, SamplerHandle, image_format
+from .memory import (BufferHandle, ImageHandle, SamplerHandle, check_image_limits, image_bytes,
+                     image_format)
 from .program import OpenCLProgram
 
 _MF = cl.mem_flags
@@ -58,8 +59,29 @@ class OpenCLRuntime(Runtime):
         return OpenCLContext(self, device_indices, queue_counts, debug, profiling)
 
 
+# Bytes allocated per OpenCL device (by its cl_device_id), over every context
+_BUDGETS = {}
+_BUDGETS_LOCK = threading.Lock()
+
+
+def _budget(info, device) -> MemoryBudget:
+    with _BUDGETS_LOCK:
+        budget = _BUDGETS.get(device.int_ptr)
+        if budget is None:
+            budget = _BUDGETS[device.int_ptr] = MemoryBudget(
+                int(device.global_mem_size), "CL_DEVICE_GLOBAL_MEM_SIZE", info.name)
+        return budget
+
+
 class _DeviceSlot:
-    """Per-device state of a context: the device, its cl.Context and limits."""
+    """Per-device state of a context: the device, its cl.Context and limits.
+
+    Memory of a CPU device is host memory. PoCL allocates a buffer or image made
+    without CL_MEM_ALLOC_HOST_PTR lazily, at its first use, and aborts the process
+    (`p->mem_ptr != NULL`) when that malloc fails; with the flag it allocates at
+    clCreateBuffer/clCreateImage and reports the failure. So on CPU devices every
+    allocation takes the flag (`alloc_flags`), and the bytes allocated are counted
+    against CL_DEVICE_GLOBAL_MEM_SIZE (`budget`), which PoCL does not enforce."""
 
     def __init__(self, info, platform, device):
         self.info = info
@@ -67,7 +89,13 @@ class _DeviceSlot:
         self.cl_device = device
         self.cl_context = cl.Context([device])
         self.base_align = max(1, device.mem_base_addr_align // 8)  # reported in bits
+        self.eager = bool(device.type & cl.device_type.CPU)
+        self.budget = _budget(info, device)
         self._formats = {}
+
+    def alloc_flags(self, memory: str) -> int:
+        host = memory != "device" or self.eager
+        return _MF.READ_WRITE | (_MF.ALLOC_HOST_PTR if host else 0)
 
     def image_formats(self, image_type) -> set:
         if image_type not in self._formats:
@@ -143,13 +171,14 @@ class OpenCLContext(RuntimeContext):
         slot = self._slot_of_queue(queue)
         nbytes = check_alloc(nbytes, memory, slot.info.max_allocation_size,
                              "CL_DEVICE_MAX_MEM_ALLOC_SIZE", slot.info.name)
-        flags = _MF.READ_WRITE | (_MF.ALLOC_HOST_PTR if memory != "device" else 0)
+        # OpenCL has no empty buffers; an empty handle keeps a 4-byte allocation
+        charged = slot.budget.reserve(max(nbytes, 4))
         try:
-            # OpenCL has no empty buffers; an empty handle keeps a 4-byte allocation
-            mem = cl.Buffer(slot.cl_context, flags, max(nbytes, 4))
+            mem = cl.Buffer(slot.cl_context, slot.alloc_flags(memory), charged)
         except cl.Error as exc:
+            slot.budget.release(charged)
             raise error_for(exc, "clCreateBuffer", f"{nbytes} bytes on {slot.info.name}") from None
-        handle = BufferHandle(slot, queue, nbytes, memory, mem)
+        handle = BufferHandle(slot, queue, nbytes, memory, mem, charged)
         with self._lock:
             self._buffers[id(handle)] = handle
         return handle
@@ -211,6 +240,10 @@ class OpenCLContext(RuntimeContext):
         extent, layers, dim = image_shape(extent, layers, dim)
         arrayed = layers > 1
         fmt, image_type = image_format(slot, dt.to_dtype(dtype).name, int(channels), dim, arrayed)
+        check_image_limits(slot, extent, layers, dim)
+        nbytes = check_alloc(image_bytes(extent, layers, dt.to_dtype(dtype).name, int(channels)),
+                             "device", slot.info.max_allocation_size,
+                             "CL_DEVICE_MAX_MEM_ALLOC_SIZE", slot.info.name)
         desc = cl.ImageDescriptor()
         desc.image_type = image_type
         desc.shape = extent
@@ -219,12 +252,14 @@ class OpenCLContext(RuntimeContext):
         desc.num_mip_levels = 0
         desc.num_samples = 0
         desc.buffer = None
+        charged = slot.budget.reserve(nbytes)
         try:
-            mem = cl.Image(slot.cl_context, _MF.READ_WRITE, fmt, desc=desc)
+            mem = cl.Image(slot.cl_context, slot.alloc_flags("device"), fmt, desc=desc)
         except cl.Error as exc:
+            slot.budget.release(charged)
             raise error_for(exc, "clCreateImage", f"{extent} x {layers} on {slot.info.name}") from None
         handle = ImageHandle(slot, queue, extent, layers, dt.to_dtype(dtype).name,
-                             int(channels), dim, arrayed, mem)
+                             int(channels), dim, arrayed, mem, charged)
         with self._lock:
             self._images[id(handle)] = handle
         return handle
