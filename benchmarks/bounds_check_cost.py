@@ -68,8 +68,9 @@ def worker(backend: str, size_log2: int, reps: int, rounds: int) -> dict:
     a, b, c = (vd.asbuffer(h) for h in host)
     ref = host[0] * host[1] + host[2]
     graphs, best = {}, {}
+    out = vd.Buffer((n,), vd.float32)                # one set of buffers for all variants
     for name, fn in variants.items():
-        out = vd.Buffer((n,), vd.float32)
+        out.write(np.zeros(n, np.float32))
         g = vd.CommandGraph()
         for _ in range(reps):
             fn(out, a, b, c, graph=g)
