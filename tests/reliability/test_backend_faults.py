@@ -137,3 +137,105 @@ def test_images_beyond_the_device_limits_raise(opencl):
         _usable(ctx)
     finally:
         ctx.destroy()
+
+
+# ----------------------------------------------------------------------------- launch sizes
+
+def test_launch_sizes_a_driver_cannot_run_raise(runtime):
+    """Workgroup counts past what the device numbers raise DeviceLimitError at dispatch
+    (PoCL numbers workgroups with 32-bit ints: 2^32 or more overran it), and the
+    context goes on working. Run apart: before, PoCL ran such a launch for hours."""
+    kernel = {
+        "vulkan": ("#version 450\nlayout(local_size_x = 1) in;\n"
+                   "layout(std430, binding = 0) buffer X { uint x[]; };\n"
+                   "void main() { if (gl_GlobalInvocationID.x == 0u) x[0] += 1u; }", "main"),
+        "opencl": ("__kernel void k(__global uint* x) { if (get_global_id(0) == 0) x[0] += 1; }",
+                   "k"),
+        "cuda": ('extern "C" __global__ void k(unsigned int* x) '
+                 '{ if (blockIdx.x == 0 && threadIdx.x == 0) x[0] += 1; }', "k"),
+    }[runtime.name]
+    out = run_isolated(f"""
+        import numpy as np
+        from vkdispatch.backends import runtime as rt
+        from vkdispatch.base.abi import Binding, ProgramInfo
+        from vkdispatch.base.errors import DeviceLimitError, InvalidArgumentError
+        ctx = rt.load_runtime({runtime.name!r}).create_context([0], [1])
+        info = ProgramInfo({kernel[1]!r}, (1, 1, 1),
+                           bindings=(Binding("x", "storage_buffer", 0, "uint32"),))
+        prog = ctx.create_program({kernel[0]!r}, info)
+        h = ctx.buffer_alloc(0, 16)
+        ctx.buffer_write(h, np.zeros(4, np.uint32))
+        most = ctx.devices[0].max_workgroup_count
+        cases = [(most[0] + 1, 1, 1), (1, most[1] + 1, 1), (2 ** 40, 1, 1), (10 ** 30, 1, 1)]
+        if {runtime.name!r} == "opencl":   # every axis within its limit, the total past 2^32
+            cases += [(most[0], most[1], 1), (most[0], 2, 2), (1, 2 ** 16 + 1, 2 ** 16)]
+        for groups in cases:
+            cl = ctx.command_list(0)
+            try:
+                cl.dispatch(prog, groups, [h])
+            except DeviceLimitError as exc:
+                print("refused", groups, exc)
+            else:
+                raise AssertionError(f"{{groups}} was recorded")
+            cl.destroy()
+        for groups in ((-1, 1, 1), (1, 1, 1, 1)):
+            cl = ctx.command_list(0)
+            try:
+                cl.dispatch(prog, groups, [h])
+            except InvalidArgumentError:
+                pass
+            cl.destroy()
+        cl = ctx.command_list(0)
+        cl.dispatch(prog, (3, 1, 1), [h])
+        cl.submit().wait()
+        print("result", np.frombuffer(ctx.buffer_read(h, 4), np.uint32)[0])
+    """, timeout=120)
+    assert "result 1" in out, out
+
+
+def test_huge_exec_sizes_raise_value_errors(backend):
+    import vkdispatch as vd
+    import vkdispatch.codegen as vc
+    from vkdispatch.codegen.abbreviations import Buff, f32
+    buf = vd.asbuffer(np.zeros(64, np.float32))
+    for size in (2 ** 40, 10 ** 12):
+        @vd.shader(exec_size=size)
+        def touch(x: Buff[f32]):
+            i = vc.global_invocation_id().x
+            x[i] = x[i] + 1.0
+        with pytest.raises(ValueError):
+            touch(buf)
+    assert (buf.read(0) == 0).all()
+
+
+# ----------------------------------------------------------------------------- kernel names
+
+def test_opencl_entry_points_are_checked_before_building(opencl):
+    """Over-long names raise InvalidArgumentError (PoCL aborted the process from 254
+    characters on: run apart); a kernel not in the source is named with those that are;
+    a parameter count unlike the ProgramInfo's is an InvalidArgumentError."""
+    out = run_isolated("""
+        from vkdispatch.backends import runtime as rt
+        from vkdispatch.base.abi import Binding, ProgramInfo
+        from vkdispatch.base.errors import InvalidArgumentError
+        ctx = rt.load_runtime("opencl").create_context([0], [1])
+        src = "__kernel void NAME(__global float* x) { x[get_global_id(0)] += 1.0f; }"
+        one = (Binding("x", "storage_buffer", 0, "float32"),)
+        for name, where, bindings in (("k" * 260, "NAME", one), ("k" * 129, "NAME", one),
+                                      ("a-b", "ab", one), ("größe", "g", one),
+                                      ("nope", "real", one), ("k", "k", one * 2)):
+            info = ProgramInfo(name, (64, 1, 1), bindings=tuple(
+                Binding(f"b{i}", b.kind, i, b.dtype) for i, b in enumerate(bindings)))
+            try:
+                ctx.create_program(src.replace("NAME", where if where != "NAME" else name), info)
+            except InvalidArgumentError as exc:
+                print("refused:", str(exc)[:160])
+            else:
+                raise AssertionError(f"{name[:20]!r} was accepted")
+        prog = ctx.create_program(src.replace("NAME", "k" * 128), ProgramInfo("k" * 128, (64, 1, 1),
+                                  bindings=one))
+        print("ok")
+    """)
+    assert out.strip().endswith("ok"), out
+    assert "['real']" in out and "takes 1 parameters" in out, out
+

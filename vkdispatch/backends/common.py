@@ -170,6 +170,26 @@ def workgroup_counts(groups, dev, limit_name: str = "max_workgroup_count") -> tu
     return g
 
 
+def check_global_size(groups: tuple, local: tuple, dev, size_bits: int = 64,
+                      max_groups: Optional[int] = None, groups_limit: str = "") -> tuple:
+    """The global size (work-items per axis) of `groups` workgroups of `local`, refused
+    with DeviceLimitError where an axis or the total does not fit the device's size_t
+    (`size_bits`), or the total workgroup count exceeds `max_groups` (named by
+    `groups_limit`): what a driver would fail on, or crash on, at enqueue."""
+    most = (1 << size_bits) - 1
+    global_size = tuple(g * l for g, l in zip(groups, local))
+    total = global_size[0] * global_size[1] * global_size[2]
+    if max(global_size) > most or total > most:
+        raise DeviceLimitError(f"{groups} workgroups of {tuple(local)} are {global_size} "
+                               f"work-items ({total} in all), more than the {size_bits}-bit "
+                               f"size_t of {dev.name} holds")
+    count = groups[0] * groups[1] * groups[2]
+    if max_groups is not None and count > max_groups:
+        raise DeviceLimitError(f"{groups} workgroups are {count} in all, over {groups_limit} "
+                               f"({max_groups}) of {dev.name}")
+    return global_size
+
+
 def check_binding_count(info, bindings) -> None:
     if len(bindings) != len(info.bindings):
         names = ", ".join(b.name for b in info.bindings) or "none"

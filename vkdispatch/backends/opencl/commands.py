@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import pyopencl as cl
 
 from ...base.errors import DeviceError, InvalidArgumentError, UseAfterFreeError, VkDispatchError
-from ..common import (check_binding_count, check_copy, check_dispatch_index,
+from ..common import (check_binding_count, check_copy, check_dispatch_index, check_global_size,
                       check_instance_count, check_uniform_size, poll, workgroup_counts)
 from ..runtime import CommandList, Signal
 from ...base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
@@ -114,7 +114,10 @@ class OpenCLCommandList(CommandList):
         info = program.info
         if program.ctx is not self._ctx:
             raise InvalidArgumentError("the program belongs to another context")
-        groups = workgroup_counts(groups, self._slot.info)
+        slot = self._slot
+        groups = workgroup_counts(groups, slot.info)
+        global_size = check_global_size(groups, program.local_size, slot.info, slot.size_bits,
+                                        slot.max_groups, slot.max_groups_name)
         check_binding_count(info, bindings)
         kernel = program.take_kernel(self._slot)
         try:
@@ -127,11 +130,9 @@ class OpenCLCommandList(CommandList):
         for handle in (program, *used):   # a submit refuses any of them once freed
             self._resources[id(handle)] = handle
         if min(groups) > 0:  # a zero group count records an empty launch
-            local = program.local_size
-            global_size = tuple(g * l for g, l in zip(groups, local))
             self._op_of_dispatch.append(len(self._ops))
             self._ops.append(functools.partial(_enqueue_kernel, self._queue, kernel,
-                                               global_size, local))
+                                               global_size, program.local_size))
         else:
             self._op_of_dispatch.append(None)
         self._dispatches.append(entry)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyopencl as cl
 
-from ...base.errors import DeviceLimitError, UseAfterFreeError
+from ...base.errors import DeviceLimitError, InvalidArgumentError, UseAfterFreeError
 from ..common import check_kernel_limits
 from ..runtime import Program
 from ...base.abi import BINDING_SAMPLED_IMAGE, ProgramInfo
@@ -19,6 +19,23 @@ from ._check import error_for
 from .compiler import build_program
 
 _WG = cl.kernel_work_group_info
+# PoCL names a file after the kernel and aborts the process (no error) when the kernel's
+# name has 254 characters or more; kernel names are held to this everywhere.
+MAX_ENTRY_POINT = 128
+
+
+def check_entry_point(name) -> str:
+    """`name` as an OpenCL C kernel name this runtime can build, else InvalidArgumentError."""
+    if not isinstance(name, str):
+        raise InvalidArgumentError(f"entry_point must be a str, got {type(name).__name__}")
+    if not (name.isascii() and name.isidentifier()):
+        raise InvalidArgumentError(f"entry_point must be an ASCII identifier (letters, digits, "
+                                   f"'_'), got {name[:80]!r}")
+    if len(name) > MAX_ENTRY_POINT:
+        raise InvalidArgumentError(f"entry_point has {len(name)} characters; OpenCL kernels "
+                                   f"are held to {MAX_ENTRY_POINT} (PoCL aborts the process on "
+                                   f"names of 254 or more): {name[:40]}...")
+    return name
 _LIMIT_NAMES = ("CL_DEVICE_MAX_WORK_ITEM_SIZES", "CL_DEVICE_MAX_WORK_GROUP_SIZE",
                 "CL_DEVICE_LOCAL_MEM_SIZE")
 
@@ -71,6 +88,7 @@ class OpenCLProgram(Program):
         self.uniform_end = max((o + s for _, o, s, _ in self.uniform_slots), default=0)
         self._pools = {}
         self._destroyed = False
+        check_entry_point(info.entry_point)
         for slot in ctx._slots:
             self.local_size = check_kernel_limits(info, slot.info, _LIMIT_NAMES)
             prg = build_program(slot.cl_context, [slot.cl_device], source,
@@ -83,13 +101,21 @@ class OpenCLProgram(Program):
         try:
             return cl.Kernel(prg, self.info.entry_point)
         except cl.Error as exc:
-            raise error_for(exc, "clCreateKernel",
-                            f"no __kernel named {self.info.entry_point!r} in the program?") from None
+            if exc.code == cl.status_code.INVALID_KERNEL_NAME:
+                try:
+                    names = sorted(n for n in prg.kernel_names.split(";") if n)
+                except cl.Error:
+                    names = []
+                raise InvalidArgumentError(
+                    f"no __kernel named {self.info.entry_point!r} in the program; it has "
+                    f"{names or 'no kernels'} (ProgramInfo.entry_point names the kernel to run)"
+                ) from None
+            raise error_for(exc, "clCreateKernel", self.info.entry_point) from None
 
     def _check_kernel(self, slot, kernel, nargs: int) -> None:
         dev, info = slot.info, self.info
         if kernel.num_args != nargs:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"the __kernel {info.entry_point!r} takes {kernel.num_args} parameters, but its "
                 f"ProgramInfo describes {nargs}: {_parameter_list(info)}")
         invocations = self.local_size[0] * self.local_size[1] * self.local_size[2]

@@ -91,6 +91,12 @@ class _DeviceSlot:
         self.base_align = max(1, device.mem_base_addr_align // 8)  # reported in bits
         self.eager = bool(device.type & cl.device_type.CPU)
         self.budget = _budget(info, device)
+        # launch sizes: global sizes are size_t of the device; PoCL's CPU scheduler
+        # numbers workgroups with 32-bit unsigned ints (pthread_scheduler.c)
+        self.size_bits = int(device.address_bits) or 64
+        pocl = platform.name.strip() == "Portable Computing Language"
+        self.max_groups = (1 << 32) - 1 if pocl else None
+        self.max_groups_name = "PoCL's 32-bit workgroup numbering"
         self._formats = {}
 
     def alloc_flags(self, memory: str) -> int:
