@@ -239,3 +239,62 @@ def test_opencl_entry_points_are_checked_before_building(opencl):
     assert out.strip().endswith("ok"), out
     assert "['real']" in out and "takes 1 parameters" in out, out
 
+
+
+# ----------------------------------------------------------------------------- mismatched kernels
+
+_TWO_BUFFERS = {   # y = x + 1 over binding/parameter 0 (x) and 1 (y)
+    "vulkan": ("""#version 450
+layout(local_size_x = 64) in;
+layout(std430, binding = 0) readonly buffer X { float x[]; };
+layout(std430, binding = 1) buffer Y { float y[]; };
+void main() { uint i = gl_GlobalInvocationID.x; y[i] = x[i] + 1.0; }
+""", "main"),
+    "opencl": ("__kernel void k(__global const float* x, __global float* y) "
+               "{ size_t i = get_global_id(0); y[i] = x[i] + 1.0f; }", "k"),
+}
+
+
+@pytest.mark.parametrize("name", ["vulkan", "opencl"])
+def test_compute_plans_unlike_their_source_are_refused(name):
+    """A binding count or an entry point the source does not have raises
+    InvalidArgumentError naming what the source has; garbage or truncated SPIR-V too.
+    Run apart: a wrong layout could crash the driver."""
+    _runtime(name)
+    source, entry = _TWO_BUFFERS[name]
+    out = run_isolated(f"""
+        import numpy as np
+        import vkdispatch as vd
+        from vkdispatch.base.errors import InvalidArgumentError
+        vd.initialize(backend={name!r})
+        source, entry = {source!r}, {entry!r}
+        for bindings, ep in ((("buffer",), entry), (("buffer",) * 3, entry),
+                             (("buffer",) * 2, "nope")):
+            try:
+                vd.ComputePlan(source, bindings=bindings, local_size=(64, 1, 1), entry_point=ep)
+            except InvalidArgumentError as exc:
+                print("refused:", str(exc).splitlines()[0][:200])
+            else:
+                raise AssertionError(f"{{bindings}} {{ep}} was accepted")
+        if {name!r} == "vulkan":
+            from vkdispatch.backends.vulkan import glslang
+            good = glslang.compile_glsl(source, vulkan_version=vd.get_context().runtime_context.vulkan_version)
+            for blob in (good[:len(good) // 2 // 4 * 4], good[:20] + bytes(4000), good[:-4],
+                         bytes(len(good)), good[:4] + np.random.default_rng(1).integers(
+                             0, 2 ** 32, len(good) // 4 - 1, dtype=np.uint32).tobytes()):
+                try:
+                    vd.ComputePlan(blob, bindings=("buffer",) * 2, local_size=(64, 1, 1))
+                except InvalidArgumentError as exc:
+                    print("refused:", str(exc)[:200])
+                else:
+                    raise AssertionError("bad SPIR-V was accepted")
+        plan = vd.ComputePlan(source, bindings=("buffer",) * 2, local_size=(64, 1, 1),
+                              entry_point=entry)
+        x = vd.asbuffer(np.arange(64, dtype=np.float32))
+        y = vd.asbuffer(np.zeros(64, np.float32))
+        plan((1, 1, 1), [x, y])
+        assert (y.read(0) == np.arange(64) + 1).all() and (x.read(0) == np.arange(64)).all()
+        print("ok")
+    """)
+    assert out.strip().endswith("ok"), out
+    assert "'nope'" in out and ("'main'" in out or "['k']" in out), out

@@ -9,11 +9,11 @@ import weakref
 from typing import Optional
 
 from ...base import process
-from ...base.errors import DeviceLimitError
+from ...base.errors import DeviceLimitError, InvalidArgumentError
 from ..common import check_kernel_limits, uniform_need
 from ..runtime import Program
 from ...base.abi import BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, BINDING_UNIFORM_BUFFER, ProgramInfo
-from . import glslang
+from . import glslang, spirv as spv
 from ._vk import check, ffi, lib, new, out, vk
 
 DESCRIPTOR_TYPES = {
@@ -25,7 +25,17 @@ DESCRIPTOR_TYPES = {
 UBO_DYNAMIC = vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC
 _BUFFER_TYPES = (vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, UBO_DYNAMIC)
 SETS_PER_POOL = 64
-SPIRV_MAGIC = 0x07230203
+SPIRV_MAGIC = spv.MAGIC
+# the reflected kind (vulkan/spirv.py) of each descriptor type
+_KIND_OF_TYPE = {
+    vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER: spv.STORAGE_BUFFER,
+    vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER: spv.UNIFORM_BUFFER,
+    vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER_DYNAMIC: spv.UNIFORM_BUFFER,
+    vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER: spv.SAMPLED_IMAGE,
+    vk.VK_DESCRIPTOR_TYPE_STORAGE_IMAGE: spv.STORAGE_IMAGE,
+}
+# newest SPIR-V each Vulkan version consumes (what the context's devices were created for)
+_SPIRV_OF_VULKAN = {(1, 0): (1, 0), (1, 1): (1, 3), (1, 2): (1, 5), (1, 3): (1, 6)}
 _LIMIT_NAMES = ("maxComputeWorkGroupSize", "maxComputeWorkGroupInvocations",
                 "maxComputeSharedMemorySize")
 
@@ -61,6 +71,59 @@ def check_limits(info: ProgramInfo, device) -> None:
         if not info.uniform_in_push_constants and info.uniform_size > lim.maxUniformBufferRange:
             raise DeviceLimitError(f"uniform_size {info.uniform_size} exceeds maxUniformBufferRange "
                                    f"({lim.maxUniformBufferRange} bytes) of {name}")
+
+
+def _described(kinds: dict) -> str:
+    return "{" + ", ".join(f"{b}: {k}" for b, k in sorted(kinds.items())) + "}"
+
+
+def check_module(module, info: ProgramInfo, layout: list, push_size: int, entry: str,
+                 vulkan_version=(1, 3), glsl: bool = False) -> None:
+    """InvalidArgumentError naming what the reflected SPIR-V `module` does not share with
+    the launch `info` describes: the entry point (a GLCompute one), the descriptor bindings
+    of set 0 and their kinds (`layout`: [(binding, descriptor type)]), push constants, and
+    the SPIR-V version the context's Vulkan version consumes."""
+    if module.entry_point(entry) is None:
+        hint = " (GLSL kernels are compiled with the entry point 'main')" if glsl else ""
+        raise InvalidArgumentError(
+            f"the kernel has no GLCompute entry point {entry!r}{hint}; its entry points: "
+            f"{module.describe_entry_points()}")
+    newest = _SPIRV_OF_VULKAN.get(tuple(vulkan_version)[:2], (1, 6))
+    if module.version > newest:
+        raise InvalidArgumentError(
+            f"the kernel is SPIR-V {module.version[0]}.{module.version[1]}; a Vulkan "
+            f"{vulkan_version[0]}.{vulkan_version[1]} context consumes SPIR-V up to "
+            f"{newest[0]}.{newest[1]}")
+    other_sets = sorted({(r.set, r.binding) for r in module.resources if r.set != 0})
+    if other_sets:
+        raise InvalidArgumentError(
+            f"the kernel {entry!r} uses descriptor sets other than 0 (set, binding) "
+            f"{other_sets}; vkdispatch binds every resource in set 0")
+    used = {r.binding: r.kind for r in module.resources}
+    given = {number: _KIND_OF_TYPE[dtype] for number, dtype in layout}
+    if used != given:
+        names = {r.binding: r.name for r in module.resources if r.name}
+        detail = []
+        missing = sorted(set(used) - set(given))
+        if missing:
+            detail.append("no resource is given for binding(s) " + ", ".join(
+                f"{b}" + (f" ({names[b]})" if b in names else "") for b in missing))
+        extra = sorted(set(given) - set(used))
+        if extra:
+            detail.append(f"binding(s) {extra} are given but the kernel declares none there")
+        for b in sorted(set(used) & set(given)):
+            if used[b] != given[b]:
+                detail.append(f"binding {b} is a {used[b]} in the kernel, a {given[b]} in the "
+                              f"ProgramInfo")
+        raise InvalidArgumentError(
+            f"the bindings of the kernel {entry!r} do not match its ProgramInfo: the SPIR-V "
+            f"declares {_described(used)}, the ProgramInfo gives {_described(given)}: "
+            + "; ".join(detail))
+    if module.push_constants and not push_size:
+        raise InvalidArgumentError(
+            f"the kernel {entry!r} declares push constants "
+            f"({', '.join(n or '(unnamed)' for n in module.push_constants)}) but its "
+            f"ProgramInfo has no uniform bytes in push constants (uniform_size=0)")
 
 
 def layout_bindings(info: ProgramInfo) -> list:
@@ -115,13 +178,14 @@ class VulkanProgram(Program):
         self.uniform_need = uniform_need(info)
         for device in ctx._devices:
             check_limits(info, device)
-        if isinstance(source, (bytes, bytearray, memoryview)):
-            spirv, entry = bytes(source), info.entry_point or "main"
-            if len(spirv) % 4 or len(spirv) < 20 or int.from_bytes(spirv[:4], "little") != SPIRV_MAGIC:
-                raise ValueError("source given as bytes must be SPIR-V words (little-endian, "
-                                 "starting with the magic number 0x07230203)")
+        glsl = not isinstance(source, (bytes, bytearray, memoryview))
+        if glsl:
+            spirv = glslang.compile_glsl(source, vulkan_version=ctx.vulkan_version)
         else:
-            spirv, entry = glslang.compile_glsl(source, vulkan_version=ctx.vulkan_version), "main"
+            spirv = bytes(source)
+        entry = info.entry_point or "main"
+        check_module(spv.parse(spirv), info, self.bindings, self.push_size, entry,
+                     ctx.vulkan_version, glsl)
         self.spirv = spirv
         try:
             for device in ctx._devices:
