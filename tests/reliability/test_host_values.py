@@ -93,3 +93,18 @@ def test_none_and_strings_are_refused_clearly(backend, call):
 def test_buffers_cannot_be_pickled(backend):
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(vd.asbuffer(np.zeros(2, np.float32)))
+
+
+def test_launch_sizes_and_sources_are_checked_clearly(backend):
+    def k(b: Buff[f32]):
+        i = vc.global_invocation_id().x
+        b[i] = 1.0
+
+    buf = vd.Buffer((4,), vd.float32)
+    with pytest.raises(TypeError, match="local_size"):
+        vd.shader("b.size", local_size="abc")(k)(buf)
+    with pytest.raises(ValueError, match="exec_size.*32-bit"):
+        vd.shader(exec_size=2 ** 40)(k)(buf)
+    with pytest.raises(TypeError, match="source"):
+        vd.ComputePlan(None)
+    assert len(vd.global_graph()) == 0

@@ -48,6 +48,9 @@ class ComputePlan:
                  push_constant_size: int = 0, specialization: Optional[dict] = None,
                  entry_point: str = "main"):
         _check_entry_point(entry_point)
+        if not isinstance(source, (str, bytes, bytearray)):
+            raise TypeError(f"source must be kernel source text (GLSL, CUDA C or OpenCL C) or "
+                            f"SPIR-V bytes, got {type(source).__name__}")
         self.context = get_context()
         kinds = []
         for i, k in enumerate(bindings):

@@ -9,21 +9,28 @@ from types import SimpleNamespace
 from ..base.errors import DeviceLimitError
 
 
+# one axis of a launch: workgroup ids and exec counts are 32-bit on every backend
+MAX_AXIS = 2 ** 32 - 1
+
+
 def _as_dims(value, what: str) -> tuple:
-    if isinstance(value, bool):
-        raise TypeError(f"{what} must be an int or a tuple of up to 3 ints, got {value!r}")
-    if isinstance(value, int) or hasattr(value, "__index__") and not isinstance(value, tuple):
-        dims = (int(value),)
+    """`value` (an integer or a tuple of 1-3 integers) as (x, y, z)."""
+    def integer(v) -> int:
+        if isinstance(v, (bool, str, bytes)) or not hasattr(v, "__index__"):
+            raise TypeError(f"{what} must be an int or a tuple of up to 3 ints, got {value!r}")
+        return v.__index__()
+
+    if isinstance(value, (tuple, list)):
+        dims = tuple(integer(v) for v in value)
     else:
-        try:
-            dims = tuple(int(v) for v in value)
-        except TypeError:
-            raise TypeError(f"{what} must be an int or a tuple of up to 3 ints, got "
-                            f"{value!r}") from None
+        dims = (integer(value),)
     if not 1 <= len(dims) <= 3:
         raise ValueError(f"{what} must have 1 to 3 dimensions, got {dims}")
     if any(d < 0 for d in dims):
         raise ValueError(f"{what} must be non-negative, got {dims}")
+    if any(d > MAX_AXIS for d in dims):
+        raise ValueError(f"{what} {dims} exceeds {MAX_AXIS} along an axis (launch sizes are "
+                         f"32-bit); spread the work over 2 or 3 axes")
     return dims + (1,) * (3 - len(dims))
 
 
