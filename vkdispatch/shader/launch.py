@@ -20,8 +20,8 @@ def _as_dims(value, what: str) -> tuple:
             raise TypeError(f"{what} must be an int or a tuple of up to 3 ints, got {value!r}")
         return v.__index__()
 
-    if isinstance(value, (tuple, list)):
-        dims = tuple(integer(v) for v in value)
+    if not isinstance(value, (str, bytes)) and hasattr(value, "__iter__"):
+        dims = tuple(integer(v) for v in value)   # tuples, lists, numpy shapes and arrays
     else:
         dims = (integer(value),)
     if not 1 <= len(dims) <= 3:
