@@ -108,3 +108,26 @@ def test_launch_sizes_and_sources_are_checked_clearly(backend):
     with pytest.raises(TypeError, match="source"):
         vd.ComputePlan(None)
     assert len(vd.global_graph()) == 0
+
+
+def test_loops_past_the_device_loop_limit_raise_while_tracing(backend):
+    limit = vd.get_context().device.max_loop_iterations
+    if limit is None:
+        pytest.skip("this device runs loops of any length")
+
+    def make(outer, inner):
+        @vd.shader("b.size")
+        def k(b: Buff[f32]):
+            i = vc.global_invocation_id().x
+            acc = vc.new_float(0.0)
+            for _ in vc.range(outer):
+                for _ in vc.range(inner):
+                    acc += 1.0
+            b[i] = acc
+        return k
+
+    buf = vd.Buffer((4,), vd.float32)
+    with pytest.raises(vd.CodegenError, match="max_loop_iterations"):
+        make(2, 40_000)(buf)
+    make(2, 100)(buf)
+    np.testing.assert_array_equal(buf.read(0), np.full(4, 200, np.float32))

@@ -87,6 +87,11 @@ class Builder:
         # (buffer Vars, index node) whose accesses are in range by construction: the
         # launch guarantees `index < exec count.x <= len(buffer)` (exec_size "buf.size")
         self.in_range = ((), None)
+        # loop iterations per invocation known while tracing (literal vc.range bounds):
+        # the enclosing loops' product, and the total over every loop so far, checked
+        # against DeviceInfo.max_loop_iterations (lavapipe skips iterations past it)
+        self.loop_multiplier = 1
+        self.static_loop_iterations = 0
 
     # ---------------------------------------------------------------- activation
     @contextlib.contextmanager

@@ -8,6 +8,7 @@ old x). Carry values with a variable declared before the block (`x = vc.new_floa
 updated in place: `x += 1.0`, `x.set(...)`, `x[:] = ...`."""
 from __future__ import annotations
 
+import builtins
 import contextlib
 import numbers
 import os
@@ -124,11 +125,34 @@ def range(start, stop=None, step=1):  # noqa: A001
     var = b.new_var(t, name=f"i{b.new_id()}")
     stmt = ir.For(var, convert(ns, t), convert(ne, t), convert(nst, t), [])
     b.emit(stmt)
+    outer = b.loop_multiplier
+    b.loop_multiplier = _count_static_iterations(b, ns, ne, nst, outer)
     snapshot = _snapshot()
-    with b.nested(stmt.body, "vc.range loop") as scope:
-        index = ShaderVariable(b, var)
-        yield index
-        _check_carried(snapshot, scope, [stmt.body], skip=index)
+    try:
+        with b.nested(stmt.body, "vc.range loop") as scope:
+            index = ShaderVariable(b, var)
+            yield index
+            _check_carried(snapshot, scope, [stmt.body], skip=index)
+    finally:
+        b.loop_multiplier = outer
+
+
+def _count_static_iterations(b, start, stop, step, outer):
+    """The iterations of this loop per invocation when its bounds (and the enclosing
+    loops') are literals (else 0), added to the kernel's total; raises where the total
+    passes the device's loop limit, which some drivers enforce by skipping the rest."""
+    if not outer or not all(isinstance(n, ir.Lit) for n in (start, stop, step)):
+        return 0
+    total = outer * len(builtins.range(start.value, stop.value, step.value))
+    b.static_loop_iterations += total
+    limit = getattr(b.device, "max_loop_iterations", None)
+    if limit is not None and b.static_loop_iterations > limit:
+        raise codegen_error(
+            f"the loops of this kernel run {b.static_loop_iterations} iterations per "
+            f"invocation; {b.device.name} runs at most {limit} "
+            f"(DeviceInfo.max_loop_iterations) and silently skips the rest: spread the "
+            f"work over more invocations")
+    return total
 
 
 def break_():
