@@ -36,7 +36,7 @@ def cuda_codegen():
 def build(func, local_size=(64, 1, 1), bounds=False, compile=True):
     """Trace `func`, emit CUDA and compile it; returns the EmittedKernel."""
     sf = vd.shader(exec_size=64, local_size=local_size)(func)
-    kernel = sf.kernel(get_context().device, local_size, bounds)
+    kernel = sf.kernel(get_context().device, local_size, bounds, (False, ()))   # unguarded
     emitted = emit(kernel, "cuda", sf.name)
     if compile:
         nvrtc.compile_cuda(emitted.source, arch="sm_90")

@@ -23,6 +23,9 @@ cl = pytest.importorskip("pyopencl")
 compiler = pytest.importorskip("vkdispatch.backends.opencl.compiler")
 
 LOCAL = (64, 1, 1)
+# the emitter's own semantics, without memory-check guards (every case also compiles
+# with them: tests/codegen/test_compile_all.py)
+UNCHECKED = (False, ())
 
 
 class CL:
@@ -48,7 +51,7 @@ class CL:
         """Launch `shader` over `n` invocations (or `groups` workgroups without a bounds
         check); buffers/images are numpy arrays, read back in place."""
         buffers, uniforms, images = buffers or {}, dict(uniforms or {}), images or {}
-        kernel = shader.kernel(None, local, groups is None)
+        kernel = shader.kernel(None, local, groups is None, UNCHECKED)
         emitted, k = self.build(kernel, shader.name)
         info = emitted.info
         if groups is None:
@@ -127,7 +130,7 @@ def test_add_scalar_example_source_abi_and_result(env):
         tid = vc.global_invocation_id().x
         buff[tid] = buff[tid] + bias
 
-    src = emit(add_scalar.kernel(None, LOCAL, True), "opencl", "add_scalar").source
+    src = emit(add_scalar.kernel(None, LOCAL, True, UNCHECKED), "opencl", "add_scalar").source
     assert "__kernel __attribute__((reqd_work_group_size(64, 1, 1)))" in src
     assert "void add_scalar(__global float* buff, float bias, uint3 vkd_exec_count)" in src
     assert "#pragma" not in src           # nothing beyond core OpenCL C
@@ -148,7 +151,7 @@ def test_kernel_arg_info_matches_program_info(env):
         vc.image_store(wo, (0, 0, 0), vc.image_load(rw, (1, 1)).cast(iv4))
         out[i] = vc.sample(src, (0.5, 0.5)).xyz + p + m[0] + iv.cast(v3)
         flags[i] = flag
-    em = emit(shader(k).kernel(None, LOCAL, True), "opencl", "k")
+    em = emit(shader(k).kernel(None, LOCAL, True, UNCHECKED), "opencl", "k")
     prg = cl.Program(env.ctx, em.source).build("-cl-kernel-arg-info")
     kern = cl.Kernel(prg, "k")
     ai = cl.kernel_arg_info
@@ -643,12 +646,12 @@ def test_inexpressible_ops_raise_unsupported_feature():
     def image_f16(img: Img2[f16], out: Buff[f32]):
         out[0] = vc.texel_fetch(img, (0, 0)).x.cast(f32)
     with pytest.raises(UnsupportedFeatureError, match="images of float16 texels"):
-        emit(shader(image_f16).kernel(None, LOCAL, True), "opencl", "k")
+        emit(shader(image_f16).kernel(None, LOCAL, True, UNCHECKED), "opencl", "k")
 
     def matrix_subgroup(out: Buff[m2]):
         out[0] = vc.subgroup_add(out[0])
     with pytest.raises(UnsupportedFeatureError, match="subgroup_add of mat2"):
-        emit(shader(matrix_subgroup).kernel(None, LOCAL, True), "opencl", "k")
+        emit(shader(matrix_subgroup).kernel(None, LOCAL, True, UNCHECKED), "opencl", "k")
 
     b = Builder("atomic16")      # the builder refuses this; the emitter must too
     buf = b.new_var(dt.uint16, ir.BUFFER, name="buf", mutable=True)
@@ -712,7 +715,7 @@ def subgroup_kernel():
 
 
 def test_subgroups_on_the_device(env):
-    src = emit(subgroup_kernel().kernel(None, LOCAL, True), "opencl", "k").source
+    src = emit(subgroup_kernel().kernel(None, LOCAL, True, UNCHECKED), "opencl", "k").source
     needed = {"cl_khr_subgroups", *SUBGROUP_EXTS.values()}
     missing = sorted(needed - env.extensions)
     if missing:
@@ -733,7 +736,7 @@ def test_extension_kernels_pass_clang(tmp_path):
         out[i] = vc.new(dt.hvec4, h, h + 1, vc.max(h, 0.5), vc.sin(h)) + out[i]
         res[i] = vc.sample(img, (0.5, 0.5), lod=1.0) + vc.texel_fetch(img, (1, 1), 2)
     for fn, name in ((subgroup_kernel(), "sg"), (shader(halves), "halves")):
-        src = emit(fn.kernel(None, LOCAL, True), "opencl", name).source
+        src = emit(fn.kernel(None, LOCAL, True, UNCHECKED), "opencl", name).source
         path = tmp_path / f"{name}.cl"
         path.write_text(src)
         r = subprocess.run([CLANG, "-x", "cl", "-cl-std=CL3.0", "-Xclang", "-finclude-default-header",

@@ -10,7 +10,7 @@ import vkdispatch as vd
 import vkdispatch.codegen as vc
 from vkdispatch.base import buffer as base_buffer
 from vkdispatch.base import stats as stats_module
-from vkdispatch.codegen.abbreviations import Buff, Const, f32
+from vkdispatch.codegen.abbreviations import Buff, Const, f32, i32
 from vkdispatch.execution.kernel import kernel_cache
 
 
@@ -219,3 +219,68 @@ def test_specialization_is_refused_where_the_runtime_has_none(backend):
            "cuda": 'extern "C" __global__ void k(float* x) { x[threadIdx.x] = 1.0f; }'}[backend]
     with pytest.raises(vd.UnsupportedFeatureError, match="specialization"):
         vd.ComputePlan(src, entry_point="k", specialization={0: 1.0})
+
+
+@vd.shader("dst.size")
+def gather(dst: Buff[f32], src: Buff[f32], stride: Const[i32]):
+    i = vc.global_invocation_id().x
+    dst[i] = src[i.cast(vd.int32) * stride]
+
+
+def _hand_built_gather(backend):
+    """gather compiled as a producer outside ShaderFunction gets it (checked by default);
+    on Vulkan `src` is reached by device address, so it has a hidden length there too."""
+    ctx = vd.get_context()
+    addressed = ("src",) if backend == "vulkan" and ctx.device.extra.get(
+        "buffer_device_address") else ()
+    return gather.build(ctx, (64, 1, 1), True, addressed)
+
+
+def test_kernels_are_memory_checked_by_default(backend):
+    kernel = gather.kernel(vd.get_context().device, (64, 1, 1), True)
+    assert kernel.memory_checks
+    names = [p.name for p in kernel.params if p.hidden]
+    assert "vkd_len_src" in names and "vkd_len_dst" in names
+
+
+def test_record_fills_element_counts_from_the_bound_buffers(backend):
+    """A producer that records a checked kernel by hand leaves the hidden element counts
+    out: they come from the bound buffers (a view: its own size), so reads past the end
+    of `src` give 0 rather than the memory after it."""
+    compiled = _hand_built_gather(backend)
+    base = vd.asbuffer(np.arange(1, 41, dtype=np.float32))
+    src = base.view(0, (10,))                  # elements 10.. of `base` are off limits
+    dst = vd.asbuffer(np.full(30, -1.0, np.float32))
+    graph = vd.CommandGraph()
+    graph.record(compiled, (1, 1, 1), [dst, src], {"stride": 3, "vkd_exec_count": (30, 1, 1)})
+    graph.submit(wait=True)
+    want = np.array([3 * i + 1 if 3 * i < 10 else 0 for i in range(30)], np.float32)
+    np.testing.assert_array_equal(dst.read(0), want)
+
+
+def test_given_element_counts_may_shrink_but_not_grow(backend):
+    compiled = _hand_built_gather(backend)
+    if "vkd_len_src" not in compiled.length_fields:
+        pytest.skip("src's length is read from its descriptor here")
+    src = vd.asbuffer(np.arange(1, 11, dtype=np.float32))
+    dst = vd.asbuffer(np.full(8, -1.0, np.float32))
+    graph = vd.CommandGraph()
+    common = {"stride": 1, "vkd_exec_count": (8, 1, 1)}
+    with pytest.raises(vd.InvalidArgumentError, match="has 10 elements"):
+        graph.record(compiled, (1, 1, 1), [dst, src], {**common, "vkd_len_src": 11})
+    with pytest.raises(ValueError, match="bound variable"):
+        graph.record(compiled, (1, 1, 1), [dst, src],
+                     {**common, "vkd_len_src": graph.bind_var("n")})
+    assert len(graph) == 0                     # the refused calls recorded nothing
+    graph.record(compiled, (1, 1, 1), [dst, src], {**common, "vkd_len_src": 4})
+    graph.submit(wait=True)
+    np.testing.assert_array_equal(dst.read(0), [1, 2, 3, 4, 0, 0, 0, 0])
+
+
+def test_record_names_a_missing_uniform(backend):
+    compiled = _hand_built_gather(backend)
+    src, dst = vd.asbuffer(np.zeros(4, np.float32)), vd.asbuffer(np.zeros(4, np.float32))
+    graph = vd.CommandGraph()
+    with pytest.raises(KeyError, match="stride"):
+        graph.record(compiled, (1, 1, 1), [dst, src], {"vkd_exec_count": (4, 1, 1)})
+    assert len(graph) == 0

@@ -156,13 +156,15 @@ def test_runtime_lists_report_float_seconds(backend):
     assert timed.timestamps() == []
     buf = vd.asbuffer(np.zeros(64, np.float32))
     compiled = add_one.build(vd.get_context(), (64, 1, 1), False)
-    timed.dispatch(compiled.program, (1, 1, 1), [buf.handle(0)])
+    # a memory-checked kernel: CUDA and OpenCL take buf's element count as a uniform
+    uniform = compiled.packer.pack({name: buf.size for name in compiled.length_fields})
+    timed.dispatch(compiled.program, (1, 1, 1), [buf.handle(0)], uniform)
     timed.submit()
     times = timed.timestamps()
     assert len(times) == 1 and type(times[0]) is float and times[0] > 0
     timed.reset()
     assert timed.timestamps() == []                  # reset forgets the last run ...
-    timed.dispatch(compiled.program, (1, 1, 1), [buf.handle(0)])
+    timed.dispatch(compiled.program, (1, 1, 1), [buf.handle(0)], uniform)
     timed.submit()
     assert len(timed.timestamps()) == 1              # ... but keeps timing on
     np.testing.assert_array_equal(buf.read(0), 2.0)

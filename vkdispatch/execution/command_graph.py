@@ -11,6 +11,7 @@ With `timestamps=True` the lists time every dispatch on the device (`timestamps(
 """
 from __future__ import annotations
 
+import operator
 import threading
 import weakref
 from typing import Mapping, Optional, Sequence, Union
@@ -23,6 +24,7 @@ from ..base import stats
 from ..base.buffer import Buffer, register_before_host_access
 from ..base.context import get_context
 from ..base.errors import (InvalidArgumentError, UseAfterFreeError, VkDispatchError)
+from ..codegen.ir import LENGTH_PREFIX
 from .kernel import CompiledKernel
 
 
@@ -157,14 +159,17 @@ class CommandGraph:
             self._dirty_vars.add(name)
 
     def record(self, kernel: CompiledKernel, launch: tuple, resources: Sequence,
-               uniforms: Union[Mapping, bytes] = b"") -> None:
+               uniforms: Union[Mapping, bytes, None] = None) -> None:
         """Record a dispatch of `kernel` over `launch` workgroups (x, y, z).
 
         resources: a Buffer, Image or (Image, Sampler) per binding, in
             `kernel.binding_names` order (a sampled-image binding given an Image uses its
             default sampler).
         uniforms: {name: value} for every uniform of the kernel (a value may be a
-            `bind_var` placeholder), or the raw uniform bytes (hand-written kernels)."""
+            `bind_var` placeholder), or the raw uniform bytes (hand-written kernels).
+            The hidden element counts of memory-checked kernels (`vkd_len_<param>`,
+            `kernel.length_fields`) may be left out: they are the element counts of the
+            buffers (views) bound to `<param>`. One given must not exceed that count."""
         if not isinstance(kernel, CompiledKernel):
             raise TypeError(f"record() takes a CompiledKernel, got {type(kernel).__name__}")
         if kernel.context is not self.context:
@@ -189,8 +194,16 @@ class CommandGraph:
                                  f"{kernel.info.uniform_size} uniform bytes, got {len(uniforms)}")
             packed = bytes(uniforms)
         else:
+            if uniforms is None:
+                uniforms = _NO_VALUES
+            lengths = kernel.length_fields
             for name in kernel.uniform_names:
-                v = uniforms[name]
+                v = uniforms.get(name, _UNSET)
+                if name in lengths:
+                    v = self._element_count(kernel, name, resources[lengths[name]], v)
+                elif v is _UNSET:
+                    raise KeyError(f"kernel {kernel.info.entry_point}: no value for uniform "
+                                   f"{name!r} (uniforms: {list(kernel.uniform_names)})")
                 if isinstance(v, BoundVariable):
                     if v.graph is not self:
                         raise ValueError(f"variable {v.name!r} was bound on another CommandGraph")
@@ -207,6 +220,32 @@ class CommandGraph:
                 packed = kernel.packer.pack(values)
         self._append(_Dispatch(kernel, launch, resources, values, var_fields,
                                None if var_fields else packed))
+
+    @staticmethod
+    def _element_count(kernel: CompiledKernel, name: str, res, given) -> int:
+        """The value of hidden length uniform `name`: the element count of `res`, the
+        buffer bound to its parameter, or `given` where that is no larger."""
+        if not isinstance(res, Buffer):
+            raise TypeError(f"kernel {kernel.info.entry_point}: argument "
+                            f"{name[len(LENGTH_PREFIX):]!r} must be a vd.Buffer, got "
+                            f"{type(res).__name__}")
+        if given is _UNSET:
+            return res.size
+        if isinstance(given, BoundVariable):
+            raise ValueError(f"kernel {kernel.info.entry_point}: {name!r} is the element count "
+                             f"of the bound buffer and cannot be a bound variable; leave it "
+                             f"out and it is filled from the buffer")
+        try:
+            n = operator.index(given)
+        except TypeError:
+            raise TypeError(f"kernel {kernel.info.entry_point}: {name!r} must be an int, got "
+                            f"{given!r}") from None
+        if not 0 <= n <= res.size:
+            raise InvalidArgumentError(
+                f"kernel {kernel.info.entry_point}: {name!r} = {n} but the buffer bound to "
+                f"{name[len(LENGTH_PREFIX):]!r} has {res.size} elements (a count past the "
+                f"end would let the kernel touch memory outside it)")
+        return n
 
     def record_packed(self, kernel: CompiledKernel, launch: tuple, resources: list,
                       packed: bytes) -> None:

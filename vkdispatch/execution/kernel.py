@@ -41,10 +41,15 @@ class CompiledKernel:
 
     `bindings_only`: the kernel touches memory through its bindings alone (generated
     kernels), so a graph may drop barriers between kernels whose bindings don't
-    conflict; hand-written kernels may do anything and keep every barrier."""
+    conflict; hand-written kernels may do anything and keep every barrier.
+
+    `length_fields` maps each hidden uniform `vkd_len_<param>` (a buffer's element
+    count, see ir.length_param_name) to the index of binding `<param>`, so that
+    `CommandGraph.record` fills it from the bound buffer when the caller does not."""
 
     __slots__ = ("context", "program", "info", "source", "target", "packer", "binding_names",
-                 "uniform_names", "uniform_types", "writes", "bindings_only", "__weakref__")
+                 "uniform_names", "uniform_types", "writes", "bindings_only", "length_fields",
+                 "__weakref__")
 
     def __init__(self, context: Context, program, info: ProgramInfo, source, target: str,
                  bindings_only: bool):
@@ -59,6 +64,11 @@ class CompiledKernel:
         self.uniform_types = self.packer.types
         self.writes = frozenset(b.name for b in info.bindings if b.writable)
         self.bindings_only = bindings_only
+        index = {name: i for i, name in enumerate(self.binding_names)}
+        self.length_fields = {
+            name: index[name[len(ir.LENGTH_PREFIX):]] for name in self.uniform_names
+            if name.startswith(ir.LENGTH_PREFIX) and name[len(ir.LENGTH_PREFIX):] in index
+        } if bindings_only else {}
 
     @property
     def buffer_names(self) -> tuple:

@@ -139,11 +139,15 @@ class ShaderFunction:
         n = exec_count[0]
         return (True, tuple(name for name in self._buffer_params if bound[name].size >= n))
 
-    def kernel(self, device, local_size: tuple, bounds: bool, checks: tuple = (False, ())
+    def kernel(self, device, local_size: tuple, bounds: bool, checks: Optional[tuple] = None
                ) -> ir.Kernel:
-        """The traced kernel. `checks` = (memory_checks, in_range); calls pass the
-        shader's own (see `trace`). Without memory checks (the default here, for callers
-        that dispatch the kernel by hand) the kernel has no hidden length uniforms."""
+        """The traced kernel. `checks` = (memory_checks, in_range) (see `trace`); calls
+        pass their own. By default the shader's memory checks with no buffer promised
+        long enough: every access is guarded, and the buffers' element counts are hidden
+        uniforms (`vkd_len_<param>`) that `CommandGraph.record` fills from the bound
+        buffers when a caller dispatching the kernel by hand does not give them."""
+        if checks is None:
+            checks = (self.memory_checks, ())
         key = (device, local_size, bounds, checks)
         k = self._kernels.get(key)
         if k is None:
@@ -171,11 +175,13 @@ class ShaderFunction:
 
     # ------------------------------------------------------------------ building
     def build(self, ctx: Context, local_size: tuple, bounds, addressed: tuple = (),
-              image_formats: tuple = (), checks: tuple = (False, ())) -> CompiledKernel:
+              image_formats: tuple = (), checks: Optional[tuple] = None) -> CompiledKernel:
         """The kernel compiled for `ctx` (traced once, built through the context's
         structural kernel cache); `addressed` names buffer parameters passed by device
         address, `image_formats` gives (param, dtype name, channels) of the storage
-        images, `checks` is as for `kernel` (calls pass the shader's memory checks)."""
+        images, `checks` is as for `kernel` (default: every access guarded)."""
+        if checks is None:
+            checks = (self.memory_checks, ())
         key = (local_size, bounds, addressed, image_formats, checks)
         per_ctx = self._compiled.get(ctx)
         c = per_ctx.get(key) if per_ctx is not None else None
@@ -407,12 +413,9 @@ class ShaderFunction:
                               self._image_formats(bound) if self._storage_images else (),
                               self._checks(bound, exec_count, bounds))
         uniforms = bound
-        if bounds or compiled.uniform_names and self._buffer_params:
+        if bounds:
             uniforms = dict(bound)
-            if bounds:
-                uniforms[EXEC_COUNT] = exec_count
-            for name in compiled.uniform_names:   # hidden element counts (memory checks)
-                if name.startswith(ir.LENGTH_PREFIX):
-                    uniforms[name] = bound[name[len(ir.LENGTH_PREFIX):]].size
+            uniforms[EXEC_COUNT] = exec_count
+        # the hidden element counts (memory checks) come from the bound buffers in record
         (graph if graph is not None else global_graph()).record(
             compiled, groups, [bound[n] for n in compiled.binding_names], uniforms)
