@@ -199,11 +199,11 @@ def test_huge_exec_sizes_raise_value_errors(backend):
     from vkdispatch.codegen.abbreviations import Buff, f32
     buf = vd.asbuffer(np.zeros(64, np.float32))
     for size in (2 ** 40, 10 ** 12):
-        @vd.shader(exec_size=size)
-        def touch(x: Buff[f32]):
-            i = vc.global_invocation_id().x
-            x[i] = x[i] + 1.0
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError):      # at decoration or at the call
+            @vd.shader(exec_size=size)
+            def touch(x: Buff[f32]):
+                i = vc.global_invocation_id().x
+                x[i] = x[i] + 1.0
             touch(buf)
     assert (buf.read(0) == 0).all()
 
@@ -298,3 +298,139 @@ def test_compute_plans_unlike_their_source_are_refused(name):
     """)
     assert out.strip().endswith("ok"), out
     assert "'nope'" in out and ("'main'" in out or "['k']" in out), out
+
+
+# ----------------------------------------------------------------------------- bad cache entries
+
+def test_a_bad_spirv_cache_entry_is_dropped_and_recompiled(tmp_path):
+    """Disk entries with a valid checksum but a bad payload - garbage, another kernel's
+    SPIR-V, SPIR-V the driver refuses (VK_ERROR_UNKNOWN) - cost one recompile; before,
+    they broke the kernel on every later run. Run apart: drivers may crash on them."""
+    _runtime("vulkan")
+    code = f"""
+        import os, struct
+        os.environ["VKDISPATCH_CACHE_DIR"] = {str(tmp_path)!r}
+        import numpy as np
+        from vkdispatch.backends import runtime as rt
+        from vkdispatch.backends.vulkan import glslang
+        from vkdispatch.base.abi import Binding, ProgramInfo
+        from vkdispatch.base import stats
+        SRC = '''#version 450
+        layout(local_size_x = 64) in;
+        layout(std430, binding = 0) buffer X {{ float x[]; }};
+        void main() {{ uint i = gl_GlobalInvocationID.x; x[i] = x[i] * 2.0 + 1.0; }}
+        '''
+        OTHER = SRC.replace("void main", "layout(std430, binding = 1) buffer Y {{ float y[]; }};\\nvoid main")
+        ctx = rt.load_runtime("vulkan").create_context([0], [1])
+        version = ctx.vulkan_version
+        info = ProgramInfo("main", (64, 1, 1), bindings=(Binding("x", "storage_buffer", 0, "float32"),))
+        good = glslang.compile_glsl(SRC, vulkan_version=version)
+        words = list(struct.unpack(f"<{{len(good) // 4}}I", good))
+        i = 5
+        while i < len(words):        # OpFMul (133) -> an opcode no driver knows
+            count, op = words[i] >> 16, words[i] & 0xFFFF
+            if op == 133:
+                words[i] = (count << 16) | 4000
+            i += count
+        refused = struct.pack(f"<{{len(words)}}I", *words)
+        key = glslang.cache_key(SRC, version)
+        for name, payload in (("garbage", good[:4] + b"garbage!" * 50),
+                              ("another kernel", glslang.compile_glsl(OTHER, vulkan_version=version)),
+                              ("refused by the driver", refused)):
+            glslang.memory_cache.clear()
+            glslang.disk_cache.put(key, payload)
+            assert glslang.disk_cache.get(key) == payload
+            prog = ctx.create_program(SRC, info)
+            h = ctx.buffer_alloc(0, 256)
+            ctx.buffer_write(h, np.ones(64, np.float32))
+            cl = ctx.command_list(0)
+            cl.dispatch(prog, (1,), [h])
+            cl.submit().wait()
+            assert (np.frombuffer(ctx.buffer_read(h, 256), np.float32) == 3.0).all(), name
+            assert glslang.disk_cache.get(key) == good, name     # the entry was replaced
+            cl.destroy(); prog.destroy(); ctx.buffer_free(h)
+            print("recovered from", name)
+    """
+    out = run_isolated(code)
+    assert out.count("recovered from") == 3, out
+
+
+def test_an_opencl_binary_without_its_kernel_is_rebuilt(tmp_path):
+    """A cached program binary that lacks the kernel (another source's, under this key)
+    is built again from source once; before, clCreateKernel failed on every run."""
+    _runtime("opencl")
+    out = run_isolated(f"""
+        import os
+        os.environ["VKDISPATCH_CACHE_DIR"] = {str(tmp_path)!r}
+        import numpy as np
+        from vkdispatch.backends import runtime as rt
+        from vkdispatch.backends.opencl import compiler
+        from vkdispatch.backends.opencl.program import _std_option
+        from vkdispatch.base.abi import Binding, ProgramInfo
+        SRC = "__kernel void k(__global float* x) {{ x[get_global_id(0)] = x[get_global_id(0)] * 2.0f + 1.0f; }}"
+        OTHER = SRC.replace("void k(", "void other(")
+        ctx = rt.load_runtime("opencl").create_context([0], [1])
+        slot = ctx._slots[0]
+        opts = compiler._options_string(_std_option(slot.cl_device, ()))
+        keys = [compiler.disk_key(s, opts, slot.cl_device) for s in (SRC, OTHER)]
+        one = (Binding("x", "storage_buffer", 0, "float32"),)
+        ctx.create_program(OTHER, ProgramInfo("other", (64, 1, 1), bindings=one)).destroy()
+        compiler.DISK_CACHE.put(keys[0], compiler.DISK_CACHE.get(keys[1]))
+        compiler.clear_memory_cache()
+        prog = ctx.create_program(SRC, ProgramInfo("k", (64, 1, 1), bindings=one))
+        h = ctx.buffer_alloc(0, 256)
+        ctx.buffer_write(h, np.ones(64, np.float32))
+        cl = ctx.command_list(0)
+        cl.dispatch(prog, (1,), [h])
+        cl.submit().wait()
+        assert (np.frombuffer(ctx.buffer_read(h, 256), np.float32) == 3.0).all()
+        assert compiler.DISK_CACHE.get(keys[0]) != compiler.DISK_CACHE.get(keys[1])
+        print("ok")
+    """)
+    assert out.strip().endswith("ok"), out
+
+
+def test_cache_keys_hold_the_compiler_and_package_versions(tmp_path, monkeypatch):
+    """Every disk key names the compiler's version and vkdispatch's: an upgrade of
+    either never loads what the other compiled."""
+    import vkdispatch
+    from vkdispatch.base.cache import DiskCache, package_version
+    assert package_version() == vkdispatch.__version__
+    monkeypatch.setenv("VKDISPATCH_CACHE_DIR", str(tmp_path))
+    cache = DiskCache("test-versions", kernels=False)
+    cache.put("ab" * 32, b"payload")
+    assert cache.get("ab" * 32) == b"payload"
+    cache.delete("ab" * 32)
+    assert cache.get("ab" * 32) is None
+
+    keys = {}   # key function -> its key now
+    try:
+        from vkdispatch.backends.vulkan import glslang
+        keys[lambda: glslang.cache_key("void main() {}", (1, 2))] = ("vulkan", glslang, "_version")
+    except Exception:
+        pass
+    try:
+        import pyopencl as cl
+        from vkdispatch.backends.opencl import compiler
+        device = cl.get_platforms()[0].get_devices()[0]
+        assert device.platform.version in compiler.device_identity(device)
+        keys[lambda: compiler.disk_key("__kernel void k() {}", "", device)] = ("opencl", None, None)
+    except Exception:
+        pass
+    from vkdispatch.backends.cuda import nvrtc
+    monkeypatch.setattr(nvrtc, "nvrtc_version", lambda: (12, 0))
+    monkeypatch.setattr(nvrtc, "_options", lambda arch, options: (arch,) + tuple(options))
+    keys[lambda: nvrtc.cache_key("__global__ void k() {}", "sm_90")] = ("cuda", nvrtc, None)
+    before = {fn: fn() for fn in keys}
+    with monkeypatch.context() as m:            # another vkdispatch release
+        m.setattr(vkdispatch, "__version__", "9.9.9")
+        for fn, (name, _, _) in keys.items():
+            assert fn() != before[fn], name
+    for fn, (name, module, attr) in keys.items():
+        assert fn() == before[fn], name
+        if name == "cuda":                      # another compiler release
+            monkeypatch.setattr(nvrtc, "nvrtc_version", lambda: (13, 0))
+            assert fn() != before[fn]
+        elif attr:
+            monkeypatch.setattr(module, attr, "glslang 0.0.0")
+            assert fn() != before[fn], name

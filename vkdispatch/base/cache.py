@@ -1,9 +1,12 @@
 """Explicit caches (a leaf module). `DiskCache` stores compiled binaries under the user
-cache dir; entries are written atomically with a checksum so a corrupt file is a miss."""
+cache dir; entries are written atomically with a checksum so a corrupt file is a miss.
+Disk keys hold the compiler's version and the vkdispatch version (`package_version`), so
+an upgrade of either never loads what the other compiled."""
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -21,6 +24,18 @@ def cache_root() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "vkdispatch"
+
+
+def package_version() -> str:
+    """The vkdispatch version (its `__version__`, else the installed distribution's)."""
+    version = getattr(sys.modules.get("vkdispatch"), "__version__", None)
+    if version is None:
+        try:
+            from importlib.metadata import version as dist_version
+            version = dist_version("vkdispatch")
+        except Exception:
+            version = "unknown"
+    return str(version)
 
 
 def digest(*parts) -> str:
@@ -51,6 +66,13 @@ class DiskCache:
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / key
+
+    def delete(self, key: str) -> None:
+        """Drop `key`'s entry (a payload that proved bad); a missing one is fine."""
+        try:
+            self._path(key).unlink()
+        except OSError:
+            pass
 
     def get(self, key: str) -> Optional[bytes]:
         if not self.enabled:
@@ -105,6 +127,10 @@ class MemoryCache:
     def put(self, key, value) -> None:
         with self._lock:
             self._data[key] = value
+
+    def pop(self, key) -> None:
+        with self._lock:
+            self._data.pop(key, None)
 
     def keys(self):
         with self._lock:

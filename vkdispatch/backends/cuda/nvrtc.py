@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ...base import stats
-from ...base.cache import DiskCache, MemoryCache, digest
+from ...base.cache import DiskCache, MemoryCache, digest, package_version
 from ...base.errors import BackendUnavailableError, ShaderCompileError
 from ...base.log import logger
 from ..buildcache import BuildCache
@@ -105,7 +105,8 @@ def _options(arch: str, options: Sequence[str]) -> tuple:
 
 def cache_key(source: str, arch: str = "sm_90", options: Sequence[str] = ()) -> str:
     """The digest a compile is cached under (printable, for debugging cache misses)."""
-    return digest("cubin", source, arch, _options(arch, options), nvrtc_version())
+    return digest("cubin", source, arch, _options(arch, options), nvrtc_version(),
+                  package_version())
 
 
 def compile_cuda(source: str, *, arch: str = "sm_90", options: Sequence[str] = (),

@@ -2,18 +2,23 @@
 
 `MEMORY_CACHE` holds built programs of live contexts; `DISK_CACHE` holds the device
 binaries a platform hands back (clGetProgramInfo(CL_PROGRAM_BINARIES)), keyed per
-device by digest(source, options, platform name + version, device name, driver
-version). A binary the driver refuses is a miss: the source is built instead.
+device by digest(source, options, platform name + version (PoCL's names its LLVM),
+device name, driver version, vkdispatch version). A binary the driver refuses is a miss: the
+source is built instead; a program from binaries that lacks its kernel is built again
+from source with `build_program(..., fresh=True)`, which replaces the entries. (PoCL
+aborts on a truncated or corrupted binary of its own format: the checksum and the
+driver's identity in the key are what keep those out.)
 """
 from __future__ import annotations
 
 import functools
 import threading
 import warnings
+import weakref
 from typing import Sequence
 
 from ...base import stats
-from ...base.cache import DiskCache, MemoryCache, digest
+from ...base.cache import DiskCache, MemoryCache, digest, package_version
 from ...base.errors import BackendUnavailableError, ShaderCompileError
 from ...base.log import log_debug
 from ..buildcache import BuildCache
@@ -54,14 +59,20 @@ def device_identity(device) -> tuple:
     return (platform.name, platform.version, device.name, device.driver_version)
 
 
+def disk_key(source: str, opts: str, device) -> str:
+    """The printable key of `device`'s binary of `source` built with `opts`."""
+    return digest("opencl-binary", source, opts, *device_identity(device), package_version())
+
+
 def _options_string(options) -> str:
     if isinstance(options, str):
         return options
     return " ".join(str(o) for o in options)
 
 
-def build_program(cl_context, devices: Sequence, source: str, options=()):
+def build_program(cl_context, devices: Sequence, source: str, options=(), fresh: bool = False):
     """A built `pyopencl.Program` of `source` for `devices` of `cl_context`.
+    `fresh`: build the source even when cached (what was cached proved bad).
     Raises ShaderCompileError with the build log when the source does not compile."""
     devices = list(devices)
     opts = _options_string(options)
@@ -69,16 +80,31 @@ def build_program(cl_context, devices: Sequence, source: str, options=()):
                digest(source, opts, *(device_identity(d) for d in devices)))
 
     def build():
-        disk_keys = [digest("opencl-binary", source, opts, *device_identity(d))
-                     for d in devices]
-        raw = _from_binaries(cl_context, devices, disk_keys, opts)
-        if raw is None:
-            raw = _from_source(cl_context, devices, source, opts)
-            stats.count("kernels_compiled")
-            _store_binaries(raw, devices, disk_keys)
-        return cl.Program(raw)
+        disk_keys = [disk_key(source, opts, d) for d in devices]
+        raw = None if fresh else _from_binaries(cl_context, devices, disk_keys, opts)
+        if raw is not None:
+            return _mark(cl.Program(raw), True)
+        raw = _from_source(cl_context, devices, source, opts)
+        stats.count("kernels_compiled")
+        _store_binaries(raw, devices, disk_keys)
+        return _mark(cl.Program(raw), False)
 
-    return _PROGRAMS.get(mem_key, build)
+    return _PROGRAMS.get(mem_key, build, fresh=fresh)
+
+
+_FROM_BINARIES = set()     # ids of live programs loaded from cached binaries
+
+
+def _mark(program, from_binaries: bool):
+    if from_binaries:
+        _FROM_BINARIES.add(id(program))
+        weakref.finalize(program, _FROM_BINARIES.discard, id(program))
+    return program
+
+
+def from_binaries(program) -> bool:
+    """Whether `program` was loaded from cached binaries (not built from its source)."""
+    return id(program) in _FROM_BINARIES
 
 
 def _build(raw, opts: str, devices) -> None:

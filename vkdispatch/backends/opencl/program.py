@@ -16,7 +16,7 @@ from ..common import check_kernel_limits
 from ..runtime import Program
 from ...base.abi import BINDING_SAMPLED_IMAGE, ProgramInfo
 from ._check import error_for
-from .compiler import build_program
+from .compiler import build_program, from_binaries
 
 _WG = cl.kernel_work_group_info
 # PoCL names a file after the kernel and aborts the process (no error) when the kernel's
@@ -91,10 +91,19 @@ class OpenCLProgram(Program):
         check_entry_point(info.entry_point)
         for slot in ctx._slots:
             self.local_size = check_kernel_limits(info, slot.info, _LIMIT_NAMES)
-            prg = build_program(slot.cl_context, [slot.cl_device], source,
-                                _std_option(slot.cl_device, options))
-            kernel = self._new_kernel(prg)
-            self._check_kernel(slot, kernel, nargs)
+            build_options = _std_option(slot.cl_device, options)
+            prg = build_program(slot.cl_context, [slot.cl_device], source, build_options)
+            try:
+                kernel = self._new_kernel(prg)
+                self._check_kernel(slot, kernel, nargs)
+            except InvalidArgumentError:
+                if not from_binaries(prg):
+                    raise
+                # a cached binary that lacks the kernel: build the source, once
+                prg = build_program(slot.cl_context, [slot.cl_device], source, build_options,
+                                    fresh=True)
+                kernel = self._new_kernel(prg)
+                self._check_kernel(slot, kernel, nargs)
             self._pools[slot] = (prg, [kernel])
 
     def _new_kernel(self, prg):

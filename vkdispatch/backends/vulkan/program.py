@@ -9,7 +9,8 @@ import weakref
 from typing import Optional
 
 from ...base import process
-from ...base.errors import DeviceLimitError, InvalidArgumentError
+from ...base.errors import DeviceLimitError, InvalidArgumentError, VkDispatchError
+from ...base.log import log_debug
 from ..common import check_kernel_limits, uniform_need
 from ..runtime import Program
 from ...base.abi import BINDING_BUFFER_ADDRESS, BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, BINDING_UNIFORM_BUFFER, ProgramInfo
@@ -179,21 +180,48 @@ class VulkanProgram(Program):
         for device in ctx._devices:
             check_limits(info, device)
         glsl = not isinstance(source, (bytes, bytearray, memoryview))
-        if glsl:
-            spirv = glslang.compile_glsl(source, vulkan_version=ctx.vulkan_version)
-        else:
-            spirv = bytes(source)
         entry = info.entry_point or "main"
-        check_module(spv.parse(spirv), info, self.bindings, self.push_size, entry,
-                     ctx.vulkan_version, glsl)
+        specialization = specialization or {}
+        try:
+            if glsl:
+                spirv = glslang.compile_glsl(source, vulkan_version=ctx.vulkan_version)
+            else:
+                spirv = bytes(source)
+            try:
+                self._check_and_build(spirv, entry, specialization, glsl)
+            except VkDispatchError:
+                if not glsl:
+                    raise
+                # SPIR-V from the cache may be bad (a valid checksum of a bad payload):
+                # compile again, replacing the entries, and retry once if it differs
+                fresh = glslang.compile_glsl(source, vulkan_version=ctx.vulkan_version,
+                                             fresh=True)
+                if fresh == spirv:
+                    raise
+                log_debug("vulkan: the cached SPIR-V of %r failed; recompiled it", entry)
+                spirv = fresh
+                self._check_and_build(spirv, entry, specialization, glsl)
+        except BaseException:
+            self.destroy()
+            raise
         self.spirv = spirv
+
+    def _check_and_build(self, spirv: bytes, entry: str, specialization: dict,
+                         glsl: bool) -> None:
+        """Check `spirv` against the ProgramInfo, then build it on every device (what a
+        failure half-built is released)."""
+        ctx = self._ctx
+        check_module(spv.parse(spirv), self.info, self.bindings, self.push_size, entry,
+                     ctx.vulkan_version, glsl)
         try:
             for device in ctx._devices:
                 per = _PerDevice(device)
-                self._per.append(per)      # before building, so destroy() frees a half-built one
-                self._build(per, spirv, entry, specialization or {})
+                self._per.append(per)
+                self._build(per, spirv, entry, specialization)
         except BaseException:
-            self.destroy()
+            per_list, self._per = self._per, []
+            for per in per_list:          # never used: released at once
+                _release(per)
             raise
 
     # ------------------------------------------------------------------ building
