@@ -15,7 +15,7 @@ from typing import Optional
 from ..base import dtype as dt
 from ..base.dtype import DType
 from ..base.errors import CodegenError, UnsupportedFeatureError
-from . import ir
+from . import ir, report
 
 _tls = threading.local()
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,6 +84,11 @@ class Builder:
         # guard every array access (see ir.Kernel); the launcher then fills the hidden
         # `vkd_len_<param>` uniforms finish() adds with the bound buffers' element counts
         self.memory_checks = False
+        # debug mode (with memory_checks): guarded accesses also report the first
+        # out-of-range one through a hidden debug buffer (see report.py); `locations`
+        # keeps id(index Expr) -> (Expr, the user's file:line) of each access
+        self.report = False
+        self.locations: dict = {}
         # (buffer Vars, index node) whose accesses are in range by construction: the
         # launch guarantees `index < exec count.x <= len(buffer)` (exec_size "buf.size")
         self.in_range = ((), None)
@@ -210,8 +215,19 @@ class Builder:
                                        f"; rename it")
                 params.append(ir.Param(name, "const", self.new_var(dt.uint64, ir.UNIFORM,
                                                                    name=name), hidden=True))
+        sites = ()
+        if self.memory_checks and self.report:
+            if ir.DEBUG_PARAM in {p.name for p in params}:
+                raise CodegenError(f"parameter name {ir.DEBUG_PARAM!r} is reserved for the "
+                                   f"debug buffer; rename it")
+            report.drop_atomic_loads(self.body)
+            sites = report.assign_sites(self.body, {p.var.id: p.name for p in params},
+                                        self.locations)
+            if sites:
+                var = self.new_var(dt.uint32, ir.BUFFER, name=ir.DEBUG_PARAM, mutable=True)
+                params.append(ir.Param(ir.DEBUG_PARAM, "buffer", var, hidden=True))
         kernel = ir.Kernel(self.name, params, list(self.shared), self.body,
-                           tuple(local_size), self.memory_checks)
+                           tuple(local_size), self.memory_checks, sites)
         escaping = ir.escaping(kernel)
         if escaping:
             raise self._escape_error(escaping)

@@ -8,7 +8,7 @@ the Python code performed them, so evaluation order matches the Python source.
 """
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Union
 
 from ..base import dtype as dt
 from ..base.dtype import DType
@@ -169,21 +169,64 @@ def length_param_name(buffer_name: str) -> str:
     return LENGTH_PREFIX + buffer_name
 
 
+# hidden buffer parameter of kernels that report out-of-range accesses (debug mode):
+# DEBUG_WORDS uint32 words, see DEBUG_LAYOUT
+DEBUG_PARAM = "vkd_debug"
+DEBUG_WORDS = 8
+# word offsets in it: the first reported access's site id (1-based, 0: none yet; set by
+# compare-and-swap, so the first access wins), its index and the array's element count
+# (64-bit, low word first), and how many out-of-range accesses happened in all
+DEBUG_LAYOUT = {"site": 0, "index": 1, "length": 3, "count": 5}
+
+# access kinds of a report site
+READ, WRITE, ATOMIC = "read", "write", "atomic"
+# attrs entry (SITE, access, k) of an `index` Expr: its out-of-range `access` is reported
+# as site k of the kernel's `sites`
+SITE = "site"
+
+
+class Site(NamedTuple):
+    """Where a reported access is in the user's code."""
+    array: str          # the array's name (a parameter, shared or local array)
+    array_kind: str     # BUFFER, SHARED or LOCAL_ARRAY
+    access: str         # READ, WRITE or ATOMIC
+    location: str       # the user's "file:line" of the access, "" when unknown
+    signed: bool        # the index is of a signed type
+
+
+def site_of(ref: "Expr", access: str):
+    """The site number of `ref`'s out-of-range `access`, or None (not reported)."""
+    for a in ref.attrs:
+        if type(a) is tuple and a[0] == SITE and a[1] == access:
+            return a[2]
+    return None
+
+
 class Kernel:
     """`memory_checks`: every access of a buffer, shared or local array element is
     guarded by its index (a load past the end gives 0, a store or atomic is dropped);
     buffers' element counts come from hidden uniforms `vkd_len_<param>` (GLSL reads
-    the bound range with .length() instead, except for buffers reached by address)."""
-    __slots__ = ("name", "params", "shared", "body", "local_size", "memory_checks")
+    the bound range with .length() instead, except for buffers reached by address).
+    `sites` (debug mode): the guarded accesses that also report the first out-of-range
+    access into the hidden buffer parameter DEBUG_PARAM, numbered by their `index`
+    Exprs' (SITE, access, k) attrs."""
+    __slots__ = ("name", "params", "shared", "body", "local_size", "memory_checks", "sites")
 
     def __init__(self, name: str, params: list, shared: list, body: list, local_size: tuple,
-                 memory_checks: bool = False):
+                 memory_checks: bool = False, sites: tuple = ()):
         self.name = name
         self.params = params
         self.shared = shared
         self.body = body
         self.local_size = local_size
         self.memory_checks = memory_checks
+        self.sites = tuple(sites)
+
+    def debug_param(self) -> Optional["Param"]:
+        """The hidden buffer parameter reports go to, or None (no report sites)."""
+        if not self.sites:
+            return None
+        return next((p for p in self.params if p.hidden and p.name == DEBUG_PARAM), None)
 
     def length_params(self) -> dict:
         """buffer var id -> the hidden uniform Var with its element count."""
@@ -436,5 +479,7 @@ def structural_key(kernel: Kernel) -> tuple:
 
     params = tuple((p.name, p.kind, p.hidden, var(p.var)) for p in kernel.params)
     shared = tuple(var(v) for v in kernel.shared)
-    return (params, shared, tuple(kernel.local_size), kernel.memory_checks,
+    # a reporting kernel names its shader and the user's lines in its reports
+    sites = (kernel.name, kernel.sites) if kernel.sites else None
+    return (params, shared, tuple(kernel.local_size), kernel.memory_checks, sites,
             block(kernel.body))

@@ -16,12 +16,14 @@ def trace(func, params, device, local_size: tuple, bounds_check,
           memory_checks: bool = False, in_range: tuple = ()) -> ir.Kernel:
     """Run `func` on symbolic parameters and return the checked IR kernel. bounds_check:
     False, True (skip invocations past the exec size) or FOLD (also linearize a 1-D
-    launch spread over a 2-D grid). memory_checks: guard every array access (ir.Kernel).
+    launch spread over a 2-D grid). memory_checks: guard every array access (ir.Kernel);
+    "report": also report the first out-of-range access (debug mode, report.py).
     `in_range` names buffer parameters at least as long as the launch's exec size along
     x (the launcher promises it): where bounds_check skips the invocations past the exec
     size, their element global_invocation_id().x needs no guard."""
     b = Builder(func.__name__, device)
     b.memory_checks = bool(memory_checks)
+    b.report = memory_checks == "report"
     with b.active():
         args = []
         for p in params:

@@ -14,7 +14,7 @@ import numpy as np
 from ..base import dtype as dt
 from ..base.dtype import DType
 from . import ir, ops
-from .builder import Builder, codegen_error, current
+from .builder import Builder, codegen_error, current, user_location
 
 _MAX_TREE = 24
 _SWIZZLE_SETS = ("xyzw", "rgba")
@@ -363,7 +363,10 @@ class ShaderVariable:
             raise TypeError(f"buffer index must be an integer scalar, got {idx.dtype.name}")
         if isinstance(idx, ir.Lit) and node.length and not 0 <= idx.value < node.length:
             raise IndexError(f"index {idx.value} out of range for array of {node.length}")
-        return ops.make("index", node, idx, dtype=storage_type(node.dtype))
+        ref = ops.make("index", node, idx, dtype=storage_type(node.dtype))
+        if self.builder.report:         # debug mode: reports name the access's line
+            self.builder.locations[id(ref)] = (ref, user_location())
+        return ref
 
 
 def _swizzle_letters(name: str, t: DType):

@@ -62,6 +62,9 @@ def written_arrays(kernel: ir.Kernel) -> set:
                     out.add(n.args[0].args[0].id)
                 elif isinstance(n, ir.Expr) and n.op == "image_store":
                     out.add(n.args[0].id)
+    debug = kernel.debug_param()
+    if debug is not None:      # reports are written by the emitter's helper, not the IR
+        out.add(debug.var.id)
     return out
 
 
@@ -199,8 +202,12 @@ class Emitter(abc.ABC):
     # the kernel knows its bound buffers' lengths (GLSL .length()); else hidden uniforms
     implicit_lengths = False
 
+    # the helper that records an out-of-range access in the debug buffer (debug mode)
+    REPORT_FN = "vkd_oob"
+
     def __init__(self, kernel: ir.Kernel, entry_point: str = "main",
-                 push_constant_limit: int = 0, address_params=frozenset()):
+                 push_constant_limit: int = 0, address_params=frozenset(),
+                 site_base: int = 0):
         self.kernel = kernel
         self.entry_point = entry_point
         self.info = program_info(kernel, self.target, entry_point, push_constant_limit,
@@ -212,6 +219,13 @@ class Emitter(abc.ABC):
         self.written = written_arrays(kernel)
         self._names = {}
         self._taken = set(self.reserved)
+        # debug mode: site k of the kernel reports as id site_base + k + 1 (build_kernel
+        # numbers the sites of all of a context's kernels apart)
+        debug = kernel.debug_param() if self.checks else None
+        self.debug_var = debug.var if debug is not None else None
+        self.site_base = site_base
+        if self.debug_var is not None:
+            self._taken.add(self.REPORT_FN)
         for p in kernel.params:    # parameters and shared arrays keep their names first
             self.name(p.var)
         for v in kernel.shared:
@@ -287,6 +301,37 @@ class Emitter(abc.ABC):
     def zero(self, t: DType) -> str:
         return self.expr(zero_node(t))
 
+    # ------------------------------------------------------------------ debug reports
+    def site_id(self, ref: ir.Expr, access: str):
+        """The id `ref`'s out-of-range `access` reports with, or None (not reported)."""
+        if self.debug_var is None:
+            return None
+        k = ir.site_of(ref, access)
+        return None if k is None else self.site_base + k + 1
+
+    def missed(self, ref: ir.Expr, access: str, t: DType) -> str:
+        """The value of a load or atomic of `ref` that is out of range: 0 of type `t`,
+        after reporting it where the access is a report site."""
+        site = self.site_id(ref, access)
+        if site is None:
+            return self.zero(t)
+        return f"({self.report_call(site, ref)}, {self.zero(t)})"
+
+    def report_call(self, site: int, ref: ir.Expr) -> str:
+        """A call of REPORT_FN recording site id `site` with `ref`'s index and its
+        array's element count (the target's helper from `report_helper`)."""
+        self.unsupported("out-of-range reports")
+
+    def report_helper(self) -> list:
+        """Lines defining REPORT_FN, when the kernel reports (else [])."""
+        return []
+
+    def report_length(self, array: ir.Var) -> str:
+        """`array`'s element count, as the guard compares against (CUDA, OpenCL)."""
+        if array.kind == ir.BUFFER:
+            return self.var_ref(self.lengths[array.id])
+        return str(array.length)
+
     def store_guard(self, s):
         """The condition guarding statement `s` (a store into a checked array), or None."""
         if self.checks and isinstance(s, ir.Assign) and self.checked_ref(s.target):
@@ -303,12 +348,14 @@ class Emitter(abc.ABC):
             if self.checked_ref(node):            # a load: 0 past the end
                 cond = self.in_bounds(node)
                 if cond is not None:
-                    return f"({cond} ? {self.render(node)} : {self.zero(node.dtype)})"
+                    miss = self.missed(node, ir.READ, node.dtype)
+                    return f"({cond} ? {self.render(node)} : {miss})"
             elif node.op.startswith("atomic_") and self.checked_ref(node.args[0]):
                 cond = self.in_bounds(node.args[0])   # an atomic past the end: not done
                 if cond is not None:
                     args = [self.render(node.args[0])] + [self.expr(a) for a in node.args[1:]]
-                    return f"({cond} ? {self.apply_rule(node, args)} : {self.zero(node.dtype)})"
+                    miss = self.missed(node.args[0], ir.ATOMIC, node.dtype)
+                    return f"({cond} ? {self.apply_rule(node, args)} : {miss})"
         return self.render(node)
 
     def render(self, node) -> str:
@@ -342,6 +389,10 @@ class Emitter(abc.ABC):
                 pad = self.indent_unit * depth
                 lines.append(f"{pad}if ({strip_parens(guard)}) {{")
                 lines.extend(self.stmt(s, depth + 1))
+                site = self.site_id(s.target, ir.WRITE)
+                if site is not None:              # ... and reported (debug mode)
+                    lines.append(f"{pad}}} else {{")
+                    lines.append(f"{pad}{self.indent_unit}{self.report_call(site, s.target)};")
                 lines.append(pad + "}")
         return lines
 

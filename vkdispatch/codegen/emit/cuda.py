@@ -210,10 +210,10 @@ class CUDAEmitter(Emitter):
     rules = RULES
     reserved = _RESERVED
 
-    def __init__(self, kernel, entry_point="vkdispatch_main"):
+    def __init__(self, kernel, entry_point="vkdispatch_main", site_base: int = 0):
         entry_point = safe_identifier(entry_point, "vkd_kernel_", lambda s: (
             s in _RESERVED or keyword.iskeyword(s) or s.startswith(("vkd_", "__"))))
-        super().__init__(kernel, entry_point)
+        super().__init__(kernel, entry_point, site_base=site_base)
         self.pre = Prelude(kernel.local_size)
         self._tmp = 0
 
@@ -232,6 +232,28 @@ class CUDAEmitter(Emitter):
         if var.kind == ir.UNIFORM and var.dtype is dt.bool_:
             return f"({self.name(var)} != 0u)"
         return self.name(var)
+
+    def report_call(self, site: int, ref) -> str:
+        array, idx = ref.args
+        return (f"{self.REPORT_FN}({self.name(self.debug_var)}, {site}u, "
+                f"(unsigned long long)(long long)({self.expr(idx)}), "
+                f"(unsigned long long)({self.report_length(array)}))")
+
+    def report_helper(self) -> list:
+        if self.debug_var is None:
+            return []
+        at = ir.DEBUG_LAYOUT
+        return [f"__device__ unsigned int {self.REPORT_FN}(unsigned int* d, unsigned int site, "
+                f"unsigned long long i, unsigned long long n) {{",
+                f"    atomicAdd(d + {at['count']}, 1u);",
+                f"    if (atomicCAS(d + {at['site']}, 0u, site) == 0u) {{",
+                f"        d[{at['index']}] = (unsigned int)i;",
+                f"        d[{at['index'] + 1}] = (unsigned int)(i >> 32);",
+                f"        d[{at['length']}] = (unsigned int)n;",
+                f"        d[{at['length'] + 1}] = (unsigned int)(n >> 32);",
+                "    }",
+                "    return 0u;",
+                "}", ""]
 
     # ------------------------------------------------------------------ literals
     def literal(self, lit: ir.Lit) -> str:
@@ -332,6 +354,7 @@ class CUDAEmitter(Emitter):
         lines = self.pre.lines()
         if lines:
             lines.append("")
+        lines += self.report_helper()
         sig = ", ".join(params)
         if len(sig) > 80:
             sig = "\n        " + ",\n        ".join(params)

@@ -240,9 +240,9 @@ class GLSLEmitter(Emitter):
     implicit_lengths = True    # a bound range's length is `.length()` of its array
 
     def __init__(self, kernel, entry_point="main", push_constant_limit: int = 0,
-                 address_params=frozenset(), image_formats=None):
+                 address_params=frozenset(), image_formats=None, site_base: int = 0):
         super().__init__(kernel, "main", push_constant_limit,   # GLSL entry points are main
-                         address_params)
+                         address_params, site_base)
         # storage image parameter -> GLSL format qualifier of the image it will be given
         self.image_formats = {name: _format_qualifier(*f) for name, f in (image_formats or {}).items()}
         by_name = {p.name: p.var for p in kernel.params}
@@ -264,6 +264,41 @@ class GLSLEmitter(Emitter):
             return f"({i} < {self.var_ref(self.lengths[array.id])})"
         n = f"uint({self.name(array)}.data.length())"
         return f"({i} < {'uint64_t(' + n + ')' if wide else n})"
+
+    def report_call(self, site: int, ref) -> str:
+        # 32-bit words only: the index and count travel as (low, high) halves
+        array, idx = ref.args
+        i, t = self.expr(idx), idx.dtype
+        if t.itemsize == 8:
+            hi = f"uint({i} >> 32)"
+        elif t.kind == dt.INT:
+            hi = f"uint(int({i}) >> 31)"          # the sign, extended
+        else:
+            hi = "0u"
+        if array.kind == ir.BUFFER and array.id in self.addressed:
+            n = self.var_ref(self.lengths[array.id])
+            count = f"uint({n}), uint({n} >> 32)"
+        elif array.kind == ir.BUFFER:
+            count = f"uint({self.name(array)}.data.length()), 0u"
+        else:
+            count = f"{array.length}u, 0u"
+        return f"{self.REPORT_FN}({site}u, uint({i}), {hi}, {count})"
+
+    def report_helper(self) -> list:
+        if self.debug_var is None:
+            return []
+        d = f"{self.name(self.debug_var)}.data"
+        at = ir.DEBUG_LAYOUT
+        return [f"uint {self.REPORT_FN}(uint site, uint ilo, uint ihi, uint nlo, uint nhi) {{",
+                f"    atomicAdd({d}[{at['count']}], 1u);",
+                f"    if (atomicCompSwap({d}[{at['site']}], 0u, site) == 0u) {{",
+                f"        {d}[{at['index']}] = ilo;",
+                f"        {d}[{at['index'] + 1}] = ihi;",
+                f"        {d}[{at['length']}] = nlo;",
+                f"        {d}[{at['length'] + 1}] = nhi;",
+                "    }",
+                "    return 0u;",
+                "}"]
 
     # ------------------------------------------------------------------ literals
     def literal(self, lit: ir.Lit) -> str:
@@ -412,7 +447,7 @@ class GLSLEmitter(Emitter):
                 out.append(f"{tn} vkd_{op}({tn} a, {tn} b) {{ return {tn}({comps}); }}")
             else:
                 out.append(_INT_HELPERS[op].format(T=tn, Z=f"{tn}(0)", O=f"{tn}(1)"))
-        return out
+        return out + self.report_helper()
 
     def emit(self) -> EmittedKernel:
         body = self.body_lines()          # rendering the body collects needed helpers

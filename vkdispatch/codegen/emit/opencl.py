@@ -473,10 +473,10 @@ class OpenCLEmitter(Emitter):
                          "CLK_", "M_", "FLT_", "DBL_", "HALF_", "CL_")
     vec3_builtins = frozenset(_BUILTIN_QUERY) | {"workgroup_size"}
 
-    def __init__(self, kernel, entry_point="vkdispatch_main"):
+    def __init__(self, kernel, entry_point="vkdispatch_main", site_base: int = 0):
         entry_point = safe_identifier(entry_point, "vkd_", lambda s: (
             s in _RESERVED or s.startswith(self.reserved_prefixes)))
-        super().__init__(kernel, entry_point)
+        super().__init__(kernel, entry_point, site_base=site_base)
         self._taken.add(entry_point)
         self.prelude = Prelude(self.type_name)
         self.uses_texel_sampler = False
@@ -523,6 +523,27 @@ class OpenCLEmitter(Emitter):
     def special_float(self, value, t) -> str:
         s = "NAN" if value != value else ("INFINITY" if value > 0 else "(-INFINITY)")
         return s if t is dt.float32 else f"((double){s})"
+
+    # ------------------------------------------------------------------ debug reports
+    def report_call(self, site: int, ref) -> str:
+        array, idx = ref.args
+        return (f"{self.REPORT_FN}({self.name(self.debug_var)}, {site}u, "
+                f"(ulong)(long)({self.expr(idx)}), (ulong)({self.report_length(array)}))")
+
+    def report_helper(self) -> list:
+        if self.debug_var is None:
+            return []
+        at = ir.DEBUG_LAYOUT
+        return [f"uint {self.REPORT_FN}(__global uint* d, uint site, ulong i, ulong n) {{",
+                f"    atomic_inc(d + {at['count']});",
+                f"    if (atomic_cmpxchg(d + {at['site']}, 0u, site) == 0u) {{",
+                f"        d[{at['index']}] = (uint)i;",
+                f"        d[{at['index'] + 1}] = (uint)(i >> 32);",
+                f"        d[{at['length']}] = (uint)n;",
+                f"        d[{at['length'] + 1}] = (uint)(n >> 32);",
+                "    }",
+                "    return 0u;",
+                "}", ""]
 
     # ------------------------------------------------------------------ references
     def var_ref(self, var: ir.Var) -> str:
@@ -664,6 +685,7 @@ class OpenCLEmitter(Emitter):
         params = self._params()
         lx, ly, lz = self.kernel.local_size
         lines = self.prelude.lines()
+        lines += self.report_helper()
         lines += [f"__kernel __attribute__((reqd_work_group_size({lx}, {ly}, {lz})))",
                   f"void {self.entry_point}({', '.join(params)}) {{"]
         lines += self._local_decls() + body + ["}", ""]
