@@ -54,16 +54,22 @@ _state = _State()
 
 
 def initialize(backend: Optional[str] = None, debug: bool = False, log_level=None,
-               loader_debug_logs: bool = False) -> None:
+               loader_debug_logs: bool = False, debug_mode: Optional[bool] = None) -> None:
     """Choose the runtime backend ('vulkan', 'cuda', 'opencl', 'dummy'). Without
     `backend`, $VKDISPATCH_BACKEND; without either, the backend of the best device that
     vulkan, cuda and opencl offer (`device_preference`): a discrete, then integrated GPU on
     any backend (Vulkan first among equals), else the faster CPU driver, PoCL (OpenCL)
     before lavapipe (Vulkan). The default context then opens that device.
-    `debug=True` turns on validation layers (Vulkan) and debug logging;
+    `debug=True` (or `debug_mode=True`, vkdispatch 0.1's name) is the debug mode:
+    validation layers (Vulkan), failures raised at the submit that caused them (OpenCL),
+    debug logging, and generated kernels that report their first out-of-range access
+    (an OutOfBoundsError naming the shader, the array, the index and the line, raised
+    after the submit that ran it; memory_checks="report" does this for one shader).
     `loader_debug_logs=True` makes the Vulkan loader report how it finds drivers
-    (VK_LOADER_DEBUG=all). Re-initializing with another backend destroys the current
-    context first."""
+    (VK_LOADER_DEBUG=all). Re-initializing with another backend or debug setting
+    destroys the current context first."""
+    if debug_mode is not None:
+        debug = bool(debug) or bool(debug_mode)
     if loader_debug_logs:
         os.environ.setdefault("VK_LOADER_DEBUG", "all")
     if log_level is not None:
@@ -184,6 +190,7 @@ class Context:
         self.runtime = runtime
         self.device_ids = list(device_ids)
         self.runtime_context = runtime.create_context(device_ids, queue_counts, debug)
+        self.debug = bool(debug)     # debug mode (initialize(debug=True))
         self.devices = list(self.runtime_context.devices)
         self.queue_counts = list(queue_counts)
         self._resources = weakref.WeakSet()

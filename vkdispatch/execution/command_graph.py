@@ -23,9 +23,10 @@ from ..base import dtype as dt
 from ..base import stats
 from ..base.buffer import Buffer, register_before_host_access
 from ..base.context import get_context
-from ..base.errors import (InvalidArgumentError, UseAfterFreeError, VkDispatchError)
+from ..base.errors import (InvalidArgumentError, OutOfBoundsError, UseAfterFreeError,
+                           VkDispatchError)
 from ..codegen.ir import LENGTH_PREFIX
-from .kernel import CompiledKernel
+from .kernel import CompiledKernel, kernel_cache
 
 
 class BoundVariable:
@@ -120,6 +121,7 @@ class CommandGraph:
         self._singles: dict = {}        # single-dispatch lists of eager calls (_submit_single)
         self._lock = threading.RLock()
         self._hand_written = 0          # records of kernels that may reach unbound memory
+        self._debug_records = 0         # records of kernels that report out-of-range accesses
         self._var_records = 0           # records whose uniforms come from bound variables
         # a graph that forgets its records at submit runs them once this many are
         # pending: memory stays bounded, and a loop's equal chunks replay one list
@@ -164,7 +166,9 @@ class CommandGraph:
 
         resources: a Buffer, Image or (Image, Sampler) per binding, in
             `kernel.binding_names` order (a sampled-image binding given an Image uses its
-            default sampler).
+            default sampler). A kernel that reports out-of-range accesses (debug mode)
+            gets the context's debug buffer at its hidden `kernel.debug_binding` when
+            that one is left out.
         uniforms: {name: value} for every uniform of the kernel (a value may be a
             `bind_var` placeholder), or the raw uniform bytes (hand-written kernels).
             The hidden element counts of memory-checked kernels (`vkd_len_<param>`,
@@ -176,10 +180,13 @@ class CommandGraph:
             raise VkDispatchError("the kernel was built for another context than this graph's; "
                                   "create graphs after vd.make_context()")
         bindings = kernel.info.bindings
+        resources = list(resources)
+        debug = kernel.debug_binding
+        if debug is not None and len(resources) == len(bindings) - 1:
+            resources.insert(debug, kernel_cache(self.context).debug_buffer())
         if len(resources) != len(bindings):
             raise ValueError(f"kernel {kernel.info.entry_point} has {len(bindings)} bindings "
                              f"{list(kernel.binding_names)}; got {len(resources)} resources")
-        resources = list(resources)
         for i, binding in enumerate(bindings):
             res = resources[i]
             self._check_resource(kernel, binding.name, res)
@@ -250,7 +257,8 @@ class CommandGraph:
     def record_packed(self, kernel: CompiledKernel, launch: tuple, resources: list,
                       packed: bytes) -> None:
         """`record` for a producer that already checked `resources` (Buffers, in binding
-        order) and packed the uniforms (the eager fast path of @vd.shader)."""
+        order, the debug buffer of a reporting kernel included) and packed the uniforms
+        (the eager fast path of @vd.shader)."""
         if kernel.context is not self.context:
             raise VkDispatchError("the kernel was built for another context than this graph's")
         ctx = self.context
@@ -292,8 +300,12 @@ class CommandGraph:
                 self._invalidate()
             if type(rec) is _Dispatch:
                 stats.count("dispatches_recorded")
-                if not rec.kernel.bindings_only:
-                    self._hand_written += 1
+                kernel = rec.kernel
+                if not kernel.plain:
+                    if not kernel.bindings_only:
+                        self._hand_written += 1
+                    if kernel.debug_binding is not None:
+                        self._debug_records += 1
                 if rec.var_fields:
                     self._var_records += 1
             full = len(self._records) >= self._max_pending > 0 and not self._var_records
@@ -473,10 +485,13 @@ class CommandGraph:
             records = self._records
             if not records:
                 return []
+            debug = self._debug_records
             if (self.reset_on_submit and len(records) == 1 and instance_count is None
                     and len(queues) == 1 and type(records[0]) is _Dispatch
                     and records[0].packed is not None and not self._capturing(queues[0])):
                 signals = [self._submit_single(queues[0])]
+                if debug:
+                    self._raise_reported(queues)
                 if wait:
                     signals[0].wait()
                 return signals
@@ -509,10 +524,22 @@ class CommandGraph:
             stats.count("submits", len(signals))
             if self.reset_on_submit:
                 self._retire_after(by_queue)
+        if debug:
+            self._raise_reported(queues)
         if wait:
             for s in signals:
                 s.wait()
         return signals
+
+    def _raise_reported(self, queues) -> None:
+        """Debug mode: wait for the submitted work and raise OutOfBoundsError for the
+        first out-of-range access it reported (the debug buffer is then reset). Work
+        being captured (a CUDA graph) cannot be waited for and is not checked."""
+        if any(self._capturing(q) for q in queues):
+            return
+        message = kernel_cache(self.context).take_report(queues)
+        if message is not None:
+            raise OutOfBoundsError(message)
 
     _MAX_SINGLES = 8
 
@@ -582,7 +609,7 @@ class CommandGraph:
     def _forget_records(self) -> None:
         self._records = []
         self._lists = {}
-        self._hand_written = self._var_records = 0
+        self._hand_written = self._var_records = self._debug_records = 0
 
     def wait(self) -> None:
         """Block until the last submission finished."""
@@ -683,13 +710,19 @@ def flush_global_graph() -> None:
     me = threading.current_thread()
     with _global_graphs_lock:
         graphs = list(_global_graphs.items())
+    reported = None
     for thread, g in graphs:
         if len(g) and not g.context.destroyed and (g.reset_on_submit or thread is me):
-            g.submit()
+            try:
+                g.submit()
+            except OutOfBoundsError as exc:   # debug mode: submit the rest first
+                reported = reported or exc
         if not thread.is_alive() or g.context.destroyed:
             with _global_graphs_lock:
                 if _global_graphs.get(thread) is g and not len(g):
                     del _global_graphs[thread]
+    if reported is not None:
+        raise reported
 
 
 def queue_wait_idle(queue_index: Optional[int] = None) -> None:

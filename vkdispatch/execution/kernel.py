@@ -13,11 +13,14 @@ import weakref
 from dataclasses import dataclass
 from typing import Optional
 
+import numpy as np
+
+from ..base import dtype as dt
 from ..base import stats
 from ..base.abi import (BINDING_BUFFER_ADDRESS, BINDING_STORAGE_BUFFER, NO_OPTIONS,
                         ProgramInfo, ProgramOptions, UniformPacker)
 from ..base.context import Context
-from ..codegen import ir
+from ..codegen import ir, report
 from ..codegen.emit import emit
 
 
@@ -45,11 +48,16 @@ class CompiledKernel:
 
     `length_fields` maps each hidden uniform `vkd_len_<param>` (a buffer's element
     count, see ir.length_param_name) to the index of binding `<param>`, so that
-    `CommandGraph.record` fills it from the bound buffer when the caller does not."""
+    `CommandGraph.record` fills it from the bound buffer when the caller does not.
+
+    `debug_binding`: the index of the hidden debug-buffer binding of a kernel that
+    reports out-of-range accesses (debug mode), else None; `record` binds the context's
+    debug buffer there and the graph checks it after each submit that ran the kernel.
+    `plain`: a generated kernel without one (graphs test this one flag per record)."""
 
     __slots__ = ("context", "program", "info", "source", "target", "packer", "binding_names",
                  "uniform_names", "uniform_types", "writes", "bindings_only", "length_fields",
-                 "__weakref__")
+                 "debug_binding", "plain", "__weakref__")
 
     def __init__(self, context: Context, program, info: ProgramInfo, source, target: str,
                  bindings_only: bool):
@@ -69,6 +77,8 @@ class CompiledKernel:
             name: index[name[len(ir.LENGTH_PREFIX):]] for name in self.uniform_names
             if name.startswith(ir.LENGTH_PREFIX) and name[len(ir.LENGTH_PREFIX):] in index
         } if bindings_only else {}
+        self.debug_binding = index.get(ir.DEBUG_PARAM) if bindings_only else None
+        self.plain = bindings_only and self.debug_binding is None
 
     @property
     def buffer_names(self) -> tuple:
@@ -82,11 +92,65 @@ class CompiledKernel:
 
 class KernelCache:
     """Compiled kernels of one context by (structural key, emit options). Printable keys
-    are the digests of the structure; `len()` counts kernels."""
+    are the digests of the structure; `len()` counts kernels.
 
-    def __init__(self):
+    Debug mode keeps here as well the context's report sites (`sites[id - 1]` is
+    (shader name, ir.Site) of site id `id`; a reporting kernel's sites are numbered
+    from `site_base`) and its debug buffer (`debug_buffer`)."""
+
+    def __init__(self, context: Optional[Context] = None):
         self._kernels: dict = {}
         self._lock = threading.Lock()
+        self._context = weakref.ref(context) if context is not None else lambda: None
+        self.sites: list = []
+        self._site_bases: dict = {}
+        self._debug_buffer = None
+
+    def site_base(self, kernel: ir.Kernel) -> int:
+        """Where the ids of `kernel`'s report sites start (one range per shader name and
+        sites, so a kernel built again reports with the same ids)."""
+        key = (kernel.name, kernel.sites)
+        with self._lock:
+            base = self._site_bases.get(key)
+            if base is None:
+                base = self._site_bases[key] = len(self.sites)
+                self.sites.extend((kernel.name, site) for site in kernel.sites)
+            return base
+
+    def debug_buffer(self):
+        """The context's debug buffer (ir.DEBUG_WORDS uint32 words, zero on every queue),
+        made on first use."""
+        buf = self._debug_buffer
+        if buf is None:
+            with self._lock:
+                buf = self._debug_buffer
+                if buf is None:
+                    from ..base.buffer import Buffer
+                    context = self._context()
+                    buf = Buffer((ir.DEBUG_WORDS,), dt.uint32, context=context)
+                    zeros = bytes(buf.nbytes)
+                    rctx = context.runtime_context
+                    for q in range(context.queue_count):   # no host-access hooks:
+                        rctx.buffer_write(buf.allocation(q), zeros)  # this runs in record
+                    self._debug_buffer = buf
+        return buf
+
+    def take_report(self, queues) -> Optional[str]:
+        """The first out-of-range access the debug buffer holds on `queues` (after the
+        work submitted there so far), as a message, or None; the buffer is zeroed."""
+        buf = self._debug_buffer
+        if buf is None:
+            return None
+        rctx = buf.context.runtime_context
+        message = None
+        for q in queues:
+            words = np.frombuffer(bytes(rctx.buffer_read(buf.allocation(q), buf.nbytes)),
+                                  np.uint32)
+            if words.any():
+                rctx.buffer_write(buf.allocation(q), bytes(buf.nbytes))
+                if message is None:
+                    message = report.describe(self.sites, words)
+        return message
 
     def get(self, key) -> Optional[CompiledKernel]:
         return self._kernels.get(key)
@@ -108,7 +172,7 @@ def kernel_cache(context: Context) -> KernelCache:
     cache = _caches.get(context)
     if cache is None:
         with _caches_lock:
-            cache = _caches.setdefault(context, KernelCache())
+            cache = _caches.setdefault(context, KernelCache(context))
     return cache
 
 
@@ -124,9 +188,10 @@ def build_kernel(context: Context, ir_kernel: ir.Kernel, options: EmitOptions) -
         with _build_lock:
             hit = cache.get(key)
             if hit is None:
+                site_base = cache.site_base(ir_kernel) if ir_kernel.sites else 0
                 emitted = emit(ir_kernel, options.target, options.entry_point,
                                options.push_constant_limit, options.address_params,
-                               {n: (d, c) for n, d, c in options.image_formats})
+                               {n: (d, c) for n, d, c in options.image_formats}, site_base)
                 program = context.runtime_context.create_program(emitted.source, emitted.info)
                 context.register(program)
                 return cache.put(key, CompiledKernel(context, program, emitted.info,

@@ -5,7 +5,7 @@ from .shader_function import ShaderFunction
 
 
 def shader(exec_size=None, *, local_size=None, workgroups=None, bounds_check=None,
-           memory_checks: bool = True):
+           memory_checks=True):
     """Decorate a kernel function.
 
     Forms: `@vd.shader`, `@vd.shader("buff.size")`, `@vd.shader(exec_size=lambda args:
@@ -27,7 +27,12 @@ def shader(exec_size=None, *, local_size=None, workgroups=None, bounds_check=Non
     Vulkan buffers reached by device address) that the call fills in. The cost is one
     well-predicted compare per access. `memory_checks=False` turns the guards off for
     hand-tuned kernels whose indices are known to be in range: an index past the end
-    is then undefined behaviour (it may corrupt memory or crash the process)."""
+    is then undefined behaviour (it may corrupt memory or crash the process).
+    `memory_checks="report"` also reports the first out-of-range access: the host
+    raises vd.OutOfBoundsError after the submit that ran it, naming the shader, the
+    array, read/write/atomic, the index, the array's length and the line of the access.
+    Debug mode (`vd.initialize(debug=True)`) makes every shader report, those with
+    memory_checks=False too."""
     if callable(exec_size) and hasattr(exec_size, "__code__") and not _is_size_lambda(exec_size):
         return ShaderFunction(exec_size)
 

@@ -30,6 +30,9 @@ def _push_limit(ctx) -> int:
     return ctx.device.max_push_constant_size
 
 
+# memory_checks of a shader that reports its first out-of-range access (debug mode)
+REPORT = "report"
+
 # uniform sources of a _CallPlan: an argument index i >= 0, the exec count, or the
 # element count of argument i (a hidden length uniform), coded as LENGTH_OF - i
 EXEC_DIMS = -1
@@ -82,7 +85,7 @@ class ShaderFunction:
     CommandGraph (the thread's global graph unless `graph=` is given)."""
 
     def __init__(self, func, exec_size=None, local_size=None, workgroups=None,
-                 bounds_check: Optional[bool] = None, memory_checks: bool = True):
+                 bounds_check: Optional[bool] = None, memory_checks=True):
         if exec_size is not None and workgroups is not None:
             raise ValueError("give exec_size or workgroups, not both")
         self.func = func
@@ -98,8 +101,10 @@ class ShaderFunction:
         self.workgroups = workgroups
         self.local_size = local_size
         self.bounds_check = bounds_check
-        if not isinstance(memory_checks, bool):
-            raise TypeError(f"memory_checks must be True or False, got {memory_checks!r}")
+        if not (isinstance(memory_checks, bool) or isinstance(memory_checks, str)
+                and memory_checks == REPORT):
+            raise TypeError(f"memory_checks must be True, False or {REPORT!r}, got "
+                            f"{memory_checks!r}")
         self.memory_checks = memory_checks
         self._size_buffer = _size_buffer(exec_size, self.params)
         self._kernels = {}       # (device, local_size, bounds, checks) -> traced Kernel
@@ -128,16 +133,23 @@ class ShaderFunction:
             return self.bounds_check
         return not explicit_groups
 
-    def _checks(self, bound: dict, exec_count, bounds) -> tuple:
+    def _mode(self, ctx: Context):
+        """The memory checks of a kernel built for `ctx`: in debug mode
+        (`vd.initialize(debug=True)`) every shader reports its out-of-range accesses,
+        those built with memory_checks=False too."""
+        return REPORT if ctx.debug else self.memory_checks
+
+    def _checks(self, ctx: Context, bound: dict, exec_count, bounds) -> tuple:
         """(memory_checks, in_range) of a call: the buffer arguments at least as long as
         the exec size along x, whose elements at global_invocation_id().x need no guard
         when the kernel skips the invocations past the exec size (see `trace`)."""
-        if not self.memory_checks:
+        mode = self._mode(ctx)
+        if not mode:
             return (False, ())
         if not bounds or exec_count is None:
-            return (True, ())
+            return (mode, ())
         n = exec_count[0]
-        return (True, tuple(name for name in self._buffer_params if bound[name].size >= n))
+        return (mode, tuple(name for name in self._buffer_params if bound[name].size >= n))
 
     def kernel(self, device, local_size: tuple, bounds: bool, checks: Optional[tuple] = None
                ) -> ir.Kernel:
@@ -167,8 +179,8 @@ class ShaderFunction:
             ls = self._local_size_for(ndim, ctx.device)
         bounds = self._uses_bounds(self.workgroups is not None)
         # a call with exec_size "buf.size" finds buf long enough; others are guarded
-        checks = (self.memory_checks, (self._size_buffer,) if self._size_buffer and bounds
-                  and self.memory_checks else ())
+        mode = self._mode(ctx)
+        checks = (mode, (self._size_buffer,) if self._size_buffer and bounds and mode else ())
         kernel = self.kernel(ctx.device, ls, bounds, checks)
         src = emit(kernel, target or ctx.codegen_target, self.name, _push_limit(ctx)).source
         return number_lines(src) if line_numbers else src
@@ -179,9 +191,10 @@ class ShaderFunction:
         """The kernel compiled for `ctx` (traced once, built through the context's
         structural kernel cache); `addressed` names buffer parameters passed by device
         address, `image_formats` gives (param, dtype name, channels) of the storage
-        images, `checks` is as for `kernel` (default: every access guarded)."""
+        images, `checks` is as for `kernel` (default: every access guarded, and in
+        debug mode reported)."""
         if checks is None:
-            checks = (self.memory_checks, ())
+            checks = (self._mode(ctx), ())
         key = (local_size, bounds, addressed, image_formats, checks)
         per_ctx = self._compiled.get(ctx)
         c = per_ctx.get(key) if per_ctx is not None else None
@@ -376,8 +389,10 @@ class ShaderFunction:
             bounds = FOLD
         if self._addressed(bound, ctx.device):
             return None
-        checks = self._checks(bound, exec_count, bounds)
+        checks = self._checks(ctx, bound, exec_count, bounds)
         kernel = self.build(ctx, ls, bounds, checks=checks)
+        if kernel.debug_binding is not None:
+            return None   # reporting kernels take the full path (debug mode)
         index = {p.name: i for i, p in enumerate(self.params)}
         index[EXEC_COUNT] = EXEC_DIMS
         for i, p in enumerate(self.params):
@@ -411,11 +426,14 @@ class ShaderFunction:
                              f"workgroups=; give exec_size instead")
         compiled = self.build(ctx, ls, bounds, self._addressed(bound, ctx.device),
                               self._image_formats(bound) if self._storage_images else (),
-                              self._checks(bound, exec_count, bounds))
+                              self._checks(ctx, bound, exec_count, bounds))
         uniforms = bound
         if bounds:
             uniforms = dict(bound)
             uniforms[EXEC_COUNT] = exec_count
         # the hidden element counts (memory checks) come from the bound buffers in record
+        names = compiled.binding_names
+        if compiled.debug_binding is not None:   # record binds the debug buffer
+            names = names[:compiled.debug_binding] + names[compiled.debug_binding + 1:]
         (graph if graph is not None else global_graph()).record(
-            compiled, groups, [bound[n] for n in compiled.binding_names], uniforms)
+            compiled, groups, [bound[n] for n in names], uniforms)
