@@ -139,6 +139,90 @@ def test_images_beyond_the_device_limits_raise(opencl):
         ctx.destroy()
 
 
+# ----------------------------------------------------------------------------- interrupts
+
+_SPIN = {   # x[i] += 1 after a loop of LOOP steps per invocation (short: no long loops)
+    "opencl": ("__kernel void spin(__global float* x) { size_t i = get_global_id(0); "
+               "float v = x[i]; for (int k = 0; k < LOOP; k++) v = v * 0.9999f + 1e-7f; "
+               "x[i] = x[i] + (v > 1e30f ? 2.0f : 1.0f); }", "spin"),
+    "vulkan": ("#version 450\nlayout(local_size_x = 64) in;\n"
+               "layout(std430, binding = 0) buffer X { float x[]; };\n"
+               "void main() { uint i = gl_GlobalInvocationID.x; float v = x[i];"
+               " for (int k = 0; k < LOOP; k++) v = v * 0.9999 + 1e-7;"
+               " x[i] = x[i] + (v > 1e30 ? 2.0 : 1.0); }", "main"),
+}
+
+
+@pytest.mark.parametrize("name", ["opencl", "vulkan"])
+def test_ctrl_c_during_a_long_kernel_is_honoured_at_once(name):
+    """SIGINT (or _thread.interrupt_main) while a host access, queue_wait_idle or a
+    graph's wait waits for a kernel of seconds raises KeyboardInterrupt at once (OpenCL
+    waited for the kernel to finish), and the next read sees the kernel's result."""
+    _runtime(name)
+    source, entry = _SPIN[name]
+    out = run_isolated(f"""
+        import os, signal, threading, time, _thread
+        import numpy as np
+        import vkdispatch as vd
+        vd.initialize(backend={name!r})
+        plan = vd.ComputePlan({source!r}.replace("LOOP", "1000"), local_size=(64, 1, 1),
+                              entry_point={entry!r})
+        most = vd.get_context().device.max_workgroup_count[0]
+
+        def timed(groups):
+            buf = vd.asbuffer(np.zeros(groups * 64, np.float32))
+            t = time.perf_counter()
+            plan((groups, 1, 1), [buf])
+            buf.read(0)
+            return buf, time.perf_counter() - t
+
+        groups = 64
+        while True:
+            _, seconds = timed(groups)
+            if seconds > 0.5 or groups * 2 > most:
+                break
+            groups *= 2
+        groups = min(most, int(groups * 3.0 / max(seconds, 1e-3)))   # about 3 s
+        buf, seconds = timed(groups)
+        print("kernel seconds", round(seconds, 2))
+        expected = 1.0
+        for how, interrupt in (("read", lambda: os.kill(os.getpid(), signal.SIGINT)),
+                               ("wait_idle", _thread.interrupt_main),
+                               ("graph", lambda: os.kill(os.getpid(), signal.SIGINT))):
+            graph = vd.CommandGraph()
+            if how == "graph":
+                plan((groups, 1, 1), [buf], graph=graph)
+            else:
+                plan((groups, 1, 1), [buf])
+            expected += 1
+            timer = threading.Timer(0.3, interrupt)
+            t = time.perf_counter()
+            timer.start()
+            try:
+                if how == "read":
+                    buf.read(0)
+                elif how == "wait_idle":
+                    vd.queue_wait_idle()
+                else:
+                    graph.submit(wait=True)
+                    time.sleep(seconds * 3)   # not interrupted in the wait: fail below
+            except KeyboardInterrupt:
+                late = time.perf_counter() - t - 0.3
+                print(how, "interrupted after", round(late, 2))
+                assert late < min(1.5, seconds / 2), (how, late, seconds)
+            else:
+                raise AssertionError(f"{{how}}: no KeyboardInterrupt")
+            timer.join()
+            got = buf.read(0)        # the kernel finished: its result is there
+            assert (got == expected).all(), (how, got[:4], expected)
+            graph.destroy()
+        plan((groups, 1, 1), [buf])
+        assert (buf.read(0) == expected + 1).all()
+        print("ok")
+    """, timeout=300)
+    assert out.strip().endswith("ok"), out
+
+
 # ----------------------------------------------------------------------------- launch sizes
 
 def test_launch_sizes_a_driver_cannot_run_raise(runtime):

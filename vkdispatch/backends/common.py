@@ -5,9 +5,11 @@ program options, and a timed wait for APIs that have none."""
 from __future__ import annotations
 
 import operator
+import os
+import queue as _queue
 import threading
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 from ..base.abi import NO_OPTIONS, ProgramOptions
 from ..base.errors import (DeviceLimitError, InvalidArgumentError, OutOfBoundsError,
@@ -298,4 +300,72 @@ def poll(done, timeout: float, first: float = 2e-5, longest: float = 1e-3) -> bo
             return False
         time.sleep(min(pause, left))
         pause = min(pause * 2, longest)
+    return True
+
+
+class _WaitJob:
+    __slots__ = ("fn", "done", "error")
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.done = threading.Event()
+        self.error = None
+
+
+_waiters_lock = threading.Lock()
+_idle_waiters: list = []     # job queues of waiter threads with nothing to do
+
+
+def _waiter(jobs: "_queue.SimpleQueue") -> None:
+    while True:
+        job = jobs.get()
+        try:
+            job.fn()
+        except BaseException as exc:   # handed to the caller
+            job.error = exc
+        finally:
+            job.done.set()
+            job = None
+        with _waiters_lock:
+            _idle_waiters.append(jobs)
+
+
+def _forget_waiters() -> None:       # a fork()ed child has none of the parent's threads
+    global _waiters_lock
+    _waiters_lock = threading.Lock()
+    _idle_waiters.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_waiters)
+
+WAIT_SLICE = 0.05   # seconds between checks for an interrupt (a real SIGINT needs none)
+
+
+def wait_interruptibly(blocking: Callable[[], object], timeout: Optional[float] = None) -> bool:
+    """Run `blocking()` - a driver wait that cannot be interrupted (clWaitForEvents,
+    a blocking transfer) - on a waiter thread, waiting for it here in slices, so that
+    Ctrl-C (KeyboardInterrupt) is honoured at once instead of when the work finishes.
+    True once it returned (its exception is raised here), False after `timeout`
+    seconds. An interrupted or timed-out wait leaves the call running to its end on
+    its thread: nothing is torn down half-way."""
+    job = _WaitJob(blocking)
+    with _waiters_lock:
+        jobs = _idle_waiters.pop() if _idle_waiters else None
+    if jobs is None:
+        jobs = _queue.SimpleQueue()
+        threading.Thread(target=_waiter, args=(jobs,), name="vkdispatch-waiter",
+                         daemon=True).start()
+    jobs.put(job)
+    deadline = None if timeout is None else time.perf_counter() + max(0.0, float(timeout))
+    while True:
+        step = WAIT_SLICE if deadline is None else min(WAIT_SLICE,
+                                                       deadline - time.perf_counter())
+        if job.done.wait(max(step, 0.0)):
+            break
+        if deadline is not None and time.perf_counter() >= deadline:
+            return False
+    if job.error is not None:
+        error, job.error = job.error, None
+        raise error
     return True

@@ -19,7 +19,8 @@ import pyopencl as cl
 
 from ...base.errors import DeviceError, InvalidArgumentError, UseAfterFreeError, VkDispatchError
 from ..common import (check_binding_count, check_copy, check_dispatch_index, check_global_size,
-                      check_instance_count, check_uniform_size, poll, workgroup_counts)
+                      check_instance_count, check_uniform_size, wait_interruptibly,
+                      workgroup_counts)
 from ..runtime import CommandList, Signal
 from ...base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ._check import error_for
@@ -27,6 +28,17 @@ from .memory import BufferHandle, ImageHandle, SamplerHandle
 
 _COMPLETE = cl.command_execution_status.COMPLETE
 _enqueue_kernel = cl.enqueue_nd_range_kernel
+
+
+def wait_event(event, timeout: Optional[float] = None) -> bool:
+    """Wait for `event` (True), or `timeout` seconds (False), interruptibly: Ctrl-C
+    raises KeyboardInterrupt at once, the work goes on and nothing is left half-done."""
+    try:
+        if event.command_execution_status <= _COMPLETE:   # done or failed: no thread
+            return True
+        return wait_interruptibly(event.wait, timeout)
+    except cl.Error as exc:
+        raise error_for(exc, "clWaitForEvents") from None
 
 
 class OpenCLSignal(Signal):
@@ -48,14 +60,12 @@ class OpenCLSignal(Signal):
         return status
 
     def wait(self, timeout: Optional[float] = None) -> bool:
-        if timeout is None:
-            try:
-                self.event.wait()
-            except cl.Error as exc:
-                raise error_for(exc, "clWaitForEvents") from None
-            self._status()
+        if self.done():
             return True
-        return poll(self.done, timeout)   # clWaitForEvents has no timeout
+        if not wait_event(self.event, timeout):
+            return False
+        self._status()
+        return True
 
     def done(self) -> bool:
         return self._status() == _COMPLETE
@@ -248,6 +258,7 @@ class OpenCLCommandList(CommandList):
             self._main.flush()
         except cl.Error as exc:
             raise error_for(exc, "clEnqueue (command list submit)") from None
+        self._ctx._last_events[self._queue_index] = event   # host accesses wait for it
         self._last = OpenCLSignal(event)
         if self._ctx.debug:  # debugging: surface failures at the submit call
             self._last.wait()
@@ -277,7 +288,7 @@ class OpenCLCommandList(CommandList):
                 if event is None:
                     out.append(0.0)
                 else:
-                    event.wait()
+                    wait_event(event)
                     out.append((event.profile.end - event.profile.start) * 1e-9)
             return out
         except cl.Error as exc:

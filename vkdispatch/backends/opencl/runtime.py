@@ -10,13 +10,13 @@ import numpy as np
 import pyopencl as cl
 
 from ...base import dtype as dt
-from ...base.errors import UnsupportedFeatureError, UseAfterFreeError
+from ...base.errors import UnsupportedFeatureError, UseAfterFreeError, VkDispatchError
 from ..common import (MemoryBudget, check_alloc, check_layer, check_range, host_bytes,
                       image_shape, layer_view, out_bytes)
 from ..runtime import DLPACK_OPENCL, Capabilities, Runtime, RuntimeContext
 from . import compiler
 from ._check import error_for
-from .commands import OpenCLCommandList
+from .commands import OpenCLCommandList, wait_event
 from .devices import device_info, enumerate_devices
 from .memory import (BufferHandle, ImageHandle, SamplerHandle, check_image_limits, image_bytes,
                      image_format)
@@ -128,6 +128,7 @@ class OpenCLContext(RuntimeContext):
         self._lists = weakref.WeakSet()
         self._slots, self._queues, self._queue_slots = [], [], []
         self._twins = {}     # queue index -> profiling twin queue, made on first use
+        self._last_events = []   # per queue: the event of its latest submission (or None)
         self.devices, self.queue_device = [], []
         props = cl.command_queue_properties.PROFILING_ENABLE if profiling else 0
         try:
@@ -138,6 +139,7 @@ class OpenCLContext(RuntimeContext):
                 self.devices.append(slot.info)
                 for _ in range(count):
                     self._queues.append(cl.CommandQueue(slot.cl_context, device, properties=props))
+                    self._last_events.append(None)
                     self._queue_slots.append(slot)
                     self.queue_device.append(pos)
         except cl.Error as exc:
@@ -165,6 +167,16 @@ class OpenCLContext(RuntimeContext):
                                     "a profiling queue for timestamps") from None
                 self._twins[queue] = twin
             return twin
+
+    def _drain(self, queue: int) -> None:
+        """Wait, interruptibly, for the submissions on `queue` (an in-order queue), so
+        that a blocking call after it waits only for itself: Ctrl-C during a long kernel
+        raises KeyboardInterrupt at once, the kernel goes on, and nothing is half-done."""
+        event = self._last_events[queue]
+        if event is not None:
+            wait_event(event)
+            if self._last_events[queue] is event:
+                self._last_events[queue] = None
 
     def _forget_program(self, program) -> None:
         self._programs.discard(program)
@@ -215,6 +227,7 @@ class OpenCLContext(RuntimeContext):
         check_range(offset, src.nbytes, handle.nbytes, "write")
         if not src.nbytes:
             return
+        self._drain(handle.queue)
         try:
             cl.enqueue_copy(self._queues[handle.queue], handle.mem, src, dst_offset=offset,
                             is_blocking=True)
@@ -227,6 +240,7 @@ class OpenCLContext(RuntimeContext):
         check_range(offset, nbytes, handle.nbytes, "read")
         dst = out_bytes(out, nbytes)
         if nbytes:
+            self._drain(handle.queue)
             try:  # the queue is in-order: this read follows all work submitted on it
                 cl.enqueue_copy(self._queues[handle.queue], np.frombuffer(dst, np.uint8),
                                 handle.mem, src_offset=offset, is_blocking=True)
@@ -285,6 +299,7 @@ class OpenCLContext(RuntimeContext):
         handle = self._image(handle)
         src = layer_view(data, handle.layer_bytes)
         origin, region = handle.region(check_layer(layer, handle.layers))
+        self._drain(handle.queue)
         try:
             _write_image(self._queues[handle.queue], handle.mem, origin, region, src,
                          is_blocking=True)
@@ -295,6 +310,7 @@ class OpenCLContext(RuntimeContext):
         handle = self._image(handle)
         dst = layer_view(out, handle.layer_bytes, writable=True)
         origin, region = handle.region(check_layer(layer, handle.layers))
+        self._drain(handle.queue)
         try:
             _read_image(self._queues[handle.queue], handle.mem, origin, region,
                         np.frombuffer(dst, np.uint8), is_blocking=True)
@@ -327,7 +343,10 @@ class OpenCLContext(RuntimeContext):
         self._check_alive()
         if queue is not None:
             self._slot_of_queue(queue)
-        queues = self._queues if queue is None else [self._queues[queue]]
+        indices = range(len(self._queues)) if queue is None else [queue]
+        for index in indices:
+            self._drain(index)
+        queues = [self._queues[index] for index in indices]
         try:
             for q in queues:
                 q.finish()
@@ -337,6 +356,11 @@ class OpenCLContext(RuntimeContext):
     def destroy(self) -> None:
         if self.destroyed:
             return
+        for index in range(len(self._queues)):   # interruptible: nothing torn down yet
+            try:
+                self._drain(index)
+            except VkDispatchError:
+                pass  # a failed command is finished too
         self.destroyed = True
         twins, self._twins = list(self._twins.values()), {}
         for q in self._queues + twins:
@@ -361,6 +385,7 @@ class OpenCLContext(RuntimeContext):
         for slot in self._slots:
             compiler.MEMORY_CACHE.forget_context(slot.cl_context)
         self._queues.clear()
+        self._last_events.clear()
         self._queue_slots.clear()
         self._slots.clear()
 
