@@ -133,3 +133,13 @@ def test_valid_spirv_bytes_run(ctx, vkh):
     for h in (bx, by):
         ctx.buffer_free(h)
     prog.destroy()
+
+
+def test_check_module_names_the_spirv_version_a_context_consumes():
+    from vkdispatch.backends.vulkan.program import check_module, layout_bindings
+    i = info(buffers(2))
+    module = spirv.parse(glslang.compile_glsl(TWO, vulkan_version=(1, 3)))
+    assert module.version == (1, 6)
+    check_module(module, i, layout_bindings(i), 0, "main", (1, 3))
+    with pytest.raises(InvalidArgumentError, match=r"SPIR-V 1.6; a Vulkan 1.2 context .* 1.5"):
+        check_module(module, i, layout_bindings(i), 0, "main", (1, 2))
