@@ -188,17 +188,22 @@ def test_ctrl_c_during_a_long_kernel_is_honoured_at_once(name):
             groups *= 2
         groups = min(most, int(groups * 3.0 / max(seconds, 1e-3)))   # about 3 s
         buf, seconds = timed(groups)
-        print("kernel seconds", round(seconds, 2))
+        # a fast GPU runs even the largest launch in well under a second: queue several
+        # (dependent: same buffer) so that each wait below lasts about 3 s
+        reps = max(1, min(1000, round(3.0 / max(seconds, 1e-3))))
+        seconds *= reps
+        print("kernel seconds", round(seconds, 2), "launches", reps)
         expected = 1.0
         for how, interrupt in (("read", lambda: os.kill(os.getpid(), signal.SIGINT)),
                                ("wait_idle", _thread.interrupt_main),
                                ("graph", lambda: os.kill(os.getpid(), signal.SIGINT))):
             graph = vd.CommandGraph()
-            if how == "graph":
-                plan((groups, 1, 1), [buf], graph=graph)
-            else:
-                plan((groups, 1, 1), [buf])
-            expected += 1
+            for _ in range(reps):
+                if how == "graph":
+                    plan((groups, 1, 1), [buf], graph=graph)
+                else:
+                    plan((groups, 1, 1), [buf])
+            expected += reps
             timer = threading.Timer(0.3, interrupt)
             t = time.perf_counter()
             timer.start()
@@ -422,9 +427,14 @@ def test_a_bad_spirv_cache_entry_is_dropped_and_recompiled(tmp_path):
             i += count
         refused = struct.pack(f"<{{len(words)}}I", *words)
         key = glslang.cache_key(SRC, version)
-        for name, payload in (("garbage", good[:4] + b"garbage!" * 50),
-                              ("another kernel", glslang.compile_glsl(OTHER, vulkan_version=version)),
-                              ("refused by the driver", refused)):
+        cases = [("garbage", good[:4] + b"garbage!" * 50),
+                 ("another kernel", glslang.compile_glsl(OTHER, vulkan_version=version))]
+        # invalid SPIR-V is undefined behaviour for a driver: lavapipe refuses it
+        # (VK_ERROR_UNKNOWN), NVIDIA's driver crashes, so only a CPU driver is fed it
+        if ctx.devices[0].device_type == "cpu":
+            cases.append(("refused by the driver", refused))
+        print("cases", len(cases))
+        for name, payload in cases:
             glslang.memory_cache.clear()
             glslang.disk_cache.put(key, payload)
             assert glslang.disk_cache.get(key) == payload
@@ -440,7 +450,8 @@ def test_a_bad_spirv_cache_entry_is_dropped_and_recompiled(tmp_path):
             print("recovered from", name)
     """
     out = run_isolated(code)
-    assert out.count("recovered from") == 3, out
+    cases = int(out.split("cases ")[1].split()[0])
+    assert cases >= 2 and out.count("recovered from") == cases, out
 
 
 def test_an_opencl_binary_without_its_kernel_is_rebuilt(tmp_path):
