@@ -19,7 +19,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -27,20 +26,10 @@ import vkdispatch as vd
 import vkdispatch.codegen as vc
 from vkdispatch.codegen.abbreviations import Buff, Const, f32
 
+from runtime_bench import best_of   # the benchmarks' shared timer (warms the GPU up first)
+
 CALLS = 3000
 REPLAY_DISPATCHES = 1000
-
-
-def best_of(fn, repeat=5, warm_up=0.3):
-    t = time.perf_counter()
-    while time.perf_counter() - t < warm_up:
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 @vd.shader("buf.size")
