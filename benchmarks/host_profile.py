@@ -63,22 +63,20 @@ def main():
     tiny(buf, 1.0)
     vd.queue_wait_idle()
 
-    def run():
-        for _ in range(args.calls):
-            tiny(buf, 1.0)
-            vd.global_graph().submit()
-        vd.queue_wait_idle()
-
     if args.breakdown:
         breakdown(buf, args.calls)
         return
-    if args.submit:
-        cl = built_list(buf)
+    cl = built_list(buf) if args.submit else None
 
-        def run():
-            for _ in range(args.calls):
+    def run():
+        for _ in range(args.calls):
+            if cl is not None:      # the runtime's submit of the kept list alone
                 cl.submit()
-            vd.queue_wait_idle()
+            else:
+                tiny(buf, 1.0)
+                vd.global_graph().submit()
+        vd.queue_wait_idle()
+
     prof = cProfile.Profile()
     prof.runcall(run)
     pstats.Stats(prof).sort_stats("tottime").print_stats(args.top)
