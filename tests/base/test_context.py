@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import vkdispatch as vd
@@ -219,3 +220,20 @@ def test_default_on_this_machine_is_the_best_device():
     if {d.backend for d in every} >= {"vulkan", "opencl"} and \
             all(d.device_type == "cpu" for d in every):
         assert backend == "opencl"   # lavapipe + PoCL: PoCL
+
+
+@pytest.mark.parametrize("name", ["vulkan", "opencl"])
+def test_multi_queue_falls_back_to_the_queues_a_device_has(name):
+    try:
+        vd.initialize(backend=name)
+    except vd.BackendUnavailableError as exc:
+        pytest.skip(str(exc))
+    try:
+        ctx = vd.make_context(multi_queue=True)
+        families = [n for n, flags in ctx.device.queue_families if "compute" in flags]
+        assert ctx.queue_count == (min(2, max(families)) if families else 2)
+        buf = vd.asbuffer(np.arange(4, dtype=np.float32))
+        for q in range(ctx.queue_count):
+            np.testing.assert_array_equal(buf.read(q), np.arange(4, dtype=np.float32))
+    finally:
+        vd.shutdown()

@@ -260,6 +260,13 @@ def _default_devices(devices: Sequence) -> list:
     return [min(range(len(devices)), key=lambda i: device_preference(devices[i]))]
 
 
+def _compute_queues(device) -> int:
+    """Queues a device offers for compute work (backends that report no queue families,
+    where queues are streams or command queues made at will, count as 2 or more)."""
+    counts = [n for n, flags in device.queue_families if "compute" in flags]
+    return max(counts) if counts else 2
+
+
 def make_context(device_ids=None, queue_counts=None, multi_device: bool = False,
                  multi_queue: bool = False) -> Context:
     """Open devices and queues, replacing any current context.
@@ -267,7 +274,8 @@ def make_context(device_ids=None, queue_counts=None, multi_device: bool = False,
     device_ids: indices into vd.get_devices() (default: the best device by
     `device_preference`, discrete > integrated > virtual > CPU, whatever its index;
     with multi_device=True, all devices).
-    queue_counts: queues per device (default 1, or 2 with multi_queue=True)."""
+    queue_counts: queues per device (default 1; with multi_queue=True 2, or fewer on a
+    device that has fewer, as vkdispatch 0.1 did)."""
     runtime = get_runtime()
     devices = runtime.devices()
     if device_ids is None:
@@ -284,7 +292,9 @@ def make_context(device_ids=None, queue_counts=None, multi_device: bool = False,
     if len(set(device_ids)) != len(device_ids):
         raise ValueError(f"device_ids has duplicates: {device_ids}")
     if queue_counts is None:
-        queue_counts = [2 if multi_queue else 1] * len(device_ids)
+        # multi_queue asks for 2 queues, as many as the device has (0.1 falls back to one)
+        queue_counts = [min(2, _compute_queues(devices[d])) if multi_queue else 1
+                        for d in device_ids]
     elif isinstance(queue_counts, int):
         queue_counts = [queue_counts] * len(device_ids)
     queue_counts = list(queue_counts)
