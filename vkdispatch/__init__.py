@@ -3,8 +3,9 @@
 The public `vd.*` names; implementations live in the subpackages.
 """
 from .base.buffer import Buffer, asbuffer
-from .base.context import (Context, get_backend, get_context, get_devices, initialize,
-                           is_initialized, make_context, set_dummy_context_params, shutdown)
+from .base.context import (Context, get_backend, get_context, get_devices, initialize, is_cuda,
+                           is_dummy, is_initialized, is_opencl, is_vulkan, make_context,
+                           set_dummy_context_params, shutdown)
 from .base.dtype import (DType, bool_, complex64, complex128, dvec2, dvec3, dvec4, float16,
                          float32, float64, hvec2, hvec4, int8, int16, int32, int64, ivec2, ivec3,
                          ivec4, mat2, mat3, mat4, uint8, uint16, uint32, uint64, uvec2, uvec3,
@@ -15,7 +16,8 @@ from .base.errors import (BackendUnavailableError, CodegenError, DeviceError, De
                           UseAfterFreeError, VkDispatchError)
 from .base.image import Image, Image1D, Image2D, Image3D, Sampler
 from .base.stats import Stats, reset_stats, stats
-from .base.log import log_debug, log_error, log_info, log_warning, set_log_level
+from .base.log import (LogLevel, log, log_debug, log_error, log_info, log_verbose, log_warning,
+                       set_log_level)
 from .execution.command_graph import (BoundVariable, CommandGraph, copy_buffer, default_graph,
                                       global_graph, queue_wait_idle, set_global_graph)
 from .execution.cuda_graph import CUDAGraph

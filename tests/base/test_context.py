@@ -118,8 +118,8 @@ def test_integrated_beats_cpu():
 
 def test_default_context_opens_the_best_device_not_index_0():
     devices = [_dev("vulkan", "cpu", 0), _dev("vulkan", "discrete", 1), _dev("vulkan", "cpu", 2)]
-    assert context_mod._default_devices(devices) == [1]
-    assert context_mod._default_devices(devices[:1]) == [0]
+    assert context_mod._ranked_devices(devices)[0] == 1
+    assert context_mod._ranked_devices(devices[:1]) == [0]
 
 
 class _FakeRuntime:
@@ -236,4 +236,33 @@ def test_multi_queue_falls_back_to_the_queues_a_device_has(name):
         for q in range(ctx.queue_count):
             np.testing.assert_array_equal(buf.read(q), np.arange(4, dtype=np.float32))
     finally:
+        vd.shutdown()
+
+
+def test_vkdispatch_0_1_start_lines_run(monkeypatch):
+    """The first lines of 0.1's tutorials: initialize with debug_mode and a LogLevel,
+    make_context(use_cpu=True), the backend predicates, 0.1's log calls."""
+    import logging
+    monkeypatch.delenv("VKDISPATCH_BACKEND", raising=False)
+    try:
+        vd.initialize(debug_mode=False, log_level=vd.LogLevel.WARNING)
+        ctx = vd.make_context(use_cpu=True)
+        name = vd.get_backend()
+        assert [vd.is_vulkan(), vd.is_cuda(), vd.is_opencl(), vd.is_dummy()].count(True) == 1
+        assert {"vulkan": vd.is_vulkan, "cuda": vd.is_cuda, "opencl": vd.is_opencl,
+                "dummy": vd.is_dummy}[name]()
+        assert ctx.queue_count == 1
+        ctx = vd.make_context(device_count=1, queue_families=None)
+        assert len(ctx.devices) == 1
+        ctx = vd.make_context(device_ids=[0], queue_families=[[0]])
+        assert ctx.queue_count == 1
+        with pytest.raises(ValueError, match="device_count"):
+            vd.make_context(device_count=99)
+        assert logging.getLogger("vkdispatch").level == logging.WARNING
+        vd.log_verbose("hidden at WARNING")
+        vd.log("shown", level=vd.LogLevel.ERROR)
+        vd.set_log_level(vd.LogLevel.VERBOSE)
+        assert logging.getLogger("vkdispatch").level == logging.DEBUG
+    finally:
+        vd.set_log_level("warning")
         vd.shutdown()

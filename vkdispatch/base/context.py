@@ -149,6 +149,22 @@ def get_backend() -> str:
     return get_runtime().name
 
 
+def is_vulkan() -> bool:
+    return get_backend() == "vulkan"
+
+
+def is_cuda() -> bool:
+    return get_backend() == "cuda"
+
+
+def is_opencl() -> bool:
+    return get_backend() == "opencl"
+
+
+def is_dummy() -> bool:
+    return get_backend() == "dummy"
+
+
 def is_initialized() -> bool:
     return _state.runtime is not None
 
@@ -254,10 +270,14 @@ class Context:
         return f"<vkdispatch Context {self.backend}: {names}; queues {self.queue_counts}>"
 
 
-def _default_devices(devices: Sequence) -> list:
-    """The index of the best device (`device_preference`, the rank `initialize()` chose
-    the backend by), so the default context opens the device the backend was picked for."""
-    return [min(range(len(devices)), key=lambda i: device_preference(devices[i]))]
+def _ranked_devices(devices: Sequence, use_cpu: bool = True) -> list:
+    """Device indices, best first (`device_preference`, the rank `initialize()` chose
+    the backend by), so the default context opens the device the backend was picked for.
+    `use_cpu=False` drops CPU devices when any other kind is there."""
+    ranked = sorted(range(len(devices)), key=lambda i: device_preference(devices[i]))
+    if not use_cpu and any(devices[i].device_type != "cpu" for i in ranked):
+        ranked = [i for i in ranked if devices[i].device_type != "cpu"]
+    return ranked
 
 
 def _compute_queues(device) -> int:
@@ -268,18 +288,37 @@ def _compute_queues(device) -> int:
 
 
 def make_context(device_ids=None, queue_counts=None, multi_device: bool = False,
-                 multi_queue: bool = False) -> Context:
+                 multi_queue: bool = False, device_count: Optional[int] = None,
+                 queue_families=None, use_cpu: bool = True) -> Context:
     """Open devices and queues, replacing any current context.
 
     device_ids: indices into vd.get_devices() (default: the best device by
     `device_preference`, discrete > integrated > virtual > CPU, whatever its index;
-    with multi_device=True, all devices).
+    with multi_device=True, all devices; with device_count=n, the best n).
     queue_counts: queues per device (default 1; with multi_queue=True 2, or fewer on a
-    device that has fewer, as vkdispatch 0.1 did)."""
+    device that has fewer, as vkdispatch 0.1 did).
+    vkdispatch 0.1's spellings are accepted: `queue_families` (a list per device of
+    queue family indices) asks for that many queues per device (the runtime picks the
+    families); `use_cpu=False` leaves CPU devices out where a GPU exists (0.1 left them
+    out always; here a CPU-only machine still gets its CPU device)."""
     runtime = get_runtime()
     devices = runtime.devices()
+    if queue_families is not None:
+        if queue_counts is not None:
+            raise ValueError("give queue_counts or queue_families, not both")
+        if device_ids is None:
+            raise ValueError("queue_families needs device_ids (one list of families per "
+                             "device), as in vkdispatch 0.1")
+        queue_counts = [len(f) for f in queue_families]
     if device_ids is None:
-        device_ids = list(range(len(devices))) if multi_device else _default_devices(devices)
+        ranked = _ranked_devices(devices, use_cpu)
+        if device_count is not None:
+            if not isinstance(device_count, int) or not 1 <= device_count <= len(ranked):
+                raise ValueError(f"device_count must be an int in [1, {len(ranked)}], got "
+                                 f"{device_count!r}")
+            device_ids = ranked[:device_count]
+        else:
+            device_ids = ranked if multi_device else ranked[:1]
     elif isinstance(device_ids, int):
         device_ids = [device_ids]
     device_ids = list(device_ids)

@@ -1,5 +1,8 @@
 """Logging for vkdispatch (a leaf module). `vd.log_info(...)` etc. go to the "vkdispatch" logger."""
+import enum
+import inspect
 import logging
+import os
 
 logger = logging.getLogger("vkdispatch")
 logger.addHandler(logging.NullHandler())
@@ -8,10 +11,24 @@ LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.W
               "error": logging.ERROR}
 
 
+class LogLevel(enum.IntEnum):
+    """vkdispatch 0.1's log levels; each maps to a `logging` level (VERBOSE: DEBUG)."""
+    VERBOSE = 0
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def logging_level(self) -> int:
+        return (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR)[self.value]
+
+
 def set_log_level(level) -> None:
     """Set the level by name ('debug', 'info', 'warning', 'error') or logging constant;
     attaches a stderr handler the first time so messages are visible."""
-    if isinstance(level, str):
+    if isinstance(level, LogLevel):
+        level = level.logging_level
+    elif isinstance(level, str):
         if level.lower() not in LOG_LEVELS:
             raise ValueError(f"level must be one of {sorted(LOG_LEVELS)}, got {level!r}")
         level = LOG_LEVELS[level.lower()]
@@ -37,3 +54,14 @@ def log_warning(msg, *args):
 
 def log_error(msg, *args):
     logger.error(msg, *args)
+
+
+def log(text: str, end: str = "\n", level: LogLevel = LogLevel.ERROR, stack_offset: int = 1):
+    """vkdispatch 0.1's log call: `text` at `level`, with the caller's file:line."""
+    frame = inspect.stack()[stack_offset]
+    where = f"{os.path.relpath(frame.filename)}:{frame.lineno}"
+    logger.log(LogLevel(level).logging_level, "%s %s", where, text.rstrip(end) if end else text)
+
+
+def log_verbose(text: str, end: str = "\n"):
+    log(text, end, LogLevel.VERBOSE, 2)
