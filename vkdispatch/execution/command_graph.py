@@ -96,6 +96,10 @@ def _resource_handle(res, queue: int):
 _UNSET = object()
 
 
+def _argument(kernel, name: str) -> str:
+    return f"kernel {kernel.info.entry_point}: argument {name!r}"
+
+
 class CommandGraph:
     """Records shader dispatches and copies for later (repeated) submission.
 
@@ -189,7 +193,7 @@ class CommandGraph:
                              f"{list(kernel.binding_names)}; got {len(resources)} resources")
         for i, binding in enumerate(bindings):
             res = resources[i]
-            self._check_resource(kernel, binding.name, res)
+            self._check_resource(_argument(kernel, binding.name), res)
             if binding.kind == BINDING_SAMPLED_IMAGE and not isinstance(res, tuple):
                 resources[i] = (res, res.default_sampler())
             elif binding.kind == BINDING_STORAGE_IMAGE and isinstance(res, tuple):
@@ -265,13 +269,12 @@ class CommandGraph:
         for res in resources:
             if res.context is not ctx or not (res._base or res)._handles:
                 for name, r in zip(kernel.binding_names, resources):
-                    self._check_resource(kernel, name, r)
+                    self._check_resource(_argument(kernel, name), r)
         self._append(_Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES, packed))
 
-    def _check_resource(self, kernel: CompiledKernel, name: str, res) -> None:
-        """A resource must be alive and of this graph's context: a bad one raises here,
-        at the call, and the graph stays as it was."""
-        what = f"kernel {kernel.info.entry_point}: argument {name!r}"
+    def _check_resource(self, what: str, res) -> None:
+        """A resource (`what` names it in errors) must be alive and of this graph's
+        context: a bad one raises here, at the call, and the graph stays as it was."""
         for r in (res if isinstance(res, tuple) else (res,)):
             ctx = getattr(r, "context", None)
             if ctx is None:
@@ -324,7 +327,7 @@ class CommandGraph:
         for name, buf in (("src", src), ("dst", dst)):
             if not isinstance(buf, Buffer):
                 raise TypeError(f"copy {name} must be a vd.Buffer, got {type(buf).__name__}")
-            self._check_resource_of_copy(name, buf)
+            self._check_resource(f"copy {name}", buf)
         a0 = (src._base or src, src.offset + src_offset)
         b0 = (dst._base or dst, dst.offset + dst_offset)
         if a0[0] is b0[0] and nbytes and a0[1] < b0[1] + nbytes and b0[1] < a0[1] + nbytes:
@@ -332,16 +335,6 @@ class CommandGraph:
                                        f"[{a0[1]}, {a0[1] + nbytes}) and [{b0[1]}, "
                                        f"{b0[1] + nbytes}) of one allocation)")
         self._append(_Copy(src, dst, nbytes, src.offset + src_offset, dst.offset + dst_offset))
-
-    def _check_resource_of_copy(self, name: str, buf) -> None:
-        if buf.context is not self.context:
-            raise (UseAfterFreeError if buf.context.destroyed else InvalidArgumentError)(
-                f"copy {name} belongs to another context than this graph's (destroyed or "
-                f"replaced contexts' buffers cannot be used)")
-        try:
-            buf._check_alive()
-        except VkDispatchError as exc:
-            raise UseAfterFreeError(f"copy {name}: {exc}") from None
 
     def _invalidate(self) -> None:
         lists, self._lists = self._lists, {}
@@ -351,11 +344,10 @@ class CommandGraph:
     _MAX_SPARE = 4
 
     def _keep_spare(self, queue: int, entry: _Built, signal) -> None:
-        """Keep a built list for
-        replaying the same records again, or for re-recording once `signal` (its last
-        run) is done: both are far cheaper than creating a list, and nothing waits
-        here. `mode` (timestamps, hazard tracking) is fixed at a list's creation, so a
-        spare is re-recorded only for the same mode."""
+        """Keep a built list for replaying the same records again, or for re-recording
+        once `signal` (its last run) is done: both are far cheaper than creating a list,
+        and nothing waits here. `mode` (timestamps, hazard tracking) is fixed at a list's
+        creation, so a spare is re-recorded only for the same mode."""
         spare = self._spare.setdefault(queue, [])
         spare.append((entry, signal))
         if len(spare) > self._MAX_SPARE and not self._capturing(queue):
@@ -457,17 +449,21 @@ class CommandGraph:
         if key is None or not spare or self._capturing(queue):
             return None
         for i, (built, _) in enumerate(spare):
-            if built.key == key:
-                resources = _flat_resources(self._records)
-                for ref, res in zip(built.refs, resources):
-                    if ref() is not res:
-                        break   # an id now names another object
-                else:
-                    for res in resources:
-                        res.handle(queue)   # raises for a destroyed buffer or image
-                    del spare[i]
-                    return built
+            if built.key == key and self._holds_current_records(built, queue):
+                del spare[i]
+                return built
         return None
+
+    def _holds_current_records(self, built: _Built, queue: int) -> bool:
+        """Whether the ids in `built`'s key still name the current records' objects (an
+        id is reused once its object is gone); a destroyed one raises, as a build would."""
+        resources = _flat_resources(self._records)
+        for ref, res in zip(built.refs, resources):
+            if ref() is not res:
+                return False
+        for res in resources:
+            res.handle(queue)
+        return True
 
     def submit(self, instance_count: Optional[int] = None, queue_index: Optional[int] = None,
                wait: bool = False):
@@ -552,16 +548,9 @@ class CommandGraph:
                *map(id, rec.resources))
         singles = self._singles
         built = singles.get(key)
-        if built is not None:
-            resources = _flat_resources(self._records)
-            for ref, res in zip(built.refs, resources):
-                if ref() is not res:     # an id now names another object
-                    self._drop_single(key, queue)
-                    built = None
-                    break
-            else:
-                for res in resources:
-                    res.handle(queue)    # raises for a destroyed buffer or image
+        if built is not None and not self._holds_current_records(built, queue):
+            self._drop_single(key, queue)
+            built = None
         if built is None:
             built = self._build(queue, None, self._content_key(self._mode()))
             if len(singles) >= self._MAX_SINGLES:

@@ -17,8 +17,7 @@ import numpy as np
 
 from ..base import dtype as dt
 from ..base import stats
-from ..base.abi import (BINDING_BUFFER_ADDRESS, BINDING_STORAGE_BUFFER, NO_OPTIONS,
-                        ProgramInfo, ProgramOptions, UniformPacker)
+from ..base.abi import NO_OPTIONS, ProgramInfo, ProgramOptions, UniformPacker
 from ..base.context import Context
 from ..codegen import ir, report
 from ..codegen.emit import emit
@@ -79,11 +78,6 @@ class CompiledKernel:
         } if bindings_only else {}
         self.debug_binding = index.get(ir.DEBUG_PARAM) if bindings_only else None
         self.plain = bindings_only and self.debug_binding is None
-
-    @property
-    def buffer_names(self) -> tuple:
-        return tuple(b.name for b in self.info.bindings
-                     if b.kind in (BINDING_STORAGE_BUFFER, BINDING_BUFFER_ADDRESS))
 
     def __repr__(self) -> str:
         return (f"<CompiledKernel {self.info.entry_point} ({self.target}) bindings="

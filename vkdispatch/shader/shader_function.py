@@ -7,7 +7,6 @@ import threading
 import weakref
 from typing import Optional
 
-
 from ..base.buffer import Buffer
 from ..base.context import Context, get_context
 from ..base.errors import number_lines
@@ -21,6 +20,7 @@ from .launch import (_as_dims, check_local_size, check_workgroups, default_local
                      check_size_value, evaluate_exec_size, parse_size, size_lambda,
                      workgroups_for)
 from .signature import parse_signature
+
 
 def _push_limit(ctx) -> int:
     """Bytes of uniforms a Vulkan kernel takes as push constants (more go to a uniform
@@ -43,10 +43,7 @@ def _size_buffer(exec_size, params) -> str:
     """The buffer parameter `b` of exec_size "b.size", else ""."""
     if not isinstance(exec_size, str):
         return ""
-    try:
-        tree = ast.parse(exec_size.strip(), mode="eval").body
-    except SyntaxError:
-        return ""
+    tree = parse_size(exec_size, None).body   # checked (and cached) by the caller already
     if isinstance(tree, ast.Attribute) and tree.attr == "size" and \
             isinstance(tree.value, ast.Name):
         name = tree.value.id
@@ -221,13 +218,30 @@ class ShaderFunction:
             out.append((name, img.dtype.name, img.channels))
         return tuple(out)
 
+    @staticmethod
+    def _address_limit(device) -> Optional[int]:
+        """The size past which a buffer is reached by its device address (Vulkan devices
+        with buffer device addresses), or None where buffers are always bound."""
+        if device.backend != "vulkan" or not device.extra.get("buffer_device_address"):
+            return None   # the runtime names the limit when a buffer cannot be bound
+        return device.max_storage_buffer_range
+
     def _addressed(self, bound: dict, device) -> tuple:
         """Buffer parameters too large to bind as storage buffers on a GLSL device with
         buffer device addresses: the kernel reaches those through their addresses."""
-        if device.backend != "vulkan" or not device.extra.get("buffer_device_address"):
-            return ()   # the runtime names the limit when a buffer cannot be bound
-        limit = device.max_storage_buffer_range
+        limit = self._address_limit(device)
+        if limit is None:
+            return ()
         return tuple(name for name in self._buffer_params if bound[name].nbytes > limit)
+
+    def _bounds_mode(self, groups: tuple, exec_count) -> object:
+        """The invocation check of a launch: False, True (skip invocations past the exec
+        size) or FOLD (a 1-D launch spread over a 2-D grid of workgroups)."""
+        bounds = self._uses_bounds(explicit_groups=exec_count is None)
+        if bounds and exec_count is not None and groups[1] > 1 and exec_count[1] == 1 \
+                and exec_count[2] == 1:
+            return FOLD
+        return bounds
 
     # ------------------------------------------------------------------ calling
     def bind_arguments(self, args, kwargs) -> dict:
@@ -289,7 +303,6 @@ class ShaderFunction:
         if workgroups is None and exec_size is None:
             exec_size, workgroups = self.exec_size, self.workgroups
         if workgroups is not None:
-            from .launch import _as_dims
             wg = evaluate_exec_size(workgroups, bound, "workgroups") if (
                 callable(workgroups) or isinstance(workgroups, str)) \
                 else _as_dims(workgroups, "workgroups")
@@ -384,9 +397,7 @@ class ShaderFunction:
     def _make_plan(self, ctx, dims, args):
         bound = dict(zip((p.name for p in self.params), args))
         groups, exec_count, ls = self.launch_geometry(bound, ctx.device)
-        bounds = self._uses_bounds(explicit_groups=False)
-        if bounds and groups[1] > 1 and exec_count[1] == 1 and exec_count[2] == 1:
-            bounds = FOLD
+        bounds = self._bounds_mode(groups, exec_count)
         if self._addressed(bound, ctx.device):
             return None
         checks = self._checks(ctx, bound, exec_count, bounds)
@@ -397,11 +408,9 @@ class ShaderFunction:
         index[EXEC_COUNT] = EXEC_DIMS
         for i, p in enumerate(self.params):
             index[ir.length_param_name(p.name)] = LENGTH_OF - i
-        device = ctx.device
-        limit = device.max_storage_buffer_range if (
-            device.backend == "vulkan" and device.extra.get("buffer_device_address")) else None
         plan = _CallPlan(ctx, kernel, groups, tuple(index[n] for n in kernel.binding_names),
-                         tuple(index[n] for n in kernel.uniform_names), limit,
+                         tuple(index[n] for n in kernel.uniform_names),
+                         self._address_limit(ctx.device),
                          tuple(index[n] for n in checks[1]))
         if len(self._plans) >= 64:
             self._plans.clear()
@@ -418,9 +427,7 @@ class ShaderFunction:
         groups, exec_count, ls = self.launch_geometry(bound, ctx.device, exec_size, workgroups)
         if exec_count is not None and 0 in exec_count:
             return  # nothing to do for an empty launch
-        bounds = self._uses_bounds(explicit_groups=exec_count is None)
-        if bounds and groups[1] > 1 and exec_count[1] == 1 and exec_count[2] == 1:
-            bounds = FOLD
+        bounds = self._bounds_mode(groups, exec_count)
         if bounds and exec_count is None:
             raise ValueError(f"shader {self.name} has bounds_check=True but was launched with "
                              f"workgroups=; give exec_size instead")
