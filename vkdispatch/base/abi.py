@@ -10,6 +10,7 @@ from typing import Optional
 import numpy as np
 
 from . import dtype as dt
+from .errors import InvalidArgumentError
 
 BINDING_STORAGE_BUFFER = "storage_buffer"
 BINDING_UNIFORM_BUFFER = "uniform_buffer"
@@ -54,6 +55,26 @@ class ProgramInfo:
     uniform_binding: int = -1
     shared_memory: int = 0             # static bytes, checked against the device limit
     features: frozenset = frozenset()  # device features the kernel needs (names of DeviceInfo flags)
+
+
+# PoCL names a file after the kernel and aborts the process (no error) when the kernel's
+# name has 254 characters or more: entry points are held to this on every backend
+MAX_ENTRY_POINT = 128
+
+
+def check_entry_point(name) -> str:
+    """`name` if it is an entry point every backend can build: an ASCII identifier of at
+    most MAX_ENTRY_POINT characters (TypeError for a non-str, else InvalidArgumentError)."""
+    if not isinstance(name, str):
+        raise TypeError(f"entry_point must be a str, got {type(name).__name__}")
+    if not (name.isascii() and name.isidentifier()):
+        raise InvalidArgumentError(f"entry_point must be an ASCII identifier (letters, "
+                                   f"digits, '_'), got {name[:80]!r}")
+    if len(name) > MAX_ENTRY_POINT:
+        raise InvalidArgumentError(f"entry_point has {len(name)} characters; at most "
+                                   f"{MAX_ENTRY_POINT} work on every backend (PoCL aborts "
+                                   f"the process on names of 254 or more): {name[:40]}...")
+    return name
 
 
 @dataclass(frozen=True)

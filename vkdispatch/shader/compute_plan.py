@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from ..base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE, Binding, ProgramInfo, ProgramOptions
+from ..base.abi import (BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, BINDING_STORAGE_IMAGE,
+                        Binding, ProgramInfo, ProgramOptions, check_entry_point)
 from ..base.buffer import Buffer
 from ..base.context import get_context
 from ..execution.command_graph import global_graph
@@ -14,20 +15,6 @@ from .launch import _as_dims, check_workgroups
 
 _KINDS = {"buffer": BINDING_STORAGE_BUFFER, "sampled_image": BINDING_SAMPLED_IMAGE,
           "storage_image": BINDING_STORAGE_IMAGE}
-
-
-MAX_ENTRY_POINT = 128
-
-
-def _check_entry_point(name) -> None:
-    if not isinstance(name, str):
-        raise TypeError(f"entry_point must be a str, got {type(name).__name__}")
-    if not (name.isidentifier() and name.isascii()):
-        raise ValueError(f"entry_point must be an ASCII identifier (letters, digits, '_'), "
-                         f"got {name[:80]!r}")
-    if len(name) > MAX_ENTRY_POINT:
-        raise ValueError(f"entry_point has {len(name)} characters; at most {MAX_ENTRY_POINT} "
-                         f"work on every backend (PoCL aborts on long kernel names)")
 
 
 class ComputePlan:
@@ -41,13 +28,13 @@ class ComputePlan:
         arguments are not supported on CUDA/OpenCL: pass data in buffers there.
     specialization: {constant_id: value} for Vulkan specialization constants.
     entry_point: the kernel's name ("main" for GLSL): an ASCII identifier of at most
-        MAX_ENTRY_POINT characters (PoCL cannot link a kernel named with 255 or more
+        base.abi.MAX_ENTRY_POINT characters (PoCL cannot link a kernel named with 255 or more
         and aborts the process on longer names)."""
 
     def __init__(self, source, bindings: Sequence[str] = ("buffer",), local_size=(64, 1, 1),
                  push_constant_size: int = 0, specialization: Optional[dict] = None,
                  entry_point: str = "main"):
-        _check_entry_point(entry_point)
+        check_entry_point(entry_point)
         if not isinstance(source, (str, bytes, bytearray)):
             raise TypeError(f"source must be kernel source text (GLSL, CUDA C or OpenCL C) or "
                             f"SPIR-V bytes, got {type(source).__name__}")

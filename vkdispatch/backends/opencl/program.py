@@ -14,28 +14,11 @@ import pyopencl as cl
 from ...base.errors import DeviceLimitError, InvalidArgumentError, UseAfterFreeError
 from ..common import check_kernel_limits
 from ..runtime import Program
-from ...base.abi import BINDING_SAMPLED_IMAGE, ProgramInfo
+from ...base.abi import BINDING_SAMPLED_IMAGE, ProgramInfo, check_entry_point
 from ._check import error_for
 from .compiler import build_program, from_binaries
 
 _WG = cl.kernel_work_group_info
-# PoCL names a file after the kernel and aborts the process (no error) when the kernel's
-# name has 254 characters or more; kernel names are held to this everywhere.
-MAX_ENTRY_POINT = 128
-
-
-def check_entry_point(name) -> str:
-    """`name` as an OpenCL C kernel name this runtime can build, else InvalidArgumentError."""
-    if not isinstance(name, str):
-        raise InvalidArgumentError(f"entry_point must be a str, got {type(name).__name__}")
-    if not (name.isascii() and name.isidentifier()):
-        raise InvalidArgumentError(f"entry_point must be an ASCII identifier (letters, digits, "
-                                   f"'_'), got {name[:80]!r}")
-    if len(name) > MAX_ENTRY_POINT:
-        raise InvalidArgumentError(f"entry_point has {len(name)} characters; OpenCL kernels "
-                                   f"are held to {MAX_ENTRY_POINT} (PoCL aborts the process on "
-                                   f"names of 254 or more): {name[:40]}...")
-    return name
 _LIMIT_NAMES = ("CL_DEVICE_MAX_WORK_ITEM_SIZES", "CL_DEVICE_MAX_WORK_GROUP_SIZE",
                 "CL_DEVICE_LOCAL_MEM_SIZE")
 
