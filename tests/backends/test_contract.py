@@ -12,6 +12,7 @@ import threading
 import numpy as np
 import pytest
 
+from tests.backends.host_io import download, upload
 from tests.conftest import selected_backends
 from vkdispatch.backends import runtime as rt
 from vkdispatch.base.abi import Binding, ProgramInfo, ProgramOptions, UniformField
@@ -111,16 +112,6 @@ def fresh(runtime):
 @pytest.fixture(scope="module")
 def saxpy(ctx, runtime):
     return ctx.create_program(SAXPY[runtime.codegen_target], saxpy_info(runtime.codegen_target))
-
-
-def upload(ctx, array, queue=0, memory="device"):
-    handle = ctx.buffer_alloc(queue, array.nbytes, memory)
-    ctx.buffer_write(handle, array)
-    return handle
-
-
-def download(ctx, handle, dtype, count, offset=0):
-    return np.frombuffer(ctx.buffer_read(handle, np.dtype(dtype).itemsize * count, offset), dtype)
 
 
 def run_saxpy(ctx, program, x, y, a=2.5, queue=0):

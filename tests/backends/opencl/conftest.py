@@ -7,6 +7,7 @@ import types
 import numpy as np
 import pytest
 
+from tests.backends.host_io import download, upload
 import vkdispatch.backends.opencl as ocl
 from vkdispatch.base.abi import Binding, ProgramInfo, UniformField
 
@@ -45,16 +46,6 @@ def pack(*values):
 def program_info(entry, local=(64, 1, 1), bindings=(), fields=(), **kw):
     return ProgramInfo(entry, local, bindings=bindings, uniforms=fields,
                        uniform_size=4 * len(fields), **kw)
-
-
-def upload(ctx, array, queue=0):
-    handle = ctx.buffer_alloc(queue, array.nbytes)
-    ctx.buffer_write(handle, array)
-    return handle
-
-
-def download(ctx, handle, dtype, count):
-    return np.frombuffer(ctx.buffer_read(handle, np.dtype(dtype).itemsize * count), dtype)
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,9 @@ device (default 0)."""
 import os
 import types
 
-import numpy as np
 import pytest
 
+from tests.backends.host_io import download, upload
 import vkdispatch.backends.vulkan as vulkan_backend
 from vkdispatch.base.abi import Binding, ProgramInfo
 
@@ -41,16 +41,6 @@ def info(local=(64, 1, 1), bindings=(), uniform_size=0, ubo=False, **kw):
     if ubo:
         kw.update(uniform_in_push_constants=False, uniform_binding=len(bindings))
     return ProgramInfo("main", local, bindings=bindings, uniform_size=uniform_size, **kw)
-
-
-def upload(ctx, array, queue=0, memory="device"):
-    handle = ctx.buffer_alloc(queue, array.nbytes, memory)
-    ctx.buffer_write(handle, array)
-    return handle
-
-
-def download(ctx, handle, dtype, count, offset=0):
-    return np.frombuffer(ctx.buffer_read(handle, np.dtype(dtype).itemsize * count, offset), dtype)
 
 
 def run(ctx, program, groups, bindings, uniform=b"", queue=0):
