@@ -289,19 +289,26 @@ class Buffer:
         return self.shape[0] if self.shape else 1
 
 
+def _numbers(data, what: str) -> np.ndarray:
+    """`data` as a numpy array of numbers; TypeError naming `what` for None, strings and
+    arrays of anything else (objects, strings)."""
+    if data is None or isinstance(data, (str, bytes)):
+        raise TypeError(f"{what} must be an array-like of numbers, got {type(data).__name__}")
+    arr = np.asarray(data)
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"{what} must be an array-like of numbers; got an array of {arr.dtype}")
+    return arr
+
+
 def _host_array(data, dtype, what: str) -> np.ndarray:
     """`data` as a numpy array of `dtype`'s storage type, converted as NumPy's
     casting='same_kind' allows (and between signed and unsigned integers), and only
     when every value fits: no silent wrap-around, truncation or loss of the imaginary
     part."""
     storage = dt.storage_numpy_dtype(dtype)
-    if data is None or isinstance(data, (str, bytes)):
-        raise TypeError(f"{what} must be an array-like of numbers, got {type(data).__name__}")
-    arr = np.asarray(data)
+    arr = _numbers(data, what)
     if arr.dtype == storage:
         return arr
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(f"{what} must be numbers; got an array of {arr.dtype}")
     target = storage if not dtype.is_complex else np.dtype(np.complex128)
     integers = arr.dtype.kind in "iu" and storage.kind in "iu"   # the range check decides
     if not integers and not np.can_cast(arr.dtype, target, casting="same_kind"):
@@ -325,11 +332,7 @@ def _host_array(data, dtype, what: str) -> np.ndarray:
 def asbuffer(array, dtype=None, memory: str = "device") -> Buffer:
     """Upload an array-like to a new Buffer. A vector dtype (vd.vec4, ...) takes the
     trailing axis of `array` as the components."""
-    if array is None or isinstance(array, (str, bytes)):
-        raise TypeError(f"asbuffer needs an array-like of numbers, got {type(array).__name__}")
-    arr = np.asarray(array)
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(f"asbuffer needs an array-like of numbers; got an array of {arr.dtype}")
+    arr = _numbers(array, "asbuffer's array")
     t = dt.from_numpy(arr.dtype) if dtype is None else dt.to_dtype(dtype)
     shape = arr.shape
     if t.numpy_shape:
