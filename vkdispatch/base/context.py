@@ -47,7 +47,6 @@ class _State:
         self.debug = False
         self.context: Optional["Context"] = None
         self.codegen_override: Optional[str] = None   # dummy backend's emitted language
-        self.forked = False       # this process is a fork() of one that had a context
 
 
 _state = _State()
@@ -351,7 +350,7 @@ def make_context(device_ids=None, queue_counts=None, multi_device: bool = False,
 
 def get_context() -> Context:
     """The current context, created with defaults on first use."""
-    if _state.forked:
+    if process.forked_child:
         _refuse_in_fork()
     ctx = _state.context
     if ctx is None or ctx.destroyed:
@@ -409,8 +408,7 @@ def _after_fork_in_child() -> None:
     ctx = _state.context
     if ctx is None or ctx.destroyed or ctx.backend == "dummy":
         return
-    _state.forked = True
-    process.forked_child = True   # inherited driver objects' finalizers do nothing
+    process.forked_child = True   # get_context refuses; inherited objects' finalizers do nothing
     _state.lock = threading.RLock()   # a lock held by another thread at fork stays held
     ctx.runtime_context = _ForkedRuntimeContext()
     ctx.destroyed = True
