@@ -27,5 +27,10 @@ from .interop.streams import cuda_stream
 from .shader.compute_plan import ComputePlan
 from .shader.decorator import shader
 from .shader.shader_function import ShaderFunction
+# vkdispatch 0.1's names for contexts, buffers and graphs (docs/parity/README.md)
+from .backends.runtime import Signal
+from .base.context import (get_context_handle, is_context_initialized,
+                           select_queue_families)
+from .base.device_info import DeviceInfo
 
 __version__ = "0.2.0.dev0"
