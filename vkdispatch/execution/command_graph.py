@@ -21,12 +21,15 @@ import numpy as np
 from ..base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ..base import dtype as dt
 from ..base import stats
-from ..base.buffer import Buffer, register_before_host_access
+from ..base.buffer import Buffer, register_annotation, register_before_host_access
 from ..base.context import get_context
 from ..base.errors import (InvalidArgumentError, OutOfBoundsError, UseAfterFreeError,
                            VkDispatchError)
 from ..codegen.ir import LENGTH_PREFIX
+from ..codegen.types import Buff
 from .kernel import CompiledKernel, kernel_cache
+
+register_annotation(Buff.__getitem__)   # vd.Buffer[dtype] == Buff[dtype] in signatures
 
 
 class BoundVariable:
