@@ -37,5 +37,7 @@ from .base.buffer_allocators import (buffer_c64, buffer_dv2, buffer_dv3, buffer_
 from .base.context import (get_context_handle, is_context_initialized,
                            select_queue_families)
 from .base.device_info import DeviceInfo
+from .execution.command_graph import BufferBindInfo, ImageBindInfo
+from .execution.cuda_graph import CUDAGraphCapture, cuda_graph_capture, get_cuda_capture
 
 __version__ = "0.2.0.dev0"
