@@ -97,3 +97,26 @@ def test_driver_only_fields_raise_where_a_backend_lacks_them(dummy):
     ctx = vd.get_context()
     assert ctx.max_shared_memory == dev.max_compute_shared_memory_size
     assert vd.select_queue_families(0) == [0, 0]
+
+
+def test_context_tutorial_lines(backend, monkeypatch):
+    """0.1's context tutorial, line by line: each keeps the backend in use."""
+    monkeypatch.delenv("VK_LOADER_DEBUG", raising=False)   # restored after the test
+    try:
+        vd.initialize(debug_mode=True)
+        assert vd.get_backend() == backend and vd.get_context().debug
+        vd.initialize(loader_debug_logs=True)
+        vd.initialize(log_level=vd.LogLevel.INFO)
+        assert vd.get_backend() == backend and not vd.get_context().debug
+        for kwargs in ({"multi_device": True}, {"multi_queue": True},
+                       {"multi_device": True, "multi_queue": True}):
+            ctx = vd.make_context(**kwargs)
+            data = np.arange(32, dtype=np.float32)
+            buf = vd.asbuffer(data)
+            scale(buf, 4.0)
+            for q in range(ctx.queue_count):
+                np.testing.assert_array_equal(buf.read(q), data * 4)
+    finally:
+        vd.set_log_level("warning")
+        vd.initialize(backend=backend)
+        vd.make_context()

@@ -30,8 +30,10 @@ def test_tutorial_single_graph_multiple_dispatches(backend):
     add_scalar(buff, 1.0, graph=graph)
     add_scalar(buff, 1.0, graph=graph)
     graph.submit()
+    np.testing.assert_allclose(buff.read(0), arr + 3.0)   # a read waits for the submit
+    graph.submit()
     vd.queue_wait_idle()
-    np.testing.assert_allclose(buff.read(0), arr + 3.0)
+    np.testing.assert_allclose(buff.read(0), arr + 6.0)
 
 
 def test_tutorial_immediate_graph(backend):

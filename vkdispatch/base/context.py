@@ -67,7 +67,7 @@ def initialize(backend: Optional[str] = None, debug: bool = False, log_level=Non
     after the submit that ran it; memory_checks="report" does this for one shader).
     `loader_debug_logs=True` makes the Vulkan loader report how it finds drivers
     (VK_LOADER_DEBUG=all). Re-initializing with another backend or debug setting
-    destroys the current context first."""
+    destroys the current context first; without a backend it keeps the one in use."""
     if debug_mode is not None:
         debug = bool(debug) or bool(debug_mode)
     if loader_debug_logs:
@@ -84,7 +84,8 @@ def initialize(backend: Optional[str] = None, debug: bool = False, log_level=Non
                 raise ValueError(f"backend must be one of {list(rt.BACKEND_NAMES)}, "
                                  f"got {requested!r}")
         if _state.runtime is not None:
-            if requested in (None, _state.runtime.name) and debug == _state.debug:
+            requested = requested or _state.runtime.name   # a new debug setting keeps it
+            if requested == _state.runtime.name and debug == _state.debug:
                 return
             _destroy_context()
             _state.runtime = None
