@@ -9,7 +9,7 @@ from ..backends import runtime as rt
 from ..base import dtype as dt
 from ..base.buffer import Buffer, register_importer
 from ..base.context import get_context
-from ..base.errors import InvalidArgumentError
+from ..base.errors import BackendUnavailableError, InvalidArgumentError
 
 # numpy dtype -> vkdispatch dtype for imports (bool arrives as 1-byte, kept as uint8)
 _IMPORTABLE = {np.dtype(t.numpy_dtype): t for t in dt.SCALARS if t is not dt.bool_}
@@ -107,7 +107,13 @@ def _copy_to_host(obj, cai: dict, shape: tuple, t, nbytes: int) -> np.ndarray:
     if ctx.runtime_context.capabilities.external_memory:
         rctxs, owned = [ctx.runtime_context], False
     else:
-        runtime = rt.load_runtime("cuda")   # BackendUnavailableError says why not
+        try:
+            runtime = rt.load_runtime("cuda")
+        except BackendUnavailableError as exc:
+            raise BackendUnavailableError(
+                f"copying a {type(obj).__name__} (__cuda_array_interface__) into a buffer of the "
+                f"{ctx.backend} backend reads it through CUDA, which is unavailable: {exc}"
+            ) from exc
         n = len(runtime.devices())
         rctxs, owned = [runtime.create_context(list(range(n)), [1] * n, False)], True
     try:
