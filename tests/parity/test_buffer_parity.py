@@ -41,7 +41,8 @@ def test_tutorial_asbuffer_and_0_1_constructor(backend):
     cpu_data = np.arange(16, dtype=np.int32)
     gpu_buffer = vd.asbuffer(cpu_data)
     np.testing.assert_array_equal(gpu_buffer.read(0).flatten(), cpu_data)
-    assert [a.tolist() for a in gpu_buffer.read()] == [cpu_data.tolist()] * vd.get_context().queue_count
+    copies = gpu_buffer.read()          # one array per queue
+    assert [a.tolist() for a in copies] == [cpu_data.tolist()] * vd.get_context().queue_count
     buf = vd.Buffer(shape=(4, 2), var_type=vd.uint32)
     assert buf.var_type is vd.uint32 and buf.shader_shape == (4, 2, 1, 8)
     assert vd.Buffer((3,), vd.float32).shader_shape == (3, 1, 1, 3)
