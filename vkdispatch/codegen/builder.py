@@ -97,6 +97,8 @@ class Builder:
         # against DeviceInfo.max_loop_iterations (lavapipe skips iterations past it)
         self.loop_multiplier = 1
         self.static_loop_iterations = 0
+        # blocks opened by 0.1's statement style (vc.if_statement ... vc.end())
+        self.open_blocks: list = []
 
     # ---------------------------------------------------------------- activation
     @contextlib.contextmanager
@@ -199,6 +201,10 @@ class Builder:
 
     # ---------------------------------------------------------------- result
     def finish(self, local_size: tuple) -> ir.Kernel:
+        if self.open_blocks:
+            raise CodegenError(f"kernel {self.name}: {len(self.open_blocks)} block(s) opened "
+                               f"with vc.if_statement / vc.else_statement / vc.while_statement "
+                               f"/ vc.new_scope were never closed with vc.end()")
         params = list(self.params)
         if self.memory_checks:
             buffers, index = self.in_range

@@ -250,6 +250,7 @@ class ShaderVariable:
     def __itruediv__(self, o): return self._inplace("div", o)
     def __ifloordiv__(self, o): return self._inplace("floordiv", o)
     def __imod__(self, o): return self._inplace("mod", o)
+    def __ipow__(self, o): return self._inplace("pow", o)
     def __iand__(self, o): return self._inplace("bit_and", o)
     def __ior__(self, o): return self._inplace("bit_or", o)
     def __ixor__(self, o): return self._inplace("bit_xor", o)
@@ -268,9 +269,34 @@ class ShaderVariable:
     def cast(self, dtype) -> "ShaderVariable":
         return self._new(convert(self.node, dt.to_dtype(dtype)))
 
-    def copy(self) -> "ShaderVariable":
-        """A new mutable variable holding this value."""
-        return ShaderVariable(self.builder, self.builder.bind(self.node, mutable=True))
+    def copy(self, var_name=None) -> "ShaderVariable":
+        """A new mutable variable holding this value (`var_name` names it in the source)."""
+        return ShaderVariable(self.builder, self.builder.bind(self.node, mutable=True,
+                                                              name=var_name))
+
+    # vkdispatch 0.1's names
+    def to_register(self, var_name=None) -> "ShaderVariable":
+        """This value computed once into a new mutable variable (same as copy)."""
+        return self.copy(var_name)
+
+    def set_value(self, value) -> None:
+        self.set(value)
+
+    def to_dtype(self, dtype) -> "ShaderVariable":
+        return self.cast(dtype)
+
+    def swizzle(self, components: str) -> "ShaderVariable":
+        """`v.swizzle("zyx")` is `v.zyx`."""
+        if not isinstance(components, str):
+            raise TypeError(f"swizzle takes a str of components such as 'xy', got "
+                            f"{components!r}")
+        return getattr(self, components)
+
+    def conjugate(self) -> "ShaderVariable":
+        node = self.node
+        if not node.dtype.is_complex:
+            return self
+        return self._new(ops.make("conj", node))
 
     # ------------------------------------------------------------------ components
     def __getattr__(self, name):

@@ -158,6 +158,15 @@ class Prelude:
                f"r.m[k] = {value}; return r; }}")
         return f"{self._helper(name, lambda: src)}({', '.join(exprs)})"
 
+    def outer_product(self, v) -> str:
+        """The matrix whose column j is `a * b[j]`."""
+        n = v.count
+        M = self.tn(dt.from_name(f"mat{n}"))
+        name = f"vkd_outer_product_{n}"
+        cols = " ".join(f"vstore{n}(a * b.{_LETTERS[j]}, {j}, r.m);" for j in range(n))
+        return self._helper(name, lambda: (
+            f"{M} {name}(float{n} a, float{n} b) {{ {M} r; {cols} return r; }}"))
+
     def matrix_construct(self, t, parts) -> str:
         """A matrix from scalars and column vectors in column-major order; one scalar
         makes a diagonal matrix (GLSL's mat2(s))."""

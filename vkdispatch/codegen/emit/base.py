@@ -174,6 +174,12 @@ def strip_parens(s: str) -> str:
     return s[1:-1]
 
 
+def comment_lines(text: str) -> list:
+    """`text` as C / GLSL comment lines (every target reads /* */ and //)."""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return ["// " + line if line else "//" for line in lines]
+
+
 def _mentions(block, var) -> bool:
     for stmt in ir.walk_stmts(block):
         for root in ir.stmt_nodes(stmt):
@@ -402,6 +408,8 @@ class Emitter(abc.ABC):
             return [pad + self.declare(s.var, s.init)]
         if isinstance(s, ir.Assign):
             return [f"{pad}{self.render(s.target)} = {strip_parens(self.expr(s.value))};"]
+        if isinstance(s, ir.Eval) and s.expr.op == "comment":
+            return [f"{pad}{line}" for line in comment_lines(s.expr.attrs[0])]
         if isinstance(s, ir.Eval):
             return [f"{pad}{strip_parens(self.expr(s.expr))};"]
         if isinstance(s, ir.If):

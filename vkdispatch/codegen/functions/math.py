@@ -233,3 +233,67 @@ def bitcast(x, dtype):
         raise TypeError(f"bitcast needs a real type of the same size: {n.dtype.name} is "
                         f"{n.dtype.itemsize} bytes, {t.name} is {t.itemsize}")
     return wrap(_builder(x), ops.make("bitcast", n, dtype=t))
+
+
+# ----------------------------------------------------------------------------- 0.1 names
+
+radians = _unary("radians")
+radians.__doc__ = "Degrees to radians (float; integers are promoted to float32)."
+degrees = _unary("degrees")
+degrees.__doc__ = "Radians to degrees (float; integers are promoted to float32)."
+round_even = globals()["round"]   # `round` already rounds halves to even, like numpy
+clip = clamp                      # numpy's name
+
+
+def modf(x, y=None):
+    """(fractional part, integral part) of `x`, both with x's sign, like numpy.modf.
+    vkdispatch 0.1's two-argument form `modf(x, y)` computed mod(x, y) in shaders; it
+    is accepted and does the same."""
+    if y is not None:
+        return mod(x, y)
+    whole = trunc(x)
+    return x - whole, whole
+
+
+_SAME_WIDTH = {dt.FLOAT: dt._FLOAT_BY_SIZE, dt.INT: dt._INT_BY_SIZE, dt.UINT: dt._UINT_BY_SIZE}
+
+
+def _bits(name, src_kinds, dst_kind):
+    def f(x):
+        t = to_node(x).dtype
+        if t.base.kind not in src_kinds:
+            raise TypeError(f"vc.{name} takes a {' or '.join(src_kinds)} value, got {t.name}")
+        return bitcast(x, _SAME_WIDTH[dst_kind][t.base.itemsize])
+    f.__name__ = name
+    f.__doc__ = (f"GLSL's {name}: the same bits read as a {dst_kind} of the same width "
+                 f"(vectors component-wise); see vc.bitcast.")
+    return f
+
+
+float_bits_to_int = _bits("float_bits_to_int", (dt.FLOAT,), dt.INT)
+float_bits_to_uint = _bits("float_bits_to_uint", (dt.FLOAT,), dt.UINT)
+int_bits_to_float = _bits("int_bits_to_float", (dt.INT,), dt.FLOAT)
+uint_bits_to_float = _bits("uint_bits_to_float", (dt.UINT,), dt.FLOAT)
+
+
+def _same_matrices(name, a, b):
+    na, nb = to_node(a), to_node(b)
+    if not (na.dtype.is_matrix and na.dtype is nb.dtype):
+        raise TypeError(f"vc.{name} takes two matrices of one type, got {na.dtype.name} and "
+                        f"{nb.dtype.name}")
+    return na, nb
+
+
+def matrix_comp_mult(a, b):
+    """`a` times `b` element by element (`a @ b` is the matrix product)."""
+    na, nb = _same_matrices("matrix_comp_mult", a, b)
+    return wrap(_builder(a, b), ops.make("matrix_comp_mult", na, nb))
+
+
+def outer_product(a, b):
+    """The matN whose column j is a * b[j] (a and b float32 vecN)."""
+    na, nb = _floatify(to_node(a)), _floatify(to_node(b))
+    if not (na.dtype is nb.dtype and na.dtype in (dt.vec2, dt.vec3, dt.vec4)):
+        raise TypeError(f"vc.outer_product takes two float32 vectors of one length (vec2, vec3 "
+                        f"or vec4), got {na.dtype.name} and {nb.dtype.name}")
+    return wrap(_builder(a, b), ops.make("outer_product", na, nb))
