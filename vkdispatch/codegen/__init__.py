@@ -10,7 +10,7 @@ from ..base.dtype import (DType, bool_, complex64, complex128, dvec2, dvec3, dve
                           vec2, vec3, vec4)
 from .builder import Builder
 from .emit import emit
-from .abbreviations import *  # noqa: F401,F403 - vc.f32, vc.v2, ... as in vkdispatch 0.1
+from . import abbreviations as _abbreviations
 from .functions.builtins import (global_invocation_id, inf_f16, inf_f32, inf_f64,
                                  local_invocation_id, local_invocation_index, ninf_f16, ninf_f32,
                                  ninf_f64, num_subgroups, num_workgroups, subgroup_id,
@@ -54,5 +54,6 @@ from .variables import ShaderVariable
 
 complex_mult = mult_complex
 print = print_vars   # noqa: A001 - vkdispatch 0.1 exports print_vars as vc.print
+globals().update({n: getattr(_abbreviations, n) for n in _abbreviations.__all__})  # vc.f32, ...
 globals().update(CASTS)       # to_float, to_vec2, ... to_mat4
 globals().update(REGISTERS)   # new_float_register, ... new_mat4_register

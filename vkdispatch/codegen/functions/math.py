@@ -251,7 +251,7 @@ def modf(x, y=None):
     is accepted and does the same."""
     if y is not None:
         return mod(x, y)
-    whole = trunc(x)
+    whole = globals()["trunc"](x)
     return x - whole, whole
 
 
