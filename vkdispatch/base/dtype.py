@@ -74,12 +74,16 @@ class DType:
 
     @property
     def numpy_dtype(self) -> np.dtype:
-        """numpy dtype of one element of the *scalar* base type."""
+        """numpy dtype of one element of the *scalar* base type (complex32, which numpy
+        lacks: float16, holding its (real, imag) pairs)."""
         return _NUMPY_OF[self.base.name]
 
     @property
     def numpy_shape(self) -> tuple:
-        """Trailing numpy shape of one element: () scalar, (n,) vector, (n, n) matrix."""
+        """Trailing numpy shape of one element: () scalar, (n,) vector, (n, n) matrix,
+        (2,) complex32 (a float16 pair)."""
+        if self.name == "complex32":
+            return (2,)
         if self.is_vector:
             return (self.count,)
         if self.is_matrix:
@@ -199,8 +203,11 @@ float32 = _scalar("float32", FLOAT, 4, np.float32, "float", "float", "float")
 float64 = _scalar("float64", FLOAT, 8, np.float64, "double", "double", "double")
 complex64 = _scalar("complex64", COMPLEX, 8, np.complex64, "vec2", "float2", "float2")
 complex128 = _scalar("complex128", COMPLEX, 16, np.complex128, "dvec2", "double2", "double2")
+# numpy has no complex32: host arrays hold its (real, imag) float16 pairs, and it is not
+# among the SCALARS (the types with a numpy scalar equivalent)
+complex32 = _scalar("complex32", COMPLEX, 4, np.float16, "f16vec2", "__half2", "half2")
 
-_COMPLEX_PART.update(complex64=float32, complex128=float64)
+_COMPLEX_PART.update(complex32=float16, complex64=float32, complex128=float64)
 
 # Booleans live in buffers as 32-bit values (GLSL bool has no storage layout); numpy
 # round trips use uint32 storage and convert at the edges.
@@ -235,13 +242,13 @@ mat2 = _matrix("mat2", float32, 2, "mat2", "vkd_mat2", "vkd_mat2")
 mat3 = _matrix("mat3", float32, 3, "mat3", "vkd_mat3", "vkd_mat3")
 mat4 = _matrix("mat4", float32, 4, "mat4", "vkd_mat4", "vkd_mat4")
 
-SCALARS = tuple(t for t in _REGISTRY.values() if t.is_scalar)
+SCALARS = tuple(t for t in _REGISTRY.values() if t.is_scalar and t is not complex32)
 VECTORS = tuple(t for t in _REGISTRY.values() if t.is_vector)
 MATRICES = tuple(t for t in _REGISTRY.values() if t.is_matrix)
 ALL = tuple(_REGISTRY.values())
 
 _VECTOR_OF = {(v.scalar.name, v.count): v for v in VECTORS}
-_FROM_NUMPY = {np.dtype(v): _REGISTRY[k] for k, v in _NUMPY_OF.items()}
+_FROM_NUMPY = {np.dtype(v): _REGISTRY[k] for k, v in _NUMPY_OF.items() if k != "complex32"}
 
 
 def from_name(name: str) -> DType:
@@ -278,6 +285,14 @@ def to_dtype(obj) -> DType:
                     f"{sorted(str(d) for d in _FROM_NUMPY)}")
 
 
+def complex_part(t: DType) -> DType:
+    """The float type of complex `t`'s real and imaginary parts."""
+    try:
+        return _COMPLEX_PART[t.name]
+    except KeyError:
+        raise TypeError(f"{t.name} is not a complex type") from None
+
+
 def from_numpy(nd) -> DType:
     return to_dtype(np.dtype(nd))
 
@@ -299,6 +314,11 @@ def promote_scalars(a: DType, b: DType) -> DType:
     lack)."""
     if a is b:
         return a
+    if complex32 in (a, b):   # as numpy would if it had complex32: like float16's rules
+        other = b if a is complex32 else a
+        if other.itemsize <= 2 and other.kind != COMPLEX:
+            return complex32
+        return promote_scalars(complex64, other)
     res = _FROM_NUMPY[np.promote_types(_NUMPY_OF[a.name], _NUMPY_OF[b.name])]
     narrow = a.itemsize < 8 and b.itemsize < 8
     if narrow and res is int64:
@@ -321,7 +341,7 @@ def weak_promote(t: DType, value) -> DType:
     if isinstance(value, complex):
         if t.kind == COMPLEX:
             return t
-        return complex128 if t is float64 else complex64
+        return complex128 if t is float64 else (complex32 if t is float16 else complex64)
     raise TypeError(f"unsupported python scalar {value!r}")
 
 

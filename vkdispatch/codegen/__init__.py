@@ -47,9 +47,11 @@ from .functions.subgroups import (subgroup_add, subgroup_all, subgroup_and, subg
                                   subgroup_elect, subgroup_exclusive_add, subgroup_inclusive_add,
                                   subgroup_max, subgroup_min, subgroup_mul, subgroup_or,
                                   subgroup_shuffle, subgroup_shuffle_xor, subgroup_xor)
-from .settings import get_codegen_backend, set_codegen_backend
+from .settings import (get_codegen_backend, get_shader_print_line_numbers, set_codegen_backend,
+                       set_shader_print_line_numbers)
 from .types import (Buff, Buffer, Const, Constant, Image1D, Image2D, Image3D, Img1, Img2, Img3,
-                    RWImage1D, RWImage2D, RWImage3D, RWImg1, RWImg2, RWImg3, Var, Variable)
+                    RWImage1D, RWImage2D, RWImage3D, RWImg1, RWImg2, RWImg3, ShaderFlags, Var,
+                    Variable)
 from .variables import ShaderVariable
 
 complex_mult = mult_complex

@@ -127,6 +127,21 @@ class Builder:
         self.params.append(p)
         return p
 
+    def buffer_shape(self, buffer: ir.Var) -> ir.Var:
+        """The hidden ivec4 uniform with buffer parameter `buffer`'s shader shape (see
+        ir.shader_shape); the launcher fills it from the bound buffer."""
+        param = next((p for p in self.params if p.var is buffer), None)
+        if param is None:
+            raise codegen_error("only buffer parameters have a shape; shared and local "
+                                "arrays have a fixed .size")
+        name = ir.shape_param_name(param.name)
+        for p in self.params:
+            if p.name == name:
+                return p.var
+        var = self.new_var(dt.ivec4, ir.UNIFORM, name=name)
+        self.add_param(name, "const", var, hidden=True)
+        return var
+
     def add_shared(self, dtype: DType, length: int) -> ir.Var:
         if not isinstance(length, int) or length <= 0:
             raise codegen_error(f"shared array length must be a positive int, got {length!r}")
@@ -194,6 +209,7 @@ class Builder:
     def require_dtype(self, t: DType) -> None:
         b = t.base
         feature = {dt.float64: "float64", dt.complex128: "float64", dt.float16: "float16",
+                   dt.complex32: "float16",
                    dt.int64: "int64", dt.uint64: "int64", dt.int16: "int16",
                    dt.uint16: "int16", dt.int8: "int8", dt.uint8: "int8"}.get(b)
         if feature:

@@ -78,7 +78,7 @@ def _void(ts, attrs):
 
 
 def _complex_part(ts, attrs):
-    return dt.float64 if ts[0] is dt.complex128 else dt.float32
+    return dt.complex_part(ts[0])
 
 
 def _matmul(ts, attrs):
@@ -95,7 +95,7 @@ def _matmul(ts, attrs):
 def _swizzle(ts, attrs):
     base = ts[0].base
     if base.is_complex:   # .x / .y / .yx of a complex number are its float parts
-        base = dt.float64 if base is dt.complex128 else dt.float32
+        base = dt.complex_part(base)
     return dt.vector_of(base, len(attrs[0]))
 
 

@@ -2,6 +2,7 @@
 `Img2[f32]`. Subscripting returns a frozen description the signature parser reads."""
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from ..base import dtype as dt
@@ -33,6 +34,10 @@ class _Annotation:
         if self.kind == IMAGE and (t.is_vector or t.is_matrix or t.is_complex or t.is_bool):
             raise TypeError(f"{self.name}[...] takes the texel's scalar type (f32, i32, u32, ...), "
                             f"got {t.name}")
+        if self.kind in (CONST, VARIABLE) and t is dt.complex32:
+            raise TypeError(f"{self.name}[c32]: complex32 uniforms are not supported (numpy "
+                            f"has no complex32 to pass); take {self.name}[c64] and convert "
+                            f"with vc.to_complex32")
         if self.kind in (CONST, VARIABLE) and t.is_bool:
             t = dt.bool_
         return ParamType(self.kind, t, self.dim, self.writable)
@@ -50,3 +55,14 @@ Image3D = Img3 = _Annotation(IMAGE, "Img3", 3)
 RWImage1D = RWImg1 = _Annotation(IMAGE, "RWImg1", 1, True)
 RWImage2D = RWImg2 = _Annotation(IMAGE, "RWImg2", 2, True)
 RWImage3D = RWImg3 = _Annotation(IMAGE, "RWImg3", 3, True)
+
+
+class ShaderFlags(enum.IntFlag):
+    """vkdispatch 0.1's shader flags. NO_EXEC_BOUNDS launches every invocation of every
+    workgroup (bounds_check=False). NO_SUBGROUP_OPS and NO_PRINTF kept 0.1 from enabling
+    those extensions; the emitters here enable an extension only where a kernel uses
+    it, so these two change nothing."""
+    NONE = 0
+    NO_SUBGROUP_OPS = enum.auto()
+    NO_PRINTF = enum.auto()
+    NO_EXEC_BOUNDS = enum.auto()

@@ -91,7 +91,7 @@ def convert(node, target: DType):
             return ops.make("cast", node, dtype=target)
         if not src.is_scalar:
             raise TypeError(f"cannot convert {src.name} to {target.name}")
-        part = dt.float64 if target is dt.complex128 else dt.float32
+        part = dt.complex_part(target)
         real = convert(node, part)
         if isinstance(real, ir.Lit):
             return ir.Lit(complex(real.value), target)
@@ -308,6 +308,8 @@ class ShaderVariable:
             return self._new(ops.make(name, node))
         if name in ("shape", "size", "length") and isinstance(node, ir.Var) and node.length:
             return node.length if name != "shape" else (node.length,)
+        if name == "shape" and isinstance(node, ir.Var) and node.kind == ir.BUFFER:
+            return ShaderVariable(self.builder, self.builder.buffer_shape(node))
         letters = _swizzle_letters(name, t)
         if letters is None:
             raise AttributeError(f"{t.name} value has no attribute {name!r}")
@@ -453,7 +455,7 @@ def binary_node(op: str, a, b):
     if t.is_complex and op in ("mul", "div"):
         if ta.is_complex and tb.is_complex:
             return ops.make("cmul" if op == "mul" else "cdiv", convert(a, t), convert(b, t))
-        real = dt.float64 if t is dt.complex128 else dt.float32
+        real = dt.complex_part(t)
         if op == "div" and not tb.is_complex:
             return ops.make("div", convert(a, t), convert(b, real), dtype=t)
         if op == "mul":

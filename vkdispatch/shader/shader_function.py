@@ -9,9 +9,10 @@ from typing import Optional
 
 from ..base.buffer import Buffer
 from ..base.context import Context, get_context
-from ..base.errors import number_lines
+from ..base.errors import ShaderCompileError, number_lines
 from ..codegen import ir
 from ..codegen.emit import emit
+from ..codegen.settings import get_shader_print_line_numbers
 from ..codegen.trace import EXEC_COUNT, FOLD, trace
 from ..codegen.types import BUFFER, IMAGE
 from ..execution.command_graph import global_graph
@@ -20,6 +21,7 @@ from .launch import (_as_dims, check_local_size, check_workgroups, default_local
                      check_size_value, evaluate_exec_size, parse_size, size_lambda,
                      workgroups_for)
 from .signature import parse_signature
+from .source import ShaderBuildError, ShaderSource
 
 
 def _push_limit(ctx) -> int:
@@ -82,12 +84,12 @@ class ShaderFunction:
     CommandGraph (the thread's global graph unless `graph=` is given)."""
 
     def __init__(self, func, exec_size=None, local_size=None, workgroups=None,
-                 bounds_check: Optional[bool] = None, memory_checks=True):
+                 bounds_check: Optional[bool] = None, memory_checks=True, params=None):
         if exec_size is not None and workgroups is not None:
             raise ValueError("give exec_size or workgroups, not both")
         self.func = func
         self.name = func.__name__
-        self.params = parse_signature(func)
+        self.params = parse_signature(func) if params is None else tuple(params)
         self._storage_images = [p.name for p in self.params
                                 if p.type.kind == IMAGE and p.type.writable]
         self._buffer_params = [p.name for p in self.params if p.type.kind == BUFFER]
@@ -118,6 +120,13 @@ class ShaderFunction:
     def __repr__(self) -> str:
         sig = ", ".join(f"{p.name}: {p.type!r}" for p in self.params)
         return f"<vd.shader {self.name}({sig})>"
+
+    def __str__(self) -> str:
+        """The generated source with numbered lines, as `print(shader)` shows it."""
+        return repr(self.get_src(line_numbers=True))
+
+    def print_src(self, line_numbers: Optional[bool] = None) -> None:
+        print(self.get_src(line_numbers))
 
     # ------------------------------------------------------------------ tracing
     def _local_size_for(self, ndim: int, device) -> tuple:
@@ -164,9 +173,14 @@ class ShaderFunction:
             self._kernels[key] = k
         return k
 
-    def get_src(self, line_numbers: bool = False, local_size=None, target: Optional[str] = None) -> str:
+    def get_src(self, line_numbers: Optional[bool] = None, local_size=None,
+                target: Optional[str] = None) -> ShaderSource:
         """The generated source for the current context's device and language (or
-        `target`), with the local size a call would use (or `local_size`)."""
+        `target`), with the local size a call would use (or `local_size`). A str with
+        vkdispatch 0.1's fields (`name`, `code`, `local_size`). `line_numbers` None:
+        vc.get_shader_print_line_numbers()."""
+        if line_numbers is None:
+            line_numbers = get_shader_print_line_numbers()
         ctx = get_context()
         if local_size is not None:
             ls = check_local_size(local_size, ctx.device)
@@ -180,7 +194,7 @@ class ShaderFunction:
         checks = (mode, (self._size_buffer,) if self._size_buffer and bounds and mode else ())
         kernel = self.kernel(ctx.device, ls, bounds, checks)
         src = emit(kernel, target or ctx.codegen_target, self.name, _push_limit(ctx)).source
-        return number_lines(src) if line_numbers else src
+        return ShaderSource(self.name, number_lines(src) if line_numbers else src, ls)
 
     # ------------------------------------------------------------------ building
     def build(self, ctx: Context, local_size: tuple, bounds, addressed: tuple = (),
@@ -203,8 +217,12 @@ class ShaderFunction:
             if c is None:
                 options = EmitOptions(ctx.codegen_target, self.name, _push_limit(ctx),
                                       addressed, image_formats)
-                c = per_ctx[key] = build_kernel(
-                    ctx, self.kernel(ctx.device, local_size, bounds, checks), options)
+                try:
+                    c = build_kernel(ctx, self.kernel(ctx.device, local_size, bounds, checks),
+                                     options)
+                except ShaderCompileError as exc:
+                    raise ShaderBuildError(self.name, exc, local_size) from exc
+                per_ctx[key] = c
             return c
 
     def _image_formats(self, bound: dict) -> tuple:
@@ -258,6 +276,9 @@ class ShaderFunction:
                 raise TypeError(f"shader {self.name} has no parameter {k!r}; parameters: "
                                 f"{[p.name for p in self.params]}")
             bound[k] = v
+        for p in self.params:
+            if p.name not in bound and p.has_default:
+                bound[p.name] = p.default
         missing = [p.name for p in self.params if p.name not in bound]
         if missing:
             raise TypeError(f"shader {self.name} is missing argument(s) {missing}")
@@ -402,8 +423,9 @@ class ShaderFunction:
             return None
         checks = self._checks(ctx, bound, exec_count, bounds)
         kernel = self.build(ctx, ls, bounds, checks=checks)
-        if kernel.debug_binding is not None:
-            return None   # reporting kernels take the full path (debug mode)
+        if kernel.debug_binding is not None or any(
+                n.startswith(ir.SHAPE_PREFIX) for n in kernel.uniform_names):
+            return None   # reporting kernels and buf.shape readers take the full path
         index = {p.name: i for i, p in enumerate(self.params)}
         index[EXEC_COUNT] = EXEC_DIMS
         for i, p in enumerate(self.params):
@@ -435,9 +457,13 @@ class ShaderFunction:
                               self._image_formats(bound) if self._storage_images else (),
                               self._checks(ctx, bound, exec_count, bounds))
         uniforms = bound
-        if bounds:
+        shapes = [n for n in compiled.uniform_names if n.startswith(ir.SHAPE_PREFIX)]
+        if bounds or shapes:
             uniforms = dict(bound)
-            uniforms[EXEC_COUNT] = exec_count
+            if bounds:
+                uniforms[EXEC_COUNT] = exec_count
+            for n in shapes:     # buf.shape in the kernel (vkdispatch 0.1)
+                uniforms[n] = ir.shader_shape(bound[n[len(ir.SHAPE_PREFIX):]].shape)
         # the hidden element counts (memory checks) come from the bound buffers in record
         names = compiled.binding_names
         if compiled.debug_binding is not None:   # record binds the debug buffer

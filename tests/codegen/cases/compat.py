@@ -123,3 +123,45 @@ def _small_vectors():
         q = vc.new_uhvec4_register(uh[i], uh[i])
         uh4[i] = q
     return compat_16bit_vectors
+
+
+def _pairs(z):
+    """complex values as (real, imag) float16 pairs."""
+    return np.stack([z.real, z.imag], -1).astype(np.float16)
+
+
+def _complex32_inputs(rng):
+    a = rng.uniform(0.5, 2, N) + 1j * rng.uniform(-1, 1, N)
+    b = rng.uniform(-1, 1, N) + 1j * rng.uniform(-1, 1, N)
+    return dict(a=_pairs(a), b=b.astype(np.complex64), o=np.zeros((N, 2), np.float16),
+                o2=np.zeros(N, np.complex64), o3=np.zeros((N, 2), np.float16))
+
+
+def _complex32_reference(v, dev):
+    x = (v["a"][:, 0].astype(np.float32) + 1j * v["a"][:, 1].astype(np.float32))
+    x = x.astype(np.complex64)
+    return dict(o=_pairs(x * x + x / (x + 1) - (0.5 + 1j)),
+                o2=(x * v["b"] + np.conj(x) + np.abs(x)).astype(np.complex64),
+                o3=_pairs(np.full(N, 2 + 4j) + x.real))
+
+
+# complex32 values travel through hvec2 buffers here: vd.Buffer's host I/O of complex32
+# buffers (float16 pairs) belongs to the buffer layer
+CASES.append(Case(
+    "compat_complex32", lambda: _complex32(), _complex32_inputs, _complex32_reference,
+    rtol=1e-2, atol=1e-2, needs=frozenset({"float16"})))
+
+
+def _complex32():
+    @vd.shader("a.size")
+    def compat_complex32(a: Buff[hv2], b: Buff[c64], o: Buff[hv2], o2: Buff[c64],
+                         o3: Buff[hv2]):
+        i = gid()
+        x = vc.to_complex32(a[i].x, a[i].y)
+        r = x * x + x / (x + 1.0) - vc.to_complex32(0.5, 1.0)
+        o[i] = vc.to_hvec2(r.real, r.imag)
+        o2[i] = x * b[i] + x.conjugate() + abs(x)
+        z = vc.new_complex32_register(1.0, 2.0)
+        r3 = z * 2.0 + x.real
+        o3[i] = vc.to_hvec2(r3.real, r3.imag)
+    return compat_complex32

@@ -43,7 +43,7 @@ def comps(t: DType) -> int:
 def elem(t: DType) -> DType:
     """The scalar type of one component."""
     if t.is_complex:
-        return dt.float64 if t is dt.complex128 else dt.float32
+        return dt.complex_part(t)
     return t.base
 
 

@@ -47,7 +47,7 @@ class Prelude:
         bases = {t.base for t in dtypes}
         if bases & {dt.float64, dt.complex128}:
             self.pragma("cl_khr_fp64")
-        if dt.float16 in bases:
+        if bases & {dt.float16, dt.complex32}:
             self.pragma("cl_khr_fp16")
         for t in sorted((t for t in dtypes if t.is_matrix), key=lambda t: t.count):
             self._typedefs.append(f"typedef struct {{ float m[{t.count}]; }} {t.opencl};")
@@ -110,7 +110,7 @@ class Prelude:
 
     def complex_fn(self, op: str, t) -> str:
         C = self.tn(t)
-        R = "double" if t is dt.complex128 else "float"
+        R = self.tn(dt.complex_part(t))
         name = f"vkd_{op}_{C}"
         body = {
             "cmul": f"return ({C})(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);",

@@ -109,7 +109,7 @@ def program_info(kernel: ir.Kernel, target: str, entry_point: str,
         b = t.base
         if b in (dt.float64, dt.complex128):
             features.add("float64")
-        elif b is dt.float16:
+        elif b in (dt.float16, dt.complex32):
             features.add("float16")
         elif b in (dt.int64, dt.uint64):
             features.add("int64")

@@ -322,7 +322,7 @@ class GLSLEmitter(Emitter):
         if t is dt.bool_:
             return "true" if v else "false"
         if t.is_complex:
-            part = dt.float64 if t is dt.complex128 else dt.float32
+            part = dt.complex_part(t)
             c = complex(v)
             return f"{self.type_name(t)}({self.float_lit(c.real, part)}, {self.float_lit(c.imag, part)})"
         if t.is_float:
@@ -446,7 +446,8 @@ class GLSLEmitter(Emitter):
 
     def _helper_lines(self) -> list:
         out = []
-        complex_types = [(c, r) for t, c, r in ((dt.complex64, "vec2", "float"),
+        complex_types = [(c, r) for t, c, r in ((dt.complex32, "f16vec2", "float16_t"),
+                                                (dt.complex64, "vec2", "float"),
                                                 (dt.complex128, "dvec2", "double"))
                          if t in self.dtypes]
         for op in ("cmul", "cdiv", "cexp"):

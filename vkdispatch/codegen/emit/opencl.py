@@ -504,7 +504,7 @@ class OpenCLEmitter(Emitter):
         if t is dt.bool_:
             return "true" if v else "false"
         if t.is_complex:
-            part = dt.float64 if t is dt.complex128 else dt.float32
+            part = dt.complex_part(t)
             c = complex(v)
             return f"({t.opencl})({self.literal(ir.Lit(c.real, part))}, {self.literal(ir.Lit(c.imag, part))})"
         if t is dt.float16:

@@ -27,7 +27,7 @@ def _to(t, name):
 _NAMES = {"float16": dt.float16, "float": dt.float32, "float64": dt.float64,
           "int16": dt.int16, "int": dt.int32, "int64": dt.int64, "uint16": dt.uint16,
           "uint": dt.uint32, "uint64": dt.uint64, "complex": dt.complex64,
-          "complex64": dt.complex64, "complex128": dt.complex128,
+          "complex32": dt.complex32, "complex64": dt.complex64, "complex128": dt.complex128,
           **{v: dt.from_name(v) for v in (
               "hvec2", "hvec3", "hvec4", "vec2", "vec3", "vec4", "dvec2", "dvec3", "dvec4",
               "ihvec2", "ihvec3", "ihvec4", "ivec2", "ivec3", "ivec4", "uhvec2", "uhvec3",

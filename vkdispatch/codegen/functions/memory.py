@@ -24,7 +24,7 @@ def construct(b, dtype, args):
     elif len(args) == 1:
         init = convert(to_node(args[0], t), t)
     else:
-        base = (dt.float64 if t is dt.complex128 else dt.float32) if t.is_complex else t.base
+        base = dt.complex_part(t) if t.is_complex else t.base
         parts = [to_node(a, base) for a in args]
         want = 2 if t.is_complex else t.count
         if sum(p.dtype.count for p in parts) != want:
@@ -46,7 +46,7 @@ new_register = new   # vkdispatch 0.1's names: new_<type>_register(*args, var_na
 _REGISTER_NAMES = {"float16": dt.float16, "float": dt.float32, "float64": dt.float64,
                    "int16": dt.int16, "int": dt.int32, "int64": dt.int64, "uint16": dt.uint16,
                    "uint": dt.uint32, "uint64": dt.uint64, "complex": dt.complex64,
-                   "complex64": dt.complex64, "complex128": dt.complex128,
+                   "complex32": dt.complex32, "complex64": dt.complex64, "complex128": dt.complex128,
                    **{v: dt.from_name(v) for v in (
                        "hvec2", "hvec3", "hvec4", "vec2", "vec3", "vec4", "dvec2", "dvec3",
                        "dvec4", "ihvec2", "ihvec3", "ihvec4", "ivec2", "ivec3", "ivec4",
