@@ -30,6 +30,7 @@ from .shader.shader_function import ShaderFunction
 # vkdispatch 0.1's codegen, shader and dtype names (docs/parity/codegen.md)
 from .base.dtype import (complex32, dtype, hvec3, ihvec2, ihvec3, ihvec4, uhvec2, uhvec3,
                          uhvec4)
+from .shader.shader_function import make_shader_function
 from .shader.source import ShaderBuildError, ShaderSource
 
 __version__ = "0.2.0.dev0"

@@ -224,3 +224,31 @@ def test_dtype_helpers_match_0_1():
     assert dt.promote(vd.complex32, vd.float16) is vd.complex32
     assert dt.promote(vd.complex32, vd.float32) is vd.complex64
     assert vc.c32 is vd.complex32 and vc.uhv3 is vd.uhvec3 and vc.f32 is vd.float32
+
+
+def test_shader_context_and_make_shader_function(backend):
+    with vc.shader_context() as ctx:
+        buf, k = ctx.declare_input_arguments([Buff[f32], Const[f32]], ["buf", "k"], [None, 2.0])
+        tid = vc.global_invocation_id().x
+        buf[tid] = buf[tid] * k
+    desc = ctx.get_description("scale")
+    assert [p.name for p in desc.params] == ["buf", "k"] and desc.name == "scale"
+    scale = vd.make_shader_function(desc, exec_count=lambda args: args.buf.size)
+    x = np.arange(10, dtype=np.float32)
+    buf = vd.asbuffer(x)
+    scale(buf)
+    np.testing.assert_array_equal(buf.read(0), x * 2)
+    scale(buf, 0.25)
+    np.testing.assert_array_equal(buf.read(0), x * 0.5)
+    assert "scale" in scale.get_src().name
+
+    with vc.shader_context(vc.ShaderFlags.NO_EXEC_BOUNDS) as ctx:
+        (out,) = ctx.declare_input_arguments([Buff[u32]])
+        out[vc.global_invocation_id().x] = vc.global_invocation_id().x * 3
+    fill = vd.make_shader_function(ctx.get_description(), local_size=(4, 1, 1),
+                                   workgroups=(2, 1, 1))
+    out = vd.asbuffer(np.zeros(8, np.uint32))
+    fill(out)
+    np.testing.assert_array_equal(out.read(0), np.arange(8) * 3)
+    with pytest.raises(TypeError, match="ShaderDescription"):
+        vd.make_shader_function(fill)

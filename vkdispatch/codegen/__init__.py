@@ -9,6 +9,7 @@ from ..base.dtype import (DType, bool_, complex64, complex128, dvec2, dvec3, dve
                           uhvec3, uhvec4, uint8, uint16, uint32, uint64, uvec2, uvec3, uvec4,
                           vec2, vec3, vec4)
 from .builder import Builder
+from .context import ShaderContext, ShaderDescription, shader_context
 from .emit import emit
 from . import abbreviations as _abbreviations
 from .functions.builtins import (global_invocation_id, inf_f16, inf_f32, inf_f64,

@@ -20,7 +20,8 @@ from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
 from .launch import (_as_dims, check_local_size, check_workgroups, default_local_size,
                      check_size_value, evaluate_exec_size, parse_size, size_lambda,
                      workgroups_for)
-from .signature import parse_signature
+from ..codegen.context import ShaderDescription
+from .signature import ShaderParam, parse_signature
 from .source import ShaderBuildError, ShaderSource
 
 
@@ -84,11 +85,14 @@ class ShaderFunction:
     CommandGraph (the thread's global graph unless `graph=` is given)."""
 
     def __init__(self, func, exec_size=None, local_size=None, workgroups=None,
-                 bounds_check: Optional[bool] = None, memory_checks=True, params=None):
+                 bounds_check: Optional[bool] = None, memory_checks=True, params=None,
+                 description: Optional[ShaderDescription] = None):
         if exec_size is not None and workgroups is not None:
             raise ValueError("give exec_size or workgroups, not both")
         self.func = func
-        self.name = func.__name__
+        # a kernel traced in vc.shader_context (make_shader_function) instead of `func`
+        self.description = description
+        self.name = func.__name__ if description is None else description.name
         self.params = parse_signature(func) if params is None else tuple(params)
         self._storage_images = [p.name for p in self.params
                                 if p.type.kind == IMAGE and p.type.writable]
@@ -114,8 +118,9 @@ class ShaderFunction:
         self._buffer_checks = tuple((i, p.type.dtype) for i, p in enumerate(self.params)
                                     if p.type.kind == BUFFER)
         self._plans = {}         # exec dims -> _CallPlan of positional calls (the fast path)
-        self.__doc__ = func.__doc__
-        self.__wrapped__ = func
+        if func is not None:
+            self.__doc__ = func.__doc__
+            self.__wrapped__ = func
 
     def __repr__(self) -> str:
         sig = ", ".join(f"{p.name}: {p.type!r}" for p in self.params)
@@ -169,7 +174,14 @@ class ShaderFunction:
         key = (device, local_size, bounds, checks)
         k = self._kernels.get(key)
         if k is None:
-            k = trace(self.func, self.params, device, local_size, bounds, *checks)
+            if self.description is None:
+                k = trace(self.func, self.params, device, local_size, bounds, *checks)
+            elif bounds == FOLD:
+                raise ValueError(f"shader {self.name} (traced in vc.shader_context) was "
+                                 f"launched with more workgroups along x than the device "
+                                 f"allows; give a 2-D exec size, or write it with @vd.shader")
+            else:     # traced once: every access guarded, its own bounds check
+                k = self.description.kernel(local_size)
             self._kernels[key] = k
         return k
 
@@ -450,6 +462,9 @@ class ShaderFunction:
         if exec_count is not None and 0 in exec_count:
             return  # nothing to do for an empty launch
         bounds = self._bounds_mode(groups, exec_count)
+        if bounds and exec_count is None and self.description is not None:
+            # 0.1: a workgroups= launch of a bounds-checked kernel runs the whole grid
+            exec_count = tuple(g * n for g, n in zip(groups, ls))
         if bounds and exec_count is None:
             raise ValueError(f"shader {self.name} has bounds_check=True but was launched with "
                              f"workgroups=; give exec_size instead")
@@ -470,3 +485,18 @@ class ShaderFunction:
             names = names[:compiled.debug_binding] + names[compiled.debug_binding + 1:]
         (graph if graph is not None else global_graph()).record(
             compiled, groups, [bound[n] for n in names], uniforms)
+
+
+def make_shader_function(description: ShaderDescription, local_size=None, workgroups=None,
+                         exec_count=None) -> ShaderFunction:
+    """vkdispatch 0.1's launcher of a kernel traced in `vc.shader_context`: a
+    ShaderFunction called like a `@vd.shader` one (`exec_count` is its exec_size)."""
+    if not isinstance(description, ShaderDescription):
+        raise TypeError(f"make_shader_function takes the ShaderDescription of a "
+                        f"vc.shader_context (ctx.get_description(name)), got "
+                        f"{type(description).__name__}")
+    params = tuple(ShaderParam(p.name, p.type, p.default) if p.has_default
+                   else ShaderParam(p.name, p.type) for p in description.params)
+    return ShaderFunction(None, exec_size=exec_count, local_size=local_size,
+                          workgroups=workgroups, bounds_check=description.bounds_check,
+                          params=params, description=description)
