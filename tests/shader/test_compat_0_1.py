@@ -252,3 +252,32 @@ def test_shader_context_and_make_shader_function(backend):
     np.testing.assert_array_equal(out.read(0), np.arange(8) * 3)
     with pytest.raises(TypeError, match="ShaderDescription"):
         vd.make_shader_function(fill)
+
+
+def _print_kernel():
+    @vd.shader(exec_size=2)
+    def show(a: Buff[v2], n: Buff[i32]):
+        i = vc.global_invocation_id().x
+        vc.print_vars("item", i, "is", a[i], "100%", n[i])
+        vc.print("z", n[i] * 2, separator=",")
+    return show
+
+
+def test_print_vars_formats_strings_and_vectors(dummy):
+    show = _print_kernel()
+    glsl = show.get_src(target="glsl")
+    assert 'debugPrintfEXT("item %u is (%f, %f) 100%% %d"' in glsl
+    assert 'debugPrintfEXT("z,%d"' in glsl
+    assert 'printf("item %u is (%f, %f) 100%% %d\\n"' in show.get_src(target="cuda")
+
+
+def test_print_vars_output(backend, capfd):
+    if backend == "vulkan":
+        pytest.skip("Vulkan's debugPrintfEXT reaches stdout only through validation layers")
+    show = _print_kernel()
+    show(vd.asbuffer(np.array([[1.5, 2], [3, 4]], np.float32), vd.vec2),
+         vd.asbuffer(np.array([7, 8], np.int32)))
+    vd.queue_wait_idle()
+    out = capfd.readouterr().out
+    assert "item 0 is (1.500000, 2.000000) 100% 7" in out
+    assert "item 1 is (3.000000, 4.000000) 100% 8" in out and "z,16" in out
