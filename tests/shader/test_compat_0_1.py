@@ -2,6 +2,8 @@
 fresh from docs/tutorials/shader_tutorial.rst), its shader arguments (flags, explicit
 annotations, defaults), ShaderSource / ShaderBuildError, `buf.shape` in a kernel and
 its dtype helpers."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -281,3 +283,23 @@ def test_print_vars_output(backend, capfd):
     out = capfd.readouterr().out
     assert "item 0 is (1.500000, 2.000000) 100% 7" in out
     assert "item 1 is (3.000000, 4.000000) 100% 8" in out and "z,16" in out
+
+
+@dataclasses.dataclass
+class Affine:
+    scale: f32
+    offset: v2
+
+
+def test_dataclass_parameter_gives_one_uniform_per_field(backend):
+    @vd.shader("out.size")
+    def affine(out: Buff[v2], p: Affine):
+        i = vc.global_invocation_id().x
+        out[i] = p.offset + p.scale * i
+
+    out = vd.asbuffer(np.zeros((6, 2), np.float32), vd.vec2)
+    affine(out, Affine(2.0, (1.0, -1.0)))
+    i = np.arange(6, dtype=np.float32)[:, None]
+    np.testing.assert_array_equal(out.read(0), np.array([1.0, -1.0]) + 2.0 * i)
+    with pytest.raises(TypeError, match="needs a Affine instance"):
+        affine(out, (2.0, (1.0, 1.0)))

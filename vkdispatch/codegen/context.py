@@ -12,13 +12,14 @@ the exec size skipped."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import NamedTuple, Optional
 
 from ..base import context as _context
 from . import ir
 from .builder import Builder, codegen_error
 from .trace import declare
-from .types import ParamType, ShaderFlags
+from .types import ParamType, ShaderFlags, struct_param
 
 NO_DEFAULT = object()
 
@@ -75,6 +76,8 @@ class ShaderContext:
         if len(names) != n or len(defaults) != n:
             raise ValueError(f"type_annotations has {n} entries but names has {len(names)} "
                              f"and defaults {len(defaults)}")
+        types = [struct_param(t) if dataclasses.is_dataclass(t) and isinstance(t, type) else t
+                 for t in types]
         for name, t in zip(names, types):
             if not (isinstance(name, str) and name.isidentifier()):
                 raise ValueError(f"parameter names must be identifiers, got {name!r}")

@@ -5,7 +5,7 @@ from ..base import dtype as dt
 from . import ir, ops
 from .builder import Builder
 from .functions.builtins import global_invocation_id, linear_invocation_id
-from .types import BUFFER, CONST, VARIABLE
+from .types import BUFFER, CONST, STRUCT, VARIABLE, struct_field_name
 from .variables import ShaderVariable
 
 EXEC_COUNT = "vkd_exec_count"
@@ -39,6 +39,16 @@ def declare(b: Builder, params, bounds_check, memory_checks=False, in_range=()) 
     args = []
     for p in params:
         t = p.type
+        if t.kind == STRUCT:
+            values = {}
+            for field, ft in t.fields:
+                b.require_dtype(ft)
+                name = struct_field_name(p.name, field)
+                var = b.new_var(ft, ir.UNIFORM, name=name)
+                b.add_param(name, CONST, var)
+                values[field] = ShaderVariable(b, var)
+            args.append(t.struct(**values))
+            continue
         b.require_dtype(t.dtype)
         if t.kind == BUFFER:
             var = b.new_var(t.dtype, ir.BUFFER, name=p.name, mutable=True)

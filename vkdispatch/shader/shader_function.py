@@ -14,7 +14,7 @@ from ..codegen import ir
 from ..codegen.emit import emit
 from ..codegen.settings import get_shader_print_line_numbers
 from ..codegen.trace import EXEC_COUNT, FOLD, trace
-from ..codegen.types import BUFFER, IMAGE
+from ..codegen.types import BUFFER, IMAGE, STRUCT, struct_field_name
 from ..execution.command_graph import global_graph
 from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
 from .launch import (_as_dims, check_local_size, check_workgroups, default_local_size,
@@ -306,6 +306,9 @@ class ShaderFunction:
                                     f"buffer's dtype is {v.dtype.name}")
             elif t.kind == IMAGE:
                 self._check_image(p.name, t, v)
+            elif t.kind == STRUCT and not isinstance(v, t.struct):
+                raise TypeError(f"shader {self.name}: parameter {p.name!r} needs a "
+                                f"{t.struct.__name__} instance, got {type(v).__name__}")
         return bound
 
     def _check_image(self, name: str, t, v) -> None:
@@ -369,7 +372,7 @@ class ShaderFunction:
         """exec_size as a function of the positional arguments, for shaders whose calls
         can take the fast path (an exec_size string or number, no images); else None."""
         if self.workgroups is not None or self.exec_size is None or \
-                any(p.type.kind == IMAGE for p in self.params):
+                any(p.type.kind in (IMAGE, STRUCT) for p in self.params):
             return None
         spec = self.exec_size
         if not isinstance(spec, str):
@@ -473,8 +476,12 @@ class ShaderFunction:
                               self._checks(ctx, bound, exec_count, bounds))
         uniforms = bound
         shapes = [n for n in compiled.uniform_names if n.startswith(ir.SHAPE_PREFIX)]
-        if bounds or shapes:
+        structs = [p for p in self.params if p.type.kind == STRUCT]
+        if bounds or shapes or structs:
             uniforms = dict(bound)
+            for p in structs:    # a dataclass argument: one uniform per field
+                for field, _ in p.type.fields:
+                    uniforms[struct_field_name(p.name, field)] = getattr(bound[p.name], field)
             if bounds:
                 uniforms[EXEC_COUNT] = exec_count
             for n in shapes:     # buf.shape in the kernel (vkdispatch 0.1)

@@ -2,11 +2,12 @@
 explicitly (vkdispatch 0.1's arg_type_annotations / arg_names / arg_defaults)."""
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from ..codegen.types import ParamType
+from ..codegen.types import ParamType, struct_param
 
 _NO_DEFAULT = inspect.Parameter.empty
 
@@ -27,11 +28,13 @@ class ShaderParam:
 
 
 def _check_type(func, name, ann) -> ParamType:
+    if dataclasses.is_dataclass(ann) and isinstance(ann, type):
+        return struct_param(ann)
     if not isinstance(ann, ParamType):
         raise TypeError(
             f"shader {func.__qualname__}: parameter {name!r} needs a type annotation "
             f"such as Buff[f32], Const[f32], Var[f32] or Img2[f32] (from "
-            f"vkdispatch.codegen.abbreviations), got {ann!r}")
+            f"vkdispatch.codegen.abbreviations) or a dataclass of dtype fields, got {ann!r}")
     return ann
 
 
