@@ -104,12 +104,14 @@ def test_buffer_shape_signature_flags_and_defaults(backend):
         vc.if_statement(tid == 0)
         for k in range(4):
             out[k] = data.shape[k]
+        out[4] = vc.unravel_index(vc.to_uvec2(2, 3), data.shape)      # 0.1: first 2 axes
+        out[5] = vc.ravel_index(37, data.shape).y                     # (1, 4, 1) of (3, 5, 4)
         vc.end()
 
     data = vd.asbuffer(np.zeros((3, 5, 2, 2), np.int32))
-    out = vd.asbuffer(np.zeros(4, np.int32))
+    out = vd.asbuffer(np.zeros(6, np.int32))
     shapes(data, out)
-    np.testing.assert_array_equal(out.read(0), [3, 5, 4, 60])
+    np.testing.assert_array_equal(out.read(0), [3, 5, 4, 60, 13, 4])
 
     def body(a, b, scale):
         tid = vc.global_invocation_id().x
@@ -303,3 +305,17 @@ def test_dataclass_parameter_gives_one_uniform_per_field(backend):
     np.testing.assert_array_equal(out.read(0), np.array([1.0, -1.0]) + 2.0 * i)
     with pytest.raises(TypeError, match="needs a Affine instance"):
         affine(out, (2.0, (1.0, 1.0)))
+
+
+def test_named_registers_and_shared_arrays_keep_their_names(dummy):
+    @vd.shader(workgroups=(1, 1, 1), local_size=(64, 1, 1))
+    def named(out: Buff[f32]):
+        tile = vc.shared_buffer(f32, 64, var_name="tile")
+        i = vc.global_invocation_id().x
+        acc = vc.new_vec2_register(1.0, 2.0, var_name="acc")
+        tile[i] = acc.x
+        vc.barrier()
+        out[i] = tile[63 - i] + acc.swizzle("yx").x
+
+    src = named.get_src(target="glsl")
+    assert "shared float tile[64];" in src and "vec2 acc = vec2(1.0, 2.0);" in src

@@ -142,11 +142,11 @@ class Builder:
         self.add_param(name, "const", var, hidden=True)
         return var
 
-    def add_shared(self, dtype: DType, length: int) -> ir.Var:
+    def add_shared(self, dtype: DType, length: int, name: Optional[str] = None) -> ir.Var:
         if not isinstance(length, int) or length <= 0:
             raise codegen_error(f"shared array length must be a positive int, got {length!r}")
-        var = self.new_var(dtype, ir.SHARED, name=f"sdata{len(self.shared)}", length=length,
-                           mutable=True)
+        var = self.new_var(dtype, ir.SHARED, name=name or f"sdata{len(self.shared)}",
+                           length=length, mutable=True)
         self.shared.append(var)
         return var
 

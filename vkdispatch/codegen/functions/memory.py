@@ -76,15 +76,15 @@ new_mat3 = _typed_new(dt.mat3)
 new_mat4 = _typed_new(dt.mat4)
 
 
-def shared_buffer(dtype, size: int) -> ShaderVariable:
+def shared_buffer(dtype, size: int, var_name=None) -> ShaderVariable:
     """A workgroup-shared array of `size` elements (checked against the device's limit
-    when the shader is built)."""
+    when the shader is built); `var_name` names it in the source."""
     b = current()
     t = dt.to_dtype(dtype)
     b.require_dtype(t)
     if t is dt.bool_:
         raise TypeError("shared arrays of bool are not supported; use uint32")
-    sv = ShaderVariable(b, b.add_shared(t, size))
+    sv = ShaderVariable(b, b.add_shared(t, size, var_name))
     sv.scope = b.root_scope      # shared arrays belong to the whole kernel
     return sv
 
