@@ -215,6 +215,14 @@ def test_dtype_helpers_match_0_1():
     assert dt.cross_type(vd.vec3, vd.float64) is vd.dvec3
     assert dt.cross_multiply_type(vd.mat4, vd.vec4) is vd.vec4
     assert dt.vector_size(vd.hvec3) == 3
+    assert dt.cross_vector(vd.vec3, vd.int32) is vd.vec3
+    assert dt.cross_matrix(vd.mat2, vd.float32) is vd.mat2
+    assert dt.cross_vector_scalar(vd.ivec2, vd.float32) is vd.vec2
+    assert dt.cross_scalar_scalar(vd.int16, vd.int32) is vd.int32
+    with pytest.raises(ValueError, match="3 and 2 components"):
+        dt.cross_vector_vector(vd.vec3, vd.vec2)
+    with pytest.raises(ValueError, match="first type must be a matrix"):
+        dt.cross_matrix(vd.vec2, vd.mat2)
     # 0.1's attributes
     assert vd.vec3.item_size == 12 and vd.vec3.glsl_type == "vec3"
     assert vd.vec3.child_type is vd.float32 and vd.vec3.child_count == 3

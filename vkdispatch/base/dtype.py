@@ -464,6 +464,43 @@ def make_floating_dtype(t) -> DType:
     return with_base(t, f)
 
 
+def _expect(t, test, what: str, which: str) -> DType:
+    t = _checked(t)
+    if not test(t):
+        raise ValueError(f"{which} type must be {what}, got {t.name}")
+    return t
+
+
+def cross_scalar_scalar(a, b) -> DType:
+    a = _expect(a, is_scalar, "a real scalar", "first")
+    return promote_scalars(a, _expect(b, is_scalar, "a real scalar", "second"))
+
+
+def cross_vector_scalar(a, b) -> DType:
+    a = _expect(a, is_vector, "a vector", "first")
+    return promote(a, _expect(b, is_scalar, "a real scalar", "second"))
+
+
+def cross_vector_vector(a, b) -> DType:
+    a = _expect(a, is_vector, "a vector", "first")
+    b = _expect(b, is_vector, "a vector", "second")
+    if a.count != b.count:
+        raise ValueError(f"cannot combine vectors of {a.count} and {b.count} components")
+    return promote(a, b)
+
+
+def cross_vector(a, b) -> DType:
+    a = _expect(a, is_vector, "a vector", "first")
+    return promote(a, _expect(b, lambda t: t.is_vector or is_scalar(t), "a vector or a real "
+                              "scalar", "second"))
+
+
+def cross_matrix(a, b) -> DType:
+    a = _expect(a, is_matrix, "a matrix", "first")
+    return promote(a, _expect(b, lambda t: t is a or is_scalar(t), f"{a.name} or a real "
+                              f"scalar", "second"))
+
+
 def cross_type(a, b) -> DType:
     """Result type of a binary op on `a` and `b` (this project's numpy-style `promote`)."""
     return promote(_checked(a), _checked(b))

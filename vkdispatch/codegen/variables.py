@@ -383,6 +383,8 @@ class ShaderVariable:
 
     def _element_ref(self, index):
         node = self.node
+        if isinstance(index, tuple) and len(index) == 1:   # buf[(i,)], as 0.1 accepts
+            index = index[0]
         if isinstance(index, tuple):
             raise codegen_error("buffers are indexed with one flat index; use "
                                 "vc.ravel_index(...) for several dimensions")
