@@ -21,6 +21,8 @@ def test_tutorial_kernels_run(backend):
         tid = vc.global_invocation_id().x
         buff[tid] = buff[tid] + bias
 
+    assert isinstance(add_scalar.build(), vd.CompiledKernel)        # 0.1's build()
+    assert "bias" in add_scalar.source and "bias" in add_scalar.get_src(build=False)
     arr = np.arange(32, dtype=np.float32)
     buff = vd.asbuffer(arr)
     add_scalar(buff, 1.5)

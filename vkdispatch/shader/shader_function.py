@@ -186,20 +186,16 @@ class ShaderFunction:
         return k
 
     def get_src(self, line_numbers: Optional[bool] = None, local_size=None,
-                target: Optional[str] = None) -> ShaderSource:
+                target: Optional[str] = None, build: bool = True) -> ShaderSource:
         """The generated source for the current context's device and language (or
         `target`), with the local size a call would use (or `local_size`). A str with
         vkdispatch 0.1's fields (`name`, `code`, `local_size`). `line_numbers` None:
-        vc.get_shader_print_line_numbers()."""
+        vc.get_shader_print_line_numbers(). `build` (0.1: compile first) changes
+        nothing: the source does not depend on compiling it."""
         if line_numbers is None:
             line_numbers = get_shader_print_line_numbers()
         ctx = get_context()
-        if local_size is not None:
-            ls = check_local_size(local_size, ctx.device)
-        else:
-            spec = self.exec_size
-            ndim = len(spec) if isinstance(spec, (tuple, list)) else 1
-            ls = self._local_size_for(ndim, ctx.device)
+        ls = self._default_local_size(ctx, local_size)
         bounds = self._uses_bounds(self.workgroups is not None)
         # a call with exec_size "buf.size" finds buf long enough; others are guarded
         mode = self._mode(ctx)
@@ -209,13 +205,35 @@ class ShaderFunction:
         return ShaderSource(self.name, number_lines(src) if line_numbers else src, ls)
 
     # ------------------------------------------------------------------ building
-    def build(self, ctx: Context, local_size: tuple, bounds, addressed: tuple = (),
-              image_formats: tuple = (), checks: Optional[tuple] = None) -> CompiledKernel:
+    def _default_local_size(self, ctx: Context, local_size=None) -> tuple:
+        """`local_size` checked, or the one a call with the declared exec size uses."""
+        if local_size is not None:
+            return check_local_size(local_size, ctx.device)
+        spec = self.exec_size
+        ndim = len(spec) if isinstance(spec, (tuple, list)) else 1
+        return self._local_size_for(ndim, ctx.device)
+
+    @property
+    def source(self) -> str:
+        """vkdispatch 0.1's attribute: the generated source (see get_src)."""
+        return str(self.get_src(line_numbers=False))
+
+    def build(self, ctx: Optional[Context] = None, local_size: Optional[tuple] = None,
+              bounds=None, addressed: tuple = (), image_formats: tuple = (),
+              checks: Optional[tuple] = None) -> CompiledKernel:
         """The kernel compiled for `ctx` (traced once, built through the context's
         structural kernel cache); `addressed` names buffer parameters passed by device
         address, `image_formats` gives (param, dtype name, channels) of the storage
         images, `checks` is as for `kernel` (default: every access guarded, and in
-        debug mode reported)."""
+        debug mode reported). With no arguments (0.1's `shader.build()`): for the
+        current context, with the local size and bounds check of a call with the
+        declared launch size."""
+        if ctx is None:
+            ctx = get_context()
+        if local_size is None:
+            local_size = self._default_local_size(ctx)
+        if bounds is None:
+            bounds = self._uses_bounds(self.workgroups is not None)
         if checks is None:
             checks = (self._mode(ctx), ())
         key = (local_size, bounds, addressed, image_formats, checks)
