@@ -91,7 +91,7 @@ def _small_vectors_inputs(rng):
                 h=rng.uniform(-4, 4, (N, 3)).astype(np.float16),
                 oih=np.zeros((N, 3), np.int16), ouh=np.zeros((N, 2), np.uint16),
                 oh=np.zeros((N, 3), np.float16), ih4=np.zeros((N, 4), np.int16),
-                uh4=np.zeros((N, 4), np.uint16))
+                uh4=np.zeros((N, 4), np.uint16), hbits=np.zeros(N, np.int16))
 
 
 def _small_vectors_reference(v, dev):
@@ -100,7 +100,8 @@ def _small_vectors_reference(v, dev):
     uh4 = np.concatenate([uh, uh], 1)
     return dict(oih=(ih * 3 - 7).astype(np.int16), ouh=(uh * 2 + 1).astype(np.uint16),
                 oh=(h * np.float16(0.5) + np.float16(1)).astype(np.float16),
-                ih4=ih4.astype(np.int16), uh4=uh4.astype(np.uint16))
+                ih4=ih4.astype(np.int16), uh4=uh4.astype(np.uint16),
+                hbits=np.ascontiguousarray(h[:, 0]).view(np.int16))
 
 
 CASES.append(Case(
@@ -113,7 +114,7 @@ def _small_vectors():
     @vd.shader("ih.size")
     def compat_16bit_vectors(ih: Buff[ihv3], uh: Buff[uhv2], h: Buff[hv3], oih: Buff[ihv3],
                              ouh: Buff[uhv2], oh: Buff[hv3], ih4: Buff[ihv4],
-                             uh4: Buff[uhv4]):
+                             uh4: Buff[uhv4], hbits: Buff[i16]):
         i = gid()
         p = ih[i]
         oih[i] = p * 3 - 7
@@ -122,6 +123,7 @@ def _small_vectors():
         ih4[i] = vc.to_ihvec4(p, p.x)
         q = vc.new_uhvec4_register(uh[i], uh[i])
         uh4[i] = q
+        hbits[i] = vc.float_bits_to_int(h[i].x)      # float16 -> int16, same bits
     return compat_16bit_vectors
 
 
