@@ -329,3 +329,22 @@ def test_named_registers_and_shared_arrays_keep_their_names(dummy):
 
     src = named.get_src(target="glsl")
     assert "shared float tile[64];" in src and "vec2 acc = vec2(1.0, 2.0);" in src
+
+
+def test_functions_of_numbers_are_computed_in_python():
+    assert vc.sin(0.5) == np.sin(0.5) and vc.atan2(1.0, 2.0) == np.arctan2(1.0, 2.0)
+    assert vc.min(2, 3) == 2 and isinstance(vc.min(2, 3), int)
+    assert vc.clip(5.0, 0.0, 3.0) == 3.0 and vc.clamp(-1, 0, 3) == 0
+    assert vc.round_even(2.5) == 2.0 and vc.fract(-1.25) == 0.75
+    assert vc.modf(-1.5) == (-0.5, -1.0) and vc.modf(7.0, 3.0) == 1.0
+    assert vc.isnan(float("nan")) is True and vc.inversesqrt(4.0) == 0.5
+    assert vc.smoothstep(0.0, 1.0, 0.5) == 0.5 and vc.mix(1.0, 3.0, 0.25) == 1.5
+    assert np.isnan(vc.sqrt(-1.0))
+
+
+def test_functions_of_numbers_inside_a_kernel_are_literals(dummy):
+    @vd.shader("buf.size")
+    def k(buf: Buff[f32]):
+        buf[vc.global_invocation_id().x] = vc.cos(0.0) + vc.sqrt(4.0)
+
+    assert "= 3.0" in k.get_src(target="glsl")

@@ -2,6 +2,13 @@
 functions are promoted to float32 (numpy would give float64, which GPUs run slowly)."""
 from __future__ import annotations
 
+import builtins
+import functools
+import math
+import numbers
+
+import numpy as np
+
 from ...base import dtype as dt
 from .. import ops
 from ..builder import current
@@ -297,3 +304,63 @@ def outer_product(a, b):
         raise TypeError(f"vc.outer_product takes two float32 vectors of one length (vec2, vec3 "
                         f"or vec4), got {na.dtype.name} and {nb.dtype.name}")
     return wrap(_builder(a, b), ops.make("outer_product", na, nb))
+
+
+# ----------------------------------------------------------------------------- numbers
+# As in vkdispatch 0.1, a function of Python numbers only is computed here, in double
+# precision, and gives a Python number (usable in kernels as a literal, and in Python).
+
+def _fract(x):
+    return x - np.floor(x)
+
+
+def _smoothstep(e0, e1, x):
+    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+_HOST = {
+    "abs": np.abs, "sign": np.sign, "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc,
+    "round": np.round, "round_even": np.round, "fract": _fract, "mod": np.mod,
+    "min": np.minimum, "max": np.maximum, "clamp": np.clip, "clip": np.clip,
+    "mix": lambda x, y, a: x * (1.0 - a) + y * a, "step": lambda e, x: np.where(x < e, 0.0, 1.0),
+    "smoothstep": _smoothstep, "isnan": np.isnan, "isinf": np.isinf,
+    "fma": lambda a, b, c: a * b + c, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh,
+    "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh, "atanh": np.arctanh,
+    "atan2": np.arctan2, "radians": np.radians, "degrees": np.degrees, "exp": np.exp,
+    "exp2": np.exp2, "log": np.log, "log2": np.log2, "pow": np.power, "sqrt": np.sqrt,
+    "rsqrt": lambda x: 1.0 / np.sqrt(x), "inversesqrt": lambda x: 1.0 / np.sqrt(x),
+}
+
+
+def _is_number(a) -> bool:
+    return isinstance(a, numbers.Real) and not isinstance(a, ShaderVariable)
+
+
+def _on_numbers(f, host):
+    @functools.wraps(f)
+    def g(*args):
+        if args and builtins.all(_is_number(a) for a in args):
+            with np.errstate(all="ignore"):   # nan / inf results, as the GPU gives them
+                return np.asarray(host(*[float(a) if isinstance(a, float) else a
+                                         for a in args])).item()
+        return f(*args)
+    return g
+
+
+def _modf_numbers(f):
+    @functools.wraps(f)
+    def g(x, y=None):
+        if _is_number(x) and (y is None or _is_number(y)):
+            if y is not None:
+                return float(np.mod(x, y))
+            frac, whole = math.modf(x)
+            return frac, whole
+        return f(x, y)
+    return g
+
+
+for _name, _host in _HOST.items():
+    globals()[_name] = _on_numbers(globals()[_name], _host)
+modf = _modf_numbers(modf)
