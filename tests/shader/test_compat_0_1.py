@@ -305,14 +305,14 @@ class Affine:
 
 def test_dataclass_parameter_gives_one_uniform_per_field(backend):
     @vd.shader("out.size")
-    def affine(out: Buff[v2], p: Affine):
+    def affine(out: Buff[v2], p: Affine, bias: Const[f32] = 0.5):
         i = vc.global_invocation_id().x
-        out[i] = p.offset + p.scale * i
+        out[i] = p.offset + p.scale * i + bias
 
     out = vd.asbuffer(np.zeros((6, 2), np.float32), vd.vec2)
-    affine(out, Affine(2.0, (1.0, -1.0)))
+    affine(out, Affine(2.0, (1.0, -1.0)))          # `bias` from the Python default
     i = np.arange(6, dtype=np.float32)[:, None]
-    np.testing.assert_array_equal(out.read(0), np.array([1.0, -1.0]) + 2.0 * i)
+    np.testing.assert_array_equal(out.read(0), np.array([1.0, -1.0]) + 2.0 * i + 0.5)
     with pytest.raises(TypeError, match="needs a Affine instance"):
         affine(out, (2.0, (1.0, 1.0)))
 
