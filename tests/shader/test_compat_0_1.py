@@ -348,3 +348,44 @@ def test_functions_of_numbers_inside_a_kernel_are_literals(dummy):
         buf[vc.global_invocation_id().x] = vc.cos(0.0) + vc.sqrt(4.0)
 
     assert "= 3.0" in k.get_src(target="glsl")
+
+
+def test_statement_style_blocks_must_be_closed(dummy):
+    @vd.shader("buf.size")
+    def unclosed(buf: Buff[f32]):
+        vc.if_statement(buf[0] > 0)
+        buf[0] = 1.0
+
+    @vd.shader("buf.size")
+    def stray_end(buf: Buff[f32]):
+        vc.end()
+
+    @vd.shader("buf.size")
+    def returns_value(buf: Buff[f32]):
+        vc.return_statement(buf[0])
+
+    @vd.shader("buf.size")
+    def nested(buf: Buff[f32]):
+        i = vc.global_invocation_id().x
+        vc.while_statement(buf[i] > 1.0)
+        buf[i] = buf[i] / 2.0
+        vc.new_scope(comment="inner")
+        vc.if_statement(buf[i] < 0.0)
+        vc.return_statement()
+        vc.else_if_statement(buf[i] < 0.5)
+        buf[i] = 0.5
+        vc.end()
+        vc.end()
+        vc.end()
+
+    with pytest.raises(vd.CodegenError, match="never closed with vc.end"):
+        unclosed.get_src()
+    with pytest.raises(vd.CodegenError, match=r"vc.end\(\) without an open"):
+        stray_end.get_src()
+    with pytest.raises(vd.CodegenError, match="returns no value"):
+        returns_value.get_src()
+    src = nested.get_src(target="glsl")
+    assert "while (" in src and "// inner" in src and "return;" in src
+    # the else-if's condition loads buf[i] again in the else branch, where it is reached
+    else_branch = src[src.index("} else {"):]
+    assert "buf.data[" in else_branch.split("< 0.5")[0]

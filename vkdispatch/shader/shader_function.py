@@ -11,6 +11,7 @@ from ..base.buffer import Buffer
 from ..base.context import Context, get_context
 from ..base.errors import ShaderCompileError, number_lines
 from ..codegen import ir
+from ..codegen.context import ShaderDescription
 from ..codegen.emit import emit
 from ..codegen.settings import get_shader_print_line_numbers
 from ..codegen.trace import EXEC_COUNT, FOLD, trace
@@ -20,7 +21,6 @@ from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
 from .launch import (_as_dims, check_local_size, check_workgroups, default_local_size,
                      check_size_value, evaluate_exec_size, parse_size, size_lambda,
                      workgroups_for)
-from ..codegen.context import ShaderDescription
 from .signature import ShaderParam, parse_signature
 from .source import ShaderBuildError, ShaderSource
 
