@@ -13,6 +13,7 @@ import numpy as np
 
 from ..base import dtype as dt
 from ..base.dtype import DType
+from ..base.errors import CodegenError
 from . import ir, ops
 from .builder import Builder, codegen_error, current, user_location
 
@@ -120,6 +121,10 @@ def _ended_block_error(value: "ShaderVariable"):
         f"the last iteration's). To carry a value out of a block, {_CARRY_FIX}")
 
 
+class TruthValueError(CodegenError, ValueError):
+    """A shader value was used as a Python bool (a ValueError too, as in vkdispatch 0.1)."""
+
+
 class ShaderVariable:
     """A typed value in a traced kernel. Arithmetic, comparisons and bitwise operators
     follow numpy's promotion; use `vc.if_block(...)` rather than Python `if` on them."""
@@ -153,9 +158,9 @@ class ShaderVariable:
         return f"<ShaderVariable {self._node!r}>"
 
     def __bool__(self):
-        raise codegen_error("a shader value has no Python truth value; use "
-                            "`with vc.if_block(cond):` (or vc.select) instead of `if`, "
-                            "`and`, `or`, `not` or `while` on shader values")
+        raise TruthValueError(f"{user_location()}: a shader value has no Python truth "
+                              f"value; use `with vc.if_block(cond):` (or vc.select) instead "
+                              f"of `if`, `and`, `or`, `not` or `while` on shader values")
 
     def __iter__(self):
         raise codegen_error("shader values cannot be iterated in Python; use "
