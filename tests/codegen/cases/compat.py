@@ -85,46 +85,56 @@ def _compat():
     return compat_0_1_names
 
 
-def _small_vectors_inputs(rng):
+def _int16_vectors_inputs(rng):
     return dict(ih=rng.integers(-1000, 1000, (N, 3)).astype(np.int16),
                 uh=rng.integers(0, 1000, (N, 2)).astype(np.uint16),
-                h=rng.uniform(-4, 4, (N, 3)).astype(np.float16),
                 oih=np.zeros((N, 3), np.int16), ouh=np.zeros((N, 2), np.uint16),
-                oh=np.zeros((N, 3), np.float16), ih4=np.zeros((N, 4), np.int16),
-                uh4=np.zeros((N, 4), np.uint16), hbits=np.zeros(N, np.int16))
+                ih4=np.zeros((N, 4), np.int16), uh4=np.zeros((N, 4), np.uint16))
 
 
-def _small_vectors_reference(v, dev):
-    ih, uh, h = v["ih"], v["uh"], v["h"]
-    ih4 = np.concatenate([ih, ih[:, :1]], 1)
-    uh4 = np.concatenate([uh, uh], 1)
+def _int16_vectors_reference(v, dev):
+    ih, uh = v["ih"], v["uh"]
     return dict(oih=(ih * 3 - 7).astype(np.int16), ouh=(uh * 2 + 1).astype(np.uint16),
-                oh=(h * np.float16(0.5) + np.float16(1)).astype(np.float16),
-                ih4=ih4.astype(np.int16), uh4=uh4.astype(np.uint16),
-                hbits=np.ascontiguousarray(h[:, 0]).view(np.int16))
+                ih4=np.concatenate([ih, ih[:, :1]], 1).astype(np.int16),
+                uh4=np.concatenate([uh, uh], 1).astype(np.uint16))
 
 
-CASES.append(Case(
-    "compat_16bit_vectors", lambda: _small_vectors(), _small_vectors_inputs,
-    _small_vectors_reference, rtol=1e-3, atol=1e-3,
-    needs=frozenset({"int16", "float16"})))
-
-
-def _small_vectors():
+@case("compat_int16_vectors", _int16_vectors_inputs, _int16_vectors_reference,
+      needs=frozenset({"int16"}))
+def _int16_vectors():
     @vd.shader("ih.size")
-    def compat_16bit_vectors(ih: Buff[ihv3], uh: Buff[uhv2], h: Buff[hv3], oih: Buff[ihv3],
-                             ouh: Buff[uhv2], oh: Buff[hv3], ih4: Buff[ihv4],
-                             uh4: Buff[uhv4], hbits: Buff[i16]):
+    def compat_int16_vectors(ih: Buff[ihv3], uh: Buff[uhv2], oih: Buff[ihv3], ouh: Buff[uhv2],
+                             ih4: Buff[ihv4], uh4: Buff[uhv4]):
         i = gid()
         p = ih[i]
         oih[i] = p * 3 - 7
         ouh[i] = uh[i] * 2 + 1
-        oh[i] = h[i] * 0.5 + 1.0
         ih4[i] = vc.to_ihvec4(p, p.x)
         q = vc.new_uhvec4_register(uh[i], uh[i])
         uh4[i] = q
+    return compat_int16_vectors
+
+
+def _half_vectors_inputs(rng):
+    return dict(h=rng.uniform(-4, 4, (N, 3)).astype(np.float16),
+                oh=np.zeros((N, 3), np.float16), hbits=np.zeros(N, np.int16))
+
+
+def _half_vectors_reference(v, dev):
+    h = v["h"]
+    return dict(oh=(h * np.float16(0.5) + np.float16(1)).astype(np.float16),
+                hbits=np.ascontiguousarray(h[:, 0]).view(np.int16))
+
+
+@case("compat_half_vectors", _half_vectors_inputs, _half_vectors_reference, rtol=1e-3,
+      atol=1e-3, needs=frozenset({"int16", "float16"}))
+def _half_vectors():
+    @vd.shader("h.size")
+    def compat_half_vectors(h: Buff[hv3], oh: Buff[hv3], hbits: Buff[i16]):
+        i = gid()
+        oh[i] = h[i] * 0.5 + 1.0
         hbits[i] = vc.float_bits_to_int(h[i].x)      # float16 -> int16, same bits
-    return compat_16bit_vectors
+    return compat_half_vectors
 
 
 def _pairs(z):
