@@ -152,7 +152,7 @@ def _complex32_inputs(rng):
 def _complex32_reference(v, dev):
     x = (v["a"][:, 0].astype(np.float32) + 1j * v["a"][:, 1].astype(np.float32))
     x = x.astype(np.complex64)
-    return dict(o=_pairs(x * x + x / (x + 1) - (0.5 + 1j)),
+    return dict(o=_pairs(x * x + x / (x + 1) - (0.5 + 1j) + np.exp(x)),
                 o2=(x * v["b"] + np.conj(x) + np.abs(x)).astype(np.complex64),
                 o3=_pairs(np.full(N, 2 + 4j) + x.real))
 
@@ -170,7 +170,7 @@ def _complex32():
                          o3: Buff[hv2]):
         i = gid()
         x = vc.to_complex32(a[i].x, a[i].y)
-        r = x * x + x / (x + 1.0) - vc.to_complex32(0.5, 1.0)
+        r = x * x + x / (x + 1.0) - vc.to_complex32(0.5, 1.0) + vc.complex_exp(x)
         o[i] = vc.to_hvec2(r.real, r.imag)
         o2[i] = x * b[i] + x.conjugate() + abs(x)
         z = vc.new_complex32_register(1.0, 2.0)

@@ -225,7 +225,7 @@ class Prelude:
     def ctype(self, t: DType) -> str:
         """The C name of `t`, defining it first where CUDA lacks it."""
         b = t.base
-        if b is dt.float16:
+        if b in (dt.float16, dt.complex32):
             self.fp16 = True
         name = t.cuda
         if name in self.types or not name.startswith("vkd_"):
@@ -484,6 +484,10 @@ class Prelude:
 
     # ------------------------------------------------------------------ complex numbers
     def complex_fn(self, op: str, t: DType, args: list) -> str:
+        if t is dt.complex32:   # computed in complex64: CUDA's half math lacks sincos/hypot
+            self.fp16 = True
+            inner = self.complex_fn(op, dt.complex64, [f"__half22float2({a})" for a in args])
+            return f"__float2half({inner})" if op == "cabs" else f"__float22half2_rn({inner})"
         C = self.ctype(t)
         R = elem(t).cuda
         f = "f" if elem(t) is dt.float32 else ""
