@@ -3,6 +3,7 @@ fresh from docs/tutorials/shader_tutorial.rst), its shader arguments (flags, exp
 annotations, defaults), ShaderSource / ShaderBuildError, `buf.shape` in a kernel and
 its dtype helpers."""
 import dataclasses
+import pickle
 
 import numpy as np
 import pytest
@@ -147,6 +148,8 @@ def test_source_printing_and_shader_source(dummy, capsys):
     assert src.name == "add_scalar" and src.code == str(src)
     assert 'extern "C" __global__' in src.code and len(src.local_size) == 3
     assert repr(src).startswith("// ====== Source Code for 'add_scalar', workgroup_size:")
+    again = pickle.loads(pickle.dumps(src))
+    assert again == src and again.name == src.name and again.local_size == src.local_size
     print(add_scalar)
     shown = capsys.readouterr().out
     assert "Source Code for 'add_scalar'" in shown and " 1 | " in shown

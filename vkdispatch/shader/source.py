@@ -25,6 +25,9 @@ class ShaderSource(str):
     def code(self) -> str:
         return str(self)
 
+    def __getnewargs__(self):   # pickling rebuilds it with its fields
+        return (self.name, str(self), self.local_size)
+
     def __repr__(self) -> str:
         return (f"// ====== Source Code for '{self.name}', workgroup_size: {self.local_size} "
                 f"======\n{self.code}")
