@@ -10,7 +10,7 @@ from ._case import Case, CASES, N, case, flat, gid
 
 COMPAT_COLUMNS = ["radians", "degrees", "round_even", "clip", "modf_frac", "modf_whole",
                   "modf_mod", "to_float", "to_vec2", "register", "inf", "ninf", "branch",
-                  "scope", "bits_round_trip"]
+                  "scope", "bits_round_trip", "any_all"]
 BITS_COLUMNS = ["float_bits_to_int", "float_bits_to_uint_low"]
 
 
@@ -36,7 +36,7 @@ def _compat_reference(v, dev):
     cols = [x * f(np.pi / 180), x * f(180 / np.pi), np.round(x), np.clip(x, -2.5, 4.0),
             frac, whole, np.mod(x, y), n.astype(f), x + y, (x + 1) * 2 + 1,
             np.full(N, np.inf), np.full(N, -np.inf), np.where(x > 0, x, -y),
-            x * 3, x]
+            x * 3, x, np.where((x > 5) | (x < -5), 1.0, 0.0) + np.where((x > 0) & (y > 1), 2.0, 0.0)]
     bits = [x.view(np.int32), (x.view(np.uint32) & 0xFFFF).astype(np.int32)]
     outer = np.einsum("ni,nj->nij", v["b"], v["a"])    # column j of the buffer is a * b[j]
     return dict(out=flat(*cols).astype(f), bits=flat(*bits), comp=v["m"] * v["k"],
@@ -75,7 +75,9 @@ def _compat():
         cols = [vc.radians(v), vc.degrees(v), vc.round_even(v), vc.clip(v, -2.5, 4.0), frac,
                 whole, vc.modf(v, w), vc.to_float(n[i]), vc.to_vec2(v, w).x + vc.to_vec2(v, w).y,
                 acc, vc.inf_f32(), vc.ninf_f32(), branch, scoped,
-                vc.int_bits_to_float(vc.float_bits_to_int(v))]
+                vc.int_bits_to_float(vc.float_bits_to_int(v)),
+                vc.select(vc.any(v > 5.0, v < -5.0), 1.0, 0.0)
+                + vc.select(vc.all(v > 0.0, w > 1.0), 2.0, 0.0)]
         for c, val in enumerate(cols):
             out[i * len(COMPAT_COLUMNS) + c] = val
         bits[2 * i] = vc.float_bits_to_int(v)

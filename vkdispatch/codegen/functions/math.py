@@ -179,14 +179,30 @@ def select(cond, a, b):
     return wrap(bld, ops.make("select", nc, convert(na, t), convert(nb, t), dtype=t))
 
 
-def any(x):  # noqa: A001
+def _reduce_bool(op, x):
     n = to_node(x)
-    return wrap(_builder(x), ops.make("any", n) if n.dtype.is_vector else n)
+    if n.dtype.is_vector:
+        return ops.make(op, n)
+    return n if n.dtype is dt.bool_ else convert(n, dt.bool_)
 
 
-def all(x):  # noqa: A001
-    n = to_node(x)
-    return wrap(_builder(x), ops.make("all", n) if n.dtype.is_vector else n)
+def _any_all(op, join, args):
+    if not args:
+        raise TypeError(f"vc.{op} takes one or more conditions")
+    node = _reduce_bool(op, args[0])
+    for a in args[1:]:     # vkdispatch 0.1's form: any(c1, c2, ...) is c1 || c2 || ...
+        node = ops.make(join, node, _reduce_bool(op, a))
+    return wrap(_builder(*args), node)
+
+
+def any(*conditions):  # noqa: A001
+    """True if any component of a bool vector is; with several conditions, any of them."""
+    return _any_all("any", "logical_or", conditions)
+
+
+def all(*conditions):  # noqa: A001
+    """True if every component of a bool vector is; with several conditions, all of them."""
+    return _any_all("all", "logical_and", conditions)
 
 
 def _vec_fn(name, arity):
