@@ -278,6 +278,7 @@ def _print_kernel():
         i = vc.global_invocation_id().x
         vc.print_vars("item", i, "is", a[i], "100%", n[i])
         vc.print("z", n[i] * 2, separator=",")
+        vc.print("m", vc.to_mat2(a[i].x, a[i].y, 5.0, 6.0))   # columns (x, y), (5, 6)
     return show
 
 
@@ -299,6 +300,7 @@ def test_print_vars_output(backend, capfd):
     out = capfd.readouterr().out
     assert "item 0 is (1.500000, 2.000000) 100% 7" in out
     assert "item 1 is (3.000000, 4.000000) 100% 8" in out and "z,16" in out
+    assert "m \n[3.000000, 5.000000]\n[4.000000, 6.000000]\n" in out
 
 
 @dataclasses.dataclass

@@ -225,9 +225,12 @@ def print_vars(*args, sep: str = " ", separator=None):
             continue
         v = a if isinstance(a, ShaderVariable) else ShaderVariable(current(), to_node(a))
         t = v.dtype
-        if t.is_matrix:
-            raise TypeError(f"print_vars prints scalars, vectors and complex numbers, not "
-                            f"{t.name}; print its columns")
+        if t.is_matrix:           # row by row, as 0.1 printed them
+            n = t.columns
+            row = "[" + ", ".join(["%f"] * n) + "]"
+            fmts.append("\n" + "\n".join([row] * n) + "\n")
+            values += [v[c][r] for r in range(n) for c in range(n)]
+            continue
         parts = ([v.real, v.imag] if t.is_complex else
                  [v[k] for k in range(t.count)] if t.is_vector else [v])
         one = _format(parts[0].dtype)
