@@ -225,6 +225,8 @@ def print_vars(*args, sep: str = " ", separator=None):
             continue
         v = a if isinstance(a, ShaderVariable) else ShaderVariable(current(), to_node(a))
         t = v.dtype
+        if not t.is_scalar and not isinstance(v.node, ir.Var):   # computed once, printed in parts
+            v = ShaderVariable(v.builder, v.builder.bind(v.node))
         if t.is_matrix:           # row by row, as 0.1 printed them
             n = t.columns
             row = "[" + ", ".join(["%f"] * n) + "]"
