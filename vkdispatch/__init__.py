@@ -40,4 +40,7 @@ from .base.device_info import DeviceInfo
 from .execution.command_graph import BufferBindInfo, ImageBindInfo
 from .execution.cuda_graph import CUDAGraphCapture, cuda_graph_capture, get_cuda_capture
 
+# vd.vkfft: VkFFT through pyvkfft (CUDA/OpenCL); pyvkfft is imported at the first transform
+from . import vkfft
+
 __version__ = "0.2.0.dev0"
