@@ -105,3 +105,18 @@ def test_rfft_out_of_place(vkfft_backend):
     back = vd.Buffer((6, 21), vd.float32)
     vd.vkfft.irfft(back, input_buffer=spec)
     assert_close(back.read(0), real, np.float32)
+
+
+def test_print_shader_shows_vkffts_kernels(vkfft_backend, capfd):
+    buf = vd.asbuffer(random_array((64,), np.complex64))
+    vd.vkfft.fft(buf, print_shader=True)   # printed as VkFFT builds the plan
+    assert "VkFFT_main" in capfd.readouterr().out
+
+
+def test_length_one_axes_are_the_identity(vkfft_backend):
+    data = random_array((8, 1), np.complex64)
+    buf, out = vd.asbuffer(data), vd.Buffer((8, 1), vd.complex64)
+    vd.vkfft.fft(buf, axis=1)          # VkFFT refuses such a plan: nothing to run
+    np.testing.assert_array_equal(buf.read(0), data)
+    vd.vkfft.ifft(out, axis=-1, input_buffer=buf)
+    np.testing.assert_array_equal(out.read(0), data)

@@ -12,6 +12,7 @@ from ..base import dtype as dt
 from ..base.buffer import Buffer
 from ..codegen.abbreviations import Buff, Const, u32
 from ..shader.decorator import shader
+from . import _native
 from . import transforms as tr
 
 _shaders: dict = {}
@@ -87,9 +88,9 @@ def transpose_kernel2D(kernel: Buffer, shape=None, graph=None,
     """Prepare `kernel` for convolve2D: its 2-D FFT over the last two axes, in place.
     `shape`: the kernel's shape if not the buffer's ((batch,) rows, cols)."""
     tr.check_buffer(kernel, "kernel")
-    tr._native.api_for(kernel.context)
+    _native.api_for(kernel.context)
     if shape is not None:
-        shape = tr._check_shape(shape, "shape")
+        shape = tr.check_shape(shape, "shape")
         if len(shape) not in (2, 3):
             raise ValueError(f"shape must be (rows, cols) or (batch, rows, cols), got {shape}")
         kernel = kernel.reshape(shape)
@@ -108,7 +109,7 @@ def convolve2D(buffer: Buffer, kernel: Buffer, normalize: bool = False,
     two (left, right) pairs, for rows then columns: those elements are taken as zero
     (they are zeroed first, as 0.1's VkFFT zero padding skipped reading them)."""
     tr.check_buffer(buffer, "buffer")
-    tr._native.api_for(buffer.context)
+    _native.api_for(buffer.context)
     tr.check_graph(graph)
     rows, cols = _planes(buffer, "buffer")
     _planes(kernel, "kernel")

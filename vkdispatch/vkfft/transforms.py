@@ -67,6 +67,8 @@ def check_graph(graph) -> None:
 def normalize_axes(axis, ndim: int, name: str = "axis") -> tuple:
     """`axis` (None: the last; an int or a sequence of ints, negative from the end) as
     sorted distinct non-negative axes of an `ndim`-D buffer."""
+    if ndim == 0:
+        raise ValueError(f"{name}: a 0-D buffer has no axis to transform")
     if axis is None:
         return (ndim - 1,)
     items = [axis] if isinstance(axis, (int, np.integer)) else axis
@@ -88,7 +90,7 @@ def normalize_axes(axis, ndim: int, name: str = "axis") -> tuple:
     return tuple(sorted(out))
 
 
-def _check_shape(given, name: str) -> tuple:
+def check_shape(given, name: str) -> tuple:
     try:
         shape = tuple(operator.index(s) for s in given)
     except TypeError:
@@ -103,7 +105,7 @@ def complex_transform(buffer, input_buffer, buffer_shape, axis, inverse, normali
     """A complex-to-complex transform of `input_buffer` (None: `buffer`, in place) into
     `buffer`, both seen with `buffer_shape` (default: the buffer's shape)."""
     check_complex(buffer, "buffer")
-    shape = buffer.shape if buffer_shape is None else _check_shape(buffer_shape, "buffer_shape")
+    shape = buffer.shape if buffer_shape is None else check_shape(buffer_shape, "buffer_shape")
     if math.prod(shape) != buffer.size:
         raise ValueError(f"buffer_shape {shape} has {math.prod(shape)} elements; the buffer "
                          f"has {buffer.size}")
@@ -137,7 +139,7 @@ def real_transform(buffer, input_buffer, buffer_shape, axis, inverse, normalize,
     if input_buffer is None:
         check_complex(buffer, "buffer")
         real = (_default_real_shape(buffer) if buffer_shape is None
-                else _check_shape(buffer_shape, "buffer_shape"))
+                else check_shape(buffer_shape, "buffer_shape"))
         half = buffer.shape
         src = dst = buffer
         rdtype = _REAL_OF[buffer.dtype]
@@ -150,7 +152,7 @@ def real_transform(buffer, input_buffer, buffer_shape, axis, inverse, normalize,
         if rbuf.dtype is not rdtype:
             raise TypeError(f"{rname} must be a {rdtype.name} buffer (the real side of a "
                             f"{cplx.dtype.name} transform), got {rbuf.dtype.name}")
-        real = rbuf.shape if buffer_shape is None else _check_shape(buffer_shape, "buffer_shape")
+        real = rbuf.shape if buffer_shape is None else check_shape(buffer_shape, "buffer_shape")
         if math.prod(real) != rbuf.size:
             raise ValueError(f"buffer_shape {real} does not fit {rname}'s {rbuf.size} elements")
         half = cplx.shape
