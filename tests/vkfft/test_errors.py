@@ -51,6 +51,8 @@ def test_bad_arguments_raise_naming_them(vkfft_backend):
          "complex side of shape"),
         (lambda: vd.vkfft.rfft(c, input_buffer=vd.Buffer((4, 14), vd.float64)), TypeError,
          "input_buffer must be a float32 buffer"),
+        (lambda: vd.vkfft.fft(vd.Buffer((), vd.complex64)), ValueError, "0-D buffer"),
+        (lambda: vd.vkfft.rfft(vd.Buffer((), vd.complex64)), ValueError, "0-D buffer"),
     ]
     for call, kind, message in cases:
         with pytest.raises(kind, match=message):

@@ -138,6 +138,7 @@ def real_transform(buffer, input_buffer, buffer_shape, axis, inverse, normalize,
     for irfft; the other side is complex (..., n // 2 + 1)."""
     if input_buffer is None:
         check_complex(buffer, "buffer")
+        normalize_axes(None, len(buffer.shape), "buffer")   # raises for a 0-D buffer
         real = (_default_real_shape(buffer) if buffer_shape is None
                 else check_shape(buffer_shape, "buffer_shape"))
         half = buffer.shape
@@ -153,6 +154,7 @@ def real_transform(buffer, input_buffer, buffer_shape, axis, inverse, normalize,
             raise TypeError(f"{rname} must be a {rdtype.name} buffer (the real side of a "
                             f"{cplx.dtype.name} transform), got {rbuf.dtype.name}")
         real = rbuf.shape if buffer_shape is None else check_shape(buffer_shape, "buffer_shape")
+        normalize_axes(None, len(real), rname)              # raises for a 0-D buffer
         if math.prod(real) != rbuf.size:
             raise ValueError(f"buffer_shape {real} does not fit {rname}'s {rbuf.size} elements")
         half = cplx.shape
@@ -221,7 +223,7 @@ def fft(buffer: Buffer, input_buffer: Optional[Buffer] = None, buffer_shape=None
         print_shader: bool = False, axis=None, inverse: bool = False,
         normalize_inverse: bool = True, r2c: bool = False) -> None:
     """FFT of `buffer` in place along `axis` (default the last; an int or a sequence of
-    up to 3 axes; the other axes are batched). With `input_buffer`, read it and write
+    axes; the other axes are batched). With `input_buffer`, read it and write
     `buffer` (out of place). `inverse` runs the inverse transform, divided by the size
     when `normalize_inverse` (numpy.fft.ifft's convention). `r2c`: a real transform
     (see rfft/irfft), `buffer_shape` the real data's shape. `print_shader`: VkFFT prints
