@@ -42,6 +42,7 @@ def test_bad_arguments_raise_naming_them(vkfft_backend):
         (lambda: vd.vkfft.fft(c, axis="x"), TypeError, "axis must be an int"),
         (lambda: vd.vkfft.fft(c, axis=True), TypeError, "axis must be an int"),
         (lambda: vd.vkfft.fft(c, graph=vd.CommandGraph()), ValueError, "graph must be None"),
+        (lambda: vd.vkfft.fft(c, graph="g"), TypeError, "graph must be a vd.CommandGraph"),
         (lambda: vd.vkfft.fft(c, input_buffer=vd.Buffer((4, 9), vd.complex64)), ValueError,
          "input_buffer must match"),
         (lambda: vd.vkfft.fft(c, buffer_shape=(5, 8)), ValueError, "buffer_shape"),

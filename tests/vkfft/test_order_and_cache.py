@@ -24,6 +24,24 @@ def test_recorded_work_runs_before_and_after_the_transform(vkfft_backend):
     assert_close(buf.read(0), np.fft.fft(2 * data.astype(np.complex128)) + 3, np.complex64)
 
 
+def test_a_graph_of_the_callers_runs_first_and_a_replayed_one_is_refused(vkfft_backend):
+    data = random_array((64,), np.complex64)
+    buf = vd.asbuffer(data)
+    once = vd.CommandGraph(reset_on_submit=True)
+    scale_add(buf, 2.0, 0.0, graph=once)      # submitted by the transform, before it
+    vd.vkfft.fft(buf, graph=once)
+    assert len(once) == 0
+    assert_close(buf.read(0), np.fft.fft(2 * data.astype(np.complex128)), np.complex64)
+    kept = vd.CommandGraph()
+    previous = vd.set_global_graph(kept)
+    try:
+        with pytest.raises(ValueError, match="set_global_graph"):
+            vd.vkfft.fft(buf)
+    finally:
+        vd.set_global_graph(previous)
+    assert_close(buf.read(0), np.fft.fft(2 * data.astype(np.complex128)), np.complex64)
+
+
 def test_every_queue_of_the_context_is_transformed(vkfft_backend):
     try:
         vd.make_context(queue_counts=[2])

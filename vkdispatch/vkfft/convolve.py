@@ -107,10 +107,11 @@ def convolve2D(buffer: Buffer, kernel: Buffer, normalize: bool = False,
     `normalize`. `kernel` has the shape of one slab (rows, cols), broadcast over the
     batch, or of the trailing axes of `buffer` (one kernel per slab). `padding`: up to
     two (left, right) pairs, for rows then columns: those elements are taken as zero
-    (they are zeroed first, as 0.1's VkFFT zero padding skipped reading them)."""
+    (they are zeroed first, as 0.1's VkFFT zero padding skipped reading them).
+    `graph`: where the work before it is recorded (None: the global graph)."""
     tr.check_buffer(buffer, "buffer")
     _native.api_for(buffer.context)
-    tr.check_graph(graph)
+    graph = tr.check_graph(graph)
     rows, cols = _planes(buffer, "buffer")
     _planes(kernel, "kernel")
     if kernel.dtype is not buffer.dtype:
@@ -124,9 +125,10 @@ def convolve2D(buffer: Buffer, kernel: Buffer, normalize: bool = False,
         raise ValueError("kernel and buffer belong to different contexts")
     if padding is not None:
         (r0, r1), (c0, c1) = _check_padding(padding, (rows, cols))
-        _zero_shader(buffer.dtype)(buffer, rows, cols, r0, r1, c0, c1)
+        _zero_shader(buffer.dtype)(buffer, rows, cols, r0, r1, c0, c1, graph=graph)
     axes = (len(buffer.shape) - 2, len(buffer.shape) - 1)
-    tr.fft(buffer, print_shader=keep_shader_code, axis=axes)
+    tr.fft(buffer, graph=graph, print_shader=keep_shader_code, axis=axes)
     _multiply_shader(buffer.dtype, bool(conjugate_kernel))(buffer, kernel,
-                                                           math.prod(kernel.shape))
-    tr.ifft(buffer, print_shader=keep_shader_code, axis=axes, normalize=bool(normalize))
+                                                           math.prod(kernel.shape), graph=graph)
+    tr.ifft(buffer, graph=graph, print_shader=keep_shader_code, axis=axes,
+            normalize=bool(normalize))

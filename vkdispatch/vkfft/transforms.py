@@ -15,7 +15,7 @@ import numpy as np
 from ..base import dtype as dt
 from ..base.buffer import Buffer, flush_pending
 from ..base.errors import UnsupportedFeatureError
-from ..execution.command_graph import copy_buffer, global_graph
+from ..execution.command_graph import CommandGraph, copy_buffer, global_graph
 from . import _native
 from .plans import PlanKey, plan_cache
 
@@ -55,13 +55,20 @@ def check_complex(buffer: Buffer, name: str) -> None:
                         f"{buffer.dtype.name} buffer")
 
 
-def check_graph(graph) -> None:
-    """VkFFT launches at the call; it cannot be recorded into a graph for replay."""
-    if graph is not None and graph is not global_graph():
+def check_graph(graph) -> CommandGraph:
+    """The graph the caller's work before the transform is recorded in: `graph`, else this
+    thread's global graph. VkFFT launches at the call, after that graph's records; a graph
+    that keeps its records to replay them cannot hold a VkFFT launch."""
+    g = global_graph() if graph is None else graph
+    if not isinstance(g, CommandGraph):
+        raise TypeError(f"graph must be a vd.CommandGraph or None, got {type(g).__name__}")
+    if not g.reset_on_submit:
         raise ValueError(
-            "graph must be None (or vd.global_graph()): VkFFT runs its own kernels at the "
-            "call, after the recorded work, and cannot be recorded into a CommandGraph to "
-            "replay; vd.fft records into graphs")
+            "graph must be None or a graph that runs its records once "
+            "(CommandGraph(reset_on_submit=True)); VkFFT runs its own kernels at the call "
+            "and cannot be recorded into a graph that keeps its records to replay (one "
+            "passed as graph= or set with vd.set_global_graph). vd.fft records into graphs")
+    return g
 
 
 def normalize_axes(axis, ndim: int, name: str = "axis") -> tuple:
@@ -176,8 +183,9 @@ def real_transform(buffer, input_buffer, buffer_shape, axis, inverse, normalize,
                      print_shader)
 
 
-def run(t: Transform) -> None:
-    """Run `t` on every queue of the buffers' context, after the recorded work."""
+def run(t: Transform, graph: CommandGraph) -> None:
+    """Run `t` on every queue of the buffers' context, after the work recorded so far
+    (in `graph`, from check_graph, and in every thread's global graph)."""
     context = t.dst.context
     api = _native.api_for(context)
     if t.src.context is not context:
@@ -186,13 +194,15 @@ def run(t: Transform) -> None:
         return
     if not t.r2c and all(t.shape[a] == 1 for a in t.axes):
         if not t.inplace:   # a length-1 transform is the identity (VkFFT refuses it)
-            copy_buffer(t.src, t.dst)
+            copy_buffer(t.src, t.dst, graph=graph)
         return
     module = _native.load(api)
     np_dtype = dt.storage_numpy_dtype(t.dtype)
     cache = plan_cache(context)
     rctx = context.runtime_context
     flush_pending()
+    if len(graph):        # a graph of the caller's, which host accesses do not submit
+        graph.submit()
     for queue in range(context.queue_count):
         with rctx.native_queue(queue) as native_queue:
             key = PlanKey(queue, api.queue_key(native_queue), t.shape, np_dtype.name, t.axes,
@@ -227,13 +237,14 @@ def fft(buffer: Buffer, input_buffer: Optional[Buffer] = None, buffer_shape=None
     `buffer` (out of place). `inverse` runs the inverse transform, divided by the size
     when `normalize_inverse` (numpy.fft.ifft's convention). `r2c`: a real transform
     (see rfft/irfft), `buffer_shape` the real data's shape. `print_shader`: VkFFT prints
-    its kernels when it builds the plan. `graph`: None (VkFFT runs at the call)."""
+    its kernels when it builds the plan. `graph`: where the work before it is recorded
+    (None: the global graph); VkFFT runs at the call, after that work."""
     check_buffer(buffer, "buffer")
     _native.api_for(buffer.context)
-    check_graph(graph)
+    graph = check_graph(graph)
     make = real_transform if r2c else complex_transform
     run(make(buffer, input_buffer, buffer_shape, axis, bool(inverse), bool(normalize_inverse),
-             bool(print_shader)))
+             bool(print_shader)), graph)
 
 
 def ifft(buffer: Buffer, graph=None, print_shader: bool = False, axis=None,
