@@ -33,7 +33,9 @@ print(os.path.dirname(os.path.dirname(hits[0])) if hits else "")')
         header=$wheel/include/nvrtc.h
         nvrtc=$(ls "$wheel"/lib/libnvrtc.so.* | head -1)
     fi
-    libcuda=${LIBCUDA:-$(ldconfig -p | sed -n 's/.*libcuda\.so\.1 .*=> //p' | head -1)}
+    libcuda=${LIBCUDA:-$(ldconfig -p | sed -n 's/.*libcuda\.so\.1 (libc6,x86-64.*=> //p' | head -1)}
+    [ -n "$libcuda" ] || libcuda=$(ls /usr/local/nvidia/lib64/libcuda.so.1 \
+        /usr/lib/x86_64-linux-gnu/libcuda.so.1 /usr/lib64/libcuda.so.1 2>/dev/null | head -1 || true)
     [ -n "$libcuda" ] || { echo "no libcuda.so.1 (the NVIDIA driver) found; set LIBCUDA" >&2; exit 1; }
     # -lnvrtc and -lcuda need unversioned names; the module finds NVRTC at run time by rpath
     links=$(mktemp -d)
