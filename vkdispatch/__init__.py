@@ -46,4 +46,7 @@ from .base.dtype import (complex32, dtype, hvec3, ihvec2, ihvec3, ihvec4, uhvec2
 from .shader.shader_function import make_shader_function
 from .shader.source import ShaderBuildError, ShaderSource
 
+# vd.vkfft: VkFFT through pyvkfft (CUDA/OpenCL); pyvkfft is imported at the first transform
+from . import vkfft
+
 __version__ = "0.2.0.dev0"
