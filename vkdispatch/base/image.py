@@ -59,7 +59,12 @@ class Sampler:
 
 class Image:
     """An image of `shape` (width[, height[, depth]]) texels, each `channels` components
-    (1, 2 or 4) of `dtype`; exists on every queue like a Buffer."""
+    (1, 2 or 4) of `dtype`; exists on every queue like a Buffer.
+
+    Host arrays are laid out as in vkdispatch 0.1: `numpy_shape` is `shape` (after a
+    leading layer axis for arrayed images, before a channel axis when channels > 1) and
+    holds the texels x fastest, so the texel at (x, y) is `data.ravel()[y * w + x]` for
+    one channel (`data[y, x]` when the image is square)."""
 
     dim = 0
 
@@ -95,8 +100,12 @@ class Image:
 
     @property
     def numpy_shape(self) -> tuple:
-        """(depth, height, width, channels) trimmed to the image's dimensions (numpy order)."""
-        return tuple(reversed(self.shape)) + ((self.channels,) if self.channels > 1 else ())
+        """Shape of the host array `read()` returns and `write()` takes: ([layers,] w[, h[,
+        d]][, channels]), the same as 0.1's `array_shape`."""
+        layer_axis = (self.layers,) if self.layers > 1 else ()
+        return layer_axis + self.shape + ((self.channels,) if self.channels > 1 else ())
+
+    array_shape = numpy_shape   # vkdispatch 0.1's name
 
     def handle(self, queue: int):
         if not self._handles:
@@ -119,31 +128,60 @@ class Image:
         filt = "linear" if self.dtype in (dt.float32, dt.float16) else "nearest"
         return self.sampler(filt, "clamp_to_edge", True)[1]
 
-    def write(self, data, layer: int = 0, queue_index: Optional[int] = None) -> None:
+    @property
+    def layer_shape(self) -> tuple:
+        """Host shape of one layer: `numpy_shape` without the layer axis."""
+        return self.shape + ((self.channels,) if self.channels > 1 else ())
+
+    def _host_texels(self, data, shape) -> np.ndarray:
+        """`data` as contiguous texels of `shape`: an array of exactly that shape, a flat
+        array of as many values, or bytes of the image's size (0.1 took bytes too)."""
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            raw = memoryview(data).cast("B")
+            want = int(np.prod(shape)) * self.dtype.itemsize
+            if raw.nbytes != want:
+                raise ValueError(f"data holds {raw.nbytes} bytes; the image takes {want} "
+                                 f"({shape} x {self.dtype.name})")
+            return np.frombuffer(raw, self.dtype.numpy_dtype).reshape(shape)
         arr = np.ascontiguousarray(_host_array(data, self.dtype, "data"))
-        if arr.size != int(np.prod(self.numpy_shape)):
+        if arr.shape != shape and not (arr.ndim == 1 and arr.size == int(np.prod(shape))):
             raise ValueError(f"data of shape {arr.shape} does not fill an image of numpy shape "
-                             f"{self.numpy_shape}")
-        self._check_layer(layer)
+                             f"{shape} ((width[, height[, depth]])[, channels]; or flat, "
+                             f"x fastest)")
+        return arr.reshape(shape)
+
+    def _layers(self, layer) -> range:
+        if layer is None:
+            return range(self.layers)
+        if not isinstance(layer, (int, np.integer)) or not 0 <= layer < self.layers:
+            raise IndexError(f"layer must be an int in [0, {self.layers}) or None (all), "
+                             f"got {layer!r}")
+        return range(int(layer), int(layer) + 1)
+
+    def write(self, data, layer: Optional[int] = None, queue_index: Optional[int] = None) -> None:
+        """Upload texels: all layers (`numpy_shape`) or, given `layer`, one (`layer_shape`)."""
+        layers = self._layers(layer)
+        shape = self.numpy_shape if len(layers) > 1 else self.layer_shape
+        arr = self._host_texels(data, shape).reshape((len(layers),) + self.layer_shape)
         flush_pending()
         queues = range(self.context.queue_count) if queue_index is None else \
             [self.context.check_queue(queue_index)]
+        rctx = self.context.runtime_context
         for q in queues:
-            self.context.runtime_context.image_write(self.handle(q), memoryview(arr).cast("B"), layer)
+            for k, one in zip(layers, arr):
+                rctx.image_write(self.handle(q), memoryview(one).cast("B"), k)
         stats.count("bytes_to_device", arr.nbytes * len(queues))
 
-    def read(self, queue_index: int = 0, layer: int = 0) -> np.ndarray:
+    def read(self, queue_index: int = 0, layer: Optional[int] = None) -> np.ndarray:
+        """Download texels: all layers (`numpy_shape`) or, given `layer`, one."""
         q = self.context.check_queue(queue_index)
-        self._check_layer(layer)
+        layers = self._layers(layer)
         flush_pending()
-        out = np.empty(self.numpy_shape, dtype=self.dtype.numpy_dtype)
-        self.context.runtime_context.image_read(self.handle(q), memoryview(out).cast("B"), layer)
+        out = np.empty((len(layers),) + self.layer_shape, dtype=self.dtype.numpy_dtype)
+        for k, one in zip(layers, out):
+            self.context.runtime_context.image_read(self.handle(q), memoryview(one).cast("B"), k)
         stats.count("bytes_from_device", out.nbytes)
-        return out
-
-    def _check_layer(self, layer):
-        if not isinstance(layer, int) or not 0 <= layer < self.layers:
-            raise IndexError(f"layer must be an int in [0, {self.layers}), got {layer!r}")
+        return out.reshape(self.numpy_shape if len(layers) > 1 else self.layer_shape)
 
     def destroy(self) -> None:
         handles, self._handles = self._handles, []
