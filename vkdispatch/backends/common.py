@@ -12,12 +12,11 @@ import time
 from typing import Callable, Optional
 
 from ..base.abi import NO_OPTIONS, ProgramOptions
+from ..base.sampling import SamplerDesc
 from ..base.errors import (DeviceLimitError, InvalidArgumentError, OutOfBoundsError,
                            OutOfMemoryError, UnsupportedFeatureError)
 
 MEMORY_KINDS = ("device", "host", "shared")
-FILTERS = ("nearest", "linear")
-ADDRESS_MODES = ("repeat", "mirrored_repeat", "clamp_to_edge", "clamp_to_border")
 
 # ----------------------------------------------------------------------------- host memory
 
@@ -239,16 +238,22 @@ def program_options(options, backend: str, honoured: tuple) -> ProgramOptions:
 
 # ----------------------------------------------------------------------------- images, samplers
 
-def check_sampler(filter: str, address_mode: str, normalized: bool) -> None:
-    if filter not in FILTERS:
-        raise InvalidArgumentError(f"filter must be one of {FILTERS}, got {filter!r}")
-    if address_mode not in ADDRESS_MODES:
-        raise InvalidArgumentError(f"address_mode must be one of {ADDRESS_MODES}, "
-                                   f"got {address_mode!r}")
-    if not normalized and address_mode in ("repeat", "mirrored_repeat"):
-        raise InvalidArgumentError(f"address_mode {address_mode!r} needs normalized "
-                                   f"coordinates; with normalized=False use 'clamp_to_edge' "
-                                   f"or 'clamp_to_border'")
+def sampler_desc(filter, address_mode, normalized, details: dict) -> SamplerDesc:
+    """The checked SamplerDesc a runtime's sampler_create(filter, address_mode,
+    normalized, **details) describes (details: SamplerDesc's other fields)."""
+    unknown = sorted(set(details) - set(SamplerDesc.__dataclass_fields__))
+    if unknown:
+        raise TypeError(f"sampler_create got unknown argument(s) {unknown}; valid: "
+                        f"{sorted(SamplerDesc.__dataclass_fields__)}")
+    return SamplerDesc(filter, address_mode, normalized, **details)
+
+
+def refuse_sampler_modes(desc: SamplerDesc, backend: str, lacks: dict) -> None:
+    """UnsupportedFeatureError naming the first mode of `desc` the backend lacks:
+    `lacks` maps a description of the mode to a predicate on desc."""
+    for what, applies in lacks.items():
+        if applies(desc):
+            raise UnsupportedFeatureError(f"the {backend} backend has no {what}")
 
 
 def image_shape(extent, layers, dim) -> tuple:

@@ -279,9 +279,11 @@ class RuntimeContext(abc.ABC):
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
-                       normalized: bool = True):
-        """filter: "nearest"|"linear"; address_mode: "repeat", "mirrored_repeat",
-        "clamp_to_edge", "clamp_to_border"."""
+                       normalized: bool = True, **details):
+        """A sampler as `base.sampling.SamplerDesc(filter, address_mode, normalized,
+        **details)` describes (details: mag_filter, mip_filter, border_color, lod_bias,
+        min_lod, max_lod); a mode the backend lacks raises UnsupportedFeatureError
+        naming it."""
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no samplers")
 
     def sampler_free(self, handle) -> None:

@@ -1,6 +1,7 @@
 """`vd.Image1D/2D/3D` and `vd.Sampler`: textures kernels can sample, fetch or store to."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional
 
 import numpy as np
@@ -10,39 +11,93 @@ from . import stats
 from .buffer import _host_array, flush_pending
 from .context import Context, get_context
 from .errors import VkDispatchError
+from .image_types import (AddressMode, BorderColor, Filter, image_format, image_type,
+                          image_view_type, select_image_format)
+from .sampling import SamplerDesc
 
 _TEXEL_TYPES = (dt.float32, dt.float16, dt.int32, dt.uint32, dt.int8, dt.uint8, dt.int16,
                 dt.uint16)
-FILTERS = ("nearest", "linear")
-ADDRESS_MODES = ("repeat", "mirrored_repeat", "clamp_to_edge", "clamp_to_border")
+_FLOAT_TEXELS = (dt.float32, dt.float16)
+
+
+def _mode(value, enum, name: str) -> str:
+    """A vd.Filter/AddressMode/BorderColor member or its lower-case name, as the name."""
+    if isinstance(value, enum):
+        return value.name.lower()
+    if isinstance(value, str):
+        return value                 # SamplerDesc says which names are valid
+    raise TypeError(f"{name} must be a vd.{enum.__name__} or its name as a string "
+                    f"(e.g. {list(enum)[0].name.lower()!r}), got {value!r}")
 
 
 class Sampler:
-    """How sampled reads filter and address an image."""
+    """How sampled reads filter and address an image.
 
-    def __init__(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
-                 normalized: bool = True, context: Optional[Context] = None):
-        if filter not in FILTERS:
-            raise ValueError(f"filter must be one of {FILTERS}, got {filter!r}")
-        if address_mode not in ADDRESS_MODES:
-            raise ValueError(f"address_mode must be one of {ADDRESS_MODES}, got {address_mode!r}")
-        if not normalized and address_mode in ("repeat", "mirrored_repeat"):
-            # Vulkan, CUDA and OpenCL all forbid it; say so the same way on every backend
-            raise ValueError(f"address_mode {address_mode!r} needs normalized coordinates; "
-                             f"with normalized=False use 'clamp_to_edge' or 'clamp_to_border'")
-        self.filter, self.address_mode, self.normalized = filter, address_mode, bool(normalized)
-        self.context = context or get_context()
-        self._handle = self.context.runtime_context.sampler_create(filter, address_mode,
-                                                                   self.normalized)
-        self.context.register(self)
+    `image.sample(...)` (vkdispatch 0.1's form) makes one bound to that image, which a
+    shader takes in place of the image; `image.sampler(...)` gives (image, sampler).
+    Either way the device sampler is made once per image and description. A Sampler made
+    without an image is passed as (image, sampler). Modes take vd.Filter / vd.AddressMode /
+    vd.BorderColor members or their lower-case names; filters default to linear for float
+    texels and nearest for integer ones (which cannot be filtered)."""
+
+    def __init__(self, image: Optional["Image"] = None, mag_filter=None, min_filter=None,
+                 mip_filter=None, address_mode=AddressMode.CLAMP_TO_EDGE,
+                 mip_lod_bias: float = 0.0, min_lod: float = 0.0, max_lod: float = 0.0,
+                 border_color=BorderColor.FLOAT_OPAQUE_WHITE, *, normalized: bool = True,
+                 context: Optional[Context] = None):
+        if image is not None and not isinstance(image, Image):
+            raise TypeError(f"image must be a vd.Image or None, got {type(image).__name__}")
+        default = "linear" if image is None or image.dtype in _FLOAT_TEXELS else "nearest"
+        pick = (lambda v, e, n, d: d if v is None else _mode(v, e, n))
+        desc = SamplerDesc(
+            pick(min_filter, Filter, "min_filter", default),
+            _mode(address_mode, AddressMode, "address_mode"), normalized,
+            mag_filter=pick(mag_filter, Filter, "mag_filter", default),
+            mip_filter=pick(mip_filter, Filter, "mip_filter",
+                            "linear" if normalized else "nearest"),
+            border_color=_mode(border_color, BorderColor, "border_color"),
+            lod_bias=mip_lod_bias, min_lod=min_lod, max_lod=max_lod)
+        self.desc, self.image, self._handle, self._owner = desc, image, None, None
+        if image is not None:
+            self.context = image.context
+            self._owner = image._sampler_for(desc)
+        else:
+            self._make(desc, context or get_context())
+
+    @classmethod
+    def _unbound(cls, desc: SamplerDesc, context: Context) -> "Sampler":
+        s = cls.__new__(cls)
+        s.desc, s.image, s._handle, s._owner = desc, None, None, None
+        s._make(desc, context)
+        return s
+
+    def _make(self, desc: SamplerDesc, context: Context) -> None:
+        self.context = context
+        self._handle = context.runtime_context.sampler_create(**dataclasses.asdict(desc))
+        context.register(self)
+
+    filter = property(lambda self: self.desc.filter)
+    address_mode = property(lambda self: self.desc.address_mode)
+    normalized = property(lambda self: self.desc.normalized)
 
     def handle(self, queue: int):
+        if self._owner is not None:
+            return self._owner.handle(queue)
         if self._handle is None:
             raise VkDispatchError("this sampler has been destroyed")
         return self._handle
 
+    def sampled_binding(self) -> tuple:
+        """(image, sampler) of a sampled-image binding given this sampler alone."""
+        if self.image is None:
+            raise TypeError("a vd.Sampler made without an image cannot stand for one; pass "
+                            "(image, sampler) or image.sample(...)")
+        return (self.image, self)
+
     def destroy(self) -> None:
-        h, self._handle = self._handle, None
+        """Free the device sampler (one bound to an image only lets go of it: the image
+        frees its samplers)."""
+        h, self._handle, self._owner = self._handle, None, None
         if h is not None:
             try:
                 self.context.runtime_context.sampler_free(h)
@@ -55,6 +110,10 @@ class Sampler:
                 self.destroy()
         except Exception:
             pass
+
+    def __repr__(self) -> str:
+        on = f" of {self.image!r}" if self.image is not None else ""
+        return f"<vd.Sampler {self.desc}{on}>"
 
 
 class Image:
@@ -87,7 +146,7 @@ class Image:
         self.extent = shape + (1,) * (3 - len(shape))
         self.context = context or get_context()
         self._handles = []
-        self._samplers: dict = {}   # (filter, address_mode, normalized) -> Sampler
+        self._samplers: dict = {}   # SamplerDesc -> the Sampler this image made for it
         rctx = self.context.runtime_context
         try:
             for q in range(self.context.queue_count):
@@ -107,25 +166,69 @@ class Image:
 
     array_shape = numpy_shape   # vkdispatch 0.1's name
 
+    # vkdispatch 0.1's descriptive attributes
+    @property
+    def format(self) -> image_format:
+        return select_image_format(self.dtype, self.channels)
+
+    @property
+    def type(self) -> image_type:
+        return (image_type.TYPE_1D, image_type.TYPE_2D, image_type.TYPE_3D)[self.dim - 1]
+
+    @property
+    def view_type(self) -> image_view_type:
+        if self.layers > 1:
+            return image_view_type[f"VIEW_TYPE_{self.dim}D_ARRAY"]
+        return image_view_type[f"VIEW_TYPE_{self.dim}D"]
+
+    @property
+    def block_size(self) -> int:
+        """Bytes per texel."""
+        return self.dtype.itemsize * self.channels
+
+    @property
+    def mem_size(self) -> int:
+        """Bytes of all texels (every layer)."""
+        return int(np.prod(self.numpy_shape[:-1] if self.channels > 1 else self.numpy_shape)
+                   ) * self.block_size
+
     def handle(self, queue: int):
         if not self._handles:
             raise VkDispatchError("this image has been destroyed")
         return self._handles[queue]
 
-    def sampler(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
-                normalized: bool = True):
-        """(image, sampler) to pass for a sampled-image parameter. Samplers are made
-        once per description and image, so calling this per dispatch costs nothing."""
-        key = (filter, address_mode, bool(normalized))
-        s = self._samplers.get(key)
+    def _sampler_for(self, desc: SamplerDesc) -> Sampler:
+        s = self._samplers.get(desc)
         if s is None:
-            s = self._samplers[key] = Sampler(filter, address_mode, normalized, self.context)
-        return (self, s)
+            s = self._samplers[desc] = Sampler._unbound(desc, self.context)
+        return s
+
+    def sampler(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
+                normalized: bool = True, **details):
+        """(image, sampler) to pass for a sampled-image parameter; `details` are
+        SamplerDesc's other fields (mag_filter, border_color, ...). Samplers are made
+        once per description and image, so calling this per dispatch costs nothing."""
+        details.setdefault("mip_filter", "nearest")
+        return (self, self._sampler_for(SamplerDesc(filter, address_mode, normalized,
+                                                    **details)))
+
+    def sample(self, mag_filter=None, min_filter=None, mip_filter=None,
+               address_mode=AddressMode.CLAMP_TO_EDGE, mip_lod_bias: float = 0.0,
+               min_lod: float = 0.0, max_lod: float = 0.0,
+               border_color=BorderColor.FLOAT_OPAQUE_WHITE) -> Sampler:
+        """vkdispatch 0.1's form: a Sampler bound to this image, passed to a shader in
+        its place (see vd.Sampler for the arguments)."""
+        return Sampler(self, mag_filter, min_filter, mip_filter, address_mode, mip_lod_bias,
+                       min_lod, max_lod, border_color)
+
+    def sampled_binding(self) -> tuple:
+        """(image, sampler) of a sampled-image binding given the image itself."""
+        return (self, self.default_sampler())
 
     def default_sampler(self) -> Sampler:
         """The sampler used when the image itself is passed for a sampled parameter:
         linear filtering (nearest for integer texels), clamp to edge, normalized coords."""
-        filt = "linear" if self.dtype in (dt.float32, dt.float16) else "nearest"
+        filt = "linear" if self.dtype in _FLOAT_TEXELS else "nearest"
         return self.sampler(filt, "clamp_to_edge", True)[1]
 
     @property

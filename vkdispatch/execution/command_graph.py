@@ -195,7 +195,7 @@ class CommandGraph:
             res = resources[i]
             self._check_resource(_argument(kernel, binding.name), res)
             if binding.kind == BINDING_SAMPLED_IMAGE and not isinstance(res, tuple):
-                resources[i] = (res, res.default_sampler())
+                resources[i] = res.sampled_binding()   # an Image, or a Sampler bound to one
             elif binding.kind == BINDING_STORAGE_IMAGE and isinstance(res, tuple):
                 resources[i] = res[0]
         values, var_fields = {}, {}

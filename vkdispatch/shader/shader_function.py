@@ -277,9 +277,17 @@ class ShaderFunction:
 
     def _check_image(self, name: str, t, v) -> None:
         """An image argument: an Image of the parameter's dimension and texel kind, or for
-        a sampled parameter (image, sampler), e.g. `img.sampler("nearest")`."""
+        a sampled parameter (image, sampler) as `img.sampler("nearest")` returns, or a
+        sampler bound to an image as `img.sample()` returns (vkdispatch 0.1's form)."""
         from ..base.image import Image, Sampler
         what = f"shader {self.name}: parameter {name!r} is {t!r}"
+        if isinstance(v, Sampler):
+            if t.writable:
+                raise TypeError(f"{what}, a storage image: pass the image, not a sampler")
+            if v.image is None:
+                raise TypeError(f"{what}: a vd.Sampler made without an image cannot stand "
+                                f"for one; pass (image, sampler) or image.sample(...)")
+            v = v.image
         img = v[0] if isinstance(v, tuple) and v else v
         if not isinstance(img, Image):
             raise TypeError(f"{what} and needs a vd.Image{t.dim}D, got {type(v).__name__}")

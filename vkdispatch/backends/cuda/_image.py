@@ -7,12 +7,11 @@ only), float and half texels as float.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cuda.bindings import driver
 
 from ...base.errors import UnsupportedFeatureError
-from ..common import check_sampler, image_shape
+from ...base.sampling import SamplerDesc
+from ..common import image_shape, refuse_sampler_modes
 from ._check import check, quiet
 
 F = driver.CUarray_format
@@ -35,18 +34,18 @@ ADDRESS_MODES = {"repeat": _M.CU_TR_ADDRESS_MODE_WRAP,
                  "clamp_to_border": _M.CU_TR_ADDRESS_MODE_BORDER}
 
 
-@dataclass(frozen=True)
-class CudaSampler:
-    """How a texture is read; a plain description (CUDA has no sampler objects)."""
+# CUDA has no sampler objects: a sampler is its description, the key of the texture
+# objects made from it
+CudaSampler = SamplerDesc
 
-    filter: str = "linear"
-    address_mode: str = "clamp_to_edge"
-    normalized: bool = True
+LACKS = {"separate minification and magnification filters (a texture has one filter "
+         "mode)": lambda d: d.filter != d.mag_filter,
+         "'mirror_clamp_to_edge' address mode": lambda d: d.address_mode == "mirror_clamp_to_edge"}
 
 
-def make_sampler(filter: str, address_mode: str, normalized: bool) -> CudaSampler:
-    check_sampler(filter, address_mode, normalized)
-    return CudaSampler(filter, address_mode, bool(normalized))
+def make_sampler(desc: SamplerDesc) -> CudaSampler:
+    refuse_sampler_modes(desc, "cuda", LACKS)
+    return desc
 
 
 class CudaImage:
@@ -139,9 +138,12 @@ def texture(img: CudaImage, sampler: CudaSampler) -> int:
     desc = driver.CUDA_TEXTURE_DESC()
     desc.addressMode = [ADDRESS_MODES[sampler.address_mode]] * 3
     desc.filterMode = FILTERS[sampler.filter]
+    desc.mipmapFilterMode = FILTERS[sampler.mip_filter]
+    desc.mipmapLevelBias = sampler.lod_bias
+    desc.minMipmapLevelClamp, desc.maxMipmapLevelClamp = sampler.min_lod, sampler.max_lod
     desc.flags = ((driver.CU_TRSF_NORMALIZED_COORDINATES if sampler.normalized else 0)
                   | (driver.CU_TRSF_READ_AS_INTEGER if img.integer else 0))
-    desc.borderColor = [0.0, 0.0, 0.0, 0.0]
+    desc.borderColor = list(sampler.border_rgba)
     tex = int(check(driver.cuTexObjectCreate(_resource(img), desc, None), "cuTexObjectCreate"))
     img.textures[sampler] = tex
     return tex

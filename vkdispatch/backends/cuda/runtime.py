@@ -22,7 +22,7 @@ from cuda.bindings import driver
 from ...base.errors import BackendUnavailableError, InvalidArgumentError, UseAfterFreeError
 from ...base.log import logger
 from ..common import (check_alloc, check_layer, check_range, host_bytes, layer_view,
-                      out_bytes)
+                      out_bytes, sampler_desc)
 from ..runtime import (DLPACK_CUDA, Capabilities, CapturedGraph, DeviceInfo, Runtime,
                        RuntimeContext)
 from ...base.abi import ProgramInfo
@@ -460,9 +460,10 @@ class CudaContext(RuntimeContext):
         self._image_copy(handle, out, layer, False)
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
-                       normalized: bool = True):
+                       normalized: bool = True, **details):
+        desc = sampler_desc(filter, address_mode, normalized, details)
         self._check_alive()
-        return _image.make_sampler(filter, address_mode, normalized)
+        return _image.make_sampler(desc)
 
     def sampler_free(self, handle) -> None:
         """Samplers are descriptions; their texture objects live with the images."""

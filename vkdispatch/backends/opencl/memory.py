@@ -10,7 +10,7 @@ import pyopencl as cl
 
 from ...base import dtype as dt
 from ...base.errors import DeviceLimitError, InvalidArgumentError, UnsupportedFeatureError
-from ..common import check_range, check_sampler
+from ..common import check_range, refuse_sampler_modes
 from ._check import error_for
 
 
@@ -202,22 +202,29 @@ _ADDRESS = {"repeat": cl.addressing_mode.REPEAT,
             "clamp_to_border": cl.addressing_mode.CLAMP}
 
 
+# OpenCL samplers have one filter, and CLK_ADDRESS_CLAMP's border is black (alpha 0,
+# or 1 for formats without alpha): no white border
+LACKS = {"separate minification and magnification filters (a sampler has one filter "
+         "mode)": lambda d: d.filter != d.mag_filter,
+         "'mirror_clamp_to_edge' address mode": lambda d: d.address_mode == "mirror_clamp_to_edge",
+         "opaque white border colour (CLK_ADDRESS_CLAMP borders are black)":
+             lambda d: d.address_mode == "clamp_to_border" and d.border_color.endswith("white")}
+
+
 class SamplerHandle:
     """One cl.Sampler per device of the context (samplers are per cl context)."""
 
-    __slots__ = ("filter", "address_mode", "normalized", "samplers", "freed")
+    __slots__ = ("desc", "samplers", "freed")
 
-    def __init__(self, slots, filter: str, address_mode: str, normalized: bool):
-        check_sampler(filter, address_mode, normalized)
-        self.filter = filter
-        self.address_mode = address_mode
-        self.normalized = normalized
+    def __init__(self, slots, desc):
+        refuse_sampler_modes(desc, "opencl", LACKS)
+        self.desc = desc
         self.freed = False
         self.samplers = {}
         try:
             for slot in slots:
-                self.samplers[slot] = cl.Sampler(slot.cl_context, bool(normalized),
-                                                 _ADDRESS[address_mode], _FILTER[filter])
+                self.samplers[slot] = cl.Sampler(slot.cl_context, desc.normalized,
+                                                 _ADDRESS[desc.address_mode], _FILTER[desc.filter])
         except cl.Error as exc:
             self.release()
             raise error_for(exc, "clCreateSampler") from None
@@ -227,4 +234,4 @@ class SamplerHandle:
         self.samplers.clear()  # cl.Sampler has no explicit release; dropping it frees it
 
     def __repr__(self):
-        return f"<opencl sampler {self.filter}, {self.address_mode}>"
+        return f"<opencl sampler {self.desc}>"

@@ -12,7 +12,7 @@ import pyopencl as cl
 from ...base import dtype as dt
 from ...base.errors import UnsupportedFeatureError, UseAfterFreeError, VkDispatchError
 from ..common import (MemoryBudget, check_alloc, check_layer, check_range, host_bytes,
-                      image_shape, layer_view, out_bytes)
+                      image_shape, layer_view, out_bytes, sampler_desc)
 from ..runtime import DLPACK_OPENCL, Capabilities, Runtime, RuntimeContext
 from . import compiler
 from ._check import error_for
@@ -318,9 +318,10 @@ class OpenCLContext(RuntimeContext):
             raise error_for(exc, "clEnqueueReadImage") from None
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
-                       normalized: bool = True) -> SamplerHandle:
+                       normalized: bool = True, **details) -> SamplerHandle:
+        desc = sampler_desc(filter, address_mode, normalized, details)
         self._check_alive()
-        handle = SamplerHandle(self._slots, filter, address_mode, normalized)
+        handle = SamplerHandle(self._slots, desc)
         with self._lock:
             self._samplers[id(handle)] = handle
         return handle

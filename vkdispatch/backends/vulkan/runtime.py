@@ -10,7 +10,8 @@ from ...base import process
 from ...base.errors import (BackendUnavailableError, UnsupportedFeatureError, UseAfterFreeError,
                             VkDispatchError)
 from ...base.log import log_error
-from ..common import check_alloc, check_layer, check_range, host_bytes, layer_view, out_bytes
+from ..common import (check_alloc, check_layer, check_range, host_bytes, layer_view, out_bytes,
+                      sampler_desc)
 from ..runtime import DLPACK_VULKAN, Capabilities, Runtime, RuntimeContext
 from ...base.abi import ProgramInfo, ProgramOptions
 from ._vk import ffi, memmove
@@ -278,9 +279,10 @@ class VulkanContext(RuntimeContext):
             q.transfer.read_image(handle, layer, dst, handle.layer_bytes)
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
-                       normalized: bool = True) -> SamplerHandle:
+                       normalized: bool = True, **details) -> SamplerHandle:
+        desc = sampler_desc(filter, address_mode, normalized, details)
         self._check_alive()
-        sampler = create_sampler(self._devices, filter, address_mode, normalized)
+        sampler = create_sampler(self._devices, desc)
         with self._lock:
             self._samplers[sampler.serial] = sampler
         return sampler
