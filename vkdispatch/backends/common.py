@@ -275,6 +275,15 @@ def image_shape(extent, layers, dim) -> tuple:
     return ext, layers, dim
 
 
+def image_arrayed(layers: int, dim: int, arrayed) -> bool:
+    """Whether an image is an array of layers (shaders index its layer): `arrayed`, or
+    by default whether it has more than one layer."""
+    arrayed = layers > 1 if arrayed is None else bool(arrayed)
+    if arrayed and dim == 3:
+        raise InvalidArgumentError("3-D images cannot be arrayed")
+    return arrayed
+
+
 def check_layer(layer, layers: int) -> int:
     return _index(layer, layers, "layer")
 

@@ -262,10 +262,12 @@ class RuntimeContext(abc.ABC):
 
     # images (backends without image support raise UnsupportedFeatureError)
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int,
-                    dim: Optional[int] = None):
+                    dim: Optional[int] = None, arrayed: Optional[bool] = None):
         """A `dim`-dimensional image (1, 2 or 3; None: guessed from `extent`) of `extent`
         (w, h, d: unused axes are 1), `layers` array layers, texels of `channels`
-        components of scalar type `dtype` (a dtype name)."""
+        components of scalar type `dtype` (a dtype name). `arrayed` (default: layers > 1)
+        makes its view an array that shaders index by layer (sampler2DArray, a layered
+        texture, image2d_array_t), even of one layer."""
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
 
     def image_free(self, handle) -> None:

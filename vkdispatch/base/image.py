@@ -1,4 +1,4 @@
-"""`vd.Image1D/2D/3D` and `vd.Sampler`: textures kernels can sample, fetch or store to."""
+"""`vd.Image1D/2D/3D`, `vd.Image2DArray` and `vd.Sampler`: textures kernels can sample, fetch or store to."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +10,7 @@ from . import dtype as dt
 from . import stats
 from .buffer import _host_array, flush_pending
 from .context import Context, get_context
-from .errors import VkDispatchError
+from .errors import UnsupportedFeatureError, VkDispatchError
 from .image_types import (AddressMode, BorderColor, Filter, image_format, image_type,
                           image_view_type, select_image_format)
 from .sampling import SamplerDesc
@@ -126,9 +126,10 @@ class Image:
     one channel (`data[y, x]` when the image is square)."""
 
     dim = 0
+    arrayed = False   # shaders index the layers (Image2DArray); else layers are host-only
 
-    def __init__(self, shape, dtype=dt.float32, channels: int = 1, layers: int = 1,
-                 context: Optional[Context] = None):
+    def __init__(self, shape, dtype=dt.float32, channels: int = 1, enable_mipmaps: bool = False,
+                 *, layers: int = 1, context: Optional[Context] = None):
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
         if len(shape) != self.dim:
             raise ValueError(f"{type(self).__name__} needs a shape of {self.dim} int(s), got {shape}")
@@ -140,18 +141,27 @@ class Image:
                             f"got {self.dtype.name}")
         if channels not in (1, 2, 4):
             raise ValueError(f"channels must be 1, 2 or 4, got {channels!r}")
-        if not isinstance(layers, int) or layers < 1:
+        if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or layers < 1:
             raise ValueError(f"layers must be a positive int, got {layers!r}")
+        context = context or get_context()
+        if enable_mipmaps:
+            # level generation and per-level copies exist on no runtime yet
+            raise UnsupportedFeatureError(f"enable_mipmaps=True: mipmapped images are not "
+                                          f"supported on the {context.backend} backend (images "
+                                          f"have one level); pass enable_mipmaps=False")
+        layers = int(layers)
         self.shape, self.channels, self.layers = shape, channels, layers
+        self.arrayed = type(self).arrayed or layers > 1
         self.extent = shape + (1,) * (3 - len(shape))
-        self.context = context or get_context()
+        self.context = context
         self._handles = []
         self._samplers: dict = {}   # SamplerDesc -> the Sampler this image made for it
         rctx = self.context.runtime_context
         try:
             for q in range(self.context.queue_count):
                 self._handles.append(rctx.image_alloc(q, self.extent, layers, self.dtype.name,
-                                                      channels, dim=self.dim))
+                                                      channels, dim=self.dim,
+                                                      arrayed=self.arrayed))
         except BaseException:
             self.destroy()
             raise
@@ -161,7 +171,7 @@ class Image:
     def numpy_shape(self) -> tuple:
         """Shape of the host array `read()` returns and `write()` takes: ([layers,] w[, h[,
         d]][, channels]), the same as 0.1's `array_shape`."""
-        layer_axis = (self.layers,) if self.layers > 1 else ()
+        layer_axis = (self.layers,) if self.arrayed else ()
         return layer_axis + self.shape + ((self.channels,) if self.channels > 1 else ())
 
     array_shape = numpy_shape   # vkdispatch 0.1's name
@@ -177,7 +187,7 @@ class Image:
 
     @property
     def view_type(self) -> image_view_type:
-        if self.layers > 1:
+        if self.arrayed:
             return image_view_type[f"VIEW_TYPE_{self.dim}D_ARRAY"]
         return image_view_type[f"VIEW_TYPE_{self.dim}D"]
 
@@ -264,7 +274,7 @@ class Image:
     def write(self, data, layer: Optional[int] = None, queue_index: Optional[int] = None) -> None:
         """Upload texels: all layers (`numpy_shape`) or, given `layer`, one (`layer_shape`)."""
         layers = self._layers(layer)
-        shape = self.numpy_shape if len(layers) > 1 else self.layer_shape
+        shape = self.numpy_shape if layer is None else self.layer_shape
         arr = self._host_texels(data, shape).reshape((len(layers),) + self.layer_shape)
         flush_pending()
         queues = range(self.context.queue_count) if queue_index is None else \
@@ -284,7 +294,7 @@ class Image:
         for k, one in zip(layers, out):
             self.context.runtime_context.image_read(self.handle(q), memoryview(one).cast("B"), k)
         stats.count("bytes_from_device", out.nbytes)
-        return out.reshape(self.numpy_shape if len(layers) > 1 else self.layer_shape)
+        return out.reshape(self.numpy_shape if layer is None else self.layer_shape)
 
     def destroy(self) -> None:
         handles, self._handles = self._handles, []
@@ -317,3 +327,15 @@ class Image2D(Image):
 
 class Image3D(Image):
     dim = 3
+
+
+class Image2DArray(Image):
+    """`layers` 2-D images of `shape` (width, height) that a shader parameter
+    `vc.Image2DArray[...]` (`Img2Array`) samples or fetches at (x, y, layer)."""
+
+    dim = 2
+    arrayed = True
+
+    def __init__(self, shape, layers: int, dtype=dt.float32, channels: int = 1,
+                 enable_mipmaps: bool = False, *, context: Optional[Context] = None):
+        super().__init__(shape, dtype, channels, enable_mipmaps, layers=layers, context=context)

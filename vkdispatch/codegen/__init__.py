@@ -17,7 +17,8 @@ from .functions.complex import (complex_exp, complex_from_euler_angle, conj, mak
                                 mult_complex)
 from .functions.control_flow import (break_, continue_, else_block, else_if, else_if_block,
                                      if_block, range, return_, while_block)
-from .functions.images import image_load, image_size, image_store, sample, texel_fetch
+from .functions.images import (ImageVariable, image_load, image_size, image_store, sample,
+                               sample_texels, texel_fetch)
 from .functions.index import ravel_index, unravel_index
 from .functions.math import (abs, acos, bitcast, acosh, all, any, asin, asinh, atan, atan2, atanh, ceil,
                              clamp, cos, cosh, cross, determinant, distance, dot, exp, exp2, floor,
@@ -37,8 +38,9 @@ from .functions.subgroups import (subgroup_add, subgroup_all, subgroup_and, subg
                                   subgroup_max, subgroup_min, subgroup_mul, subgroup_or,
                                   subgroup_shuffle, subgroup_shuffle_xor, subgroup_xor)
 from .settings import get_codegen_backend, set_codegen_backend
-from .types import (Buff, Buffer, Const, Constant, Image1D, Image2D, Image3D, Img1, Img2, Img3,
-                    RWImage1D, RWImage2D, RWImage3D, RWImg1, RWImg2, RWImg3, Var, Variable)
+from .types import (Buff, Buffer, Const, Constant, Image1D, Image2D, Image2DArray, Image3D, Img1,
+                    Img2, Img2Array, Img3, RWImage1D, RWImage2D, RWImage3D, RWImg1, RWImg2,
+                    RWImg3, Var, Variable)
 from .variables import ShaderVariable
 
 complex_mult = mult_complex

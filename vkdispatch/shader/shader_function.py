@@ -296,9 +296,12 @@ class ShaderFunction:
                             f"image.sampler(...) returns, got a {len(v)}-tuple")
         if img.dim != t.dim:
             raise TypeError(f"{what} and needs a {t.dim}-D image, got {img!r}")
-        if img.layers != 1:
-            raise TypeError(f"{what}; shaders take single-layer images, got {img!r} with "
-                            f"{img.layers} layers (read and write its layers from the host)")
+        if img.arrayed != t.arrayed:
+            index = (f"declare the parameter Img{t.dim}Array to index the layers of"
+                     if t.dim == 2 else "shaders cannot index the layers of")
+            want = ("an arrayed image (vd.Image2DArray)" if t.arrayed else
+                    f"a single-layer image ({index} one with {img.layers} layers)")
+            raise TypeError(f"{what} and needs {want}, got {img!r}")
         if img.dtype.kind != t.dtype.kind:
             raise TypeError(f"{what} but the image holds {img.dtype.name} texels; declare "
                             f"the parameter with the matching kind (f32 for float32/float16, "

@@ -11,7 +11,7 @@ from cuda.bindings import driver
 
 from ...base.errors import UnsupportedFeatureError
 from ...base.sampling import SamplerDesc
-from ..common import image_shape, refuse_sampler_modes
+from ..common import image_arrayed, image_shape, refuse_sampler_modes
 from ._check import check, quiet
 
 F = driver.CUarray_format
@@ -63,14 +63,15 @@ class CudaImage:
 
 
 def create(queue: int, device: int, extent, layers: int, dtype: str, channels: int,
-           dim=None) -> CudaImage:
+           dim=None, arrayed=None) -> CudaImage:
     """A new CUDA array (the device's context current). 1-D when h == d == 1, 2-D when
-    d == 1, else 3-D; `layers` > 1 makes a layered 1-D or 2-D array."""
+    d == 1, else 3-D; an arrayed image (default: layers > 1) is a layered array."""
     if dtype not in FORMATS:
         raise UnsupportedFeatureError(f"CUDA images hold {sorted(FORMATS)} texels, got {dtype!r}")
     if channels not in CHANNELS:
         raise UnsupportedFeatureError(f"CUDA images have 1, 2 or 4 channels, got {channels}")
     ext, layers, dim = image_shape(extent, layers, dim)
+    arrayed = image_arrayed(layers, dim, arrayed)
     w, h, d = ext
     fmt, size, integer = FORMATS[dtype]
     desc = driver.CUDA_ARRAY3D_DESCRIPTOR()
@@ -78,10 +79,10 @@ def create(queue: int, device: int, extent, layers: int, dtype: str, channels: i
     # 1-D images are 2-D arrays of height 1: integer-coordinate fetches from true 1-D
     # arrays read zeros, and the emitter addresses row 0 (see emit/_cuda_prelude.py)
     desc.Height = h
-    desc.Depth = d if dim == 3 else (layers if layers > 1 else 0)
+    desc.Depth = d if dim == 3 else (layers if arrayed else 0)
     desc.Format = fmt
     desc.NumChannels = channels
-    desc.Flags = driver.CUDA_ARRAY3D_SURFACE_LDST | (driver.CUDA_ARRAY3D_LAYERED if layers > 1 else 0)
+    desc.Flags = driver.CUDA_ARRAY3D_SURFACE_LDST | (driver.CUDA_ARRAY3D_LAYERED if arrayed else 0)
     array = check(driver.cuArray3DCreate(desc), "cuArray3DCreate",
                   f"{dim}-D {ext} x{layers} layers, {channels} x {dtype}")
     img = CudaImage()

@@ -426,10 +426,10 @@ class CudaContext(RuntimeContext):
     # ------------------------------------------------------------------ images
 
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int,
-                    dim=None):
+                    dim=None, arrayed=None):
         q = self._queue(queue)
         with self._guard(queue):
-            img = _image.create(queue, q.device, extent, layers, dtype, channels, dim)
+            img = _image.create(queue, q.device, extent, layers, dtype, channels, dim, arrayed)
         self._images.add(img)
         return img
 

@@ -84,6 +84,24 @@ _BROKEN_FORMATS = {
     ("Portable Computing Language", cl.channel_order.R, cl.channel_type.HALF_FLOAT),
 }
 
+# Platforms whose read_image* through a normalized-coordinate sampler scales an image
+# array's layer coordinate too (PoCL 3.1: layer 1 of 4 reads layer 3); OpenCL says the
+# layer is never normalized, so such reads would silently take the wrong layer.
+_NORMALIZED_LAYER_PLATFORMS = {"Portable Computing Language"}
+
+
+def check_layer_sampling(image, sampler, binding) -> None:
+    """UnsupportedFeatureError for a kernel that samples an image array through a
+    normalized sampler on a platform that would read the wrong layer."""
+    platform = image.slot.platform.name.strip()
+    if image.arrayed and binding.filtered and sampler.desc.normalized and \
+            platform in _NORMALIZED_LAYER_PLATFORMS:
+        raise UnsupportedFeatureError(
+            f"binding {binding.name!r}: the opencl backend on {platform} cannot sample an image array "
+            f"through a normalized-coordinate sampler (it scales the layer coordinate too and "
+            f"would read the wrong layer); use texel_fetch or a sampler with normalized=False")
+
+
 _MOT = cl.mem_object_type
 _IMAGE_TYPE = {(1, False): _MOT.IMAGE1D, (1, True): _MOT.IMAGE1D_ARRAY,
                (2, False): _MOT.IMAGE2D, (2, True): _MOT.IMAGE2D_ARRAY,

@@ -12,7 +12,7 @@ import pyopencl as cl
 from ...base import dtype as dt
 from ...base.errors import UnsupportedFeatureError, UseAfterFreeError, VkDispatchError
 from ..common import (MemoryBudget, check_alloc, check_layer, check_range, host_bytes,
-                      image_shape, layer_view, out_bytes, sampler_desc)
+                      image_arrayed, image_shape, layer_view, out_bytes, sampler_desc)
 from ..runtime import DLPACK_OPENCL, Capabilities, Runtime, RuntimeContext
 from . import compiler
 from ._check import error_for
@@ -250,7 +250,8 @@ class OpenCLContext(RuntimeContext):
 
     # ------------------------------------------------------------------ images
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str,
-                    channels: int, dim: Optional[int] = None) -> ImageHandle:
+                    channels: int, dim: Optional[int] = None,
+                    arrayed: Optional[bool] = None) -> ImageHandle:
         """`dim` (1, 2 or 3) picks the OpenCL image type; without it, the highest axis
         of `extent` above 1 does (so a 2-D image of height 1 needs dim=2)."""
         slot = self._slot_of_queue(queue)
@@ -258,7 +259,7 @@ class OpenCLContext(RuntimeContext):
             raise UnsupportedFeatureError(f"{slot.info.name} has no image support "
                                           f"(CL_DEVICE_IMAGE_SUPPORT is false)")
         extent, layers, dim = image_shape(extent, layers, dim)
-        arrayed = layers > 1
+        arrayed = image_arrayed(layers, dim, arrayed)
         fmt, image_type = image_format(slot, dt.to_dtype(dtype).name, int(channels), dim, arrayed)
         check_image_limits(slot, extent, layers, dim)
         nbytes = check_alloc(image_bytes(extent, layers, dt.to_dtype(dtype).name, int(channels)),

@@ -7,7 +7,7 @@ iimage/uimage (so they sample with nearest filtering only).
 from __future__ import annotations
 
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError
-from ..common import image_shape, refuse_sampler_modes
+from ..common import image_arrayed, image_shape, refuse_sampler_modes
 from ._vk import check, ffi, lib, new, out, vk
 from .memory import next_serial
 
@@ -56,7 +56,7 @@ def image_format(dtype: str, channels: int):
 class ImageHandle:
     __slots__ = ("image", "view", "memory", "block", "format", "format_name", "extent", "layers",
                  "dim", "dtype", "channels", "texel_size", "queue", "device", "serial",
-                 "features", "alive", "used", "alloc_size", "__weakref__")
+                 "features", "alive", "used", "alloc_size", "arrayed", "__weakref__")
 
     @property
     def layer_bytes(self) -> int:
@@ -78,9 +78,10 @@ class SamplerHandle:
 
 
 def create_image(device, queue: int, extent, layers: int, dtype: str, channels: int,
-                 dim=None) -> ImageHandle:
+                 dim=None, arrayed=None) -> ImageHandle:
     phys = device.phys
     full, layers, dim = image_shape(extent, layers, dim)
+    arrayed = image_arrayed(layers, dim, arrayed)
     fmt, fmt_name, texel = image_format(dtype, int(channels))
     lim = phys.limits
     max_dim = (lim.maxImageDimension1D, lim.maxImageDimension2D, lim.maxImageDimension3D)[dim - 1]
@@ -105,7 +106,7 @@ def create_image(device, queue: int, extent, layers: int, dtype: str, channels: 
     h.format, h.format_name, h.texel_size = fmt, fmt_name, texel
     h.extent, h.layers, h.dim, h.dtype, h.channels = full, layers, dim, dtype, int(channels)
     h.queue, h.device, h.serial, h.features = queue, device, next_serial(), features
-    h.alive, h.used, h.alloc_size = True, False, 0
+    h.alive, h.used, h.alloc_size, h.arrayed = True, False, 0, arrayed
     info = new("VkImageCreateInfo", sType=vk.VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
                imageType=_IMAGE_TYPES[dim], format=fmt, mipLevels=1, arrayLayers=layers,
                samples=vk.VK_SAMPLE_COUNT_1_BIT, tiling=vk.VK_IMAGE_TILING_OPTIMAL, usage=usage,
@@ -123,7 +124,7 @@ def create_image(device, queue: int, extent, layers: int, dtype: str, channels: 
         h.alloc_size, h.memory = reqs.size, h.block.memory
         check(lib.vkBindImageMemory(device.handle, h.image, h.memory, 0), "vkBindImageMemory")
         view = new("VkImageViewCreateInfo", sType=vk.VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
-                   image=h.image, viewType=_VIEW_TYPES[dim, layers > 1], format=fmt)
+                   image=h.image, viewType=_VIEW_TYPES[dim, arrayed], format=fmt)
         rng = view.subresourceRange
         rng.aspectMask, rng.levelCount, rng.layerCount = vk.VK_IMAGE_ASPECT_COLOR_BIT, 1, layers
         v = out("VkImageView")

@@ -231,12 +231,12 @@ class VulkanContext(RuntimeContext):
 
     # ------------------------------------------------------------------ images
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int,
-                    dim: Optional[int] = None) -> ImageHandle:
+                    dim: Optional[int] = None, arrayed: Optional[bool] = None) -> ImageHandle:
         """`dim` (1-3) defaults to len(extent) for short extents, else to the number of
         leading axes up to the last one larger than 1."""
         q = self._queue(queue)
         q.device.collect()
-        image = create_image(q.device, queue, extent, layers, dtype, channels, dim)
+        image = create_image(q.device, queue, extent, layers, dtype, channels, dim, arrayed)
         try:
             with q.transfer_lock:
                 q.transfer.to_general_layout(image)
