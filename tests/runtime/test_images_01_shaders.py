@@ -137,7 +137,3 @@ def test_array_binding_errors(backend):
             out[0] = vc.texel_fetch(img, vc.new_ivec2(0, 0))
         bad(out, arr)
 
-
-def test_mipmaps_are_refused_by_name(backend):
-    with pytest.raises(vd.UnsupportedFeatureError, match="enable_mipmaps"):
-        vd.Image2D((8, 8), vd.float32, enable_mipmaps=True)

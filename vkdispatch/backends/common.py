@@ -284,12 +284,36 @@ def image_arrayed(layers: int, dim: int, arrayed) -> bool:
     return arrayed
 
 
+def mip_levels_of(extent) -> int:
+    """Levels of a full mip chain of `extent`: down to 1 texel along every axis."""
+    return max(int(e) for e in extent).bit_length()
+
+
+def check_levels(levels, extent) -> int:
+    """`levels` (an int in [1, full chain]) or InvalidArgumentError naming the range."""
+    most = mip_levels_of(extent)
+    if isinstance(levels, bool) or not isinstance(levels, int) or not 1 <= levels <= most:
+        raise InvalidArgumentError(f"levels must be an int in [1, {most}] for extent "
+                                   f"{tuple(extent)}, got {levels!r}")
+    return levels
+
+
+def level_extent(extent, level: int) -> tuple:
+    """(w, h, d) of mip level `level`."""
+    return tuple(max(1, int(e) >> level) for e in extent)
+
+
 def check_layer(layer, layers: int) -> int:
     return _index(layer, layers, "layer")
 
 
+def check_level(level, levels: int) -> int:
+    return _index(level, levels, "level")
+
+
 def layer_view(data, layer_bytes: int, writable: bool = False) -> memoryview:
-    """The host side of a copy of one image layer: exactly `layer_bytes` bytes."""
+    """The host side of a copy of one image layer (of one level): exactly `layer_bytes`
+    bytes."""
     what = "out" if writable else "data"
     mv = host_bytes(data, what)
     if writable and mv.readonly:

@@ -267,17 +267,20 @@ class RuntimeContext(abc.ABC):
         (w, h, d: unused axes are 1), `layers` array layers, texels of `channels`
         components of scalar type `dtype` (a dtype name). `arrayed` (default: layers > 1)
         makes its view an array that shaders index by layer (sampler2DArray, a layered
-        texture, image2d_array_t), even of one layer."""
+        texture, image2d_array_t), even of one layer. `levels` > 1: mip levels (each
+        half the one above, to 1 texel), written and read one at a time; a backend
+        without them raises UnsupportedFeatureError."""
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
 
     def image_free(self, handle) -> None:
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
 
-    def image_write(self, handle, data, layer: int = 0) -> None:
+    def image_write(self, handle, data, layer: int = 0, level: int = 0) -> None:
+        """Copy one layer of one mip level in (exactly its packed bytes)."""
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
 
-    def image_read(self, handle, out, layer: int = 0) -> None:
-        """Fill `out` (a writable buffer of the image's packed texels)."""
+    def image_read(self, handle, out, layer: int = 0, level: int = 0) -> None:
+        """Fill `out` (a writable buffer of one layer's packed texels of mip `level`)."""
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",

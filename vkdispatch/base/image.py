@@ -10,7 +10,8 @@ from . import dtype as dt
 from . import stats
 from .buffer import _host_array, flush_pending
 from .context import Context, get_context
-from .errors import UnsupportedFeatureError, VkDispatchError
+from .errors import VkDispatchError
+from .mipmaps import mip_chain
 from .image_types import (AddressMode, BorderColor, Filter, image_format, image_type,
                           image_view_type, select_image_format)
 from .sampling import SamplerDesc
@@ -144,12 +145,9 @@ class Image:
         if isinstance(layers, bool) or not isinstance(layers, (int, np.integer)) or layers < 1:
             raise ValueError(f"layers must be a positive int, got {layers!r}")
         context = context or get_context()
-        if enable_mipmaps:
-            # level generation and per-level copies exist on no runtime yet
-            raise UnsupportedFeatureError(f"enable_mipmaps=True: mipmapped images are not "
-                                          f"supported on the {context.backend} backend (images "
-                                          f"have one level); pass enable_mipmaps=False")
         layers = int(layers)
+        # a full chain, as 0.1 made: each write fills every level (see mipmaps.py)
+        self.levels = max(shape).bit_length() if enable_mipmaps else 1
         self.shape, self.channels, self.layers = shape, channels, layers
         self.arrayed = type(self).arrayed or layers > 1
         self.extent = shape + (1,) * (3 - len(shape))
@@ -159,9 +157,10 @@ class Image:
         rctx = self.context.runtime_context
         try:
             for q in range(self.context.queue_count):
+                extra = {"levels": self.levels} if self.levels > 1 else {}
                 self._handles.append(rctx.image_alloc(q, self.extent, layers, self.dtype.name,
                                                       channels, dim=self.dim,
-                                                      arrayed=self.arrayed))
+                                                      arrayed=self.arrayed, **extra))
         except BaseException:
             self.destroy()
             raise
@@ -280,21 +279,42 @@ class Image:
         queues = range(self.context.queue_count) if queue_index is None else \
             [self.context.check_queue(queue_index)]
         rctx = self.context.runtime_context
-        for q in queues:
-            for k, one in zip(layers, arr):
-                rctx.image_write(self.handle(q), memoryview(one).cast("B"), k)
+        for k, one in zip(layers, arr):
+            for level, texels in enumerate(self._levels_of(one)):
+                for q in queues:
+                    extra = {"level": level} if level else {}
+                    rctx.image_write(self.handle(q), memoryview(texels).cast("B"), k, **extra)
         stats.count("bytes_to_device", arr.nbytes * len(queues))
 
-    def read(self, queue_index: int = 0, layer: Optional[int] = None) -> np.ndarray:
-        """Download texels: all layers (`numpy_shape`) or, given `layer`, one."""
+    def _levels_of(self, layer: np.ndarray) -> list:
+        """The texels of every mip level of one layer, each contiguous, x fastest."""
+        if self.levels == 1:
+            return [layer]
+        picture = layer.reshape(tuple(reversed(self.shape)) + layer.shape[self.dim:])
+        integer = self.dtype not in _FLOAT_TEXELS
+        return [np.ascontiguousarray(level)
+                for level in mip_chain(picture, self.dim, self.levels, integer)]
+
+    def read(self, queue_index: int = 0, layer: Optional[int] = None,
+             level: int = 0) -> np.ndarray:
+        """Download texels: all layers (`numpy_shape`) or, given `layer`, one; of mip
+        `level` (0, the full-size image, unless mipmaps are enabled), whose shape halves
+        along each axis (to 1) per level."""
         q = self.context.check_queue(queue_index)
         layers = self._layers(layer)
+        if isinstance(level, bool) or not isinstance(level, (int, np.integer)) or \
+                not 0 <= level < self.levels:
+            raise IndexError(f"level must be an int in [0, {self.levels}), got {level!r}")
         flush_pending()
-        out = np.empty((len(layers),) + self.layer_shape, dtype=self.dtype.numpy_dtype)
+        shape = tuple(max(1, s >> level) for s in self.shape)
+        per_layer = shape + ((self.channels,) if self.channels > 1 else ())
+        out = np.empty((len(layers),) + per_layer, dtype=self.dtype.numpy_dtype)
+        extra = {"level": int(level)} if level else {}
         for k, one in zip(layers, out):
-            self.context.runtime_context.image_read(self.handle(q), memoryview(one).cast("B"), k)
+            self.context.runtime_context.image_read(self.handle(q), memoryview(one).cast("B"),
+                                                    k, **extra)
         stats.count("bytes_from_device", out.nbytes)
-        return out.reshape(self.numpy_shape if layer is None else self.layer_shape)
+        return out if layer is None and self.arrayed else out[0]
 
     def destroy(self) -> None:
         handles, self._handles = self._handles, []

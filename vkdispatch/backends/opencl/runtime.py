@@ -11,8 +11,8 @@ import pyopencl as cl
 
 from ...base import dtype as dt
 from ...base.errors import UnsupportedFeatureError, UseAfterFreeError, VkDispatchError
-from ..common import (MemoryBudget, check_alloc, check_layer, check_range, host_bytes,
-                      image_arrayed, image_shape, layer_view, out_bytes, sampler_desc)
+from ..common import (MemoryBudget, check_alloc, check_layer, check_level, check_levels,
+                      check_range, host_bytes, image_arrayed, image_shape, layer_view, out_bytes, sampler_desc)
 from ..runtime import DLPACK_OPENCL, Capabilities, Runtime, RuntimeContext
 from . import compiler
 from ._check import error_for
@@ -251,10 +251,14 @@ class OpenCLContext(RuntimeContext):
     # ------------------------------------------------------------------ images
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str,
                     channels: int, dim: Optional[int] = None,
-                    arrayed: Optional[bool] = None) -> ImageHandle:
+                    arrayed: Optional[bool] = None, levels: int = 1) -> ImageHandle:
         """`dim` (1, 2 or 3) picks the OpenCL image type; without it, the highest axis
         of `extent` above 1 does (so a 2-D image of height 1 needs dim=2)."""
         slot = self._slot_of_queue(queue)
+        if check_levels(levels, image_shape(extent, layers, dim)[0]) > 1:
+            # OpenCL 1.2 has none; cl_khr_mipmap_image (absent on PoCL) is not used here
+            raise UnsupportedFeatureError(f"the opencl backend has no mipmapped images "
+                                          f"({levels} levels asked of {slot.info.name})")
         if not slot.info.images:
             raise UnsupportedFeatureError(f"{slot.info.name} has no image support "
                                           f"(CL_DEVICE_IMAGE_SUPPORT is false)")
@@ -296,8 +300,9 @@ class OpenCLContext(RuntimeContext):
             raise UseAfterFreeError(f"{handle!r} was freed")
         return handle
 
-    def image_write(self, handle, data, layer: int = 0) -> None:
+    def image_write(self, handle, data, layer: int = 0, level: int = 0) -> None:
         handle = self._image(handle)
+        check_level(level, 1)
         src = layer_view(data, handle.layer_bytes)
         origin, region = handle.region(check_layer(layer, handle.layers))
         self._drain(handle.queue)
@@ -307,8 +312,9 @@ class OpenCLContext(RuntimeContext):
         except cl.Error as exc:
             raise error_for(exc, "clEnqueueWriteImage") from None
 
-    def image_read(self, handle, out, layer: int = 0) -> None:
+    def image_read(self, handle, out, layer: int = 0, level: int = 0) -> None:
         handle = self._image(handle)
+        check_level(level, 1)
         dst = layer_view(out, handle.layer_bytes, writable=True)
         origin, region = handle.region(check_layer(layer, handle.layers))
         self._drain(handle.queue)

@@ -163,4 +163,9 @@ def _check_image(device, queue: int, b, image, feature: int, what: str) -> None:
                                       f"{what} image on {device.phys.name}")
     if b.dim and b.dim != image.dim:
         raise ValueError(f"binding {b.name!r} is a {b.dim}-D image, got {image!r}")
+    if what == "storage" and image.levels > 1:
+        # a storage-image view must have one level
+        raise UnsupportedFeatureError(f"binding {b.name!r}: the vulkan backend cannot bind a "
+                                      f"mipmapped image ({image.levels} levels) as a storage "
+                                      f"image; sample or fetch it instead")
     image.used = True

@@ -7,7 +7,7 @@ iimage/uimage (so they sample with nearest filtering only).
 from __future__ import annotations
 
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError
-from ..common import image_arrayed, image_shape, refuse_sampler_modes
+from ..common import check_levels, image_arrayed, image_shape, level_extent, refuse_sampler_modes
 from ._vk import check, ffi, lib, new, out, vk
 from .memory import next_serial
 
@@ -56,11 +56,14 @@ def image_format(dtype: str, channels: int):
 class ImageHandle:
     __slots__ = ("image", "view", "memory", "block", "format", "format_name", "extent", "layers",
                  "dim", "dtype", "channels", "texel_size", "queue", "device", "serial",
-                 "features", "alive", "used", "alloc_size", "arrayed", "__weakref__")
+                 "features", "alive", "used", "alloc_size", "arrayed", "levels", "__weakref__")
 
     @property
     def layer_bytes(self) -> int:
-        w, h, d = self.extent
+        return self.level_bytes(0)
+
+    def level_bytes(self, level: int) -> int:
+        w, h, d = level_extent(self.extent, level)
         return w * h * d * self.texel_size
 
     def __repr__(self):
@@ -78,10 +81,11 @@ class SamplerHandle:
 
 
 def create_image(device, queue: int, extent, layers: int, dtype: str, channels: int,
-                 dim=None, arrayed=None) -> ImageHandle:
+                 dim=None, arrayed=None, levels: int = 1) -> ImageHandle:
     phys = device.phys
     full, layers, dim = image_shape(extent, layers, dim)
     arrayed = image_arrayed(layers, dim, arrayed)
+    levels = check_levels(levels, full)
     fmt, fmt_name, texel = image_format(dtype, int(channels))
     lim = phys.limits
     max_dim = (lim.maxImageDimension1D, lim.maxImageDimension2D, lim.maxImageDimension3D)[dim - 1]
@@ -106,9 +110,9 @@ def create_image(device, queue: int, extent, layers: int, dtype: str, channels: 
     h.format, h.format_name, h.texel_size = fmt, fmt_name, texel
     h.extent, h.layers, h.dim, h.dtype, h.channels = full, layers, dim, dtype, int(channels)
     h.queue, h.device, h.serial, h.features = queue, device, next_serial(), features
-    h.alive, h.used, h.alloc_size, h.arrayed = True, False, 0, arrayed
+    h.alive, h.used, h.alloc_size, h.arrayed, h.levels = True, False, 0, arrayed, levels
     info = new("VkImageCreateInfo", sType=vk.VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-               imageType=_IMAGE_TYPES[dim], format=fmt, mipLevels=1, arrayLayers=layers,
+               imageType=_IMAGE_TYPES[dim], format=fmt, mipLevels=levels, arrayLayers=layers,
                samples=vk.VK_SAMPLE_COUNT_1_BIT, tiling=vk.VK_IMAGE_TILING_OPTIMAL, usage=usage,
                sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE, initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED)
     info.extent.width, info.extent.height, info.extent.depth = full
@@ -126,7 +130,7 @@ def create_image(device, queue: int, extent, layers: int, dtype: str, channels: 
         view = new("VkImageViewCreateInfo", sType=vk.VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
                    image=h.image, viewType=_VIEW_TYPES[dim, arrayed], format=fmt)
         rng = view.subresourceRange
-        rng.aspectMask, rng.levelCount, rng.layerCount = vk.VK_IMAGE_ASPECT_COLOR_BIT, 1, layers
+        rng.aspectMask, rng.levelCount, rng.layerCount = vk.VK_IMAGE_ASPECT_COLOR_BIT, levels, layers
         v = out("VkImageView")
         check(lib.vkCreateImageView(device.handle, view, ffi.NULL, v), "vkCreateImageView")
         h.view = v[0]
