@@ -137,3 +137,10 @@ def test_array_binding_errors(backend):
             out[0] = vc.texel_fetch(img, vc.new_ivec2(0, 0))
         bad(out, arr)
 
+
+
+def test_host_image_classes_are_not_annotations():
+    with pytest.raises(TypeError, match=r"vc.Image2D\[...\] \(Img2\[...\]\)"):
+        vd.Image2D[vd.float32]
+    with pytest.raises(TypeError, match="Img2Array"):
+        vd.Image2DArray[vd.float32]

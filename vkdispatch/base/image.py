@@ -332,6 +332,11 @@ class Image:
         except Exception:
             pass
 
+    def __class_getitem__(cls, item):
+        raise TypeError(f"vd.{cls.__name__}[...] is not a type annotation; annotate shader "
+                        f"parameters with vc.{cls.__name__}[...] (Img{cls.dim}"
+                        f"{'Array' if cls.arrayed else ''}[...])")
+
     def __repr__(self) -> str:
         return (f"<vd.{type(self).__name__} shape={self.shape} dtype={self.dtype.name} "
                 f"channels={self.channels}>")
