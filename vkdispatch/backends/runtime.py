@@ -124,6 +124,7 @@ class Capabilities:
         (what __cuda_array_interface__ exports).
     external_memory: `wrap_device_pointer`, buffers over another library's allocation.
     graph_capture: `begin_capture` / `end_capture`, work recorded into a replayable graph.
+    mipmapped_images: `image_alloc(levels > 1)` and per-level image copies.
     """
 
     dlpack_device_type: Optional[int] = None
@@ -132,6 +133,7 @@ class Capabilities:
     cuda_array_interface: bool = False
     external_memory: bool = False
     graph_capture: bool = False
+    mipmapped_images: bool = False
 
 
 # ----------------------------------------------------------------------------- runtime objects

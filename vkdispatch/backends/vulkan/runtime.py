@@ -58,7 +58,7 @@ class VulkanRuntime(Runtime):
 class VulkanContext(RuntimeContext):
     """Devices, queues and everything allocated on them. `destroy()` frees it all."""
 
-    capabilities = Capabilities(dlpack_device_type=DLPACK_VULKAN)
+    capabilities = Capabilities(dlpack_device_type=DLPACK_VULKAN, mipmapped_images=True)
     honoured_options = ("specialization",)   # specialization constants
 
     def __init__(self, runtime: VulkanRuntime, device_indices, queue_counts, debug: bool):
