@@ -133,7 +133,7 @@ def saxpy_ref(a, x, y):
 # ----------------------------------------------------------------------------- capabilities
 
 EXPECTED = {
-    "vulkan": rt.Capabilities(dlpack_device_type=rt.DLPACK_VULKAN),
+    "vulkan": rt.Capabilities(dlpack_device_type=rt.DLPACK_VULKAN, mipmapped_images=True),
     "opencl": rt.Capabilities(dlpack_device_type=rt.DLPACK_OPENCL),
     "cuda": rt.Capabilities(dlpack_device_type=rt.DLPACK_CUDA, cuda_stream=True,
                             external_streams=True, cuda_array_interface=True,
@@ -149,6 +149,8 @@ FLAG_CALLS = {
     "external_memory": [lambda c, h: c.buffer_free(c.wrap_device_pointer(
         c.device_pointer(h) if c.capabilities.cuda_array_interface else 0, 16, object(), 0))],
     "graph_capture": [lambda c, h: (c.begin_capture(0), c.end_capture(0).destroy())],
+    "mipmapped_images": [lambda c, h: c.image_free(c.image_alloc(0, (4, 2), 1, "float32", 4,
+                                                                 levels=2))],
 }
 
 
@@ -627,7 +629,7 @@ def test_image_arrays_levels_and_sampler_details(ctx):
     with pytest.raises(InvalidArgumentError, match=r"levels must be an int in \[1, 3\]"):
         ctx.image_alloc(0, (4, 2), 1, "float32", 4, levels=4)
     if not ctx.capabilities.mipmapped_images:
-        with pytest.raises(UnsupportedFeatureError, match="no mipmapped images"):
+        with pytest.raises(UnsupportedFeatureError, match="capabilities.mipmapped_images"):
             ctx.image_alloc(0, (4, 2), 1, "float32", 4, levels=2)
         return
     mip = ctx.image_alloc(0, (4, 2), 1, "float32", 4, levels=3)

@@ -430,7 +430,8 @@ class CudaContext(RuntimeContext):
                     dim=None, arrayed=None, levels: int = 1):
         if check_levels(levels, image_shape(extent, layers, dim)[0]) > 1:
             raise UnsupportedFeatureError(f"the cuda backend has no mipmapped images "
-                                          f"({levels} levels asked)")
+                                          f"(capabilities.mipmapped_images is False; {levels} "
+                                          f"levels asked)")
         q = self._queue(queue)
         with self._guard(queue):
             img = _image.create(queue, q.device, extent, layers, dtype, channels, dim, arrayed)

@@ -258,7 +258,8 @@ class OpenCLContext(RuntimeContext):
         if check_levels(levels, image_shape(extent, layers, dim)[0]) > 1:
             # OpenCL 1.2 has none; cl_khr_mipmap_image (absent on PoCL) is not used here
             raise UnsupportedFeatureError(f"the opencl backend has no mipmapped images "
-                                          f"({levels} levels asked of {slot.info.name})")
+                                          f"(capabilities.mipmapped_images is False; {levels} "
+                                          f"levels asked of {slot.info.name})")
         if not slot.info.images:
             raise UnsupportedFeatureError(f"{slot.info.name} has no image support "
                                           f"(CL_DEVICE_IMAGE_SUPPORT is false)")
