@@ -29,5 +29,17 @@ from .interop.streams import cuda_stream
 from .shader.compute_plan import ComputePlan
 from .shader.decorator import shader
 from .shader.shader_function import ShaderFunction
+# vkdispatch 0.1's names for contexts, buffers and graphs (docs/parity/README.md)
+from .backends.runtime import Signal
+from .base.buffer_allocators import (buffer_c64, buffer_dv2, buffer_dv3, buffer_dv4, buffer_f16,
+                                     buffer_f32, buffer_f64, buffer_hv2, buffer_hv4, buffer_i16,
+                                     buffer_i32, buffer_iv2, buffer_iv3, buffer_iv4, buffer_u16,
+                                     buffer_u32, buffer_uv2, buffer_uv3, buffer_uv4, buffer_v2,
+                                     buffer_v3, buffer_v4)
+from .base.context import (get_context_handle, is_context_initialized,
+                           select_queue_families)
+from .base.device_info import DeviceInfo
+from .execution.command_graph import BufferBindInfo, ImageBindInfo
+from .execution.cuda_graph import CUDAGraphCapture, cuda_graph_capture, get_cuda_capture
 
 __version__ = "0.2.0.dev0"
