@@ -127,3 +127,21 @@ def test_bad_sampler_arguments(backend):
         img.sample(min_lod=2.0, max_lod=1.0)
     with pytest.raises(TypeError, match="without an image"):
         _sample(vd.Buffer((1,), vd.vec4), vd.Buffer((1,), vd.vec2), vd.Sampler())
+
+
+def test_integer_images_sample_nearest_by_default(backend):
+    from vkdispatch.codegen.abbreviations import u32, uv4
+
+    @vd.shader("out.size")
+    def fetch_u(out: Buff[uv4], img: Img2[u32]):
+        i = vc.new_int(vc.global_invocation_id().x)
+        out[i] = img.sample(vc.new_vec2(i % W, i // W))      # texel centres, 0.1's form
+
+    img = vd.Image2D((W, H), vd.uint32)
+    texels = np.random.default_rng(7).integers(0, 5000, W * H).astype(np.uint32)
+    img.write(texels)
+    s = img.sample()
+    assert (s.desc.filter, s.desc.mag_filter, s.desc.mip_filter) == ("nearest",) * 3
+    out = vd.Buffer((W * H,), vd.uvec4)
+    fetch_u(out, s)
+    np.testing.assert_array_equal(out.read(0)[:, 0], texels)

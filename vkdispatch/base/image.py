@@ -38,8 +38,8 @@ class Sampler:
     shader takes in place of the image; `image.sampler(...)` gives (image, sampler).
     Either way the device sampler is made once per image and description. A Sampler made
     without an image is passed as (image, sampler). Modes take vd.Filter / vd.AddressMode /
-    vd.BorderColor members or their lower-case names; filters default to linear for float
-    texels and nearest for integer ones (which cannot be filtered)."""
+    vd.BorderColor members or their lower-case names; filters (mip_filter too) default to
+    linear for float texels and nearest for integer ones (which cannot be filtered)."""
 
     def __init__(self, image: Optional["Image"] = None, mag_filter=None, min_filter=None,
                  mip_filter=None, address_mode=AddressMode.CLAMP_TO_EDGE,
@@ -55,7 +55,7 @@ class Sampler:
             _mode(address_mode, AddressMode, "address_mode"), normalized,
             mag_filter=pick(mag_filter, Filter, "mag_filter", default),
             mip_filter=pick(mip_filter, Filter, "mip_filter",
-                            "linear" if normalized else "nearest"),
+                            default if normalized else "nearest"),
             border_color=_mode(border_color, BorderColor, "border_color"),
             lod_bias=mip_lod_bias, min_lod=min_lod, max_lod=max_lod)
         self.desc, self.image, self._handle, self._owner = desc, image, None, None

@@ -125,8 +125,8 @@ def _bind(device, queue: int, b, h, keys, writes, serials, handles) -> None:
         _check_image(device, queue, b, image, SAMPLED, "sampled")
         if not sampler.alive:
             raise UseAfterFreeError(f"binding {b.name!r}: {sampler!r} was freed")
-        if "linear" in (sampler.desc.filter, sampler.desc.mag_filter) and \
-                not image.features & LINEAR:
+        if "linear" in (sampler.desc.filter, sampler.desc.mag_filter, sampler.desc.mip_filter) \
+                and not image.features & LINEAR:
             raise UnsupportedFeatureError(
                 f"binding {b.name!r}: {image.format_name} cannot be sampled with linear "
                 f"filtering on {device.phys.name}; use a 'nearest' sampler")
