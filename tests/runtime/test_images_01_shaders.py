@@ -144,3 +144,29 @@ def test_host_image_classes_are_not_annotations():
         vd.Image2D[vd.float32]
     with pytest.raises(TypeError, match="Img2Array"):
         vd.Image2DArray[vd.float32]
+
+
+def test_01_tutorial_2d_sampling(backend):
+    """0.1's "Images and Sampling" tutorial and its 2-D sampling test, written fresh with
+    0.1's names: ravel_index over the output's shape, a transposed vec2 register, the
+    image's texel-space sample, image.sample() passed for the image."""
+    n, factor = 20, 4
+    data = np.sin(np.array([[i / 8 + j / 17 for i in range(n)] for j in range(n)])
+                  ).astype(np.float32)
+    img = vd.Image2D(data.shape, vd.float32)
+    img.write(data)
+    np.testing.assert_allclose(img.read(0), data)
+    out = vd.Buffer((n * (factor - 1), n * (factor - 1)), vd.float32)
+
+    @vd.shader("buff.size")
+    def do_approx(buff: Buff[f32], img: Img2[f32]):
+        ind = vc.global_invocation_id().x.to_register()
+        ind_2d = vc.ravel_index(ind, buff.shape).to_register()
+        ind_2d_transposed = vc.new_vec2_register(ind_2d.y, ind_2d.x)
+        buff[ind] = img.sample(ind_2d_transposed / factor).x
+
+    do_approx(out, img.sample())
+    m = n * (factor - 1)
+    full = np.sin(np.array([[i / (8 * factor) + j / (17 * factor) for i in range(m)]
+                            for j in range(m)])).astype(np.float32)
+    np.testing.assert_allclose(out.read(0), full, atol=3e-3)
