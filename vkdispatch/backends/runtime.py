@@ -125,6 +125,8 @@ class Capabilities:
     external_memory: `wrap_device_pointer`, buffers over another library's allocation.
     graph_capture: `begin_capture` / `end_capture`, work recorded into a replayable graph.
     mipmapped_images: `image_alloc(levels > 1)` and per-level image copies.
+    layer_sampling: sampling an image array through a normalized sampler reads the layer
+        the coordinate names (False where a driver scales it too: the dispatch is refused).
     """
 
     dlpack_device_type: Optional[int] = None
@@ -134,6 +136,7 @@ class Capabilities:
     external_memory: bool = False
     graph_capture: bool = False
     mipmapped_images: bool = False
+    layer_sampling: bool = True
 
 
 # ----------------------------------------------------------------------------- runtime objects

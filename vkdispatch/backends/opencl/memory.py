@@ -90,12 +90,16 @@ _BROKEN_FORMATS = {
 _NORMALIZED_LAYER_PLATFORMS = {"Portable Computing Language"}
 
 
+def samples_layers_right(platform_name: str) -> bool:
+    return platform_name.strip() not in _NORMALIZED_LAYER_PLATFORMS
+
+
 def check_layer_sampling(image, sampler, binding) -> None:
     """UnsupportedFeatureError for a kernel that samples an image array through a
     normalized sampler on a platform that would read the wrong layer."""
     platform = image.slot.platform.name.strip()
     if image.arrayed and binding.filtered and sampler.desc.normalized and \
-            platform in _NORMALIZED_LAYER_PLATFORMS:
+            not samples_layers_right(platform):
         raise UnsupportedFeatureError(
             f"binding {binding.name!r}: the opencl backend on {platform} cannot sample an image array "
             f"through a normalized-coordinate sampler (it scales the layer coordinate too and "

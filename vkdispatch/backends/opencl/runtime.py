@@ -2,6 +2,7 @@
 in-order command queues, buffers, images, samplers, programs and command lists."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 import weakref
 from typing import Optional, Sequence
@@ -19,7 +20,7 @@ from ._check import error_for
 from .commands import OpenCLCommandList, wait_event
 from .devices import device_info, enumerate_devices
 from .memory import (BufferHandle, ImageHandle, SamplerHandle, check_image_limits, image_bytes,
-                     image_format)
+                     image_format, samples_layers_right)
 from .program import OpenCLProgram
 
 _MF = cl.mem_flags
@@ -145,6 +146,8 @@ class OpenCLContext(RuntimeContext):
         except cl.Error as exc:
             self.destroy()
             raise error_for(exc, "clCreateContext/clCreateCommandQueue") from None
+        if not all(samples_layers_right(s.platform.name) for s in self._slots):
+            self.capabilities = dataclasses.replace(self.capabilities, layer_sampling=False)
 
     # ------------------------------------------------------------------ helpers
     def _slot_of_queue(self, queue: int):
