@@ -99,8 +99,5 @@ def test_storage_use_of_mipmapped_image_is_refused(backend):
     def store(out: Buff[f32], img: RWImg2[f32]):
         vc.image_store(img, vc.new_ivec2(0, 0), vc.new_vec4(1, 1, 1, 1))
 
-    graph = vd.CommandGraph()
-    with pytest.raises(vd.UnsupportedFeatureError, match="mipmapped image"):
-        store(vd.Buffer((1,), vd.float32), img, graph=graph)
-        graph.submit()
-    graph.destroy()
+    with pytest.raises(vd.UnsupportedFeatureError, match="cannot be bound as a storage image"):
+        store(vd.Buffer((1,), vd.float32), img)       # refused at the call: nothing recorded

@@ -227,8 +227,13 @@ class CommandGraph:
                 if not isinstance(res, tuple):   # an Image, or a Sampler bound to one
                     resources[i] = res = res.sampled_binding()
                 self._check_layer_sampling(kernel, binding, res[1])
-            elif binding.kind == BINDING_STORAGE_IMAGE and isinstance(res, tuple):
-                resources[i] = res[0]
+            elif binding.kind == BINDING_STORAGE_IMAGE:
+                if isinstance(res, tuple):
+                    resources[i] = res = res[0]
+                if getattr(res, "levels", 1) > 1:   # a storage view has one level
+                    raise UnsupportedFeatureError(
+                        f"{_argument(kernel, binding.name)}: a mipmapped image ({res.levels} "
+                        f"levels) cannot be bound as a storage image; sample or fetch it")
         values, var_fields = {}, {}
         if isinstance(uniforms, (bytes, bytearray)):
             if len(uniforms) != kernel.info.uniform_size:
