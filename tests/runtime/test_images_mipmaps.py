@@ -79,7 +79,9 @@ def test_shader_reads_each_level(backend):
     # 0.1's default sampler (max_lod 0) always reads level 0
     out = vd.Buffer((w * h,), vd.vec4)
     _sample_at_lod(out, img.sample(), w, 2.0)
-    np.testing.assert_allclose(out.read(0)[:, 0], picture.ravel(), atol=1e-5)
+    # linear at texel centres: exact on CPU drivers; a GPU may take 1/256 of a neighbour
+    atol = 1e-5 if vd.get_context().device.device_type == "cpu" else 1e-2
+    np.testing.assert_allclose(out.read(0)[:, 0], picture.ravel(), atol=atol)
 
 
 @vd.shader("out.size")
