@@ -14,7 +14,9 @@ from .base.errors import (BackendUnavailableError, CodegenError, DeviceError, De
                           ForkedProcessError, InvalidArgumentError, OutOfBoundsError,
                           OutOfMemoryError, ShaderCompileError, UnsupportedFeatureError,
                           UseAfterFreeError, VkDispatchError)
-from .base.image import Image, Image1D, Image2D, Image3D, Sampler
+from .base.image import Image, Image1D, Image2D, Image2DArray, Image3D, Sampler
+from .base.image_types import (AddressMode, BorderColor, Filter, image_format, image_type,
+                               image_view_type, select_image_format)
 from .base.stats import Stats, reset_stats, stats
 from .base.log import (LogLevel, log, log_debug, log_error, log_info, log_verbose, log_warning,
                        set_log_level)

@@ -32,6 +32,8 @@ class Binding:
     dim: int = 1       # images: 1, 2 or 3
     writable: bool = True
     uniform_offset: int = -1   # buffer_address: where its 8-byte address goes in the uniforms
+    arrayed: bool = False      # images: an array of layers the kernel indexes
+    filtered: bool = False     # sampled images: read through the bound sampler (not only fetched)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from .functions.control_flow import (break_, continue_, else_block, else_if, els
                                      else_if_statement, else_statement, end, if_block,
                                      if_statement, new_scope, range, return_, return_statement,
                                      scope_block, while_block, while_statement)
-from .functions.images import image_load, image_size, image_store, sample, texel_fetch
+from .functions.images import (ImageVariable, image_load, image_size, image_store, sample,
+                               sample_texels, texel_fetch)
 from .functions.index import ravel_index, unravel_index
 from .functions.math import (abs, acos, bitcast, acosh, all, any, asin, asinh, atan, atan2, atanh, ceil,
                              clamp, clip, cos, cosh, cross, degrees, determinant, distance, dot,
@@ -50,9 +51,9 @@ from .functions.subgroups import (subgroup_add, subgroup_all, subgroup_and, subg
                                   subgroup_shuffle, subgroup_shuffle_xor, subgroup_xor)
 from .settings import (get_codegen_backend, get_shader_print_line_numbers, set_codegen_backend,
                        set_shader_print_line_numbers)
-from .types import (Buff, Buffer, Const, Constant, Image1D, Image2D, Image3D, Img1, Img2, Img3,
-                    RWImage1D, RWImage2D, RWImage3D, RWImg1, RWImg2, RWImg3, ShaderFlags, Var,
-                    Variable)
+from .types import (Buff, Buffer, Const, Constant, Image1D, Image2D, Image2DArray, Image3D, Img1,
+                    Img2, Img2Array, Img3, RWImage1D, RWImage2D, RWImage3D, RWImg1, RWImg2,
+                    RWImg3, ShaderFlags, Var, Variable)
 from .variables import ShaderVariable
 
 complex_mult = mult_complex

@@ -24,10 +24,12 @@ VAR_KINDS = (LOCAL, BUFFER, UNIFORM, SHARED, LOCAL_ARRAY, IMAGE)
 
 
 class Var:
-    __slots__ = ("id", "name", "dtype", "kind", "mutable", "length", "dim", "sampled", "writable")
+    __slots__ = ("id", "name", "dtype", "kind", "mutable", "length", "dim", "sampled", "writable",
+                 "arrayed")
 
     def __init__(self, id: int, name: str, dtype: DType, kind: str, mutable: bool = False,
-                 length: int = 0, dim: int = 0, sampled: bool = False, writable: bool = True):
+                 length: int = 0, dim: int = 0, sampled: bool = False, writable: bool = True,
+                 arrayed: bool = False):
         self.id = id
         self.name = name
         self.dtype = dtype
@@ -37,6 +39,7 @@ class Var:
         self.dim = dim
         self.sampled = sampled
         self.writable = writable
+        self.arrayed = arrayed   # images: an array of `dim`-D layers, indexed by one more coordinate
 
     def __repr__(self) -> str:
         return f"Var({self.name}: {self.dtype.name} {self.kind})"
@@ -464,7 +467,7 @@ def structural_key(kernel: Kernel) -> tuple:
     def var(v: Var) -> tuple:
         n = ids.setdefault(v.id, len(ids))
         return ("v", n, v.kind, v.dtype.name, v.mutable, v.length, v.dim, v.sampled,
-                v.writable)
+                v.writable, v.arrayed)
 
     def node(n) -> tuple:
         if isinstance(n, Expr):

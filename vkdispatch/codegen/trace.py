@@ -5,7 +5,8 @@ from ..base import dtype as dt
 from . import ir, ops
 from .builder import Builder
 from .functions.builtins import global_invocation_id, linear_invocation_id
-from .types import BUFFER, CONST, STRUCT, VARIABLE, struct_field_name
+from .functions.images import ImageVariable
+from .types import BUFFER, CONST, IMAGE, STRUCT, VARIABLE, struct_field_name
 from .variables import ShaderVariable
 
 EXEC_COUNT = "vkd_exec_count"
@@ -55,9 +56,10 @@ def declare(b: Builder, params, bounds_check, memory_checks=False, in_range=()) 
         elif t.kind in (CONST, VARIABLE):
             var = b.new_var(t.dtype, ir.UNIFORM, name=p.name)
         else:
-            var = b.new_var(t.dtype, ir.IMAGE, name=p.name, dim=t.dim, sampled=not t.writable)
+            var = b.new_var(t.dtype, ir.IMAGE, name=p.name, dim=t.dim, sampled=not t.writable,
+                             arrayed=t.arrayed)
         b.add_param(p.name, t.kind, var)
-        args.append(ShaderVariable(b, var))
+        args.append(ImageVariable(b, var) if t.kind == IMAGE else ShaderVariable(b, var))
     if bounds_check:
         b.fold_1d = bounds_check == FOLD
         limit = b.new_var(dt.uvec3, ir.UNIFORM, name=EXEC_COUNT)

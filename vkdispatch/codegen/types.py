@@ -20,6 +20,7 @@ class ParamType:
     dtype: Optional[DType]  # None for STRUCT
     dim: int = 0       # images
     writable: bool = False  # images: storage image (load/store) instead of sampled
+    arrayed: bool = False   # images: layers indexed by one more coordinate (Image2DArray)
     fields: tuple = ()      # STRUCT: ((field name, DType), ...), each a uniform
     struct: Optional[type] = None   # STRUCT: the dataclass
 
@@ -28,13 +29,16 @@ class ParamType:
         if self.kind == STRUCT:
             return self.struct.__name__
         if self.kind == IMAGE:
-            return f"{'RWImg' if self.writable else 'Img'}{self.dim}[{self.dtype.name}]"
+            return (f"{'RWImg' if self.writable else 'Img'}{self.dim}{'Array' if self.arrayed else ''}"
+                    f"[{self.dtype.name}]")
         return f"{names[self.kind]}[{self.dtype.name}]"
 
 
 class _Annotation:
-    def __init__(self, kind: str, name: str, dim: int = 0, writable: bool = False):
+    def __init__(self, kind: str, name: str, dim: int = 0, writable: bool = False,
+                 arrayed: bool = False):
         self.kind, self.name, self.dim, self.writable = kind, name, dim, writable
+        self.arrayed = arrayed
 
     def __getitem__(self, t) -> ParamType:
         t = dt.to_dtype(t)
@@ -47,7 +51,7 @@ class _Annotation:
                             f"with vc.to_complex32")
         if self.kind in (CONST, VARIABLE) and t.is_bool:
             t = dt.bool_
-        return ParamType(self.kind, t, self.dim, self.writable)
+        return ParamType(self.kind, t, self.dim, self.writable, self.arrayed)
 
     def __repr__(self) -> str:
         return self.name
@@ -59,6 +63,7 @@ Variable = Var = _Annotation(VARIABLE, "Var")
 Image1D = Img1 = _Annotation(IMAGE, "Img1", 1)
 Image2D = Img2 = _Annotation(IMAGE, "Img2", 2)
 Image3D = Img3 = _Annotation(IMAGE, "Img3", 3)
+Image2DArray = Img2Array = _Annotation(IMAGE, "Img2Array", 2, arrayed=True)   # 0.1's name first
 RWImage1D = RWImg1 = _Annotation(IMAGE, "RWImg1", 1, True)
 RWImage2D = RWImg2 = _Annotation(IMAGE, "RWImg2", 2, True)
 RWImage3D = RWImg3 = _Annotation(IMAGE, "RWImg3", 3, True)

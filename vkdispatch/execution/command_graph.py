@@ -25,8 +25,8 @@ from ..base import dtype as dt
 from ..base import stats
 from ..base.buffer import Buffer, register_annotation, register_before_host_access
 from ..base.context import get_context
-from ..base.errors import (InvalidArgumentError, OutOfBoundsError, UseAfterFreeError,
-                           VkDispatchError)
+from ..base.errors import (InvalidArgumentError, OutOfBoundsError, UnsupportedFeatureError,
+                           UseAfterFreeError, VkDispatchError)
 from ..codegen.ir import LENGTH_PREFIX
 from ..codegen.types import Buff
 from .kernel import CompiledKernel, kernel_cache
@@ -223,10 +223,17 @@ class CommandGraph:
         for i, binding in enumerate(bindings):
             res = resources[i]
             self._check_resource(_argument(kernel, binding.name), res)
-            if binding.kind == BINDING_SAMPLED_IMAGE and not isinstance(res, tuple):
-                resources[i] = (res, res.default_sampler())
-            elif binding.kind == BINDING_STORAGE_IMAGE and isinstance(res, tuple):
-                resources[i] = res[0]
+            if binding.kind == BINDING_SAMPLED_IMAGE:
+                if not isinstance(res, tuple):   # an Image, or a Sampler bound to one
+                    resources[i] = res = res.sampled_binding()
+                self._check_layer_sampling(kernel, binding, res[1])
+            elif binding.kind == BINDING_STORAGE_IMAGE:
+                if isinstance(res, tuple):
+                    resources[i] = res = res[0]
+                if getattr(res, "levels", 1) > 1:   # a storage view has one level
+                    raise UnsupportedFeatureError(
+                        f"{_argument(kernel, binding.name)}: a mipmapped image ({res.levels} "
+                        f"levels) cannot be bound as a storage image; sample or fetch it")
         values, var_fields = {}, {}
         if isinstance(uniforms, (bytes, bytearray)):
             if len(uniforms) != kernel.info.uniform_size:
@@ -318,6 +325,17 @@ class CommandGraph:
                 for name, r in zip(kernel.binding_names, resources):
                     self._check_resource(_argument(kernel, name), r)
         self._append(_Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES, packed))
+
+    def _check_layer_sampling(self, kernel, binding, sampler) -> None:
+        """Refuse, at the call, a kernel sampling an image array through a normalized
+        sampler on a device that would read the wrong layer."""
+        if binding.arrayed and binding.filtered and sampler.normalized and \
+                not self.context.runtime_context.capabilities.layer_sampling:
+            raise UnsupportedFeatureError(
+                f"{_argument(kernel, binding.name)}: this device cannot sample an image array "
+                f"through a normalized-coordinate sampler (capabilities.layer_sampling is "
+                f"False: it would read the wrong layer); use texel_fetch or a sampler with "
+                f"normalized=False")
 
     def _check_resource(self, what: str, res) -> None:
         """A resource (`what` names it in errors) must be alive and of this graph's

@@ -331,9 +331,17 @@ class ShaderFunction:
 
     def _check_image(self, name: str, t, v) -> None:
         """An image argument: an Image of the parameter's dimension and texel kind, or for
-        a sampled parameter (image, sampler), e.g. `img.sampler("nearest")`."""
+        a sampled parameter (image, sampler) as `img.sampler("nearest")` returns, or a
+        sampler bound to an image as `img.sample()` returns (vkdispatch 0.1's form)."""
         from ..base.image import Image, Sampler
         what = f"shader {self.name}: parameter {name!r} is {t!r}"
+        if isinstance(v, Sampler):
+            if t.writable:
+                raise TypeError(f"{what}, a storage image: pass the image, not a sampler")
+            if v.image is None:
+                raise TypeError(f"{what}: a vd.Sampler made without an image cannot stand "
+                                f"for one; pass (image, sampler) or image.sample(...)")
+            v = v.image
         img = v[0] if isinstance(v, tuple) and v else v
         if not isinstance(img, Image):
             raise TypeError(f"{what} and needs a vd.Image{t.dim}D, got {type(v).__name__}")
@@ -342,9 +350,12 @@ class ShaderFunction:
                             f"image.sampler(...) returns, got a {len(v)}-tuple")
         if img.dim != t.dim:
             raise TypeError(f"{what} and needs a {t.dim}-D image, got {img!r}")
-        if img.layers != 1:
-            raise TypeError(f"{what}; shaders take single-layer images, got {img!r} with "
-                            f"{img.layers} layers (read and write its layers from the host)")
+        if img.arrayed != t.arrayed:
+            index = (f"declare the parameter Img{t.dim}Array to index the layers of"
+                     if t.dim == 2 else "shaders cannot index the layers of")
+            want = ("an arrayed image (vd.Image2DArray)" if t.arrayed else
+                    f"a single-layer image ({index} one with {img.layers} layers)")
+            raise TypeError(f"{what} and needs {want}, got {img!r}")
         if img.dtype.kind != t.dtype.kind:
             raise TypeError(f"{what} but the image holds {img.dtype.name} texels; declare "
                             f"the parameter with the matching kind (f32 for float32/float16, "

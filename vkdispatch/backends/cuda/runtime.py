@@ -20,10 +20,11 @@ from typing import Optional, Sequence
 import numpy as np
 from cuda.bindings import driver
 
-from ...base.errors import BackendUnavailableError, InvalidArgumentError, UseAfterFreeError
+from ...base.errors import (BackendUnavailableError, InvalidArgumentError, UnsupportedFeatureError,
+                           UseAfterFreeError)
 from ...base.log import logger
-from ..common import (check_alloc, check_layer, check_range, host_bytes, layer_view,
-                      out_bytes)
+from ..common import (check_alloc, check_layer, check_level, check_levels, check_range,
+                      host_bytes, image_shape, layer_view, out_bytes, sampler_desc)
 from ..runtime import (DLPACK_CUDA, Capabilities, CapturedGraph, DeviceInfo, Runtime,
                        RuntimeContext)
 from ...base.abi import ProgramInfo
@@ -438,10 +439,14 @@ class CudaContext(RuntimeContext):
     # ------------------------------------------------------------------ images
 
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int,
-                    dim=None):
+                    dim=None, arrayed=None, levels: int = 1):
+        if check_levels(levels, image_shape(extent, layers, dim)[0]) > 1:
+            raise UnsupportedFeatureError(f"the cuda backend has no mipmapped images "
+                                          f"(capabilities.mipmapped_images is False; {levels} "
+                                          f"levels asked)")
         q = self._queue(queue)
         with self._guard(queue):
-            img = _image.create(queue, q.device, extent, layers, dtype, channels, dim)
+            img = _image.create(queue, q.device, extent, layers, dtype, channels, dim, arrayed)
         self._images.add(img)
         return img
 
@@ -465,16 +470,19 @@ class CudaContext(RuntimeContext):
             _image.copy(img, arr.ctypes.data, layer, q.stream, to_device)
             check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
 
-    def image_write(self, handle, data, layer: int = 0) -> None:
+    def image_write(self, handle, data, layer: int = 0, level: int = 0) -> None:
+        check_level(level, 1)
         self._image_copy(handle, data, layer, True)
 
-    def image_read(self, handle, out, layer: int = 0) -> None:
+    def image_read(self, handle, out, layer: int = 0, level: int = 0) -> None:
+        check_level(level, 1)
         self._image_copy(handle, out, layer, False)
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
-                       normalized: bool = True):
+                       normalized: bool = True, **details):
+        desc = sampler_desc(filter, address_mode, normalized, details)
         self._check_alive()
-        return _image.make_sampler(filter, address_mode, normalized)
+        return _image.make_sampler(desc)
 
     def sampler_free(self, handle) -> None:
         """Samplers are descriptions; their texture objects live with the images."""

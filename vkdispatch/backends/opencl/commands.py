@@ -24,7 +24,7 @@ from ..common import (check_binding_count, check_copy, check_dispatch_index, che
 from ..runtime import CommandList, Signal
 from ...base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ._check import error_for
-from .memory import BufferHandle, ImageHandle, SamplerHandle
+from .memory import BufferHandle, ImageHandle, SamplerHandle, check_layer_sampling
 
 _COMPLETE = cl.command_execution_status.COMPLETE
 _enqueue_kernel = cl.enqueue_nd_range_kernel
@@ -174,6 +174,7 @@ class OpenCLCommandList(CommandList):
                     image = use(value[0], ImageHandle, b.name)
                     sampler = use(value[1], SamplerHandle, b.name)
                     self._check_dim(image, b)
+                    check_layer_sampling(image, sampler, b)
                     used += (image, sampler)
                     kernel.set_arg(arg, image.mem)
                     kernel.set_arg(arg + 1, sampler.samplers[self._slot])

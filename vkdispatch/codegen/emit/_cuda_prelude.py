@@ -772,17 +772,45 @@ class Prelude:
             return f"{name}({', '.join(args)})"
         raise KeyError(op)
 
-    def image_size(self, dim: int, sampled: bool, x: str) -> str:
+    def layered_image(self, op: str, texel: DType, args: list) -> str:
+        """Sampled 2-D layered textures (Image2DArray): coordinates (x, y, layer)."""
+        T = self.ctype(texel)
+        if op == "sample":
+            lod = len(args) == 3
+            name = f"vkd_sample2d_layered{'_lod' if lod else ''}"
+            call = (f"tex2DLayered{'Lod' if lod else ''}<T>(t, c.x, c.y, (int)rintf(c.z)"
+                    f"{', lod' if lod else ''})")
+            self._define((name,), lambda: (
+                f"template <class T> __device__ inline T {name}(cudaTextureObject_t t, float3 c"
+                f"{', float lod' if lod else ''}) {{ return {call}; }}"))
+            return f"{name}<{T}>({', '.join(args)})"
+        if op == "fetch":
+            # tex.a2d takes {layer, x, y, unused}; integer coordinates read one texel unfiltered
+            kind = {dt.float32: ("f32", "f"), dt.int32: ("s32", "r"), dt.uint32: ("u32", "r")}[texel.base]
+            name = f"vkd_fetch2d_layered_{T}"
+            self._define((name,), lambda: (
+                f"__device__ inline {T} {name}(cudaTextureObject_t t, int3 c) {{\n"
+                f"    {T} r;\n"
+                f"    asm(\"tex.a2d.v4.{kind[0]}.s32 {{%0, %1, %2, %3}}, [%4, {{%5, %6, %7, %8}}];\"\n"
+                f"        : {', '.join(f'{chr(34)}={kind[1]}{chr(34)}(r.{c})' for c in XYZW)}\n"
+                f"        : \"l\"(t), \"r\"(c.z), \"r\"(c.x), \"r\"(c.y), \"r\"(0));\n"
+                f"    return r;\n}}"))
+            return f"{name}({args[0]}, {args[1]})"
+        raise KeyError(op)
+
+    def image_size(self, dim: int, sampled: bool, x: str, arrayed: bool = False) -> str:
         ins, handle = ("txq", "cudaTextureObject_t") if sampled else ("suq", "cudaSurfaceObject_t")
-        name = f"vkd_{'texture' if sampled else 'surface'}_size{dim}d"
+        name = f"vkd_{'texture' if sampled else 'surface'}_size{dim}d{'_layered' if arrayed else ''}"
+        fields = ("width", "height", "depth")[:dim] + (("array_size",) if arrayed else ())
+        n = len(fields)
 
         def make():
             q = [f'    asm("{ins}.{w}.b32 %0, [%1];" : "=r"(s{i}) : "l"(h));'
-                 for i, w in enumerate(("width", "height", "depth")[:dim])]
-            ret = self.ctype(dt.vector_of(dt.int32, dim))
-            res = "(int)s0" if dim == 1 else f"make_int{dim}({', '.join(f'(int)s{i}' for i in range(dim))})"
+                 for i, w in enumerate(fields)]
+            ret = self.ctype(dt.vector_of(dt.int32, n))
+            res = "(int)s0" if n == 1 else f"make_int{n}({', '.join(f'(int)s{i}' for i in range(n))})"
             return (f"__device__ inline {ret} {name}({handle} h) {{\n"
-                    f"    unsigned int {', '.join(f's{i}' for i in range(dim))};\n"
+                    f"    unsigned int {', '.join(f's{i}' for i in range(n))};\n"
                     + "\n".join(q) + f"\n    return {res};\n}}")
         self._define((name,), make)
         return f"{name}({x})"

@@ -89,6 +89,8 @@ def program_info(kernel: ir.Kernel, target: str, entry_point: str,
     types = [dt.uint64] * len(addressed) + [p.var.dtype for p in uniform_params]
     offsets, sizes, total = uniform_layout(types, target)
     address_offsets = dict(zip((p.name for p in addressed), offsets))
+    filtered = {n.args[0].id for n in ir.all_nodes(kernel)
+                if isinstance(n, ir.Expr) and n.op == "image_sample"}
     for p in kernel.params:
         v = p.var
         if v.kind == ir.BUFFER:
@@ -99,7 +101,8 @@ def program_info(kernel: ir.Kernel, target: str, entry_point: str,
         elif v.kind == ir.IMAGE:
             kind = BINDING_SAMPLED_IMAGE if v.sampled else BINDING_STORAGE_IMAGE
             bindings.append(Binding(p.name, kind, len(bindings), v.dtype.name, dim=v.dim,
-                                    writable=not v.sampled))
+                                    writable=not v.sampled, arrayed=v.arrayed,
+                                    filtered=v.id in filtered))
     uniforms = tuple(UniformField(p.name, p.var.dtype.name, o, s)
                      for p, o, s in zip(uniform_params, offsets[len(addressed):],
                                         sizes[len(addressed):]))

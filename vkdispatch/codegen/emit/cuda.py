@@ -153,6 +153,8 @@ def _image(op):
             em.unsupported(f"images of {img.dtype.name} texels (use f32, i32 or u32)")
         if op == "fetch":
             a = a[:2]   # one mip level: the lod has nothing to choose
+        if img.arrayed:
+            return em.pre.layered_image(op, texel, a)
         return em.pre.image(op, img.dim, texel, a)
     return rule
 
@@ -204,7 +206,8 @@ RULES = {
     "subgroup_barrier": "__syncwarp(__activemask())",
     "image_sample": _image("sample"), "image_fetch": _image("fetch"),
     "image_load": _image("load"), "image_store": _image("store"),
-    "image_size": lambda em, e, a: em.pre.image_size(e.args[0].dim, e.args[0].sampled, a[0]),
+    "image_size": lambda em, e, a: em.pre.image_size(e.args[0].dim, e.args[0].sampled, a[0],
+                                                     e.args[0].arrayed),
     "printf": _printf,
 }
 

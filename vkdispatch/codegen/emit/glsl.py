@@ -405,7 +405,7 @@ class GLSLEmitter(Emitter):
         prefix = {dt.float32: "", dt.int32: "i", dt.uint32: "u"}.get(v.dtype)
         if prefix is None:
             self.unsupported(f"images of {v.dtype.name} texels (use f32, i32 or u32)")
-        return f"{prefix}{'sampler' if v.sampled else 'image'}{v.dim}D"
+        return f"{prefix}{'sampler' if v.sampled else 'image'}{v.dim}D{'Array' if v.arrayed else ''}"
 
     def _param_decls(self) -> list:
         lines, info = [], self.info

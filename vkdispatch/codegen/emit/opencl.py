@@ -397,8 +397,11 @@ def _image_read(em, e, a):
         if isinstance(lod, ir.Lit) and lod.value == 0:
             return f"{fn}({a[0]}, {sampler}, {coords})"
         # mip levels need float coordinates: texel centres of the nearest sampler
-        coords = em.image_coords(img, f"(convert_float{img.dim if img.dim > 1 else ''}({a[1]}) + 0.5f)",
-                                 dt.vector_of(dt.float32, img.dim))
+        if img.arrayed:   # texel centres in x, y; the layer index as it is
+            coords = f"(float4)(convert_float2(({a[1]}).xy) + 0.5f, (float)(({a[1]}).z), 0.0f)"
+        else:
+            coords = em.image_coords(img, f"(convert_float{img.dim if img.dim > 1 else ''}({a[1]}) + 0.5f)",
+                                     dt.vector_of(dt.float32, img.dim))
         return em.mip_read(fn, a[0], sampler, coords, f"(float)({a[2]})")
     sampler = em.sampler_name(img)
     if len(a) == 3 and not (isinstance(e.args[2], ir.Lit) and e.args[2].value == 0):
@@ -416,6 +419,8 @@ def _image_store(em, e, a):
 
 def _image_size(em, e, a):
     dim = e.args[0].dim
+    if e.args[0].arrayed:   # the layer count last, as GLSL's textureSize gives it
+        return f"(int3)(get_image_dim({a[0]}), (int)get_image_array_size({a[0]}))"
     if dim == 1:
         return f"get_image_width({a[0]})"
     return f"get_image_dim({a[0]})" if dim == 2 else f"get_image_dim({a[0]}).xyz"
@@ -578,7 +583,7 @@ class OpenCLEmitter(Emitter):
         return s
 
     def image_coords(self, img: ir.Var, coords: str, t) -> str:
-        if img.dim == 3:   # OpenCL addresses 3-D images with 4-vectors
+        if img.dim == 3 or img.arrayed:   # OpenCL addresses these with 4-vectors
             return f"({dt.vector_of(t.base, 4).opencl})({coords}, 0)"
         return coords
 
@@ -652,7 +657,7 @@ class OpenCLEmitter(Emitter):
                 out.append(f"__global {const}{elem}* {name}")
                 continue
             self.texel_suffix(v)
-            image_t = f"image{v.dim}d_t"
+            image_t = f"image{v.dim}d{'_array' if v.arrayed else ''}_t"
             if v.sampled:
                 out += [f"read_only {image_t} {name}", f"sampler_t {self._samplers[v.id]}"]
             else:
