@@ -189,3 +189,16 @@ def test_new_sizes_and_batches_compile_nothing(backend):
     delta = vd.stats() - before
     assert delta.kernels_compiled == 0 and delta.disk_cache_hits == 0, delta
     assert delta.dispatches_recorded >= 6
+
+
+def test_views_aligned_and_not(backend):
+    """Vector loads need rows that start 16-byte aligned; other rows read scalars.
+    (Views bind at offsets of 128 bytes on PoCL, 16 on lavapipe.)"""
+    data = RNG.standard_normal(10_007).astype(np.float32)
+    buf = vd.asbuffer(data)
+    assert_float_sum(sum_f32(buf.view(32)).read(0)[0], data[32:])
+    rows = buf.view(32, (2, 4971))   # the second row does not start 16-byte aligned
+    assert_float_sum(sum_f32(rows, axes=1).read(0), data[32:9974].reshape(2, 4971), 1)
+    ints = RNG.integers(-9, 9, 4097, dtype=np.int32)
+    low = vd.reduce.reduce_buffers(vd.reduce.SubgroupMin, [vd.asbuffer(ints)])
+    assert low.dtype is vd.int32 and low.read(0)[0] == ints.min()

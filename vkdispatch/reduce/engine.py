@@ -21,7 +21,7 @@ from ..execution.command_graph import global_graph
 from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
 from . import layout
 from .operations import ReduceOp
-from .stage import COLUMN, ROW, StageSpec
+from .stage import COLUMN, ROW, ROW4, VECTOR_TYPES, StageSpec
 
 # a reduction's flat indices are uint32
 MAX_ELEMENTS = 2 ** 32 - 1
@@ -91,6 +91,9 @@ class Reduction:
 
     def spec(self, family: str, first: bool, device) -> StageSpec:
         wg = self.group_size_for(device)
+        if family == ROW4:   # plain reads only
+            t = self.input_type if first else self.out_type
+            return StageSpec(family, self.op, self.out_type, None, t, wg, self.unroll(False))
         if first:
             return StageSpec(family, self.op, self.out_type, self.map_func, self.input_type, wg,
                              self.unroll(True))
@@ -165,13 +168,19 @@ class Reduction:
         wg = self.group_size_for(device)
         u = self.unroll(first)
         if family == ROW:
-            groups = _row_groups(device, rows, row_len, wg, u)
+            vector = self._vectorizable(first, inputs, rows, row_len)
+            units = row_len // 4 if vector else row_len
+            groups = _row_groups(device, rows, units, wg, u)
             stage_out = dest if groups == 1 else Buffer((rows * groups,), self.out_type)
             stride = groups * wg
             uniforms = {"row_len": row_len, "groups": groups, "rows": rows,
-                        "main_end": max(0, row_len - (u - 1) * stride)}
+                        "main_end": max(0, units - (u - 1) * stride)}
+            if vector:
+                uniforms["vec_len"] = units
+                inputs = [inputs[0], inputs[0]]   # read as vectors and (the tail) scalars
             launch = (groups,) + _fold(rows, device)
-            self._dispatch(ctx, g, ROW, first, stage_out, inputs, launch, uniforms)
+            self._dispatch(ctx, g, ROW4 if vector else ROW, first, stage_out, inputs, launch,
+                           uniforms)
             if groups > 1:
                 self._record_pass(ctx, g, False, [stage_out], dest, rows, groups, 1)
             return
@@ -189,8 +198,16 @@ class Reduction:
         if chunks > 1:
             self._record_pass(ctx, g, False, [stage_out], dest, rows, chunks, inner)
 
+    def _vectorizable(self, first: bool, inputs, rows: int, row_len: int) -> bool:
+        """Rows can be read 4 elements at a time: a plain read of a 32-bit type whose
+        rows all start 16-byte aligned."""
+        t = self.input_type if first else self.out_type
+        if (first and self.map_func is not None) or t not in VECTOR_TYPES:
+            return False
+        return inputs[0].offset % 16 == 0 and (rows == 1 or row_len % 4 == 0)
+
     def _dispatch(self, ctx, g, family, first, out, inputs, launch, uniforms):
-        spec_inputs = self.input_params() if first else None
+        spec_inputs = self.input_params() if first and family != ROW4 else None
         names = ["out"] + [f"in{i}" for i in range(len(inputs))]
         values = dict(zip(names, [out] + list(inputs)))
         limit = _address_limit(ctx.device)

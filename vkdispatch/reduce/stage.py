@@ -9,6 +9,9 @@ shape or batch count compiles nothing new.
   workgroup combines its values (subgroup operation, then shared memory) and writes one
   partial per workgroup: out[row * groups + workgroup]. With groups > 1 a second ROW
   pass reduces the partials.
+- ROW4: ROW reading 4 elements per load (vec4 / ivec4 / uvec4 views of a 32-bit
+  buffer whose rows start 16-byte aligned); invocation 0 of workgroup 0 adds the last
+  row_len % 4 elements through a scalar binding of the same buffer.
 - COLUMN (inner > 1): one invocation per (k1, k2) and chunk of `chunk_len` rows walks
   down its column (neighbouring invocations read neighbouring elements) and writes
   out[(k1 * chunks + chunk) * inner + k2]; with chunks > 1 a second COLUMN pass reduces
@@ -36,12 +39,15 @@ from ..codegen.variables import ShaderVariable, convert, load_node, storage_type
 from ..shader.signature import ShaderParam
 from .operations import ReduceOp
 
-ROW, COLUMN = "row", "column"
+ROW, ROW4, COLUMN = "row", "row4", "column"
 UNIFORMS = {ROW: ("row_len", "groups", "rows", "main_end"),
+            ROW4: ("row_len", "groups", "rows", "main_end", "vec_len"),
             COLUMN: ("row_len", "inner", "chunks", "chunk_len", "rows")}
 
 # subgroup operations are used on the 32-bit types every target supports them for
 _SUBGROUP_TYPES = (dt.float32, dt.int32, dt.uint32)
+# types read 4 at a time by ROW4
+VECTOR_TYPES = (dt.float32, dt.int32, dt.uint32)
 
 _tls = threading.local()
 
@@ -124,16 +130,15 @@ class StageSpec:
 
     def params(self) -> list:
         ps = [ShaderParam("out", Buff[self.out_type])]
-        if self.map_func is None:
+        if self.family == ROW4:
+            ps += [ShaderParam("in0", Buff[dt.vector_of(self.input_type, 4)]),
+                   ShaderParam("in1", Buff[self.input_type])]
+        elif self.map_func is None:
             ps.append(ShaderParam("in0", Buff[self.input_type]))
         else:
             ps += [ShaderParam(f"in{i}", t) for i, t in enumerate(self.map_func.buffer_types)]
         ps += [ShaderParam(n, Const[dt.uint32]) for n in UNIFORMS[self.family]]
         return ps
-
-    def input_names(self) -> list:
-        n = 1 if self.map_func is None else len(self.map_func.buffer_types)
-        return [f"in{i}" for i in range(n)]
 
     def trace(self, device, memory_checks) -> ir.Kernel:
         uses_subgroups = (self.op.subgroup_reduction is not None
@@ -146,7 +151,9 @@ class StageSpec:
             inputs, uniforms = rest[:-n_uniforms], rest[-n_uniforms:]
             combine = _Combiner(self.op, self.out_type)
             read = self._reader(inputs, combine)
-            if self.family == ROW:
+            if self.family == ROW4:
+                _row4_body(self, out, inputs, combine, uniforms, uses_subgroups)
+            elif self.family == ROW:
                 _row_body(self, out, read, combine, uniforms, uses_subgroups)
             else:
                 _column_body(self, out, read, combine, uniforms)
@@ -196,6 +203,37 @@ def _row_body(spec: StageSpec, out, read, combine: _Combiner, uniforms, uses_sub
     with cf.while_block(i < row_len):
         acc.set(combine(acc, read(base + i)))
         i += stride
+    result = _workgroup_reduce(acc, combine, wg, uses_subgroups)
+    with cf.if_block(tid == 0):
+        _store(out, row * groups + wid.x, result)
+
+
+def _row4_body(spec: StageSpec, out, inputs, combine: _Combiner, uniforms, uses_subgroups):
+    row_len, groups, rows, main_end, vec_len = uniforms
+    vectors, scalars = inputs
+    wg, u = spec.group_size, spec.unroll
+    wid, nwg = bi.workgroup_id(), bi.num_workgroups()
+    row = wrap(out.builder, (wid.y + wid.z * nwg.y).node)
+    with cf.if_block(row >= rows):
+        cf.return_()
+    tid = bi.local_invocation_id().x
+    stride = groups * wg
+    base = row * vec_len
+
+    def read4(i):
+        v = _load(vectors, i)
+        return combine.tree([combine.cast(getattr(v, c)) for c in "xyzw"])
+
+    i = mem.new(dt.uint32, wid.x * wg + tid)
+    acc = combine.new_accumulator()
+    with cf.while_block(i < main_end):
+        acc.set(combine(acc, combine.tree([read4(base + i + k * stride) for k in range(u)])))
+        i += stride * u
+    with cf.while_block(i < vec_len):
+        acc.set(combine(acc, read4(base + i)))
+        i += stride
+    with cf.if_block((wid.x == 0) & (tid < row_len - vec_len * 4)):
+        acc.set(combine(acc, combine.cast(_load(scalars, row * row_len + vec_len * 4 + tid))))
     result = _workgroup_reduce(acc, combine, wg, uses_subgroups)
     with cf.if_block(tid == 0):
         _store(out, row * groups + wid.x, result)
