@@ -40,6 +40,8 @@ def test_sources_for_every_target(dummy, target):
         assert "main_end" in first and "chunk_len" in column
     first, _ = _kernels()[1].get_src(target="glsl")
     assert "subgroupMax" in first        # the dummy device has subgroup arithmetic
+    first, _ = _kernels()[0].get_src(target="glsl")
+    assert "subgroupShuffleXor" in first  # a Python-defined operation: a butterfly
 
 
 def test_cuda_kernels_compile_with_nvrtc(dummy):

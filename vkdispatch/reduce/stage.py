@@ -32,6 +32,7 @@ from ..codegen.builder import current
 from ..codegen.functions import builtins as bi
 from ..codegen.functions import control_flow as cf
 from ..codegen.functions import memory as mem
+from ..codegen.functions import subgroups
 from ..codegen.functions import math as vmath
 from ..codegen.trace import trace
 from ..codegen.types import Buff, Const
@@ -141,10 +142,7 @@ class StageSpec:
         return ps
 
     def trace(self, device, memory_checks) -> ir.Kernel:
-        uses_subgroups = (self.op.subgroup_reduction is not None
-                          and self.out_type in _SUBGROUP_TYPES
-                          and "arithmetic" in device.subgroup_ops
-                          and "basic" in device.subgroup_ops)
+        uses_subgroups = _subgroup_mode(self.op, self.out_type, device)
         n_uniforms = len(UNIFORMS[self.family])
 
         def body(out, *rest):
@@ -239,14 +237,43 @@ def _row4_body(spec: StageSpec, out, inputs, combine: _Combiner, uniforms, uses_
         _store(out, row * groups + wid.x, result)
 
 
-def _workgroup_reduce(acc, combine: _Combiner, wg: int, uses_subgroups: bool):
+def _subgroup_mode(op: ReduceOp, t: DType, device):
+    """How a subgroup combines its values: OP (the operation's subgroup form), SHUFFLE
+    (a butterfly of shuffles, for any operation), or None (shared memory only)."""
+    ops_ = device.subgroup_ops
+    if t not in _SUBGROUP_TYPES or "basic" not in ops_:
+        return None
+    if op.subgroup_reduction is not None and "arithmetic" in ops_:
+        return OP
+    return SHUFFLE if "shuffle" in ops_ else None
+
+
+OP, SHUFFLE = "op", "shuffle"
+# the butterfly covers subgroups up to this size (the builtin skips larger steps)
+_MAX_SUBGROUP = 128
+
+
+def _butterfly(acc, combine: _Combiner):
+    """Every invocation of the subgroup gets the subgroup's combined value."""
+    value = mem.new(combine.t, acc)
+    size = bi.subgroup_size()
+    step = 1
+    while step < _MAX_SUBGROUP:
+        with cf.if_block(size > step):
+            value.set(combine(value, subgroups.subgroup_shuffle_xor(value, step)))
+        step *= 2
+    return value
+
+
+def _workgroup_reduce(acc, combine: _Combiner, wg: int, uses_subgroups):
     """The workgroup's combined value (valid in invocation 0)."""
     tid = bi.local_invocation_id().x
     sdata = mem.shared_buffer(combine.t, wg)
     if uses_subgroups:
         # every subgroup combines its values in registers; invocation 0 combines the
         # subgroups' (sizes come from the builtins, so any subgroup size is right)
-        total = combine.op.subgroup_reduction(acc)
+        total = (combine.op.subgroup_reduction(acc) if uses_subgroups == OP
+                 else _butterfly(acc, combine))
         with cf.if_block(bi.subgroup_invocation_id() == 0):
             _store(sdata, bi.subgroup_id(), total)
         mem.barrier()
