@@ -23,8 +23,8 @@ from . import layout
 from .operations import ReduceOp
 from .stage import COLUMN, ROW, ROW4, VECTOR_TYPES, StageSpec
 
-# a reduction's flat indices are uint32
-MAX_ELEMENTS = 2 ** 32 - 1
+# flat indices are uint32, and stepping past the end must not wrap around
+MAX_ELEMENTS = 2 ** 31 - 1
 _DEFAULT_GROUP = 256
 # loop iterations kept free for the tail loop and the subgroup combine (lavapipe's limit)
 _LOOP_MARGIN = 256
