@@ -1,6 +1,7 @@
 """vd.reduce against NumPy on random data, on every backend present. The reduction
 functions live at module level so their kernels are built once per backend."""
 import numpy as np
+import pytest
 
 import vkdispatch as vd
 import vkdispatch.codegen as vc
@@ -202,3 +203,14 @@ def test_views_aligned_and_not(backend):
     ints = RNG.integers(-9, 9, 4097, dtype=np.int32)
     low = vd.reduce.reduce_buffers(vd.reduce.SubgroupMin, [vd.asbuffer(ints)])
     assert low.dtype is vd.int32 and low.read(0)[0] == ints.min()
+
+
+def test_input_past_one_storage_buffer_binding(backend):
+    """Vulkan reaches a buffer larger than maxStorageBufferRange (lavapipe: 128 MiB)
+    through its device address."""
+    dev = vd.get_context().device
+    if backend != "vulkan" or not dev.extra.get("buffer_device_address") \
+            or dev.max_storage_buffer_range > 1 << 30:
+        pytest.skip(f"{dev.name} binds this input as one storage buffer")
+    data = RNG.random(dev.max_storage_buffer_range // 4 + 1001, dtype=np.float32)
+    assert_float_sum(sum_f32(vd.asbuffer(data)).read(0)[0], data)

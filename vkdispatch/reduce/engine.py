@@ -16,7 +16,7 @@ from ..base.buffer import Buffer
 from ..base.context import get_context
 from ..base.dtype import DType
 from ..base.errors import DeviceLimitError
-from ..codegen.types import BUFFER
+from ..codegen.types import BUFFER, Buff
 from ..execution.command_graph import global_graph
 from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
 from . import layout
@@ -61,7 +61,6 @@ class Reduction:
     # ------------------------------------------------------------------ kernels
     def input_params(self) -> list:
         """The ParamTypes of the inputs a call takes, in order."""
-        from ..codegen.types import Buff
         if self.map_func is None:
             return [Buff[self.input_type]]
         return list(self.map_func.buffer_types)
@@ -135,7 +134,8 @@ class Reduction:
                 if a.dtype is not p.dtype:
                     raise TypeError(f"{what}: input {i} must be a buffer of {p.dtype.name} "
                                     f"({p!r}), got a buffer of {a.dtype.name}")
-                first_buffer = first_buffer or a
+                if first_buffer is None:
+                    first_buffer = a
         if shape is None:
             if first_buffer is None:
                 raise TypeError(f"{what}: no buffer among the inputs to take the shape from; "

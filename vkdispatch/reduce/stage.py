@@ -125,10 +125,6 @@ class StageSpec:
         self.map_func, self.input_type = map_func, input_type
         self.group_size, self.unroll = group_size, unroll
 
-    def key(self) -> tuple:
-        return (self.family, self.out_type, id(self.map_func) if self.map_func else None,
-                self.input_type, self.group_size, self.unroll)
-
     def params(self) -> list:
         ps = [ShaderParam("out", Buff[self.out_type])]
         if self.family == ROW4:
