@@ -114,6 +114,9 @@ def test_axes_and_batches(backend):
     rows = RNG.standard_normal((5000, 3)).astype(np.float32)
     assert_float_sum(sum_f32(vd.asbuffer(rows), axes=1).read(0), rows, 1)
     assert_float_sum(sum_f32(vd.asbuffer(rows), axes=0).read(0), rows, 0)
+    few = RNG.standard_normal((10, 200)).astype(np.float32)   # rows split into chunks
+    assert_float_sum(sum_f32(vd.asbuffer(few), axes=1).read(0), few, 1)
+    np.testing.assert_array_equal(min_f32(vd.asbuffer(few), axes=-1).read(0), few.min(axis=1))
     ints = RNG.integers(-50, 50, (4, 20_000, 5), dtype=np.int32)
     np.testing.assert_array_equal(sum_i32(vd.asbuffer(ints), axes=1).read(0),
                                   ints.sum(axis=1, dtype=np.int64))
@@ -178,8 +181,11 @@ def test_custom_reduction_without_a_subgroup_operation(backend):
 
 
 def test_new_sizes_and_batches_compile_nothing(backend):
-    sum_f32(vd.asbuffer(np.ones(5000, np.float32)))              # warm: both stages
-    sum_f32(vd.asbuffer(np.ones((4, 5), np.float32)), axes=0)     # column stages
+    # warm each kernel family: rows read 4 at a time, rows read one at a time (length
+    # not a multiple of 4), columns (one stage and two), short rows
+    sum_f32(vd.asbuffer(np.ones(5000, np.float32)))
+    sum_f32(vd.asbuffer(np.ones((3, 4999), np.float32)), axes=1)
+    sum_f32(vd.asbuffer(np.ones((4, 5), np.float32)), axes=0)
     sum_f32(vd.asbuffer(np.ones((400, 5000), np.float32)), axes=0)
     before = vd.stats()
     for shape, axes in (((123_457,), None), ((7, 9_999), 1), ((33, 3), 1), ((9, 7), 0),

@@ -163,31 +163,47 @@ class Reduction:
     def _record_pass(self, ctx, g, first: bool, inputs, dest, rows, row_len, inner):
         """One pass: (rows, row_len, inner) -> (rows, inner) into `dest`, in one stage or
         two (partials, then their reduction)."""
-        family = ROW if inner == 1 else COLUMN
         device = ctx.device
         wg = self.group_size_for(device)
-        u = self.unroll(first)
-        if family == ROW:
-            vector = self._vectorizable(first, inputs, rows, row_len)
-            units = row_len // 4 if vector else row_len
-            groups = _row_groups(device, rows, units, wg, u)
-            stage_out = dest if groups == 1 else Buffer((rows * groups,), self.out_type)
-            stride = groups * wg
-            uniforms = {"row_len": row_len, "groups": groups, "rows": rows,
-                        "main_end": max(0, units - (u - 1) * stride)}
-            if vector:
-                uniforms["vec_len"] = units
-                inputs = [inputs[0], inputs[0]]   # read as vectors and (the tail) scalars
-            launch = (groups,) + _fold(rows, device)
-            self._dispatch(ctx, g, ROW4 if vector else ROW, first, stage_out, inputs, launch,
-                           uniforms)
-            if groups > 1:
-                self._record_pass(ctx, g, False, [stage_out], dest, rows, groups, 1)
-            return
+        if inner > 1:
+            self._column_pass(ctx, g, first, inputs, dest, rows, row_len, inner,
+                              (row_len * inner, inner, 1))
+        elif rows > 1 and row_len < wg and -(-rows // wg) <= device.max_workgroup_count[0]:
+            # rows shorter than a workgroup: one invocation per row walks along it (a
+            # ROW workgroup would leave most of its invocations idle)
+            self._column_pass(ctx, g, first, inputs, dest, 1, row_len, rows, (0, 1, row_len))
+        else:
+            self._row_pass(ctx, g, first, inputs, dest, rows, row_len)
+
+    def _row_pass(self, ctx, g, first, inputs, dest, rows, row_len):
+        device = ctx.device
+        wg, u = self.group_size_for(device), self.unroll(first)
+        vector = self._vectorizable(first, inputs, rows, row_len)
+        units = row_len // 4 if vector else row_len
+        groups = _row_groups(device, rows, units, wg, u)
+        stage_out = dest if groups == 1 else Buffer((rows * groups,), self.out_type)
+        stride = groups * wg
+        uniforms = {"row_len": row_len, "groups": groups, "rows": rows,
+                    "main_end": max(0, units - (u - 1) * stride)}
+        if vector:
+            uniforms["vec_len"] = units
+            inputs = [inputs[0], inputs[0]]   # read as vectors and (the tail) scalars
+        launch = (groups,) + _fold(rows, device)
+        self._dispatch(ctx, g, ROW4 if vector else ROW, first, stage_out, inputs, launch,
+                       uniforms)
+        if groups > 1:
+            self._record_pass(ctx, g, False, [stage_out], dest, rows, groups, 1)
+
+    def _column_pass(self, ctx, g, first, inputs, dest, rows, row_len, inner, strides):
+        """(rows, row_len, inner) with element (k1, r, k2) at k1 * strides[0] + r *
+        strides[1] + k2 * strides[2]; partials (rows, chunks, inner) are contiguous."""
+        device = ctx.device
+        wg, u = self.group_size_for(device), self.unroll(first)
         chunks, chunk_len = _column_chunks(device, rows, row_len, inner, wg, u)
         stage_out = dest if chunks == 1 else Buffer((rows * chunks * inner,), self.out_type)
         uniforms = {"row_len": row_len, "inner": inner, "chunks": chunks,
-                    "chunk_len": chunk_len, "rows": rows}
+                    "chunk_len": chunk_len, "rows": rows, "row_stride": strides[0],
+                    "step": strides[1], "inner_stride": strides[2]}
         x = -(-inner // wg)
         if x > device.max_workgroup_count[0]:
             raise DeviceLimitError(f"reduction: {inner} kept elements per row need {x} "

@@ -13,7 +13,9 @@ shape or batch count compiles nothing new.
   buffer whose rows start 16-byte aligned); invocation 0 of workgroup 0 adds the last
   row_len % 4 elements through a scalar binding of the same buffer.
 - COLUMN (inner > 1): one invocation per (k1, k2) and chunk of `chunk_len` rows walks
-  down its column (neighbouring invocations read neighbouring elements) and writes
+  down its column (neighbouring invocations read neighbouring elements; the element
+  strides are uniforms, so rows shorter than a workgroup are reduced by one invocation
+  per row: rows 1, inner = the row count, step 1, inner_stride = row_len) and writes
   out[(k1 * chunks + chunk) * inner + k2]; with chunks > 1 a second COLUMN pass reduces
   the partials.
 
@@ -43,7 +45,8 @@ from .operations import ReduceOp
 ROW, ROW4, COLUMN = "row", "row4", "column"
 UNIFORMS = {ROW: ("row_len", "groups", "rows", "main_end"),
             ROW4: ("row_len", "groups", "rows", "main_end", "vec_len"),
-            COLUMN: ("row_len", "inner", "chunks", "chunk_len", "rows")}
+            COLUMN: ("row_len", "inner", "chunks", "chunk_len", "rows", "row_stride", "step",
+                     "inner_stride")}
 
 # subgroup operations are used on the 32-bit types every target supports them for
 _SUBGROUP_TYPES = (dt.float32, dt.int32, dt.uint32)
@@ -290,7 +293,7 @@ def _workgroup_reduce(acc, combine: _Combiner, wg: int, uses_subgroups):
 
 
 def _column_body(spec: StageSpec, out, read, combine: _Combiner, uniforms):
-    row_len, inner, chunks, chunk_len, rows = uniforms
+    row_len, inner, chunks, chunk_len, rows, row_stride, step, inner_stride = uniforms
     wg, u = spec.group_size, spec.unroll
     wid, nwg = bi.workgroup_id(), bi.num_workgroups()
     k2 = wrap(out.builder, (wid.x * wg + bi.local_invocation_id().x).node)
@@ -302,14 +305,14 @@ def _column_body(spec: StageSpec, out, read, combine: _Combiner, uniforms):
     start = chunk * chunk_len
     end = vmath.min(row_len, start + chunk_len)
     r = mem.new(dt.uint32, start)
-    index = mem.new(dt.uint32, (k1 * row_len + start) * inner + k2)
+    index = mem.new(dt.uint32, k1 * row_stride + start * step + k2 * inner_stride)
     acc = combine.new_accumulator()
     with cf.while_block(r + u <= end):
-        acc.set(combine(acc, combine.tree([read(index + k * inner) for k in range(u)])))
+        acc.set(combine(acc, combine.tree([read(index + k * step) for k in range(u)])))
         r += u
-        index += inner * u
+        index += step * u
     with cf.while_block(r < end):
         acc.set(combine(acc, read(index)))
         r += 1
-        index += inner
+        index += step
     _store(out, (k1 * chunks + chunk) * inner + k2, acc)
