@@ -37,7 +37,7 @@ def test_sources_for_every_target(dummy, target):
         column = fn.get_column_src(target=target)
         for src in (first, second, column):
             assert "row_len" in src and "rows" in src
-        assert "main_end" in first and "chunk_len" in column
+        assert "main_iters" in first and "chunk_len" in column
     first, _ = _kernels()[1].get_src(target="glsl")
     assert "subgroupMax" in first        # the dummy device has subgroup arithmetic
     first, _ = _kernels()[0].get_src(target="glsl")

@@ -184,7 +184,7 @@ class Reduction:
         stage_out = dest if groups == 1 else Buffer((rows * groups,), self.out_type)
         stride = groups * wg
         uniforms = {"row_len": row_len, "groups": groups, "rows": rows,
-                    "main_end": max(0, units - (u - 1) * stride)}
+                    "main_iters": units // (u * stride)}
         if vector:
             uniforms["vec_len"] = units
             inputs = [inputs[0], inputs[0]]   # read as vectors and (the tail) scalars

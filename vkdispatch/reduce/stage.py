@@ -43,8 +43,8 @@ from ..shader.signature import ShaderParam
 from .operations import ReduceOp
 
 ROW, ROW4, COLUMN = "row", "row4", "column"
-UNIFORMS = {ROW: ("row_len", "groups", "rows", "main_end"),
-            ROW4: ("row_len", "groups", "rows", "main_end", "vec_len"),
+UNIFORMS = {ROW: ("row_len", "groups", "rows", "main_iters"),
+            ROW4: ("row_len", "groups", "rows", "main_iters", "vec_len"),
             COLUMN: ("row_len", "inner", "chunks", "chunk_len", "rows", "row_stride", "step",
                      "inner_stride")}
 
@@ -183,7 +183,7 @@ def _ident(name: str) -> str:
 
 
 def _row_body(spec: StageSpec, out, read, combine: _Combiner, uniforms, uses_subgroups):
-    row_len, groups, rows, main_end = uniforms
+    row_len, groups, rows, main_iters = uniforms
     wg, u = spec.group_size, spec.unroll
     wid, nwg = bi.workgroup_id(), bi.num_workgroups()
     row = wrap(out.builder, (wid.y + wid.z * nwg.y).node)
@@ -194,7 +194,7 @@ def _row_body(spec: StageSpec, out, read, combine: _Combiner, uniforms, uses_sub
     base = row * row_len
     i = mem.new(dt.uint32, wid.x * wg + tid)
     acc = combine.new_accumulator()
-    with cf.while_block(i < main_end):
+    for _ in cf.range(main_iters.cast(dt.int32)):   # the same count in every invocation
         acc.set(combine(acc, combine.tree([read(base + i + k * stride) for k in range(u)])))
         i += stride * u
     with cf.while_block(i < row_len):
@@ -206,7 +206,7 @@ def _row_body(spec: StageSpec, out, read, combine: _Combiner, uniforms, uses_sub
 
 
 def _row4_body(spec: StageSpec, out, inputs, combine: _Combiner, uniforms, uses_subgroups):
-    row_len, groups, rows, main_end, vec_len = uniforms
+    row_len, groups, rows, main_iters, vec_len = uniforms
     vectors, scalars = inputs
     wg, u = spec.group_size, spec.unroll
     wid, nwg = bi.workgroup_id(), bi.num_workgroups()
@@ -223,7 +223,7 @@ def _row4_body(spec: StageSpec, out, inputs, combine: _Combiner, uniforms, uses_
 
     i = mem.new(dt.uint32, wid.x * wg + tid)
     acc = combine.new_accumulator()
-    with cf.while_block(i < main_end):
+    for _ in cf.range(main_iters.cast(dt.int32)):   # the same count in every invocation
         acc.set(combine(acc, combine.tree([read4(base + i + k * stride) for k in range(u)])))
         i += stride * u
     with cf.while_block(i < vec_len):
@@ -300,19 +300,20 @@ def _column_body(spec: StageSpec, out, read, combine: _Combiner, uniforms):
     yz = wrap(out.builder, (wid.y + wid.z * nwg.y).node)
     chunk = yz % chunks
     k1 = yz // chunks
-    with cf.if_block((k2 >= inner) | (k1 >= rows)):
+    with cf.if_block(k1 >= rows):
         cf.return_()
+    # invocations past the last column read the last one and store nothing: the loops
+    # run the same count in every invocation (CPU drivers then vectorize across them)
+    column = vmath.min(k2, inner - 1)
     start = chunk * chunk_len
-    end = vmath.min(row_len, start + chunk_len)
-    r = mem.new(dt.uint32, start)
-    index = mem.new(dt.uint32, k1 * row_stride + start * step + k2 * inner_stride)
+    length = vmath.min(row_len - start, chunk_len)
+    index = mem.new(dt.uint32, k1 * row_stride + start * step + column * inner_stride)
     acc = combine.new_accumulator()
-    with cf.while_block(r + u <= end):
+    for _ in cf.range((length // u).cast(dt.int32)):
         acc.set(combine(acc, combine.tree([read(index + k * step) for k in range(u)])))
-        r += u
         index += step * u
-    with cf.while_block(r < end):
+    for _ in cf.range((length % u).cast(dt.int32)):
         acc.set(combine(acc, read(index)))
-        r += 1
         index += step
-    _store(out, (k1 * chunks + chunk) * inner + k2, acc)
+    with cf.if_block(k2 < inner):
+        _store(out, (k1 * chunks + chunk) * inner + k2, acc)
