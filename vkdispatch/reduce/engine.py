@@ -152,30 +152,33 @@ class Reduction:
         g = graph if graph is not None else global_graph()
         steps = layout.passes(shape, axes)
         current = inputs
+        plan = []   # every kernel is built and launch sized before the first record
         for n, (rows, row_len, inner) in enumerate(steps):
             last = n == len(steps) - 1
             dest = out if last else Buffer((rows * inner,), self.out_type)
             if rows * inner:
-                self._record_pass(ctx, g, n == 0, current, dest, rows, row_len, inner)
+                self._record_pass(ctx, plan, n == 0, current, dest, rows, row_len, inner)
             current = [dest]
+        for kernel, launch, resources, uniforms in plan:
+            g.record(kernel, launch, resources, uniforms)
         return out
 
-    def _record_pass(self, ctx, g, first: bool, inputs, dest, rows, row_len, inner):
-        """One pass: (rows, row_len, inner) -> (rows, inner) into `dest`, in one stage or
-        two (partials, then their reduction)."""
+    def _record_pass(self, ctx, plan, first: bool, inputs, dest, rows, row_len, inner):
+        """Plan one pass: (rows, row_len, inner) -> (rows, inner) into `dest`, in one stage
+        or two (partials, then their reduction)."""
         device = ctx.device
         wg = self.group_size_for(device)
         if inner > 1:
-            self._column_pass(ctx, g, first, inputs, dest, rows, row_len, inner,
+            self._column_pass(ctx, plan, first, inputs, dest, rows, row_len, inner,
                               (row_len * inner, inner, 1))
         elif rows > 1 and row_len < wg and -(-rows // wg) <= device.max_workgroup_count[0]:
             # rows shorter than a workgroup: one invocation per row walks along it (a
             # ROW workgroup would leave most of its invocations idle)
-            self._column_pass(ctx, g, first, inputs, dest, 1, row_len, rows, (0, 1, row_len))
+            self._column_pass(ctx, plan, first, inputs, dest, 1, row_len, rows, (0, 1, row_len))
         else:
-            self._row_pass(ctx, g, first, inputs, dest, rows, row_len)
+            self._row_pass(ctx, plan, first, inputs, dest, rows, row_len)
 
-    def _row_pass(self, ctx, g, first, inputs, dest, rows, row_len):
+    def _row_pass(self, ctx, plan, first, inputs, dest, rows, row_len):
         device = ctx.device
         wg = self.group_size_for(device)
         vector = self._vectorizable(first, inputs, rows, row_len)
@@ -190,12 +193,12 @@ class Reduction:
             uniforms["vec_len"] = units
             inputs = [inputs[0], inputs[0]]   # read as vectors and (the tail) scalars
         launch = (groups,) + _fold(rows, device)
-        self._dispatch(ctx, g, ROW4 if vector else ROW, first, stage_out, inputs, launch,
+        self._dispatch(ctx, plan, ROW4 if vector else ROW, first, stage_out, inputs, launch,
                        uniforms)
         if groups > 1:
-            self._record_pass(ctx, g, False, [stage_out], dest, rows, groups, 1)
+            self._record_pass(ctx, plan, False, [stage_out], dest, rows, groups, 1)
 
-    def _column_pass(self, ctx, g, first, inputs, dest, rows, row_len, inner, strides):
+    def _column_pass(self, ctx, plan, first, inputs, dest, rows, row_len, inner, strides):
         """(rows, row_len, inner) with element (k1, r, k2) at k1 * strides[0] + r *
         strides[1] + k2 * strides[2]; partials (rows, chunks, inner) are contiguous."""
         device = ctx.device
@@ -210,10 +213,10 @@ class Reduction:
             raise DeviceLimitError(f"reduction: {inner} kept elements per row need {x} "
                                    f"workgroups, more than {device.name} allows "
                                    f"({device.max_workgroup_count[0]})")
-        self._dispatch(ctx, g, COLUMN, first, stage_out, inputs, (x,) + _fold(rows * chunks,
+        self._dispatch(ctx, plan, COLUMN, first, stage_out, inputs, (x,) + _fold(rows * chunks,
                                                                              device), uniforms)
         if chunks > 1:
-            self._record_pass(ctx, g, False, [stage_out], dest, rows, chunks, inner)
+            self._record_pass(ctx, plan, False, [stage_out], dest, rows, chunks, inner)
 
     def _vectorizable(self, first: bool, inputs, rows: int, row_len: int) -> bool:
         """Rows can be read 4 elements at a time: a plain read of a 32-bit type whose
@@ -223,7 +226,8 @@ class Reduction:
             return False
         return inputs[0].offset % 16 == 0 and (rows == 1 or row_len % 4 == 0)
 
-    def _dispatch(self, ctx, g, family, first, out, inputs, launch, uniforms):
+    def _dispatch(self, ctx, plan, family, first, out, inputs, launch, uniforms):
+        """Build the kernel of one stage and add its launch to `plan`."""
         spec_inputs = self.input_params() if first and family != ROW4 else None
         names = ["out"] + [f"in{i}" for i in range(len(inputs))]
         values = dict(zip(names, [out] + list(inputs)))
@@ -237,7 +241,7 @@ class Reduction:
             for i, p in enumerate(spec_inputs):
                 if p.kind != BUFFER:
                     uniforms[f"in{i}"] = inputs[i]
-        g.record(kernel, launch, resources, uniforms)
+        plan.append((kernel, launch, resources, uniforms))
 
 
 def _push_limit(ctx) -> int:

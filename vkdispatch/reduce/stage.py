@@ -1,6 +1,6 @@
-"""The two reduction kernels, traced into IR.
+"""The reduction kernels, traced into IR.
 
-Both view the input as (rows, row_len, inner) - element (k1, r, k2) at flat index
+All view the input as (rows, row_len, inner) - element (k1, r, k2) at flat index
 (k1 * row_len + r) * inner + k2 - and reduce along r; sizes are uniforms, so a new
 shape or batch count compiles nothing new.
 
@@ -26,6 +26,7 @@ any shader's."""
 from __future__ import annotations
 
 import threading
+
 from ..base import dtype as dt
 from ..base.dtype import DType
 from ..base.errors import CodegenError
@@ -116,7 +117,7 @@ class _Combiner:
 
 
 class StageSpec:
-    """What one reduction kernel computes: its family (ROW / COLUMN), the operation,
+    """What one reduction kernel computes: its family (ROW, ROW4, COLUMN), the operation,
     the accumulator type, how an element is read (`map_func`, else a plain read of a
     buffer of `input_type`), the workgroup size and the loads per loop iteration."""
 
