@@ -24,8 +24,8 @@ def _kernels():
         return a + b
 
     @vd.reduce.map_reduce(vd.reduce.SubgroupAdd)
-    def squares(buf: Buff[f64]) -> f64:
-        v = buf[vd.reduce.mapped_io_index()]
+    def squares(samples: Buff[f64]) -> f64:
+        v = samples[vd.reduce.mapped_io_index()]
         return v * v
     return total, biggest, pairs, squares
 
@@ -38,6 +38,8 @@ def test_sources_for_every_target(dummy, target):
         for src in (first, second, column):
             assert "row_len" in src and "rows" in src
         assert "main_iters" in first and "chunk_len" in column
+    # a mapping function's parameters keep their names in the kernel (and its errors)
+    assert "samples" in _kernels()[3].get_src(target=target)[0]
     first, _ = _kernels()[1].get_src(target="glsl")
     assert "subgroupMax" in first        # the dummy device has subgroup arithmetic
     first, _ = _kernels()[0].get_src(target="glsl")

@@ -21,7 +21,7 @@ from ..execution.command_graph import global_graph
 from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
 from . import layout
 from .operations import ReduceOp
-from .stage import COLUMN, ROW, ROW4, VECTOR_TYPES, StageSpec
+from .stage import COLUMN, ROW, ROW4, VECTOR_TYPES, StageSpec, input_names
 
 # flat indices are uint32, and stepping past the end must not wrap around
 MAX_ELEMENTS = 2 ** 31 - 1
@@ -228,8 +228,9 @@ class Reduction:
 
     def _dispatch(self, ctx, plan, family, first, out, inputs, launch, uniforms):
         """Build the kernel of one stage and add its launch to `plan`."""
-        spec_inputs = self.input_params() if first and family != ROW4 else None
-        names = ["out"] + [f"in{i}" for i in range(len(inputs))]
+        mapped = first and family != ROW4 and self.map_func is not None
+        names = ["out"] + (input_names(self.map_func) if mapped else
+                           [f"in{i}" for i in range(len(inputs))])
         values = dict(zip(names, [out] + list(inputs)))
         limit = _address_limit(ctx.device)
         addressed = () if limit is None else tuple(
@@ -237,10 +238,10 @@ class Reduction:
         kernel = self.kernel(ctx, family, first, addressed)
         resources = [values[n] for n in kernel.binding_names if n in values]
         uniforms = dict(uniforms)
-        if spec_inputs is not None:
-            for i, p in enumerate(spec_inputs):
+        if mapped:
+            for name, p, value in zip(names[1:], self.map_func.buffer_types, inputs):
                 if p.kind != BUFFER:
-                    uniforms[f"in{i}"] = inputs[i]
+                    uniforms[name] = value
         plan.append((kernel, launch, resources, uniforms))
 
 

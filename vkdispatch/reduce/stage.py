@@ -57,6 +57,19 @@ VECTOR_TYPES = (dt.float32, dt.int32, dt.uint32)
 _tls = threading.local()
 
 
+def input_names(map_func) -> list:
+    """A kernel's names for the inputs: the mapping function's parameter names (errors
+    then name them), or in0, in1, ... where those would clash with the kernel's own."""
+    if map_func is None:
+        return ["in0"]
+    names = list(map_func.param_names)
+    reserved = {"out"}.union(*UNIFORMS.values())
+    if len(set(names)) != len(names) or any(
+            n in reserved or not n.isidentifier() or n.startswith("vkd_") for n in names):
+        return [f"in{i}" for i in range(len(names))]
+    return names
+
+
 def mapped_io_index() -> ShaderVariable:
     """Inside a reduction's mapping function: the flat index (uint32) of the input
     element being mapped."""
@@ -137,7 +150,8 @@ class StageSpec:
         elif self.map_func is None:
             ps.append(ShaderParam("in0", Buff[self.input_type]))
         else:
-            ps += [ShaderParam(f"in{i}", t) for i, t in enumerate(self.map_func.buffer_types)]
+            ps += [ShaderParam(n, t) for n, t in zip(input_names(self.map_func),
+                                                     self.map_func.buffer_types)]
         ps += [ShaderParam(n, Const[dt.uint32]) for n in UNIFORMS[self.family]]
         return ps
 

@@ -31,7 +31,8 @@ class MappingFunction:
     Two MappingFunctions are equal only when they are the same object; the kernels that
     use them are still cached by structure, so equal bodies compile once."""
 
-    __slots__ = ("mapping_function", "buffer_types", "return_type", "name", "__weakref__")
+    __slots__ = ("mapping_function", "buffer_types", "return_type", "name", "param_names",
+                 "__weakref__")
 
     def __init__(self, mapping_function: Callable, buffer_types: Sequence[ParamType],
                  return_type: Optional[DType]):
@@ -39,6 +40,7 @@ class MappingFunction:
         self.buffer_types = list(buffer_types)
         self.return_type = return_type
         self.name = getattr(mapping_function, "__name__", "mapping_function")
+        self.param_names = _param_names(mapping_function, len(self.buffer_types))
 
     def __repr__(self) -> str:
         args = ", ".join(repr(t) for t in self.buffer_types)
@@ -67,6 +69,16 @@ class MappingFunction:
                                 f"{self.return_type.name} value, returned None")
         node = convert(to_node(result, self.return_type), self.return_type)
         return wrap(result.builder if isinstance(result, ShaderVariable) else current(), node)
+
+
+def _param_names(func, count: int) -> tuple:
+    """The function's parameter names (a generated kernel names its parameters after
+    them, so errors name them too), or arg0, arg1, ... where they cannot be read."""
+    try:
+        names = tuple(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        names = ()
+    return names if len(names) == count else tuple(f"arg{i}" for i in range(count))
 
 
 def map(func: Optional[Callable] = None, return_type=None,  # noqa: A001 - 0.1's name
