@@ -8,7 +8,10 @@ from ..base.errors import number_lines
 from ..codegen.emit import emit
 from .engine import Reduction
 from .operations import ReduceOp
-from .stage import COLUMN, ROW
+from .stage import COLUMN, ROW, ROW4, VECTOR_TYPES
+
+# a call without axes= reduces the axes given to the decorator
+_DECORATOR_AXES = object()
 
 
 class ReduceFunction:
@@ -21,6 +24,9 @@ class ReduceFunction:
     def __init__(self, reduction: ReduceOp, group_size: Optional[int] = None, axes=None,
                  mapping_function=None, input_type=None):
         out_type = mapping_function.return_type if mapping_function is not None else input_type
+        if out_type is None:
+            raise TypeError("ReduceFunction needs a mapping_function with a return type, or "
+                            "input_type (the dtype of the buffer it reduces)")
         self.reduction = reduction
         self.axes = axes
         self.group_size = group_size
@@ -38,16 +44,23 @@ class ReduceFunction:
         args = ", ".join(repr(t) for t in self.input_types)
         return f"<vd.reduce {self.name}({args}) -> {self.out_type.name}, axes={self.axes}>"
 
-    def __call__(self, *args, graph=None, axes="default", shape=None):
-        return self._engine(args, shape=shape, axes=self.axes if axes == "default" else axes,
+    def __call__(self, *args, graph=None, axes=_DECORATOR_AXES, shape=None):
+        return self._engine(args, shape=shape,
+                            axes=self.axes if axes is _DECORATOR_AXES else axes,
                             graph=graph, what=f"reduction {self.name!r}")
 
     def get_src(self, line_numbers: bool = False, target: Optional[str] = None) -> list:
         """[first stage, second stage] sources of a full reduction (reading the inputs,
         then combining the partials) for the current context's device and language (or
-        `target`); `column=True` kernels serve axis reductions that keep inner axes."""
-        return [self._src(ROW, True, line_numbers, target),
-                self._src(ROW, False, line_numbers, target)]
+        `target`). Axis reductions that keep inner axes use `get_column_src()`."""
+        return [self._src(self._row_family(True), True, line_numbers, target),
+                self._src(self._row_family(False), False, line_numbers, target)]
+
+    def _row_family(self, first: bool) -> str:
+        """The kernel a full reduction of an aligned buffer runs (ROW4: vector loads)."""
+        e = self._engine
+        plain = not first or e.map_func is None
+        return ROW4 if plain and (e.input_type if first else e.out_type) in VECTOR_TYPES else ROW
 
     def get_column_src(self, line_numbers: bool = False, target: Optional[str] = None) -> str:
         """The source of the kernel that reduces along an axis with kept axes after it."""
