@@ -220,3 +220,16 @@ def test_input_past_one_storage_buffer_binding(backend):
         pytest.skip(f"{dev.name} binds this input as one storage buffer")
     data = RNG.random(dev.max_storage_buffer_range // 4 + 1001, dtype=np.float32)
     assert_float_sum(sum_f32(vd.asbuffer(data)).read(0)[0], data)
+
+
+def test_complex_sum_and_bool_any(backend):
+    z = (RNG.standard_normal(5001) + 1j * RNG.standard_normal(5001)).astype(np.complex64)
+    got = vd.reduce.reduce_buffers(vd.reduce.SubgroupAdd, [vd.asbuffer(z)]).read(0)[0]
+    exact = z.astype(np.complex128).sum()
+    assert abs(got - exact) <= 64 * F32_EPS * np.abs(z).sum()
+    flags = np.zeros(3000, bool)
+    any_ = vd.reduce.reduce_buffers(vd.reduce.SubgroupOr, [vd.asbuffer(flags)], out_type=vd.uint32)
+    assert any_.read(0)[0] == 0
+    flags[2999] = True
+    any_ = vd.reduce.reduce_buffers(vd.reduce.SubgroupOr, [vd.asbuffer(flags)], out_type=vd.uint32)
+    assert any_.read(0)[0] == 1

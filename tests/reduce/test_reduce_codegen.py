@@ -132,9 +132,15 @@ def test_bad_inputs_are_named(backend, sum_f32):
 
 
 def test_bad_definitions_are_refused(dummy):
-    with pytest.raises(TypeError, match="'and' is defined for int and uint types, got float32"):
+    with pytest.raises(TypeError, match="'and' is defined for int, uint types, got float32"):
         vd.reduce.map_reduce(vd.reduce.SubgroupAnd)(
             vd.map(lambda b: b[0], return_type=f32, input_types=[Buff[f32]]))
+    with pytest.raises(TypeError, match="not ordered; reduction 'min'"):
+        vd.reduce.map_reduce(vd.reduce.SubgroupMin)(
+            vd.map(lambda b: b[0], return_type=vd.complex64, input_types=[Buff[vd.complex64]]))
+    with pytest.raises(TypeError, match="'add' is defined for complex, float, int, uint types, "
+                                        "got bool"):
+        vd.reduce.Reduction(vd.reduce.SubgroupAdd, vd.bool_)
     with pytest.raises(ValueError, match="not associative"):
         @vd.reduce.reduce(0)
         def difference(a: i32, b: i32) -> i32:

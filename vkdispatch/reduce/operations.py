@@ -36,11 +36,9 @@ class ReduceOp:
 
     def check_type(self, t: DType, what: str) -> None:
         if self.kinds is not None and t.kind not in self.kinds:
-            raise TypeError(f"{what}: reduction {self.name!r} is defined for "
-                            f"{' and '.join(sorted(self.kinds))} types, got {t.name}")
-        if self.name in ("min", "max") and t.is_complex:
-            raise TypeError(f"{what}: complex numbers are not ordered; {self.name} needs a "
-                            f"real type, got {t.name}")
+            why = "complex numbers are not ordered; " if t.is_complex else ""
+            raise TypeError(f"{what}: {why}reduction {self.name!r} is defined for "
+                            f"{', '.join(sorted(self.kinds))} types, got {t.name}")
 
 
 def identity_value(identity, t: DType, name: str = "reduction"):
@@ -79,11 +77,13 @@ def identity_value(identity, t: DType, name: str = "reduction"):
 
 
 _INTEGER = frozenset({dt.INT, dt.UINT})
+_REAL = _INTEGER | {dt.FLOAT}
+_NUMBER = _REAL | {dt.COMPLEX}
 
-SubgroupAdd = ReduceOp("add", lambda x, y: x + y, 0, subgroups.subgroup_add)
-SubgroupMul = ReduceOp("mul", lambda x, y: x * y, 1, subgroups.subgroup_mul)
-SubgroupMin = ReduceOp("min", lambda x, y: vmath.min(x, y), INF, subgroups.subgroup_min)
-SubgroupMax = ReduceOp("max", lambda x, y: vmath.max(x, y), NINF, subgroups.subgroup_max)
+SubgroupAdd = ReduceOp("add", lambda x, y: x + y, 0, subgroups.subgroup_add, _NUMBER)
+SubgroupMul = ReduceOp("mul", lambda x, y: x * y, 1, subgroups.subgroup_mul, _NUMBER)
+SubgroupMin = ReduceOp("min", lambda x, y: vmath.min(x, y), INF, subgroups.subgroup_min, _REAL)
+SubgroupMax = ReduceOp("max", lambda x, y: vmath.max(x, y), NINF, subgroups.subgroup_max, _REAL)
 SubgroupAnd = ReduceOp("and", lambda x, y: x & y, -1, subgroups.subgroup_and, _INTEGER)
 SubgroupOr = ReduceOp("or", lambda x, y: x | y, 0, subgroups.subgroup_or, _INTEGER)
 SubgroupXor = ReduceOp("xor", lambda x, y: x ^ y, 0, subgroups.subgroup_xor, _INTEGER)
