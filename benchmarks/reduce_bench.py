@@ -4,9 +4,12 @@
     python benchmarks/reduce_bench.py --backend vulkan --size 1048576  # small (lavapipe)
 
 GB/s = bytes read (4 per element) / seconds per sum. vkdispatch: `reps` sums recorded
-into one CommandGraph, the fastest of 5 submits (wall clock, after a warm-up; the
-graph's GPU timestamps are printed beside). Peers: `reps` calls then a synchronize,
-fastest of 5. One line per library and size, with the ratio to the best peer."""
+into one CommandGraph, the fastest of 5 submits (wall clock, after a warm-up). The sums
+are independent, so a Vulkan device may overlap one's second (small) stage with the next
+one's first; the bracket also gives the GPU timestamps' figure, the sum of each stage's
+own time (no overlap, no gap between stages). Peers: `reps` calls on one stream then a
+synchronize, fastest of 5. One line per library and size, with the ratio to the best
+peer."""
 from __future__ import annotations
 
 import argparse
