@@ -5,7 +5,7 @@ import pytest
 
 import vkdispatch as vd
 import vkdispatch.codegen as vc
-from vkdispatch.codegen.abbreviations import Buff, Const, f32, f64, i32, u32, v2
+from vkdispatch.codegen.abbreviations import Buff, Const, f32, f64, i32, v2
 
 RNG = np.random.default_rng(11)
 F32_EPS = np.finfo(np.float32).eps
@@ -21,20 +21,18 @@ def sum_i32(buf: Buff[i32]) -> i32:
     return buf[vd.reduce.mapped_io_index()]
 
 
-def _plain(op, t):
-    """A map_reduce that reads one buffer of `t` with built-in `op`."""
-    return vd.reduce.map_reduce(op)(
-        vd.map(lambda buf: buf[vd.reduce.mapped_io_index()], return_type=t,
-               input_types=[Buff[t]]))
+def _builtin(op):
+    """The library entry point with a built-in operation: the buffer's own dtype, read
+    four elements at a time (one kernel serves both stages)."""
+    return lambda buf, **kw: vd.reduce.reduce_buffers(op, [buf], **kw)
 
 
-prod_i32 = _plain(vd.reduce.SubgroupMul, i32)
-min_f32 = _plain(vd.reduce.SubgroupMin, f32)
-max_f32 = _plain(vd.reduce.SubgroupMax, f32)
-min_i32 = _plain(vd.reduce.SubgroupMin, i32)
-and_u32 = _plain(vd.reduce.SubgroupAnd, u32)
-or_u32 = _plain(vd.reduce.SubgroupOr, u32)
-xor_u32 = _plain(vd.reduce.SubgroupXor, u32)
+prod = _builtin(vd.reduce.SubgroupMul)
+minimum = _builtin(vd.reduce.SubgroupMin)
+maximum = _builtin(vd.reduce.SubgroupMax)
+bit_and = _builtin(vd.reduce.SubgroupAnd)
+bit_or = _builtin(vd.reduce.SubgroupOr)
+bit_xor = _builtin(vd.reduce.SubgroupXor)
 
 
 @vd.reduce.reduce(0)
@@ -71,14 +69,14 @@ def test_sum_float64(backend):
 def test_integer_reductions_are_exact(backend):
     ints = RNG.integers(-1000, 1000, 300_001, dtype=np.int32)
     assert sum_i32(vd.asbuffer(ints)).read(0)[0] == ints.sum(dtype=np.int64)
-    assert min_i32(vd.asbuffer(ints)).read(0)[0] == ints.min()
+    assert minimum(vd.asbuffer(ints)).read(0)[0] == ints.min()
     # int32 products wrap like NumPy's: multiplication mod 2**32 is associative
     factors = RNG.choice(np.array([1, -1, 3, 5, 7, -3], np.int32), 50_001)
-    assert prod_i32(vd.asbuffer(factors)).read(0)[0] == np.prod(factors, dtype=np.int32)
+    assert prod(vd.asbuffer(factors)).read(0)[0] == np.prod(factors, dtype=np.int32)
     bits = RNG.integers(0, 2 ** 32, 70_001, dtype=np.uint32)
     few = bits[:3]
-    for fn, ref in ((and_u32, np.bitwise_and.reduce), (or_u32, np.bitwise_or.reduce),
-                    (xor_u32, np.bitwise_xor.reduce)):
+    for fn, ref in ((bit_and, np.bitwise_and.reduce), (bit_or, np.bitwise_or.reduce),
+                    (bit_xor, np.bitwise_xor.reduce)):
         assert fn(vd.asbuffer(bits)).read(0)[0] == ref(bits), fn
         assert fn(vd.asbuffer(few)).read(0)[0] == ref(few), fn
 
@@ -86,17 +84,17 @@ def test_integer_reductions_are_exact(backend):
 def test_min_max_float(backend):
     for n in (3, 5000, 200_003):
         data = RNG.standard_normal(n).astype(np.float32)
-        assert min_f32(vd.asbuffer(data)).read(0)[0] == data.min()
-        assert max_f32(vd.asbuffer(data)).read(0)[0] == data.max()
+        assert minimum(vd.asbuffer(data)).read(0)[0] == data.min()
+        assert maximum(vd.asbuffer(data)).read(0)[0] == data.max()
 
 
 def test_empty_input_gives_the_identity(backend):
     empty_f = vd.Buffer((0,), vd.float32)
     assert sum_f32(empty_f).read(0)[0] == 0
-    assert min_f32(empty_f).read(0)[0] == np.inf
-    assert max_f32(empty_f).read(0)[0] == -np.inf
-    assert and_u32(vd.Buffer((0,), vd.uint32)).read(0)[0] == 0xFFFFFFFF
-    assert prod_i32(vd.Buffer((0,), vd.int32)).read(0)[0] == 1
+    assert minimum(empty_f).read(0)[0] == np.inf
+    assert maximum(empty_f).read(0)[0] == -np.inf
+    assert bit_and(vd.Buffer((0,), vd.uint32)).read(0)[0] == 0xFFFFFFFF
+    assert prod(vd.Buffer((0,), vd.int32)).read(0)[0] == 1
     rows = sum_f32(vd.Buffer((3, 0), vd.float32), axes=1)
     assert rows.shape == (3,) and np.all(rows.read(0) == 0)
     assert sum_f32(vd.Buffer((0, 4), vd.float32), axes=1).shape == (0,)
@@ -116,7 +114,7 @@ def test_axes_and_batches(backend):
     assert_float_sum(sum_f32(vd.asbuffer(rows), axes=0).read(0), rows, 0)
     few = RNG.standard_normal((10, 200)).astype(np.float32)   # rows split into chunks
     assert_float_sum(sum_f32(vd.asbuffer(few), axes=1).read(0), few, 1)
-    np.testing.assert_array_equal(min_f32(vd.asbuffer(few), axes=-1).read(0), few.min(axis=1))
+    np.testing.assert_array_equal(minimum(vd.asbuffer(few), axes=-1).read(0), few.min(axis=1))
     ints = RNG.integers(-50, 50, (4, 20_000, 5), dtype=np.int32)
     np.testing.assert_array_equal(sum_i32(vd.asbuffer(ints), axes=1).read(0),
                                   ints.sum(axis=1, dtype=np.int64))
@@ -146,8 +144,18 @@ def test_mapping_function_and_several_inputs(backend):
 
     x = RNG.standard_normal(100_003).astype(np.float32)
     w = RNG.random(100_003).astype(np.float32)
-    got = dot(vd.asbuffer(x), vd.asbuffer(w), 0.5).read(0)[0]
-    assert_float_sum(got, x * w * np.float32(0.5))
+    xb, wb = vd.asbuffer(x), vd.asbuffer(w)
+    graph = vd.CommandGraph()
+    out = dot(xb, wb, 0.5, graph=graph)
+    recorded = len(graph)
+    # a refused call raises at the call and records nothing
+    with pytest.raises((TypeError, ValueError)):
+        dot(xb, wb, "half", graph=graph)
+    with pytest.raises(ValueError, match="axes"):
+        dot(xb, wb, 0.5, graph=graph, axes=3)
+    assert len(graph) == recorded
+    graph.submit(wait=True)
+    assert_float_sum(out.read(0)[0], x * w * np.float32(0.5))
 
 
 def test_vector_values_with_a_graph(backend):
