@@ -129,7 +129,7 @@ def main():
                 print(f"vkdispatch-{b}: skipped ({exc})")
                 continue
             gpu = nbytes / r["gpu_seconds"] / 1e9 if r["gpu_seconds"] else float("nan")
-            rows.append((f"vkdispatch-{b}", r, f"{r['note']}; GPU timestamps {gpu:.0f} GB/s"))
+            rows.append((f"vkdispatch-{b}", r, f"{r['note']}; GPU timestamps {gpu:.1f} GB/s"))
         rows += [(name, r, r["note"]) for name, r in peers.items()]
         for name, r, note in rows:
             gbs = nbytes / r["seconds"] / 1e9
