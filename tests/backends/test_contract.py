@@ -134,10 +134,10 @@ def saxpy_ref(a, x, y):
 
 EXPECTED = {
     "vulkan": rt.Capabilities(dlpack_device_type=rt.DLPACK_VULKAN),
-    "opencl": rt.Capabilities(dlpack_device_type=rt.DLPACK_OPENCL),
+    "opencl": rt.Capabilities(dlpack_device_type=rt.DLPACK_OPENCL, native_api="opencl"),
     "cuda": rt.Capabilities(dlpack_device_type=rt.DLPACK_CUDA, cuda_stream=True,
                             external_streams=True, cuda_array_interface=True,
-                            external_memory=True, graph_capture=True),
+                            external_memory=True, graph_capture=True, native_api="cuda"),
     "dummy": rt.Capabilities(),
 }
 # each flag's methods, called with arguments that are fine where the flag is set
@@ -149,7 +149,13 @@ FLAG_CALLS = {
     "external_memory": [lambda c, h: c.buffer_free(c.wrap_device_pointer(
         c.device_pointer(h) if c.capabilities.cuda_array_interface else 0, 16, object(), 0))],
     "graph_capture": [lambda c, h: (c.begin_capture(0), c.end_capture(0).destroy())],
+    "native_api": [lambda c, h: c.native_memory(h), lambda c, h: _enter_native_queue(c)],
 }
+
+
+def _enter_native_queue(c) -> None:
+    with c.native_queue(0) as queue:
+        assert queue is not None
 
 
 def test_capabilities_are_declared(ctx, runtime):

@@ -113,17 +113,24 @@ def test_global_graph_is_per_thread_and_flushed_by_reads(backend):
         np.testing.assert_array_equal(results[k], np.full(5000, k + 5.0))
 
 
-def test_set_global_graph_and_queue_wait_idle(backend):
+def test_set_global_graph_records_until_its_owner_submits(backend):
+    """A graph set with set_global_graph is like graph= on every call (vkdispatch 0.1):
+    host accesses do not run it (each would run its kept records again), submit does."""
     buf = vd.asbuffer(np.zeros(8, np.float32))
     mine = vd.CommandGraph()
     old = vd.set_global_graph(mine)
     try:
         axpb(buf, 1.0, 4.0)
-        assert len(mine) == 1
+        assert len(mine) == 1 and vd.global_graph() is mine
+        assert vd.default_graph() is not mine
         vd.queue_wait_idle()
+        np.testing.assert_array_equal(buf.read(0), np.zeros(8))
+        mine.submit()
+        np.testing.assert_array_equal(buf.read(0), np.full(8, 4.0))
+        np.testing.assert_array_equal(buf.read(0), np.full(8, 4.0))   # not run again
     finally:
-        vd.set_global_graph(old)
-    np.testing.assert_array_equal(buf.read(0), np.full(8, 4.0))
+        assert vd.set_global_graph(old) is mine
+    assert vd.global_graph() is vd.default_graph()
 
 
 def test_async_signal(backend):

@@ -124,6 +124,10 @@ class Capabilities:
         (what __cuda_array_interface__ exports).
     external_memory: `wrap_device_pointer`, buffers over another library's allocation.
     graph_capture: `begin_capture` / `end_capture`, work recorded into a replayable graph.
+    native_api: `native_queue`, `native_memory`: the runtime's own queue and memory objects,
+        for another library to enqueue work in order with a queue's (VkFFT through
+        pyvkfft). "cuda": a CUstream int and device addresses; "opencl": a
+        pyopencl.CommandQueue and pyopencl.Buffer; None: not available.
     """
 
     dlpack_device_type: Optional[int] = None
@@ -132,6 +136,7 @@ class Capabilities:
     cuda_array_interface: bool = False
     external_memory: bool = False
     graph_capture: bool = False
+    native_api: Optional[str] = None
 
 
 # ----------------------------------------------------------------------------- runtime objects
@@ -354,6 +359,18 @@ class RuntimeContext(abc.ABC):
         """A buffer handle over another library's allocation, kept alive through
         `owner` and never freed by the runtime. [external_memory]"""
         self._lacks("external_memory", "wrap_device_pointer")
+
+    def native_queue(self, queue: int):
+        """A context manager giving `queue`'s own queue object (see Capabilities.native_api),
+        with the queue's device current on this thread inside the block. Work enqueued
+        on it there runs after the work submitted to the queue before the block and
+        before the work submitted after it. [native_api]"""
+        self._lacks("native_api", "native_queue")
+
+    def native_memory(self, handle):
+        """The memory object of a buffer handle or (handle, offset, size) view, in the
+        API of Capabilities.native_api. [native_api]"""
+        self._lacks("native_api", "native_memory")
 
     def begin_capture(self, queue: int = 0) -> None:
         """Record `queue`'s work into a graph instead of running it. [graph_capture]"""

@@ -38,6 +38,26 @@ def flush_pending() -> None:
             fn()
 
 
+# Importers of objects that carry a memory protocol asbuffer knows (attribute name ->
+# fn(obj, dtype, memory) -> Buffer), registered by interop (base never imports it).
+_protocol_importers: dict = {}
+
+
+def register_importer(protocol: str, fn) -> None:
+    """Let asbuffer import objects that have attribute `protocol` with `fn`."""
+    _protocol_importers[protocol] = fn
+
+
+# `vd.Buffer[dtype]` as a shader parameter annotation: the shader layer registers the
+# function that makes its parameter type (base never imports codegen)
+_annotation = None
+
+
+def register_annotation(fn) -> None:
+    global _annotation
+    _annotation = fn
+
+
 # more elements than this cannot be addressed by any device (and overflow int64 sizes)
 MAX_ELEMENTS = 1 << 56
 
@@ -71,8 +91,15 @@ class Buffer:
     and host-visible where the device has it). The contents start undefined, like
     numpy.empty: write or fill before reading."""
 
+    is_writable = True   # False: wraps a read-only array (host writes raise)
+
     def __init__(self, shape, dtype=dt.float32, memory: str = "device",
-                 context: Optional[Context] = None):
+                 context: Optional[Context] = None, var_type=None):
+        if var_type is not None:   # vkdispatch 0.1's name
+            if dtype is not dt.float32 and dt.to_dtype(dtype) is not dt.to_dtype(var_type):
+                raise TypeError(f"give dtype or var_type (0.1's name), not both: got dtype="
+                                f"{dtype!r} and var_type={var_type!r}")
+            dtype = var_type
         self.shape = _normalize_shape(shape)
         self.dtype = dt.to_dtype(dtype)
         if self.dtype.base is dt.bool_ and not self.dtype.is_scalar:
@@ -112,6 +139,26 @@ class Buffer:
         buf._lock = threading.Lock()
         context.register(buf)
         return buf
+
+    def __class_getitem__(cls, dtype):
+        """`vd.Buffer[vd.float32]`: a shader parameter annotation, like Buff[f32]."""
+        if _annotation is None:
+            raise TypeError("vd.Buffer[...] annotations need the shader layer (import "
+                            "vkdispatch)")
+        return _annotation(dtype)
+
+    # ------------------------------------------------------------ vkdispatch 0.1's names
+    var_type = property(lambda self: self.dtype)
+    mem_size = property(lambda self: self.nbytes)
+
+    @property
+    def shader_shape(self) -> tuple:
+        """(shape padded with 1s to 3 axes, element count), as 0.1's shaders saw it."""
+        if len(self.shape) > 3:
+            raise ValueError(f"shader_shape describes buffers of at most 3 axes (vkdispatch "
+                             f"0.1's limit); this one has shape {self.shape}")
+        padded = self.shape + (1,) * (3 - len(self.shape))
+        return padded + (self.size,)
 
     # ------------------------------------------------------------------ interop
     def __array__(self, dtype=None, copy=None):
@@ -158,6 +205,7 @@ class Buffer:
         view._base = base._base or base
         view._handles = base._handles
         view._lock = base._lock
+        view.is_writable = base.is_writable
         return view
 
     def view(self, start: int = 0, shape=None) -> "Buffer":
@@ -210,15 +258,29 @@ class Buffer:
             return range(self.context.queue_count)
         return [self.context.check_queue(queue_index)]
 
-    def write(self, data, queue_index: Optional[int] = None) -> None:
+    def write(self, data, queue_index: Optional[int] = None, index=None) -> None:
         """Copy `data` (array-like of this buffer's shape or size) into the buffer on
-        every queue (or only `queue_index`)."""
+        every queue (or only `queue_index`; `index` is 0.1's name). Raw bytes (bytes,
+        bytearray, memoryview) are copied as they are to the start of the buffer, and
+        may be fewer than the buffer holds."""
         self._check_alive()
-        arr = _host_array(data, self.dtype, "data")
-        want = self.size * self.dtype.count
-        if arr.size != want:
-            raise ValueError(f"data has {arr.size} values; a buffer of shape {self.shape} and "
-                             f"dtype {self.dtype.name} needs {want}")
+        if index is not None:
+            if queue_index is not None:
+                raise TypeError("give queue_index or index (0.1's name), not both")
+            queue_index = index
+        if not self.is_writable:
+            raise ValueError("this buffer wraps a read-only array (from_cuda_array); it "
+                             "cannot be written")
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            arr = np.frombuffer(memoryview(data).cast("B"), np.uint8)
+            if arr.size > self.nbytes:
+                raise ValueError(f"data has {arr.size} bytes; the buffer holds {self.nbytes}")
+        else:
+            arr = _host_array(data, self.dtype, "data")
+            want = self.size * int(np.prod(self.dtype.numpy_shape or (1,)))
+            if arr.size != want:
+                raise ValueError(f"data has {arr.size} values; a buffer of shape {self.shape} "
+                                 f"and dtype {self.dtype.name} needs {want}")
         arr = np.ascontiguousarray(arr)
         flush_pending()
         rctx = self.context.runtime_context
@@ -227,9 +289,14 @@ class Buffer:
             rctx.buffer_write(self._handles[q], memoryview(arr).cast("B"), self.offset)
         stats.count("bytes_to_device", arr.nbytes * len(queues))
 
-    def read(self, queue_index: Optional[int] = None):
+    def read(self, queue_index: Optional[int] = None, index=None):
         """The contents as a numpy array of shape `shape + dtype's element shape`. With an
-        index, the copy on that queue; without, a list with one array per queue."""
+        index, the copy on that queue; without, a list with one array per queue.
+        `index` is 0.1's name for queue_index."""
+        if index is not None:
+            if queue_index is not None:
+                raise TypeError("give queue_index or index (0.1's name), not both")
+            queue_index = index
         self._check_alive()
         if queue_index is None:
             return [self.read(q) for q in range(self.context.queue_count)]
@@ -307,6 +374,8 @@ def _host_array(data, dtype, what: str) -> np.ndarray:
     part."""
     storage = dt.storage_numpy_dtype(dtype)
     arr = _numbers(data, what)
+    if dtype.name == "complex32" and arr.dtype.kind == "c":   # numpy has no complex32:
+        arr = arr.astype(np.complex64).view(np.float32).reshape(arr.shape + (2,))  # pairs
     if arr.dtype == storage:
         return arr
     target = storage if not dtype.is_complex else np.dtype(np.complex128)
@@ -331,7 +400,12 @@ def _host_array(data, dtype, what: str) -> np.ndarray:
 
 def asbuffer(array, dtype=None, memory: str = "device") -> Buffer:
     """Upload an array-like to a new Buffer. A vector dtype (vd.vec4, ...) takes the
-    trailing axis of `array` as the components."""
+    trailing axis of `array` as the components. An object with
+    __cuda_array_interface__ (CuPy, PyTorch CUDA tensors, Numba) becomes a buffer over
+    its memory where the runtime can wrap it (the CUDA backend), else a copy."""
+    for protocol, importer in _protocol_importers.items():
+        if hasattr(array, protocol):
+            return importer(array, dtype, memory)
     arr = _numbers(array, "asbuffer's array")
     t = dt.from_numpy(arr.dtype) if dtype is None else dt.to_dtype(dtype)
     shape = arr.shape

@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 
 from ..backends import runtime as rt
 from . import process
+from .device_info import DeviceInfo, queue_families
 from .errors import BackendUnavailableError, ForkedProcessError
 from .log import log_info, set_log_level
 
@@ -66,7 +67,7 @@ def initialize(backend: Optional[str] = None, debug: bool = False, log_level=Non
     after the submit that ran it; memory_checks="report" does this for one shader).
     `loader_debug_logs=True` makes the Vulkan loader report how it finds drivers
     (VK_LOADER_DEBUG=all). Re-initializing with another backend or debug setting
-    destroys the current context first."""
+    destroys the current context first; without a backend it keeps the one in use."""
     if debug_mode is not None:
         debug = bool(debug) or bool(debug_mode)
     if loader_debug_logs:
@@ -83,7 +84,8 @@ def initialize(backend: Optional[str] = None, debug: bool = False, log_level=Non
                 raise ValueError(f"backend must be one of {list(rt.BACKEND_NAMES)}, "
                                  f"got {requested!r}")
         if _state.runtime is not None:
-            if requested in (None, _state.runtime.name) and debug == _state.debug:
+            requested = requested or _state.runtime.name   # a new debug setting keeps it
+            if requested == _state.runtime.name and debug == _state.debug:
                 return
             _destroy_context()
             _state.runtime = None
@@ -169,8 +171,9 @@ def is_initialized() -> bool:
 
 
 def get_devices() -> list:
-    """The active backend's devices (DeviceInfo: `get_info_string()`, name, limits...)."""
-    return list(get_runtime().devices())
+    """The active backend's devices (DeviceInfo: `get_info_string()`, name, limits...,
+    and vkdispatch 0.1's field names)."""
+    return [DeviceInfo.of(d) for d in get_runtime().devices()]
 
 
 def set_dummy_context_params(**params) -> None:
@@ -210,6 +213,7 @@ class Context:
         self.queue_counts = list(queue_counts)
         self._resources = weakref.WeakSet()
         self._lock = threading.RLock()
+        self._any_queue = -1         # the queue submit_any used last
         self.destroyed = False
 
     @property
@@ -252,6 +256,46 @@ class Context:
                              f"{queue_index!r}")
         return queue_index
 
+    def next_queue(self) -> int:
+        """Queues in turn, for work that may run on any queue (`submit_any`)."""
+        with self._lock:
+            self._any_queue = (self._any_queue + 1) % self.queue_count
+            return self._any_queue
+
+    # ------------------------------------------------ the limits vkdispatch 0.1 code reads
+    # Over all devices of the context: the smallest limit (the largest alignment), so a
+    # kernel sized by them runs on every device.
+    @property
+    def device_infos(self) -> list:
+        return [DeviceInfo.of(d) for d in self.devices]
+
+    mapped_device_ids = property(lambda self: list(self.device_ids))
+
+    @property
+    def queue_families(self) -> list:
+        """Per device, the queue family of each of its queues (0.1's layout)."""
+        return [_family_list(d, n) for d, n in zip(self.devices, self.queue_counts)]
+
+    subgroup_size = property(lambda self: min(d.subgroup_size for d in self.devices))
+    subgroup_enabled = property(lambda self: all(d.subgroup_ops and d.subgroup_size
+                                                 for d in self.devices))
+    subgroup_arithmetic = property(lambda self: all("arithmetic" in d.subgroup_ops
+                                                    for d in self.devices))
+    max_workgroup_size = property(lambda self: tuple(
+        min(axis) for axis in zip(*(d.max_workgroup_size for d in self.devices))))
+    max_workgroup_invocations = property(lambda self: min(d.max_workgroup_invocations
+                                                          for d in self.devices))
+    max_workgroup_count = property(lambda self: tuple(
+        min(axis) for axis in zip(*(d.max_workgroup_count for d in self.devices))))
+    uniform_buffer_alignment = property(lambda self: max(d.uniform_buffer_alignment
+                                                         for d in self.devices))
+    max_shared_memory = property(lambda self: min(d.max_shared_memory for d in self.devices))
+    max_push_constant_size = property(lambda self: min(d.max_push_constant_size
+                                                       for d in self.devices))
+
+    def is_apple(self) -> bool:
+        return any(DeviceInfo.of(d).is_apple() for d in self.devices)
+
     def destroy(self) -> None:
         with self._lock:
             if self.destroyed:
@@ -279,17 +323,60 @@ def _ranked_devices(devices: Sequence, use_cpu: bool = True) -> list:
     return ranked
 
 
+def _compute_family(device) -> int:
+    """Index of the queue family the runtime opens queues of: the compute family with
+    the most queues (the first of equals)."""
+    fams = queue_families(device)
+    compute = [i for i, (_, flags) in enumerate(fams) if "compute" in flags]
+    if not compute:
+        raise ValueError(f"device {device.name!r} has no compute queue family")
+    return max(compute, key=lambda i: (fams[i][0], -i))
+
+
 def _compute_queues(device) -> int:
-    """Queues a device offers for compute work (backends that report no queue families,
-    where queues are streams or command queues made at will, count as 2 or more)."""
-    counts = [n for n, flags in device.queue_families if "compute" in flags]
-    return max(counts) if counts else 2
+    """Queues a device offers for compute work."""
+    return queue_families(device)[_compute_family(device)][0]
+
+
+def _family_list(device, queue_count: int) -> list:
+    return [_compute_family(device)] * queue_count
+
+
+def select_queue_families(device_index: int, queue_count: Optional[int] = None) -> list:
+    """The queue family of each queue to open on device `device_index` (an index into
+    vd.get_devices()), as vkdispatch 0.1 chose them for make_context(queue_families=).
+    `queue_count` None: as many as make_context(multi_queue=True) opens. Every queue
+    comes from the one compute family the runtime opens (so only the count matters)."""
+    devices = get_runtime().devices()
+    if not isinstance(device_index, int) or not 0 <= device_index < len(devices):
+        raise ValueError(f"device_index must be an int in [0, {len(devices)}), got "
+                         f"{device_index!r}")
+    device = devices[device_index]
+    available = _compute_queues(device)
+    if queue_count is None:
+        queue_count = min(2, available)
+    if not isinstance(queue_count, int) or not 1 <= queue_count <= available:
+        raise ValueError(f"queue_count must be an int in [1, {available}] for {device.name!r}, "
+                         f"got {queue_count!r}")
+    return _family_list(device, queue_count)
+
+
+def _check_families(device, families, device_id: int) -> None:
+    fams = queue_families(device)
+    for f in families:
+        if not isinstance(f, int) or not 0 <= f < len(fams) or "compute" not in fams[f][1]:
+            valid = [i for i, (_, flags) in enumerate(fams) if "compute" in flags]
+            raise ValueError(f"queue_families for device {device_id} must name compute queue "
+                             f"families {valid} (vd.select_queue_families), got {families!r}")
 
 
 def make_context(device_ids=None, queue_counts=None, multi_device: bool = False,
                  multi_queue: bool = False, device_count: Optional[int] = None,
                  queue_families=None, use_cpu: bool = True) -> Context:
-    """Open devices and queues, replacing any current context.
+    """Open devices and queues, replacing any current context; the current context
+    itself when it has exactly the devices and queues asked for (its buffers stay
+    valid, as vkdispatch 0.1 code that calls make_context() again expects; 0.1 returned
+    the current context whatever was asked, which silently ignored a different request).
 
     device_ids: indices into vd.get_devices() (default: the best device by
     `device_preference`, discrete > integrated > virtual > CPU, whatever its index;
@@ -308,6 +395,10 @@ def make_context(device_ids=None, queue_counts=None, multi_device: bool = False,
         if device_ids is None:
             raise ValueError("queue_families needs device_ids (one list of families per "
                              "device), as in vkdispatch 0.1")
+        ids = [device_ids] if isinstance(device_ids, int) else list(device_ids)
+        for d, fams in zip(ids, queue_families):
+            if isinstance(d, int) and 0 <= d < len(devices):   # else: named below
+                _check_families(devices[d], fams, d)
         queue_counts = [len(f) for f in queue_families]
     if device_ids is None:
         ranked = _ranked_devices(devices, use_cpu)
@@ -342,6 +433,11 @@ def make_context(device_ids=None, queue_counts=None, multi_device: bool = False,
     if any(not isinstance(q, int) or q < 1 for q in queue_counts):
         raise ValueError(f"queue_counts entries must be positive ints, got {queue_counts}")
     with _state.lock:
+        cur = _state.context
+        if (cur is not None and not cur.destroyed and cur.runtime is runtime
+                and cur.device_ids == device_ids and cur.queue_counts == queue_counts
+                and cur.debug == _state.debug):
+            return cur   # the same request: its buffers stay valid (as in 0.1)
         _destroy_context()
         _state.context = Context(runtime, device_ids, queue_counts, _state.debug)
         log_info("vkdispatch context: %r", _state.context)
@@ -363,6 +459,15 @@ def get_context() -> Context:
 
 def has_context() -> bool:
     return _state.context is not None and not _state.context.destroyed
+
+
+is_context_initialized = has_context   # vkdispatch 0.1's name
+
+
+def get_context_handle():
+    """The runtime's context object (what every runtime call goes through); 0.1 gave
+    the native library's integer handle."""
+    return get_context().runtime_context
 
 
 def _destroy_context() -> None:

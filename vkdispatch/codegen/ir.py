@@ -169,6 +169,26 @@ def length_param_name(buffer_name: str) -> str:
     return LENGTH_PREFIX + buffer_name
 
 
+# hidden ivec4 uniform holding buffer parameter <name>'s shape as vkdispatch 0.1 gave
+# it to shaders (`buf.shape`): (x, y, z, x * y * z), see shader_shape
+SHAPE_PREFIX = "vkd_shape_"
+
+
+def shape_param_name(buffer_name: str) -> str:
+    return SHAPE_PREFIX + buffer_name
+
+
+def shader_shape(shape: tuple) -> tuple:
+    """A buffer's shape as `buf.shape` reads it in a shader: its first three axes (axes
+    past the third fold into the third, missing ones are 1) and the element count."""
+    dims = [int(d) for d in shape] or [1]
+    while len(dims) > 3:
+        last = dims.pop()
+        dims[-1] *= last
+    dims += [1] * (3 - len(dims))
+    return (dims[0], dims[1], dims[2], dims[0] * dims[1] * dims[2])
+
+
 # hidden buffer parameter of kernels that report out-of-range accesses (debug mode):
 # DEBUG_WORDS uint32 words, see DEBUG_LAYOUT
 DEBUG_PARAM = "vkd_debug"

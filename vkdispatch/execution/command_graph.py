@@ -11,22 +11,49 @@ With `timestamps=True` the lists time every dispatch on the device (`timestamps(
 """
 from __future__ import annotations
 
+import dataclasses
 import operator
 import threading
+import time
 import weakref
-from typing import Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from ..base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ..base import dtype as dt
 from ..base import stats
-from ..base.buffer import Buffer, register_before_host_access
+from ..base.buffer import Buffer, register_annotation, register_before_host_access
 from ..base.context import get_context
 from ..base.errors import (InvalidArgumentError, OutOfBoundsError, UseAfterFreeError,
                            VkDispatchError)
 from ..codegen.ir import LENGTH_PREFIX
+from ..codegen.types import Buff
 from .kernel import CompiledKernel, kernel_cache
+
+register_annotation(Buff.__getitem__)   # vd.Buffer[dtype] == Buff[dtype] in signatures
+
+
+@dataclasses.dataclass
+class BufferBindInfo:
+    """vkdispatch 0.1's description of one buffer binding; `CommandGraph.record` takes a
+    list of these (placed by `binding`, the kernel's binding index) as its resources.
+    The access flags and shape name are informative: the kernel declares its own."""
+    buffer: Buffer
+    binding: int
+    shape_name: str = ""
+    read_access: bool = True
+    write_access: bool = True
+
+
+@dataclasses.dataclass
+class ImageBindInfo:
+    """The same for an image binding; `sampler` is what `record` takes for it (an
+    Image, or an (Image, Sampler) pair)."""
+    sampler: Any
+    binding: int
+    read_access: bool = True
+    write_access: bool = False
 
 
 class BoundVariable:
@@ -185,6 +212,8 @@ class CommandGraph:
                                   "create graphs after vd.make_context()")
         bindings = kernel.info.bindings
         resources = list(resources)
+        if resources and isinstance(resources[0], (BufferBindInfo, ImageBindInfo)):
+            resources = self._placed(kernel, resources)
         debug = kernel.debug_binding
         if debug is not None and len(resources) == len(bindings) - 1:
             resources.insert(debug, kernel_cache(self.context).debug_buffer())
@@ -231,6 +260,24 @@ class CommandGraph:
                 packed = kernel.packer.pack(values)
         self._append(_Dispatch(kernel, launch, resources, values, var_fields,
                                None if var_fields else packed))
+
+    @staticmethod
+    def _placed(kernel: CompiledKernel, infos: list) -> list:
+        """BufferBindInfo/ImageBindInfo objects as resources in binding order."""
+        by_index = {}
+        for info in infos:
+            if not isinstance(info, (BufferBindInfo, ImageBindInfo)):
+                raise TypeError(f"kernel {kernel.info.entry_point}: give every resource as a "
+                                f"BufferBindInfo/ImageBindInfo or none, got "
+                                f"{type(info).__name__}")
+            by_index[info.binding] = (info.buffer if isinstance(info, BufferBindInfo)
+                                      else info.sampler)
+        indices = [b.index for b in kernel.info.bindings if b.index in by_index]
+        if len(by_index) != len(infos) or len(indices) != len(by_index):
+            raise ValueError(f"kernel {kernel.info.entry_point} has bindings "
+                             f"{[b.index for b in kernel.info.bindings]}; got bind infos for "
+                             f"{[i.binding for i in infos]}")
+        return [by_index[i] for i in indices]
 
     @staticmethod
     def _element_count(kernel: CompiledKernel, name: str, res, given) -> int:
@@ -527,6 +574,24 @@ class CommandGraph:
                 s.wait()
         return signals
 
+    def submit_any(self, instance_count: Optional[int] = None):
+        """Run the recorded work once, on the next queue in turn (vkdispatch 0.1): for
+        independent batches spread over the queues; buffers are only updated on the
+        queue that ran it. Returns the signals."""
+        return self.submit(instance_count=instance_count,
+                           queue_index=self.context.next_queue())
+
+    def prepare_for_cuda_graph_capture(self, instance_count: Optional[int] = None) -> None:
+        """Build the command lists now, so that a later submit inside a capture
+        (vd.cuda_graph_capture, torch.cuda.graph) only launches (vkdispatch 0.1)."""
+        with self._lock:
+            if not self._records:
+                return
+            key = self._content_key(self._mode())
+            for q in range(self.context.queue_count):
+                if q not in self._lists:
+                    self._lists[q] = self._build(q, instance_count, key)
+
     def _raise_reported(self, queues) -> None:
         """Debug mode: wait for the submitted work and raise OutOfBoundsError for the
         first out-of-range access it reported (the debug buffer is then reset). Work
@@ -600,10 +665,15 @@ class CommandGraph:
         self._lists = {}
         self._hand_written = self._var_records = self._debug_records = 0
 
-    def wait(self) -> None:
-        """Block until the last submission finished."""
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until the last submission finished (True), or until `timeout` seconds
+        passed (False)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         for s in self._signals:
-            s.wait()
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if s.wait(left) is False:
+                return False
+        return True
 
     def timestamps(self, queue_index: int = 0) -> list:
         """Seconds each recorded dispatch of the last submission on `queue_index` ran on
@@ -656,68 +726,88 @@ class CommandGraph:
 # ----------------------------------------------------------------------------- global graph
 
 _tls = threading.local()
-# Every thread's global graph, held here as well: a host access in any thread submits
-# the work every thread recorded before it, and the work of a thread that ended before
-# any host access is kept until the next one (never dropped with the thread).
-_global_graphs: dict = {}     # threading.Thread -> CommandGraph
+# The graphs shader calls record into when given none, of every thread, by (thread,
+# "default"|"custom"): a host access in any thread submits the work they hold, and the
+# work of a thread that ended before any host access is kept until the next one.
+# Only graphs that forget their records at submit are here: one that keeps them (a
+# plain CommandGraph set with set_global_graph) runs when its owner submits it, like a
+# graph passed as graph=, since running it at every host access would repeat its work.
+_global_graphs: dict = {}
 _global_graphs_lock = threading.Lock()
 
 
-def _register_global(graph: Optional[CommandGraph]) -> None:
+def _register_global(slot: str, graph: Optional[CommandGraph]) -> None:
+    key = (threading.current_thread(), slot)
     with _global_graphs_lock:
-        if graph is None:
-            _global_graphs.pop(threading.current_thread(), None)
-        else:
-            _global_graphs[threading.current_thread()] = graph
+        old = _global_graphs.pop(key, None)
+        if old is not None and old is not graph and len(old):
+            _global_graphs[key[0], ("retired", id(old))] = old   # runs at the next flush
+        if graph is not None and graph.reset_on_submit:
+            _global_graphs[key] = graph
 
 
-def global_graph() -> CommandGraph:
-    """This thread's default graph (records until the next host access or submit)."""
-    g = getattr(_tls, "graph", None)
+def default_graph() -> CommandGraph:
+    """This thread's default graph: it records shader calls and runs them at the next
+    host access, wait or submit (0.1's submitted each call at once: same results)."""
+    g = getattr(_tls, "default", None)
     if g is None or g.context.destroyed or g.context is not get_context():
-        g = _tls.graph = CommandGraph(reset_on_submit=True)
-        _register_global(g)
+        g = _tls.default = CommandGraph(reset_on_submit=True)
+        _register_global("default", g)
     return g
 
 
-default_graph = global_graph
+def global_graph() -> CommandGraph:
+    """The graph shader calls of this thread record into when given no graph=: the one
+    set with set_global_graph, else default_graph()."""
+    g = getattr(_tls, "graph", None)   # one look-up on the eager call path
+    if g is None or g.context.destroyed or g.context is not get_context():
+        custom = getattr(_tls, "custom", None)
+        g = _tls.graph = custom if custom is not None else default_graph()
+    return g
 
 
-def set_global_graph(graph: Optional[CommandGraph]) -> Optional[CommandGraph]:
-    """Make `graph` this thread's global graph (None: a fresh default); returns the old one."""
-    old = getattr(_tls, "graph", None)
-    _tls.graph = graph
-    _register_global(graph)
+def set_global_graph(graph: Optional[CommandGraph] = None) -> Optional[CommandGraph]:
+    """Make `graph` the graph this thread's shader calls record into (None: back to
+    default_graph()); returns the graph set before (None for the default), so calls
+    nest. A graph that keeps its records runs when you submit it, not at host accesses
+    (as in 0.1); 0.1 raised when a graph was already set, this replaces it."""
+    if graph is not None and not isinstance(graph, CommandGraph):
+        raise TypeError(f"set_global_graph takes a vd.CommandGraph or None, got "
+                        f"{type(graph).__name__}")
+    old = getattr(_tls, "custom", None)
+    _tls.custom = _tls.graph = graph
+    _register_global("custom", graph)
     return old
 
 
 def flush_global_graph() -> None:
-    """Submit what every thread's global graph holds (a host access must see all work
-    recorded before it, whichever thread recorded it). A graph that keeps its records
-    (set with set_global_graph) is submitted only by its own thread, as it runs again at
-    each submit."""
-    me = threading.current_thread()
+    """Submit what every thread's global graphs hold (a host access must see all work
+    recorded before it, whichever thread recorded it)."""
     with _global_graphs_lock:
         graphs = list(_global_graphs.items())
     reported = None
-    for thread, g in graphs:
-        if len(g) and not g.context.destroyed and (g.reset_on_submit or thread is me):
+    for key, g in graphs:
+        if len(g) and not g.context.destroyed:
             try:
                 g.submit()
             except OutOfBoundsError as exc:   # debug mode: submit the rest first
                 reported = reported or exc
-        if not thread.is_alive() or g.context.destroyed:
+        if not key[0].is_alive() or g.context.destroyed or key[1] not in ("default", "custom"):
             with _global_graphs_lock:
-                if _global_graphs.get(thread) is g and not len(g):
-                    del _global_graphs[thread]
+                if _global_graphs.get(key) is g and not len(g):
+                    del _global_graphs[key]
     if reported is not None:
         raise reported
 
 
-def queue_wait_idle(queue_index: Optional[int] = None) -> None:
-    """Submit every thread's pending work and wait until the queue(s) are idle."""
+def queue_wait_idle(queue_index: Optional[int] = None, context=None) -> None:
+    """Submit every thread's pending work and wait until the queue(s) are idle.
+    `context` (0.1's argument) must be the current context, if given."""
     flush_global_graph()
     ctx = get_context()
+    if context is not None and context is not ctx:
+        raise ValueError("context must be the current context (vd.get_context()); a "
+                         "replaced context has no queues left to wait for")
     if queue_index is not None:
         ctx.check_queue(queue_index)
     ctx.runtime_context.queue_wait_idle(queue_index)

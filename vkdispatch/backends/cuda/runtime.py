@@ -13,6 +13,7 @@ pushed and popped. A lock per queue orders the host side of work on a stream
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Optional, Sequence
 
@@ -190,7 +191,7 @@ class CudaContext(RuntimeContext):
 
     capabilities = Capabilities(dlpack_device_type=DLPACK_CUDA, cuda_stream=True,
                                 external_streams=True, cuda_array_interface=True,
-                                external_memory=True, graph_capture=True)
+                                external_memory=True, graph_capture=True, native_api="cuda")
     honoured_options = ("build_flags",)   # NVRTC options
 
     def __init__(self, runtime: CudaRuntime, device_indices: Sequence[int],
@@ -288,6 +289,17 @@ class CudaContext(RuntimeContext):
                 check(driver.cuStreamWaitEvent(q.stream, event, 0), "cuStreamWaitEvent")
             finally:
                 driver.cuEventDestroy(event)
+
+    @contextlib.contextmanager
+    def native_queue(self, queue: int):
+        """The CUstream (an int) `queue`'s work goes to, with its device's context current
+        and the queue's lock held (no other launch or copy in between, as a capture needs)."""
+        q = self._queue(queue)
+        with q.lock, self._guard(queue):
+            yield int(q.stream)
+
+    def native_memory(self, handle) -> int:
+        return self.device_pointer(handle)
 
     # ------------------------------------------------------------------ CUDA graphs
 

@@ -2,6 +2,7 @@
 in-order command queues, buffers, images, samplers, programs and command lists."""
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from typing import Optional, Sequence
@@ -113,7 +114,7 @@ class _DeviceSlot:
 
 
 class OpenCLContext(RuntimeContext):
-    capabilities = Capabilities(dlpack_device_type=DLPACK_OPENCL)
+    capabilities = Capabilities(dlpack_device_type=DLPACK_OPENCL, native_api="opencl")
     honoured_options = ("build_flags",)   # OpenCL C build options
 
     def __init__(self, runtime, device_indices, queue_counts, debug, profiling):
@@ -327,6 +328,21 @@ class OpenCLContext(RuntimeContext):
 
     def sampler_free(self, handle) -> None:
         self._free(self._samplers, handle, SamplerHandle)
+
+    # ------------------------------------------------------------------ native objects
+    @contextlib.contextmanager
+    def native_queue(self, queue: int):
+        """The pyopencl.CommandQueue of `queue`: in order, so work enqueued on it follows
+        the submissions before and precedes the ones after."""
+        yield self._queues[self._check_queue(queue)]
+
+    def native_memory(self, handle):
+        """The pyopencl.Buffer of a handle; a (handle, offset, size) view is a sub-buffer,
+        so its offset must be a multiple of CL_DEVICE_MEM_BASE_ADDR_ALIGN."""
+        if isinstance(handle, tuple) and len(handle) == 3:
+            buf, offset, size = handle
+            return self._buffer(buf).view(int(offset), int(size))
+        return self._buffer(handle).mem
 
     # ------------------------------------------------------------------ programs and work
     def _create_program(self, source: str, info, options) -> OpenCLProgram:

@@ -8,13 +8,14 @@ calls and `lines()` prints exactly those definitions, dependencies first.
 """
 from __future__ import annotations
 
+import math
 import re
 
 from ...base import dtype as dt
 from ...base.dtype import DType
 
 XYZW = "xyzw"
-_CUSTOM_VECTORS = {"hvec4": "vkd_half4", "bvec2": "vkd_bool2", "bvec3": "vkd_bool3",
+_CUSTOM_VECTORS = {"hvec3": "vkd_half3", "hvec4": "vkd_half4", "bvec2": "vkd_bool2", "bvec3": "vkd_bool3",
                    "bvec4": "vkd_bool4"}
 # ops that print as C++ operators on vectors and matrices
 OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "bit_and": "&", "bit_or": "|",
@@ -26,6 +27,9 @@ _CMP = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 _FLOAT_UNARY = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
                 "acosh", "atanh", "exp", "exp2", "log", "log2", "sqrt", "floor", "ceil", "trunc")
 _SMALL_INTS = (dt.int8, dt.uint8, dt.int16, dt.uint16)
+# pi / 180 and 180 / pi, to double precision (the "f" suffix rounds them for float)
+_DEG_TO_RAD = repr(math.pi / 180)
+_RAD_TO_DEG = repr(180 / math.pi)
 _SIMPLE = re.compile(r"^(\(?-?[\w.]+[fu]?l*\)?|[A-Za-z_]\w*(\.[xyzw]|\[\w+\])?)$")
 
 
@@ -39,7 +43,7 @@ def comps(t: DType) -> int:
 def elem(t: DType) -> DType:
     """The scalar type of one component."""
     if t.is_complex:
-        return dt.float64 if t is dt.complex128 else dt.float32
+        return dt.complex_part(t)
     return t.base
 
 
@@ -141,6 +145,7 @@ def scalar_template(op: str, t: DType) -> str:
             "smoothstep": (f"{T} t = fmin{f}(fmax{f}(({{2}} - {{0}}) / ({{1}} - {{0}}), {zero_}), "
                            f"{one}); return t * t * (({T})3 - ({T})2 * t);"),
             "isnan": "isnan({0})", "isinf": "isinf({0})",
+            "radians": f"({{0}} * {_DEG_TO_RAD}{f})", "degrees": f"({{0}} * {_RAD_TO_DEG}{f})",
         }
         return table[op]
     small = t in _SMALL_INTS
@@ -220,7 +225,7 @@ class Prelude:
     def ctype(self, t: DType) -> str:
         """The C name of `t`, defining it first where CUDA lacks it."""
         b = t.base
-        if b is dt.float16:
+        if b in (dt.float16, dt.complex32):
             self.fp16 = True
         name = t.cuda
         if name in self.types or not name.startswith("vkd_"):
@@ -479,6 +484,10 @@ class Prelude:
 
     # ------------------------------------------------------------------ complex numbers
     def complex_fn(self, op: str, t: DType, args: list) -> str:
+        if t is dt.complex32:   # computed in complex64: CUDA's half math lacks sincos/hypot
+            self.fp16 = True
+            inner = self.complex_fn(op, dt.complex64, [f"__half22float2({a})" for a in args])
+            return f"__float2half({inner})" if op == "cabs" else f"__float22half2_rn({inner})"
         C = self.ctype(t)
         R = elem(t).cuda
         f = "f" if elem(t) is dt.float32 else ""
@@ -555,6 +564,33 @@ class Prelude:
         self._define(("meq", t.name), lambda: (
             f"__device__ inline bool vkd_eq({M} a, {M} b) {{ return {test}; }}"))
         return "vkd_eq"
+
+    def matrix_comp_mult(self, t: DType, args: list) -> str:
+        """`a` times `b` element by element (GLSL matrixCompMult)."""
+        M, n = self.ctype(t), t.columns
+        col = dt.vector_of(dt.float32, n)
+
+        def make():
+            prod = self.apply("mul", col, [col, col], ["a.c[j]", "b.c[j]"])
+            return (f"__device__ inline {M} vkd_matrix_comp_mult({M} a, {M} b) {{\n    {M} r;\n"
+                    f"    for (int j = 0; j < {n}; ++j) r.c[j] = {prod};\n    return r;\n}}")
+        self._define(("matrix_comp_mult", t.name), make)
+        return f"vkd_matrix_comp_mult({', '.join(args)})"
+
+    def outer_product(self, v: DType, args: list) -> str:
+        """The matrix whose column j is `a * b[j]` (GLSL outerProduct)."""
+        n = v.count
+        m = dt.from_name(f"mat{n}")
+        M, V = self.ctype(m), self.ctype(v)
+
+        def make():
+            cols = "\n    ".join(
+                f"r.c[{j}] = {self.apply('mul', v, [v, dt.float32], ['a', f'b.{XYZW[j]}'])};"
+                for j in range(n))
+            return (f"__device__ inline {M} vkd_outer_product({V} a, {V} b) {{\n    {M} r;\n"
+                    f"    {cols}\n    return r;\n}}")
+        self._define(("outer_product", v.name), make)
+        return f"vkd_outer_product({', '.join(args)})"
 
     def matrix_fn(self, op: str, t: DType, x: str) -> str:
         """transpose, determinant, inverse."""

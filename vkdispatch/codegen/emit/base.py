@@ -109,7 +109,7 @@ def program_info(kernel: ir.Kernel, target: str, entry_point: str,
         b = t.base
         if b in (dt.float64, dt.complex128):
             features.add("float64")
-        elif b is dt.float16:
+        elif b in (dt.float16, dt.complex32):
             features.add("float16")
         elif b in (dt.int64, dt.uint64):
             features.add("int64")
@@ -172,6 +172,12 @@ def strip_parens(s: str) -> str:
         if depth == 0 and i < len(s) - 1:
             return s
     return s[1:-1]
+
+
+def comment_lines(text: str) -> list:
+    """`text` as C / GLSL comment lines (every target reads /* */ and //)."""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return ["// " + line if line else "//" for line in lines]
 
 
 def _mentions(block, var) -> bool:
@@ -402,6 +408,8 @@ class Emitter(abc.ABC):
             return [pad + self.declare(s.var, s.init)]
         if isinstance(s, ir.Assign):
             return [f"{pad}{self.render(s.target)} = {strip_parens(self.expr(s.value))};"]
+        if isinstance(s, ir.Eval) and s.expr.op == "comment":
+            return [f"{pad}{line}" for line in comment_lines(s.expr.attrs[0])]
         if isinstance(s, ir.Eval):
             return [f"{pad}{strip_parens(self.expr(s.expr))};"]
         if isinstance(s, ir.If):

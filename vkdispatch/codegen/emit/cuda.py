@@ -64,7 +64,8 @@ _ATOMIC_TYPES = {dt.int32: set(_ATOMIC), dt.uint32: set(_ATOMIC), dt.uint64: set
                  dt.int64: set(_ATOMIC), dt.float32: {"atomic_add", "atomic_exchange"},
                  dt.float64: {"atomic_add"}}
 _MEMORY_BARRIER = {"all": "__threadfence()", "buffer": "__threadfence()",
-                   "image": "__threadfence()", "shared": "__threadfence_block()"}
+                   "image": "__threadfence()", "shared": "__threadfence_block()",
+                   "group": "__threadfence_block()"}
 _SPECIAL_FLOAT = {  # nan, inf and -inf bit patterns, and the intrinsic reading them
     dt.float32: ("0x7fc00000u", "0x7f800000u", "0xff800000u", "__uint_as_float"),
     dt.float64: ("0x7ff8000000000000ll", "0x7ff0000000000000ll", "(long long)0xfff0000000000000ull",
@@ -170,7 +171,10 @@ RULES = {
         "logical_not", "min", "max", "pow", "atan2", "abs", "sign", "clamp", "mix", "fma",
         "step", "smoothstep", "isnan", "isinf", "matmul", "sin", "cos", "tan", "asin", "acos",
         "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "exp2", "log", "log2",
-        "sqrt", "rsqrt", "floor", "ceil", "round", "trunc", "fract", "mod", "floordiv")},
+        "sqrt", "rsqrt", "floor", "ceil", "round", "trunc", "fract", "mod", "floordiv",
+        "radians", "degrees")},
+    "matrix_comp_mult": lambda em, e, a: em.pre.matrix_comp_mult(e.dtype, a),
+    "outer_product": lambda em, e, a: em.pre.outer_product(e.args[0].dtype, a),
     "any": lambda em, e, a: em.pre.reduce_bool("any", e.args[0].dtype, a[0]),
     "all": lambda em, e, a: em.pre.reduce_bool("all", e.args[0].dtype, a[0]),
     "select": "({0} ? {1} : {2})",

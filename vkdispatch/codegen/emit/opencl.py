@@ -339,7 +339,8 @@ def _atomic(op):
 
 def _memory_barrier(em, e, a):
     flags = {"all": "CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE", "shared": "CLK_LOCAL_MEM_FENCE",
-             "buffer": "CLK_GLOBAL_MEM_FENCE", "image": "CLK_GLOBAL_MEM_FENCE"}[e.attrs[0]]
+             "buffer": "CLK_GLOBAL_MEM_FENCE", "image": "CLK_GLOBAL_MEM_FENCE",
+             "group": "CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE"}[e.attrs[0]]
     return f"mem_fence({flags})"
 
 
@@ -445,6 +446,9 @@ RULES = {
     "round": "rint({0})", "fract": _fract, "clamp": _call("clamp"), "mix": _call("mix"),
     "fma": _call("fma"), "step": _call("step"), "smoothstep": _call("smoothstep"),
     "isnan": _classify("isnan"), "isinf": _classify("isinf"),
+    "radians": _call("radians"), "degrees": _call("degrees"),
+    "matrix_comp_mult": lambda em, e, a: em.prelude.matrix_elementwise("mul", e.args, a, e.dtype),
+    "outer_product": lambda em, e, a: f"{em.prelude.outer_product(e.args[0].dtype)}({a[0]}, {a[1]})",
     "matmul": _matrix_fn("matmul"), "transpose": _matrix_fn("transpose"),
     "determinant": _matrix_fn("determinant"), "inverse": _matrix_fn("inverse"),
     "cmul": _complex_fn("cmul"), "cdiv": _complex_fn("cdiv"), "cexp": _complex_fn("cexp"),
@@ -500,7 +504,7 @@ class OpenCLEmitter(Emitter):
         if t is dt.bool_:
             return "true" if v else "false"
         if t.is_complex:
-            part = dt.float64 if t is dt.complex128 else dt.float32
+            part = dt.complex_part(t)
             c = complex(v)
             return f"({t.opencl})({self.literal(ir.Lit(c.real, part))}, {self.literal(ir.Lit(c.imag, part))})"
         if t is dt.float16:
