@@ -29,6 +29,9 @@ from .interop.streams import cuda_stream
 from .shader.compute_plan import ComputePlan
 from .shader.decorator import shader
 from .shader.shader_function import ShaderFunction
+# mapping functions and reductions (issue 11)
+from .shader.map import MappingFunction, map  # noqa: A004 - 0.1's public name
+from . import reduce  # noqa: E402 - vd.reduce.reduce, vd.reduce.map_reduce, ...
 # vkdispatch 0.1's names for contexts, buffers and graphs (docs/parity/README.md)
 from .backends.runtime import Signal
 from .base.buffer_allocators import (buffer_c64, buffer_dv2, buffer_dv3, buffer_dv4, buffer_f16,
