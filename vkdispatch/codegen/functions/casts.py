@@ -33,3 +33,31 @@ _NAMES = {"float16": dt.float16, "float": dt.float32, "float64": dt.float64,
               "ihvec2", "ihvec3", "ihvec4", "ivec2", "ivec3", "ivec4", "uhvec2", "uhvec3",
               "uhvec4", "uvec2", "uvec3", "uvec4", "mat2", "mat3", "mat4")}}
 CASTS = {f"to_{k}": _to(t, f"to_{k}") for k, t in _NAMES.items()}
+
+
+def complex_type_of(args) -> dt.DType:
+    """0.1's complex type for `args` (`vc.to_complex`, `vc.new_complex_register`): a complex
+    variable keeps its type, a real one gives the complex of its floating type (float16 ->
+    complex32, float64 or int64 -> complex128), a Python number complex64; the widest wins."""
+    if not args:
+        return dt.complex64
+    t = None
+    for a in args:
+        if isinstance(a, ShaderVariable):
+            at = a.dtype
+            if not (at.is_complex or at.is_scalar):
+                raise TypeError(f"a complex value needs scalar or complex arguments, got {at.name}")
+            at = at if at.is_complex else dt.complex_from_float(dt.make_floating_dtype(at))
+        else:
+            at = dt.complex64
+        t = at if t is None else dt.cross_type(t, at)
+    return t
+
+
+def to_complex(*args) -> ShaderVariable:
+    """A complex value from (re[, im]) or one value, of the type the arguments give (as 0.1:
+    float64 parts make complex128, float16 parts complex32)."""
+    return to_dtype(complex_type_of(args), *args)
+
+
+CASTS["to_complex"] = to_complex

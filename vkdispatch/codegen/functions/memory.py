@@ -56,6 +56,16 @@ REGISTERS = {f"new_{k}_register": _typed_new(t, f"new_{k}_register")
              for k, t in _REGISTER_NAMES.items()}
 
 
+def new_complex_register(*args, var_name=None) -> ShaderVariable:
+    """0.1's new_complex_register: a mutable complex variable of the type its arguments give
+    (complex64 with none; see casts.complex_type_of)."""
+    from .casts import complex_type_of
+    return new(complex_type_of(args), *args, var_name=var_name)
+
+
+REGISTERS["new_complex_register"] = new_complex_register
+
+
 new_float = _typed_new(dt.float32)
 new_double = _typed_new(dt.float64)
 new_int = _typed_new(dt.int32)
