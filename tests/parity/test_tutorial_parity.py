@@ -38,6 +38,21 @@ def test_getting_started_devices_and_quick_start(backend):
     np.testing.assert_array_equal(buff.read(0), arr + 1.0)
 
 
+def test_backend_unavailable_is_an_import_error():
+    """0.1's BackendUnavailableError is an ImportError: code that chooses a backend inside
+    `try: ... except ImportError:` keeps working (ours is also a vd.VkDispatchError)."""
+    assert issubclass(vd.BackendUnavailableError, ImportError)
+    assert issubclass(vd.BackendUnavailableError, vd.VkDispatchError)
+    for name in ("cuda", "opencl", "vulkan"):
+        try:
+            vd.initialize(backend=name)
+            vd.get_context()
+        except ImportError as exc:        # a backend missing here (CUDA on a CPU machine)
+            assert isinstance(exc, vd.BackendUnavailableError) and str(exc)
+        finally:
+            vd.shutdown()
+
+
 def test_getting_started_codegen_only_workflow(dummy):
     vd.set_dummy_context_params(subgroup_size=32, max_workgroup_size=(128, 1, 1),
                                 max_workgroup_count=(65535, 65535, 65535))
