@@ -28,4 +28,7 @@ from .shader.compute_plan import ComputePlan
 from .shader.decorator import shader
 from .shader.shader_function import ShaderFunction
 
+# FFTs (vd.fft)
+from . import fft
+
 __version__ = "0.2.0.dev0"
