@@ -30,5 +30,6 @@ from .shader.shader_function import ShaderFunction
 
 # FFTs (vd.fft)
 from . import fft
+from .fft.rfft import RFFTBuffer, asrfftbuffer
 
 __version__ = "0.2.0.dev0"

@@ -1,5 +1,7 @@
 """vd.fft: FFTs generated as vkdispatch kernels (Stockham stages in registers and shared
 memory), on every backend, with vkdispatch 0.1's call shapes."""
 from .functions import fft, fft2, fft3, ifft, ifft2, ifft3
+from .rfft import (RFFTBuffer, asrfftbuffer, irfft, irfft2, irfft3, rfft, rfft2, rfft3)
 
-__all__ = ["fft", "fft2", "fft3", "ifft", "ifft2", "ifft3"]
+__all__ = ["fft", "fft2", "fft3", "ifft", "ifft2", "ifft3", "rfft", "rfft2", "rfft3", "irfft",
+           "irfft2", "irfft3", "RFFTBuffer", "asrfftbuffer"]

@@ -141,14 +141,15 @@ def plan_cache(device) -> PlanCache:
 
 def make_plan(device, n: int, columns: bool, sign: int, scale: float, io_in, io_out, compute,
               in_place: bool, load: Edge = Edge(), store: Edge = Edge(),
-              kernel_mul=None) -> Plan:
+              kernel_mul=None, real: str = "") -> Plan:
     """The plan of a length-n transform on `device` (cached)."""
-    key = (n, columns, sign, scale, io_in, io_out, compute, in_place, load, store, kernel_mul)
+    key = (n, columns, sign, scale, io_in, io_out, compute, in_place, load, store, kernel_mul,
+           real)
     return plan_cache(device).get(key, lambda: _plan(device, *key))
 
 
 def _plan(device, n, columns, sign, scale, io_in, io_out, compute, in_place, load, store,
-          kernel_mul) -> Plan:
+          kernel_mul, real) -> Plan:
     if not is_smooth(n):
         raise ValueError(f"length {n} has a prime factor above 13; plans take lengths of "
                          f"the form 2^a 3^b 5^c 7^d 11^e 13^f (vd.fft uses Bluestein for others)")
@@ -157,9 +158,9 @@ def _plan(device, n, columns, sign, scale, io_in, io_out, compute, in_place, loa
     if shape is not None:
         rs, threads, batch = shape
         spec = PassSpec(n, rs, threads, batch, columns, sign, scale, io_in, io_out, compute,
-                        in_place, load=load, store=store, kernel_mul=kernel_mul)
+                        in_place, load=load, store=store, kernel_mul=kernel_mul, real=real)
         return Plan(n, (Step(spec, "single"),))
-    if kernel_mul is not None or load != Edge() or store != Edge():
+    if kernel_mul is not None or load != Edge() or store != Edge() or real:
         raise DeviceLimitError(f"a fused transform of length {n} does not fit one workgroup "
                                f"on {device.name} (shared memory {limits(device)[0]} bytes)")
     n1, n2 = _split(n, size, device)

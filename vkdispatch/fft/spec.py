@@ -61,7 +61,8 @@ class PassSpec:
     split: int = 0           # the two-level twiddle table's low part size
     load: Edge = Edge()
     store: Edge = Edge()
-    kernel_mul: Optional[tuple] = None   # convolve: ("buffer", dtype name) or ("map", key)
+    kernel_mul: Optional[tuple] = None   # convolve: ("buffer", dtype name, layout)
+    real: str = ""           # "r2c" / "c2r": the packed real transform of length 2n (rfft.py)
 
     @property
     def local_size(self) -> int:
@@ -69,4 +70,5 @@ class PassSpec:
 
     @property
     def shared_elements(self) -> int:
-        return self.batch * self.n if len(self.radices) > 1 or self.kernel_mul else 0
+        return self.batch * self.n if len(self.radices) > 1 or self.kernel_mul or \
+            self.real == "r2c" else 0

@@ -19,7 +19,7 @@ from ..codegen.functions.math import max as vmax, min as vmin, select
 from ..codegen.functions.memory import barrier, shared_buffer
 from ..codegen.functions.complex import conj
 from ..codegen.variables import ShaderVariable
-from . import tables
+from . import realpack, tables
 from .registers import bind, dft
 from .spec import LAUNCH_FIELDS, SIDE_FIELDS, PassSpec
 
@@ -217,6 +217,13 @@ class _Kernel:
             self.n2 = bind(c // self.u["inner"])
         if s.shared_elements:
             self.sh = shared_buffer(s.compute, s.shared_elements)
+        if s.real == "r2c":
+            self._stages(s.sign, self._load_global, "shared")
+            realpack.r2c_store(self)
+            return
+        if s.real == "c2r":
+            self._stages(s.sign, lambda e: realpack.c2r_load(self, e), self._store_global)
+            return
         if not s.kernel_mul:
             self._stages(s.sign, self._load_global, self._store_global)
             return

@@ -33,6 +33,9 @@ def layout(spec: PassSpec) -> dict:
         parts["lo"] = (at, spec.split)
         parts["hi"] = (at + spec.split, hi)
         at += spec.split + hi
+    if spec.real:
+        parts["real"] = (at, spec.n + 1)
+        at += spec.n + 1
     for side, edge in (("chirp_in", spec.load), ("chirp_out", spec.store)):
         if edge.chirp:
             count = edge.limit or spec.n
@@ -49,6 +52,8 @@ def values(spec: PassSpec) -> np.ndarray:
             out.append(np.exp(-2j * np.pi * np.arange(length) / spec.n))
         elif name == "lo":
             out.append(np.exp(-2j * np.pi * np.arange(length) / spec.twiddle))
+        elif name == "real":
+            out.append(np.exp(-1j * np.pi * np.arange(length) / spec.n))
         elif name == "hi":
             out.append(np.exp(-2j * np.pi * (np.arange(length) * spec.split % spec.twiddle)
                               / spec.twiddle))
@@ -66,7 +71,7 @@ _MAX_TABLES = 128
 def table_buffer(context, spec: PassSpec) -> Buffer:
     """The device copy of `spec`'s table in `context` (made on first use)."""
     key = (tuple(layout(spec).items()), spec.n, spec.twiddle, spec.split, spec.load.chirp,
-           spec.store.chirp, spec.compute)
+           spec.store.chirp, spec.real, spec.compute)
     with _lock:
         per_ctx = _tables.setdefault(context, {})
         buf = per_ctx.get(key)
