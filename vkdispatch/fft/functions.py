@@ -8,7 +8,9 @@ from typing import Optional
 from ..base import dtype as dt
 from ..base.buffer import Buffer
 from ..base.context import get_context
+from ..execution.command_graph import copy_buffer
 from . import bluestein
+from .hooks import Hooks
 from .launch import record_plan, source
 from .plan import is_smooth, make_plan
 
@@ -59,69 +61,139 @@ def check_shape(shape, size: int) -> tuple:
     return shape
 
 
-def transform(src: Buffer, dst: Buffer, shape: tuple, axis: int, sign: int, normalize: bool,
-              compute, graph=None, print_shader: bool = False, signal_range=None) -> None:
-    """Record the transform of `src` along `axis` of `shape` into `dst`."""
+class Call:
+    """The buffers of one call in vkdispatch 0.1's order: the output (or output_map's
+    arguments), then the input (or input_map's arguments; default: the output, in
+    place), then the kernel (or kernel_map's arguments)."""
+
+    def __init__(self, buffers, hooks: Hooks, what: str, kernel: bool = False):
+        args = list(buffers)
+        self.hooks = hooks
+        self.args = {}
+        self.dst = self.src = self.kernel = None
+        if not args:
+            raise TypeError(f"{what} takes at least one buffer")
+        if hooks.has("output_map"):
+            self.args["output_map"] = self._take(args, hooks.count("output_map"), what)
+        else:
+            self.dst = check_buffer(self._take(args, 1, what)[0], "output buffer")
+        kernel_args = (hooks.count("kernel_map") if hooks.has("kernel_map") else 1) \
+            if kernel else 0
+        if hooks.has("input_map"):
+            self.args["input_map"] = self._take(args, hooks.count("input_map"), what)
+        elif len(args) > kernel_args:
+            self.src = check_buffer(args.pop(0), "input buffer")
+            if self.dst is not None and self.dst.size != self.src.size:
+                raise ValueError(f"{what}: the output buffer has {self.dst.size} elements "
+                                 f"and the input {self.src.size}; they must match")
+        elif self.dst is not None:
+            self.src = self.dst
+        else:
+            raise TypeError(f"{what}: with output_map and no input_map, pass the input "
+                            f"buffer after output_map's arguments")
+        if kernel:
+            if hooks.has("kernel_map"):
+                self.args["kernel_map"] = self._take(args, kernel_args, what)
+            else:
+                self.kernel = check_buffer(self._take(args, 1, what)[0], "kernel buffer")
+        if args:
+            raise TypeError(f"{what} got {len(args)} argument(s) more than its output, "
+                            f"input{', kernel' if kernel else ''} and maps take")
+        self.first = buffers[0]
+
+    @staticmethod
+    def _take(args, count, what):
+        if len(args) < count:
+            raise TypeError(f"{what} is missing arguments (output, then input, then the "
+                            f"maps' arguments, in vkdispatch 0.1's order)")
+        out = args[:count]
+        del args[:count]
+        return out
+
+    def shape(self, buffer_shape) -> tuple:
+        if buffer_shape is None:
+            if not isinstance(self.first, Buffer):
+                raise TypeError("give buffer_shape= when the first argument is not a buffer")
+            buffer_shape = self.first.shape
+        ref = self.dst if self.dst is not None else self.src
+        if ref is not None and not self.hooks:
+            return check_shape(buffer_shape, ref.size)
+        return check_shape(buffer_shape, math.prod(tuple(int(s) for s in buffer_shape)))
+
+    def resources(self) -> tuple:
+        buffers, uniforms = {}, {}
+        for role, args in self.args.items():
+            b, u = self.hooks.values(role, args)
+            buffers.update(b)
+            uniforms.update(u)
+        return buffers, uniforms
+
+
+def transform(call: Call, shape: tuple, axis: int, sign: int, normalize: bool, compute,
+              graph=None, print_shader: bool = False, signal_range=None,
+              kernel_mul=None) -> None:
+    """Record the transform of `call`'s input along `axis` of `shape` into its output
+    (with `kernel_mul`: convolve, forward, multiply and inverse in one kernel)."""
     ctx = get_context()
+    src, dst, hooks = call.src, call.dst, call.hooks
     n = shape[axis]
     outer = math.prod(shape[:axis])
     inner = math.prod(shape[axis + 1:])
     scale = 1.0 / n if sign > 0 and normalize else 1.0
-    if n == 1:
+    if n == 1 and not hooks and kernel_mul is None:
         if src is not dst:
-            from ..execution.command_graph import copy_buffer
-            copy_buffer(src, dst, graph=graph) if graph is not None else copy_buffer(src, dst)
+            copy_buffer(src, dst, graph=graph)
         return
     if not is_smooth(n):
+        if hooks or kernel_mul is not None:
+            raise ValueError(f"maps and convolve need a length of the form 2^a 3^b 5^c 7^d "
+                             f"11^e 13^f; got {n}")
         bluestein.record(ctx, graph, src, dst, n, outer, inner, sign, scale, compute,
                          print_shader)
         return
     load = bluestein.signal_edge(signal_range, n)
-    plan = make_plan(ctx.device, n, inner > 1, sign, scale, src.dtype, dst.dtype, compute,
-                     src is dst, load=load)
+    plan = make_plan(ctx.device, n, inner > 1, sign, scale,
+                     src.dtype if src is not None else compute,
+                     dst.dtype if dst is not None else compute, compute,
+                     src is dst and src is not None, load=load, kernel_mul=kernel_mul)
     if print_shader:
         for step in plan.steps:
-            print(source(ctx, step.spec))
-    record_plan(ctx, graph, plan, src, dst, outer, inner)
+            print(source(ctx, step.spec, hooks if hooks else None))
+    buffers, uniforms = call.resources()
+    if call.kernel is not None:
+        buffers["kernel"] = call.kernel
+        uniforms["kernel_size"] = call.kernel.size
+    record_plan(ctx, graph, plan, src, dst, outer, inner, extra=buffers,
+                hooks=hooks if hooks else None, extra_uniforms=uniforms)
 
 
-def _buffers(buffers, what: str):
-    """(dst, src) of a call with one buffer (in place) or two (output, then input)."""
-    if len(buffers) == 1:
-        return check_buffer(buffers[0], "buffer"), buffers[0]
-    if len(buffers) == 2:
-        dst, src = check_buffer(buffers[0], "output buffer"), check_buffer(buffers[1], "input buffer")
-        if dst.size != src.size:
-            raise ValueError(f"{what}: the output buffer has {dst.size} elements and the "
-                             f"input {src.size}; they must match")
-        return dst, src
-    raise TypeError(f"{what} takes one buffer (in place) or two (output, input), got "
-                    f"{len(buffers)}")
-
-
-def fft(*buffers: Buffer, buffer_shape: Optional[tuple] = None, graph=None,
-        print_shader: bool = False, axis: Optional[int] = None, name: Optional[str] = None,
-        inverse: bool = False, normalize_inverse: bool = True, compute_type=None,
-        input_signal_range=None) -> None:
-    """Fourier transform along `axis` (default: the last), in place on one buffer or
-    from the second buffer into the first. `inverse=True` transforms back, divided by
-    the length unless `normalize_inverse=False`. `input_signal_range=(start, stop)`
-    says the input is zero outside [start, stop) along the axis (those loads are
-    skipped)."""
-    dst, src = _buffers(buffers, "fft")
-    shape = check_shape(buffer_shape if buffer_shape is not None else dst.shape, dst.size)
+def fft(*buffers, buffer_shape: Optional[tuple] = None, graph=None, print_shader: bool = False,
+        axis: Optional[int] = None, name: Optional[str] = None, inverse: bool = False,
+        normalize_inverse: bool = True, input_map=None, output_map=None, output_type=None,
+        input_type=None, compute_type=None, input_signal_range=None) -> None:
+    """Fourier transform along `axis` (default: the last): in place on one buffer, or
+    from the second buffer into the first; `input_map` / `output_map` (vd.map
+    functions using vd.fft.read_op() / write_op()) replace the loads / stores.
+    `inverse=True` transforms back, divided by the length unless
+    `normalize_inverse=False`. `input_signal_range=(start, stop)`: the input is zero
+    outside [start, stop) along the axis (those loads are skipped)."""
+    call = Call(buffers, Hooks(input_map, output_map), "fft")
+    shape = call.shape(buffer_shape)
     ax = check_axis(axis, len(shape))
-    compute = compute_type_of(compute_type, dst.dtype, src.dtype)
-    transform(src, dst, shape, ax, 1 if inverse else -1, normalize_inverse, compute, graph,
+    io = [t for t in (input_type, output_type) if t is not None]
+    io += [b.dtype for b in (call.dst, call.src) if b is not None]
+    compute = compute_type_of(compute_type, *io)
+    transform(call, shape, ax, 1 if inverse else -1, normalize_inverse, compute, graph,
               print_shader, input_signal_range)
 
 
-def ifft(*buffers: Buffer, graph=None, print_shader: bool = False, axis: Optional[int] = None,
-         name: Optional[str] = None, normalize: bool = True, buffer_shape=None,
-         compute_type=None) -> None:
+def ifft(*buffers, graph=None, print_shader: bool = False, axis: Optional[int] = None,
+         name: Optional[str] = None, normalize: bool = True, input_map=None, output_map=None,
+         output_type=None, input_type=None, compute_type=None, buffer_shape=None) -> None:
     """Inverse transform along `axis`, divided by the length unless normalize=False."""
     fft(*buffers, buffer_shape=buffer_shape, graph=graph, print_shader=print_shader, axis=axis,
-        inverse=True, normalize_inverse=normalize, compute_type=compute_type)
+        inverse=True, normalize_inverse=normalize, input_map=input_map, output_map=output_map,
+        output_type=output_type, input_type=input_type, compute_type=compute_type)
 
 
 def _nd(buffer, graph, print_shader, inverse, normalize, compute_type, axes, what):

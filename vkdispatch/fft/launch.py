@@ -66,7 +66,7 @@ def _groups(ctx, count: int) -> tuple:
 
 def record_step(ctx, graph, spec: PassSpec, src: Buffer, dst: Buffer, outer: int,
                 columns: int, inner: int, lin: Layout, lout: Layout, hooks=None,
-                extra=None) -> None:
+                extra=None, extra_uniforms=None) -> None:
     """Record one kernel of a plan over `outer` x `columns` transforms."""
     kernel = compiled(ctx, spec, hooks)
     if spec.columns:
@@ -81,6 +81,8 @@ def record_step(ctx, graph, spec: PassSpec, src: Buffer, dst: Buffer, outer: int
                 "col_groups": col_groups, "inner": inner}
     uniforms.update(lin.values("in"))
     uniforms.update(lout.values("out"))
+    if extra_uniforms:
+        uniforms.update(extra_uniforms)
     resources = {"data": dst, "dst": dst, "src": src}
     if tables.layout(spec):
         resources["table"] = tables.table_buffer(ctx, spec)
@@ -92,7 +94,7 @@ def record_step(ctx, graph, spec: PassSpec, src: Buffer, dst: Buffer, outer: int
 
 
 def record_plan(ctx, graph, plan: Plan, src: Buffer, dst: Buffer, outer: int, inner: int,
-                length: int = 0, extra=None, hooks=None) -> None:
+                length: int = 0, extra=None, hooks=None, extra_uniforms=None) -> None:
     """Transform every vector along the middle axis of `src` (shape outer x length x
     inner, flattened; length defaults to the plan's) into `dst`."""
     n = length or plan.n
@@ -104,8 +106,11 @@ def record_plan(ctx, graph, plan: Plan, src: Buffer, dst: Buffer, outer: int, in
         (step,) = plan.steps
         lay = Layout(1, n * inner, 0, inner)
         record_step(ctx, graph, step.spec, src, dst, outer, inner, inner, lay, lay, hooks,
-                    extra)
+                    extra, extra_uniforms)
         return
+    if hooks:
+        raise ValueError(f"input_map / output_map / kernel_map run inside one kernel; a "
+                         f"transform of length {n} takes two passes on this device")
     n1, n2 = plan.split
     first, second = plan.steps
     tmp = scratch(ctx, first.spec.io_out, total)

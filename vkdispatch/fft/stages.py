@@ -20,6 +20,7 @@ from ..codegen.functions.memory import barrier, shared_buffer
 from ..codegen.functions.complex import conj
 from ..codegen.variables import ShaderVariable
 from . import realpack, tables
+from .hooks import WriteOp
 from .registers import bind, dft
 from .spec import LAUNCH_FIELDS, SIDE_FIELDS, PassSpec
 
@@ -32,8 +33,9 @@ def kernel_name(spec: PassSpec) -> str:
 
 
 def build_ir(spec: PassSpec, device, hooks=None) -> ir.Kernel:
-    """The checked IR kernel of `spec` for `device`. `hooks` (convolve.py) may add
-    parameters and replace the frequency-domain multiply."""
+    """The checked IR kernel of `spec` for `device`; `hooks` (hooks.Hooks) add the
+    mapping functions' parameters and run them on the loads, stores and the
+    frequency-domain multiply."""
     b = Builder(kernel_name(spec), device)
     with b.active():
         _Kernel(b, spec, hooks).trace()
@@ -50,24 +52,29 @@ class _Kernel:
         self.s = spec
         self.hooks = hooks
         io_in, io_out = spec.io_in, spec.io_out
-        if spec.in_place:
+        maps = hooks if hooks is not None and hooks else None
+        self.maps = maps
+        reads, writes = not (maps and maps.has("input_map")), not (maps and maps.has("output_map"))
+        if spec.in_place and reads and writes:
             self.dst = self.src = self._buffer("data", io_out, True)
         else:
-            self.dst = self._buffer("dst", io_out, True)
-            self.src = self._buffer("src", io_in, False)
+            self.dst = self._buffer("dst", io_out, True) if writes else None
+            self.src = self._buffer("src", io_in, False) if reads else None
         self.parts = tables.layout(spec)
         self.table = self._buffer("table", spec.compute, False) if self.parts else None
         self.kernel = None
         if spec.kernel_mul and spec.kernel_mul[0] == "buffer":
             self.kernel = self._buffer("kernel", dt.from_name(spec.kernel_mul[1]), False)
-        if hooks is not None:
-            hooks.declare(b)
+        if maps is not None:
+            maps.declare(b)
         self.u = {}
         for side in ("in", "out"):
             for f in SIDE_FIELDS:
                 self.u[f"{side}_{f}"] = self._uniform(f"{side}_{f}")
         for f in LAUNCH_FIELDS:
             self.u[f] = self._uniform(f)
+        if spec.kernel_mul and spec.kernel_mul[0] == "buffer" and spec.kernel_mul[2] == "same":
+            self.u["kernel_size"] = self._uniform("kernel_size")
 
     # ------------------------------------------------------------------ parameters
     def _buffer(self, name, dtype, writable) -> ShaderVariable:
@@ -122,8 +129,12 @@ class _Kernel:
             idx = bind(vmin(e, edge.limit - 1))
         if edge.start:
             idx = bind(vmax(idx, edge.start))
-        v = self.src[self.base_in + idx * self.u["in_es"]]
-        if s.io_in is not s.compute:
+        pos = bind(self.base_in + idx * self.u["in_es"])
+        if self.maps is not None and self.maps.has("input_map"):
+            v = self.maps.read("input_map", s.compute, pos, idx)
+        else:
+            v = self.src[pos]
+        if v.dtype is not s.compute:
             v = bind(v.cast(s.compute))
         if edge.chirp:
             v = bind(v * self._root("chirp_in", idx, s.sign))
@@ -144,10 +155,14 @@ class _Kernel:
             v = bind(v * self._root("chirp_out", f, s.sign))
         if s.scale != 1.0:
             v = bind(v * s.scale)
+        pos = bind(self.base_out + f * self.u["out_es"])
+        cond = self.active if not edge.limit else bind(self.active & (f < edge.limit))
+        if self.maps is not None and self.maps.has("output_map"):
+            with if_block(cond):
+                self.maps.call("output_map", WriteOp(v, pos, f))
+            return
         if s.io_out is not s.compute:
             v = bind(v.cast(s.io_out))
-        pos = self.base_out + f * self.u["out_es"]
-        cond = self.active if not edge.limit else bind(self.active & (f < edge.limit))
         with if_block(cond):
             self.dst[pos] = v
 
@@ -230,7 +245,12 @@ class _Kernel:
         # convolve: forward, multiply in registers, inverse: one pass over memory
 
         def multiply(f, v):
-            w = self.hooks.apply(self, f, v) if self.hooks else bind(v * self._kernel_value(f))
+            if self.maps is not None and self.maps.has("kernel_map"):
+                pos = bind(self.base_out + f * self.u["out_es"])
+                w = self.maps.read("kernel_map", s.compute, pos, f, initial=v)
+            else:
+                k = self._kernel_value(f)
+                w = bind(v * (bind(conj(k)) if s.kernel_mul[3] else k))
             self.sh[self._sidx(f)] = w
         self._stages(-1, self._load_global, multiply, write_shared=True)
         self._stages(1, "shared", self._store_global)
@@ -241,7 +261,7 @@ class _Kernel:
         if self.s.kernel_mul[2] == "shared":
             v = self.kernel[f]
         else:
-            v = self.kernel[self.base_out + f * self.u["out_es"]]
+            v = self.kernel[bind((self.base_out + f * self.u["out_es"]) % self.u["kernel_size"])]
         if v.dtype is not self.s.compute:
             v = bind(v.cast(self.s.compute))
         return v
