@@ -16,6 +16,20 @@ from .stages import build_ir, kernel_name
 _compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 _scratch: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_capture = threading.local()   # src.py: sources collected instead of recorded
+
+
+class capturing:
+    """`with capturing() as sources:` transforms called inside append their kernels'
+    sources to `sources` and record nothing."""
+
+    def __enter__(self) -> list:
+        self.saved = getattr(_capture, "sources", None)
+        _capture.sources = []
+        return _capture.sources
+
+    def __exit__(self, *exc) -> None:
+        _capture.sources = self.saved
 
 
 def _push_limit(ctx) -> int:
@@ -69,6 +83,10 @@ def record_step(ctx, graph, spec: PassSpec, src: Buffer, dst: Buffer, outer: int
                 extra=None, extra_uniforms=None) -> None:
     """Record one kernel of a plan over `outer` x `columns` transforms."""
     kernel = compiled(ctx, spec, hooks)
+    sources = getattr(_capture, "sources", None)
+    if sources is not None:
+        sources.append(kernel.source)
+        return
     if spec.columns:
         col_groups = -(-columns // spec.batch)
         count = outer * col_groups
@@ -113,7 +131,8 @@ def record_plan(ctx, graph, plan: Plan, src: Buffer, dst: Buffer, outer: int, in
                          f"transform of length {n} takes two passes on this device")
     n1, n2 = plan.split
     first, second = plan.steps
-    tmp = scratch(ctx, first.spec.io_out, total)
+    tmp = scratch(ctx, first.spec.io_out, total) \
+        if getattr(_capture, "sources", None) is None else src
     lay1 = Layout(1, n * inner, 0, n2 * inner)
     record_step(ctx, graph, first.spec, src, tmp, outer, n2 * inner, inner, lay1, lay1)
     record_step(ctx, graph, second.spec, tmp, dst, outer * n1, inner, inner,
