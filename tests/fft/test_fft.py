@@ -35,6 +35,12 @@ def test_strided_axes_complex128(backend):
     assert rel_err(buf.read(0), np.fft.fft(y, axis=1)) < TOL[np.complex128]
 
 
+def test_strided_axis_two_coalesced_passes(backend):
+    """A long strided axis splits into two passes that each move many columns."""
+    x = random_complex((1024, 3), np.complex64)
+    _roundtrip(x, 0, np.complex64)
+
+
 def test_four_step_two_to_the_twenty(backend):
     x = random_complex((1, 1 << 20), np.complex64)
     buf = vd.asbuffer(x)

@@ -16,7 +16,10 @@ from .spec import Edge, PassSpec
 SHARED_CAP = 48 * 1024
 INVOCATION_CAP = 1024
 ROW_LOCAL_TARGET = 256
-COLUMN_BATCH_TARGET = 16
+COLUMN_BATCH_TARGET = 32
+# a strided-axis kernel moving fewer neighbouring columns than this per row wastes most
+# of each memory transaction: a four-step split into two coalesced passes beats it
+MIN_COLUMN_BATCH = 8
 MAX_RADIX = 16
 SMOOTH_PRIMES = (2, 3, 5, 7, 11, 13)
 UINT32_LIMIT = 2 ** 32 - 1
@@ -155,15 +158,19 @@ def _plan(device, n, columns, sign, scale, io_in, io_out, compute, in_place, loa
                          f"the form 2^a 3^b 5^c 7^d 11^e 13^f (vd.fft uses Bluestein for others)")
     size = compute.itemsize
     shape = kernel_shape(n, size, device, columns)
+    fused = kernel_mul is not None or load != Edge() or store != Edge() or real
+    if shape is not None and columns and shape[2] < MIN_COLUMN_BATCH and not fused and \
+            _split(n, size, device, True, quiet=True) is not None:
+        shape = None     # two coalesced passes instead of one that reads 8 bytes a row
     if shape is not None:
         rs, threads, batch = shape
         spec = PassSpec(n, rs, threads, batch, columns, sign, scale, io_in, io_out, compute,
                         in_place, load=load, store=store, kernel_mul=kernel_mul, real=real)
         return Plan(n, (Step(spec, "single"),))
-    if kernel_mul is not None or load != Edge() or store != Edge() or real:
+    if fused:
         raise DeviceLimitError(f"a fused transform of length {n} does not fit one workgroup "
                                f"on {device.name} (shared memory {limits(device)[0]} bytes)")
-    n1, n2 = _split(n, size, device)
+    n1, n2 = _split(n, size, device, columns)
     r1, t1, b1 = kernel_shape(n1, size, device, True)
     r2, t2, b2 = kernel_shape(n2, size, device, columns)
     split = 1 << max(1, (n.bit_length() + 1) // 2)
@@ -181,14 +188,30 @@ def _divisors(n: int) -> list:
     return sorted(out)
 
 
-def _split(n: int, size: int, device) -> tuple:
-    """n = n1 * n2 with both transformed by one kernel, n2 (the contiguous pass) as
-    long as fits."""
-    for n2 in reversed(_divisors(n)):
+def _split(n: int, size: int, device, columns: bool, quiet: bool = False):
+    """n = n1 * n2, both transformed by one kernel: along the last axis n2 (the
+    contiguous pass) as long as fits; along a strided axis the most balanced split whose
+    passes both move at least MIN_COLUMN_BATCH neighbouring columns."""
+    fits = []
+    for n2 in _divisors(n):
         n1 = n // n2
-        if 1 < n2 < n and kernel_shape(n2, size, device, False) is not None and \
-                kernel_shape(n1, size, device, True) is not None:
-            return n1, n2
+        if not 1 < n2 < n:
+            continue
+        s1 = kernel_shape(n1, size, device, True)
+        s2 = kernel_shape(n2, size, device, columns)
+        if s1 is None or s2 is None:
+            continue
+        if columns and min(s1[2], s2[2]) < MIN_COLUMN_BATCH:
+            continue
+        fits.append((n1, n2))
+    if fits:
+        if columns:
+            return min(fits, key=lambda f: abs(f[0] - f[1]))
+        return max(fits, key=lambda f: f[1])
+    if quiet:
+        return None
+    if columns:
+        return _split(n, size, device, False)
     limit = max_single(size, device)
     raise DeviceLimitError(f"length {n} needs more than two passes on {device.name} "
                            f"(one kernel transforms up to {limit} elements of "
