@@ -56,6 +56,14 @@ def test_bluestein(backend, n, dtype):
     _roundtrip(x, -1, dtype)
 
 
+def test_bluestein_past_one_workgroup(backend):
+    """A prime length whose padded transform needs four passes (two four-step FFTs)."""
+    x = random_complex((2, 4099), np.complex64)
+    buf = vd.asbuffer(x)
+    vd.fft.fft(buf)
+    assert rel_err(buf.read(0), np.fft.fft(x.astype(np.complex128))) < TOL[np.complex64]
+
+
 def test_fft2_fft3(backend):
     x = random_complex((8, 12), np.complex64)
     buf = vd.asbuffer(x)

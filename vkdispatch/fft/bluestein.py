@@ -1,9 +1,10 @@
-"""Lengths with a prime factor above 13: Bluestein's chirp-z transform as one fused
-kernel. X_k = c_k * sum_n (x_n c_n) conj(c)_(k-n) with c_n = exp(-pi i n^2 / N): the
-input times the chirp, zero-padded to a power of two M >= 2N - 1, is transformed,
-multiplied by the transform of the conjugate chirp (precomputed on the host, 1/M folded
-in), transformed back and multiplied by the chirp, all in one workgroup's registers and
-shared memory."""
+"""Lengths with a prime factor above 13: Bluestein's chirp-z transform. X_k = c_k *
+sum_n (x_n c_n) conj(c)_(k-n) with c_n = exp(-pi i n^2 / N): the input times the chirp,
+zero-padded to a power of two M >= 2N - 1, is transformed, multiplied by the transform
+of the conjugate chirp (precomputed on the host, 1/M folded in), transformed back and
+multiplied by the chirp: all in one workgroup's registers and shared memory, or past
+one workgroup in four passes (two four-step transforms with those steps fused into
+their first loads and last stores)."""
 from __future__ import annotations
 
 import threading
@@ -12,10 +13,9 @@ import weakref
 import numpy as np
 
 from ..base.buffer import Buffer
-from ..base.errors import DeviceLimitError
-from .launch import record_plan, source
-from .plan import kernel_shape, limits, make_plan
-from .spec import Edge
+from .launch import capturing_now, record_plan, record_step, scratch, source
+from .plan import UINT32_LIMIT, _split, kernel_shape, make_plan
+from .spec import Edge, Layout, PassSpec
 from .tables import chirp_values
 
 _kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -66,24 +66,61 @@ def kernel_spectrum(ctx, n: int, m: int, sign: int, compute) -> Buffer:
 
 def record(ctx, graph, src, dst, n, outer, inner, sign, scale, compute, print_shader) -> None:
     m = padded_length(n)
-    if kernel_shape(m, compute.itemsize, ctx.device, inner > 1) is None:
-        raise DeviceLimitError(
-            f"length {n} has a prime factor above 13 and needs a Bluestein transform of "
-            f"{m} elements, more than one workgroup holds on {ctx.device.name} "
-            f"({limits(ctx.device)[0]} bytes of shared memory); use a length of the form "
-            f"2^a 3^b 5^c 7^d 11^e 13^f, or at most {_largest(ctx, compute, inner > 1)}")
-    edge = Edge(limit=n, chirp=n)
-    plan = make_plan(ctx.device, m, inner > 1, sign, scale, src.dtype, dst.dtype, compute,
-                     src is dst, load=edge, store=edge,
-                     kernel_mul=("buffer", compute.name, "shared", False))
+    chirp = n if sign < 0 else -n
+    columns = inner > 1
+    spectrum = {"kernel": kernel_spectrum(ctx, n, m, sign, compute)}
+    if kernel_shape(m, compute.itemsize, ctx.device, columns) is not None:
+        edge = Edge(limit=n, chirp=chirp)
+        plan = make_plan(ctx.device, m, columns, sign, scale, src.dtype, dst.dtype, compute,
+                         src is dst, load=edge, store=edge,
+                         kernel_mul=("buffer", compute.name, "shared", False))
+        if print_shader:
+            print(source(ctx, plan.steps[0].spec))
+        record_plan(ctx, graph, plan, src, dst, outer, inner, length=n, extra=spectrum)
+        return
+    _four_passes(ctx, graph, src, dst, n, m, outer, inner, chirp, scale, compute,
+                 print_shader, spectrum)
+
+
+def _four_passes(ctx, graph, src, dst, n, m, outer, inner, chirp, scale, compute,
+                 print_shader, spectrum) -> None:
+    """A padded length past one workgroup: forward and inverse four-step transforms of
+    M, the chirp and zero padding on the first load, the spectrum's multiply on the
+    inverse's first load, the crop and chirp on the last store."""
+    size, columns, c = compute.itemsize, inner > 1, compute
+    m1, m2 = _split(m, size, ctx.device, columns)
+    r1, t1, b1 = kernel_shape(m1, size, ctx.device, True)
+    r2, t2, b2 = kernel_shape(m2, size, ctx.device, columns)
+    split = 1 << max(1, (m.bit_length() + 1) // 2)
+
+    def first(sign, io_in, load):
+        return PassSpec(m1, r1, t1, b1, True, sign, 1.0, io_in, c, c, False, twiddle=m,
+                        split=split, load=load)
+
+    def second(sign, io_out, s, store=Edge(), outer_split=0):
+        return PassSpec(m2, r2, t2, b2, columns, sign, s, c, io_out, c, False, store=store,
+                        outer_split=outer_split)
+
+    specs = (first(-1, src.dtype, Edge(limit=n, chirp=chirp)), second(-1, c, 1.0),
+             first(1, c, Edge(kernel=True)),
+             second(1, dst.dtype, scale, Edge(limit=n, chirp=chirp), m1))
     if print_shader:
-        print(source(ctx, plan.steps[0].spec))
-    record_plan(ctx, graph, plan, src, dst, outer, inner, length=n,
-                extra={"kernel": kernel_spectrum(ctx, n, m, sign, compute)})
-
-
-def _largest(ctx, compute, columns) -> int:
-    m = 2
-    while kernel_shape(m * 2, compute.itemsize, ctx.device, columns) is not None:
-        m *= 2
-    return m // 2
+        for spec in specs:
+            print(source(ctx, spec))
+    s = inner
+    total = outer * m * s
+    if total > UINT32_LIMIT:
+        raise ValueError(f"vd.fft addresses up to {UINT32_LIMIT} elements with 32-bit "
+                         f"indices; the padded transform needs {total}")
+    capture = capturing_now()
+    a = scratch(ctx, c, total, 0) if not capture else src
+    b = scratch(ctx, c, total, 1) if not capture else src
+    cols = Layout(1, m * s, 0, m2 * s)
+    rows_in = Layout(m1, m * s, m2 * s, s)
+    record_step(ctx, graph, specs[0], src, a, outer, m2 * s, s,
+                Layout(1, n * s, 0, m2 * s), cols)
+    record_step(ctx, graph, specs[1], a, b, outer * m1, s, s, rows_in,
+                Layout(m1, m * s, s, m1 * s))
+    record_step(ctx, graph, specs[2], b, a, outer, m2 * s, s, cols, cols, extra=spectrum)
+    record_step(ctx, graph, specs[3], a, dst, outer * m1, s, s, rows_in,
+                Layout(m1, n * s, s, m1 * s))

@@ -19,6 +19,10 @@ _scratch: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _capture = threading.local()   # src.py: sources collected instead of recorded
 
 
+def capturing_now() -> bool:
+    return getattr(_capture, "sources", None) is not None
+
+
 class capturing:
     """`with capturing() as sources:` transforms called inside append their kernels'
     sources to `sources` and record nothing."""
@@ -57,14 +61,14 @@ def source(ctx, spec: PassSpec, hooks=None) -> str:
     return compiled(ctx, spec, hooks).source
 
 
-def scratch(ctx, dtype, size: int) -> Buffer:
-    """A context-wide scratch buffer of at least `size` elements of `dtype` (a view of
-    exactly `size`). Work on it is ordered by the graph like any other buffer."""
+def scratch(ctx, dtype, size: int, slot: int = 0) -> Buffer:
+    """Context-wide scratch buffer `slot` of at least `size` elements of `dtype` (a view
+    of exactly `size`). Work on it is ordered by the graph like any other buffer."""
     with _lock:
         per_ctx = _scratch.setdefault(ctx, {})
-        buf = per_ctx.get(dtype)
+        buf = per_ctx.get((dtype, slot))
         if buf is None or buf.size < size:
-            buf = per_ctx[dtype] = Buffer((size,), dtype, context=ctx)
+            buf = per_ctx[(dtype, slot)] = Buffer((size,), dtype, context=ctx)
     return buf.view(0, (size,))
 
 
@@ -131,8 +135,7 @@ def record_plan(ctx, graph, plan: Plan, src: Buffer, dst: Buffer, outer: int, in
                          f"transform of length {n} takes two passes on this device")
     n1, n2 = plan.split
     first, second = plan.steps
-    tmp = scratch(ctx, first.spec.io_out, total) \
-        if getattr(_capture, "sources", None) is None else src
+    tmp = scratch(ctx, first.spec.io_out, total) if not capturing_now() else src
     lay1 = Layout(1, n * inner, 0, n2 * inner)
     record_step(ctx, graph, first.spec, src, tmp, outer, n2 * inner, inner, lay1, lay1)
     record_step(ctx, graph, second.spec, tmp, dst, outer * n1, inner, inner,

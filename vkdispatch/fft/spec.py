@@ -38,10 +38,15 @@ class Edge:
 
     limit: elements from it on read as zero (input) or are not stored (output);
     start: elements before it read as zero (input);
-    chirp: multiply by the Bluestein chirp exp(sign * pi i e^2 / chirp) (0: none)."""
+    chirp: multiply by the Bluestein chirp exp(-pi i e^2 / |chirp|), conjugated where
+    chirp < 0 (0: none);
+    kernel: multiply loaded element e by element e of the "kernel" buffer.
+    The element index e is the index along the whole transform (in a four-step pass:
+    e * (twiddle / n) + n2 on the load, k1 + outer_split * f on the store)."""
     limit: int = 0
     chirp: int = 0
     start: int = 0
+    kernel: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class PassSpec:
     store: Edge = Edge()
     kernel_mul: Optional[tuple] = None   # convolve: ("buffer", dtype name, layout)
     real: str = ""           # "r2c" / "c2r": the packed real transform of length 2n (rfft.py)
+    outer_split: int = 0     # four-step second pass: the first pass's length n1
 
     @property
     def local_size(self) -> int:

@@ -15,14 +15,14 @@ from ..codegen import ir
 from ..codegen.builder import Builder
 from ..codegen.functions import builtins as bi
 from ..codegen.functions.control_flow import if_block, return_
-from ..codegen.functions.math import max as vmax, min as vmin, select
+from ..codegen.functions.math import min as vmin, select
 from ..codegen.functions.memory import barrier, shared_buffer
 from ..codegen.functions.complex import conj
 from ..codegen.variables import ShaderVariable
 from . import realpack, tables
 from .hooks import WriteOp
 from .registers import bind, dft
-from .spec import LAUNCH_FIELDS, SIDE_FIELDS, PassSpec
+from .spec import LAUNCH_FIELDS, SIDE_FIELDS, Edge, PassSpec
 
 
 def kernel_name(spec: PassSpec) -> str:
@@ -65,6 +65,8 @@ class _Kernel:
         self.kernel = None
         if spec.kernel_mul and spec.kernel_mul[0] == "buffer":
             self.kernel = self._buffer("kernel", dt.from_name(spec.kernel_mul[1]), False)
+        elif spec.load.kernel:
+            self.kernel = self._buffer("kernel", spec.compute, False)
         if maps is not None:
             maps.declare(b)
         self.u = {}
@@ -124,24 +126,30 @@ class _Kernel:
     # ------------------------------------------------------------------ memory
     def _load_global(self, e) -> ShaderVariable:
         s, edge = self.s, self.s.load
-        idx = e
+        full = bind(e * (s.twiddle // s.n) + self.n2) if s.twiddle and edge != Edge() else e
+        inside = None
         if edge.limit:
-            idx = bind(vmin(e, edge.limit - 1))
+            inside = bind(full < edge.limit)
         if edge.start:
-            idx = bind(vmax(idx, edge.start))
-        pos = bind(self.base_in + idx * self.u["in_es"])
+            inside = bind(full >= edge.start) if inside is None else \
+                bind(inside & (full >= edge.start))
+        idx = e
+        pos = bind(self.base_in + e * self.u["in_es"])
+        if inside is not None:    # outside the signal: read element 0, then use zero
+            pos = bind(select(inside, pos, 0))
         if self.maps is not None and self.maps.has("input_map"):
             v = self.maps.read("input_map", s.compute, pos, idx)
         else:
             v = self.src[pos]
         if v.dtype is not s.compute:
             v = bind(v.cast(s.compute))
-        if edge.chirp:
-            v = bind(v * self._root("chirp_in", idx, s.sign))
-        if edge.limit or edge.start:
-            inside = e < edge.limit if edge.limit else None
-            if edge.start:
-                inside = e >= edge.start if inside is None else inside & (e >= edge.start)
+        if edge.chirp or edge.kernel:
+            safe = full if inside is None else bind(select(inside, full, 0))
+            if edge.chirp:
+                v = bind(v * self._root("chirp_in", safe, 1 if edge.chirp < 0 else -1))
+            if edge.kernel:
+                v = bind(v * self.kernel[safe])
+        if inside is not None:
             v = bind(select(inside, v, ShaderVariable(self.b, ir.Lit(0j, s.compute))))
         return v
 
@@ -151,12 +159,15 @@ class _Kernel:
             m = bind(self.n2 * f)
             w = bind(self._root("lo", m % s.split, s.sign) * self._root("hi", m // s.split, s.sign))
             v = bind(v * w)
+        full = bind(self.k1 + f * s.outer_split) if s.outer_split else f
         if edge.chirp:
-            v = bind(v * self._root("chirp_out", f, s.sign))
+            inside = bind(full < edge.limit) if edge.limit else None
+            safe = full if inside is None else bind(select(inside, full, 0))
+            v = bind(v * self._root("chirp_out", safe, 1 if edge.chirp < 0 else -1))
         if s.scale != 1.0:
             v = bind(v * s.scale)
         pos = bind(self.base_out + f * self.u["out_es"])
-        cond = self.active if not edge.limit else bind(self.active & (f < edge.limit))
+        cond = self.active if not edge.limit else bind(self.active & (full < edge.limit))
         if self.maps is not None and self.maps.has("output_map"):
             with if_block(cond):
                 self.maps.call("output_map", WriteOp(v, pos, f))
@@ -230,6 +241,8 @@ class _Kernel:
         self.base_out = self._base("out", o, c)
         if s.twiddle:
             self.n2 = bind(c // self.u["inner"])
+        if s.outer_split:
+            self.k1 = bind(o % s.outer_split)
         if s.shared_elements:
             self.sh = shared_buffer(s.compute, s.shared_elements)
         if s.real == "r2c":

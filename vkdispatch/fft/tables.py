@@ -38,7 +38,7 @@ def layout(spec: PassSpec) -> dict:
         at += spec.n + 1
     for side, edge in (("chirp_in", spec.load), ("chirp_out", spec.store)):
         if edge.chirp:
-            count = edge.limit or spec.n
+            count = edge.limit or spec.twiddle or spec.n
             parts[side] = (at, count)
             at += count
     return parts
@@ -59,7 +59,7 @@ def values(spec: PassSpec) -> np.ndarray:
                               / spec.twiddle))
         else:
             edge = spec.load if name == "chirp_in" else spec.store
-            out.append(chirp_values(edge.chirp, length))
+            out.append(chirp_values(abs(edge.chirp), length))
     return np.concatenate(out) if out else np.zeros(1, np.complex128)
 
 
