@@ -26,6 +26,16 @@ def test_rfft_irfft(backend, shape, dtype):
     assert rel_err(buf.read_real(0), x) < TOL[dtype]
 
 
+def test_rfft_past_one_workgroup(backend):
+    """A real length whose half-length transform needs two passes (plus the untangling)."""
+    x = _real((2, 1 << 14), np.float32)
+    buf = vd.asrfftbuffer(x)
+    vd.fft.rfft(buf)
+    assert rel_err(buf.read_fourier(0), np.fft.rfft(x.astype(np.float64))) < 1e-6
+    vd.fft.irfft(buf)
+    assert rel_err(buf.read_real(0), x) < 1e-6
+
+
 def test_rfft2_rfft3(backend):
     x = _real((8, 12), np.float32)
     buf = vd.asrfftbuffer(x)

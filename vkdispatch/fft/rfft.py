@@ -11,10 +11,10 @@ import numpy as np
 from ..base import dtype as dt
 from ..base.buffer import Buffer
 from ..base.context import get_context
-from ..base.errors import DeviceLimitError
 from .functions import compute_type_of, fft
 from .launch import record_step, source
-from .plan import limits, make_plan
+from . import realpass
+from .plan import kernel_shape, make_plan
 from .spec import Layout
 
 
@@ -96,14 +96,18 @@ def _packed(buffer, inverse, normalize, graph, print_shader, compute_type) -> No
     m = buffer.real_shape[-1] // 2
     rows = math.prod(buffer.real_shape[:-1])
     scale = (1.0 / m if normalize else 2.0) if inverse else 1.0
-    try:
-        plan = make_plan(ctx.device, m, False, 1 if inverse else -1, scale, buffer.dtype,
-                         buffer.dtype, compute, True, real="c2r" if inverse else "r2c")
-    except DeviceLimitError:
-        raise DeviceLimitError(
-            f"a real transform of length {2 * m} runs as one workgroup's {m}-point complex "
-            f"transform, which does not fit {ctx.device.name} ({limits(ctx.device)[0]} "
-            f"bytes of shared memory)") from None
+    sign = 1 if inverse else -1
+    if kernel_shape(m, compute.itemsize, ctx.device, False) is None:
+        # past one workgroup: a two-pass complex plan and a separate untangling kernel
+        plan = make_plan(ctx.device, m, False, sign, scale, buffer.dtype, buffer.dtype,
+                         compute, False)
+        if print_shader:
+            for step in plan.steps:
+                print(source(ctx, step.spec))
+        realpass.record(ctx, graph, buffer, plan, rows, m, inverse)
+        return
+    plan = make_plan(ctx.device, m, False, sign, scale, buffer.dtype, buffer.dtype, compute,
+                     True, real="c2r" if inverse else "r2c")
     spec = plan.steps[0].spec
     if print_shader:
         print(source(ctx, spec))
