@@ -76,5 +76,4 @@ class PassSpec:
 
     @property
     def shared_elements(self) -> int:
-        return self.batch * self.n if len(self.radices) > 1 or self.kernel_mul or \
-            self.real == "r2c" else 0
+        return self.batch * self.n if len(self.radices) > 1 or self.real == "r2c" else 0

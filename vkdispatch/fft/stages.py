@@ -190,15 +190,19 @@ class _Kernel:
         return self.p * s.n + e if s.batch > 1 else e
 
     # ------------------------------------------------------------------ stages
-    def _stages(self, sign, read, write, write_shared=False) -> None:
-        """One transform of `sign`: `read(e)` gives input e ("shared": the shared
-        array), `write(f, v)` takes output f ("shared" likewise; `write_shared`: the
-        writer stores to the shared array itself)."""
+    def _stages(self, sign, read, write, write_shared=False, radices=None, initial=None):
+        """One transform of `sign` through `radices` (default: the spec's): `read(e)`
+        gives input e ("shared": the shared array), `write(f, v)` takes output f
+        ("shared" likewise; `write_shared`: the writer stores to the shared array
+        itself). write="registers" returns the last stage's outputs instead, as
+        [(j, values)] per butterfly (output r is element j + r * n / R); `initial` feeds
+        such a list to the first stage (same radix, so the same butterflies)."""
         s = self.s
         n, T = s.n, s.threads
         ns = 1
-        count = len(s.radices)
-        for si, R in enumerate(s.radices):
+        radices = radices or s.radices
+        count = len(radices)
+        for si, R in enumerate(radices):
             nb = n // R
             src = read if si == 0 else "shared"
             dst = write if si == count - 1 else "shared"
@@ -210,7 +214,9 @@ class _Kernel:
                     j = bind(vmin(j, nb - 1))
                 k = bind(j % ns) if ns > 1 else None
                 xs = []
-                for r in range(R):
+                if si == 0 and initial is not None:
+                    xs = list(initial[m][1])
+                for r in range(len(xs), R):
                     e = bind(j + r * nb) if r else j
                     xs.append(self.sh[self._sidx(e)] if src == "shared" else src(e))
                 if k is not None:
@@ -221,8 +227,10 @@ class _Kernel:
                 ys = dft(xs, sign)
                 base = bind((j // ns) * (ns * R) + k) if ns > 1 else bind(j * R)
                 held.append((base, ys))
-            if src == "shared" and to_shared:
-                barrier()
+            if dst == "registers":
+                return held
+            if (src == "shared" or initial is not None) and to_shared:
+                barrier()     # every invocation has read what is overwritten
             for base, ys in held:
                 for r, y in enumerate(ys):
                     f = bind(base + r * ns) if r else base
@@ -255,18 +263,26 @@ class _Kernel:
         if not s.kernel_mul:
             self._stages(s.sign, self._load_global, self._store_global)
             return
-        # convolve: forward, multiply in registers, inverse: one pass over memory
+        # convolve, one pass over memory: forward, the multiply in registers, and the
+        # inverse through the radices reversed, so its first stage takes the forward's
+        # last outputs where they are (no shared-memory round trip)
+        held = self._stages(-1, self._load_global, "registers")
+        nb = s.n // s.radices[-1]
+        spectrum = []
+        for base, ys in held:
+            spectrum.append((base, [self._multiply(bind(base + r * nb) if r else base, y)
+                                    for r, y in enumerate(ys)]))
+        self._stages(1, None, self._store_global, radices=tuple(reversed(s.radices)),
+                     initial=spectrum)
 
-        def multiply(f, v):
-            if self.maps is not None and self.maps.has("kernel_map"):
-                pos = bind(self.base_out + f * self.u["out_es"])
-                w = self.maps.read("kernel_map", s.compute, pos, f, initial=v)
-            else:
-                k = self._kernel_value(f)
-                w = bind(v * (bind(conj(k)) if s.kernel_mul[3] else k))
-            self.sh[self._sidx(f)] = w
-        self._stages(-1, self._load_global, multiply, write_shared=True)
-        self._stages(1, "shared", self._store_global)
+    def _multiply(self, f, v):
+        """Frequency f's value v after the convolution's kernel (map)."""
+        s = self.s
+        if self.maps is not None and self.maps.has("kernel_map"):
+            pos = bind(self.base_out + f * self.u["out_es"])
+            return self.maps.read("kernel_map", s.compute, pos, f, initial=v)
+        k = self._kernel_value(f)
+        return bind(v * (bind(conj(k)) if s.kernel_mul[3] else k))
 
     def _kernel_value(self, f):
         """Element f of the frequency-domain kernel: one vector for every transform
