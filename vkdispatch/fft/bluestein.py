@@ -14,7 +14,7 @@ import numpy as np
 
 from ..base.buffer import Buffer
 from .launch import capturing_now, record_plan, record_step, scratch, source
-from .plan import UINT32_LIMIT, _split, kernel_shape, make_plan
+from .plan import UINT32_LIMIT, _split, kernel_shape, make_plan, padded
 from .spec import Edge, Layout, PassSpec
 from .tables import chirp_values
 
@@ -99,7 +99,7 @@ def _four_passes(ctx, graph, src, dst, n, m, outer, inner, chirp, scale, compute
 
     def second(sign, io_out, s, store=Edge(), outer_split=0):
         return PassSpec(m2, r2, t2, b2, columns, sign, s, c, io_out, c, False, store=store,
-                        outer_split=outer_split)
+                        outer_split=outer_split, pad=padded(m2, size, ctx.device, columns))
 
     specs = (first(-1, src.dtype, Edge(limit=n, chirp=chirp)), second(-1, c, 1.0),
              first(1, c, Edge(kernel=True)),

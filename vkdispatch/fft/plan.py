@@ -63,13 +63,21 @@ def limits(device) -> tuple:
             min(device.max_workgroup_invocations, device.max_workgroup_size[0], INVOCATION_CAP))
 
 
+def padded(n: int, itemsize: int, device, columns: bool) -> bool:
+    """Whether a transform along the last axis keeps one spare shared element per 16:
+    the first stage's invocations write 16 apart, which would all hit one bank."""
+    return not columns and n >= 32 and len(radices(n)) > 1 and \
+        (n + n // 16) * itemsize <= limits(device)[0]
+
+
 def kernel_shape(n: int, itemsize: int, device, columns: bool) -> Optional[tuple]:
     """(radices, threads per transform, transforms per workgroup) of a one-kernel
     transform of length n, or None when it does not fit the device."""
     rs = radices(n)
     shared, invocations = limits(device)
     threads = max(1, n // max(rs))
-    per = n * itemsize if len(rs) > 1 else 0
+    per = (n + n // 16 if padded(n, itemsize, device, columns) else n) * itemsize \
+        if len(rs) > 1 else 0
     if threads > invocations or per > shared:
         return None
     batch = 1
@@ -165,7 +173,8 @@ def _plan(device, n, columns, sign, scale, io_in, io_out, compute, in_place, loa
     if shape is not None:
         rs, threads, batch = shape
         spec = PassSpec(n, rs, threads, batch, columns, sign, scale, io_in, io_out, compute,
-                        in_place, load=load, store=store, kernel_mul=kernel_mul, real=real)
+                        in_place, load=load, store=store, kernel_mul=kernel_mul, real=real,
+                        pad=padded(n, size, device, columns))
         return Plan(n, (Step(spec, "single"),))
     if fused:
         raise DeviceLimitError(f"a fused transform of length {n} does not fit one workgroup "
@@ -176,7 +185,8 @@ def _plan(device, n, columns, sign, scale, io_in, io_out, compute, in_place, loa
     split = 1 << max(1, (n.bit_length() + 1) // 2)
     first = PassSpec(n1, r1, t1, b1, True, sign, 1.0, io_in, compute, compute, False,
                      twiddle=n, split=split)
-    second = PassSpec(n2, r2, t2, b2, columns, sign, scale, compute, io_out, compute, False)
+    second = PassSpec(n2, r2, t2, b2, columns, sign, scale, compute, io_out, compute, False,
+                      pad=padded(n2, size, device, columns))
     return Plan(n, (Step(first, "four_step_1"), Step(second, "four_step_2")), (n1, n2))
 
 

@@ -69,6 +69,7 @@ class PassSpec:
     kernel_mul: Optional[tuple] = None   # convolve: ("buffer", dtype name, layout)
     real: str = ""           # "r2c" / "c2r": the packed real transform of length 2n (rfft.py)
     outer_split: int = 0     # four-step second pass: the first pass's length n1
+    pad: bool = False        # shared rows keep a spare element per 16 (bank conflicts)
 
     @property
     def local_size(self) -> int:
@@ -76,4 +77,5 @@ class PassSpec:
 
     @property
     def shared_elements(self) -> int:
-        return self.batch * self.n if len(self.radices) > 1 or self.real == "r2c" else 0
+        per = self.n + self.n // 16 if self.pad else self.n
+        return self.batch * per if len(self.radices) > 1 or self.real == "r2c" else 0

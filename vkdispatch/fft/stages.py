@@ -187,6 +187,9 @@ class _Kernel:
         s = self.s
         if s.columns:
             return e * s.batch + self.p if s.batch > 1 else e
+        if s.pad:
+            e = e + e // 16
+            return self.p * (s.n + s.n // 16) + e if s.batch > 1 else e
         return self.p * s.n + e if s.batch > 1 else e
 
     # ------------------------------------------------------------------ stages
