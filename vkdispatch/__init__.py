@@ -54,4 +54,8 @@ from .shader.source import ShaderBuildError, ShaderSource
 # vd.vkfft: VkFFT through pyvkfft (CUDA/OpenCL); pyvkfft is imported at the first transform
 from . import vkfft
 
+# FFTs (vd.fft)
+from . import fft
+from .fft.rfft import RFFTBuffer, asrfftbuffer
+
 __version__ = "0.2.0.dev0"
