@@ -290,16 +290,29 @@ def _publish(spec: StageSpec, out, row, groups, result, combine: _Combiner, uses
         mem.memory_barrier("buffer")
         _store(last, 0, (ticket == groups - 1).cast(dt.uint32))
     mem.barrier()
+    wg = spec.group_size
     with cf.if_block(_load(last, 0) != 0):          # the same in the whole workgroup
         acc = combine.new_accumulator()
         j = mem.new(dt.uint32, tid)
         with cf.while_block(j < groups):
-            acc.set(combine(acc, mem.coherent_read(_element(partials, row * groups + j))))
-            j += spec.group_size
-        total = _workgroup_reduce(acc, combine, spec.group_size, uses_subgroups)
+            # independent loads, all in flight at once: one trip to L2, not _FINISH_LOADS
+            parts = []
+            for k in range(_FINISH_LOADS):
+                part = combine.new_accumulator()
+                with cf.if_block(j + k * wg < groups):
+                    part.set(combine.cast(mem.coherent_read(
+                        _element(partials, row * groups + j + k * wg))))
+                parts.append(part)
+            acc.set(combine(acc, combine.tree(parts)))
+            j += wg * _FINISH_LOADS
+        total = _workgroup_reduce(acc, combine, wg, uses_subgroups)
         with cf.if_block(tid == 0):
             _store(out, row, total)
             _store(counter, row, 0)
+
+
+# partials each invocation of the last workgroup reads per loop iteration
+_FINISH_LOADS = 8
 
 
 def _element(array: ShaderVariable, index) -> ShaderVariable:
