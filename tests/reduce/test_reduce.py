@@ -189,9 +189,11 @@ def test_custom_reduction_without_a_subgroup_operation(backend):
 
 
 def test_new_sizes_and_batches_compile_nothing(backend):
-    # warm each kernel family: rows read 4 at a time, rows read one at a time (length
-    # not a multiple of 4), columns (one stage and two), short rows
+    # warm each kernel family: rows read 4 at a time (by one workgroup, and by several
+    # whose last combines the partials), rows read one at a time (length not a
+    # multiple of 4), columns (one stage and two), short rows
     sum_f32(vd.asbuffer(np.ones(5000, np.float32)))
+    sum_f32(vd.asbuffer(np.ones(200_000, np.float32)))
     sum_f32(vd.asbuffer(np.ones((3, 4999), np.float32)), axes=1)
     sum_f32(vd.asbuffer(np.ones((4, 5), np.float32)), axes=0)
     sum_f32(vd.asbuffer(np.ones((400, 5000), np.float32)), axes=0)
@@ -241,3 +243,15 @@ def test_complex_sum_and_bool_any(backend):
     flags[2999] = True
     any_ = vd.reduce.reduce_buffers(vd.reduce.SubgroupOr, [vd.asbuffer(flags)], out_type=vd.uint32)
     assert any_.read(0)[0] == 1
+
+
+def test_many_reductions_in_one_graph_replayed(backend):
+    """More single-dispatch reductions in one graph than there are counters (they are
+    shared, reset by each dispatch's last workgroup), replayed: every result right."""
+    datas = [RNG.integers(-50, 50, 30_000 + 7 * k, dtype=np.int32) for k in range(70)]
+    bufs = [vd.asbuffer(d) for d in datas]
+    graph = vd.CommandGraph()
+    outs = [sum_i32(b, graph=graph) for b in bufs]
+    for _ in range(2):
+        graph.submit(wait=True)
+        assert [o.read(0)[0] for o in outs] == [int(d.sum()) for d in datas]

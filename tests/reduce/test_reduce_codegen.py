@@ -175,3 +175,32 @@ def test_library_entry_point(backend):
                     return_type=vc.int32, input_types=[Buff[i32]])
     again = vd.reduce.reduce_buffers(vd.reduce.SubgroupAdd, [vd.asbuffer(data)], map_func=square)
     assert again.read(0)[0] == (data.astype(np.int64) ** 2).sum()
+
+
+@pytest.mark.parametrize("target", ["glsl", "cuda", "opencl"])
+def test_single_dispatch_kernels_compile(dummy, target):
+    """The kernels whose last workgroup combines the partials (coherent reads, a
+    counter), for every target's compiler present."""
+    from vkdispatch.codegen.emit import emit
+    from vkdispatch.reduce.stage import ROW, ROW4
+    if target == "opencl":   # PoCL has no subgroups
+        vd.set_dummy_context_params(subgroup_ops=())
+    total, biggest, _, squares = _kernels()
+    device = vd.get_context().device
+    for fn, family in ((total, ROW4), (biggest, ROW), (squares, ROW)):
+        ir_kernel = fn._engine.spec(family, True, device, finish=True).trace(device, True)
+        src = emit(ir_kernel, target, ir_kernel.name).source
+        assert {"glsl": "coherent", "cuda": "volatile", "opencl": "volatile"}[target] in src
+        try:
+            if target == "glsl":
+                from vkdispatch.backends.vulkan.glslang import compile_glsl as compile_src
+            elif target == "cuda":
+                from vkdispatch.backends.cuda.nvrtc import compile_cuda
+
+                def compile_src(s):
+                    return compile_cuda(s, arch="sm_90")
+            else:
+                from vkdispatch.backends.opencl.compiler import build_opencl as compile_src
+            compile_src(src)   # raises ShaderCompileError
+        except (ImportError, BackendUnavailableError) as exc:
+            pytest.skip(f"no {target} compiler: {exc}")

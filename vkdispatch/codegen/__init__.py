@@ -37,7 +37,8 @@ from .functions.math import (abs, acos, bitcast, acosh, all, any, asin, asinh, a
                              uint_bits_to_float)
 from .functions.memory import (REGISTERS, atomic_add, atomic_and, atomic_compare_exchange,
                                atomic_exchange, atomic_max, atomic_min, atomic_or, atomic_xor,
-                               barrier, comment, group_memory_barrier, local_array,
+                               barrier, coherent_read, comment, group_memory_barrier,
+                               local_array,
                                memory_barrier, memory_barrier_buffer, memory_barrier_image,
                                memory_barrier_shared, new, new_register,
                                new_bool, new_complex, new_double, new_float, new_int, new_ivec2,

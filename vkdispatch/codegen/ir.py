@@ -269,6 +269,9 @@ def is_length_param(p: "Param") -> bool:
 
 # attrs of an `index` Expr known to be in range (memory checks skip it)
 IN_BOUNDS = "in_bounds"
+# attrs of an `index` Expr that must see other workgroups' writes made visible by a
+# device-scope barrier: the emitters declare its whole array coherent (GLSL) / volatile
+COHERENT = "coherent"
 
 
 def index_nodes(body: list):

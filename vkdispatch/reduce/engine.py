@@ -11,6 +11,8 @@ import threading
 import weakref
 from typing import Optional, Sequence
 
+import numpy as np
+
 from ..base import dtype as dt
 from ..base.buffer import Buffer
 from ..base.context import get_context
@@ -21,7 +23,8 @@ from ..execution.command_graph import global_graph
 from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
 from . import layout
 from .operations import ReduceOp
-from .stage import COLUMN, ROW, ROW4, VECTOR_TYPES, StageSpec, input_names
+from .stage import COLUMN, FINISH_NAMES, FINISH_TYPES, ROW, ROW4, VECTOR_TYPES, StageSpec, \
+    input_names
 
 # flat indices are uint32, and stepping past the end must not wrap around
 MAX_ELEMENTS = 2 ** 31 - 1
@@ -88,20 +91,22 @@ class Reduction:
         plain = not first or self.map_func is None
         return 8 if plain and self.out_type.itemsize <= 4 else 4
 
-    def spec(self, family: str, first: bool, device) -> StageSpec:
+    def spec(self, family: str, first: bool, device, finish: bool = False) -> StageSpec:
         wg = self.group_size_for(device)
         if family == ROW4:   # plain reads only
             t = self.input_type if first else self.out_type
-            return StageSpec(family, self.op, self.out_type, None, t, wg, _vector_unroll(device))
+            return StageSpec(family, self.op, self.out_type, None, t, wg, _vector_unroll(device),
+                             finish)
         if first:
             return StageSpec(family, self.op, self.out_type, self.map_func, self.input_type, wg,
-                             self.unroll(True))
+                             self.unroll(True), finish)
         return StageSpec(family, self.op, self.out_type, None, self.out_type, wg,
-                         self.unroll(False))
+                         self.unroll(False), finish)
 
-    def kernel(self, ctx, family: str, first: bool, addressed: tuple = ()) -> CompiledKernel:
+    def kernel(self, ctx, family: str, first: bool, addressed: tuple = (),
+               finish: bool = False) -> CompiledKernel:
         mode = "report" if ctx.debug else True
-        key = (family, first, addressed, mode)
+        key = (family, first, addressed, mode, finish)
         per_ctx = self._kernels.get(ctx)
         k = per_ctx.get(key) if per_ctx is not None else None
         if k is None:
@@ -109,7 +114,8 @@ class Reduction:
                 per_ctx = self._kernels.setdefault(ctx, {})
                 k = per_ctx.get(key)
                 if k is None:
-                    ir_kernel = self.spec(family, first, ctx.device).trace(ctx.device, mode)
+                    ir_kernel = self.spec(family, first, ctx.device, finish).trace(
+                        ctx.device, mode)
                     options = EmitOptions(ctx.codegen_target, ir_kernel.name,
                                           _push_limit(ctx), addressed)
                     k = per_ctx[key] = build_kernel(ctx, ir_kernel, options)
@@ -185,7 +191,11 @@ class Reduction:
         u = _vector_unroll(device) if vector else self.unroll(first)
         units = row_len // 4 if vector else row_len
         groups = _row_groups(device, rows, units, wg, u)
+        # one row split among workgroups: the last to finish combines the partials
+        finish = groups > 1 and rows == 1 and self.out_type in FINISH_TYPES
         stage_out = dest if groups == 1 else Buffer((rows * groups,), self.out_type)
+        if finish:
+            stage_out = [dest, stage_out, _counter(ctx)]
         stride = groups * wg
         uniforms = {"row_len": row_len, "groups": groups, "rows": rows,
                     "main_iters": units // (u * stride)}
@@ -195,7 +205,7 @@ class Reduction:
         launch = (groups,) + _fold(rows, device)
         self._dispatch(ctx, plan, ROW4 if vector else ROW, first, stage_out, inputs, launch,
                        uniforms)
-        if groups > 1:
+        if groups > 1 and not finish:
             self._record_pass(ctx, plan, False, [stage_out], dest, rows, groups, 1)
 
     def _column_pass(self, ctx, plan, first, inputs, dest, rows, row_len, inner, strides):
@@ -227,22 +237,50 @@ class Reduction:
         return inputs[0].offset % 16 == 0 and (rows == 1 or row_len % 4 == 0)
 
     def _dispatch(self, ctx, plan, family, first, out, inputs, launch, uniforms):
-        """Build the kernel of one stage and add its launch to `plan`."""
+        """Build the kernel of one stage and add its launch to `plan`; `out` is the
+        output buffer, or [out, partials, counter] for a finishing ROW/ROW4 stage."""
+        finish = isinstance(out, list)
+        outs = out if finish else [out]
         mapped = first and family != ROW4 and self.map_func is not None
-        names = ["out"] + (input_names(self.map_func) if mapped else
-                           [f"in{i}" for i in range(len(inputs))])
-        values = dict(zip(names, [out] + list(inputs)))
+        in_names = (input_names(self.map_func) if mapped else
+                    [f"in{i}" for i in range(len(inputs))])
+        names = ["out"] + (list(FINISH_NAMES) if finish else []) + in_names
+        values = dict(zip(names, outs + list(inputs)))
         limit = _address_limit(ctx.device)
         addressed = () if limit is None else tuple(
             n for n, v in values.items() if isinstance(v, Buffer) and v.nbytes > limit)
-        kernel = self.kernel(ctx, family, first, addressed)
+        kernel = self.kernel(ctx, family, first, addressed, finish)
         resources = [values[n] for n in kernel.binding_names if n in values]
         uniforms = dict(uniforms)
         if mapped:
-            for name, p, value in zip(names[1:], self.map_func.buffer_types, inputs):
+            for name, p, value in zip(in_names, self.map_func.buffer_types, inputs):
                 if p.kind != BUFFER:
                     uniforms[name] = value
         plan.append((kernel, launch, resources, uniforms))
+
+
+# counters of finishing stages: each starts at 0, and the dispatch's last workgroup
+# puts it back to 0. A reduction takes the next of a ring, so reductions recorded
+# together rarely share one (sharing is safe: the counter is written, so the graph
+# orders the two dispatches; streams and in-order queues run them in order anyway).
+_COUNTERS = 64
+_counter_rings = weakref.WeakKeyDictionary()   # Context -> [buffers, next index]
+_counter_lock = threading.Lock()
+
+
+def _counter(ctx) -> Buffer:
+    with _counter_lock:
+        ring = _counter_rings.get(ctx)
+        if ring is None:
+            buffers = []
+            for _ in range(_COUNTERS):
+                b = Buffer((1,), dt.uint32, context=ctx)
+                b.write(np.zeros(1, np.uint32))
+                buffers.append(b)
+            ring = _counter_rings[ctx] = [buffers, 0]
+        buffers, i = ring
+        ring[1] = (i + 1) % len(buffers)
+        return buffers[i]
 
 
 def _push_limit(ctx) -> int:

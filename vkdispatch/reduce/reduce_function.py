@@ -50,9 +50,11 @@ class ReduceFunction:
                             graph=graph, what=f"reduction {self.name!r}")
 
     def get_src(self, line_numbers: bool = False, target: Optional[str] = None) -> list:
-        """[first stage, second stage] sources of a full reduction (reading the inputs,
-        then combining the partials) for the current context's device and language (or
-        `target`). Axis reductions that keep inner axes use `get_column_src()`."""
+        """[first stage, second stage] sources of a reduction (reading the inputs, then
+        combining the partials) for the current context's device and language (or
+        `target`). A full reduction of real 32/64-bit scalars runs the first stage's
+        variant whose last workgroup combines the partials (one dispatch). Axis
+        reductions that keep inner axes use `get_column_src()`."""
         return [self._src(self._row_family(True), True, line_numbers, target),
                 self._src(self._row_family(False), False, line_numbers, target)]
 

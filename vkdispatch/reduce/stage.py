@@ -8,7 +8,8 @@ shape or batch count compiles nothing new.
   elements per loop iteration, `groups * group_size` apart (coalesced), then the
   workgroup combines its values (subgroup operation, then shared memory) and writes one
   partial per workgroup: out[row * groups + workgroup]. With groups > 1 a second ROW
-  pass reduces the partials.
+  pass reduces the partials, or (`finish`, one row) the workgroup that finishes last
+  reduces them in the same dispatch (see `_publish`).
 - ROW4: ROW reading 4 elements per load (vec4 / ivec4 / uvec4 views of a 32-bit
   buffer whose rows start 16-byte aligned); invocation 0 of workgroup 0 adds the last
   row_len % 4 elements through a scalar binding of the same buffer.
@@ -49,6 +50,11 @@ UNIFORMS = {ROW: ("row_len", "groups", "rows", "main_iters"),
             COLUMN: ("row_len", "inner", "chunks", "chunk_len", "rows", "row_stride", "step",
                      "inner_stride")}
 
+# the last workgroup of a row combines the row's partials (read coherently: real
+# scalars of 32/64 bits, which every target can read that way)
+FINISH_TYPES = (dt.float32, dt.float64, dt.int32, dt.uint32, dt.int64, dt.uint64)
+FINISH_NAMES = ("partials", "counter")
+
 # subgroup operations are used on the 32-bit types every target supports them for
 _SUBGROUP_TYPES = (dt.float32, dt.int32, dt.uint32)
 # types read 4 at a time by ROW4
@@ -63,7 +69,7 @@ def input_names(map_func) -> list:
     if map_func is None:
         return ["in0"]
     names = list(map_func.param_names)
-    reserved = {"out"}.union(*UNIFORMS.values())
+    reserved = {"out", *FINISH_NAMES}.union(*UNIFORMS.values())
     if len(set(names)) != len(names) or any(
             n in reserved or not n.isidentifier() or n.startswith("vkd_") for n in names):
         return [f"in{i}" for i in range(len(names))]
@@ -132,18 +138,28 @@ class _Combiner:
 class StageSpec:
     """What one reduction kernel computes: its family (ROW, ROW4, COLUMN), the operation,
     the accumulator type, how an element is read (`map_func`, else a plain read of a
-    buffer of `input_type`), the workgroup size and the loads per loop iteration."""
+    buffer of `input_type`), the workgroup size, the loads per loop iteration, and
+    whether the last workgroup of a row combines the row's partials (`finish`: ROW and
+    ROW4, one dispatch for the whole reduction)."""
 
-    __slots__ = ("family", "op", "out_type", "map_func", "input_type", "group_size", "unroll")
+    __slots__ = ("family", "op", "out_type", "map_func", "input_type", "group_size", "unroll",
+                 "finish")
 
     def __init__(self, family: str, op: ReduceOp, out_type: DType, map_func, input_type,
-                 group_size: int, unroll: int):
+                 group_size: int, unroll: int, finish: bool = False):
         self.family, self.op, self.out_type = family, op, out_type
         self.map_func, self.input_type = map_func, input_type
         self.group_size, self.unroll = group_size, unroll
+        if finish and (family == COLUMN or out_type not in FINISH_TYPES):
+            raise ValueError(f"finish: ROW/ROW4 of {FINISH_TYPES} only, got {family} of "
+                             f"{out_type.name}")
+        self.finish = finish
 
     def params(self) -> list:
         ps = [ShaderParam("out", Buff[self.out_type])]
+        if self.finish:
+            ps += [ShaderParam("partials", Buff[self.out_type]),
+                   ShaderParam("counter", Buff[dt.uint32])]
         if self.family == ROW4:
             ps += [ShaderParam("in0", Buff[dt.vector_of(self.input_type, 4)]),
                    ShaderParam("in1", Buff[self.input_type])]
@@ -160,6 +176,8 @@ class StageSpec:
         n_uniforms = len(UNIFORMS[self.family])
 
         def body(out, *rest):
+            if self.finish:
+                out, rest = (out,) + rest[:2], rest[2:]
             inputs, uniforms = rest[:-n_uniforms], rest[-n_uniforms:]
             combine = _Combiner(self.op, self.out_type)
             read = self._reader(inputs, combine)
@@ -170,7 +188,8 @@ class StageSpec:
             else:
                 _column_body(self, out, read, combine, uniforms)
 
-        body.__name__ = f"reduce_{_ident(self.op.name)}_{self.family}"
+        body.__name__ = (f"reduce_{_ident(self.op.name)}_{self.family}"
+                         f"{'_finish' if self.finish else ''}")
         return trace(body, self.params(), device, (self.group_size, 1, 1), False,
                      memory_checks if self.map_func is not None else False)
 
@@ -201,7 +220,7 @@ def _row_body(spec: StageSpec, out, read, combine: _Combiner, uniforms, uses_sub
     row_len, groups, rows, main_iters = uniforms
     wg, u = spec.group_size, spec.unroll
     wid, nwg = bi.workgroup_id(), bi.num_workgroups()
-    row = wrap(out.builder, (wid.y + wid.z * nwg.y).node)
+    row = wrap(current(), (wid.y + wid.z * nwg.y).node)
     with cf.if_block(row >= rows):
         cf.return_()
     tid = bi.local_invocation_id().x
@@ -215,9 +234,8 @@ def _row_body(spec: StageSpec, out, read, combine: _Combiner, uniforms, uses_sub
     with cf.while_block(i < row_len):
         acc.set(combine(acc, read(base + i)))
         i += stride
-    result = _workgroup_reduce(acc, combine, wg, uses_subgroups)
-    with cf.if_block(tid == 0):
-        _store(out, row * groups + wid.x, result)
+    _publish(spec, out, row, groups, _workgroup_reduce(acc, combine, wg, uses_subgroups),
+             combine, uses_subgroups)
 
 
 def _row4_body(spec: StageSpec, out, inputs, combine: _Combiner, uniforms, uses_subgroups):
@@ -225,7 +243,7 @@ def _row4_body(spec: StageSpec, out, inputs, combine: _Combiner, uniforms, uses_
     vectors, scalars = inputs
     wg, u = spec.group_size, spec.unroll
     wid, nwg = bi.workgroup_id(), bi.num_workgroups()
-    row = wrap(out.builder, (wid.y + wid.z * nwg.y).node)
+    row = wrap(current(), (wid.y + wid.z * nwg.y).node)
     with cf.if_block(row >= rows):
         cf.return_()
     tid = bi.local_invocation_id().x
@@ -246,9 +264,63 @@ def _row4_body(spec: StageSpec, out, inputs, combine: _Combiner, uniforms, uses_
         i += stride
     with cf.if_block((wid.x == 0) & (tid < row_len - vec_len * 4)):
         acc.set(combine(acc, combine.cast(_load(scalars, row * row_len + vec_len * 4 + tid))))
-    result = _workgroup_reduce(acc, combine, wg, uses_subgroups)
+    _publish(spec, out, row, groups, _workgroup_reduce(acc, combine, wg, uses_subgroups),
+             combine, uses_subgroups)
+
+
+def _publish(spec: StageSpec, out, row, groups, result, combine: _Combiner, uses_subgroups):
+    """Store the workgroup's value (invocation 0's `result`): out[row * groups + workgroup],
+    or with `spec.finish` (out = (out, partials, counter)) into the partials, and the
+    workgroup that is the row's last to finish combines them into out[row]. Its ticket
+    comes from an atomic after a device-scope barrier (release), and another barrier
+    before the coherent reads (acquire); it then resets the counter to 0 for the next
+    dispatch. Partials are combined in index order, whichever workgroup is last."""
+    tid = bi.local_invocation_id().x
+    wid = bi.workgroup_id()
+    if not spec.finish:
+        with cf.if_block(tid == 0):
+            _store(out, row * groups + wid.x, result)
+        return
+    out, partials, counter = out
+    last = mem.shared_buffer(dt.uint32, 1)
     with cf.if_block(tid == 0):
-        _store(out, row * groups + wid.x, result)
+        _store(partials, row * groups + wid.x, result)
+        mem.memory_barrier("buffer")
+        ticket = mem.atomic_add(_element(counter, row), 1)
+        mem.memory_barrier("buffer")
+        _store(last, 0, (ticket == groups - 1).cast(dt.uint32))
+    mem.barrier()
+    wg = spec.group_size
+    with cf.if_block(_load(last, 0) != 0):          # the same in the whole workgroup
+        acc = combine.new_accumulator()
+        j = mem.new(dt.uint32, tid)
+        with cf.while_block(j < groups):
+            # independent loads, all in flight at once: one trip to L2, not _FINISH_LOADS
+            parts = []
+            for k in range(_FINISH_LOADS):
+                part = combine.new_accumulator()
+                with cf.if_block(j + k * wg < groups):
+                    part.set(combine.cast(mem.coherent_read(
+                        _element(partials, row * groups + j + k * wg))))
+                parts.append(part)
+            acc.set(combine(acc, combine.tree(parts)))
+            j += wg * _FINISH_LOADS
+        total = _workgroup_reduce(acc, combine, wg, uses_subgroups)
+        with cf.if_block(tid == 0):
+            _store(out, row, total)
+            _store(counter, row, 0)
+
+
+# partials each invocation of the last workgroup reads per loop iteration
+_FINISH_LOADS = 8
+
+
+def _element(array: ShaderVariable, index) -> ShaderVariable:
+    """array[index] as an element reference for atomics and coherent reads (not read
+    here: a plain read of a coherent buffer would cost a second trip to memory)."""
+    ref = ops.make("index", array.node, convert(to_node(index, dt.uint32), dt.uint32),
+                   dtype=storage_type(array.node.dtype), attrs=(ir.IN_BOUNDS,))
+    return ShaderVariable(array.builder, ref, ref=ref)
 
 
 def _subgroup_mode(op: ReduceOp, t: DType, device):
@@ -311,8 +383,8 @@ def _column_body(spec: StageSpec, out, read, combine: _Combiner, uniforms):
     row_len, inner, chunks, chunk_len, rows, row_stride, step, inner_stride = uniforms
     wg, u = spec.group_size, spec.unroll
     wid, nwg = bi.workgroup_id(), bi.num_workgroups()
-    k2 = wrap(out.builder, (wid.x * wg + bi.local_invocation_id().x).node)
-    yz = wrap(out.builder, (wid.y + wid.z * nwg.y).node)
+    k2 = wrap(current(), (wid.x * wg + bi.local_invocation_id().x).node)
+    yz = wrap(current(), (wid.y + wid.z * nwg.y).node)
     chunk = yz % chunks
     k1 = yz // chunks
     with cf.if_block(k1 >= rows):

@@ -68,6 +68,11 @@ def written_arrays(kernel: ir.Kernel) -> set:
     return out
 
 
+def coherent_arrays(kernel: ir.Kernel) -> set:
+    """Ids of the buffers with a coherent access (read past other workgroups' caches)."""
+    return {n.args[0].id for n in ir.index_nodes(kernel.body) if ir.COHERENT in n.attrs}
+
+
 def program_info(kernel: ir.Kernel, target: str, entry_point: str,
                  push_constant_limit: int = 0, address_params=frozenset(),
                  implicit_lengths: bool = False) -> ProgramInfo:
@@ -226,6 +231,7 @@ class Emitter(abc.ABC):
         self.ops = ir.used_ops(kernel)
         self.dtypes = ir.used_dtypes(kernel)
         self.written = written_arrays(kernel)
+        self.coherent = coherent_arrays(kernel)
         self._names = {}
         self._taken = set(self.reserved)
         # debug mode: site k of the kernel reports as id site_base + k + 1 (build_kernel

@@ -116,6 +116,8 @@ def _atomic(em, e, a):
     if e.op not in _ATOMIC_TYPES.get(t, ()):
         em.unsupported(f"{e.op} on {t.name}")
     ref = f"&{em.lvalue(e.args[0])}"
+    if e.args[0].args[0].id in em.coherent:   # CUDA's atomics take no volatile pointer
+        ref = f"({em.type_name(t)}*){ref}"
     fn = _ATOMIC[e.op]
     if t is dt.int64 and e.op not in ("atomic_min", "atomic_max"):
         # CUDA has these for unsigned long long only; two's complement makes them agree
@@ -334,6 +336,14 @@ class CUDAEmitter(Emitter):
         return super().stmt(s, depth)
 
     # ------------------------------------------------------------------ kernel
+    def _volatile(self, t) -> str:
+        """Coherent buffers are volatile (loads reach L2, past a stale L1); CUDA's vector
+        and struct types have no volatile copies, so scalars only."""
+        if not t.is_scalar or t.is_complex or t.itemsize < 4:
+            self.unsupported(f"coherent access to a buffer of {t.name} (32/64-bit scalars "
+                             f"only on CUDA)")
+        return "volatile "
+
     def _params(self) -> list:
         by_name = {p.name: p for p in self.kernel.params}
         out = []
@@ -342,6 +352,8 @@ class CUDAEmitter(Emitter):
             if v.kind == ir.BUFFER:
                 st = dt.uint32 if v.dtype is dt.bool_ else v.dtype
                 const = "" if v.id in self.written else "const "
+                if v.id in self.coherent:
+                    const += self._volatile(st)
                 out.append(f"{const}{self.type_name(st)}* __restrict__ {self.name(v)}")
             else:
                 kind = "cudaTextureObject_t" if v.sampled else "cudaSurfaceObject_t"

@@ -415,6 +415,8 @@ class GLSLEmitter(Emitter):
             name = self.name(v)
             if v.kind == ir.BUFFER:
                 access = "" if v.id in self.written else "readonly "
+                if v.id in self.coherent:
+                    access = "coherent " + access
                 t = _storage(v.dtype)
                 element = self.type_name(t)
                 if b.kind == BINDING_BUFFER_ADDRESS:

@@ -654,6 +654,8 @@ class OpenCLEmitter(Emitter):
                 t = dt.uint32 if v.dtype is dt.bool_ else v.dtype
                 elem = self.type_name(t.base if _packed3(v) else t)
                 const = "" if v.id in self.written else "const "
+                if v.id in self.coherent:   # loads are not cached past a mem_fence
+                    const += "volatile "
                 out.append(f"__global {const}{elem}* {name}")
                 continue
             self.texel_suffix(v)

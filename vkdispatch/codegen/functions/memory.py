@@ -4,7 +4,7 @@ from __future__ import annotations
 from ...base import dtype as dt
 from .. import ir, ops
 from ..builder import codegen_error, current
-from ..variables import ShaderVariable, convert, to_node
+from ..variables import ShaderVariable, convert, load_node, to_node
 
 
 def new(dtype, *args, var_name=None) -> ShaderVariable:
@@ -172,6 +172,21 @@ def atomic_compare_exchange(target, compare, value):
                     convert(to_node(compare, ref.dtype), ref.dtype),
                     convert(to_node(value, ref.dtype), ref.dtype))
     return ShaderVariable(b, b.bind(node))
+
+
+def coherent_read(element) -> ShaderVariable:
+    """Read a buffer element past this workgroup's caches, so it sees what other
+    workgroups wrote before a memory_barrier("buffer") and an atomic that this one then
+    observed (the "last workgroup finishes" pattern). Its whole buffer becomes coherent
+    (GLSL `coherent`, CUDA/OpenCL `volatile`; CUDA: 32/64-bit scalars only)."""
+    if not isinstance(element, ShaderVariable) or element.ref is None \
+            or element.ref.args[0].kind != ir.BUFFER:
+        raise codegen_error("coherent_read takes a buffer element, e.g. "
+                            "vc.coherent_read(buf[i])")
+    ref = element.ref
+    node = ops.make("index", *ref.args, dtype=ref.dtype, attrs=ref.attrs + (ir.COHERENT,))
+    b = element.builder
+    return ShaderVariable(b, b.bind(load_node(node)))
 
 
 # ----------------------------------------------------------------------------- barriers
