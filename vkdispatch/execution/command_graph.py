@@ -96,11 +96,13 @@ class _Built:
     mode (timestamps, hazard tracking), and for replay the records' content key (ids of
     kernels and resources, launch sizes, uniform bytes; None when bound variables make
     the uniforms change) with weak references that tell whether those ids still name
-    the same live objects (an id is reused once its object is gone)."""
-    __slots__ = ("cl", "indices", "mode", "key", "refs")
+    the same live objects (an id is reused once its object is gone). `uniform`: the
+    bytes a kept single-dispatch list now runs (see _submit_single)."""
+    __slots__ = ("cl", "indices", "mode", "key", "refs", "uniform")
 
     def __init__(self, cl, indices, mode, key, refs):
         self.cl, self.indices, self.mode, self.key, self.refs = cl, indices, mode, key, refs
+        self.uniform = None
 
 
 def _flat_resources(records) -> list:
@@ -606,11 +608,11 @@ class CommandGraph:
 
     def _submit_single(self, queue: int):
         """An eager call's submit: one dispatch with constant uniforms, then forget it.
-        Lists of such single dispatches are kept by (mode, kernel, launch, uniforms,
-        resource ids), so the same call again replays its list directly."""
+        Lists of such single dispatches are kept by (mode, kernel, launch, resource
+        ids), so the same call again replays its list directly, with its uniform bytes
+        rewritten in place when they changed (a loop passing a new scalar each call)."""
         rec = self._records[0]
-        key = (queue, self._timestamps, rec.kernel, rec.groups, rec.packed,
-               *map(id, rec.resources))
+        key = (queue, self._timestamps, rec.kernel, rec.groups, *map(id, rec.resources))
         singles = self._singles
         built = singles.get(key)
         if built is not None and not self._holds_current_records(built, queue):
@@ -618,9 +620,13 @@ class CommandGraph:
             built = None
         if built is None:
             built = self._build(queue, None, self._content_key(self._mode()))
+            built.uniform = rec.packed
             if len(singles) >= self._MAX_SINGLES:
                 self._drop_single(next(iter(singles)), queue)
             singles[key] = built
+        elif built.uniform != rec.packed:
+            built.cl.set_uniform(0, rec.packed)
+            built.uniform = rec.packed
         cl = built.cl
         self._submitted[queue] = cl
         signal = cl.submit()
