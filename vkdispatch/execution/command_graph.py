@@ -322,7 +322,18 @@ class CommandGraph:
             if res.context is not ctx or not (res._base or res)._handles:
                 for name, r in zip(kernel.binding_names, resources):
                     self._check_resource(_argument(kernel, name), r)
-        self._append(_Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES, packed))
+        rec = _Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES, packed)
+        with self._lock:     # _append, less what a packed record cannot have
+            records = self._records
+            records.append(rec)
+            if self._lists:
+                self._invalidate()
+            if not kernel.plain:
+                self._count_kernel(kernel)
+            full = len(records) >= self._max_pending > 0 and not self._var_records
+        stats.count("dispatches_recorded")
+        if self.submit_on_record or full:
+            self.submit()
 
     def _check_resource(self, what: str, res) -> None:
         """A resource (`what` names it in errors) must be alive and of this graph's
@@ -355,17 +366,19 @@ class CommandGraph:
                 self._invalidate()
             if type(rec) is _Dispatch:
                 stats.count("dispatches_recorded")
-                kernel = rec.kernel
-                if not kernel.plain:
-                    if not kernel.bindings_only:
-                        self._hand_written += 1
-                    if kernel.debug_binding is not None:
-                        self._debug_records += 1
+                if not rec.kernel.plain:
+                    self._count_kernel(rec.kernel)
                 if rec.var_fields:
                     self._var_records += 1
             full = len(self._records) >= self._max_pending > 0 and not self._var_records
         if self.submit_on_record or full:
             self.submit()
+
+    def _count_kernel(self, kernel: CompiledKernel) -> None:
+        if not kernel.bindings_only:
+            self._hand_written += 1
+        if kernel.debug_binding is not None:
+            self._debug_records += 1
 
     def record_copy(self, src: Buffer, dst: Buffer, nbytes: Optional[int] = None,
                     src_offset: int = 0, dst_offset: int = 0) -> None:
