@@ -556,7 +556,7 @@ class CommandGraph:
                     and len(queues) == 1 and type(records[0]) is _Dispatch
                     and records[0].packed is not None
                     and not (self._may_capture and self._capturing(queues[0]))):
-                signals = [self._submit_single(queues[0])]
+                signals = self._submit_single(queues[0])
                 if debug:
                     self._raise_reported(queues)
                 if wait:
@@ -628,11 +628,12 @@ class CommandGraph:
 
     _MAX_SINGLES = 8
 
-    def _submit_single(self, queue: int):
-        """An eager call's submit: one dispatch with constant uniforms, then forget it.
-        Lists of such single dispatches are kept by (mode, kernel, launch, resource
-        ids), so the same call again replays its list directly, with its uniform bytes
-        rewritten in place when they changed (a loop passing a new scalar each call)."""
+    def _submit_single(self, queue: int) -> list:
+        """An eager call's submit: one dispatch with constant uniforms, then forget it;
+        returns [its signal]. Lists of such single dispatches are kept by (mode, kernel,
+        launch, resource ids), so the same call again replays its list directly, with
+        its uniform bytes rewritten in place when they changed (a loop passing a new
+        scalar each call)."""
         rec = self._records[0]
         built = None
         last = self._last_single     # the same call as the last one: no key to build
@@ -659,11 +660,10 @@ class CommandGraph:
             built.uniform = rec.packed
         cl = built.cl
         self._submitted[queue] = cl
-        signal = cl.submit()
-        self._signals = [signal]
+        signals = self._signals = [cl.submit()]
         stats.count("submits")
         self._forget_records()
-        return signal
+        return signals
 
     def _drop_single(self, key, queue: int) -> None:
         built = self._singles.pop(key)
