@@ -49,8 +49,8 @@ def eager_costs(step, sync, calls: int) -> dict:
         for k in values:
             step(k)
         sync()
-    return {"eager call": tuple(t / calls for t in per_call(fixed, 1)),
-            "new scalar": tuple(t / calls for t in per_call(new_scalar, 1))}
+    return {"eager call": tuple(t / calls for t in per_call(fixed, 1, sync=sync)),
+            "new scalar": tuple(t / calls for t in per_call(new_scalar, 1, sync=sync))}
 
 
 def vkdispatch_figures(backend: str, calls: int) -> dict:

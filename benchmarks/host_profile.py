@@ -25,23 +25,24 @@ def tiny(buf: Buff[f32], k: Const[f32]):
     buf[i] = buf[i] + k
 
 
-def per_call(fn, calls: int, repeat: int = 5) -> tuple:
+def per_call(fn, calls: int, repeat: int = 5, sync=None) -> tuple:
     """(wall, thread CPU) microseconds per iteration of `calls` runs of `fn`, the least
-    of `repeat` loops, the device idle before each. CPU time is the host cost a
-    shared or CPU-driver machine (lavapipe, PoCL: the device's threads compete for
-    the cores) still measures steadily."""
+    of `repeat` loops, the device idle (`sync()`, default vd.queue_wait_idle) before
+    each. CPU time is the host cost a shared or CPU-driver machine (lavapipe, PoCL:
+    the device's threads compete for the cores) still measures steadily."""
+    sync = sync or vd.queue_wait_idle
     t = time.perf_counter()
     while time.perf_counter() - t < 0.2:   # warm-up: caches, and the GPU's clocks
         fn()
     wall = cpu = float("inf")
     for _ in range(repeat):
-        vd.queue_wait_idle()
+        sync()
         w, c = time.perf_counter(), time.thread_time()
         for _ in range(calls):
             fn()
         c, w = time.thread_time() - c, time.perf_counter() - w
         wall, cpu = min(wall, w), min(cpu, c)
-    vd.queue_wait_idle()
+    sync()
     return wall / calls * 1e6, cpu / calls * 1e6
 
 
