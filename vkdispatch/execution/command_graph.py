@@ -531,9 +531,8 @@ class CommandGraph:
         for ref, res in zip(built.refs, resources):
             if ref() is not res:
                 return False
-        for res in resources:
             if type(res) is not Buffer or not (res._base or res)._handles:
-                res.handle(queue)   # raises for a destroyed one
+                res.handle(queue)   # raises for a destroyed one, as a build would
         return True
 
     def submit(self, instance_count: Optional[int] = None, queue_index: Optional[int] = None,
@@ -700,7 +699,8 @@ class CommandGraph:
 
     def _forget_records(self) -> None:
         self._records = []
-        self._lists = {}
+        if self._lists:
+            self._lists = {}
         self._hand_written = self._var_records = self._debug_records = 0
 
     def wait(self, timeout: Optional[float] = None) -> bool:
