@@ -58,7 +58,6 @@ def vkdispatch_figures(backend: str, calls: int) -> dict:
     buf = vd.asbuffer(np.zeros(64, np.float32))
     tiny(buf, 1.0)            # compiled before counting
     vd.queue_wait_idle()
-    graph = vd.global_graph()
 
     def plain_loop():
         for _ in range(calls):
@@ -66,7 +65,8 @@ def vkdispatch_figures(backend: str, calls: int) -> dict:
         vd.queue_wait_idle()
 
     before = vd.stats()
-    out = eager_costs(lambda k: (tiny(buf, k), graph.submit()), vd.queue_wait_idle, calls)
+    out = eager_costs(lambda k: (tiny(buf, k), vd.global_graph().submit()), vd.queue_wait_idle,
+                      calls)
     out["plain loop"] = tuple(t / calls for t in per_call(plain_loop, 1))
     out["stages"] = {k: v for k, v in stage_costs(buf, calls).items()
                      if k in ("record", "graph bookkeeping", "runtime submit")}
