@@ -411,6 +411,31 @@ def test_dependent_dispatches_set_uniform_and_replay(ctx, saxpy):
         ctx.buffer_free(h)
 
 
+def test_set_uniform_one_field_at_a_time(ctx, saxpy):
+    """set_uniform changing one field, then another, then nothing, also around an
+    instanced submit: every submit runs the bytes set last (runtimes may skip writing
+    the fields that did not change)."""
+    n = 256
+    bx, by = upload(ctx, np.ones(n, np.float32)), upload(ctx, np.zeros(n, np.float32))
+    cl = ctx.command_list(0)
+    cl.dispatch(saxpy, groups(n), [bx, by], uniform(1.0, n))
+    cl.submit()
+    y = np.ones(n, np.float32)
+    for a, m in ((2.0, n), (2.0, n // 2), (3.0, n // 2), (3.0, n // 2)):
+        cl.set_uniform(0, uniform(a, m))
+        cl.submit()
+        y[:m] += a
+    cl.submit([[uniform(10.0, n)]])
+    y += 10
+    cl.set_uniform(0, uniform(3.0, n // 2))     # the bytes set before the instances
+    cl.submit().wait()
+    y[:n // 2] += 3
+    np.testing.assert_array_equal(download(ctx, by, np.float32, n), y)
+    cl.destroy()
+    for h in (bx, by):
+        ctx.buffer_free(h)
+
+
 def test_instance_uniforms_run_once_per_instance(ctx, saxpy):
     n = 300
     x = np.arange(n, dtype=np.float32)

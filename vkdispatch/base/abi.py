@@ -146,6 +146,12 @@ class UniformPacker:
             return None, ()
         return struct.Struct(fmt), tuple(t.count for _, _, t, _ in self.fields)
 
+    def flat_layout(self):
+        """(struct.Struct packing the whole block from flat numbers in field order, the
+        component count of each field), or None when some field is not plain numbers:
+        for producers that generate their own binder (see `pack_sequence`)."""
+        return None if self._whole is None else (self._whole, self._counts)
+
     def pack_sequence(self, values) -> Optional[bytes]:
         """The block for `values` given in field order, or None when struct cannot pack
         them as they are (a value of another kind, out of range, a vector given as other

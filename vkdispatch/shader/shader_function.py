@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import os
+import struct
 import threading
 import weakref
 from typing import Optional
@@ -56,24 +57,63 @@ def _size_buffer(exec_size, params) -> str:
 
 
 class _CallPlan:
-    """What a positional call with given exec dims needs, resolved once: the kernel,
-    the workgroups, where each binding and uniform comes from (argument index; -1: the
-    exec count; -2 - i: the element count of argument i), the size past which a
-    Vulkan buffer needs its device address, and the buffer arguments the kernel takes
-    as at least as long as the exec size (`in_range`: their element
-    global_invocation_id().x is not guarded; a call must check it)."""
-    __slots__ = ("context", "kernel", "groups", "binding_sources", "uniform_sources",
-                 "address_limit", "in_range")
+    """What a positional call with a given exec count needs, resolved once: the kernel,
+    the workgroups, `bind` (args, n) -> (resources, uniform bytes), or None where the
+    call needs the full path, and the buffer arguments the kernel takes as at least
+    as long as the exec size (`in_range`: their element global_invocation_id().x is
+    not guarded; a call must check it)."""
+    __slots__ = ("context", "kernel", "groups", "bind", "in_range")
 
-    def __init__(self, context, kernel, groups, binding_sources, uniform_sources,
-                 address_limit, in_range):
+    def __init__(self, context, kernel, groups, bind, in_range):
         self.context = context
         self.kernel = kernel
         self.groups = groups
-        self.binding_sources = binding_sources
-        self.uniform_sources = uniform_sources
-        self.address_limit = address_limit
+        self.bind = bind
         self.in_range = in_range
+
+
+_PACK_ERRORS = (struct.error, OverflowError, TypeError)
+
+
+def _binder(kernel, binding_sources, uniform_sources, buffer_indices, address_limit):
+    """The argument binder of a _CallPlan (as Triton's runtime/jit.py builds one): a
+    function of (args, n), n the exec count along x, returning the resources in binding
+    order and the packed uniforms, or None when the call needs the full path (a buffer
+    past `address_limit` bytes, a value struct refuses). Sources code where each
+    binding and uniform comes from: argument index i >= 0, EXEC_DIMS, LENGTH_OF - i.
+    Generated code where every uniform is plain numbers; else through pack_sequence."""
+    layout = kernel.packer.flat_layout()
+    exprs = []
+    for src, count in zip(uniform_sources, layout[1] if layout else ()):
+        if src == EXEC_DIMS and count == 3:
+            exprs += ["n", "1", "1"]
+        elif count != 1:
+            layout = None     # a vector argument: pack_sequence checks it is a tuple
+            break
+        else:
+            exprs.append(f"args[{src}]" if src >= 0 else f"args[{LENGTH_OF - src}].size")
+    if layout is None:
+        packer = kernel.packer
+
+        def bind(args, n):
+            if address_limit is not None and any(args[i].nbytes > address_limit
+                                                 for i in buffer_indices):
+                return None
+            packed = packer.pack_sequence([args[i] if i >= 0 else (n, 1, 1) if i == EXEC_DIMS
+                                           else args[LENGTH_OF - i].size
+                                           for i in uniform_sources])
+            return None if packed is None else ([args[i] for i in binding_sources], packed)
+        return bind
+    lines = ["def bind(args, n):"]
+    if address_limit is not None:
+        lines += [f"    if args[{i}].nbytes > {address_limit}: return None"
+                  for i in buffer_indices]
+    resources = "".join(f"args[{i}], " for i in binding_sources)
+    lines += ["    try:", f"        return ({resources}), pack({', '.join(exprs)})",
+              "    except errors:", "        return None"]
+    scope = {"pack": layout[0].pack, "errors": _PACK_ERRORS}
+    exec("\n".join(lines), scope)
+    return scope["bind"]
 
 
 class ShaderFunction:
@@ -117,7 +157,7 @@ class ShaderFunction:
         self._size_of = self._positional_size_rule()
         self._buffer_checks = tuple((i, p.type.dtype) for i, p in enumerate(self.params)
                                     if p.type.kind == BUFFER)
-        self._plans = {}         # exec dims -> _CallPlan of positional calls (the fast path)
+        self._plans = {}         # exec count -> _CallPlan of positional calls (the fast path)
         if func is not None:
             self.__doc__ = func.__doc__
             self.__wrapped__ = func
@@ -409,7 +449,9 @@ class ShaderFunction:
                 return None
             dims = _as_dims(check_size_value(tuple(spec) if isinstance(spec, list) else spec),
                             "exec_size")
-            return lambda *args: dims
+            if dims[1:] != (1, 1):
+                return None     # the fast path launches along x only
+            return lambda *args: dims[0]
         names = tuple(p.name for p in self.params)
         if not all(n.isidentifier() for n in names):
             return None
@@ -427,39 +469,32 @@ class ShaderFunction:
             if type(a) is not Buffer or a.dtype is not dtype:
                 return False
         try:
-            value = self._size_of(*args)
+            n = self._size_of(*args)
         except Exception:
             return False
-        dims = (value, 1, 1) if type(value) is int and value > 0 else None
-        if dims is None:
+        if type(n) is not int or n <= 0:
             return False
         ctx = get_context()
-        plan = self._plans.get(dims)
+        plan = self._plans.get(n)
         if plan is not None:
             for i in plan.in_range:      # buffers whose accesses at x are not guarded
-                if args[i].size < value:
+                if args[i].size < n:
                     plan = None
                     break
         if plan is None or plan.context is not ctx:
-            plan = self._make_plan(ctx, dims, args)
+            plan = self._make_plan(ctx, n, args)
             if plan is None:
                 return False
-        if plan.address_limit is not None and any(args[i].nbytes > plan.address_limit
-                                                  for i, _ in self._buffer_checks):
-            return False
-        kernel = plan.kernel
-        packed = kernel.packer.pack_sequence([args[i] if i >= 0 else dims if i == -1
-                                              else args[-2 - i].size
-                                              for i in plan.uniform_sources])
-        if packed is None:
+        bound = plan.bind(args, n)
+        if bound is None:
             return False
         g = graph if graph is not None else global_graph()
         if g.context is not ctx:
             return False
-        g.record_packed(kernel, plan.groups, [args[i] for i in plan.binding_sources], packed)
+        g.record_packed(plan.kernel, plan.groups, bound[0], bound[1])
         return True
 
-    def _make_plan(self, ctx, dims, args):
+    def _make_plan(self, ctx, n, args):
         bound = dict(zip((p.name for p in self.params), args))
         groups, exec_count, ls = self.launch_geometry(bound, ctx.device)
         bounds = self._bounds_mode(groups, exec_count)
@@ -468,19 +503,20 @@ class ShaderFunction:
         checks = self._checks(ctx, bound, exec_count, bounds)
         kernel = self.build(ctx, ls, bounds, checks=checks)
         if kernel.debug_binding is not None or any(
-                n.startswith(ir.SHAPE_PREFIX) for n in kernel.uniform_names):
+                name.startswith(ir.SHAPE_PREFIX) for name in kernel.uniform_names):
             return None   # reporting kernels and buf.shape readers take the full path
         index = {p.name: i for i, p in enumerate(self.params)}
         index[EXEC_COUNT] = EXEC_DIMS
         for i, p in enumerate(self.params):
             index[ir.length_param_name(p.name)] = LENGTH_OF - i
-        plan = _CallPlan(ctx, kernel, groups, tuple(index[n] for n in kernel.binding_names),
-                         tuple(index[n] for n in kernel.uniform_names),
-                         self._address_limit(ctx.device),
-                         tuple(index[n] for n in checks[1]))
+        bind = _binder(kernel, tuple(index[name] for name in kernel.binding_names),
+                       tuple(index[name] for name in kernel.uniform_names),
+                       tuple(i for i, _ in self._buffer_checks),
+                       self._address_limit(ctx.device))
+        plan = _CallPlan(ctx, kernel, groups, bind, tuple(index[name] for name in checks[1]))
         if len(self._plans) >= 64:
             self._plans.clear()
-        self._plans[dims] = plan
+        self._plans[n] = plan
         return plan
 
     def __call__(self, *args, exec_size=None, workgroups=None, graph=None, **kwargs):

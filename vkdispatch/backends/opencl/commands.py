@@ -81,7 +81,10 @@ class _Dispatch:
         self.kernel = kernel
         self.uniform = uniform
 
-    def set_uniform(self, uniform) -> None:
+    def set_uniform(self, uniform, previous: Optional[bytes] = None) -> None:
+        """Set the uniform arguments from `uniform`; those whose bytes equal the ones in
+        `previous` (what the kernel holds now) are left as they are: clSetKernelArg
+        costs several microseconds on PoCL."""
         slots = self.program.uniform_slots
         if not slots:
             return
@@ -91,8 +94,12 @@ class _Dispatch:
                            self.program.info.entry_point)
         if not mv.nbytes:   # none given: all zero
             mv = memoryview(bytes(need))
+        if previous is not None and len(previous) != mv.nbytes:
+            previous = None
         kernel = self.kernel
         for arg, offset, size, name in slots:
+            if previous is not None and mv[offset:offset + size] == previous[offset:offset + size]:
+                continue
             try:
                 kernel.set_arg(arg, mv[offset:offset + size])
             except cl.Error as exc:
@@ -220,7 +227,7 @@ class OpenCLCommandList(CommandList):
 
     def set_uniform(self, dispatch_index: int, uniform: bytes) -> None:
         entry = self._dispatches[check_dispatch_index(dispatch_index, len(self._dispatches))]
-        entry.set_uniform(uniform)
+        entry.set_uniform(uniform, entry.uniform)
         entry.uniform = bytes(uniform)
 
     # ------------------------------------------------------------------ running
