@@ -69,6 +69,27 @@ def write_op() -> WriteOp:
     return op
 
 
+def mapped_kernel_index():
+    """Inside a convolve's kernel_map or output_map: which of its `kernel_num` kernels
+    is being applied (0, 1, ...; a Python int while the kernel is traced); None
+    elsewhere (vkdispatch 0.1's vd.fft.mapped_kernel_index)."""
+    return getattr(_tls, "kernel", None)
+
+
+class kernel_index:
+    """`with kernel_index(k):` maps traced inside see mapped_kernel_index() == k."""
+
+    def __init__(self, k: int):
+        self.k = k
+
+    def __enter__(self):
+        self.saved = getattr(_tls, "kernel", None)
+        _tls.kernel = self.k
+
+    def __exit__(self, *exc):
+        _tls.kernel = self.saved
+
+
 def _check_map(m, what):
     if m is not None and not isinstance(m, MappingFunction):
         raise TypeError(f"{what} must be a vd.map mapping function, got {type(m).__name__}")
