@@ -156,3 +156,12 @@ def test_parity_bad_input(backend):
         vd.fft.fft(rbuf, r2c=True, inverse=True, input_signal_range=(0, 4))
     with pytest.raises(TypeError, match="output_map"):
         vd.fft.fft2(buf, output_map=_pick_kernel.__class__)   # not a mapping function
+
+
+def test_sources_take_01_arguments(backend):
+    assert "next kernel" not in vd.fft.convolve_src((4, 32), None, 2, 0)   # kernel_num, axis
+    two = vd.fft.convolve_src((4, 32), _pick_kernel, 2, output_map=_place_output)
+    assert two != vd.fft.convolve_src((4, 32), _pick_kernel, 1, output_map=_place_output)
+    src = vd.fft.fft_src((2, 16), None, False, True, True, input_signal_range=(1, 9))
+    assert src.count("next kernel") == 1               # zeroing pass, then the packed rfft
+    assert vd.fft.fft2_src((8, 16), None, _double_into).count("next kernel") == 1

@@ -19,7 +19,8 @@ from ..codegen.types import Buff, Const
 from ..shader.decorator import shader
 from . import bluestein
 from .functions import compute_type_of, fft
-from .launch import record_step, source
+from . import launch
+from .launch import capturing_now, record_step, source
 from . import realpass
 from .plan import kernel_shape, make_plan
 from .spec import Layout
@@ -167,7 +168,10 @@ def r2c(buffer, inverse: bool, normalize: bool, buffer_shape, axis, graph, print
             kernel = _zero_outside(buffer.dtype)
             if print_shader:
                 print(kernel)
-            kernel(buffer, start, stop, buffer.shape[-1], graph=graph)
+            if capturing_now():        # vd.fft.fft_src: collect the source, run nothing
+                launch._capture.sources.append(str(kernel.get_src(line_numbers=False)))
+            else:
+                kernel(buffer, start, stop, buffer.shape[-1], graph=graph)
     _packed(buffer, inverse, normalize, graph, print_shader, compute_type)
 
 
