@@ -165,3 +165,13 @@ def test_sources_take_01_arguments(backend):
     src = vd.fft.fft_src((2, 16), None, False, True, True, input_signal_range=(1, 9))
     assert src.count("next kernel") == 1               # zeroing pass, then the packed rfft
     assert vd.fft.fft2_src((8, 16), None, _double_into).count("next kernel") == 1
+
+
+def test_pad_dim():
+    assert vd.fft.pad_dim(17) == 18 and vd.fft.pad_dim(64) == 64
+    assert vd.fft.pad_dim(17, 7) == 18 and vd.fft.pad_dim(11, 7) == 12
+    assert vd.fft.pad_dim(1) == 1
+    with pytest.raises(ValueError, match="dim"):
+        vd.fft.pad_dim(0)
+    with pytest.raises(ValueError, match="max_register_count"):
+        vd.fft.pad_dim(8, 1)

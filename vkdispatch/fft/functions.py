@@ -12,7 +12,7 @@ from ..execution.command_graph import copy_buffer
 from . import bluestein
 from .hooks import Hooks, _check_map
 from .launch import record_plan, source
-from .plan import is_smooth, make_plan
+from .plan import SMOOTH_PRIMES, factor, is_smooth, make_plan
 
 COMPLEX = (dt.complex64, dt.complex128)
 
@@ -275,3 +275,21 @@ def ifft3(buffer: Buffer, graph=None, print_shader: bool = False, normalize: boo
           compute_type=None) -> None:
     _nd(buffer, graph, print_shader, True, normalize, compute_type, (-3, -2, -1), "ifft3",
         input_map, output_map, input_type, output_type)
+
+
+def pad_dim(dim: int, max_register_count: Optional[int] = None) -> int:
+    """The smallest length >= `dim` whose prime factors are all at most
+    min(max_register_count, 13) (default 13): a length vd.fft transforms with its
+    Stockham stages, without Bluestein's padding (vkdispatch 0.1's pad_dim)."""
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim <= 0:
+        raise ValueError(f"dim must be an int > 0, got {dim!r}")
+    limit = SMOOTH_PRIMES[-1]
+    if max_register_count is not None:
+        if isinstance(max_register_count, bool) or not isinstance(max_register_count, int) \
+                or max_register_count < 2:
+            raise ValueError(f"max_register_count must be an int >= 2, got "
+                             f"{max_register_count!r}")
+        limit = min(limit, max_register_count)
+    while any(p > limit for p in factor(dim)):
+        dim += 1
+    return dim
