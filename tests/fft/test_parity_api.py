@@ -175,3 +175,22 @@ def test_pad_dim():
         vd.fft.pad_dim(0)
     with pytest.raises(ValueError, match="max_register_count"):
         vd.fft.pad_dim(8, 1)
+
+
+@vd.map
+def _read_positional(src: Buff[c64]):
+    op = vd.fft.read_op()
+    op.read_from_buffer(src, op.register, op.io_index)     # 0.1's (buffer, register, io_index)
+
+
+@vd.map
+def _write_positional(dst: Buff[c64]):
+    op = vd.fft.write_op()
+    op.write_to_buffer(dst, op.register * 3.0, op.io_index)
+
+
+def test_read_write_op_positional_order(backend):
+    x = random_complex((2, 16), np.complex64)
+    dst = vd.Buffer((2, 16), vd.complex64)
+    vd.fft.fft(dst, vd.asbuffer(x), input_map=_read_positional, output_map=_write_positional)
+    assert rel_err(dst.read(0), 3 * np.fft.fft(x)) < 1e-6

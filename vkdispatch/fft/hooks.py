@@ -28,8 +28,9 @@ class ReadOp:
         self.io_index = io_index
         self.fft_index = fft_index
 
-    def read_from_buffer(self, buffer, io_index=None, register=None) -> None:
-        """register[:] = buffer[io_index] (both default to this element's)."""
+    def read_from_buffer(self, buffer, register=None, io_index=None) -> None:
+        """register[:] = buffer[io_index] (both default to this element's; 0.1's
+        argument order)."""
         target = self.register if register is None else register
         value = buffer[self.io_index if io_index is None else io_index]
         target[:] = value.cast(target.dtype) if value.dtype is not target.dtype else value
@@ -43,8 +44,9 @@ class WriteOp:
         self.io_index = io_index
         self.fft_index = fft_index
 
-    def write_to_buffer(self, buffer, io_index=None, register=None) -> None:
-        """buffer[io_index] = register (both default to this element's)."""
+    def write_to_buffer(self, buffer, register=None, io_index=None) -> None:
+        """buffer[io_index] = register (both default to this element's; 0.1's
+        argument order)."""
         value = self.register if register is None else register
         if value.dtype is not buffer.dtype:
             value = value.cast(buffer.dtype)
