@@ -1,8 +1,10 @@
 """vd.fft: FFTs generated as vkdispatch kernels (Stockham stages in registers and shared
 memory), on every backend, with vkdispatch 0.1's call shapes."""
-from .functions import fft, fft2, fft3, ifft, ifft2, ifft3
+from .functions import fft, fft2, fft3, ifft, ifft2, ifft3, pad_dim
 from .convolution import convolve, convolve2D, convolve2DR
-from .hooks import ReadOp, WriteOp, read_op, write_op
+from .hooks import ReadOp, WriteOp, mapped_kernel_index, read_op, write_op
+from .cache import CacheInfo, cache_clear, get_cache_info, print_cache_info
+from .transpose import get_transposed_size, transpose
 from .src import (PRINTERS, convolve2D_src, convolve2DR_src, convolve_src, fft2_src, fft3_src,
                   fft_src, ifft2_src, ifft3_src, ifft_src, irfft2_src, irfft3_src, irfft_src,
                   rfft2_src, rfft3_src, rfft_src)
@@ -10,7 +12,8 @@ from .rfft import (RFFTBuffer, asrfftbuffer, irfft, irfft2, irfft3, rfft, rfft2,
 
 __all__ = ["fft", "fft2", "fft3", "ifft", "ifft2", "ifft3", "rfft", "rfft2", "rfft3", "irfft",
            "irfft2", "irfft3", "RFFTBuffer", "asrfftbuffer", "convolve", "convolve2D",
-           "convolve2DR", "read_op", "write_op", "ReadOp", "WriteOp", "fft_src", "fft2_src",
+           "convolve2DR", "transpose", "get_transposed_size", "mapped_kernel_index",
+           "cache_clear", "pad_dim", "get_cache_info", "print_cache_info", "CacheInfo", "read_op", "write_op", "ReadOp", "WriteOp", "fft_src", "fft2_src",
            "fft3_src", "ifft_src", "ifft2_src", "ifft3_src", "rfft_src", "rfft2_src",
            "rfft3_src", "irfft_src", "irfft2_src", "irfft3_src", "convolve_src",
            "convolve2D_src", "convolve2DR_src", *PRINTERS]

@@ -73,7 +73,7 @@ def record(ctx, graph, src, dst, n, outer, inner, sign, scale, compute, print_sh
         edge = Edge(limit=n, chirp=chirp)
         plan = make_plan(ctx.device, m, columns, sign, scale, src.dtype, dst.dtype, compute,
                          src is dst, load=edge, store=edge,
-                         kernel_mul=("buffer", compute.name, "shared", False))
+                         kernel_mul=("buffer", compute.name, "shared", False, 1))
         if print_shader:
             print(source(ctx, plan.steps[0].spec))
         record_plan(ctx, graph, plan, src, dst, outer, inner, length=n, extra=spectrum)

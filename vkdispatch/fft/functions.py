@@ -10,9 +10,9 @@ from ..base.buffer import Buffer
 from ..base.context import get_context
 from ..execution.command_graph import copy_buffer
 from . import bluestein
-from .hooks import Hooks
+from .hooks import Hooks, _check_map
 from .launch import record_plan, source
-from .plan import is_smooth, make_plan
+from .plan import SMOOTH_PRIMES, factor, is_smooth, make_plan
 
 COMPLEX = (dt.complex64, dt.complex128)
 
@@ -131,9 +131,10 @@ class Call:
 
 def transform(call: Call, shape: tuple, axis: int, sign: int, normalize: bool, compute,
               graph=None, print_shader: bool = False, signal_range=None,
-              kernel_mul=None) -> None:
+              kernel_mul=None, kernel_size: Optional[int] = None) -> None:
     """Record the transform of `call`'s input along `axis` of `shape` into its output
-    (with `kernel_mul`: convolve, forward, multiply and inverse in one kernel)."""
+    (with `kernel_mul`: convolve, forward, multiply and inverse in one kernel; a kernel
+    buffer repeats every `kernel_size` elements, default its size)."""
     ctx = get_context()
     src, dst, hooks = call.src, call.dst, call.hooks
     n = shape[axis]
@@ -162,21 +163,34 @@ def transform(call: Call, shape: tuple, axis: int, sign: int, normalize: bool, c
     buffers, uniforms = call.resources()
     if call.kernel is not None:
         buffers["kernel"] = call.kernel
-        uniforms["kernel_size"] = call.kernel.size
+        uniforms["kernel_size"] = kernel_size or call.kernel.size
     record_plan(ctx, graph, plan, src, dst, outer, inner, extra=buffers,
                 hooks=hooks if hooks else None, extra_uniforms=uniforms)
 
 
 def fft(*buffers, buffer_shape: Optional[tuple] = None, graph=None, print_shader: bool = False,
         axis: Optional[int] = None, name: Optional[str] = None, inverse: bool = False,
-        normalize_inverse: bool = True, input_map=None, output_map=None, output_type=None,
-        input_type=None, compute_type=None, input_signal_range=None) -> None:
+        normalize_inverse: bool = True, r2c: bool = False, input_map=None, output_map=None,
+        output_type=None, input_type=None, compute_type=None,
+        input_signal_range=None) -> None:
     """Fourier transform along `axis` (default: the last): in place on one buffer, or
     from the second buffer into the first; `input_map` / `output_map` (vd.map
     functions using vd.fft.read_op() / write_op()) replace the loads / stores.
     `inverse=True` transforms back, divided by the length unless
     `normalize_inverse=False`. `input_signal_range=(start, stop)`: the input is zero
-    outside [start, stop) along the axis (those loads are skipped)."""
+    outside [start, stop) along the axis (those loads are skipped).
+    r2c=True (0.1's form of rfft / irfft): the one buffer is a vd.RFFTBuffer and
+    buffer_shape its real_shape; the same as vd.fft.rfft (irfft with inverse=True)."""
+    if r2c:
+        if input_map is not None or output_map is not None:
+            raise ValueError("fft(r2c=True) takes no input_map / output_map")
+        if len(buffers) != 1:
+            raise TypeError(f"fft(r2c=True) takes one vd.RFFTBuffer, got {len(buffers)} "
+                            f"arguments")
+        from .rfft import r2c as real_transform
+        real_transform(buffers[0], inverse, normalize_inverse, buffer_shape, axis, graph,
+                       print_shader, compute_type, input_signal_range)
+        return
     call = Call(buffers, Hooks(input_map, output_map), "fft")
     shape = call.shape(buffer_shape)
     ax = check_axis(axis, len(shape))
@@ -196,33 +210,86 @@ def ifft(*buffers, graph=None, print_shader: bool = False, axis: Optional[int] =
         output_type=output_type, input_type=input_type, compute_type=compute_type)
 
 
-def _nd(buffer, graph, print_shader, inverse, normalize, compute_type, axes, what):
+def map_arguments(m, buffer, what: str) -> tuple:
+    """The arguments vd.fft's 2-D/3-D helpers give map `m` (0.1's: the buffer itself,
+    for a map of one parameter; none for a map of none)."""
+    m = _check_map(m, what)
+    if m is None or not m.buffer_types:
+        return ()
+    if len(m.buffer_types) != 1:
+        raise TypeError(f"{what} of a 2-D/3-D helper takes no parameter or one (it is "
+                        f"given the buffer itself), got {len(m.buffer_types)}; use "
+                        f"vd.fft.fft along each axis to pass other arguments")
+    return (buffer,)
+
+
+def _nd(buffer, graph, print_shader, inverse, normalize, compute_type, axes, what,
+        input_map=None, output_map=None, input_type=None, output_type=None):
+    """The transform along each of `axes` in turn, in place; the first pass reads
+    through `input_map`, the last writes through `output_map` (0.1's order)."""
     check_buffer(buffer)
     nd = len(buffer.shape)
     need = {2: (2, 3), 3: (3,)}[len(axes)]
     if nd not in need:
         raise ValueError(f"{what} needs a buffer of {' or '.join(map(str, need))} "
                          f"dimensions, got shape {buffer.shape}")
-    for axis in axes:
-        fft(buffer, graph=graph, print_shader=print_shader, axis=nd + axis, inverse=inverse,
-            normalize_inverse=normalize, compute_type=compute_type)
+    im = map_arguments(input_map, buffer, "input_map")
+    om = map_arguments(output_map, buffer, "output_map")
+    last = len(axes) - 1
+    for i, axis in enumerate(axes):
+        imap = input_map if i == 0 else None
+        omap = output_map if i == last else None
+        args = (om if omap is not None else (buffer,)) + (im if imap is not None else ())
+        if omap is not None and imap is None:
+            args += (buffer,)
+        fft(*args, buffer_shape=buffer.shape, graph=graph, print_shader=print_shader,
+            axis=nd + axis, inverse=inverse, normalize_inverse=normalize, input_map=imap,
+            output_map=omap, input_type=input_type, output_type=output_type,
+            compute_type=compute_type)
 
 
-def fft2(buffer: Buffer, graph=None, print_shader: bool = False, compute_type=None) -> None:
-    """Transform over the last two axes, in place."""
-    _nd(buffer, graph, print_shader, False, True, compute_type, (-2, -1), "fft2")
+def fft2(buffer: Buffer, graph=None, print_shader: bool = False, input_map=None,
+         output_map=None, output_type=None, input_type=None, compute_type=None) -> None:
+    """Transform over the last two axes, in place (`input_map` reads the first pass,
+    `output_map` writes the last; each is given the buffer if it takes a parameter)."""
+    _nd(buffer, graph, print_shader, False, True, compute_type, (-2, -1), "fft2",
+        input_map, output_map, input_type, output_type)
 
 
 def ifft2(buffer: Buffer, graph=None, print_shader: bool = False, normalize: bool = True,
+          input_map=None, output_map=None, output_type=None, input_type=None,
           compute_type=None) -> None:
-    _nd(buffer, graph, print_shader, True, normalize, compute_type, (-2, -1), "ifft2")
+    _nd(buffer, graph, print_shader, True, normalize, compute_type, (-2, -1), "ifft2",
+        input_map, output_map, input_type, output_type)
 
 
-def fft3(buffer: Buffer, graph=None, print_shader: bool = False, compute_type=None) -> None:
-    """Transform over all three axes, in place."""
-    _nd(buffer, graph, print_shader, False, True, compute_type, (-3, -2, -1), "fft3")
+def fft3(buffer: Buffer, graph=None, print_shader: bool = False, input_map=None,
+         output_map=None, output_type=None, input_type=None, compute_type=None) -> None:
+    """Transform over all three axes, in place (maps as in fft2)."""
+    _nd(buffer, graph, print_shader, False, True, compute_type, (-3, -2, -1), "fft3",
+        input_map, output_map, input_type, output_type)
 
 
 def ifft3(buffer: Buffer, graph=None, print_shader: bool = False, normalize: bool = True,
+          input_map=None, output_map=None, output_type=None, input_type=None,
           compute_type=None) -> None:
-    _nd(buffer, graph, print_shader, True, normalize, compute_type, (-3, -2, -1), "ifft3")
+    _nd(buffer, graph, print_shader, True, normalize, compute_type, (-3, -2, -1), "ifft3",
+        input_map, output_map, input_type, output_type)
+
+
+def pad_dim(dim: int, max_register_count: Optional[int] = None) -> int:
+    """The smallest length >= `dim` whose prime factors are all at most
+    min(max_register_count, 13) (default 13): a length vd.fft transforms with its
+    Stockham stages, without Bluestein's padding (vkdispatch 0.1's pad_dim)."""
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim <= 0:
+        raise ValueError(f"dim must be an int > 0, got {dim!r}")
+    limit = SMOOTH_PRIMES[-1]
+    if max_register_count is not None:
+        if isinstance(max_register_count, bool) or not isinstance(max_register_count, int) \
+                or max_register_count < 2:
+            raise ValueError(f"max_register_count must be an int >= 2, got "
+                             f"{max_register_count!r}")
+        limit = min(limit, max_register_count)
+    while any(p > limit for p in factor(dim)):
+        dim += 1
+    return dim

@@ -28,8 +28,9 @@ class ReadOp:
         self.io_index = io_index
         self.fft_index = fft_index
 
-    def read_from_buffer(self, buffer, io_index=None, register=None) -> None:
-        """register[:] = buffer[io_index] (both default to this element's)."""
+    def read_from_buffer(self, buffer, register=None, io_index=None) -> None:
+        """register[:] = buffer[io_index] (both default to this element's; 0.1's
+        argument order)."""
         target = self.register if register is None else register
         value = buffer[self.io_index if io_index is None else io_index]
         target[:] = value.cast(target.dtype) if value.dtype is not target.dtype else value
@@ -43,8 +44,9 @@ class WriteOp:
         self.io_index = io_index
         self.fft_index = fft_index
 
-    def write_to_buffer(self, buffer, io_index=None, register=None) -> None:
-        """buffer[io_index] = register (both default to this element's)."""
+    def write_to_buffer(self, buffer, register=None, io_index=None) -> None:
+        """buffer[io_index] = register (both default to this element's; 0.1's
+        argument order)."""
         value = self.register if register is None else register
         if value.dtype is not buffer.dtype:
             value = value.cast(buffer.dtype)
@@ -67,6 +69,27 @@ def write_op() -> WriteOp:
         raise CodegenError("vd.fft.write_op() is available only inside an output_map "
                            "while vd.fft generates its kernel")
     return op
+
+
+def mapped_kernel_index():
+    """Inside a convolve's kernel_map or output_map: which of its `kernel_num` kernels
+    is being applied (0, 1, ...; a Python int while the kernel is traced); None
+    elsewhere (vkdispatch 0.1's vd.fft.mapped_kernel_index)."""
+    return getattr(_tls, "kernel", None)
+
+
+class kernel_index:
+    """`with kernel_index(k):` maps traced inside see mapped_kernel_index() == k."""
+
+    def __init__(self, k: int):
+        self.k = k
+
+    def __enter__(self):
+        self.saved = getattr(_tls, "kernel", None)
+        _tls.kernel = self.k
+
+    def __exit__(self, *exc):
+        _tls.kernel = self.saved
 
 
 def _check_map(m, what):

@@ -3,6 +3,7 @@ half-length complex transforms (realpack.py), and the 2-D/3-D versions that add 
 transforms along the other axes of the spectrum."""
 from __future__ import annotations
 
+import functools
 import math
 from typing import Optional
 
@@ -11,8 +12,15 @@ import numpy as np
 from ..base import dtype as dt
 from ..base.buffer import Buffer
 from ..base.context import get_context
+from ..codegen.functions.builtins import global_invocation_id
+from ..codegen.functions.complex import make_complex
+from ..codegen.functions.math import select
+from ..codegen.types import Buff, Const
+from ..shader.decorator import shader
+from . import bluestein
 from .functions import compute_type_of, fft
-from .launch import record_step, source
+from . import launch
+from .launch import capturing_now, record_step, source
 from . import realpass
 from .plan import kernel_shape, make_plan
 from .spec import Layout
@@ -113,6 +121,58 @@ def _packed(buffer, inverse, normalize, graph, print_shader, compute_type) -> No
         print(source(ctx, spec))
     lay = Layout(1, m + 1, 0, 1)
     record_step(ctx, graph, spec, buffer, buffer, rows, 1, 1, lay, lay)
+
+
+@functools.lru_cache(maxsize=None)
+def _zero_outside(dtype: dt.DType):
+    """Sets the real samples of each packed row outside [start, stop) to zero."""
+    T = dtype
+    S = dt.float64 if T is dt.complex128 else dt.float32
+
+    def zero_outside(buf, start, stop, row):
+        i = global_invocation_id().x
+        k = (i % row) * 2
+        v = buf[i]
+        zero = S.numpy_dtype.type(0)
+        buf[i] = make_complex(select((k >= start) & (k < stop), v.real, zero),
+                              select((k + 1 >= start) & (k + 1 < stop), v.imag, zero))
+
+    zero_outside.__name__ = f"vkd_rfft_signal_range_{T.name}"
+    u32 = Const[dt.uint32]
+    return shader("buf.size", arg_type_annotations=[Buff[T], u32, u32, u32])(zero_outside)
+
+
+def r2c(buffer, inverse: bool, normalize: bool, buffer_shape, axis, graph, print_shader,
+        compute_type, signal_range) -> None:
+    """vkdispatch 0.1's fft(..., r2c=True): rfft (or irfft with inverse=True) of an
+    RFFTBuffer whose real_shape is `buffer_shape`, along its last axis;
+    input_signal_range=(start, stop) (forward only): the real samples outside it are
+    taken as zero (a pass zeroes them in the buffer, which the transform overwrites
+    anyway)."""
+    _check(buffer, "fft(r2c=True)")
+    if buffer_shape is not None and tuple(int(s) for s in buffer_shape) != buffer.real_shape:
+        raise ValueError(f"fft(r2c=True): buffer_shape must be the RFFTBuffer's real_shape "
+                         f"{buffer.real_shape}, got {tuple(buffer_shape)}")
+    nd = len(buffer.real_shape)
+    if axis is not None and axis not in (-1, nd - 1):
+        raise ValueError(f"fft(r2c=True) transforms the last axis of the real shape; got "
+                         f"axis={axis!r}")
+    if signal_range is not None:
+        if inverse:
+            raise ValueError("input_signal_range with r2c=True applies to the forward "
+                             "(real) transform; inverse=True takes none")
+        n = buffer.real_shape[-1]
+        edge = bluestein.signal_edge(signal_range, n)
+        start, stop = edge.start, edge.limit or n
+        if (start, stop) != (0, n):
+            kernel = _zero_outside(buffer.dtype)
+            if print_shader:
+                print(kernel)
+            if capturing_now():        # vd.fft.fft_src: collect the source, run nothing
+                launch._capture.sources.append(str(kernel.get_src(line_numbers=False)))
+            else:
+                kernel(buffer, start, stop, buffer.shape[-1], graph=graph)
+    _packed(buffer, inverse, normalize, graph, print_shader, compute_type)
 
 
 def rfft(buffer: RFFTBuffer, graph=None, print_shader: bool = False, name=None,

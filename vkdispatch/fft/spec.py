@@ -66,7 +66,8 @@ class PassSpec:
     split: int = 0           # the two-level twiddle table's low part size
     load: Edge = Edge()
     store: Edge = Edge()
-    kernel_mul: Optional[tuple] = None   # convolve: ("buffer", dtype name, layout)
+    # convolve: ("buffer", dtype name, layout, conjugate, kernels) or ("map", kernels)
+    kernel_mul: Optional[tuple] = None
     real: str = ""           # "r2c" / "c2r": the packed real transform of length 2n (rfft.py)
     outer_split: int = 0     # four-step second pass: the first pass's length n1
     pad: bool = False        # shared rows keep a spare element per 16 (bank conflicts)

@@ -45,12 +45,21 @@ def _sources(run, line_numbers=False) -> str:
     return number_lines(text) if line_numbers else text
 
 
-def fft_src(buffer_shape, axis=None, inverse=False, normalize_inverse=True, input_map=None,
-            output_map=None, input_signal_range=None, line_numbers=False,
+def fft_src(buffer_shape, axis=None, inverse=False, normalize_inverse=True, r2c=False,
+            input_map=None, output_map=None, input_signal_range=None, line_numbers=False,
             dtype=dt.complex64, compute_type=None) -> str:
-    """The kernels vd.fft.fft would run on a buffer of `buffer_shape` and `dtype`."""
+    """The kernels vd.fft.fft would run on a buffer of `buffer_shape` and `dtype`
+    (r2c=True: an RFFTBuffer of real shape `buffer_shape`)."""
+    if r2c:
+        buf = _rplaceholder(buffer_shape, dtype)
+        return _sources(lambda: _fn.fft(buf, buffer_shape=buf.real_shape, axis=axis,
+                                        inverse=inverse, normalize_inverse=normalize_inverse,
+                                        r2c=True, input_signal_range=input_signal_range,
+                                        compute_type=compute_type), line_numbers)
     buf = _placeholder(buffer_shape, dtype)
     args = (_map_args(output_map) or [buf]) + (_map_args(input_map) if input_map else [])
+    if output_map is not None and input_map is None:
+        args.append(buf)
     return _sources(lambda: _fn.fft(*args, buffer_shape=tuple(buffer_shape), axis=axis,
                                     inverse=inverse, normalize_inverse=normalize_inverse,
                                     input_map=input_map, output_map=output_map,
@@ -60,27 +69,31 @@ def fft_src(buffer_shape, axis=None, inverse=False, normalize_inverse=True, inpu
 
 def ifft_src(buffer_shape, axis=None, normalize=True, input_map=None, output_map=None,
              **kw) -> str:
-    return fft_src(buffer_shape, axis, True, normalize, input_map, output_map, **kw)
+    return fft_src(buffer_shape, axis, True, normalize, False, input_map, output_map, **kw)
 
 
 def _nd_src(fn, shape, dtype=dt.complex64, **kw) -> str:
     return _sources(lambda: fn(_placeholder(shape, dtype), **kw))
 
 
-def fft2_src(buffer_shape, dtype=dt.complex64) -> str:
-    return _nd_src(_fn.fft2, buffer_shape, dtype)
+def fft2_src(buffer_shape, input_map=None, output_map=None, dtype=dt.complex64) -> str:
+    return _nd_src(_fn.fft2, buffer_shape, dtype, input_map=input_map, output_map=output_map)
 
 
-def ifft2_src(buffer_shape, normalize=True, dtype=dt.complex64) -> str:
-    return _nd_src(_fn.ifft2, buffer_shape, dtype, normalize=normalize)
+def ifft2_src(buffer_shape, normalize=True, input_map=None, output_map=None,
+              dtype=dt.complex64) -> str:
+    return _nd_src(_fn.ifft2, buffer_shape, dtype, normalize=normalize, input_map=input_map,
+                   output_map=output_map)
 
 
-def fft3_src(buffer_shape, dtype=dt.complex64) -> str:
-    return _nd_src(_fn.fft3, buffer_shape, dtype)
+def fft3_src(buffer_shape, input_map=None, output_map=None, dtype=dt.complex64) -> str:
+    return _nd_src(_fn.fft3, buffer_shape, dtype, input_map=input_map, output_map=output_map)
 
 
-def ifft3_src(buffer_shape, normalize=True, dtype=dt.complex64) -> str:
-    return _nd_src(_fn.ifft3, buffer_shape, dtype, normalize=normalize)
+def ifft3_src(buffer_shape, normalize=True, input_map=None, output_map=None,
+              dtype=dt.complex64) -> str:
+    return _nd_src(_fn.ifft3, buffer_shape, dtype, normalize=normalize, input_map=input_map,
+                   output_map=output_map)
 
 
 def _real_src(fn, real_shape, dtype=dt.complex64, **kw) -> str:
@@ -111,28 +124,44 @@ def irfft3_src(buffer_shape, normalize=True, dtype=dt.complex64) -> str:
     return _real_src(_rf.irfft3, buffer_shape, dtype, normalize=normalize)
 
 
-def convolve_src(buffer_shape, kernel_map=None, axis=None, normalize=True, input_map=None,
-                 output_map=None, dtype=dt.complex64, kernel_type=dt.complex64) -> str:
+def convolve_src(buffer_shape, kernel_map=None, kernel_num=1, axis=None, normalize=True,
+                 transposed_kernel=False, kernel_inner_only=False, input_map=None,
+                 output_map=None, input_signal_range=None, line_numbers=False,
+                 dtype=dt.complex64, kernel_type=dt.complex64) -> str:
     """The fused kernel vd.fft.convolve would run."""
     buf = _placeholder(buffer_shape, dtype)
-    args = (_map_args(output_map) or [buf]) + _map_args(input_map) + (
-        _map_args(kernel_map) if kernel_map else [_placeholder(buffer_shape, kernel_type)])
-    return _sources(lambda: _conv.convolve(*args, kernel_map=kernel_map,
+    args = (_map_args(output_map) or [buf]) + _map_args(input_map)
+    if output_map is not None and input_map is None:
+        args.append(buf)
+    args += _map_args(kernel_map) if kernel_map else [_placeholder(buffer_shape, kernel_type)]
+    return _sources(lambda: _conv.convolve(*args, kernel_map=kernel_map, kernel_num=kernel_num,
                                            buffer_shape=tuple(buffer_shape), axis=axis,
-                                           normalize=normalize, input_map=input_map,
-                                           output_map=output_map))
+                                           normalize=normalize,
+                                           transposed_kernel=transposed_kernel,
+                                           kernel_inner_only=kernel_inner_only,
+                                           input_map=input_map, output_map=output_map,
+                                           input_signal_range=input_signal_range),
+                    line_numbers)
 
 
-def convolve2D_src(buffer_shape, kernel_map=None, normalize=True, dtype=dt.complex64) -> str:
+def convolve2D_src(buffer_shape, kernel_map=None, normalize=True, transposed_kernel=False,
+                   kernel_inner_only=False, input_map=None, output_map=None,
+                   dtype=dt.complex64) -> str:
     kernel = _map_args(kernel_map) if kernel_map else _placeholder(buffer_shape, dtype)
     return _sources(lambda: _conv.convolve2D(_placeholder(buffer_shape, dtype), kernel,
-                                             kernel_map=kernel_map, normalize=normalize))
+                                             kernel_map=kernel_map, normalize=normalize,
+                                             transposed_kernel=transposed_kernel,
+                                             kernel_inner_only=kernel_inner_only,
+                                             input_map=input_map, output_map=output_map))
 
 
-def convolve2DR_src(buffer_shape, kernel_map=None, normalize=True, dtype=dt.complex64) -> str:
+def convolve2DR_src(buffer_shape, kernel_map=None, transposed_kernel=False,
+                    kernel_inner_only=False, normalize=True, dtype=dt.complex64) -> str:
     buf = _rplaceholder(buffer_shape, dtype)
     kernel = _map_args(kernel_map) if kernel_map else _placeholder(buf.fourier_shape, dtype)
     return _sources(lambda: _conv.convolve2DR(buf, kernel, kernel_map=kernel_map,
+                                              transposed_kernel=transposed_kernel,
+                                              kernel_inner_only=kernel_inner_only,
                                               normalize=normalize))
 
 

@@ -20,7 +20,7 @@ from ..codegen.functions.memory import barrier, shared_buffer
 from ..codegen.functions.complex import conj
 from ..codegen.variables import ShaderVariable
 from . import realpack, tables
-from .hooks import WriteOp
+from .hooks import WriteOp, kernel_index
 from .registers import bind, dft
 from .spec import LAUNCH_FIELDS, SIDE_FIELDS, Edge, PassSpec
 
@@ -271,12 +271,14 @@ class _Kernel:
         # last outputs where they are (no shared-memory round trip)
         held = self._stages(-1, self._load_global, "registers")
         nb = s.n // s.radices[-1]
-        spectrum = []
-        for base, ys in held:
-            spectrum.append((base, [self._multiply(bind(base + r * nb) if r else base, y)
-                                    for r, y in enumerate(ys)]))
-        self._stages(1, None, self._store_global, radices=tuple(reversed(s.radices)),
-                     initial=spectrum)
+        for k in range(s.kernel_mul[-1]):     # kernel_num: one spectrum, k kernels
+            with kernel_index(k):
+                spectrum = []
+                for base, ys in held:
+                    spectrum.append((base, [self._multiply(bind(base + r * nb) if r else base,
+                                                           y) for r, y in enumerate(ys)]))
+                self._stages(1, None, self._store_global, radices=tuple(reversed(s.radices)),
+                             initial=spectrum)
 
     def _multiply(self, f, v):
         """Frequency f's value v after the convolution's kernel (map)."""
