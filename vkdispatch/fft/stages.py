@@ -223,10 +223,10 @@ class _Kernel:
                     e = bind(j + r * nb) if r else j
                     xs.append(self.sh[self._sidx(e)] if src == "shared" else src(e))
                 if k is not None:
-                    step = bind(k * (n // (ns * R)))
+                    part = tables.stage_part(ns, R)
                     for r in range(1, R):
-                        idx = bind(step * r) if r > 1 else step
-                        xs[r] = bind(xs[r] * self._root("roots", idx, sign))
+                        idx = bind(k + (r - 1) * ns) if r > 1 else k
+                        xs[r] = bind(xs[r] * self._root(part, idx, sign))
                 ys = dft(xs, sign)
                 base = bind((j // ns) * (ns * R) + k) if ns > 1 else bind(j * R)
                 held.append((base, ys))
