@@ -223,7 +223,7 @@ class _Kernel:
                     e = bind(j + r * nb) if r else j
                     xs.append(self.sh[self._sidx(e)] if src == "shared" else src(e))
                 if k is not None:
-                    part = tables.stage_part(ns, R)
+                    part = tables.stage_part(ns, R, 1 if initial is not None else 0)
                     for r in range(1, R):
                         idx = bind(k + (r - 1) * ns) if r > 1 else k
                         xs[r] = bind(xs[r] * self._root(part, idx, sign))
