@@ -41,3 +41,27 @@ def test_plan_cache_is_bounded():
     made = []
     cache.get(2, lambda: made.append(1))
     assert not made    # the most recent plans stay
+
+
+def test_stage_twiddles_sit_where_a_warp_reads_them_together(device):
+    import numpy as np
+    from vkdispatch.fft import tables
+    p = plan.make_plan(device, 1024, False, -1, 1.0, vd.complex64, vd.complex64,
+                       vd.complex64, True)
+    spec = p.steps[0].spec
+    parts, values = tables.layout(spec), tables.values(spec)
+    ns = 1
+    for radix in spec.radices:
+        if ns > 1:
+            at, length = parts[tables.stage_part(ns, radix)]
+            assert length == (radix - 1) * ns
+            r, k = 3 % radix, ns - 1
+            want = np.exp(-2j * np.pi * r * k / (ns * radix))
+            assert abs(values[at + (r - 1) * ns + k] - want) < 1e-12
+        ns *= radix
+    conv = plan.make_plan(device, 1024, False, -1, 1.0, vd.complex64, vd.complex64,
+                          vd.complex64, True,
+                          kernel_mul=("buffer", "complex64", "shared", False)).steps[0].spec
+    # the inverse's own copy: the compiler cannot merge its loads with the forward's
+    names = set(tables.layout(conv))
+    assert {n for n in names if n.endswith("_1")} and {n for n in names if n.endswith("_0")}

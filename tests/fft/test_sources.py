@@ -52,3 +52,36 @@ def test_cuda_source_compiles_with_nvrtc():
             nvrtc.compile_cuda(emit(k, "cuda", "fft").source, arch="sm_90")
     finally:
         vd.shutdown()
+
+
+def test_big_kernels_keep_their_occupancy(caplog):
+    """Occupancy guard on sm_90 (256 invocations a workgroup, no spills): the 4096- and
+    1024-point kernels within 64 registers (four workgroups an SM), the 4096-point
+    convolution by a kernel buffer within 80 (three); more registers halved the speed
+    of the convolution."""
+    import logging
+    import re
+    try:
+        from vkdispatch.backends.cuda import nvrtc
+        nvrtc.compile_cuda('extern "C" __global__ void k() {}', arch="sm_90")
+    except Exception as exc:   # no NVRTC on this machine
+        pytest.skip(f"NVRTC unavailable: {exc}")
+    from vkdispatch.codegen.emit import emit
+    from vkdispatch.fft import plan, stages
+    vd.initialize(backend="dummy")
+    try:
+        device = vd.make_context().device
+        conv = ("buffer", "complex64", "shared", False)
+        for n, mul, budget in ((4096, None, 64), (1024, None, 64), (4096, conv, 80)):
+            p = plan.make_plan(device, n, False, -1, 1.0, vd.complex64, vd.complex64,
+                               vd.complex64, True, kernel_mul=mul)
+            source = emit(stages.build_ir(p.steps[0].spec, device), "cuda", "fft").source
+            caplog.clear()
+            with caplog.at_level(logging.DEBUG, logger="vkdispatch"):
+                nvrtc._compile(source, "sm_90", nvrtc._options("sm_90", ["--ptxas-options=-v"]),
+                               "fft.cu")
+            log = caplog.text
+            used = int(re.search(r"Used (\d+) registers", log).group(1))
+            assert used <= budget and "0 bytes spill stores" in log, (n, mul, log)
+    finally:
+        vd.shutdown()

@@ -192,6 +192,27 @@ class _Kernel:
             return self.p * (s.n + s.n // 16) + e if s.batch > 1 else e
         return self.p * s.n + e if s.batch > 1 else e
 
+    def _slots(self, base, step, count, low=None) -> list:
+        """Shared indices of elements base + r*step, r < count: one computed index plus
+        literal offsets where the padding allows (so the compiler folds them into the
+        loads and stores), else each computed alone. `low`: a bound on base % 16."""
+        s = self.s
+        if s.columns:
+            scale = s.batch
+        elif not s.pad:
+            scale = 1
+        elif step % 16 == 0 or (low is not None and low + (count - 1) * step < 16):
+            scale = None
+        else:
+            return [self._sidx(bind(base + r * step) if r else base) for r in range(count)]
+        at = bind(self._sidx(base))
+        out = [at]
+        for r in range(1, count):
+            o = r * step
+            o = o * scale if scale is not None else o + o // 16
+            out.append(bind(at + o))
+        return out
+
     # ------------------------------------------------------------------ stages
     def _stages(self, sign, read, write, write_shared=False, radices=None, initial=None):
         """One transform of `sign` through `radices` (default: the spec's): `read(e)`
@@ -219,14 +240,16 @@ class _Kernel:
                 xs = []
                 if si == 0 and initial is not None:
                     xs = list(initial[m][1])
+                elif src == "shared":
+                    xs = [self.sh[i] for i in self._slots(j, nb, R)]
                 for r in range(len(xs), R):
                     e = bind(j + r * nb) if r else j
-                    xs.append(self.sh[self._sidx(e)] if src == "shared" else src(e))
+                    xs.append(src(e))
                 if k is not None:
-                    step = bind(k * (n // (ns * R)))
+                    part = tables.stage_part(ns, R, 1 if initial is not None else 0)
                     for r in range(1, R):
-                        idx = bind(step * r) if r > 1 else step
-                        xs[r] = bind(xs[r] * self._root("roots", idx, sign))
+                        idx = bind(k + (r - 1) * ns) if r > 1 else k
+                        xs[r] = bind(xs[r] * self._root(part, idx, sign))
                 ys = dft(xs, sign)
                 base = bind((j // ns) * (ns * R) + k) if ns > 1 else bind(j * R)
                 held.append((base, ys))
@@ -234,13 +257,15 @@ class _Kernel:
                 return held
             if (src == "shared" or initial is not None) and to_shared:
                 barrier()     # every invocation has read what is overwritten
+            # base % 16 < ns where the butterflies' spans (ns * R) are whole multiples of 16
+            low = ns - 1 if (ns * R) % 16 == 0 else None
             for base, ys in held:
+                if dst == "shared":
+                    for i, y in zip(self._slots(base, ns, R, low), ys):
+                        self.sh[i] = y
+                    continue
                 for r, y in enumerate(ys):
-                    f = bind(base + r * ns) if r else base
-                    if dst == "shared":
-                        self.sh[self._sidx(f)] = y
-                    else:
-                        dst(f, y)
+                    dst(bind(base + r * ns) if r else base, y)
             if to_shared:
                 barrier()
             ns *= R
