@@ -119,7 +119,8 @@ class Capabilities:
 
     dlpack_device_type: the DLPack device of the context's buffers (None: no memory).
     cuda_stream: `stream_handle(queue)`, the CUstream a queue's work goes to.
-    external_streams: `set_external_stream`, `wait_for_stream` (another library's streams).
+    external_streams: `set_external_stream`, `wait_for_stream`, `order_stream_after`
+        (another library's streams).
     cuda_array_interface: `device_pointer(handle)`, a CUDA device address of a buffer
         (what __cuda_array_interface__ exports).
     external_memory: `wrap_device_pointer`, buffers over another library's allocation.
@@ -345,6 +346,12 @@ class RuntimeContext(abc.ABC):
         """Order `queue`'s later work after what is on another library's stream, without
         blocking the host. [external_streams]"""
         self._lacks("external_streams", "wait_for_stream")
+
+    def order_stream_after(self, stream_handle: int, queue: int = 0) -> None:
+        """Order another library's CUstream's later work after what is already on
+        `queue`, without blocking the host (DLPack's producer-side hand-off).
+        [external_streams]"""
+        self._lacks("external_streams", "order_stream_after")
 
     def device_pointer(self, handle) -> int:
         """The CUDA device address of a buffer handle. [cuda_array_interface]"""

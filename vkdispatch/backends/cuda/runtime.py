@@ -289,6 +289,22 @@ class CudaContext(RuntimeContext):
             finally:
                 driver.cuEventDestroy(event)
 
+    def order_stream_after(self, stream_handle: int, queue: int = 0) -> None:
+        """Order a caller's CUstream's later work after what is already on `queue` (an
+        event recorded on the queue, waited for on the GPU). Skipped while either is
+        captured: a capture may not wait on outside events."""
+        q = self._queue(queue)
+        with q.lock, self._guard(queue):
+            other = driver.CUstream(int(stream_handle))
+            if _commands.capturing(q) or _commands._capturing(other):
+                return
+            event = check(driver.cuEventCreate(_commands._NO_TIMING), "cuEventCreate")
+            try:
+                check(driver.cuEventRecord(event, q.stream), "cuEventRecord")
+                check(driver.cuStreamWaitEvent(other, event, 0), "cuStreamWaitEvent")
+            finally:
+                driver.cuEventDestroy(event)
+
     # ------------------------------------------------------------------ CUDA graphs
 
     def queue_capturing(self, queue: int) -> bool:
