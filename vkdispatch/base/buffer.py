@@ -208,6 +208,10 @@ class Buffer:
         self._check_alive()
         flush_pending()   # recorded work must be in the stream the consumer orders after
         stream = rctx.stream_handle(0) if rctx.capabilities.cuda_stream else 0
+        if rctx.capabilities.external_streams:
+            # consumers that ignore "stream" (version 2 readers) mostly work on the
+            # legacy default stream: order it after this buffer's work too
+            rctx.order_stream_after(1, 0)
         return {
             "shape": self.numpy_shape,
             "typestr": dt.storage_numpy_dtype(self.dtype).str,
