@@ -236,9 +236,21 @@ def _asbuffer_dlpack(obj, dtype, memory: str) -> Buffer:
     device = _producer_device(obj)
     if memory == "device" and dtype is None and _shared_queue(ctx, device) is not None:
         return from_dlpack(obj)
+    if device[0] not in _HOST_READABLE and hasattr(obj, "__cuda_array_interface__"):
+        return asbuffer_cuda_array(obj, dtype, memory)
     return asbuffer(_host(obj, device), dtype, memory)
+
+
+def _asbuffer_either(obj, dtype, memory: str) -> Buffer:
+    """vd.asbuffer of a __cuda_array_interface__ object: through DLPack where it has
+    that too, whose stream hand-off orders the producer's pending work (PyTorch's
+    interface names no stream)."""
+    if hasattr(obj, "__dlpack__") and hasattr(obj, "__dlpack_device__"):
+        return _asbuffer_dlpack(obj, dtype, memory)
+    return asbuffer_cuda_array(obj, dtype, memory)
 
 
 register_exporter("__dlpack__", export)
 register_exporter("__dlpack_device__", buffer_device)
+register_importer("__cuda_array_interface__", _asbuffer_either)
 register_importer("__dlpack__", _asbuffer_dlpack)
