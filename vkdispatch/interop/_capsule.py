@@ -14,7 +14,8 @@ raises SystemError without its own message (numpy does).
 from __future__ import annotations
 
 import ctypes
-from ctypes import POINTER, Structure, c_char_p, c_int, c_int32, c_int64, c_uint8, c_uint16
+import struct
+from ctypes import Structure, c_char_p, c_int, c_int32, c_int64, c_uint8, c_uint16
 from ctypes import c_uint32, c_uint64, c_void_p
 
 READ_ONLY = 1 << 0    # DLPACK_FLAG_BITMASK_READ_ONLY
@@ -30,10 +31,10 @@ class DLDataType(Structure):
     _fields_ = [("code", c_uint8), ("bits", c_uint8), ("lanes", c_uint16)]
 
 
-class DLTensor(Structure):
+class DLTensor(Structure):   # shape, strides: int64_t* (addresses here)
     _fields_ = [("data", c_void_p), ("device", DLDevice), ("ndim", c_int32),
-                ("dtype", DLDataType), ("shape", POINTER(c_int64)),
-                ("strides", POINTER(c_int64)), ("byte_offset", c_uint64)]
+                ("dtype", DLDataType), ("shape", c_void_p), ("strides", c_void_p),
+                ("byte_offset", c_uint64)]
 
 
 DELETER = ctypes.CFUNCTYPE(None, c_void_p)   # void (*deleter)(DLManagedTensor* self)
@@ -130,7 +131,25 @@ def _capsule_destructor(capsule):
         _put_error(saved)
 
 
+# A managed tensor made here is one block: the struct, then shape and strides. It is
+# filled with one struct.pack_into (a ctypes field at a time costs ~20 us a capsule).
+_TENSOR = "P ii i BBH P P Q"                       # DLTensor
+_LEGACY = "@" + _TENSOR + " P P"                   # + manager_ctx, deleter
+_VERSIONED = "@II P P Q " + _TENSOR                # version, manager_ctx, deleter, flags
+_layouts: dict = {}                                # (versioned, ndim) -> (Struct, block type)
+_DELETER_ADDRESS = ctypes.cast(_deleter, c_void_p).value
 _DESTRUCTOR_PTR = ctypes.cast(_capsule_destructor, c_void_p)
+
+
+def _layout(versioned: bool, ndim: int):
+    key = (versioned, ndim)
+    if key not in _layouts:
+        head = struct.Struct(_VERSIONED if versioned else _LEGACY)
+        kind = DLManagedTensorVersioned if versioned else DLManagedTensor
+        assert head.size == ctypes.sizeof(kind), "DLPack struct layout mismatch"
+        full = struct.Struct(head.format + f" {ndim}q {ndim}q")
+        _layouts[key] = (full, head.size, ctypes.c_char * max(full.size, 1))
+    return _layouts[key]
 
 
 def make_capsule(keep, data: int, device: tuple, shape: tuple, strides: tuple,
@@ -138,24 +157,17 @@ def make_capsule(keep, data: int, device: tuple, shape: tuple, strides: tuple,
     """A "dltensor_versioned" (or legacy "dltensor") capsule of a tensor at `data`;
     `keep` is held until the consumer releases the tensor. `strides` in elements."""
     ndim = len(shape)
-    shape_arr = (c_int64 * max(ndim, 1))(*shape)
-    strides_arr = (c_int64 * max(ndim, 1))(*strides)
-    managed = DLManagedTensorVersioned() if versioned else DLManagedTensor()
+    fmt, head, block_type = _layout(versioned, ndim)
+    block = block_type()
+    address = ctypes.addressof(block)
+    tensor = (data or 0, device[0], device[1], ndim, dtype[0], dtype[1], dtype[2],
+              address + head, address + head + 8 * ndim, 0)
     if versioned:
-        managed.version = DLPackVersion(*VERSION)
-        managed.flags = flags
-    t = managed.dl_tensor
-    t.data = data or None
-    t.device = DLDevice(*device)
-    t.ndim = ndim
-    t.dtype = DLDataType(*dtype)
-    t.shape = ctypes.cast(shape_arr, POINTER(c_int64))
-    t.strides = ctypes.cast(strides_arr, POINTER(c_int64))
-    t.byte_offset = 0
-    managed.deleter = _deleter
-    address = ctypes.addressof(managed)
-    managed.manager_ctx = address
-    _live[address] = (managed, shape_arr, strides_arr, keep)
+        fmt.pack_into(block, 0, VERSION[0], VERSION[1], address, _DELETER_ADDRESS, flags,
+                      *tensor, *shape, *strides)
+    else:
+        fmt.pack_into(block, 0, *tensor, address, _DELETER_ADDRESS, *shape, *strides)
+    _live[address] = (block, keep)
     try:
         return _capsule_new(address, NAME_V if versioned else NAME, _DESTRUCTOR_PTR)
     except BaseException:
@@ -190,12 +202,14 @@ class Consumed:
 
     def shape(self) -> tuple:
         t = self.tensor
-        return tuple(int(t.shape[i]) for i in range(t.ndim))
+        return tuple((c_int64 * t.ndim).from_address(t.shape)) if t.ndim else ()
 
     def strides(self):
         """Strides in elements, or None (row-major compact)."""
         t = self.tensor
-        return tuple(int(t.strides[i]) for i in range(t.ndim)) if t.strides else None
+        if not t.strides:
+            return None
+        return tuple((c_int64 * t.ndim).from_address(t.strides)) if t.ndim else ()
 
     def release(self) -> None:
         address, self._address = self._address, None
