@@ -311,7 +311,7 @@ class Buffer:
             if arr.size != want:
                 raise ValueError(f"data has {arr.size} values; a buffer of shape {self.shape} "
                                  f"and dtype {self.dtype.name} needs {want}")
-        arr = np.ascontiguousarray(arr)
+        arr = np.ascontiguousarray(arr).reshape(-1)   # 1-D: memoryview casts no empty axes
         flush_pending()
         rctx = self.context.runtime_context
         queues = self._queues(queue_index)
