@@ -223,3 +223,13 @@ def test_a_consumer_failing_after_export_leaks_nothing(backend, monkeypatch):
     gc.collect()
     assert _capsule.live_count() == base
     assert len(reported) == 20 and "Unsupported device" in str(reported[0])
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (0, 3), (2, 0)])
+def test_empty_and_0d_round_trips(backend, shape):
+    data = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    buf = vd.from_dlpack(data)
+    assert buf.shape == shape
+    out = np.from_dlpack(buf)
+    assert out.shape == shape
+    np.testing.assert_array_equal(out, data)

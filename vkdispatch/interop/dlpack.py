@@ -89,7 +89,7 @@ def _row_major(shape: tuple) -> tuple:
 
 
 def _host_capsule(buf: Buffer, versioned: bool):
-    host = np.ascontiguousarray(buf.read(0))    # bool buffers read as 1-byte bools
+    host = buf.read(0)   # C-contiguous; bool buffers read as 1-byte bools
     code = (6, 8, 1) if host.dtype == np.bool_ else dt.from_numpy(host.dtype).dlpack
     flags = IS_COPIED | (0 if buf.is_writable else READ_ONLY)
     return make_capsule(host, host.ctypes.data, (CPU, 0), host.shape, _row_major(host.shape),
