@@ -125,6 +125,9 @@ class Capabilities:
         (what __cuda_array_interface__ exports).
     external_memory: `wrap_device_pointer`, buffers over another library's allocation.
     graph_capture: `begin_capture` / `end_capture`, work recorded into a replayable graph.
+    memory_fd_export: `buffer_alloc_exportable`, `export_memory_fd` (buffers whose memory
+        other APIs import from an OPAQUE_FD file descriptor).
+    memory_fd_import: `import_memory_fd` (a buffer over memory exported that way).
     """
 
     dlpack_device_type: Optional[int] = None
@@ -133,6 +136,8 @@ class Capabilities:
     cuda_array_interface: bool = False
     external_memory: bool = False
     graph_capture: bool = False
+    memory_fd_export: bool = False
+    memory_fd_import: bool = False
 
 
 # ----------------------------------------------------------------------------- runtime objects
@@ -361,6 +366,23 @@ class RuntimeContext(abc.ABC):
         """A buffer handle over another library's allocation, kept alive through
         `owner` and never freed by the runtime. [external_memory]"""
         self._lacks("external_memory", "wrap_device_pointer")
+
+    def buffer_alloc_exportable(self, queue: int, nbytes: int):
+        """A device buffer (a handle like buffer_alloc's) whose memory can be exported
+        with export_memory_fd. [memory_fd_export]"""
+        self._lacks("memory_fd_export", "buffer_alloc_exportable")
+
+    def export_memory_fd(self, handle) -> tuple:
+        """(fd, allocation size, memory type index) of an exportable buffer's memory;
+        the caller owns the new fd (an importer takes it over). [memory_fd_export]"""
+        self._lacks("memory_fd_export", "export_memory_fd")
+
+    def import_memory_fd(self, queue: int, fd: int, allocation_size: int, nbytes: int,
+                         memory_type_index: int = 0):
+        """A buffer handle over exported memory (the allocation's first `nbytes`); on
+        success the runtime owns `fd`, on failure the caller still does. The memory type
+        index matters to importers of the exporter's own API. [memory_fd_import]"""
+        self._lacks("memory_fd_import", "import_memory_fd")
 
     def begin_capture(self, queue: int = 0) -> None:
         """Record `queue`'s work into a graph instead of running it. [graph_capture]"""
