@@ -21,12 +21,22 @@ import numpy as np
 from ..base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ..base import dtype as dt
 from ..base import stats
-from ..base.buffer import Buffer, register_before_host_access
+from ..base.buffer import Buffer, flush_pending, register_before_host_access
 from ..base.context import get_context
 from ..base.errors import (InvalidArgumentError, OutOfBoundsError, UseAfterFreeError,
                            VkDispatchError)
 from ..codegen.ir import LENGTH_PREFIX
 from .kernel import CompiledKernel, kernel_cache
+
+
+# Called as hook(graph, resources) before a command is recorded into any graph: a lazy
+# layer records its pending work on those resources first (base never imports it).
+_before_record: list = []
+
+
+def register_before_record(hook) -> None:
+    if hook not in _before_record:
+        _before_record.append(hook)
 
 
 class BoundVariable:
@@ -297,6 +307,8 @@ class CommandGraph:
     MAX_INSTANCES = 1 << 16
 
     def _append(self, rec) -> None:
+        for hook in _before_record:
+            hook(self, _flat_resources((rec,)))
         with self._lock:
             self._records.append(rec)
             if self._lists:
@@ -716,7 +728,7 @@ def flush_global_graph() -> None:
 
 def queue_wait_idle(queue_index: Optional[int] = None) -> None:
     """Submit every thread's pending work and wait until the queue(s) are idle."""
-    flush_global_graph()
+    flush_pending()
     ctx = get_context()
     if queue_index is not None:
         ctx.check_queue(queue_index)
