@@ -118,6 +118,8 @@ class Allocator:
         self._phys = device.phys
         self._bda = device.buffer_device_address
         self._lock = threading.Lock()
+        self._holder = None         # the thread holding the lock
+        self._late = []             # releases it asked for meanwhile (see `release`)
         self._blocks = {}           # memory type index -> [MemoryBlock] (shared blocks)
         self._dedicated = set()
         self._orders = {k: memory_type_order(device.phys, k) for k in MEMORY_KINDS}
@@ -151,16 +153,22 @@ class Allocator:
         rounded = -(-max(size, 1) // GRANULE) * GRANULE
         last = None
         with self._lock:
-            for type_index in candidates:
-                try:
-                    block, offset = (self._dedicated_block(type_index, size) if dedicated
-                                     else self._sub_allocate(type_index, size, rounded, alignment))
-                except OutOfMemoryError as exc:
-                    last = exc
-                    continue
-                self.live_allocations += 1
-                self.bytes_in_use += rounded
-                return block, offset
+            self._holder = threading.get_ident()
+            try:
+                for type_index in candidates:
+                    try:
+                        block, offset = (self._dedicated_block(type_index, size) if dedicated
+                                         else self._sub_allocate(type_index, size, rounded,
+                                                                 alignment))
+                    except OutOfMemoryError as exc:
+                        last = exc
+                        continue
+                    self.live_allocations += 1
+                    self.bytes_in_use += rounded
+                    return block, offset
+            finally:
+                self._release_late()
+                self._holder = None
         raise OutOfMemoryError(f"allocating {size} bytes of {kind!r} memory failed: {last}")
 
     def allocate_external(self, size: int, type_bits: int, kind: str, extra: list,
@@ -198,20 +206,38 @@ class Allocator:
         return block, block.take(rounded, alignment)
 
     def release(self, block: MemoryBlock, offset: int, size: int) -> None:
-        rounded = -(-max(size, 1) // GRANULE) * GRANULE
+        if self._holder == threading.get_ident():
+            # a finalizer the garbage collector ran while this thread holds the lock (a
+            # freed Buffer in a reference cycle): free once the lock is let go
+            self._late.append((block, offset, size))
+            return
         with self._lock:
-            self.live_allocations -= 1
-            self.bytes_in_use -= rounded
-            if block.dedicated:
-                self._dedicated.discard(block)
-                self._free_block(block)
-                return
-            block.give(offset, rounded)
-            blocks = self._blocks[block.type_index]
-            # give an empty block back to the driver, but keep one to avoid churn
-            if block.live == 0 and sum(1 for b in blocks if b.live == 0) > 1:
-                blocks.remove(block)
-                self._free_block(block)
+            self._holder = threading.get_ident()
+            try:
+                self._release(block, offset, size)
+            finally:
+                self._release_late()
+                self._holder = None
+
+    def _release_late(self) -> None:
+        """Run the releases a finalizer asked for while this thread held the lock."""
+        while self._late:
+            self._release(*self._late.pop())
+
+    def _release(self, block: MemoryBlock, offset: int, size: int) -> None:
+        rounded = -(-max(size, 1) // GRANULE) * GRANULE
+        self.live_allocations -= 1
+        self.bytes_in_use -= rounded
+        if block.dedicated:
+            self._dedicated.discard(block)
+            self._free_block(block)
+            return
+        block.give(offset, rounded)
+        blocks = self._blocks[block.type_index]
+        # give an empty block back to the driver, but keep one to avoid churn
+        if block.live == 0 and sum(1 for b in blocks if b.live == 0) > 1:
+            blocks.remove(block)
+            self._free_block(block)
 
     def _new_block(self, type_index: int, size: int, dedicated: bool,
                    extra: tuple = ()) -> MemoryBlock:
