@@ -4,8 +4,9 @@ Operations are recorded lazily and run as fused generated kernels at sync points
 (reading values, `vd.queue_wait_idle()`, a shader touching the same memory). Parts of
 the standard not listed here are not implemented yet."""
 from ._array import Array
-from ._creation import (arange, asarray, empty, empty_like, eye, from_buffer, full, full_like,
-                        linspace, meshgrid, ones, ones_like, tril, triu, zeros, zeros_like)
+from ._creation import (arange, asarray, empty, empty_like, eye, from_buffer, from_dlpack, full,
+                        full_like, linspace, meshgrid, ones, ones_like, tril, triu, zeros,
+                        zeros_like)
 from ._data_types import astype, can_cast, finfo, iinfo, isdtype, result_type
 from ._dtypes import (bool, complex64, complex128, float32, float64, int8, int16, int32,
                       int64, uint8, uint16, uint32, uint64)
@@ -31,7 +32,8 @@ nan = float("nan")
 pi = 3.141592653589793
 newaxis = None
 
-__all__ = ['Array', 'matmul', 'arange', 'asarray', 'empty', 'empty_like', 'eye', 'from_buffer', 'full',
+__all__ = ['Array', 'matmul', 'arange', 'asarray', 'empty', 'empty_like', 'eye', 'from_buffer',
+           'from_dlpack', 'full',
            'full_like', 'linspace', 'meshgrid', 'ones', 'ones_like', 'tril', 'triu',
            'zeros', 'zeros_like', 'astype', 'can_cast', 'finfo', 'iinfo', 'isdtype',
            'result_type', 'bool', 'complex64', 'complex128', 'float32', 'float64',

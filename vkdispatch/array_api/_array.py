@@ -17,6 +17,22 @@ from ..execution import lazy
 from . import _dtypes
 
 
+# Memory and NumPy protocols that vkdispatch.interop implements (method name ->
+# function), registered by interop: array_api never imports it.
+_protocols: dict = {}
+
+
+def register_protocol(name: str, fn) -> None:
+    _protocols[name] = fn
+
+
+def _protocol(name: str):
+    try:
+        return _protocols[name]
+    except KeyError:
+        raise TypeError(f"{name} needs vkdispatch.interop (import vkdispatch)") from None
+
+
 class Array:
     __slots__ = ("_node", "_view", "_shape", "_dtype", "_device", "__weakref__")
     __array_priority__ = 100.0   # NumPy defers to our reflected operators
@@ -151,6 +167,24 @@ class Array:
             raise ValueError("a vkdispatch array lives in device memory; NumPy needs a copy")
         out = self._to_numpy()
         return out if dtype is None else out.astype(dtype)
+
+    # ------------------------------------------------------------------ interop
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        return _protocol("__dlpack__")(self, stream=stream, max_version=max_version,
+                                       dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self) -> tuple:
+        return _protocol("__dlpack_device__")(self)
+
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        return _protocol("__cuda_array_interface__")(self)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return _protocol("__array_ufunc__")(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return _protocol("__array_function__")(func, types, args, kwargs)
 
     def _scalar(self, kind: str):
         if self.size != 1:

@@ -18,7 +18,7 @@ from ..execution import lazy
 from ..execution.pool import size_class
 from . import _dtypes as d
 from . import _lowering as L
-from ._array import Array
+from ._array import Array, _protocol
 from ._elementwise import Op, cast, check_device_dtype, node_arg, scalar_fill
 from ._info import default_float, default_int, resolve_device
 
@@ -64,6 +64,12 @@ def from_buffer(buffer: Buffer) -> Array:
     offset = buffer.offset // buffer.dtype.itemsize
     view = lazy.View(storage, offset, lazy.contiguous_strides(buffer.shape))
     return Array._new(buffer.shape, buffer.dtype, device, view=view)
+
+
+def from_dlpack(x, /, *, device=None, copy=None) -> Array:
+    """An Array of a DLPack producer's data: shared where the runtime can reach its
+    memory (CUDA memory on the CUDA backend), else copied (vkdispatch.interop)."""
+    return _protocol("from_dlpack")(x, device=device, copy=copy)
 
 
 def _upload(arr: np.ndarray, dtype, device) -> Array:
@@ -120,6 +126,9 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Array:
         if copy:
             return cast(from_buffer(obj), obj.dtype)
         return from_buffer(obj)
+    if hasattr(obj, "__dlpack__") and not isinstance(obj, (np.ndarray, np.generic)):
+        out = from_dlpack(obj, device=device, copy=copy)   # shared where memory allows
+        return out if dtype is None or dtype is out.dtype else cast(out, dtype)
     if copy is False:
         raise ValueError("asarray: host data must be copied to the device; copy=False "
                          "cannot be honoured")
