@@ -1,15 +1,14 @@
 """DLPack's C structures (dlpack.h, version 1.0) and capsules over them, with ctypes.
 
-Every managed tensor vkdispatch hands out is listed in `_live` (its address -> what
-keeps its memory valid) until its deleter runs; the deleter and the capsule
-destructor only drop that entry, so a second call is harmless (no double free).
-
-Both are Python callbacks. A consumer may drop a capsule while its own error is set
-(numpy does, when it rejects a device), and ctypes calls fail while an error is set,
-so the callbacks first take any pending error (PyErr_Fetch), clean up, and put it
-back. Nothing leaks and nothing crashes on that path, but a Python callback cannot
-hand the error back to its C caller: it is printed as unraisable, and the consumer
-raises SystemError without its own message (numpy does).
+The capsules' destructor and the managed tensors' deleter must run as C: a consumer
+may drop a capsule or a tensor while a Python exception is in flight, and a Python
+callback (ctypes) then loses that exception. So vkdispatch reuses NumPy's own, taken
+from capsules NumPy makes: NumPy's deleter frees the PyMem block of the managed
+tensor and releases the Python object in `manager_ctx` (holding the GIL, and doing
+nothing once the interpreter is gone); its capsule destructor calls the deleter of a
+capsule no consumer took, with any in-flight exception saved. Our block holds the
+struct, shape and strides; `manager_ctx` is a `_Keep` owning what the memory needs.
+Both behaviours are checked on a probe at import.
 """
 from __future__ import annotations
 
@@ -17,6 +16,8 @@ import ctypes
 import struct
 from ctypes import Structure, c_char_p, c_int, c_int32, c_int64, c_uint8, c_uint16
 from ctypes import c_uint32, c_uint64, c_void_p
+
+import numpy as np
 
 READ_ONLY = 1 << 0    # DLPACK_FLAG_BITMASK_READ_ONLY
 IS_COPIED = 1 << 1    # DLPACK_FLAG_BITMASK_IS_COPIED
@@ -59,17 +60,10 @@ def _api(name, restype, *argtypes):
     return ctypes.PYFUNCTYPE(restype, *argtypes)((name, ctypes.pythonapi))
 
 
-_DESTRUCTOR = ctypes.CFUNCTYPE(None, c_void_p)
 _capsule_new = _api("PyCapsule_New", ctypes.py_object, c_void_p, c_void_p, c_void_p)
 _capsule_is_valid = _api("PyCapsule_IsValid", c_int, c_void_p, c_void_p)
 _capsule_get_pointer = _api("PyCapsule_GetPointer", c_void_p, c_void_p, c_void_p)
 _capsule_set_name = _api("PyCapsule_SetName", c_int, c_void_p, c_void_p)
-# Untyped: a typed argument's converter would clear the pending error it must fetch.
-_untyped = ctypes.PyDLL(ctypes.pythonapi._name, handle=ctypes.pythonapi._handle)
-_err_fetch = _untyped.PyErr_Fetch
-_err_fetch.restype = None
-_err_restore = _untyped.PyErr_Restore
-_err_restore.restype = None
 _raw_malloc = _api("PyMem_RawMalloc", c_void_p, ctypes.c_size_t)
 
 
@@ -84,61 +78,59 @@ def _permanent(text: bytes) -> int:
 NAME, USED = _permanent(b"dltensor"), _permanent(b"used_dltensor")
 NAME_V, USED_V = _permanent(b"dltensor_versioned"), _permanent(b"used_dltensor_versioned")
 
-_live: dict = {}   # address of a managed tensor made here -> (struct, shape, strides, keep)
+
+class _Keep:
+    """What one exported tensor keeps alive; its last reference is NumPy's deleter's."""
+    __slots__ = ("objects",)
+    live = 0
+
+    def __init__(self, objects):
+        self.objects = objects
+        _Keep.live += 1
+
+    def __del__(self):
+        _Keep.live -= 1
 
 
 def live_count() -> int:
     """How many exported tensors no consumer has released yet (for leak tests)."""
-    return len(_live)
+    return _Keep.live
 
 
-# PyErr_Fetch's outputs, made in advance: while an error is set, every call of a C
-# function (a ctypes constructor too) fails, except one that clears the error.
-# Between the fetch and the reads below no other thread can run (no call releases
-# the GIL there), so one set serves every thread.
-_SAVED = (c_void_p(), c_void_p(), c_void_p())
-_SAVED_REFS = tuple(ctypes.byref(p) for p in _SAVED)
+_capsule_get_destructor = _api("PyCapsule_GetDestructor", c_void_p, c_void_p)
+_pymem_malloc = _api("PyMem_Malloc", c_void_p, ctypes.c_size_t)
+_pymem_free = _api("PyMem_Free", None, c_void_p)
+_incref = _api("Py_IncRef", None, ctypes.py_object)
+_decref = _api("Py_DecRef", None, ctypes.py_object)
 
 
-def _take_error() -> tuple:
-    _err_fetch(*_SAVED_REFS)
-    return (_SAVED[0].value, _SAVED[1].value, _SAVED[2].value)
-
-
-def _put_error(saved: tuple) -> None:
-    if saved[0]:   # raises it here: ctypes prints it as unraisable
-        _err_restore(*(c_void_p(v) for v in saved))
-
-
-@DELETER
-def _deleter(address):
-    saved = _take_error()
+def _numpy_hooks(versioned: bool):
+    """(capsule destructor, deleter) addresses of NumPy's capsules of this kind, or None
+    where this NumPy makes none or keeps something else in `manager_ctx`."""
+    probe = np.arange(2.0)
     try:
-        _live.pop(address, None)
-    finally:
-        _put_error(saved)
+        capsule = probe.__dlpack__(max_version=(1, 0)) if versioned else probe.__dlpack__()
+    except TypeError:      # a NumPy before DLPack 1.0
+        return None
+    name, kind = (NAME_V, DLManagedTensorVersioned) if versioned else (NAME, DLManagedTensor)
+    if not _capsule_is_valid(id(capsule), name):
+        return None
+    managed = kind.from_address(_capsule_get_pointer(id(capsule), name))
+    if managed.manager_ctx != id(probe):
+        return None
+    return (_capsule_get_destructor(id(capsule)),
+            ctypes.cast(managed.deleter, c_void_p).value)
 
 
-@_DESTRUCTOR
-def _capsule_destructor(capsule):
-    saved = _take_error()
-    try:
-        for name in (NAME_V, NAME):   # renamed "used_..." once a consumer took it
-            if _capsule_is_valid(capsule, name):
-                _live.pop(_capsule_get_pointer(capsule, name), None)
-                break
-    finally:
-        _put_error(saved)
+_HOOKS = {False: _numpy_hooks(False), True: _numpy_hooks(True)}
 
 
-# A managed tensor made here is one block: the struct, then shape and strides. It is
+# A managed tensor made here is one PyMem block: the struct, then shape and strides,
 # filled with one struct.pack_into (a ctypes field at a time costs ~20 us a capsule).
 _TENSOR = "P ii i BBH P P Q"                       # DLTensor
 _LEGACY = "@" + _TENSOR + " P P"                   # + manager_ctx, deleter
 _VERSIONED = "@II P P Q " + _TENSOR                # version, manager_ctx, deleter, flags
-_layouts: dict = {}                                # (versioned, ndim) -> (Struct, block type)
-_DELETER_ADDRESS = ctypes.cast(_deleter, c_void_p).value
-_DESTRUCTOR_PTR = ctypes.cast(_capsule_destructor, c_void_p)
+_layouts: dict = {}     # (versioned, ndim) -> (Struct, head size, ctypes block type)
 
 
 def _layout(versioned: bool, ndim: int):
@@ -148,30 +140,40 @@ def _layout(versioned: bool, ndim: int):
         kind = DLManagedTensorVersioned if versioned else DLManagedTensor
         assert head.size == ctypes.sizeof(kind), "DLPack struct layout mismatch"
         full = struct.Struct(head.format + f" {ndim}q {ndim}q")
-        _layouts[key] = (full, head.size, ctypes.c_char * max(full.size, 1))
+        _layouts[key] = (full, head.size, ctypes.c_char * full.size)
     return _layouts[key]
 
 
 def make_capsule(keep, data: int, device: tuple, shape: tuple, strides: tuple,
                  dtype: tuple, flags: int, versioned: bool):
     """A "dltensor_versioned" (or legacy "dltensor") capsule of a tensor at `data`;
-    `keep` is held until the consumer releases the tensor. `strides` in elements."""
+    `keep` is held until the consumer releases the tensor. `strides` in elements. A
+    versioned capsule is made only where NumPy makes them (it gives the deleter)."""
+    if versioned and _HOOKS[True] is None:
+        versioned = False
+    hooks = _HOOKS[versioned]
+    if hooks is None:
+        raise BufferError("DLPack export needs NumPy's DLPack capsules (NumPy >= 1.22)")
     ndim = len(shape)
     fmt, head, block_type = _layout(versioned, ndim)
-    block = block_type()
-    address = ctypes.addressof(block)
+    address = _pymem_malloc(max(fmt.size, 1))
+    if not address:
+        raise MemoryError("PyMem_Malloc failed for a DLPack tensor")
+    owner = _Keep(keep)
     tensor = (data or 0, device[0], device[1], ndim, dtype[0], dtype[1], dtype[2],
               address + head, address + head + 8 * ndim, 0)
+    block = block_type.from_address(address)
     if versioned:
-        fmt.pack_into(block, 0, VERSION[0], VERSION[1], address, _DELETER_ADDRESS, flags,
+        fmt.pack_into(block, 0, VERSION[0], VERSION[1], id(owner), hooks[1], flags,
                       *tensor, *shape, *strides)
     else:
-        fmt.pack_into(block, 0, *tensor, address, _DELETER_ADDRESS, *shape, *strides)
-    _live[address] = (block, keep)
+        fmt.pack_into(block, 0, *tensor, id(owner), hooks[1], *shape, *strides)
+    _incref(owner)      # manager_ctx's reference, released by NumPy's deleter
     try:
-        return _capsule_new(address, NAME_V if versioned else NAME, _DESTRUCTOR_PTR)
+        return _capsule_new(address, NAME_V if versioned else NAME, hooks[0])
     except BaseException:
-        _live.pop(address, None)
+        _decref(owner)
+        _pymem_free(address)
         raise
 
 

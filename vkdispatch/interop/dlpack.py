@@ -36,14 +36,18 @@ def _device_name(device: tuple) -> str:
     return f"{DEVICE_NAMES.get(device[0], f'device type {device[0]}')}:{device[1]}"
 
 
-def buffer_device(buf: Buffer) -> tuple:
-    """(DLPack device type, device id) of queue 0's memory of `buf`."""
-    rctx = buf.context.runtime_context
+def context_device(ctx) -> tuple:
+    """(DLPack device type, device id) of the memory of queue 0 of context `ctx`."""
+    rctx = ctx.runtime_context
     kind = rctx.capabilities.dlpack_device_type
     if kind is None:
-        raise BufferError(f"the {buf.context.backend} backend's buffers have no memory to "
-                          f"exchange")
+        raise BufferError(f"the {ctx.backend} backend's buffers have no memory to exchange")
     return (int(kind), int(rctx.devices[rctx.queue_device[0]].index))
+
+
+def buffer_device(buf: Buffer) -> tuple:
+    """(DLPack device type, device id) of queue 0's memory of `buf`."""
+    return context_device(buf.context)
 
 
 def _check_device_arg(dl_device) -> tuple:
@@ -80,7 +84,7 @@ def _hand_off(rctx, stream) -> None:
     rctx.order_stream_after(1 if stream is None else stream, 0)
 
 
-def _row_major(shape: tuple) -> tuple:
+def row_major(shape: tuple) -> tuple:
     strides, acc = [], 1
     for s in reversed(shape):
         strides.append(acc)
@@ -88,11 +92,32 @@ def _row_major(shape: tuple) -> tuple:
     return tuple(reversed(strides))
 
 
-def _host_capsule(buf: Buffer, versioned: bool):
-    host = buf.read(0)   # C-contiguous; bool buffers read as 1-byte bools
+class Tensor:
+    """What an exporter shares: elements of `buffer` (queue 0) seen with `shape` and
+    `strides` (in elements) from `byte_offset`; `keep` is held while a consumer uses
+    them. `host()` gives a NumPy copy, `device_copy()` a contiguous copy (a Tensor)."""
+
+    __slots__ = ("buffer", "keep", "shape", "strides", "byte_offset", "dtype", "writable",
+                 "host", "device_copy")
+
+    def __init__(self, buffer, keep, shape, strides, byte_offset, dtype, writable, host,
+                 device_copy):
+        self.buffer, self.keep, self.shape, self.strides = buffer, keep, shape, strides
+        self.byte_offset, self.dtype, self.writable = byte_offset, dtype, writable
+        self.host, self.device_copy = host, device_copy
+
+
+def _buffer_tensor(buf: Buffer) -> Tensor:
+    shape = buf.numpy_shape
+    return Tensor(buf, buf, shape, row_major(shape), 0, buf.dtype, buf.is_writable,
+                  lambda: buf.read(0), lambda: _buffer_tensor(_device_copy(buf)))
+
+
+def _host_capsule(t: Tensor, versioned: bool):
+    host = np.asarray(t.host(), order="C")   # bools come back as 1-byte bools
     code = (6, 8, 1) if host.dtype == np.bool_ else dt.from_numpy(host.dtype).dlpack
-    flags = IS_COPIED | (0 if buf.is_writable else READ_ONLY)
-    return make_capsule(host, host.ctypes.data, (CPU, 0), host.shape, _row_major(host.shape),
+    flags = IS_COPIED | (0 if t.writable else READ_ONLY)
+    return make_capsule(host, host.ctypes.data, (CPU, 0), host.shape, row_major(host.shape),
                         code, flags, versioned)
 
 
@@ -101,37 +126,44 @@ def export(buf: Buffer, *, stream=None, max_version=None, dl_device=None, copy=N
     (1, x) or newer, else a legacy one). copy=True always copies; copy=False raises
     BufferError where only a copy could serve."""
     buf._check_alive()
+    return export_tensor(_buffer_tensor(buf), stream=stream, max_version=max_version,
+                         dl_device=dl_device, copy=copy)
+
+
+def export_tensor(t: Tensor, *, stream=None, max_version=None, dl_device=None, copy=None):
+    """The DLPack capsule of `t` (see `export`)."""
     if copy not in (None, True, False):
         raise ValueError(f"copy must be None, True or False, got {copy!r}")
     _check_stream(stream)
     versioned = _versioned(max_version)
-    native = buffer_device(buf)
-    rctx = buf.context.runtime_context
+    ctx = t.buffer.context
+    native = buffer_device(t.buffer)
+    rctx = ctx.runtime_context
     addressable = rctx.capabilities.cuda_array_interface
     want = _check_device_arg(dl_device) if dl_device is not None else None
     if want is None:
         want = native if addressable else (CPU, 0)
     if want == (CPU, 0) and want != native:
         if copy is False:
-            raise BufferError(f"this buffer lives in {buf.context.backend} device memory "
+            raise BufferError(f"this data lives in {ctx.backend} device memory "
                               f"({_device_name(native)}); exporting it to the CPU needs a copy, "
                               f"and copy=False was given")
-        return _host_capsule(buf, versioned)
+        return _host_capsule(t, versioned)
     if want != native or not addressable:
         valid = [(CPU, 0)] + ([native] if addressable else [])
-        raise BufferError(f"dl_device={want} ({_device_name(want)}) cannot be served by a "
-                          f"buffer of the {buf.context.backend} backend; valid: {valid}")
-    if buf.dtype.base is dt.bool_:
-        raise BufferError("bool buffers are stored as 4-byte values, which DLPack cannot "
+        raise BufferError(f"dl_device={want} ({_device_name(want)}) cannot be served by data "
+                          f"of the {ctx.backend} backend; valid: {valid}")
+    if t.dtype.base is dt.bool_:
+        raise BufferError("bool data is stored as 4-byte values, which DLPack cannot "
                           "describe; export to the CPU (dl_device=(1, 0)) or use uint32")
     if copy:
-        buf = _device_copy(buf)
+        t = t.device_copy()
     flush_pending()   # recorded work must be on the stream the consumer waits for
     _hand_off(rctx, stream)
-    shape = buf.numpy_shape
-    flags = (IS_COPIED if copy else 0) | (0 if buf.is_writable else READ_ONLY)
-    return make_capsule(buf, rctx.device_pointer(buf.handle(0)), native, shape,
-                        _row_major(shape), buf.dtype.dlpack, flags, versioned)
+    flags = (IS_COPIED if copy else 0) | (0 if t.writable else READ_ONLY)
+    data = rctx.device_pointer(t.buffer.handle(0)) + t.byte_offset
+    return make_capsule(t.keep, data, native, t.shape, t.strides, t.dtype.dlpack, flags,
+                        versioned)
 
 
 def _device_copy(buf: Buffer) -> Buffer:
@@ -176,7 +208,7 @@ def _wrap(obj, ctx, queue: int) -> Buffer:
                         f"lanes); supported: {sorted(x.name for x in _FROM_CODE.values())}")
     strides = consumed.strides()
     if strides is not None and math.prod(shape) > 1 and any(
-            s != e for s, e, n in zip(strides, _row_major(shape), shape) if n > 1):
+            s != e for s, e, n in zip(strides, row_major(shape), shape) if n > 1):
         raise ValueError(f"only C-contiguous arrays can be imported; {type(obj).__name__} has "
                          f"strides {strides} (elements) for shape {shape}")
     dtype = _FROM_CODE[key]
