@@ -228,8 +228,9 @@ def test_an_exception_in_flight_survives_released_capsules(backend):
     buf = vd.asbuffer(np.arange(4, dtype=np.float32))
 
     def fails():
-        unused = [buf.__dlpack__(dl_device=CPU) for _ in range(3)]      # noqa: F841
-        taken = [np.from_dlpack(buf, device="cpu") for _ in range(3)]   # noqa: F841
+        unused = [buf.__dlpack__(dl_device=CPU) for _ in range(3)]
+        taken = [np.from_dlpack(buf, device="cpu") for _ in range(3)]
+        assert len(unused) == len(taken) == 3
         raise KeyError("mine")
 
     gc.collect()

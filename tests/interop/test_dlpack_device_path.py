@@ -120,3 +120,22 @@ def test_import_wraps_the_producer_memory_and_keeps_it(fake):
     other = (device[0], device[1] + 1)           # another device of that type
     with pytest.raises(BufferError, match="copy=False"):
         vd.from_dlpack(DeviceProducer(data, other), copy=False)
+
+
+def test_arrays_export_strided_views_without_copies(fake):
+    import vkdispatch.array_api as xp
+    x = xp.asarray(np.arange(12, dtype=np.float32).reshape(3, 4))
+    t = _capsule.Consumed(x.T.__dlpack__(max_version=(1, 0)))
+    assert t.shape() == (4, 3) and t.strides() == (1, 4) and t.tensor.data == FAKE_BASE
+    assert not t.flags & _capsule.IS_COPIED
+    s = _capsule.Consumed(x[1:, ::2].__dlpack__(max_version=(1, 0)))
+    assert s.shape() == (2, 2) and s.strides() == (4, 2) and s.tensor.data == FAKE_BASE + 16
+    flipped = _capsule.Consumed(xp.flip(x, axis=1).__dlpack__(max_version=(1, 0)))
+    assert flipped.flags & _capsule.IS_COPIED and all(v > 0 for v in flipped.strides())
+    with pytest.raises(BufferError, match="bool"):
+        (x > 1).__dlpack__()
+    cai = x.T.__cuda_array_interface__
+    assert cai["shape"] == (4, 3) and cai["strides"] == (4, 16) and cai["version"] == 3
+    assert cai["data"] == (FAKE_BASE, False) and cai["stream"] == 777
+    assert x.__cuda_array_interface__["strides"] is None
+    assert (1, 0) in fake.ordered     # consumers that ignore the stream are ordered too
