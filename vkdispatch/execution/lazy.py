@@ -19,6 +19,7 @@ writes of the same memory.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sys
@@ -103,6 +104,11 @@ class Iota:
         self.shape, self.dtype = shape, dt.int32
 
 
+# Record order across threads: a node's arguments were recorded before it, so sorting
+# every thread's pending nodes by it puts producers first.
+_sequence = itertools.count()
+
+
 class Node:
     """A recorded operation. An elementwise `op` has `key` (hashable, what the operation
     computes) and `lower(args, dtype) -> ir node`; an op with its own kernel has
@@ -110,9 +116,10 @@ class Node:
     `target`: the View the result is written to (None until the flush picks a place,
     or for inlined nodes)."""
     __slots__ = ("op", "args", "shape", "dtype", "where", "array", "target", "pinned",
-                 "needed", "cost", "__weakref__")
+                 "needed", "cost", "seq", "__weakref__")
 
     def __init__(self, op, args: tuple, shape: tuple, dtype: dt.DType, where):
+        self.seq = next(_sequence)
         self.op = op
         self.args = args
         self.shape = shape
@@ -295,15 +302,24 @@ def flush() -> None:
         return
     _tls.flushing = True
     try:
+        nodes = []
         for g in graphs:
             with g.lock:
-                nodes, g.nodes = g.nodes, []
+                nodes += g.nodes
+                g.nodes = []
                 g.readers = {}
                 g.touched = set()
-                if nodes:
-                    _flush_nodes(nodes)
+        # one pass over all threads' nodes in record order: a thread's node may read
+        # another's (Dask hands pending chunks between its worker threads)
+        nodes.sort(key=_record_order)
+        if nodes:
+            _flush_nodes(nodes)
     finally:
         _tls.flushing = False
+
+
+def _record_order(node: Node) -> int:
+    return node.seq
 
 
 def _alive(node: Node) -> bool:
