@@ -37,6 +37,10 @@ def rows(n: int):
     yield "  ref: np.from_dlpack(numpy array)", lambda: np.from_dlpack(host)
     yield "vd.from_dlpack(numpy array) (a copy in)", lambda: vd.from_dlpack(host)
     yield "vd.from_dlpack(buf) (a view)", lambda: vd.from_dlpack(buf)
+    import vkdispatch.array_api as xp
+    arr = xp.asarray(host)
+    yield "np.from_dlpack(xp array, device='cpu')", lambda: np.from_dlpack(arr, device="cpu")
+    yield "xp.from_dlpack(buf) (an Array over it)", lambda: xp.from_dlpack(buf)
     if not shares:
         return
     try:
@@ -47,6 +51,8 @@ def rows(n: int):
         yield "from_torch(tensor)", lambda: from_torch(t)
         yield "torch.as_tensor(buf) (CUDA array interface)", lambda: torch.as_tensor(
             buf, device="cuda")
+        yield "torch.from_dlpack(xp array)", lambda: torch.from_dlpack(arr)
+        yield "xp.from_dlpack(tensor)", lambda: xp.from_dlpack(t)
         yield "  ref: torch.from_dlpack(torch tensor)", lambda: torch.from_dlpack(t)
     except ImportError:
         pass

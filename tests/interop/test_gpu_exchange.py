@@ -148,3 +148,36 @@ def test_many_cuda_exchanges_free_everything(torch, cuda):
     assert all(r() is None for r in refs)
     assert _capsule.live_count() == base_live
     assert rctx.memory_info(0)[0] >= free0 - (8 << 20)   # allocator slack only
+
+
+def test_torch_and_arrays_share_memory_both_ways(torch):
+    import vkdispatch.array_api as xp
+    data = np.arange(12, dtype=np.float32).reshape(3, 4)
+    x = xp.asarray(data) * 2                      # pending: placed on export
+    t = torch.from_dlpack(x)
+    assert t.data_ptr() == x.__cuda_array_interface__["data"][0]
+    np.testing.assert_array_equal(t.cpu().numpy(), data * 2)
+    tt = torch.from_dlpack(x.T)                   # a strided view, shared
+    assert tt.data_ptr() == t.data_ptr() and tt.stride() == (1, 4)
+    t.add_(1)
+    torch.cuda.current_stream().synchronize()
+    np.testing.assert_array_equal(np.asarray(x), data * 2 + 1)
+    src = torch.arange(10, device="cuda", dtype=torch.float32)
+    y = xp.from_dlpack(src)                       # our queue waits for torch's stream
+    assert y.__cuda_array_interface__["data"][0] == src.data_ptr()
+    np.testing.assert_array_equal(np.asarray(np.sin(y)), np.sin(np.arange(10, dtype=np.float32)))
+    z = xp.asarray(src)                           # asarray of a producer shares too
+    assert z.__cuda_array_interface__["data"][0] == src.data_ptr()
+
+
+def test_cupy_and_arrays_share_memory_both_ways(cupy):
+    import vkdispatch.array_api as xp
+    x = xp.asarray(np.arange(8, dtype=np.float32))
+    a = cupy.from_dlpack(x)
+    assert a.data.ptr == x.__cuda_array_interface__["data"][0]
+    b = cupy.asarray(x[::2])                      # through the CUDA Array Interface
+    np.testing.assert_array_equal(cupy.asnumpy(b), np.arange(0, 8, 2))
+    c = cupy.arange(6, dtype=cupy.float32)
+    y = xp.from_dlpack(c)
+    assert y.__cuda_array_interface__["data"][0] == c.data.ptr
+    np.testing.assert_array_equal(np.asarray(y + 1), np.arange(6) + 1)
