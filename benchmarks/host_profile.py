@@ -4,13 +4,15 @@
                                       [--submit]
 
 --breakdown prints the parts of one call without the profiler's overhead: recording,
-the graph's submit bookkeeping, and the runtime's submit of a built command list.
+the graph's submit bookkeeping, and the runtime's submit of a built command list
+(wall and thread CPU time; see per_call).
 --submit profiles only the runtime's submit of that built list (a replay).
 """
 import argparse
 import cProfile
+import itertools
 import pstats
-import timeit
+import time
 
 import vkdispatch as vd
 import vkdispatch.codegen as vc
@@ -23,22 +25,49 @@ def tiny(buf: Buff[f32], k: Const[f32]):
     buf[i] = buf[i] + k
 
 
-def breakdown(buf, calls: int) -> None:
+def per_call(fn, calls: int, repeat: int = 5, sync=None) -> tuple:
+    """(wall, thread CPU) microseconds per iteration of `calls` runs of `fn`, the least
+    of `repeat` loops, the device idle (`sync()`, default vd.queue_wait_idle) before
+    each. CPU time is the host cost a shared or CPU-driver machine (lavapipe, PoCL:
+    the device's threads compete for the cores) still measures steadily."""
+    sync = sync or vd.queue_wait_idle
+    t = time.perf_counter()
+    while time.perf_counter() - t < 0.2:   # warm-up: caches, and the GPU's clocks
+        fn()
+    wall = cpu = float("inf")
+    for _ in range(repeat):
+        sync()
+        w, c = time.perf_counter(), time.thread_time()
+        for _ in range(calls):
+            fn()
+        c, w = time.thread_time() - c, time.perf_counter() - w
+        wall, cpu = min(wall, w), min(cpu, c)
+    sync()
+    return wall / calls * 1e6, cpu / calls * 1e6
+
+
+def stage_costs(buf, calls: int) -> dict:
+    """(wall, CPU) microseconds of the parts of an eager call + submit: the @vd.shader
+    call (record), the graph's submit bookkeeping, the runtime's submit of the kept
+    command list, and the whole; and the whole with a new scalar every call."""
     graph = vd.global_graph()
+    values = itertools.cycle([float(i) for i in range(1000)])
+    full = per_call(lambda: (tiny(buf, 1.0), graph.submit()), calls)
+    record = per_call(lambda: (tiny(buf, 1.0), graph.reset()), calls)
+    reset = per_call(graph.reset, calls)
+    runtime = per_call(built_list(buf).submit, calls)
+    out = {"record": tuple(r - z for r, z in zip(record, reset)),
+           "runtime submit": runtime}
+    out["graph bookkeeping"] = tuple(f - r - s for f, r, s in zip(full, out["record"], runtime))
+    out["call + submit"] = full
+    out["call + submit, new scalar"] = per_call(
+        lambda: (tiny(buf, next(values)), graph.submit()), calls)
+    return out
 
-    def per_call(fn) -> float:
-        return min(timeit.repeat(fn, number=calls, repeat=5)) / calls * 1e6
 
-    record = per_call(lambda: (tiny(buf, 1.0), graph.reset()))
-    reset = per_call(graph.reset)
-    full = per_call(lambda: (tiny(buf, 1.0), graph.submit()))
-    vd.queue_wait_idle()
-    raw = per_call(built_list(buf).submit)
-    vd.queue_wait_idle()
-    print(f"record (a @vd.shader call): {record - reset:.2f} us")
-    print(f"graph submit bookkeeping: {full - (record - reset) - raw:.2f} us")
-    print(f"runtime CommandList.submit: {raw:.2f} us")
-    print(f"whole call (record + submit): {full:.2f} us")
+def breakdown(buf, calls: int) -> None:
+    for stage, (wall, cpu) in stage_costs(buf, calls).items():
+        print(f"{stage:28} {wall:7.2f} us wall {cpu:7.2f} us CPU")
 
 
 def built_list(buf):

@@ -20,6 +20,10 @@ ALLOCATORS = {
     "buffer_hv2": (vd.hvec2, np.float16, 2), "buffer_hv4": (vd.hvec4, np.float16, 4),
     "buffer_f64": (vd.float64, np.float64, 1), "buffer_dv2": (vd.dvec2, np.float64, 2),
     "buffer_dv3": (vd.dvec3, np.float64, 3), "buffer_dv4": (vd.dvec4, np.float64, 4),
+    "buffer_hv3": (vd.hvec3, np.float16, 3), "buffer_uhv2": (vd.uhvec2, np.uint16, 2),
+    "buffer_uhv3": (vd.uhvec3, np.uint16, 3), "buffer_uhv4": (vd.uhvec4, np.uint16, 4),
+    "buffer_ihv2": (vd.ihvec2, np.int16, 2), "buffer_ihv3": (vd.ihvec3, np.int16, 3),
+    "buffer_ihv4": (vd.ihvec4, np.int16, 4),
 }
 
 
@@ -35,6 +39,18 @@ def test_typed_allocators_round_trip(backend):
             data = data + 1j * data[::-1]
         buf.write(data)
         np.testing.assert_array_equal(buf.read(0), data, err_msg=name)
+
+
+def test_complex32_buffer_takes_complex_or_float16_pairs(backend):
+    """numpy has no complex32: a complex array is stored as float16 (real, imag) pairs,
+    never with its imaginary part dropped."""
+    data = np.array([1 + 2j, -3.5 + 0.25j, 0, 1j], np.complex64)
+    buf = vd.Buffer((4,), vd.complex32)
+    buf.write(data)
+    pairs = np.stack([data.real, data.imag], axis=-1).astype(np.float16)
+    np.testing.assert_array_equal(buf.read(0), pairs)
+    buf.write(pairs[::-1].copy())
+    np.testing.assert_array_equal(buf.read(0), pairs[::-1])
 
 
 def test_tutorial_asbuffer_and_0_1_constructor(backend):

@@ -294,6 +294,38 @@ def test_same_records_replay_the_kept_list(backend):
     graph.destroy()
 
 
+def test_eager_call_with_new_scalars_rewrites_the_kept_list(backend):
+    """One call submitted at a time with a new constant each time (a loop over a
+    scalar) builds one list and rewrites its uniforms; results follow every value."""
+    x = np.linspace(-1, 1, 333, dtype=np.float32)
+    a, b = vd.asbuffer(x), vd.asbuffer(np.zeros_like(x))
+    graph = vd.CommandGraph(reset_on_submit=True)
+    built = _count_builds(graph)
+    ref = x.copy()
+    for k in (0.5, 2.0, 2.0, -3.0, 0.5):
+        shift_scale(b, a, k, graph=graph)
+        graph.submit()
+        shift_scale(a, b, 1.0, graph=graph)
+        graph.submit()
+        ref = (ref * np.float32(k) + 1) * np.float32(1.0) + 1
+    assert len(built) == 2                    # one list per (kernel, arguments)
+    np.testing.assert_allclose(a.read(0), ref, rtol=1e-5)
+    graph.destroy()
+
+
+def test_constant_exec_size_calls_take_the_prebuilt_plan(backend):
+    @vd.shader(64)
+    def add_k(buf: Buff[f32], k: Const[f32]):
+        i = vc.global_invocation_id().x
+        buf[i] = buf[i] + k
+
+    buf = vd.asbuffer(np.zeros(64, np.float32))
+    for k in (1.0, 2.0, 3.0):
+        add_k(buf, k)
+    assert list(add_k._plans) == [64]
+    np.testing.assert_array_equal(buf.read(0), np.full(64, 6, np.float32))
+
+
 def test_kept_lists_hold_no_buffer(backend):
     import gc
     import weakref

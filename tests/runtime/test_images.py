@@ -44,6 +44,20 @@ def random_texels(shape_np, dtype, seed=0):
     return rng.integers(lo, hi, shape_np).astype(dtype)
 
 
+def picture_shape(img) -> tuple:
+    """The texels as numpy indexes a picture: ([d,] [h,] w[, c]), x fastest. The host
+    array (`img.numpy_shape`, 0.1's layout) holds the same bytes in shape (w[, h[, d]])."""
+    return tuple(reversed(img.shape)) + ((img.channels,) if img.channels > 1 else ())
+
+
+def upload(img, picture):
+    img.write(picture.reshape(img.numpy_shape))
+
+
+def download(img):
+    return img.read().reshape(picture_shape(img))
+
+
 def with_channel_axis(arr, channels):
     return arr if channels > 1 else arr[..., None]
 
@@ -55,7 +69,7 @@ def with_channel_axis(arr, channels):
 @pytest.mark.parametrize("dim", [1, 2, 3])
 def test_write_read_round_trip(backend, dim, dtype, channels):
     img = make_image(dim, SHAPES[dim], dtype, channels)
-    assert img.numpy_shape == tuple(reversed(SHAPES[dim])) + ((channels,) if channels > 1 else ())
+    assert img.numpy_shape == SHAPES[dim] + ((channels,) if channels > 1 else ())
     data = random_texels(img.numpy_shape, dtype, seed=dim * 10 + channels)
     img.write(data)
     out = img.read()
@@ -71,6 +85,12 @@ def test_write_checks_size_and_layer(backend):
     img = make_image(2, (4, 3), "float32")
     with pytest.raises(ValueError, match="does not fill"):
         img.write(np.zeros(11, np.float32))
+    with pytest.raises(ValueError, match=r"numpy shape \(4, 3\)"):
+        img.write(np.zeros((3, 4), np.float32))      # the (h, w) picture is refused
+    with pytest.raises(ValueError, match="takes 48"):
+        img.write(b"\0" * 40)
+    img.write(np.arange(12, dtype=np.float32).tobytes())              # 0.1 wrote bytes too
+    np.testing.assert_array_equal(img.read().ravel(), np.arange(12))
     with pytest.raises(IndexError, match="layer"):
         img.read(layer=1)
 
@@ -79,11 +99,15 @@ def test_write_checks_size_and_layer(backend):
 def test_layered_images(backend, dim):
     shape = SHAPES[dim]
     img = make_image(dim, shape, "float32", 1, layers=3)
-    layers = [random_texels(img.numpy_shape, "float32", seed=k) for k in range(3)]
+    assert img.numpy_shape == (3,) + shape and img.layer_shape == shape
+    layers = [random_texels(img.layer_shape, "float32", seed=k) for k in range(3)]
     for k in (2, 0, 1):
         img.write(layers[k], layer=k)
     for k in range(3):
         np.testing.assert_array_equal(img.read(layer=k), layers[k])
+    np.testing.assert_array_equal(img.read(), np.stack(layers))      # all layers at once
+    img.write(np.stack(layers[::-1]))
+    np.testing.assert_array_equal(img.read(layer=0), layers[2])
     # shader image parameters are single-layer: a clear error, not a wrong view
     with pytest.raises(TypeError, match="3 layers"):
         (fetch_1d if dim == 1 else fetch_2d_f)(vd.Buffer((4,), vd.vec4), img, 4)
@@ -168,8 +192,8 @@ def texel_centres(shape):
 def test_texel_fetch_every_texel_type(backend, dtype, channels):
     w, h = SHAPES[2]
     img = make_image(2, (w, h), dtype, channels)
-    data = random_texels(img.numpy_shape, dtype, seed=channels)
-    img.write(data)
+    data = random_texels(picture_shape(img), dtype, seed=channels)
+    upload(img, data)
     t, vec = KIND[dtype]
     out = vd.Buffer((w * h,), vec)
     FETCH_2D[t](out, img, w)
@@ -179,8 +203,8 @@ def test_texel_fetch_every_texel_type(backend, dtype, channels):
 
 def test_texel_fetch_1d(backend):
     img = make_image(1, (13,), "float32", 4)
-    data = random_texels(img.numpy_shape, "float32")
-    img.write(data)
+    data = random_texels(picture_shape(img), "float32")
+    upload(img, data)
     out = vd.Buffer((13,), vd.vec4)
     fetch_1d(out, img, 13)
     np.testing.assert_array_equal(out.read(0), data)
@@ -190,8 +214,8 @@ def test_texel_fetch_1d(backend):
 def test_default_sampler_is_bilinear_clamped_normalized(backend, channels):
     w, h = 7, 5
     img = make_image(2, (w, h), "float32", channels)
-    tex = with_channel_axis(random_texels(img.numpy_shape, "float32", seed=3), channels)
-    img.write(tex)
+    tex = with_channel_axis(random_texels(picture_shape(img), "float32", seed=3), channels)
+    upload(img, tex)
     centres = texel_centres((w, h))            # exactly the texels
     got = run_sample(sample_2d, img, centres)[:, :channels]
     np.testing.assert_allclose(got, tex.reshape(-1, channels), atol=centre_atol())
@@ -208,8 +232,8 @@ def test_default_sampler_is_bilinear_clamped_normalized(backend, channels):
 def test_float16_image_samples_as_float(backend):
     w, h = 7, 5
     img = make_image(2, (w, h), "float16", 1)
-    tex = random_texels(img.numpy_shape, "float16", seed=4)
-    img.write(tex)
+    tex = random_texels(picture_shape(img), "float16", seed=4)
+    upload(img, tex)
     pos = np.random.default_rng(2).uniform(0, 1, (100, 2)).astype(np.float32)
     got = run_sample(sample_2d, img, pos)[:, 0]
     ref = linear_reference(tex.astype(np.float64)[..., None], pos)[:, 0]
@@ -219,8 +243,8 @@ def test_float16_image_samples_as_float(backend):
 def test_custom_samplers(backend):
     w, h = 7, 5
     img = make_image(2, (w, h), "float32", 1)
-    tex = random_texels(img.numpy_shape, "float32", seed=5)
-    img.write(tex)
+    tex = random_texels(picture_shape(img), "float32", seed=5)
+    upload(img, tex)
     rng = np.random.default_rng(6)
     # away from texel edges, so nearest sampling is unambiguous
     ix, iy = rng.integers(-w, 2 * w, 200), rng.integers(-h, 2 * h, 200)
@@ -253,8 +277,8 @@ def test_integer_image_default_sampler_is_nearest(backend):
 
     w, h = 7, 5
     img = make_image(2, (w, h), "uint32", 1)
-    tex = random_texels(img.numpy_shape, "uint32", seed=7)
-    img.write(tex)
+    tex = random_texels(picture_shape(img), "uint32", seed=7)
+    upload(img, tex)
     out = vd.Buffer((w * h,), vd.uvec4)
     sample_u(out, vd.asbuffer(texel_centres((w, h)), vd.vec2), img)
     np.testing.assert_array_equal(out.read(0)[:, 0], tex.ravel())
@@ -262,15 +286,15 @@ def test_integer_image_default_sampler_is_nearest(backend):
 
 def test_1d_and_3d_sampling(backend):
     img1 = make_image(1, (13,), "float32", 1)
-    tex1 = random_texels(img1.numpy_shape, "float32", seed=8)[:, None]
-    img1.write(tex1)
+    tex1 = random_texels(picture_shape(img1), "float32", seed=8)[:, None]
+    upload(img1, tex1)
     pos1 = np.random.default_rng(9).uniform(-0.1, 1.1, (100, 1)).astype(np.float32)
     np.testing.assert_allclose(run_sample(sample_1d, img1, pos1)[:, :1],
                                linear_reference(tex1, pos1), atol=LINEAR_ATOL)
 
     img3 = make_image(3, (5, 4, 3), "float32", 1)
-    tex3 = random_texels(img3.numpy_shape, "float32", seed=10)[..., None]
-    img3.write(tex3)
+    tex3 = random_texels(picture_shape(img3), "float32", seed=10)[..., None]
+    upload(img3, tex3)
     centres = texel_centres((5, 4, 3))
     np.testing.assert_allclose(run_sample(sample_3d, img3, centres)[:, 0], tex3.ravel(),
                                atol=centre_atol())
@@ -327,7 +351,7 @@ def test_storage_image_written_then_read(backend, dtype):
     out = vd.Buffer((w * h,), KIND[dtype][1])
     load(out, img, w)
     np.testing.assert_array_equal(out.read(0).reshape(h, w, 4), ref * 2)
-    np.testing.assert_array_equal(img.read(), ref.astype(dtype))
+    np.testing.assert_array_equal(download(img), ref.astype(dtype))
 
 
 def test_storage_images_declare_their_format(backend):
@@ -361,7 +385,7 @@ def test_storage_image_one_channel(backend):
             graph.submit()
     else:
         graph.submit(wait=True)
-        np.testing.assert_array_equal(img.read(), expected_store(w, h)[..., 0])
+        np.testing.assert_array_equal(download(img), expected_store(w, h)[..., 0])
     graph.destroy()
 
 
@@ -377,7 +401,7 @@ def test_storage_image_1d(backend):
     ramp(out, img)
     x = np.arange(9)
     ref = np.stack([x, 2 * x, 0 * x, 1 + 0 * x], axis=-1)
-    np.testing.assert_array_equal(img.read(), ref)
+    np.testing.assert_array_equal(download(img), ref)
     np.testing.assert_array_equal(out.read(0), ref)
 
 

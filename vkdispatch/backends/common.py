@@ -12,12 +12,11 @@ import time
 from typing import Callable, Optional
 
 from ..base.abi import NO_OPTIONS, ProgramOptions
+from ..base.sampling import SamplerDesc
 from ..base.errors import (DeviceLimitError, InvalidArgumentError, OutOfBoundsError,
                            OutOfMemoryError, UnsupportedFeatureError)
 
 MEMORY_KINDS = ("device", "host", "shared")
-FILTERS = ("nearest", "linear")
-ADDRESS_MODES = ("repeat", "mirrored_repeat", "clamp_to_edge", "clamp_to_border")
 
 # ----------------------------------------------------------------------------- host memory
 
@@ -239,16 +238,22 @@ def program_options(options, backend: str, honoured: tuple) -> ProgramOptions:
 
 # ----------------------------------------------------------------------------- images, samplers
 
-def check_sampler(filter: str, address_mode: str, normalized: bool) -> None:
-    if filter not in FILTERS:
-        raise InvalidArgumentError(f"filter must be one of {FILTERS}, got {filter!r}")
-    if address_mode not in ADDRESS_MODES:
-        raise InvalidArgumentError(f"address_mode must be one of {ADDRESS_MODES}, "
-                                   f"got {address_mode!r}")
-    if not normalized and address_mode in ("repeat", "mirrored_repeat"):
-        raise InvalidArgumentError(f"address_mode {address_mode!r} needs normalized "
-                                   f"coordinates; with normalized=False use 'clamp_to_edge' "
-                                   f"or 'clamp_to_border'")
+def sampler_desc(filter, address_mode, normalized, details: dict) -> SamplerDesc:
+    """The checked SamplerDesc a runtime's sampler_create(filter, address_mode,
+    normalized, **details) describes (details: SamplerDesc's other fields)."""
+    unknown = sorted(set(details) - set(SamplerDesc.__dataclass_fields__))
+    if unknown:
+        raise TypeError(f"sampler_create got unknown argument(s) {unknown}; valid: "
+                        f"{sorted(SamplerDesc.__dataclass_fields__)}")
+    return SamplerDesc(filter, address_mode, normalized, **details)
+
+
+def refuse_sampler_modes(desc: SamplerDesc, backend: str, lacks: dict) -> None:
+    """UnsupportedFeatureError naming the first mode of `desc` the backend lacks:
+    `lacks` maps a description of the mode to a predicate on desc."""
+    for what, applies in lacks.items():
+        if applies(desc):
+            raise UnsupportedFeatureError(f"the {backend} backend has no {what}")
 
 
 def image_shape(extent, layers, dim) -> tuple:
@@ -270,12 +275,45 @@ def image_shape(extent, layers, dim) -> tuple:
     return ext, layers, dim
 
 
+def image_arrayed(layers: int, dim: int, arrayed) -> bool:
+    """Whether an image is an array of layers (shaders index its layer): `arrayed`, or
+    by default whether it has more than one layer."""
+    arrayed = layers > 1 if arrayed is None else bool(arrayed)
+    if arrayed and dim == 3:
+        raise InvalidArgumentError("3-D images cannot be arrayed")
+    return arrayed
+
+
+def mip_levels_of(extent) -> int:
+    """Levels of a full mip chain of `extent`: down to 1 texel along every axis."""
+    return max(int(e) for e in extent).bit_length()
+
+
+def check_levels(levels, extent) -> int:
+    """`levels` (an int in [1, full chain]) or InvalidArgumentError naming the range."""
+    most = mip_levels_of(extent)
+    if isinstance(levels, bool) or not isinstance(levels, int) or not 1 <= levels <= most:
+        raise InvalidArgumentError(f"levels must be an int in [1, {most}] for extent "
+                                   f"{tuple(extent)}, got {levels!r}")
+    return levels
+
+
+def level_extent(extent, level: int) -> tuple:
+    """(w, h, d) of mip level `level`."""
+    return tuple(max(1, int(e) >> level) for e in extent)
+
+
 def check_layer(layer, layers: int) -> int:
     return _index(layer, layers, "layer")
 
 
+def check_level(level, levels: int) -> int:
+    return _index(level, levels, "level")
+
+
 def layer_view(data, layer_bytes: int, writable: bool = False) -> memoryview:
-    """The host side of a copy of one image layer: exactly `layer_bytes` bytes."""
+    """The host side of a copy of one image layer (of one level): exactly `layer_bytes`
+    bytes."""
     what = "out" if writable else "data"
     mv = host_bytes(data, what)
     if writable and mv.readonly:

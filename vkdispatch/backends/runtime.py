@@ -128,6 +128,13 @@ class Capabilities:
     memory_fd_export: `buffer_alloc_exportable`, `export_memory_fd` (buffers whose memory
         other APIs import from an OPAQUE_FD file descriptor).
     memory_fd_import: `import_memory_fd` (a buffer over memory exported that way).
+    native_api: `native_queue`, `native_memory`: the runtime's own queue and memory objects,
+        for another library to enqueue work in order with a queue's (VkFFT through
+        pyvkfft). "cuda": a CUstream int and device addresses; "opencl": a
+        pyopencl.CommandQueue and pyopencl.Buffer; None: not available.
+    mipmapped_images: `image_alloc(levels > 1)` and per-level image copies.
+    layer_sampling: sampling an image array through a normalized sampler reads the layer
+        the coordinate names (False where a driver scales it too: the dispatch is refused).
     """
 
     dlpack_device_type: Optional[int] = None
@@ -138,6 +145,9 @@ class Capabilities:
     graph_capture: bool = False
     memory_fd_export: bool = False
     memory_fd_import: bool = False
+    native_api: Optional[str] = None
+    mipmapped_images: bool = False
+    layer_sampling: bool = True
 
 
 # ----------------------------------------------------------------------------- runtime objects
@@ -268,26 +278,33 @@ class RuntimeContext(abc.ABC):
 
     # images (backends without image support raise UnsupportedFeatureError)
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int,
-                    dim: Optional[int] = None):
+                    dim: Optional[int] = None, arrayed: Optional[bool] = None):
         """A `dim`-dimensional image (1, 2 or 3; None: guessed from `extent`) of `extent`
         (w, h, d: unused axes are 1), `layers` array layers, texels of `channels`
-        components of scalar type `dtype` (a dtype name)."""
+        components of scalar type `dtype` (a dtype name). `arrayed` (default: layers > 1)
+        makes its view an array that shaders index by layer (sampler2DArray, a layered
+        texture, image2d_array_t), even of one layer. `levels` > 1: mip levels (each
+        half the one above, to 1 texel), written and read one at a time; a backend
+        without them raises UnsupportedFeatureError."""
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
 
     def image_free(self, handle) -> None:
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
 
-    def image_write(self, handle, data, layer: int = 0) -> None:
+    def image_write(self, handle, data, layer: int = 0, level: int = 0) -> None:
+        """Copy one layer of one mip level in (exactly its packed bytes)."""
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
 
-    def image_read(self, handle, out, layer: int = 0) -> None:
-        """Fill `out` (a writable buffer of the image's packed texels)."""
+    def image_read(self, handle, out, layer: int = 0, level: int = 0) -> None:
+        """Fill `out` (a writable buffer of one layer's packed texels of mip `level`)."""
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no images")
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
-                       normalized: bool = True):
-        """filter: "nearest"|"linear"; address_mode: "repeat", "mirrored_repeat",
-        "clamp_to_edge", "clamp_to_border"."""
+                       normalized: bool = True, **details):
+        """A sampler as `base.sampling.SamplerDesc(filter, address_mode, normalized,
+        **details)` describes (details: mag_filter, mip_filter, border_color, lod_bias,
+        min_lod, max_lod); a mode the backend lacks raises UnsupportedFeatureError
+        naming it."""
         raise UnsupportedFeatureError(f"the {type(self).__name__} backend has no samplers")
 
     def sampler_free(self, handle) -> None:
@@ -383,6 +400,18 @@ class RuntimeContext(abc.ABC):
         success the runtime owns `fd`, on failure the caller still does. The memory type
         index matters to importers of the exporter's own API. [memory_fd_import]"""
         self._lacks("memory_fd_import", "import_memory_fd")
+
+    def native_queue(self, queue: int):
+        """A context manager giving `queue`'s own queue object (see Capabilities.native_api),
+        with the queue's device current on this thread inside the block. Work enqueued
+        on it there runs after the work submitted to the queue before the block and
+        before the work submitted after it. [native_api]"""
+        self._lacks("native_api", "native_queue")
+
+    def native_memory(self, handle):
+        """The memory object of a buffer handle or (handle, offset, size) view, in the
+        API of Capabilities.native_api. [native_api]"""
+        self._lacks("native_api", "native_memory")
 
     def begin_capture(self, queue: int = 0) -> None:
         """Record `queue`'s work into a graph instead of running it. [graph_capture]"""

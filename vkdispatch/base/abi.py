@@ -32,6 +32,8 @@ class Binding:
     dim: int = 1       # images: 1, 2 or 3
     writable: bool = True
     uniform_offset: int = -1   # buffer_address: where its 8-byte address goes in the uniforms
+    arrayed: bool = False      # images: an array of layers the kernel indexes
+    filtered: bool = False     # sampled images: read through the bound sampler (not only fetched)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,12 @@ class UniformPacker:
         if order != list(range(len(self.fields))):
             return None, ()
         return struct.Struct(fmt), tuple(t.count for _, _, t, _ in self.fields)
+
+    def flat_layout(self):
+        """(struct.Struct packing the whole block from flat numbers in field order, the
+        component count of each field), or None when some field is not plain numbers:
+        for producers that generate their own binder (see `pack_sequence`)."""
+        return None if self._whole is None else (self._whole, self._counts)
 
     def pack_sequence(self, values) -> Optional[bytes]:
         """The block for `values` given in field order, or None when struct cannot pack

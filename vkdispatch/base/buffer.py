@@ -307,7 +307,7 @@ class Buffer:
                 raise ValueError(f"data has {arr.size} bytes; the buffer holds {self.nbytes}")
         else:
             arr = _host_array(data, self.dtype, "data")
-            want = self.size * self.dtype.count
+            want = self.size * int(np.prod(self.dtype.numpy_shape or (1,)))
             if arr.size != want:
                 raise ValueError(f"data has {arr.size} values; a buffer of shape {self.shape} "
                                  f"and dtype {self.dtype.name} needs {want}")
@@ -404,6 +404,8 @@ def _host_array(data, dtype, what: str) -> np.ndarray:
     part."""
     storage = dt.storage_numpy_dtype(dtype)
     arr = _numbers(data, what)
+    if dtype.name == "complex32" and arr.dtype.kind == "c":   # numpy has no complex32:
+        arr = arr.astype(np.complex64).view(np.float32).reshape(arr.shape + (2,))  # pairs
     if arr.dtype == storage:
         return arr
     target = storage if not dtype.is_complex else np.dtype(np.complex128)

@@ -1,8 +1,4 @@
 """vkdispatch 0.1's typed allocators: `vd.buffer_f32(shape)` is `vd.Buffer(shape, vd.float32)`.
-
-TODO(lead, at merge): 0.1 also has buffer_uhv2/uhv3/uhv4 (uhvec2-4), buffer_ihv2/ihv3/ihv4
-(ihvec2-4) and buffer_hv3 (hvec3); add them here and to vkdispatch/__init__.py once those
-dtypes are in base/dtype.py (the dtype work adds them).
 """
 from __future__ import annotations
 
@@ -97,3 +93,31 @@ def buffer_dv3(shape) -> Buffer:
 def buffer_dv4(shape) -> Buffer:
     """A buffer of 4-vectors of float64 (dvec4) of `shape`."""
     return Buffer(shape, dt.dvec4)
+
+def buffer_uhv2(shape) -> Buffer:
+    """A buffer of 2-vectors of uint16 (uhvec2) of `shape`."""
+    return Buffer(shape, dt.uhvec2)
+
+def buffer_uhv3(shape) -> Buffer:
+    """A buffer of 3-vectors of uint16 (uhvec3) of `shape`."""
+    return Buffer(shape, dt.uhvec3)
+
+def buffer_uhv4(shape) -> Buffer:
+    """A buffer of 4-vectors of uint16 (uhvec4) of `shape`."""
+    return Buffer(shape, dt.uhvec4)
+
+def buffer_ihv2(shape) -> Buffer:
+    """A buffer of 2-vectors of int16 (ihvec2) of `shape`."""
+    return Buffer(shape, dt.ihvec2)
+
+def buffer_ihv3(shape) -> Buffer:
+    """A buffer of 3-vectors of int16 (ihvec3) of `shape`."""
+    return Buffer(shape, dt.ihvec3)
+
+def buffer_ihv4(shape) -> Buffer:
+    """A buffer of 4-vectors of int16 (ihvec4) of `shape`."""
+    return Buffer(shape, dt.ihvec4)
+
+def buffer_hv3(shape) -> Buffer:
+    """A buffer of 3-vectors of float16 (hvec3) of `shape`."""
+    return Buffer(shape, dt.hvec3)

@@ -74,7 +74,8 @@ class DType:
 
     @property
     def numpy_dtype(self) -> np.dtype:
-        """numpy dtype of one element of the *scalar* base type."""
+        """numpy dtype of one element of the *scalar* base type (complex32, which numpy
+        lacks: float16, holding its (real, imag) pairs)."""
         return _NUMPY_OF[self.base.name]
 
     @property
@@ -88,7 +89,10 @@ class DType:
 
     @property
     def numpy_shape(self) -> tuple:
-        """Trailing numpy shape of one element: () scalar, (n,) vector, (n, n) matrix."""
+        """Trailing numpy shape of one element: () scalar, (n,) vector, (n, n) matrix,
+        (2,) complex32 (a float16 pair)."""
+        if self.name == "complex32":
+            return (2,)
         if self.is_vector:
             return (self.count,)
         if self.is_matrix:
@@ -109,9 +113,65 @@ class DType:
     def target_name(self, target: str) -> str:
         return getattr(self, target)
 
+    # vkdispatch 0.1's attribute names
+    @property
+    def item_size(self) -> int:
+        return self.itemsize
+
+    @property
+    def glsl_type(self) -> str:
+        return self.glsl
+
+    @property
+    def dimentions(self) -> int:   # sic: 0.1's spelling
+        """0 scalars and complex numbers, 1 vectors, 2 matrices."""
+        return {SCALAR: 0, VECTOR: 1, MATRIX: 2}[self.shape_kind]
+
+    @property
+    def child_type(self) -> Optional["DType"]:
+        """A vector's scalar, a matrix's column vector, a complex number's float part."""
+        if self.is_complex:
+            return _COMPLEX_PART[self.name]
+        if self.is_matrix:
+            return vector_of(self.base, self.columns)
+        return self.scalar
+
+    @property
+    def child_count(self) -> int:
+        if self.is_complex:
+            return 2
+        if self.is_matrix:
+            return self.columns
+        return self.count if self.is_vector else 0
+
+    @property
+    def shape(self) -> tuple:
+        """0.1's shape: (1,) scalars, (2,) complex numbers, (n,) vectors, (n, n) matrices."""
+        if self.is_complex:
+            return (2,)
+        return self.numpy_shape or (1,)
+
+    @property
+    def true_numpy_shape(self) -> tuple:
+        return self.numpy_shape
+
+    @property
+    def format_str(self) -> str:
+        """printf conversion of one value (vectors: each component, in parentheses)."""
+        b = self.child_type if self.is_complex else self.base
+        one = {FLOAT: "%f", UINT: "%u", INT: "%d", BOOL: "%d"}[b.kind]
+        if b.itemsize == 8 and b.kind in (INT, UINT):
+            one = "%lld" if b.kind == INT else "%llu"
+        n = self.child_count
+        if self.is_matrix:
+            row = "[" + ", ".join([one] * n) + "]"
+            return "\n" + "\n".join([row] * n) + "\n"
+        return one if n == 0 else "(" + ", ".join([one] * n) + ")"
+
 
 _REGISTRY: dict[str, DType] = {}
 _NUMPY_OF: dict[str, np.dtype] = {}
+_COMPLEX_PART: dict[str, DType] = {}
 
 
 def _scalar(name, kind, size, numpy, glsl, cuda, opencl) -> DType:
@@ -152,6 +212,11 @@ float32 = _scalar("float32", FLOAT, 4, np.float32, "float", "float", "float")
 float64 = _scalar("float64", FLOAT, 8, np.float64, "double", "double", "double")
 complex64 = _scalar("complex64", COMPLEX, 8, np.complex64, "vec2", "float2", "float2")
 complex128 = _scalar("complex128", COMPLEX, 16, np.complex128, "dvec2", "double2", "double2")
+# numpy has no complex32: host arrays hold its (real, imag) float16 pairs, and it is not
+# among the SCALARS (the types with a numpy scalar equivalent)
+complex32 = _scalar("complex32", COMPLEX, 4, np.float16, "f16vec2", "__half2", "half2")
+
+_COMPLEX_PART.update(complex32=float16, complex64=float32, complex128=float64)
 
 # Booleans live in buffers as 32-bit values (GLSL bool has no storage layout); numpy
 # round trips use uint32 storage and convert at the edges.
@@ -164,7 +229,14 @@ dvec2 = _vector("dvec2", float64, 2, "dvec2", "double2", "double2")
 dvec3 = _vector("dvec3", float64, 3, "dvec3", "double3", "double3")
 dvec4 = _vector("dvec4", float64, 4, "dvec4", "double4", "double4")
 hvec2 = _vector("hvec2", float16, 2, "f16vec2", "__half2", "half2")
+hvec3 = _vector("hvec3", float16, 3, "f16vec3", "vkd_half3", "half3")
 hvec4 = _vector("hvec4", float16, 4, "f16vec4", "vkd_half4", "half4")
+ihvec2 = _vector("ihvec2", int16, 2, "i16vec2", "short2", "short2")
+ihvec3 = _vector("ihvec3", int16, 3, "i16vec3", "short3", "short3")
+ihvec4 = _vector("ihvec4", int16, 4, "i16vec4", "short4", "short4")
+uhvec2 = _vector("uhvec2", uint16, 2, "u16vec2", "ushort2", "ushort2")
+uhvec3 = _vector("uhvec3", uint16, 3, "u16vec3", "ushort3", "ushort3")
+uhvec4 = _vector("uhvec4", uint16, 4, "u16vec4", "ushort4", "ushort4")
 ivec2 = _vector("ivec2", int32, 2, "ivec2", "int2", "int2")
 ivec3 = _vector("ivec3", int32, 3, "ivec3", "int3", "int3")
 ivec4 = _vector("ivec4", int32, 4, "ivec4", "int4", "int4")
@@ -179,13 +251,13 @@ mat2 = _matrix("mat2", float32, 2, "mat2", "vkd_mat2", "vkd_mat2")
 mat3 = _matrix("mat3", float32, 3, "mat3", "vkd_mat3", "vkd_mat3")
 mat4 = _matrix("mat4", float32, 4, "mat4", "vkd_mat4", "vkd_mat4")
 
-SCALARS = tuple(t for t in _REGISTRY.values() if t.is_scalar)
+SCALARS = tuple(t for t in _REGISTRY.values() if t.is_scalar and t is not complex32)
 VECTORS = tuple(t for t in _REGISTRY.values() if t.is_vector)
 MATRICES = tuple(t for t in _REGISTRY.values() if t.is_matrix)
 ALL = tuple(_REGISTRY.values())
 
 _VECTOR_OF = {(v.scalar.name, v.count): v for v in VECTORS}
-_FROM_NUMPY = {np.dtype(v): _REGISTRY[k] for k, v in _NUMPY_OF.items()}
+_FROM_NUMPY = {np.dtype(v): _REGISTRY[k] for k, v in _NUMPY_OF.items() if k != "complex32"}
 
 
 def from_name(name: str) -> DType:
@@ -222,6 +294,14 @@ def to_dtype(obj) -> DType:
                     f"{sorted(str(d) for d in _FROM_NUMPY)}")
 
 
+def complex_part(t: DType) -> DType:
+    """The float type of complex `t`'s real and imaginary parts."""
+    try:
+        return _COMPLEX_PART[t.name]
+    except KeyError:
+        raise TypeError(f"{t.name} is not a complex type") from None
+
+
 def from_numpy(nd) -> DType:
     return to_dtype(np.dtype(nd))
 
@@ -243,6 +323,11 @@ def promote_scalars(a: DType, b: DType) -> DType:
     lack)."""
     if a is b:
         return a
+    if complex32 in (a, b):   # as numpy would if it had complex32: like float16's rules
+        other = b if a is complex32 else a
+        if other.itemsize <= 2 and other.kind != COMPLEX:
+            return complex32
+        return promote_scalars(complex64, other)
     res = _FROM_NUMPY[np.promote_types(_NUMPY_OF[a.name], _NUMPY_OF[b.name])]
     narrow = a.itemsize < 8 and b.itemsize < 8
     if narrow and res is int64:
@@ -265,7 +350,7 @@ def weak_promote(t: DType, value) -> DType:
     if isinstance(value, complex):
         if t.kind == COMPLEX:
             return t
-        return complex128 if t is float64 else complex64
+        return complex128 if t is float64 else (complex32 if t is float16 else complex64)
     raise TypeError(f"unsupported python scalar {value!r}")
 
 
@@ -305,3 +390,156 @@ def with_base(t: DType, base: DType) -> DType:
             raise TypeError("matrices are float32 only")
         return t
     return vector_of(base, t.count)
+
+
+# ----------------------------------------------------------------------------- 0.1 helpers
+# vkdispatch 0.1's module-level dtype functions. Its classes became DType instances, so
+# `vd.dtype` is the DType class: isinstance(t, vd.dtype) replaces issubclass(t, vd.dtype).
+dtype = DType
+
+
+def _checked(t) -> DType:
+    if not isinstance(t, DType):
+        raise TypeError(f"expected a vkdispatch dtype (vd.float32, vd.vec4, ...), got {t!r}")
+    return t
+
+
+def is_dtype(t) -> bool:
+    return isinstance(t, DType)
+
+
+def is_scalar(t) -> bool:
+    """A real scalar (0.1 counts complex numbers apart: see is_complex)."""
+    t = _checked(t)
+    return t.is_scalar and not t.is_complex
+
+
+def is_complex(t) -> bool:
+    return _checked(t).is_complex
+
+
+def is_vector(t) -> bool:
+    return _checked(t).is_vector
+
+
+def is_matrix(t) -> bool:
+    return _checked(t).is_matrix
+
+
+def is_float_dtype(t) -> bool:
+    """Floating point scalar, or a vector/matrix of them."""
+    return _checked(t).base.kind == FLOAT
+
+
+def is_integer_dtype(t) -> bool:
+    return _checked(t).base.kind in (INT, UINT)
+
+
+def to_vector(t, count: int) -> DType:
+    """The `count`-component vector of scalar `t` (count 1: `t` itself)."""
+    t = _checked(t)
+    if not isinstance(count, int) or not 1 <= count <= 4:
+        raise ValueError(f"count must be an int from 1 to 4, got {count!r}")
+    if not is_scalar(t):
+        raise ValueError(f"to_vector takes a real scalar dtype, got {t.name}")
+    try:
+        return vector_of(t, count)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def vector_size(t) -> int:
+    if not _checked(t).is_vector:
+        raise ValueError(f"{t.name} is not a vector")
+    return t.count
+
+
+def complex_from_float(t) -> DType:
+    """complex64 for float32, complex128 for float64."""
+    for c, part in _COMPLEX_PART.items():
+        if part is t:
+            return _REGISTRY[c]
+    raise ValueError(f"no complex type has {t!r} parts; valid: "
+                     f"{sorted(p.name for p in _COMPLEX_PART.values())}")
+
+
+def make_floating_dtype(t) -> DType:
+    """`t` with integer components made floating (int16 -> float16, int32 -> float32,
+    int64 -> float64); float, complex and matrix types are returned unchanged."""
+    t = _checked(t)
+    if t.base.kind not in (INT, UINT, BOOL):
+        return t
+    f = _FLOAT_BY_SIZE[max(2, min(t.base.itemsize, 8))]
+    return with_base(t, f)
+
+
+def _expect(t, test, what: str, which: str) -> DType:
+    t = _checked(t)
+    if not test(t):
+        raise ValueError(f"{which} type must be {what}, got {t.name}")
+    return t
+
+
+def cross_scalar_scalar(a, b) -> DType:
+    a = _expect(a, is_scalar, "a real scalar", "first")
+    return promote_scalars(a, _expect(b, is_scalar, "a real scalar", "second"))
+
+
+def cross_vector_scalar(a, b) -> DType:
+    a = _expect(a, is_vector, "a vector", "first")
+    return promote(a, _expect(b, is_scalar, "a real scalar", "second"))
+
+
+def cross_vector_vector(a, b) -> DType:
+    a = _expect(a, is_vector, "a vector", "first")
+    b = _expect(b, is_vector, "a vector", "second")
+    if a.count != b.count:
+        raise ValueError(f"cannot combine vectors of {a.count} and {b.count} components")
+    return promote(a, b)
+
+
+def cross_vector(a, b) -> DType:
+    a = _expect(a, is_vector, "a vector", "first")
+    return promote(a, _expect(b, lambda t: t.is_vector or is_scalar(t), "a vector or a real "
+                              "scalar", "second"))
+
+
+def cross_matrix(a, b) -> DType:
+    a = _expect(a, is_matrix, "a matrix", "first")
+    return promote(a, _expect(b, lambda t: t is a or is_scalar(t), f"{a.name} or a real "
+                              f"scalar", "second"))
+
+
+def cross_type(a, b) -> DType:
+    """Result type of a binary op on `a` and `b` (this project's numpy-style `promote`)."""
+    return promote(_checked(a), _checked(b))
+
+
+def cross_multiply_type(a, b) -> DType:
+    """Result type of `a * b`, where matN * vecN and vecN * matN give the vector."""
+    a, b = _checked(a), _checked(b)
+    if a.is_matrix != b.is_matrix and (a.is_vector or b.is_vector):
+        m, v = (a, b) if a.is_matrix else (b, a)
+        if v.count != m.columns or v.base is not float32:
+            raise ValueError(f"cannot multiply {a.name} and {b.name}: a matN multiplies a "
+                             f"float32 vecN")
+        return v
+    return promote(a, b)
+
+
+def from_numpy_dtype(nd) -> DType:
+    """The vkdispatch scalar type of numpy dtype `nd`; ValueError if there is none."""
+    try:
+        return from_numpy(nd)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def to_numpy_dtype(t) -> type:
+    """The numpy scalar type of scalar or complex `t` (np.float32, np.complex64, ...);
+    vectors and matrices have none (see DType.numpy_dtype and numpy_shape)."""
+    t = _checked(t)
+    if not t.is_scalar:
+        raise ValueError(f"{t.name} has no numpy scalar type; its elements are "
+                         f"{t.numpy_dtype} of shape {t.numpy_shape}")
+    return t.numpy_dtype.type

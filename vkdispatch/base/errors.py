@@ -5,8 +5,10 @@ class VkDispatchError(RuntimeError):
     """Base class of every vkdispatch runtime error."""
 
 
-class BackendUnavailableError(VkDispatchError):
-    """No runtime backend could be loaded (or the one asked for could not)."""
+class BackendUnavailableError(VkDispatchError, ImportError):
+    """No runtime backend could be loaded (or the one asked for could not). Also an
+    ImportError, as in vkdispatch 0.1, so `except ImportError:` around a backend choice
+    still catches it."""
 
 
 class DeviceError(VkDispatchError):

@@ -97,6 +97,8 @@ class Builder:
         # against DeviceInfo.max_loop_iterations (lavapipe skips iterations past it)
         self.loop_multiplier = 1
         self.static_loop_iterations = 0
+        # blocks opened by 0.1's statement style (vc.if_statement ... vc.end())
+        self.open_blocks: list = []
 
     # ---------------------------------------------------------------- activation
     @contextlib.contextmanager
@@ -125,11 +127,26 @@ class Builder:
         self.params.append(p)
         return p
 
-    def add_shared(self, dtype: DType, length: int) -> ir.Var:
+    def buffer_shape(self, buffer: ir.Var) -> ir.Var:
+        """The hidden ivec4 uniform with buffer parameter `buffer`'s shader shape (see
+        ir.shader_shape); the launcher fills it from the bound buffer."""
+        param = next((p for p in self.params if p.var is buffer), None)
+        if param is None:
+            raise codegen_error("only buffer parameters have a shape; shared and local "
+                                "arrays have a fixed .size")
+        name = ir.shape_param_name(param.name)
+        for p in self.params:
+            if p.name == name:
+                return p.var
+        var = self.new_var(dt.ivec4, ir.UNIFORM, name=name)
+        self.add_param(name, "const", var, hidden=True)
+        return var
+
+    def add_shared(self, dtype: DType, length: int, name: Optional[str] = None) -> ir.Var:
         if not isinstance(length, int) or length <= 0:
             raise codegen_error(f"shared array length must be a positive int, got {length!r}")
-        var = self.new_var(dtype, ir.SHARED, name=f"sdata{len(self.shared)}", length=length,
-                           mutable=True)
+        var = self.new_var(dtype, ir.SHARED, name=name or f"sdata{len(self.shared)}",
+                           length=length, mutable=True)
         self.shared.append(var)
         return var
 
@@ -192,6 +209,7 @@ class Builder:
     def require_dtype(self, t: DType) -> None:
         b = t.base
         feature = {dt.float64: "float64", dt.complex128: "float64", dt.float16: "float16",
+                   dt.complex32: "float16",
                    dt.int64: "int64", dt.uint64: "int64", dt.int16: "int16",
                    dt.uint16: "int16", dt.int8: "int8", dt.uint8: "int8"}.get(b)
         if feature:
@@ -199,6 +217,10 @@ class Builder:
 
     # ---------------------------------------------------------------- result
     def finish(self, local_size: tuple) -> ir.Kernel:
+        if self.open_blocks:
+            raise CodegenError(f"kernel {self.name}: {len(self.open_blocks)} block(s) opened "
+                               f"with vc.if_statement / vc.else_statement / vc.while_statement "
+                               f"/ vc.new_scope were never closed with vc.end()")
         params = list(self.params)
         if self.memory_checks:
             buffers, index = self.in_range

@@ -24,10 +24,12 @@ VAR_KINDS = (LOCAL, BUFFER, UNIFORM, SHARED, LOCAL_ARRAY, IMAGE)
 
 
 class Var:
-    __slots__ = ("id", "name", "dtype", "kind", "mutable", "length", "dim", "sampled", "writable")
+    __slots__ = ("id", "name", "dtype", "kind", "mutable", "length", "dim", "sampled", "writable",
+                 "arrayed")
 
     def __init__(self, id: int, name: str, dtype: DType, kind: str, mutable: bool = False,
-                 length: int = 0, dim: int = 0, sampled: bool = False, writable: bool = True):
+                 length: int = 0, dim: int = 0, sampled: bool = False, writable: bool = True,
+                 arrayed: bool = False):
         self.id = id
         self.name = name
         self.dtype = dtype
@@ -37,6 +39,7 @@ class Var:
         self.dim = dim
         self.sampled = sampled
         self.writable = writable
+        self.arrayed = arrayed   # images: an array of `dim`-D layers, indexed by one more coordinate
 
     def __repr__(self) -> str:
         return f"Var({self.name}: {self.dtype.name} {self.kind})"
@@ -169,6 +172,26 @@ def length_param_name(buffer_name: str) -> str:
     return LENGTH_PREFIX + buffer_name
 
 
+# hidden ivec4 uniform holding buffer parameter <name>'s shape as vkdispatch 0.1 gave
+# it to shaders (`buf.shape`): (x, y, z, x * y * z), see shader_shape
+SHAPE_PREFIX = "vkd_shape_"
+
+
+def shape_param_name(buffer_name: str) -> str:
+    return SHAPE_PREFIX + buffer_name
+
+
+def shader_shape(shape: tuple) -> tuple:
+    """A buffer's shape as `buf.shape` reads it in a shader: its first three axes (axes
+    past the third fold into the third, missing ones are 1) and the element count."""
+    dims = [int(d) for d in shape] or [1]
+    while len(dims) > 3:
+        last = dims.pop()
+        dims[-1] *= last
+    dims += [1] * (3 - len(dims))
+    return (dims[0], dims[1], dims[2], dims[0] * dims[1] * dims[2])
+
+
 # hidden buffer parameter of kernels that report out-of-range accesses (debug mode):
 # DEBUG_WORDS uint32 words, see DEBUG_LAYOUT
 DEBUG_PARAM = "vkd_debug"
@@ -246,6 +269,9 @@ def is_length_param(p: "Param") -> bool:
 
 # attrs of an `index` Expr known to be in range (memory checks skip it)
 IN_BOUNDS = "in_bounds"
+# attrs of an `index` Expr that must see other workgroups' writes made visible by a
+# device-scope barrier: the emitters declare its whole array coherent (GLSL) / volatile
+COHERENT = "coherent"
 
 
 def index_nodes(body: list):
@@ -444,7 +470,7 @@ def structural_key(kernel: Kernel) -> tuple:
     def var(v: Var) -> tuple:
         n = ids.setdefault(v.id, len(ids))
         return ("v", n, v.kind, v.dtype.name, v.mutable, v.length, v.dim, v.sampled,
-                v.writable)
+                v.writable, v.arrayed)
 
     def node(n) -> tuple:
         if isinstance(n, Expr):

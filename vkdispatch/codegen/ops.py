@@ -78,7 +78,7 @@ def _void(ts, attrs):
 
 
 def _complex_part(ts, attrs):
-    return dt.float64 if ts[0] is dt.complex128 else dt.float32
+    return dt.complex_part(ts[0])
 
 
 def _matmul(ts, attrs):
@@ -95,7 +95,7 @@ def _matmul(ts, attrs):
 def _swizzle(ts, attrs):
     base = ts[0].base
     if base.is_complex:   # .x / .y / .yx of a complex number are its float parts
-        base = dt.float64 if base is dt.complex128 else dt.float32
+        base = dt.complex_part(base)
     return dt.vector_of(base, len(attrs[0]))
 
 
@@ -137,6 +137,8 @@ _def("mix", 3, lambda ts, a: dt.promote(ts[0], ts[1]))
 _def("fma", 3, _same)
 _def("step", 2, lambda ts, a: ts[1])
 _def("smoothstep", 3, lambda ts, a: ts[2])
+_def("radians", 1, _first)
+_def("degrees", 1, _first)
 _def("isnan", 1, _bool_like)
 _def("isinf", 1, _bool_like)
 # vectors and matrices
@@ -149,6 +151,8 @@ _def("matmul", 2, _matmul)
 _def("transpose", 1, _first)
 _def("determinant", 1, _scalar_of)
 _def("inverse", 1, _first)
+_def("matrix_comp_mult", 2, _first)      # element by element
+_def("outer_product", 2, lambda ts, a: dt.from_name(f"mat{ts[0].count}"))  # column j = a * b[j]
 # complex numbers (stored as 2-vectors of their float part)
 _def("cmul", 2, _same)
 _def("cdiv", 2, _same)
@@ -171,7 +175,7 @@ for _n in ("atomic_add", "atomic_min", "atomic_max", "atomic_and", "atomic_or", 
     _def(_n, 2, _first, pure=False)
 _def("atomic_compare_exchange", 3, _first, pure=False)
 _def("barrier", 0, _void, pure=False)           # workgroup execution + shared memory barrier
-_def("memory_barrier", 0, _void, pure=False)    # attrs: ("all"|"buffer"|"shared"|"image",)
+_def("memory_barrier", 0, _void, pure=False)    # attrs: (one of MEMORY_SCOPES,)
 # subgroups
 for _n in ("subgroup_add", "subgroup_mul", "subgroup_min", "subgroup_max", "subgroup_and",
            "subgroup_or", "subgroup_xor", "subgroup_inclusive_add", "subgroup_exclusive_add"):
@@ -192,6 +196,11 @@ _def("image_store", 3, _void, pure=False)
 _def("image_size", 1, None)
 # debugging
 _def("printf", None, _void, pure=False)         # attrs: (format,)
+_def("comment", 0, _void, pure=False)           # attrs: (text,): a source comment
+
+# memory_barrier scopes: "group" orders the invocation's accesses of every kind as seen
+# by its own workgroup only (GLSL groupMemoryBarrier)
+MEMORY_SCOPES = ("all", "buffer", "shared", "image", "group")
 
 SIDE_EFFECT_ONLY = frozenset({"barrier", "memory_barrier", "subgroup_barrier", "image_store",
-                              "printf"})
+                              "printf", "comment"})

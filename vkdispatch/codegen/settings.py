@@ -15,3 +15,19 @@ def set_codegen_backend(name: Optional[str]) -> None:
 
 def get_codegen_backend() -> Optional[str]:
     return context.get_codegen_target()
+
+
+# A display preference only (never part of a kernel): whether printing a shader and
+# get_src() without line_numbers= number the lines, as vkdispatch 0.1's setter does.
+_print_line_numbers = False
+
+
+def set_shader_print_line_numbers(enabled: bool) -> None:
+    global _print_line_numbers
+    if not isinstance(enabled, bool):
+        raise TypeError(f"enabled must be True or False, got {enabled!r}")
+    _print_line_numbers = enabled
+
+
+def get_shader_print_line_numbers() -> bool:
+    return _print_line_numbers

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..base import dtype as dt
 from ..base.dtype import DType
+from ..base.errors import CodegenError
 from . import ir, ops
 from .builder import Builder, codegen_error, current, user_location
 
@@ -91,7 +92,7 @@ def convert(node, target: DType):
             return ops.make("cast", node, dtype=target)
         if not src.is_scalar:
             raise TypeError(f"cannot convert {src.name} to {target.name}")
-        part = dt.float64 if target is dt.complex128 else dt.float32
+        part = dt.complex_part(target)
         real = convert(node, part)
         if isinstance(real, ir.Lit):
             return ir.Lit(complex(real.value), target)
@@ -118,6 +119,10 @@ def _ended_block_error(value: "ShaderVariable"):
         f"it cannot be used here: a block is traced once, and what it makes exists only "
         f"inside it (after an if_block it could be uninitialized; after a loop it would be "
         f"the last iteration's). To carry a value out of a block, {_CARRY_FIX}")
+
+
+class TruthValueError(CodegenError, ValueError):
+    """A shader value was used as a Python bool (a ValueError too, as in vkdispatch 0.1)."""
 
 
 class ShaderVariable:
@@ -153,9 +158,9 @@ class ShaderVariable:
         return f"<ShaderVariable {self._node!r}>"
 
     def __bool__(self):
-        raise codegen_error("a shader value has no Python truth value; use "
-                            "`with vc.if_block(cond):` (or vc.select) instead of `if`, "
-                            "`and`, `or`, `not` or `while` on shader values")
+        raise TruthValueError(f"{user_location()}: a shader value has no Python truth "
+                              f"value; use `with vc.if_block(cond):` (or vc.select) instead "
+                              f"of `if`, `and`, `or`, `not` or `while` on shader values")
 
     def __iter__(self):
         raise codegen_error("shader values cannot be iterated in Python; use "
@@ -250,6 +255,7 @@ class ShaderVariable:
     def __itruediv__(self, o): return self._inplace("div", o)
     def __ifloordiv__(self, o): return self._inplace("floordiv", o)
     def __imod__(self, o): return self._inplace("mod", o)
+    def __ipow__(self, o): return self._inplace("pow", o)
     def __iand__(self, o): return self._inplace("bit_and", o)
     def __ior__(self, o): return self._inplace("bit_or", o)
     def __ixor__(self, o): return self._inplace("bit_xor", o)
@@ -268,9 +274,34 @@ class ShaderVariable:
     def cast(self, dtype) -> "ShaderVariable":
         return self._new(convert(self.node, dt.to_dtype(dtype)))
 
-    def copy(self) -> "ShaderVariable":
-        """A new mutable variable holding this value."""
-        return ShaderVariable(self.builder, self.builder.bind(self.node, mutable=True))
+    def copy(self, var_name=None) -> "ShaderVariable":
+        """A new mutable variable holding this value (`var_name` names it in the source)."""
+        return ShaderVariable(self.builder, self.builder.bind(self.node, mutable=True,
+                                                              name=var_name))
+
+    # vkdispatch 0.1's names
+    def to_register(self, var_name=None) -> "ShaderVariable":
+        """This value computed once into a new mutable variable (same as copy)."""
+        return self.copy(var_name)
+
+    def set_value(self, value) -> None:
+        self.set(value)
+
+    def to_dtype(self, dtype) -> "ShaderVariable":
+        return self.cast(dtype)
+
+    def swizzle(self, components: str) -> "ShaderVariable":
+        """`v.swizzle("zyx")` is `v.zyx`."""
+        if not isinstance(components, str):
+            raise TypeError(f"swizzle takes a str of components such as 'xy', got "
+                            f"{components!r}")
+        return getattr(self, components)
+
+    def conjugate(self) -> "ShaderVariable":
+        node = self.node
+        if not node.dtype.is_complex:
+            return self
+        return self._new(ops.make("conj", node))
 
     # ------------------------------------------------------------------ components
     def __getattr__(self, name):
@@ -282,6 +313,8 @@ class ShaderVariable:
             return self._new(ops.make(name, node))
         if name in ("shape", "size", "length") and isinstance(node, ir.Var) and node.length:
             return node.length if name != "shape" else (node.length,)
+        if name == "shape" and isinstance(node, ir.Var) and node.kind == ir.BUFFER:
+            return ShaderVariable(self.builder, self.builder.buffer_shape(node))
         letters = _swizzle_letters(name, t)
         if letters is None:
             raise AttributeError(f"{t.name} value has no attribute {name!r}")
@@ -355,6 +388,8 @@ class ShaderVariable:
 
     def _element_ref(self, index):
         node = self.node
+        if isinstance(index, tuple) and len(index) == 1:   # buf[(i,)], as 0.1 accepts
+            index = index[0]
         if isinstance(index, tuple):
             raise codegen_error("buffers are indexed with one flat index; use "
                                 "vc.ravel_index(...) for several dimensions")
@@ -427,7 +462,7 @@ def binary_node(op: str, a, b):
     if t.is_complex and op in ("mul", "div"):
         if ta.is_complex and tb.is_complex:
             return ops.make("cmul" if op == "mul" else "cdiv", convert(a, t), convert(b, t))
-        real = dt.float64 if t is dt.complex128 else dt.float32
+        real = dt.complex_part(t)
         if op == "div" and not tb.is_complex:
             return ops.make("div", convert(a, t), convert(b, real), dtype=t)
         if op == "mul":

@@ -26,8 +26,8 @@ from ..base import stats
 from ..base.buffer import (Buffer, flush_pending, register_annotation,
                            register_before_host_access)
 from ..base.context import get_context
-from ..base.errors import (InvalidArgumentError, OutOfBoundsError, UseAfterFreeError,
-                           VkDispatchError)
+from ..base.errors import (InvalidArgumentError, OutOfBoundsError, UnsupportedFeatureError,
+                           UseAfterFreeError, VkDispatchError)
 from ..codegen.ir import LENGTH_PREFIX
 from ..codegen.types import Buff
 from .kernel import CompiledKernel, kernel_cache
@@ -107,11 +107,13 @@ class _Built:
     mode (timestamps, hazard tracking), and for replay the records' content key (ids of
     kernels and resources, launch sizes, uniform bytes; None when bound variables make
     the uniforms change) with weak references that tell whether those ids still name
-    the same live objects (an id is reused once its object is gone)."""
-    __slots__ = ("cl", "indices", "mode", "key", "refs")
+    the same live objects (an id is reused once its object is gone). `uniform`: the
+    bytes a kept single-dispatch list now runs (see _submit_single)."""
+    __slots__ = ("cl", "indices", "mode", "key", "refs", "uniform")
 
     def __init__(self, cl, indices, mode, key, refs):
         self.cl, self.indices, self.mode, self.key, self.refs = cl, indices, mode, key, refs
+        self.uniform = None
 
 
 def _flat_resources(records) -> list:
@@ -149,6 +151,8 @@ class CommandGraph:
     def __init__(self, reset_on_submit: bool = False, submit_on_record: bool = False,
                  timestamps: bool = False):
         self.context = get_context()
+        self._queues = range(self.context.queue_count)   # fixed for a context
+        self._may_capture = self.context.runtime_context.capabilities.graph_capture
         self.reset_on_submit = reset_on_submit
         self.submit_on_record = submit_on_record
         self._timestamps = bool(timestamps)
@@ -161,6 +165,7 @@ class CommandGraph:
         self._submitted: dict = {}      # queue -> CommandList of the last submit (timestamps)
         self._spare: dict = {}          # queue -> [(_Built, Signal of its last run)]
         self._singles: dict = {}        # single-dispatch lists of eager calls (_submit_single)
+        self._last_single = None        # (kernel, launch, queue, timestamps, _Built): last submit
         self._lock = threading.RLock()
         self._hand_written = 0          # records of kernels that may reach unbound memory
         self._debug_records = 0         # records of kernels that report out-of-range accesses
@@ -234,10 +239,17 @@ class CommandGraph:
         for i, binding in enumerate(bindings):
             res = resources[i]
             self._check_resource(_argument(kernel, binding.name), res)
-            if binding.kind == BINDING_SAMPLED_IMAGE and not isinstance(res, tuple):
-                resources[i] = (res, res.default_sampler())
-            elif binding.kind == BINDING_STORAGE_IMAGE and isinstance(res, tuple):
-                resources[i] = res[0]
+            if binding.kind == BINDING_SAMPLED_IMAGE:
+                if not isinstance(res, tuple):   # an Image, or a Sampler bound to one
+                    resources[i] = res = res.sampled_binding()
+                self._check_layer_sampling(kernel, binding, res[1])
+            elif binding.kind == BINDING_STORAGE_IMAGE:
+                if isinstance(res, tuple):
+                    resources[i] = res = res[0]
+                if getattr(res, "levels", 1) > 1:   # a storage view has one level
+                    raise UnsupportedFeatureError(
+                        f"{_argument(kernel, binding.name)}: a mipmapped image ({res.levels} "
+                        f"levels) cannot be bound as a storage image; sample or fetch it")
         values, var_fields = {}, {}
         if isinstance(uniforms, (bytes, bytearray)):
             if len(uniforms) != kernel.info.uniform_size:
@@ -328,7 +340,32 @@ class CommandGraph:
             if res.context is not ctx or not (res._base or res)._handles:
                 for name, r in zip(kernel.binding_names, resources):
                     self._check_resource(_argument(kernel, name), r)
-        self._append(_Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES, packed))
+        rec = _Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES, packed)
+        if _before_record:   # a lazy layer's pending writes to these buffers come first
+            for hook in _before_record:
+                hook(self, _flat_resources((rec,)))
+        with self._lock:     # _append, less what a packed record cannot have
+            records = self._records
+            records.append(rec)
+            if self._lists:
+                self._invalidate()
+            if not kernel.plain:
+                self._count_kernel(kernel)
+            full = len(records) >= self._max_pending > 0 and not self._var_records
+        stats.count("dispatches_recorded")
+        if self.submit_on_record or full:
+            self.submit()
+
+    def _check_layer_sampling(self, kernel, binding, sampler) -> None:
+        """Refuse, at the call, a kernel sampling an image array through a normalized
+        sampler on a device that would read the wrong layer."""
+        if binding.arrayed and binding.filtered and sampler.normalized and \
+                not self.context.runtime_context.capabilities.layer_sampling:
+            raise UnsupportedFeatureError(
+                f"{_argument(kernel, binding.name)}: this device cannot sample an image array "
+                f"through a normalized-coordinate sampler (capabilities.layer_sampling is "
+                f"False: it would read the wrong layer); use texel_fetch or a sampler with "
+                f"normalized=False")
 
     def _check_resource(self, what: str, res) -> None:
         """A resource (`what` names it in errors) must be alive and of this graph's
@@ -363,17 +400,19 @@ class CommandGraph:
                 self._invalidate()
             if type(rec) is _Dispatch:
                 stats.count("dispatches_recorded")
-                kernel = rec.kernel
-                if not kernel.plain:
-                    if not kernel.bindings_only:
-                        self._hand_written += 1
-                    if kernel.debug_binding is not None:
-                        self._debug_records += 1
+                if not rec.kernel.plain:
+                    self._count_kernel(rec.kernel)
                 if rec.var_fields:
                     self._var_records += 1
             full = len(self._records) >= self._max_pending > 0 and not self._var_records
         if self.submit_on_record or full:
             self.submit()
+
+    def _count_kernel(self, kernel: CompiledKernel) -> None:
+        if not kernel.bindings_only:
+            self._hand_written += 1
+        if kernel.debug_binding is not None:
+            self._debug_records += 1
 
     def record_copy(self, src: Buffer, dst: Buffer, nbytes: Optional[int] = None,
                     src_offset: int = 0, dst_offset: int = 0) -> None:
@@ -517,12 +556,17 @@ class CommandGraph:
     def _holds_current_records(self, built: _Built, queue: int) -> bool:
         """Whether the ids in `built`'s key still name the current records' objects (an
         id is reused once its object is gone); a destroyed one raises, as a build would."""
-        resources = _flat_resources(self._records)
+        records = self._records
+        rec = records[0] if len(records) == 1 else None
+        if type(rec) is _Dispatch and len(rec.resources) == len(built.refs):
+            resources = rec.resources      # an eager call's (no (image, sampler) pair)
+        else:
+            resources = _flat_resources(records)
         for ref, res in zip(built.refs, resources):
             if ref() is not res:
                 return False
-        for res in resources:
-            res.handle(queue)
+            if type(res) is not Buffer or not (res._base or res)._handles:
+                res.handle(queue)   # raises for a destroyed one, as a build would
         return True
 
     def submit(self, instance_count: Optional[int] = None, queue_index: Optional[int] = None,
@@ -535,17 +579,17 @@ class CommandGraph:
             raise ValueError(f"instance_count must be an int in [1, {self.MAX_INSTANCES}], got "
                              f"{instance_count!r} (more instances: submit several times, or "
                              f"make the instance an axis of the launch)")
-        ctx = self.context
-        queues = range(ctx.queue_count) if queue_index is None else [ctx.check_queue(queue_index)]
+        queues = self._queues if queue_index is None else [self.context.check_queue(queue_index)]
         with self._lock:
             records = self._records
             if not records:
                 return []
             debug = self._debug_records
-            if (self.reset_on_submit and len(records) == 1 and instance_count is None
+            if (len(records) == 1 and self.reset_on_submit and instance_count is None
                     and len(queues) == 1 and type(records[0]) is _Dispatch
-                    and records[0].packed is not None and not self._capturing(queues[0])):
-                signals = [self._submit_single(queues[0])]
+                    and records[0].packed is not None
+                    and not (self._may_capture and self._capturing(queues[0]))):
+                signals = self._submit_single(queues[0])
                 if debug:
                     self._raise_reported(queues)
                 if wait:
@@ -617,33 +661,47 @@ class CommandGraph:
 
     _MAX_SINGLES = 8
 
-    def _submit_single(self, queue: int):
-        """An eager call's submit: one dispatch with constant uniforms, then forget it.
-        Lists of such single dispatches are kept by (mode, kernel, launch, uniforms,
-        resource ids), so the same call again replays its list directly."""
+    def _submit_single(self, queue: int) -> list:
+        """An eager call's submit: one dispatch with constant uniforms, then forget it;
+        returns [its signal]. Lists of such single dispatches are kept by (mode, kernel,
+        launch, resource ids), so the same call again replays its list directly, with
+        its uniform bytes rewritten in place when they changed (a loop passing a new
+        scalar each call)."""
         rec = self._records[0]
-        key = (queue, self._timestamps, rec.kernel, rec.groups, rec.packed,
-               *map(id, rec.resources))
-        singles = self._singles
-        built = singles.get(key)
-        if built is not None and not self._holds_current_records(built, queue):
-            self._drop_single(key, queue)
-            built = None
+        built = None
+        last = self._last_single     # the same call as the last one: no key to build
+        if (last is not None and last[0] is rec.kernel and last[1] == rec.groups
+                and last[2] == queue and last[3] == self._timestamps
+                and self._holds_current_records(last[4], queue)):
+            built = last[4]
         if built is None:
-            built = self._build(queue, None, self._content_key(self._mode()))
-            if len(singles) >= self._MAX_SINGLES:
-                self._drop_single(next(iter(singles)), queue)
-            singles[key] = built
+            key = (queue, self._timestamps, rec.kernel, rec.groups, *map(id, rec.resources))
+            singles = self._singles
+            built = singles.get(key)
+            if built is not None and not self._holds_current_records(built, queue):
+                self._drop_single(key, queue)
+                built = None
+            if built is None:
+                built = self._build(queue, None, self._content_key(self._mode()))
+                built.uniform = rec.packed
+                if len(singles) >= self._MAX_SINGLES:
+                    self._drop_single(next(iter(singles)), queue)
+                singles[key] = built
+            self._last_single = (rec.kernel, rec.groups, queue, self._timestamps, built)
+        if built.uniform != rec.packed:
+            built.cl.set_uniform(0, rec.packed)
+            built.uniform = rec.packed
         cl = built.cl
         self._submitted[queue] = cl
-        signal = cl.submit()
-        self._signals = [signal]
+        signals = self._signals = [cl.submit()]
         stats.count("submits")
         self._forget_records()
-        return signal
+        return signals
 
     def _drop_single(self, key, queue: int) -> None:
         built = self._singles.pop(key)
+        if self._last_single is not None and self._last_single[4] is built:
+            self._last_single = None
         self._forget_submitted(queue, built.cl)
         built.cl.destroy()
 
@@ -675,7 +733,8 @@ class CommandGraph:
 
     def _forget_records(self) -> None:
         self._records = []
-        self._lists = {}
+        if self._lists:
+            self._lists = {}
         self._hand_written = self._var_records = self._debug_records = 0
 
     def wait(self, timeout: Optional[float] = None) -> bool:
@@ -718,6 +777,7 @@ class CommandGraph:
                 for built, _ in entries:
                     built.cl.destroy()
             singles, self._singles = self._singles, {}
+            self._last_single = None
             for built in singles.values():
                 built.cl.destroy()
 

@@ -155,6 +155,19 @@ def check_size_value(value, what: str = "exec_size"):
                      f"({type(value).__name__})")
 
 
+class LaunchParameters(SimpleNamespace):
+    """What a callable exec_size/workgroups receives: the call's arguments by name as
+    attributes (`args.buf.size`), plus 0.1's LaunchParametersHolder methods."""
+
+    def get_names(self) -> list:
+        """The parameter names, in the signature's order."""
+        return list(vars(self))
+
+    def get_values(self) -> list:
+        """The arguments, in the signature's order."""
+        return list(vars(self).values())
+
+
 def evaluate_exec_size(spec, bound: dict, what: str = "exec_size") -> tuple:
     """`spec` is a string expression over the argument names ("buff.size"), a callable
     taking an object whose attributes are the arguments, or a number/tuple."""
@@ -166,7 +179,7 @@ def evaluate_exec_size(spec, bound: dict, what: str = "exec_size") -> tuple:
             raise ValueError(f"cannot evaluate {what} {spec!r} over the arguments "
                              f"{sorted(bound)}: {type(exc).__name__}: {exc}") from exc
     elif callable(spec):
-        value = spec(SimpleNamespace(**bound))
+        value = spec(LaunchParameters(**bound))
     else:
         value = spec
     if isinstance(value, list):

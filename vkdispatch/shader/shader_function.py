@@ -3,23 +3,27 @@ from __future__ import annotations
 
 import ast
 import os
+import struct
 import threading
 import weakref
 from typing import Optional
 
 from ..base.buffer import Buffer
 from ..base.context import Context, get_context
-from ..base.errors import number_lines
+from ..base.errors import ShaderCompileError, number_lines
 from ..codegen import ir
+from ..codegen.context import ShaderDescription
 from ..codegen.emit import emit
+from ..codegen.settings import get_shader_print_line_numbers
 from ..codegen.trace import EXEC_COUNT, FOLD, trace
-from ..codegen.types import BUFFER, IMAGE
+from ..codegen.types import BUFFER, IMAGE, STRUCT, struct_field_name
 from ..execution.command_graph import global_graph
 from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
 from .launch import (_as_dims, check_local_size, check_workgroups, default_local_size,
                      check_size_value, evaluate_exec_size, parse_size, size_lambda,
                      workgroups_for)
-from .signature import parse_signature
+from .signature import ShaderParam, parse_signature
+from .source import ShaderBuildError, ShaderSource
 
 
 def _push_limit(ctx) -> int:
@@ -53,24 +57,63 @@ def _size_buffer(exec_size, params) -> str:
 
 
 class _CallPlan:
-    """What a positional call with given exec dims needs, resolved once: the kernel,
-    the workgroups, where each binding and uniform comes from (argument index; -1: the
-    exec count; -2 - i: the element count of argument i), the size past which a
-    Vulkan buffer needs its device address, and the buffer arguments the kernel takes
-    as at least as long as the exec size (`in_range`: their element
-    global_invocation_id().x is not guarded; a call must check it)."""
-    __slots__ = ("context", "kernel", "groups", "binding_sources", "uniform_sources",
-                 "address_limit", "in_range")
+    """What a positional call with a given exec count needs, resolved once: the kernel,
+    the workgroups, `bind` (args, n) -> (resources, uniform bytes), or None where the
+    call needs the full path, and the buffer arguments the kernel takes as at least
+    as long as the exec size (`in_range`: their element global_invocation_id().x is
+    not guarded; a call must check it)."""
+    __slots__ = ("context", "kernel", "groups", "bind", "in_range")
 
-    def __init__(self, context, kernel, groups, binding_sources, uniform_sources,
-                 address_limit, in_range):
+    def __init__(self, context, kernel, groups, bind, in_range):
         self.context = context
         self.kernel = kernel
         self.groups = groups
-        self.binding_sources = binding_sources
-        self.uniform_sources = uniform_sources
-        self.address_limit = address_limit
+        self.bind = bind
         self.in_range = in_range
+
+
+_PACK_ERRORS = (struct.error, OverflowError, TypeError)
+
+
+def _binder(kernel, binding_sources, uniform_sources, buffer_indices, address_limit):
+    """The argument binder of a _CallPlan (as Triton's runtime/jit.py builds one): a
+    function of (args, n), n the exec count along x, returning the resources in binding
+    order and the packed uniforms, or None when the call needs the full path (a buffer
+    past `address_limit` bytes, a value struct refuses). Sources code where each
+    binding and uniform comes from: argument index i >= 0, EXEC_DIMS, LENGTH_OF - i.
+    Generated code where every uniform is plain numbers; else through pack_sequence."""
+    layout = kernel.packer.flat_layout()
+    exprs = []
+    for src, count in zip(uniform_sources, layout[1] if layout else ()):
+        if src == EXEC_DIMS and count == 3:
+            exprs += ["n", "1", "1"]
+        elif count != 1:
+            layout = None     # a vector argument: pack_sequence checks it is a tuple
+            break
+        else:
+            exprs.append(f"args[{src}]" if src >= 0 else f"args[{LENGTH_OF - src}].size")
+    if layout is None:
+        packer = kernel.packer
+
+        def bind(args, n):
+            if address_limit is not None and any(args[i].nbytes > address_limit
+                                                 for i in buffer_indices):
+                return None
+            packed = packer.pack_sequence([args[i] if i >= 0 else (n, 1, 1) if i == EXEC_DIMS
+                                           else args[LENGTH_OF - i].size
+                                           for i in uniform_sources])
+            return None if packed is None else ([args[i] for i in binding_sources], packed)
+        return bind
+    lines = ["def bind(args, n):"]
+    if address_limit is not None:
+        lines += [f"    if args[{i}].nbytes > {address_limit}: return None"
+                  for i in buffer_indices]
+    resources = "".join(f"args[{i}], " for i in binding_sources)
+    lines += ["    try:", f"        return ({resources}), pack({', '.join(exprs)})",
+              "    except errors:", "        return None"]
+    scope = {"pack": layout[0].pack, "errors": _PACK_ERRORS}
+    exec("\n".join(lines), scope)
+    return scope["bind"]
 
 
 class ShaderFunction:
@@ -82,12 +125,15 @@ class ShaderFunction:
     CommandGraph (the thread's global graph unless `graph=` is given)."""
 
     def __init__(self, func, exec_size=None, local_size=None, workgroups=None,
-                 bounds_check: Optional[bool] = None, memory_checks=True):
+                 bounds_check: Optional[bool] = None, memory_checks=True, params=None,
+                 description: Optional[ShaderDescription] = None):
         if exec_size is not None and workgroups is not None:
             raise ValueError("give exec_size or workgroups, not both")
         self.func = func
-        self.name = func.__name__
-        self.params = parse_signature(func)
+        # a kernel traced in vc.shader_context (make_shader_function) instead of `func`
+        self.description = description
+        self.name = func.__name__ if description is None else description.name
+        self.params = parse_signature(func) if params is None else tuple(params)
         self._storage_images = [p.name for p in self.params
                                 if p.type.kind == IMAGE and p.type.writable]
         self._buffer_params = [p.name for p in self.params if p.type.kind == BUFFER]
@@ -111,13 +157,21 @@ class ShaderFunction:
         self._size_of = self._positional_size_rule()
         self._buffer_checks = tuple((i, p.type.dtype) for i, p in enumerate(self.params)
                                     if p.type.kind == BUFFER)
-        self._plans = {}         # exec dims -> _CallPlan of positional calls (the fast path)
-        self.__doc__ = func.__doc__
-        self.__wrapped__ = func
+        self._plans = {}         # exec count -> _CallPlan of positional calls (the fast path)
+        if func is not None:
+            self.__doc__ = func.__doc__
+            self.__wrapped__ = func
 
     def __repr__(self) -> str:
         sig = ", ".join(f"{p.name}: {p.type!r}" for p in self.params)
         return f"<vd.shader {self.name}({sig})>"
+
+    def __str__(self) -> str:
+        """The generated source with numbered lines, as `print(shader)` shows it."""
+        return repr(self.get_src(line_numbers=True))
+
+    def print_src(self, line_numbers: Optional[bool] = None) -> None:
+        print(self.get_src(line_numbers))
 
     # ------------------------------------------------------------------ tracing
     def _local_size_for(self, ndim: int, device) -> tuple:
@@ -160,36 +214,66 @@ class ShaderFunction:
         key = (device, local_size, bounds, checks)
         k = self._kernels.get(key)
         if k is None:
-            k = trace(self.func, self.params, device, local_size, bounds, *checks)
+            if self.description is None:
+                k = trace(self.func, self.params, device, local_size, bounds, *checks)
+            elif bounds == FOLD:
+                raise ValueError(f"shader {self.name} (traced in vc.shader_context) was "
+                                 f"launched with more workgroups along x than the device "
+                                 f"allows; give a 2-D exec size, or write it with @vd.shader")
+            else:     # traced once: every access guarded, its own bounds check
+                k = self.description.kernel(local_size)
             self._kernels[key] = k
         return k
 
-    def get_src(self, line_numbers: bool = False, local_size=None, target: Optional[str] = None) -> str:
+    def get_src(self, line_numbers: Optional[bool] = None, local_size=None,
+                target: Optional[str] = None, build: bool = True) -> ShaderSource:
         """The generated source for the current context's device and language (or
-        `target`), with the local size a call would use (or `local_size`)."""
+        `target`), with the local size a call would use (or `local_size`). A str with
+        vkdispatch 0.1's fields (`name`, `code`, `local_size`). `line_numbers` None:
+        vc.get_shader_print_line_numbers(). `build` (0.1: compile first) changes
+        nothing: the source does not depend on compiling it."""
+        if line_numbers is None:
+            line_numbers = get_shader_print_line_numbers()
         ctx = get_context()
-        if local_size is not None:
-            ls = check_local_size(local_size, ctx.device)
-        else:
-            spec = self.exec_size
-            ndim = len(spec) if isinstance(spec, (tuple, list)) else 1
-            ls = self._local_size_for(ndim, ctx.device)
+        ls = self._default_local_size(ctx, local_size)
         bounds = self._uses_bounds(self.workgroups is not None)
         # a call with exec_size "buf.size" finds buf long enough; others are guarded
         mode = self._mode(ctx)
         checks = (mode, (self._size_buffer,) if self._size_buffer and bounds and mode else ())
         kernel = self.kernel(ctx.device, ls, bounds, checks)
         src = emit(kernel, target or ctx.codegen_target, self.name, _push_limit(ctx)).source
-        return number_lines(src) if line_numbers else src
+        return ShaderSource(self.name, number_lines(src) if line_numbers else src, ls)
 
     # ------------------------------------------------------------------ building
-    def build(self, ctx: Context, local_size: tuple, bounds, addressed: tuple = (),
-              image_formats: tuple = (), checks: Optional[tuple] = None) -> CompiledKernel:
+    def _default_local_size(self, ctx: Context, local_size=None) -> tuple:
+        """`local_size` checked, or the one a call with the declared exec size uses."""
+        if local_size is not None:
+            return check_local_size(local_size, ctx.device)
+        spec = self.exec_size
+        ndim = len(spec) if isinstance(spec, (tuple, list)) else 1
+        return self._local_size_for(ndim, ctx.device)
+
+    @property
+    def source(self) -> str:
+        """vkdispatch 0.1's attribute: the generated source (see get_src)."""
+        return str(self.get_src(line_numbers=False))
+
+    def build(self, ctx: Optional[Context] = None, local_size: Optional[tuple] = None,
+              bounds=None, addressed: tuple = (), image_formats: tuple = (),
+              checks: Optional[tuple] = None) -> CompiledKernel:
         """The kernel compiled for `ctx` (traced once, built through the context's
         structural kernel cache); `addressed` names buffer parameters passed by device
         address, `image_formats` gives (param, dtype name, channels) of the storage
         images, `checks` is as for `kernel` (default: every access guarded, and in
-        debug mode reported)."""
+        debug mode reported). With no arguments (0.1's `shader.build()`): for the
+        current context, with the local size and bounds check of a call with the
+        declared launch size."""
+        if ctx is None:
+            ctx = get_context()
+        if local_size is None:
+            local_size = self._default_local_size(ctx)
+        if bounds is None:
+            bounds = self._uses_bounds(self.workgroups is not None)
         if checks is None:
             checks = (self._mode(ctx), ())
         key = (local_size, bounds, addressed, image_formats, checks)
@@ -203,8 +287,12 @@ class ShaderFunction:
             if c is None:
                 options = EmitOptions(ctx.codegen_target, self.name, _push_limit(ctx),
                                       addressed, image_formats)
-                c = per_ctx[key] = build_kernel(
-                    ctx, self.kernel(ctx.device, local_size, bounds, checks), options)
+                try:
+                    c = build_kernel(ctx, self.kernel(ctx.device, local_size, bounds, checks),
+                                     options)
+                except ShaderCompileError as exc:
+                    raise ShaderBuildError(self.name, exc, local_size) from exc
+                per_ctx[key] = c
             return c
 
     def _image_formats(self, bound: dict) -> tuple:
@@ -258,6 +346,9 @@ class ShaderFunction:
                 raise TypeError(f"shader {self.name} has no parameter {k!r}; parameters: "
                                 f"{[p.name for p in self.params]}")
             bound[k] = v
+        for p in self.params:
+            if p.name not in bound and p.has_default:
+                bound[p.name] = p.default
         missing = [p.name for p in self.params if p.name not in bound]
         if missing:
             raise TypeError(f"shader {self.name} is missing argument(s) {missing}")
@@ -273,13 +364,24 @@ class ShaderFunction:
                                     f"buffer's dtype is {v.dtype.name}")
             elif t.kind == IMAGE:
                 self._check_image(p.name, t, v)
+            elif t.kind == STRUCT and not isinstance(v, t.struct):
+                raise TypeError(f"shader {self.name}: parameter {p.name!r} needs a "
+                                f"{t.struct.__name__} instance, got {type(v).__name__}")
         return bound
 
     def _check_image(self, name: str, t, v) -> None:
         """An image argument: an Image of the parameter's dimension and texel kind, or for
-        a sampled parameter (image, sampler), e.g. `img.sampler("nearest")`."""
+        a sampled parameter (image, sampler) as `img.sampler("nearest")` returns, or a
+        sampler bound to an image as `img.sample()` returns (vkdispatch 0.1's form)."""
         from ..base.image import Image, Sampler
         what = f"shader {self.name}: parameter {name!r} is {t!r}"
+        if isinstance(v, Sampler):
+            if t.writable:
+                raise TypeError(f"{what}, a storage image: pass the image, not a sampler")
+            if v.image is None:
+                raise TypeError(f"{what}: a vd.Sampler made without an image cannot stand "
+                                f"for one; pass (image, sampler) or image.sample(...)")
+            v = v.image
         img = v[0] if isinstance(v, tuple) and v else v
         if not isinstance(img, Image):
             raise TypeError(f"{what} and needs a vd.Image{t.dim}D, got {type(v).__name__}")
@@ -288,9 +390,12 @@ class ShaderFunction:
                             f"image.sampler(...) returns, got a {len(v)}-tuple")
         if img.dim != t.dim:
             raise TypeError(f"{what} and needs a {t.dim}-D image, got {img!r}")
-        if img.layers != 1:
-            raise TypeError(f"{what}; shaders take single-layer images, got {img!r} with "
-                            f"{img.layers} layers (read and write its layers from the host)")
+        if img.arrayed != t.arrayed:
+            index = (f"declare the parameter Img{t.dim}Array to index the layers of"
+                     if t.dim == 2 else "shaders cannot index the layers of")
+            want = ("an arrayed image (vd.Image2DArray)" if t.arrayed else
+                    f"a single-layer image ({index} one with {img.layers} layers)")
+            raise TypeError(f"{what} and needs {want}, got {img!r}")
         if img.dtype.kind != t.dtype.kind:
             raise TypeError(f"{what} but the image holds {img.dtype.name} texels; declare "
                             f"the parameter with the matching kind (f32 for float32/float16, "
@@ -336,7 +441,7 @@ class ShaderFunction:
         """exec_size as a function of the positional arguments, for shaders whose calls
         can take the fast path (an exec_size string or number, no images); else None."""
         if self.workgroups is not None or self.exec_size is None or \
-                any(p.type.kind == IMAGE for p in self.params):
+                any(p.type.kind in (IMAGE, STRUCT) for p in self.params):
             return None
         spec = self.exec_size
         if not isinstance(spec, str):
@@ -344,7 +449,9 @@ class ShaderFunction:
                 return None
             dims = _as_dims(check_size_value(tuple(spec) if isinstance(spec, list) else spec),
                             "exec_size")
-            return lambda *args: dims
+            if dims[1:] != (1, 1):
+                return None     # the fast path launches along x only
+            return lambda *args: dims[0]
         names = tuple(p.name for p in self.params)
         if not all(n.isidentifier() for n in names):
             return None
@@ -362,39 +469,32 @@ class ShaderFunction:
             if type(a) is not Buffer or a.dtype is not dtype:
                 return False
         try:
-            value = self._size_of(*args)
+            n = self._size_of(*args)
         except Exception:
             return False
-        dims = (value, 1, 1) if type(value) is int and value > 0 else None
-        if dims is None:
+        if type(n) is not int or n <= 0:
             return False
         ctx = get_context()
-        plan = self._plans.get(dims)
+        plan = self._plans.get(n)
         if plan is not None:
             for i in plan.in_range:      # buffers whose accesses at x are not guarded
-                if args[i].size < value:
+                if args[i].size < n:
                     plan = None
                     break
         if plan is None or plan.context is not ctx:
-            plan = self._make_plan(ctx, dims, args)
+            plan = self._make_plan(ctx, n, args)
             if plan is None:
                 return False
-        if plan.address_limit is not None and any(args[i].nbytes > plan.address_limit
-                                                  for i, _ in self._buffer_checks):
-            return False
-        kernel = plan.kernel
-        packed = kernel.packer.pack_sequence([args[i] if i >= 0 else dims if i == -1
-                                              else args[-2 - i].size
-                                              for i in plan.uniform_sources])
-        if packed is None:
+        bound = plan.bind(args, n)
+        if bound is None:
             return False
         g = graph if graph is not None else global_graph()
         if g.context is not ctx:
             return False
-        g.record_packed(kernel, plan.groups, [args[i] for i in plan.binding_sources], packed)
+        g.record_packed(plan.kernel, plan.groups, bound[0], bound[1])
         return True
 
-    def _make_plan(self, ctx, dims, args):
+    def _make_plan(self, ctx, n, args):
         bound = dict(zip((p.name for p in self.params), args))
         groups, exec_count, ls = self.launch_geometry(bound, ctx.device)
         bounds = self._bounds_mode(groups, exec_count)
@@ -402,19 +502,21 @@ class ShaderFunction:
             return None
         checks = self._checks(ctx, bound, exec_count, bounds)
         kernel = self.build(ctx, ls, bounds, checks=checks)
-        if kernel.debug_binding is not None:
-            return None   # reporting kernels take the full path (debug mode)
+        if kernel.debug_binding is not None or any(
+                name.startswith(ir.SHAPE_PREFIX) for name in kernel.uniform_names):
+            return None   # reporting kernels and buf.shape readers take the full path
         index = {p.name: i for i, p in enumerate(self.params)}
         index[EXEC_COUNT] = EXEC_DIMS
         for i, p in enumerate(self.params):
             index[ir.length_param_name(p.name)] = LENGTH_OF - i
-        plan = _CallPlan(ctx, kernel, groups, tuple(index[n] for n in kernel.binding_names),
-                         tuple(index[n] for n in kernel.uniform_names),
-                         self._address_limit(ctx.device),
-                         tuple(index[n] for n in checks[1]))
+        bind = _binder(kernel, tuple(index[name] for name in kernel.binding_names),
+                       tuple(index[name] for name in kernel.uniform_names),
+                       tuple(i for i, _ in self._buffer_checks),
+                       self._address_limit(ctx.device))
+        plan = _CallPlan(ctx, kernel, groups, bind, tuple(index[name] for name in checks[1]))
         if len(self._plans) >= 64:
             self._plans.clear()
-        self._plans[dims] = plan
+        self._plans[n] = plan
         return plan
 
     def __call__(self, *args, exec_size=None, workgroups=None, graph=None, **kwargs):
@@ -428,6 +530,9 @@ class ShaderFunction:
         if exec_count is not None and 0 in exec_count:
             return  # nothing to do for an empty launch
         bounds = self._bounds_mode(groups, exec_count)
+        if bounds and exec_count is None and self.description is not None:
+            # 0.1: a workgroups= launch of a bounds-checked kernel runs the whole grid
+            exec_count = tuple(g * n for g, n in zip(groups, ls))
         if bounds and exec_count is None:
             raise ValueError(f"shader {self.name} has bounds_check=True but was launched with "
                              f"workgroups=; give exec_size instead")
@@ -435,12 +540,35 @@ class ShaderFunction:
                               self._image_formats(bound) if self._storage_images else (),
                               self._checks(ctx, bound, exec_count, bounds))
         uniforms = bound
-        if bounds:
+        shapes = [n for n in compiled.uniform_names if n.startswith(ir.SHAPE_PREFIX)]
+        structs = [p for p in self.params if p.type.kind == STRUCT]
+        if bounds or shapes or structs:
             uniforms = dict(bound)
-            uniforms[EXEC_COUNT] = exec_count
+            for p in structs:    # a dataclass argument: one uniform per field
+                for field, _ in p.type.fields:
+                    uniforms[struct_field_name(p.name, field)] = getattr(bound[p.name], field)
+            if bounds:
+                uniforms[EXEC_COUNT] = exec_count
+            for n in shapes:     # buf.shape in the kernel (vkdispatch 0.1)
+                uniforms[n] = ir.shader_shape(bound[n[len(ir.SHAPE_PREFIX):]].shape)
         # the hidden element counts (memory checks) come from the bound buffers in record
         names = compiled.binding_names
         if compiled.debug_binding is not None:   # record binds the debug buffer
             names = names[:compiled.debug_binding] + names[compiled.debug_binding + 1:]
         (graph if graph is not None else global_graph()).record(
             compiled, groups, [bound[n] for n in names], uniforms)
+
+
+def make_shader_function(description: ShaderDescription, local_size=None, workgroups=None,
+                         exec_count=None) -> ShaderFunction:
+    """vkdispatch 0.1's launcher of a kernel traced in `vc.shader_context`: a
+    ShaderFunction called like a `@vd.shader` one (`exec_count` is its exec_size)."""
+    if not isinstance(description, ShaderDescription):
+        raise TypeError(f"make_shader_function takes the ShaderDescription of a "
+                        f"vc.shader_context (ctx.get_description(name)), got "
+                        f"{type(description).__name__}")
+    params = tuple(ShaderParam(p.name, p.type, p.default) if p.has_default
+                   else ShaderParam(p.name, p.type) for p in description.params)
+    return ShaderFunction(None, exec_size=exec_count, local_size=local_size,
+                          workgroups=workgroups, bounds_check=description.bounds_check,
+                          params=params, description=description)

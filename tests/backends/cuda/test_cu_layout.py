@@ -10,7 +10,8 @@ import vkdispatch.backends.cuda as cuda_backend  # noqa: E402
 from vkdispatch.backends.cuda import _check, _image  # noqa: E402
 from vkdispatch.backends.cuda._program import ParamLayout  # noqa: E402
 from vkdispatch.base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_BUFFER, Binding, ProgramInfo, UniformField  # noqa: E402
-from vkdispatch.base.errors import DeviceError, OutOfMemoryError  # noqa: E402
+from vkdispatch.base.errors import DeviceError, OutOfMemoryError, UnsupportedFeatureError  # noqa: E402
+from vkdispatch.base.sampling import SamplerDesc  # noqa: E402
 
 
 def test_param_layout_orders_bindings_by_index_then_uniforms():
@@ -35,15 +36,25 @@ def test_param_layout_without_parameters():
 
 
 def test_sampler_validation():
-    s = _image.make_sampler("nearest", "repeat", True)
+    desc = SamplerDesc("nearest", "repeat", True)
+    s = _image.make_sampler(desc)
     assert s == _image.CudaSampler("nearest", "repeat", True) and hash(s) == hash(
         _image.CudaSampler("nearest", "repeat", True))
     with pytest.raises(ValueError, match="filter"):
-        _image.make_sampler("cubic", "repeat", True)
+        SamplerDesc("cubic", "repeat", True)
     with pytest.raises(ValueError, match="address_mode"):
-        _image.make_sampler("linear", "wrap", True)
+        SamplerDesc("linear", "wrap", True)
     with pytest.raises(ValueError, match="normalized"):
-        _image.make_sampler("linear", "repeat", False)
+        SamplerDesc("linear", "repeat", False)
+
+
+def test_sampler_modes_cuda_lacks_are_named():
+    with pytest.raises(UnsupportedFeatureError, match="cuda backend has no separate minif"):
+        _image.make_sampler(SamplerDesc("nearest", mag_filter="linear"))
+    with pytest.raises(UnsupportedFeatureError, match="cuda backend has no 'mirror_clamp"):
+        _image.make_sampler(SamplerDesc(address_mode="mirror_clamp_to_edge"))
+    white = SamplerDesc(address_mode="clamp_to_border", border_color="float_opaque_white")
+    assert _image.make_sampler(white).border_rgba == (1.0, 1.0, 1.0, 1.0)
 
 
 def test_error_mapping_names_the_call():

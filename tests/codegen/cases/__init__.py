@@ -11,8 +11,8 @@ Var parameters get the value as it is. `reference(inputs, device)` returns the e
 contents of the output buffers (the device gives the subgroup size). Outputs of integer
 or bool dtype are compared exactly, floats with the case's tolerances.
 """
-from . import (arithmetic, compile_only, control, dtypes, functions, launch,  # noqa: F401
-               memory, subgroups, vectors)
+from . import (arithmetic, compat, compile_only, control, dtypes, functions,  # noqa: F401
+               launch, memory, subgroups, vectors)
 from ._case import BACKEND_TARGET, CASES, SUBGROUP_FEATURES, TARGETS, Case  # noqa: F401
 
 

@@ -34,6 +34,33 @@ def _images_sampled():
     return images_sampled
 
 
+@case("images_arrayed", inputs=None, reference=None, compile_only=True)
+def _images_arrayed():
+    @vd.shader("out.size")
+    def images_arrayed(arr: Img2Array[f32], iarr: Img2Array[i32], uarr: Img2Array[u32],
+                       tex1: Img1[f32], tex2: Img2[f32], tex3: Img3[f32], out: Buff[v4]):
+        i = gid()
+        f = i.cast(f32) * 0.01
+        acc = vc.new_vec4(vc.sample(arr, (f, 0.5, 1.0)))
+        acc += arr.sample((f, 2.0, 1.0))                 # 0.1's texel-space form
+        acc += tex1.sample(f) + tex2.sample((f, 1.0)) + tex3.sample((f, 1.0, 2.0))
+        acc += vc.texel_fetch(arr, (i.cast(i32), 0, 1))
+        acc += vc.texel_fetch(iarr, (1, 2, 0)).cast(v4) + vc.texel_fetch(uarr, (0, 0, 2)).cast(v4)
+        size = vc.image_size(arr)
+        out[i] = acc + (size.x + size.y + size.z).cast(f32)
+    return images_arrayed
+
+
+@case("image_array_sample_lod", inputs=None, reference=None, compile_only=True,
+      needs=frozenset({"cl:cl_khr_mipmap_image"}))
+def _image_array_sample_lod():
+    @vd.shader("out.size")
+    def image_array_sample_lod(arr: Img2Array[f32], out: Buff[v4]):
+        i = gid()
+        out[i] = vc.sample(arr, (i.cast(f32) * 0.01, 0.25, 1.0), 1.0) + arr.sample((1.0, 2.0, 0.0), 0.5)
+    return image_array_sample_lod
+
+
 @case("image_sample_lod", inputs=None, reference=None, compile_only=True,
       needs=frozenset({"cl:cl_khr_mipmap_image"}))
 def _image_sample_lod():

@@ -65,6 +65,47 @@ def _atomics_counters():
     return atomics_counters
 
 
+LAST_GROUPS = 37
+
+
+@case("last_group_finishes",
+      inputs=lambda rng: dict(x=rng.integers(-1000, 1000, WG * LAST_GROUPS).astype(np.int32),
+                              partials=np.zeros(LAST_GROUPS, np.int32),
+                              counter=np.zeros(1, np.uint32), total=np.zeros(1, np.int32)),
+      reference=lambda v, dev: dict(
+          partials=v["x"].reshape(LAST_GROUPS, WG).sum(1).astype(np.int32),
+          counter=np.zeros(1, np.uint32), total=np.array([v["x"].sum()], np.int32)), rtol=0)
+def _last_group_finishes():
+    # each workgroup publishes a partial (store, device-scope barrier, atomic ticket);
+    # the one that draws the last ticket reads them all coherently and resets the counter
+    @vd.shader(workgroups="x.size // 64", local_size=(WG, 1, 1))
+    def last_group_finishes(x: Buff[i32], partials: Buff[i32], counter: Buff[u32],
+                            total: Buff[i32]):
+        sh = vc.shared_buffer(i32, WG)
+        last = vc.shared_buffer(u32, 1)
+        lid = vc.local_invocation_id().x
+        g = vc.workgroup_id().x
+        sh[lid] = x[g * WG + lid]
+        vc.barrier()
+        with vc.if_block(lid == 0):
+            s = vc.new_int(0)
+            for j in vc.range(WG):
+                s += sh[j]
+            partials[g] = s
+            vc.memory_barrier_buffer()
+            ticket = vc.atomic_add(counter[0], 1)
+            vc.memory_barrier_buffer()
+            last[0] = (ticket == vc.num_workgroups().x - 1).cast(u32)
+        vc.barrier()
+        with vc.if_block((last[0] != 0) & (lid == 0)):
+            s = vc.new_int(0)
+            for j in vc.range(vc.num_workgroups().x.cast(i32)):
+                s += vc.coherent_read(partials[j])
+            total[0] = s
+            counter[0] = 0
+    return last_group_finishes
+
+
 def _bits_ref(v, dev):
     x = v["x"]
     bit = (np.uint32(1) << (x % 32)).astype(np.uint32)

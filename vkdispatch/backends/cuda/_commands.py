@@ -171,7 +171,7 @@ class CudaSignal(Signal):
 
 class _Launch:
     __slots__ = ("name", "func", "gx", "gy", "gz", "bx", "by", "bz", "skip", "layout",
-                 "arena", "params", "params_addr", "events", "refs")
+                 "arena", "arena_bytes", "params", "params_addr", "events", "refs")
 
     def enqueue(self, stream) -> None:
         if self.skip:
@@ -186,22 +186,23 @@ class _Launch:
         if events:
             check(driver.cuEventRecord(events[1], stream), "cuEventRecord")
 
-    def uniform_bytes(self, data) -> Optional[np.ndarray]:
-        """`data` as a uint8 array after checking its size; None for empty data."""
+    def uniform_bytes(self, data) -> Optional[memoryview]:
+        """`data` as a flat byte view after checking its size; None for empty data."""
         mv = host_bytes(data, f"uniform of kernel {self.name!r}")
         n = mv.nbytes
         if n == 0:
             return None
         check_uniform_size(n, self.layout.uniform_needed, self.layout.uniform_size, self.name)
-        return np.frombuffer(mv, np.uint8)
+        return mv
 
-    def write_uniform(self, new: Optional[np.ndarray]) -> bool:
-        """Copy checked uniform bytes into the arena; True when they changed."""
+    def write_uniform(self, new: Optional[memoryview]) -> bool:
+        """Copy checked uniform bytes into the arena; True when they changed. (Byte
+        views, not numpy calls: an eager call with a new scalar comes here each time.)"""
         if new is None:
             return False
         start = self.layout.uniform_offset
-        region = self.arena[start:start + new.size]
-        if np.array_equal(region, new):
+        region = self.arena_bytes[start:start + new.nbytes]
+        if region == new:
             return False
         region[:] = new
         return True
@@ -317,6 +318,7 @@ class CudaCommandList(CommandList):
         refs = [program]
         # 8-byte aligned: numpy allocations are 16-byte aligned
         launch.arena = np.zeros(max(layout.arena_size, 8), np.uint8)
+        launch.arena_bytes = memoryview(launch.arena)
         with self._q.lock, self._dev.guard:
             slots = launch.arena[:layout.uniform_offset].view(np.uint64)
             for i, (b, operand) in enumerate(zip(info.bindings, bindings)):

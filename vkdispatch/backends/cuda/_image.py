@@ -7,12 +7,11 @@ only), float and half texels as float.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cuda.bindings import driver
 
 from ...base.errors import UnsupportedFeatureError
-from ..common import check_sampler, image_shape
+from ...base.sampling import SamplerDesc
+from ..common import image_arrayed, image_shape, refuse_sampler_modes
 from ._check import check, quiet
 
 F = driver.CUarray_format
@@ -35,18 +34,18 @@ ADDRESS_MODES = {"repeat": _M.CU_TR_ADDRESS_MODE_WRAP,
                  "clamp_to_border": _M.CU_TR_ADDRESS_MODE_BORDER}
 
 
-@dataclass(frozen=True)
-class CudaSampler:
-    """How a texture is read; a plain description (CUDA has no sampler objects)."""
+# CUDA has no sampler objects: a sampler is its description, the key of the texture
+# objects made from it
+CudaSampler = SamplerDesc
 
-    filter: str = "linear"
-    address_mode: str = "clamp_to_edge"
-    normalized: bool = True
+LACKS = {"separate minification and magnification filters (a texture has one filter "
+         "mode)": lambda d: d.filter != d.mag_filter,
+         "'mirror_clamp_to_edge' address mode": lambda d: d.address_mode == "mirror_clamp_to_edge"}
 
 
-def make_sampler(filter: str, address_mode: str, normalized: bool) -> CudaSampler:
-    check_sampler(filter, address_mode, normalized)
-    return CudaSampler(filter, address_mode, bool(normalized))
+def make_sampler(desc: SamplerDesc) -> CudaSampler:
+    refuse_sampler_modes(desc, "cuda", LACKS)
+    return desc
 
 
 class CudaImage:
@@ -64,14 +63,15 @@ class CudaImage:
 
 
 def create(queue: int, device: int, extent, layers: int, dtype: str, channels: int,
-           dim=None) -> CudaImage:
+           dim=None, arrayed=None) -> CudaImage:
     """A new CUDA array (the device's context current). 1-D when h == d == 1, 2-D when
-    d == 1, else 3-D; `layers` > 1 makes a layered 1-D or 2-D array."""
+    d == 1, else 3-D; an arrayed image (default: layers > 1) is a layered array."""
     if dtype not in FORMATS:
         raise UnsupportedFeatureError(f"CUDA images hold {sorted(FORMATS)} texels, got {dtype!r}")
     if channels not in CHANNELS:
         raise UnsupportedFeatureError(f"CUDA images have 1, 2 or 4 channels, got {channels}")
     ext, layers, dim = image_shape(extent, layers, dim)
+    arrayed = image_arrayed(layers, dim, arrayed)
     w, h, d = ext
     fmt, size, integer = FORMATS[dtype]
     desc = driver.CUDA_ARRAY3D_DESCRIPTOR()
@@ -79,10 +79,10 @@ def create(queue: int, device: int, extent, layers: int, dtype: str, channels: i
     # 1-D images are 2-D arrays of height 1: integer-coordinate fetches from true 1-D
     # arrays read zeros, and the emitter addresses row 0 (see emit/_cuda_prelude.py)
     desc.Height = h
-    desc.Depth = d if dim == 3 else (layers if layers > 1 else 0)
+    desc.Depth = d if dim == 3 else (layers if arrayed else 0)
     desc.Format = fmt
     desc.NumChannels = channels
-    desc.Flags = driver.CUDA_ARRAY3D_SURFACE_LDST | (driver.CUDA_ARRAY3D_LAYERED if layers > 1 else 0)
+    desc.Flags = driver.CUDA_ARRAY3D_SURFACE_LDST | (driver.CUDA_ARRAY3D_LAYERED if arrayed else 0)
     array = check(driver.cuArray3DCreate(desc), "cuArray3DCreate",
                   f"{dim}-D {ext} x{layers} layers, {channels} x {dtype}")
     img = CudaImage()
@@ -139,9 +139,12 @@ def texture(img: CudaImage, sampler: CudaSampler) -> int:
     desc = driver.CUDA_TEXTURE_DESC()
     desc.addressMode = [ADDRESS_MODES[sampler.address_mode]] * 3
     desc.filterMode = FILTERS[sampler.filter]
+    desc.mipmapFilterMode = FILTERS[sampler.mip_filter]
+    desc.mipmapLevelBias = sampler.lod_bias
+    desc.minMipmapLevelClamp, desc.maxMipmapLevelClamp = sampler.min_lod, sampler.max_lod
     desc.flags = ((driver.CU_TRSF_NORMALIZED_COORDINATES if sampler.normalized else 0)
                   | (driver.CU_TRSF_READ_AS_INTEGER if img.integer else 0))
-    desc.borderColor = [0.0, 0.0, 0.0, 0.0]
+    desc.borderColor = list(sampler.border_rgba)
     tex = int(check(driver.cuTexObjectCreate(_resource(img), desc, None), "cuTexObjectCreate"))
     img.textures[sampler] = tex
     return tex

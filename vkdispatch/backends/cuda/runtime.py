@@ -13,16 +13,18 @@ pushed and popped. A lock per queue orders the host side of work on a stream
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Optional, Sequence
 
 import numpy as np
 from cuda.bindings import driver
 
-from ...base.errors import BackendUnavailableError, InvalidArgumentError, UseAfterFreeError
+from ...base.errors import (BackendUnavailableError, InvalidArgumentError, UnsupportedFeatureError,
+                           UseAfterFreeError)
 from ...base.log import logger
-from ..common import (check_alloc, check_layer, check_range, host_bytes, layer_view,
-                      out_bytes)
+from ..common import (check_alloc, check_layer, check_level, check_levels, check_range,
+                      host_bytes, image_shape, layer_view, out_bytes, sampler_desc)
 from ..runtime import (DLPACK_CUDA, Capabilities, CapturedGraph, DeviceInfo, Runtime,
                        RuntimeContext)
 from ...base.abi import ProgramInfo
@@ -190,7 +192,7 @@ class CudaContext(RuntimeContext):
 
     capabilities = Capabilities(dlpack_device_type=DLPACK_CUDA, cuda_stream=True,
                                 external_streams=True, cuda_array_interface=True,
-                                external_memory=True, graph_capture=True,
+                                external_memory=True, graph_capture=True, native_api="cuda",
                                 memory_fd_import=True)
     honoured_options = ("build_flags",)   # NVRTC options
 
@@ -305,6 +307,17 @@ class CudaContext(RuntimeContext):
                 check(driver.cuStreamWaitEvent(other, event, 0), "cuStreamWaitEvent")
             finally:
                 driver.cuEventDestroy(event)
+
+    @contextlib.contextmanager
+    def native_queue(self, queue: int):
+        """The CUstream (an int) `queue`'s work goes to, with its device's context current
+        and the queue's lock held (no other launch or copy in between, as a capture needs)."""
+        q = self._queue(queue)
+        with q.lock, self._guard(queue):
+            yield int(q.stream)
+
+    def native_memory(self, handle) -> int:
+        return self.device_pointer(handle)
 
     # ------------------------------------------------------------------ CUDA graphs
 
@@ -459,10 +472,14 @@ class CudaContext(RuntimeContext):
     # ------------------------------------------------------------------ images
 
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int,
-                    dim=None):
+                    dim=None, arrayed=None, levels: int = 1):
+        if check_levels(levels, image_shape(extent, layers, dim)[0]) > 1:
+            raise UnsupportedFeatureError(f"the cuda backend has no mipmapped images "
+                                          f"(capabilities.mipmapped_images is False; {levels} "
+                                          f"levels asked)")
         q = self._queue(queue)
         with self._guard(queue):
-            img = _image.create(queue, q.device, extent, layers, dtype, channels, dim)
+            img = _image.create(queue, q.device, extent, layers, dtype, channels, dim, arrayed)
         self._images.add(img)
         return img
 
@@ -486,16 +503,19 @@ class CudaContext(RuntimeContext):
             _image.copy(img, arr.ctypes.data, layer, q.stream, to_device)
             check(driver.cuStreamSynchronize(q.stream), "cuStreamSynchronize")
 
-    def image_write(self, handle, data, layer: int = 0) -> None:
+    def image_write(self, handle, data, layer: int = 0, level: int = 0) -> None:
+        check_level(level, 1)
         self._image_copy(handle, data, layer, True)
 
-    def image_read(self, handle, out, layer: int = 0) -> None:
+    def image_read(self, handle, out, layer: int = 0, level: int = 0) -> None:
+        check_level(level, 1)
         self._image_copy(handle, out, layer, False)
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
-                       normalized: bool = True):
+                       normalized: bool = True, **details):
+        desc = sampler_desc(filter, address_mode, normalized, details)
         self._check_alive()
-        return _image.make_sampler(filter, address_mode, normalized)
+        return _image.make_sampler(desc)
 
     def sampler_free(self, handle) -> None:
         """Samplers are descriptions; their texture objects live with the images."""

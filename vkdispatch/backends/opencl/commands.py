@@ -24,7 +24,7 @@ from ..common import (check_binding_count, check_copy, check_dispatch_index, che
 from ..runtime import CommandList, Signal
 from ...base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ._check import error_for
-from .memory import BufferHandle, ImageHandle, SamplerHandle
+from .memory import BufferHandle, ImageHandle, SamplerHandle, check_layer_sampling
 
 _COMPLETE = cl.command_execution_status.COMPLETE
 _enqueue_kernel = cl.enqueue_nd_range_kernel
@@ -81,7 +81,10 @@ class _Dispatch:
         self.kernel = kernel
         self.uniform = uniform
 
-    def set_uniform(self, uniform) -> None:
+    def set_uniform(self, uniform, previous: Optional[bytes] = None) -> None:
+        """Set the uniform arguments from `uniform`; those whose bytes equal the ones in
+        `previous` (what the kernel holds now) are left as they are: clSetKernelArg
+        costs several microseconds on PoCL."""
         slots = self.program.uniform_slots
         if not slots:
             return
@@ -91,8 +94,12 @@ class _Dispatch:
                            self.program.info.entry_point)
         if not mv.nbytes:   # none given: all zero
             mv = memoryview(bytes(need))
+        if previous is not None and len(previous) != mv.nbytes:
+            previous = None
         kernel = self.kernel
         for arg, offset, size, name in slots:
+            if previous is not None and mv[offset:offset + size] == previous[offset:offset + size]:
+                continue
             try:
                 kernel.set_arg(arg, mv[offset:offset + size])
             except cl.Error as exc:
@@ -174,6 +181,7 @@ class OpenCLCommandList(CommandList):
                     image = use(value[0], ImageHandle, b.name)
                     sampler = use(value[1], SamplerHandle, b.name)
                     self._check_dim(image, b)
+                    check_layer_sampling(image, sampler, b)
                     used += (image, sampler)
                     kernel.set_arg(arg, image.mem)
                     kernel.set_arg(arg + 1, sampler.samplers[self._slot])
@@ -219,7 +227,7 @@ class OpenCLCommandList(CommandList):
 
     def set_uniform(self, dispatch_index: int, uniform: bytes) -> None:
         entry = self._dispatches[check_dispatch_index(dispatch_index, len(self._dispatches))]
-        entry.set_uniform(uniform)
+        entry.set_uniform(uniform, entry.uniform)
         entry.uniform = bytes(uniform)
 
     # ------------------------------------------------------------------ running

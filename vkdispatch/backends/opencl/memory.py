@@ -10,7 +10,7 @@ import pyopencl as cl
 
 from ...base import dtype as dt
 from ...base.errors import DeviceLimitError, InvalidArgumentError, UnsupportedFeatureError
-from ..common import check_range, check_sampler
+from ..common import check_range, refuse_sampler_modes
 from ._check import error_for
 
 
@@ -83,6 +83,28 @@ _ORDER_NAME = {1: "R", 2: "RG", 4: "RGBA"}
 _BROKEN_FORMATS = {
     ("Portable Computing Language", cl.channel_order.R, cl.channel_type.HALF_FLOAT),
 }
+
+# Platforms whose read_image* through a normalized-coordinate sampler scales an image
+# array's layer coordinate too (PoCL 3.1: layer 1 of 4 reads layer 3); OpenCL says the
+# layer is never normalized, so such reads would silently take the wrong layer.
+_NORMALIZED_LAYER_PLATFORMS = {"Portable Computing Language"}
+
+
+def samples_layers_right(platform_name: str) -> bool:
+    return platform_name.strip() not in _NORMALIZED_LAYER_PLATFORMS
+
+
+def check_layer_sampling(image, sampler, binding) -> None:
+    """UnsupportedFeatureError for a kernel that samples an image array through a
+    normalized sampler on a platform that would read the wrong layer."""
+    platform = image.slot.platform.name.strip()
+    if image.arrayed and binding.filtered and sampler.desc.normalized and \
+            not samples_layers_right(platform):
+        raise UnsupportedFeatureError(
+            f"binding {binding.name!r}: the opencl backend on {platform} cannot sample an image array "
+            f"through a normalized-coordinate sampler (it scales the layer coordinate too and "
+            f"would read the wrong layer); use texel_fetch or a sampler with normalized=False")
+
 
 _MOT = cl.mem_object_type
 _IMAGE_TYPE = {(1, False): _MOT.IMAGE1D, (1, True): _MOT.IMAGE1D_ARRAY,
@@ -202,22 +224,29 @@ _ADDRESS = {"repeat": cl.addressing_mode.REPEAT,
             "clamp_to_border": cl.addressing_mode.CLAMP}
 
 
+# OpenCL samplers have one filter, and CLK_ADDRESS_CLAMP's border is black (alpha 0,
+# or 1 for formats without alpha): no white border
+LACKS = {"separate minification and magnification filters (a sampler has one filter "
+         "mode)": lambda d: d.filter != d.mag_filter,
+         "'mirror_clamp_to_edge' address mode": lambda d: d.address_mode == "mirror_clamp_to_edge",
+         "opaque white border colour (CLK_ADDRESS_CLAMP borders are black)":
+             lambda d: d.address_mode == "clamp_to_border" and d.border_color.endswith("white")}
+
+
 class SamplerHandle:
     """One cl.Sampler per device of the context (samplers are per cl context)."""
 
-    __slots__ = ("filter", "address_mode", "normalized", "samplers", "freed")
+    __slots__ = ("desc", "samplers", "freed")
 
-    def __init__(self, slots, filter: str, address_mode: str, normalized: bool):
-        check_sampler(filter, address_mode, normalized)
-        self.filter = filter
-        self.address_mode = address_mode
-        self.normalized = normalized
+    def __init__(self, slots, desc):
+        refuse_sampler_modes(desc, "opencl", LACKS)
+        self.desc = desc
         self.freed = False
         self.samplers = {}
         try:
             for slot in slots:
-                self.samplers[slot] = cl.Sampler(slot.cl_context, bool(normalized),
-                                                 _ADDRESS[address_mode], _FILTER[filter])
+                self.samplers[slot] = cl.Sampler(slot.cl_context, desc.normalized,
+                                                 _ADDRESS[desc.address_mode], _FILTER[desc.filter])
         except cl.Error as exc:
             self.release()
             raise error_for(exc, "clCreateSampler") from None
@@ -227,4 +256,4 @@ class SamplerHandle:
         self.samplers.clear()  # cl.Sampler has no explicit release; dropping it frees it
 
     def __repr__(self):
-        return f"<opencl sampler {self.filter}, {self.address_mode}>"
+        return f"<opencl sampler {self.desc}>"

@@ -2,6 +2,8 @@
 in-order command queues, buffers, images, samplers, programs and command lists."""
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import threading
 import weakref
 from typing import Optional, Sequence
@@ -11,15 +13,15 @@ import pyopencl as cl
 
 from ...base import dtype as dt
 from ...base.errors import UnsupportedFeatureError, UseAfterFreeError, VkDispatchError
-from ..common import (MemoryBudget, check_alloc, check_layer, check_range, host_bytes,
-                      image_shape, layer_view, out_bytes)
+from ..common import (MemoryBudget, check_alloc, check_layer, check_level, check_levels,
+                      check_range, host_bytes, image_arrayed, image_shape, layer_view, out_bytes, sampler_desc)
 from ..runtime import DLPACK_OPENCL, Capabilities, Runtime, RuntimeContext
 from . import compiler
 from ._check import error_for
 from .commands import OpenCLCommandList, wait_event
 from .devices import device_info, enumerate_devices
 from .memory import (BufferHandle, ImageHandle, SamplerHandle, check_image_limits, image_bytes,
-                     image_format)
+                     image_format, samples_layers_right)
 from .program import OpenCLProgram
 
 _MF = cl.mem_flags
@@ -113,7 +115,7 @@ class _DeviceSlot:
 
 
 class OpenCLContext(RuntimeContext):
-    capabilities = Capabilities(dlpack_device_type=DLPACK_OPENCL)
+    capabilities = Capabilities(dlpack_device_type=DLPACK_OPENCL, native_api="opencl")
     honoured_options = ("build_flags",)   # OpenCL C build options
 
     def __init__(self, runtime, device_indices, queue_counts, debug, profiling):
@@ -145,6 +147,8 @@ class OpenCLContext(RuntimeContext):
         except cl.Error as exc:
             self.destroy()
             raise error_for(exc, "clCreateContext/clCreateCommandQueue") from None
+        if not all(samples_layers_right(s.platform.name) for s in self._slots):
+            self.capabilities = dataclasses.replace(self.capabilities, layer_sampling=False)
 
     # ------------------------------------------------------------------ helpers
     def _slot_of_queue(self, queue: int):
@@ -250,15 +254,21 @@ class OpenCLContext(RuntimeContext):
 
     # ------------------------------------------------------------------ images
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str,
-                    channels: int, dim: Optional[int] = None) -> ImageHandle:
+                    channels: int, dim: Optional[int] = None,
+                    arrayed: Optional[bool] = None, levels: int = 1) -> ImageHandle:
         """`dim` (1, 2 or 3) picks the OpenCL image type; without it, the highest axis
         of `extent` above 1 does (so a 2-D image of height 1 needs dim=2)."""
         slot = self._slot_of_queue(queue)
+        if check_levels(levels, image_shape(extent, layers, dim)[0]) > 1:
+            # OpenCL 1.2 has none; cl_khr_mipmap_image (absent on PoCL) is not used here
+            raise UnsupportedFeatureError(f"the opencl backend has no mipmapped images "
+                                          f"(capabilities.mipmapped_images is False; {levels} "
+                                          f"levels asked of {slot.info.name})")
         if not slot.info.images:
             raise UnsupportedFeatureError(f"{slot.info.name} has no image support "
                                           f"(CL_DEVICE_IMAGE_SUPPORT is false)")
         extent, layers, dim = image_shape(extent, layers, dim)
-        arrayed = layers > 1
+        arrayed = image_arrayed(layers, dim, arrayed)
         fmt, image_type = image_format(slot, dt.to_dtype(dtype).name, int(channels), dim, arrayed)
         check_image_limits(slot, extent, layers, dim)
         nbytes = check_alloc(image_bytes(extent, layers, dt.to_dtype(dtype).name, int(channels)),
@@ -295,8 +305,9 @@ class OpenCLContext(RuntimeContext):
             raise UseAfterFreeError(f"{handle!r} was freed")
         return handle
 
-    def image_write(self, handle, data, layer: int = 0) -> None:
+    def image_write(self, handle, data, layer: int = 0, level: int = 0) -> None:
         handle = self._image(handle)
+        check_level(level, 1)
         src = layer_view(data, handle.layer_bytes)
         origin, region = handle.region(check_layer(layer, handle.layers))
         self._drain(handle.queue)
@@ -306,8 +317,9 @@ class OpenCLContext(RuntimeContext):
         except cl.Error as exc:
             raise error_for(exc, "clEnqueueWriteImage") from None
 
-    def image_read(self, handle, out, layer: int = 0) -> None:
+    def image_read(self, handle, out, layer: int = 0, level: int = 0) -> None:
         handle = self._image(handle)
+        check_level(level, 1)
         dst = layer_view(out, handle.layer_bytes, writable=True)
         origin, region = handle.region(check_layer(layer, handle.layers))
         self._drain(handle.queue)
@@ -318,15 +330,31 @@ class OpenCLContext(RuntimeContext):
             raise error_for(exc, "clEnqueueReadImage") from None
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
-                       normalized: bool = True) -> SamplerHandle:
+                       normalized: bool = True, **details) -> SamplerHandle:
+        desc = sampler_desc(filter, address_mode, normalized, details)
         self._check_alive()
-        handle = SamplerHandle(self._slots, filter, address_mode, normalized)
+        handle = SamplerHandle(self._slots, desc)
         with self._lock:
             self._samplers[id(handle)] = handle
         return handle
 
     def sampler_free(self, handle) -> None:
         self._free(self._samplers, handle, SamplerHandle)
+
+    # ------------------------------------------------------------------ native objects
+    @contextlib.contextmanager
+    def native_queue(self, queue: int):
+        """The pyopencl.CommandQueue of `queue`: in order, so work enqueued on it follows
+        the submissions before and precedes the ones after."""
+        yield self._queues[self._check_queue(queue)]
+
+    def native_memory(self, handle):
+        """The pyopencl.Buffer of a handle; a (handle, offset, size) view is a sub-buffer,
+        so its offset must be a multiple of CL_DEVICE_MEM_BASE_ADDR_ALIGN."""
+        if isinstance(handle, tuple) and len(handle) == 3:
+            buf, offset, size = handle
+            return self._buffer(buf).view(int(offset), int(size))
+        return self._buffer(handle).mem
 
     # ------------------------------------------------------------------ programs and work
     def _create_program(self, source: str, info, options) -> OpenCLProgram:

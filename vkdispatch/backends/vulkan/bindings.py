@@ -125,7 +125,8 @@ def _bind(device, queue: int, b, h, keys, writes, serials, handles) -> None:
         _check_image(device, queue, b, image, SAMPLED, "sampled")
         if not sampler.alive:
             raise UseAfterFreeError(f"binding {b.name!r}: {sampler!r} was freed")
-        if sampler.filter == "linear" and not image.features & LINEAR:
+        if "linear" in (sampler.desc.filter, sampler.desc.mag_filter, sampler.desc.mip_filter) \
+                and not image.features & LINEAR:
             raise UnsupportedFeatureError(
                 f"binding {b.name!r}: {image.format_name} cannot be sampled with linear "
                 f"filtering on {device.phys.name}; use a 'nearest' sampler")
@@ -162,4 +163,9 @@ def _check_image(device, queue: int, b, image, feature: int, what: str) -> None:
                                       f"{what} image on {device.phys.name}")
     if b.dim and b.dim != image.dim:
         raise ValueError(f"binding {b.name!r} is a {b.dim}-D image, got {image!r}")
+    if what == "storage" and image.levels > 1:
+        # a storage-image view must have one level
+        raise UnsupportedFeatureError(f"binding {b.name!r}: the vulkan backend cannot bind a "
+                                      f"mipmapped image ({image.levels} levels) as a storage "
+                                      f"image; sample or fetch it instead")
     image.used = True

@@ -217,7 +217,8 @@ class VulkanCommandList(CommandList):
         if op.ubo_offset is not None:
             self._frame[op.ubo_offset:op.ubo_offset + size] = data.ljust(size, b"\0")
         elif op.push is not None:
-            op.push = ffi.new("char[]", data.ljust(size, b"\0"))
+            # recordings copied the old bytes (vkCmdPushConstants): overwrite in place
+            ffi.memmove(op.push, data.ljust(size, b"\0"), size)
             self._version += 1           # push constants live in the recording
 
     # ------------------------------------------------------------------ timestamps
@@ -272,6 +273,11 @@ class VulkanCommandList(CommandList):
         """`count` distinct slots whose last submission has finished: grown up to
         max(MAX_SLOTS, count), else waiting for the oldest submissions."""
         q = self._queue
+        if count == 1:   # the next free slot in turn, so recordings stay warm
+            slot = self._next_free(q.completed_value) or self._next_free(q.completed())
+            if slot is not None:
+                self._next = slot.index + 1
+                return [slot]
         done = q.completed_value
         free = [s for s in self._slots if s.busy <= done]
         if len(free) < count:
@@ -288,6 +294,15 @@ class VulkanCommandList(CommandList):
             free.sort(key=lambda s: (s.index - self._next) % len(self._slots))
             self._next = free[0].index + 1
         return free[:count]
+
+    def _next_free(self, done: int):
+        slots = self._slots
+        n = len(slots)
+        for k in range(n):
+            s = slots[(self._next + k) % n]
+            if s.busy <= done:
+                return s
+        return None
 
     def _ensure_arena(self, frames: int) -> None:
         """A uniform arena laid out for `frames` frames of the current frame size; a

@@ -7,7 +7,7 @@ iimage/uimage (so they sample with nearest filtering only).
 from __future__ import annotations
 
 from ...base.errors import DeviceLimitError, UnsupportedFeatureError
-from ..common import check_sampler, image_shape
+from ..common import check_levels, image_arrayed, image_shape, level_extent, refuse_sampler_modes
 from ._vk import check, ffi, lib, new, out, vk
 from .memory import next_serial
 
@@ -22,6 +22,15 @@ ADDRESS_MODES = {"repeat": vk.VK_SAMPLER_ADDRESS_MODE_REPEAT,
                  "mirrored_repeat": vk.VK_SAMPLER_ADDRESS_MODE_MIRRORED_REPEAT,
                  "clamp_to_edge": vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
                  "clamp_to_border": vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_BORDER}
+MIP_FILTERS = {"nearest": vk.VK_SAMPLER_MIPMAP_MODE_NEAREST,
+               "linear": vk.VK_SAMPLER_MIPMAP_MODE_LINEAR}
+BORDER_COLORS = {name: getattr(vk, "VK_BORDER_COLOR_" + name.upper())
+                 for name in ("float_transparent_black", "int_transparent_black",
+                              "float_opaque_black", "int_opaque_black",
+                              "float_opaque_white", "int_opaque_white")}
+# the device feature it needs (samplerMirrorClampToEdge) is not enabled at device creation
+LACKS = {"'mirror_clamp_to_edge' sampler address mode (samplerMirrorClampToEdge is not "
+         "enabled)": lambda d: d.address_mode == "mirror_clamp_to_edge"}
 
 _IMAGE_TYPES = {1: vk.VK_IMAGE_TYPE_1D, 2: vk.VK_IMAGE_TYPE_2D, 3: vk.VK_IMAGE_TYPE_3D}
 _VIEW_TYPES = {(1, False): vk.VK_IMAGE_VIEW_TYPE_1D, (1, True): vk.VK_IMAGE_VIEW_TYPE_1D_ARRAY,
@@ -47,11 +56,14 @@ def image_format(dtype: str, channels: int):
 class ImageHandle:
     __slots__ = ("image", "view", "memory", "block", "format", "format_name", "extent", "layers",
                  "dim", "dtype", "channels", "texel_size", "queue", "device", "serial",
-                 "features", "alive", "used", "alloc_size", "__weakref__")
+                 "features", "alive", "used", "alloc_size", "arrayed", "levels", "__weakref__")
 
     @property
     def layer_bytes(self) -> int:
-        w, h, d = self.extent
+        return self.level_bytes(0)
+
+    def level_bytes(self, level: int) -> int:
+        w, h, d = level_extent(self.extent, level)
         return w * h * d * self.texel_size
 
     def __repr__(self):
@@ -62,16 +74,18 @@ class ImageHandle:
 class SamplerHandle:
     """One VkSampler per device of the context (`samplers[device.position]`)."""
 
-    __slots__ = ("samplers", "filter", "address_mode", "normalized", "serial", "alive")
+    __slots__ = ("samplers", "desc", "serial", "alive")
 
     def __repr__(self):
-        return f"<vulkan sampler #{self.serial}: {self.filter}, {self.address_mode}>"
+        return f"<vulkan sampler #{self.serial}: {self.desc}>"
 
 
 def create_image(device, queue: int, extent, layers: int, dtype: str, channels: int,
-                 dim=None) -> ImageHandle:
+                 dim=None, arrayed=None, levels: int = 1) -> ImageHandle:
     phys = device.phys
     full, layers, dim = image_shape(extent, layers, dim)
+    arrayed = image_arrayed(layers, dim, arrayed)
+    levels = check_levels(levels, full)
     fmt, fmt_name, texel = image_format(dtype, int(channels))
     lim = phys.limits
     max_dim = (lim.maxImageDimension1D, lim.maxImageDimension2D, lim.maxImageDimension3D)[dim - 1]
@@ -96,9 +110,9 @@ def create_image(device, queue: int, extent, layers: int, dtype: str, channels: 
     h.format, h.format_name, h.texel_size = fmt, fmt_name, texel
     h.extent, h.layers, h.dim, h.dtype, h.channels = full, layers, dim, dtype, int(channels)
     h.queue, h.device, h.serial, h.features = queue, device, next_serial(), features
-    h.alive, h.used, h.alloc_size = True, False, 0
+    h.alive, h.used, h.alloc_size, h.arrayed, h.levels = True, False, 0, arrayed, levels
     info = new("VkImageCreateInfo", sType=vk.VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-               imageType=_IMAGE_TYPES[dim], format=fmt, mipLevels=1, arrayLayers=layers,
+               imageType=_IMAGE_TYPES[dim], format=fmt, mipLevels=levels, arrayLayers=layers,
                samples=vk.VK_SAMPLE_COUNT_1_BIT, tiling=vk.VK_IMAGE_TILING_OPTIMAL, usage=usage,
                sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE, initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED)
     info.extent.width, info.extent.height, info.extent.depth = full
@@ -114,9 +128,9 @@ def create_image(device, queue: int, extent, layers: int, dtype: str, channels: 
         h.alloc_size, h.memory = reqs.size, h.block.memory
         check(lib.vkBindImageMemory(device.handle, h.image, h.memory, 0), "vkBindImageMemory")
         view = new("VkImageViewCreateInfo", sType=vk.VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
-                   image=h.image, viewType=_VIEW_TYPES[dim, layers > 1], format=fmt)
+                   image=h.image, viewType=_VIEW_TYPES[dim, arrayed], format=fmt)
         rng = view.subresourceRange
-        rng.aspectMask, rng.levelCount, rng.layerCount = vk.VK_IMAGE_ASPECT_COLOR_BIT, 1, layers
+        rng.aspectMask, rng.levelCount, rng.layerCount = vk.VK_IMAGE_ASPECT_COLOR_BIT, levels, layers
         v = out("VkImageView")
         check(lib.vkCreateImageView(device.handle, view, ffi.NULL, v), "vkCreateImageView")
         h.view = v[0]
@@ -140,17 +154,19 @@ def destroy_image(h: ImageHandle) -> None:
     h.alive = False
 
 
-def create_sampler(devices, filter: str, address_mode: str, normalized: bool) -> SamplerHandle:
-    check_sampler(filter, address_mode, normalized)
-    mode = ADDRESS_MODES[address_mode]
+def create_sampler(devices, desc) -> SamplerHandle:
+    """VkSamplers (one per device) reading as SamplerDesc `desc` says."""
+    refuse_sampler_modes(desc, "vulkan", LACKS)
+    mode = ADDRESS_MODES[desc.address_mode]
     info = new("VkSamplerCreateInfo", sType=vk.VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO,
-               magFilter=FILTERS[filter], minFilter=FILTERS[filter],
-               mipmapMode=vk.VK_SAMPLER_MIPMAP_MODE_NEAREST, addressModeU=mode,
-               addressModeV=mode, addressModeW=mode, minLod=0.0, maxLod=0.0,
-               borderColor=vk.VK_BORDER_COLOR_FLOAT_TRANSPARENT_BLACK,
-               unnormalizedCoordinates=0 if normalized else 1)
+               magFilter=FILTERS[desc.mag_filter], minFilter=FILTERS[desc.filter],
+               mipmapMode=MIP_FILTERS[desc.mip_filter], addressModeU=mode,
+               addressModeV=mode, addressModeW=mode, mipLodBias=desc.lod_bias,
+               minLod=desc.min_lod, maxLod=desc.max_lod,
+               borderColor=BORDER_COLORS[desc.border_color],
+               unnormalizedCoordinates=0 if desc.normalized else 1)
     s = SamplerHandle()
-    s.filter, s.address_mode, s.normalized = filter, address_mode, bool(normalized)
+    s.desc = desc
     s.serial, s.alive, s.samplers = next_serial(), True, []
     try:
         for device in devices:

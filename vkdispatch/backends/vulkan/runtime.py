@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import threading
 import weakref
 from typing import Optional, Sequence
@@ -11,7 +12,8 @@ from ...base.errors import (BackendUnavailableError, InvalidArgumentError,
                             UnsupportedFeatureError, UseAfterFreeError,
                             VkDispatchError)
 from ...base.log import log_error
-from ..common import check_alloc, check_layer, check_range, host_bytes, layer_view, out_bytes
+from ..common import (check_alloc, check_layer, check_level, check_range, host_bytes,
+                      layer_view, out_bytes, sampler_desc)
 from ..runtime import DLPACK_VULKAN, Capabilities, Runtime, RuntimeContext
 from ...base.abi import ProgramInfo, ProgramOptions
 from ._vk import ffi, memmove
@@ -58,7 +60,7 @@ class VulkanRuntime(Runtime):
 class VulkanContext(RuntimeContext):
     """Devices, queues and everything allocated on them. `destroy()` frees it all."""
 
-    capabilities = Capabilities(dlpack_device_type=DLPACK_VULKAN)
+    capabilities = Capabilities(dlpack_device_type=DLPACK_VULKAN, mipmapped_images=True)
     honoured_options = ("specialization",)   # specialization constants
 
     def __init__(self, runtime: VulkanRuntime, device_indices, queue_counts, debug: bool):
@@ -104,8 +106,8 @@ class VulkanContext(RuntimeContext):
             raise
         fd = all(d.phys.has((1, 1), "VK_KHR_external_memory")
                  and "VK_KHR_external_memory_fd" in d.phys.extensions for d in self._devices)
-        self.capabilities = Capabilities(dlpack_device_type=DLPACK_VULKAN,
-                                         memory_fd_export=fd, memory_fd_import=fd)
+        self.capabilities = dataclasses.replace(type(self).capabilities,
+                                                memory_fd_export=fd, memory_fd_import=fd)
         versions = [d.phys.api_version[:2] for d in self._devices]
         self.vulkan_version = max((1, 0), min(min(versions), (1, 3)))
         _live_contexts.add(self)
@@ -265,12 +267,14 @@ class VulkanContext(RuntimeContext):
 
     # ------------------------------------------------------------------ images
     def image_alloc(self, queue: int, extent: tuple, layers: int, dtype: str, channels: int,
-                    dim: Optional[int] = None) -> ImageHandle:
+                    dim: Optional[int] = None, arrayed: Optional[bool] = None,
+                    levels: int = 1) -> ImageHandle:
         """`dim` (1-3) defaults to len(extent) for short extents, else to the number of
         leading axes up to the last one larger than 1."""
         q = self._queue(queue)
         q.device.collect()
-        image = create_image(q.device, queue, extent, layers, dtype, channels, dim)
+        image = create_image(q.device, queue, extent, layers, dtype, channels, dim, arrayed,
+                             levels)
         try:
             with q.transfer_lock:
                 q.transfer.to_general_layout(image)
@@ -289,33 +293,36 @@ class VulkanContext(RuntimeContext):
         self._release_serial(handle.serial)
         destroy_image(handle)
 
-    def _image_io(self, handle, buf, layer: int, writable: bool):
+    def _image_io(self, handle, buf, layer: int, level: int, writable: bool):
         self._check_alive()
         if not isinstance(handle, ImageHandle):
             raise TypeError(f"expected a Vulkan image handle, got {handle!r}")
         if not handle.alive:
             raise UseAfterFreeError(f"{handle!r} was freed")
-        mv = layer_view(buf, handle.layer_bytes, writable)
-        return ffi.from_buffer(mv, require_writable=writable), check_layer(layer, handle.layers)
+        level = check_level(level, handle.levels)
+        mv = layer_view(buf, handle.level_bytes(level), writable)
+        return (ffi.from_buffer(mv, require_writable=writable),
+                check_layer(layer, handle.layers), level)
 
-    def image_write(self, handle, data, layer: int = 0) -> None:
-        src, layer = self._image_io(handle, data, layer, False)
+    def image_write(self, handle, data, layer: int = 0, level: int = 0) -> None:
+        src, layer, level = self._image_io(handle, data, layer, level, False)
         self._wait_for_users(handle)
         q = self._queues[handle.queue]
         with q.transfer_lock:
-            q.transfer.write_image(handle, layer, src, handle.layer_bytes)
+            q.transfer.write_image(handle, layer, src, handle.level_bytes(level), level)
 
-    def image_read(self, handle, out, layer: int = 0) -> None:
-        dst, layer = self._image_io(handle, out, layer, True)
+    def image_read(self, handle, out, layer: int = 0, level: int = 0) -> None:
+        dst, layer, level = self._image_io(handle, out, layer, level, True)
         self._wait_for_users(handle)
         q = self._queues[handle.queue]
         with q.transfer_lock:
-            q.transfer.read_image(handle, layer, dst, handle.layer_bytes)
+            q.transfer.read_image(handle, layer, dst, handle.level_bytes(level), level)
 
     def sampler_create(self, filter: str = "linear", address_mode: str = "clamp_to_edge",
-                       normalized: bool = True) -> SamplerHandle:
+                       normalized: bool = True, **details) -> SamplerHandle:
+        desc = sampler_desc(filter, address_mode, normalized, details)
         self._check_alive()
-        sampler = create_sampler(self._devices, filter, address_mode, normalized)
+        sampler = create_sampler(self._devices, desc)
         with self._lock:
             self._samplers[sampler.serial] = sampler
         return sampler

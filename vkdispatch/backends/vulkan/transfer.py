@@ -137,10 +137,10 @@ class Transfer:
             memmove(dst + offset, staging.ptr, n)
 
     # ------------------------------------------------------------------ images
-    def _image_chunks(self, image, layer: int):
-        """(byte offset, VkBufferImageCopy) pieces of one layer, each fitting the staging
-        buffer: whole rows (1-D/2-D) or whole slices (3-D)."""
-        w, h, d = image.extent
+    def _image_chunks(self, image, layer: int, level: int):
+        """(byte offset, VkBufferImageCopy) pieces of one layer of one mip level, each
+        fitting the staging buffer: whole rows (1-D/2-D) or whole slices (3-D)."""
+        w, h, d = (max(1, e >> level) for e in image.extent)
         unit, count = ((w * image.texel_size, h) if d == 1 else (w * h * image.texel_size, d))
         staging = self._staging(unit * count, limit=max(STAGING_MAX, unit))
         per = max(1, staging.size // unit)
@@ -148,7 +148,7 @@ class Transfer:
             n = min(per, count - start)
             region = new("VkBufferImageCopy")
             sub = region.imageSubresource
-            sub.aspectMask, sub.mipLevel = vk.VK_IMAGE_ASPECT_COLOR_BIT, 0
+            sub.aspectMask, sub.mipLevel = vk.VK_IMAGE_ASPECT_COLOR_BIT, level
             sub.baseArrayLayer, sub.layerCount = layer, 1
             if d == 1:
                 region.imageOffset.y = start
@@ -158,14 +158,14 @@ class Transfer:
                 region.imageExtent.width, region.imageExtent.height, region.imageExtent.depth = w, h, n
             yield start * unit, n * unit, region, staging
 
-    def write_image(self, image, layer: int, src, nbytes: int) -> None:
-        for offset, n, region, staging in self._image_chunks(image, layer):
+    def write_image(self, image, layer: int, src, nbytes: int, level: int = 0) -> None:
+        for offset, n, region, staging in self._image_chunks(image, layer, level):
             ffi.memmove(staging.ptr, src + offset, n)
             self.run(lambda cmd: lib.vkCmdCopyBufferToImage(
                 cmd, staging.buffer, image.image, vk.VK_IMAGE_LAYOUT_GENERAL, 1, region))
 
-    def read_image(self, image, layer: int, dst, nbytes: int) -> None:
-        for offset, n, region, staging in self._image_chunks(image, layer):
+    def read_image(self, image, layer: int, dst, nbytes: int, level: int = 0) -> None:
+        for offset, n, region, staging in self._image_chunks(image, layer, level):
             self.run(lambda cmd: lib.vkCmdCopyImageToBuffer(
                 cmd, image.image, vk.VK_IMAGE_LAYOUT_GENERAL, staging.buffer, 1, region))
             memmove(dst + offset, staging.ptr, n)
@@ -179,7 +179,7 @@ class Transfer:
                       srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
                       dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED, image=image.image)
         rng = barrier.subresourceRange
-        rng.aspectMask, rng.baseMipLevel, rng.levelCount = vk.VK_IMAGE_ASPECT_COLOR_BIT, 0, 1
+        rng.aspectMask, rng.baseMipLevel, rng.levelCount = vk.VK_IMAGE_ASPECT_COLOR_BIT, 0, image.levels
         rng.baseArrayLayer, rng.layerCount = 0, image.layers
         self.run(lambda cmd: lib.vkCmdPipelineBarrier(
             cmd, vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, ALL, 0, 0, ffi.NULL, 0, ffi.NULL, 1, barrier))

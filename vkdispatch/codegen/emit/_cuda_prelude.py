@@ -8,13 +8,14 @@ calls and `lines()` prints exactly those definitions, dependencies first.
 """
 from __future__ import annotations
 
+import math
 import re
 
 from ...base import dtype as dt
 from ...base.dtype import DType
 
 XYZW = "xyzw"
-_CUSTOM_VECTORS = {"hvec4": "vkd_half4", "bvec2": "vkd_bool2", "bvec3": "vkd_bool3",
+_CUSTOM_VECTORS = {"hvec3": "vkd_half3", "hvec4": "vkd_half4", "bvec2": "vkd_bool2", "bvec3": "vkd_bool3",
                    "bvec4": "vkd_bool4"}
 # ops that print as C++ operators on vectors and matrices
 OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "bit_and": "&", "bit_or": "|",
@@ -26,6 +27,9 @@ _CMP = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 _FLOAT_UNARY = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
                 "acosh", "atanh", "exp", "exp2", "log", "log2", "sqrt", "floor", "ceil", "trunc")
 _SMALL_INTS = (dt.int8, dt.uint8, dt.int16, dt.uint16)
+# pi / 180 and 180 / pi, to double precision (the "f" suffix rounds them for float)
+_DEG_TO_RAD = repr(math.pi / 180)
+_RAD_TO_DEG = repr(180 / math.pi)
 _SIMPLE = re.compile(r"^(\(?-?[\w.]+[fu]?l*\)?|[A-Za-z_]\w*(\.[xyzw]|\[\w+\])?)$")
 
 
@@ -39,7 +43,7 @@ def comps(t: DType) -> int:
 def elem(t: DType) -> DType:
     """The scalar type of one component."""
     if t.is_complex:
-        return dt.float64 if t is dt.complex128 else dt.float32
+        return dt.complex_part(t)
     return t.base
 
 
@@ -141,6 +145,7 @@ def scalar_template(op: str, t: DType) -> str:
             "smoothstep": (f"{T} t = fmin{f}(fmax{f}(({{2}} - {{0}}) / ({{1}} - {{0}}), {zero_}), "
                            f"{one}); return t * t * (({T})3 - ({T})2 * t);"),
             "isnan": "isnan({0})", "isinf": "isinf({0})",
+            "radians": f"({{0}} * {_DEG_TO_RAD}{f})", "degrees": f"({{0}} * {_RAD_TO_DEG}{f})",
         }
         return table[op]
     small = t in _SMALL_INTS
@@ -220,7 +225,7 @@ class Prelude:
     def ctype(self, t: DType) -> str:
         """The C name of `t`, defining it first where CUDA lacks it."""
         b = t.base
-        if b is dt.float16:
+        if b in (dt.float16, dt.complex32):
             self.fp16 = True
         name = t.cuda
         if name in self.types or not name.startswith("vkd_"):
@@ -479,6 +484,10 @@ class Prelude:
 
     # ------------------------------------------------------------------ complex numbers
     def complex_fn(self, op: str, t: DType, args: list) -> str:
+        if t is dt.complex32:   # computed in complex64: CUDA's half math lacks sincos/hypot
+            self.fp16 = True
+            inner = self.complex_fn(op, dt.complex64, [f"__half22float2({a})" for a in args])
+            return f"__float2half({inner})" if op == "cabs" else f"__float22half2_rn({inner})"
         C = self.ctype(t)
         R = elem(t).cuda
         f = "f" if elem(t) is dt.float32 else ""
@@ -555,6 +564,33 @@ class Prelude:
         self._define(("meq", t.name), lambda: (
             f"__device__ inline bool vkd_eq({M} a, {M} b) {{ return {test}; }}"))
         return "vkd_eq"
+
+    def matrix_comp_mult(self, t: DType, args: list) -> str:
+        """`a` times `b` element by element (GLSL matrixCompMult)."""
+        M, n = self.ctype(t), t.columns
+        col = dt.vector_of(dt.float32, n)
+
+        def make():
+            prod = self.apply("mul", col, [col, col], ["a.c[j]", "b.c[j]"])
+            return (f"__device__ inline {M} vkd_matrix_comp_mult({M} a, {M} b) {{\n    {M} r;\n"
+                    f"    for (int j = 0; j < {n}; ++j) r.c[j] = {prod};\n    return r;\n}}")
+        self._define(("matrix_comp_mult", t.name), make)
+        return f"vkd_matrix_comp_mult({', '.join(args)})"
+
+    def outer_product(self, v: DType, args: list) -> str:
+        """The matrix whose column j is `a * b[j]` (GLSL outerProduct)."""
+        n = v.count
+        m = dt.from_name(f"mat{n}")
+        M, V = self.ctype(m), self.ctype(v)
+
+        def make():
+            cols = "\n    ".join(
+                f"r.c[{j}] = {self.apply('mul', v, [v, dt.float32], ['a', f'b.{XYZW[j]}'])};"
+                for j in range(n))
+            return (f"__device__ inline {M} vkd_outer_product({V} a, {V} b) {{\n    {M} r;\n"
+                    f"    {cols}\n    return r;\n}}")
+        self._define(("outer_product", v.name), make)
+        return f"vkd_outer_product({', '.join(args)})"
 
     def matrix_fn(self, op: str, t: DType, x: str) -> str:
         """transpose, determinant, inverse."""
@@ -736,17 +772,45 @@ class Prelude:
             return f"{name}({', '.join(args)})"
         raise KeyError(op)
 
-    def image_size(self, dim: int, sampled: bool, x: str) -> str:
+    def layered_image(self, op: str, texel: DType, args: list) -> str:
+        """Sampled 2-D layered textures (Image2DArray): coordinates (x, y, layer)."""
+        T = self.ctype(texel)
+        if op == "sample":
+            lod = len(args) == 3
+            name = f"vkd_sample2d_layered{'_lod' if lod else ''}"
+            call = (f"tex2DLayered{'Lod' if lod else ''}<T>(t, c.x, c.y, (int)rintf(c.z)"
+                    f"{', lod' if lod else ''})")
+            self._define((name,), lambda: (
+                f"template <class T> __device__ inline T {name}(cudaTextureObject_t t, float3 c"
+                f"{', float lod' if lod else ''}) {{ return {call}; }}"))
+            return f"{name}<{T}>({', '.join(args)})"
+        if op == "fetch":
+            # tex.a2d takes {layer, x, y, unused}; integer coordinates read one texel unfiltered
+            kind = {dt.float32: ("f32", "f"), dt.int32: ("s32", "r"), dt.uint32: ("u32", "r")}[texel.base]
+            name = f"vkd_fetch2d_layered_{T}"
+            self._define((name,), lambda: (
+                f"__device__ inline {T} {name}(cudaTextureObject_t t, int3 c) {{\n"
+                f"    {T} r;\n"
+                f"    asm(\"tex.a2d.v4.{kind[0]}.s32 {{%0, %1, %2, %3}}, [%4, {{%5, %6, %7, %8}}];\"\n"
+                f"        : {', '.join(f'{chr(34)}={kind[1]}{chr(34)}(r.{c})' for c in XYZW)}\n"
+                f"        : \"l\"(t), \"r\"(c.z), \"r\"(c.x), \"r\"(c.y), \"r\"(0));\n"
+                f"    return r;\n}}"))
+            return f"{name}({args[0]}, {args[1]})"
+        raise KeyError(op)
+
+    def image_size(self, dim: int, sampled: bool, x: str, arrayed: bool = False) -> str:
         ins, handle = ("txq", "cudaTextureObject_t") if sampled else ("suq", "cudaSurfaceObject_t")
-        name = f"vkd_{'texture' if sampled else 'surface'}_size{dim}d"
+        name = f"vkd_{'texture' if sampled else 'surface'}_size{dim}d{'_layered' if arrayed else ''}"
+        fields = ("width", "height", "depth")[:dim] + (("array_size",) if arrayed else ())
+        n = len(fields)
 
         def make():
             q = [f'    asm("{ins}.{w}.b32 %0, [%1];" : "=r"(s{i}) : "l"(h));'
-                 for i, w in enumerate(("width", "height", "depth")[:dim])]
-            ret = self.ctype(dt.vector_of(dt.int32, dim))
-            res = "(int)s0" if dim == 1 else f"make_int{dim}({', '.join(f'(int)s{i}' for i in range(dim))})"
+                 for i, w in enumerate(fields)]
+            ret = self.ctype(dt.vector_of(dt.int32, n))
+            res = "(int)s0" if n == 1 else f"make_int{n}({', '.join(f'(int)s{i}' for i in range(n))})"
             return (f"__device__ inline {ret} {name}({handle} h) {{\n"
-                    f"    unsigned int {', '.join(f's{i}' for i in range(dim))};\n"
+                    f"    unsigned int {', '.join(f's{i}' for i in range(n))};\n"
                     + "\n".join(q) + f"\n    return {res};\n}}")
         self._define((name,), make)
         return f"{name}({x})"

@@ -47,7 +47,7 @@ class Prelude:
         bases = {t.base for t in dtypes}
         if bases & {dt.float64, dt.complex128}:
             self.pragma("cl_khr_fp64")
-        if dt.float16 in bases:
+        if bases & {dt.float16, dt.complex32}:
             self.pragma("cl_khr_fp16")
         for t in sorted((t for t in dtypes if t.is_matrix), key=lambda t: t.count):
             self._typedefs.append(f"typedef struct {{ float m[{t.count}]; }} {t.opencl};")
@@ -110,7 +110,7 @@ class Prelude:
 
     def complex_fn(self, op: str, t) -> str:
         C = self.tn(t)
-        R = "double" if t is dt.complex128 else "float"
+        R = self.tn(dt.complex_part(t))
         name = f"vkd_{op}_{C}"
         body = {
             "cmul": f"return ({C})(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);",
@@ -157,6 +157,15 @@ class Prelude:
         src = (f"{M} {name}({params}) {{ {M} r; for (int k = 0; k < {t.count}; ++k) "
                f"r.m[k] = {value}; return r; }}")
         return f"{self._helper(name, lambda: src)}({', '.join(exprs)})"
+
+    def outer_product(self, v) -> str:
+        """The matrix whose column j is `a * b[j]`."""
+        n = v.count
+        M = self.tn(dt.from_name(f"mat{n}"))
+        name = f"vkd_outer_product_{n}"
+        cols = " ".join(f"vstore{n}(a * b.{_LETTERS[j]}, {j}, r.m);" for j in range(n))
+        return self._helper(name, lambda: (
+            f"{M} {name}(float{n} a, float{n} b) {{ {M} r; {cols} return r; }}"))
 
     def matrix_construct(self, t, parts) -> str:
         """A matrix from scalars and column vectors in column-major order; one scalar

@@ -68,6 +68,11 @@ def written_arrays(kernel: ir.Kernel) -> set:
     return out
 
 
+def coherent_arrays(kernel: ir.Kernel) -> set:
+    """Ids of the buffers with a coherent access (read past other workgroups' caches)."""
+    return {n.args[0].id for n in ir.index_nodes(kernel.body) if ir.COHERENT in n.attrs}
+
+
 def program_info(kernel: ir.Kernel, target: str, entry_point: str,
                  push_constant_limit: int = 0, address_params=frozenset(),
                  implicit_lengths: bool = False) -> ProgramInfo:
@@ -89,6 +94,8 @@ def program_info(kernel: ir.Kernel, target: str, entry_point: str,
     types = [dt.uint64] * len(addressed) + [p.var.dtype for p in uniform_params]
     offsets, sizes, total = uniform_layout(types, target)
     address_offsets = dict(zip((p.name for p in addressed), offsets))
+    filtered = {n.args[0].id for n in ir.all_nodes(kernel)
+                if isinstance(n, ir.Expr) and n.op == "image_sample"}
     for p in kernel.params:
         v = p.var
         if v.kind == ir.BUFFER:
@@ -99,7 +106,8 @@ def program_info(kernel: ir.Kernel, target: str, entry_point: str,
         elif v.kind == ir.IMAGE:
             kind = BINDING_SAMPLED_IMAGE if v.sampled else BINDING_STORAGE_IMAGE
             bindings.append(Binding(p.name, kind, len(bindings), v.dtype.name, dim=v.dim,
-                                    writable=not v.sampled))
+                                    writable=not v.sampled, arrayed=v.arrayed,
+                                    filtered=v.id in filtered))
     uniforms = tuple(UniformField(p.name, p.var.dtype.name, o, s)
                      for p, o, s in zip(uniform_params, offsets[len(addressed):],
                                         sizes[len(addressed):]))
@@ -109,7 +117,7 @@ def program_info(kernel: ir.Kernel, target: str, entry_point: str,
         b = t.base
         if b in (dt.float64, dt.complex128):
             features.add("float64")
-        elif b is dt.float16:
+        elif b in (dt.float16, dt.complex32):
             features.add("float16")
         elif b in (dt.int64, dt.uint64):
             features.add("int64")
@@ -174,6 +182,12 @@ def strip_parens(s: str) -> str:
     return s[1:-1]
 
 
+def comment_lines(text: str) -> list:
+    """`text` as C / GLSL comment lines (every target reads /* */ and //)."""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return ["// " + line if line else "//" for line in lines]
+
+
 def _mentions(block, var) -> bool:
     for stmt in ir.walk_stmts(block):
         for root in ir.stmt_nodes(stmt):
@@ -217,6 +231,7 @@ class Emitter(abc.ABC):
         self.ops = ir.used_ops(kernel)
         self.dtypes = ir.used_dtypes(kernel)
         self.written = written_arrays(kernel)
+        self.coherent = coherent_arrays(kernel)
         self._names = {}
         self._taken = set(self.reserved)
         # debug mode: site k of the kernel reports as id site_base + k + 1 (build_kernel
@@ -402,6 +417,8 @@ class Emitter(abc.ABC):
             return [pad + self.declare(s.var, s.init)]
         if isinstance(s, ir.Assign):
             return [f"{pad}{self.render(s.target)} = {strip_parens(self.expr(s.value))};"]
+        if isinstance(s, ir.Eval) and s.expr.op == "comment":
+            return [f"{pad}{line}" for line in comment_lines(s.expr.attrs[0])]
         if isinstance(s, ir.Eval):
             return [f"{pad}{strip_parens(self.expr(s.expr))};"]
         if isinstance(s, ir.If):

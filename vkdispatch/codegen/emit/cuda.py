@@ -64,7 +64,8 @@ _ATOMIC_TYPES = {dt.int32: set(_ATOMIC), dt.uint32: set(_ATOMIC), dt.uint64: set
                  dt.int64: set(_ATOMIC), dt.float32: {"atomic_add", "atomic_exchange"},
                  dt.float64: {"atomic_add"}}
 _MEMORY_BARRIER = {"all": "__threadfence()", "buffer": "__threadfence()",
-                   "image": "__threadfence()", "shared": "__threadfence_block()"}
+                   "image": "__threadfence()", "shared": "__threadfence_block()",
+                   "group": "__threadfence_block()"}
 _SPECIAL_FLOAT = {  # nan, inf and -inf bit patterns, and the intrinsic reading them
     dt.float32: ("0x7fc00000u", "0x7f800000u", "0xff800000u", "__uint_as_float"),
     dt.float64: ("0x7ff8000000000000ll", "0x7ff0000000000000ll", "(long long)0xfff0000000000000ull",
@@ -115,6 +116,8 @@ def _atomic(em, e, a):
     if e.op not in _ATOMIC_TYPES.get(t, ()):
         em.unsupported(f"{e.op} on {t.name}")
     ref = f"&{em.lvalue(e.args[0])}"
+    if e.args[0].args[0].id in em.coherent:   # CUDA's atomics take no volatile pointer
+        ref = f"({em.type_name(t)}*){ref}"
     fn = _ATOMIC[e.op]
     if t is dt.int64 and e.op not in ("atomic_min", "atomic_max"):
         # CUDA has these for unsigned long long only; two's complement makes them agree
@@ -152,6 +155,8 @@ def _image(op):
             em.unsupported(f"images of {img.dtype.name} texels (use f32, i32 or u32)")
         if op == "fetch":
             a = a[:2]   # one mip level: the lod has nothing to choose
+        if img.arrayed:
+            return em.pre.layered_image(op, texel, a)
         return em.pre.image(op, img.dim, texel, a)
     return rule
 
@@ -170,7 +175,10 @@ RULES = {
         "logical_not", "min", "max", "pow", "atan2", "abs", "sign", "clamp", "mix", "fma",
         "step", "smoothstep", "isnan", "isinf", "matmul", "sin", "cos", "tan", "asin", "acos",
         "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "exp2", "log", "log2",
-        "sqrt", "rsqrt", "floor", "ceil", "round", "trunc", "fract", "mod", "floordiv")},
+        "sqrt", "rsqrt", "floor", "ceil", "round", "trunc", "fract", "mod", "floordiv",
+        "radians", "degrees")},
+    "matrix_comp_mult": lambda em, e, a: em.pre.matrix_comp_mult(e.dtype, a),
+    "outer_product": lambda em, e, a: em.pre.outer_product(e.args[0].dtype, a),
     "any": lambda em, e, a: em.pre.reduce_bool("any", e.args[0].dtype, a[0]),
     "all": lambda em, e, a: em.pre.reduce_bool("all", e.args[0].dtype, a[0]),
     "select": "({0} ? {1} : {2})",
@@ -200,7 +208,8 @@ RULES = {
     "subgroup_barrier": "__syncwarp(__activemask())",
     "image_sample": _image("sample"), "image_fetch": _image("fetch"),
     "image_load": _image("load"), "image_store": _image("store"),
-    "image_size": lambda em, e, a: em.pre.image_size(e.args[0].dim, e.args[0].sampled, a[0]),
+    "image_size": lambda em, e, a: em.pre.image_size(e.args[0].dim, e.args[0].sampled, a[0],
+                                                     e.args[0].arrayed),
     "printf": _printf,
 }
 
@@ -327,6 +336,14 @@ class CUDAEmitter(Emitter):
         return super().stmt(s, depth)
 
     # ------------------------------------------------------------------ kernel
+    def _volatile(self, t) -> str:
+        """Coherent buffers are volatile (loads reach L2, past a stale L1); CUDA's vector
+        and struct types have no volatile copies, so scalars only."""
+        if not t.is_scalar or t.is_complex or t.itemsize < 4:
+            self.unsupported(f"coherent access to a buffer of {t.name} (32/64-bit scalars "
+                             f"only on CUDA)")
+        return "volatile "
+
     def _params(self) -> list:
         by_name = {p.name: p for p in self.kernel.params}
         out = []
@@ -335,6 +352,8 @@ class CUDAEmitter(Emitter):
             if v.kind == ir.BUFFER:
                 st = dt.uint32 if v.dtype is dt.bool_ else v.dtype
                 const = "" if v.id in self.written else "const "
+                if v.id in self.coherent:
+                    const += self._volatile(st)
                 out.append(f"{const}{self.type_name(st)}* __restrict__ {self.name(v)}")
             else:
                 kind = "cudaTextureObject_t" if v.sampled else "cudaSurfaceObject_t"

@@ -1,6 +1,8 @@
 """GLSL 4.50 for Vulkan, with only the extensions a kernel uses."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...base.abi import BINDING_BUFFER_ADDRESS
@@ -113,24 +115,35 @@ def _pow(em, e, a):
     return f"vkd_pow({a[0]}, {a[1]})"
 
 
-_BITCAST = {("float", 32): ("floatBitsToInt", "floatBitsToUint"),
+_BITCAST = {("float", 16): ("float16BitsToInt16", "float16BitsToUint16"),
+            ("float", 32): ("floatBitsToInt", "floatBitsToUint"),
             ("float", 64): ("doubleBitsToInt64", "doubleBitsToUint64")}
+_TO_FLOAT = {16: ("int16BitsToFloat16", "uint16BitsToFloat16"),
+             32: ("intBitsToFloat", "uintBitsToFloat"),
+             64: ("int64BitsToDouble", "uint64BitsToDouble")}
 
 
 def _bitcast(em, e, a):
     src, dst = e.args[0].dtype.base, e.dtype.base
-    if src.itemsize != dst.itemsize or src.itemsize not in (4, 8):
-        em.unsupported(f"bitcast from {src.name} to {dst.name} (GLSL reinterprets 32- and "
-                       f"64-bit values of equal size)")
+    if src.itemsize != dst.itemsize or src.itemsize not in (2, 4, 8):
+        em.unsupported(f"bitcast from {src.name} to {dst.name} (GLSL reinterprets 16-, 32- "
+                       f"and 64-bit values of equal size)")
     bits = src.itemsize * 8
     if src.is_float and dst.kind in (dt.INT, dt.UINT):
         to_int, to_uint = _BITCAST[("float", bits)]
         return f"{to_int if dst.kind == dt.INT else to_uint}({a[0]})"
     if dst.is_float and src.kind in (dt.INT, dt.UINT):
-        if bits == 32:
-            return f"{'intBitsToFloat' if src.kind == dt.INT else 'uintBitsToFloat'}({a[0]})"
-        return f"{'int64BitsToDouble' if src.kind == dt.INT else 'uint64BitsToDouble'}({a[0]})"
+        from_int, from_uint = _TO_FLOAT[bits]
+        return f"{from_int if src.kind == dt.INT else from_uint}({a[0]})"
     return f"{em.type_name(e.dtype)}({a[0]})"   # int <-> uint of one width keeps the bits
+
+
+def _angle(fn, factor):
+    def rule(em, e, a):
+        if e.dtype.base is dt.float64:   # GLSL has radians/degrees for 16/32-bit floats only
+            return f"({a[0]} * {factor!r}lf)"
+        return f"{fn}({a[0]})"
+    return rule
 
 
 def _builtin(em, e, a):
@@ -191,6 +204,8 @@ RULES = {
     "rsqrt": "inversesqrt({0})", "round": "roundEven({0})",
     "atan2": _float32_only("atan2", "atan({0}, {1})"),
     "matmul": "({0} * {1})",
+    "matrix_comp_mult": "matrixCompMult({0}, {1})", "outer_product": "outerProduct({0}, {1})",
+    "radians": _angle("radians", math.pi / 180), "degrees": _angle("degrees", 180 / math.pi),
     "cmul": "vkd_cmul({0}, {1})", "cdiv": "vkd_cdiv({0}, {1})",
     "cexp": _float32_only("complex exp", "vkd_cexp({0})"),
     "conj": "{T}({0}.x, -{0}.y)", "cabs": "length({0})", "real": "{0}.x", "imag": "{0}.y",
@@ -206,7 +221,8 @@ RULES = {
     "barrier": "memoryBarrierShared(); barrier()",
     "memory_barrier": lambda em, e, a: {"all": "memoryBarrier()", "buffer": "memoryBarrierBuffer()",
                                         "shared": "memoryBarrierShared()",
-                                        "image": "memoryBarrierImage()"}[e.attrs[0]],
+                                        "image": "memoryBarrierImage()",
+                                        "group": "groupMemoryBarrier()"}[e.attrs[0]],
     "subgroup_add": "subgroupAdd({0})", "subgroup_mul": "subgroupMul({0})",
     "subgroup_min": "subgroupMin({0})", "subgroup_max": "subgroupMax({0})",
     "subgroup_and": "subgroupAnd({0})", "subgroup_or": "subgroupOr({0})",
@@ -306,7 +322,7 @@ class GLSLEmitter(Emitter):
         if t is dt.bool_:
             return "true" if v else "false"
         if t.is_complex:
-            part = dt.float64 if t is dt.complex128 else dt.float32
+            part = dt.complex_part(t)
             c = complex(v)
             return f"{self.type_name(t)}({self.float_lit(c.real, part)}, {self.float_lit(c.imag, part)})"
         if t.is_float:
@@ -389,7 +405,7 @@ class GLSLEmitter(Emitter):
         prefix = {dt.float32: "", dt.int32: "i", dt.uint32: "u"}.get(v.dtype)
         if prefix is None:
             self.unsupported(f"images of {v.dtype.name} texels (use f32, i32 or u32)")
-        return f"{prefix}{'sampler' if v.sampled else 'image'}{v.dim}D"
+        return f"{prefix}{'sampler' if v.sampled else 'image'}{v.dim}D{'Array' if v.arrayed else ''}"
 
     def _param_decls(self) -> list:
         lines, info = [], self.info
@@ -399,6 +415,8 @@ class GLSLEmitter(Emitter):
             name = self.name(v)
             if v.kind == ir.BUFFER:
                 access = "" if v.id in self.written else "readonly "
+                if v.id in self.coherent:
+                    access = "coherent " + access
                 t = _storage(v.dtype)
                 element = self.type_name(t)
                 if b.kind == BINDING_BUFFER_ADDRESS:
@@ -430,7 +448,8 @@ class GLSLEmitter(Emitter):
 
     def _helper_lines(self) -> list:
         out = []
-        complex_types = [(c, r) for t, c, r in ((dt.complex64, "vec2", "float"),
+        complex_types = [(c, r) for t, c, r in ((dt.complex32, "f16vec2", "float16_t"),
+                                                (dt.complex64, "vec2", "float"),
                                                 (dt.complex128, "dvec2", "double"))
                          if t in self.dtypes]
         for op in ("cmul", "cdiv", "cexp"):

@@ -339,7 +339,8 @@ def _atomic(op):
 
 def _memory_barrier(em, e, a):
     flags = {"all": "CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE", "shared": "CLK_LOCAL_MEM_FENCE",
-             "buffer": "CLK_GLOBAL_MEM_FENCE", "image": "CLK_GLOBAL_MEM_FENCE"}[e.attrs[0]]
+             "buffer": "CLK_GLOBAL_MEM_FENCE", "image": "CLK_GLOBAL_MEM_FENCE",
+             "group": "CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE"}[e.attrs[0]]
     return f"mem_fence({flags})"
 
 
@@ -396,8 +397,11 @@ def _image_read(em, e, a):
         if isinstance(lod, ir.Lit) and lod.value == 0:
             return f"{fn}({a[0]}, {sampler}, {coords})"
         # mip levels need float coordinates: texel centres of the nearest sampler
-        coords = em.image_coords(img, f"(convert_float{img.dim if img.dim > 1 else ''}({a[1]}) + 0.5f)",
-                                 dt.vector_of(dt.float32, img.dim))
+        if img.arrayed:   # texel centres in x, y; the layer index as it is
+            coords = f"(float4)(convert_float2(({a[1]}).xy) + 0.5f, (float)(({a[1]}).z), 0.0f)"
+        else:
+            coords = em.image_coords(img, f"(convert_float{img.dim if img.dim > 1 else ''}({a[1]}) + 0.5f)",
+                                     dt.vector_of(dt.float32, img.dim))
         return em.mip_read(fn, a[0], sampler, coords, f"(float)({a[2]})")
     sampler = em.sampler_name(img)
     if len(a) == 3 and not (isinstance(e.args[2], ir.Lit) and e.args[2].value == 0):
@@ -415,6 +419,8 @@ def _image_store(em, e, a):
 
 def _image_size(em, e, a):
     dim = e.args[0].dim
+    if e.args[0].arrayed:   # the layer count last, as GLSL's textureSize gives it
+        return f"(int3)(get_image_dim({a[0]}), (int)get_image_array_size({a[0]}))"
     if dim == 1:
         return f"get_image_width({a[0]})"
     return f"get_image_dim({a[0]})" if dim == 2 else f"get_image_dim({a[0]}).xyz"
@@ -445,6 +451,9 @@ RULES = {
     "round": "rint({0})", "fract": _fract, "clamp": _call("clamp"), "mix": _call("mix"),
     "fma": _call("fma"), "step": _call("step"), "smoothstep": _call("smoothstep"),
     "isnan": _classify("isnan"), "isinf": _classify("isinf"),
+    "radians": _call("radians"), "degrees": _call("degrees"),
+    "matrix_comp_mult": lambda em, e, a: em.prelude.matrix_elementwise("mul", e.args, a, e.dtype),
+    "outer_product": lambda em, e, a: f"{em.prelude.outer_product(e.args[0].dtype)}({a[0]}, {a[1]})",
     "matmul": _matrix_fn("matmul"), "transpose": _matrix_fn("transpose"),
     "determinant": _matrix_fn("determinant"), "inverse": _matrix_fn("inverse"),
     "cmul": _complex_fn("cmul"), "cdiv": _complex_fn("cdiv"), "cexp": _complex_fn("cexp"),
@@ -500,7 +509,7 @@ class OpenCLEmitter(Emitter):
         if t is dt.bool_:
             return "true" if v else "false"
         if t.is_complex:
-            part = dt.float64 if t is dt.complex128 else dt.float32
+            part = dt.complex_part(t)
             c = complex(v)
             return f"({t.opencl})({self.literal(ir.Lit(c.real, part))}, {self.literal(ir.Lit(c.imag, part))})"
         if t is dt.float16:
@@ -574,7 +583,7 @@ class OpenCLEmitter(Emitter):
         return s
 
     def image_coords(self, img: ir.Var, coords: str, t) -> str:
-        if img.dim == 3:   # OpenCL addresses 3-D images with 4-vectors
+        if img.dim == 3 or img.arrayed:   # OpenCL addresses these with 4-vectors
             return f"({dt.vector_of(t.base, 4).opencl})({coords}, 0)"
         return coords
 
@@ -645,10 +654,12 @@ class OpenCLEmitter(Emitter):
                 t = dt.uint32 if v.dtype is dt.bool_ else v.dtype
                 elem = self.type_name(t.base if _packed3(v) else t)
                 const = "" if v.id in self.written else "const "
+                if v.id in self.coherent:   # loads are not cached past a mem_fence
+                    const += "volatile "
                 out.append(f"__global {const}{elem}* {name}")
                 continue
             self.texel_suffix(v)
-            image_t = f"image{v.dim}d_t"
+            image_t = f"image{v.dim}d{'_array' if v.arrayed else ''}_t"
             if v.sampled:
                 out += [f"read_only {image_t} {name}", f"sampler_t {self._samplers[v.id]}"]
             else:

@@ -43,3 +43,19 @@ for _n in _VEC3:
     globals()[_n] = _builtin(_n, dt.uvec3)
 for _n in _SCALAR:
     globals()[_n] = _builtin(_n, dt.uint32)
+
+
+def _constant(name, value, t):
+    def f() -> ShaderVariable:
+        return ShaderVariable(current(), ir.Lit(value, t))
+    f.__name__ = name
+    f.__doc__ = f"{value} as {t.name}."
+    return f
+
+
+inf_f16 = _constant("inf_f16", float("inf"), dt.float16)
+ninf_f16 = _constant("ninf_f16", float("-inf"), dt.float16)
+inf_f32 = _constant("inf_f32", float("inf"), dt.float32)
+ninf_f32 = _constant("ninf_f32", float("-inf"), dt.float32)
+inf_f64 = _constant("inf_f64", float("inf"), dt.float64)
+ninf_f64 = _constant("ninf_f64", float("-inf"), dt.float64)

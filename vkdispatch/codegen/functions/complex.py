@@ -1,4 +1,4 @@
-"""Complex helpers. Complex values are scalars of type complex64/complex128; `*` and `/`
+"""Complex helpers. Complex values are scalars of type complex32/64/128; `*` and `/`
 between complex values already do complex arithmetic."""
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from ...base.errors import CodegenError
 from .. import ir
 from ..builder import codegen_error, current, user_location
 from ..variables import ShaderVariable, convert, to_node
+from .memory import comment as source_comment
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _CONTEXTLIB = os.path.abspath(contextlib.__file__)
@@ -51,7 +52,13 @@ def else_if_block(cond):
     node = to_node(cond)
     # a condition computed after the if (e.g. from a mutable variable) was bound to
     # locals there; those belong to the else branch, evaluated only when reached
-    setup = _defining_stmts(b, node)
+    with _else_if(b, node, _defining_stmts(b, node)):
+        yield
+
+
+@contextlib.contextmanager
+def _else_if(b, node, setup: list):
+    """The else-if branch of the last if, testing `node` after the statements `setup`."""
     _moved(b, setup, "the condition of this vc.else_if_block")
     prev = b.last_if()
     stmt = ir.If(_cond(node), [])
@@ -165,6 +172,80 @@ def continue_():
 
 def return_():
     current().emit(ir.Return())
+
+
+def return_statement(arg=None):
+    """vkdispatch 0.1's name for return_ (kernels return no value)."""
+    if arg is not None:
+        raise codegen_error(f"a kernel returns no value; write results to a buffer "
+                            f"(got return_statement({arg!r}))")
+    return_()
+
+
+@contextlib.contextmanager
+def scope_block(indent: bool = True, comment: str = None):
+    """A nested C scope: what is made inside exists only inside. `indent` is accepted
+    for vkdispatch 0.1 code (the emitters indent every block); `comment` is put in the
+    source before it."""
+    b = current()
+    if comment is not None:
+        source_comment(comment)
+    stmt = ir.If(ir.Lit(True, dt.bool_), [])   # `if (true) { ... }` is a plain scope
+    b.emit(stmt)
+    with b.nested(stmt.body, "vc.scope_block"):
+        yield
+
+
+# vkdispatch 0.1's statement style, as its tutorials write it:
+#     vc.if_statement(x > 0); ...; vc.else_statement(); ...; vc.end()
+def _enter(b, cm) -> None:
+    cm.__enter__()
+    b.open_blocks.append(cm)
+
+
+def _exit_last(b, what: str) -> None:
+    blocks = b.open_blocks
+    if not blocks:
+        raise codegen_error(f"vc.{what}() without an open vc.if_statement / "
+                            f"vc.while_statement / vc.new_scope")
+    blocks.pop().__exit__(None, None, None)
+
+
+def if_statement(cond) -> None:
+    """Open `if (cond) {`; close it with vc.end() or continue with vc.else_statement()."""
+    b = current()
+    _enter(b, if_block(cond))
+
+
+def else_if_statement(cond) -> None:
+    b = current()
+    # written before this call, `cond` was computed in the branch it closes: its loads
+    # move to the else branch, where they run only when reached
+    node = cond._node if isinstance(cond, ShaderVariable) else to_node(cond)
+    setup = _defining_stmts(b, node) if b.open_blocks else []
+    _exit_last(b, "else_if_statement")
+    _enter(b, _else_if(b, node, setup))
+
+
+def else_statement() -> None:
+    b = current()
+    _exit_last(b, "else_statement")
+    _enter(b, else_block())
+
+
+def while_statement(cond) -> None:
+    b = current()
+    _enter(b, while_block(cond))
+
+
+def new_scope(indent: bool = True, comment: str = None) -> None:
+    b = current()
+    _enter(b, scope_block(indent, comment))
+
+
+def end() -> None:
+    """Close the block the last if/else/while statement or new_scope opened."""
+    _exit_last(current(), "end")
 
 
 # ----------------------------------------------------------------------------- checks

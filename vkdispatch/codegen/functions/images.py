@@ -1,4 +1,9 @@
-"""Image access inside shaders: sampling, texel fetch, storage load/store, size."""
+"""Image access inside shaders: sampling, texel fetch, storage load/store, size.
+
+`vc.sample(img, coords)` takes the coordinates the bound sampler expects (normalized by
+default); the image parameter's own `img.sample(coords, lod)` is vkdispatch 0.1's form,
+in texels: integer coordinates are texel centres whatever the image's size. An arrayed
+image (`Img2Array`) takes its layer as one more, unnormalized, coordinate."""
 from __future__ import annotations
 
 from ...base import dtype as dt
@@ -10,16 +15,22 @@ from ..variables import ShaderVariable, convert, to_node
 def _image(img):
     if not isinstance(img, ShaderVariable) or not (isinstance(img.node, ir.Var)
                                                    and img.node.kind == ir.IMAGE):
-        raise codegen_error("expected an image parameter (Img1/Img2/Img3 or RWImg*)")
+        raise codegen_error("expected an image parameter (Img1/Img2/Img3/Img2Array or RWImg*)")
     return img.node
+
+
+def _axes(v: ir.Var) -> int:
+    """Coordinates an access takes: the image's dimensions, plus the layer if arrayed."""
+    return v.dim + (1 if v.arrayed else 0)
 
 
 def _coords(node_var, coords, base):
     n = to_node(coords, base)
-    want = dt.vector_of(base, node_var.dim)
+    want = dt.vector_of(base, _axes(node_var))
     if n.dtype.count != want.count:
-        raise TypeError(f"a {node_var.dim}-D image needs {node_var.dim} coordinates, got "
-                        f"{n.dtype.name}")
+        layer = " and a layer" if node_var.arrayed else ""
+        raise TypeError(f"a {node_var.dim}-D image{' array' if node_var.arrayed else ''} "
+                        f"needs {node_var.dim} coordinate(s){layer}, got {n.dtype.name}")
     return convert(n, want)
 
 
@@ -33,6 +44,33 @@ def sample(img, coords, lod=None) -> ShaderVariable:
     if lod is not None:
         args.append(convert(to_node(lod, dt.float32), dt.float32))
     return ShaderVariable(img.builder, img.builder.bind(ops.make("image_sample", *args)))
+
+
+def sample_texels(img, coords, lod=None) -> ShaderVariable:
+    """vkdispatch 0.1's `img.sample`: a filtered read at `coords` in texels (texel i's
+    centre at i), through a sampler with normalized coordinates (every 0.1 sampler and
+    the default one); an arrayed image's layer coordinate passes unchanged."""
+    v = _image(img)
+    if not v.sampled:
+        raise codegen_error(f"{v.name} is a storage image; use image_load/image_store")
+    b = img.builder
+    c = _coords(v, coords, dt.float32)
+    fdim = dt.vector_of(dt.float32, v.dim)
+    size = convert(_size_node(v), dt.vector_of(dt.float32, _axes(v)))
+    if v.arrayed:    # normalize x[, y], keep the layer
+        xy = "xy"[:v.dim]
+        part = ops.make("swizzle", c, attrs=(xy,))
+        scaled = ops.make("div", ops.make("add", part, convert(to_node(0.5, dt.float32), fdim)),
+                          ops.make("swizzle", size, attrs=(xy,)))
+        layer = ops.make("swizzle", c, attrs=("xyz"[v.dim],))
+        c = ops.make("construct", scaled, layer, dtype=dt.vector_of(dt.float32, _axes(v)))
+    else:
+        half = convert(to_node(0.5, dt.float32), fdim) if v.dim > 1 else to_node(0.5, dt.float32)
+        c = ops.make("div", ops.make("add", c, half), size)
+    args = [v, b.bind(c)]
+    if lod is not None:
+        args.append(convert(to_node(lod, dt.float32), dt.float32))
+    return ShaderVariable(b, b.bind(ops.make("image_sample", *args)))
 
 
 def texel_fetch(img, coords, lod=0) -> ShaderVariable:
@@ -65,7 +103,22 @@ def image_store(img, coords, value) -> None:
                                       convert(val, texel))))
 
 
+def _size_node(v: ir.Var):
+    return ops.make("image_size", v, dtype=dt.vector_of(dt.int32, _axes(v)))
+
+
 def image_size(img) -> ShaderVariable:
+    """The image's size in texels (int, ivec2 or ivec3); an arrayed image's has its layer
+    count last."""
     v = _image(img)
-    t = dt.vector_of(dt.int32, v.dim)
-    return ShaderVariable(img.builder, ops.make("image_size", v, dtype=t))
+    return ShaderVariable(img.builder, _size_node(v))
+
+
+class ImageVariable(ShaderVariable):
+    """An image parameter inside a shader, with vkdispatch 0.1's methods."""
+
+    __slots__ = ()
+
+    def sample(self, coords, lod=None) -> ShaderVariable:
+        """0.1's sampling: `coords` in texels (see sample_texels)."""
+        return sample_texels(self, coords, lod)

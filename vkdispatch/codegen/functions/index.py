@@ -75,7 +75,7 @@ def ravel_index(index, shape):
         parts = [p.node for p in _split(index, axes)]
         return ShaderVariable(current(), ops.make("construct", *parts,
                                                   dtype=dt.uvec2 if len(axes) == 2 else dt.uvec3))
-    return _flat(_axes(index, "index"), axes)
+    return _flat(*_index_axes(index, shape, axes))
 
 
 def unravel_index(index, shape):
@@ -85,4 +85,13 @@ def unravel_index(index, shape):
     axes = _axes(shape, "shape")
     if _is_single(index):
         return _split(index, axes)
-    return _flat(_axes(index, "index"), axes)
+    return _flat(*_index_axes(index, shape, axes))
+
+
+def _index_axes(index, shape, axes) -> tuple:
+    """(per-axis index, shape axes); a shape given as a vector (0.1's `buf.shape`) with
+    more axes than the index is cut to the index's, as 0.1 reads it."""
+    idx = _axes(index, "index")
+    if isinstance(shape, ShaderVariable) and len(idx) < len(axes):
+        axes = axes[:len(idx)]
+    return idx, axes

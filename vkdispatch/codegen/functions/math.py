@@ -2,6 +2,13 @@
 functions are promoted to float32 (numpy would give float64, which GPUs run slowly)."""
 from __future__ import annotations
 
+import builtins
+import functools
+import math
+import numbers
+
+import numpy as np
+
 from ...base import dtype as dt
 from .. import ops
 from ..builder import current
@@ -172,14 +179,30 @@ def select(cond, a, b):
     return wrap(bld, ops.make("select", nc, convert(na, t), convert(nb, t), dtype=t))
 
 
-def any(x):  # noqa: A001
+def _reduce_bool(op, x):
     n = to_node(x)
-    return wrap(_builder(x), ops.make("any", n) if n.dtype.is_vector else n)
+    if n.dtype.is_vector:
+        return ops.make(op, n)
+    return n if n.dtype is dt.bool_ else convert(n, dt.bool_)
 
 
-def all(x):  # noqa: A001
-    n = to_node(x)
-    return wrap(_builder(x), ops.make("all", n) if n.dtype.is_vector else n)
+def _any_all(op, join, args):
+    if not args:
+        raise TypeError(f"vc.{op} takes one or more conditions")
+    node = _reduce_bool(op, args[0])
+    for a in args[1:]:     # vkdispatch 0.1's form: any(c1, c2, ...) is c1 || c2 || ...
+        node = ops.make(join, node, _reduce_bool(op, a))
+    return wrap(_builder(*args), node)
+
+
+def any(*conditions):  # noqa: A001
+    """True if any component of a bool vector is; with several conditions, any of them."""
+    return _any_all("any", "logical_or", conditions)
+
+
+def all(*conditions):  # noqa: A001
+    """True if every component of a bool vector is; with several conditions, all of them."""
+    return _any_all("all", "logical_and", conditions)
 
 
 def _vec_fn(name, arity):
@@ -233,3 +256,127 @@ def bitcast(x, dtype):
         raise TypeError(f"bitcast needs a real type of the same size: {n.dtype.name} is "
                         f"{n.dtype.itemsize} bytes, {t.name} is {t.itemsize}")
     return wrap(_builder(x), ops.make("bitcast", n, dtype=t))
+
+
+# ----------------------------------------------------------------------------- 0.1 names
+
+radians = _unary("radians")
+radians.__doc__ = "Degrees to radians (float; integers are promoted to float32)."
+degrees = _unary("degrees")
+degrees.__doc__ = "Radians to degrees (float; integers are promoted to float32)."
+round_even = globals()["round"]   # `round` already rounds halves to even, like numpy
+clip = clamp                      # numpy's name
+
+
+def modf(x, y=None):
+    """(fractional part, integral part) of `x`, both with x's sign, like numpy.modf.
+    vkdispatch 0.1's two-argument form `modf(x, y)` computed mod(x, y) in shaders; it
+    is accepted and does the same."""
+    if y is not None:
+        return mod(x, y)
+    whole = globals()["trunc"](x)
+    return x - whole, whole
+
+
+_SAME_WIDTH = {dt.FLOAT: dt._FLOAT_BY_SIZE, dt.INT: dt._INT_BY_SIZE, dt.UINT: dt._UINT_BY_SIZE}
+
+
+def _bits(name, src_kinds, dst_kind):
+    def f(x):
+        t = to_node(x).dtype
+        if t.base.kind not in src_kinds:
+            raise TypeError(f"vc.{name} takes a {' or '.join(src_kinds)} value, got {t.name}")
+        return bitcast(x, _SAME_WIDTH[dst_kind][t.base.itemsize])
+    f.__name__ = name
+    f.__doc__ = (f"GLSL's {name}: the same bits read as a {dst_kind} of the same width "
+                 f"(vectors component-wise); see vc.bitcast.")
+    return f
+
+
+float_bits_to_int = _bits("float_bits_to_int", (dt.FLOAT,), dt.INT)
+float_bits_to_uint = _bits("float_bits_to_uint", (dt.FLOAT,), dt.UINT)
+int_bits_to_float = _bits("int_bits_to_float", (dt.INT,), dt.FLOAT)
+uint_bits_to_float = _bits("uint_bits_to_float", (dt.UINT,), dt.FLOAT)
+
+
+def _same_matrices(name, a, b):
+    na, nb = to_node(a), to_node(b)
+    if not (na.dtype.is_matrix and na.dtype is nb.dtype):
+        raise TypeError(f"vc.{name} takes two matrices of one type, got {na.dtype.name} and "
+                        f"{nb.dtype.name}")
+    return na, nb
+
+
+def matrix_comp_mult(a, b):
+    """`a` times `b` element by element (`a @ b` is the matrix product)."""
+    na, nb = _same_matrices("matrix_comp_mult", a, b)
+    return wrap(_builder(a, b), ops.make("matrix_comp_mult", na, nb))
+
+
+def outer_product(a, b):
+    """The matN whose column j is a * b[j] (a and b float32 vecN)."""
+    na, nb = _floatify(to_node(a)), _floatify(to_node(b))
+    if not (na.dtype is nb.dtype and na.dtype in (dt.vec2, dt.vec3, dt.vec4)):
+        raise TypeError(f"vc.outer_product takes two float32 vectors of one length (vec2, vec3 "
+                        f"or vec4), got {na.dtype.name} and {nb.dtype.name}")
+    return wrap(_builder(a, b), ops.make("outer_product", na, nb))
+
+
+# ----------------------------------------------------------------------------- numbers
+# As in vkdispatch 0.1, a function of Python numbers only is computed here, in double
+# precision, and gives a Python number (usable in kernels as a literal, and in Python).
+
+def _fract(x):
+    return x - np.floor(x)
+
+
+def _smoothstep(e0, e1, x):
+    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+_HOST = {
+    "abs": np.abs, "sign": np.sign, "floor": np.floor, "ceil": np.ceil, "trunc": np.trunc,
+    "round": np.round, "round_even": np.round, "fract": _fract, "mod": np.mod,
+    "min": np.minimum, "max": np.maximum, "clamp": np.clip, "clip": np.clip,
+    "mix": lambda x, y, a: x * (1.0 - a) + y * a, "step": lambda e, x: np.where(x < e, 0.0, 1.0),
+    "smoothstep": _smoothstep, "isnan": np.isnan, "isinf": np.isinf,
+    "fma": lambda a, b, c: a * b + c, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh,
+    "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh, "atanh": np.arctanh,
+    "atan2": np.arctan2, "radians": np.radians, "degrees": np.degrees, "exp": np.exp,
+    "exp2": np.exp2, "log": np.log, "log2": np.log2, "pow": np.power, "sqrt": np.sqrt,
+    "rsqrt": lambda x: 1.0 / np.sqrt(x), "inversesqrt": lambda x: 1.0 / np.sqrt(x),
+}
+
+
+def _is_number(a) -> bool:
+    return isinstance(a, numbers.Real) and not isinstance(a, ShaderVariable)
+
+
+def _on_numbers(f, host):
+    @functools.wraps(f)
+    def g(*args):
+        if args and builtins.all(_is_number(a) for a in args):
+            with np.errstate(all="ignore"):   # nan / inf results, as the GPU gives them
+                return np.asarray(host(*[float(a) if isinstance(a, float) else a
+                                         for a in args])).item()
+        return f(*args)
+    return g
+
+
+def _modf_numbers(f):
+    @functools.wraps(f)
+    def g(x, y=None):
+        if _is_number(x) and (y is None or _is_number(y)):
+            if y is not None:
+                return float(np.mod(x, y))
+            frac, whole = math.modf(x)
+            return frac, whole
+        return f(x, y)
+    return g
+
+
+for _name, _host in _HOST.items():
+    globals()[_name] = _on_numbers(globals()[_name], _host)
+modf = _modf_numbers(modf)

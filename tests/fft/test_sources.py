@@ -1,0 +1,54 @@
+"""vd.fft's generated kernels: *_src / *_print_src helpers and print_shader show them,
+mixed precision through compute_type, and the CUDA source compiles with NVRTC."""
+import numpy as np
+import pytest
+
+import vkdispatch as vd
+
+from .util import rel_err, random_complex, skip_without_float64
+
+
+def test_src_helpers_show_the_kernels(backend, capsys):
+    src = vd.fft.fft_src((4, 64))
+    assert "barrier" in src.lower() or "__syncthreads" in src
+    assert vd.fft.fft_src((1, 1 << 22)).count("next kernel") == 1   # two passes
+    for text in (vd.fft.fft2_src((8, 16)), vd.fft.rfft_src((4, 16)),
+                 vd.fft.convolve2DR_src((8, 16)), vd.fft.ifft3_src((2, 4, 8))):
+        assert isinstance(text, str) and len(text) > 100
+    vd.fft.convolve_print_src((2, 16))
+    assert "kernel_size" in capsys.readouterr().out
+    buf = vd.asbuffer(random_complex((2, 16), np.complex64))
+    vd.fft.fft(buf, print_shader=True)
+    assert "out_es" in capsys.readouterr().out
+
+
+def test_compute_type_mixed_precision(backend):
+    skip_without_float64()
+    x = random_complex((3, 64), np.complex64)
+    buf = vd.asbuffer(x)
+    vd.fft.fft(buf, compute_type=vd.complex128)
+    assert rel_err(buf.read(0), np.fft.fft(x.astype(np.complex128))) < 1e-6
+    y = random_complex((3, 64), np.complex128)
+    buf = vd.asbuffer(y)
+    vd.fft.fft(buf, compute_type=vd.complex64)
+    assert rel_err(buf.read(0), np.fft.fft(y)) < 1e-6
+
+
+def test_cuda_source_compiles_with_nvrtc():
+    try:
+        from vkdispatch.backends.cuda import nvrtc
+        nvrtc.compile_cuda('extern "C" __global__ void k() {}', arch="sm_90")
+    except Exception as exc:   # no NVRTC on this machine
+        pytest.skip(f"NVRTC unavailable: {exc}")
+    from vkdispatch.codegen.emit import emit
+    from vkdispatch.fft import plan, stages
+    vd.initialize(backend="dummy")
+    try:
+        device = vd.make_context().device
+        for n, columns in ((4096, False), (360, True)):
+            p = plan.make_plan(device, n, columns, -1, 1.0, vd.complex64, vd.complex64,
+                               vd.complex64, True)
+            k = stages.build_ir(p.steps[0].spec, device)
+            nvrtc.compile_cuda(emit(k, "cuda", "fft").source, arch="sm_90")
+    finally:
+        vd.shutdown()

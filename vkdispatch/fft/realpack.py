@@ -1,0 +1,36 @@
+"""Packed real transforms: a real signal of even length N = 2M read as M complex values
+z_n = x_2n + i x_2n+1, transformed with an M-point complex FFT, and untangled:
+X_k = E_k + W_N^k O_k with E_k = (Z_k + conj Z_(M-k)) / 2, O_k = -i (Z_k - conj Z_(M-k)) / 2
+(rfft), and the reverse, Z_k = E_k + i O_k (irfft), so a real transform does half the
+work of a complex one. Rows of an RFFTBuffer hold M + 1 complex values: the real signal
+in the first M, the spectrum in all M + 1."""
+from __future__ import annotations
+
+from ..codegen.functions.complex import conj
+from ..codegen.functions.math import min as vmin
+from .registers import bind, times_i
+
+
+def r2c_store(k) -> None:
+    """After the M-point transform sits in shared memory: write X_0 .. X_M."""
+    s = k.s
+    m_len, T = s.n, s.threads
+    for m in range(-(-(m_len + 1) // T)):
+        f = bind(k.t + m * T) if m else k.t
+        if (m + 1) * T > m_len + 1:
+            f = bind(vmin(f, m_len))
+        a = k.sh[k._sidx(bind(f % m_len))]
+        b = bind(conj(k.sh[k._sidx(bind((m_len - f) % m_len))]))
+        even = bind((a + b) * 0.5)
+        odd = bind(times_i(bind((a - b) * 0.5), -1))
+        k._store_global(f, bind(even + odd * k._root("real", f, -1)))
+
+
+def c2r_load(k, e):
+    """Z_e of the packed signal from the spectrum X_e, X_(M-e) in global memory."""
+    s = k.s
+    a = k._load_global(e)
+    b = bind(conj(k._load_global(bind(s.n - e))))
+    even = bind((a + b) * 0.5)
+    odd = bind(bind((a - b) * 0.5) * k._root("real", e, 1))
+    return bind(even + times_i(odd, 1))
