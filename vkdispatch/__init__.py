@@ -27,5 +27,8 @@ from .interop.streams import cuda_stream
 from .shader.compute_plan import ComputePlan
 from .shader.decorator import shader
 from .shader.shader_function import ShaderFunction
+# mapping functions and reductions (issue 11)
+from .shader.map import MappingFunction, map  # noqa: A004 - 0.1's public name
+from . import reduce  # noqa: E402 - vd.reduce.reduce, vd.reduce.map_reduce, ...
 
 __version__ = "0.2.0.dev0"

@@ -1,0 +1,348 @@
+"""Recording a reduction: pick the passes (layout.py), size their launches from the
+device's limits, build the kernels (stage.py) through the structural kernel cache and
+record them into a CommandGraph.
+
+`reduce_buffers(op, inputs, ...)` is the entry point for library code (the Array API
+layer); `vd.reduce.reduce` / `map_reduce` call it through `Reduction`."""
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+from typing import Optional, Sequence
+
+from ..base import dtype as dt
+from ..base.buffer import Buffer
+from ..base.context import get_context
+from ..base.dtype import DType
+from ..base.errors import DeviceLimitError
+from ..codegen.types import BUFFER, Buff
+from ..execution.command_graph import global_graph
+from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
+from . import layout
+from .operations import ReduceOp
+from .stage import COLUMN, ROW, ROW4, VECTOR_TYPES, StageSpec, input_names
+
+# flat indices are uint32, and stepping past the end must not wrap around
+MAX_ELEMENTS = 2 ** 31 - 1
+_DEFAULT_GROUP = 256
+# loop iterations kept free for the tail loop and the subgroup combine (lavapipe's limit)
+_LOOP_MARGIN = 256
+
+
+def _is_pow2(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+class Reduction:
+    """One reduction - operation, accumulator type and how elements are read (a mapping
+    function, else a plain read of a buffer of `input_type`) - and its kernels, built
+    once per context and kept by structure, so new sizes compile nothing."""
+
+    def __init__(self, op: ReduceOp, out_type: DType, map_func=None,
+                 input_type: Optional[DType] = None, group_size: Optional[int] = None):
+        if map_func is None and input_type is None:
+            input_type = out_type
+        op.check_type(out_type, f"reduction {op.name!r}")
+        op.identity_value(out_type)   # raises when the identity has no value in out_type
+        if group_size is not None and (isinstance(group_size, bool)
+                                       or not isinstance(group_size, int)
+                                       or not _is_pow2(group_size)):
+            raise ValueError(f"group_size must be a power of two (e.g. 64, 128, 256), got "
+                             f"{group_size!r}")
+        self.op = op
+        self.out_type = out_type
+        self.map_func = map_func
+        self.input_type = input_type
+        self.group_size = group_size
+        self._kernels = weakref.WeakKeyDictionary()   # Context -> {key: CompiledKernel}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ kernels
+    def input_params(self) -> list:
+        """The ParamTypes of the inputs a call takes, in order."""
+        if self.map_func is None:
+            return [Buff[self.input_type]]
+        return list(self.map_func.buffer_types)
+
+    def group_size_for(self, device) -> int:
+        limit = min(device.max_workgroup_invocations, device.max_workgroup_size[0])
+        if self.group_size is None:
+            wg = _DEFAULT_GROUP
+            while wg > limit:
+                wg //= 2
+        else:
+            wg = self.group_size
+            if wg > limit:
+                raise ValueError(f"group_size {wg} exceeds the device's limit of {limit} "
+                                 f"invocations per workgroup ({device.name}); use a power of "
+                                 f"two up to {limit}")
+        if wg * self.out_type.itemsize > device.max_shared_memory:
+            raise DeviceLimitError(f"group_size {wg} needs {wg * self.out_type.itemsize} bytes "
+                                   f"of shared memory for {self.out_type.name}; "
+                                   f"{device.name} has {device.max_shared_memory}")
+        return wg
+
+    def unroll(self, first: bool) -> int:
+        """Loads in flight per invocation and loop iteration."""
+        plain = not first or self.map_func is None
+        return 8 if plain and self.out_type.itemsize <= 4 else 4
+
+    def spec(self, family: str, first: bool, device) -> StageSpec:
+        wg = self.group_size_for(device)
+        if family == ROW4:   # plain reads only
+            t = self.input_type if first else self.out_type
+            return StageSpec(family, self.op, self.out_type, None, t, wg, _vector_unroll(device))
+        if first:
+            return StageSpec(family, self.op, self.out_type, self.map_func, self.input_type, wg,
+                             self.unroll(True))
+        return StageSpec(family, self.op, self.out_type, None, self.out_type, wg,
+                         self.unroll(False))
+
+    def kernel(self, ctx, family: str, first: bool, addressed: tuple = ()) -> CompiledKernel:
+        mode = "report" if ctx.debug else True
+        key = (family, first, addressed, mode)
+        per_ctx = self._kernels.get(ctx)
+        k = per_ctx.get(key) if per_ctx is not None else None
+        if k is None:
+            with self._lock:
+                per_ctx = self._kernels.setdefault(ctx, {})
+                k = per_ctx.get(key)
+                if k is None:
+                    ir_kernel = self.spec(family, first, ctx.device).trace(ctx.device, mode)
+                    options = EmitOptions(ctx.codegen_target, ir_kernel.name,
+                                          _push_limit(ctx), addressed)
+                    k = per_ctx[key] = build_kernel(ctx, ir_kernel, options)
+        return k
+
+    # ------------------------------------------------------------------ recording
+    def __call__(self, inputs: Sequence, shape=None, axes=None, graph=None,
+                 what: str = "reduction") -> Buffer:
+        """Record the reduction of `inputs` (values for `input_params()`, in order) over
+        `axes` of `shape` (default: the first buffer's) and return the result buffer:
+        shape (1,) for a reduction over every axis, else the kept axes."""
+        inputs = list(inputs)
+        params = self.input_params()
+        if len(inputs) != len(params):
+            raise TypeError(f"{what} takes {len(params)} input(s) {params}, got {len(inputs)}")
+        first_buffer = None
+        for i, (p, a) in enumerate(zip(params, inputs)):
+            if p.kind == BUFFER:
+                if not isinstance(a, Buffer):
+                    raise TypeError(f"{what}: input {i} must be a vd.Buffer of {p.dtype.name} "
+                                    f"({p!r}), got {type(a).__name__}")
+                if a.dtype is not p.dtype:
+                    raise TypeError(f"{what}: input {i} must be a buffer of {p.dtype.name} "
+                                    f"({p!r}), got a buffer of {a.dtype.name}")
+                if first_buffer is None:
+                    first_buffer = a
+        if shape is None:
+            if first_buffer is None:
+                raise TypeError(f"{what}: no buffer among the inputs to take the shape from; "
+                                f"pass shape=")
+            shape = first_buffer.shape
+        shape = tuple(int(n) for n in shape)
+        total = math.prod(shape)
+        if total > MAX_ELEMENTS:
+            raise ValueError(f"{what}: {total} elements; reductions index with 32 bits, at "
+                             f"most {MAX_ELEMENTS} elements")
+        axes = layout.normalize_axes(axes, len(shape))
+        out = Buffer(layout.kept_shape(shape, axes), self.out_type)
+        ctx = get_context()
+        g = graph if graph is not None else global_graph()
+        steps = layout.passes(shape, axes)
+        current = inputs
+        plan = []   # every kernel is built and launch sized before the first record
+        for n, (rows, row_len, inner) in enumerate(steps):
+            last = n == len(steps) - 1
+            dest = out if last else Buffer((rows * inner,), self.out_type)
+            if rows * inner:
+                self._record_pass(ctx, plan, n == 0, current, dest, rows, row_len, inner)
+            current = [dest]
+        for kernel, launch, resources, uniforms in plan:
+            g.record(kernel, launch, resources, uniforms)
+        return out
+
+    def _record_pass(self, ctx, plan, first: bool, inputs, dest, rows, row_len, inner):
+        """Plan one pass: (rows, row_len, inner) -> (rows, inner) into `dest`, in one stage
+        or two (partials, then their reduction)."""
+        device = ctx.device
+        wg = self.group_size_for(device)
+        if inner > 1:
+            self._column_pass(ctx, plan, first, inputs, dest, rows, row_len, inner,
+                              (row_len * inner, inner, 1))
+        elif rows > 1 and row_len < wg and -(-rows // wg) <= device.max_workgroup_count[0]:
+            # rows shorter than a workgroup: one invocation per row walks along it (a
+            # ROW workgroup would leave most of its invocations idle)
+            self._column_pass(ctx, plan, first, inputs, dest, 1, row_len, rows, (0, 1, row_len))
+        else:
+            self._row_pass(ctx, plan, first, inputs, dest, rows, row_len)
+
+    def _row_pass(self, ctx, plan, first, inputs, dest, rows, row_len):
+        device = ctx.device
+        wg = self.group_size_for(device)
+        vector = self._vectorizable(first, inputs, rows, row_len)
+        u = _vector_unroll(device) if vector else self.unroll(first)
+        units = row_len // 4 if vector else row_len
+        groups = _row_groups(device, rows, units, wg, u)
+        stage_out = dest if groups == 1 else Buffer((rows * groups,), self.out_type)
+        stride = groups * wg
+        uniforms = {"row_len": row_len, "groups": groups, "rows": rows,
+                    "main_iters": units // (u * stride)}
+        if vector:
+            uniforms["vec_len"] = units
+            inputs = [inputs[0], inputs[0]]   # read as vectors and (the tail) scalars
+        launch = (groups,) + _fold(rows, device)
+        self._dispatch(ctx, plan, ROW4 if vector else ROW, first, stage_out, inputs, launch,
+                       uniforms)
+        if groups > 1:
+            self._record_pass(ctx, plan, False, [stage_out], dest, rows, groups, 1)
+
+    def _column_pass(self, ctx, plan, first, inputs, dest, rows, row_len, inner, strides):
+        """(rows, row_len, inner) with element (k1, r, k2) at k1 * strides[0] + r *
+        strides[1] + k2 * strides[2]; partials (rows, chunks, inner) are contiguous."""
+        device = ctx.device
+        wg, u = self.group_size_for(device), self.unroll(first)
+        chunks, chunk_len = _column_chunks(device, rows, row_len, inner, wg, u)
+        stage_out = dest if chunks == 1 else Buffer((rows * chunks * inner,), self.out_type)
+        uniforms = {"row_len": row_len, "inner": inner, "chunks": chunks,
+                    "chunk_len": chunk_len, "rows": rows, "row_stride": strides[0],
+                    "step": strides[1], "inner_stride": strides[2]}
+        x = -(-inner // wg)
+        if x > device.max_workgroup_count[0]:
+            raise DeviceLimitError(f"reduction: {inner} kept elements per row need {x} "
+                                   f"workgroups, more than {device.name} allows "
+                                   f"({device.max_workgroup_count[0]})")
+        self._dispatch(ctx, plan, COLUMN, first, stage_out, inputs, (x,) + _fold(rows * chunks,
+                                                                             device), uniforms)
+        if chunks > 1:
+            self._record_pass(ctx, plan, False, [stage_out], dest, rows, chunks, inner)
+
+    def _vectorizable(self, first: bool, inputs, rows: int, row_len: int) -> bool:
+        """Rows can be read 4 elements at a time: a plain read of a 32-bit type whose
+        rows all start 16-byte aligned."""
+        t = self.input_type if first else self.out_type
+        if (first and self.map_func is not None) or t not in VECTOR_TYPES:
+            return False
+        return inputs[0].offset % 16 == 0 and (rows == 1 or row_len % 4 == 0)
+
+    def _dispatch(self, ctx, plan, family, first, out, inputs, launch, uniforms):
+        """Build the kernel of one stage and add its launch to `plan`."""
+        mapped = first and family != ROW4 and self.map_func is not None
+        names = ["out"] + (input_names(self.map_func) if mapped else
+                           [f"in{i}" for i in range(len(inputs))])
+        values = dict(zip(names, [out] + list(inputs)))
+        limit = _address_limit(ctx.device)
+        addressed = () if limit is None else tuple(
+            n for n, v in values.items() if isinstance(v, Buffer) and v.nbytes > limit)
+        kernel = self.kernel(ctx, family, first, addressed)
+        resources = [values[n] for n in kernel.binding_names if n in values]
+        uniforms = dict(uniforms)
+        if mapped:
+            for name, p, value in zip(names[1:], self.map_func.buffer_types, inputs):
+                if p.kind != BUFFER:
+                    uniforms[name] = value
+        plan.append((kernel, launch, resources, uniforms))
+
+
+def _push_limit(ctx) -> int:
+    from ..shader.shader_function import _push_limit as limit
+    return limit(ctx)
+
+
+def _address_limit(device) -> Optional[int]:
+    from ..shader.shader_function import ShaderFunction
+    return ShaderFunction._address_limit(device)
+
+
+def _vector_unroll(device) -> int:
+    """16-byte loads per loop iteration of ROW4. GPUs: 4 (64 bytes in flight per
+    invocation, few enough registers that 8 workgroups of 256 stay resident per NVIDIA
+    SM); CPU drivers, which vectorize across invocations, run faster with 8."""
+    return 8 if device.device_type == "cpu" else 4
+
+
+def _fold(count: int, device) -> tuple:
+    """(y, z) workgroups covering `count` rows (y * z >= count)."""
+    max_y, max_z = device.max_workgroup_count[1], device.max_workgroup_count[2]
+    y = max(1, min(count, max_y))
+    z = -(-count // y)
+    if z > max_z:
+        raise DeviceLimitError(f"reduction: {count} rows need more workgroups than "
+                               f"{device.name} allows ({max_y} x {max_z})")
+    return (y, z)
+
+
+def _target_groups(device, wg: int) -> int:
+    """Workgroups that keep the device busy (about 2048 invocations per compute unit on
+    GPUs; a few per core on CPU drivers)."""
+    if device.device_type == "cpu":
+        return max(2, device.compute_units) * 4
+    return (device.compute_units or 128) * max(1, 2048 // wg)
+
+
+def _loop_budget(device, u: int) -> Optional[int]:
+    limit = device.max_loop_iterations
+    return None if limit is None else max(1, limit - u - _LOOP_MARGIN)
+
+
+def _row_groups(device, rows: int, row_len: int, wg: int, u: int) -> int:
+    """Workgroups per row: enough to fill the device, no more than the row needs, and
+    enough that no invocation loops more often than the device allows."""
+    needed = max(1, -(-row_len // (wg * u)))
+    groups = min(needed, max(1, -(-_target_groups(device, wg) // max(rows, 1))))
+    budget = _loop_budget(device, u)
+    if budget is not None:
+        groups = max(groups, -(-row_len // (wg * u * budget)))
+    if groups > device.max_workgroup_count[0]:
+        raise DeviceLimitError(f"reduction: rows of {row_len} elements need {groups} "
+                               f"workgroups, more than {device.name} allows")
+    return groups
+
+
+def _column_chunks(device, rows: int, row_len: int, inner: int, wg: int, u: int) -> tuple:
+    """(chunks, chunk_len): how the reduced axis is split among invocations."""
+    if row_len == 0:
+        return 1, 0
+    x = -(-inner // wg)
+    chunks = min(max(1, -(-row_len // (4 * u))),
+                 max(1, -(-_target_groups(device, wg) // (x * max(rows, 1)))))
+    budget = _loop_budget(device, u)
+    if budget is not None:
+        chunks = max(chunks, -(-row_len // (u * budget)))
+    chunk_len = -(-row_len // chunks)
+    return -(-row_len // chunk_len), chunk_len
+
+
+# ---------------------------------------------------------------------- library entry
+_reductions: dict = {}
+_reductions_lock = threading.Lock()
+_MAX_CACHED = 256
+
+
+def reduce_buffers(op: ReduceOp, inputs: Sequence, *, out_type=None, shape=None, axes=None,
+                   map_func=None, group_size: Optional[int] = None, graph=None) -> Buffer:
+    """Record the reduction of `inputs` with `op` and return the result buffer (see
+    `Reduction.__call__`). Without `map_func`, `inputs` is one buffer, read and converted
+    to `out_type` (default: its dtype); with one, `inputs` are its arguments and
+    `out_type` defaults to its return type. Reductions are kept per (op, types, map,
+    group size), so repeated calls trace nothing."""
+    if map_func is None:
+        if len(inputs) != 1 or not isinstance(inputs[0], Buffer):
+            raise TypeError("reduce_buffers without map_func takes one vd.Buffer input")
+        input_type = inputs[0].dtype
+        out_type = input_type if out_type is None else dt.to_dtype(out_type)
+    else:
+        input_type = None
+        out_type = map_func.return_type if out_type is None else dt.to_dtype(out_type)
+        if out_type is None:
+            raise TypeError("map_func must have a return type for a reduction")
+    key = (op, out_type, map_func, input_type, group_size)
+    red = _reductions.get(key)
+    if red is None:
+        red = Reduction(op, out_type, map_func, input_type, group_size)
+        with _reductions_lock:
+            if len(_reductions) >= _MAX_CACHED:
+                _reductions.clear()
+            red = _reductions.setdefault(key, red)
+    return red(inputs, shape=shape, axes=axes, graph=graph)
