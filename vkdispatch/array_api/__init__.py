@@ -21,6 +21,7 @@ from ._elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atan
                            trunc, where)
 from ._info import __array_namespace_info__
 from ._linalg import matmul
+from ._statistical import all, any, diff, max, mean, min, prod, std, sum, var
 from ._manipulation import (broadcast_arrays, broadcast_to, concat, expand_dims, flip,
                             matrix_transpose, permute_dims, reshape, squeeze, stack)
 
@@ -31,7 +32,8 @@ nan = float("nan")
 pi = 3.141592653589793
 newaxis = None
 
-__all__ = ['Array', 'matmul', 'arange', 'asarray', 'empty', 'empty_like', 'eye', 'from_buffer', 'full',
+__all__ = ['Array', 'matmul', 'all', 'any', 'diff', 'max', 'mean', 'min', 'prod', 'std',
+           'sum', 'var', 'arange', 'asarray', 'empty', 'empty_like', 'eye', 'from_buffer', 'full',
            'full_like', 'linspace', 'meshgrid', 'ones', 'ones_like', 'tril', 'triu',
            'zeros', 'zeros_like', 'astype', 'can_cast', 'finfo', 'iinfo', 'isdtype',
            'result_type', 'bool', 'complex64', 'complex128', 'float32', 'float64',

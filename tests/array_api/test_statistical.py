@@ -1,0 +1,47 @@
+"""Reductions through vd.reduce, all/any and diff against NumPy."""
+import numpy as np
+import pytest
+
+import vkdispatch.array_api as xp
+
+A = np.random.default_rng(5).uniform(-2, 2, (3, 4, 5)).astype(np.float32)
+
+
+@pytest.mark.parametrize("axis", [None, 0, (0, 2), -1])
+def test_float_reductions(backend, axis):
+    a = xp.asarray(A)
+    for name, fn in (("sum", np.sum), ("max", np.max), ("min", np.min), ("mean", np.mean)):
+        got = np.asarray(getattr(xp, name)(a, axis=axis))
+        np.testing.assert_allclose(got, fn(A, axis=axis), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(xp.var(a, axis=axis, correction=1)),
+                               np.var(A, axis=axis, ddof=1), rtol=1e-4)
+
+
+def test_keepdims_strided_pending_and_integer_sums(backend):
+    a = xp.asarray(A)
+    got = xp.sum(a.mT * 2, axis=1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(got), np.sum(np.swapaxes(A, -1, -2) * 2, axis=1,
+                                                        keepdims=True), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(xp.std(a)), np.std(A), rtol=1e-4)
+    i = xp.asarray(np.arange(1, 7, dtype=np.int32))
+    s = xp.sum(i)
+    assert s.dtype == xp.__array_namespace_info__().default_dtypes()["integral"]
+    assert int(s) == 21 and int(xp.prod(i)) == 720
+    assert float(xp.sum(xp.zeros((0, 3)))) == 0.0
+    with pytest.raises(ValueError, match="empty"):
+        xp.max(xp.zeros((0,)))
+    with pytest.raises(TypeError):
+        xp.mean(i)
+
+
+def test_all_any_diff(backend):
+    a = xp.asarray(A)
+    assert bool(xp.all(a > -3)) and not bool(xp.any(a > 3))
+    np.testing.assert_array_equal(np.asarray(xp.any(a > 1.5, axis=1)), np.any(A > 1.5, axis=1))
+    np.testing.assert_array_equal(np.asarray(xp.all(a > -1.5, axis=(0, 2))),
+                                  np.all(A > -1.5, axis=(0, 2)))
+    np.testing.assert_allclose(np.asarray(xp.diff(a, axis=1, n=2)), np.diff(A, axis=1, n=2),
+                               rtol=1e-5, atol=1e-6)
+    p = xp.asarray(A[:, :, :1])
+    np.testing.assert_allclose(np.asarray(xp.diff(a, prepend=p)), np.diff(A, prepend=A[:, :, :1]),
+                               rtol=1e-5, atol=1e-6)
