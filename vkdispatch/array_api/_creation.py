@@ -283,9 +283,16 @@ def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None) -> Array:
     n_cols = n_rows if n_cols is None else n_cols
     shape = _shape_arg((n_rows, n_cols))
     t = _dtype_arg(dtype, dev, "eye") or default_float(dev)
-    args = (lazy.Iota((shape[0], 1)), lazy.Iota((shape[1],)), lazy.Scalar(operator.index(k),
-                                                                          d.int32))
+    k = _diagonal(k, shape[0], shape[1])
+    args = (lazy.Iota((shape[0], 1)), lazy.Iota((shape[1],)), lazy.Scalar(k, d.int32))
     return Array._record(EYE, args, shape, t, dev)
+
+
+def _diagonal(k, rows: int, cols: int) -> int:
+    """Diagonal offset `k` clamped to [-rows - 1, cols + 1] (same result, and it fits
+    the kernel's 32-bit argument)."""
+    k = operator.index(k)
+    return builtins.max(-rows - 1, builtins.min(cols + 1, k))
 
 
 def _triangle(lower_part: bool):
@@ -305,7 +312,7 @@ def _tri(x, k, op, name):
         raise ValueError(f"{name} needs an array of at least 2 dimensions")
     rows, cols = x.shape[-2:]
     args = (x._arg(), lazy.Iota((rows, 1)), lazy.Iota((cols,)),
-            lazy.Scalar(operator.index(k), d.int32))
+            lazy.Scalar(_diagonal(k, rows, cols), d.int32))
     return Array._record(op, args, x.shape, x.dtype, x.device)
 
 

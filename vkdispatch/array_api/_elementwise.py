@@ -134,10 +134,10 @@ def operands(name: str, args, category: str):
     if not arrays:
         raise TypeError(f"{name} needs at least one array argument, got "
                         f"{[type(a).__name__ for a in args]}")
-    allowed = d.CATEGORIES[category]
+    allowed = d.CATEGORY_SETS[category]
     t = None
     for a in arrays:
-        if not any(a.dtype is x for x in allowed):
+        if a.dtype not in allowed:
             raise TypeError(f"{name} takes {category} arrays, got {a.dtype.name}")
         t = a.dtype if t is None else d.promote(t, a.dtype)
     device = arrays[0].device
@@ -164,13 +164,47 @@ def node_arg(a, t):
     return lazy.Scalar(value, t)
 
 
+_checked: dict = {}   # (name, device, operand dtypes / scalar types) -> (dtype, result dtype)
+
+
 def apply(name: str, *args) -> Array:
-    arity, category, rule, _, needs = TABLE[name]
-    arrays, t, device = operands(name, args, category)
-    shape = broadcast_shapes(*(a.shape for a in arrays))
-    result = {SAME: t, BOOL: d.bool, REAL: _real_of(t)}[rule]
-    check_device_dtype(device, t, name, needs)
-    return Array._record(OPS[name], tuple(node_arg(a, t) for a in args), shape, result, device)
+    """Record elementwise `name` on `args` (arrays and Python scalars)."""
+    device = None
+    key = [name]
+    shape = None
+    same_shape = True
+    for a in args:
+        if type(a) is Array:
+            key.append(a._dtype)
+            if device is None:
+                device, shape = a._device, a._shape
+            elif a._shape != shape:
+                same_shape = False
+        else:
+            key.append(type(a))
+    key.append(device)
+    key = tuple(key)
+    types = _checked.get(key)
+    if types is None:
+        arity, category, rule, _, needs = TABLE[name]
+        _, t, device = operands(name, args, category)
+        check_device_dtype(device, t, name, needs)
+        types = (t, {SAME: t, BOOL: d.bool, REAL: _real_of(t)}[rule])
+        if len(_checked) > 4096:
+            _checked.clear()
+        _checked[key] = types
+    t, result = types
+    node_args = []
+    for a in args:
+        if type(a) is Array:
+            node_args.append(a._node if a._node is not None else a._arg())
+        else:
+            if type(a) is int and t.kind in ("int", "uint"):
+                d.scalar_dtype(a, t)    # the range check
+            node_args.append(node_arg(a, t))
+    if not same_shape:
+        shape = broadcast_shapes(*(a._shape for a in args if type(a) is Array))
+    return Array._record(OPS[name], tuple(node_args), shape, result, device)
 
 
 def _function(name: str):

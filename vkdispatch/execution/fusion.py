@@ -93,8 +93,14 @@ def build_program(node, lazy) -> Program:
         elif t is lazy.Node or t is lazy.Leaf:
             if t is lazy.Node:
                 a = lazy.Leaf(a.target, a.shape, a.dtype)
+            v = a.view   # one input per place in memory, however many Leafs name it
+            place = (id(v.storage), v.offset, v.strides, a.shape, a.dtype)
+            r = refs.get(place)
+            if r is not None:
+                refs[k] = r
+                return r
             st = broadcast_strides(a.shape, a.view.strides, out_shape)
-            r = add_input(("leaf", a.dtype.name, pattern(st, out_shape)), a, st)
+            r = refs[place] = add_input(("leaf", a.dtype.name, pattern(st, out_shape)), a, st)
         elif t is lazy.Iota:
             st = broadcast_strides(a.shape, lazy.contiguous_strides(a.shape), out_shape)
             r = add_input(("iota", pattern(st, out_shape)), a, st)
