@@ -208,3 +208,13 @@ def test_bad_ops_raise_at_the_call_and_leave_the_graph(backend):
     with pytest.raises(TypeError, match="int32"):
         a + xp.asarray(np.ones(3, dtype=np.int32))
     assert len(lazy.pending_graph()) == n
+
+
+def test_more_elements_than_invocations_loop(backend, monkeypatch):
+    from vkdispatch.execution import fusion
+    monkeypatch.setattr(fusion, "MAX_GROUPS", 2)
+    host = _inputs(3000, 4)
+    a, b, c = (xp.asarray(h) for h in host)
+    np.testing.assert_allclose(np.asarray(_chain(a, b, c)), _np_chain(*host), rtol=1e-6)
+    t = xp.asarray(host[0].reshape(60, 50)).T
+    np.testing.assert_allclose(np.asarray(t * 2), host[0].reshape(60, 50).T * 2, rtol=1e-6)
