@@ -45,3 +45,17 @@ def test_all_any_diff(backend):
     p = xp.asarray(A[:, :, :1])
     np.testing.assert_allclose(np.asarray(xp.diff(a, prepend=p)), np.diff(A, prepend=A[:, :, :1]),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_cumulative(backend):
+    a = xp.asarray(A)
+    np.testing.assert_allclose(np.asarray(xp.cumulative_sum(a, axis=1)), np.cumsum(A, axis=1),
+                               rtol=1e-5, atol=1e-5)
+    got = xp.cumulative_sum(a.mT, axis=-1, include_initial=True)
+    want = np.cumsum(np.swapaxes(A, 1, 2), axis=-1)
+    np.testing.assert_allclose(np.asarray(got)[..., 1:], want, rtol=1e-5, atol=1e-5)
+    assert not np.asarray(got)[..., 0].any()
+    i = xp.asarray(np.arange(1, 6, dtype=np.int32))
+    np.testing.assert_array_equal(np.asarray(xp.cumulative_prod(i)), np.cumprod(np.arange(1, 6)))
+    with pytest.raises(ValueError, match="axis"):
+        xp.cumulative_sum(a)
