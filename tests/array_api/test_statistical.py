@@ -59,3 +59,14 @@ def test_cumulative(backend):
     np.testing.assert_array_equal(np.asarray(xp.cumulative_prod(i)), np.cumprod(np.arange(1, 6)))
     with pytest.raises(ValueError, match="axis"):
         xp.cumulative_sum(a)
+
+
+@pytest.mark.parametrize("axis", [None, 1])
+def test_searching(backend, axis):
+    h = np.random.default_rng(1).integers(0, 4, (3, 4, 5)).astype(np.float32)
+    h[0, 0, 0] = np.nan
+    a = xp.asarray(h)
+    np.testing.assert_array_equal(np.asarray(xp.argmax(a, axis=axis)), np.argmax(h, axis=axis))
+    np.testing.assert_array_equal(np.asarray(xp.argmin(a, axis=axis)), np.argmin(h, axis=axis))
+    np.testing.assert_array_equal(np.asarray(xp.count_nonzero(a, axis=axis)),
+                                  np.count_nonzero(h, axis=axis))

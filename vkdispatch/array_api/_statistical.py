@@ -126,7 +126,12 @@ def _extreme(x, axis, keepdims, op, name):
     axes = _axes(axis, x.ndim)
     if builtins.any(x.shape[a] == 0 for a in axes):
         raise ValueError(f"{name} of an empty selection has no value")
-    return _reduce(x, op, axis, keepdims, x.dtype, 0)
+    out = _reduce(x, op, axis, keepdims, x.dtype, 0)
+    if x.dtype.is_float:     # NaN propagates (the reduction's min/max may skip it)
+        from ._elementwise import where
+        nan = any(apply("isnan", x), axis=axis, keepdims=keepdims)
+        out = where(nan, math.nan, out)
+    return out
 
 
 def min(x, /, *, axis=None, keepdims=False) -> Array:  # noqa: A001
