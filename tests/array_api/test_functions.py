@@ -180,3 +180,20 @@ def test_more_manipulation(backend):
     counts = xp.asarray(np.array([2, 0, 1], dtype=np.int64))
     np.testing.assert_array_equal(np.asarray(xp.repeat(a, counts, axis=0)),
                                   np.repeat(B, [2, 0, 1], axis=0))
+
+
+def test_vecdot_tensordot_and_sequences_of_arrays(backend):
+    rng = np.random.default_rng(9)
+    a = rng.random((2, 3, 4), dtype=np.float32)
+    b = rng.random((3, 4, 5), dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(xp.tensordot(xp.asarray(a), xp.asarray(b))),
+                               np.tensordot(a, b), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(xp.tensordot(xp.asarray(a), xp.asarray(b),
+                                                       axes=([1], [0]))),
+                               np.tensordot(a, b, axes=([1], [0])), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(xp.vecdot(xp.asarray(a), xp.asarray(a))),
+                               np.sum(a * a, axis=-1), rtol=1e-5)
+    x = xp.asarray(a)
+    s = xp.asarray([x[0, 0, 0], x[1, 2, 3]])
+    assert s.dtype == xp.float32
+    np.testing.assert_array_equal(np.asarray(s), [a[0, 0, 0], a[1, 2, 3]])

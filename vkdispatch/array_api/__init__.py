@@ -20,7 +20,7 @@ from ._elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atan
                            round, sign, signbit, sin, sinh, sqrt, square, subtract, tan, tanh,
                            trunc, where)
 from ._info import __array_namespace_info__
-from ._linalg import matmul
+from ._linalg import matmul, tensordot, vecdot
 from ._searching import argmax, argmin, count_nonzero
 from ._scan import cumulative_prod, cumulative_sum
 from ._statistical import all, any, diff, max, mean, min, prod, std, sum, var
@@ -35,7 +35,7 @@ nan = float("nan")
 pi = 3.141592653589793
 newaxis = None
 
-__all__ = ['Array', 'matmul', 'argmax', 'argmin', 'count_nonzero', 'cumulative_prod', 'cumulative_sum', 'all', 'any', 'diff', 'max', 'mean', 'min', 'prod', 'std',
+__all__ = ['Array', 'matmul', 'tensordot', 'vecdot', 'argmax', 'argmin', 'count_nonzero', 'cumulative_prod', 'cumulative_sum', 'all', 'any', 'diff', 'max', 'mean', 'min', 'prod', 'std',
            'sum', 'var', 'arange', 'asarray', 'empty', 'empty_like', 'eye', 'from_buffer', 'full',
            'full_like', 'linspace', 'meshgrid', 'ones', 'ones_like', 'tril', 'triu',
            'zeros', 'zeros_like', 'astype', 'can_cast', 'finfo', 'iinfo', 'isdtype',

@@ -125,8 +125,11 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Array:
                          "cannot be honoured")
     if hasattr(obj, "__array_namespace__") and hasattr(obj, "__array__"):
         obj = np.asarray(obj)
-    if isinstance(obj, (list, tuple)):
-        _check_nested(obj)
+    inner = _nested_arrays(obj) if isinstance(obj, (list, tuple)) else []
+    if inner and dtype is None:    # a sequence of arrays keeps their (promoted) dtype
+        dtype = inner[0].dtype
+        for a in inner[1:]:
+            dtype = d.promote(dtype, a.dtype)
     arr = np.asarray(obj)
     if arr.dtype.kind not in "biufc":
         raise TypeError(f"asarray: cannot make an array of {type(obj).__name__} "
@@ -140,12 +143,15 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Array:
     return _upload(arr, t, dev)
 
 
-def _check_nested(obj) -> None:
+def _nested_arrays(obj) -> list:
+    """The Arrays inside a nested sequence (NumPy reads them through __array__)."""
+    out = []
     for v in obj:
         if isinstance(v, Array):
-            raise TypeError("asarray of a sequence of arrays: use stack")
-        if isinstance(v, (list, tuple)):
-            _check_nested(v)
+            out.append(v)
+        elif isinstance(v, (list, tuple)):
+            out.extend(_nested_arrays(v))
+    return out
 
 
 # ----------------------------------------------------------------------------- constants
