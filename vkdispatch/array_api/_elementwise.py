@@ -68,28 +68,29 @@ TABLE = {
     "floor": (1, "real numeric", SAME, L.rounding("floor"), ()),
     "trunc": (1, "real numeric", SAME, L.rounding("trunc"), ()),
     "round": (1, "real numeric", SAME, L.rounding("round"), ()),
-    "sign": (1, "real numeric", SAME, L.sign, ()),
+    "sign": (1, "numeric", SAME, L.complex_sign, ()),
     "signbit": (1, "real floating-point", BOOL, L.signbit, ()),
     "isnan": (1, "numeric", BOOL, L.isnan_, ()),
     "isinf": (1, "numeric", BOOL, L.isinf_, ()),
     "isfinite": (1, "numeric", BOOL, L.isfinite_, ()),
     "square": (1, "numeric", SAME, L.square, ()),
-    "sqrt": (1, "real floating-point", SAME, L.unary("sqrt"), ()),
+    "sqrt": (1, "floating-point", SAME, L.complex_capable("sqrt", L.unary("sqrt")), ()),
     "reciprocal": (1, "floating-point", SAME, L.reciprocal, ()),
-    "exp": (1, "real floating-point", SAME, L.unary("exp"), ("exp",)),
-    "expm1": (1, "real floating-point", SAME, L.expm1, ("exp", "log")),
-    "log": (1, "real floating-point", SAME, L.unary("log"), ("log",)),
-    "log1p": (1, "real floating-point", SAME, L.log1p, ("log",)),
-    "log2": (1, "real floating-point", SAME, L.unary("log2"), ("log2",)),
-    "log10": (1, "real floating-point", SAME, L.log10, ("log2",)),
+    "exp": (1, "floating-point", SAME, L.complex_capable("exp", L.unary("exp")), ("exp",)),
+    "expm1": (1, "floating-point", SAME, L.complex_capable("expm1", L.expm1), ("exp", "log")),
+    "log": (1, "floating-point", SAME, L.complex_capable("log", L.unary("log")), ("log",)),
+    "log1p": (1, "floating-point", SAME, L.complex_capable("log1p", L.log1p), ("log",)),
+    "log2": (1, "floating-point", SAME, L.complex_capable("log2", L.unary("log2")), ("log2",)),
+    "log10": (1, "floating-point", SAME, L.complex_capable("log10", L.log10), ("log2",)),
     "real": (1, "numeric", REAL, L.real, ()),
     "imag": (1, "numeric", REAL, L.imag, ()),
     "conj": (1, "numeric", SAME, L.conj, ()),
 }
 for _name in _TRIG:
-    TABLE[_name] = (1, "real floating-point", SAME, L.unary(_name), (_name,))
-TABLE["asin"] = (1, "real floating-point", SAME, L.arcsin, ("atan2",))
-TABLE["acos"] = (1, "real floating-point", SAME, L.arccos, ("atan2",))
+    TABLE[_name] = (1, "floating-point", SAME, L.complex_capable(_name, L.unary(_name)),
+                    (_name,))
+TABLE["asin"] = (1, "floating-point", SAME, L.complex_capable("asin", L.arcsin), ("atan2",))
+TABLE["acos"] = (1, "floating-point", SAME, L.complex_capable("acos", L.arccos), ("atan2",))
 
 OPS = {name: Op((name,), row[3], row[4]) for name, row in TABLE.items()}
 
