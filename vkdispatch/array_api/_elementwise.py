@@ -41,7 +41,7 @@ TABLE = {
     "divide": (2, "floating-point", SAME, L.divide, ()),
     "floor_divide": (2, "real numeric", SAME, L.floor_divide, ()),
     "remainder": (2, "real numeric", SAME, L.remainder, ()),
-    "pow": (2, "real numeric", SAME, L.power, ("pow",)),
+    "pow": (2, "numeric", SAME, L.complex_power, ("pow",)),
     "maximum": (2, "real numeric", SAME, L.minmax("max"), ()),
     "minimum": (2, "real numeric", SAME, L.minmax("min"), ()),
     "atan2": (2, "real floating-point", SAME, L.arith("atan2"), ("atan2",)),

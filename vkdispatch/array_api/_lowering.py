@@ -528,3 +528,18 @@ def complex_sign(args, dtype):
     p = _part_type(dtype)
     unit = ops.make("div", z, r, dtype=dtype)
     return select(ops.make("eq", r, lit(0, p)), _clit(0, 0, dtype), unit)
+
+
+def complex_power(args, dtype):
+    """Real operands as `power`; complex: exp(b log a), with 0 ** b = 0 (b != 0) and
+    a ** 0 = 1."""
+    if not dtype.is_complex:
+        return power(args, dtype)
+    a, b = (_bound(convert(x, dtype)) for x in args)
+    p = _part_type(dtype)
+    out = _cexp(_bound(_cmul(b, _bound(_clog(a, dtype)))), dtype)
+    a_zero = ops.make("logical_and", ops.make("eq", _re(a), lit(0, p)),
+                      ops.make("eq", _im(a), lit(0, p)))
+    b_zero = ops.make("logical_and", ops.make("eq", _re(b), lit(0, p)),
+                      ops.make("eq", _im(b), lit(0, p)))
+    return select(b_zero, _clit(1, 0, dtype), select(a_zero, _clit(0, 0, dtype), out))
