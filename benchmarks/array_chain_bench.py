@@ -12,6 +12,7 @@ Figures (best of several timed loops after a warm-up):
   the work of iterations whose result is never read: it runs only the last); "dependent":
   `c = chain(a, b, c)`, so every iteration's work must run;
 - read us/iter: the chain then a read of one element, every iteration;
+- sum(a*b) GB/s: the sum of a product on --size elements (2 reads counted);
 - record us/op (vkdispatch): 1,000 small elementwise ops recorded, then one flush
   (the recording alone, and recording + flush + wait, per op).
 --small: sizes that run on a CPU machine in seconds (2^20 elements, 200 iterations)."""
@@ -46,7 +47,7 @@ def _inputs(n, seed=0):
     return [rng.random(n, dtype=np.float32) + 0.5 for _ in range(3)]
 
 
-def _figures(chain, sync, to_dev, read_one, size, iters) -> dict:
+def _figures(chain, sync, to_dev, read_one, size, iters, dot=None) -> dict:
     a, b, c = (to_dev(h) for h in _inputs(size))
 
     def big():
@@ -54,6 +55,13 @@ def _figures(chain, sync, to_dev, read_one, size, iters) -> dict:
         sync()
         return out
     t_big = best_of(big)
+    extra = {}
+    if dot is not None:
+        def total():
+            out = dot(a, b)
+            sync()
+            return out
+        extra["sum(a*b) GB/s"] = 8 * size / best_of(total) / 1e9
     sa, sb, sc = (to_dev(h) for h in _inputs(1024))
 
     def independent():
@@ -74,7 +82,7 @@ def _figures(chain, sync, to_dev, read_one, size, iters) -> dict:
     return {"big GB/s": 16 * size / t_big / 1e9,
             "small independent us/iter": best_of(independent) / iters * 1e6,
             "small dependent us/iter": best_of(dependent) / iters * 1e6,
-            "read us/iter": best_of(reads) / (iters // 4) * 1e6}
+            "read us/iter": best_of(reads) / (iters // 4) * 1e6, **extra}
 
 
 def vkdispatch_figures(backend, size, iters) -> dict:
@@ -91,7 +99,8 @@ def vkdispatch_figures(backend, size, iters) -> dict:
     chain(*(xp.asarray(h) for h in _inputs(8)))
     vd.queue_wait_idle()
     before = vd.stats()
-    out = _figures(chain, vd.queue_wait_idle, xp.asarray, read_one, size, iters)
+    out = _figures(chain, vd.queue_wait_idle, xp.asarray, read_one, size, iters,
+                   lambda a, b: xp.sum(a * b))
     x = xp.asarray(np.zeros(1024, np.float32))
     vd.queue_wait_idle()
 
@@ -118,7 +127,8 @@ def vkdispatch_figures(backend, size, iters) -> dict:
 def numpy_figures(size, iters) -> dict:
     def chain(a, b, c):
         return np.sqrt(a * b + c) * np.float32(2) - a
-    out = _figures(chain, lambda: None, lambda h: h, lambda x: float(x[0]), size, iters)
+    out = _figures(chain, lambda: None, lambda h: h, lambda x: float(x[0]), size, iters,
+                   lambda a, b: np.sum(a * b))
     out["device"] = "CPU (NumPy)"
     return out
 
@@ -133,7 +143,7 @@ def torch_figures(size, iters, compiled: bool) -> dict:
         chain = torch.compile(chain)
     sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
     out = _figures(chain, sync, lambda h: torch.from_numpy(h).to(dev),
-                   lambda x: float(x[0]), size, iters)
+                   lambda x: float(x[0]), size, iters, lambda a, b: torch.sum(a * b))
     out["device"] = torch.cuda.get_device_name() if dev == "cuda" else "CPU (torch)"
     return out
 
@@ -146,7 +156,7 @@ def cupy_figures(size, iters, fused: bool) -> dict:
     if fused:
         chain = cp.fuse(chain)
     out = _figures(chain, cp.cuda.Device().synchronize, cp.asarray, lambda x: float(x[0]),
-                   size, iters)
+                   size, iters, lambda a, b: cp.sum(a * b))
     out["device"] = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
     return out
 
@@ -161,7 +171,7 @@ def worker(lib, size, iters) -> dict:
     return vkdispatch_figures(lib, size, iters)
 
 
-COLUMNS = ("big GB/s", "small independent us/iter", "small dependent us/iter", "read us/iter",
+COLUMNS = ("big GB/s", "sum(a*b) GB/s", "small independent us/iter", "small dependent us/iter", "read us/iter",
            "record us/op", "record+flush us/op")
 
 
