@@ -281,9 +281,6 @@ def clip(x, /, min=None, max=None) -> Array:  # noqa: A002 - the standard's name
             raise TypeError(f"clip's {what} is a float but x is {x.dtype.name}")
         args.append(node_arg(bound, x.dtype) if not isinstance(bound, Array) else bound._arg())
     shape = broadcast_shapes(*shapes)
-    if shape != x.shape:
-        raise ValueError(f"clip's bounds of shapes {shapes[1:]} would broadcast x "
-                         f"{x.shape} to {shape}")
     return Array._record(_CLIPS[min is not None, max is not None], tuple(args), shape,
                          x.dtype, x.device)
 

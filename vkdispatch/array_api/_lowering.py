@@ -462,10 +462,14 @@ def _c_cosh(z, t):
                  ops.make("mul", ops.make("sinh", x), ops.make("sin", y)), t)
 
 
-def _c_asinh(z, t):     # log(z + sqrt(z^2 + 1))
+def _c_asinh(z, t):     # log(z + sqrt(z^2 + 1)), odd: taken for Re z >= 0 (no cancellation)
     z = _bound(z)
-    root = _bound(_csqrt(_bound(_cadd(_cmul(z, z), _clit(1, 0, t))), t))
-    return _clog(_bound(_cadd(z, root)), t)
+    p = _part_type(t)
+    neg = _bound(ops.make("lt", _re(z), lit(0, p)))
+    w = _bound(select(neg, ops.make("neg", z), z))
+    root = _bound(_csqrt(_bound(_cadd(_cmul(w, w), _clit(1, 0, t))), t))
+    out = _bound(_clog(_bound(_cadd(w, root)), t))
+    return select(neg, ops.make("neg", out), out)
 
 
 def _c_acosh(z, t):     # log(z + sqrt(z + 1) sqrt(z - 1))
