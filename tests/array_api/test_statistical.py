@@ -70,3 +70,18 @@ def test_searching(backend, axis):
     np.testing.assert_array_equal(np.asarray(xp.argmin(a, axis=axis)), np.argmin(h, axis=axis))
     np.testing.assert_array_equal(np.asarray(xp.count_nonzero(a, axis=axis)),
                                   np.count_nonzero(h, axis=axis))
+
+
+def test_reduction_reads_its_elementwise_producer_in_one_pass(backend):
+    import vkdispatch as vd
+    b = np.random.default_rng(2).random(A.shape, dtype=np.float32)
+    x, y = xp.asarray(A), xp.asarray(b)
+    np.asarray(xp.sum(x * y))
+    before = vd.stats()
+    total = xp.sum(x * y)
+    assert float(total) == pytest.approx(float(np.sum(A * b)), rel=1e-5)
+    assert (vd.stats() - before).dispatches_recorded == 1     # no product in memory
+    np.testing.assert_allclose(np.asarray(xp.sum(x[1:] * y[:-1] + 2, axis=1)),
+                               np.sum(A[1:] * b[:-1] + 2, axis=1), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(xp.sum(x.mT * 2, axis=0)),
+                               np.sum(np.swapaxes(A, 1, 2) * 2, axis=0), rtol=1e-5)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import builtins
 import math
 
+from ..base import dtype as dt
+from ..codegen import ir, ops
 from ..execution import fusion, lazy
 from ..reduce import engine, operations
 from . import _dtypes as d
@@ -26,10 +28,30 @@ class _ReduceOp:
 
     def record(self, graph, node) -> None:
         (x,) = node.args
-        src = x.view.storage.buffer.view(x.view.offset, x.shape if x.shape else (1,))
+        shape = x.shape or (1,)
+        if type(x) is lazy.Node and x.target is None and getattr(x.op, "record", None) is None:
+            # an inlined elementwise producer: read through a mapping function in the
+            # reduction's first stage (one pass), or where its reads are strided,
+            # computed into memory first
+            mapped = _mapped_inputs(x, node.dtype)
+            if mapped is not None:
+                map_func, inputs = mapped
+                out = engine.reduce_buffers(self.reduce_op, inputs, out_type=node.dtype,
+                                            shape=shape, axes=self.axes or None,
+                                            map_func=map_func, graph=graph)
+                self._place(graph, node, out)
+                return
+            x.target = lazy.allocate(x.shape, x.dtype)
+            fusion.record_node(graph, x)
+        if type(x) is lazy.Node:
+            x = lazy.Leaf(x.target, x.shape, x.dtype)
+        src = x.view.storage.buffer.view(x.view.offset, shape)
         out = engine.reduce_buffers(self.reduce_op, [src], out_type=node.dtype,
-                                    shape=x.shape or (1,), axes=self.axes or None,
-                                    graph=graph)
+                                    shape=shape, axes=self.axes or None, graph=graph)
+        self._place(graph, node, out)
+
+    @staticmethod
+    def _place(graph, node, out) -> None:
         view = lazy.View(lazy.Storage(out, pooled=False), 0,
                          lazy.contiguous_strides(node.shape))
         if node.target is None:
@@ -42,6 +64,71 @@ class _ReduceOp:
                              node.shape, node.dtype, node.where)
             copy.target = node.target
             fusion.record_node(graph, copy)
+
+
+_map_functions: dict = {}   # program structure -> MappingFunction (kernels cache by it)
+
+
+def _mapped_inputs(x, t):
+    """(MappingFunction, its arguments) computing pending `x` (converted to `t`) at the
+    reduction's flat index, or None when a read is not contiguous with `x`'s shape."""
+    fake = lazy.Node(x.op, x.args, x.shape, x.dtype, None)
+    fake.target = lazy.View(None, 0, lazy.contiguous_strides(x.shape))
+    prog = fusion.build_program(fake, lazy)
+    if builtins.any(sig[-1] != fusion.CONTIGUOUS and sig[0] != "scalar" for sig in prog.inputs):
+        return None
+    key = (prog.key, t)
+    map_func = _map_functions.get(key)
+    if map_func is None:
+        map_func = _map_functions[key] = _make_map_function(prog, t)
+    args = []
+    for sig, leaf in zip(prog.inputs, prog.leaves):
+        if sig[0] == "leaf":
+            args += [leaf.view.storage.buffer, leaf.view.offset]
+        else:
+            args.append(int(leaf.value) if leaf.dtype is d.bool else leaf.value)
+    return map_func, args
+
+
+def _make_map_function(prog, t):
+    from ..codegen.builder import current
+    from ..codegen.types import Buff, Const
+    from ..codegen.variables import ShaderVariable, convert as to_type
+    from ..reduce import mapped_io_index
+    from ..shader.map import MappingFunction
+    types = []
+    for sig in prog.inputs:
+        if sig[0] == "leaf":
+            types += [Buff[dt.from_name(sig[1])], Const[d.int32]]
+        else:
+            ut = dt.from_name(sig[1])
+            types.append(Const[fusion._UNIFORM_TYPE.get(ut, ut)])
+
+    def mapped(*params):
+        b = current()
+        i = mapped_io_index().node
+        values, k = {}, 0
+        for j, sig in enumerate(prog.inputs):
+            if sig[0] == "leaf":
+                buf, off = params[k], params[k + 1]
+                k += 2
+                index = ops.make("add", to_type(i, d.int32), off.node)
+                values[-1 - j] = buf[ShaderVariable(b, b.bind(index))].node
+            else:
+                st = dt.from_name(sig[1])
+                v = params[k].node
+                k += 1
+                values[-1 - j] = b.bind(to_type(v, st) if st is not d.bool else
+                                        ops.make("ne", v, ir.Lit(0, d.uint32)))
+        result = None
+        for n, ((_, tname, refs), op) in enumerate(zip(prog.instrs, prog.ops)):
+            result = values[n] = b.bind(op.lower([values[r] for r in refs],
+                                                 dt.from_name(tname)))
+        if result is None:
+            result = values[-1]
+        return ShaderVariable(b, b.bind(to_type(result, t)))
+
+    return MappingFunction(mapped, types, t)
 
 
 def _axes(axis, ndim: int) -> tuple:
@@ -79,8 +166,11 @@ def _reduce(x: Array, op, axis, keepdims: bool, out_type, identity) -> Array:
         return scalar_fill(identity, shape, out_type, x.device)
     if math.prod(kept) == 0:
         return scalar_fill(identity, shape, out_type, x.device)
-    x = _contiguous(x)
-    arg = lazy.Leaf(x._view, x.shape, x.dtype)
+    if x._node is not None:     # pending: the reduction may read it through its map stage
+        arg = x._node
+    else:
+        x = _contiguous(x)
+        arg = lazy.Leaf(x._view, x.shape, x.dtype)
     op_axes = axes if len(axes) < x.ndim else ()
     out = Array._record(_ReduceOp(op, op_axes), (arg,), kept, out_type, x.device)
     if keepdims:
