@@ -498,12 +498,25 @@ def _c_atan(z, t):      # -i atanh(i z)
     return _times_minus_i(_bound(_c_atanh(_bound(_times_i(z, t)), t)), t)
 
 
+def _c_tanh(z, t):
+    # (sinh 2x + i sin 2y) / (cosh 2x + cos 2y); for large |x| (where cosh overflows)
+    # the limit (sign x, 0)
+    p = _part_type(t)
+    x, y = _bound(_re(z)), _bound(_im(z))
+    x2, y2 = ops.make("mul", x, lit(2, p)), ops.make("mul", y, lit(2, p))
+    den = _bound(ops.make("add", ops.make("cosh", x2), ops.make("cos", y2)))
+    out = _cplx(ops.make("div", ops.make("sinh", x2), den),
+                ops.make("div", ops.make("sin", y2), den), t)
+    far = ops.make("gt", ops.make("abs", x), lit(20, p))
+    return select(far, _cplx(ops.make("sign", x), ops.make("mul", lit(0, p), y), t), out)
+
+
 _COMPLEX = {
     "exp": _cexp, "log": _clog, "sqrt": _csqrt, "sin": _c_sin, "cos": _c_cos,
     "sinh": _c_sinh, "cosh": _c_cosh, "asinh": _c_asinh, "acosh": _c_acosh,
     "atanh": _c_atanh, "asin": _c_asin, "acos": _c_acos, "atan": _c_atan,
     "tan": lambda z, t: _cdiv(_bound(_c_sin(z, t)), _bound(_c_cos(z, t))),
-    "tanh": lambda z, t: _cdiv(_bound(_c_sinh(z, t)), _bound(_c_cosh(z, t))),
+    "tanh": lambda z, t: _c_tanh(z, t),
     "expm1": lambda z, t: _csub(_bound(_cexp(z, t)), _clit(1, 0, t)),
     "log1p": lambda z, t: _clog(_bound(_cadd(z, _clit(1, 0, t))), t),
     "log2": lambda z, t: ops.make("mul", _clog(z, t), lit(1 / math.log(2), _part_type(t)),
