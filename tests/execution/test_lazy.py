@@ -218,3 +218,17 @@ def test_more_elements_than_invocations_loop(backend, monkeypatch):
     np.testing.assert_allclose(np.asarray(_chain(a, b, c)), _np_chain(*host), rtol=1e-6)
     t = xp.asarray(host[0].reshape(60, 50)).T
     np.testing.assert_allclose(np.asarray(t * 2), host[0].reshape(60, 50).T * 2, rtol=1e-6)
+
+
+def test_results_go_back_to_the_pool_when_dropped(backend):
+    import weakref
+    a = xp.asarray(np.ones(256, dtype=np.float32))
+    y = a * 2
+    float(y[0])
+    storage = weakref.ref(y._view.storage)
+    del y
+    assert storage() is None          # freed at once (no reference cycle holds it)
+    pool = buffer_pool(vd.get_context())
+    cached = pool.cached_bytes
+    float((a * 3)[0])
+    assert pool.cached_bytes == cached    # the next result took the freed buffer

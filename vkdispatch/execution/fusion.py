@@ -110,6 +110,7 @@ def build_program(node, lazy) -> Program:
         return r
 
     ref(node)
+    ref = None   # the recursive closure's cell holds it: a cycle would keep the nodes
     target = node.target
     prog.out = (node.dtype.name, pattern(target.strides, out_shape))
     prog.key = (prog.rank, tuple(prog.inputs), tuple(prog.instrs), prog.out)
