@@ -148,3 +148,17 @@ def test_errors_follow_the_standard(backend):
         xp.asarray(np.array([1], dtype=np.int8)) + 300
     with pytest.raises(ValueError, match="broadcast"):
         x + xp.asarray(np.ones(4, dtype=np.float32))
+
+
+COMPLEX_UNARY = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
+                 "tan": np.tan, "tanh": np.tanh, "asin": np.arcsin, "acos": np.arccos,
+                 "atan": np.arctan, "asinh": np.arcsinh, "acosh": np.arccosh,
+                 "atanh": np.arctanh, "log1p": np.log1p, "sign": lambda v: v / np.abs(v)}
+
+
+def test_complex_math(backend):
+    z = (X + 1j * Y).astype(np.complex64).reshape(-1)[:12]
+    x = xp.asarray(z)
+    for name, fn in COMPLEX_UNARY.items():
+        np.testing.assert_allclose(np.asarray(getattr(xp, name)(x)), fn(z), rtol=2e-4,
+                                   atol=2e-5, err_msg=name)

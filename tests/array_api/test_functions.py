@@ -163,3 +163,37 @@ def test_matmul(backend, sa, sb):
         np.testing.assert_allclose(np.asarray(xp.asarray(a) @ bt), a @ b, rtol=1e-5)
     with pytest.raises(ValueError, match="align"):
         xp.asarray(a) @ xp.asarray(np.ones((7, 2), dtype=np.float32))
+
+
+def test_more_manipulation(backend):
+    a = xp.asarray(A.reshape(3, 2, 2))
+    B = A.reshape(3, 2, 2)
+    np.testing.assert_array_equal(np.asarray(xp.moveaxis(a, (0, 1), (2, 0))),
+                                  np.moveaxis(B, (0, 1), (2, 0)))
+    for i, u in enumerate(xp.unstack(a, axis=1)):
+        np.testing.assert_array_equal(np.asarray(u), B[:, i])
+    np.testing.assert_array_equal(np.asarray(xp.roll(a, (1, -1), axis=(0, 2))),
+                                  np.roll(B, (1, -1), axis=(0, 2)))
+    np.testing.assert_array_equal(np.asarray(xp.roll(a, 5)), np.roll(B, 5))
+    np.testing.assert_array_equal(np.asarray(xp.tile(a, (2, 1, 3))), np.tile(B, (2, 1, 3)))
+    np.testing.assert_array_equal(np.asarray(xp.repeat(a, 2, axis=1)), np.repeat(B, 2, axis=1))
+    counts = xp.asarray(np.array([2, 0, 1], dtype=np.int64))
+    np.testing.assert_array_equal(np.asarray(xp.repeat(a, counts, axis=0)),
+                                  np.repeat(B, [2, 0, 1], axis=0))
+
+
+def test_vecdot_tensordot_and_sequences_of_arrays(backend):
+    rng = np.random.default_rng(9)
+    a = rng.random((2, 3, 4), dtype=np.float32)
+    b = rng.random((3, 4, 5), dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(xp.tensordot(xp.asarray(a), xp.asarray(b))),
+                               np.tensordot(a, b), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(xp.tensordot(xp.asarray(a), xp.asarray(b),
+                                                       axes=([1], [0]))),
+                               np.tensordot(a, b, axes=([1], [0])), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(xp.vecdot(xp.asarray(a), xp.asarray(a))),
+                               np.sum(a * a, axis=-1), rtol=1e-5)
+    x = xp.asarray(a)
+    s = xp.asarray([x[0, 0, 0], x[1, 2, 3]])
+    assert s.dtype == xp.float32
+    np.testing.assert_array_equal(np.asarray(s), [a[0, 0, 0], a[1, 2, 3]])

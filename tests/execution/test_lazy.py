@@ -208,3 +208,27 @@ def test_bad_ops_raise_at_the_call_and_leave_the_graph(backend):
     with pytest.raises(TypeError, match="int32"):
         a + xp.asarray(np.ones(3, dtype=np.int32))
     assert len(lazy.pending_graph()) == n
+
+
+def test_more_elements_than_invocations_loop(backend, monkeypatch):
+    from vkdispatch.execution import fusion
+    monkeypatch.setattr(fusion, "MAX_GROUPS", 2)
+    host = _inputs(3000, 4)
+    a, b, c = (xp.asarray(h) for h in host)
+    np.testing.assert_allclose(np.asarray(_chain(a, b, c)), _np_chain(*host), rtol=1e-6)
+    t = xp.asarray(host[0].reshape(60, 50)).T
+    np.testing.assert_allclose(np.asarray(t * 2), host[0].reshape(60, 50).T * 2, rtol=1e-6)
+
+
+def test_results_go_back_to_the_pool_when_dropped(backend):
+    import weakref
+    a = xp.asarray(np.ones(256, dtype=np.float32))
+    y = a * 2
+    float(y[0])
+    storage = weakref.ref(y._view.storage)
+    del y
+    assert storage() is None          # freed at once (no reference cycle holds it)
+    pool = buffer_pool(vd.get_context())
+    cached = pool.cached_bytes
+    float((a * 3)[0])
+    assert pool.cached_bytes == cached    # the next result took the freed buffer

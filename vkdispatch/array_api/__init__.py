@@ -21,9 +21,13 @@ from ._elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atan
                            round, sign, signbit, sin, sinh, sqrt, square, subtract, tan, tanh,
                            trunc, where)
 from ._info import __array_namespace_info__
-from ._linalg import matmul
+from ._linalg import matmul, tensordot, vecdot
+from ._searching import argmax, argmin, count_nonzero
+from ._scan import cumulative_prod, cumulative_sum
+from ._statistical import all, any, diff, max, mean, min, prod, std, sum, var
 from ._manipulation import (broadcast_arrays, broadcast_to, concat, expand_dims, flip,
-                            matrix_transpose, permute_dims, reshape, squeeze, stack)
+                            matrix_transpose, moveaxis, permute_dims, repeat, reshape, roll,
+                            squeeze, stack, tile, unstack)
 
 __array_api_version__ = "2024.12"
 e = 2.718281828459045
@@ -32,7 +36,8 @@ nan = float("nan")
 pi = 3.141592653589793
 newaxis = None
 
-__all__ = ['Array', 'matmul', 'arange', 'asarray', 'empty', 'empty_like', 'eye', 'from_buffer',
+__all__ = ['Array', 'matmul', 'tensordot', 'vecdot', 'argmax', 'argmin', 'count_nonzero', 'cumulative_prod', 'cumulative_sum', 'all', 'any', 'diff', 'max', 'mean', 'min', 'prod', 'std',
+           'sum', 'var', 'arange', 'asarray', 'empty', 'empty_like', 'eye', 'from_buffer',
            'from_dlpack', 'full',
            'full_like', 'linspace', 'meshgrid', 'ones', 'ones_like', 'tril', 'triu',
            'zeros', 'zeros_like', 'astype', 'can_cast', 'finfo', 'iinfo', 'isdtype',
@@ -50,5 +55,5 @@ __all__ = ['Array', 'matmul', 'arange', 'asarray', 'empty', 'empty_like', 'eye',
            'square', 'subtract', 'tan', 'tanh', 'trunc', 'where',
            '__array_namespace_info__', 'broadcast_arrays', 'broadcast_to', 'concat',
            'expand_dims', 'flip', 'matrix_transpose', 'permute_dims', 'reshape',
-           'squeeze', 'stack', '__array_api_version__', 'e', 'inf', 'nan', 'pi',
+           'squeeze', 'stack', 'moveaxis', 'repeat', 'roll', 'tile', 'unstack', '__array_api_version__', 'e', 'inf', 'nan', 'pi',
            'newaxis']

@@ -34,7 +34,7 @@ def _protocol(name: str):
 
 
 class Array:
-    __slots__ = ("_node", "_view", "_shape", "_dtype", "_device", "__weakref__")
+    __slots__ = ("_node", "_view", "_shape", "_dtype", "_device", "_leaf", "__weakref__")
     __array_priority__ = 100.0   # NumPy defers to our reflected operators
 
     def __init__(self, *args, **kwargs):
@@ -49,6 +49,7 @@ class Array:
         self._device = device
         self._node = node
         self._view = view
+        self._leaf = None
         return self
 
     @classmethod
@@ -67,7 +68,10 @@ class Array:
         """This array as an argument of a new node."""
         if self._node is not None:
             return self._node
-        return lazy.Leaf(self._view, self._shape, self._dtype)
+        leaf = self._leaf    # one Leaf per array: a kernel binds its memory once
+        if leaf is None:
+            leaf = self._leaf = lazy.Leaf(self._view, self._shape, self._dtype)
+        return leaf
 
     def _placed(self):
         """This array's View, giving a pending array its memory now."""
@@ -245,12 +249,12 @@ class Array:
 
     # ------------------------------------------------------------------ operators
     def _op(self, name, other, reflected=False):
-        ew = _elementwise()
-        if not isinstance(other, (Array, int, float, complex)):
+        if type(other) is not Array and not isinstance(other, (int, float, complex)):
             return NotImplemented
+        apply = _APPLY[0] if _APPLY else _elementwise_apply()
         if reflected:
-            return ew.apply(name, other, self)
-        return ew.apply(name, self, other)
+            return apply(name, other, self)
+        return apply(name, self, other)
 
     def _inplace(self, name, other):
         if not isinstance(other, (Array, int, float, complex)):
@@ -318,6 +322,15 @@ for _short, _name in _BINARY.items():
     setattr(Array, f"__i{_short}__", _imethod(_name))
 for _short, _name in _COMPARE.items():
     setattr(Array, f"__{_short}__", _method(_name))
+
+
+_APPLY: list = []   # _elementwise.apply, imported on first use (it imports this module)
+
+
+def _elementwise_apply():
+    from ._elementwise import apply
+    _APPLY.append(apply)
+    return apply
 
 
 def _elementwise():

@@ -134,8 +134,11 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Array:
                          "cannot be honoured")
     if hasattr(obj, "__array_namespace__") and hasattr(obj, "__array__"):
         obj = np.asarray(obj)
-    if isinstance(obj, (list, tuple)):
-        _check_nested(obj)
+    inner = _nested_arrays(obj) if isinstance(obj, (list, tuple)) else []
+    if inner and dtype is None:    # a sequence of arrays keeps their (promoted) dtype
+        dtype = inner[0].dtype
+        for a in inner[1:]:
+            dtype = d.promote(dtype, a.dtype)
     arr = np.asarray(obj)
     if arr.dtype.kind not in "biufc":
         raise TypeError(f"asarray: cannot make an array of {type(obj).__name__} "
@@ -149,12 +152,15 @@ def asarray(obj, /, *, dtype=None, device=None, copy=None) -> Array:
     return _upload(arr, t, dev)
 
 
-def _check_nested(obj) -> None:
+def _nested_arrays(obj) -> list:
+    """The Arrays inside a nested sequence (NumPy reads them through __array__)."""
+    out = []
     for v in obj:
         if isinstance(v, Array):
-            raise TypeError("asarray of a sequence of arrays: use stack")
-        if isinstance(v, (list, tuple)):
-            _check_nested(v)
+            out.append(v)
+        elif isinstance(v, (list, tuple)):
+            out.extend(_nested_arrays(v))
+    return out
 
 
 # ----------------------------------------------------------------------------- constants
@@ -292,9 +298,16 @@ def eye(n_rows, n_cols=None, /, *, k=0, dtype=None, device=None) -> Array:
     n_cols = n_rows if n_cols is None else n_cols
     shape = _shape_arg((n_rows, n_cols))
     t = _dtype_arg(dtype, dev, "eye") or default_float(dev)
-    args = (lazy.Iota((shape[0], 1)), lazy.Iota((shape[1],)), lazy.Scalar(operator.index(k),
-                                                                          d.int32))
+    k = _diagonal(k, shape[0], shape[1])
+    args = (lazy.Iota((shape[0], 1)), lazy.Iota((shape[1],)), lazy.Scalar(k, d.int32))
     return Array._record(EYE, args, shape, t, dev)
+
+
+def _diagonal(k, rows: int, cols: int) -> int:
+    """Diagonal offset `k` clamped to [-rows - 1, cols + 1] (same result, and it fits
+    the kernel's 32-bit argument)."""
+    k = operator.index(k)
+    return builtins.max(-rows - 1, builtins.min(cols + 1, k))
 
 
 def _triangle(lower_part: bool):
@@ -314,7 +327,7 @@ def _tri(x, k, op, name):
         raise ValueError(f"{name} needs an array of at least 2 dimensions")
     rows, cols = x.shape[-2:]
     args = (x._arg(), lazy.Iota((rows, 1)), lazy.Iota((cols,)),
-            lazy.Scalar(operator.index(k), d.int32))
+            lazy.Scalar(_diagonal(k, rows, cols), d.int32))
     return Array._record(op, args, x.shape, x.dtype, x.device)
 
 

@@ -31,6 +31,8 @@ CATEGORIES = {
     "any": ALL,
 }
 
+CATEGORY_SETS = {name: frozenset(types) for name, types in CATEGORIES.items()}
+
 
 def _table() -> dict:
     t = {}

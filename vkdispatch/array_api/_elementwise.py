@@ -41,7 +41,7 @@ TABLE = {
     "divide": (2, "floating-point", SAME, L.divide, ()),
     "floor_divide": (2, "real numeric", SAME, L.floor_divide, ()),
     "remainder": (2, "real numeric", SAME, L.remainder, ()),
-    "pow": (2, "numeric", SAME, L.power, ("pow",)),
+    "pow": (2, "numeric", SAME, L.complex_power, ("pow",)),
     "maximum": (2, "real numeric", SAME, L.minmax("max"), ()),
     "minimum": (2, "real numeric", SAME, L.minmax("min"), ()),
     "atan2": (2, "real floating-point", SAME, L.arith("atan2"), ("atan2",)),
@@ -68,28 +68,29 @@ TABLE = {
     "floor": (1, "real numeric", SAME, L.rounding("floor"), ()),
     "trunc": (1, "real numeric", SAME, L.rounding("trunc"), ()),
     "round": (1, "real numeric", SAME, L.rounding("round"), ()),
-    "sign": (1, "real numeric", SAME, L.sign, ()),
+    "sign": (1, "numeric", SAME, L.complex_sign, ()),
     "signbit": (1, "real floating-point", BOOL, L.signbit, ()),
     "isnan": (1, "numeric", BOOL, L.isnan_, ()),
     "isinf": (1, "numeric", BOOL, L.isinf_, ()),
     "isfinite": (1, "numeric", BOOL, L.isfinite_, ()),
     "square": (1, "numeric", SAME, L.square, ()),
-    "sqrt": (1, "real floating-point", SAME, L.unary("sqrt"), ()),
+    "sqrt": (1, "floating-point", SAME, L.complex_capable("sqrt", L.unary("sqrt")), ()),
     "reciprocal": (1, "floating-point", SAME, L.reciprocal, ()),
-    "exp": (1, "real floating-point", SAME, L.unary("exp"), ("exp",)),
-    "expm1": (1, "real floating-point", SAME, L.expm1, ("exp", "log")),
-    "log": (1, "real floating-point", SAME, L.unary("log"), ("log",)),
-    "log1p": (1, "real floating-point", SAME, L.log1p, ("log",)),
-    "log2": (1, "real floating-point", SAME, L.unary("log2"), ("log2",)),
-    "log10": (1, "real floating-point", SAME, L.log10, ("log2",)),
+    "exp": (1, "floating-point", SAME, L.complex_capable("exp", L.unary("exp")), ("exp",)),
+    "expm1": (1, "floating-point", SAME, L.complex_capable("expm1", L.expm1), ("exp", "log")),
+    "log": (1, "floating-point", SAME, L.complex_capable("log", L.unary("log")), ("log",)),
+    "log1p": (1, "floating-point", SAME, L.complex_capable("log1p", L.log1p), ("log",)),
+    "log2": (1, "floating-point", SAME, L.complex_capable("log2", L.unary("log2")), ("log2",)),
+    "log10": (1, "floating-point", SAME, L.complex_capable("log10", L.log10), ("log2",)),
     "real": (1, "numeric", REAL, L.real, ()),
     "imag": (1, "numeric", REAL, L.imag, ()),
     "conj": (1, "numeric", SAME, L.conj, ()),
 }
 for _name in _TRIG:
-    TABLE[_name] = (1, "real floating-point", SAME, L.unary(_name), (_name,))
-TABLE["asin"] = (1, "real floating-point", SAME, L.arcsin, ("atan2",))
-TABLE["acos"] = (1, "real floating-point", SAME, L.arccos, ("atan2",))
+    TABLE[_name] = (1, "floating-point", SAME, L.complex_capable(_name, L.unary(_name)),
+                    (_name,))
+TABLE["asin"] = (1, "floating-point", SAME, L.complex_capable("asin", L.arcsin), ("atan2",))
+TABLE["acos"] = (1, "floating-point", SAME, L.complex_capable("acos", L.arccos), ("atan2",))
 
 OPS = {name: Op((name,), row[3], row[4]) for name, row in TABLE.items()}
 
@@ -134,10 +135,10 @@ def operands(name: str, args, category: str):
     if not arrays:
         raise TypeError(f"{name} needs at least one array argument, got "
                         f"{[type(a).__name__ for a in args]}")
-    allowed = d.CATEGORIES[category]
+    allowed = d.CATEGORY_SETS[category]
     t = None
     for a in arrays:
-        if not any(a.dtype is x for x in allowed):
+        if a.dtype not in allowed:
             raise TypeError(f"{name} takes {category} arrays, got {a.dtype.name}")
         t = a.dtype if t is None else d.promote(t, a.dtype)
     device = arrays[0].device
@@ -164,13 +165,47 @@ def node_arg(a, t):
     return lazy.Scalar(value, t)
 
 
+_checked: dict = {}   # (name, device, operand dtypes / scalar types) -> (dtype, result dtype)
+
+
 def apply(name: str, *args) -> Array:
-    arity, category, rule, _, needs = TABLE[name]
-    arrays, t, device = operands(name, args, category)
-    shape = broadcast_shapes(*(a.shape for a in arrays))
-    result = {SAME: t, BOOL: d.bool, REAL: _real_of(t)}[rule]
-    check_device_dtype(device, t, name, needs)
-    return Array._record(OPS[name], tuple(node_arg(a, t) for a in args), shape, result, device)
+    """Record elementwise `name` on `args` (arrays and Python scalars)."""
+    device = None
+    key = [name]
+    shape = None
+    same_shape = True
+    for a in args:
+        if type(a) is Array:
+            key.append(a._dtype)
+            if device is None:
+                device, shape = a._device, a._shape
+            elif a._shape != shape:
+                same_shape = False
+        else:
+            key.append(type(a))
+    key.append(device)
+    key = tuple(key)
+    types = _checked.get(key)
+    if types is None:
+        arity, category, rule, _, needs = TABLE[name]
+        _, t, device = operands(name, args, category)
+        check_device_dtype(device, t, name, needs)
+        types = (t, {SAME: t, BOOL: d.bool, REAL: _real_of(t)}[rule])
+        if len(_checked) > 4096:
+            _checked.clear()
+        _checked[key] = types
+    t, result = types
+    node_args = []
+    for a in args:
+        if type(a) is Array:
+            node_args.append(a._node if a._node is not None else a._arg())
+        else:
+            if type(a) is int and t.kind in ("int", "uint"):
+                d.scalar_dtype(a, t)    # the range check
+            node_args.append(node_arg(a, t))
+    if not same_shape:
+        shape = broadcast_shapes(*(a._shape for a in args if type(a) is Array))
+    return Array._record(OPS[name], tuple(node_args), shape, result, device)
 
 
 def _function(name: str):
@@ -246,9 +281,6 @@ def clip(x, /, min=None, max=None) -> Array:  # noqa: A002 - the standard's name
             raise TypeError(f"clip's {what} is a float but x is {x.dtype.name}")
         args.append(node_arg(bound, x.dtype) if not isinstance(bound, Array) else bound._arg())
     shape = broadcast_shapes(*shapes)
-    if shape != x.shape:
-        raise ValueError(f"clip's bounds of shapes {shapes[1:]} would broadcast x "
-                         f"{x.shape} to {shape}")
     return Array._record(_CLIPS[min is not None, max is not None], tuple(args), shape,
                          x.dtype, x.device)
 

@@ -24,8 +24,7 @@ class Device:
     def __eq__(self, other) -> bool:
         return isinstance(other, Device) and other.context is self.context
 
-    def __hash__(self) -> int:
-        return hash(id(self.context))
+    __hash__ = object.__hash__     # one Device per context (default_device keeps it)
 
     def __repr__(self) -> str:
         return f"<vkdispatch Device {self.info.name!r} ({self.context.backend})>"

@@ -151,3 +151,50 @@ def matmul(x1, x2, /) -> Array:
     if x2.ndim == 1:
         out = squeeze(out, axis=-1)
     return out
+
+
+def vecdot(x1, x2, /, *, axis=-1) -> Array:
+    from ._elementwise import apply
+    from ._statistical import sum as asum
+    for a in (x1, x2):
+        if not isinstance(a, Array):
+            raise TypeError(f"vecdot takes arrays, got {type(a).__name__}")
+    ndim = max(x1.ndim, x2.ndim)
+    if axis >= 0 or -axis > min(x1.ndim, x2.ndim):
+        raise ValueError(f"vecdot's axis must be negative and within both arrays' "
+                         f"dimensions, got {axis}")
+    if x1.shape[axis] != x2.shape[axis]:
+        raise ValueError(f"vecdot: axis {axis} has {x1.shape[axis]} and {x2.shape[axis]} "
+                         f"elements")
+    broadcast_shapes(x1.shape, x2.shape)
+    a = apply("conj", x1) if x1.dtype.is_complex else x1
+    return asum(apply("multiply", a, x2), axis=ndim + axis, dtype=d.promote(x1.dtype,
+                                                                            x2.dtype))
+
+
+def tensordot(x1, x2, /, *, axes=2) -> Array:
+    from ._manipulation import permute_dims, reshape
+    for a in (x1, x2):
+        if not isinstance(a, Array):
+            raise TypeError(f"tensordot takes arrays, got {type(a).__name__}")
+    if isinstance(axes, int):
+        if axes < 0 or axes > min(x1.ndim, x2.ndim):
+            raise ValueError(f"tensordot's axes={axes} exceeds the arrays' dimensions")
+        a_axes = tuple(range(x1.ndim - axes, x1.ndim))
+        b_axes = tuple(range(axes))
+    else:
+        a_axes, b_axes = (tuple(v % x.ndim if x.ndim else v for v in ax)
+                          for ax, x in zip(axes, (x1, x2)))
+    if len(a_axes) != len(b_axes) or any(x1.shape[i] != x2.shape[j]
+                                         for i, j in zip(a_axes, b_axes)):
+        raise ValueError(f"tensordot: contracted axes {axes} differ in length")
+    a_free = [i for i in range(x1.ndim) if i not in a_axes]
+    b_free = [j for j in range(x2.ndim) if j not in b_axes]
+    k = math.prod(x1.shape[i] for i in a_axes)
+    m = math.prod(x1.shape[i] for i in a_free)
+    n = math.prod(x2.shape[j] for j in b_free)
+    a = reshape(permute_dims(x1, tuple(a_free) + tuple(a_axes)), (m, k))
+    b = reshape(permute_dims(x2, tuple(b_axes) + tuple(b_free)), (k, n))
+    out = matmul(a, b)
+    return reshape(out, tuple(x1.shape[i] for i in a_free) + tuple(x2.shape[j]
+                                                                    for j in b_free))

@@ -361,3 +361,202 @@ def astype(args, dtype):
     if x.dtype.is_complex and not dtype.is_complex:
         return convert(ops.make("real", x), dtype)
     return convert(x, dtype)
+
+
+# ----------------------------------------------------------------------------- complex math
+
+def _part_type(t):
+    return dt.float64 if t is dt.complex128 else dt.float32
+
+
+def _re(z):
+    return ops.make("real", z)
+
+
+def _im(z):
+    return ops.make("imag", z)
+
+
+def _cplx(re, im, t):
+    return ops.make("construct", re, im, dtype=t)
+
+
+def _cexp(z, t):
+    e = ops.make("exp", _re(z))
+    return _cplx(ops.make("mul", e, ops.make("cos", _im(z))),
+                 ops.make("mul", e, ops.make("sin", _im(z))), t)
+
+
+def _clog(z, t):
+    return _cplx(ops.make("log", ops.make("cabs", z)), ops.make("atan2", _im(z), _re(z)), t)
+
+
+def _csqrt(z, t):
+    p = _part_type(t)
+    x, y = _re(z), _im(z)
+    r = ops.make("cabs", z)
+    s = current().bind(ops.make("sqrt", ops.make("mul", ops.make("add", r, ops.make("abs", x)),
+                                                 lit(0.5, p))))
+    half = ops.make("div", y, ops.make("mul", lit(2, p), s))
+    pos = _cplx(s, half, t)
+    neg = _cplx(ops.make("abs", ops.make("div", y, ops.make("mul", lit(2, p), s))),
+                select(ops.make("lt", y, lit(0, p)), ops.make("neg", s), s), t)
+    zero = ops.make("eq", s, lit(0, p))
+    return select(zero, _cplx(lit(0, p), y, t), select(ops.make("ge", x, lit(0, p)), pos, neg))
+
+
+def _cmul(a, b):
+    return ops.make("cmul", a, b)
+
+
+def _cdiv(a, b):
+    return ops.make("cdiv", a, b)
+
+
+def _cadd(a, b):
+    return ops.make("add", a, b)
+
+
+def _csub(a, b):
+    return ops.make("sub", a, b)
+
+
+def _clit(re, im, t):
+    p = _part_type(t)
+    return _cplx(lit(re, p), lit(im, p), t)
+
+
+def _times_i(z, t):     # i * z
+    return _cplx(ops.make("neg", _im(z)), _re(z), t)
+
+
+def _times_minus_i(z, t):   # -i * z
+    return _cplx(_im(z), ops.make("neg", _re(z)), t)
+
+
+def _bound(z):
+    return current().bind(z)
+
+
+def _c_sin(z, t):
+    x, y = _re(z), _im(z)
+    return _cplx(ops.make("mul", ops.make("sin", x), ops.make("cosh", y)),
+                 ops.make("mul", ops.make("cos", x), ops.make("sinh", y)), t)
+
+
+def _c_cos(z, t):
+    x, y = _re(z), _im(z)
+    return _cplx(ops.make("mul", ops.make("cos", x), ops.make("cosh", y)),
+                 ops.make("neg", ops.make("mul", ops.make("sin", x), ops.make("sinh", y))), t)
+
+
+def _c_sinh(z, t):
+    x, y = _re(z), _im(z)
+    return _cplx(ops.make("mul", ops.make("sinh", x), ops.make("cos", y)),
+                 ops.make("mul", ops.make("cosh", x), ops.make("sin", y)), t)
+
+
+def _c_cosh(z, t):
+    x, y = _re(z), _im(z)
+    return _cplx(ops.make("mul", ops.make("cosh", x), ops.make("cos", y)),
+                 ops.make("mul", ops.make("sinh", x), ops.make("sin", y)), t)
+
+
+def _c_asinh(z, t):     # log(z + sqrt(z^2 + 1)), odd: taken for Re z >= 0 (no cancellation)
+    z = _bound(z)
+    p = _part_type(t)
+    neg = _bound(ops.make("lt", _re(z), lit(0, p)))
+    w = _bound(select(neg, ops.make("neg", z), z))
+    root = _bound(_csqrt(_bound(_cadd(_cmul(w, w), _clit(1, 0, t))), t))
+    out = _bound(_clog(_bound(_cadd(w, root)), t))
+    return select(neg, ops.make("neg", out), out)
+
+
+def _c_acosh(z, t):     # log(z + sqrt(z + 1) sqrt(z - 1))
+    z = _bound(z)
+    a = _bound(_csqrt(_bound(_cadd(z, _clit(1, 0, t))), t))
+    b = _bound(_csqrt(_bound(_csub(z, _clit(1, 0, t))), t))
+    return _clog(_bound(_cadd(z, _cmul(a, b))), t)
+
+
+def _c_atanh(z, t):     # (log(1 + z) - log(1 - z)) / 2
+    z = _bound(z)
+    a = _clog(_bound(_cadd(_clit(1, 0, t), z)), t)
+    b = _clog(_bound(_csub(_clit(1, 0, t), z)), t)
+    return ops.make("mul", _csub(a, b), lit(0.5, _part_type(t)), dtype=t)
+
+
+def _c_asin(z, t):      # -i asinh(i z)
+    return _times_minus_i(_bound(_c_asinh(_bound(_times_i(z, t)), t)), t)
+
+
+def _c_acos(z, t):      # pi/2 - asin(z)
+    return _csub(_clit(math.pi / 2, 0, t), _bound(_c_asin(z, t)))
+
+
+def _c_atan(z, t):      # -i atanh(i z)
+    return _times_minus_i(_bound(_c_atanh(_bound(_times_i(z, t)), t)), t)
+
+
+def _c_tanh(z, t):
+    # (sinh 2x + i sin 2y) / (cosh 2x + cos 2y); for large |x| (where cosh overflows)
+    # the limit (sign x, 0)
+    p = _part_type(t)
+    x, y = _bound(_re(z)), _bound(_im(z))
+    x2, y2 = ops.make("mul", x, lit(2, p)), ops.make("mul", y, lit(2, p))
+    den = _bound(ops.make("add", ops.make("cosh", x2), ops.make("cos", y2)))
+    out = _cplx(ops.make("div", ops.make("sinh", x2), den),
+                ops.make("div", ops.make("sin", y2), den), t)
+    far = ops.make("gt", ops.make("abs", x), lit(20, p))
+    return select(far, _cplx(ops.make("sign", x), ops.make("mul", lit(0, p), y), t), out)
+
+
+_COMPLEX = {
+    "exp": _cexp, "log": _clog, "sqrt": _csqrt, "sin": _c_sin, "cos": _c_cos,
+    "sinh": _c_sinh, "cosh": _c_cosh, "asinh": _c_asinh, "acosh": _c_acosh,
+    "atanh": _c_atanh, "asin": _c_asin, "acos": _c_acos, "atan": _c_atan,
+    "tan": lambda z, t: _cdiv(_bound(_c_sin(z, t)), _bound(_c_cos(z, t))),
+    "tanh": lambda z, t: _c_tanh(z, t),
+    "expm1": lambda z, t: _csub(_bound(_cexp(z, t)), _clit(1, 0, t)),
+    "log1p": lambda z, t: _clog(_bound(_cadd(z, _clit(1, 0, t))), t),
+    "log2": lambda z, t: ops.make("mul", _clog(z, t), lit(1 / math.log(2), _part_type(t)),
+                                  dtype=t),
+    "log10": lambda z, t: ops.make("mul", _clog(z, t), lit(1 / math.log(10), _part_type(t)),
+                                   dtype=t),
+}
+
+
+def complex_capable(name, real_rule):
+    """`real_rule` for real operands, the complex formula for complex ones."""
+    def lower(args, dtype):
+        x = args[0]
+        if x.dtype.is_complex:
+            return _COMPLEX[name](_bound(convert(x, dtype)), dtype)
+        return real_rule(args, dtype)
+    return lower
+
+
+def complex_sign(args, dtype):
+    x = args[0]
+    if not x.dtype.is_complex:
+        return sign(args, dtype)
+    z = _bound(x)
+    r = _bound(ops.make("cabs", z))
+    p = _part_type(dtype)
+    unit = ops.make("div", z, r, dtype=dtype)
+    return select(ops.make("eq", r, lit(0, p)), _clit(0, 0, dtype), unit)
+
+
+def complex_power(args, dtype):
+    """Real operands as `power`; complex: exp(b log a), with 0 ** b = 0 (b != 0) and
+    a ** 0 = 1."""
+    if not dtype.is_complex:
+        return power(args, dtype)
+    a, b = (_bound(convert(x, dtype)) for x in args)
+    p = _part_type(dtype)
+    out = _cexp(_bound(_cmul(b, _bound(_clog(a, dtype)))), dtype)
+    a_zero = ops.make("logical_and", ops.make("eq", _re(a), lit(0, p)),
+                      ops.make("eq", _im(a), lit(0, p)))
+    b_zero = ops.make("logical_and", ops.make("eq", _re(b), lit(0, p)),
+                      ops.make("eq", _im(b), lit(0, p)))
+    return select(b_zero, _clit(1, 0, dtype), select(a_zero, _clit(0, 0, dtype), out))

@@ -178,3 +178,101 @@ def stack(arrays, /, *, axis=0) -> Array:
             raise ValueError(f"stack: shapes {[b.shape for b in arrays]} differ")
     axis = check_axis(axis, len(shape) + 1)
     return concat([expand_dims(a, axis=axis) for a in arrays], axis=axis)
+
+
+def moveaxis(x, source, destination, /) -> Array:
+    _check(x, "moveaxis")
+    src = source if isinstance(source, tuple) else (source,)
+    dst = destination if isinstance(destination, tuple) else (destination,)
+    if len(src) != len(dst):
+        raise ValueError(f"moveaxis: source {source} and destination {destination} differ "
+                         f"in length")
+    src = [check_axis(a, x.ndim, "source") for a in src]
+    dst = [check_axis(a, x.ndim, "destination") for a in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError("moveaxis: repeated axes")
+    order = [a for a in range(x.ndim) if a not in src]
+    for s, t in sorted(zip(dst, src)):
+        order.insert(s, t)
+    return permute_dims(x, tuple(order))
+
+
+def unstack(x, /, *, axis=0) -> tuple:
+    _check(x, "unstack")
+    if x.ndim == 0:
+        raise ValueError("unstack needs at least one dimension")
+    axis = check_axis(axis, x.ndim)
+    return tuple(x[(slice(None),) * axis + (i,)] for i in range(x.shape[axis]))
+
+
+def roll(x, /, shift, *, axis=None) -> Array:
+    _check(x, "roll")
+    if axis is None:
+        flat = reshape(x, (-1,))
+        return reshape(roll(flat, shift, axis=0), x.shape)
+    shifts = shift if isinstance(shift, tuple) else (shift,)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if len(shifts) == 1 and len(axes) > 1:
+        shifts = shifts * len(axes)
+    if len(shifts) != len(axes):
+        raise ValueError(f"roll: shift {shift} and axis {axis} differ in length")
+    out = x
+    for s, a in zip(shifts, axes):
+        a = check_axis(a, x.ndim)
+        n = x.shape[a]
+        if n == 0:
+            continue
+        s = operator.index(s) % n
+        if s == 0:
+            continue
+        head = (slice(None),) * a
+        out = concat([out[head + (slice(n - s, None),)], out[head + (slice(0, n - s),)]],
+                     axis=a)
+    if out is x:
+        out = Array._record(CAST, (x._arg(),), x.shape, x.dtype, x.device)
+    return out
+
+
+def tile(x, repetitions, /) -> Array:
+    _check(x, "tile")
+    reps = tuple(operator.index(r) for r in repetitions)
+    if any(r < 0 for r in reps):
+        raise ValueError(f"tile: repetitions must be non-negative, got {repetitions}")
+    ndim = max(len(reps), x.ndim)
+    reps = (1,) * (ndim - len(reps)) + reps
+    shape = (1,) * (ndim - x.ndim) + x.shape
+    y = reshape(x, shape)
+    # (r0, s0, r1, s1, ...) broadcast, then merged: a copy laid out as the tiling
+    expanded = reshape(y, tuple(v for s in shape for v in (1, s)))
+    big = broadcast_to(expanded, tuple(v for r, s in zip(reps, shape) for v in (r, s)))
+    return reshape(big, tuple(r * s for r, s in zip(reps, shape)))
+
+
+def repeat(x, repeats, /, *, axis=None) -> Array:
+    _check(x, "repeat")
+    if axis is None:
+        x = reshape(x, (-1,))
+        axis = 0
+    axis = check_axis(axis, x.ndim)
+    n = x.shape[axis]
+    if isinstance(repeats, Array):   # data-dependent shape: the counts come to the host
+        counts = [int(c) for c in repeats.__array__().reshape(-1)]
+        if len(counts) == 1:
+            counts = counts * n
+    else:
+        counts = [operator.index(repeats)] * n
+    if len(counts) != n or any(c < 0 for c in counts):
+        raise ValueError(f"repeat: repeats must be non-negative and broadcast to {n}, got "
+                         f"{repeats!r}")
+    if len(set(counts)) <= 1:
+        c = counts[0] if counts else 0
+        y = expand_dims(x, axis=axis + 1)
+        shape = x.shape[:axis + 1] + (c,) + x.shape[axis + 1:]
+        big = broadcast_to(y, shape)
+        return reshape(big, x.shape[:axis] + (n * c,) + x.shape[axis + 1:])
+    head = (slice(None),) * axis
+    parts = [repeat(x[head + (slice(i, i + 1),)], c, axis=axis) for i, c in enumerate(counts)
+             if c]
+    if not parts:
+        return reshape(x[head + (slice(0, 0),)], x.shape[:axis] + (0,) + x.shape[axis + 1:])
+    return concat(parts, axis=axis)

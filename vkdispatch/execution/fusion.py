@@ -24,7 +24,7 @@ from .kernel import EmitOptions, build_kernel
 
 CONTIGUOUS, STRIDED, SINGLE = "c", "s", "1"
 LOCAL_SIZE = 256
-MAX_GROUPS = 65535
+MAX_GROUPS = 2 ** 31 - 1     # past the device's limit too, invocations loop over elements
 # uniform types of scalar arguments: small integers travel as 32-bit ones
 _UNIFORM_TYPE = {dt.bool_: dt.uint32, dt.int8: dt.int32, dt.int16: dt.int32,
                  dt.uint8: dt.uint32, dt.uint16: dt.uint32}
@@ -93,8 +93,14 @@ def build_program(node, lazy) -> Program:
         elif t is lazy.Node or t is lazy.Leaf:
             if t is lazy.Node:
                 a = lazy.Leaf(a.target, a.shape, a.dtype)
+            v = a.view   # one input per place in memory, however many Leafs name it
+            place = (id(v.storage), v.offset, v.strides, a.shape, a.dtype)
+            r = refs.get(place)
+            if r is not None:
+                refs[k] = r
+                return r
             st = broadcast_strides(a.shape, a.view.strides, out_shape)
-            r = add_input(("leaf", a.dtype.name, pattern(st, out_shape)), a, st)
+            r = refs[place] = add_input(("leaf", a.dtype.name, pattern(st, out_shape)), a, st)
         elif t is lazy.Iota:
             st = broadcast_strides(a.shape, lazy.contiguous_strides(a.shape), out_shape)
             r = add_input(("iota", pattern(st, out_shape)), a, st)
@@ -104,6 +110,7 @@ def build_program(node, lazy) -> Program:
         return r
 
     ref(node)
+    ref = None   # the recursive closure's cell holds it: a cycle would keep the nodes
     target = node.target
     prog.out = (node.dtype.name, pattern(target.strides, out_shape))
     prog.key = (prog.rank, tuple(prog.inputs), tuple(prog.instrs), prog.out)
@@ -128,7 +135,7 @@ def _int(v) -> ir.Node:
     return convert(v, dt.int32)
 
 
-def _generate(prog: Program, device) -> ir.Kernel:
+def _generate(prog: Program, device, looped: bool) -> ir.Kernel:
     b = Builder("vkd_fused", device)
     with b.active():
         def uniform(name, t):
@@ -172,11 +179,17 @@ def _generate(prog: Program, device) -> ir.Kernel:
                                            dtype=dt.uvec3), attrs=("x",))
         groups = ops.make("swizzle", ops.make("builtin", attrs=("num_workgroups",),
                                               dtype=dt.uvec3), attrs=("x",))
-        i = b.new_var(dt.int32, name="i")
-        step = _int(ops.make("mul", groups, ir.Lit(LOCAL_SIZE, dt.uint32)))
-        loop = ir.For(i, _int(gid), n, step, [])
+        if looped:   # more elements than invocations: each walks the grid's stride
+            i = b.new_var(dt.int32, name="i")
+            step = _int(ops.make("mul", groups, ir.Lit(LOCAL_SIZE, dt.uint32)))
+            loop = ir.For(i, _int(gid), n, step, [])
+            body = loop.body
+        else:        # one element per invocation (CPU drivers vectorize this best)
+            i = b.bind(_int(gid), name="i")
+            body = []
+            loop = ir.If(ops.make("lt", i, n), body)
         b.emit(loop)
-        with b.nested(loop.body, "element loop"):
+        with b.nested(body, "element loop"):
             coords = []
             if strided:
                 rem = i
@@ -229,17 +242,17 @@ def _address_limit(device):
     return device.max_storage_buffer_range
 
 
-def kernel_for(ctx, prog: Program, addressed: tuple) -> _Built:
+def kernel_for(ctx, prog: Program, addressed: tuple, looped: bool) -> _Built:
     """The compiled kernel of `prog` on `ctx` (`addressed`: buffer parameters reached by
     device address), built once per structure."""
     per_ctx = _cache.get(ctx)
     if per_ctx is None:
         with _cache_lock:
             per_ctx = _cache.setdefault(ctx, {})
-    key = (prog.key, addressed)
+    key = (prog.key, addressed, looped)
     built = per_ctx.get(key)
     if built is None:
-        kernel = _generate(prog, ctx.device)
+        kernel = _generate(prog, ctx.device, looped)
         limit = ctx.device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
         options = EmitOptions(ctx.codegen_target, "vkd_fused", limit, addressed)
         compiled = build_kernel(ctx, kernel, options)
@@ -263,7 +276,10 @@ def record_node(graph, node) -> None:
     names = ["out"] + [f"a{k}" for k, s in enumerate(prog.inputs) if s[0] == "leaf"]
     addressed = () if limit is None else tuple(
         name for name, buf in zip(names, buffers) if buf.nbytes > limit)
-    built = kernel_for(ctx, prog, addressed)
+    max_groups = min(ctx.device.max_workgroup_count[0], MAX_GROUPS)
+    groups = -(-count // LOCAL_SIZE)
+    looped = groups > max_groups
+    built = kernel_for(ctx, prog, addressed, looped)
     kernel = built.kernel
     values = {"n": count, "oo": node.target.offset}
     strided = any(name.startswith("d") for name in kernel.uniform_names)
@@ -284,6 +300,4 @@ def record_node(graph, node) -> None:
     packed = kernel.packer.pack_sequence([values[name] for name in names])
     if packed is None:
         packed = kernel.packer.pack({name: values[name] for name in names})
-    groups = (min(-(-count // LOCAL_SIZE), MAX_GROUPS, ctx.device.max_workgroup_count[0]),
-              1, 1)
-    graph.record_packed(kernel, groups, buffers, packed)
+    graph.record_packed(kernel, (min(groups, max_groups), 1, 1), buffers, packed)

@@ -112,7 +112,8 @@ _sequence = itertools.count()
 class Node:
     """A recorded operation. An elementwise `op` has `key` (hashable, what the operation
     computes) and `lower(args, dtype) -> ir node`; an op with its own kernel has
-    `record(graph, node)` instead, takes only Leaf arguments and is never inlined.
+    `record(graph, node)` instead, takes only Leaf arguments and is never inlined (with
+    `places_itself`, record sets `target` and tells the Array, else it writes `target`).
     `target`: the View the result is written to (None until the flush picks a place,
     or for inlined nodes)."""
     __slots__ = ("op", "args", "shape", "dtype", "where", "array", "target", "pinned",
@@ -346,7 +347,7 @@ def _flush_nodes(nodes: list) -> None:
         if n.target is None and not (n.pinned or custom or _alive(n)) and cost <= MAX_INLINE:
             n.cost = cost
             continue
-        if n.target is None:
+        if n.target is None and not getattr(n.op, "places_itself", False):
             n.target = allocate(n.shape, n.dtype)
             arr = n.array() if n.array is not None else None
             if arr is not None:

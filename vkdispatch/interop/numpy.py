@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import array_api as xp
+from ..base import dtype as dt
 from ..array_api import _array
 from ..array_api._array import Array
 
@@ -88,7 +89,18 @@ def array_function(func, types, args: tuple, kwargs: dict):
         axes = kwargs.pop("axes", args[1] if len(args) > 1 else None)
         x = _to_device(args[0])
         return fn(x, tuple(reversed(range(x.ndim))) if axes is None else tuple(axes))
-    return fn(*(_to_device(a) for a in args), **{k: _to_device(v) for k, v in kwargs.items()})
+    kwargs = {k: _dtype(v) if k == "dtype" else _to_device(v) for k, v in kwargs.items()}
+    return fn(*(_to_device(a) for a in args), **kwargs)
+
+
+def _dtype(value):
+    """A NumPy dtype argument (Dask passes np.dtype objects) as the namespace's dtype."""
+    if value is None or isinstance(value, dt.DType):
+        return value
+    try:
+        return dt.from_numpy(np.dtype(value))
+    except (TypeError, KeyError):
+        raise TypeError(f"dtype {value!r} has no vkdispatch equivalent") from None
 
 
 _array.register_protocol("__array_ufunc__", array_ufunc)

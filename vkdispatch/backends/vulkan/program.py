@@ -169,8 +169,8 @@ class VulkanProgram(Program):
         self.info = info
         self._ctx = ctx
         self._wref = weakref.ref(self)
-        # reentrant: a Buffer the garbage collector frees while this thread allocates a
-        # set (inside the lock) recycles its own sets through forget_set
+        # reentrant: a Buffer the garbage collector frees while a set is written
+        # recycles its sets (forget_set) on this thread
         self._lock = threading.RLock()
         self._per = []
         self.binding_cache = {}   # (device pos, *bindings) -> validated bindings (commands.py)
