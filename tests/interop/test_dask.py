@@ -29,8 +29,12 @@ def test_threaded_scheduler_runs_chunks_on_the_device(backend, data):
     ref = (np.sin(data * 2 + 1).T - data.T) / 3
     np.testing.assert_allclose(np.asarray(out), ref, rtol=1e-5, atol=1e-5)
     with dask.config.set(scheduler="threads"):
-        if hasattr(xp, "sum"):
+        if hasattr(xp, "sum"):     # the reductions, where the namespace has them
             np.testing.assert_allclose(float(d.sum().compute()), data.sum(), rtol=1e-6)
+            col = d.sum(axis=0).compute()
+            assert isinstance(col, xp.Array)
+            np.testing.assert_allclose(np.asarray(col), data.sum(axis=0), rtol=1e-6)
+            np.testing.assert_array_equal(np.asarray(d.max(axis=1).compute()), data.max(1))
         else:
             with pytest.raises(TypeError, match="numpy.sum has no vkdispatch device"):
                 d.sum().compute()
