@@ -25,6 +25,7 @@ from .execution.command_graph import (BoundVariable, CommandGraph, copy_buffer, 
 from .execution.cuda_graph import CUDAGraph
 from .execution.kernel import CompiledKernel, EmitOptions, build_kernel
 from .interop.cuda_array_interface import from_cuda_array
+from .interop.dlpack import from_dlpack
 from .interop.streams import cuda_stream
 from .shader.compute_plan import ComputePlan
 from .shader.decorator import shader

@@ -5,6 +5,7 @@ errors and their types, out-of-memory, threads, capabilities and program options
 results are compared with NumPy. VKDISPATCH_TEST_BACKENDS restricts the list."""
 import dataclasses
 import importlib
+import os
 import pathlib
 import re
 import struct
@@ -133,14 +134,34 @@ def saxpy_ref(a, x, y):
 
 # ----------------------------------------------------------------------------- capabilities
 
-EXPECTED = {
-    "vulkan": rt.Capabilities(dlpack_device_type=rt.DLPACK_VULKAN, mipmapped_images=True),
+EXPECTED = {   # (Vulkan: drivers with VK_KHR_external_memory_fd, as lavapipe and NVIDIA's)
+    "vulkan": rt.Capabilities(dlpack_device_type=rt.DLPACK_VULKAN, mipmapped_images=True,
+                              memory_fd_export=True, memory_fd_import=True),
     "opencl": rt.Capabilities(dlpack_device_type=rt.DLPACK_OPENCL, native_api="opencl"),
     "cuda": rt.Capabilities(dlpack_device_type=rt.DLPACK_CUDA, cuda_stream=True,
                             external_streams=True, cuda_array_interface=True,
-                            external_memory=True, graph_capture=True, native_api="cuda"),
+                            external_memory=True, graph_capture=True, native_api="cuda",
+                            memory_fd_import=True),
     "dummy": rt.Capabilities(),
 }
+
+
+def _fd_export(c, h):
+    e = c.buffer_alloc_exportable(0, 64)
+    os.close(c.export_memory_fd(e)[0])
+    c.buffer_free(e)
+
+
+def _fd_import(c, h):
+    if not c.capabilities.memory_fd_export:
+        if not c.capabilities.memory_fd_import:
+            c.import_memory_fd(0, -1, 64, 64)   # raises: the flag is not set
+        return     # an importer of another API's memory: tests/interop/test_external_memory.py
+    e = c.buffer_alloc_exportable(0, 64)
+    fd, size, type_index = c.export_memory_fd(e)
+    c.buffer_free(c.import_memory_fd(0, fd, size, 64, type_index))
+    c.buffer_free(e)
+
 # each flag's methods, called with arguments that are fine where the flag is set
 FLAG_CALLS = {
     "cuda_stream": [lambda c, h: c.stream_handle(0)],
@@ -150,6 +171,8 @@ FLAG_CALLS = {
     "external_memory": [lambda c, h: c.buffer_free(c.wrap_device_pointer(
         c.device_pointer(h) if c.capabilities.cuda_array_interface else 0, 16, object(), 0))],
     "graph_capture": [lambda c, h: (c.begin_capture(0), c.end_capture(0).destroy())],
+    "memory_fd_export": [_fd_export],
+    "memory_fd_import": [_fd_import],
     "native_api": [lambda c, h: c.native_memory(h), lambda c, h: _enter_native_queue(c)],
     "mipmapped_images": [lambda c, h: c.image_free(c.image_alloc(0, (4, 2), 1, "float32", 4,
                                                                  levels=2))],

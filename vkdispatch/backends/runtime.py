@@ -119,11 +119,15 @@ class Capabilities:
 
     dlpack_device_type: the DLPack device of the context's buffers (None: no memory).
     cuda_stream: `stream_handle(queue)`, the CUstream a queue's work goes to.
-    external_streams: `set_external_stream`, `wait_for_stream` (another library's streams).
+    external_streams: `set_external_stream`, `wait_for_stream`, `order_stream_after`
+        (another library's streams).
     cuda_array_interface: `device_pointer(handle)`, a CUDA device address of a buffer
         (what __cuda_array_interface__ exports).
     external_memory: `wrap_device_pointer`, buffers over another library's allocation.
     graph_capture: `begin_capture` / `end_capture`, work recorded into a replayable graph.
+    memory_fd_export: `buffer_alloc_exportable`, `export_memory_fd` (buffers whose memory
+        other APIs import from an OPAQUE_FD file descriptor).
+    memory_fd_import: `import_memory_fd` (a buffer over memory exported that way).
     native_api: `native_queue`, `native_memory`: the runtime's own queue and memory objects,
         for another library to enqueue work in order with a queue's (VkFFT through
         pyvkfft). "cuda": a CUstream int and device addresses; "opencl": a
@@ -139,6 +143,8 @@ class Capabilities:
     cuda_array_interface: bool = False
     external_memory: bool = False
     graph_capture: bool = False
+    memory_fd_export: bool = False
+    memory_fd_import: bool = False
     native_api: Optional[str] = None
     mipmapped_images: bool = False
     layer_sampling: bool = True
@@ -363,6 +369,12 @@ class RuntimeContext(abc.ABC):
         blocking the host. [external_streams]"""
         self._lacks("external_streams", "wait_for_stream")
 
+    def order_stream_after(self, stream_handle: int, queue: int = 0) -> None:
+        """Order another library's CUstream's later work after what is already on
+        `queue`, without blocking the host (DLPack's producer-side hand-off).
+        [external_streams]"""
+        self._lacks("external_streams", "order_stream_after")
+
     def device_pointer(self, handle) -> int:
         """The CUDA device address of a buffer handle. [cuda_array_interface]"""
         self._lacks("cuda_array_interface", "device_pointer")
@@ -371,6 +383,23 @@ class RuntimeContext(abc.ABC):
         """A buffer handle over another library's allocation, kept alive through
         `owner` and never freed by the runtime. [external_memory]"""
         self._lacks("external_memory", "wrap_device_pointer")
+
+    def buffer_alloc_exportable(self, queue: int, nbytes: int):
+        """A device buffer (a handle like buffer_alloc's) whose memory can be exported
+        with export_memory_fd. [memory_fd_export]"""
+        self._lacks("memory_fd_export", "buffer_alloc_exportable")
+
+    def export_memory_fd(self, handle) -> tuple:
+        """(fd, allocation size, memory type index) of an exportable buffer's memory;
+        the caller owns the new fd (an importer takes it over). [memory_fd_export]"""
+        self._lacks("memory_fd_export", "export_memory_fd")
+
+    def import_memory_fd(self, queue: int, fd: int, allocation_size: int, nbytes: int,
+                         memory_type_index: int = 0):
+        """A buffer handle over exported memory (the allocation's first `nbytes`); on
+        success the runtime owns `fd`, on failure the caller still does. The memory type
+        index matters to importers of the exporter's own API. [memory_fd_import]"""
+        self._lacks("memory_fd_import", "import_memory_fd")
 
     def native_queue(self, queue: int):
         """A context manager giving `queue`'s own queue object (see Capabilities.native_api),

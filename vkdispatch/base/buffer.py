@@ -48,6 +48,23 @@ def register_importer(protocol: str, fn) -> None:
     _protocol_importers[protocol] = fn
 
 
+# Exporters of the memory protocols interop implements (e.g. "__dlpack__" ->
+# fn(buffer, **keywords)), registered by interop (base never imports it).
+_protocol_exporters: dict = {}
+
+
+def register_exporter(protocol: str, fn) -> None:
+    """Let Buffer's `protocol` method (e.g. "__dlpack__") call `fn(buffer, ...)`."""
+    _protocol_exporters[protocol] = fn
+
+
+def _exporter(protocol: str):
+    try:
+        return _protocol_exporters[protocol]
+    except KeyError:
+        raise BufferError(f"{protocol} needs vkdispatch.interop (import vkdispatch)") from None
+
+
 # `vd.Buffer[dtype]` as a shader parameter annotation: the shader layer registers the
 # function that makes its parameter type (base never imports codegen)
 _annotation = None
@@ -168,6 +185,15 @@ class Buffer:
         out = self.read(0)
         return out if dtype is None else out.astype(dtype)
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule of queue 0's memory (DLPack 1.0; vkdispatch.interop.dlpack)."""
+        return _exporter("__dlpack__")(self, stream=stream, max_version=max_version,
+                                       dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self) -> tuple:
+        """(DLPack device type, device id) of this buffer's memory."""
+        return _exporter("__dlpack_device__")(self)
+
     @property
     def __cuda_array_interface__(self) -> dict:
         """Version 3 of the CUDA Array Interface (CUDA backend only): CuPy, PyTorch and
@@ -182,6 +208,10 @@ class Buffer:
         self._check_alive()
         flush_pending()   # recorded work must be in the stream the consumer orders after
         stream = rctx.stream_handle(0) if rctx.capabilities.cuda_stream else 0
+        if rctx.capabilities.external_streams:
+            # consumers that ignore "stream" (version 2 readers) mostly work on the
+            # legacy default stream: order it after this buffer's work too
+            rctx.order_stream_after(1, 0)
         return {
             "shape": self.numpy_shape,
             "typestr": dt.storage_numpy_dtype(self.dtype).str,
@@ -281,7 +311,7 @@ class Buffer:
             if arr.size != want:
                 raise ValueError(f"data has {arr.size} values; a buffer of shape {self.shape} "
                                  f"and dtype {self.dtype.name} needs {want}")
-        arr = np.ascontiguousarray(arr)
+        arr = np.ascontiguousarray(arr).reshape(-1)   # 1-D: memoryview casts no empty axes
         flush_pending()
         rctx = self.context.runtime_context
         queues = self._queues(queue_index)
@@ -402,10 +432,12 @@ def asbuffer(array, dtype=None, memory: str = "device") -> Buffer:
     """Upload an array-like to a new Buffer. A vector dtype (vd.vec4, ...) takes the
     trailing axis of `array` as the components. An object with
     __cuda_array_interface__ (CuPy, PyTorch CUDA tensors, Numba) becomes a buffer over
-    its memory where the runtime can wrap it (the CUDA backend), else a copy."""
-    for protocol, importer in _protocol_importers.items():
-        if hasattr(array, protocol):
-            return importer(array, dtype, memory)
+    its memory where the runtime can wrap it (the CUDA backend), else a copy; so does
+    a DLPack producer (__dlpack__)."""
+    if not isinstance(array, (np.ndarray, np.generic)):   # numpy's are read below
+        for protocol, importer in _protocol_importers.items():
+            if hasattr(array, protocol):
+                return importer(array, dtype, memory)
     arr = _numbers(array, "asbuffer's array")
     t = dt.from_numpy(arr.dtype) if dtype is None else dt.to_dtype(dtype)
     shape = arr.shape

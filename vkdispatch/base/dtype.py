@@ -79,6 +79,15 @@ class DType:
         return _NUMPY_OF[self.base.name]
 
     @property
+    def dtype(self) -> np.dtype:
+        """The NumPy dtype of a scalar type: NumPy reads this attribute, so
+        np.dtype(vd.float32) works (Dask and NumPy code ask arrays' dtypes that way)."""
+        if not self.is_scalar:
+            raise AttributeError(f"{self.name} is not a scalar type; NumPy has no dtype "
+                                 f"for it (its elements are {self.base.name})")
+        return self.numpy_dtype
+
+    @property
     def numpy_shape(self) -> tuple:
         """Trailing numpy shape of one element: () scalar, (n,) vector, (n, n) matrix,
         (2,) complex32 (a float16 pair)."""

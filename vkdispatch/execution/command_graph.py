@@ -23,7 +23,8 @@ import numpy as np
 from ..base.abi import BINDING_SAMPLED_IMAGE, BINDING_STORAGE_IMAGE
 from ..base import dtype as dt
 from ..base import stats
-from ..base.buffer import Buffer, register_annotation, register_before_host_access
+from ..base.buffer import (Buffer, flush_pending, register_annotation,
+                           register_before_host_access)
 from ..base.context import get_context
 from ..base.errors import (InvalidArgumentError, OutOfBoundsError, UnsupportedFeatureError,
                            UseAfterFreeError, VkDispatchError)
@@ -54,6 +55,16 @@ class ImageBindInfo:
     binding: int
     read_access: bool = True
     write_access: bool = False
+
+
+# Called as hook(graph, resources) before a command is recorded into any graph: a lazy
+# layer records its pending work on those resources first (base never imports it).
+_before_record: list = []
+
+
+def register_before_record(hook) -> None:
+    if hook not in _before_record:
+        _before_record.append(hook)
 
 
 class BoundVariable:
@@ -330,6 +341,9 @@ class CommandGraph:
                 for name, r in zip(kernel.binding_names, resources):
                     self._check_resource(_argument(kernel, name), r)
         rec = _Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES, packed)
+        if _before_record:   # a lazy layer's pending writes to these buffers come first
+            for hook in _before_record:
+                hook(self, _flat_resources((rec,)))
         with self._lock:     # _append, less what a packed record cannot have
             records = self._records
             records.append(rec)
@@ -378,6 +392,8 @@ class CommandGraph:
     MAX_INSTANCES = 1 << 16
 
     def _append(self, rec) -> None:
+        for hook in _before_record:
+            hook(self, _flat_resources((rec,)))
         with self._lock:
             self._records.append(rec)
             if self._lists:
@@ -860,7 +876,7 @@ def flush_global_graph() -> None:
 def queue_wait_idle(queue_index: Optional[int] = None, context=None) -> None:
     """Submit every thread's pending work and wait until the queue(s) are idle.
     `context` (0.1's argument) must be the current context, if given."""
-    flush_global_graph()
+    flush_pending()
     ctx = get_context()
     if context is not None and context is not ctx:
         raise ValueError("context must be the current context (vd.get_context()); a "

@@ -16,7 +16,7 @@ class CudaBuffer:
     for a wrapped pointer, is the object kept alive while the handle is."""
 
     __slots__ = ("ptr", "nbytes", "queue", "device", "memory", "owner", "owned",
-                 "host_ptr", "freed", "__weakref__")
+                 "host_ptr", "freed", "external", "__weakref__")
 
     def __init__(self, ptr: int, nbytes: int, queue: int, device: int, memory: str,
                  owned: bool = True, owner: object = None, host_ptr: int = 0):
@@ -29,6 +29,7 @@ class CudaBuffer:
         self.owner = owner
         self.host_ptr = host_ptr
         self.freed = False
+        self.external = None    # the CUexternalMemory a mapped import came from
 
     def __repr__(self) -> str:
         state = "freed" if self.freed else f"0x{self.ptr:x}"
@@ -86,6 +87,31 @@ def free(buf: CudaBuffer) -> None:
                 check(driver.cuMemFree(buf.ptr), "cuMemFree")
     finally:
         buf.owner = None
+        external, buf.external = buf.external, None
+        if external is not None:
+            quiet(driver.cuDestroyExternalMemory(external))
+
+
+def import_fd(fd: int, allocation_size: int, nbytes: int) -> tuple:
+    """(device address, CUexternalMemory) of the first `nbytes` of memory another API
+    exported as an OPAQUE_FD; the driver owns `fd` once this returns (the device's
+    context must be current)."""
+    desc = driver.CUDA_EXTERNAL_MEMORY_HANDLE_DESC()
+    desc.type = driver.CUexternalMemoryHandleType.CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD
+    desc.handle.fd = int(fd)
+    desc.size = int(allocation_size)
+    desc.flags = 0
+    external = check(driver.cuImportExternalMemory(desc), "cuImportExternalMemory",
+                     f"{allocation_size} bytes")
+    try:
+        bdesc = driver.CUDA_EXTERNAL_MEMORY_BUFFER_DESC()
+        bdesc.offset, bdesc.size, bdesc.flags = 0, max(int(nbytes), 1), 0
+        ptr = check(driver.cuExternalMemoryGetMappedBuffer(external, bdesc),
+                    "cuExternalMemoryGetMappedBuffer")
+    except BaseException:
+        quiet(driver.cuDestroyExternalMemory(external))
+        raise
+    return int(ptr), external
 
 
 def pointer_device_ordinal(ptr: int) -> int:
@@ -99,4 +125,4 @@ def pointer_device_ordinal(ptr: int) -> int:
     return int(ordinal)
 
 
-__all__ = ["CudaBuffer", "resolve", "alloc", "free", "pointer_device_ordinal"]
+__all__ = ["CudaBuffer", "resolve", "alloc", "free", "import_fd", "pointer_device_ordinal"]

@@ -192,7 +192,8 @@ class CudaContext(RuntimeContext):
 
     capabilities = Capabilities(dlpack_device_type=DLPACK_CUDA, cuda_stream=True,
                                 external_streams=True, cuda_array_interface=True,
-                                external_memory=True, graph_capture=True, native_api="cuda")
+                                external_memory=True, graph_capture=True, native_api="cuda",
+                                memory_fd_import=True)
     honoured_options = ("build_flags",)   # NVRTC options
 
     def __init__(self, runtime: CudaRuntime, device_indices: Sequence[int],
@@ -291,6 +292,22 @@ class CudaContext(RuntimeContext):
             finally:
                 driver.cuEventDestroy(event)
 
+    def order_stream_after(self, stream_handle: int, queue: int = 0) -> None:
+        """Order a caller's CUstream's later work after what is already on `queue` (an
+        event recorded on the queue, waited for on the GPU). Skipped while either is
+        captured: a capture may not wait on outside events."""
+        q = self._queue(queue)
+        with q.lock, self._guard(queue):
+            other = driver.CUstream(int(stream_handle))
+            if _commands.capturing(q) or _commands._capturing(other):
+                return
+            event = check(driver.cuEventCreate(_commands._NO_TIMING), "cuEventCreate")
+            try:
+                check(driver.cuEventRecord(event, q.stream), "cuEventRecord")
+                check(driver.cuStreamWaitEvent(other, event, 0), "cuStreamWaitEvent")
+            finally:
+                driver.cuEventDestroy(event)
+
     @contextlib.contextmanager
     def native_queue(self, queue: int):
         """The CUstream (an int) `queue`'s work goes to, with its device's context current
@@ -371,6 +388,22 @@ class CudaContext(RuntimeContext):
                 raise InvalidArgumentError(f"pointer 0x{ptr:x} is on CUDA device {ordinal}, but queue "
                                  f"{queue} runs on device {self.devices[q.device].index}")
         buf = CudaBuffer(ptr, nbytes, queue, q.device, "device", owned=False, owner=owner)
+        self._buffers.add(buf)
+        return buf
+
+    def import_memory_fd(self, queue: int, fd: int, allocation_size: int, nbytes: int,
+                         memory_type_index: int = 0) -> CudaBuffer:
+        """A buffer over memory another API (Vulkan) exported as an OPAQUE_FD; freed
+        (unmapped, the import destroyed) like an allocation. The memory type index is
+        the exporter's business."""
+        q = self._queue(queue)
+        if not 0 <= int(nbytes) <= int(allocation_size):
+            raise InvalidArgumentError(f"nbytes must be in [0, allocation_size="
+                                       f"{allocation_size}], got {nbytes}")
+        with self._guard(queue):
+            ptr, external = _memory.import_fd(fd, allocation_size, nbytes)
+        buf = CudaBuffer(ptr, int(nbytes), queue, q.device, "device")
+        buf.external = external
         self._buffers.add(buf)
         return buf
 

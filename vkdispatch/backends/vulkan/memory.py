@@ -13,7 +13,7 @@ import threading
 
 from ...base.errors import InvalidArgumentError, OutOfMemoryError
 from ..common import MEMORY_KINDS
-from ._vk import WHOLE_SIZE, check, ffi, lib, new, out, vk
+from ._vk import WHOLE_SIZE, chain, check, ffi, lib, new, out, vk
 
 BLOCK_SIZE = 64 << 20
 DEDICATED_MIN = 16 << 20
@@ -118,6 +118,8 @@ class Allocator:
         self._phys = device.phys
         self._bda = device.buffer_device_address
         self._lock = threading.Lock()
+        self._holder = None         # the thread holding the lock
+        self._late = []             # releases it asked for meanwhile (see `release`)
         self._blocks = {}           # memory type index -> [MemoryBlock] (shared blocks)
         self._dedicated = set()
         self._orders = {k: memory_type_order(device.phys, k) for k in MEMORY_KINDS}
@@ -151,17 +153,39 @@ class Allocator:
         rounded = -(-max(size, 1) // GRANULE) * GRANULE
         last = None
         with self._lock:
-            for type_index in candidates:
-                try:
-                    block, offset = (self._dedicated_block(type_index, size) if dedicated
-                                     else self._sub_allocate(type_index, size, rounded, alignment))
-                except OutOfMemoryError as exc:
-                    last = exc
-                    continue
-                self.live_allocations += 1
-                self.bytes_in_use += rounded
-                return block, offset
+            self._holder = threading.get_ident()
+            try:
+                for type_index in candidates:
+                    try:
+                        block, offset = (self._dedicated_block(type_index, size) if dedicated
+                                         else self._sub_allocate(type_index, size, rounded,
+                                                                 alignment))
+                    except OutOfMemoryError as exc:
+                        last = exc
+                        continue
+                    self.live_allocations += 1
+                    self.bytes_in_use += rounded
+                    return block, offset
+            finally:
+                self._release_late()
+                self._holder = None
         raise OutOfMemoryError(f"allocating {size} bytes of {kind!r} memory failed: {last}")
+
+    def allocate_external(self, size: int, type_bits: int, kind: str, extra: list,
+                          type_index=None) -> MemoryBlock:
+        """A dedicated block whose VkMemoryAllocateInfo chains `extra` (export or import
+        structs); `type_index` forces the memory type (an opaque fd import must use the
+        exporter's)."""
+        candidates = ([type_index] if type_index is not None
+                      else [i for i in self._orders[kind] if type_bits >> i & 1])
+        if not candidates or not type_bits >> candidates[0] & 1:
+            raise OutOfMemoryError(f"no {kind!r} memory type can hold this external buffer")
+        with self._lock:
+            block = self._new_block(candidates[0], size, True, extra)
+            self._dedicated.add(block)
+            self.live_allocations += 1
+            self.bytes_in_use += -(-max(size, 1) // GRANULE) * GRANULE
+        return block
 
     def _dedicated_block(self, type_index: int, size: int):
         block = self._new_block(type_index, size, True)
@@ -182,29 +206,49 @@ class Allocator:
         return block, block.take(rounded, alignment)
 
     def release(self, block: MemoryBlock, offset: int, size: int) -> None:
-        rounded = -(-max(size, 1) // GRANULE) * GRANULE
+        if self._holder == threading.get_ident():
+            # a finalizer the garbage collector ran while this thread holds the lock (a
+            # freed Buffer in a reference cycle): free once the lock is let go
+            self._late.append((block, offset, size))
+            return
         with self._lock:
-            self.live_allocations -= 1
-            self.bytes_in_use -= rounded
-            if block.dedicated:
-                self._dedicated.discard(block)
-                self._free_block(block)
-                return
-            block.give(offset, rounded)
-            blocks = self._blocks[block.type_index]
-            # give an empty block back to the driver, but keep one to avoid churn
-            if block.live == 0 and sum(1 for b in blocks if b.live == 0) > 1:
-                blocks.remove(block)
-                self._free_block(block)
+            self._holder = threading.get_ident()
+            try:
+                self._release(block, offset, size)
+            finally:
+                self._release_late()
+                self._holder = None
 
-    def _new_block(self, type_index: int, size: int, dedicated: bool) -> MemoryBlock:
+    def _release_late(self) -> None:
+        """Run the releases a finalizer asked for while this thread held the lock."""
+        while self._late:
+            self._release(*self._late.pop())
+
+    def _release(self, block: MemoryBlock, offset: int, size: int) -> None:
+        rounded = -(-max(size, 1) // GRANULE) * GRANULE
+        self.live_allocations -= 1
+        self.bytes_in_use -= rounded
+        if block.dedicated:
+            self._dedicated.discard(block)
+            self._free_block(block)
+            return
+        block.give(offset, rounded)
+        blocks = self._blocks[block.type_index]
+        # give an empty block back to the driver, but keep one to avoid churn
+        if block.live == 0 and sum(1 for b in blocks if b.live == 0) > 1:
+            blocks.remove(block)
+            self._free_block(block)
+
+    def _new_block(self, type_index: int, size: int, dedicated: bool,
+                   extra: tuple = ()) -> MemoryBlock:
         info = new("VkMemoryAllocateInfo", sType=vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                    allocationSize=size, memoryTypeIndex=type_index)
+        structs = [info]
         if self._bda:
-            flags = new("VkMemoryAllocateFlagsInfo",
-                        sType=vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
-                        flags=ALLOCATE_DEVICE_ADDRESS)
-            info.pNext = flags
+            structs.append(new("VkMemoryAllocateFlagsInfo",
+                               sType=vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+                               flags=ALLOCATE_DEVICE_ADDRESS))
+        chain(structs + list(extra))
         memory = out("VkDeviceMemory")
         check(lib.vkAllocateMemory(self._device, info, ffi.NULL, memory), "vkAllocateMemory",
               f"{size} bytes, memory type {type_index}")
@@ -260,22 +304,54 @@ class BufferHandle:
         return f"<vulkan buffer #{self.serial}: {self.size} bytes, {self.kind}, queue {self.queue}{state}>"
 
 
-def create_buffer(device, queue: int, nbytes: int, kind: str) -> BufferHandle:
+OPAQUE_FD = vk.VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT
+
+
+def _external_structs(buffer, external) -> list:
+    """The VkMemoryAllocateInfo chain of an exported (external=("export",)) or
+    imported (external=("import", fd, ...)) dedicated allocation."""
+    dedicated = new("VkMemoryDedicatedAllocateInfo",
+                    sType=vk.VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO, buffer=buffer)
+    if external[0] == "export":
+        share = new("VkExportMemoryAllocateInfo",
+                    sType=vk.VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO, handleTypes=OPAQUE_FD)
+    else:
+        share = new("VkImportMemoryFdInfoKHR", sType=vk.VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+                    handleType=OPAQUE_FD, fd=int(external[1]))
+    return [dedicated, share]
+
+
+def create_buffer(device, queue: int, nbytes: int, kind: str, external=None) -> BufferHandle:
     """A buffer of `nbytes` (0 allowed; checked by common.check_alloc) in `kind` memory.
-    Nothing leaks on failure."""
+    `external`: ("export",) for memory other APIs can import (memory_fd), or ("import",
+    fd, allocation size, memory type index) for memory another device object exported;
+    the fd is the driver's once this returns. Nothing leaks on failure."""
     usage = BUFFER_USAGE
     if device.buffer_device_address:
         usage |= USAGE_DEVICE_ADDRESS
     info = new("VkBufferCreateInfo", sType=vk.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                size=max(nbytes, 16), usage=usage, sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE)
+    if external is not None:
+        ext_info = new("VkExternalMemoryBufferCreateInfo",
+                       sType=vk.VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+                       handleTypes=OPAQUE_FD)
+        info.pNext = ext_info
     buf = out("VkBuffer")
     check(lib.vkCreateBuffer(device.handle, info, ffi.NULL, buf), "vkCreateBuffer",
           f"{nbytes} bytes")
     try:
         reqs = new("VkMemoryRequirements")
         lib.vkGetBufferMemoryRequirements(device.handle, buf[0], reqs)
-        block, offset = device.allocator.allocate(reqs.size, reqs.alignment,
-                                                  reqs.memoryTypeBits, kind)
+        if external is None:
+            block, offset = device.allocator.allocate(reqs.size, reqs.alignment,
+                                                      reqs.memoryTypeBits, kind)
+        else:
+            size = reqs.size if external[0] == "export" else int(external[2])
+            forced = None if external[0] == "export" else int(external[3])
+            block = device.allocator.allocate_external(
+                size, reqs.memoryTypeBits, kind, _external_structs(buf[0], external), forced)
+            offset = 0
+            reqs.size = size
         r = lib.vkBindBufferMemory(device.handle, buf[0], block.memory, offset)
         if r < 0:
             device.allocator.release(block, offset, reqs.size)
@@ -300,6 +376,21 @@ def destroy_buffer(h: BufferHandle) -> None:
     device.allocator.release(h.block, h.offset, h.alloc_size)
     h.buffer = h.block = h.ptr = None
     h.alive = False
+
+
+def memory_fd(h: BufferHandle) -> int:
+    """A new file descriptor (OPAQUE_FD) of an exported buffer's whole allocation; the
+    caller owns it (an importer takes it over)."""
+    device = h.device
+    fn = ffi.cast("PFN_vkGetMemoryFdKHR",
+                  lib.vkGetDeviceProcAddr(device.handle, b"vkGetMemoryFdKHR"))
+    if fn == ffi.NULL:
+        raise InvalidArgumentError(f"{device.phys.name} has no vkGetMemoryFdKHR")
+    info = new("VkMemoryGetFdInfoKHR", sType=vk.VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
+               memory=h.memory, handleType=OPAQUE_FD)
+    fd = out("int")
+    check(fn(device.handle, info, fd), "vkGetMemoryFdKHR")
+    return int(fd[0])
 
 
 def buffer_address(h: BufferHandle) -> int:

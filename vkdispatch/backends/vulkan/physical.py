@@ -64,6 +64,7 @@ CORE_FEATURES = (
 OPTIONAL_EXTENSIONS = tuple(s[3] for s in FEATURE_STRUCTS) + (
     "VK_KHR_storage_buffer_storage_class", "VK_KHR_shader_non_semantic_info",
     "VK_KHR_portability_subset", "VK_KHR_driver_properties",
+    "VK_KHR_external_memory", "VK_KHR_external_memory_fd",
 )
 
 _DEVICE_TYPES = {

@@ -169,7 +169,9 @@ class VulkanProgram(Program):
         self.info = info
         self._ctx = ctx
         self._wref = weakref.ref(self)
-        self._lock = threading.Lock()
+        # reentrant: a Buffer the garbage collector frees while a set is written
+        # recycles its sets (forget_set) on this thread
+        self._lock = threading.RLock()
         self._per = []
         self.binding_cache = {}   # (device pos, *bindings) -> validated bindings (commands.py)
         self.bindings = layout_bindings(info)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import threading
 import weakref
 from typing import Optional, Sequence
 
 from ...base import process
-from ...base.errors import (BackendUnavailableError, UnsupportedFeatureError, UseAfterFreeError,
+from ...base.errors import (BackendUnavailableError, InvalidArgumentError,
+                            UnsupportedFeatureError, UseAfterFreeError,
                             VkDispatchError)
 from ...base.log import log_error
 from ..common import (check_alloc, check_layer, check_level, check_range, host_bytes,
@@ -19,7 +21,7 @@ from .commands import VulkanCommandList
 from .device import Device
 from .images import ImageHandle, SamplerHandle, create_image, create_sampler, destroy_image, destroy_sampler
 from .instance import Instance
-from .memory import BufferHandle, buffer_address, create_buffer, destroy_buffer
+from .memory import BufferHandle, buffer_address, create_buffer, destroy_buffer, memory_fd
 from .program import VulkanProgram
 
 _live_contexts = weakref.WeakSet()
@@ -102,6 +104,10 @@ class VulkanContext(RuntimeContext):
         except BaseException:
             self.destroy()
             raise
+        fd = all(d.phys.has((1, 1), "VK_KHR_external_memory")
+                 and "VK_KHR_external_memory_fd" in d.phys.extensions for d in self._devices)
+        self.capabilities = dataclasses.replace(type(self).capabilities,
+                                                memory_fd_export=fd, memory_fd_import=fd)
         versions = [d.phys.api_version[:2] for d in self._devices]
         self.vulkan_version = max((1, 0), min(min(versions), (1, 3)))
         _live_contexts.add(self)
@@ -155,6 +161,36 @@ class VulkanContext(RuntimeContext):
                              "maxMemoryAllocationSize", device.phys.name)
         device.collect()
         handle = create_buffer(device, queue, nbytes, memory)
+        with self._lock:
+            self._buffers[handle.serial] = handle
+        return handle
+
+    def buffer_alloc_exportable(self, queue: int, nbytes: int) -> BufferHandle:
+        return self._alloc_external(queue, nbytes, ("export",), "memory_fd_export")
+
+    def export_memory_fd(self, handle) -> tuple:
+        h = self._live_buffer(handle)
+        if not self.capabilities.memory_fd_export:
+            self._lacks("memory_fd_export", "export_memory_fd")
+        if not h.block.dedicated or h.kind != "device" or h.serial not in self._buffers:
+            raise InvalidArgumentError(f"{h!r} was not made by buffer_alloc_exportable")
+        return memory_fd(h), h.alloc_size, h.block.type_index
+
+    def import_memory_fd(self, queue: int, fd: int, allocation_size: int, nbytes: int,
+                         memory_type_index: int = 0) -> BufferHandle:
+        if not 0 <= int(nbytes) <= int(allocation_size):
+            raise InvalidArgumentError(f"nbytes must be in [0, allocation_size="
+                                       f"{allocation_size}], got {nbytes}")
+        return self._alloc_external(queue, nbytes, ("import", fd, allocation_size,
+                                                    memory_type_index), "memory_fd_import")
+
+    def _alloc_external(self, queue: int, nbytes: int, external, flag: str) -> BufferHandle:
+        device = self._queue(queue).device
+        if not getattr(self.capabilities, flag):
+            self._lacks(flag, f"{external[0]} of external memory")
+        nbytes = check_alloc(nbytes, "device", device.phys.limits.maxMemoryAllocationSize,
+                             "maxMemoryAllocationSize", device.phys.name)
+        handle = create_buffer(device, queue, nbytes, "device", external)
         with self._lock:
             self._buffers[handle.serial] = handle
         return handle

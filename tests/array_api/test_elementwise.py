@@ -1,0 +1,164 @@
+"""Every elementwise function against NumPy, table-driven (one kernel per function and
+dtype; shapes and values vary freely since they are kernel arguments)."""
+import numpy as np
+import pytest
+
+import vkdispatch.array_api as xp
+
+RNG = np.random.default_rng(7)
+X = RNG.uniform(-3, 3, (3, 5)).astype(np.float32)
+POS = RNG.uniform(0.1, 3, (3, 5)).astype(np.float32)
+UNIT = RNG.uniform(-0.9, 0.9, (3, 5)).astype(np.float32)
+Y = RNG.uniform(-3, 3, (5,)).astype(np.float32)    # broadcasts against X
+I = RNG.integers(-20, 20, (4, 6)).astype(np.int32)
+J = RNG.integers(1, 7, (6,)).astype(np.int32)
+S = RNG.integers(0, 5, (6,)).astype(np.int32)
+
+# name -> (numpy function, inputs)
+UNARY_FLOAT = {
+    "abs": (np.abs, X), "negative": (np.negative, X), "positive": (np.positive, X),
+    "sqrt": (np.sqrt, POS), "exp": (np.exp, X), "expm1": (np.expm1, X), "log": (np.log, POS),
+    "log1p": (np.log1p, POS), "log2": (np.log2, POS), "log10": (np.log10, POS),
+    "sin": (np.sin, X), "cos": (np.cos, X), "tan": (np.tan, UNIT), "asin": (np.arcsin, UNIT),
+    "acos": (np.arccos, UNIT), "atan": (np.arctan, X), "sinh": (np.sinh, X),
+    "cosh": (np.cosh, X), "tanh": (np.tanh, X), "asinh": (np.arcsinh, X),
+    "acosh": (np.arccosh, POS + 1), "atanh": (np.arctanh, UNIT), "ceil": (np.ceil, X),
+    "floor": (np.floor, X), "trunc": (np.trunc, X), "round": (np.round, X * 2),
+    "sign": (np.sign, X), "square": (np.square, X), "reciprocal": (np.reciprocal, POS),
+    "signbit": (np.signbit, X), "isnan": (np.isnan, X), "isinf": (np.isinf, X),
+    "isfinite": (np.isfinite, X),
+}
+BINARY_FLOAT = {
+    "add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide,
+    "maximum": np.maximum, "minimum": np.minimum, "atan2": np.arctan2,
+    "copysign": np.copysign, "hypot": np.hypot, "logaddexp": np.logaddexp,
+    "floor_divide": np.floor_divide, "remainder": np.remainder, "equal": np.equal,
+    "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
+    "greater": np.greater, "greater_equal": np.greater_equal,
+}
+BINARY_INT = {
+    "add": np.add, "multiply": np.multiply, "floor_divide": np.floor_divide,
+    "remainder": np.remainder, "bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or,
+    "bitwise_xor": np.bitwise_xor, "maximum": np.maximum,
+}
+
+
+def _close(got, want):
+    assert got.dtype == want.dtype or (got.dtype, want.dtype) == (np.float32, np.float64)
+    np.testing.assert_allclose(got, want.astype(got.dtype), rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_FLOAT))
+def test_unary_float32(backend, name):
+    fn, data = UNARY_FLOAT[name]
+    _close(np.asarray(getattr(xp, name)(xp.asarray(data))), fn(data))
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_FLOAT))
+def test_binary_float32_broadcast(backend, name):
+    fn = BINARY_FLOAT[name]
+    y = np.where(np.abs(Y) < 0.2, 0.5, Y).astype(np.float32)
+    got = np.asarray(getattr(xp, name)(xp.asarray(X), xp.asarray(y)))
+    _close(got, fn(X, y))
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_INT))
+def test_binary_int32(backend, name):
+    fn = BINARY_INT[name]
+    np.testing.assert_array_equal(np.asarray(getattr(xp, name)(xp.asarray(I), xp.asarray(J))),
+                                  fn(I, J))
+
+
+def test_integer_specials(backend):
+    i, s = xp.asarray(I), xp.asarray(S)
+    np.testing.assert_array_equal(np.asarray(xp.bitwise_left_shift(i, s)), I << S)
+    np.testing.assert_array_equal(np.asarray(xp.bitwise_right_shift(i, s)), I >> S)
+    np.testing.assert_array_equal(np.asarray(xp.bitwise_invert(i)), ~I)
+    np.testing.assert_array_equal(np.asarray(xp.abs(i)), np.abs(I))
+    np.testing.assert_array_equal(np.asarray(xp.sign(i)), np.sign(I))
+    np.testing.assert_array_equal(np.asarray(i // 0), np.zeros_like(I))
+    np.testing.assert_array_equal(np.asarray(xp.pow(i, 2)), I ** 2)
+
+
+def test_logical_functions(backend):
+    a, b = X > 0, Y > 1
+    xa, xb = xp.asarray(a), xp.asarray(b)
+    for name, fn in (("logical_and", np.logical_and), ("logical_or", np.logical_or),
+                     ("logical_xor", np.logical_xor)):
+        np.testing.assert_array_equal(np.asarray(getattr(xp, name)(xa, xb)), fn(a, b))
+    np.testing.assert_array_equal(np.asarray(xp.logical_not(xa)), ~a)
+    np.testing.assert_array_equal(np.asarray(xa & xb), a & b)
+
+
+def test_nan_and_inf_cases(backend):
+    v = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.5], dtype=np.float32)
+    x = xp.asarray(v)
+    np.testing.assert_array_equal(np.asarray(xp.isnan(x)), np.isnan(v))
+    np.testing.assert_array_equal(np.asarray(xp.isinf(x)), np.isinf(v))
+    np.testing.assert_array_equal(np.asarray(xp.signbit(x)), np.signbit(v))
+    np.testing.assert_array_equal(np.asarray(xp.maximum(x, 1.0)), np.maximum(v, 1.0))
+    np.testing.assert_array_equal(np.asarray(xp.sign(x)), np.sign(v))
+
+
+def test_where_clip_and_mixed_dtypes(backend):
+    x, y = xp.asarray(X), xp.asarray(Y)
+    np.testing.assert_array_equal(np.asarray(xp.where(x > y, x, y)), np.where(X > Y, X, Y))
+    np.testing.assert_array_equal(np.asarray(xp.where(x > 0, x, 0.0)), np.where(X > 0, X, 0))
+    np.testing.assert_array_equal(np.asarray(xp.clip(x, -1.0, 1.0)), np.clip(X, -1, 1))
+    np.testing.assert_array_equal(np.asarray(xp.clip(x, max=0.5)), np.minimum(X, 0.5))
+    i8 = xp.asarray(np.array([1, -2, 3], dtype=np.int8))
+    u8 = xp.asarray(np.array([200, 1, 0], dtype=np.uint8))
+    out = i8 + u8
+    assert out.dtype == xp.int16
+    np.testing.assert_array_equal(np.asarray(out), np.array([201, -1, 3], dtype=np.int16))
+
+
+def test_complex_arithmetic(backend):
+    a = (X + 1j * POS).astype(np.complex64)
+    b = (POS - 2j * X).astype(np.complex64)
+    xa, xb = xp.asarray(a), xp.asarray(b)
+    for got, want in ((xa + xb, a + b), (xa * xb, a * b), (xa / xb, a / b),
+                      (xp.conj(xa), np.conj(a)), (xp.real(xa), a.real), (xp.imag(xa), a.imag),
+                      (xp.abs(xa), np.abs(a))):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5)
+
+
+def test_operators_and_reflected_scalars(backend):
+    x = xp.asarray(X)
+    np.testing.assert_allclose(np.asarray(2 - x), 2 - X, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(1 / (x * x + 1)), 1 / (X * X + 1), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(x ** 2), X ** 2, rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(-x), -X)
+    np.testing.assert_array_equal(np.asarray(x >= 1), X >= 1)
+    np.testing.assert_array_equal(np.asarray(x != x), X != X)
+
+
+def test_errors_follow_the_standard(backend):
+    x = xp.asarray(X)
+    i = xp.asarray(I)
+    with pytest.raises(TypeError, match="int32"):
+        x + i                         # no mixed-kind promotion
+    with pytest.raises(TypeError, match="floating-point"):
+        xp.divide(i, i)
+    with pytest.raises(TypeError, match="float"):
+        i + 1.5                       # a float scalar with an integer array
+    with pytest.raises(TypeError, match="bool"):
+        xp.logical_and(x, x)
+    with pytest.raises(OverflowError):
+        xp.asarray(np.array([1], dtype=np.int8)) + 300
+    with pytest.raises(ValueError, match="broadcast"):
+        x + xp.asarray(np.ones(4, dtype=np.float32))
+
+
+COMPLEX_UNARY = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
+                 "tan": np.tan, "tanh": np.tanh, "asin": np.arcsin, "acos": np.arccos,
+                 "atan": np.arctan, "asinh": np.arcsinh, "acosh": np.arccosh,
+                 "atanh": np.arctanh, "log1p": np.log1p, "sign": lambda v: v / np.abs(v)}
+
+
+def test_complex_math(backend):
+    z = (X + 1j * Y).astype(np.complex64).reshape(-1)[:12]
+    x = xp.asarray(z)
+    for name, fn in COMPLEX_UNARY.items():
+        np.testing.assert_allclose(np.asarray(getattr(xp, name)(x)), fn(z), rtol=2e-4,
+                                   atol=2e-5, err_msg=name)

@@ -1,0 +1,132 @@
+"""vkdispatch.array_api Arrays with DLPack, NumPy's dispatch protocols and producers, on
+every backend here."""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import vkdispatch as vd
+import vkdispatch.array_api as xp
+from vkdispatch.interop import _capsule
+
+
+class HostProducer:
+    def __init__(self, array):
+        self.array = array
+
+    def __dlpack__(self, **kw):
+        return self.array.__dlpack__(**kw)
+
+    def __dlpack_device__(self):
+        return self.array.__dlpack_device__()
+
+
+@pytest.fixture
+def data():
+    return np.arange(12, dtype=np.float32).reshape(3, 4)
+
+
+def test_numpy_reads_arrays_and_their_views(backend, data):
+    x = xp.asarray(data)
+    for arr, ref in ((x, data), (x.T, data.T), (x[1:, ::2], data[1:, ::2]),
+                     (xp.flip(x, axis=1), data[:, ::-1]), (x * 2 + 1, data * 2 + 1)):
+        for out in (np.from_dlpack(arr), np.from_dlpack(arr, device="cpu")):
+            np.testing.assert_array_equal(out, ref)
+    assert x.__dlpack_device__() == vd.asbuffer(data).__dlpack_device__()
+    assert 'dltensor_versioned' in repr(x.__dlpack__(max_version=(1, 0), dl_device=(1, 0)))
+
+
+def test_from_dlpack_and_asarray_of_producers(backend, data):
+    for src in (data, HostProducer(data)):
+        y = xp.from_dlpack(src)
+        assert isinstance(y, xp.Array) and y.dtype == xp.float32
+        np.testing.assert_array_equal(np.asarray(y), data)
+    z = xp.asarray(HostProducer(data), dtype=xp.float64)
+    assert z.dtype == xp.float64
+    np.testing.assert_array_equal(np.asarray(z), data)
+    with pytest.raises(BufferError, match="copy=False"):
+        xp.from_dlpack(data, copy=False)
+    with pytest.raises(TypeError, match="DLPack producer"):
+        xp.from_dlpack([1, 2])
+
+
+def test_from_dlpack_of_this_context_shares(backend, data):
+    x = xp.asarray(data)
+    assert xp.from_dlpack(x) is x
+    assert xp.from_dlpack(x, copy=True) is not x
+    buf = vd.asbuffer(np.zeros(4, np.float32))
+    view = xp.from_dlpack(buf)
+    buf.write(np.arange(4, dtype=np.float32))
+    np.testing.assert_array_equal(np.asarray(view), np.arange(4))
+    also = xp.asarray(vd.from_dlpack(buf))      # a Buffer view of the same memory
+    np.testing.assert_array_equal(np.asarray(also), np.arange(4))
+
+
+def test_ufuncs_run_on_the_device(backend, data):
+    x = xp.asarray(data)
+    for fn, ref in ((np.sin(x), np.sin(data)), (np.add(x, np.ones(4, np.float32)), data + 1),
+                    (np.multiply(x, np.float32(2)), data * 2), (np.arctan2(x, x + 1),
+                                                                np.arctan2(data, data + 1)),
+                    (np.power(x, 2), data ** 2), (np.ones(4, np.float32) + x, data + 1),
+                    (np.matmul(x, x.T), data @ data.T)):
+        assert isinstance(fn, xp.Array)
+        np.testing.assert_allclose(np.asarray(fn), ref, rtol=1e-5)
+    out = xp.zeros((3, 4), dtype=xp.float32)
+    assert np.negative(x, out=out) is out
+    np.testing.assert_array_equal(np.asarray(out), -data)
+
+
+def test_numpy_functions_run_on_the_device(backend, data):
+    x = xp.asarray(data)
+    y = xp.asarray(data + 100)
+    cases = [
+        (np.concatenate([x, y]), np.concatenate([data, data + 100])),
+        (np.concatenate([x, data], axis=1), np.concatenate([data, data], axis=1)),
+        (np.stack([x, y]), np.stack([data, data + 100])),
+        (np.reshape(x, (4, 3)), data.reshape(4, 3)),
+        (np.transpose(x), data.T),
+        (np.where(x > 5, x, y), np.where(data > 5, data, data + 100)),
+        (np.clip(x, 2, 7), np.clip(data, 2, 7)),
+        (np.zeros_like(x), np.zeros_like(data)),
+        (np.expand_dims(x, 0), data[None]),
+    ]
+    for got, ref in cases:
+        assert isinstance(got, xp.Array)
+        np.testing.assert_array_equal(np.asarray(got), ref)
+    if hasattr(xp, "sum"):       # the reductions, where the namespace has them
+        np.testing.assert_allclose(np.asarray(np.sum(x, axis=0)), data.sum(axis=0))
+    else:
+        with pytest.raises(TypeError, match="numpy.sum has no vkdispatch device"):
+            np.sum(x, axis=0)
+
+
+def test_numpy_without_a_device_implementation_raises(backend, data):
+    x = xp.asarray(data)
+    with pytest.raises(TypeError, match="numpy.exp2 has no vkdispatch device"):
+        np.exp2(x)
+    with pytest.raises(TypeError, match="numpy.add.reduce has no vkdispatch device"):
+        np.add.reduce(x)
+    with pytest.raises(TypeError, match="numpy.median has no vkdispatch device"):
+        np.median(x)
+    with pytest.raises(TypeError, match="numpy.fft.fft has no|numpy.fft has no"):
+        np.fft.fft(x)
+    with pytest.raises(TypeError, match=r"takes no \['where'\]"):
+        np.sin(x, where=np.ones((3, 4), bool))
+
+
+def test_array_exchanges_release_everything(backend, data):
+    gc.collect()
+    base = _capsule.live_count()
+    x = xp.asarray(data)
+    held = [np.from_dlpack(x) for _ in range(100)]
+    for _ in range(200):
+        x.__dlpack__(max_version=(1, 0), dl_device=(1, 0))
+    ref = weakref.ref(x)
+    del x
+    gc.collect()
+    assert ref() is None
+    np.testing.assert_array_equal(held[0], data)
+    del held
+    gc.collect()
+    assert _capsule.live_count() == base

@@ -1,0 +1,562 @@
+"""IR for each elementwise function: `lower(args, dtype) -> ir node`, where `args` are
+the operands' IR values (each in its own dtype) and `dtype` is the result's. Operands
+are converted to their common (promoted) type here, so one rule serves every dtype."""
+from __future__ import annotations
+
+import math
+
+from ..base import dtype as dt
+from ..codegen import ir, ops
+from ..codegen.builder import current
+from ..codegen.variables import binary_node, convert
+from . import _dtypes
+
+
+def common(args) -> dt.DType:
+    t = args[0].dtype
+    for a in args[1:]:
+        t = _dtypes.promote(t, a.dtype)
+    return t
+
+
+def lit(value, t: dt.DType) -> ir.Lit:
+    if t.is_complex:
+        return ir.Lit(complex(value), t)
+    if t.is_float:
+        return ir.Lit(float(value), t)
+    if t.is_bool:
+        return ir.Lit(bool(value), t)
+    return ir.Lit(int(value), t)
+
+
+def _same(args):
+    t = common(args)
+    return [convert(a, t) for a in args], t
+
+
+def arith(op):
+    def lower(args, dtype):
+        (a, b), t = _same(args)
+        return convert(binary_node(op, a, b), dtype)
+    return lower
+
+
+def compare(op):
+    def lower(args, dtype):
+        (a, b), t = _same(args)
+        return ops.make(op, a, b)
+    return lower
+
+
+def unary(op):
+    def lower(args, dtype):
+        return ops.make(op, convert(args[0], dtype))
+    return lower
+
+
+def identity(args, dtype):
+    return convert(args[0], dtype)
+
+
+def select(c, a, b):
+    return ops.make("select", c, a, b)
+
+
+def isnan(x):
+    return ops.make("ne", x, x)
+
+
+def _is_int(t):
+    return t.kind in (dt.INT, dt.UINT)
+
+
+# ----------------------------------------------------------------------------- rules
+
+def abs_(args, dtype):
+    x = args[0]
+    if x.dtype.is_complex:
+        return ops.make("cabs", x)
+    if x.dtype.kind in (dt.UINT, dt.BOOL):
+        return x
+    return ops.make("abs", x)
+
+
+def negative(args, dtype):
+    x = args[0]
+    if x.dtype.kind == dt.UINT:    # wraps around, as NumPy's unsigned negation
+        return ops.make("sub", lit(0, dtype), x)
+    return ops.make("neg", x)
+
+
+def rounding(op):
+    def lower(args, dtype):
+        x = args[0]
+        return x if _is_int(x.dtype) else ops.make(op, x)
+    return lower
+
+
+def sign(args, dtype):
+    x = args[0]
+    t = x.dtype
+    if t.kind == dt.UINT:
+        return convert(ops.make("gt", x, lit(0, t)), t)
+    if t.is_float:   # sign(nan) is nan
+        return select(isnan(x), x, ops.make("sign", x))
+    return ops.make("sign", x)
+
+
+def divide(args, dtype):
+    (a, b), _ = _same([convert(x, dtype) for x in args])
+    return binary_node("div", a, b)
+
+
+def floor_divide(args, dtype):
+    (a, b), t = _same(args)
+    if _is_int(t):   # a zero divisor gives 0 (NumPy's value) instead of undefined behaviour
+        zero = ops.make("eq", b, lit(0, t))
+        return select(zero, lit(0, t), ops.make("floordiv", a, select(zero, lit(1, t), b)))
+    return ops.make("floor", ops.make("div", a, b))
+
+
+def remainder(args, dtype):
+    (a, b), t = _same(args)
+    if _is_int(t):
+        zero = ops.make("eq", b, lit(0, t))
+        return select(zero, lit(0, t), ops.make("mod", a, select(zero, lit(1, t), b)))
+    r = ops.make("sub", a, ops.make("mul", b, ops.make("floor", ops.make("div", a, b))))
+    return r
+
+
+def power(args, dtype):
+    (a, b), t = _same(args)
+    if _is_int(t):
+        return _int_power(a, b, t)
+    return binary_node("pow", a, b)
+
+
+def _int_power(a, b, t):
+    """a ** b by squaring, exact (and wrapping) like NumPy; 0 for a negative exponent."""
+    bld = current()
+    result = bld.bind(lit(1, t), mutable=True)
+    base = bld.bind(a, mutable=True)
+    e = bld.bind(b, mutable=True)
+    k = bld.new_var(dt.int32, name=f"k{bld.new_id()}")
+    loop = ir.For(k, lit(0, dt.int32), lit(t.itemsize * 8, dt.int32), lit(1, dt.int32), [])
+    bld.emit(loop)
+    with bld.nested(loop.body, "integer power loop"):
+        odd = ops.make("ne", ops.make("bit_and", e, lit(1, t)), lit(0, t))
+        bld.emit(ir.If(odd, [ir.Assign(result, ops.make("mul", result, base))]))
+        bld.emit(ir.Assign(base, ops.make("mul", base, base)))
+        bld.emit(ir.Assign(e, ops.make("shr", e, lit(1, t))))
+    if t.kind == dt.UINT:
+        return result
+    return select(ops.make("lt", b, lit(0, t)), lit(0, t), result)
+
+
+def arcsin(args, dtype):
+    # through atan2: some drivers' asin/acos are far less precise than their atan
+    x = convert(args[0], dtype)
+    c = ops.make("sqrt", ops.make("mul", ops.make("sub", lit(1, dtype), x),
+                                  ops.make("add", lit(1, dtype), x)))
+    return ops.make("atan2", x, c)
+
+
+def arccos(args, dtype):
+    x = convert(args[0], dtype)
+    s = ops.make("sqrt", ops.make("mul", ops.make("sub", lit(1, dtype), x),
+                                  ops.make("add", lit(1, dtype), x)))
+    return ops.make("atan2", s, x)
+
+
+def minmax(op):
+    def lower(args, dtype):
+        (a, b), t = _same(args)
+        m = ops.make(op, a, b)
+        if t.is_float:     # NaN wins, as the standard asks
+            return select(isnan(a), a, select(isnan(b), b, m))
+        return m
+    return lower
+
+
+def shift(op):
+    def lower(args, dtype):
+        (a, b), t = _same(args)
+        bits = t.itemsize * 8
+        if op == "shl" or t.kind == dt.UINT:   # shifted out entirely: 0
+            big = ops.make("ge", b, lit(bits, t))
+            return select(big, lit(0, t), ops.make(op, a, select(big, lit(0, t), b)))
+        big = ops.make("ge", b, lit(bits - 1, t))    # arithmetic: sign fills
+        return ops.make(op, a, select(big, lit(bits - 1, t), b))
+    return lower
+
+
+def bitwise(op, logical):
+    def lower(args, dtype):
+        (a, b), t = _same(args)
+        if t.is_bool:
+            return ops.make(logical, a, b)
+        return ops.make(op, a, b)
+    return lower
+
+
+def invert(args, dtype):
+    x = args[0]
+    return ops.make("logical_not", x) if x.dtype.is_bool else ops.make("bit_not", x)
+
+
+def isnan_(args, dtype):
+    x = args[0]
+    if x.dtype.is_complex:
+        return ops.make("logical_or", isnan(ops.make("real", x)), isnan(ops.make("imag", x)))
+    return isnan(x) if x.dtype.is_float else lit(False, dt.bool_)
+
+
+def isinf_(args, dtype):
+    x = args[0]
+    if x.dtype.is_complex:
+        return ops.make("logical_or", _inf(ops.make("real", x)), _inf(ops.make("imag", x)))
+    return _inf(x) if x.dtype.is_float else lit(False, dt.bool_)
+
+
+def _inf(x):
+    return ops.make("eq", ops.make("abs", x), lit(math.inf, x.dtype))
+
+
+def isfinite_(args, dtype):
+    x = args[0]
+    if not (x.dtype.is_float or x.dtype.is_complex):
+        return lit(True, dt.bool_)
+    bad = ops.make("logical_or", isnan_(args, dtype), isinf_(args, dtype))
+    return ops.make("logical_not", bad)
+
+
+def signbit(args, dtype):
+    x = args[0]
+    neg = ops.make("lt", x, lit(0, x.dtype))
+    if x.dtype is dt.float32:   # -0.0 and -nan have the sign bit too
+        return ops.make("lt", ops.make("bitcast", x, dtype=dt.int32), lit(0, dt.int32))
+    zero = ops.make("eq", x, lit(0, x.dtype))
+    negzero = ops.make("lt", ops.make("div", lit(1, x.dtype), x), lit(0, x.dtype))
+    return ops.make("logical_or", neg, ops.make("logical_and", zero, negzero))
+
+
+def copysign(args, dtype):
+    (a, b), t = _same(args)
+    mag = ops.make("abs", a)
+    return select(signbit([b], dt.bool_), ops.make("neg", mag), mag)
+
+
+def square(args, dtype):
+    x = convert(args[0], dtype)
+    return binary_node("mul", x, x)
+
+
+def reciprocal(args, dtype):
+    x = convert(args[0], dtype)
+    return binary_node("div", lit(1, dtype), x)
+
+
+def expm1(args, dtype):
+    # Kahan: exact near 0, where exp(x) - 1 loses every digit
+    x = convert(args[0], dtype)
+    u = ops.make("exp", x)
+    um1 = ops.make("sub", u, lit(1, dtype))
+    precise = ops.make("div", ops.make("mul", um1, x), ops.make("log", u))
+    small = ops.make("eq", u, lit(1, dtype))
+    edge = ops.make("logical_or", ops.make("eq", um1, lit(-1, dtype)), _inf(u))
+    return select(small, x, select(edge, um1, precise))
+
+
+def log1p(args, dtype):
+    x = convert(args[0], dtype)
+    u = ops.make("add", x, lit(1, dtype))
+    um1 = ops.make("sub", u, lit(1, dtype))
+    precise = ops.make("div", ops.make("mul", ops.make("log", u), x), um1)
+    plain = ops.make("logical_or", ops.make("le", u, lit(0, dtype)), _inf(u))
+    return select(ops.make("eq", u, lit(1, dtype)), x,
+                  select(plain, ops.make("log", u), precise))
+
+
+def log10(args, dtype):
+    x = convert(args[0], dtype)
+    return ops.make("mul", ops.make("log2", x), lit(math.log10(2.0), dtype))
+
+
+def logaddexp(args, dtype):
+    (a, b), t = _same(args)
+    m = ops.make("max", a, b)
+    d = ops.make("neg", ops.make("abs", ops.make("sub", a, b)))
+    out = ops.make("add", m, log1p([ops.make("exp", d)], t))
+    equal = ops.make("eq", a, b)        # inf == inf: the difference would be nan
+    return select(isnan(a), a, select(isnan(b), b, select(equal, ops.make("add", a, lit(
+        math.log(2.0), t)), out)))
+
+
+def hypot(args, dtype):
+    (a, b), t = _same(args)
+    x, y = ops.make("abs", a), ops.make("abs", b)
+    m = ops.make("max", x, y)
+    n = ops.make("min", x, y)
+    r = ops.make("div", n, m)
+    out = ops.make("mul", m, ops.make("sqrt", ops.make("add", lit(1, t), ops.make("mul", r, r))))
+    inf = ops.make("logical_or", _inf(a), _inf(b))
+    zero = ops.make("eq", m, lit(0, t))
+    return select(inf, lit(math.inf, t), select(zero, lit(0, t), out))
+
+
+def logical(op):
+    def lower(args, dtype):
+        return ops.make(op, *args)
+    return lower
+
+
+def real(args, dtype):
+    x = args[0]
+    return ops.make("real", x) if x.dtype.is_complex else x
+
+
+def imag(args, dtype):
+    x = args[0]
+    return ops.make("imag", x) if x.dtype.is_complex else lit(0, dtype)
+
+
+def conj(args, dtype):
+    x = args[0]
+    return ops.make("conj", x) if x.dtype.is_complex else x
+
+
+def where(args, dtype):
+    c, a, b = args
+    return select(c, convert(a, dtype), convert(b, dtype))
+
+
+def clip(args, dtype):
+    x, lo, hi = args
+    x = convert(x, dtype)
+    out = x
+    if lo is not None:
+        lo = convert(lo, dtype)
+        out = select(ops.make("lt", out, lo), lo, out)
+    if hi is not None:
+        hi = convert(hi, dtype)
+        out = select(ops.make("gt", out, hi), hi, out)
+    if dtype.is_float:
+        out = select(isnan(x), x, out)
+    return out
+
+
+def astype(args, dtype):
+    x = args[0]
+    if x.dtype is dtype:
+        return x
+    if dtype.is_bool:
+        if x.dtype.is_complex:
+            return ops.make("logical_or", ops.make("ne", ops.make("real", x), lit(0, dt.float32
+                            if x.dtype is dt.complex64 else dt.float64)),
+                            ops.make("ne", ops.make("imag", x), lit(0, dt.float32
+                                     if x.dtype is dt.complex64 else dt.float64)))
+        return ops.make("ne", x, lit(0, x.dtype))
+    if x.dtype.is_bool:
+        return select(x, lit(1, dtype), lit(0, dtype))
+    if x.dtype.is_complex and not dtype.is_complex:
+        return convert(ops.make("real", x), dtype)
+    return convert(x, dtype)
+
+
+# ----------------------------------------------------------------------------- complex math
+
+def _part_type(t):
+    return dt.float64 if t is dt.complex128 else dt.float32
+
+
+def _re(z):
+    return ops.make("real", z)
+
+
+def _im(z):
+    return ops.make("imag", z)
+
+
+def _cplx(re, im, t):
+    return ops.make("construct", re, im, dtype=t)
+
+
+def _cexp(z, t):
+    e = ops.make("exp", _re(z))
+    return _cplx(ops.make("mul", e, ops.make("cos", _im(z))),
+                 ops.make("mul", e, ops.make("sin", _im(z))), t)
+
+
+def _clog(z, t):
+    return _cplx(ops.make("log", ops.make("cabs", z)), ops.make("atan2", _im(z), _re(z)), t)
+
+
+def _csqrt(z, t):
+    p = _part_type(t)
+    x, y = _re(z), _im(z)
+    r = ops.make("cabs", z)
+    s = current().bind(ops.make("sqrt", ops.make("mul", ops.make("add", r, ops.make("abs", x)),
+                                                 lit(0.5, p))))
+    half = ops.make("div", y, ops.make("mul", lit(2, p), s))
+    pos = _cplx(s, half, t)
+    neg = _cplx(ops.make("abs", ops.make("div", y, ops.make("mul", lit(2, p), s))),
+                select(ops.make("lt", y, lit(0, p)), ops.make("neg", s), s), t)
+    zero = ops.make("eq", s, lit(0, p))
+    return select(zero, _cplx(lit(0, p), y, t), select(ops.make("ge", x, lit(0, p)), pos, neg))
+
+
+def _cmul(a, b):
+    return ops.make("cmul", a, b)
+
+
+def _cdiv(a, b):
+    return ops.make("cdiv", a, b)
+
+
+def _cadd(a, b):
+    return ops.make("add", a, b)
+
+
+def _csub(a, b):
+    return ops.make("sub", a, b)
+
+
+def _clit(re, im, t):
+    p = _part_type(t)
+    return _cplx(lit(re, p), lit(im, p), t)
+
+
+def _times_i(z, t):     # i * z
+    return _cplx(ops.make("neg", _im(z)), _re(z), t)
+
+
+def _times_minus_i(z, t):   # -i * z
+    return _cplx(_im(z), ops.make("neg", _re(z)), t)
+
+
+def _bound(z):
+    return current().bind(z)
+
+
+def _c_sin(z, t):
+    x, y = _re(z), _im(z)
+    return _cplx(ops.make("mul", ops.make("sin", x), ops.make("cosh", y)),
+                 ops.make("mul", ops.make("cos", x), ops.make("sinh", y)), t)
+
+
+def _c_cos(z, t):
+    x, y = _re(z), _im(z)
+    return _cplx(ops.make("mul", ops.make("cos", x), ops.make("cosh", y)),
+                 ops.make("neg", ops.make("mul", ops.make("sin", x), ops.make("sinh", y))), t)
+
+
+def _c_sinh(z, t):
+    x, y = _re(z), _im(z)
+    return _cplx(ops.make("mul", ops.make("sinh", x), ops.make("cos", y)),
+                 ops.make("mul", ops.make("cosh", x), ops.make("sin", y)), t)
+
+
+def _c_cosh(z, t):
+    x, y = _re(z), _im(z)
+    return _cplx(ops.make("mul", ops.make("cosh", x), ops.make("cos", y)),
+                 ops.make("mul", ops.make("sinh", x), ops.make("sin", y)), t)
+
+
+def _c_asinh(z, t):     # log(z + sqrt(z^2 + 1)), odd: taken for Re z >= 0 (no cancellation)
+    z = _bound(z)
+    p = _part_type(t)
+    neg = _bound(ops.make("lt", _re(z), lit(0, p)))
+    w = _bound(select(neg, ops.make("neg", z), z))
+    root = _bound(_csqrt(_bound(_cadd(_cmul(w, w), _clit(1, 0, t))), t))
+    out = _bound(_clog(_bound(_cadd(w, root)), t))
+    return select(neg, ops.make("neg", out), out)
+
+
+def _c_acosh(z, t):     # log(z + sqrt(z + 1) sqrt(z - 1))
+    z = _bound(z)
+    a = _bound(_csqrt(_bound(_cadd(z, _clit(1, 0, t))), t))
+    b = _bound(_csqrt(_bound(_csub(z, _clit(1, 0, t))), t))
+    return _clog(_bound(_cadd(z, _cmul(a, b))), t)
+
+
+def _c_atanh(z, t):     # (log(1 + z) - log(1 - z)) / 2
+    z = _bound(z)
+    a = _clog(_bound(_cadd(_clit(1, 0, t), z)), t)
+    b = _clog(_bound(_csub(_clit(1, 0, t), z)), t)
+    return ops.make("mul", _csub(a, b), lit(0.5, _part_type(t)), dtype=t)
+
+
+def _c_asin(z, t):      # -i asinh(i z)
+    return _times_minus_i(_bound(_c_asinh(_bound(_times_i(z, t)), t)), t)
+
+
+def _c_acos(z, t):      # pi/2 - asin(z)
+    return _csub(_clit(math.pi / 2, 0, t), _bound(_c_asin(z, t)))
+
+
+def _c_atan(z, t):      # -i atanh(i z)
+    return _times_minus_i(_bound(_c_atanh(_bound(_times_i(z, t)), t)), t)
+
+
+def _c_tanh(z, t):
+    # (sinh 2x + i sin 2y) / (cosh 2x + cos 2y); for large |x| (where cosh overflows)
+    # the limit (sign x, 0)
+    p = _part_type(t)
+    x, y = _bound(_re(z)), _bound(_im(z))
+    x2, y2 = ops.make("mul", x, lit(2, p)), ops.make("mul", y, lit(2, p))
+    den = _bound(ops.make("add", ops.make("cosh", x2), ops.make("cos", y2)))
+    out = _cplx(ops.make("div", ops.make("sinh", x2), den),
+                ops.make("div", ops.make("sin", y2), den), t)
+    far = ops.make("gt", ops.make("abs", x), lit(20, p))
+    return select(far, _cplx(ops.make("sign", x), ops.make("mul", lit(0, p), y), t), out)
+
+
+_COMPLEX = {
+    "exp": _cexp, "log": _clog, "sqrt": _csqrt, "sin": _c_sin, "cos": _c_cos,
+    "sinh": _c_sinh, "cosh": _c_cosh, "asinh": _c_asinh, "acosh": _c_acosh,
+    "atanh": _c_atanh, "asin": _c_asin, "acos": _c_acos, "atan": _c_atan,
+    "tan": lambda z, t: _cdiv(_bound(_c_sin(z, t)), _bound(_c_cos(z, t))),
+    "tanh": lambda z, t: _c_tanh(z, t),
+    "expm1": lambda z, t: _csub(_bound(_cexp(z, t)), _clit(1, 0, t)),
+    "log1p": lambda z, t: _clog(_bound(_cadd(z, _clit(1, 0, t))), t),
+    "log2": lambda z, t: ops.make("mul", _clog(z, t), lit(1 / math.log(2), _part_type(t)),
+                                  dtype=t),
+    "log10": lambda z, t: ops.make("mul", _clog(z, t), lit(1 / math.log(10), _part_type(t)),
+                                   dtype=t),
+}
+
+
+def complex_capable(name, real_rule):
+    """`real_rule` for real operands, the complex formula for complex ones."""
+    def lower(args, dtype):
+        x = args[0]
+        if x.dtype.is_complex:
+            return _COMPLEX[name](_bound(convert(x, dtype)), dtype)
+        return real_rule(args, dtype)
+    return lower
+
+
+def complex_sign(args, dtype):
+    x = args[0]
+    if not x.dtype.is_complex:
+        return sign(args, dtype)
+    z = _bound(x)
+    r = _bound(ops.make("cabs", z))
+    p = _part_type(dtype)
+    unit = ops.make("div", z, r, dtype=dtype)
+    return select(ops.make("eq", r, lit(0, p)), _clit(0, 0, dtype), unit)
+
+
+def complex_power(args, dtype):
+    """Real operands as `power`; complex: exp(b log a), with 0 ** b = 0 (b != 0) and
+    a ** 0 = 1."""
+    if not dtype.is_complex:
+        return power(args, dtype)
+    a, b = (_bound(convert(x, dtype)) for x in args)
+    p = _part_type(dtype)
+    out = _cexp(_bound(_cmul(b, _bound(_clog(a, dtype)))), dtype)
+    a_zero = ops.make("logical_and", ops.make("eq", _re(a), lit(0, p)),
+                      ops.make("eq", _im(a), lit(0, p)))
+    b_zero = ops.make("logical_and", ops.make("eq", _re(b), lit(0, p)),
+                      ops.make("eq", _im(b), lit(0, p)))
+    return select(b_zero, _clit(1, 0, dtype), select(a_zero, _clit(0, 0, dtype), out))

@@ -1,0 +1,399 @@
+"""The lazy layer: array operations record nodes into a per-thread pending graph, and a
+flush turns the graph into fused kernels recorded into the thread's CommandGraph.
+
+A node is an elementwise operation over arguments of four kinds: other nodes (values),
+`Leaf`s (elements of device memory, read through a strided `View`), `Scalar`s (kernel
+arguments) and `Iota`s (the element's index, for arange and friends). Shape and dtype
+rules run before a node is recorded (in the array layer), so the flush never meets a
+user error.
+
+At a flush (a host access, `vd.queue_wait_idle()`, a shader touching memory that
+pending nodes read or write, or `MAX_PENDING` nodes) the nodes that matter are those
+whose Array is alive and those that write into existing memory (in-place operations,
+`__setitem__`); everything they need is computed, the rest is dropped. A needed node
+becomes a kernel output ("materialized") when its Array is alive, it writes into
+memory, or it was pinned (read before a write to the memory it reads); the other
+needed nodes are inlined into their consumers' kernels and never allocated. Kernels
+are recorded in record order of their outputs, which keeps every read before later
+writes of the same memory.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import sys
+import threading
+import weakref
+from typing import Optional
+
+from ..base import dtype as dt
+from ..base.buffer import Buffer, register_before_host_access
+from . import command_graph, fusion
+from .pool import buffer_pool
+
+MAX_PENDING = 1024        # nodes recorded before a flush is forced (bounded memory)
+MAX_INLINE = 48           # inlined nodes per kernel output before one is materialized
+
+
+class Storage:
+    """One device allocation that array elements live in. A pooled one goes back to
+    the pool when its last reference dies, unless it was handed out (`export`)."""
+    __slots__ = ("buffer", "pooled", "__weakref__")
+
+    def __init__(self, buffer: Buffer, pooled: bool):
+        self.buffer = buffer
+        self.pooled = pooled
+
+    def export(self) -> Buffer:
+        self.pooled = False
+        return self.buffer
+
+    def __del__(self):
+        if self.pooled:
+            try:
+                buffer_pool(self.buffer.context).give(self.buffer)
+            except Exception:   # interpreter exit: the context frees it
+                pass
+
+
+class View:
+    """Where an array's elements are: `storage`, an element offset and element strides
+    (one per axis, any sign; 0 along broadcast axes)."""
+    __slots__ = ("storage", "offset", "strides")
+
+    def __init__(self, storage: Storage, offset: int, strides: tuple):
+        self.storage = storage
+        self.offset = offset
+        self.strides = strides
+
+    def same_place(self, other: "View") -> bool:
+        return (self.storage is other.storage and self.offset == other.offset
+                and self.strides == other.strides)
+
+
+def contiguous_strides(shape: tuple) -> tuple:
+    out, step = [], 1
+    for s in reversed(shape):
+        out.append(step)
+        step *= s
+    return tuple(reversed(out))
+
+
+class Leaf:
+    """An argument read from memory: `view` seen with `shape` and `dtype`."""
+    __slots__ = ("view", "shape", "dtype")
+
+    def __init__(self, view: View, shape: tuple, dtype: dt.DType):
+        self.view, self.shape, self.dtype = view, shape, dtype
+
+
+class Scalar:
+    """An argument that is one value for every element, passed as a kernel argument."""
+    __slots__ = ("value", "dtype")
+
+    def __init__(self, value, dtype: dt.DType):
+        self.value, self.dtype = value, dtype
+
+
+class Iota:
+    """An argument that is each element's C-order index within `shape` (int32)."""
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: tuple):
+        self.shape, self.dtype = shape, dt.int32
+
+
+# Record order across threads: a node's arguments were recorded before it, so sorting
+# every thread's pending nodes by it puts producers first.
+_sequence = itertools.count()
+
+
+class Node:
+    """A recorded operation. An elementwise `op` has `key` (hashable, what the operation
+    computes) and `lower(args, dtype) -> ir node`; an op with its own kernel has
+    `record(graph, node)` instead, takes only Leaf arguments and is never inlined (with
+    `places_itself`, record sets `target` and tells the Array, else it writes `target`).
+    `target`: the View the result is written to (None until the flush picks a place,
+    or for inlined nodes)."""
+    __slots__ = ("op", "args", "shape", "dtype", "where", "array", "target", "pinned",
+                 "needed", "cost", "seq", "__weakref__")
+
+    def __init__(self, op, args: tuple, shape: tuple, dtype: dt.DType, where):
+        self.seq = next(_sequence)
+        self.op = op
+        self.args = args
+        self.shape = shape
+        self.dtype = dtype
+        self.where = where
+        self.array = None
+        self.target = None
+        self.pinned = False
+        self.needed = False
+        self.cost = 0
+
+    def location(self) -> str:
+        return f"{self.where[0]}:{self.where[1]}" if self.where else "<unknown>"
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_internal_code: dict = {}
+
+
+def caller() -> Optional[tuple]:
+    """(file, line) of the innermost frame outside the vkdispatch package."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        inside = _internal_code.get(code)
+        if inside is None:
+            inside = _internal_code[code] = os.path.abspath(code.co_filename).startswith(
+                _PACKAGE_DIR)
+        if not inside:
+            return (code.co_filename, frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+class PendingGraph:
+    """One thread's recorded, not yet flushed nodes."""
+
+    def __init__(self):
+        self.nodes: list = []
+        self.readers: dict = {}    # id(Storage) -> nodes reading it (pinned before a write)
+        self.touched: set = set()  # ids of the base Buffers pending nodes read or write
+        self.lock = threading.RLock()
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+
+_tls = threading.local()
+# every thread's graph, held strongly: work a thread recorded before it ended is flushed
+# at the next sync point, never dropped with the thread
+_graphs: dict = {}     # threading.Thread -> PendingGraph
+_graphs_lock = threading.Lock()
+
+
+def pending_graph() -> PendingGraph:
+    g = getattr(_tls, "graph", None)
+    if g is None:
+        g = _tls.graph = PendingGraph()
+        with _graphs_lock:
+            for t in [t for t, p in _graphs.items() if not t.is_alive() and not p.nodes]:
+                del _graphs[t]
+            _graphs[threading.current_thread()] = g
+    return g
+
+
+def _base_id(view: View) -> int:
+    buf = view.storage.buffer
+    return id(buf._base or buf)
+
+
+def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
+           target: Optional[View] = None) -> Node:
+    """Record `op(*args)` of `shape` and `dtype`; `array` (the Array holding the result)
+    is referenced weakly; `target`: write the result there (existing memory)."""
+    g = pending_graph()
+    node = Node(op, args, shape, dtype, caller())
+    if array is not None:
+        node.array = weakref.ref(array)
+    with g.lock:
+        if target is not None:
+            _before_write(g, target, node)
+        for a in args:
+            t = type(a)
+            if t is Leaf:
+                g.readers.setdefault(id(a.view.storage), []).append(node)
+                g.touched.add(_base_id(a.view))
+            elif t is Node and a.target is not None:
+                g.readers.setdefault(id(a.target.storage), []).append(node)
+        g.nodes.append(node)
+        full = len(g.nodes) >= MAX_PENDING
+    if full:
+        flush()
+    return node
+
+
+def record_write(op, args: tuple, shape: tuple, dtype: dt.DType, target: View) -> Node:
+    """Record `op(*args)` written into existing memory `target` (of `shape`). An
+    argument read from the same storage at another place (`a[1:] = a[:-1]`) is first
+    copied to its own memory, as one kernel reading and writing overlapping elements
+    would race."""
+    fixed = []
+    for a in args:
+        if type(a) is Leaf and a.view.storage is target.storage and not (
+                a.view.same_place(target) and a.shape == shape):
+            copy = record(IDENTITY, (a,), a.shape, a.dtype)
+            copy.pinned = True
+            a = copy
+        fixed.append(a)
+    return record(op, tuple(fixed), shape, dtype, target=target)
+
+
+class _Identity:
+    key = ("identity",)
+
+    @staticmethod
+    def lower(args, dtype):
+        return args[0]
+
+
+IDENTITY = _Identity()
+
+
+def _before_write(g: PendingGraph, target: View, node: Node) -> None:
+    """`node` will write `target`: nodes recorded earlier that read its storage are
+    computed before (pinned), so they see the memory as it was when they were recorded.
+    (The writer's own reads of `target` happen element by element before its write of
+    the same element; `record_write` keeps reads of other places apart.)"""
+    for reader in g.readers.pop(id(target.storage), ()):
+        if reader is not node:
+            reader.pinned = True
+    node.target = target
+    g.touched.add(_base_id(target))
+    g.readers.setdefault(id(target.storage), []).append(node)
+
+
+def retarget(node: Node, target: View) -> None:
+    """Make the last recorded `node` (whose Array is dropped) write its result into
+    existing memory `target` (in-place operators)."""
+    g = pending_graph()
+    with g.lock:
+        node.array = None
+        last = g.nodes and g.nodes[-1] is node
+        if not last or any(type(a) is Leaf and a.view.storage is target.storage and not (
+                a.view.same_place(target) and a.shape == node.shape) for a in node.args):
+            node.pinned = True    # computed apart first, then copied in
+            record_write(IDENTITY, (node,), node.shape, node.dtype, target)
+            return
+        _before_write(g, target, node)
+
+
+def assign_target(node: Node, target: View) -> None:
+    """Give pending `node` its place in memory now (a view of it is taken, or its
+    Buffer is asked for): it becomes a kernel output, and consumers recorded before
+    read it from there."""
+    g = pending_graph()
+    with g.lock:
+        if node not in g.nodes:
+            raise RuntimeError("assign_target: the node is not pending in this thread")
+        node.target = target
+        g.touched.add(_base_id(target))
+        readers = g.readers.setdefault(id(target.storage), [])
+        for n in g.nodes:
+            if any(a is node for a in n.args):
+                readers.append(n)
+
+
+def is_pending(node: Node) -> bool:
+    g = getattr(_tls, "graph", None)
+    return g is not None and node in g.nodes
+
+
+# ----------------------------------------------------------------------------- flushing
+
+def flush() -> None:
+    """Turn every thread's pending nodes into kernels recorded into the calling
+    thread's global CommandGraph (not yet submitted)."""
+    with _graphs_lock:
+        graphs = [g for g in _graphs.values() if g.nodes]
+    if not graphs:
+        return
+    _tls.flushing = True
+    try:
+        nodes = []
+        for g in graphs:
+            with g.lock:
+                nodes += g.nodes
+                g.nodes = []
+                g.readers = {}
+                g.touched = set()
+        # one pass over all threads' nodes in record order: a thread's node may read
+        # another's (Dask hands pending chunks between its worker threads)
+        nodes.sort(key=_record_order)
+        if nodes:
+            _flush_nodes(nodes)
+    finally:
+        _tls.flushing = False
+
+
+def _record_order(node: Node) -> int:
+    return node.seq
+
+
+def _alive(node: Node) -> bool:
+    return node.array is not None and node.array() is not None
+
+
+def _flush_nodes(nodes: list) -> None:
+    for n in reversed(nodes):   # consumers come after their producers
+        if n.needed or n.target is not None or _alive(n):
+            n.needed = True
+            for a in n.args:
+                if type(a) is Node:
+                    a.needed = True
+    graph = command_graph.global_graph()
+    steps = []
+    for n in nodes:
+        if not n.needed:
+            continue
+        cost = 1
+        for a in n.args:
+            if type(a) is Node and a.target is None:
+                cost += a.cost
+        custom = getattr(n.op, "record", None) is not None
+        if n.target is None and not (n.pinned or custom or _alive(n)) and cost <= MAX_INLINE:
+            n.cost = cost
+            continue
+        if n.target is None and not getattr(n.op, "places_itself", False):
+            n.target = allocate(n.shape, n.dtype)
+            arr = n.array() if n.array is not None else None
+            if arr is not None:
+                arr._realized(n.target)
+        steps.append(n)
+    for n in steps:
+        custom = getattr(n.op, "record", None)
+        if custom is not None:    # an op with its own kernel (matmul): Leaf arguments only
+            custom(graph, n)
+        else:
+            fusion.record_node(graph, n)
+
+
+def allocate(shape: tuple, dtype: dt.DType) -> View:
+    """A contiguous View over a pooled buffer of `shape` and `dtype`."""
+    from ..base.context import get_context
+    count = math.prod(shape)
+    buf = buffer_pool(get_context()).take(dtype, max(count, 1))
+    return View(Storage(buf, pooled=True), 0, contiguous_strides(shape))
+
+
+def _flush_touching(graph, resources) -> None:
+    """A command is being recorded into `graph` on `resources`: pending work on any of
+    them is recorded first (and submitted first when `graph` is not the global graph)."""
+    if getattr(_tls, "flushing", False):   # our own flush is recording
+        return
+    touched = set()
+    with _graphs_lock:
+        graphs = [p for p in _graphs.values() if p.touched]
+    for p in graphs:
+        touched |= p.touched
+    if not touched:
+        return
+    hit = False
+    for r in resources:
+        r = r[0] if type(r) is tuple else r
+        base = getattr(r, "_base", None) or r
+        if id(base) in touched:
+            hit = True
+            break
+    if hit:
+        flush()
+        glob = command_graph.global_graph()
+        if graph is not glob:
+            glob.submit()
+
+
+register_before_host_access(flush, stage="record")
+command_graph.register_before_record(_flush_touching)
