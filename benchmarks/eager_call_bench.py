@@ -13,7 +13,8 @@ measures steadily):
 - plain loop (vkdispatch only): the calls without the explicit submit, as user code
   writes them (the global graph submits its pending work in chunks);
 - stages (vkdispatch only): the @vd.shader call (record), the graph's submit
-  bookkeeping and the runtime's submit of the kept command list;
+  bookkeeping and the runtime's submit of the kept command list, as is and after
+  set_uniform with new bytes (what a new scalar costs in the runtime);
 - replay: a graph of 1000 such dependent adds replayed (vkdispatch CommandGraph, a
   CUDA graph on the CUDA backend; cupy and torch CUDA graphs), per dispatch."""
 from __future__ import annotations
@@ -69,7 +70,8 @@ def vkdispatch_figures(backend: str, calls: int) -> dict:
                       calls)
     out["plain loop"] = tuple(t / calls for t in per_call(plain_loop, 1))
     out["stages"] = {k: v for k, v in stage_costs(buf, calls).items()
-                     if k in ("record", "graph bookkeeping", "runtime submit")}
+                     if k in ("record", "graph bookkeeping", "runtime submit",
+                                "runtime submit, new uniform")}
     delta = vd.stats() - before
     assert delta.kernels_compiled == 0 and delta.disk_cache_hits == 0, delta
     out["replay"] = replay_cost_per_dispatch(REPLAY_DISPATCHES) * 1e6

@@ -49,19 +49,36 @@ def per_call(fn, calls: int, repeat: int = 5, sync=None) -> tuple:
 def stage_costs(buf, calls: int) -> dict:
     """(wall, CPU) microseconds of the parts of an eager call + submit: the @vd.shader
     call (record), the graph's submit bookkeeping, the runtime's submit of the kept
-    command list, and the whole; and the whole with a new scalar every call."""
+    command list (as is, and after set_uniform with new bytes, as a new scalar makes
+    it), and the whole; and the whole with a new scalar every call."""
     graph = vd.global_graph()
     values = itertools.cycle([float(i) for i in range(1000)])
     full = per_call(lambda: (tiny(buf, 1.0), graph.submit()), calls)
     record = per_call(lambda: (tiny(buf, 1.0), graph.reset()), calls)
     reset = per_call(graph.reset, calls)
-    runtime = per_call(built_list(buf).submit, calls)
+    cl = built_list(buf)
+    runtime = per_call(cl.submit, calls)
+    packed = itertools.cycle(uniform_bytes(buf, [float(i) for i in range(1000)]))
     out = {"record": tuple(r - z for r, z in zip(record, reset)),
-           "runtime submit": runtime}
+           "runtime submit": runtime,
+           "runtime submit, new uniform": per_call(
+               lambda: (cl.set_uniform(0, next(packed)), cl.submit()), calls)}
     out["graph bookkeeping"] = tuple(f - r - s for f, r, s in zip(full, out["record"], runtime))
     out["call + submit"] = full
     out["call + submit, new scalar"] = per_call(
         lambda: (tiny(buf, next(values)), graph.submit()), calls)
+    return out
+
+
+def uniform_bytes(buf, values) -> list:
+    """The packed uniforms of `tiny(buf, k)` for each k (as the graph hands them to the
+    runtime's set_uniform)."""
+    graph = vd.global_graph()
+    out = []
+    for k in values:
+        tiny(buf, k)
+        out.append(graph._records[0].packed)
+        graph.reset()
     return out
 
 

@@ -284,3 +284,16 @@ def test_record_names_a_missing_uniform(backend):
     with pytest.raises(KeyError, match="stride"):
         graph.record(compiled, (1, 1, 1), [dst, src], {"vkd_exec_count": (4, 1, 1)})
     assert len(graph) == 0
+
+
+def test_generated_kernels_take_uniforms_from_a_uniform_buffer(monkeypatch):
+    """One choice for every producer: uniforms in a uniform buffer (a new value rewrites
+    the kept list's frame, no re-recording); VKDISPATCH_PUSH_CONSTANTS=1 opts into push
+    constants where they fit."""
+    from types import SimpleNamespace
+    from vkdispatch.execution.kernel import push_constant_limit
+    ctx = SimpleNamespace(device=SimpleNamespace(max_push_constant_size=128))
+    monkeypatch.delenv("VKDISPATCH_PUSH_CONSTANTS", raising=False)
+    assert push_constant_limit(ctx) == 0
+    monkeypatch.setenv("VKDISPATCH_PUSH_CONSTANTS", "1")
+    assert push_constant_limit(ctx) == 128

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
+import os
 from typing import Optional
 
 import numpy as np
@@ -21,6 +22,17 @@ from ..base.abi import NO_OPTIONS, ProgramInfo, ProgramOptions, UniformPacker
 from ..base.context import Context
 from ..codegen import ir, report
 from ..codegen.emit import emit
+
+
+def push_constant_limit(ctx: Context) -> int:
+    """Bytes of uniforms a generated Vulkan kernel takes as push constants (0: a uniform
+    buffer), the one choice every producer makes. A uniform buffer by default: a
+    command list rewrites its frame in place, so a call with a new scalar replays its
+    recorded command buffer, where new push constants need a new recording (lavapipe:
+    16 -> 9 us per eager call). VKDISPATCH_PUSH_CONSTANTS=1: push constants where they fit."""
+    if os.environ.get("VKDISPATCH_PUSH_CONSTANTS", "0") != "1":
+        return 0
+    return ctx.device.max_push_constant_size
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import weakref
 
 from ..base.buffer import Buffer
 from ..execution.command_graph import global_graph
-from ..execution.kernel import EmitOptions, build_kernel
+from ..execution.kernel import EmitOptions, build_kernel, push_constant_limit
 from . import tables
 from .plan import UINT32_LIMIT, Plan
 from .spec import Layout, PassSpec
@@ -36,10 +36,6 @@ class capturing:
         _capture.sources = self.saved
 
 
-def _push_limit(ctx) -> int:
-    return ctx.device.max_push_constant_size
-
-
 def compiled(ctx, spec: PassSpec, hooks=None):
     """The CompiledKernel of `spec` in `ctx`."""
     key = (spec, hooks.key if hooks is not None else None)
@@ -48,7 +44,7 @@ def compiled(ctx, spec: PassSpec, hooks=None):
         k = per_ctx.get(key)
     if k is None:
         ir_kernel = build_ir(spec, ctx.device, hooks)
-        options = EmitOptions(ctx.codegen_target, kernel_name(spec), _push_limit(ctx))
+        options = EmitOptions(ctx.codegen_target, kernel_name(spec), push_constant_limit(ctx))
         k = build_kernel(ctx, ir_kernel, options)
         with _lock:
             if len(per_ctx) > 512:

@@ -20,7 +20,7 @@ from ..base.dtype import DType
 from ..base.errors import DeviceLimitError
 from ..codegen.types import BUFFER, Buff
 from ..execution.command_graph import global_graph
-from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
+from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel, push_constant_limit
 from . import layout
 from .operations import ReduceOp
 from .stage import COLUMN, FINISH_NAMES, FINISH_TYPES, ROW, ROW4, VECTOR_TYPES, StageSpec, \
@@ -117,7 +117,7 @@ class Reduction:
                     ir_kernel = self.spec(family, first, ctx.device, finish).trace(
                         ctx.device, mode)
                     options = EmitOptions(ctx.codegen_target, ir_kernel.name,
-                                          _push_limit(ctx), addressed)
+                                          push_constant_limit(ctx), addressed)
                     k = per_ctx[key] = build_kernel(ctx, ir_kernel, options)
         return k
 
@@ -281,11 +281,6 @@ def _counter(ctx) -> Buffer:
         buffers, i = ring
         ring[1] = (i + 1) % len(buffers)
         return buffers[i]
-
-
-def _push_limit(ctx) -> int:
-    from ..shader.shader_function import _push_limit as limit
-    return limit(ctx)
 
 
 def _address_limit(device) -> Optional[int]:

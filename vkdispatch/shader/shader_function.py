@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ast
-import os
 import struct
 import threading
 import weakref
@@ -18,20 +17,13 @@ from ..codegen.settings import get_shader_print_line_numbers
 from ..codegen.trace import EXEC_COUNT, FOLD, trace
 from ..codegen.types import BUFFER, IMAGE, STRUCT, struct_field_name
 from ..execution.command_graph import global_graph
-from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel
+from ..execution.kernel import (CompiledKernel, EmitOptions, build_kernel,
+                                push_constant_limit)
 from .launch import (_as_dims, check_local_size, check_workgroups, default_local_size,
                      check_size_value, evaluate_exec_size, parse_size, size_lambda,
                      workgroups_for)
 from .signature import ShaderParam, parse_signature
 from .source import ShaderBuildError, ShaderSource
-
-
-def _push_limit(ctx) -> int:
-    """Bytes of uniforms a Vulkan kernel takes as push constants (more go to a uniform
-    buffer). VKDISPATCH_PUSH_CONSTANTS=0 always uses the uniform buffer."""
-    if os.environ.get("VKDISPATCH_PUSH_CONSTANTS", "1") == "0":
-        return 0
-    return ctx.device.max_push_constant_size
 
 
 # memory_checks of a shader that reports its first out-of-range access (debug mode)
@@ -241,7 +233,7 @@ class ShaderFunction:
         mode = self._mode(ctx)
         checks = (mode, (self._size_buffer,) if self._size_buffer and bounds and mode else ())
         kernel = self.kernel(ctx.device, ls, bounds, checks)
-        src = emit(kernel, target or ctx.codegen_target, self.name, _push_limit(ctx)).source
+        src = emit(kernel, target or ctx.codegen_target, self.name, push_constant_limit(ctx)).source
         return ShaderSource(self.name, number_lines(src) if line_numbers else src, ls)
 
     # ------------------------------------------------------------------ building
@@ -285,7 +277,7 @@ class ShaderFunction:
             per_ctx = self._compiled.setdefault(ctx, {})
             c = per_ctx.get(key)
             if c is None:
-                options = EmitOptions(ctx.codegen_target, self.name, _push_limit(ctx),
+                options = EmitOptions(ctx.codegen_target, self.name, push_constant_limit(ctx),
                                       addressed, image_formats)
                 try:
                     c = build_kernel(ctx, self.kernel(ctx.device, local_size, bounds, checks),

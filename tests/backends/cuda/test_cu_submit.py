@@ -190,3 +190,41 @@ def test_current_context_of_the_calling_thread(ctx, spin):
         driver.cuCtxDestroy(user_ctx)
     cl.destroy()
     ctx.buffer_free(out)
+
+
+ADD = r"""
+extern "C" __global__ void add(unsigned int* out, unsigned int k) { out[0] += k; }
+"""
+ADD_INFO = ProgramInfo(
+    entry_point="add", local_size=(1, 1, 1),
+    bindings=(Binding("out", BINDING_STORAGE_BUFFER, 0, "uint32"),),
+    uniforms=(UniformField("k", "uint32", 0, 4),), uniform_size=4)
+
+
+def test_new_uniform_before_each_submit_launches_directly(ctx):
+    """An eager loop's kept list: new uniform bytes before every submit launch directly
+    (each launch with its own bytes, none lost while earlier ones run); unchanged bytes
+    then capture a graph and replay it; new bytes again launch directly."""
+    from tests.backends.host_io import download, upload
+    add = ctx.create_program(ADD, ADD_INFO)
+    out = upload(ctx, np.zeros(1, np.uint32))
+    cl = ctx.command_list(0)
+    cl.dispatch(add, (1, 1, 1), [out], np.uint32(1).tobytes())
+    cl.submit()
+    total = 1
+    for k in range(2, 50):
+        cl.set_uniform(0, np.uint32(k).tobytes())     # bytes, as graphs pass them
+        cl.submit()
+        total += k
+    assert (cl.graph_captures, cl.graph_launches) == (0, 0)
+    for _ in range(3):
+        cl.submit()
+        total += 49
+    assert (cl.graph_captures, cl.graph_launches) == (1, 3)
+    cl.set_uniform(0, np.array([7], np.uint32))       # a view: new bytes again
+    cl.submit().wait()
+    total += 7
+    assert cl.graph_launches == 3
+    assert int(download(ctx, out, np.uint32, 1)[0]) == total
+    cl.destroy()
+    ctx.buffer_free(out)

@@ -219,6 +219,31 @@ def test_set_uniform_between_submits(ctx, vkh, ubo):
         cl.set_uniform(i, bytes(12))
 
 
+def test_uniform_buffer_list_replays_its_recordings(ctx, vkh):
+    """An eager loop's kept list: unchanged uniforms resubmit the last slot as is; a new
+    value goes to the next free slot's frame, reusing its recording, while earlier
+    submissions may still run with their own values."""
+    n = 300
+    x = np.arange(n, dtype=np.float32)
+    bx, by = vkh.upload(ctx, x), vkh.upload(ctx, np.zeros(n, np.float32))
+    cl = ctx.command_list(0)
+    cl.dispatch(saxpy_program(ctx, vkh, True), groups(n), [bx, by], struct.pack("<fI", 1.0, n))
+    cl.submit().wait()
+    first = cl._last_slot
+    for _ in range(3):
+        cl.submit()
+    assert cl._last_slot is first and len(cl._slots) == 1
+    scales = [2.0, 3.0, -1.0, 0.5, 4.0, 1.5, 2.5, 3.5, 1.0, 6.0, -2.0, 0.25]  # > the slots
+    for a in scales:
+        cl.set_uniform(0, struct.pack("<fI", a, n))
+        cl.submit()
+        cl.submit()              # the same value again: its slot, resubmitted
+    cl.wait()
+    recorded = {s.recorded for s in cl._slots}
+    assert len(recorded) == 1    # one recording, made once per slot, never redone
+    np.testing.assert_allclose(vkh.download(ctx, by, np.float32, n), (4 + 2 * sum(scales)) * x)
+
+
 @pytest.mark.parametrize("ubo", [False, True], ids=["push_constant", "uniform_buffer"])
 def test_instance_uniforms(ctx, vkh, ubo):
     n = 500

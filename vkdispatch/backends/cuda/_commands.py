@@ -186,22 +186,26 @@ class _Launch:
         if events:
             check(driver.cuEventRecord(events[1], stream), "cuEventRecord")
 
-    def uniform_bytes(self, data) -> Optional[memoryview]:
-        """`data` as a flat byte view after checking its size; None for empty data."""
-        mv = host_bytes(data, f"uniform of kernel {self.name!r}")
-        n = mv.nbytes
+    def uniform_bytes(self, data):
+        """`data` as flat bytes (bytes as is, else a byte view) after checking its size;
+        None for empty data."""
+        if type(data) is bytes:      # what graphs pass: no view to make
+            mv, n = data, len(data)
+        else:
+            mv = host_bytes(data, f"uniform of kernel {self.name!r}")
+            n = mv.nbytes
         if n == 0:
             return None
         check_uniform_size(n, self.layout.uniform_needed, self.layout.uniform_size, self.name)
         return mv
 
-    def write_uniform(self, new: Optional[memoryview]) -> bool:
+    def write_uniform(self, new) -> bool:
         """Copy checked uniform bytes into the arena; True when they changed. (Byte
         views, not numpy calls: an eager call with a new scalar comes here each time.)"""
         if new is None:
             return False
         start = self.layout.uniform_offset
-        region = self.arena_bytes[start:start + new.nbytes]
+        region = self.arena_bytes[start:start + len(new)]
         if region == new:
             return False
         region[:] = new
@@ -360,7 +364,8 @@ class CudaCommandList(CommandList):
             self._version += 1
 
     def set_uniform(self, dispatch_index: int, uniform) -> None:
-        self._alive()
+        if self.destroyed or self.context.destroyed:
+            self._alive()
         launch = self._launches[check_dispatch_index(dispatch_index, len(self._launches))]
         new = launch.uniform_bytes(uniform)
         with self._q.lock:
@@ -382,17 +387,24 @@ class CudaCommandList(CommandList):
             if not dev.guard.current():
                 with dev.guard:
                     return self._run(q)
-            if (self._graph_version != self._version or q.stream is not q.own_stream
-                    or q.own_capturing):
+            if q.stream is not q.own_stream or q.own_capturing:
                 return self._run(q)
-            # the common case, a replay on the queue's own stream with the context
-            # current, inlined: three driver calls (cuCtxGetCurrent above,
-            # cuGraphLaunch, cuEventRecord) and no event created or destroyed
+            # the common cases on the queue's own stream with the context current,
+            # inlined: a replay (three driver calls: cuCtxGetCurrent above,
+            # cuGraphLaunch, cuEventRecord, no event created or destroyed), or the
+            # direct launches of a list changed since its last submit (an eager call
+            # with a new scalar); a capture goes through _run
             stream = q.stream
-            (err,) = _graph_launch(self._exec, stream)
-            if err:
-                raise error_for(err, "cuGraphLaunch")
-            self.graph_launches += 1
+            if self._graph_version == self._version:
+                (err,) = _graph_launch(self._exec, stream)
+                if err:
+                    raise error_for(err, "cuGraphLaunch")
+                self.graph_launches += 1
+            elif self._submitted_version != self._version:
+                for cmd in self._commands:
+                    cmd.enqueue(stream)
+            else:
+                return self._run(q)
             self._submitted_version = self._version
             self._timed = len(self._launches)
             pool = dev.events

@@ -4,8 +4,9 @@ A list keeps its commands as Python records and, lazily at submit, records them 
 a *slot*: a command buffer plus a region ("frame") of a host-visible uniform arena
 that its dispatches read through dynamic uniform-buffer offsets. Replaying copies the
 list's current frame into a free slot (one memmove) and submits that slot's prebuilt
-VkSubmitInfo, so `set_uniform` on a UBO uniform needs no re-recording; push-constant
-uniforms are baked into the recording, which is redone lazily when they change.
+VkSubmitInfo, so `set_uniform` on a UBO uniform needs no re-recording (unchanged
+uniforms resubmit the last slot as is); push-constant uniforms are baked into the
+recording, which is redone lazily when they change.
 Several slots let submissions overlap; `submit(instance_uniforms=...)` runs one slot
 per instance in a single vkQueueSubmit.
 
@@ -73,7 +74,7 @@ class _Copy:
 
 class _Slot:
     __slots__ = ("index", "cmd", "batch", "recorded", "busy", "queries", "query_count",
-                 "queries_used")
+                 "queries_used", "frame")
 
 
 def _patched(data: bytes, size: int, patches) -> bytes:
@@ -102,6 +103,7 @@ class VulkanCommandList(CommandList):
         self._ops = []
         self._dispatches = []
         self._frame = bytearray()        # UBO uniforms of one run, as the next submit sends them
+        self._frame_serial = 0           # bumped by set_uniform writing the frame
         self._has_push = False
         self._arena = None               # BufferHandle, host-visible
         self._arena_frame = 0            # frame size the arena was laid out for
@@ -216,6 +218,7 @@ class VulkanCommandList(CommandList):
             data = _patched(data, size, op.patches)
         if op.ubo_offset is not None:
             self._frame[op.ubo_offset:op.ubo_offset + size] = data.ljust(size, b"\0")
+            self._frame_serial += 1
         elif op.push is not None:
             # recordings copied the old bytes (vkCmdPushConstants): overwrite in place
             ffi.memmove(op.push, data.ljust(size, b"\0"), size)
@@ -266,6 +269,7 @@ class VulkanCommandList(CommandList):
         s.index, s.cmd, s.recorded, s.busy = len(self._slots), cmd[0], None, 0
         s.batch = SubmitBatch(self._queue, [s.cmd])
         s.queries, s.query_count, s.queries_used = None, 0, 0
+        s.frame = None                   # (version, frame serial) its arena frame holds
         self._slots.append(s)
         return s
 
@@ -423,16 +427,17 @@ class VulkanCommandList(CommandList):
             return self._submit_instances(q, instance_uniforms)
         last = self._last_slot
         frame = self._frame
-        # a list without uniform frames or timestamps may run concurrently with itself
-        # (SIMULTANEOUS_USE), so its one recording is replayed as is
-        if (frame or self._timestamps or last is None
-                or last.recorded != (self._version, None)):
+        # a list without timestamps whose last slot holds the current recording and
+        # uniform frame may run concurrently with itself (SIMULTANEOUS_USE): replayed as is
+        if (self._timestamps or last is None or last.recorded != (self._version, None)
+                or frame and last.frame != (self._version, self._frame_serial)):
             slot = self._free_slots(1)[0]
             self._ensure_arena(slot.index + 1)
             self._record(slot)
             if frame:
                 n = len(frame)
                 ffi.memmove(self._arena.ptr + slot.index * n, frame, n)
+                slot.frame = (self._version, self._frame_serial)
         else:
             slot = last
         value = q.submit(slot.batch)
@@ -461,6 +466,7 @@ class VulkanCommandList(CommandList):
                 self._record(slot, pushes)
                 if frame_size:
                     ffi.memmove(self._arena.ptr + slot.index * frame_size, frame, frame_size)
+                    slot.frame = None
             value = q.submit(SubmitBatch(q, [s.cmd for s in slots]))
         for s in slots:
             s.busy = value
