@@ -232,3 +232,9 @@ def test_results_go_back_to_the_pool_when_dropped(backend):
     cached = pool.cached_bytes
     float((a * 3)[0])
     assert pool.cached_bytes == cached    # the next result took the freed buffer
+
+
+def test_too_many_elements_raise_at_the_op(backend):
+    a = xp.asarray(np.ones(2, dtype=np.float32))
+    with pytest.raises(ValueError, match="32-bit"):
+        xp.broadcast_to(a[:1], (1 << 16, 1 << 16)) + 1

@@ -33,6 +33,7 @@ from .pool import buffer_pool
 
 MAX_PENDING = 1024        # nodes recorded before a flush is forced (bounded memory)
 MAX_INLINE = 48           # inlined nodes per kernel output before one is materialized
+MAX_ELEMENTS = 2 ** 31 - 1   # generated kernels index with int32
 
 
 class Storage:
@@ -188,6 +189,9 @@ def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
            target: Optional[View] = None) -> Node:
     """Record `op(*args)` of `shape` and `dtype`; `array` (the Array holding the result)
     is referenced weakly; `target`: write the result there (existing memory)."""
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise ValueError(f"an array of shape {shape} has more than {MAX_ELEMENTS} elements; "
+                         f"generated kernels index with 32-bit integers")
     g = pending_graph()
     node = Node(op, args, shape, dtype, caller())
     if array is not None:
