@@ -139,6 +139,9 @@ class Array:
         if self._view is None:
             lazy.flush()
         view = self._view
+        if view is None:
+            raise RuntimeError(f"this array could not be computed (recorded at "
+                               f"{self._node.location()}): {self._node.error!r}")
         shape = self._shape
         if math.prod(shape) == 0:
             return np.empty(shape, dtype=self._dtype.numpy_dtype)

@@ -112,7 +112,7 @@ class Node:
     `target`: the View the result is written to (None until the flush picks a place,
     or for inlined nodes)."""
     __slots__ = ("op", "args", "shape", "dtype", "where", "array", "target", "pinned",
-                 "needed", "cost", "__weakref__")
+                 "needed", "cost", "error", "__weakref__")
 
     def __init__(self, op, args: tuple, shape: tuple, dtype: dt.DType, where):
         self.op = op
@@ -125,6 +125,7 @@ class Node:
         self.pinned = False
         self.needed = False
         self.cost = 0
+        self.error = None   # why the flush could not compute it (raised on every read)
 
     def location(self) -> str:
         return f"{self.where[0]}:{self.where[1]}" if self.where else "<unknown>"
@@ -337,16 +338,22 @@ def _flush_nodes(nodes: list) -> None:
             continue
         if n.target is None and not getattr(n.op, "places_itself", False):
             n.target = allocate(n.shape, n.dtype)
-            arr = n.array() if n.array is not None else None
-            if arr is not None:
-                arr._realized(n.target)
         steps.append(n)
-    for n in steps:
+    for i, n in enumerate(steps):
         custom = getattr(n.op, "record", None)
-        if custom is not None:    # an op with its own kernel (matmul): Leaf arguments only
-            custom(graph, n)
-        else:
-            fusion.record_node(graph, n)
+        try:
+            if custom is not None:   # an op with its own kernel (matmul): Leaf arguments only
+                custom(graph, n)
+            else:
+                fusion.record_node(graph, n)
+        except Exception as exc:
+            # the work recorded so far stands; what depends on this node cannot run
+            for later in steps[i:]:
+                later.error = exc
+            raise
+        arr = n.array() if n.array is not None else None
+        if arr is not None and arr._view is None and n.target is not None:
+            arr._realized(n.target)     # its Array reads the result from now on
 
 
 def allocate(shape: tuple, dtype: dt.DType) -> View:
