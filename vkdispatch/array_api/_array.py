@@ -239,6 +239,7 @@ class Array:
         if node is None:         # a size-bound flush placed it already: copy it over
             node = lazy.record(lazy.IDENTITY, (result._arg(),), self._shape, self._dtype)
         if self._view is None:   # a pending value has no other holder: take the new value
+            self._node.array = None
             self._node = node
             node.array = weakref.ref(self)
         else:                    # write the result straight into this array's memory

@@ -352,7 +352,7 @@ def _flush_nodes(nodes: list) -> None:
                 later.error = exc
             raise
         arr = n.array() if n.array is not None else None
-        if arr is not None and arr._view is None and n.target is not None:
+        if arr is not None and arr._node is n and n.target is not None:
             arr._realized(n.target)     # its Array reads the result from now on
 
 
