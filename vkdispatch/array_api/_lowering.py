@@ -91,6 +91,10 @@ def negative(args, dtype):
 def rounding(op):
     def lower(args, dtype):
         x = args[0]
+        if x.dtype.is_complex:   # each part on its own
+            z = current().bind(x)
+            return ops.make("construct", ops.make(op, ops.make("real", z)),
+                            ops.make(op, ops.make("imag", z)), dtype=dtype)
         return x if _is_int(x.dtype) else ops.make(op, x)
     return lower
 
