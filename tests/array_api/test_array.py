@@ -129,3 +129,14 @@ def test_buffer_round_trip_without_copy(backend):
         x[:, ::2].buffer
     view = buf.view(4, (8,))
     np.testing.assert_array_equal(np.asarray(xp.from_buffer(view)), A.reshape(-1)[4:12])
+
+
+def test_inplace_operators_on_pending_arrays(backend):
+    x = xp.full((3,), 1, dtype=xp.int8)
+    x *= xp.full((3,), 2, dtype=xp.int8)
+    y = xp.full((), 1.0)
+    y /= xp.full((), 2.0)
+    s = xp.sum(xp.ones((4,)))
+    s += 1.0
+    np.testing.assert_array_equal(np.asarray(x), [2, 2, 2])
+    assert float(y) == 0.5 and float(s) == 5.0

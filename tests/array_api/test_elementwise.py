@@ -78,6 +78,10 @@ def test_integer_specials(backend):
     np.testing.assert_array_equal(np.asarray(xp.sign(i)), np.sign(I))
     np.testing.assert_array_equal(np.asarray(i // 0), np.zeros_like(I))
     np.testing.assert_array_equal(np.asarray(xp.pow(i, 2)), I ** 2)
+    wide = xp.asarray(np.array([1, -1, 7, -7], dtype=np.int64))
+    narrow = xp.asarray(np.array([-2, 2, -2, 0], dtype=np.int32))
+    np.testing.assert_array_equal(np.asarray(wide // narrow), [-1, -1, -4, 0])
+    np.testing.assert_array_equal(np.asarray(wide % narrow), [-1, 1, -1, 0])
 
 
 def test_logical_functions(backend):

@@ -232,3 +232,24 @@ def test_results_go_back_to_the_pool_when_dropped(backend):
     cached = pool.cached_bytes
     float((a * 3)[0])
     assert pool.cached_bytes == cached    # the next result took the freed buffer
+
+
+def test_too_many_elements_raise_at_the_op(backend):
+    a = xp.asarray(np.ones(2, dtype=np.float32))
+    with pytest.raises(ValueError, match="32-bit"):
+        xp.broadcast_to(a[:1], (1 << 16, 1 << 16)) + 1
+
+
+def test_a_failing_kernel_raises_on_every_read(backend):
+    from vkdispatch.array_api._elementwise import Op
+
+    def broken(args, dtype):
+        raise TypeError("no lowering for this op")
+    a = xp.asarray(np.ones(4, dtype=np.float32))
+    good = a + 1
+    bad = xp.Array._record(Op(("broken-op",), broken), (a._arg(),), a.shape, a.dtype, a.device)
+    with pytest.raises(TypeError, match="no lowering"):
+        np.asarray(bad)
+    with pytest.raises(RuntimeError, match="could not be computed"):
+        np.asarray(bad)
+    np.testing.assert_array_equal(np.asarray(good), np.full(4, 2, dtype=np.float32))

@@ -155,6 +155,9 @@ class Array:
         if self._view is None:
             lazy.flush()
         view = self._view
+        if view is None:
+            raise RuntimeError(f"this array could not be computed (recorded at "
+                               f"{self._node.location()}): {self._node.error!r}")
         shape = self._shape
         if math.prod(shape) == 0:
             return np.empty(shape, dtype=self._dtype.numpy_dtype)
@@ -270,6 +273,7 @@ class Array:
         if node is None:         # a size-bound flush placed it already: copy it over
             node = lazy.record(lazy.IDENTITY, (result._arg(),), self._shape, self._dtype)
         if self._view is None:   # a pending value has no other holder: take the new value
+            self._node.array = None
             self._node = node
             node.array = weakref.ref(self)
         else:                    # write the result straight into this array's memory

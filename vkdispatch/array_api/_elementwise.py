@@ -67,7 +67,7 @@ TABLE = {
     "ceil": (1, "real numeric", SAME, L.rounding("ceil"), ()),
     "floor": (1, "real numeric", SAME, L.rounding("floor"), ()),
     "trunc": (1, "real numeric", SAME, L.rounding("trunc"), ()),
-    "round": (1, "real numeric", SAME, L.rounding("round"), ()),
+    "round": (1, "numeric", SAME, L.rounding("round"), ()),
     "sign": (1, "numeric", SAME, L.complex_sign, ()),
     "signbit": (1, "real floating-point", BOOL, L.signbit, ()),
     "isnan": (1, "numeric", BOOL, L.isnan_, ()),

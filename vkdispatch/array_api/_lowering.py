@@ -91,6 +91,10 @@ def negative(args, dtype):
 def rounding(op):
     def lower(args, dtype):
         x = args[0]
+        if x.dtype.is_complex:   # each part on its own
+            z = current().bind(x)
+            return ops.make("construct", ops.make(op, ops.make("real", z)),
+                            ops.make(op, ops.make("imag", z)), dtype=dtype)
         return x if _is_int(x.dtype) else ops.make(op, x)
     return lower
 
@@ -110,19 +114,37 @@ def divide(args, dtype):
     return binary_node("div", a, b)
 
 
+def _int_division(a, b, t):
+    """(quotient, remainder) rounded toward minus infinity, as Python and NumPy do, with
+    a zero divisor giving 0 (NumPy's value) instead of undefined behaviour. Written out
+    here rather than left to a target's helper: lavapipe computed 1 // -2 as 0 there for
+    an int64 divisor converted from int32."""
+    bld = current()
+    zero = bld.bind(ops.make("eq", b, lit(0, t)))
+    d = bld.bind(select(zero, lit(1, t), b))
+    q = bld.bind(ops.make("div", a, d))
+    r = bld.bind(ops.make("sub", a, ops.make("mul", q, d)))
+    if t.kind == dt.UINT:
+        return select(zero, lit(0, t), q), select(zero, lit(0, t), r)
+    adjust = bld.bind(ops.make("logical_and", ops.make("ne", r, lit(0, t)),
+                               ops.make("ne", ops.make("lt", r, lit(0, t)),
+                                        ops.make("lt", d, lit(0, t)))))
+    q = select(adjust, ops.make("sub", q, lit(1, t)), q)
+    r = select(adjust, ops.make("add", r, d), r)
+    return select(zero, lit(0, t), q), select(zero, lit(0, t), r)
+
+
 def floor_divide(args, dtype):
     (a, b), t = _same(args)
-    if _is_int(t):   # a zero divisor gives 0 (NumPy's value) instead of undefined behaviour
-        zero = ops.make("eq", b, lit(0, t))
-        return select(zero, lit(0, t), ops.make("floordiv", a, select(zero, lit(1, t), b)))
+    if _is_int(t):
+        return _int_division(a, b, t)[0]
     return ops.make("floor", ops.make("div", a, b))
 
 
 def remainder(args, dtype):
     (a, b), t = _same(args)
     if _is_int(t):
-        zero = ops.make("eq", b, lit(0, t))
-        return select(zero, lit(0, t), ops.make("mod", a, select(zero, lit(1, t), b)))
+        return _int_division(a, b, t)[1]
     r = ops.make("sub", a, ops.make("mul", b, ops.make("floor", ops.make("div", a, b))))
     return r
 

@@ -57,7 +57,7 @@ class _ReduceOp:
         if node.target is None:
             node.target = view
             arr = node.array() if node.array is not None else None
-            if arr is not None:
+            if arr is not None and arr._node is node:
                 arr._realized(view)
         else:    # a view of the result was taken before the flush: copy into its place
             copy = lazy.Node(lazy.IDENTITY, (lazy.Leaf(view, node.shape, node.dtype),),

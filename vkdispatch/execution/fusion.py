@@ -269,6 +269,12 @@ def record_node(graph, node) -> None:
         return
     prog = build_program(node, lazy)
     ctx = graph.context
+    for view in [node.target] + [leaf.view for sig, leaf in zip(prog.inputs, prog.leaves)
+                                 if sig[0] == "leaf"]:
+        if view.storage.buffer.size > lazy.MAX_ELEMENTS:
+            raise ValueError(f"{node.location()}: memory of {view.storage.buffer.size} "
+                             f"elements is past what generated kernels index (32-bit, "
+                             f"{lazy.MAX_ELEMENTS} elements)")
     buffers = [node.target.storage.buffer] + [prog.leaves[k].view.storage.buffer
                                               for k, s in enumerate(prog.inputs)
                                               if s[0] == "leaf"]

@@ -34,6 +34,7 @@ from .pool import buffer_pool
 
 MAX_PENDING = 1024        # nodes recorded before a flush is forced (bounded memory)
 MAX_INLINE = 48           # inlined nodes per kernel output before one is materialized
+MAX_ELEMENTS = 2 ** 31 - 1   # generated kernels index with int32
 
 
 class Storage:
@@ -117,7 +118,7 @@ class Node:
     `target`: the View the result is written to (None until the flush picks a place,
     or for inlined nodes)."""
     __slots__ = ("op", "args", "shape", "dtype", "where", "array", "target", "pinned",
-                 "needed", "cost", "seq", "__weakref__")
+                 "needed", "cost", "seq", "error", "__weakref__")
 
     def __init__(self, op, args: tuple, shape: tuple, dtype: dt.DType, where):
         self.seq = next(_sequence)
@@ -131,6 +132,7 @@ class Node:
         self.pinned = False
         self.needed = False
         self.cost = 0
+        self.error = None   # why the flush could not compute it (raised on every read)
 
     def location(self) -> str:
         return f"{self.where[0]}:{self.where[1]}" if self.where else "<unknown>"
@@ -195,6 +197,9 @@ def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
            target: Optional[View] = None) -> Node:
     """Record `op(*args)` of `shape` and `dtype`; `array` (the Array holding the result)
     is referenced weakly; `target`: write the result there (existing memory)."""
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise ValueError(f"an array of shape {shape} has more than {MAX_ELEMENTS} elements; "
+                         f"generated kernels index with 32-bit integers")
     g = pending_graph()
     node = Node(op, args, shape, dtype, caller())
     if array is not None:
@@ -349,16 +354,22 @@ def _flush_nodes(nodes: list) -> None:
             continue
         if n.target is None and not getattr(n.op, "places_itself", False):
             n.target = allocate(n.shape, n.dtype)
-            arr = n.array() if n.array is not None else None
-            if arr is not None:
-                arr._realized(n.target)
         steps.append(n)
-    for n in steps:
+    for i, n in enumerate(steps):
         custom = getattr(n.op, "record", None)
-        if custom is not None:    # an op with its own kernel (matmul): Leaf arguments only
-            custom(graph, n)
-        else:
-            fusion.record_node(graph, n)
+        try:
+            if custom is not None:   # an op with its own kernel (matmul): Leaf arguments only
+                custom(graph, n)
+            else:
+                fusion.record_node(graph, n)
+        except Exception as exc:
+            # the work recorded so far stands; what depends on this node cannot run
+            for later in steps[i:]:
+                later.error = exc
+            raise
+        arr = n.array() if n.array is not None else None
+        if arr is not None and arr._node is n and n.target is not None:
+            arr._realized(n.target)     # its Array reads the result from now on
 
 
 def allocate(shape: tuple, dtype: dt.DType) -> View:

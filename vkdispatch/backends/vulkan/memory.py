@@ -152,8 +152,9 @@ class Allocator:
         dedicated = dedicated or size >= DEDICATED_MIN
         rounded = -(-max(size, 1) // GRANULE) * GRANULE
         last = None
+        me = threading.get_ident()   # before taking the lock: nothing allocates in between
         with self._lock:
-            self._holder = threading.get_ident()
+            self._holder = me
             try:
                 for type_index in candidates:
                     try:
@@ -206,13 +207,14 @@ class Allocator:
         return block, block.take(rounded, alignment)
 
     def release(self, block: MemoryBlock, offset: int, size: int) -> None:
-        if self._holder == threading.get_ident():
+        me = threading.get_ident()
+        if self._holder == me:
             # a finalizer the garbage collector ran while this thread holds the lock (a
             # freed Buffer in a reference cycle): free once the lock is let go
             self._late.append((block, offset, size))
             return
         with self._lock:
-            self._holder = threading.get_ident()
+            self._holder = me
             try:
                 self._release(block, offset, size)
             finally:
