@@ -31,7 +31,7 @@ def test_numpy_reads_arrays_and_their_views(backend, data):
     x = xp.asarray(data)
     for arr, ref in ((x, data), (x.T, data.T), (x[1:, ::2], data[1:, ::2]),
                      (xp.flip(x, axis=1), data[:, ::-1]), (x * 2 + 1, data * 2 + 1)):
-        for out in (np.from_dlpack(arr), np.from_dlpack(arr, device="cpu")):
+        for out in (np.from_dlpack(arr, device="cpu"), np.from_dlpack(arr, device="cpu", copy=True)):
             np.testing.assert_array_equal(out, ref)
     assert x.__dlpack_device__() == vd.asbuffer(data).__dlpack_device__()
     assert 'dltensor_versioned' in repr(x.__dlpack__(max_version=(1, 0), dl_device=(1, 0)))
@@ -119,7 +119,7 @@ def test_array_exchanges_release_everything(backend, data):
     gc.collect()
     base = _capsule.live_count()
     x = xp.asarray(data)
-    held = [np.from_dlpack(x) for _ in range(100)]
+    held = [np.from_dlpack(x, device="cpu") for _ in range(100)]
     for _ in range(200):
         x.__dlpack__(max_version=(1, 0), dl_device=(1, 0))
     ref = weakref.ref(x)
