@@ -12,11 +12,11 @@ and case, with the ratio of time to the best peer's (< 1: faster)."""
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 import vkdispatch as vd
+from runtime_bench import best_of
 from vkdispatch.codegen.abbreviations import Var, f32
 
 CASES = {   # name: (shape, kind)
@@ -37,18 +37,6 @@ SMALL = {
 def half(factor: Var[f32]):
     op = vd.fft.read_op()
     op.register[:] = op.register * factor
-
-
-def best_of(fn, repeat=5, warm_up=0.5):
-    t = time.perf_counter()
-    while time.perf_counter() - t < warm_up:
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def expected(x: np.ndarray, kind: str) -> np.ndarray:

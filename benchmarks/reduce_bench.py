@@ -14,31 +14,17 @@ peer."""
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 import vkdispatch as vd
+from runtime_bench import best_of
 from vkdispatch.codegen.abbreviations import f32
 
 
 @vd.reduce.reduce(0)
 def sum_f32(a: f32, b: f32) -> f32:
     return a + b
-
-
-def best_of(fn, repeat=5, warm_up=0.5):
-    """Fastest of `repeat` timed calls after `warm_up` seconds of calls (an idle GPU
-    lowers its clocks within a second)."""
-    t = time.perf_counter()
-    while time.perf_counter() - t < warm_up:
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def check(got: float, data: np.ndarray, who: str) -> None:
