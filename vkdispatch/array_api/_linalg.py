@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 import weakref
 
-from ..base import dtype as dt
 from ..codegen import ir, ops
 from ..codegen.builder import Builder
-from ..codegen.variables import convert, load_node, storage_type
+from ..codegen.variables import load_node, storage_type
 from ..execution import lazy
 from ..execution.command_graph import CommandGraph
 from ..execution.kernel import EmitOptions, build_kernel
 from . import _dtypes as d
+from . import _element_kernel as element_kernel
 from ._array import Array
 from ._elementwise import broadcast_shapes
 
@@ -24,9 +24,7 @@ def _generate(rank: int, t, device) -> ir.Kernel:
     b = Builder("vkd_matmul", device)
     with b.active():
         def uniform(name, ty=None):
-            var = b.new_var(ty or d.int32, ir.UNIFORM, name=name)
-            b.add_param(name, "const", var)
-            return var
+            return element_kernel.uniform(b, name, ty)
 
         def buffer(name):
             var = b.new_var(t, ir.BUFFER, name=name, mutable=True)
@@ -39,18 +37,7 @@ def _generate(rank: int, t, device) -> ir.Kernel:
         offs = [uniform(f"o{m}") for m in range(3)]
         strides = [[uniform(f"s{m}_{j}") for j in range(rank)] for m in range(3)]
         xk, yk = uniform("xk"), uniform("yk")
-        gid = ops.make("swizzle", ops.make("builtin", attrs=("global_invocation_id",),
-                                           dtype=dt.uvec3), attrs=("x",))
-        i = b.bind(convert(gid, d.int32))
-        body = []
-        b.emit(ir.If(ops.make("lt", i, n), body))
-        with b.nested(body, "element"):
-            rem, coords = i, []
-            for j in reversed(range(rank)):
-                coords.append(b.bind(ops.make("mod", rem, dims[j])))
-                if j:
-                    rem = b.bind(ops.make("div", rem, dims[j]))
-            coords.reverse()
+        with element_kernel.each_element(b, n, dims) as coords:
 
             def position(m):
                 total = offs[m]

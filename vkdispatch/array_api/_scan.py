@@ -6,13 +6,13 @@ from __future__ import annotations
 import math
 import weakref
 
-from ..base import dtype as dt
 from ..codegen import ir, ops
 from ..codegen.builder import Builder
 from ..codegen.variables import convert, load_node, storage_type
 from ..execution import lazy
 from ..execution.kernel import EmitOptions, build_kernel
 from . import _dtypes as d
+from . import _element_kernel as element_kernel
 from ._array import Array, check_axis
 
 LOCAL_SIZE = 64
@@ -23,9 +23,7 @@ def _generate(rank: int, src, t, op: str, device) -> ir.Kernel:
     b = Builder("vkd_scan", device)
     with b.active():
         def uniform(name):
-            var = b.new_var(d.int32, ir.UNIFORM, name=name)
-            b.add_param(name, "const", var)
-            return var
+            return element_kernel.uniform(b, name)
 
         out = b.new_var(t, ir.BUFFER, name="out", mutable=True)
         b.add_param("out", "buffer", out)
@@ -35,18 +33,7 @@ def _generate(rank: int, src, t, op: str, device) -> ir.Kernel:
         dims = [uniform(f"d{j}") for j in range(rank)]
         offs = [uniform("o0"), uniform("o1")]
         strides = [[uniform(f"s{m}_{j}") for j in range(rank)] for m in range(2)]
-        gid = ops.make("swizzle", ops.make("builtin", attrs=("global_invocation_id",),
-                                           dtype=dt.uvec3), attrs=("x",))
-        i = b.bind(convert(gid, d.int32))
-        body = []
-        b.emit(ir.If(ops.make("lt", i, n), body))
-        with b.nested(body, "element"):
-            rem, coords = i, []
-            for j in reversed(range(rank)):
-                coords.append(b.bind(ops.make("mod", rem, dims[j])))
-                if j:
-                    rem = b.bind(ops.make("div", rem, dims[j]))
-            coords.reverse()
+        with element_kernel.each_element(b, n, dims) as coords:
             pos = [offs[0], offs[1]]
             along = ir.Lit(0, d.int32)
             for j, c in enumerate(coords):
