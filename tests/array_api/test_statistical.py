@@ -85,3 +85,15 @@ def test_reduction_reads_its_elementwise_producer_in_one_pass(backend):
                                np.sum(A[1:] * b[:-1] + 2, axis=1), rtol=1e-5)
     np.testing.assert_allclose(np.asarray(xp.sum(x.mT * 2, axis=0)),
                                np.sum(np.swapaxes(A, 1, 2) * 2, axis=0), rtol=1e-5)
+
+
+def test_float64_extremes(backend):
+    """float64 min/max start from infinities the kernel writes as float64 constants (on
+    Vulkan once a 64-bit hex literal that needed the int64 extension: no kernel)."""
+    if "float64" not in xp.__array_namespace_info__().dtypes():
+        pytest.skip("this device has no float64")
+    h = np.array([3.0, -1.5, np.inf, 2.0, -np.inf, 1e300], np.float64)
+    a = xp.asarray(h)
+    assert float(xp.min(a)) == -np.inf and float(xp.max(a)) == np.inf
+    assert int(xp.argmin(a[:4])) == 1 and int(xp.argmax(a[:4])) == 2
+    assert np.isnan(float(xp.max(xp.asarray(np.array([1.0, np.nan, 2.0])))))

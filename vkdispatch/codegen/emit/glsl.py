@@ -343,7 +343,8 @@ class GLSLEmitter(Emitter):
         return self.float_literal(float(v), t, "lf" if t is dt.float64 else "")
 
     def special_float(self, value, t):
-        bits = {dt.float64: ("0x7ff8000000000000ul", "0x7ff0000000000000ul", "uint64BitsToDouble"),
+        # float64 from two 32-bit halves: a 64-bit literal would need the int64 extension
+        bits = {dt.float64: ("uvec2(0u, 0x7ff80000u)", "uvec2(0u, 0x7ff00000u)", "packDouble2x32"),
                 dt.float32: ("0x7fc00000u", "0x7f800000u", "uintBitsToFloat"),
                 dt.float16: ("0x7fc00000u", "0x7f800000u", "uintBitsToFloat")}[t]
         if value != value:
