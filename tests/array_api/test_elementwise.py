@@ -166,3 +166,12 @@ def test_complex_math(backend):
     for name, fn in COMPLEX_UNARY.items():
         np.testing.assert_allclose(np.asarray(getattr(xp, name)(x)), fn(z), rtol=2e-4,
                                    atol=2e-5, err_msg=name)
+
+
+def test_complex_division_of_extreme_magnitudes(backend):
+    """|b|^2 overflows (or underflows) float32 long before a / b does (Smith's division)."""
+    a = np.array([1e30 + 1e30j, 3 + 4j, 1e-30 + 2e-30j, 1 + 1j, 2e-20 - 1e-20j], np.complex64)
+    b = np.array([2e30 - 1e30j, 1 - 2j, 3e-30 + 1e-30j, 1e-25 + 0j, 1e-20 + 3e-20j],
+                 np.complex64)
+    got = np.asarray(xp.asarray(a) / xp.asarray(b))
+    np.testing.assert_allclose(got, a / b, rtol=1e-6)

@@ -54,7 +54,7 @@ def test_cuda_kernels_compile_with_nvrtc(device):
     except Exception as exc:   # no NVRTC here
         pytest.skip(f"NVRTC unavailable: {exc}")
     for name, t in (("pow", d.int32), ("logaddexp", d.float32), ("signbit", d.float64),
-                    ("divide", d.complex64)):
+                    ("divide", d.complex64), ("divide", d.complex128)):
         compile_cuda(emit(_kernel(name, t, device), "cuda", "vkd_fused", 0, (), {}, 0).source,
                      arch="sm_90")
     compile_cuda(emit(matmul_kernel(3, d.float32, device), "cuda", "vkd_matmul", 0, (), {},

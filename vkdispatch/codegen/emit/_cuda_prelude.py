@@ -494,8 +494,11 @@ class Prelude:
         mk = ctor(t)
         bodies = {
             "cmul": f"return {mk}(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);",
-            "cdiv": (f"{R} d = b.x * b.x + b.y * b.y; "
-                     f"return {mk}((a.x * b.x + a.y * b.y) / d, (a.y * b.x - a.x * b.y) / d);"),
+            # Smith's division: |b|^2 would overflow long before the quotient does
+            "cdiv": (f"if (fabs(b.x) >= fabs(b.y)) {{ {R} r = b.y / b.x, d = b.x + b.y * r; "
+                     f"return {mk}((a.x + a.y * r) / d, (a.y - a.x * r) / d); }} "
+                     f"{R} r = b.x / b.y, d = b.x * r + b.y; "
+                     f"return {mk}((a.x * r + a.y) / d, (a.y * r - a.x) / d);"),
             "conj": f"return {mk}(a.x, -a.y);",
             # exp(x) * (cos y, sin y); a zero imaginary part stays exactly zero (no inf * 0)
             "cexp": (f"{R} e = exp{f}(a.x), s, c; sincos{f}(a.y, &s, &c); "

@@ -114,8 +114,11 @@ class Prelude:
         name = f"vkd_{op}_{C}"
         body = {
             "cmul": f"return ({C})(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);",
-            "cdiv": f"{R} d = b.x * b.x + b.y * b.y; "
-                    f"return ({C})(a.x * b.x + a.y * b.y, a.y * b.x - a.x * b.y) / d;",
+            # Smith's division: |b|^2 would overflow long before the quotient does
+            "cdiv": f"if (fabs(b.x) >= fabs(b.y)) {{ {R} r = b.y / b.x, d = b.x + b.y * r; "
+                    f"return ({C})((a.x + a.y * r) / d, (a.y - a.x * r) / d); }} "
+                    f"{R} r = b.x / b.y, d = b.x * r + b.y; "
+                    f"return ({C})((a.x * r + a.y) / d, (a.y * r - a.x) / d);",
             "cexp": f"{R} e = exp(a.x); return ({C})(e * cos(a.y), e * sin(a.y));",
         }[op]
         params = f"{C} a" if op == "cexp" else f"{C} a, {C} b"

@@ -38,9 +38,14 @@ _FLOAT32_ONLY = {"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "t
 
 _HELPERS = {
     "cmul": """{C} vkd_cmul({C} a, {C} b) {{ return {C}(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }}""",
+    # Smith's division: |b|^2 would overflow (or underflow) long before the quotient does
     "cdiv": """{C} vkd_cdiv({C} a, {C} b) {{
-    {R} d = b.x * b.x + b.y * b.y;
-    return {C}(a.x * b.x + a.y * b.y, a.y * b.x - a.x * b.y) / d;
+    if (abs(b.x) >= abs(b.y)) {{
+        {R} r = b.y / b.x, d = b.x + b.y * r;
+        return {C}((a.x + a.y * r) / d, (a.y - a.x * r) / d);
+    }}
+    {R} r = b.x / b.y, d = b.x * r + b.y;
+    return {C}((a.x * r + a.y) / d, (a.y * r - a.x) / d);
 }}""",
     "cexp": """{C} vkd_cexp({C} a) {{ return exp(a.x) * {C}(cos(a.y), sin(a.y)); }}""",
 }
