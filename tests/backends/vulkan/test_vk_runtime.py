@@ -535,3 +535,18 @@ print("ok")
     assert proc.stdout.strip() == "ok"
 
 
+
+
+def test_finalizers_survive_interpreter_teardown(vk_runtime, vkh, monkeypatch):
+    """At interpreter exit module globals become None before the last objects go: their
+    __del__ must not raise (Python printed 'Exception ignored ... forked_child')."""
+    from vkdispatch.backends.vulkan import commands, program, runtime
+    ctx = vk_runtime.create_context([0], [1])
+    prog = saxpy_program(ctx, vkh, ubo=False)
+    cl = ctx.command_list(0)
+    for module in (commands, program, runtime):
+        monkeypatch.setattr(module, "process", None)
+    for obj in (cl, prog, ctx):
+        obj.__del__()          # raised AttributeError before
+    monkeypatch.undo()
+    ctx.destroy()

@@ -538,9 +538,9 @@ class VulkanCommandList(CommandList):
         self._ctx._forget_list(self)
 
     def __del__(self):
-        if process.forked_child:   # the parent's driver owns it
-            return
         try:
+            if process.forked_child:   # the parent's driver owns it
+                return
             if self._pool is not None and not self._ctx.destroyed:
                 self.destroy()
         except Exception:  # interpreter teardown: the context's destroy handles the rest

@@ -373,9 +373,9 @@ class VulkanProgram(Program):
         return bool(self._per)
 
     def __del__(self):
-        if process.forked_child:   # the parent's driver owns it
-            return
         try:
+            if process.forked_child:   # the parent's driver owns it
+                return
             if self._per and not self._ctx.destroyed:
                 self.destroy()
         except Exception:  # interpreter teardown: the context's destroy handles the rest

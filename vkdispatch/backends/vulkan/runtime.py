@@ -390,11 +390,11 @@ class VulkanContext(RuntimeContext):
         self._set_refs.clear()
 
     def __del__(self):
-        if process.forked_child:   # the parent's driver owns it
-            return
         try:
+            if process.forked_child:   # the parent's driver owns it
+                return
             self.destroy()
-        except Exception:
+        except Exception:  # interpreter teardown: module globals may already be None
             pass
 
 
