@@ -25,21 +25,9 @@ import sys
 import time
 
 import numpy as np
+from runtime_bench import best_of
 
 LIBS = "vulkan,cuda,opencl,numpy,torch,torch.compile,cupy,cupy.fuse"
-
-
-def best_of(fn, repeat=5, warm_up=0.3):
-    t = time.perf_counter()
-    fn()
-    while time.perf_counter() - t < warm_up:
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def _inputs(n, seed=0):
