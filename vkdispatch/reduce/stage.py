@@ -216,24 +216,40 @@ def _ident(name: str) -> str:
     return s[:32] or "op"
 
 
-def _row_body(spec: StageSpec, out, read, combine: _Combiner, uniforms, uses_subgroups):
-    row_len, groups, rows, main_iters = uniforms
-    wg, u = spec.group_size, spec.unroll
+def _row_start(rows):
+    """(workgroup id, this workgroup's row, invocation in the group); groups past the
+    last row return."""
     wid, nwg = bi.workgroup_id(), bi.num_workgroups()
     row = wrap(current(), (wid.y + wid.z * nwg.y).node)
     with cf.if_block(row >= rows):
         cf.return_()
-    tid = bi.local_invocation_id().x
-    stride = groups * wg
-    base = row * row_len
-    i = mem.new(dt.uint32, wid.x * wg + tid)
+    return wid, row, bi.local_invocation_id().x
+
+
+def _grid_stride(spec: StageSpec, combine: _Combiner, read, base, length, start, stride,
+                 main_iters):
+    """This invocation's accumulation of read(base + i) for i = start, start + stride, ...
+    below `length`: `main_iters` unrolled steps, then the tail."""
+    u = spec.unroll
+    i = mem.new(dt.uint32, start)
     acc = combine.new_accumulator()
     for _ in cf.range(main_iters.cast(dt.int32)):   # the same count in every invocation
         acc.set(combine(acc, combine.tree([read(base + i + k * stride) for k in range(u)])))
         i += stride * u
-    with cf.while_block(i < row_len):
+    with cf.while_block(i < length):
         acc.set(combine(acc, read(base + i)))
         i += stride
+    return acc
+
+
+def _row_body(spec: StageSpec, out, read, combine: _Combiner, uniforms, uses_subgroups):
+    row_len, groups, rows, main_iters = uniforms
+    wg = spec.group_size
+    wid, row, tid = _row_start(rows)
+    stride = groups * wg
+    base = row * row_len
+    acc = _grid_stride(spec, combine, read, base, row_len, wid.x * wg + tid, stride,
+                       main_iters)
     _publish(spec, out, row, groups, _workgroup_reduce(acc, combine, wg, uses_subgroups),
              combine, uses_subgroups)
 
@@ -241,12 +257,8 @@ def _row_body(spec: StageSpec, out, read, combine: _Combiner, uniforms, uses_sub
 def _row4_body(spec: StageSpec, out, inputs, combine: _Combiner, uniforms, uses_subgroups):
     row_len, groups, rows, main_iters, vec_len = uniforms
     vectors, scalars = inputs
-    wg, u = spec.group_size, spec.unroll
-    wid, nwg = bi.workgroup_id(), bi.num_workgroups()
-    row = wrap(current(), (wid.y + wid.z * nwg.y).node)
-    with cf.if_block(row >= rows):
-        cf.return_()
-    tid = bi.local_invocation_id().x
+    wg = spec.group_size
+    wid, row, tid = _row_start(rows)
     stride = groups * wg
     base = row * vec_len
 
@@ -254,14 +266,8 @@ def _row4_body(spec: StageSpec, out, inputs, combine: _Combiner, uniforms, uses_
         v = _load(vectors, i)
         return combine.tree([combine.cast(getattr(v, c)) for c in "xyzw"])
 
-    i = mem.new(dt.uint32, wid.x * wg + tid)
-    acc = combine.new_accumulator()
-    for _ in cf.range(main_iters.cast(dt.int32)):   # the same count in every invocation
-        acc.set(combine(acc, combine.tree([read4(base + i + k * stride) for k in range(u)])))
-        i += stride * u
-    with cf.while_block(i < vec_len):
-        acc.set(combine(acc, read4(base + i)))
-        i += stride
+    acc = _grid_stride(spec, combine, read4, base, vec_len, wid.x * wg + tid, stride,
+                       main_iters)
     with cf.if_block((wid.x == 0) & (tid < row_len - vec_len * 4)):
         acc.set(combine(acc, combine.cast(_load(scalars, row * row_len + vec_len * 4 + tid))))
     _publish(spec, out, row, groups, _workgroup_reduce(acc, combine, wg, uses_subgroups),
