@@ -127,10 +127,11 @@ class Builder:
         self.params.append(p)
         return p
 
-    def buffer_shape(self, buffer: ir.Var) -> ir.Var:
-        """The hidden ivec4 uniform with buffer parameter `buffer`'s shader shape (see
-        ir.shader_shape); the launcher fills it from the bound buffer."""
-        param = next((p for p in self.params if p.var is buffer), None)
+    def param_shape(self, var: ir.Var) -> ir.Var:
+        """The hidden ivec4 uniform with buffer or image parameter `var`'s shader shape
+        (see ir.shader_shape; an image array's layers count as its third axis); the
+        launcher fills it from the bound resource."""
+        param = next((p for p in self.params if p.var is var), None)
         if param is None:
             raise codegen_error("only buffer parameters have a shape; shared and local "
                                 "arrays have a fixed .size")

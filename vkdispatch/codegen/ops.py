@@ -193,7 +193,7 @@ _def("image_sample", None, lambda ts, a: dt.vector_of(ts[0].base, 4), pure=False
 _def("image_fetch", None, lambda ts, a: dt.vector_of(ts[0].base, 4), pure=False)
 _def("image_load", 2, lambda ts, a: dt.vector_of(ts[0].base, 4), pure=False)
 _def("image_store", 3, _void, pure=False)
-_def("image_size", 1, None)
+_def("image_size", None, None)   # (image[, its shader shape: arrayed images])
 # debugging
 _def("printf", None, _void, pure=False)         # attrs: (format,)
 _def("comment", 0, _void, pure=False)           # attrs: (text,): a source comment

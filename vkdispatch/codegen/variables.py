@@ -314,7 +314,7 @@ class ShaderVariable:
         if name in ("shape", "size", "length") and isinstance(node, ir.Var) and node.length:
             return node.length if name != "shape" else (node.length,)
         if name == "shape" and isinstance(node, ir.Var) and node.kind == ir.BUFFER:
-            return ShaderVariable(self.builder, self.builder.buffer_shape(node))
+            return ShaderVariable(self.builder, self.builder.param_shape(node))
         letters = _swizzle_letters(name, t)
         if letters is None:
             raise AttributeError(f"{t.name} value has no attribute {name!r}")

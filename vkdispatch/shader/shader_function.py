@@ -108,6 +108,16 @@ def _binder(kernel, binding_sources, uniform_sources, buffer_indices, address_li
     return scope["bind"]
 
 
+def _shader_shape(res) -> tuple:
+    """The hidden shape uniform of a bound buffer or image (ir.shader_shape); an image
+    array's layers are its third axis."""
+    from ..base.image import Image, Sampler
+    img = res.image if isinstance(res, Sampler) else res[0] if isinstance(res, tuple) else res
+    if isinstance(img, Image):
+        return ir.shader_shape(img.shape + ((img.layers,) if img.arrayed else ()))
+    return ir.shader_shape(res.shape)
+
+
 class ShaderFunction:
     """A Python function compiled to a GPU kernel on first call.
 
@@ -541,8 +551,8 @@ class ShaderFunction:
                     uniforms[struct_field_name(p.name, field)] = getattr(bound[p.name], field)
             if bounds:
                 uniforms[EXEC_COUNT] = exec_count
-            for n in shapes:     # buf.shape in the kernel (vkdispatch 0.1)
-                uniforms[n] = ir.shader_shape(bound[n[len(ir.SHAPE_PREFIX):]].shape)
+            for n in shapes:     # buf.shape in the kernel (vkdispatch 0.1), image array sizes
+                uniforms[n] = _shader_shape(bound[n[len(ir.SHAPE_PREFIX):]])
         # the hidden element counts (memory checks) come from the bound buffers in record
         names = compiled.binding_names
         if compiled.debug_binding is not None:   # record binds the debug buffer

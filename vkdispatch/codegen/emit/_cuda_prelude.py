@@ -801,22 +801,25 @@ class Prelude:
             return f"{name}({args[0]}, {args[1]})"
         raise KeyError(op)
 
-    def image_size(self, dim: int, sampled: bool, x: str, arrayed: bool = False) -> str:
+    def image_size(self, dim: int, sampled: bool, x: str, layers: str = None) -> str:
+        """The image's size; an arrayed one's layer count is `layers` (the launcher's
+        hidden uniform): NVIDIA's driver 580 fails to load a kernel holding txq.array_size."""
         ins, handle = ("txq", "cudaTextureObject_t") if sampled else ("suq", "cudaSurfaceObject_t")
-        name = f"vkd_{'texture' if sampled else 'surface'}_size{dim}d{'_layered' if arrayed else ''}"
-        fields = ("width", "height", "depth")[:dim] + (("array_size",) if arrayed else ())
-        n = len(fields)
+        name = f"vkd_{'texture' if sampled else 'surface'}_size{dim}d{'_layered' if layers else ''}"
+        fields = ("width", "height", "depth")[:dim]
+        n = len(fields) + (1 if layers else 0)
 
         def make():
             q = [f'    asm("{ins}.{w}.b32 %0, [%1];" : "=r"(s{i}) : "l"(h));'
                  for i, w in enumerate(fields)]
             ret = self.ctype(dt.vector_of(dt.int32, n))
-            res = "(int)s0" if n == 1 else f"make_int{n}({', '.join(f'(int)s{i}' for i in range(n))})"
-            return (f"__device__ inline {ret} {name}({handle} h) {{\n"
-                    f"    unsigned int {', '.join(f's{i}' for i in range(n))};\n"
+            vals = [f"(int)s{i}" for i in range(len(fields))] + (["layers"] if layers else [])
+            res = vals[0] if n == 1 else f"make_int{n}({', '.join(vals)})"
+            return (f"__device__ inline {ret} {name}({handle} h{', int layers' if layers else ''}) {{\n"
+                    f"    unsigned int {', '.join(f's{i}' for i in range(len(fields)))};\n"
                     + "\n".join(q) + f"\n    return {res};\n}}")
         self._define((name,), make)
-        return f"{name}({x})"
+        return f"{name}({x}{', ' + layers if layers else ''})"
 
 
 def _det(e) -> str:

@@ -208,8 +208,8 @@ RULES = {
     "subgroup_barrier": "__syncwarp(__activemask())",
     "image_sample": _image("sample"), "image_fetch": _image("fetch"),
     "image_load": _image("load"), "image_store": _image("store"),
-    "image_size": lambda em, e, a: em.pre.image_size(e.args[0].dim, e.args[0].sampled, a[0],
-                                                     e.args[0].arrayed),
+    "image_size": lambda em, e, a: em.pre.image_size(
+        e.args[0].dim, e.args[0].sampled, a[0], f"{a[1]}.z" if e.args[0].arrayed else None),
     "printf": _printf,
 }
 

@@ -56,7 +56,7 @@ def sample_texels(img, coords, lod=None) -> ShaderVariable:
     b = img.builder
     c = _coords(v, coords, dt.float32)
     fdim = dt.vector_of(dt.float32, v.dim)
-    size = convert(_size_node(v), dt.vector_of(dt.float32, _axes(v)))
+    size = convert(_size_node(img, v), dt.vector_of(dt.float32, _axes(v)))
     if v.arrayed:    # normalize x[, y], keep the layer
         xy = "xy"[:v.dim]
         part = ops.make("swizzle", c, attrs=(xy,))
@@ -103,15 +103,18 @@ def image_store(img, coords, value) -> None:
                                       convert(val, texel))))
 
 
-def _size_node(v: ir.Var):
-    return ops.make("image_size", v, dtype=dt.vector_of(dt.int32, _axes(v)))
+def _size_node(img, v: ir.Var):
+    # an arrayed image also takes its shader shape (x, y, layers, count), filled by the
+    # launcher: CUDA reads the layer count there (see the CUDA prelude's image_size)
+    extra = (img.builder.param_shape(v),) if v.arrayed else ()
+    return ops.make("image_size", v, *extra, dtype=dt.vector_of(dt.int32, _axes(v)))
 
 
 def image_size(img) -> ShaderVariable:
     """The image's size in texels (int, ivec2 or ivec3); an arrayed image's has its layer
     count last."""
     v = _image(img)
-    return ShaderVariable(img.builder, _size_node(v))
+    return ShaderVariable(img.builder, _size_node(img, v))
 
 
 class ImageVariable(ShaderVariable):
