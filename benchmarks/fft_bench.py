@@ -16,7 +16,7 @@ import argparse
 import numpy as np
 
 import vkdispatch as vd
-from runtime_bench import best_of
+from runtime_bench import best_of, per_call
 from vkdispatch.codegen.abbreviations import Var, f32
 
 CASES = {   # name: (shape, kind)
@@ -90,12 +90,8 @@ def bench_cupy(x, kind, reps):
     ops = {"fft": lambda: cp.fft.fft(a, axis=-1), "fft2": lambda: cp.fft.fft2(a),
            "conv": lambda: cp.fft.ifft(cp.fft.fft(a, axis=-1) * 0.5, axis=-1)}
     check(ops[kind]().get(), x, kind, "cupy")
-
-    def run():
-        for _ in range(reps):
-            ops[kind]()
-        cp.cuda.Device().synchronize()
-    return {"seconds": best_of(run) / reps, "note": f"cupy {cp.__version__}"}
+    return {"seconds": per_call(ops[kind], reps, cp.cuda.Device().synchronize),
+            "note": f"cupy {cp.__version__}"}
 
 
 def bench_torch(x, kind, reps):
@@ -109,12 +105,8 @@ def bench_torch(x, kind, reps):
     ops = {"fft": lambda: torch.fft.fft(a, dim=-1), "fft2": lambda: torch.fft.fft2(a),
            "conv": lambda: torch.fft.ifft(torch.fft.fft(a, dim=-1) * 0.5, dim=-1)}
     check(ops[kind]().cpu().numpy(), x, kind, "torch")
-
-    def run():
-        for _ in range(reps):
-            ops[kind]()
-        torch.cuda.synchronize()
-    return {"seconds": best_of(run) / reps, "note": f"torch {torch.__version__}"}
+    return {"seconds": per_call(ops[kind], reps, torch.cuda.synchronize),
+            "note": f"torch {torch.__version__}"}
 
 
 def main():

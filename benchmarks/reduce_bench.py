@@ -18,7 +18,7 @@ import argparse
 import numpy as np
 
 import vkdispatch as vd
-from runtime_bench import best_of
+from runtime_bench import best_of, per_call
 from vkdispatch.codegen.abbreviations import f32
 
 
@@ -67,12 +67,8 @@ def bench_cupy(data: np.ndarray, reps: int):
         return None
     x = cp.asarray(data)
     check(float(cp.sum(x)), data, "cupy")
-
-    def run():
-        for _ in range(reps):
-            cp.sum(x)
-        cp.cuda.Device().synchronize()
-    return {"seconds": best_of(run) / reps, "note": f"cupy {cp.__version__}"}
+    return {"seconds": per_call(lambda: cp.sum(x), reps, cp.cuda.Device().synchronize),
+            "note": f"cupy {cp.__version__}"}
 
 
 def bench_torch(data: np.ndarray, reps: int):
@@ -84,12 +80,8 @@ def bench_torch(data: np.ndarray, reps: int):
         return None
     x = torch.from_numpy(data).cuda()
     check(float(torch.sum(x)), data, "torch")
-
-    def run():
-        for _ in range(reps):
-            torch.sum(x)
-        torch.cuda.synchronize()
-    return {"seconds": best_of(run) / reps, "note": f"torch {torch.__version__}"}
+    return {"seconds": per_call(lambda: torch.sum(x), reps, torch.cuda.synchronize),
+            "note": f"torch {torch.__version__}"}
 
 
 def main():

@@ -44,6 +44,16 @@ def best_of(fn, repeat=5, warm_up=0.3):
     return min(times)
 
 
+def per_call(op, reps: int, synchronize) -> float:
+    """Seconds per call of `op`: `reps` calls then `synchronize()`, best_of that over reps
+    (how the peers' figures are taken)."""
+    def run():
+        for _ in range(reps):
+            op()
+        synchronize()
+    return best_of(run) / reps
+
+
 def host_cost_per_call(n=2000):
     buf = vd.Buffer((64,), vd.float32)
     tiny(buf, 1.0)

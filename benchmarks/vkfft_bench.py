@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 # the benchmarks' shared timer (warms the GPU up first)
-from runtime_bench import best_of
+from runtime_bench import best_of, per_call
 
 FULL = {"1-D 4096x4096": ((4096, 4096), 1), "1-D 65536x1024": ((65536, 1024), 1),
         "2-D 4096x4096": ((4096, 4096), 2)}
@@ -62,14 +62,7 @@ def cupy_figures(workloads: dict, loops: int) -> dict:
     for name, (shape, ndim) in workloads.items():
         x = cp.asarray(data(shape))
         transform = cp.fft.fft2 if ndim == 2 else cp.fft.fft
-        transform(x)
-        cp.cuda.Device().synchronize()
-
-        def run():
-            for _ in range(loops):
-                transform(x)
-            cp.cuda.Device().synchronize()
-        out[name] = best_of(run) / loops * 1e6
+        out[name] = per_call(lambda: transform(x), loops, cp.cuda.Device().synchronize) * 1e6
     return out
 
 
@@ -79,14 +72,7 @@ def torch_figures(workloads: dict, loops: int) -> dict:
     for name, (shape, ndim) in workloads.items():
         x = torch.from_numpy(data(shape)).cuda()
         transform = torch.fft.fft2 if ndim == 2 else torch.fft.fft
-        transform(x)
-        torch.cuda.synchronize()
-
-        def run():
-            for _ in range(loops):
-                transform(x)
-            torch.cuda.synchronize()
-        out[name] = best_of(run) / loops * 1e6
+        out[name] = per_call(lambda: transform(x), loops, torch.cuda.synchronize) * 1e6
     return out
 
 
