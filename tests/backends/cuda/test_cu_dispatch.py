@@ -58,13 +58,6 @@ def groups(n, local):
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    c = cuda_backend.load_runtime().create_context([0], [2])
-    yield c
-    c.destroy()
-
-
-@pytest.fixture(scope="module")
 def saxpy(ctx):
     return ctx.create_program(SAXPY, SAXPY_INFO)
 

@@ -36,13 +36,6 @@ def spin_u(k):
 
 
 @pytest.fixture(scope="module")
-def ctx():
-    c = cuda_backend.load_runtime().create_context([0], [2])
-    yield c
-    c.destroy()
-
-
-@pytest.fixture(scope="module")
 def spin(ctx):
     return ctx.create_program(SPIN, SPIN_INFO)
 
