@@ -66,58 +66,55 @@ class _ReduceOp:
             fusion.record_node(graph, copy)
 
 
-_map_functions: dict = {}   # program structure -> MappingFunction (kernels cache by it)
+_map_functions: dict = {}   # program structure -> ElementwiseMap (kernels cache by it)
 
 
 def _mapped_inputs(x, t):
-    """(MappingFunction, its arguments) computing pending `x` (converted to `t`) at the
+    """(ElementwiseMap, its arguments) computing pending `x` (converted to `t`) at the
     reduction's flat index, or None when a read is not contiguous with `x`'s shape."""
     fake = lazy.Node(x.op, x.args, x.shape, x.dtype, None)
     fake.target = lazy.View(None, 0, lazy.contiguous_strides(x.shape))
     prog = fusion.build_program(fake, lazy)
-    if builtins.any(sig[-1] != fusion.CONTIGUOUS and sig[0] != "scalar" for sig in prog.inputs):
+    if builtins.any(sig[0] == "iota" or (sig[0] == "leaf" and sig[-1] != fusion.CONTIGUOUS)
+                    for sig in prog.inputs):
         return None
     key = (prog.key, t)
-    map_func = _map_functions.get(key)
-    if map_func is None:
-        map_func = _map_functions[key] = _make_map_function(prog, t)
-    args = []
+    emap = _map_functions.get(key)
+    if emap is None:
+        emap = _map_functions[key] = _elementwise_map(prog, t)
+    leaves, scalars = [], []
     for sig, leaf in zip(prog.inputs, prog.leaves):
         if sig[0] == "leaf":
-            args += [leaf.view.storage.buffer, leaf.view.offset]
+            leaves += [leaf.view.storage.buffer, leaf.view.offset]
         else:
-            args.append(int(leaf.value) if leaf.dtype is d.bool else leaf.value)
-    return map_func, args
+            scalars.append(int(leaf.value) if leaf.dtype is d.bool else leaf.value)
+    return emap, leaves + scalars
 
 
-def _make_map_function(prog, t):
+def _elementwise_map(prog, t):
+    """The fused program `prog` as an ElementwiseMap: its leaves are what the reduction
+    loads, its scalar inputs uniforms."""
     from ..codegen.builder import current
-    from ..codegen.types import Buff, Const
     from ..codegen.variables import ShaderVariable, convert as to_type
-    from ..reduce import mapped_io_index
-    from ..shader.map import MappingFunction
-    types = []
+    from ..reduce.elementwise import ElementwiseMap
+    leaf_types, scalar_types = [], []
     for sig in prog.inputs:
         if sig[0] == "leaf":
-            types += [Buff[dt.from_name(sig[1])], Const[d.int32]]
+            leaf_types.append(dt.from_name(sig[1]))
         else:
             ut = dt.from_name(sig[1])
-            types.append(Const[fusion._UNIFORM_TYPE.get(ut, ut)])
+            scalar_types.append(fusion._UNIFORM_TYPE.get(ut, ut))
 
-    def mapped(*params):
+    def body(leaf_values, scalar_values):
         b = current()
-        i = mapped_io_index().node
-        values, k = {}, 0
+        values = {}
+        leaf_values, scalar_values = iter(leaf_values), iter(scalar_values)
         for j, sig in enumerate(prog.inputs):
             if sig[0] == "leaf":
-                buf, off = params[k], params[k + 1]
-                k += 2
-                index = ops.make("add", to_type(i, d.int32), off.node)
-                values[-1 - j] = buf[ShaderVariable(b, b.bind(index))].node
+                values[-1 - j] = next(leaf_values).node
             else:
                 st = dt.from_name(sig[1])
-                v = params[k].node
-                k += 1
+                v = next(scalar_values).node
                 values[-1 - j] = b.bind(to_type(v, st) if st is not d.bool else
                                         ops.make("ne", v, ir.Lit(0, d.uint32)))
         result = None
@@ -127,8 +124,7 @@ def _make_map_function(prog, t):
         if result is None:
             result = values[-1]
         return ShaderVariable(b, b.bind(to_type(result, t)))
-
-    return MappingFunction(mapped, types, t)
+    return ElementwiseMap(f"fused{len(_map_functions)}", leaf_types, scalar_types, body, t)
 
 
 def _axes(axis, ndim: int) -> tuple:

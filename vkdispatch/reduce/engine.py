@@ -22,9 +22,9 @@ from ..codegen.types import BUFFER, Buff
 from ..execution.command_graph import global_graph
 from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel, push_constant_limit
 from . import layout
+from .elementwise import ElementwiseMap
 from .operations import ReduceOp
-from .stage import COLUMN, FINISH_NAMES, FINISH_TYPES, ROW, ROW4, VECTOR_TYPES, StageSpec, \
-    input_names
+from .stage import COLUMN, FINISH_NAMES, FINISH_TYPES, ROW, ROW4, VECTOR_TYPES, StageSpec
 
 # flat indices are uint32, and stepping past the end must not wrap around
 MAX_ELEMENTS = 2 ** 31 - 1
@@ -86,14 +86,21 @@ class Reduction:
                                    f"{device.name} has {device.max_shared_memory}")
         return wg
 
+    @property
+    def elementwise(self) -> bool:
+        return isinstance(self.map_func, ElementwiseMap)
+
     def unroll(self, first: bool) -> int:
         """Loads in flight per invocation and loop iteration."""
-        plain = not first or self.map_func is None
+        plain = not first or self.map_func is None or self.elementwise
         return 8 if plain and self.out_type.itemsize <= 4 else 4
 
     def spec(self, family: str, first: bool, device, finish: bool = False) -> StageSpec:
         wg = self.group_size_for(device)
-        if family == ROW4:   # plain reads only
+        if family == ROW4:   # plain reads, or an elementwise map's
+            if first and self.elementwise:
+                return StageSpec(family, self.op, self.out_type, self.map_func, None, wg,
+                                 _vector_unroll(device), finish)
             t = self.input_type if first else self.out_type
             return StageSpec(family, self.op, self.out_type, None, t, wg, _vector_unroll(device),
                              finish)
@@ -152,6 +159,8 @@ class Reduction:
         if total > MAX_ELEMENTS:
             raise ValueError(f"{what}: {total} elements; reductions index with 32 bits, at "
                              f"most {MAX_ELEMENTS} elements")
+        if self.elementwise:
+            self.map_func.check_ranges(inputs, total, what)
         axes = layout.normalize_axes(axes, len(shape))
         out = Buffer(layout.kept_shape(shape, axes), self.out_type)
         ctx = get_context()
@@ -199,9 +208,14 @@ class Reduction:
         stride = groups * wg
         uniforms = {"row_len": row_len, "groups": groups, "rows": rows,
                     "main_iters": units // (u * stride)}
-        if vector:
+        if vector:   # each buffer read as vectors and (the tail) scalars
             uniforms["vec_len"] = units
-            inputs = [inputs[0], inputs[0]]   # read as vectors and (the tail) scalars
+            if first and self.elementwise:
+                leaves, offsets, scalars = self.map_func.split(inputs)
+                inputs = [x for leaf, off in zip(leaves, offsets) for x in (leaf, leaf, off)] \
+                    + scalars
+            else:
+                inputs = [inputs[0], inputs[0]]
         launch = (groups,) + _fold(rows, device)
         self._dispatch(ctx, plan, ROW4 if vector else ROW, first, stage_out, inputs, launch,
                        uniforms)
@@ -231,20 +245,22 @@ class Reduction:
     def _vectorizable(self, first: bool, inputs, rows: int, row_len: int) -> bool:
         """Rows can be read 4 elements at a time: a plain read of a 32-bit type whose
         rows all start 16-byte aligned."""
+        if rows > 1 and row_len % 4:
+            return False
+        if first and self.elementwise:
+            return self.map_func.vectorizable(inputs)
         t = self.input_type if first else self.out_type
         if (first and self.map_func is not None) or t not in VECTOR_TYPES:
             return False
-        return inputs[0].offset % 16 == 0 and (rows == 1 or row_len % 4 == 0)
+        return inputs[0].offset % 16 == 0
 
     def _dispatch(self, ctx, plan, family, first, out, inputs, launch, uniforms):
         """Build the kernel of one stage and add its launch to `plan`; `out` is the
         output buffer, or [out, partials, counter] for a finishing ROW/ROW4 stage."""
         finish = isinstance(out, list)
         outs = out if finish else [out]
-        mapped = first and family != ROW4 and self.map_func is not None
-        in_names = (input_names(self.map_func) if mapped else
-                    [f"in{i}" for i in range(len(inputs))])
-        names = ["out"] + (list(FINISH_NAMES) if finish else []) + in_names
+        in_params = self.spec(family, first, ctx.device, finish).input_params()
+        names = ["out"] + (list(FINISH_NAMES) if finish else []) + [p.name for p in in_params]
         values = dict(zip(names, outs + list(inputs)))
         limit = _address_limit(ctx.device)
         addressed = () if limit is None else tuple(
@@ -252,10 +268,9 @@ class Reduction:
         kernel = self.kernel(ctx, family, first, addressed, finish)
         resources = [values[n] for n in kernel.binding_names if n in values]
         uniforms = dict(uniforms)
-        if mapped:
-            for name, p, value in zip(in_names, self.map_func.buffer_types, inputs):
-                if p.kind != BUFFER:
-                    uniforms[name] = value
+        for p, value in zip(in_params, inputs):
+            if p.type.kind != BUFFER:
+                uniforms[p.name] = value
         plan.append((kernel, launch, resources, uniforms))
 
 

@@ -42,6 +42,7 @@ from ..codegen.trace import trace
 from ..codegen.types import Buff, Const
 from ..codegen.variables import ShaderVariable, convert, load_node, storage_type, to_node, wrap
 from ..shader.signature import ShaderParam
+from .elementwise import ElementwiseMap
 from .operations import ReduceOp
 
 ROW, ROW4, COLUMN = "row", "row4", "column"
@@ -155,21 +156,36 @@ class StageSpec:
                              f"{out_type.name}")
         self.finish = finish
 
+    @property
+    def elementwise(self) -> bool:
+        return isinstance(self.map_func, ElementwiseMap)
+
+    def input_params(self) -> list:
+        """The kernel's parameters for the reduction's inputs, in the order the engine
+        passes them: a ROW4 kernel reads each buffer twice (as vectors, and scalars for
+        the tail)."""
+        emap = self.map_func
+        if self.family == ROW4 and self.elementwise:
+            ps = []
+            for j, t in enumerate(emap.leaf_types):
+                ps += [ShaderParam(f"in{j}v", Buff[dt.vector_of(t, 4)]),
+                       ShaderParam(f"in{j}", Buff[t]), ShaderParam(f"off{j}", Const[dt.uint32])]
+            return ps + [ShaderParam(f"s{k}", Const[t]) for k, t in enumerate(emap.scalar_types)]
+        if self.family == ROW4:
+            return [ShaderParam("in0", Buff[dt.vector_of(self.input_type, 4)]),
+                    ShaderParam("in1", Buff[self.input_type])]
+        if self.map_func is None:
+            return [ShaderParam("in0", Buff[self.input_type])]
+        return [ShaderParam(n, t) for n, t in zip(input_names(self.map_func),
+                                                  self.map_func.buffer_types)]
+
     def params(self) -> list:
         ps = [ShaderParam("out", Buff[self.out_type])]
         if self.finish:
             ps += [ShaderParam("partials", Buff[self.out_type]),
                    ShaderParam("counter", Buff[dt.uint32])]
-        if self.family == ROW4:
-            ps += [ShaderParam("in0", Buff[dt.vector_of(self.input_type, 4)]),
-                   ShaderParam("in1", Buff[self.input_type])]
-        elif self.map_func is None:
-            ps.append(ShaderParam("in0", Buff[self.input_type]))
-        else:
-            ps += [ShaderParam(n, t) for n, t in zip(input_names(self.map_func),
-                                                     self.map_func.buffer_types)]
-        ps += [ShaderParam(n, Const[dt.uint32]) for n in UNIFORMS[self.family]]
-        return ps
+        return ps + self.input_params() + [ShaderParam(n, Const[dt.uint32])
+                                           for n in UNIFORMS[self.family]]
 
     def trace(self, device, memory_checks) -> ir.Kernel:
         uses_subgroups = _subgroup_mode(self.op, self.out_type, device)
@@ -190,13 +206,19 @@ class StageSpec:
 
         body.__name__ = (f"reduce_{_ident(self.op.name)}_{self.family}"
                          f"{'_finish' if self.finish else ''}")
+        guarded = self.map_func is not None and not self.elementwise
         return trace(body, self.params(), device, (self.group_size, 1, 1), False,
-                     memory_checks if self.map_func is not None else False)
+                     memory_checks if guarded else False)
 
     def _reader(self, inputs, combine: _Combiner):
         if self.map_func is None:
             return lambda i: combine.cast(_load(inputs[0], i))
         map_func = self.map_func
+        if self.elementwise:
+            n = map_func.leaf_count
+            leaves, offsets, scalars = inputs[0:2 * n:2], inputs[1:2 * n:2], inputs[2 * n:]
+            return lambda i: combine.cast(map_func.body(
+                [_load(leaf, off + i) for leaf, off in zip(leaves, offsets)], list(scalars)))
 
         def read(i):
             stack = getattr(_tls, "stack", None)
@@ -254,22 +276,43 @@ def _row_body(spec: StageSpec, out, read, combine: _Combiner, uniforms, uses_sub
              combine, uses_subgroups)
 
 
+def _row4_readers(spec: StageSpec, inputs, combine: _Combiner):
+    """(read4(i): the combined 4 elements of vector i, read1(i): element i)."""
+    if not spec.elementwise:
+        vectors, scalars = inputs
+
+        def read4(i):
+            v = _load(vectors, i)
+            return combine.tree([combine.cast(getattr(v, c)) for c in "xyzw"])
+        return read4, lambda i: combine.cast(_load(scalars, i))
+    emap = spec.map_func
+    n = emap.leaf_count
+    vectors, scalars, offsets = inputs[0:3 * n:3], inputs[1:3 * n:3], inputs[2:3 * n:3]
+    values = list(inputs[3 * n:])
+    quarters = [off >> 2 for off in offsets]    # offsets are multiples of 4 here
+
+    def read4(i):
+        loads = [_load(v, q + i) for v, q in zip(vectors, quarters)]
+        return combine.tree([combine.cast(emap.body([getattr(x, c) for x in loads], values))
+                             for c in "xyzw"])
+
+    def read1(i):
+        return combine.cast(emap.body([_load(s, off + i) for s, off in zip(scalars, offsets)],
+                                      values))
+    return read4, read1
+
+
 def _row4_body(spec: StageSpec, out, inputs, combine: _Combiner, uniforms, uses_subgroups):
     row_len, groups, rows, main_iters, vec_len = uniforms
-    vectors, scalars = inputs
+    read4, read1 = _row4_readers(spec, inputs, combine)
     wg = spec.group_size
     wid, row, tid = _row_start(rows)
     stride = groups * wg
     base = row * vec_len
-
-    def read4(i):
-        v = _load(vectors, i)
-        return combine.tree([combine.cast(getattr(v, c)) for c in "xyzw"])
-
     acc = _grid_stride(spec, combine, read4, base, vec_len, wid.x * wg + tid, stride,
                        main_iters)
     with cf.if_block((wid.x == 0) & (tid < row_len - vec_len * 4)):
-        acc.set(combine(acc, combine.cast(_load(scalars, row * row_len + vec_len * 4 + tid))))
+        acc.set(combine(acc, read1(row * row_len + vec_len * 4 + tid)))
     _publish(spec, out, row, groups, _workgroup_reduce(acc, combine, wg, uses_subgroups),
              combine, uses_subgroups)
 
