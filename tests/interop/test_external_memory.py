@@ -227,3 +227,39 @@ def test_cuda_maps_suballocated_vulkan_buffers_and_semaphores_order_both_ways(
     c.buffer_free(block)
     for h in handles:
         v.buffer_free(h)
+
+
+def test_queue_semaphore_submissions_order_the_queue():
+    """The Vulkan half of the hand-off on a plain timeline semaphore (lavapipe exports
+    none): a signal comes after the queue's earlier work; a wait holds back the queue's
+    later work, host waits included, until the semaphore gets there."""
+    from vkdispatch.backends.vulkan import semaphores
+    from vkdispatch.backends.vulkan._vk import ffi, lib, new, vk
+    runtime = _runtime("vulkan")
+    ctx = runtime.create_context([0], [1])
+    device = ctx._devices[0]
+    sem = semaphores.create_timeline(device, exportable=False)
+    value = ffi.new("uint64_t *")
+    try:
+        h = ctx.buffer_alloc(0, 64)
+        ctx.buffer_write(h, np.arange(16, dtype=np.float32))
+        ctx.queue_signal_semaphore(0, sem, 1)
+        ctx.queue_wait_idle(0)
+        lib.vkGetSemaphoreCounterValue(device.handle, sem.semaphore, value)
+        assert value[0] == 1
+        ctx.queue_wait_semaphore(0, sem, 2)
+        q = ctx._queues[0]
+        assert not q.wait(q.submitted, timeout=0.05)       # held back: nothing signals 2
+        signal = new("VkSemaphoreSignalInfo", sType=vk.VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO,
+                     semaphore=sem.semaphore, value=2)
+        assert lib.vkSignalSemaphore(device.handle, signal) == 0
+        ctx.queue_wait_idle(0)                             # now it runs
+        np.testing.assert_array_equal(np.frombuffer(ctx.buffer_read(h, 64), np.float32),
+                                      np.arange(16))
+        with pytest.raises(TypeError, match="semaphore handle"):
+            ctx.queue_signal_semaphore(0, object(), 3)
+        ctx.buffer_free(h)
+    finally:
+        ctx.queue_wait_idle()
+        semaphores.destroy(sem)
+        ctx.destroy()

@@ -282,7 +282,7 @@ class VulkanContext(RuntimeContext):
         device = self._queue(queue).device
         if not self.capabilities.semaphore_fd_export:
             self._lacks("semaphore_fd_export", "semaphore_create_exportable")
-        h = semaphores.create_exportable(device)
+        h = semaphores.create_timeline(device)
         with self._lock:
             self._semaphores[h.serial] = h
         return h

@@ -27,17 +27,19 @@ def exportable(phys) -> bool:
                      & vk.VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT))
 
 
-def create_exportable(device) -> SemaphoreHandle:
+def create_timeline(device, exportable: bool = True) -> SemaphoreHandle:
+    """A timeline semaphore at value 0, exportable as OPAQUE_FD where asked."""
     export = new("VkExportSemaphoreCreateInfo",
                  sType=vk.VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO, handleTypes=OPAQUE_FD)
     timeline = new("VkSemaphoreTypeCreateInfo",
-                   sType=vk.VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO, pNext=export,
+                   sType=vk.VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+                   pNext=export if exportable else ffi.NULL,
                    semaphoreType=vk.VK_SEMAPHORE_TYPE_TIMELINE, initialValue=0)
     info = new("VkSemaphoreCreateInfo", sType=vk.VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
                pNext=timeline)
     sem = out("VkSemaphore")
     check(lib.vkCreateSemaphore(device.handle, info, ffi.NULL, sem), "vkCreateSemaphore",
-          "an exportable timeline semaphore")
+          "an exportable timeline semaphore" if exportable else "a timeline semaphore")
     h = SemaphoreHandle()
     h.semaphore, h.ptr, h.device = sem[0], ffi.new("VkSemaphore[1]", [sem[0]]), device
     h.serial, h.alive = next_serial(), True
