@@ -101,7 +101,10 @@ def test_buffers_of_one_block_share_one_import(peer):
 
 def test_capsules_hand_off_and_give_back(peer):
     fake = peer.cuda
+    filler = vd.Buffer((1000,), vd.float32)
     a = vd.asbuffer(np.arange(64, dtype=np.float32))
+    assert peer.vulkan.memory_export_info(a.allocation(0)).offset > 0    # inside a block
+    peer.pointer(filler)                               # another holder of that block
     live = _capsule.live_count()
     consumed = _capsule.Consumed(cuda_peer.export(peer, _buffer_tensor(a), 5, True))
     t = consumed.tensor

@@ -3,6 +3,7 @@ without a copy (exported memory, cuImportExternalMemory), ordered both ways by e
 timeline semaphores (GPU machine only; skipped where no Vulkan device is a CUDA device,
 or torch / cupy is missing)."""
 import gc
+import time
 
 import numpy as np
 import pytest
@@ -93,7 +94,8 @@ def test_torch_and_vulkan_write_each_others_memory(torch, peer, n):
     assert back.allocation(0) is buf.allocation(0) and back.offset == 0
     add_const(back, 1.0)                      # a vkdispatch shader reads torch's write
     np.testing.assert_array_equal(buf.read(0)[:4], [3, 5, 7, 9])
-    torch.cuda.synchronize()
+    t3 = as_torch(buf)                        # torch's stream waits for add_const
+    assert t3.data_ptr() == t.data_ptr()
     np.testing.assert_array_equal(t[:4].cpu().numpy(), [3, 5, 7, 9])
 
 
@@ -192,3 +194,21 @@ def test_many_exchanges_release_every_import(torch, peer):
     assert _capsule.live_count() == live
     assert ctx.runtime_context.memory_stats(0)["live_allocations"] <= stats0 + 1
     assert peer.cuda.memory_info(0)[0] >= free0 - (64 << 20)
+
+
+def test_exchange_cost_per_call(torch, peer):
+    """The figure for the notes (pytest -s prints it): one as_torch + from_torch round
+    trip of a shared buffer, its block already imported."""
+    buf = vd.Buffer((SMALL,), vd.float32)
+    from_torch(as_torch(buf))
+    torch.cuda.synchronize()
+    n = 300
+    start = time.perf_counter()
+    for _ in range(n):
+        back = from_torch(as_torch(buf))
+    torch.cuda.synchronize()
+    per_call = (time.perf_counter() - start) / n
+    print(f"\nVulkan<->torch exchange: {per_call * 1e6:.1f} us per as_torch + from_torch "
+          f"round trip ({'semaphores' if not peer.sync_fallback else 'host waits'})")
+    assert back.allocation(0) is buf.allocation(0)
+    assert per_call < 5e-3

@@ -121,7 +121,7 @@ class CudaPeer:
         self.closed = False
         self.returned = []          # (stream, keep) of dropped leases, for collect()
         self._blocks = {}           # memory_id -> _Block
-        self._holders = weakref.WeakKeyDictionary()   # shared base Buffer -> memory_id
+        self._holders = weakref.WeakKeyDictionary()   # shared base Buffer -> (memory_id, offset)
         self._lock = threading.RLock()
         self._semaphores = None     # (Vulkan out, CUDA out, Vulkan in, CUDA in) or None
         self._counts = [0, 0]       # last values signalled out (to CUDA) and in
@@ -177,7 +177,7 @@ class CudaPeer:
                 # counted before anything allocates: a garbage collection from here on
                 # (finalizers of other holders) cannot release the block under us
                 block.users += 1
-                self._holders[base] = info.memory_id
+                self._holders[base] = (info.memory_id, info.offset)
                 weakref.finalize(base, self._release, info.memory_id).atexit = False
         return block.handle, info.offset + buf.offset, buf.nbytes
 
@@ -223,12 +223,10 @@ class CudaPeer:
             if not hits:
                 return None
             memory_id, block = hits[0]
-            for base, mid in list(self._holders.items()):
-                if mid != memory_id or not base._handles:
-                    continue
-                info = self.vulkan.memory_export_info(base.allocation(0))
-                start = block.base + info.offset
-                if start <= ptr and ptr + nbytes <= start + base.nbytes:
+            for base, (mid, offset) in list(self._holders.items()):
+                start = block.base + offset
+                if (mid == memory_id and base._handles and start <= ptr
+                        and ptr + nbytes <= start + base.nbytes):
                     return base, ptr - start
         return None
 
