@@ -134,21 +134,24 @@ def saxpy_ref(a, x, y):
 
 # ----------------------------------------------------------------------------- capabilities
 
-EXPECTED = {   # (Vulkan: drivers with VK_KHR_external_memory_fd, as lavapipe and NVIDIA's)
+EXPECTED = {   # (Vulkan: drivers with VK_KHR_external_memory_fd, as lavapipe and NVIDIA's;
+    # semaphore_fd_export where VK_KHR_external_semaphore_fd is too, as on NVIDIA's)
     "vulkan": rt.Capabilities(dlpack_device_type=rt.DLPACK_VULKAN, mipmapped_images=True,
-                              memory_fd_export=True, memory_fd_import=True),
+                              memory_fd_export=True, memory_fd_import=True,
+                              device_memory_export=True),
     "opencl": rt.Capabilities(dlpack_device_type=rt.DLPACK_OPENCL, native_api="opencl"),
     "cuda": rt.Capabilities(dlpack_device_type=rt.DLPACK_CUDA, cuda_stream=True,
                             external_streams=True, cuda_array_interface=True,
                             external_memory=True, graph_capture=True, native_api="cuda",
-                            memory_fd_import=True),
+                            memory_fd_import=True, semaphore_fd_import=True),
     "dummy": rt.Capabilities(),
 }
 
 
 def _fd_export(c, h):
     e = c.buffer_alloc_exportable(0, 64)
-    os.close(c.export_memory_fd(e)[0])
+    assert c.memory_export_info(e).dedicated
+    os.close(c.export_memory_fd(e))
     c.buffer_free(e)
 
 
@@ -158,9 +161,26 @@ def _fd_import(c, h):
             c.import_memory_fd(0, -1, 64, 64)   # raises: the flag is not set
         return     # an importer of another API's memory: tests/interop/test_external_memory.py
     e = c.buffer_alloc_exportable(0, 64)
-    fd, size, type_index = c.export_memory_fd(e)
-    c.buffer_free(c.import_memory_fd(0, fd, size, 64, type_index))
+    info = c.memory_export_info(e)
+    c.buffer_free(c.import_memory_fd(0, c.export_memory_fd(e), info.allocation_size, 64,
+                                     info.memory_type_index))
     c.buffer_free(e)
+
+
+def _semaphore_export(c, h):
+    s = c.semaphore_create_exportable(0)
+    os.close(c.export_semaphore_fd(s))
+    c.queue_signal_semaphore(0, s, 1)
+    c.queue_wait_semaphore(0, s, 1)
+    c.queue_wait_idle(0)
+    c.semaphore_free(s)
+    c.semaphore_free(s)     # idempotent
+
+
+def _semaphore_import(c, h):
+    if not c.capabilities.semaphore_fd_import:
+        c.import_semaphore_fd(-1)   # raises: the flag is not set
+    # an importer of another API's semaphores: tests/interop/test_external_memory.py
 
 # each flag's methods, called with arguments that are fine where the flag is set
 FLAG_CALLS = {
@@ -173,6 +193,8 @@ FLAG_CALLS = {
     "graph_capture": [lambda c, h: (c.begin_capture(0), c.end_capture(0).destroy())],
     "memory_fd_export": [_fd_export],
     "memory_fd_import": [_fd_import],
+    "semaphore_fd_export": [_semaphore_export],
+    "semaphore_fd_import": [_semaphore_import],
     "native_api": [lambda c, h: c.native_memory(h), lambda c, h: _enter_native_queue(c)],
     "mipmapped_images": [lambda c, h: c.image_free(c.image_alloc(0, (4, 2), 1, "float32", 4,
                                                                  levels=2))],
@@ -189,6 +211,9 @@ def test_capabilities_are_declared(ctx, runtime):
     if runtime.name == "opencl":    # PoCL scales an image array's layer coordinate
         pocl = any(d.extra.get("platform") == "Portable Computing Language" for d in ctx.devices)
         expected = dataclasses.replace(expected, layer_sampling=not pocl)
+    if runtime.name == "vulkan":
+        sems = all("VK_KHR_external_semaphore_fd" in d.phys.extensions for d in ctx._devices)
+        expected = dataclasses.replace(expected, semaphore_fd_export=sems)
     assert ctx.capabilities == expected
     assert rt.load_runtime("dummy").create_context([0], [1]).capabilities == EXPECTED["dummy"]
 
@@ -203,6 +228,26 @@ def test_backend_only_methods_follow_their_flag(ctx):
                 with pytest.raises(UnsupportedFeatureError, match=f"capabilities.{flag}"):
                     call(ctx, h)
     ctx.buffer_free(h)
+
+
+def test_device_buffers_export_where_declared(ctx):
+    """device_memory_export: plain device buffers' memory exports (sub-allocated: at an
+    offset of a shared block); elsewhere asking raises."""
+    h = ctx.buffer_alloc(0, 64)
+    host = ctx.buffer_alloc(0, 64, "host")
+    try:
+        if ctx.capabilities.device_memory_export:
+            info = ctx.memory_export_info(h)
+            assert info.allocation_size >= info.offset + 64 and not info.dedicated
+            os.close(ctx.export_memory_fd(h))
+            with pytest.raises(InvalidArgumentError, match="not in exportable memory"):
+                ctx.memory_export_info(host)     # only "device" memory exports
+        else:
+            with pytest.raises((UnsupportedFeatureError, InvalidArgumentError)):
+                ctx.memory_export_info(h)
+    finally:
+        ctx.buffer_free(h)
+        ctx.buffer_free(host)
 
 
 def test_the_interface_declares_every_method_callers_use():

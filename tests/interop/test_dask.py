@@ -42,6 +42,30 @@ def test_threaded_scheduler_runs_chunks_on_the_device(backend, data):
         vdask.from_array(data, chunks=4)
 
 
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+def test_threaded_mean_std_var_match_numpy(backend, data, axis):
+    """Dask's moment reductions call NumPy methods on the chunks (x.sum(axis=...,
+    dtype=..., keepdims=...)) and divide float chunks by int64 counts."""
+    if not xp.asarray(data).device.info.float64:
+        pytest.skip("Dask's var/std divide by int64 counts, which NumPy does in float64")
+    values = data * 0.37 - 11
+    d = vdask.from_array(xp.asarray(values), chunks=(3, 5))    # uneven chunks
+    with dask.config.set(scheduler="threads"):
+        for name, kwargs in (("mean", {}), ("var", {}), ("std", {}), ("var", {"ddof": 1}),
+                             ("std", {"ddof": 1}), ("sum", {}), ("prod", {}), ("min", {}),
+                             ("max", {})):
+            src = values / 40 if name == "prod" else values
+            dd = d / 40 if name == "prod" else d
+            got = getattr(dd, name)(axis=axis, **kwargs).compute()
+            ref = getattr(src, name)(axis=axis, **kwargs)
+            np.testing.assert_allclose(np.asarray(got), ref, rtol=1e-4, atol=1e-5,
+                                       err_msg=f"{name}{kwargs} axis={axis}")
+        b = d > 0
+        for name in ("any", "all"):
+            got = getattr(b, name)(axis=axis).compute()
+            np.testing.assert_array_equal(np.asarray(got), getattr(values > 0, name)(axis=axis))
+
+
 def test_arrays_pickle_as_their_values(backend, data):
     x = xp.asarray(data)[::2]
     y = pickle.loads(pickle.dumps(x))

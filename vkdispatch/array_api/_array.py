@@ -15,6 +15,7 @@ from ..base import dtype as dt
 from ..base.buffer import Buffer
 from ..execution import lazy
 from . import _dtypes
+from ._numpy_methods import NumpyMethods
 
 
 # Memory and NumPy protocols that vkdispatch.interop implements (method name ->
@@ -33,7 +34,7 @@ def _protocol(name: str):
         raise TypeError(f"{name} needs vkdispatch.interop (import vkdispatch)") from None
 
 
-class Array:
+class Array(NumpyMethods):   # NumPy's reduction methods: sum, mean, var, astype, ...
     __slots__ = ("_node", "_view", "_shape", "_dtype", "_device", "_leaf", "__weakref__")
     __array_priority__ = 100.0   # NumPy defers to our reflected operators
 
@@ -326,6 +327,20 @@ for _short, _name in _BINARY.items():
     setattr(Array, f"__i{_short}__", _imethod(_name))
 for _short, _name in _COMPARE.items():
     setattr(Array, f"__{_short}__", _method(_name))
+
+
+def _power(self, other):
+    # x ** 2 as x * x, NumPy's scalar-power fast path: exact, and it needs no pow (GLSL
+    # has pow for 32-bit floats only; Dask's var squares float64 data this way)
+    if self._dtype is not dt.bool_ and (
+            (type(other) is int and other == 2)
+            or (type(other) is float and other == 2.0 and (self._dtype.is_float
+                                                            or self._dtype.is_complex))):
+        return _elementwise().apply("multiply", self, self)
+    return self._op("pow", other)
+
+
+Array.__pow__ = _power
 
 
 _APPLY: list = []   # _elementwise.apply, imported on first use (it imports this module)

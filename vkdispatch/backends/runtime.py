@@ -13,7 +13,7 @@ from __future__ import annotations
 import abc
 import importlib
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 from ..base.abi import ProgramInfo, ProgramOptions
 from ..base.errors import BackendUnavailableError, UnsupportedFeatureError, UseAfterFreeError
@@ -64,6 +64,9 @@ class DeviceInfo:
     # skips the rest (nested 2 x 40,000 runs 65,533; two loops of 40,000 run 65,534 in
     # all). Codegen can compare a kernel's static trip count with it.
     max_loop_iterations: Optional[int] = None
+    # 16 bytes naming the physical device across APIs (Vulkan's deviceUUID, CUDA's
+    # cuDeviceGetUuid): equal for one GPU seen by two runtimes; b"": not reported
+    uuid: bytes = b""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def get_info_string(self, verbose: bool = False) -> str:
@@ -101,6 +104,8 @@ class DeviceInfo:
         for count, flags in self.queue_families:
             lines.append(f"    queue family: {count} x {flags}")
         if verbose:
+            if self.uuid:
+                lines.append(f"    uuid: {self.uuid.hex()}")
             for k, v in sorted(self.extra.items()):
                 lines.append(f"    {k}: {v}")
         return "\n".join(lines)
@@ -125,9 +130,16 @@ class Capabilities:
         (what __cuda_array_interface__ exports).
     external_memory: `wrap_device_pointer`, buffers over another library's allocation.
     graph_capture: `begin_capture` / `end_capture`, work recorded into a replayable graph.
-    memory_fd_export: `buffer_alloc_exportable`, `export_memory_fd` (buffers whose memory
-        other APIs import from an OPAQUE_FD file descriptor).
+    memory_fd_export: `buffer_alloc_exportable`, `memory_export_info`, `export_memory_fd`
+        (buffers whose memory other APIs import from an OPAQUE_FD file descriptor).
+    device_memory_export: every `buffer_alloc(memory="device")` buffer's memory exports
+        that way too (it comes from exportable blocks).
     memory_fd_import: `import_memory_fd` (a buffer over memory exported that way).
+    semaphore_fd_export: `semaphore_create_exportable`, `export_semaphore_fd` (timeline
+        semaphores other APIs import from an OPAQUE_FD file descriptor), and
+        `queue_signal_semaphore` / `queue_wait_semaphore` on them.
+    semaphore_fd_import: `import_semaphore_fd` (a timeline semaphore exported that way),
+        and `queue_signal_semaphore` / `queue_wait_semaphore` on it.
     native_api: `native_queue`, `native_memory`: the runtime's own queue and memory objects,
         for another library to enqueue work in order with a queue's (VkFFT through
         pyvkfft). "cuda": a CUstream int and device addresses; "opencl": a
@@ -144,10 +156,26 @@ class Capabilities:
     external_memory: bool = False
     graph_capture: bool = False
     memory_fd_export: bool = False
+    device_memory_export: bool = False
     memory_fd_import: bool = False
+    semaphore_fd_export: bool = False
+    semaphore_fd_import: bool = False
     native_api: Optional[str] = None
     mipmapped_images: bool = False
     layer_sampling: bool = True
+
+
+class MemoryExport(NamedTuple):
+    """Where an exportable buffer lies: `memory_id` names its device memory object for
+    this context's life (importers cache their import under it), `allocation_size`
+    and `memory_type_index` describe that object, `offset` is the buffer's start in it,
+    `dedicated` says it was a dedicated allocation (importers must say so too)."""
+
+    memory_id: int
+    allocation_size: int
+    offset: int
+    memory_type_index: int
+    dedicated: bool
 
 
 # ----------------------------------------------------------------------------- runtime objects
@@ -389,17 +417,59 @@ class RuntimeContext(abc.ABC):
         with export_memory_fd. [memory_fd_export]"""
         self._lacks("memory_fd_export", "buffer_alloc_exportable")
 
-    def export_memory_fd(self, handle) -> tuple:
-        """(fd, allocation size, memory type index) of an exportable buffer's memory;
-        the caller owns the new fd (an importer takes it over). [memory_fd_export]"""
+    def memory_export_info(self, handle) -> MemoryExport:
+        """Where an exportable buffer's memory lies (InvalidArgumentError for a buffer
+        whose memory does not export). From then on host access to the buffer waits for
+        the queues' work, since another API may write it. [memory_fd_export]"""
+        self._lacks("memory_fd_export", "memory_export_info")
+
+    def export_memory_fd(self, handle) -> int:
+        """A new OPAQUE_FD file descriptor of the whole memory object holding an
+        exportable buffer (memory_export_info says where in it the buffer is); the
+        caller owns it (an importer takes it over). [memory_fd_export]"""
         self._lacks("memory_fd_export", "export_memory_fd")
 
     def import_memory_fd(self, queue: int, fd: int, allocation_size: int, nbytes: int,
-                         memory_type_index: int = 0):
-        """A buffer handle over exported memory (the allocation's first `nbytes`); on
-        success the runtime owns `fd`, on failure the caller still does. The memory type
-        index matters to importers of the exporter's own API. [memory_fd_import]"""
+                         memory_type_index: int = 0, offset: int = 0,
+                         dedicated: bool = True):
+        """A buffer handle over `nbytes` at `offset` of exported memory (a MemoryExport's
+        fields describe it); on success the runtime owns `fd`, on failure the caller
+        still does. The memory type index matters to importers of the exporter's own
+        API. [memory_fd_import]"""
         self._lacks("memory_fd_import", "import_memory_fd")
+
+    def semaphore_create_exportable(self, queue: int = 0):
+        """A timeline semaphore (value 0) on `queue`'s device that other APIs can
+        import; freed by semaphore_free or with the context. [semaphore_fd_export]"""
+        self._lacks("semaphore_fd_export", "semaphore_create_exportable")
+
+    def export_semaphore_fd(self, handle) -> int:
+        """A new OPAQUE_FD file descriptor of an exportable timeline semaphore; the
+        caller owns it (an importer takes it over). [semaphore_fd_export]"""
+        self._lacks("semaphore_fd_export", "export_semaphore_fd")
+
+    def import_semaphore_fd(self, fd: int, queue: int = 0):
+        """A timeline semaphore handle over one another API exported (on `queue`'s
+        device); on success the runtime owns `fd`. [semaphore_fd_import]"""
+        self._lacks("semaphore_fd_import", "import_semaphore_fd")
+
+    def semaphore_free(self, handle) -> None:
+        """Release a semaphore handle (idempotent), once the work submitted so far that
+        uses it has finished. [semaphore_fd_export or semaphore_fd_import]"""
+        self._lacks("semaphore_fd_export", "semaphore_free")
+
+    def queue_signal_semaphore(self, queue: int, handle, value: int) -> None:
+        """Set the timeline to `value` once the work already submitted to `queue` has
+        finished (its writes visible to the semaphore's waiters), without blocking the
+        host. Values a timeline is set to must increase. [semaphore_fd_export or
+        semaphore_fd_import]"""
+        self._lacks("semaphore_fd_export", "queue_signal_semaphore")
+
+    def queue_wait_semaphore(self, queue: int, handle, value: int) -> None:
+        """Make the work submitted to `queue` from now on wait until the timeline
+        reaches `value` (the signaller's writes visible to it), without blocking the
+        host. [semaphore_fd_export or semaphore_fd_import]"""
+        self._lacks("semaphore_fd_export", "queue_wait_semaphore")
 
     def native_queue(self, queue: int):
         """A context manager giving `queue`'s own queue object (see Capabilities.native_api),

@@ -9,6 +9,10 @@ this process could use), so `np.from_dlpack(buffer)` works on every backend.
 Import: producers on a device the runtime wraps (capabilities.external_memory, same
 DLPack device type) are shared without a copy and kept alive; others are copied
 through the host.
+
+Vulkan on a GPU CUDA also reaches (cuda_peer.py): `dl_device=(kDLCUDA, i)` exports the
+memory itself as CUDA memory, and CUDA producers come in without a host copy (their
+own memory where it is a vkdispatch buffer's, else a device-to-device copy).
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ from . import _capsule
 from ._capsule import IS_COPIED, READ_ONLY, Consumed, make_capsule
 from .cuda_array_interface import asbuffer_cuda_array
 
-CPU = 1
+CPU, CUDA = 1, 2
 DEVICE_NAMES = {1: "CPU", 2: "CUDA", 3: "CUDA host", 4: "OpenCL", 7: "Vulkan", 8: "Metal",
                 10: "ROCm", 11: "ROCm host", 13: "CUDA managed", 14: "oneAPI"}
 _HOST_READABLE = (1, 3, 11, 13)   # devices whose memory numpy can read
@@ -149,6 +153,14 @@ def export_tensor(t: Tensor, *, stream=None, max_version=None, dl_device=None, c
                               f"({_device_name(native)}); exporting it to the CPU needs a copy, "
                               f"and copy=False was given")
         return _host_capsule(t, versioned)
+    if want[0] == CUDA and not addressable:
+        peer = _cuda_peer(ctx, want)
+        if peer is not None:
+            if copy:
+                raise BufferError("copy=True to CUDA is not served for Vulkan memory; "
+                                  "export without copy (the memory is shared)")
+            from .cuda_peer import export as export_cuda
+            return export_cuda(peer, t, stream, versioned)
     if want != native or not addressable:
         valid = [(CPU, 0)] + ([native] if addressable else [])
         raise BufferError(f"dl_device={want} ({_device_name(want)}) cannot be served by data "
@@ -192,6 +204,13 @@ def _shared_queue(ctx, device: tuple):
     if not caps.external_memory or caps.dlpack_device_type != device[0] or ctx.queue_count != 1:
         return None
     return 0 if rctx.devices[rctx.queue_device[0]].index == device[1] else None
+
+
+def _cuda_peer(ctx, device: tuple):
+    """The CudaPeer of `ctx` (cuda_peer.py) when it is CUDA device `device`, else None."""
+    from .cuda_peer import cuda_peer
+    peer = cuda_peer(ctx)
+    return peer if peer is not None and peer.device_index == device[1] else None
 
 
 def _wrap(obj, ctx, queue: int) -> Buffer:
@@ -253,6 +272,11 @@ def from_dlpack(obj, *, copy=None) -> Buffer:
     if queue is not None:
         buf = _wrap(obj, ctx, queue)
         return _device_copy(buf) if copy else buf   # the copy's record keeps `buf` alive
+    if device[0] == CUDA and ctx.queue_count == 1:
+        peer = _cuda_peer(ctx, device)
+        if peer is not None:   # Vulkan memory CUDA maps: no host copy
+            from .cuda_peer import import_cuda
+            return import_cuda(peer, obj, copy)
     if copy is False:
         raise BufferError(f"{type(obj).__name__} lives on {_device_name(device)}; the "
                           f"{ctx.backend} backend can only copy it (copy=False given)")
@@ -266,7 +290,10 @@ def _asbuffer_dlpack(obj, dtype, memory: str) -> Buffer:
     dtype or memory kind is asked for, else a copy."""
     ctx = get_context()
     device = _producer_device(obj)
-    if memory == "device" and dtype is None and _shared_queue(ctx, device) is not None:
+    if memory == "device" and dtype is None and (
+            _shared_queue(ctx, device) is not None
+            or (device[0] == CUDA and ctx.queue_count == 1
+                and _cuda_peer(ctx, device) is not None)):
         return from_dlpack(obj)
     if device[0] not in _HOST_READABLE and hasattr(obj, "__cuda_array_interface__"):
         return asbuffer_cuda_array(obj, dtype, memory)

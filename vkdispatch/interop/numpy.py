@@ -67,7 +67,7 @@ def array_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
     if kwargs:
         raise TypeError(f"numpy.{name} on vkdispatch arrays takes no {sorted(kwargs)} "
                         f"keyword (only out=, one Array)")
-    result = fn(*(_to_device(v) for v in inputs))
+    result = fn(*_numpy_loop_inputs(ufunc, inputs))
     if out is None:
         return result
     targets = out if isinstance(out, tuple) else (out,)
@@ -75,6 +75,50 @@ def array_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
         raise TypeError(f"numpy.{name}: out must be one vkdispatch Array, got {out!r}")
     targets[0][...] = result
     return targets[0]
+
+
+def _loop_key(value):
+    """What NumPy's loop resolution sees of one ufunc input (None: not an input it
+    knows): a dtype, or the type of a Python scalar, which NEP 50 keeps weak."""
+    if isinstance(value, Array):
+        return value.dtype.numpy_dtype
+    if isinstance(value, (np.ndarray, np.generic)):
+        return value.dtype
+    if isinstance(value, (bool, int, float, complex)):
+        return type(value)
+    return None
+
+
+def _numpy_loop_inputs(ufunc, inputs: tuple) -> list:
+    """The inputs on the device, cast to the dtypes of the loop NumPy itself would run
+    (np.divide of float32 and int64 arrays runs in float64, np.sqrt of ints too),
+    so the result dtype is NumPy's; the standard's stricter promotion would refuse
+    mixed kinds. Where NumPy picks a dtype the namespace lacks, the inputs go as they
+    are and the namespace function says what it takes."""
+    keys = [_loop_key(v) for v in inputs]
+    loop = None
+    if all(k is not None for k in keys):   # (`None in keys` is True of float64: dtype(None))
+        try:
+            loop = ufunc.resolve_dtypes(tuple(keys) + (None,) * ufunc.nout)[:ufunc.nin]
+        except (TypeError, ValueError):
+            loop = None
+    if loop is not None:
+        try:
+            wanted = [dt.from_numpy(t) for t in loop]
+        except (TypeError, KeyError, ValueError):
+            loop = None
+    if loop is None or not all(_array.is_array_dtype(t) for t in wanted):
+        return [_to_device(v) for v in inputs]
+    out = []
+    for value, want, t in zip(inputs, loop, wanted):
+        if isinstance(value, np.ndarray):
+            value = xp.asarray(value.astype(want, copy=False))
+        elif isinstance(value, Array) and value.dtype is not t:
+            value = xp.astype(value, t)
+        else:
+            value = _to_device(value)   # scalars stay Python scalars (weak)
+        out.append(value)
+    return out
 
 
 def array_function(func, types, args: tuple, kwargs: dict):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..base.buffer import Buffer
-from ._fallback import host_copy, shares_memory
+from ._fallback import cuda_exporter, host_copy
 from .dlpack import from_dlpack
 
 
@@ -15,17 +15,25 @@ def _torch():
 
 
 def as_torch(buf: Buffer):
-    """A torch tensor over `buf`'s memory (queue 0) on the CUDA backend, ordered after
-    the buffer's pending work on torch's current stream. On other backends a copy, on
-    torch's CUDA device where it has one, with a one-time warning."""
+    """A torch tensor over `buf`'s memory (queue 0), ordered after the buffer's pending
+    work on torch's current stream: on the CUDA backend, and on the Vulkan backend on a
+    GPU CUDA also reaches ("device" buffers; see vkdispatch.interop.cuda_peer, where an
+    exported timeline semaphore does the ordering, or the host waits where the driver
+    has none). Give it back with from_torch(tensor) before vkdispatch writes the memory
+    again, so that vkdispatch waits for torch's work. Elsewhere a copy, on torch's CUDA
+    device where it has one, with a one-time warning."""
     torch = _torch()
-    if shares_memory(buf):
-        return torch.from_dlpack(buf)
+    exporter = cuda_exporter(buf)
+    if exporter is not None:
+        return torch.from_dlpack(exporter)
     tensor = torch.from_numpy(host_copy(buf, "as_torch"))
     return tensor.to("cuda") if torch.cuda.is_available() else tensor
 
 
 def from_torch(tensor) -> Buffer:
-    """A vd.Buffer of a torch tensor: its memory shared on the CUDA backend (the tensor
-    kept alive, our queue ordered after torch's current stream), else a copy."""
+    """A vd.Buffer of a torch tensor, our queue ordered after torch's current stream:
+    its memory shared on the CUDA backend (the tensor kept alive), and on the Vulkan
+    backend for a tensor as_torch made (the buffer's own memory); other CUDA tensors
+    are copied on the device there (CUDA allocations do not export to Vulkan), and
+    through the host elsewhere."""
     return from_dlpack(tensor)

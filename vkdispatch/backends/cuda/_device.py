@@ -45,6 +45,7 @@ def device_info(index: int) -> DeviceInfo:
     minor = attr(dev, "COMPUTE_CAPABILITY_MINOR")
     pci = check(driver.cuDeviceGetPCIBusId(32, dev), "cuDeviceGetPCIBusId")
     pci = bytes(pci).split(b"\0", 1)[0].decode(errors="replace")
+    uuid = bytes(check(driver.cuDeviceGetUuid(dev), "cuDeviceGetUuid").bytes)
     return DeviceInfo(
         backend="cuda",
         index=index,
@@ -77,6 +78,7 @@ def device_info(index: int) -> DeviceInfo:
         memory_heaps=((total, "device-local"),),
         queue_families=((32, "compute|transfer"),),
         compute_units=attr(dev, "MULTIPROCESSOR_COUNT"),
+        uuid=uuid,
         extra={
             "arch": f"sm_{major}{minor}",
             "cubin_arch": _cubin_arch(major, minor),

@@ -92,26 +92,79 @@ def free(buf: CudaBuffer) -> None:
             quiet(driver.cuDestroyExternalMemory(external))
 
 
-def import_fd(fd: int, allocation_size: int, nbytes: int) -> tuple:
-    """(device address, CUexternalMemory) of the first `nbytes` of memory another API
-    exported as an OPAQUE_FD; the driver owns `fd` once this returns (the device's
-    context must be current)."""
+def import_fd(fd: int, allocation_size: int, nbytes: int, offset: int = 0,
+              dedicated: bool = True) -> tuple:
+    """(device address, CUexternalMemory) of `nbytes` at `offset` of memory another API
+    exported as an OPAQUE_FD (`dedicated`: it was a dedicated allocation, as Vulkan's
+    VkMemoryDedicatedAllocateInfo makes, which the import must say); the driver owns
+    `fd` once this returns, the caller if it raises (the device's context must be
+    current)."""
     desc = driver.CUDA_EXTERNAL_MEMORY_HANDLE_DESC()
     desc.type = driver.CUexternalMemoryHandleType.CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD
     desc.handle.fd = int(fd)
     desc.size = int(allocation_size)
-    desc.flags = 0
+    desc.flags = driver.CUDA_EXTERNAL_MEMORY_DEDICATED if dedicated else 0
     external = check(driver.cuImportExternalMemory(desc), "cuImportExternalMemory",
-                     f"{allocation_size} bytes")
+                     f"{allocation_size} bytes, {'dedicated' if dedicated else 'shared'} "
+                     f"allocation")
     try:
         bdesc = driver.CUDA_EXTERNAL_MEMORY_BUFFER_DESC()
-        bdesc.offset, bdesc.size, bdesc.flags = 0, max(int(nbytes), 1), 0
+        bdesc.offset, bdesc.size, bdesc.flags = int(offset), max(int(nbytes), 1), 0
         ptr = check(driver.cuExternalMemoryGetMappedBuffer(external, bdesc),
-                    "cuExternalMemoryGetMappedBuffer")
+                    "cuExternalMemoryGetMappedBuffer", f"{nbytes} bytes at offset {offset}")
     except BaseException:
         quiet(driver.cuDestroyExternalMemory(external))
         raise
     return int(ptr), external
+
+
+class CudaSemaphore:
+    """An imported timeline semaphore (CUexternalSemaphore) on device position `device`."""
+
+    __slots__ = ("external", "device", "freed", "__weakref__")
+
+    def __init__(self, external, device: int):
+        self.external, self.device, self.freed = external, device, False
+
+    def __repr__(self) -> str:
+        return f"<CudaSemaphore (timeline){' freed' if self.freed else ''}>"
+
+
+def import_semaphore(fd: int, device: int) -> CudaSemaphore:
+    """A timeline semaphore another API exported as an OPAQUE_FD; the driver owns `fd`
+    once this returns (the device's context current)."""
+    desc = driver.CUDA_EXTERNAL_SEMAPHORE_HANDLE_DESC()
+    desc.type = (driver.CUexternalSemaphoreHandleType
+                 .CU_EXTERNAL_SEMAPHORE_HANDLE_TYPE_TIMELINE_SEMAPHORE_FD)
+    desc.handle.fd = int(fd)
+    desc.flags = 0
+    external = check(driver.cuImportExternalSemaphore(desc), "cuImportExternalSemaphore",
+                     "a timeline semaphore fd")
+    return CudaSemaphore(external, device)
+
+
+def destroy_semaphore(sem: CudaSemaphore) -> None:
+    if not sem.freed:
+        sem.freed = True
+        check(driver.cuDestroyExternalSemaphore(sem.external), "cuDestroyExternalSemaphore")
+
+
+def signal_semaphore(sem: CudaSemaphore, value: int, stream) -> None:
+    """Set the timeline to `value` after the work already on `stream`."""
+    params = driver.CUDA_EXTERNAL_SEMAPHORE_SIGNAL_PARAMS()
+    params.params.fence.value = value
+    params.flags = 0
+    check(driver.cuSignalExternalSemaphoresAsync([sem.external], [params], 1, stream),
+          "cuSignalExternalSemaphoresAsync", f"value {value}")
+
+
+def wait_semaphore(sem: CudaSemaphore, value: int, stream) -> None:
+    """Hold `stream`'s later work until the timeline reaches `value`."""
+    params = driver.CUDA_EXTERNAL_SEMAPHORE_WAIT_PARAMS()
+    params.params.fence.value = value
+    params.flags = 0
+    check(driver.cuWaitExternalSemaphoresAsync([sem.external], [params], 1, stream),
+          "cuWaitExternalSemaphoresAsync", f"value {value}")
 
 
 def pointer_device_ordinal(ptr: int) -> int:
@@ -125,4 +178,6 @@ def pointer_device_ordinal(ptr: int) -> int:
     return int(ordinal)
 
 
-__all__ = ["CudaBuffer", "resolve", "alloc", "free", "import_fd", "pointer_device_ordinal"]
+__all__ = ["CudaBuffer", "CudaSemaphore", "resolve", "alloc", "free", "import_fd",
+           "import_semaphore", "destroy_semaphore", "signal_semaphore", "wait_semaphore",
+           "pointer_device_ordinal"]

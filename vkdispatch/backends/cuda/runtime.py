@@ -193,7 +193,7 @@ class CudaContext(RuntimeContext):
     capabilities = Capabilities(dlpack_device_type=DLPACK_CUDA, cuda_stream=True,
                                 external_streams=True, cuda_array_interface=True,
                                 external_memory=True, graph_capture=True, native_api="cuda",
-                                memory_fd_import=True)
+                                memory_fd_import=True, semaphore_fd_import=True)
     honoured_options = ("build_flags",)   # NVRTC options
 
     def __init__(self, runtime: CudaRuntime, device_indices: Sequence[int],
@@ -222,6 +222,7 @@ class CudaContext(RuntimeContext):
         self._programs = set()
         self._lists = set()
         self._graphs = set()
+        self._semaphores = set()
         self.free_epoch = 0     # bumped by every free: command lists re-check their refs
         try:
             for pos, (i, n) in enumerate(zip(device_indices, queue_counts)):
@@ -392,20 +393,59 @@ class CudaContext(RuntimeContext):
         return buf
 
     def import_memory_fd(self, queue: int, fd: int, allocation_size: int, nbytes: int,
-                         memory_type_index: int = 0) -> CudaBuffer:
-        """A buffer over memory another API (Vulkan) exported as an OPAQUE_FD; freed
-        (unmapped, the import destroyed) like an allocation. The memory type index is
-        the exporter's business."""
+                         memory_type_index: int = 0, offset: int = 0,
+                         dedicated: bool = True) -> CudaBuffer:
+        """A buffer over `nbytes` at `offset` of memory another API (Vulkan) exported as
+        an OPAQUE_FD; freed (unmapped, the import destroyed) like an allocation. The
+        memory type index is the exporter's business."""
         q = self._queue(queue)
-        if not 0 <= int(nbytes) <= int(allocation_size):
-            raise InvalidArgumentError(f"nbytes must be in [0, allocation_size="
-                                       f"{allocation_size}], got {nbytes}")
+        if not (0 <= int(offset) and 0 <= int(nbytes)
+                and int(offset) + int(nbytes) <= int(allocation_size)):
+            raise InvalidArgumentError(f"offset {offset} + nbytes {nbytes} must lie in "
+                                       f"[0, allocation_size={allocation_size}]")
         with self._guard(queue):
-            ptr, external = _memory.import_fd(fd, allocation_size, nbytes)
+            ptr, external = _memory.import_fd(fd, allocation_size, nbytes, offset, dedicated)
         buf = CudaBuffer(ptr, int(nbytes), queue, q.device, "device")
         buf.external = external
         self._buffers.add(buf)
         return buf
+
+    # ------------------------------------------------------------------ semaphores
+
+    def import_semaphore_fd(self, fd: int, queue: int = 0) -> "_memory.CudaSemaphore":
+        """A timeline semaphore another API (Vulkan) exported as an OPAQUE_FD, on
+        `queue`'s device; the driver owns `fd` once this returns."""
+        q = self._queue(queue)
+        with self._guard(queue):
+            sem = _memory.import_semaphore(fd, q.device)
+        self._semaphores.add(sem)
+        return sem
+
+    def semaphore_free(self, handle) -> None:
+        """Idempotent. Work already enqueued that uses it keeps its reference."""
+        if self._unlist(self._semaphores, handle, _memory.CudaSemaphore):
+            with self._devices[handle.device].guard:
+                _memory.destroy_semaphore(handle)
+
+    def _semaphore_stream(self, queue: int, handle):
+        q = self._queue(queue)
+        if not isinstance(handle, _memory.CudaSemaphore):
+            raise TypeError(f"handle must be a CudaSemaphore, got {type(handle).__name__}")
+        if handle.freed:
+            raise UseAfterFreeError(f"{handle!r} was freed")
+        if handle.device != q.device:
+            raise InvalidArgumentError(f"{handle!r} belongs to another device than queue {queue}")
+        return q
+
+    def queue_signal_semaphore(self, queue: int, handle, value: int) -> None:
+        q = self._semaphore_stream(queue, handle)
+        with q.lock, self._guard(queue):
+            _memory.signal_semaphore(handle, int(value), q.stream)
+
+    def queue_wait_semaphore(self, queue: int, handle, value: int) -> None:
+        q = self._semaphore_stream(queue, handle)
+        with q.lock, self._guard(queue):
+            _memory.wait_semaphore(handle, int(value), q.stream)
 
     def _unlist(self, table: set, handle, kind) -> bool:
         """Forget a live handle (False: freed already); command lists check theirs again."""
@@ -563,6 +603,8 @@ class CudaContext(RuntimeContext):
             self._quietly(lambda: self._free_image(img), "freeing an image")
         for buf in list(self._buffers):
             self._quietly(lambda: self._free_buffer(buf), "freeing a buffer")
+        for sem in list(self._semaphores):
+            self._quietly(lambda: self.semaphore_free(sem), "destroying a semaphore")
         for q in self._queues:
             dev = self._devices[q.device]
             self._quietly(lambda: self._destroy_stream(dev, q), "destroying a stream")

@@ -98,6 +98,39 @@ class Queue:
             self.submitted = value
         return value
 
+    def submit_semaphore(self, semaphore_ptr, value: int, wait: bool) -> int:
+        """An empty submission that waits for (`wait`) or signals another timeline at
+        `value`, and signals this queue's timeline as every submission does. A wait
+        holds back all later work on the queue (a vkQueueSubmit semaphore wait covers
+        every command later in submission order); a signal comes after all earlier work
+        and makes its writes available. Returns this queue's timeline value."""
+        stages = ffi.new("VkPipelineStageFlags[1]", [ALL])
+        with self.lock:
+            own = self.submitted + 1
+            if wait:
+                waits = ffi.new("uint64_t[1]", [value])
+                signals = ffi.new("uint64_t[1]", [own])
+                sems = self.semaphore_ptr
+            else:
+                waits = ffi.NULL
+                signals = ffi.new("uint64_t[2]", [own, value])
+                sems = ffi.new("VkSemaphore[2]", [self.semaphore, semaphore_ptr[0]])
+            timeline = new("VkTimelineSemaphoreSubmitInfo",
+                           sType=vk.VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+                           waitSemaphoreValueCount=1 if wait else 0, pWaitSemaphoreValues=waits,
+                           signalSemaphoreValueCount=1 if wait else 2,
+                           pSignalSemaphoreValues=signals)
+            info = new("VkSubmitInfo", sType=vk.VK_STRUCTURE_TYPE_SUBMIT_INFO, pNext=timeline,
+                       waitSemaphoreCount=1 if wait else 0,
+                       pWaitSemaphores=semaphore_ptr if wait else ffi.NULL,
+                       pWaitDstStageMask=stages if wait else ffi.NULL,
+                       signalSemaphoreCount=1 if wait else 2, pSignalSemaphores=sems)
+            r = _queue_submit(self.handle, 1, info, _NULL)
+            if r:
+                raise error(r, "vkQueueSubmit", "a semaphore wait" if wait else "a semaphore signal")
+            self.submitted = own
+        return own
+
     def completed(self) -> int:
         if self.semaphore is None:          # destroyed: everything has finished
             return self.submitted

@@ -3,7 +3,9 @@
 Small buffers share 64 MiB blocks (first fit with coalescing free ranges), so thousands
 of buffers cost a handful of vkAllocateMemory calls and never approach
 maxMemoryAllocationCount; buffers of 16 MiB or more get a dedicated allocation.
-Host-visible blocks are mapped once, for their whole life.
+Host-visible blocks are mapped once, for their whole life. Where the device exports
+memory (OPAQUE_FD), device buffers come from blocks another API can import (CUDA maps
+them: interop's zero-copy exchange), kept apart from the blocks images use.
 """
 from __future__ import annotations
 
@@ -72,12 +74,17 @@ def memory_type_order(phys, kind: str) -> list:
 class MemoryBlock:
     """One VkDeviceMemory, whole (dedicated) or carved into sub-allocations."""
 
-    __slots__ = ("memory", "size", "type_index", "ptr", "cached", "free", "live", "dedicated")
+    __slots__ = ("memory", "size", "type_index", "ptr", "cached", "free", "live", "dedicated",
+                 "exportable", "dedicated_allocation", "serial")
 
-    def __init__(self, memory, size, type_index, ptr, cached, dedicated):
+    def __init__(self, memory, size, type_index, ptr, cached, dedicated, exportable=False,
+                 dedicated_allocation=False):
         self.memory, self.size, self.type_index, self.ptr = memory, size, type_index, ptr
         self.cached = cached        # host reads of uncached (write-combined) memory crawl
-        self.dedicated = dedicated
+        self.dedicated = dedicated  # one resource's own block (not carved)
+        self.exportable = exportable                      # allocated for OPAQUE_FD export
+        self.dedicated_allocation = dedicated_allocation  # VkMemoryDedicatedAllocateInfo chained
+        self.serial = next_serial()   # names the block to importers (handles get reused)
         self.free = [] if dedicated else [(0, size)]   # sorted (offset, length)
         self.live = 1 if dedicated else 0
 
@@ -120,7 +127,7 @@ class Allocator:
         self._lock = threading.Lock()
         self._holder = None         # the thread holding the lock
         self._late = []             # releases it asked for meanwhile (see `release`)
-        self._blocks = {}           # memory type index -> [MemoryBlock] (shared blocks)
+        self._blocks = {}           # (memory type index, exportable) -> [MemoryBlock] (shared)
         self._dedicated = set()
         self._orders = {k: memory_type_order(device.phys, k) for k in MEMORY_KINDS}
         self.live_allocations = 0
@@ -134,9 +141,11 @@ class Allocator:
         return bool(order) and self.host_visible(order[0])
 
     def allocate(self, size: int, alignment: int, type_bits: int, kind: str,
-                 dedicated: bool = False):
-        """(MemoryBlock, offset) for `size` bytes. Raises OutOfMemoryError naming the
-        request when every suitable memory type is exhausted."""
+                 dedicated: bool = False, exportable: bool = False):
+        """(MemoryBlock, offset) for `size` bytes, from exportable blocks when
+        `exportable` (for buffers made with VkExternalMemoryBufferCreateInfo). Raises
+        OutOfMemoryError naming the request when every suitable memory type is
+        exhausted."""
         candidates = [i for i in self._orders[kind] if type_bits >> i & 1]
         if not candidates:
             raise OutOfMemoryError(f"no {kind!r} memory type can hold this resource")
@@ -158,9 +167,10 @@ class Allocator:
             try:
                 for type_index in candidates:
                     try:
-                        block, offset = (self._dedicated_block(type_index, size) if dedicated
-                                         else self._sub_allocate(type_index, size, rounded,
-                                                                 alignment))
+                        block, offset = (
+                            self._dedicated_block(type_index, size, exportable) if dedicated
+                            else self._sub_allocate(type_index, size, rounded, alignment,
+                                                    exportable))
                     except OutOfMemoryError as exc:
                         last = exc
                         continue
@@ -173,36 +183,39 @@ class Allocator:
         raise OutOfMemoryError(f"allocating {size} bytes of {kind!r} memory failed: {last}")
 
     def allocate_external(self, size: int, type_bits: int, kind: str, extra: list,
-                          type_index=None) -> MemoryBlock:
-        """A dedicated block whose VkMemoryAllocateInfo chains `extra` (export or import
-        structs); `type_index` forces the memory type (an opaque fd import must use the
-        exporter's)."""
+                          type_index=None, exportable: bool = False,
+                          dedicated_allocation: bool = False) -> MemoryBlock:
+        """A block of its own whose VkMemoryAllocateInfo chains `extra` (export or
+        import structs); `type_index` forces the memory type (an opaque fd import must
+        use the exporter's)."""
         candidates = ([type_index] if type_index is not None
                       else [i for i in self._orders[kind] if type_bits >> i & 1])
         if not candidates or not type_bits >> candidates[0] & 1:
             raise OutOfMemoryError(f"no {kind!r} memory type can hold this external buffer")
         with self._lock:
             block = self._new_block(candidates[0], size, True, extra)
+            block.exportable, block.dedicated_allocation = exportable, dedicated_allocation
             self._dedicated.add(block)
             self.live_allocations += 1
             self.bytes_in_use += -(-max(size, 1) // GRANULE) * GRANULE
         return block
 
-    def _dedicated_block(self, type_index: int, size: int):
-        block = self._new_block(type_index, size, True)
+    def _dedicated_block(self, type_index: int, size: int, exportable: bool = False):
+        block = self._new_block(type_index, size, True, exportable=exportable)
         self._dedicated.add(block)
         return block, 0
 
-    def _sub_allocate(self, type_index: int, size: int, rounded: int, alignment: int):
-        blocks = self._blocks.setdefault(type_index, [])
+    def _sub_allocate(self, type_index: int, size: int, rounded: int, alignment: int,
+                      exportable: bool = False):
+        blocks = self._blocks.setdefault((type_index, exportable), [])
         for block in blocks:
             offset = block.take(rounded, alignment)
             if offset is not None:
                 return block, offset
         try:
-            block = self._new_block(type_index, BLOCK_SIZE, False)
+            block = self._new_block(type_index, BLOCK_SIZE, False, exportable=exportable)
         except OutOfMemoryError:     # no room for a whole block: this request alone may fit
-            return self._dedicated_block(type_index, size)
+            return self._dedicated_block(type_index, size, exportable)
         blocks.append(block)
         return block, block.take(rounded, alignment)
 
@@ -235,17 +248,19 @@ class Allocator:
             self._free_block(block)
             return
         block.give(offset, rounded)
-        blocks = self._blocks[block.type_index]
+        blocks = self._blocks[(block.type_index, block.exportable)]
         # give an empty block back to the driver, but keep one to avoid churn
         if block.live == 0 and sum(1 for b in blocks if b.live == 0) > 1:
             blocks.remove(block)
             self._free_block(block)
 
     def _new_block(self, type_index: int, size: int, dedicated: bool,
-                   extra: tuple = ()) -> MemoryBlock:
+                   extra: tuple = (), exportable: bool = False) -> MemoryBlock:
         info = new("VkMemoryAllocateInfo", sType=vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                    allocationSize=size, memoryTypeIndex=type_index)
         structs = [info]
+        if exportable:
+            structs.append(_export_info())
         if self._bda:
             structs.append(new("VkMemoryAllocateFlagsInfo",
                                sType=vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
@@ -263,7 +278,7 @@ class Allocator:
                 check(r, "vkMapMemory", f"{size} bytes")
             ptr = ffi.cast("char *", pp[0])
         cached = bool(self._phys.memory_types[type_index][0] & CACHED)
-        return MemoryBlock(memory[0], size, type_index, ptr, cached, dedicated)
+        return MemoryBlock(memory[0], size, type_index, ptr, cached, dedicated, exportable)
 
     def _free_block(self, block: MemoryBlock) -> None:
         if block.memory is not None:
@@ -309,31 +324,44 @@ class BufferHandle:
 OPAQUE_FD = vk.VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT
 
 
+def _export_info():
+    return new("VkExportMemoryAllocateInfo", sType=vk.VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
+               handleTypes=OPAQUE_FD)
+
+
 def _external_structs(buffer, external) -> list:
-    """The VkMemoryAllocateInfo chain of an exported (external=("export",)) or
-    imported (external=("import", fd, ...)) dedicated allocation."""
+    """The VkMemoryAllocateInfo chain of an exported dedicated allocation
+    (external=("export",)) or of an import (external=("import", fd, size, type index,
+    offset, dedicated)), dedicated where the exporter's was."""
     dedicated = new("VkMemoryDedicatedAllocateInfo",
                     sType=vk.VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO, buffer=buffer)
     if external[0] == "export":
-        share = new("VkExportMemoryAllocateInfo",
-                    sType=vk.VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO, handleTypes=OPAQUE_FD)
-    else:
-        share = new("VkImportMemoryFdInfoKHR", sType=vk.VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
-                    handleType=OPAQUE_FD, fd=int(external[1]))
-    return [dedicated, share]
+        return [dedicated, _export_info()]
+    share = new("VkImportMemoryFdInfoKHR", sType=vk.VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+                handleType=OPAQUE_FD, fd=int(external[1]))
+    return [dedicated, share] if external[5] else [share]
 
 
-def create_buffer(device, queue: int, nbytes: int, kind: str, external=None) -> BufferHandle:
-    """A buffer of `nbytes` (0 allowed; checked by common.check_alloc) in `kind` memory.
-    `external`: ("export",) for memory other APIs can import (memory_fd), or ("import",
-    fd, allocation size, memory type index) for memory another device object exported;
-    the fd is the driver's once this returns. Nothing leaks on failure."""
+def buffer_usage(device) -> int:
+    """The usage flags of every buffer vkdispatch makes on `device`."""
     usage = BUFFER_USAGE
     if device.buffer_device_address:
         usage |= USAGE_DEVICE_ADDRESS
+    return usage
+
+
+def create_buffer(device, queue: int, nbytes: int, kind: str, external=None,
+                  exportable: bool = False) -> BufferHandle:
+    """A buffer of `nbytes` (0 allowed; checked by common.check_alloc) in `kind` memory,
+    from exportable blocks when `exportable`. `external`: ("export",) for a dedicated
+    allocation other APIs can import (memory_fd), or ("import", fd, allocation size,
+    memory type index, offset, dedicated) for a buffer at `offset` of memory another
+    device object exported; the fd is the driver's once this returns, the caller's if
+    it raises. Nothing leaks on failure."""
+    usage = buffer_usage(device)
     info = new("VkBufferCreateInfo", sType=vk.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
                size=max(nbytes, 16), usage=usage, sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE)
-    if external is not None:
+    if external is not None or exportable:
         ext_info = new("VkExternalMemoryBufferCreateInfo",
                        sType=vk.VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
                        handleTypes=OPAQUE_FD)
@@ -346,13 +374,19 @@ def create_buffer(device, queue: int, nbytes: int, kind: str, external=None) -> 
         lib.vkGetBufferMemoryRequirements(device.handle, buf[0], reqs)
         if external is None:
             block, offset = device.allocator.allocate(reqs.size, reqs.alignment,
-                                                      reqs.memoryTypeBits, kind)
-        else:
-            size = reqs.size if external[0] == "export" else int(external[2])
-            forced = None if external[0] == "export" else int(external[3])
+                                                      reqs.memoryTypeBits, kind,
+                                                      exportable=exportable)
+        elif external[0] == "export":
             block = device.allocator.allocate_external(
-                size, reqs.memoryTypeBits, kind, _external_structs(buf[0], external), forced)
+                reqs.size, reqs.memoryTypeBits, kind, _external_structs(buf[0], external),
+                exportable=True, dedicated_allocation=True)
             offset = 0
+        else:
+            size, offset = int(external[2]), int(external[4])
+            _check_import_range(offset, reqs, size, bool(external[5]))
+            block = device.allocator.allocate_external(
+                size, reqs.memoryTypeBits, kind, _external_structs(buf[0], external),
+                int(external[3]), dedicated_allocation=bool(external[5]))
             reqs.size = size
         r = lib.vkBindBufferMemory(device.handle, buf[0], block.memory, offset)
         if r < 0:
@@ -367,6 +401,16 @@ def create_buffer(device, queue: int, nbytes: int, kind: str, external=None) -> 
     h.ptr = block.ptr + offset if block.ptr is not None else None
     h.serial, h.alive, h.used = next_serial(), True, False
     return h
+
+
+def _check_import_range(offset: int, reqs, allocation_size: int, dedicated: bool) -> None:
+    if dedicated and offset:
+        raise InvalidArgumentError(f"a dedicated allocation holds one buffer at offset 0; "
+                                   f"got offset {offset}")
+    if offset < 0 or offset % reqs.alignment or offset + reqs.size > allocation_size:
+        raise InvalidArgumentError(
+            f"offset must be a multiple of {reqs.alignment} with offset + {reqs.size} bytes "
+            f"inside the allocation of {allocation_size} bytes; got offset {offset}")
 
 
 def destroy_buffer(h: BufferHandle) -> None:

@@ -65,6 +65,7 @@ OPTIONAL_EXTENSIONS = tuple(s[3] for s in FEATURE_STRUCTS) + (
     "VK_KHR_storage_buffer_storage_class", "VK_KHR_shader_non_semantic_info",
     "VK_KHR_portability_subset", "VK_KHR_driver_properties",
     "VK_KHR_external_memory", "VK_KHR_external_memory_fd",
+    "VK_KHR_external_semaphore", "VK_KHR_external_semaphore_fd",
 )
 
 _DEVICE_TYPES = {
@@ -129,9 +130,11 @@ class PhysicalDevice:
                      sType=vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES)
         sizes = new("VkPhysicalDeviceSubgroupSizeControlProperties",
                     sType=vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES)
+        ids = new("VkPhysicalDeviceIDProperties",
+                  sType=vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES)
         structs = [props]
         if self.has((1, 1), None):
-            structs += [subgroup, maint3]
+            structs += [subgroup, maint3, ids]
         has_driver = self.has((1, 2), "VK_KHR_driver_properties")
         if has_driver:
             structs.append(driver)
@@ -147,6 +150,8 @@ class PhysicalDevice:
         self.vendor_id, self.device_id = p.vendorID, p.deviceID
         self.driver_version = p.driverVersion
         self.pipeline_cache_uuid = bytes(ffi.buffer(p.pipelineCacheUUID, 16))
+        # the GPU's identity across APIs (CUDA's cuDeviceGetUuid gives the same bytes)
+        self.uuid = bytes(ffi.buffer(ids.deviceUUID, 16)) if self.has((1, 1), None) else b""
         self.limits = SimpleNamespace(**{k: getattr(lim, k) for k in _LIMITS})
         self.limits.maxComputeWorkGroupSize = tuple(lim.maxComputeWorkGroupSize)
         self.limits.maxComputeWorkGroupCount = tuple(lim.maxComputeWorkGroupCount)
@@ -205,6 +210,35 @@ class PhysicalDevice:
         lib.vkGetPhysicalDeviceFormatProperties(self.handle, fmt, props)
         return props.optimalTilingFeatures
 
+    def external_buffer_features(self, usage: int, handle_type: int) -> int:
+        """VkExternalMemoryFeatureFlags (EXPORTABLE, IMPORTABLE, DEDICATED_ONLY) of buffers
+        of `usage` shared as `handle_type` (0 before Vulkan 1.1)."""
+        if not self.has((1, 1), None):
+            return 0
+        query = new("VkPhysicalDeviceExternalBufferInfo",
+                    sType=vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_BUFFER_INFO,
+                    usage=usage, handleType=handle_type)
+        props = new("VkExternalBufferProperties",
+                    sType=vk.VK_STRUCTURE_TYPE_EXTERNAL_BUFFER_PROPERTIES)
+        lib.vkGetPhysicalDeviceExternalBufferProperties(self.handle, query, props)
+        return props.externalMemoryProperties.externalMemoryFeatures
+
+    def external_semaphore_features(self, handle_type: int) -> int:
+        """VkExternalSemaphoreFeatureFlags (EXPORTABLE, IMPORTABLE) of timeline
+        semaphores shared as `handle_type` (0 before Vulkan 1.1)."""
+        if not self.has((1, 1), None):
+            return 0
+        timeline = new("VkSemaphoreTypeCreateInfo",
+                       sType=vk.VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+                       semaphoreType=vk.VK_SEMAPHORE_TYPE_TIMELINE)
+        query = new("VkPhysicalDeviceExternalSemaphoreInfo",
+                    sType=vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_SEMAPHORE_INFO,
+                    pNext=timeline, handleType=handle_type)
+        props = new("VkExternalSemaphoreProperties",
+                    sType=vk.VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES)
+        lib.vkGetPhysicalDeviceExternalSemaphoreProperties(self.handle, query, props)
+        return props.externalSemaphoreFeatures
+
     @property
     def is_llvmpipe(self) -> bool:
         """Mesa's lavapipe (its devices are named llvmpipe)."""
@@ -248,6 +282,7 @@ class PhysicalDevice:
             uniform_buffer_alignment=lim.minUniformBufferOffsetAlignment,
             images=True, memory_heaps=heaps, queue_families=families,
             max_loop_iterations=LLVMPIPE_MAX_LOOP_ITERATIONS if self.is_llvmpipe else None,
+            uuid=self.uuid,
             extra={
                 "vendor_id": "0x%04x" % self.vendor_id, "device_id": "0x%04x" % self.device_id,
                 "storage_buffer_offset_alignment": lim.minStorageBufferOffsetAlignment,

@@ -14,14 +14,16 @@ from ...base.errors import (BackendUnavailableError, InvalidArgumentError,
 from ...base.log import log_error
 from ..common import (check_alloc, check_layer, check_level, check_range, host_bytes,
                       layer_view, out_bytes, sampler_desc)
-from ..runtime import DLPACK_VULKAN, Capabilities, Runtime, RuntimeContext
+from ..runtime import DLPACK_VULKAN, Capabilities, MemoryExport, Runtime, RuntimeContext
 from ...base.abi import ProgramInfo, ProgramOptions
-from ._vk import ffi, memmove
+from ._vk import ffi, memmove, vk
 from .commands import VulkanCommandList
 from .device import Device
 from .images import ImageHandle, SamplerHandle, create_image, create_sampler, destroy_image, destroy_sampler
 from .instance import Instance
-from .memory import BufferHandle, buffer_address, create_buffer, destroy_buffer, memory_fd
+from . import semaphores
+from .memory import (OPAQUE_FD, BufferHandle, buffer_address, buffer_usage, create_buffer,
+                     destroy_buffer, memory_fd)
 from .program import VulkanProgram
 
 _live_contexts = weakref.WeakSet()
@@ -87,7 +89,7 @@ class VulkanContext(RuntimeContext):
         instance = self._own_instance or runtime.instance
         self._lock = threading.RLock()
         self._devices, self._queues, self.queue_device = [], [], []
-        self._buffers, self._images, self._samplers = {}, {}, {}
+        self._buffers, self._images, self._samplers, self._semaphores = {}, {}, {}, {}
         self._lists, self._programs = weakref.WeakSet(), weakref.WeakSet()
         self._copy_programs = {}          # element bytes -> copy kernel (copies.py)
         self._set_refs = {}               # resource serial -> [(program weakref, device pos, key)]
@@ -106,8 +108,14 @@ class VulkanContext(RuntimeContext):
             raise
         fd = all(d.phys.has((1, 1), "VK_KHR_external_memory")
                  and "VK_KHR_external_memory_fd" in d.phys.extensions for d in self._devices)
-        self.capabilities = dataclasses.replace(type(self).capabilities,
-                                                memory_fd_export=fd, memory_fd_import=fd)
+        # device buffers come from exportable blocks where any buffer may be exported
+        # (no dedicated allocation required): CUDA then maps them without a copy
+        shared = fd and all(_exports_buffers(d) for d in self._devices)
+        sems = all(d.phys.has((1, 1), None) and semaphores.exportable(d.phys)
+                   for d in self._devices)
+        self.capabilities = dataclasses.replace(
+            type(self).capabilities, memory_fd_export=fd, memory_fd_import=fd,
+            device_memory_export=shared, semaphore_fd_export=sems)
         versions = [d.phys.api_version[:2] for d in self._devices]
         self.vulkan_version = max((1, 0), min(min(versions), (1, 3)))
         _live_contexts.add(self)
@@ -160,7 +168,8 @@ class VulkanContext(RuntimeContext):
         nbytes = check_alloc(nbytes, memory, device.phys.limits.maxMemoryAllocationSize,
                              "maxMemoryAllocationSize", device.phys.name)
         device.collect()
-        handle = create_buffer(device, queue, nbytes, memory)
+        exportable = memory == "device" and self.capabilities.device_memory_export
+        handle = create_buffer(device, queue, nbytes, memory, exportable=exportable)
         with self._lock:
             self._buffers[handle.serial] = handle
         return handle
@@ -168,21 +177,35 @@ class VulkanContext(RuntimeContext):
     def buffer_alloc_exportable(self, queue: int, nbytes: int) -> BufferHandle:
         return self._alloc_external(queue, nbytes, ("export",), "memory_fd_export")
 
-    def export_memory_fd(self, handle) -> tuple:
+    def _exportable(self, handle, what: str) -> BufferHandle:
         h = self._live_buffer(handle)
         if not self.capabilities.memory_fd_export:
-            self._lacks("memory_fd_export", "export_memory_fd")
-        if not h.block.dedicated or h.kind != "device" or h.serial not in self._buffers:
-            raise InvalidArgumentError(f"{h!r} was not made by buffer_alloc_exportable")
-        return memory_fd(h), h.alloc_size, h.block.type_index
+            self._lacks("memory_fd_export", what)
+        if not h.block.exportable:
+            how = ("buffer_alloc(memory='device')" if self.capabilities.device_memory_export
+                   else "buffer_alloc_exportable")
+            raise InvalidArgumentError(f"{h!r} is not in exportable memory (made by {how})")
+        return h
+
+    def memory_export_info(self, handle) -> MemoryExport:
+        h = self._exportable(handle, "memory_export_info")
+        h.used = True      # another API may write it: host access waits for the queues
+        block = h.block
+        return MemoryExport(block.serial, block.size, h.offset, block.type_index,
+                            block.dedicated_allocation)
+
+    def export_memory_fd(self, handle) -> int:
+        return memory_fd(self._exportable(handle, "export_memory_fd"))
 
     def import_memory_fd(self, queue: int, fd: int, allocation_size: int, nbytes: int,
-                         memory_type_index: int = 0) -> BufferHandle:
+                         memory_type_index: int = 0, offset: int = 0,
+                         dedicated: bool = True) -> BufferHandle:
         if not 0 <= int(nbytes) <= int(allocation_size):
             raise InvalidArgumentError(f"nbytes must be in [0, allocation_size="
                                        f"{allocation_size}], got {nbytes}")
         return self._alloc_external(queue, nbytes, ("import", fd, allocation_size,
-                                                    memory_type_index), "memory_fd_import")
+                                                    memory_type_index, offset, dedicated),
+                                    "memory_fd_import")
 
     def _alloc_external(self, queue: int, nbytes: int, external, flag: str) -> BufferHandle:
         device = self._queue(queue).device
@@ -253,6 +276,51 @@ class VulkanContext(RuntimeContext):
             with q.transfer_lock:
                 q.transfer.read_buffer(h, offset, dst, nbytes)
         return mv
+
+    # ------------------------------------------------------------------ semaphores
+    def semaphore_create_exportable(self, queue: int = 0):
+        device = self._queue(queue).device
+        if not self.capabilities.semaphore_fd_export:
+            self._lacks("semaphore_fd_export", "semaphore_create_exportable")
+        h = semaphores.create_timeline(device)
+        with self._lock:
+            self._semaphores[h.serial] = h
+        return h
+
+    def _live_semaphore(self, handle) -> "semaphores.SemaphoreHandle":
+        self._check_alive()
+        if not isinstance(handle, semaphores.SemaphoreHandle):
+            raise TypeError(f"expected a Vulkan semaphore handle, got {handle!r}")
+        if not handle.alive:
+            raise UseAfterFreeError(f"{handle!r} was freed")
+        return handle
+
+    def export_semaphore_fd(self, handle) -> int:
+        return semaphores.export_fd(self._live_semaphore(handle))
+
+    def semaphore_free(self, handle) -> None:
+        if not isinstance(handle, semaphores.SemaphoreHandle):
+            raise TypeError(f"expected a Vulkan semaphore handle, got {handle!r}")
+        with self._lock:
+            if self._semaphores.pop(handle.serial, None) is None:
+                return
+            handle.alive = False
+        handle.device.defer(lambda: semaphores.destroy(handle))
+
+    def _semaphore_queue(self, queue: int, handle):
+        q = self._queue(queue)
+        h = self._live_semaphore(handle)
+        if h.device is not q.device:
+            raise InvalidArgumentError(f"{h!r} belongs to another device than queue {queue}")
+        return q, h
+
+    def queue_signal_semaphore(self, queue: int, handle, value: int) -> None:
+        q, h = self._semaphore_queue(queue, handle)
+        q.submit_semaphore(h.ptr, int(value), wait=False)
+
+    def queue_wait_semaphore(self, queue: int, handle, value: int) -> None:
+        q, h = self._semaphore_queue(queue, handle)
+        q.submit_semaphore(h.ptr, int(value), wait=True)
 
     def buffer_device_address(self, handle) -> int:
         """The GPU address of a buffer (for kernels that take raw pointers)."""
@@ -375,6 +443,7 @@ class VulkanContext(RuntimeContext):
         steps += [lambda h=h: self._release_buffer(h) for h in self._buffers.values()]
         steps += [lambda h=h: self._release_image(h) for h in self._images.values()]
         steps += [lambda h=h: self._release_sampler(h) for h in self._samplers.values()]
+        steps += [lambda h=h: semaphores.destroy(h) for h in self._semaphores.values()]
         steps += [device.destroy for device in self._devices]
         if self._own_instance is not None:
             steps.append(self._own_instance.destroy)
@@ -383,7 +452,7 @@ class VulkanContext(RuntimeContext):
                 step()
             except Exception as exc:  # free the rest regardless
                 log_error("vulkan: error while destroying a context: %s: %s", type(exc).__name__, exc)
-        for table in (self._buffers, self._images, self._samplers):
+        for table in (self._buffers, self._images, self._samplers, self._semaphores):
             for h in table.values():
                 h.alive = False
             table.clear()
@@ -396,6 +465,14 @@ class VulkanContext(RuntimeContext):
             self.destroy()
         except Exception:  # interpreter teardown: module globals may already be None
             pass
+
+
+def _exports_buffers(device) -> bool:
+    """Any buffer of `device` can live in OPAQUE_FD-exportable memory (no dedicated
+    allocation required)."""
+    features = device.phys.external_buffer_features(buffer_usage(device), OPAQUE_FD)
+    return bool(features & vk.VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT
+                and not features & vk.VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT)
 
 
 class _Countdown:
