@@ -189,7 +189,8 @@ def test_many_exchanges_release_every_import(torch, peer):
     torch.cuda.synchronize()
     vd.asbuffer(np.zeros(4, np.float32)).read(0)     # a sync point collects the returns
     gc.collect()
-    ctx.runtime_context.queue_wait_idle()
+    vd.queue_wait_idle()     # submits the global graph, which holds the buffers it records
+    gc.collect()
     assert not peer.returned and peer.shared_blocks() == 0
     assert _capsule.live_count() == live
     assert ctx.runtime_context.memory_stats(0)["live_allocations"] <= stats0 + 1
