@@ -8,6 +8,7 @@ import numpy as np
 from ...base.abi import BINDING_BUFFER_ADDRESS
 from ...base import dtype as dt
 from .. import ir
+from . import _glsl_f64
 from .base import EmittedKernel, Emitter
 
 _GLSL_RESERVED = frozenset("""
@@ -32,9 +33,9 @@ _BUILTIN = {
     "subgroup_id": "gl_SubgroupID", "subgroup_size": "gl_SubgroupSize",
     "subgroup_invocation_id": "gl_SubgroupInvocationID", "num_subgroups": "gl_NumSubgroups",
 }
-# GLSL has these only for 32-bit floats
-_FLOAT32_ONLY = {"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
-                 "acosh", "atanh", "exp", "exp2", "log", "log2", "pow", "atan2", "cexp"}
+# GLSL has these for 32-bit floats only; float64 calls _glsl_f64's helpers
+_TRANSCENDENTAL = {"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
+                   "acosh", "atanh", "exp", "exp2", "log", "log2"}
 
 _HELPERS = {
     "cmul": """{C} vkd_cmul({C} a, {C} b) {{ return {C}(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }}""",
@@ -84,13 +85,21 @@ def _logical(sym):
     return rule
 
 
-def _float32_only(name, call):
+def _transcendental(name, call):
     def rule(em, e, a):
-        if e.args[0].dtype.base in (dt.float64, dt.complex128):
-            em.unsupported(f"{name} of float64 (GLSL has it for 32-bit floats only); use "
-                           f"float32 or the CUDA/OpenCL backend")
+        t = e.args[0].dtype
+        if t.base is dt.float64:
+            em.f64_helpers.add((name, t.count if t.is_vector else 1))
+            return _glsl_f64.call(name, a)
         return call.format(*a)
     return rule
+
+
+def _cexp(em, e, a):
+    if e.dtype is dt.complex128:
+        em.f64_helpers.add(("cexp", 2))
+        return _glsl_f64.call("cexp", a)
+    return f"vkd_cexp({a[0]})"
 
 
 def _int_helper(op, float_rule):
@@ -110,8 +119,7 @@ def _int_helper(op, float_rule):
 def _pow(em, e, a):
     t = e.dtype
     if t.base is dt.float64:
-        em.unsupported("pow of float64 (GLSL has it for 32-bit floats only); use float32 or "
-                       "the CUDA/OpenCL backend")
+        return _transcendental("pow", "")(em, e, a)
     if t.is_vector:   # per component: the scalar helper decides each sign separately
         em.helper_types.add(("pow", t.base))
         comps = ", ".join(f"vkd_pow({a[0]}.{c}, {a[1]}.{c})" for c in "xyzw"[:t.count])
@@ -207,12 +215,12 @@ RULES = {
     "select": _select, "mod": _int_helper("mod", "mod({0}, {1})"),
     "floordiv": _int_helper("floordiv", "floor({0} / {1})"),
     "rsqrt": "inversesqrt({0})", "round": "roundEven({0})",
-    "atan2": _float32_only("atan2", "atan({0}, {1})"),
+    "atan2": _transcendental("atan2", "atan({0}, {1})"),
     "matmul": "({0} * {1})",
     "matrix_comp_mult": "matrixCompMult({0}, {1})", "outer_product": "outerProduct({0}, {1})",
     "radians": _angle("radians", math.pi / 180), "degrees": _angle("degrees", 180 / math.pi),
     "cmul": "vkd_cmul({0}, {1})", "cdiv": "vkd_cdiv({0}, {1})",
-    "cexp": _float32_only("complex exp", "vkd_cexp({0})"),
+    "cexp": _cexp,
     "conj": "{T}({0}.x, -{0}.y)", "cabs": "length({0})", "real": "{0}.x", "imag": "{0}.y",
     "cast": _cast, "bitcast": _bitcast, "pow": _pow,
     "construct": lambda em, e, a: f"{em.type_name(e.dtype)}({', '.join(a)})",
@@ -243,8 +251,8 @@ RULES = {
     "image_load": "imageLoad({0}, {1})", "image_store": "imageStore({0}, {1}, {2})",
     "image_size": _image_size, "printf": _printf,
 }
-for _op in _FLOAT32_ONLY - {"atan2", "cexp", "pow"}:
-    RULES[_op] = _float32_only(_op, _op + "({0})" if _op != "pow" else "pow({0}, {1})")
+for _op in _TRANSCENDENTAL:
+    RULES[_op] = _transcendental(_op, _op + "({0})")
 
 _SUBGROUP_EXT = {
     "subgroup_elect": "basic", "subgroup_barrier": "basic",
@@ -274,6 +282,7 @@ class GLSLEmitter(Emitter):
                               if isinstance(n, ir.Expr) and n.op == "image_load"
                               and not n.args[0].sampled}
         self.helper_types = set()   # (helper name, DType) pairs the body asked for
+        self.f64_helpers = set()    # (float64 function, components) pairs, see _glsl_f64
 
     # ------------------------------------------------------------------ memory checks
     def as_unsigned(self, s: str, wide: bool) -> str:
@@ -458,6 +467,7 @@ class GLSLEmitter(Emitter):
                                                 (dt.complex64, "vec2", "float"),
                                                 (dt.complex128, "dvec2", "double"))
                          if t in self.dtypes]
+        out += _glsl_f64.helper_lines(self.f64_helpers)
         for op in ("cmul", "cdiv", "cexp"):
             if op in self.ops:
                 out += [_HELPERS[op].format(C=c, R=r) for c, r in complex_types
