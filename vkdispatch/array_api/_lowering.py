@@ -278,27 +278,6 @@ def reciprocal(args, dtype):
     return binary_node("div", lit(1, dtype), x)
 
 
-def expm1(args, dtype):
-    # Kahan: exact near 0, where exp(x) - 1 loses every digit
-    x = convert(args[0], dtype)
-    u = ops.make("exp", x)
-    um1 = ops.make("sub", u, lit(1, dtype))
-    precise = ops.make("div", ops.make("mul", um1, x), ops.make("log", u))
-    small = ops.make("eq", u, lit(1, dtype))
-    edge = ops.make("logical_or", ops.make("eq", um1, lit(-1, dtype)), _inf(u))
-    return select(small, x, select(edge, um1, precise))
-
-
-def log1p(args, dtype):
-    x = convert(args[0], dtype)
-    u = ops.make("add", x, lit(1, dtype))
-    um1 = ops.make("sub", u, lit(1, dtype))
-    precise = ops.make("div", ops.make("mul", ops.make("log", u), x), um1)
-    plain = ops.make("logical_or", ops.make("le", u, lit(0, dtype)), _inf(u))
-    return select(ops.make("eq", u, lit(1, dtype)), x,
-                  select(plain, ops.make("log", u), precise))
-
-
 def log10(args, dtype):
     x = convert(args[0], dtype)
     return ops.make("mul", ops.make("log2", x), lit(math.log10(2.0), dtype))
@@ -308,7 +287,7 @@ def logaddexp(args, dtype):
     (a, b), t = _same(args)
     m = ops.make("max", a, b)
     d = ops.make("neg", ops.make("abs", ops.make("sub", a, b)))
-    out = ops.make("add", m, log1p([ops.make("exp", d)], t))
+    out = ops.make("add", m, ops.make("log1p", ops.make("exp", d)))
     equal = ops.make("eq", a, b)        # inf == inf: the difference would be nan
     return select(isnan(a), a, select(isnan(b), b, select(equal, ops.make("add", a, lit(
         math.log(2.0), t)), out)))

@@ -19,6 +19,7 @@ TRANSCENDENTAL = [
     ("acosh", vc.acosh, np.arccosh, (1, 100)), ("atanh", vc.atanh, np.arctanh, (-0.99, 0.99)),
     ("exp", vc.exp, np.exp, (-20, 20)), ("exp2", vc.exp2, np.exp2, (-20, 20)),
     ("log", vc.log, np.log, (1e-3, 1e3)), ("log2", vc.log2, np.log2, (1e-3, 1e3)),
+    ("expm1", vc.expm1, np.expm1, (-1, 1)), ("log1p", vc.log1p, np.log1p, (-0.5, 3)),
     ("sqrt", vc.sqrt, np.sqrt, (0, 1e4)), ("rsqrt", vc.rsqrt, lambda x: 1 / np.sqrt(x),
                                             (1e-3, 1e4)),
 ]

@@ -58,6 +58,29 @@ _INT_HELPERS = {
     "mod": "{T} vkd_mod({T} a, {T} b) {{ {T} r = a - (a / b) * b; "
            "return (r != {Z} && ((r < {Z}) != (b < {Z}))) ? r + b : r; }}",
 }
+# GLSL has no expm1 or log1p. Near 0, where exp(x) - 1 and log(1 + x) lose every digit, a
+# series: e^x - 1 to x^8 (truncation 2^-26 for |x| < 1/2), and log(1 + x) as 2 atanh(s),
+# s = x / (2 + x), to s^9; elsewhere the plain formula. float16 computes in float32.
+_NEAR_ZERO = {
+    "expm1": """float vkd_expm1(float x) {
+    if (x == 0.0) return x;
+    if (!(abs(x) < 0.5)) return exp(x) - 1.0;
+    precise float q = 0.5 + x * (0.16666667 + x * (0.041666668 + x * (0.008333334
+        + x * (0.0013888889 + x * (1.984127e-04 + x * 2.4801588e-05)))));
+    precise float p = x * x * q + x;
+    return p;
+}""",
+    "log1p": """float vkd_log1p(float x) {
+    if (x == -1.0) return -uintBitsToFloat(0x7f800000u);
+    if (x < -1.0) return uintBitsToFloat(0x7fc00000u);
+    if (!(abs(x) < 0.25)) return log(1.0 + x);
+    precise float s = x / (2.0 + x);
+    precise float z = s * s;
+    precise float q = 0.33333334 + z * (0.2 + z * (0.14285715 + z * 0.11111111));
+    precise float r = 2.0 * s + 2.0 * s * z * q;
+    return r;
+}""",
+}
 _POW_HELPER = ("{T} vkd_pow({T} x, {T} y) {{\n"
                "    // numpy semantics: a negative base needs an integral exponent\n"
                "    {T} m = pow(abs(x), y);\n"
@@ -92,6 +115,20 @@ def _transcendental(name, call):
             em.f64_helpers.add((name, t.count if t.is_vector else 1))
             return _glsl_f64.call(name, a)
         return call.format(*a)
+    return rule
+
+
+def _near_zero(name):
+    def rule(em, e, a):
+        t = e.args[0].dtype
+        if t.base is dt.float64:
+            return _transcendental(name, "")(em, e, a)
+        f32 = dt.with_base(t, dt.float32)
+        em.helper_types.add((name, dt.float32))
+        em.helper_types.add((name, f32))
+        if t.base is dt.float16:
+            return f"{em.type_name(t)}(vkd_{name}({em.type_name(f32)}({a[0]})))"
+        return f"vkd_{name}({a[0]})"
     return rule
 
 
@@ -220,7 +257,7 @@ RULES = {
     "matrix_comp_mult": "matrixCompMult({0}, {1})", "outer_product": "outerProduct({0}, {1})",
     "radians": _angle("radians", math.pi / 180), "degrees": _angle("degrees", 180 / math.pi),
     "cmul": "vkd_cmul({0}, {1})", "cdiv": "vkd_cdiv({0}, {1})",
-    "cexp": _cexp,
+    "cexp": _cexp, "expm1": _near_zero("expm1"), "log1p": _near_zero("log1p"),
     "conj": "{T}({0}.x, -{0}.y)", "cabs": "length({0})", "real": "{0}.x", "imag": "{0}.y",
     "cast": _cast, "bitcast": _bitcast, "pow": _pow,
     "construct": lambda em, e, a: f"{em.type_name(e.dtype)}({', '.join(a)})",
@@ -477,6 +514,10 @@ class GLSLEmitter(Emitter):
             tn = self.type_name(t)
             if op == "pow":
                 out.append(_POW_HELPER.format(T=tn))
+            elif op in _NEAR_ZERO:
+                comps = ", ".join(f"vkd_{op}(a.{c})" for c in "xyzw"[:t.count])
+                out.append(f"{tn} vkd_{op}({tn} a) {{ return {tn}({comps}); }}" if t.is_vector
+                           else _NEAR_ZERO[op])
             elif t.is_vector:
                 comps = ", ".join(f"vkd_{op}(a.{c}, b.{c})" for c in "xyzw"[:t.count])
                 out.append(f"{tn} vkd_{op}({tn} a, {tn} b) {{ return {tn}({comps}); }}")
