@@ -121,6 +121,14 @@ def test_expm1_and_log1p_of_tiny_arguments(backend, dtype):
             np.testing.assert_array_equal(np.signbit(got), np.signbit(fn(v)), err_msg=name)
 
 
+def test_hypot_of_nan_is_nan_unless_the_other_is_infinite(backend):
+    # max/min drop a NaN operand on GPUs: hypot(nan, 3) came out 3 * sqrt(2)
+    a = np.array([np.nan, 3.0, np.nan, np.inf, np.nan, -np.inf, 0.0, 3.0], np.float32)
+    b = np.array([3.0, np.nan, np.nan, np.nan, -np.inf, np.nan, 0.0, -4.0], np.float32)
+    np.testing.assert_array_equal(np.asarray(xp.hypot(xp.asarray(a), xp.asarray(b))),
+                                  np.hypot(a, b))
+
+
 def test_where_clip_and_mixed_dtypes(backend):
     x, y = xp.asarray(X), xp.asarray(Y)
     np.testing.assert_array_equal(np.asarray(xp.where(x > y, x, y)), np.where(X > Y, X, Y))

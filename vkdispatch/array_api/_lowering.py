@@ -301,8 +301,10 @@ def hypot(args, dtype):
     r = ops.make("div", n, m)
     out = ops.make("mul", m, ops.make("sqrt", ops.make("add", lit(1, t), ops.make("mul", r, r))))
     inf = ops.make("logical_or", _inf(a), _inf(b))
+    nan = ops.make("logical_or", isnan(a), isnan(b))   # max/min would drop the NaN
     zero = ops.make("eq", m, lit(0, t))
-    return select(inf, lit(math.inf, t), select(zero, lit(0, t), out))
+    return select(inf, lit(math.inf, t), select(nan, ops.make("add", a, b),
+                                                select(zero, lit(0, t), out)))
 
 
 def logical(op):
