@@ -260,6 +260,8 @@ double vkd_pow_f64(double x, double y) {
         return (odd && vkd_signbit_f64(x)) ? -m : m;
     }
     if (x < 0.0lf && floor(y) != y) return $NAN;
+    if (ax == 1.0lf) return (x < 0.0lf && odd) ? -1.0lf : 1.0lf;   // y may be huge here
+    // |log x| >= 2^-53 now, so |y log x| < 746 bounds |y| by 2^63: two_prod cannot overflow
     dvec2 l = vkd_log_dd_f64(ax);
     precise double zh = y * l.x;
     double m;
@@ -307,9 +309,12 @@ double vkd_tanh_f64(double x) {
     precise double a = abs(x);
     if (a < $TINY) return x;
     precise double r = 1.0lf;
-    if (a <= 22.0lf) {
+    if (a >= 1.0lf && a <= 22.0lf) {   // 2 / (t + 2) is small: t's error shrinks in it
         precise double t = vkd_expm1_f64(2.0lf * a);
-        r = t / (t + 2.0lf);
+        r = 1.0lf - 2.0lf / (t + 2.0lf);
+    } else if (a < 1.0lf) {
+        precise double t = vkd_expm1_f64(-2.0lf * a);
+        r = -t / (t + 2.0lf);
     }
     return x < 0.0lf ? -r : r;
 }"""),
