@@ -575,6 +575,8 @@ def helper_lines(needed) -> list:
             visit(dep)
         order.append(name)
 
+    if not needed:
+        return []   # before _subs: deriving the constants takes a quarter second
     for name, _ in sorted(needed):
         visit(name)
     subs = _subs()
