@@ -129,6 +129,21 @@ def test_hypot_of_nan_is_nan_unless_the_other_is_infinite(backend):
                                   np.hypot(a, b))
 
 
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_abs_of_complex_extremes(backend, dtype):
+    # x^2 + y^2 overflowed float32 near 1.2e19 (and float64 near 1e154) on Vulkan, and
+    # underflowed to 0 below 1e-19; an infinite part makes |z| infinite even beside a NaN
+    if dtype is np.complex128 and not vd.get_context().device.float64:
+        pytest.skip("no float64 on this device")
+    big = 1.2e19 if dtype is np.complex64 else 1e200
+    z = np.array([big + 1.5j * big, -big * 1j, 3 + 4j, 1e-30 + 1e-30j, complex(np.nan, np.inf),
+                  complex(-np.inf, np.nan), complex(np.nan, 1.0), 0j], dtype)
+    got = np.asarray(xp.abs(xp.asarray(z)))
+    np.testing.assert_allclose(got, np.abs(z), rtol=1e-6 if dtype is np.complex64 else 1e-15)
+    np.testing.assert_allclose(np.asarray(xp.log(xp.asarray(z[:1]))), np.log(z[:1]),
+                               rtol=1e-6 if dtype is np.complex64 else 1e-15)
+
+
 def test_where_clip_and_mixed_dtypes(backend):
     x, y = xp.asarray(X), xp.asarray(Y)
     np.testing.assert_array_equal(np.asarray(xp.where(x > y, x, y)), np.where(X > Y, X, Y))

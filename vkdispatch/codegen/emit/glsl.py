@@ -49,6 +49,14 @@ _HELPERS = {
     return {C}((a.x * r + a.y) / d, (a.y * r - a.x) / d);
 }}""",
     "cexp": """{C} vkd_cexp({C} a) {{ return exp(a.x) * {C}(cos(a.y), sin(a.y)); }}""",
+    # |a| as C99 hypot: scaled, since x^2 + y^2 overflows (or underflows) long before |a|
+    # does, and an infinite part wins over a NaN
+    "cabs": """{R} vkd_cabs({C} a) {{
+    if (isinf(a.x) || isinf(a.y)) return isinf(a.x) ? abs(a.x) : abs(a.y);
+    {R} m = max(abs(a.x), abs(a.y));
+    if (isnan(a.x) || isnan(a.y) || m == {R}(0)) return a.x + a.y + m;
+    return m * length(a / m);
+}}""",
 }
 # Signed floor division/modulo from '/' alone: GLSL leaves '%' of negative operands
 # undefined, while '/' (OpSDiv) truncates toward zero everywhere.
@@ -258,7 +266,7 @@ RULES = {
     "radians": _angle("radians", math.pi / 180), "degrees": _angle("degrees", 180 / math.pi),
     "cmul": "vkd_cmul({0}, {1})", "cdiv": "vkd_cdiv({0}, {1})",
     "cexp": _cexp, "expm1": _near_zero("expm1"), "log1p": _near_zero("log1p"),
-    "conj": "{T}({0}.x, -{0}.y)", "cabs": "length({0})", "real": "{0}.x", "imag": "{0}.y",
+    "conj": "{T}({0}.x, -{0}.y)", "cabs": "vkd_cabs({0})", "real": "{0}.x", "imag": "{0}.y",
     "cast": _cast, "bitcast": _bitcast, "pow": _pow,
     "construct": lambda em, e, a: f"{em.type_name(e.dtype)}({', '.join(a)})",
     "swizzle": lambda em, e, a: f"{a[0]}.{e.attrs[0]}",
@@ -505,7 +513,7 @@ class GLSLEmitter(Emitter):
                                                 (dt.complex128, "dvec2", "double"))
                          if t in self.dtypes]
         out += _glsl_f64.helper_lines(self.f64_helpers)
-        for op in ("cmul", "cdiv", "cexp"):
+        for op in ("cmul", "cdiv", "cexp", "cabs"):
             if op in self.ops:
                 out += [_HELPERS[op].format(C=c, R=r) for c, r in complex_types
                         if not (op == "cexp" and c == "dvec2")]
