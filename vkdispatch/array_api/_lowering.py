@@ -471,7 +471,12 @@ def _c_asinh(z, t):     # log(z + sqrt(z^2 + 1)), odd: taken for Re z >= 0 (no c
     neg = _bound(ops.make("lt", _re(z), lit(0, p)))
     w = _bound(select(neg, ops.make("neg", z), z))
     root = _bound(_csqrt(_bound(_cadd(_cmul(w, w), _clit(1, 0, t))), t))
-    out = _bound(_clog(_bound(_cadd(w, root)), t))
+    near = _clog(_bound(_cadd(w, root)), t)
+    # past 1/sqrt(eps) sqrt(w^2 + 1) is w to the last bit, and w^2 overflows long before
+    # asinh does: log(2w)
+    far = _cadd(_clog(w, t), _clit(math.log(2.0), 0, t))
+    big = ops.make("gt", ops.make("cabs", w), lit(2.0 ** (12 if p is dt.float32 else 27), p))
+    out = _bound(select(big, far, near))
     return select(neg, ops.make("neg", out), out)
 
 
