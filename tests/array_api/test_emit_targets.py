@@ -21,7 +21,7 @@ def device():
 
 
 def _kernel(name, t, device):
-    arity, _, rule, _, _ = E.TABLE[name]
+    arity, _, rule, _ = E.TABLE[name]
     result = {E.SAME: t, E.BOOL: d.bool, E.REAL: E._real_of(t)}[rule]
     place = lazy.View(lazy.Storage(None, pooled=False), 0, (1,))
     args = tuple(lazy.Leaf(place, (4,), t) for _ in range(arity))
@@ -36,8 +36,6 @@ def _sources(name, device):
             continue
         k = _kernel(name, t, device)
         for target in ("glsl", "cuda", "opencl"):
-            if target == "glsl" and t is d.float64 and E.TABLE[name][4]:
-                continue    # refused at the op on Vulkan (check_device_dtype)
             yield t, target, emit(k, target, "vkd_fused", 128 if target == "glsl" else 0,
                                   (), {}, 0).source
 

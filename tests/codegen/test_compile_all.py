@@ -9,13 +9,12 @@ import pytest
 
 import vkdispatch as vd
 import vkdispatch.codegen as vc
-from vkdispatch.base.errors import BackendUnavailableError, UnsupportedFeatureError
+from vkdispatch.base.errors import BackendUnavailableError
 from vkdispatch.codegen import ir, ops
-from vkdispatch.codegen.abbreviations import Buff, f64
 from vkdispatch.codegen.emit import emit
 from vkdispatch.codegen.functions.builtins import BUILTINS
 
-from .cases import CASES, TARGETS, by_name, compile_params, trace
+from .cases import CASES, TARGETS, compile_params, trace
 
 
 @pytest.fixture(scope="module")
@@ -118,24 +117,6 @@ def test_cases_cover_every_builtin(kernels):
 def test_case_names_unique():
     names = [c.name for c in CASES]
     assert len(names) == len(set(names))
-
-
-@pytest.mark.parametrize("fn", [vc.sin, vc.exp, vc.log2, vc.atanh,
-                                lambda x: vc.pow(x, x), lambda x: vc.atan2(x, 1.0)],
-                         ids=["sin", "exp", "log2", "atanh", "pow", "atan2"])
-def test_glsl_float64_transcendentals_are_unsupported(device, fn):
-    @vd.shader("x.size")
-    def f64_math(x: Buff[f64]):
-        i = vc.global_invocation_id().x
-        x[i] = fn(x[i])
-
-    with pytest.raises(UnsupportedFeatureError, match="float64"):
-        emit(trace(f64_math, device), "glsl", "f64_math")
-
-
-def test_glsl_complex128_exp_is_unsupported(device):
-    with pytest.raises(UnsupportedFeatureError, match="float64"):
-        emit(trace(by_name("complex128_exp").make_shader(), device), "glsl", "cexp128")
 
 
 def test_every_target_is_listed():

@@ -14,12 +14,11 @@ from ._array import Array
 
 class Op:
     """An elementwise operation as the lazy layer sees it."""
-    __slots__ = ("key", "lower", "needs")
+    __slots__ = ("key", "lower")
 
-    def __init__(self, key, lower, needs=()):
+    def __init__(self, key, lower):
         self.key = key
         self.lower = lower
-        self.needs = needs     # IR ops GLSL has for 32-bit floats only
 
     def __repr__(self) -> str:
         return f"<elementwise {self.key[0]}>"
@@ -29,70 +28,68 @@ SAME, BOOL, REAL, FLOAT = "same", "bool", "real", "float"
 _TRIG = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
          "acosh", "atanh")
 
-# name: (arity, category, result rule, lowering, IR ops it needs that GLSL has for
-# 32-bit floats only)
+# name: (arity, category, result rule, lowering)
 TABLE = {
-    "abs": (1, "numeric", REAL, L.abs_, ()),
-    "negative": (1, "numeric", SAME, L.negative, ()),
-    "positive": (1, "numeric", SAME, L.identity, ()),
-    "add": (2, "numeric", SAME, L.arith("add"), ()),
-    "subtract": (2, "numeric", SAME, L.arith("sub"), ()),
-    "multiply": (2, "numeric", SAME, L.arith("mul"), ()),
-    "divide": (2, "floating-point", SAME, L.divide, ()),
-    "floor_divide": (2, "real numeric", SAME, L.floor_divide, ()),
-    "remainder": (2, "real numeric", SAME, L.remainder, ()),
-    "pow": (2, "numeric", SAME, L.complex_power, ("pow",)),
-    "maximum": (2, "real numeric", SAME, L.minmax("max"), ()),
-    "minimum": (2, "real numeric", SAME, L.minmax("min"), ()),
-    "atan2": (2, "real floating-point", SAME, L.arith("atan2"), ("atan2",)),
-    "copysign": (2, "real floating-point", SAME, L.copysign, ()),
-    "hypot": (2, "real floating-point", SAME, L.hypot, ()),
-    "logaddexp": (2, "real floating-point", SAME, L.logaddexp, ("exp", "log")),
-    "equal": (2, "any", BOOL, L.compare("eq"), ()),
-    "not_equal": (2, "any", BOOL, L.compare("ne"), ()),
-    "less": (2, "real numeric", BOOL, L.compare("lt"), ()),
-    "less_equal": (2, "real numeric", BOOL, L.compare("le"), ()),
-    "greater": (2, "real numeric", BOOL, L.compare("gt"), ()),
-    "greater_equal": (2, "real numeric", BOOL, L.compare("ge"), ()),
-    "logical_and": (2, "bool", BOOL, L.logical("logical_and"), ()),
-    "logical_or": (2, "bool", BOOL, L.logical("logical_or"), ()),
-    "logical_xor": (2, "bool", BOOL, L.logical("ne"), ()),
-    "logical_not": (1, "bool", BOOL, L.logical("logical_not"), ()),
-    "bitwise_and": (2, "integer or boolean", SAME, L.bitwise("bit_and", "logical_and"), ()),
-    "bitwise_or": (2, "integer or boolean", SAME, L.bitwise("bit_or", "logical_or"), ()),
-    "bitwise_xor": (2, "integer or boolean", SAME, L.bitwise("bit_xor", "ne"), ()),
-    "bitwise_invert": (1, "integer or boolean", SAME, L.invert, ()),
-    "bitwise_left_shift": (2, "integer", SAME, L.shift("shl"), ()),
-    "bitwise_right_shift": (2, "integer", SAME, L.shift("shr"), ()),
-    "ceil": (1, "real numeric", SAME, L.rounding("ceil"), ()),
-    "floor": (1, "real numeric", SAME, L.rounding("floor"), ()),
-    "trunc": (1, "real numeric", SAME, L.rounding("trunc"), ()),
-    "round": (1, "numeric", SAME, L.rounding("round"), ()),
-    "sign": (1, "numeric", SAME, L.complex_sign, ()),
-    "signbit": (1, "real floating-point", BOOL, L.signbit, ()),
-    "isnan": (1, "numeric", BOOL, L.isnan_, ()),
-    "isinf": (1, "numeric", BOOL, L.isinf_, ()),
-    "isfinite": (1, "numeric", BOOL, L.isfinite_, ()),
-    "square": (1, "numeric", SAME, L.square, ()),
-    "sqrt": (1, "floating-point", SAME, L.complex_capable("sqrt", L.unary("sqrt")), ()),
-    "reciprocal": (1, "floating-point", SAME, L.reciprocal, ()),
-    "exp": (1, "floating-point", SAME, L.complex_capable("exp", L.unary("exp")), ("exp",)),
-    "expm1": (1, "floating-point", SAME, L.complex_capable("expm1", L.expm1), ("exp", "log")),
-    "log": (1, "floating-point", SAME, L.complex_capable("log", L.unary("log")), ("log",)),
-    "log1p": (1, "floating-point", SAME, L.complex_capable("log1p", L.log1p), ("log",)),
-    "log2": (1, "floating-point", SAME, L.complex_capable("log2", L.unary("log2")), ("log2",)),
-    "log10": (1, "floating-point", SAME, L.complex_capable("log10", L.log10), ("log2",)),
-    "real": (1, "numeric", REAL, L.real, ()),
-    "imag": (1, "numeric", REAL, L.imag, ()),
-    "conj": (1, "numeric", SAME, L.conj, ()),
+    "abs": (1, "numeric", REAL, L.abs_),
+    "negative": (1, "numeric", SAME, L.negative),
+    "positive": (1, "numeric", SAME, L.identity),
+    "add": (2, "numeric", SAME, L.arith("add")),
+    "subtract": (2, "numeric", SAME, L.arith("sub")),
+    "multiply": (2, "numeric", SAME, L.arith("mul")),
+    "divide": (2, "floating-point", SAME, L.divide),
+    "floor_divide": (2, "real numeric", SAME, L.floor_divide),
+    "remainder": (2, "real numeric", SAME, L.remainder),
+    "pow": (2, "numeric", SAME, L.complex_power),
+    "maximum": (2, "real numeric", SAME, L.minmax("max")),
+    "minimum": (2, "real numeric", SAME, L.minmax("min")),
+    "atan2": (2, "real floating-point", SAME, L.arith("atan2")),
+    "copysign": (2, "real floating-point", SAME, L.copysign),
+    "hypot": (2, "real floating-point", SAME, L.hypot),
+    "logaddexp": (2, "real floating-point", SAME, L.logaddexp),
+    "equal": (2, "any", BOOL, L.compare("eq")),
+    "not_equal": (2, "any", BOOL, L.compare("ne")),
+    "less": (2, "real numeric", BOOL, L.compare("lt")),
+    "less_equal": (2, "real numeric", BOOL, L.compare("le")),
+    "greater": (2, "real numeric", BOOL, L.compare("gt")),
+    "greater_equal": (2, "real numeric", BOOL, L.compare("ge")),
+    "logical_and": (2, "bool", BOOL, L.logical("logical_and")),
+    "logical_or": (2, "bool", BOOL, L.logical("logical_or")),
+    "logical_xor": (2, "bool", BOOL, L.logical("ne")),
+    "logical_not": (1, "bool", BOOL, L.logical("logical_not")),
+    "bitwise_and": (2, "integer or boolean", SAME, L.bitwise("bit_and", "logical_and")),
+    "bitwise_or": (2, "integer or boolean", SAME, L.bitwise("bit_or", "logical_or")),
+    "bitwise_xor": (2, "integer or boolean", SAME, L.bitwise("bit_xor", "ne")),
+    "bitwise_invert": (1, "integer or boolean", SAME, L.invert),
+    "bitwise_left_shift": (2, "integer", SAME, L.shift("shl")),
+    "bitwise_right_shift": (2, "integer", SAME, L.shift("shr")),
+    "ceil": (1, "real numeric", SAME, L.rounding("ceil")),
+    "floor": (1, "real numeric", SAME, L.rounding("floor")),
+    "trunc": (1, "real numeric", SAME, L.rounding("trunc")),
+    "round": (1, "numeric", SAME, L.rounding("round")),
+    "sign": (1, "numeric", SAME, L.complex_sign),
+    "signbit": (1, "real floating-point", BOOL, L.signbit),
+    "isnan": (1, "numeric", BOOL, L.isnan_),
+    "isinf": (1, "numeric", BOOL, L.isinf_),
+    "isfinite": (1, "numeric", BOOL, L.isfinite_),
+    "square": (1, "numeric", SAME, L.square),
+    "sqrt": (1, "floating-point", SAME, L.complex_capable("sqrt", L.unary("sqrt"))),
+    "reciprocal": (1, "floating-point", SAME, L.reciprocal),
+    "exp": (1, "floating-point", SAME, L.complex_capable("exp", L.unary("exp"))),
+    "expm1": (1, "floating-point", SAME, L.complex_capable("expm1", L.unary("expm1"))),
+    "log": (1, "floating-point", SAME, L.complex_capable("log", L.unary("log"))),
+    "log1p": (1, "floating-point", SAME, L.complex_capable("log1p", L.unary("log1p"))),
+    "log2": (1, "floating-point", SAME, L.complex_capable("log2", L.unary("log2"))),
+    "log10": (1, "floating-point", SAME, L.complex_capable("log10", L.log10)),
+    "real": (1, "numeric", REAL, L.real),
+    "imag": (1, "numeric", REAL, L.imag),
+    "conj": (1, "numeric", SAME, L.conj),
 }
 for _name in _TRIG:
-    TABLE[_name] = (1, "floating-point", SAME, L.complex_capable(_name, L.unary(_name)),
-                    (_name,))
-TABLE["asin"] = (1, "floating-point", SAME, L.complex_capable("asin", L.arcsin), ("atan2",))
-TABLE["acos"] = (1, "floating-point", SAME, L.complex_capable("acos", L.arccos), ("atan2",))
+    TABLE[_name] = (1, "floating-point", SAME, L.complex_capable(_name, L.unary(_name)))
+TABLE["asin"] = (1, "floating-point", SAME, L.complex_capable("asin", L.arcsin))
+TABLE["acos"] = (1, "floating-point", SAME, L.complex_capable("acos", L.arccos))
 
-OPS = {name: Op((name,), row[3], row[4]) for name, row in TABLE.items()}
+OPS = {name: Op((name,), row[3]) for name, row in TABLE.items()}
 
 
 def broadcast_shapes(*shapes) -> tuple:
@@ -116,17 +113,12 @@ def _real_of(t):
     return {d.complex64: d.float32, d.complex128: d.float64}.get(t, t)
 
 
-def check_device_dtype(device, t, what: str, needs=()) -> None:
-    """TypeError when `device` cannot compute `t` (float64 without fp64 support, or an
-    op GLSL has only for 32-bit floats)."""
+def check_device_dtype(device, t, what: str) -> None:
+    """TypeError when `device` cannot compute `t` (float64 without fp64 support)."""
     info = device.info
     if t in (d.float64, d.complex128) and not info.float64:
         raise TypeError(f"{what}: {t.name} is not supported on device {info.name!r} (no "
                         f"64-bit floats); use float32")
-    if needs and t.base in (d.float64, d.complex128) and device.target == "glsl":
-        raise TypeError(f"{what} of {t.name} is not supported on device {info.name!r} with "
-                        f"Vulkan (GLSL has {', '.join(needs)} for 32-bit floats only); use "
-                        f"float32 or the CUDA/OpenCL backend")
 
 
 def operands(name: str, args, category: str):
@@ -187,9 +179,9 @@ def apply(name: str, *args) -> Array:
     key = tuple(key)
     types = _checked.get(key)
     if types is None:
-        arity, category, rule, _, needs = TABLE[name]
+        arity, category, rule, _ = TABLE[name]
         _, t, device = operands(name, args, category)
-        check_device_dtype(device, t, name, needs)
+        check_device_dtype(device, t, name)
         types = (t, {SAME: t, BOOL: d.bool, REAL: _real_of(t)}[rule])
         if len(_checked) > 4096:
             _checked.clear()

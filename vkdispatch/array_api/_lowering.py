@@ -278,27 +278,6 @@ def reciprocal(args, dtype):
     return binary_node("div", lit(1, dtype), x)
 
 
-def expm1(args, dtype):
-    # Kahan: exact near 0, where exp(x) - 1 loses every digit
-    x = convert(args[0], dtype)
-    u = ops.make("exp", x)
-    um1 = ops.make("sub", u, lit(1, dtype))
-    precise = ops.make("div", ops.make("mul", um1, x), ops.make("log", u))
-    small = ops.make("eq", u, lit(1, dtype))
-    edge = ops.make("logical_or", ops.make("eq", um1, lit(-1, dtype)), _inf(u))
-    return select(small, x, select(edge, um1, precise))
-
-
-def log1p(args, dtype):
-    x = convert(args[0], dtype)
-    u = ops.make("add", x, lit(1, dtype))
-    um1 = ops.make("sub", u, lit(1, dtype))
-    precise = ops.make("div", ops.make("mul", ops.make("log", u), x), um1)
-    plain = ops.make("logical_or", ops.make("le", u, lit(0, dtype)), _inf(u))
-    return select(ops.make("eq", u, lit(1, dtype)), x,
-                  select(plain, ops.make("log", u), precise))
-
-
 def log10(args, dtype):
     x = convert(args[0], dtype)
     return ops.make("mul", ops.make("log2", x), lit(math.log10(2.0), dtype))
@@ -308,7 +287,7 @@ def logaddexp(args, dtype):
     (a, b), t = _same(args)
     m = ops.make("max", a, b)
     d = ops.make("neg", ops.make("abs", ops.make("sub", a, b)))
-    out = ops.make("add", m, log1p([ops.make("exp", d)], t))
+    out = ops.make("add", m, ops.make("log1p", ops.make("exp", d)))
     equal = ops.make("eq", a, b)        # inf == inf: the difference would be nan
     return select(isnan(a), a, select(isnan(b), b, select(equal, ops.make("add", a, lit(
         math.log(2.0), t)), out)))
@@ -322,8 +301,10 @@ def hypot(args, dtype):
     r = ops.make("div", n, m)
     out = ops.make("mul", m, ops.make("sqrt", ops.make("add", lit(1, t), ops.make("mul", r, r))))
     inf = ops.make("logical_or", _inf(a), _inf(b))
+    nan = ops.make("logical_or", isnan(a), isnan(b))   # max/min would drop the NaN
     zero = ops.make("eq", m, lit(0, t))
-    return select(inf, lit(math.inf, t), select(zero, lit(0, t), out))
+    return select(inf, lit(math.inf, t), select(nan, ops.make("add", a, b),
+                                                select(zero, lit(0, t), out)))
 
 
 def logical(op):
@@ -490,7 +471,12 @@ def _c_asinh(z, t):     # log(z + sqrt(z^2 + 1)), odd: taken for Re z >= 0 (no c
     neg = _bound(ops.make("lt", _re(z), lit(0, p)))
     w = _bound(select(neg, ops.make("neg", z), z))
     root = _bound(_csqrt(_bound(_cadd(_cmul(w, w), _clit(1, 0, t))), t))
-    out = _bound(_clog(_bound(_cadd(w, root)), t))
+    near = _clog(_bound(_cadd(w, root)), t)
+    # past 1/sqrt(eps) sqrt(w^2 + 1) is w to the last bit, and w^2 overflows long before
+    # asinh does: log(2w)
+    far = _cadd(_clog(w, t), _clit(math.log(2.0), 0, t))
+    big = ops.make("gt", ops.make("cabs", w), lit(2.0 ** (12 if p is dt.float32 else 27), p))
+    out = _bound(select(big, far, near))
     return select(neg, ops.make("neg", out), out)
 
 

@@ -29,9 +29,9 @@ from .functions.images import (ImageVariable, image_load, image_size, image_stor
 from .functions.index import ravel_index, unravel_index
 from .functions.math import (abs, acos, bitcast, acosh, all, any, asin, asinh, atan, atan2, atanh, ceil,
                              clamp, clip, cos, cosh, cross, degrees, determinant, distance, dot,
-                             exp, exp2, float_bits_to_int, float_bits_to_uint, floor, fma, fract,
-                             int_bits_to_float, inverse, inversesqrt, isinf, isnan, length, log,
-                             log2, matmul, matrix_comp_mult, max, min, mix, mod, modf, normalize,
+                             exp, exp2, expm1, float_bits_to_int, float_bits_to_uint, floor, fma,
+                             fract, int_bits_to_float, inverse, inversesqrt, isinf, isnan, length,
+                             log, log1p, log2, matmul, matrix_comp_mult, max, min, mix, mod, modf, normalize,
                              outer_product, pow, radians, round, round_even, rsqrt, select, sign,
                              sin, sinh, smoothstep, sqrt, step, tan, tanh, transpose, trunc,
                              uint_bits_to_float)

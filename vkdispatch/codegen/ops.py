@@ -129,8 +129,8 @@ _def("all", 1, _bool)
 _def("select", 3, lambda ts, a: dt.promote(ts[1], ts[2]))   # cond ? a : b
 # float math (integer operands are promoted to float32 by the builder)
 for _n in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
-           "acosh", "atanh", "exp", "exp2", "log", "log2", "sqrt", "rsqrt", "floor", "ceil",
-           "round", "trunc", "fract"):
+           "acosh", "atanh", "exp", "exp2", "expm1", "log", "log2", "log1p", "sqrt", "rsqrt",
+           "floor", "ceil", "round", "trunc", "fract"):
     _def(_n, 1, _first)
 _def("clamp", 3, _same)
 _def("mix", 3, lambda ts, a: dt.promote(ts[0], ts[1]))

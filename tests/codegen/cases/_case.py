@@ -10,7 +10,6 @@ import vkdispatch.codegen as vc
 TARGETS = ("glsl", "cuda", "opencl")
 BACKEND_TARGET = {"vulkan": "glsl", "cuda": "cuda", "opencl": "opencl"}
 SUBGROUP_FEATURES = ("basic", "arithmetic", "ballot", "shuffle", "vote")
-NO_GLSL = ("cuda", "opencl")   # GLSL has no float64 transcendental functions
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Elementwise math functions (float32 everywhere; float64 where the target has them)."""
+"""Elementwise math functions in float32 and float64."""
 import numpy as np
 
 import vkdispatch as vd
@@ -6,7 +6,7 @@ import vkdispatch.codegen as vc
 from vkdispatch.base import dtype as dt
 from vkdispatch.codegen.abbreviations import *  # noqa: F401,F403 - the annotation names
 
-from ._case import CASES, NO_GLSL, Case, N, case, flat, gid
+from ._case import CASES, Case, N, case, flat, gid
 
 
 # (name, shader function, numpy function, input domain)
@@ -19,6 +19,7 @@ TRANSCENDENTAL = [
     ("acosh", vc.acosh, np.arccosh, (1, 100)), ("atanh", vc.atanh, np.arctanh, (-0.99, 0.99)),
     ("exp", vc.exp, np.exp, (-20, 20)), ("exp2", vc.exp2, np.exp2, (-20, 20)),
     ("log", vc.log, np.log, (1e-3, 1e3)), ("log2", vc.log2, np.log2, (1e-3, 1e3)),
+    ("expm1", vc.expm1, np.expm1, (-1, 1)), ("log1p", vc.log1p, np.log1p, (-0.5, 3)),
     ("sqrt", vc.sqrt, np.sqrt, (0, 1e4)), ("rsqrt", vc.rsqrt, lambda x: 1 / np.sqrt(x),
                                             (1e-3, 1e4)),
 ]
@@ -100,7 +101,7 @@ CASES.append(Case("math_f32", _make_math(dt.float32, "math_f32"), _math_inputs(n
                   columns=MATH_COLUMNS))
 CASES.append(Case("math_f64", _make_math(dt.float64, "math_f64"), _math_inputs(np.float64),
                   _math_ref(np.float64), rtol=1e-12, atol=1e-12, needs=frozenset({"float64"}),
-                  targets=NO_GLSL, tols={"rnd": (0, 0)}, columns=MATH_COLUMNS))
+                  tols={"rnd": (0, 0)}, columns=MATH_COLUMNS))
 
 
 # what GLSL does have for doubles: arithmetic, sqrt, rounding, min/max/clamp, fma
@@ -139,7 +140,7 @@ def _basic_f64():
       inputs=lambda rng: dict(a=(rng.uniform(-2, 2, N) + 1j * rng.uniform(-5, 5, N)),
                               out=np.zeros(N, np.complex128)),
       reference=lambda x, dev: dict(out=np.exp(x["a"])), rtol=1e-12, atol=1e-13,
-      needs=frozenset({"float64"}), targets=NO_GLSL)
+      needs=frozenset({"float64"}))
 def _complex128_exp():
     @vd.shader("a.size")
     def complex128_exp(a: Buff[c128], out: Buff[c128]):

@@ -25,7 +25,8 @@ BOOL_RESULT = frozenset({"lt", "le", "gt", "ge", "eq", "ne", "isnan", "isinf", "
                          "logical_or", "logical_not"})
 _CMP = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
 _FLOAT_UNARY = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
-                "acosh", "atanh", "exp", "exp2", "log", "log2", "sqrt", "floor", "ceil", "trunc")
+                "acosh", "atanh", "exp", "exp2", "expm1", "log", "log2", "log1p", "sqrt", "floor",
+                "ceil", "trunc")
 _SMALL_INTS = (dt.int8, dt.uint8, dt.int16, dt.uint16)
 # pi / 180 and 180 / pi, to double precision (the "f" suffix rounds them for float)
 _DEG_TO_RAD = repr(math.pi / 180)

@@ -8,6 +8,7 @@ import numpy as np
 from ...base.abi import BINDING_BUFFER_ADDRESS
 from ...base import dtype as dt
 from .. import ir
+from . import _glsl_f64
 from .base import EmittedKernel, Emitter
 
 _GLSL_RESERVED = frozenset("""
@@ -32,9 +33,9 @@ _BUILTIN = {
     "subgroup_id": "gl_SubgroupID", "subgroup_size": "gl_SubgroupSize",
     "subgroup_invocation_id": "gl_SubgroupInvocationID", "num_subgroups": "gl_NumSubgroups",
 }
-# GLSL has these only for 32-bit floats
-_FLOAT32_ONLY = {"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
-                 "acosh", "atanh", "exp", "exp2", "log", "log2", "pow", "atan2", "cexp"}
+# GLSL has these for 32-bit floats only; float64 calls _glsl_f64's helpers
+_TRANSCENDENTAL = {"sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
+                   "acosh", "atanh", "exp", "exp2", "log", "log2"}
 
 _HELPERS = {
     "cmul": """{C} vkd_cmul({C} a, {C} b) {{ return {C}(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }}""",
@@ -48,6 +49,14 @@ _HELPERS = {
     return {C}((a.x * r + a.y) / d, (a.y * r - a.x) / d);
 }}""",
     "cexp": """{C} vkd_cexp({C} a) {{ return exp(a.x) * {C}(cos(a.y), sin(a.y)); }}""",
+    # |a| as C99 hypot: scaled, since x^2 + y^2 overflows (or underflows) long before |a|
+    # does, and an infinite part wins over a NaN
+    "cabs": """{R} vkd_cabs({C} a) {{
+    if (isinf(a.x) || isinf(a.y)) return isinf(a.x) ? abs(a.x) : abs(a.y);
+    {R} m = max(abs(a.x), abs(a.y));
+    if (isnan(a.x) || isnan(a.y) || m == {R}(0)) return a.x + a.y + m;
+    return m * length(a / m);
+}}""",
 }
 # Signed floor division/modulo from '/' alone: GLSL leaves '%' of negative operands
 # undefined, while '/' (OpSDiv) truncates toward zero everywhere.
@@ -56,6 +65,29 @@ _INT_HELPERS = {
                 "return (r != {Z} && ((r < {Z}) != (b < {Z}))) ? q - {O} : q; }}",
     "mod": "{T} vkd_mod({T} a, {T} b) {{ {T} r = a - (a / b) * b; "
            "return (r != {Z} && ((r < {Z}) != (b < {Z}))) ? r + b : r; }}",
+}
+# GLSL has no expm1 or log1p. Near 0, where exp(x) - 1 and log(1 + x) lose every digit, a
+# series: e^x - 1 to x^8 (truncation 2^-26 for |x| < 1/2), and log(1 + x) as 2 atanh(s),
+# s = x / (2 + x), to s^9; elsewhere the plain formula. float16 computes in float32.
+_NEAR_ZERO = {
+    "expm1": """float vkd_expm1(float x) {
+    if (x == 0.0) return x;
+    if (!(abs(x) < 0.5)) return exp(x) - 1.0;
+    precise float q = 0.5 + x * (0.16666667 + x * (0.041666668 + x * (0.008333334
+        + x * (0.0013888889 + x * (1.984127e-04 + x * 2.4801588e-05)))));
+    precise float p = x * x * q + x;
+    return p;
+}""",
+    "log1p": """float vkd_log1p(float x) {
+    if (x == -1.0) return -uintBitsToFloat(0x7f800000u);
+    if (x < -1.0) return uintBitsToFloat(0x7fc00000u);
+    if (!(abs(x) < 0.25)) return log(1.0 + x);
+    precise float s = x / (2.0 + x);
+    precise float z = s * s;
+    precise float q = 0.33333334 + z * (0.2 + z * (0.14285715 + z * 0.11111111));
+    precise float r = 2.0 * s + 2.0 * s * z * q;
+    return r;
+}""",
 }
 _POW_HELPER = ("{T} vkd_pow({T} x, {T} y) {{\n"
                "    // numpy semantics: a negative base needs an integral exponent\n"
@@ -84,13 +116,35 @@ def _logical(sym):
     return rule
 
 
-def _float32_only(name, call):
+def _transcendental(name, call):
     def rule(em, e, a):
-        if e.args[0].dtype.base in (dt.float64, dt.complex128):
-            em.unsupported(f"{name} of float64 (GLSL has it for 32-bit floats only); use "
-                           f"float32 or the CUDA/OpenCL backend")
+        t = e.args[0].dtype
+        if t.base is dt.float64:
+            em.f64_helpers.add((name, t.count if t.is_vector else 1))
+            return _glsl_f64.call(name, a)
         return call.format(*a)
     return rule
+
+
+def _near_zero(name):
+    def rule(em, e, a):
+        t = e.args[0].dtype
+        if t.base is dt.float64:
+            return _transcendental(name, "")(em, e, a)
+        f32 = dt.with_base(t, dt.float32)
+        em.helper_types.add((name, dt.float32))
+        em.helper_types.add((name, f32))
+        if t.base is dt.float16:
+            return f"{em.type_name(t)}(vkd_{name}({em.type_name(f32)}({a[0]})))"
+        return f"vkd_{name}({a[0]})"
+    return rule
+
+
+def _cexp(em, e, a):
+    if e.dtype is dt.complex128:
+        em.f64_helpers.add(("cexp", 2))
+        return _glsl_f64.call("cexp", a)
+    return f"vkd_cexp({a[0]})"
 
 
 def _int_helper(op, float_rule):
@@ -110,8 +164,7 @@ def _int_helper(op, float_rule):
 def _pow(em, e, a):
     t = e.dtype
     if t.base is dt.float64:
-        em.unsupported("pow of float64 (GLSL has it for 32-bit floats only); use float32 or "
-                       "the CUDA/OpenCL backend")
+        return _transcendental("pow", "")(em, e, a)
     if t.is_vector:   # per component: the scalar helper decides each sign separately
         em.helper_types.add(("pow", t.base))
         comps = ", ".join(f"vkd_pow({a[0]}.{c}, {a[1]}.{c})" for c in "xyzw"[:t.count])
@@ -207,13 +260,13 @@ RULES = {
     "select": _select, "mod": _int_helper("mod", "mod({0}, {1})"),
     "floordiv": _int_helper("floordiv", "floor({0} / {1})"),
     "rsqrt": "inversesqrt({0})", "round": "roundEven({0})",
-    "atan2": _float32_only("atan2", "atan({0}, {1})"),
+    "atan2": _transcendental("atan2", "atan({0}, {1})"),
     "matmul": "({0} * {1})",
     "matrix_comp_mult": "matrixCompMult({0}, {1})", "outer_product": "outerProduct({0}, {1})",
     "radians": _angle("radians", math.pi / 180), "degrees": _angle("degrees", 180 / math.pi),
     "cmul": "vkd_cmul({0}, {1})", "cdiv": "vkd_cdiv({0}, {1})",
-    "cexp": _float32_only("complex exp", "vkd_cexp({0})"),
-    "conj": "{T}({0}.x, -{0}.y)", "cabs": "length({0})", "real": "{0}.x", "imag": "{0}.y",
+    "cexp": _cexp, "expm1": _near_zero("expm1"), "log1p": _near_zero("log1p"),
+    "conj": "{T}({0}.x, -{0}.y)", "cabs": "vkd_cabs({0})", "real": "{0}.x", "imag": "{0}.y",
     "cast": _cast, "bitcast": _bitcast, "pow": _pow,
     "construct": lambda em, e, a: f"{em.type_name(e.dtype)}({', '.join(a)})",
     "swizzle": lambda em, e, a: f"{a[0]}.{e.attrs[0]}",
@@ -243,8 +296,8 @@ RULES = {
     "image_load": "imageLoad({0}, {1})", "image_store": "imageStore({0}, {1}, {2})",
     "image_size": _image_size, "printf": _printf,
 }
-for _op in _FLOAT32_ONLY - {"atan2", "cexp", "pow"}:
-    RULES[_op] = _float32_only(_op, _op + "({0})" if _op != "pow" else "pow({0}, {1})")
+for _op in _TRANSCENDENTAL:
+    RULES[_op] = _transcendental(_op, _op + "({0})")
 
 _SUBGROUP_EXT = {
     "subgroup_elect": "basic", "subgroup_barrier": "basic",
@@ -274,6 +327,7 @@ class GLSLEmitter(Emitter):
                               if isinstance(n, ir.Expr) and n.op == "image_load"
                               and not n.args[0].sampled}
         self.helper_types = set()   # (helper name, DType) pairs the body asked for
+        self.f64_helpers = set()    # (float64 function, components) pairs, see _glsl_f64
 
     # ------------------------------------------------------------------ memory checks
     def as_unsigned(self, s: str, wide: bool) -> str:
@@ -458,7 +512,8 @@ class GLSLEmitter(Emitter):
                                                 (dt.complex64, "vec2", "float"),
                                                 (dt.complex128, "dvec2", "double"))
                          if t in self.dtypes]
-        for op in ("cmul", "cdiv", "cexp"):
+        out += _glsl_f64.helper_lines(self.f64_helpers)
+        for op in ("cmul", "cdiv", "cexp", "cabs"):
             if op in self.ops:
                 out += [_HELPERS[op].format(C=c, R=r) for c, r in complex_types
                         if not (op == "cexp" and c == "dvec2")]
@@ -467,6 +522,10 @@ class GLSLEmitter(Emitter):
             tn = self.type_name(t)
             if op == "pow":
                 out.append(_POW_HELPER.format(T=tn))
+            elif op in _NEAR_ZERO:
+                comps = ", ".join(f"vkd_{op}(a.{c})" for c in "xyzw"[:t.count])
+                out.append(f"{tn} vkd_{op}({tn} a) {{ return {tn}({comps}); }}" if t.is_vector
+                           else _NEAR_ZERO[op])
             elif t.is_vector:
                 comps = ", ".join(f"vkd_{op}(a.{c}, b.{c})" for c in "xyzw"[:t.count])
                 out.append(f"{tn} vkd_{op}({tn} a, {tn} b) {{ return {tn}({comps}); }}")

@@ -458,7 +458,8 @@ RULES = {
     "determinant": _matrix_fn("determinant"), "inverse": _matrix_fn("inverse"),
     "cmul": _complex_fn("cmul"), "cdiv": _complex_fn("cdiv"), "cexp": _complex_fn("cexp"),
     "conj": lambda em, e, a: f"({a[0]} * ({em.type_name(e.dtype)})(1, -1))",
-    "cabs": "length({0})", "real": lambda em, e, a: f"{_atom(a[0])}.x",
+    "cabs": lambda em, e, a: f"hypot({_atom(a[0])}.x, {_atom(a[0])}.y)",   # C99: no overflow
+    "real": lambda em, e, a: f"{_atom(a[0])}.x",
     "imag": lambda em, e, a: f"{_atom(a[0])}.y",
     "cast": _cast, "bitcast": _bitcast, "construct": _construct, "swizzle": _swizzle,
     "component": _component, "index": _index, "builtin": _builtin,

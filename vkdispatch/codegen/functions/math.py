@@ -15,8 +15,8 @@ from ..builder import current
 from ..variables import ShaderVariable, binary_node, convert, to_node, wrap
 
 _FLOAT_ONLY = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
-               "acosh", "atanh", "exp", "exp2", "log", "log2", "sqrt", "rsqrt", "floor",
-               "ceil", "round", "trunc", "fract")
+               "acosh", "atanh", "exp", "exp2", "expm1", "log", "log2", "log1p", "sqrt",
+               "rsqrt", "floor", "ceil", "round", "trunc", "fract")
 
 
 def _builder(*args):
@@ -345,7 +345,8 @@ _HOST = {
     "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh,
     "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh, "atanh": np.arctanh,
     "atan2": np.arctan2, "radians": np.radians, "degrees": np.degrees, "exp": np.exp,
-    "exp2": np.exp2, "log": np.log, "log2": np.log2, "pow": np.power, "sqrt": np.sqrt,
+    "exp2": np.exp2, "expm1": np.expm1, "log": np.log, "log2": np.log2, "log1p": np.log1p,
+    "pow": np.power, "sqrt": np.sqrt,
     "rsqrt": lambda x: 1.0 / np.sqrt(x), "inversesqrt": lambda x: 1.0 / np.sqrt(x),
 }
 
