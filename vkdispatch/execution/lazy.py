@@ -16,6 +16,11 @@ memory, or it was pinned (read before a write to the memory it reads); the other
 needed nodes are inlined into their consumers' kernels and never allocated. Kernels
 are recorded in record order of their outputs, which keeps every read before later
 writes of the same memory.
+
+While recording, each graph also writes down its structure (`PendingGraph.key`: per
+node its op, dtype, shape and arguments, with memory named by the order it was first
+touched; every later target or pin): the flush plan (`plan.py`) made for a structure
+is kept, and the same structure flushed again replays it.
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ from typing import Optional
 
 from ..base import dtype as dt
 from ..base.buffer import Buffer, register_before_host_access
-from . import command_graph, fusion
+from . import command_graph, plan
 from .pool import buffer_pool
 
 MAX_PENDING = 1024        # nodes recorded before a flush is forced (bounded memory)
@@ -73,12 +78,20 @@ class View:
                 and self.strides == other.strides)
 
 
+_strides_of: dict = {}
+
+
 def contiguous_strides(shape: tuple) -> tuple:
-    out, step = [], 1
-    for s in reversed(shape):
-        out.append(step)
-        step *= s
-    return tuple(reversed(out))
+    out = _strides_of.get(shape)
+    if out is None:
+        out, step = [], 1
+        for s in reversed(shape):
+            out.append(step)
+            step *= s
+        out = tuple(reversed(out))
+        if len(_strides_of) < 4096:
+            _strides_of[shape] = out
+    return out
 
 
 class Leaf:
@@ -116,9 +129,10 @@ class Node:
     `record(graph, node)` instead, takes only Leaf arguments and is never inlined (with
     `places_itself`, record sets `target` and tells the Array, else it writes `target`).
     `target`: the View the result is written to (None until the flush picks a place,
-    or for inlined nodes)."""
+    or for inlined nodes). `index`: its position in the flush's node list; `batch`:
+    the pending batch it was recorded in (None outside a pending graph)."""
     __slots__ = ("op", "args", "shape", "dtype", "where", "array", "target", "pinned",
-                 "needed", "cost", "seq", "error", "__weakref__")
+                 "needed", "cost", "seq", "error", "index", "batch", "__weakref__")
 
     def __init__(self, op, args: tuple, shape: tuple, dtype: dt.DType, where):
         self.seq = next(_sequence)
@@ -133,6 +147,8 @@ class Node:
         self.needed = False
         self.cost = 0
         self.error = None   # why the flush could not compute it (raised on every read)
+        self.index = -1
+        self.batch = None
 
     def location(self) -> str:
         return f"{self.where[0]}:{self.where[1]}" if self.where else "<unknown>"
@@ -142,9 +158,14 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.
 _internal_code: dict = {}
 
 
-def caller() -> Optional[tuple]:
-    """(file, line) of the innermost frame outside the vkdispatch package."""
-    frame = sys._getframe(2)
+def caller(depth: int = 2) -> Optional[tuple]:
+    """(file, line) of the innermost frame outside the vkdispatch package, looking from
+    `depth` frames above this function's caller (only line numbers are read, so
+    nothing in those frames is kept alive)."""
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:
+        return None
     while frame is not None:
         code = frame.f_code
         inside = _internal_code.get(code)
@@ -157,14 +178,54 @@ def caller() -> Optional[tuple]:
     return None
 
 
-class PendingGraph:
-    """One thread's recorded, not yet flushed nodes."""
+class _Batch:
+    """The identity of one pending graph's nodes between two flushes."""
+    __slots__ = ("flushed",)
 
     def __init__(self):
-        self.nodes: list = []
-        self.readers: dict = {}    # id(Storage) -> nodes reading it (pinned before a write)
-        self.touched: set = set()  # ids of the base Buffers pending nodes read or write
+        self.flushed = False
+
+
+class PendingGraph:
+    """One thread's recorded, not yet flushed nodes, with their structure.
+
+    `key` lists, in record order, each node's signature (op key, dtype, shape, and per
+    argument: the index of an argument node, (slot, offset, strides, shape, dtype) of a
+    Leaf, the dtype of a Scalar, ("iota", shape)) and the events that change a node
+    later: ("slot", element count, bytes) when a storage is first touched (slots number
+    storages in that order), ("target", index, slot, offset, strides), ("pin", index).
+    Two batches with equal keys (and the same nodes alive at the flush) are flushed by
+    the same plan. `cacheable` is False once a node reads a node of another batch."""
+
+    def __init__(self):
         self.lock = threading.RLock()
+        self._start()
+
+    def _start(self) -> None:
+        self.nodes: list = []
+        self.key: list = []
+        self.slots: dict = {}      # id(Storage) -> slot
+        self.readers: list = []    # per slot: nodes reading it since its last pending write
+        self.touched: set = set()  # ids of the base Buffers pending nodes read or write
+        self.batch = _Batch()
+        self.cacheable = True
+
+    def take(self) -> tuple:
+        """(nodes, key or None) of this batch, and start an empty one (lock held)."""
+        out = (self.nodes, self.key if self.cacheable else None)
+        self.batch.flushed = True
+        self._start()
+        return out
+
+    def slot(self, storage: Storage) -> int:
+        s = self.slots.get(id(storage))
+        if s is None:
+            s = self.slots[id(storage)] = len(self.readers)
+            self.readers.append([])
+            buf = storage.buffer
+            self.key.append(("slot", buf.size, buf.nbytes))
+            self.touched.add(id(buf._base or buf))
+        return s
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -188,37 +249,75 @@ def pending_graph() -> PendingGraph:
     return g
 
 
-def _base_id(view: View) -> int:
-    buf = view.storage.buffer
-    return id(buf._base or buf)
+def _too_many(shape: tuple) -> ValueError:
+    return ValueError(f"an array of shape {shape} has more than {MAX_ELEMENTS} elements; "
+                      f"generated kernels index with 32-bit integers")
 
 
 def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
-           target: Optional[View] = None) -> Node:
+           target: Optional[View] = None, where=None, pinned: bool = False) -> Node:
     """Record `op(*args)` of `shape` and `dtype`; `array` (the Array holding the result)
-    is referenced weakly; `target`: write the result there (existing memory)."""
+    is referenced weakly; `target`: write the result there (existing memory); `where`:
+    the user's (file, line), found from the stack when not given; `pinned`: computed
+    apart (materialized) even when dead. A full graph is flushed first."""
     if math.prod(shape) > MAX_ELEMENTS:
-        raise ValueError(f"an array of shape {shape} has more than {MAX_ELEMENTS} elements; "
-                         f"generated kernels index with 32-bit integers")
-    g = pending_graph()
-    node = Node(op, args, shape, dtype, caller())
+        raise _too_many(shape)
+    g = getattr(_tls, "graph", None)
+    if g is None:
+        g = pending_graph()
+    if len(g.nodes) >= MAX_PENDING:
+        flush()
+    node = Node(op, args, shape, dtype, where or caller())
     if array is not None:
         node.array = weakref.ref(array)
-    with g.lock:
+    lock = g.lock
+    lock.acquire()
+    try:
+        nodes = g.nodes
+        node.index = len(nodes)
+        node.batch = batch = g.batch
         if target is not None:
             _before_write(g, target, node)
+        sig = [op.key, dtype, shape]
         for a in args:
             t = type(a)
-            if t is Leaf:
-                g.readers.setdefault(id(a.view.storage), []).append(node)
-                g.touched.add(_base_id(a.view))
-            elif t is Node and a.target is not None:
-                g.readers.setdefault(id(a.target.storage), []).append(node)
-        g.nodes.append(node)
-        full = len(g.nodes) >= MAX_PENDING
-    if full:
-        flush()
+            if t is Node and a.batch is not batch:
+                a = _outside_arg(g, node, a)
+                t = type(a)
+            if t is Node:
+                sig.append(a.index)
+                if a.target is not None:
+                    g.readers[g.slot(a.target.storage)].append(node)
+            elif t is Leaf:
+                v = a.view
+                s = g.slot(v.storage)
+                g.readers[s].append(node)
+                sig.append((s, v.offset, v.strides, a.shape, a.dtype))
+            elif t is Scalar:
+                sig.append(a.dtype)
+            else:
+                sig.append(("iota", a.shape))
+        g.key.append(tuple(sig))
+        nodes.append(node)
+        if pinned:
+            node.pinned = True
+            g.key.append(("pin", node.index))
+    finally:
+        lock.release()
     return node
+
+
+def _outside_arg(g: PendingGraph, node: Node, a: Node):
+    """Argument node `a` of `node` is not in this batch: a flushed one that has its
+    value in memory is read from there (a Leaf, which replaces it in node.args);
+    another thread's pending node, or one that failed, stays a node and makes the
+    batch's structure unknown (it is planned at every flush)."""
+    if a.batch is not None and a.batch.flushed and a.target is not None and a.error is None:
+        leaf = Leaf(a.target, a.shape, a.dtype)
+        node.args = tuple(leaf if x is a else x for x in node.args)
+        return leaf
+    g.cacheable = False
+    return a
 
 
 def record_write(op, args: tuple, shape: tuple, dtype: dt.DType, target: View) -> Node:
@@ -227,14 +326,13 @@ def record_write(op, args: tuple, shape: tuple, dtype: dt.DType, target: View) -
     copied to its own memory, as one kernel reading and writing overlapping elements
     would race."""
     fixed = []
+    where = caller()
     for a in args:
         if type(a) is Leaf and a.view.storage is target.storage and not (
                 a.view.same_place(target) and a.shape == shape):
-            copy = record(IDENTITY, (a,), a.shape, a.dtype)
-            copy.pinned = True
-            a = copy
+            a = record(IDENTITY, (a,), a.shape, a.dtype, where=where, pinned=True)
         fixed.append(a)
-    return record(op, tuple(fixed), shape, dtype, target=target)
+    return record(op, tuple(fixed), shape, dtype, target=target, where=where)
 
 
 class _Identity:
@@ -248,17 +346,28 @@ class _Identity:
 IDENTITY = _Identity()
 
 
+def _pin(g: PendingGraph, node: Node) -> None:
+    """`node` will be computed apart (materialized), in record order."""
+    with g.lock:
+        if not node.pinned:
+            node.pinned = True
+            if node.batch is g.batch:
+                g.key.append(("pin", node.index))
+
+
 def _before_write(g: PendingGraph, target: View, node: Node) -> None:
     """`node` will write `target`: nodes recorded earlier that read its storage are
     computed before (pinned), so they see the memory as it was when they were recorded.
     (The writer's own reads of `target` happen element by element before its write of
     the same element; `record_write` keeps reads of other places apart.)"""
-    for reader in g.readers.pop(id(target.storage), ()):
+    s = g.slot(target.storage)
+    readers = g.readers[s]
+    g.readers[s] = [node]
+    for reader in readers:
         if reader is not node:
-            reader.pinned = True
+            _pin(g, reader)
     node.target = target
-    g.touched.add(_base_id(target))
-    g.readers.setdefault(id(target.storage), []).append(node)
+    g.key.append(("target", node.index, s, target.offset, target.strides))
 
 
 def retarget(node: Node, target: View) -> None:
@@ -270,7 +379,7 @@ def retarget(node: Node, target: View) -> None:
         last = g.nodes and g.nodes[-1] is node
         if not last or any(type(a) is Leaf and a.view.storage is target.storage and not (
                 a.view.same_place(target) and a.shape == node.shape) for a in node.args):
-            node.pinned = True    # computed apart first, then copied in
+            _pin(g, node)    # computed apart first, then copied in
             record_write(IDENTITY, (node,), node.shape, node.dtype, target)
             return
         _before_write(g, target, node)
@@ -282,19 +391,20 @@ def assign_target(node: Node, target: View) -> None:
     read it from there."""
     g = pending_graph()
     with g.lock:
-        if node not in g.nodes:
+        if node.batch is not g.batch:
             raise RuntimeError("assign_target: the node is not pending in this thread")
         node.target = target
-        g.touched.add(_base_id(target))
-        readers = g.readers.setdefault(id(target.storage), [])
-        for n in g.nodes:
+        s = g.slot(target.storage)
+        g.key.append(("target", node.index, s, target.offset, target.strides))
+        readers = g.readers[s]
+        for n in g.nodes[node.index + 1:]:
             if any(a is node for a in n.args):
                 readers.append(n)
 
 
 def is_pending(node: Node) -> bool:
     g = getattr(_tls, "graph", None)
-    return g is not None and node in g.nodes
+    return g is not None and node.batch is g.batch
 
 
 # ----------------------------------------------------------------------------- flushing
@@ -308,68 +418,29 @@ def flush() -> None:
         return
     _tls.flushing = True
     try:
-        nodes = []
+        batches = []
         for g in graphs:
             with g.lock:
-                nodes += g.nodes
-                g.nodes = []
-                g.readers = {}
-                g.touched = set()
-        # one pass over all threads' nodes in record order: a thread's node may read
-        # another's (Dask hands pending chunks between its worker threads)
-        nodes.sort(key=_record_order)
-        if nodes:
-            _flush_nodes(nodes)
+                if g.nodes:
+                    batches.append(g.take())
+        if not batches:
+            return
+        if len(batches) == 1:
+            nodes, key = batches[0]
+        else:
+            # one pass over all threads' nodes in record order: a thread's node may read
+            # another's (Dask hands pending chunks between its worker threads)
+            nodes, key = [n for b in batches for n in b[0]], None
+            nodes.sort(key=_record_order)
+            for i, n in enumerate(nodes):
+                n.index = i
+        plan.flush_nodes(nodes, key, command_graph.global_graph())
     finally:
         _tls.flushing = False
 
 
 def _record_order(node: Node) -> int:
     return node.seq
-
-
-def _alive(node: Node) -> bool:
-    return node.array is not None and node.array() is not None
-
-
-def _flush_nodes(nodes: list) -> None:
-    for n in reversed(nodes):   # consumers come after their producers
-        if n.needed or n.target is not None or _alive(n):
-            n.needed = True
-            for a in n.args:
-                if type(a) is Node:
-                    a.needed = True
-    graph = command_graph.global_graph()
-    steps = []
-    for n in nodes:
-        if not n.needed:
-            continue
-        cost = 1
-        for a in n.args:
-            if type(a) is Node and a.target is None:
-                cost += a.cost
-        custom = getattr(n.op, "record", None) is not None
-        if n.target is None and not (n.pinned or custom or _alive(n)) and cost <= MAX_INLINE:
-            n.cost = cost
-            continue
-        if n.target is None and not getattr(n.op, "places_itself", False):
-            n.target = allocate(n.shape, n.dtype)
-        steps.append(n)
-    for i, n in enumerate(steps):
-        custom = getattr(n.op, "record", None)
-        try:
-            if custom is not None:   # an op with its own kernel (matmul): Leaf arguments only
-                custom(graph, n)
-            else:
-                fusion.record_node(graph, n)
-        except Exception as exc:
-            # the work recorded so far stands; what depends on this node cannot run
-            for later in steps[i:]:
-                later.error = exc
-            raise
-        arr = n.array() if n.array is not None else None
-        if arr is not None and arr._node is n and n.target is not None:
-            arr._realized(n.target)     # its Array reads the result from now on
 
 
 def allocate(shape: tuple, dtype: dt.DType) -> View:
