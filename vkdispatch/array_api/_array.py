@@ -55,7 +55,7 @@ class Array:
     @classmethod
     def _record(cls, op, args: tuple, shape: tuple, dtype: dt.DType, device) -> "Array":
         """A pending Array holding `op(*args)`."""
-        return pending(op, args, shape, dtype, device, None)
+        return pending(op, args, shape, dtype, device, 1)
 
     def _realized(self, view) -> None:
         """The lazy layer placed this array's value in memory (`view`)."""
@@ -252,7 +252,7 @@ class Array:
     def _inplace(self, name, other):
         if not isinstance(other, (Array, int, float, complex)):
             return NotImplemented
-        result = _binary(name, self, other, 4)
+        result = _binary(name, self, other)
         if result.shape != self._shape:
             raise ValueError(f"in-place {name} would change the shape {self._shape} to "
                              f"{result.shape} (broadcasting may not grow the left operand)")
@@ -299,28 +299,28 @@ _COMPARE = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_eq
 _new_object = object.__new__
 
 
-def pending(op, args: tuple, shape: tuple, dtype: dt.DType, device, where) -> Array:
-    """A pending Array holding `op(*args)` (`where`: the user's (file, line), None to
-    find it from the stack)."""
+def pending(op, args: tuple, shape: tuple, dtype: dt.DType, device, depth: int) -> Array:
+    """A pending Array holding `op(*args)`; the user's code is looked for from the frame
+    `depth` above this one's caller outward (see lazy.record)."""
     self = _new_object(Array)
     self._shape = shape
     self._dtype = dtype
     self._device = device
     self._view = None
     self._leaf = None
-    self._node = lazy.record(op, args, shape, dtype, self, None, where)
+    self._node = lazy.record(op, args, shape, dtype, self, None, None, False, depth + 2)
     return self
 
 
-def _binary(name, x1, x2, depth=3):
+def _binary(name, x1, x2):
     """Elementwise `name` (the array layer's `binary`, installed when it is imported)."""
     from . import _elementwise
-    return _elementwise.binary(name, x1, x2, depth + 1)
+    return _elementwise.binary(name, x1, x2)
 
 
-def _unary(name, x, depth=3):
+def _unary(name, x):
     from . import _elementwise
-    return _elementwise.unary(name, x, depth + 1)
+    return _elementwise.unary(name, x)
 
 
 def install_operators(binary, unary) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..codegen.variables import convert
 from ..execution import lazy
-from ..execution.lazy import Scalar, caller
+from ..execution.lazy import Scalar
 from . import _array
 from . import _dtypes as d
 from . import _lowering as L
@@ -224,9 +224,13 @@ def _broadcast2(s1: tuple, s2: tuple) -> tuple:
     return shape
 
 
-def binary(name: str, x1, x2, depth: int = 3) -> Array:
-    """Record elementwise `name` on an array and an array or Python scalar (`depth`:
-    the frames from here up to the user's call, for the node's location)."""
+# The user's call is 2 frames above binary / unary (it calls an operator or a namespace
+# function, which calls them); deeper internal callers are walked past outward.
+_USER = 2
+
+
+def binary(name: str, x1, x2) -> Array:
+    """Record elementwise `name` on an array and an array or Python scalar."""
     t1, t2 = type(x1), type(x2)
     k1 = x1._dtype if t1 is Array else t1
     k2 = x2._dtype if t2 is Array else t2
@@ -249,25 +253,24 @@ def binary(name: str, x1, x2, depth: int = 3) -> Array:
     else:
         a2 = Scalar(x2 if c2 is None else c2(x2), t)
         s2 = s1
-    return pending(op, (a1, a2), s2, result, device, caller(depth))
+    return pending(op, (a1, a2), s2, result, device, _USER)
 
 
-def unary(name: str, x, depth: int = 3) -> Array:
+def unary(name: str, x) -> Array:
     """Record elementwise `name` on array `x`."""
     key = (name, x._dtype, x._device) if type(x) is Array else None
     rule = _rules.get(key)
     if rule is None:
         rule = _rule(name, (x,), key)     # raises when x is no array
-    return pending(rule[0], (x._node or x._arg(),), x._shape, rule[2], x._device,
-                   caller(depth))
+    return pending(rule[0], (x._node or x._arg(),), x._shape, rule[2], x._device, _USER)
 
 
 def apply(name: str, *args) -> Array:
     """Record elementwise `name` on `args` (arrays and Python scalars)."""
     if len(args) == 2:
-        return binary(name, args[0], args[1], 4)
+        return binary(name, args[0], args[1])
     if len(args) == 1:
-        return unary(name, args[0], 4)
+        return unary(name, args[0])
     raise TypeError(f"{name} takes {TABLE[name][0]} arguments, got {len(args)}")
 
 

@@ -37,6 +37,8 @@ from ..base.buffer import Buffer, register_before_host_access
 from . import command_graph, plan
 from .pool import buffer_pool
 
+_getframe = sys._getframe
+
 MAX_PENDING = 1024        # nodes recorded before a flush is forced (bounded memory)
 MAX_INLINE = 48           # inlined nodes per kernel output before one is materialized
 MAX_ELEMENTS = 2 ** 31 - 1   # generated kernels index with int32
@@ -132,7 +134,7 @@ class Node:
     or for inlined nodes). `index`: its position in the flush's node list; `batch`:
     the pending batch it was recorded in (None outside a pending graph)."""
     __slots__ = ("op", "args", "shape", "dtype", "where", "array", "target", "pinned",
-                 "needed", "cost", "seq", "error", "index", "batch", "__weakref__")
+                 "seq", "error", "index", "batch", "__weakref__")
 
     def __init__(self, op, args: tuple, shape: tuple, dtype: dt.DType, where):
         self.seq = next(_sequence)
@@ -144,14 +146,12 @@ class Node:
         self.array = None
         self.target = None
         self.pinned = False
-        self.needed = False
-        self.cost = 0
         self.error = None   # why the flush could not compute it (raised on every read)
         self.index = -1
         self.batch = None
 
     def location(self) -> str:
-        return f"{self.where[0]}:{self.where[1]}" if self.where else "<unknown>"
+        return location(self.where)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -159,13 +159,19 @@ _internal_code: dict = {}
 
 
 def caller(depth: int = 2) -> Optional[tuple]:
-    """(file, line) of the innermost frame outside the vkdispatch package, looking from
-    `depth` frames above this function's caller (only line numbers are read, so
-    nothing in those frames is kept alive)."""
+    """Where the user's code is (see `location`): the innermost frame outside the
+    vkdispatch package, looking from `depth` frames above this function's caller."""
     try:
         frame = sys._getframe(depth)
     except ValueError:
         return None
+    return _user_frame(frame)
+
+
+def _user_frame(frame) -> Optional[tuple]:
+    """(code, instruction offset) of `frame` or of the first frame outside the package
+    above it: only these are kept (no frame, so nothing in it stays alive), and the
+    line number is looked up when an error needs it."""
     while frame is not None:
         code = frame.f_code
         inside = _internal_code.get(code)
@@ -173,9 +179,22 @@ def caller(depth: int = 2) -> Optional[tuple]:
             inside = _internal_code[code] = os.path.abspath(code.co_filename).startswith(
                 _PACKAGE_DIR)
         if not inside:
-            return (code.co_filename, frame.f_lineno)
+            return (code, frame.f_lasti)
         frame = frame.f_back
     return None
+
+
+def location(where) -> str:
+    """'file:line' of a place `caller` found."""
+    if not where:
+        return "<unknown>"
+    code, offset = where
+    line = code.co_firstlineno
+    for start, end, number in code.co_lines():
+        if start <= offset < end and number is not None:
+            line = number
+            break
+    return f"{code.co_filename}:{line}"
 
 
 class _Batch:
@@ -189,11 +208,12 @@ class _Batch:
 class PendingGraph:
     """One thread's recorded, not yet flushed nodes, with their structure.
 
-    `key` lists, in record order, each node's signature (op key, dtype, shape, and per
-    argument: the index of an argument node, (slot, offset, strides, shape, dtype) of a
-    Leaf, the dtype of a Scalar, ("iota", shape)) and the events that change a node
-    later: ("slot", element count, bytes) when a storage is first touched (slots number
-    storages in that order), ("target", index, slot, offset, strides), ("pin", index).
+    `key` lists, in record order, each node as (op key, dtype, shape, argument count)
+    followed by one entry per argument (the index of an argument node, (slot, offset,
+    strides, shape, dtype) of a Leaf, the dtype of a Scalar, ("iota", shape)), and the
+    events that change a node later: ("slot", element count, bytes) when a storage is
+    first touched (slots number storages in that order), ("target", index, slot,
+    offset, strides), ("pin", index).
     Two batches with equal keys (and the same nodes alive at the flush) are flushed by
     the same plan. `cacheable` is False once a node reads a node of another batch."""
 
@@ -255,11 +275,13 @@ def _too_many(shape: tuple) -> ValueError:
 
 
 def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
-           target: Optional[View] = None, where=None, pinned: bool = False) -> Node:
+           target: Optional[View] = None, where=None, pinned: bool = False,
+           depth: int = 1) -> Node:
     """Record `op(*args)` of `shape` and `dtype`; `array` (the Array holding the result)
     is referenced weakly; `target`: write the result there (existing memory); `where`:
-    the user's (file, line), found from the stack when not given; `pinned`: computed
-    apart (materialized) even when dead. A full graph is flushed first."""
+    the user's (file, line), else found from the frame `depth` above this one outward;
+    `pinned`: computed apart (materialized) even when dead. A full graph is flushed
+    first."""
     if math.prod(shape) > MAX_ELEMENTS:
         raise _too_many(shape)
     g = getattr(_tls, "graph", None)
@@ -267,7 +289,17 @@ def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
         g = pending_graph()
     if len(g.nodes) >= MAX_PENDING:
         flush()
-    node = Node(op, args, shape, dtype, where or caller())
+    if where is None:
+        try:
+            frame = _getframe(depth)
+        except ValueError:
+            frame = _getframe(1)
+        code = frame.f_code
+        if _internal_code.get(code) is False:   # the user's code, seen before
+            where = (code, frame.f_lasti)
+        else:
+            where = _user_frame(frame)
+    node = Node(op, args, shape, dtype, where)
     if array is not None:
         node.array = weakref.ref(array)
     lock = g.lock
@@ -278,26 +310,30 @@ def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
         node.batch = batch = g.batch
         if target is not None:
             _before_write(g, target, node)
-        sig = [op.key, dtype, shape]
+        key = g.key
+        key.append((op.key, dtype, shape, len(args)))
         for a in args:
             t = type(a)
-            if t is Node and a.batch is not batch:
+            if t is Node:
+                if a.batch is batch:
+                    key.append(a.index)
+                    if a.target is not None:
+                        g.readers[g.slot(a.target.storage)].append(node)
+                    continue
                 a = _outside_arg(g, node, a)
                 t = type(a)
-            if t is Node:
-                sig.append(a.index)
-                if a.target is not None:
-                    g.readers[g.slot(a.target.storage)].append(node)
-            elif t is Leaf:
+                if t is Node:
+                    key.append(None)
+                    continue
+            if t is Leaf:
                 v = a.view
                 s = g.slot(v.storage)
                 g.readers[s].append(node)
-                sig.append((s, v.offset, v.strides, a.shape, a.dtype))
+                key.append((s, v.offset, v.strides, a.shape, a.dtype))
             elif t is Scalar:
-                sig.append(a.dtype)
+                key.append(a.dtype)
             else:
-                sig.append(("iota", a.shape))
-        g.key.append(tuple(sig))
+                key.append(("iota", a.shape))
         nodes.append(node)
         if pinned:
             node.pinned = True

@@ -92,7 +92,7 @@ def flush_nodes(nodes: list, key, graph) -> None:
     cache = full_key = None
     if key is not None:
         cache = plan_cache(graph.context)
-        full_key = (_settings(), tuple(key), tuple(alive))
+        full_key = (_settings(), tuple(key), bytes(alive))
         try:
             found = cache.get(full_key)
         except TypeError:     # an op key that cannot be hashed: plan it every time
@@ -109,24 +109,26 @@ def flush_nodes(nodes: list, key, graph) -> None:
 def _make(nodes: list, alive: list, graph) -> Plan:
     """Plan `nodes` and record it (the first flush of a structure)."""
     Node = lazy.Node
+    needed = set()   # ids of the nodes some kept node depends on
     for i in range(len(nodes) - 1, -1, -1):   # consumers come after their producers
         n = nodes[i]
-        if n.needed or n.target is not None or alive[i]:
-            n.needed = True
+        if id(n) in needed or n.target is not None or alive[i]:
+            needed.add(id(n))
             for a in n.args:
                 if type(a) is Node:
-                    a.needed = True
+                    needed.add(id(a))
+    cost: dict = {}  # id -> nodes an inlined node brings into its consumer's kernel
     steps = []
     for i, n in enumerate(nodes):
-        if not n.needed:
+        if id(n) not in needed:
             continue
-        cost = 1
+        c = 1
         for a in n.args:
             if type(a) is Node and a.target is None:
-                cost += a.cost
+                c += cost.get(id(a), 0)
         custom = getattr(n.op, "record", None) is not None
-        if n.target is None and not (n.pinned or custom or alive[i]) and cost <= lazy.MAX_INLINE:
-            n.cost = cost
+        if n.target is None and not (n.pinned or custom or alive[i]) and c <= lazy.MAX_INLINE:
+            cost[id(n)] = c
             continue
         alloc = n.target is None and not getattr(n.op, "places_itself", False)
         if alloc:
