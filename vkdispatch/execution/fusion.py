@@ -280,7 +280,8 @@ class Launch:
             packed = packer.pack(dict(zip(self.kernel.uniform_names, values)))
         return packed
 
-    def record(self, graph, nodes) -> None:
+    def bind(self, nodes) -> tuple:
+        """(buffers, uniform bytes) of this launch for `nodes`."""
         buffers = [nodes[0].target.storage.buffer]
         for u, j in self.inputs:
             n = nodes[u]
@@ -292,6 +293,10 @@ class Launch:
                 v = nodes[u].args[j].value
                 values[pos] = int(v) if is_bool else v
             packed = self._pack(values)
+        return buffers, packed
+
+    def record(self, graph, nodes) -> None:
+        buffers, packed = self.bind(nodes)
         graph.record_packed(self.kernel, self.groups, buffers, packed)
 
 

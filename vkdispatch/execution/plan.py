@@ -11,7 +11,11 @@ import threading
 import weakref
 from collections import OrderedDict
 
-from . import fusion, lazy
+from . import command_graph, fusion, lazy
+
+
+MAX_SCRATCH_BYTES = 8 << 20   # memory a plan keeps for its dead steps
+MAX_VARIANTS = 4              # sets of buffers a plan keeps recorded command lists for
 
 
 class Step:
@@ -26,11 +30,46 @@ class Step:
 
 
 class Plan:
-    __slots__ = ("steps", "allocs")
+    """The steps of a batch's structure.
 
-    def __init__(self, steps: list):
+    A plan of fused kernels only (`own`) records into CommandGraphs of its own, one per
+    set of buffers its launches bound lately (`MAX_VARIANTS`, the last used kept):
+    their kept command lists replay as they are when a batch binds the same buffers, as
+    loops do once the buffer pool cycles (the lists are recorded again only for other
+    buffers). It keeps the small memory of its dead steps (results only its own later
+    kernels read) as `scratch`, given to the same steps at every replay, so that fewer
+    buffers change: a replay runs after the previous one on the queue, when that
+    memory is free again. A plan with ops that record themselves records into the
+    flushing thread's global graph."""
+    __slots__ = ("steps", "allocs", "own", "graphs", "lock", "scratch")
+
+    def __init__(self, steps: list, own: bool, nodes: list, alive: list):
         self.steps = steps
-        self.allocs = [s.index for s in steps if s.alloc]
+        self.own = own and not any(s.custom for s in steps)
+        self.graphs: OrderedDict = OrderedDict()   # buffer ids -> CommandGraph
+        self.lock = threading.Lock()
+        self.scratch = {}
+        kept = 0
+        for s in steps if self.own else ():
+            target = nodes[s.index].target
+            nbytes = target.storage.buffer.nbytes
+            if s.alloc and not alive[s.index] and kept + nbytes <= MAX_SCRATCH_BYTES:
+                self.scratch[s.index] = target
+                kept += nbytes
+        self.allocs = [s.index for s in steps if s.alloc and s.index not in self.scratch]
+
+    def graph_for(self, buffers: list) -> "command_graph.CommandGraph":
+        """The graph of this set of buffers (lock held)."""
+        key = tuple(map(id, buffers))
+        graphs = self.graphs
+        graph = graphs.get(key)
+        if graph is None:
+            graph = graphs[key] = command_graph.CommandGraph(reset_on_submit=True)
+            if len(graphs) > MAX_VARIANTS:
+                graphs.popitem(last=False)
+        else:
+            graphs.move_to_end(key)
+        return graph
 
 
 class PlanCache:
@@ -87,7 +126,8 @@ def _settings() -> tuple:
 
 def flush_nodes(nodes: list, key, graph) -> None:
     """Record the kernels computing `nodes` (a batch in record order, `node.index` its
-    position) into `graph`; `key`: the batch's structure (None: not to be cached)."""
+    position); `key`: the batch's structure (None: not to be kept); `graph`: the
+    flushing thread's global graph."""
     alive = [n.array is not None and n.array() is not None for n in nodes]
     cache = full_key = None
     if key is not None:
@@ -99,15 +139,24 @@ def flush_nodes(nodes: list, key, graph) -> None:
             cache = None
         else:
             if found is not None:
-                _replay(found, nodes, graph)
+                allocate = lazy.allocate
+                for i in found.allocs:
+                    n = nodes[i]
+                    n.target = allocate(n.shape, n.dtype)
+                for i, view in found.scratch.items():
+                    nodes[i].target = view
+                _record(found, nodes, graph, False)
                 return
-    made = _make(nodes, alive, graph)
+    made = Plan(_partition(nodes, alive), cache is not None, nodes, alive)
+    _record(made, nodes, graph, True)
     if cache is not None:
         cache.put(full_key, made)
 
 
-def _make(nodes: list, alive: list, graph) -> Plan:
-    """Plan `nodes` and record it (the first flush of a structure)."""
+def _partition(nodes: list, alive: list) -> list:
+    """The steps computing what `nodes` must leave in memory (their results' Arrays
+    alive, writes into memory, pinned reads, ops with their own kernels), every other
+    node they need inlined; each step's new memory is taken here."""
     Node = lazy.Node
     needed = set()   # ids of the nodes some kept node depends on
     for i in range(len(nodes) - 1, -1, -1):   # consumers come after their producers
@@ -134,42 +183,65 @@ def _make(nodes: list, alive: list, graph) -> Plan:
         if alloc:
             n.target = lazy.allocate(n.shape, n.dtype)
         steps.append(Step(i, alloc, custom))
-    ctx = graph.context
-    for k, step in enumerate(steps):
-        n = nodes[step.index]
-        try:
-            if step.custom:   # an op with its own kernel (matmul): Leaf arguments only
-                n.op.record(graph, n)
-            else:
-                prepared = fusion.prepare(ctx, n)
-                if prepared is not None:
-                    step.launch, used = prepared
-                    step.used = tuple(u.index for u in used)
-                    step.launch.record(graph, used)
-        except Exception as exc:
-            _failed(nodes, steps[k:], exc)
-            raise
-        _realize(n)
-    return Plan(steps)
+    return steps
 
 
-def _replay(p: Plan, nodes: list, graph) -> None:
-    allocate = lazy.allocate
-    for i in p.allocs:
-        n = nodes[i]
-        n.target = allocate(n.shape, n.dtype)
-    steps = p.steps
-    for k, step in enumerate(steps):
-        n = nodes[step.index]
+def _record(p: Plan, nodes: list, glob, first: bool) -> None:
+    """Record the steps of `p` for `nodes` (`first`: making the plan, so fused kernels
+    are built and their launches kept); a plan of its own submits them, after what
+    the global graph `glob` holds."""
+    if not p.own:
+        for k, step in enumerate(p.steps):
+            n = nodes[step.index]
+            try:
+                if step.custom:   # an op with its own kernels (matmul): Leaf arguments only
+                    n.op.record(glob, n)
+                else:
+                    launch, used = _launch(step, nodes, glob.context, first)
+                    if launch is not None:
+                        launch.record(glob, used)
+            except Exception as exc:
+                _failed(nodes, p.steps[k:], exc)
+                raise
+            _realize(n)
+        return
+    bound, error = [], None
+    for k, step in enumerate(p.steps):
         try:
-            if step.custom:
-                n.op.record(graph, n)
-            elif step.launch is not None:
-                step.launch.record(graph, [nodes[u] for u in step.used])
+            launch, used = _launch(step, nodes, glob.context, first)
+            if launch is not None:
+                bound.append((step, launch, *launch.bind(used)))
         except Exception as exc:
-            _failed(nodes, steps[k:], exc)
-            raise
-        _realize(n)
+            _failed(nodes, p.steps[k:], exc)
+            error = exc
+            break
+    with p.lock:   # what could be bound runs, in order after the global graph's records
+        graph = p.graph_for([b for entry in bound for b in entry[2]])
+        for step, launch, buffers, packed in bound:
+            graph.record_packed(launch.kernel, launch.groups, buffers, packed)
+        if glob.reset_on_submit and len(glob):
+            glob.submit()
+        if len(graph):
+            graph.submit()
+    for step in p.steps[:len(p.steps) if error is None else k]:
+        _realize(nodes[step.index])
+    if error is not None:
+        raise error
+
+
+def _launch(step: Step, nodes: list, ctx, first: bool) -> tuple:
+    """(the step's fused launch or None, the nodes it reads), made and kept when
+    `first`."""
+    if first:
+        prepared = fusion.prepare(ctx, nodes[step.index])
+        if prepared is None:
+            return None, None
+        step.launch, used = prepared
+        step.used = tuple(u.index for u in used)
+        return prepared
+    if step.launch is None:
+        return None, None
+    return step.launch, [nodes[u] for u in step.used]
 
 
 def _failed(nodes: list, steps: list, exc: Exception) -> None:
