@@ -205,27 +205,31 @@ def _record(p: Plan, nodes: list, glob, first: bool) -> None:
                 raise
             _realize(n)
         return
-    bound, error = [], None
-    for k, step in enumerate(p.steps):
+    steps, bound, failed, error = p.steps, [], len(p.steps), None
+    for k, step in enumerate(steps):
         try:
             launch, used = _launch(step, nodes, glob.context, first)
             if launch is not None:
-                bound.append((step, launch, *launch.bind(used)))
+                bound.append((k, launch, *launch.bind(used)))
         except Exception as exc:
-            _failed(nodes, p.steps[k:], exc)
-            error = exc
+            failed, error = k, exc
             break
-    with p.lock:   # what could be bound runs, in order after the global graph's records
+    with p.lock:   # what could be recorded runs, in order after the global graph's records
         graph = p.graph_for([b for entry in bound for b in entry[2]])
-        for step, launch, buffers, packed in bound:
-            graph.record_packed(launch.kernel, launch.groups, buffers, packed)
-        if glob.reset_on_submit and len(glob):
-            glob.submit()
-        if len(graph):
-            graph.submit()
-    for step in p.steps[:len(p.steps) if error is None else k]:
+        try:
+            for k, launch, buffers, packed in bound:
+                graph.record_packed(launch.kernel, launch.groups, buffers, packed)
+        except Exception as exc:
+            failed, error = k, exc
+        finally:
+            if glob.reset_on_submit and len(glob):
+                glob.submit()
+            if len(graph):
+                graph.submit()
+    for step in steps[:failed]:
         _realize(nodes[step.index])
     if error is not None:
+        _failed(nodes, steps[failed:], error)
         raise error
 
 
