@@ -97,11 +97,14 @@ def contiguous_strides(shape: tuple) -> tuple:
 
 
 class Leaf:
-    """An argument read from memory: `view` seen with `shape` and `dtype`."""
-    __slots__ = ("view", "shape", "dtype")
+    """An argument read from memory: `view` seen with `shape` and `dtype`. `seen`:
+    (batch, slot, its structure entry) of the batch that last recorded it (one tuple,
+    replaced whole, so a thread never reads another's half-written entry)."""
+    __slots__ = ("view", "shape", "dtype", "seen")
 
     def __init__(self, view: View, shape: tuple, dtype: dt.DType):
         self.view, self.shape, self.dtype = view, shape, dtype
+        self.seen = None
 
 
 class Scalar:
@@ -326,10 +329,13 @@ def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
                     key.append(None)
                     continue
             if t is Leaf:
-                v = a.view
-                s = g.slot(v.storage)
-                g.readers[s].append(node)
-                key.append((s, v.offset, v.strides, a.shape, a.dtype))
+                seen = a.seen
+                if seen is None or seen[0] is not batch:
+                    v = a.view
+                    s = g.slot(v.storage)
+                    seen = a.seen = (batch, s, (s, v.offset, v.strides, a.shape, a.dtype))
+                g.readers[seen[1]].append(node)
+                key.append(seen[2])
             elif t is Scalar:
                 key.append(a.dtype)
             else:
