@@ -14,7 +14,10 @@ from collections import OrderedDict
 from . import command_graph, fusion, lazy
 
 
-MAX_SCRATCH_BYTES = 8 << 20   # memory a plan keeps for its dead steps
+# memory a plan keeps for its dead steps: small ones only, where binding other buffers
+# (recording the lists again) would cost more than their kernels
+MAX_SCRATCH_BUFFER = 1 << 20
+MAX_SCRATCH_BYTES = 4 << 20
 MAX_VARIANTS = 4              # sets of buffers a plan keeps recorded command lists for
 
 
@@ -53,7 +56,8 @@ class Plan:
         for s in steps if self.own else ():
             target = nodes[s.index].target
             nbytes = target.storage.buffer.nbytes
-            if s.alloc and not alive[s.index] and kept + nbytes <= MAX_SCRATCH_BYTES:
+            if (s.alloc and not alive[s.index] and nbytes <= MAX_SCRATCH_BUFFER
+                    and kept + nbytes <= MAX_SCRATCH_BYTES):
                 self.scratch[s.index] = target
                 kept += nbytes
         self.allocs = [s.index for s in steps if s.alloc and s.index not in self.scratch]
