@@ -67,12 +67,12 @@ class Plan:
         key = tuple(map(id, buffers))
         graphs = self.graphs
         graph = graphs.get(key)
-        if graph is None:
-            graph = graphs[key] = command_graph.CommandGraph(reset_on_submit=True)
-            if len(graphs) > MAX_VARIANTS:
-                graphs.popitem(last=False)
-        else:
+        if graph is not None:
             graphs.move_to_end(key)
+        elif len(graphs) < MAX_VARIANTS:
+            graph = graphs[key] = command_graph.CommandGraph(reset_on_submit=True)
+        else:   # the least used graph records these buffers into the lists it keeps
+            graph = graphs[key] = graphs.popitem(last=False)[1]
         return graph
 
 
