@@ -201,11 +201,14 @@ def location(where) -> str:
 
 
 class _Batch:
-    """The identity of one pending graph's nodes between two flushes."""
-    __slots__ = ("flushed",)
+    """The identity of one pending graph's nodes between two flushes. `known` is False
+    once its key cannot tell its structure (a node reads a node of another batch, or
+    a node is pinned from outside it): it is then planned at its flush, not replayed."""
+    __slots__ = ("flushed", "known")
 
     def __init__(self):
         self.flushed = False
+        self.known = True
 
 
 class PendingGraph:
@@ -218,7 +221,7 @@ class PendingGraph:
     first touched (slots number storages in that order), ("target", index, slot,
     offset, strides), ("pin", index).
     Two batches with equal keys (and the same nodes alive at the flush) are flushed by
-    the same plan. `cacheable` is False once a node reads a node of another batch."""
+    the same plan."""
 
     def __init__(self):
         self.lock = threading.RLock()
@@ -231,11 +234,10 @@ class PendingGraph:
         self.readers: list = []    # per slot: nodes reading it since its last pending write
         self.touched: set = set()  # ids of the base Buffers pending nodes read or write
         self.batch = _Batch()
-        self.cacheable = True
 
     def take(self) -> tuple:
         """(nodes, key or None) of this batch, and start an empty one (lock held)."""
-        out = (self.nodes, self.key if self.cacheable else None)
+        out = (self.nodes, self.key if self.batch.known else None)
         self.batch.flushed = True
         self._start()
         return out
@@ -358,7 +360,7 @@ def _outside_arg(g: PendingGraph, node: Node, a: Node):
         leaf = Leaf(a.target, a.shape, a.dtype)
         node.args = tuple(leaf if x is a else x for x in node.args)
         return leaf
-    g.cacheable = False
+    g.batch.known = False
     return a
 
 
@@ -395,6 +397,8 @@ def _pin(g: PendingGraph, node: Node) -> None:
             node.pinned = True
             if node.batch is g.batch:
                 g.key.append(("pin", node.index))
+            elif node.batch is not None:
+                node.batch.known = False
 
 
 def _before_write(g: PendingGraph, target: View, node: Node) -> None:
