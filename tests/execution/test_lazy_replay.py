@@ -299,3 +299,46 @@ def test_overlapping_writes_in_a_loop_replay_correctly(backend):
         ref[:16] += ref[16:].copy()
         np.testing.assert_allclose(np.asarray(a), ref, **F32)
     assert any(p.scratch for p in cache._plans.values())
+
+
+def _in_thread(fn):
+    out = []
+    t = threading.Thread(target=lambda: out.append(fn()))
+    t.start()
+    t.join()
+    return out[0]
+
+
+def test_other_threads_independent_batches_replay_their_plans(backend, monkeypatch):
+    """Pending batches of several threads that share no memory are flushed each by its
+    own plan (and replayed once seen)."""
+    def both(seed):
+        host_t, host_m = _host(128, seed), _host(96, seed + 50)
+        made_t = _in_thread(lambda: _chain(*(xp.asarray(h) for h in host_t)))  # pending there
+        made_m = _chain(*(xp.asarray(h) for h in host_m))
+        np.testing.assert_allclose(np.asarray(made_m), _np_chain(*host_m), **F32)
+        np.testing.assert_allclose(np.asarray(made_t), _np_chain(*host_t), **F32)
+    both(0)
+    counts = _Counts(monkeypatch)
+    both(1)
+    assert counts.misses == 0 and counts.hits == 2
+
+
+def test_threads_writing_memory_another_reads_keep_record_order(backend):
+    h = np.arange(64, dtype=np.float32)
+    for writer_first in (False, True):
+        x = xp.asarray(h)
+
+        def write():
+            x[...] = x + 100.0          # pending in the other thread
+
+        if writer_first:
+            _in_thread(write)
+            y = x * 2                   # recorded after the write: sees it
+            want = (h + 100) * 2
+        else:
+            y = x * 2                   # recorded before the write: the old values
+            _in_thread(write)
+            want = h * 2
+        np.testing.assert_allclose(np.asarray(y), want, **F32)
+        np.testing.assert_allclose(np.asarray(x), h + 100, **F32)

@@ -236,8 +236,9 @@ class PendingGraph:
         self.batch = _Batch()
 
     def take(self) -> tuple:
-        """(nodes, key or None) of this batch, and start an empty one (lock held)."""
-        out = (self.nodes, self.key if self.batch.known else None)
+        """(nodes, key or None, touched) of this batch, and start an empty one (lock
+        held)."""
+        out = (self.nodes, self.key if self.batch.known else None, self.touched)
         self.batch.flushed = True
         self._start()
         return out
@@ -456,8 +457,8 @@ def is_pending(node: Node) -> bool:
 # ----------------------------------------------------------------------------- flushing
 
 def flush() -> None:
-    """Turn every thread's pending nodes into kernels recorded into the calling
-    thread's global CommandGraph (not yet submitted)."""
+    """Turn every thread's pending nodes into kernels (see plan.flush_nodes: submitted,
+    or recorded into the calling thread's global CommandGraph)."""
     with _graphs_lock:
         graphs = [g for g in _graphs.values() if g.nodes]
     if not graphs:
@@ -469,20 +470,37 @@ def flush() -> None:
             with g.lock:
                 if g.nodes:
                     batches.append(g.take())
-        if not batches:
+        glob = command_graph.global_graph()
+        if _independent(batches):   # each on its own, by its own plan
+            error = None
+            for nodes, key, _ in batches:
+                try:
+                    plan.flush_nodes(nodes, key, glob)
+                except Exception as exc:   # the others still run
+                    error = error or exc
+            if error is not None:
+                raise error
             return
-        if len(batches) == 1:
-            nodes, key = batches[0]
-        else:
-            # one pass over all threads' nodes in record order: a thread's node may read
-            # another's (Dask hands pending chunks between its worker threads)
-            nodes, key = [n for b in batches for n in b[0]], None
-            nodes.sort(key=_record_order)
-            for i, n in enumerate(nodes):
-                n.index = i
-        plan.flush_nodes(nodes, key, command_graph.global_graph())
+        # one pass over all threads' nodes in record order: a thread's node may read
+        # another's (Dask hands pending chunks between its worker threads), or memory
+        # another's writes
+        nodes = [n for b in batches for n in b[0]]
+        nodes.sort(key=_record_order)
+        for i, n in enumerate(nodes):
+            n.index = i
+        plan.flush_nodes(nodes, None, glob)
     finally:
         _tls.flushing = False
+
+
+def _independent(batches: list) -> bool:
+    """Whether these batches (of different threads) share no node and no memory."""
+    seen: set = set()
+    for _, key, touched in batches:
+        if key is None or not seen.isdisjoint(touched):
+            return False
+        seen |= touched
+    return True
 
 
 def _record_order(node: Node) -> int:
