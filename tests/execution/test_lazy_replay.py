@@ -342,3 +342,28 @@ def test_threads_writing_memory_another_reads_keep_record_order(backend):
             want = h * 2
         np.testing.assert_allclose(np.asarray(y), want, **F32)
         np.testing.assert_allclose(np.asarray(x), h + 100, **F32)
+
+
+def test_a_set_global_graph_that_keeps_its_records_gets_all_array_work(backend):
+    """With a graph that keeps its records set as the global graph, array work goes
+    into it in order with reductions and shader calls there, replayed plans included,
+    and runs when it is submitted."""
+    h = np.linspace(1, 2, 64, dtype=np.float32)
+    a = xp.asarray(h)
+    for _ in range(2):                     # every structure seen, run apart
+        s = xp.sum(a * 2)
+        lazy.flush()
+        np.asarray(s * 3 + a)
+    graph = vd.CommandGraph()
+    old = vd.set_global_graph(graph)
+    try:
+        s = xp.sum(a * 2)                  # a reduction (into the graph) ...
+        lazy.flush()
+        y = s * 3 + a                      # ... then elementwise work reading it
+        lazy.flush()
+        assert len(graph) >= 2
+        graph.submit(wait=True)
+    finally:
+        vd.set_global_graph(old)
+    np.testing.assert_allclose(np.asarray(y), np.sum(h * 2) * 3 + h, rtol=1e-5)
+    graph.destroy()

@@ -131,8 +131,11 @@ def _settings() -> tuple:
 def flush_nodes(nodes: list, key, graph) -> None:
     """Record the kernels computing `nodes` (a batch in record order, `node.index` its
     position); `key`: the batch's structure (None: not to be kept); `graph`: the
-    flushing thread's global graph."""
+    flushing thread's global graph. While that is a graph that keeps its records (one
+    set with set_global_graph, run when its owner submits it), everything is recorded
+    into it, in order with the shader calls there."""
     alive = [n.array is not None and n.array() is not None for n in nodes]
+    apart = graph.reset_on_submit   # plans of their own may run apart
     cache = full_key = None
     if key is not None:
         cache = plan_cache(graph.context)
@@ -148,11 +151,12 @@ def flush_nodes(nodes: list, key, graph) -> None:
                     n = nodes[i]
                     n.target = allocate(n.shape, n.dtype)
                 for i, view in found.scratch.items():
-                    nodes[i].target = view
-                _record(found, nodes, graph, False)
+                    n = nodes[i]
+                    n.target = view if apart else allocate(n.shape, n.dtype)
+                _record(found, nodes, graph, False, apart)
                 return
-    made = Plan(_partition(nodes, alive), cache is not None, nodes, alive)
-    _record(made, nodes, graph, True)
+    made = Plan(_partition(nodes, alive), cache is not None and apart, nodes, alive)
+    _record(made, nodes, graph, True, apart)
     if cache is not None:
         cache.put(full_key, made)
 
@@ -190,11 +194,11 @@ def _partition(nodes: list, alive: list) -> list:
     return steps
 
 
-def _record(p: Plan, nodes: list, glob, first: bool) -> None:
+def _record(p: Plan, nodes: list, glob, first: bool, apart: bool) -> None:
     """Record the steps of `p` for `nodes` (`first`: making the plan, so fused kernels
-    are built and their launches kept); a plan of its own submits them, after what
-    the global graph `glob` holds."""
-    if not p.own:
+    are built and their launches kept); a plan of its own (`apart`: allowed to) submits
+    them, after what the global graph `glob` holds, else they go into `glob`."""
+    if not (p.own and apart):
         for k, step in enumerate(p.steps):
             n = nodes[step.index]
             try:
