@@ -181,6 +181,18 @@ def test_pending_graph_is_bounded(backend):
                                                            dtype=np.float32))
 
 
+def test_the_op_that_fills_the_graph_is_computed(backend):
+    """The size bound flushes before the next record: the op that filled the graph
+    (its Array just made) is computed and read back like any other."""
+    a = xp.asarray(np.zeros(4, dtype=np.float32))
+    lazy.flush()
+    x = a
+    for _ in range(lazy.MAX_PENDING):
+        x = x + 1
+    assert len(lazy.pending_graph()) == lazy.MAX_PENDING
+    np.testing.assert_array_equal(np.asarray(x), np.full(4, lazy.MAX_PENDING, np.float32))
+
+
 def test_threads_record_their_own_graphs(backend):
     h = np.arange(32, dtype=np.float32)
     a = xp.asarray(h)

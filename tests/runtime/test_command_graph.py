@@ -269,7 +269,7 @@ def _count_builds(graph):
 
 def test_same_records_replay_the_kept_list(backend):
     """An eager loop (record, submit, repeat) replays the list it built the first time
-    while the kernels, arguments and constants repeat; any change builds anew."""
+    while the kernels and arguments repeat; other records build anew."""
     x = np.linspace(-1, 1, 777, dtype=np.float32)
     a, b = vd.asbuffer(x), vd.asbuffer(np.zeros_like(x))
     graph = vd.CommandGraph(reset_on_submit=True)
@@ -291,6 +291,24 @@ def test_same_records_replay_the_kept_list(backend):
     ref_b = ref_a * np.float32(3.0) + 1
     np.testing.assert_allclose(b.read(0), ref_b, rtol=1e-6)
     np.testing.assert_allclose(a.read(0), ref_b * np.float32(2.0) + 1, rtol=1e-6)
+    graph.destroy()
+
+
+def test_records_with_new_constants_replay_with_rewritten_uniforms(backend):
+    """Several records repeated with new constants (a loop over a scalar) replay the
+    kept list with the changed uniforms rewritten; results follow every value."""
+    x = np.linspace(-1, 1, 555, dtype=np.float32)
+    a, b = vd.asbuffer(x), vd.asbuffer(np.zeros_like(x))
+    graph = vd.CommandGraph(reset_on_submit=True)
+    built = _count_builds(graph)
+    ref = x.copy()
+    for k in (0.5, 2.0, 2.0, -3.0, 0.25):
+        shift_scale(b, a, k, graph=graph)
+        shift_scale(a, b, 1.0 - k, graph=graph)
+        graph.submit()
+        ref = (ref * np.float32(k) + 1) * np.float32(1.0 - k) + 1
+        np.testing.assert_allclose(a.read(0), ref, rtol=1e-5, atol=1e-6)
+    assert len(built) == 1
     graph.destroy()
 
 

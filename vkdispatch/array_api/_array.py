@@ -56,9 +56,7 @@ class Array(NumpyMethods):   # NumPy's reduction methods: sum, mean, var, astype
     @classmethod
     def _record(cls, op, args: tuple, shape: tuple, dtype: dt.DType, device) -> "Array":
         """A pending Array holding `op(*args)`."""
-        self = cls._new(shape, dtype, device)
-        self._node = lazy.record(op, args, shape, dtype, array=self)
-        return self
+        return pending(op, args, shape, dtype, device, 1)
 
     def _realized(self, view) -> None:
         """The lazy layer placed this array's value in memory (`view`)."""
@@ -252,18 +250,10 @@ class Array(NumpyMethods):   # NumPy's reduction methods: sum, mean, var, astype
         _indexing().setitem(self, key, value)
 
     # ------------------------------------------------------------------ operators
-    def _op(self, name, other, reflected=False):
-        if type(other) is not Array and not isinstance(other, (int, float, complex)):
-            return NotImplemented
-        apply = _APPLY[0] if _APPLY else _elementwise_apply()
-        if reflected:
-            return apply(name, other, self)
-        return apply(name, self, other)
-
     def _inplace(self, name, other):
         if not isinstance(other, (Array, int, float, complex)):
             return NotImplemented
-        result = _elementwise().apply(name, self, other)
+        result = _binary(name, self, other)
         if result.shape != self._shape:
             raise ValueError(f"in-place {name} would change the shape {self._shape} to "
                              f"{result.shape} (broadcasting may not grow the left operand)")
@@ -271,8 +261,6 @@ class Array(NumpyMethods):   # NumPy's reduction methods: sum, mean, var, astype
             raise TypeError(f"in-place {name} would change the dtype {self._dtype.name} to "
                             f"{result.dtype.name}")
         node = result._node
-        if node is None:         # a size-bound flush placed it already: copy it over
-            node = lazy.record(lazy.IDENTITY, (result._arg(),), self._shape, self._dtype)
         if self._view is None:   # a pending value has no other holder: take the new value
             self._node.array = None
             self._node = node
@@ -282,10 +270,10 @@ class Array(NumpyMethods):   # NumPy's reduction methods: sum, mean, var, astype
         result._node = None
         return self
 
-    def __pos__(self): return _elementwise().apply("positive", self)
-    def __neg__(self): return _elementwise().apply("negative", self)
-    def __abs__(self): return _elementwise().apply("abs", self)
-    def __invert__(self): return _elementwise().apply("bitwise_invert", self)
+    def __pos__(self): return _unary("positive", self)
+    def __neg__(self): return _unary("negative", self)
+    def __abs__(self): return _unary("abs", self)
+    def __invert__(self): return _unary("bitwise_invert", self)
 
     def __matmul__(self, other):
         return _linalg().matmul(self, other) if isinstance(other, Array) else NotImplemented
@@ -309,9 +297,54 @@ _COMPARE = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_eq
             "eq": "equal", "ne": "not_equal"}
 
 
+_new_object = object.__new__
+
+
+def pending(op, args: tuple, shape: tuple, dtype: dt.DType, device, depth: int) -> Array:
+    """A pending Array holding `op(*args)`; the user's code is looked for from the frame
+    `depth` above this one's caller outward (see lazy.record)."""
+    self = _new_object(Array)
+    self._shape = shape
+    self._dtype = dtype
+    self._device = device
+    self._view = None
+    self._leaf = None
+    self._node = lazy.record(op, args, shape, dtype, self, None, None, False, depth + 2)
+    return self
+
+
+def _binary(name, x1, x2):
+    """Elementwise `name` (the array layer's `binary`, installed when it is imported)."""
+    from . import _elementwise
+    return _elementwise.binary(name, x1, x2)
+
+
+def _unary(name, x):
+    from . import _elementwise
+    return _elementwise.unary(name, x)
+
+
+def install_operators(binary, unary) -> None:
+    """The operators record through these (no import per call)."""
+    global _binary, _unary
+    _binary, _unary = binary, unary
+
+
+_OPERANDS = frozenset((Array, float, int, bool, complex))
+
+
 def _method(name, reflected=False):
-    def f(self, other):
-        return self._op(name, other, reflected)
+    if reflected:
+        def f(self, other):
+            if type(other) in _OPERANDS or isinstance(other, (int, float, complex)):
+                return _binary(name, other, self)
+            return NotImplemented
+    else:
+        def f(self, other):
+            if type(other) in _OPERANDS or isinstance(other, (int, float, complex)):
+                return _binary(name, self, other)
+            return NotImplemented
+    f.__name__ = f"__{'r' if reflected else ''}{name}__"
     return f
 
 
@@ -330,31 +363,19 @@ for _short, _name in _COMPARE.items():
 
 
 def _power(self, other):
-    # x ** 2 as x * x, NumPy's scalar-power fast path: exact, and it needs no pow (GLSL
-    # has pow for 32-bit floats only; Dask's var squares float64 data this way)
+    # x ** 2 as x * x, NumPy's scalar-power fast path: exact, and it needs no pow (Dask's
+    # var squares data this way)
     if self._dtype is not dt.bool_ and (
             (type(other) is int and other == 2)
             or (type(other) is float and other == 2.0 and (self._dtype.is_float
                                                             or self._dtype.is_complex))):
-        return _elementwise().apply("multiply", self, self)
-    return self._op("pow", other)
+        return _binary("multiply", self, self)
+    if type(other) in _OPERANDS or isinstance(other, (int, float, complex)):
+        return _binary("pow", self, other)
+    return NotImplemented
 
 
 Array.__pow__ = _power
-
-
-_APPLY: list = []   # _elementwise.apply, imported on first use (it imports this module)
-
-
-def _elementwise_apply():
-    from ._elementwise import apply
-    _APPLY.append(apply)
-    return apply
-
-
-def _elementwise():
-    from . import _elementwise as m
-    return m
 
 
 def _manip():

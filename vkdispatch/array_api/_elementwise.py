@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import builtins
 
+import numpy as np
+
 from ..codegen.variables import convert
 from ..execution import lazy
+from ..execution.lazy import Scalar
+from . import _array
 from . import _dtypes as d
 from . import _lowering as L
-from ._array import Array
+from ._array import Array, pending
 
 
 class Op:
@@ -157,57 +161,119 @@ def node_arg(a, t):
     return lazy.Scalar(value, t)
 
 
-_checked: dict = {}   # (name, device, operand dtypes / scalar types) -> (dtype, result dtype)
+# (name, per operand its dtype or Python type, device) -> (op, operand dtype, result
+# dtype, per operand: how a Python scalar becomes the kernel argument's value or None)
+_rules: dict = {}
+_broadcasts: dict = {}   # (shape, shape) -> broadcast shape
+
+
+def _int_in_range(t):
+    lo, hi = (int(v) for v in (np.iinfo(t.numpy_dtype).min, np.iinfo(t.numpy_dtype).max))
+
+    def check(value):
+        if not lo <= value <= hi:
+            raise OverflowError(f"Python int {value} is out of bounds for {t.name}")
+        return value
+    return check
+
+
+def _scalar_conversion(value, t):
+    """How Python scalar `value` becomes a `t` kernel argument (None: as it is)."""
+    if t.is_complex:
+        return None if type(value) is complex else complex
+    if t.is_float:
+        return None if type(value) is float else float
+    if t.is_bool:
+        return None if type(value) is builtins.bool else builtins.bool
+    return _int_in_range(t)
+
+
+def _rule(name: str, args: tuple, key: tuple) -> tuple:
+    """Check `name` on `args` (TypeError / ValueError for bad input) and keep the rule
+    under `key`."""
+    arity, category, rule, _ = TABLE[name]
+    _, t, device = operands(name, args, category)
+    check_device_dtype(device, t, name)
+    result = {SAME: t, BOOL: d.bool, REAL: _real_of(t)}[rule]
+    found = (OPS[name], t, result) + tuple(
+        None if type(a) is Array else _scalar_conversion(a, t) for a in args)
+    for a in args:
+        if type(a) is not Array:
+            d.scalar_dtype(a, t)     # this value's range
+    if len(_rules) > 4096:
+        _rules.clear()
+    _rules[key] = found   # (a key without an array never gets here: operands raised)
+    return found
+
+
+def _broadcast2(s1: tuple, s2: tuple) -> tuple:
+    shape = _broadcasts.get((s1, s2))
+    if shape is None:
+        shape = broadcast_shapes(s1, s2)
+        if len(_broadcasts) > 4096:
+            _broadcasts.clear()
+        _broadcasts[s1, s2] = shape
+    return shape
+
+
+# The user's call is 2 frames above binary / unary (it calls an operator or a namespace
+# function, which calls them); deeper internal callers are walked past outward.
+_USER = 2
+
+
+def binary(name: str, x1, x2) -> Array:
+    """Record elementwise `name` on an array and an array or Python scalar."""
+    t1, t2 = type(x1), type(x2)
+    k1 = x1._dtype if t1 is Array else t1
+    k2 = x2._dtype if t2 is Array else t2
+    device = x1._device if t1 is Array else x2._device if t2 is Array else None
+    rule = _rules.get((name, k1, k2, device))
+    if rule is None:
+        rule = _rule(name, (x1, x2), (name, k1, k2, device))
+    op, t, result, c1, c2 = rule
+    if t1 is Array:
+        a1 = x1._node or x1._arg()
+        s1 = x1._shape
+    else:
+        a1 = Scalar(x1 if c1 is None else c1(x1), t)
+        s1 = None
+    if t2 is Array:
+        a2 = x2._node or x2._arg()
+        s2 = x2._shape
+        if s1 is not None and s1 is not s2 and s1 != s2:
+            s2 = _broadcast2(s1, s2)
+    else:
+        a2 = Scalar(x2 if c2 is None else c2(x2), t)
+        s2 = s1
+    return pending(op, (a1, a2), s2, result, device, _USER)
+
+
+def unary(name: str, x) -> Array:
+    """Record elementwise `name` on array `x`."""
+    key = (name, x._dtype, x._device) if type(x) is Array else None
+    rule = _rules.get(key)
+    if rule is None:
+        rule = _rule(name, (x,), key)     # raises when x is no array
+    return pending(rule[0], (x._node or x._arg(),), x._shape, rule[2], x._device, _USER)
 
 
 def apply(name: str, *args) -> Array:
     """Record elementwise `name` on `args` (arrays and Python scalars)."""
-    device = None
-    key = [name]
-    shape = None
-    same_shape = True
-    for a in args:
-        if type(a) is Array:
-            key.append(a._dtype)
-            if device is None:
-                device, shape = a._device, a._shape
-            elif a._shape != shape:
-                same_shape = False
-        else:
-            key.append(type(a))
-    key.append(device)
-    key = tuple(key)
-    types = _checked.get(key)
-    if types is None:
-        arity, category, rule, _ = TABLE[name]
-        _, t, device = operands(name, args, category)
-        check_device_dtype(device, t, name)
-        types = (t, {SAME: t, BOOL: d.bool, REAL: _real_of(t)}[rule])
-        if len(_checked) > 4096:
-            _checked.clear()
-        _checked[key] = types
-    t, result = types
-    node_args = []
-    for a in args:
-        if type(a) is Array:
-            node_args.append(a._node if a._node is not None else a._arg())
-        else:
-            if type(a) is int and t.kind in ("int", "uint"):
-                d.scalar_dtype(a, t)    # the range check
-            node_args.append(node_arg(a, t))
-    if not same_shape:
-        shape = broadcast_shapes(*(a._shape for a in args if type(a) is Array))
-    return Array._record(OPS[name], tuple(node_args), shape, result, device)
+    if len(args) == 2:
+        return binary(name, args[0], args[1])
+    if len(args) == 1:
+        return unary(name, args[0])
+    raise TypeError(f"{name} takes {TABLE[name][0]} arguments, got {len(args)}")
 
 
 def _function(name: str):
     arity = TABLE[name][0]
     if arity == 1:
         def f(x, /):
-            return apply(name, x)
+            return unary(name, x)
     else:
         def f(x1, x2, /):
-            return apply(name, x1, x2)
+            return binary(name, x1, x2)
     f.__name__ = f.__qualname__ = name
     f.__doc__ = f"The standard's elementwise `{name}`."
     return f
@@ -215,6 +281,8 @@ def _function(name: str):
 
 for _name in TABLE:
     globals()[_name] = _function(_name)
+
+_array.install_operators(binary, unary)
 
 
 # ----------------------------------------------------------------------------- special rows

@@ -3,9 +3,10 @@
 Shader calls record into a graph (the thread's global graph unless one is given).
 `submit()` turns the records into one runtime command list per queue (built once and
 replayed while the records don't change) and runs them. A list outlives its records
-for a while: when the same records (same kernels, arguments and constants) are
+for a while: when the same records (same kernels, resources and launch sizes) are
 submitted again, as an eager loop or a repeated sequence between host reads does, the
-recorded list is replayed instead of rebuilt. Named variables
+recorded list is replayed instead of rebuilt, its uniforms rewritten where their
+values changed. Named variables
 (`bind_var`/`set_var`) change uniform values between submissions without re-recording.
 With `timestamps=True` the lists time every dispatch on the device (`timestamps()`).
 """
@@ -105,15 +106,16 @@ class _Copy:
 class _Built:
     """A command list built from records: its dispatch indices (for set_uniform), its
     mode (timestamps, hazard tracking), and for replay the records' content key (ids of
-    kernels and resources, launch sizes, uniform bytes; None when bound variables make
-    the uniforms change) with weak references that tell whether those ids still name
-    the same live objects (an id is reused once its object is gone). `uniform`: the
-    bytes a kept single-dispatch list now runs (see _submit_single)."""
-    __slots__ = ("cl", "indices", "mode", "key", "refs", "uniform")
+    kernels and resources, launch sizes; None when bound variables make the uniforms
+    change) with weak references that tell whether those ids still name the same live
+    objects (an id is reused once its object is gone). `uniforms`: per record, the
+    uniform bytes the list now runs (None for a copy): a replay rewrites those that
+    changed (set_uniform) instead of recording the list again."""
+    __slots__ = ("cl", "indices", "mode", "key", "refs", "uniforms")
 
-    def __init__(self, cl, indices, mode, key, refs):
+    def __init__(self, cl, indices, mode, key, refs, uniforms):
         self.cl, self.indices, self.mode, self.key, self.refs = cl, indices, mode, key, refs
-        self.uniform = None
+        self.uniforms = uniforms
 
 
 def _flat_resources(records) -> list:
@@ -509,33 +511,37 @@ class CommandGraph:
     def _build(self, queue: int, instance_count: Optional[int], key):
         """A list holding the records (`key`: their _content_key)."""
         cl, mode = self._take_list(queue)
-        indices = []
+        indices, uniforms = [], []
         try:
             for rec in self._records:
                 if isinstance(rec, _Dispatch):
                     handles = [_resource_handle(r, queue) for r in rec.resources]
+                    uniform = self._recorded_bytes(rec, instance_count)
                     indices.append(cl.dispatch(rec.kernel.program, rec.groups, handles,
-                                               self._recorded_bytes(rec, instance_count)))
+                                               uniform))
+                    uniforms.append(uniform)
                 else:
                     cl.copy(rec.src.allocation(queue), rec.dst.allocation(queue),
                             rec.nbytes, rec.src_offset, rec.dst_offset)
                     indices.append(None)
+                    uniforms.append(None)
         except BaseException:
             cl.destroy()
             raise
         refs = None if key is None else tuple(map(weakref.ref, _flat_resources(self._records)))
-        return _Built(cl, indices, mode, key, refs)
+        return _Built(cl, indices, mode, key, refs, uniforms)
 
     def _content_key(self, mode: tuple):
         """What a built list holds, comparable across record sets: kernels, resources
-        (by id), launch sizes, uniform bytes and copies; None when bound variables make
-        its uniforms depend on later set_var calls."""
+        (by id), launch sizes and copies (not the uniform bytes, which a replay
+        rewrites); None when bound variables make its uniforms depend on later set_var
+        calls."""
         parts = [mode]
         for rec in self._records:
             if type(rec) is _Dispatch:
                 if rec.packed is None:
                     return None
-                parts.append((rec.kernel, rec.groups, rec.packed, *map(id, rec.resources)))
+                parts.append((rec.kernel, rec.groups, *map(id, rec.resources)))
             else:
                 parts.append((id(rec.src), id(rec.dst), rec.nbytes, rec.src_offset,
                               rec.dst_offset))
@@ -550,8 +556,17 @@ class CommandGraph:
         for i, (built, _) in enumerate(spare):
             if built.key == key and self._holds_current_records(built, queue):
                 del spare[i]
+                self._rewrite_uniforms(built)
                 return built
         return None
+
+    def _rewrite_uniforms(self, built: _Built) -> None:
+        """A replayed list runs the current records' uniform bytes."""
+        uniforms = built.uniforms
+        for k, rec in enumerate(self._records):
+            if type(rec) is _Dispatch and uniforms[k] != rec.packed:
+                built.cl.set_uniform(built.indices[k], rec.packed)
+                uniforms[k] = rec.packed
 
     def _holds_current_records(self, built: _Built, queue: int) -> bool:
         """Whether the ids in `built`'s key still name the current records' objects (an
@@ -683,14 +698,13 @@ class CommandGraph:
                 built = None
             if built is None:
                 built = self._build(queue, None, self._content_key(self._mode()))
-                built.uniform = rec.packed
                 if len(singles) >= self._MAX_SINGLES:
                     self._drop_single(next(iter(singles)), queue)
                 singles[key] = built
             self._last_single = (rec.kernel, rec.groups, queue, self._timestamps, built)
-        if built.uniform != rec.packed:
+        if built.uniforms[0] != rec.packed:
             built.cl.set_uniform(0, rec.packed)
-            built.uniform = rec.packed
+            built.uniforms[0] = rec.packed
         cl = built.cl
         self._submitted[queue] = cl
         signals = self._signals = [cl.submit()]

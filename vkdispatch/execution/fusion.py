@@ -53,8 +53,11 @@ def pattern(strides: tuple, out_shape: tuple) -> str:
 
 class Program:
     """A fused kernel's structure (`key`) and what to bind: `leaves` (Leaf / Iota /
-    Scalar argument objects in input order), `ops` (op objects per instruction)."""
-    __slots__ = ("rank", "inputs", "instrs", "out", "leaves", "ops", "strides", "key")
+    Scalar argument objects in input order), `ops` (op objects per instruction),
+    `sources` (per input, where it came from: (node, -1) for the memory of a node with
+    a target, (node, j) for argument j of a node, None for an iota)."""
+    __slots__ = ("rank", "inputs", "instrs", "out", "leaves", "ops", "strides", "sources",
+                 "key")
 
     def __init__(self, rank: int):
         self.rank = rank
@@ -64,52 +67,58 @@ class Program:
         self.leaves = []
         self.ops = []
         self.strides = []    # broadcast strides of each leaf / iota input (None for scalars)
+        self.sources = []
 
 
 def build_program(node, lazy) -> Program:
     """The program computing materialized `node` (inlining every needed node without a
-    target), reading nodes with a target from their memory."""
+    target), reading nodes with a target from their memory. Scalars and iotas are
+    inputs of their own at each use, so the structure never depends on which
+    argument objects are shared."""
     out_shape = node.shape
     prog = Program(len(out_shape))
     refs: dict = {}
+    Node, Leaf, Iota = lazy.Node, lazy.Leaf, lazy.Iota
 
-    def add_input(sig, obj, strides):
+    def add_input(sig, obj, strides, source):
         prog.inputs.append(sig)
         prog.leaves.append(obj)
         prog.strides.append(strides)
+        prog.sources.append(source)
         return -len(prog.inputs)
 
-    def ref(a):
-        k = id(a)
-        r = refs.get(k)
-        if r is not None:
-            return r
+    def ref(a, parent, j):
         t = type(a)
-        if t is lazy.Node and (a.target is None or a is node):
-            args = tuple(ref(x) for x in a.args)
-            prog.instrs.append((a.op.key, a.dtype.name, args))
-            prog.ops.append(a.op)
-            r = len(prog.instrs) - 1
-        elif t is lazy.Node or t is lazy.Leaf:
-            if t is lazy.Node:
-                a = lazy.Leaf(a.target, a.shape, a.dtype)
-            v = a.view   # one input per place in memory, however many Leafs name it
-            place = (id(v.storage), v.offset, v.strides, a.shape, a.dtype)
-            r = refs.get(place)
+        if t is Node:
+            r = refs.get(id(a))
             if r is not None:
-                refs[k] = r
                 return r
-            st = broadcast_strides(a.shape, a.view.strides, out_shape)
-            r = refs[place] = add_input(("leaf", a.dtype.name, pattern(st, out_shape)), a, st)
-        elif t is lazy.Iota:
+            if a.target is None or a is node:
+                args = tuple(ref(x, a, k) for k, x in enumerate(a.args))
+                prog.instrs.append((a.op.key, a.dtype.name, args))
+                prog.ops.append(a.op)
+                r = refs[id(a)] = len(prog.instrs) - 1
+                return r
+            leaf, source = Leaf(a.target, a.shape, a.dtype), (a, -1)
+        elif t is Leaf:
+            leaf, source = a, (parent, j)
+        elif t is Iota:
             st = broadcast_strides(a.shape, lazy.contiguous_strides(a.shape), out_shape)
-            r = add_input(("iota", pattern(st, out_shape)), a, st)
+            return add_input(("iota", pattern(st, out_shape)), a, st, None)
         else:
-            r = add_input(("scalar", a.dtype.name), a, None)
-        refs[k] = r
+            return add_input(("scalar", a.dtype.name), a, None, (parent, j))
+        v = leaf.view   # one input per place in memory, however many Leafs name it
+        place = (id(v.storage), v.offset, v.strides, leaf.shape, leaf.dtype)
+        r = refs.get(place)
+        if r is None:
+            st = broadcast_strides(leaf.shape, v.strides, out_shape)
+            r = refs[place] = add_input(("leaf", leaf.dtype.name, pattern(st, out_shape)),
+                                        leaf, st, source)
+        if t is Node:
+            refs[id(a)] = r
         return r
 
-    ref(node)
+    ref(node, None, -1)
     ref = None   # the recursive closure's cell holds it: a cycle would keep the nodes
     target = node.target
     prog.out = (node.dtype.name, pattern(target.strides, out_shape))
@@ -118,14 +127,6 @@ def build_program(node, lazy) -> Program:
 
 
 # ----------------------------------------------------------------------------- kernels
-
-class _Built:
-    __slots__ = ("kernel", "buffer_inputs")
-
-    def __init__(self, kernel, buffer_inputs):
-        self.kernel = kernel
-        self.buffer_inputs = buffer_inputs   # input indices bound as buffers, in order
-
 
 _cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
@@ -242,7 +243,7 @@ def _address_limit(device):
     return device.max_storage_buffer_range
 
 
-def kernel_for(ctx, prog: Program, addressed: tuple, looped: bool) -> _Built:
+def kernel_for(ctx, prog: Program, addressed: tuple, looped: bool):
     """The compiled kernel of `prog` on `ctx` (`addressed`: buffer parameters reached by
     device address), built once per structure."""
     per_ctx = _cache.get(ctx)
@@ -255,20 +256,58 @@ def kernel_for(ctx, prog: Program, addressed: tuple, looped: bool) -> _Built:
         kernel = _generate(prog, ctx.device, looped)
         limit = ctx.device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
         options = EmitOptions(ctx.codegen_target, "vkd_fused", limit, addressed)
-        compiled = build_kernel(ctx, kernel, options)
-        built = per_ctx[key] = _Built(compiled, tuple(
-            k for k, s in enumerate(prog.inputs) if s[0] == "leaf"))
+        built = per_ctx[key] = build_kernel(ctx, kernel, options)
     return built
 
 
-def record_node(graph, node) -> None:
-    """Record the kernel computing materialized `node` into `graph`."""
+class Launch:
+    """One fused kernel launch, kept by a flush plan: what to bind and pack, read from
+    the nodes it involves (`record(graph, nodes)`, nodes[0] the output). `inputs`: per
+    buffer input (u, j): the memory of nodes[u] (j == -1) or of its argument j;
+    `template`: the uniform values in field order, with `scalars` (position, u, j, is
+    bool) filled from argument j of nodes[u] at each launch."""
+    __slots__ = ("kernel", "groups", "inputs", "template", "scalars", "packed")
+
+    def __init__(self, kernel, groups, inputs, template, scalars):
+        self.kernel, self.groups, self.inputs = kernel, groups, inputs
+        self.template, self.scalars = template, scalars
+        self.packed = None if scalars else self._pack(template)
+
+    def _pack(self, values) -> bytes:
+        packer = self.kernel.packer
+        packed = packer.pack_sequence(values)
+        if packed is None:
+            packed = packer.pack(dict(zip(self.kernel.uniform_names, values)))
+        return packed
+
+    def bind(self, nodes) -> tuple:
+        """(buffers, uniform bytes) of this launch for `nodes`."""
+        buffers = [nodes[0].target.storage.buffer]
+        for u, j in self.inputs:
+            n = nodes[u]
+            buffers.append((n.target if j < 0 else n.args[j].view).storage.buffer)
+        packed = self.packed
+        if packed is None:
+            values = list(self.template)
+            for pos, u, j, is_bool in self.scalars:
+                v = nodes[u].args[j].value
+                values[pos] = int(v) if is_bool else v
+            packed = self._pack(values)
+        return buffers, packed
+
+    def record(self, graph, nodes) -> None:
+        buffers, packed = self.bind(nodes)
+        graph.record_packed(self.kernel, self.groups, buffers, packed)
+
+
+def prepare(ctx, node) -> tuple:
+    """(Launch computing materialized `node` on `ctx`, the nodes it reads from: node
+    first), or None for an empty node."""
     from . import lazy
     count = math.prod(node.shape)
     if count == 0:
-        return
+        return None
     prog = build_program(node, lazy)
-    ctx = graph.context
     for view in [node.target] + [leaf.view for sig, leaf in zip(prog.inputs, prog.leaves)
                                  if sig[0] == "leaf"]:
         if view.storage.buffer.size > lazy.MAX_ELEMENTS:
@@ -285,8 +324,7 @@ def record_node(graph, node) -> None:
     max_groups = min(ctx.device.max_workgroup_count[0], MAX_GROUPS)
     groups = -(-count // LOCAL_SIZE)
     looped = groups > max_groups
-    built = kernel_for(ctx, prog, addressed, looped)
-    kernel = built.kernel
+    kernel = kernel_for(ctx, prog, addressed, looped)
     values = {"n": count, "oo": node.target.offset}
     strided = any(name.startswith("d") for name in kernel.uniform_names)
     if strided:
@@ -294,16 +332,41 @@ def record_node(graph, node) -> None:
             values[f"d{j}"] = s
     for j, st in enumerate(node.target.strides):
         values[f"to_{j}"] = st
+    scalar_of = {}
     for k, (sig, leaf, sts) in enumerate(zip(prog.inputs, prog.leaves, prog.strides)):
         if sig[0] == "scalar":
             v = leaf.value
             values[f"x{k}"] = int(v) if leaf.dtype is dt.bool_ else v
+            scalar_of[f"x{k}"] = (prog.sources[k], leaf.dtype is dt.bool_)
             continue
         values[f"o{k}"] = leaf.view.offset if sig[0] == "leaf" else 0
         for j, st in enumerate(sts):
             values[f"t{k}_{j}"] = st
-    names = kernel.uniform_names
-    packed = kernel.packer.pack_sequence([values[name] for name in names])
-    if packed is None:
-        packed = kernel.packer.pack({name: values[name] for name in names})
-    graph.record_packed(kernel, (min(groups, max_groups), 1, 1), buffers, packed)
+    used, position = [node], {id(node): 0}
+
+    def at(n) -> int:
+        u = position.get(id(n))
+        if u is None:
+            u = position[id(n)] = len(used)
+            used.append(n)
+        return u
+
+    inputs = tuple((at(src[0]), src[1]) for sig, src in zip(prog.inputs, prog.sources)
+                   if sig[0] == "leaf")
+    template, scalars = [], []
+    for pos, name in enumerate(kernel.uniform_names):
+        template.append(values[name])
+        if name in scalar_of:
+            (n, j), is_bool = scalar_of[name]
+            scalars.append((pos, at(n), j, is_bool))
+    launch = Launch(kernel, (min(groups, max_groups), 1, 1), inputs, tuple(template),
+                    tuple(scalars))
+    return launch, used
+
+
+def record_node(graph, node) -> None:
+    """Record the kernel computing materialized `node` into `graph`."""
+    prepared = prepare(graph.context, node)
+    if prepared is not None:
+        launch, used = prepared
+        launch.record(graph, used)

@@ -16,6 +16,11 @@ memory, or it was pinned (read before a write to the memory it reads); the other
 needed nodes are inlined into their consumers' kernels and never allocated. Kernels
 are recorded in record order of their outputs, which keeps every read before later
 writes of the same memory.
+
+While recording, each graph also writes down its structure (`PendingGraph.key`: per
+node its op, dtype, shape and arguments, with memory named by the order it was first
+touched; every later target or pin): the flush plan (`plan.py`) made for a structure
+is kept, and the same structure flushed again replays it.
 """
 from __future__ import annotations
 
@@ -29,8 +34,10 @@ from typing import Optional
 
 from ..base import dtype as dt
 from ..base.buffer import Buffer, register_before_host_access
-from . import command_graph, fusion
+from . import command_graph, plan
 from .pool import buffer_pool
+
+_getframe = sys._getframe
 
 MAX_PENDING = 1024        # nodes recorded before a flush is forced (bounded memory)
 MAX_INLINE = 48           # inlined nodes per kernel output before one is materialized
@@ -73,20 +80,31 @@ class View:
                 and self.strides == other.strides)
 
 
+_strides_of: dict = {}
+
+
 def contiguous_strides(shape: tuple) -> tuple:
-    out, step = [], 1
-    for s in reversed(shape):
-        out.append(step)
-        step *= s
-    return tuple(reversed(out))
+    out = _strides_of.get(shape)
+    if out is None:
+        out, step = [], 1
+        for s in reversed(shape):
+            out.append(step)
+            step *= s
+        out = tuple(reversed(out))
+        if len(_strides_of) < 4096:
+            _strides_of[shape] = out
+    return out
 
 
 class Leaf:
-    """An argument read from memory: `view` seen with `shape` and `dtype`."""
-    __slots__ = ("view", "shape", "dtype")
+    """An argument read from memory: `view` seen with `shape` and `dtype`. `seen`:
+    (batch, slot, its structure entry) of the batch that last recorded it (one tuple,
+    replaced whole, so a thread never reads another's half-written entry)."""
+    __slots__ = ("view", "shape", "dtype", "seen")
 
     def __init__(self, view: View, shape: tuple, dtype: dt.DType):
         self.view, self.shape, self.dtype = view, shape, dtype
+        self.seen = None
 
 
 class Scalar:
@@ -116,9 +134,10 @@ class Node:
     `record(graph, node)` instead, takes only Leaf arguments and is never inlined (with
     `places_itself`, record sets `target` and tells the Array, else it writes `target`).
     `target`: the View the result is written to (None until the flush picks a place,
-    or for inlined nodes)."""
+    or for inlined nodes). `index`: its position in the flush's node list; `batch`:
+    the pending batch it was recorded in (None outside a pending graph)."""
     __slots__ = ("op", "args", "shape", "dtype", "where", "array", "target", "pinned",
-                 "needed", "cost", "seq", "error", "__weakref__")
+                 "seq", "error", "index", "batch", "__weakref__")
 
     def __init__(self, op, args: tuple, shape: tuple, dtype: dt.DType, where):
         self.seq = next(_sequence)
@@ -130,21 +149,32 @@ class Node:
         self.array = None
         self.target = None
         self.pinned = False
-        self.needed = False
-        self.cost = 0
         self.error = None   # why the flush could not compute it (raised on every read)
+        self.index = -1
+        self.batch = None
 
     def location(self) -> str:
-        return f"{self.where[0]}:{self.where[1]}" if self.where else "<unknown>"
+        return location(self.where)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _internal_code: dict = {}
 
 
-def caller() -> Optional[tuple]:
-    """(file, line) of the innermost frame outside the vkdispatch package."""
-    frame = sys._getframe(2)
+def caller(depth: int = 2) -> Optional[tuple]:
+    """Where the user's code is (see `location`): the innermost frame outside the
+    vkdispatch package, looking from `depth` frames above this function's caller."""
+    try:
+        frame = sys._getframe(depth)
+    except ValueError:
+        return None
+    return _user_frame(frame)
+
+
+def _user_frame(frame) -> Optional[tuple]:
+    """(code, instruction offset) of `frame` or of the first frame outside the package
+    above it: only these are kept (no frame, so nothing in it stays alive), and the
+    line number is looked up when an error needs it."""
     while frame is not None:
         code = frame.f_code
         inside = _internal_code.get(code)
@@ -152,19 +182,76 @@ def caller() -> Optional[tuple]:
             inside = _internal_code[code] = os.path.abspath(code.co_filename).startswith(
                 _PACKAGE_DIR)
         if not inside:
-            return (code.co_filename, frame.f_lineno)
+            return (code, frame.f_lasti)
         frame = frame.f_back
     return None
 
 
-class PendingGraph:
-    """One thread's recorded, not yet flushed nodes."""
+def location(where) -> str:
+    """'file:line' of a place `caller` found."""
+    if not where:
+        return "<unknown>"
+    code, offset = where
+    line = code.co_firstlineno
+    for start, end, number in code.co_lines():
+        if start <= offset < end and number is not None:
+            line = number
+            break
+    return f"{code.co_filename}:{line}"
+
+
+class _Batch:
+    """The identity of one pending graph's nodes between two flushes. `known` is False
+    once its key cannot tell its structure (a node reads a node of another batch, or
+    a node is pinned from outside it): it is then planned at its flush, not replayed."""
+    __slots__ = ("flushed", "known")
 
     def __init__(self):
-        self.nodes: list = []
-        self.readers: dict = {}    # id(Storage) -> nodes reading it (pinned before a write)
-        self.touched: set = set()  # ids of the base Buffers pending nodes read or write
+        self.flushed = False
+        self.known = True
+
+
+class PendingGraph:
+    """One thread's recorded, not yet flushed nodes, with their structure.
+
+    `key` lists, in record order, each node as (op key, dtype, shape, argument count)
+    followed by one entry per argument (the index of an argument node, (slot, offset,
+    strides, shape, dtype) of a Leaf, the dtype of a Scalar, ("iota", shape)), and the
+    events that change a node later: ("slot", element count, bytes) when a storage is
+    first touched (slots number storages in that order), ("target", index, slot,
+    offset, strides), ("pin", index).
+    Two batches with equal keys (and the same nodes alive at the flush) are flushed by
+    the same plan."""
+
+    def __init__(self):
         self.lock = threading.RLock()
+        self._start()
+
+    def _start(self) -> None:
+        self.nodes: list = []
+        self.key: list = []
+        self.slots: dict = {}      # id(Storage) -> slot
+        self.readers: list = []    # per slot: nodes reading it since its last pending write
+        self.touched: set = set()  # ids of the base Buffers pending nodes read or write
+        self.batch = _Batch()
+
+    def take(self) -> tuple:
+        """(nodes, key or None, touched) of this batch, and start an empty one (lock
+        held)."""
+        out = (self.nodes, self.key if self.batch.known else None, self.touched)
+        self.batch.flushed = True
+        self._start()
+        return out
+
+    def slot(self, storage: Storage) -> int:
+        s = self.slots.get(id(storage))
+        if s is None:
+            s = self.slots[id(storage)] = len(self.readers)
+            self.readers.append([])
+            buf = storage.buffer
+            self.key.append(("slot", buf.size, buf.nbytes))
+            self.touched.add(id(buf._base or buf))
+        return s
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -188,37 +275,94 @@ def pending_graph() -> PendingGraph:
     return g
 
 
-def _base_id(view: View) -> int:
-    buf = view.storage.buffer
-    return id(buf._base or buf)
+def _too_many(shape: tuple) -> ValueError:
+    return ValueError(f"an array of shape {shape} has more than {MAX_ELEMENTS} elements; "
+                      f"generated kernels index with 32-bit integers")
 
 
 def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
-           target: Optional[View] = None) -> Node:
+           target: Optional[View] = None, where=None, pinned: bool = False,
+           depth: int = 1) -> Node:
     """Record `op(*args)` of `shape` and `dtype`; `array` (the Array holding the result)
-    is referenced weakly; `target`: write the result there (existing memory)."""
+    is referenced weakly; `target`: write the result there (existing memory); `where`:
+    the user's (file, line), else found from the frame `depth` above this one outward;
+    `pinned`: computed apart (materialized) even when dead. A full graph is flushed
+    first."""
     if math.prod(shape) > MAX_ELEMENTS:
-        raise ValueError(f"an array of shape {shape} has more than {MAX_ELEMENTS} elements; "
-                         f"generated kernels index with 32-bit integers")
-    g = pending_graph()
-    node = Node(op, args, shape, dtype, caller())
+        raise _too_many(shape)
+    g = getattr(_tls, "graph", None)
+    if g is None:
+        g = pending_graph()
+    if len(g.nodes) >= MAX_PENDING:
+        flush()
+    if where is None:
+        try:
+            frame = _getframe(depth)
+        except ValueError:
+            frame = _getframe(1)
+        code = frame.f_code
+        if _internal_code.get(code) is False:   # the user's code, seen before
+            where = (code, frame.f_lasti)
+        else:
+            where = _user_frame(frame)
+    node = Node(op, args, shape, dtype, where)
     if array is not None:
         node.array = weakref.ref(array)
-    with g.lock:
+    lock = g.lock
+    lock.acquire()
+    try:
+        nodes = g.nodes
+        node.index = len(nodes)
+        node.batch = batch = g.batch
         if target is not None:
             _before_write(g, target, node)
+        key = g.key
+        key.append((op.key, dtype, shape, len(args)))
         for a in args:
             t = type(a)
+            if t is Node:
+                if a.batch is batch:
+                    key.append(a.index)
+                    if a.target is not None:
+                        g.readers[g.slot(a.target.storage)].append(node)
+                    continue
+                a = _outside_arg(g, node, a)
+                t = type(a)
+                if t is Node:
+                    key.append(None)
+                    continue
             if t is Leaf:
-                g.readers.setdefault(id(a.view.storage), []).append(node)
-                g.touched.add(_base_id(a.view))
-            elif t is Node and a.target is not None:
-                g.readers.setdefault(id(a.target.storage), []).append(node)
-        g.nodes.append(node)
-        full = len(g.nodes) >= MAX_PENDING
-    if full:
-        flush()
+                seen = a.seen
+                if seen is None or seen[0] is not batch:
+                    v = a.view
+                    s = g.slot(v.storage)
+                    seen = a.seen = (batch, s, (s, v.offset, v.strides, a.shape, a.dtype))
+                g.readers[seen[1]].append(node)
+                key.append(seen[2])
+            elif t is Scalar:
+                key.append(a.dtype)
+            else:
+                key.append(("iota", a.shape))
+        nodes.append(node)
+        if pinned:
+            node.pinned = True
+            g.key.append(("pin", node.index))
+    finally:
+        lock.release()
     return node
+
+
+def _outside_arg(g: PendingGraph, node: Node, a: Node):
+    """Argument node `a` of `node` is not in this batch: a flushed one that has its
+    value in memory is read from there (a Leaf, which replaces it in node.args);
+    another thread's pending node, or one that failed, stays a node and makes the
+    batch's structure unknown (it is planned at every flush)."""
+    if a.batch is not None and a.batch.flushed and a.target is not None and a.error is None:
+        leaf = Leaf(a.target, a.shape, a.dtype)
+        node.args = tuple(leaf if x is a else x for x in node.args)
+        return leaf
+    g.batch.known = False
+    return a
 
 
 def record_write(op, args: tuple, shape: tuple, dtype: dt.DType, target: View) -> Node:
@@ -227,14 +371,13 @@ def record_write(op, args: tuple, shape: tuple, dtype: dt.DType, target: View) -
     copied to its own memory, as one kernel reading and writing overlapping elements
     would race."""
     fixed = []
+    where = caller()
     for a in args:
         if type(a) is Leaf and a.view.storage is target.storage and not (
                 a.view.same_place(target) and a.shape == shape):
-            copy = record(IDENTITY, (a,), a.shape, a.dtype)
-            copy.pinned = True
-            a = copy
+            a = record(IDENTITY, (a,), a.shape, a.dtype, where=where, pinned=True)
         fixed.append(a)
-    return record(op, tuple(fixed), shape, dtype, target=target)
+    return record(op, tuple(fixed), shape, dtype, target=target, where=where)
 
 
 class _Identity:
@@ -248,17 +391,30 @@ class _Identity:
 IDENTITY = _Identity()
 
 
+def _pin(g: PendingGraph, node: Node) -> None:
+    """`node` will be computed apart (materialized), in record order."""
+    with g.lock:
+        if not node.pinned:
+            node.pinned = True
+            if node.batch is g.batch:
+                g.key.append(("pin", node.index))
+            elif node.batch is not None:
+                node.batch.known = False
+
+
 def _before_write(g: PendingGraph, target: View, node: Node) -> None:
     """`node` will write `target`: nodes recorded earlier that read its storage are
     computed before (pinned), so they see the memory as it was when they were recorded.
     (The writer's own reads of `target` happen element by element before its write of
     the same element; `record_write` keeps reads of other places apart.)"""
-    for reader in g.readers.pop(id(target.storage), ()):
+    s = g.slot(target.storage)
+    readers = g.readers[s]
+    g.readers[s] = [node]
+    for reader in readers:
         if reader is not node:
-            reader.pinned = True
+            _pin(g, reader)
     node.target = target
-    g.touched.add(_base_id(target))
-    g.readers.setdefault(id(target.storage), []).append(node)
+    g.key.append(("target", node.index, s, target.offset, target.strides))
 
 
 def retarget(node: Node, target: View) -> None:
@@ -270,7 +426,7 @@ def retarget(node: Node, target: View) -> None:
         last = g.nodes and g.nodes[-1] is node
         if not last or any(type(a) is Leaf and a.view.storage is target.storage and not (
                 a.view.same_place(target) and a.shape == node.shape) for a in node.args):
-            node.pinned = True    # computed apart first, then copied in
+            _pin(g, node)    # computed apart first, then copied in
             record_write(IDENTITY, (node,), node.shape, node.dtype, target)
             return
         _before_write(g, target, node)
@@ -282,94 +438,73 @@ def assign_target(node: Node, target: View) -> None:
     read it from there."""
     g = pending_graph()
     with g.lock:
-        if node not in g.nodes:
+        if node.batch is not g.batch:
             raise RuntimeError("assign_target: the node is not pending in this thread")
         node.target = target
-        g.touched.add(_base_id(target))
-        readers = g.readers.setdefault(id(target.storage), [])
-        for n in g.nodes:
+        s = g.slot(target.storage)
+        g.key.append(("target", node.index, s, target.offset, target.strides))
+        readers = g.readers[s]
+        for n in g.nodes[node.index + 1:]:
             if any(a is node for a in n.args):
                 readers.append(n)
 
 
 def is_pending(node: Node) -> bool:
     g = getattr(_tls, "graph", None)
-    return g is not None and node in g.nodes
+    return g is not None and node.batch is g.batch
 
 
 # ----------------------------------------------------------------------------- flushing
 
 def flush() -> None:
-    """Turn every thread's pending nodes into kernels recorded into the calling
-    thread's global CommandGraph (not yet submitted)."""
+    """Turn every thread's pending nodes into kernels (see plan.flush_nodes: submitted,
+    or recorded into the calling thread's global CommandGraph)."""
     with _graphs_lock:
         graphs = [g for g in _graphs.values() if g.nodes]
     if not graphs:
         return
     _tls.flushing = True
     try:
-        nodes = []
+        batches = []
         for g in graphs:
             with g.lock:
-                nodes += g.nodes
-                g.nodes = []
-                g.readers = {}
-                g.touched = set()
+                if g.nodes:
+                    batches.append(g.take())
+        glob = command_graph.global_graph()
+        if _independent(batches):   # each on its own, by its own plan
+            error = None
+            for nodes, key, _ in batches:
+                try:
+                    plan.flush_nodes(nodes, key, glob)
+                except Exception as exc:   # the others still run
+                    error = error or exc
+            if error is not None:
+                raise error
+            return
         # one pass over all threads' nodes in record order: a thread's node may read
-        # another's (Dask hands pending chunks between its worker threads)
+        # another's (Dask hands pending chunks between its worker threads), or memory
+        # another's writes
+        nodes = [n for b in batches for n in b[0]]
         nodes.sort(key=_record_order)
-        if nodes:
-            _flush_nodes(nodes)
+        for i, n in enumerate(nodes):
+            n.index = i
+        plan.flush_nodes(nodes, None, glob)
     finally:
         _tls.flushing = False
 
 
+def _independent(batches: list) -> bool:
+    """Whether these batches (of different threads) share no node and no memory."""
+    seen: set = set()
+    for _, key, touched in batches:
+        if key is None or not seen.isdisjoint(touched):
+            return False
+        seen |= touched
+    return True
+
+
 def _record_order(node: Node) -> int:
     return node.seq
-
-
-def _alive(node: Node) -> bool:
-    return node.array is not None and node.array() is not None
-
-
-def _flush_nodes(nodes: list) -> None:
-    for n in reversed(nodes):   # consumers come after their producers
-        if n.needed or n.target is not None or _alive(n):
-            n.needed = True
-            for a in n.args:
-                if type(a) is Node:
-                    a.needed = True
-    graph = command_graph.global_graph()
-    steps = []
-    for n in nodes:
-        if not n.needed:
-            continue
-        cost = 1
-        for a in n.args:
-            if type(a) is Node and a.target is None:
-                cost += a.cost
-        custom = getattr(n.op, "record", None) is not None
-        if n.target is None and not (n.pinned or custom or _alive(n)) and cost <= MAX_INLINE:
-            n.cost = cost
-            continue
-        if n.target is None and not getattr(n.op, "places_itself", False):
-            n.target = allocate(n.shape, n.dtype)
-        steps.append(n)
-    for i, n in enumerate(steps):
-        custom = getattr(n.op, "record", None)
-        try:
-            if custom is not None:   # an op with its own kernel (matmul): Leaf arguments only
-                custom(graph, n)
-            else:
-                fusion.record_node(graph, n)
-        except Exception as exc:
-            # the work recorded so far stands; what depends on this node cannot run
-            for later in steps[i:]:
-                later.error = exc
-            raise
-        arr = n.array() if n.array is not None else None
-        if arr is not None and arr._node is n and n.target is not None:
-            arr._realized(n.target)     # its Array reads the result from now on
 
 
 def allocate(shape: tuple, dtype: dt.DType) -> View:
