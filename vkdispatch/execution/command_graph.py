@@ -333,9 +333,9 @@ class CommandGraph:
         """`record` for a producer that already checked `resources` (Buffers, in binding
         order, the debug buffer of a reporting kernel included) and packed the uniforms
         (the eager fast path of @vd.shader)."""
-        if kernel.context is not self.context:
-            raise VkDispatchError("the kernel was built for another context than this graph's")
         ctx = self.context
+        if kernel.context is not ctx:
+            raise VkDispatchError("the kernel was built for another context than this graph's")
         for res in resources:
             if res.context is not ctx or not (res._base or res)._handles:
                 for name, r in zip(kernel.binding_names, resources):
@@ -343,7 +343,7 @@ class CommandGraph:
         rec = _Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES, packed)
         if _before_record:   # a lazy layer's pending writes to these buffers come first
             for hook in _before_record:
-                hook(self, _flat_resources((rec,)))
+                hook(self, resources)     # Buffers: nothing to flatten
         with self._lock:     # _append, less what a packed record cannot have
             records = self._records
             records.append(rec)
@@ -671,9 +671,16 @@ class CommandGraph:
         built = None
         last = self._last_single     # the same call as the last one: no key to build
         if (last is not None and last[0] is rec.kernel and last[1] == rec.groups
-                and last[2] == queue and last[3] == self._timestamps
-                and self._holds_current_records(last[4], queue)):
+                and last[2] == queue and last[3] == self._timestamps):
             built = last[4]
+            for ref, res in zip(built.refs, rec.resources):   # _holds_current_records
+                if ref() is not res:
+                    built = None
+                    break
+                if type(res) is not Buffer or not (res._base or res)._handles:
+                    res.handle(queue)   # raises for a destroyed one, as a build would
+            if built is not None and len(built.refs) != len(rec.resources):
+                built = None            # an (image, sampler) pair: compare them all
         if built is None:
             key = (queue, self._timestamps, rec.kernel, rec.groups, *map(id, rec.resources))
             singles = self._singles
@@ -833,7 +840,7 @@ def global_graph() -> CommandGraph:
     """The graph shader calls of this thread record into when given no graph=: the one
     set with set_global_graph, else default_graph()."""
     g = getattr(_tls, "graph", None)   # one look-up on the eager call path
-    if g is None or g.context.destroyed or g.context is not get_context():
+    if g is None or g.context is not get_context():   # (never a destroyed one)
         custom = getattr(_tls, "custom", None)
         g = _tls.graph = custom if custom is not None else default_graph()
     return g
