@@ -92,6 +92,7 @@ class _Dispatch:
 
 
 _NO_VALUES: dict = {}
+_DISPATCHES, _SUBMITS = stats.DISPATCHES_RECORDED, stats.SUBMITS   # a graph's tally
 
 
 class _Copy:
@@ -167,6 +168,7 @@ class CommandGraph:
         self._singles: dict = {}        # single-dispatch lists of eager calls (_submit_single)
         self._last_single = None        # (kernel, launch, queue, timestamps, _Built): last submit
         self._lock = threading.RLock()
+        self._tally = stats.tally(self)   # dispatches and submits, counted under _lock
         self._hand_written = 0          # records of kernels that may reach unbound memory
         self._debug_records = 0         # records of kernels that report out-of-range accesses
         self._var_records = 0           # records whose uniforms come from bound variables
@@ -351,8 +353,8 @@ class CommandGraph:
                 self._invalidate()
             if not kernel.plain:
                 self._count_kernel(kernel)
+            self._tally[_DISPATCHES] += 1
             full = len(records) >= self._max_pending > 0 and not self._var_records
-        stats.count("dispatches_recorded")
         if self.submit_on_record or full:
             self.submit()
 
@@ -399,7 +401,7 @@ class CommandGraph:
             if self._lists:
                 self._invalidate()
             if type(rec) is _Dispatch:
-                stats.count("dispatches_recorded")
+                self._tally[_DISPATCHES] += 1
                 if not rec.kernel.plain:
                     self._count_kernel(rec.kernel)
                 if rec.var_fields:
@@ -621,7 +623,7 @@ class CommandGraph:
                 signals.append(signal)
             self._dirty_vars.clear()
             self._signals = signals
-            stats.count("submits", len(signals))
+            self._tally[_SUBMITS] += len(signals)
             if self.reset_on_submit:
                 self._retire_after(by_queue)
         if debug:
@@ -701,7 +703,7 @@ class CommandGraph:
         cl = built.cl
         self._submitted[queue] = cl
         signals = self._signals = [cl.submit()]
-        stats.count("submits")
+        self._tally[_SUBMITS] += 1
         self._forget_records()
         return signals
 
