@@ -182,7 +182,7 @@ def test_graph_counts_survive_the_graph_and_add_up_from_threads(backend):
     delta = vd.stats() - before
     assert (delta.dispatches_recorded, delta.submits) == (400, 400)
     graph.destroy()
-    del graph
+    graph = None
     gc.collect()
     vd.CommandGraph().destroy()          # a new tally folds the dead graph's in
     delta = vd.stats() - before
