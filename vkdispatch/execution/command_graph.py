@@ -153,7 +153,9 @@ class CommandGraph:
                  timestamps: bool = False):
         self.context = get_context()
         self._queues = range(self.context.queue_count)   # fixed for a context
-        self._may_capture = self.context.runtime_context.capabilities.graph_capture
+        rctx = self.context.runtime_context
+        # a runtime that captures graphs (CUDA) says per queue whether one is under way
+        self._queue_capturing = rctx.queue_capturing if rctx.capabilities.graph_capture else None
         self.reset_on_submit = reset_on_submit
         self.submit_on_record = submit_on_record
         self._timestamps = bool(timestamps)
@@ -457,8 +459,7 @@ class CommandGraph:
             old.cl.destroy()
 
     def _capturing(self, queue: int) -> bool:
-        rctx = self.context.runtime_context
-        return rctx.capabilities.graph_capture and rctx.queue_capturing(queue)
+        return self._queue_capturing is not None and self._queue_capturing(queue)
 
     def _mode(self) -> tuple:
         """(timestamps, hazard tracking): barriers may be skipped between commands whose
@@ -590,7 +591,7 @@ class CommandGraph:
             if (len(records) == 1 and self.reset_on_submit and instance_count is None
                     and len(queues) == 1 and type(records[0]) is _Dispatch
                     and records[0].packed is not None
-                    and not (self._may_capture and self._capturing(queues[0]))):
+                    and not (self._queue_capturing and self._queue_capturing(queues[0]))):
                 signals = self._submit_single(queues[0])
                 if debug:
                     self._raise_reported(queues)
