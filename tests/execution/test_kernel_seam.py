@@ -153,6 +153,42 @@ def test_stats_count_exactly_from_threads():
     assert (vd.stats() - before).submits == 4000
 
 
+@vd.shader("buff.size")
+def _add(buff: Buff[f32], k: Const[f32]):
+    i = vc.global_invocation_id().x
+    buff[i] = buff[i] + k
+
+
+def test_graph_counts_survive_the_graph_and_add_up_from_threads(backend):
+    """Graphs count their dispatches and submits in a tally of their own: calls from
+    several threads into one graph add up exactly, and the counts stay in vd.stats()
+    after the graph is gone."""
+    import gc
+    buf = vd.asbuffer(np.zeros(64, np.float32))
+    graph = vd.CommandGraph(reset_on_submit=True)
+    before = vd.stats()
+
+    def work():
+        for _ in range(100):
+            _add(buf, 1.0, graph=graph)
+            graph.submit()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    np.testing.assert_array_equal(buf.read(0), np.full(64, 400, np.float32))
+    delta = vd.stats() - before
+    assert (delta.dispatches_recorded, delta.submits) == (400, 400)
+    graph.destroy()
+    graph = None
+    gc.collect()
+    vd.CommandGraph().destroy()          # a new tally folds the dead graph's in
+    delta = vd.stats() - before
+    assert (delta.dispatches_recorded, delta.submits) == (400, 400)
+
+
 def test_stats_reset():
     stats_module.count("dispatches_recorded", 3)
     snap = vd.stats(reset=True)

@@ -367,3 +367,33 @@ def test_kept_lists_hold_no_buffer(backend):
         shift_scale(dst, src, 1.0, graph=graph)
     assert len(graph) == 0                   # and the graph is as it was
     graph.destroy()
+
+
+def test_eager_loop_replays_kept_lists_many_times(backend):
+    """The global graph's eager loop (call, submit) over two buffers in turn, with
+    repeated and new scalars: two kept lists, replayed hundreds of times, every
+    result as NumPy's, and vd.stats() counting each call and submit once."""
+    @vd.shader("buf.size")
+    def add_k(buf: Buff[f32], k: Const[f32]):
+        i = vc.global_invocation_id().x
+        buf[i] = buf[i] + k
+
+    xs = [np.linspace(-1, 1, 100, dtype=np.float32), np.arange(100, dtype=np.float32)]
+    bufs = [vd.asbuffer(x) for x in xs]
+    add_k(bufs[0], 0.0)                       # compiled before counting
+    graph = vd.global_graph()
+    graph.submit()
+    built = _count_builds(graph)
+    before = vd.stats()
+    refs = [x.copy() for x in xs]
+    for step in range(300):
+        k = 1.0 if step % 3 else float(step % 7)
+        add_k(bufs[step % 2], k)
+        graph.submit()
+        refs[step % 2] += np.float32(k)
+    for buf, ref in zip(bufs, refs):
+        np.testing.assert_array_equal(buf.read(0), ref)
+    delta = vd.stats() - before
+    assert (delta.dispatches_recorded, delta.submits, delta.kernels_compiled) == (300, 300, 0)
+    assert len(built) == 1                    # bufs[1]'s list (bufs[0]'s is kept from the
+                                              # warm-up call), then only replays

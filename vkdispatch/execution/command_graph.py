@@ -93,6 +93,7 @@ class _Dispatch:
 
 
 _NO_VALUES: dict = {}
+_DISPATCHES, _SUBMITS = stats.DISPATCHES_RECORDED, stats.SUBMITS   # a graph's tally
 
 
 class _Copy:
@@ -154,7 +155,9 @@ class CommandGraph:
                  timestamps: bool = False):
         self.context = get_context()
         self._queues = range(self.context.queue_count)   # fixed for a context
-        self._may_capture = self.context.runtime_context.capabilities.graph_capture
+        rctx = self.context.runtime_context
+        # a runtime that captures graphs (CUDA) says per queue whether one is under way
+        self._queue_capturing = rctx.queue_capturing if rctx.capabilities.graph_capture else None
         self.reset_on_submit = reset_on_submit
         self.submit_on_record = submit_on_record
         self._timestamps = bool(timestamps)
@@ -169,6 +172,7 @@ class CommandGraph:
         self._singles: dict = {}        # single-dispatch lists of eager calls (_submit_single)
         self._last_single = None        # (kernel, launch, queue, timestamps, _Built): last submit
         self._lock = threading.RLock()
+        self._tally = stats.tally(self)   # dispatches and submits, counted under _lock
         self._hand_written = 0          # records of kernels that may reach unbound memory
         self._debug_records = 0         # records of kernels that report out-of-range accesses
         self._var_records = 0           # records whose uniforms come from bound variables
@@ -335,9 +339,9 @@ class CommandGraph:
         """`record` for a producer that already checked `resources` (Buffers, in binding
         order, the debug buffer of a reporting kernel included) and packed the uniforms
         (the eager fast path of @vd.shader)."""
-        if kernel.context is not self.context:
-            raise VkDispatchError("the kernel was built for another context than this graph's")
         ctx = self.context
+        if kernel.context is not ctx:
+            raise VkDispatchError("the kernel was built for another context than this graph's")
         for res in resources:
             if res.context is not ctx or not (res._base or res)._handles:
                 for name, r in zip(kernel.binding_names, resources):
@@ -345,7 +349,7 @@ class CommandGraph:
         rec = _Dispatch(kernel, launch, resources, _NO_VALUES, _NO_VALUES, packed)
         if _before_record:   # a lazy layer's pending writes to these buffers come first
             for hook in _before_record:
-                hook(self, _flat_resources((rec,)))
+                hook(self, resources)     # Buffers: nothing to flatten
         with self._lock:     # _append, less what a packed record cannot have
             records = self._records
             records.append(rec)
@@ -353,8 +357,8 @@ class CommandGraph:
                 self._invalidate()
             if not kernel.plain:
                 self._count_kernel(kernel)
+            self._tally[_DISPATCHES] += 1
             full = len(records) >= self._max_pending > 0 and not self._var_records
-        stats.count("dispatches_recorded")
         if self.submit_on_record or full:
             self.submit()
 
@@ -401,7 +405,7 @@ class CommandGraph:
             if self._lists:
                 self._invalidate()
             if type(rec) is _Dispatch:
-                stats.count("dispatches_recorded")
+                self._tally[_DISPATCHES] += 1
                 if not rec.kernel.plain:
                     self._count_kernel(rec.kernel)
                 if rec.var_fields:
@@ -457,8 +461,7 @@ class CommandGraph:
             old.cl.destroy()
 
     def _capturing(self, queue: int) -> bool:
-        rctx = self.context.runtime_context
-        return rctx.capabilities.graph_capture and rctx.queue_capturing(queue)
+        return self._queue_capturing is not None and self._queue_capturing(queue)
 
     def _mode(self) -> tuple:
         """(timestamps, hazard tracking): barriers may be skipped between commands whose
@@ -603,7 +606,7 @@ class CommandGraph:
             if (len(records) == 1 and self.reset_on_submit and instance_count is None
                     and len(queues) == 1 and type(records[0]) is _Dispatch
                     and records[0].packed is not None
-                    and not (self._may_capture and self._capturing(queues[0]))):
+                    and not (self._queue_capturing and self._queue_capturing(queues[0]))):
                 signals = self._submit_single(queues[0])
                 if debug:
                     self._raise_reported(queues)
@@ -636,7 +639,7 @@ class CommandGraph:
                 signals.append(signal)
             self._dirty_vars.clear()
             self._signals = signals
-            stats.count("submits", len(signals))
+            self._tally[_SUBMITS] += len(signals)
             if self.reset_on_submit:
                 self._retire_after(by_queue)
         if debug:
@@ -686,9 +689,16 @@ class CommandGraph:
         built = None
         last = self._last_single     # the same call as the last one: no key to build
         if (last is not None and last[0] is rec.kernel and last[1] == rec.groups
-                and last[2] == queue and last[3] == self._timestamps
-                and self._holds_current_records(last[4], queue)):
+                and last[2] == queue and last[3] == self._timestamps):
             built = last[4]
+            for ref, res in zip(built.refs, rec.resources):   # _holds_current_records
+                if ref() is not res:
+                    built = None
+                    break
+                if type(res) is not Buffer or not (res._base or res)._handles:
+                    res.handle(queue)   # raises for a destroyed one, as a build would
+            if built is not None and len(built.refs) != len(rec.resources):
+                built = None            # an (image, sampler) pair: compare them all
         if built is None:
             key = (queue, self._timestamps, rec.kernel, rec.groups, *map(id, rec.resources))
             singles = self._singles
@@ -708,7 +718,7 @@ class CommandGraph:
         cl = built.cl
         self._submitted[queue] = cl
         signals = self._signals = [cl.submit()]
-        stats.count("submits")
+        self._tally[_SUBMITS] += 1
         self._forget_records()
         return signals
 
@@ -847,7 +857,7 @@ def global_graph() -> CommandGraph:
     """The graph shader calls of this thread record into when given no graph=: the one
     set with set_global_graph, else default_graph()."""
     g = getattr(_tls, "graph", None)   # one look-up on the eager call path
-    if g is None or g.context.destroyed or g.context is not get_context():
+    if g is None or g.context is not get_context():   # (never a destroyed one)
         custom = getattr(_tls, "custom", None)
         g = _tls.graph = custom if custom is not None else default_graph()
     return g

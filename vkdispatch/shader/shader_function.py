@@ -136,6 +136,7 @@ class ShaderFunction:
         self.description = description
         self.name = func.__name__ if description is None else description.name
         self.params = parse_signature(func) if params is None else tuple(params)
+        self._param_count = len(self.params)
         self._storage_images = [p.name for p in self.params
                                 if p.type.kind == IMAGE and p.type.writable]
         self._buffer_params = [p.name for p in self.params if p.type.kind == BUFFER]
@@ -476,7 +477,11 @@ class ShaderFunction:
             return False
         if type(n) is not int or n <= 0:
             return False
-        ctx = get_context()
+        if graph is None:
+            graph = global_graph()       # always of the current context
+        elif graph.context is not get_context():
+            return False                 # the full path names the mismatch
+        ctx = graph.context
         plan = self._plans.get(n)
         if plan is not None:
             for i in plan.in_range:      # buffers whose accesses at x are not guarded
@@ -490,10 +495,7 @@ class ShaderFunction:
         bound = plan.bind(args, n)
         if bound is None:
             return False
-        g = graph if graph is not None else global_graph()
-        if g.context is not ctx:
-            return False
-        g.record_packed(plan.kernel, plan.groups, bound[0], bound[1])
+        graph.record_packed(plan.kernel, plan.groups, bound[0], bound[1])
         return True
 
     def _make_plan(self, ctx, n, args):
@@ -523,7 +525,7 @@ class ShaderFunction:
 
     def __call__(self, *args, exec_size=None, workgroups=None, graph=None, **kwargs):
         if self._size_of is not None and not kwargs and exec_size is None and \
-                workgroups is None and len(args) == len(self.params) and \
+                workgroups is None and len(args) == self._param_count and \
                 self._fast_call(args, graph):
             return
         bound = self.bind_arguments(args, kwargs)

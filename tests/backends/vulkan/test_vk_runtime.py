@@ -245,6 +245,52 @@ def test_uniform_buffer_list_replays_its_recordings(ctx, vkh):
 
 
 @pytest.mark.parametrize("ubo", [False, True], ids=["push_constant", "uniform_buffer"])
+def test_replays_follow_every_change_to_the_list(ctx, vkh, ubo):
+    """Submits of an unchanged list rerun its last slot directly; every change (new
+    uniforms, an appended dispatch, instances, a failed instanced submit, timestamps,
+    a reset) is seen by the next submit."""
+    n = 200
+    x = np.arange(n, dtype=np.float32)
+    bx, by = vkh.upload(ctx, x), vkh.upload(ctx, np.zeros(n, np.float32))
+    prog = saxpy_program(ctx, vkh, ubo)
+    cl = ctx.command_list(0)
+    cl.dispatch(prog, groups(n), [bx, by], struct.pack("<fI", 1.0, n))
+    scale = 0.0
+    for _ in range(20):
+        cl.submit()
+    scale += 20
+    assert cl._replay is cl._last_slot and len(cl._slots) == 1
+    cl.set_uniform(0, struct.pack("<fI", 2.0, n))
+    for _ in range(5):
+        cl.submit()
+    scale += 10
+    cl.dispatch(prog, groups(n), [bx, by], struct.pack("<fI", 3.0, n))
+    for _ in range(3):
+        cl.submit()
+    scale += 3 * 5
+    cl.submit([[struct.pack("<fI", 1.0, n), struct.pack("<fI", 1.0, n)]])
+    scale += 2
+    with pytest.raises(ValueError, match="uniform bytes"):   # the second instance is bad
+        cl.submit([[struct.pack("<fI", 7.0, n), struct.pack("<fI", 7.0, n)],
+                   [struct.pack("<fI", 7.0, n), bytes(12)]])
+    for _ in range(2):
+        cl.submit()
+    scale += 2 * 5
+    cl.enable_timestamps()
+    cl.submit().wait()
+    scale += 5
+    assert len(cl.timestamps()) == 2
+    cl.reset()
+    cl.dispatch(prog, groups(n), [bx, by], struct.pack("<fI", -1.0, n))
+    for _ in range(4):
+        cl.submit()
+    scale -= 4
+    cl.wait()
+    np.testing.assert_array_equal(vkh.download(ctx, by, np.float32, n), scale * x)
+    cl.destroy()
+
+
+@pytest.mark.parametrize("ubo", [False, True], ids=["push_constant", "uniform_buffer"])
 def test_instance_uniforms(ctx, vkh, ubo):
     n = 500
     x = np.arange(n, dtype=np.float32)

@@ -111,6 +111,7 @@ class VulkanCommandList(CommandList):
         self._slots = []
         self._next = 0
         self._version = 0                # bumped by every change that needs re-recording
+        self._replay = None              # the slot a submit reruns as is (see submit)
         self._last_value = 0
         self._last_slot = None
         self._handles = set()            # every resource the recorded commands use
@@ -177,7 +178,7 @@ class VulkanCommandList(CommandList):
         self._ops.append(op)
         if public:
             self._dispatches.append(op)
-        self._version += 1
+        self._changed()
         return op.index
 
     def copy(self, src, dst, nbytes: int, src_offset: int = 0, dst_offset: int = 0) -> None:
@@ -207,7 +208,7 @@ class VulkanCommandList(CommandList):
         src.used = dst.used = True
         self._handles.update((src, dst))
         self._ops.append(op)
-        self._version += 1
+        self._changed()
 
     def set_uniform(self, dispatch_index: int, uniform: bytes) -> None:
         op = self._dispatches[check_dispatch_index(dispatch_index, len(self._dispatches))]
@@ -219,10 +220,17 @@ class VulkanCommandList(CommandList):
         if op.ubo_offset is not None:
             self._frame[op.ubo_offset:op.ubo_offset + size] = data.ljust(size, b"\0")
             self._frame_serial += 1
+            self._replay = None
         elif op.push is not None:
             # recordings copied the old bytes (vkCmdPushConstants): overwrite in place
             ffi.memmove(op.push, data.ljust(size, b"\0"), size)
-            self._version += 1           # push constants live in the recording
+            self._changed()              # push constants live in the recording
+
+    def _changed(self) -> None:
+        """The commands (or what their recording bakes in) changed: the next submit
+        records a slot anew."""
+        self._version += 1
+        self._replay = None
 
     # ------------------------------------------------------------------ timestamps
     def enable_timestamps(self) -> None:
@@ -234,7 +242,7 @@ class VulkanCommandList(CommandList):
                                           "(timestampValidBits = 0)")
         if not self._timestamps:
             self._timestamps = True
-            self._version += 1
+            self._changed()
 
     def timestamps(self) -> list:
         """Seconds each dispatch of the last completed run took on the GPU (the last
@@ -322,7 +330,7 @@ class VulkanCommandList(CommandList):
         self._arena_frame, self._arena_frames = size, frames
         if old is not None:
             self._device.defer(lambda: self._ctx._release_buffer(old))
-        self._version += 1
+        self._changed()
 
     def _record(self, slot: _Slot, pushes=None) -> None:
         """(Re-)record `slot` unless it already holds this version with these pushes."""
@@ -418,19 +426,23 @@ class VulkanCommandList(CommandList):
         ctx = self._ctx
         if self._pool is None or ctx.destroyed:
             self._check_alive()
-        q = self._queue
-        if not self._ops or (instance_uniforms is not None and len(instance_uniforms) == 0):
-            return VulkanSignal(q, q.submitted)      # nothing to run: done with what came before
         if self._checked_epoch != ctx.free_epoch:
             self._check_handles()
+        q = self._queue
+        slot = self._replay
+        if slot is not None and instance_uniforms is None:   # a replay: one driver call
+            value = q.submit(slot.batch)
+            slot.busy = self._last_value = value
+            return VulkanSignal(q, value)
+        if not self._ops or (instance_uniforms is not None and len(instance_uniforms) == 0):
+            return VulkanSignal(q, q.submitted)      # nothing to run: done with what came before
         if instance_uniforms is not None:
             return self._submit_instances(q, instance_uniforms)
         last = self._last_slot
         frame = self._frame
-        # a list without timestamps whose last slot holds the current recording and
-        # uniform frame may run concurrently with itself (SIMULTANEOUS_USE): replayed as is
-        if (self._timestamps or last is None or last.recorded != (self._version, None)
-                or frame and last.frame != (self._version, self._frame_serial)):
+        if (last is None or last.recorded != (self._version, None)
+                or frame and last.frame != (self._version, self._frame_serial)
+                or self._timestamps):
             slot = self._free_slots(1)[0]
             self._ensure_arena(slot.index + 1)
             self._record(slot)
@@ -443,11 +455,16 @@ class VulkanCommandList(CommandList):
         value = q.submit(slot.batch)
         slot.busy = self._last_value = value
         self._last_slot = slot
+        # a slot holding the current recording and uniform frame may run concurrently
+        # with itself (SIMULTANEOUS_USE): later submits rerun it until something changes
+        # (_changed, a new frame); a timed list takes a free slot every run (its queries)
+        self._replay = None if self._timestamps else slot
         return VulkanSignal(q, value)
 
     def _submit_instances(self, q, instance_uniforms) -> Signal:
         """One slot per instance (one shared recording where nothing differs between
         them), all in one vkQueueSubmit."""
+        self._replay = None          # slots are re-recorded and refilled below
         last = self._last_slot
         if not self._frame and not self._timestamps and not self._has_push:
             for uniforms in instance_uniforms:     # validates the (empty) uniforms
@@ -517,7 +534,7 @@ class VulkanCommandList(CommandList):
         self._has_push = False
         self._handles = set()
         self._last_slot = None           # timestamps() of a reset list: [] until its next submit
-        self._version += 1
+        self._changed()
 
     def destroy(self) -> None:
         if self._pool is None:
@@ -531,6 +548,7 @@ class VulkanCommandList(CommandList):
             lib.vkDestroyCommandPool(dev, self._pool, _NULL)
         self._pool = None
         self._slots = []
+        self._replay = None
         if self._arena is not None:
             self._ctx._release_buffer(self._arena)
             self._arena = None
