@@ -160,33 +160,35 @@ def _add(buff: Buff[f32], k: Const[f32]):
 
 
 def test_graph_counts_survive_the_graph_and_add_up_from_threads(backend):
-    """Graphs count their dispatches and submits in a tally of their own: calls from
-    several threads into one graph add up exactly, and the counts stay in vd.stats()
-    after the graph is gone."""
+    """Graphs count their dispatches and submits in a tally of their own: records and
+    submits from several threads into one graph add up exactly, and the counts stay in
+    vd.stats() after the graph is gone."""
     import gc
     buf = vd.asbuffer(np.zeros(64, np.float32))
-    graph = vd.CommandGraph(reset_on_submit=True)
+    graph = vd.CommandGraph(reset_on_submit=False)
     before = vd.stats()
 
-    def work():
-        for _ in range(100):
-            _add(buf, 1.0, graph=graph)
-            graph.submit()
+    def in_threads(fn):
+        threads = [threading.Thread(target=fn) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(lambda: [_add(buf, 1.0, graph=graph) for _ in range(100)])
+    graph.submit()        # 400 records, run once
     np.testing.assert_array_equal(buf.read(0), np.full(64, 400, np.float32))
+    assert (vd.stats() - before).dispatches_recorded == 400
+    in_threads(lambda: [graph.submit() for _ in range(25)])   # kept records: each runs 400
+    np.testing.assert_array_equal(buf.read(0), np.full(64, 400 * 101, np.float32))
     delta = vd.stats() - before
-    assert (delta.dispatches_recorded, delta.submits) == (400, 400)
+    assert (delta.dispatches_recorded, delta.submits) == (400, 101)
     graph.destroy()
     graph = None
     gc.collect()
     vd.CommandGraph().destroy()          # a new tally folds the dead graph's in
     delta = vd.stats() - before
-    assert (delta.dispatches_recorded, delta.submits) == (400, 400)
+    assert (delta.dispatches_recorded, delta.submits) == (400, 101)
 
 
 def test_stats_reset():
