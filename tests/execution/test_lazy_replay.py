@@ -270,15 +270,17 @@ def test_errors_name_the_users_line(backend):
 
 def test_a_destroyed_input_raises_and_the_plan_replays_after(backend):
     """A flush whose input memory was destroyed raises (UseAfterFreeError) and records
-    nothing half-way: the same structure with live memory runs right after."""
+    nothing half-way: the same structure with live memory runs right after. (Work
+    recorded before the destroy runs first.)"""
     host = _host(100, 1)
     bufs = [vd.asbuffer(h) for h in host]
     a, b, c = (xp.from_buffer(buf) for buf in bufs)
     np.testing.assert_allclose(np.asarray(_chain(a, b, c)), _np_chain(*host), **F32)
     out = _chain(a, b, c)
     bufs[1].destroy()
+    np.testing.assert_allclose(np.asarray(out), _np_chain(*host), **F32)
     with pytest.raises(vd.UseAfterFreeError):
-        np.asarray(out)
+        np.asarray(_chain(a, b, c))
     host = _host(100, 2)
     a, b, c = (xp.asarray(h) for h in host)
     np.testing.assert_allclose(np.asarray(_chain(a, b, c)), _np_chain(*host), **F32)

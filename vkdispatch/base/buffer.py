@@ -32,10 +32,22 @@ def register_before_host_access(fn, stage: str = "submit") -> None:
         hooks.append(fn)
 
 
+_flushing = threading.local()
+
+
 def flush_pending() -> None:
-    for stage in HOST_ACCESS_STAGES:
-        for fn in _before_host_access[stage]:
-            fn()
+    _flushing.depth = getattr(_flushing, "depth", 0) + 1
+    try:
+        for stage in HOST_ACCESS_STAGES:
+            for fn in _before_host_access[stage]:
+                fn()
+    finally:
+        _flushing.depth -= 1
+
+
+def flushing() -> bool:
+    """Whether this thread is inside flush_pending (its hooks)."""
+    return getattr(_flushing, "depth", 0) > 0
 
 
 # Importers of objects that carry a memory protocol asbuffer knows (attribute name ->
@@ -358,9 +370,17 @@ class Buffer:
                 pass
 
     def destroy(self) -> None:
-        """Free the device memory now (idempotent). Views of a destroyed buffer become invalid."""
+        """Free the device memory (idempotent); work recorded so far that uses it is
+        submitted first, and the memory is reused once that work is done. Views of a
+        destroyed buffer become invalid."""
         if self._base is not None:
             return
+        if self._handles and not self.context.closing and not flushing():
+            flush_pending()
+        self._free_now()
+
+    def _free_now(self) -> None:
+        """Free without submitting recorded work (nothing recorded can use it)."""
         with self._lock:
             self._release()
 
@@ -451,6 +471,6 @@ def asbuffer(array, dtype=None, memory: str = "device") -> Buffer:
     try:
         buf.write(arr)
     except BaseException:
-        buf.destroy()
+        buf._free_now()
         raise
     return buf

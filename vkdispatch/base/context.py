@@ -215,6 +215,7 @@ class Context:
         self._lock = threading.RLock()
         self._any_queue = -1         # the queue submit_any used last
         self.destroyed = False
+        self.closing = False     # destroy() under way
 
     @property
     def backend(self) -> str:
@@ -300,6 +301,7 @@ class Context:
         with self._lock:
             if self.destroyed:
                 return
+            self.closing = True     # buffers freed now submit no recorded work
             for res in list(self._resources):
                 try:
                     res.destroy()

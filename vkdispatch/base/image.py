@@ -8,7 +8,7 @@ import numpy as np
 
 from . import dtype as dt
 from . import stats
-from .buffer import _host_array, flush_pending
+from .buffer import _host_array, flush_pending, flushing
 from .context import Context, get_context
 from .errors import VkDispatchError
 from .mipmaps import mip_chain
@@ -162,7 +162,7 @@ class Image:
                                                       channels, dim=self.dim,
                                                       arrayed=self.arrayed, **extra))
         except BaseException:
-            self.destroy()
+            self._free_now()
             raise
         self.context.register(self)
 
@@ -317,6 +317,13 @@ class Image:
         return out if layer is None and self.arrayed else out[0]
 
     def destroy(self) -> None:
+        """Free the image (idempotent); work recorded so far that uses it is submitted
+        first, and the memory is reused once that work is done."""
+        if self._handles and not self.context.closing and not flushing():
+            flush_pending()
+        self._free_now()
+
+    def _free_now(self) -> None:
         handles, self._handles = self._handles, []
         self._samplers = {}   # dropped, not destroyed: a caller may still hold one
         for h in handles:
@@ -326,9 +333,9 @@ class Image:
                 pass
 
     def __del__(self):
-        try:
+        try:   # unreferenced, so no record uses it
             if self._handles and not self.context.destroyed:
-                self.destroy()
+                self._free_now()
         except Exception:
             pass
 

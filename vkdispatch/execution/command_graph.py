@@ -516,9 +516,17 @@ class CommandGraph:
         cl, mode = self._take_list(queue)
         indices, uniforms = [], []
         try:
-            for rec in self._records:
+            for n, rec in enumerate(self._records):
                 if isinstance(rec, _Dispatch):
-                    handles = [_resource_handle(r, queue) for r in rec.resources]
+                    handles = []
+                    for name, r in zip(rec.kernel.binding_names, rec.resources):
+                        try:
+                            handles.append(_resource_handle(r, queue))
+                        except VkDispatchError as exc:
+                            raise type(exc)(
+                                f"graph record {n} binds {name!r}: {exc} since it was "
+                                f"recorded; reset the graph (graph.reset()) and record "
+                                f"again") from None
                     uniform = self._recorded_bytes(rec, instance_count)
                     indices.append(cl.dispatch(rec.kernel.program, rec.groups, handles,
                                                uniform))

@@ -52,7 +52,9 @@ class BufferPool:
         return Buffer((key[1],), dtype, context=self._context())
 
     def give(self, buffer: Buffer) -> None:
-        """Keep `buffer` (one `take` returned) for reuse, or free it when the pool is full."""
+        """Keep `buffer` (one `take` returned) for reuse, or let it go when the pool is
+        full. Never destroyed here: records not yet submitted may still use it, and they
+        hold it until then."""
         ctx = self._context()
         if ctx is None or ctx.destroyed or not buffer._handles:
             return
@@ -60,15 +62,11 @@ class BufferPool:
             if self._bytes + buffer.nbytes <= self.max_bytes:
                 self._free.setdefault((buffer.dtype, buffer.size), []).append(buffer)
                 self._bytes += buffer.nbytes
-                return
-        buffer.destroy()
 
     def clear(self) -> None:
+        """Let every kept buffer go (freed as soon as no pending record holds it)."""
         with self._lock:
-            free, self._free, self._bytes = self._free, {}, 0
-        for bufs in free.values():
-            for b in bufs:
-                b.destroy()
+            self._free, self._bytes = {}, 0
 
     @property
     def cached_bytes(self) -> int:

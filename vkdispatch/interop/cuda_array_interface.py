@@ -151,7 +151,7 @@ def asbuffer_cuda_array(obj, dtype=None, memory: str = "device") -> Buffer:
     try:
         buf.write(data)
     except BaseException:
-        buf.destroy()
+        buf._free_now()
         raise
     return buf
 
