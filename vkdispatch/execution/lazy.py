@@ -518,20 +518,16 @@ def allocate(shape: tuple, dtype: dt.DType) -> View:
 def _flush_touching(graph, resources) -> None:
     """A command is being recorded into `graph` on `resources`: pending work on any of
     them is recorded first (and submitted first when `graph` is not the global graph)."""
-    if getattr(_tls, "flushing", False):   # our own flush is recording
-        return
-    touched = set()
-    with _graphs_lock:
-        graphs = [p for p in _graphs.values() if p.touched]
-    for p in graphs:
-        touched |= p.touched
-    if not touched:
+    # the common case, no pending array work, without the lock: copying a dict's
+    # values is one step under the GIL
+    touched = [p.touched for p in list(_graphs.values()) if p.touched]
+    if not touched or getattr(_tls, "flushing", False):   # (or our own flush records)
         return
     hit = False
     for r in resources:
         r = r[0] if type(r) is tuple else r
-        base = getattr(r, "_base", None) or r
-        if id(base) in touched:
+        base = id(getattr(r, "_base", None) or r)
+        if any(base in t for t in touched):
             hit = True
             break
     if hit:
