@@ -243,3 +243,19 @@ def test_constants_are_exact_splits():
         ctx.prec = 60
         ln2 = Fraction(decimal.Decimal(2).ln())
     assert abs(ln2_hi + Fraction(c["LN2_LO"]) - ln2) < Fraction(1, 2 ** 100)
+
+
+def test_float64_arithmetic_keeps_infinities_and_nans(vulkan_f64):
+    """NVIDIA's Vulkan compiler took x * inf for 0 (and 0 * inf too) until kernels
+    declared SignedZeroInfNanPreserve for 64-bit floats, where the device supports it."""
+    x = np.array([-1.0, 1.0, 0.5, 0.0, -0.0, np.inf], np.float64)
+    got = _run_table([lambda a, b: a * vc.inf_f64(), lambda a, b: vc.inf_f64() * a,
+                      lambda a, b: a / b], x, np.zeros_like(x))
+    with np.errstate(all="ignore"):
+        want = np.stack([x * np.inf, np.inf * x, x / 0.0], 1)
+    np.testing.assert_array_equal(got, want)
+    if vd.get_context().device.extra.get("inf_nan_preserve_float64"):
+        @vd.shader("a.size")
+        def mul(a: Buff[f64]):
+            a[vc.global_invocation_id().x] *= 2.0
+        assert "4461, 64" in str(mul.get_src())

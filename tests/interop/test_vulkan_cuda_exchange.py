@@ -170,30 +170,33 @@ def test_dl_device_cuda_exports_the_memory_itself(torch, peer):
 
 
 def test_many_exchanges_release_every_import(torch, peer):
+    """Rounds of 300 exchanges leave nothing behind: no CUDA import or capsule, and the
+    Vulkan allocations and CUDA memory in use after a second round are those after the
+    first (the eager path keeps a few command lists, with their uniform memory)."""
     ctx = vd.get_context()
-    gc.collect()
-    torch.cuda.synchronize()
     live = _capsule.live_count()
-    stats0 = ctx.runtime_context.memory_stats(0)["live_allocations"]
     free0 = peer.cuda.memory_info(0)[0]
-    for i in range(300):
-        buf = vd.Buffer((SMALL + i,), vd.float32)
-        t = as_torch(buf)
-        back = from_torch(t)
-        add_const(back, 1.0)
-        del buf, t, back
-    big = [vd.Buffer((N,), vd.float32) for _ in range(4)]
-    tensors = [as_torch(b) for b in big]
-    del big, tensors
-    gc.collect()
-    torch.cuda.synchronize()
-    vd.asbuffer(np.zeros(4, np.float32)).read(0)     # a sync point collects the returns
-    gc.collect()
-    vd.queue_wait_idle()     # submits the global graph, which holds the buffers it records
-    gc.collect()
-    assert not peer.returned and peer.shared_blocks() == 0
-    assert _capsule.live_count() == live
-    assert ctx.runtime_context.memory_stats(0)["live_allocations"] <= stats0 + 1
+    allocations = []
+    for _ in range(2):
+        for i in range(300):
+            buf = vd.Buffer((SMALL + i,), vd.float32)
+            t = as_torch(buf)
+            back = from_torch(t)
+            add_const(back, 1.0)
+            del buf, t, back
+        big = [vd.Buffer((N,), vd.float32) for _ in range(4)]
+        tensors = [as_torch(b) for b in big]
+        del big, tensors
+        gc.collect()
+        torch.cuda.synchronize()
+        vd.asbuffer(np.zeros(4, np.float32)).read(0)     # a sync point collects the returns
+        gc.collect()
+        vd.queue_wait_idle()   # submits the global graph, which holds what it recorded
+        gc.collect()
+        assert not peer.returned and peer.shared_blocks() == 0
+        assert _capsule.live_count() == live
+        allocations.append(ctx.runtime_context.memory_stats(0)["live_allocations"])
+    assert allocations[1] <= allocations[0], allocations
     assert peer.cuda.memory_info(0)[0] >= free0 - (64 << 20)
 
 

@@ -182,6 +182,13 @@ def kernel_cache(context: Context) -> KernelCache:
     return cache
 
 
+def preserves_inf_nan(context: Context) -> bool:
+    """Whether GLSL for `context`'s device declares that float64 math keeps infinities
+    and NaNs: where the device supports it (NVIDIA's Vulkan compiler otherwise takes
+    x * inf for 0)."""
+    return bool(context.device.extra.get("inf_nan_preserve_float64"))
+
+
 def build_kernel(context: Context, ir_kernel: ir.Kernel, options: EmitOptions) -> CompiledKernel:
     """The kernel `ir_kernel` compiled for `context` with `options`: from the context's
     cache when a kernel of the same structure was built before (`memory_cache_hits`),
@@ -197,7 +204,8 @@ def build_kernel(context: Context, ir_kernel: ir.Kernel, options: EmitOptions) -
                 site_base = cache.site_base(ir_kernel) if ir_kernel.sites else 0
                 emitted = emit(ir_kernel, options.target, options.entry_point,
                                options.push_constant_limit, options.address_params,
-                               {n: (d, c) for n, d, c in options.image_formats}, site_base)
+                               {n: (d, c) for n, d, c in options.image_formats}, site_base,
+                               preserves_inf_nan(context))
                 program = context.runtime_context.create_program(emitted.source, emitted.info)
                 context.register(program)
                 return cache.put(key, CompiledKernel(context, program, emitted.info,

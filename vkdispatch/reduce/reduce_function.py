@@ -6,6 +6,7 @@ from typing import Optional
 from ..base.context import get_context
 from ..base.errors import number_lines
 from ..codegen.emit import emit
+from ..execution.kernel import preserves_inf_nan
 from .engine import Reduction
 from .operations import ReduceOp
 from .stage import COLUMN, ROW, ROW4, VECTOR_TYPES
@@ -71,7 +72,8 @@ class ReduceFunction:
     def _src(self, family, first, line_numbers, target) -> str:
         ctx = get_context()
         kernel = self._engine.spec(family, first, ctx.device).trace(ctx.device, True)
-        src = emit(kernel, target or ctx.codegen_target, kernel.name).source
+        src = emit(kernel, target or ctx.codegen_target, kernel.name,
+                   preserve_inf_nan=preserves_inf_nan(ctx)).source
         return number_lines(src) if line_numbers else src
 
     def print_src(self, line_numbers: bool = False) -> None:

@@ -18,7 +18,7 @@ from ..codegen.trace import EXEC_COUNT, FOLD, trace
 from ..codegen.types import BUFFER, IMAGE, STRUCT, struct_field_name
 from ..execution.command_graph import global_graph
 from ..execution.kernel import (CompiledKernel, EmitOptions, build_kernel,
-                                push_constant_limit)
+                                preserves_inf_nan, push_constant_limit)
 from .launch import (_as_dims, check_local_size, check_workgroups, default_local_size,
                      check_size_value, evaluate_exec_size, parse_size, size_lambda,
                      workgroups_for)
@@ -244,7 +244,8 @@ class ShaderFunction:
         mode = self._mode(ctx)
         checks = (mode, (self._size_buffer,) if self._size_buffer and bounds and mode else ())
         kernel = self.kernel(ctx.device, ls, bounds, checks)
-        src = emit(kernel, target or ctx.codegen_target, self.name, push_constant_limit(ctx)).source
+        src = emit(kernel, target or ctx.codegen_target, self.name, push_constant_limit(ctx),
+                   preserve_inf_nan=preserves_inf_nan(ctx)).source
         return ShaderSource(self.name, number_lines(src) if line_numbers else src, ls)
 
     # ------------------------------------------------------------------ building

@@ -101,7 +101,8 @@ CASES.append(Case("math_f32", _make_math(dt.float32, "math_f32"), _math_inputs(n
                   columns=MATH_COLUMNS))
 CASES.append(Case("math_f64", _make_math(dt.float64, "math_f64"), _math_inputs(np.float64),
                   _math_ref(np.float64), rtol=1e-12, atol=1e-12, needs=frozenset({"float64"}),
-                  tols={"rnd": (0, 0)}, columns=MATH_COLUMNS))
+                  # sqrt of an int is a float32 sqrt: NVIDIA's Vulkan one is within an ulp
+                  tols={"rnd": (0, 0), "misc[sqrt_int]": (2.4e-7, 0)}, columns=MATH_COLUMNS))
 
 
 # what GLSL does have for doubles: arithmetic, sqrt, rounding, min/max/clamp, fma

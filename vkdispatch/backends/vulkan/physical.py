@@ -132,7 +132,14 @@ class PhysicalDevice:
                     sType=vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES)
         ids = new("VkPhysicalDeviceIDProperties",
                   sType=vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES)
+        floats = new("VkPhysicalDeviceFloatControlsProperties",
+                     sType=vk.VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FLOAT_CONTROLS_PROPERTIES)
         structs = [props]
+        # float controls are core in 1.2 (shaders may then declare them without enabling
+        # an extension)
+        has_floats = self.has((1, 2), None)
+        if has_floats:
+            structs.append(floats)
         if self.has((1, 1), None):
             structs += [subgroup, maint3, ids]
         has_driver = self.has((1, 2), "VK_KHR_driver_properties")
@@ -157,6 +164,10 @@ class PhysicalDevice:
         self.limits.maxComputeWorkGroupCount = tuple(lim.maxComputeWorkGroupCount)
         self.limits.maxMemoryAllocationSize = maint3.maxMemoryAllocationSize or 2 ** 31
         self.subgroup_size = subgroup.subgroupSize or 1
+        # whether a shader may ask float64 math to keep infinities, NaNs and signed zeros
+        # (NVIDIA's compiler otherwise takes x * inf for 0)
+        self.inf_nan_preserve_float64 = has_floats and bool(
+            floats.shaderSignedZeroInfNanPreserveFloat64)
         ops = set()
         if subgroup.supportedStages & vk.VK_SHADER_STAGE_COMPUTE_BIT:
             ops = {n for bit, n in _SUBGROUP_OPS.items() if subgroup.supportedOperations & bit}
@@ -293,6 +304,7 @@ class PhysicalDevice:
                 "scalar_block_layout": f.get("scalarBlockLayout", False),
                 "buffer_device_address": f.get("bufferDeviceAddress", False),
                 "float32_atomics_shared": f.get("shaderSharedFloat32AtomicAdd", False),
+                "inf_nan_preserve_float64": self.inf_nan_preserve_float64,
                 "max_compute_queues": self.max_compute_queues,
                 "extensions": len(self.extensions),
             },

@@ -314,9 +314,11 @@ class GLSLEmitter(Emitter):
     implicit_lengths = True    # a bound range's length is `.length()` of its array
 
     def __init__(self, kernel, entry_point="main", push_constant_limit: int = 0,
-                 address_params=frozenset(), image_formats=None, site_base: int = 0):
+                 address_params=frozenset(), image_formats=None, site_base: int = 0,
+                 preserve_inf_nan: bool = False):
         super().__init__(kernel, "main", push_constant_limit,   # GLSL entry points are main
                          address_params, site_base)
+        self.preserve_inf_nan = preserve_inf_nan
         # storage image parameter -> GLSL format qualifier of the image it will be given
         self.image_formats = {name: _format_qualifier(*f) for name, f in (image_formats or {}).items()}
         by_name = {p.name: p.var for p in kernel.params}
@@ -420,6 +422,9 @@ class GLSLEmitter(Emitter):
             return f"u.{self.name(var)}"
         return self.name(var)
 
+    def _keeps_f64_specials(self) -> bool:
+        return self.preserve_inf_nan and dt.float64 in {t.base for t in self.dtypes}
+
     def _extensions(self) -> list:
         ext = []
         bases = {t.base for t in self.dtypes}
@@ -451,6 +456,8 @@ class GLSLEmitter(Emitter):
                     ext.append("GL_EXT_shader_atomic_int64")
         if "printf" in self.ops:
             ext.append("GL_EXT_debug_printf")
+        if self._keeps_f64_specials():
+            ext.append("GL_EXT_spirv_intrinsics")
         params = {p.var.id: p.name for p in self.kernel.params}
         if any(params[i] not in self.image_formats for i in self.loaded_images):
             ext.append("GL_EXT_shader_image_load_formatted")   # read without a format qualifier
@@ -538,6 +545,9 @@ class GLSLEmitter(Emitter):
         lx, ly, lz = self.kernel.local_size
         lines = ["#version 450"]
         lines += [f"#extension {e} : require" for e in self._extensions()]
+        if self._keeps_f64_specials():   # SignedZeroInfNanPreserve (4461) for 64-bit floats
+            lines.append('spirv_execution_mode(extensions = ["SPV_KHR_float_controls"], '
+                         'capabilities = [4466], 4461, 64);')
         lines.append(f"layout(local_size_x = {lx}, local_size_y = {ly}, local_size_z = {lz}) in;")
         lines += self._param_decls()
         helpers = self._helper_lines()
