@@ -172,11 +172,11 @@ def test_dl_device_cuda_exports_the_memory_itself(torch, peer):
 def test_many_exchanges_release_every_import(torch, peer):
     """Rounds of 300 exchanges leave nothing behind: no CUDA import or capsule, and the
     Vulkan allocations and CUDA memory in use after a second round are those after the
-    first (the eager path keeps a few command lists, with their uniform memory)."""
+    first (the eager path keeps a few command lists, with their uniform memory; CUDA
+    keeps what its first imports set up)."""
     ctx = vd.get_context()
     live = _capsule.live_count()
-    free0 = peer.cuda.memory_info(0)[0]
-    allocations = []
+    allocations, cuda_free = [], []
     for _ in range(2):
         for i in range(300):
             buf = vd.Buffer((SMALL + i,), vd.float32)
@@ -196,8 +196,9 @@ def test_many_exchanges_release_every_import(torch, peer):
         assert not peer.returned and peer.shared_blocks() == 0
         assert _capsule.live_count() == live
         allocations.append(ctx.runtime_context.memory_stats(0)["live_allocations"])
+        cuda_free.append(peer.cuda.memory_info(0)[0])
     assert allocations[1] <= allocations[0], allocations
-    assert peer.cuda.memory_info(0)[0] >= free0 - (64 << 20)
+    assert cuda_free[1] >= cuda_free[0] - (16 << 20), cuda_free   # 300 exchanges: 4+ MiB each
 
 
 def test_exchange_cost_per_call(torch, peer):
