@@ -24,6 +24,10 @@ from .kernel import EmitOptions, build_kernel
 
 CONTIGUOUS, STRIDED, SINGLE = "c", "s", "1"
 LOCAL_SIZE = 256
+# four elements per invocation (see vectorizable): 32-bit types, on GPUs, from this size
+VECTOR_TYPES = (dt.float32, dt.int32, dt.uint32)
+VECTOR_MIN = 4096
+VECTOR_ON_CPU = False     # tests turn it on to run the vector kernels on CPU drivers
 MAX_GROUPS = 2 ** 31 - 1     # past the device's limit too, invocations loop over elements
 # uniform types of scalar arguments: small integers travel as 32-bit ones
 _UNIFORM_TYPE = {dt.bool_: dt.uint32, dt.int8: dt.int32, dt.int16: dt.int32,
@@ -136,7 +140,28 @@ def _int(v) -> ir.Node:
     return convert(v, dt.int32)
 
 
-def _generate(prog: Program, device, looped: bool) -> ir.Kernel:
+def vectorizable(prog: Program, node, device) -> bool:
+    """Whether `prog` computing `node` can run four elements per invocation: contiguous
+    32-bit output and memory inputs (broadcast single elements and scalars aside) whose
+    first elements are 16-byte aligned, on a GPU (CPU drivers vectorize one element per
+    invocation across invocations better), for at least VECTOR_MIN elements."""
+    if device.device_type == "cpu" and not VECTOR_ON_CPU:
+        return False
+    if prog.out[1] != CONTIGUOUS or dt.from_name(prog.out[0]) not in VECTOR_TYPES \
+            or math.prod(node.shape) < VECTOR_MIN:
+        return False
+    views = [node.target]
+    for sig, leaf in zip(prog.inputs, prog.leaves):
+        if sig[0] == "iota" or (sig[0] == "leaf" and sig[2] == STRIDED):
+            return False
+        if sig[0] == "leaf" and sig[2] == CONTIGUOUS:
+            if dt.from_name(sig[1]) not in VECTOR_TYPES:
+                return False
+            views.append(leaf.view)
+    return all(v.offset % 4 == 0 and v.storage.buffer.offset % 16 == 0 for v in views)
+
+
+def _generate(prog: Program, device, looped: bool, vector: bool = False) -> ir.Kernel:
     b = Builder("vkd_fused", device)
     with b.active():
         def uniform(name, t):
@@ -152,12 +177,17 @@ def _generate(prog: Program, device, looped: bool) -> ir.Kernel:
         out_t = dt.from_name(prog.out[0])
         b.require_dtype(out_t)
         out_buf = buffer("out", out_t)
+        vec_bufs = {}
+        if vector:
+            vec_bufs[-1] = buffer("outv", dt.vector_of(out_t, 4))
         in_bufs = {}
         for k, sig in enumerate(prog.inputs):
             if sig[0] == "leaf":
                 t = dt.from_name(sig[1])
                 b.require_dtype(t)
                 in_bufs[k] = buffer(f"a{k}", t)
+                if vector and sig[2] == CONTIGUOUS:
+                    vec_bufs[k] = buffer(f"a{k}v", dt.vector_of(t, 4))
         n = uniform("n", dt.int32)
         strided = prog.out[1] == STRIDED or any(
             s[-1] == STRIDED for s in prog.inputs if s[0] != "scalar")
@@ -180,6 +210,10 @@ def _generate(prog: Program, device, looped: bool) -> ir.Kernel:
                                            dtype=dt.uvec3), attrs=("x",))
         groups = ops.make("swizzle", ops.make("builtin", attrs=("num_workgroups",),
                                               dtype=dt.uvec3), attrs=("x",))
+        if vector:
+            _vector_body(b, prog, out_buf, vec_bufs, in_bufs, n, offsets, scalars, out_off,
+                         _int(gid))
+            return b.finish((LOCAL_SIZE, 1, 1))
         if looped:   # more elements than invocations: each walks the grid's stride
             i = b.new_var(dt.int32, name="i")
             step = _int(ops.make("mul", groups, ir.Lit(LOCAL_SIZE, dt.uint32)))
@@ -237,23 +271,91 @@ def _generate(prog: Program, device, looped: bool) -> ir.Kernel:
     return b.finish((LOCAL_SIZE, 1, 1))
 
 
+def _evaluate(b, prog, values: dict):
+    """Bind prog's instructions over `values` (input refs -> nodes); the result node."""
+    values = dict(values)
+    result = None
+    for j, ((_, tname, args), op) in enumerate(zip(prog.instrs, prog.ops)):
+        t = dt.from_name(tname)
+        b.require_dtype(t)
+        result = values[j] = b.bind(op.lower([values[a] for a in args], t))
+    return values[-1] if result is None else result
+
+
+def _vector_body(b, prog, out_buf, vec_bufs, in_bufs, n, offsets, scalars, out_off, i):
+    """Invocation i computes elements 4i..4i+3 through 4-component loads and one store;
+    invocation n / 4 the last n % 4 one at a time."""
+    out_t = out_buf.dtype
+    n4 = b.bind(ops.make("div", n, ir.Lit(4, dt.int32)))
+
+    def element(k, sig, index):
+        var = in_bufs[k]
+        ref = ops.make("index", var, index, dtype=storage_type(var.dtype))
+        return b.bind(load_node(ref))
+
+    common = {}
+    for k, sig in enumerate(prog.inputs):
+        if sig[0] == "scalar":
+            t = dt.from_name(sig[1])
+            common[-1 - k] = b.bind(convert(scalars[k], t) if t is not dt.bool_ else
+                                    ops.make("ne", scalars[k], ir.Lit(0, dt.uint32)))
+    main = []
+    b.emit(ir.If(ops.make("lt", i, n4), main))
+    with b.nested(main, "element loop"):
+        quads, values = {}, dict(common)
+        for k, sig in enumerate(prog.inputs):
+            if sig[0] != "leaf":
+                continue
+            if sig[2] == SINGLE:
+                values[-1 - k] = element(k, sig, offsets[k])
+            else:
+                var = vec_bufs[k]
+                at = ops.make("add", ops.make("shr", offsets[k], ir.Lit(2, dt.int32)), i)
+                quads[k] = b.bind(load_node(ops.make("index", var, at,
+                                                     dtype=storage_type(var.dtype))))
+        parts = []
+        for c in "xyzw":
+            for k, q in quads.items():
+                values[-1 - k] = b.bind(ops.make("swizzle", q, attrs=(c,)))
+            parts.append(convert(_evaluate(b, prog, values), out_t))
+        var = vec_bufs[-1]
+        at = ops.make("add", ops.make("shr", out_off, ir.Lit(2, dt.int32)), i)
+        b.emit(ir.Assign(ops.make("index", var, at, dtype=storage_type(var.dtype)),
+                         ops.make("construct", *parts, dtype=var.dtype)))
+    tail = []
+    b.emit(ir.If(ops.make("eq", i, n4), tail))
+    with b.nested(tail, "tail loop"):
+        j = b.new_var(dt.int32, name="j")
+        body = []
+        b.emit(ir.For(j, ops.make("mul", n4, ir.Lit(4, dt.int32)), n, ir.Lit(1, dt.int32), body))
+        with b.nested(body, "tail element"):
+            values = dict(common)
+            for k, sig in enumerate(prog.inputs):
+                if sig[0] == "leaf":
+                    index = offsets[k] if sig[2] == SINGLE else ops.make("add", offsets[k], j)
+                    values[-1 - k] = element(k, sig, index)
+            ref = ops.make("index", out_buf, ops.make("add", out_off, j),
+                           dtype=storage_type(out_t))
+            b.emit(ir.Assign(ref, convert(_evaluate(b, prog, values), ref.dtype)))
+
+
 def _address_limit(device):
     if device.backend != "vulkan" or not device.extra.get("buffer_device_address"):
         return None
     return device.max_storage_buffer_range
 
 
-def kernel_for(ctx, prog: Program, addressed: tuple, looped: bool):
+def kernel_for(ctx, prog: Program, addressed: tuple, looped: bool, vector: bool = False):
     """The compiled kernel of `prog` on `ctx` (`addressed`: buffer parameters reached by
-    device address), built once per structure."""
+    device address; `vector`: four elements per invocation), built once per structure."""
     per_ctx = _cache.get(ctx)
     if per_ctx is None:
         with _cache_lock:
             per_ctx = _cache.setdefault(ctx, {})
-    key = (prog.key, addressed, looped)
+    key = (prog.key, addressed, looped, vector)
     built = per_ctx.get(key)
     if built is None:
-        kernel = _generate(prog, ctx.device, looped)
+        kernel = _generate(prog, ctx.device, looped, vector)
         limit = ctx.device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
         options = EmitOptions(ctx.codegen_target, "vkd_fused", limit, addressed)
         built = per_ctx[key] = build_kernel(ctx, kernel, options)
@@ -266,12 +368,20 @@ class Launch:
     buffer input (u, j): the memory of nodes[u] (j == -1) or of its argument j;
     `template`: the uniform values in field order, with `scalars` (position, u, j, is
     bool) filled from argument j of nodes[u] at each launch."""
-    __slots__ = ("kernel", "groups", "inputs", "template", "scalars", "packed")
+    __slots__ = ("kernel", "groups", "inputs", "template", "scalars", "packed", "layout")
 
     def __init__(self, kernel, groups, inputs, template, scalars):
         self.kernel, self.groups, self.inputs = kernel, groups, inputs
         self.template, self.scalars = template, scalars
         self.packed = None if scalars else self._pack(template)
+        # per binding, its memory among [output, buffer inputs...] (a vector kernel binds
+        # each contiguous one twice: as 4-component vectors and as elements)
+        names = kernel.binding_names
+        self.layout = None
+        if any(n.endswith("v") for n in names):
+            leaves = [n for n in names if n != "out" and not n.endswith("v")]
+            position = {"out": 0, **{n: 1 + i for i, n in enumerate(leaves)}}
+            self.layout = tuple(position[n[:-1] if n.endswith("v") else n] for n in names)
 
     def _pack(self, values) -> bytes:
         packer = self.kernel.packer
@@ -286,6 +396,8 @@ class Launch:
         for u, j in self.inputs:
             n = nodes[u]
             buffers.append((n.target if j < 0 else n.args[j].view).storage.buffer)
+        if self.layout is not None:
+            buffers = [buffers[i] for i in self.layout]
         packed = self.packed
         if packed is None:
             values = list(self.template)
@@ -322,9 +434,11 @@ def prepare(ctx, node) -> tuple:
     addressed = () if limit is None else tuple(
         name for name, buf in zip(names, buffers) if buf.nbytes > limit)
     max_groups = min(ctx.device.max_workgroup_count[0], MAX_GROUPS)
-    groups = -(-count // LOCAL_SIZE)
+    vector = not addressed and vectorizable(prog, node, ctx.device)
+    groups = -(-(count // 4 + 1 if vector else count) // LOCAL_SIZE)
     looped = groups > max_groups
-    kernel = kernel_for(ctx, prog, addressed, looped)
+    vector = vector and not looped
+    kernel = kernel_for(ctx, prog, addressed, looped, vector)
     values = {"n": count, "oo": node.target.offset}
     strided = any(name.startswith("d") for name in kernel.uniform_names)
     if strided:
