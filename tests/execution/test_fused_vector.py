@@ -10,7 +10,7 @@ import vkdispatch.array_api as xp
 from vkdispatch.execution import fusion
 
 RNG = np.random.default_rng(21)
-N = fusion.VECTOR_MIN
+N = 4096
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +22,7 @@ def _vector_kernels() -> int:
     return sum(1 for key in fusion._cache.get(vd.get_context(), {}) if key[-1])
 
 
-@pytest.mark.parametrize("n", [N, N + 1, N + 3, 3 * N + 2])
+@pytest.mark.parametrize("n", [2, 3, 4, 7, N, N + 1, N + 3, 3 * N + 2])
 def test_chain_matches_numpy(backend, n):
     h = [RNG.random(n, dtype=np.float32) + 0.5 for _ in range(3)]
     a, b, c = (xp.asarray(x) for x in h)

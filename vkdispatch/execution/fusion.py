@@ -24,9 +24,9 @@ from .kernel import EmitOptions, build_kernel
 
 CONTIGUOUS, STRIDED, SINGLE = "c", "s", "1"
 LOCAL_SIZE = 256
-# four elements per invocation (see vectorizable): 32-bit types, on GPUs, from this size
+# four elements per invocation (see vectorizable): 32-bit types, on GPUs, any size (so a
+# new size compiles nothing)
 VECTOR_TYPES = (dt.float32, dt.int32, dt.uint32)
-VECTOR_MIN = 4096
 VECTOR_ON_CPU = False     # tests turn it on to run the vector kernels on CPU drivers
 MAX_GROUPS = 2 ** 31 - 1     # past the device's limit too, invocations loop over elements
 # uniform types of scalar arguments: small integers travel as 32-bit ones
@@ -144,11 +144,10 @@ def vectorizable(prog: Program, node, device) -> bool:
     """Whether `prog` computing `node` can run four elements per invocation: contiguous
     32-bit output and memory inputs (broadcast single elements and scalars aside) whose
     first elements are 16-byte aligned, on a GPU (CPU drivers vectorize one element per
-    invocation across invocations better), for at least VECTOR_MIN elements."""
+    invocation across invocations better)."""
     if device.device_type == "cpu" and not VECTOR_ON_CPU:
         return False
-    if prog.out[1] != CONTIGUOUS or dt.from_name(prog.out[0]) not in VECTOR_TYPES \
-            or math.prod(node.shape) < VECTOR_MIN:
+    if prog.out[1] != CONTIGUOUS or dt.from_name(prog.out[0]) not in VECTOR_TYPES:
         return False
     views = [node.target]
     for sig, leaf in zip(prog.inputs, prog.leaves):
