@@ -20,7 +20,6 @@ other exchanges do.
 """
 from __future__ import annotations
 
-import math
 import os
 import threading
 import warnings
@@ -29,9 +28,8 @@ import weakref
 from ..backends import runtime as rt
 from ..base.buffer import Buffer, flush_pending, register_before_host_access
 from ..base.errors import VkDispatchError
-from . import _capsule
-from ._capsule import Consumed, READ_ONLY, make_capsule
-from .dlpack import _FROM_CODE, _check_device_arg, _check_stream, _versioned, row_major
+from ._capsule import READ_ONLY, make_capsule
+from .dlpack import _check_device_arg, _check_stream, _versioned, consume
 
 CUDA = rt.DLPACK_CUDA
 _peers = weakref.WeakKeyDictionary()   # vd Context -> CudaPeer or the reason it has none
@@ -372,21 +370,8 @@ def import_cuda(peer: CudaPeer, obj, copy) -> Buffer:
     where it is a shared Vulkan buffer's (a tensor as_torch gave), else a device copy
     into a new buffer (CUDA allocations do not export to Vulkan); queue 0's later work
     waits for the producer's."""
-    capsule = obj.__dlpack__(stream=peer.stream, max_version=_capsule.VERSION)
-    consumed = Consumed(capsule)
-    del capsule
+    consumed, shape, dtype, nbytes = consume(obj, peer.stream)
     t = consumed.tensor
-    key = (t.dtype.code, t.dtype.bits, t.dtype.lanes)
-    if key not in _FROM_CODE:
-        raise TypeError(f"cannot import DLPack dtype (code {key[0]}, {key[1]} bits, {key[2]} "
-                        f"lanes); supported: {sorted(x.name for x in _FROM_CODE.values())}")
-    shape, strides = consumed.shape(), consumed.strides()
-    if strides is not None and math.prod(shape) > 1 and any(
-            s != e for s, e, n in zip(strides, row_major(shape), shape) if n > 1):
-        raise ValueError(f"only C-contiguous arrays can be imported; {type(obj).__name__} has "
-                         f"strides {strides} (elements) for shape {shape}")
-    dtype = _FROM_CODE[key]
-    nbytes = math.prod(shape) * dtype.itemsize
     ptr = (t.data or 0) + t.byte_offset
     found = None if copy else peer.find(ptr, nbytes)
     if found is not None and found[0].dtype is dtype and found[1] % dtype.itemsize == 0:

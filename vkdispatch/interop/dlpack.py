@@ -213,9 +213,9 @@ def _cuda_peer(ctx, device: tuple):
     return peer if peer is not None and peer.device_index == device[1] else None
 
 
-def _wrap(obj, ctx, queue: int) -> Buffer:
-    rctx = ctx.runtime_context
-    stream = rctx.stream_handle(queue) if rctx.capabilities.cuda_stream else None
+def consume(obj, stream) -> tuple:
+    """(Consumed capsule, shape, dtype, byte count) of C-contiguous DLPack producer `obj`
+    handed over on `stream`; TypeError / ValueError for what cannot be imported."""
     capsule = obj.__dlpack__(stream=stream, max_version=_capsule.VERSION)
     consumed = Consumed(capsule)
     del capsule
@@ -231,7 +231,14 @@ def _wrap(obj, ctx, queue: int) -> Buffer:
         raise ValueError(f"only C-contiguous arrays can be imported; {type(obj).__name__} has "
                          f"strides {strides} (elements) for shape {shape}")
     dtype = _FROM_CODE[key]
-    nbytes = math.prod(shape) * dtype.itemsize
+    return consumed, shape, dtype, math.prod(shape) * dtype.itemsize
+
+
+def _wrap(obj, ctx, queue: int) -> Buffer:
+    rctx = ctx.runtime_context
+    stream = rctx.stream_handle(queue) if rctx.capabilities.cuda_stream else None
+    consumed, shape, dtype, nbytes = consume(obj, stream)
+    t = consumed.tensor
     handle = rctx.wrap_device_pointer((t.data or 0) + t.byte_offset, nbytes,
                                       owner=(consumed, obj), queue=queue)
     buf = Buffer._wrap(ctx, shape, dtype, [handle])
