@@ -7,6 +7,7 @@ per-submission fence has to be created, recycled or raced over.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Optional
 
 from ...base.cache import DiskCache, digest
@@ -39,7 +40,10 @@ _NULL = ffi.NULL
 
 def _accesses(table, stages: int) -> int:
     return sum(access for stage, access in table.items() if stages & stage)
+
+
 _WAIT_SLICE_NS = 250_000_000   # long waits return to Python this often (Ctrl-C works)
+SPIN_SECONDS = 2e-4           # GPUs: how long a wait polls before it blocks
 
 
 def memory_barrier(src_access: int, dst_access: int):
@@ -145,9 +149,20 @@ class Queue:
         return value <= self.completed_value or value <= self.completed()
 
     def wait(self, value: int, timeout: Optional[float] = None) -> bool:
-        """Block until the timeline reaches `value` (True) or `timeout` seconds pass."""
+        """Block until the timeline reaches `value` (True) or `timeout` seconds pass. On
+        a GPU it first polls for up to SPIN_SECONDS: a blocking wait wakes up late (an
+        interrupt and a thread switch), which short waits - a read after a small kernel
+        - would pay many times over. CPU drivers need the core it would spin on."""
         if value <= self.completed_value or self.semaphore is None:
             return True
+        if self.device.phys.device_type != "cpu" and (timeout is None or timeout > 0):
+            end = time.perf_counter() + (SPIN_SECONDS if timeout is None
+                                         else min(SPIN_SECONDS, timeout))
+            while True:
+                if self.completed() >= value:
+                    return True
+                if time.perf_counter() >= end:
+                    break
         values = ffi.new("uint64_t[1]", [value])
         info = new("VkSemaphoreWaitInfo", sType=vk.VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
                    semaphoreCount=1, pSemaphores=self.semaphore_ptr, pValues=values)
