@@ -7,7 +7,6 @@ import builtins
 import math
 
 from ..base import dtype as dt
-from ..codegen import ir, ops
 from ..execution import fusion, lazy
 from ..reduce import engine, operations
 from . import _dtypes as d
@@ -113,17 +112,9 @@ def _elementwise_map(prog, t):
             if sig[0] == "leaf":
                 values[-1 - j] = next(leaf_values).node
             else:
-                st = dt.from_name(sig[1])
-                v = next(scalar_values).node
-                values[-1 - j] = b.bind(to_type(v, st) if st is not d.bool else
-                                        ops.make("ne", v, ir.Lit(0, d.uint32)))
-        result = None
-        for n, ((_, tname, refs), op) in enumerate(zip(prog.instrs, prog.ops)):
-            result = values[n] = b.bind(op.lower([values[r] for r in refs],
-                                                 dt.from_name(tname)))
-        if result is None:
-            result = values[-1]
-        return ShaderVariable(b, b.bind(to_type(result, t)))
+                values[-1 - j] = fusion.scalar_input(b, next(scalar_values).node,
+                                                     dt.from_name(sig[1]))
+        return ShaderVariable(b, b.bind(to_type(fusion.evaluate(b, prog, values), t)))
     return ElementwiseMap(f"fused{len(_map_functions)}", leaf_types, scalar_types, body, t)
 
 

@@ -247,9 +247,7 @@ def _generate(prog: Program, device, looped: bool, vector: bool = False) -> ir.K
             values = {}
             for k, sig in enumerate(prog.inputs):
                 if sig[0] == "scalar":
-                    t = dt.from_name(sig[1])
-                    values[-1 - k] = b.bind(convert(scalars[k], t) if t is not dt.bool_ else
-                                            ops.make("ne", scalars[k], ir.Lit(0, dt.uint32)))
+                    values[-1 - k] = scalar_input(b, scalars[k], dt.from_name(sig[1]))
                 elif sig[0] == "iota":
                     values[-1 - k] = index(offsets[k], sig[1], strides.get(k))
                 else:
@@ -257,21 +255,21 @@ def _generate(prog: Program, device, looped: bool, vector: bool = False) -> ir.K
                     ref = ops.make("index", var, index(offsets[k], sig[2], strides.get(k)),
                                    dtype=storage_type(var.dtype))
                     values[-1 - k] = b.bind(load_node(ref))
-            result = None
-            for j, ((_, tname, args), op) in enumerate(zip(prog.instrs, prog.ops)):
-                t = dt.from_name(tname)
-                b.require_dtype(t)
-                result = values[j] = b.bind(op.lower([values[a] for a in args], t))
-            if result is None:       # the output is an input as it is
-                result = values[-1]
             ref = ops.make("index", out_buf, index(out_off, prog.out[1], out_strides),
                            dtype=storage_type(out_t))
-            b.emit(ir.Assign(ref, convert(result, ref.dtype)))
+            b.emit(ir.Assign(ref, convert(evaluate(b, prog, values), ref.dtype)))
     return b.finish((LOCAL_SIZE, 1, 1))
 
 
-def _evaluate(b, prog, values: dict):
-    """Bind prog's instructions over `values` (input refs -> nodes); the result node."""
+def scalar_input(b, uniform, t) -> ir.Node:
+    """A scalar input's value as `t`, from its uniform (bools travel as uint32)."""
+    return b.bind(convert(uniform, t) if t is not dt.bool_ else
+                  ops.make("ne", uniform, ir.Lit(0, dt.uint32)))
+
+
+def evaluate(b, prog, values: dict):
+    """Bind prog's instructions in builder `b` over `values` (input refs -> nodes); the
+    result node (the input itself for a program without instructions)."""
     values = dict(values)
     result = None
     for j, ((_, tname, args), op) in enumerate(zip(prog.instrs, prog.ops)):
@@ -292,12 +290,8 @@ def _vector_body(b, prog, out_buf, vec_bufs, in_bufs, n, offsets, scalars, out_o
         ref = ops.make("index", var, index, dtype=storage_type(var.dtype))
         return b.bind(load_node(ref))
 
-    common = {}
-    for k, sig in enumerate(prog.inputs):
-        if sig[0] == "scalar":
-            t = dt.from_name(sig[1])
-            common[-1 - k] = b.bind(convert(scalars[k], t) if t is not dt.bool_ else
-                                    ops.make("ne", scalars[k], ir.Lit(0, dt.uint32)))
+    common = {-1 - k: scalar_input(b, scalars[k], dt.from_name(sig[1]))
+              for k, sig in enumerate(prog.inputs) if sig[0] == "scalar"}
     main = []
     b.emit(ir.If(ops.make("lt", i, n4), main))
     with b.nested(main, "element loop"):
@@ -316,7 +310,7 @@ def _vector_body(b, prog, out_buf, vec_bufs, in_bufs, n, offsets, scalars, out_o
         for c in "xyzw":
             for k, q in quads.items():
                 values[-1 - k] = b.bind(ops.make("swizzle", q, attrs=(c,)))
-            parts.append(convert(_evaluate(b, prog, values), out_t))
+            parts.append(convert(evaluate(b, prog, values), out_t))
         var = vec_bufs[-1]
         at = ops.make("add", ops.make("shr", out_off, ir.Lit(2, dt.int32)), i)
         b.emit(ir.Assign(ops.make("index", var, at, dtype=storage_type(var.dtype)),
@@ -335,7 +329,7 @@ def _vector_body(b, prog, out_buf, vec_bufs, in_bufs, n, offsets, scalars, out_o
                     values[-1 - k] = element(k, sig, index)
             ref = ops.make("index", out_buf, ops.make("add", out_off, j),
                            dtype=storage_type(out_t))
-            b.emit(ir.Assign(ref, convert(_evaluate(b, prog, values), ref.dtype)))
+            b.emit(ir.Assign(ref, convert(evaluate(b, prog, values), ref.dtype)))
 
 
 def _address_limit(device):
