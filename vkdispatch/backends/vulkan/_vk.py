@@ -11,7 +11,7 @@ import numpy as np
 import vulkan as vk
 from vulkan._vulkan import ffi, lib
 
-from ...base.errors import DeviceError, OutOfMemoryError
+from ...base.errors import DeviceError, InvalidArgumentError, OutOfMemoryError
 from .. import hostcopy
 
 __all__ = ["vk", "ffi", "lib", "NULL", "check", "call", "new", "out", "enumerate_",
@@ -48,6 +48,15 @@ def check(result: int, call: str, detail: str = "") -> int:
 def call(name: str, *args, detail: str = "") -> int:
     """`lib.<name>(*args)`, checked."""
     return check(getattr(lib, name)(*args), name, detail)
+
+
+def device_function(device, name: str):
+    """Extension entry point `name` of `device` (vkGetDeviceProcAddr), typed as its
+    PFN_; InvalidArgumentError where the device has none."""
+    fn = ffi.cast(f"PFN_{name}", lib.vkGetDeviceProcAddr(device.handle, name.encode()))
+    if fn == ffi.NULL:
+        raise InvalidArgumentError(f"{device.phys.name} has no {name}")
+    return fn
 
 
 def new(ctype: str, **fields):

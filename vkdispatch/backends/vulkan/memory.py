@@ -15,7 +15,7 @@ import threading
 
 from ...base.errors import InvalidArgumentError, OutOfMemoryError
 from ..common import MEMORY_KINDS
-from ._vk import WHOLE_SIZE, chain, check, ffi, lib, new, out, vk
+from ._vk import WHOLE_SIZE, chain, check, device_function, ffi, lib, new, out, vk
 
 BLOCK_SIZE = 64 << 20
 DEDICATED_MIN = 16 << 20
@@ -428,10 +428,7 @@ def memory_fd(h: BufferHandle) -> int:
     """A new file descriptor (OPAQUE_FD) of an exported buffer's whole allocation; the
     caller owns it (an importer takes it over)."""
     device = h.device
-    fn = ffi.cast("PFN_vkGetMemoryFdKHR",
-                  lib.vkGetDeviceProcAddr(device.handle, b"vkGetMemoryFdKHR"))
-    if fn == ffi.NULL:
-        raise InvalidArgumentError(f"{device.phys.name} has no vkGetMemoryFdKHR")
+    fn = device_function(device, "vkGetMemoryFdKHR")
     info = new("VkMemoryGetFdInfoKHR", sType=vk.VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
                memory=h.memory, handleType=OPAQUE_FD)
     fd = out("int")

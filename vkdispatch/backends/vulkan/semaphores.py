@@ -2,8 +2,7 @@
 hand-off that orders a CUDA stream's work with a queue's without blocking the host."""
 from __future__ import annotations
 
-from ...base.errors import InvalidArgumentError
-from ._vk import check, ffi, lib, new, out, vk
+from ._vk import check, device_function, ffi, lib, new, out, vk
 from .memory import next_serial
 
 OPAQUE_FD = vk.VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT
@@ -49,10 +48,7 @@ def create_timeline(device, exportable: bool = True) -> SemaphoreHandle:
 def export_fd(h: SemaphoreHandle) -> int:
     """A new OPAQUE_FD of `h`; the caller owns it."""
     device = h.device
-    fn = ffi.cast("PFN_vkGetSemaphoreFdKHR",
-                  lib.vkGetDeviceProcAddr(device.handle, b"vkGetSemaphoreFdKHR"))
-    if fn == ffi.NULL:
-        raise InvalidArgumentError(f"{device.phys.name} has no vkGetSemaphoreFdKHR")
+    fn = device_function(device, "vkGetSemaphoreFdKHR")
     info = new("VkSemaphoreGetFdInfoKHR", sType=vk.VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
                semaphore=h.semaphore, handleType=OPAQUE_FD)
     fd = out("int")
