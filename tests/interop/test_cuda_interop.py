@@ -3,33 +3,8 @@ import numpy as np
 import pytest
 
 import vkdispatch as vd
-import vkdispatch.codegen as vc
-from vkdispatch.codegen.abbreviations import Buff, Const, f32
 
-
-@vd.shader("buf.size")
-def add_const(buf: Buff[f32], k: Const[f32]):
-    i = vc.global_invocation_id().x
-    buf[i] = buf[i] + k
-
-
-@pytest.fixture
-def cuda_backend():
-    try:
-        vd.initialize(backend="cuda")
-        vd.make_context()
-    except vd.BackendUnavailableError as exc:
-        vd.shutdown()
-        pytest.skip(str(exc))
-    yield
-    vd.shutdown()
-
-
-def _lib(name):
-    mod = pytest.importorskip(name)
-    if name == "torch" and not mod.cuda.is_available():
-        pytest.skip("torch has no CUDA device")
-    return mod
+from .gpu import add_const, cuda_library
 
 
 def test_numpy_array_protocol_on_any_backend(backend):
@@ -44,8 +19,8 @@ def test_interface_needs_cuda(backend):
     assert not hasattr(buf, "__cuda_array_interface__")
 
 
-def test_cupy_sees_buffer_memory(cuda_backend):
-    cp = _lib("cupy")
+def test_cupy_sees_buffer_memory(cuda):
+    cp = cuda_library("cupy")
     buf = vd.asbuffer(np.arange(1000, dtype=np.float32))
     view = cp.asarray(buf)
     assert view.data.ptr == buf.__cuda_array_interface__["data"][0]
@@ -56,8 +31,8 @@ def test_cupy_sees_buffer_memory(cuda_backend):
     np.testing.assert_array_equal(cp.asnumpy(cp.asarray(buf)), np.arange(1000) * 2 + 1)
 
 
-def test_torch_sees_buffer_memory(cuda_backend):
-    torch = _lib("torch")
+def test_torch_sees_buffer_memory(cuda):
+    torch = cuda_library("torch")
     buf = vd.asbuffer(np.arange(64, dtype=np.float32).reshape(8, 8))
     t = torch.as_tensor(buf, device="cuda")
     assert t.shape == (8, 8) and t.data_ptr() == buf.__cuda_array_interface__["data"][0]
@@ -66,9 +41,9 @@ def test_torch_sees_buffer_memory(cuda_backend):
     np.testing.assert_array_equal(buf.read(0), np.arange(64).reshape(8, 8) + 5)
 
 
-def test_wrap_cupy_and_torch_allocations(cuda_backend):
-    cp = _lib("cupy")
-    torch = _lib("torch")
+def test_wrap_cupy_and_torch_allocations(cuda):
+    cp = cuda_library("cupy")
+    torch = cuda_library("torch")
     a = cp.arange(500, dtype=cp.float32)
     buf = vd.from_cuda_array(a)
     add_const(buf, 3.0)
@@ -83,8 +58,8 @@ def test_wrap_cupy_and_torch_allocations(cuda_backend):
         vd.from_cuda_array(cp.zeros((10, 10), cp.float32)[:, ::2])
 
 
-def test_work_orders_on_a_torch_stream(cuda_backend):
-    torch = _lib("torch")
+def test_work_orders_on_a_torch_stream(cuda):
+    torch = cuda_library("torch")
     stream = torch.cuda.Stream()
     x = torch.zeros(1 << 20, device="cuda")
     buf = vd.from_cuda_array(x)
@@ -98,8 +73,8 @@ def test_work_orders_on_a_torch_stream(cuda_backend):
     np.testing.assert_array_equal(x.cpu().numpy(), np.full(1 << 20, 220.0))
 
 
-def test_torch_graph_capture_replays_vkdispatch_kernels(cuda_backend):
-    torch = _lib("torch")
+def test_torch_graph_capture_replays_vkdispatch_kernels(cuda):
+    torch = cuda_library("torch")
     x = torch.zeros(4096, device="cuda")
     buf = vd.from_cuda_array(x)
     stream = torch.cuda.Stream()
@@ -125,7 +100,7 @@ def test_torch_graph_capture_replays_vkdispatch_kernels(cuda_backend):
     np.testing.assert_array_equal(x.cpu().numpy(), np.full(4096, expect))
 
 
-def test_cuda_graph_capture_of_vkdispatch_calls(cuda_backend):
+def test_cuda_graph_capture_of_vkdispatch_calls(cuda):
     data = np.arange(10000, dtype=np.float32)
     a = vd.asbuffer(data)
     add_const(a, 0.0)            # build and load before capturing

@@ -7,44 +7,23 @@ import numpy as np
 import pytest
 
 import vkdispatch as vd
-import vkdispatch.codegen as vc
-from vkdispatch.codegen.abbreviations import Buff, Const, f32
 from vkdispatch.interop import _capsule
 from vkdispatch.interop.cupy import as_cupy, from_cupy
 from vkdispatch.interop.torch import as_torch, from_torch
 
+from .gpu import add_const, cuda_library
+
 N = 1 << 22   # big enough that a missing hand-off shows as a wrong read
-
-
-@vd.shader("buf.size")
-def add_const(buf: Buff[f32], k: Const[f32]):
-    i = vc.global_invocation_id().x
-    buf[i] = buf[i] + k
-
-
-@pytest.fixture
-def cuda():
-    try:
-        vd.initialize(backend="cuda")
-        vd.make_context()
-    except vd.BackendUnavailableError as exc:
-        vd.shutdown()
-        pytest.skip(str(exc))
-    yield vd.get_context()
-    vd.shutdown()
 
 
 @pytest.fixture
 def torch(cuda):
-    mod = pytest.importorskip("torch")
-    if not mod.cuda.is_available():
-        pytest.skip("torch has no CUDA device")
-    return mod
+    return cuda_library("torch")
 
 
 @pytest.fixture
 def cupy(cuda):
-    return pytest.importorskip("cupy")
+    return cuda_library("cupy")
 
 
 def _ptr(buf):

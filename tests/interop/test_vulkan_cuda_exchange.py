@@ -16,14 +16,10 @@ from vkdispatch.interop import _capsule, cuda_peer
 from vkdispatch.interop.cupy import as_cupy, from_cupy
 from vkdispatch.interop.torch import as_torch, from_torch
 
+from .gpu import add_const, cuda_library
+
 N = 1 << 22   # 16 MiB of float32: a dedicated (own-block) allocation
 SMALL = 1 << 12
-
-
-@vd.shader("buf.size")
-def add_const(buf: Buff[f32], k: Const[f32]):
-    i = vc.global_invocation_id().x
-    buf[i] = buf[i] + k
 
 
 @vd.shader("buf.size")
@@ -59,15 +55,12 @@ def peer():
 
 @pytest.fixture
 def torch(peer):
-    mod = pytest.importorskip("torch")
-    if not mod.cuda.is_available():
-        pytest.skip("torch has no CUDA device")
-    return mod
+    return cuda_library("torch")
 
 
 @pytest.fixture
 def cupy(peer):
-    return pytest.importorskip("cupy")
+    return cuda_library("cupy")
 
 
 def test_nvidia_shares_memory_and_semaphores(peer):
