@@ -16,7 +16,7 @@ import argparse
 import numpy as np
 
 import vkdispatch as vd
-from runtime_bench import best_of, per_call
+from runtime_bench import best_of, cuda_peer, per_call
 from vkdispatch.codegen.abbreviations import Var, f32
 
 CASES = {   # name: (shape, kind)
@@ -82,9 +82,8 @@ def bench_vkdispatch(backend, x, kind, reps):
 
 
 def bench_cupy(x, kind, reps):
-    try:
-        import cupy as cp
-    except ImportError:
+    cp = cuda_peer("cupy")
+    if cp is None:
         return None
     a = cp.asarray(x)
     ops = {"fft": lambda: cp.fft.fft(a, axis=-1), "fft2": lambda: cp.fft.fft2(a),
@@ -95,11 +94,8 @@ def bench_cupy(x, kind, reps):
 
 
 def bench_torch(x, kind, reps):
-    try:
-        import torch
-    except ImportError:
-        return None
-    if not torch.cuda.is_available():
+    torch = cuda_peer("torch")
+    if torch is None:
         return None
     a = torch.from_numpy(x).cuda()
     ops = {"fft": lambda: torch.fft.fft(a, dim=-1), "fft2": lambda: torch.fft.fft2(a),

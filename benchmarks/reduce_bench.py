@@ -18,7 +18,7 @@ import argparse
 import numpy as np
 
 import vkdispatch as vd
-from runtime_bench import best_of, per_call
+from runtime_bench import best_of, cuda_peer, per_call
 from vkdispatch.codegen.abbreviations import f32
 
 
@@ -61,9 +61,8 @@ def _time_vkdispatch(backend: str, data: np.ndarray, reps: int) -> dict:
 
 
 def bench_cupy(data: np.ndarray, reps: int):
-    try:
-        import cupy as cp
-    except ImportError:
+    cp = cuda_peer("cupy")
+    if cp is None:
         return None
     x = cp.asarray(data)
     check(float(cp.sum(x)), data, "cupy")
@@ -72,11 +71,8 @@ def bench_cupy(data: np.ndarray, reps: int):
 
 
 def bench_torch(data: np.ndarray, reps: int):
-    try:
-        import torch
-    except ImportError:
-        return None
-    if not torch.cuda.is_available():
+    torch = cuda_peer("torch")
+    if torch is None:
         return None
     x = torch.from_numpy(data).cuda()
     check(float(torch.sum(x)), data, "torch")

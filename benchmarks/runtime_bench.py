@@ -44,6 +44,16 @@ def best_of(fn, repeat=5, warm_up=0.3):
     return min(times)
 
 
+def cuda_peer(name: str):
+    """Peer module `name` ("cupy" or "torch") on a CUDA device, or None where it is not
+    importable or (torch) sees no CUDA device."""
+    try:
+        mod = __import__(name)
+    except ImportError:
+        return None
+    return None if name == "torch" and not mod.cuda.is_available() else mod
+
+
 def per_call(op, reps: int, synchronize) -> float:
     """Seconds per call of `op`: `reps` calls then `synchronize()`, best_of that over reps
     (how the peers' figures are taken)."""
