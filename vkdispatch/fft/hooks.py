@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import threading
 
-from ..base.buffer import Buffer
 from ..base.errors import CodegenError
 from ..codegen import ir
 from ..codegen.functions.memory import new
 from ..codegen.types import BUFFER
 from ..codegen.variables import ShaderVariable
 from ..shader.map import MappingFunction
+from ..shader.signature import check_buffer_argument
 
 _tls = threading.local()
 
@@ -164,12 +164,7 @@ class Hooks:
             return buffers, uniforms
         for t, name, a in zip(m.buffer_types, self.names(role), args):
             if t.kind == BUFFER:
-                if not isinstance(a, Buffer):
-                    raise TypeError(f"{role} parameter {name[3:]!r} is {t!r} and needs a "
-                                    f"vd.Buffer, got {type(a).__name__}")
-                if a.dtype is not t.dtype:
-                    raise TypeError(f"{role} parameter {name[3:]!r} is {t!r} but the buffer's "
-                                    f"dtype is {a.dtype.name}")
+                check_buffer_argument(f"{role} parameter {name[3:]!r}", t, a)
                 buffers[name] = a
             else:
                 uniforms[name] = a

@@ -22,7 +22,7 @@ from ..execution.kernel import (CompiledKernel, EmitOptions, build_kernel,
 from .launch import (_as_dims, check_local_size, check_workgroups, default_local_size,
                      check_size_value, evaluate_exec_size, parse_size, size_lambda,
                      workgroups_for)
-from .signature import ShaderParam, parse_signature
+from .signature import ShaderParam, check_buffer_argument, parse_signature
 from .source import ShaderBuildError, ShaderSource
 
 
@@ -360,12 +360,7 @@ class ShaderFunction:
             v = bound[p.name]
             t = p.type
             if t.kind == BUFFER:
-                if not isinstance(v, Buffer):
-                    raise TypeError(f"shader {self.name}: parameter {p.name!r} is {t!r} and needs "
-                                    f"a vd.Buffer, got {type(v).__name__}")
-                if v.dtype is not t.dtype:
-                    raise TypeError(f"shader {self.name}: parameter {p.name!r} is {t!r} but the "
-                                    f"buffer's dtype is {v.dtype.name}")
+                check_buffer_argument(f"shader {self.name}: parameter {p.name!r}", t, v)
             elif t.kind == IMAGE:
                 self._check_image(p.name, t, v)
             elif t.kind == STRUCT and not isinstance(v, t.struct):

@@ -7,6 +7,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
+from ..base.buffer import Buffer
 from ..codegen.types import ParamType, struct_param
 
 _NO_DEFAULT = inspect.Parameter.empty
@@ -82,3 +83,12 @@ def _explicit(func, annotations, names, defaults) -> tuple:
     return tuple(ShaderParam(name, _check_type(func, name, ann),
                              _NO_DEFAULT if d is None else d)
                  for name, ann, d in zip(names, annotations, defaults))
+
+
+def check_buffer_argument(what: str, t: ParamType, value) -> None:
+    """TypeError unless `value`, given for parameter `what` annotated `t` (Buff[...]), is
+    a vd.Buffer of `t`'s dtype."""
+    if not isinstance(value, Buffer):
+        raise TypeError(f"{what} is {t!r} and needs a vd.Buffer, got {type(value).__name__}")
+    if value.dtype is not t.dtype:
+        raise TypeError(f"{what} is {t!r} but the buffer's dtype is {value.dtype.name}")
