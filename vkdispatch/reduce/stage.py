@@ -216,9 +216,8 @@ class StageSpec:
         map_func = self.map_func
         if self.elementwise:
             n = map_func.leaf_count
-            leaves, offsets, scalars = inputs[0:2 * n:2], inputs[1:2 * n:2], inputs[2 * n:]
-            return lambda i: combine.cast(map_func.body(
-                [_load(leaf, off + i) for leaf, off in zip(leaves, offsets)], list(scalars)))
+            return _element_reader(map_func, inputs[0:2 * n:2], inputs[1:2 * n:2],
+                                   list(inputs[2 * n:]), combine)
 
         def read(i):
             stack = getattr(_tls, "stack", None)
@@ -296,10 +295,13 @@ def _row4_readers(spec: StageSpec, inputs, combine: _Combiner):
         return combine.tree([combine.cast(emap.body([getattr(x, c) for x in loads], values))
                              for c in "xyzw"])
 
-    def read1(i):
-        return combine.cast(emap.body([_load(s, off + i) for s, off in zip(scalars, offsets)],
-                                      values))
-    return read4, read1
+    return read4, _element_reader(emap, scalars, offsets, values, combine)
+
+
+def _element_reader(emap, leaves, offsets, values, combine: _Combiner):
+    """read(i): elementwise map `emap` at element i of `leaves` (each from its offset)."""
+    return lambda i: combine.cast(emap.body(
+        [_load(leaf, off + i) for leaf, off in zip(leaves, offsets)], values))
 
 
 def _row4_body(spec: StageSpec, out, inputs, combine: _Combiner, uniforms, uses_subgroups):
