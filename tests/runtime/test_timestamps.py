@@ -110,9 +110,12 @@ def test_errors_name_the_fix(backend):
     timed.destroy()
 
 
-def test_reused_lists_keep_or_drop_timing(backend):
-    """A reset_on_submit graph re-records into its spare command lists; a spare is reused
-    only while it times dispatches exactly when the graph asks for timing."""
+def test_reused_lists_keep_or_drop_timing(backend, monkeypatch):
+    """A reset_on_submit graph keeps the lists of its last record sets (replayed when a
+    set comes again) and, once it keeps the most it may, re-records the one used
+    longest ago; a spare is reused only while it times dispatches exactly when the
+    graph asks for timing."""
+    monkeypatch.setattr(vd.CommandGraph, "_MAX_SPARE", 2)
     buf = vd.asbuffer(np.zeros(N, np.float32))
     graph = vd.CommandGraph(reset_on_submit=True, timestamps=True)
 
@@ -124,13 +127,15 @@ def test_reused_lists_keep_or_drop_timing(backend):
     run(2)
     timed_list = graph._submitted[0]
     assert len(graph.timestamps()) == 2
-    run(3)                                           # the same list, reset and re-recorded
-    assert graph._submitted[0] is timed_list
+    run(3)                                           # a new list: the spare may replay
+    assert graph._submitted[0] is not timed_list
     assert len(graph.timestamps()) == 3
+    run(2)                                           # the same records: replayed as kept
+    assert graph._submitted[0] is timed_list and len(graph.timestamps()) == 2
 
     graph.timestamps_enabled = False
-    run(1)
-    assert graph._submitted[0] is not timed_list     # an untimed list, not the timed spare
+    run(5)                                           # spares full, but both timed
+    assert graph._submitted[0] is not timed_list
     with pytest.raises(vd.VkDispatchError, match="timestamps=True"):
         graph.timestamps()
     with pytest.raises(vd.VkDispatchError):          # the runtime list itself has no timing
@@ -138,10 +143,10 @@ def test_reused_lists_keep_or_drop_timing(backend):
 
     graph.timestamps_enabled = True
     run(4)
-    assert graph._submitted[0] is timed_list         # the timed spare again
+    assert graph._submitted[0] is timed_list         # the timed spare, re-recorded
     times = graph.timestamps()
     assert len(times) == 4 and all(t > 0 for t in times)
-    np.testing.assert_array_equal(buf.read(0), 10.0)
+    np.testing.assert_array_equal(buf.read(0), 16.0)
     graph.destroy()
 
 

@@ -15,6 +15,95 @@ from ._elementwise import CAST, apply, scalar_fill
 from ._info import default_int
 
 
+_map_functions: dict = {}   # program structure -> ElementwiseMap (kernels cache by it)
+
+
+def _mapped_program(x, t):
+    """(ElementwiseMap computing pending `x` (converted to `t`) at the reduction's flat
+    index, its program, the stand-in node its sources name for `x`), or None when a
+    read is not contiguous with `x`'s shape."""
+    fake = lazy.Node(x.op, x.args, x.shape, x.dtype, None)
+    fake.target = lazy.View(None, 0, lazy.contiguous_strides(x.shape))
+    prog = fusion.build_program(fake, lazy)
+    if builtins.any(sig[0] == "iota" or (sig[0] == "leaf" and sig[-1] != fusion.CONTIGUOUS)
+                    for sig in prog.inputs):
+        return None
+    key = (prog.key, t)
+    emap = _map_functions.get(key)
+    if emap is None:
+        emap = _map_functions[key] = _elementwise_map(prog, t)
+    return emap, prog, fake
+
+
+def _mapped_inputs(x, t):
+    """(ElementwiseMap, its arguments) for pending `x`, or None (see _mapped_program)."""
+    mapped = _mapped_program(x, t)
+    if mapped is None:
+        return None
+    emap, prog, _ = mapped
+    leaves, scalars = [], []
+    for sig, leaf in zip(prog.inputs, prog.leaves):
+        if sig[0] == "leaf":
+            leaves += [leaf.view.storage.buffer, leaf.view.offset]
+        else:
+            scalars.append(int(leaf.value) if leaf.dtype is d.bool else leaf.value)
+    return emap, leaves + scalars
+
+
+def _read_through_map(x):
+    """The node a reduction of `x` reads through an elementwise map: `x` itself when
+    it is an inlined elementwise node, a stand-in copying `x` when its memory starts
+    past the buffer's start (a view's offset is not a bindable offset on every
+    device; the map's element offset is), else None (read plainly)."""
+    if type(x) is lazy.Node and x.target is None:
+        return x if getattr(x.op, "record", None) is None else None
+    view = x.view if type(x) is lazy.Leaf else x.target
+    if view.offset == 0:
+        return None
+    return lazy.Node(CAST, (x,), x.shape, x.dtype, None)
+
+
+class _ReduceLaunch:
+    """A reduction node recorded again at each flush of its batch's structure: where
+    its inputs come from in the batch's nodes (`leaves`: (node, argument or -1 for the
+    node's memory); `scalars`: (node, argument, is bool); None: the reduced node's
+    argument read plainly from the start of its buffer), and the engine's plan, made
+    at the first record."""
+    __slots__ = ("op", "reduction", "shape", "leaves", "scalars", "plan")
+
+    def __init__(self, op, reduction, shape, leaves, scalars):
+        self.op, self.reduction, self.shape = op, reduction, shape
+        self.leaves, self.scalars = leaves, scalars
+        self.plan = None
+
+    def record(self, graph, used) -> None:
+        node = used[0]
+        if self.leaves is None:
+            x = node.args[0]
+            inputs = [(x.view if type(x) is lazy.Leaf else x.target).storage.buffer]
+        else:
+            inputs = []
+            for u, j in self.leaves:
+                n = used[u]
+                view = n.target if j < 0 else n.args[j].view
+                inputs += [view.storage.buffer, view.offset]
+            for u, j, is_bool in self.scalars:
+                v = used[u].args[j].value
+                inputs.append(int(v) if is_bool else v)
+        target = node.target
+        view = target if target is not None else lazy.allocate(node.shape, node.dtype)
+        out = view.storage.buffer
+        plan = self.plan
+        if plan is None:
+            red = self.reduction
+            shape, axes = red.check_inputs(inputs, self.shape, self.op.axes or None,
+                                           "reduction")
+            plan = self.plan = red.plan(graph.context, inputs, shape, axes, out)
+        plan.record(graph, inputs, out)
+        if target is None:
+            node.target = view
+
+
 class _ReduceOp:
     """Lazy node op: args (Leaf over a contiguous array,), `axes` of its shape."""
     __slots__ = ("key", "reduce_op", "axes")
@@ -25,14 +114,50 @@ class _ReduceOp:
         self.reduce_op = reduce_op
         self.axes = axes
 
+    def prepare(self, ctx, node):
+        """(_ReduceLaunch, the nodes it reads) recording this reduction at this and
+        every later flush of the batch's structure, or None where `record` does it."""
+        target = node.target
+        if target is not None and (target.offset or
+                                   target.strides != lazy.contiguous_strides(node.shape)):
+            return None
+        (x,) = node.args
+        shape = x.shape or (1,)
+        source = _read_through_map(x)
+        if source is None:
+            if type(x) is lazy.Node and x.target is None:
+                return None
+            red = engine.reduction(self.reduce_op, node.dtype, input_type=x.dtype)
+            return _ReduceLaunch(self, red, shape, None, None), [node]
+        mapped = _mapped_program(source, node.dtype)
+        if mapped is None:
+            return None
+        emap, prog, fake = mapped
+        used, position = [node], {id(node): 0}
+        leaves, scalars = [], []
+        for sig, leaf, (n, j) in zip(prog.inputs, prog.leaves, prog.sources):
+            if n is fake:   # an argument of x, or x itself read through the stand-in
+                n = x if source is x else node
+            u = position.get(id(n))
+            if u is None:
+                u = position[id(n)] = len(used)
+                used.append(n)
+            if sig[0] == "leaf":
+                leaves.append((u, j))
+            else:
+                scalars.append((u, j, leaf.dtype is d.bool))
+        red = engine.reduction(self.reduce_op, node.dtype, map_func=emap)
+        return _ReduceLaunch(self, red, shape, leaves, scalars), used
+
     def record(self, graph, node) -> None:
         (x,) = node.args
         shape = x.shape or (1,)
-        if type(x) is lazy.Node and x.target is None and getattr(x.op, "record", None) is None:
-            # an inlined elementwise producer: read through a mapping function in the
-            # reduction's first stage (one pass), or where its reads are strided,
-            # computed into memory first
-            mapped = _mapped_inputs(x, node.dtype)
+        source = _read_through_map(x)
+        if source is not None:
+            # an inlined elementwise producer (or memory off a bindable offset): read
+            # through a mapping function in the reduction's first stage (one pass), or
+            # where its reads are strided, computed into memory first
+            mapped = _mapped_inputs(source, node.dtype)
             if mapped is not None:
                 map_func, inputs = mapped
                 out = engine.reduce_buffers(self.reduce_op, inputs, out_type=node.dtype,
@@ -40,8 +165,9 @@ class _ReduceOp:
                                             map_func=map_func, graph=graph)
                 self._place(graph, node, out)
                 return
-            x.target = lazy.allocate(x.shape, x.dtype)
-            fusion.record_node(graph, x)
+            if source is x:
+                x.target = lazy.allocate(x.shape, x.dtype)
+                fusion.record_node(graph, x)
         if type(x) is lazy.Node:
             x = lazy.Leaf(x.target, x.shape, x.dtype)
         src = x.view.storage.buffer.view(x.view.offset, shape)
@@ -63,31 +189,6 @@ class _ReduceOp:
                              node.shape, node.dtype, node.where)
             copy.target = node.target
             fusion.record_node(graph, copy)
-
-
-_map_functions: dict = {}   # program structure -> ElementwiseMap (kernels cache by it)
-
-
-def _mapped_inputs(x, t):
-    """(ElementwiseMap, its arguments) computing pending `x` (converted to `t`) at the
-    reduction's flat index, or None when a read is not contiguous with `x`'s shape."""
-    fake = lazy.Node(x.op, x.args, x.shape, x.dtype, None)
-    fake.target = lazy.View(None, 0, lazy.contiguous_strides(x.shape))
-    prog = fusion.build_program(fake, lazy)
-    if builtins.any(sig[0] == "iota" or (sig[0] == "leaf" and sig[-1] != fusion.CONTIGUOUS)
-                    for sig in prog.inputs):
-        return None
-    key = (prog.key, t)
-    emap = _map_functions.get(key)
-    if emap is None:
-        emap = _map_functions[key] = _elementwise_map(prog, t)
-    leaves, scalars = [], []
-    for sig, leaf in zip(prog.inputs, prog.leaves):
-        if sig[0] == "leaf":
-            leaves += [leaf.view.storage.buffer, leaf.view.offset]
-        else:
-            scalars.append(int(leaf.value) if leaf.dtype is d.bool else leaf.value)
-    return emap, leaves + scalars
 
 
 def _elementwise_map(prog, t):

@@ -446,7 +446,7 @@ class CommandGraph:
         for q, entry in lists.items():
             self._keep_spare(q, entry, None)
 
-    _MAX_SPARE = 4
+    _MAX_SPARE = 8
 
     def _keep_spare(self, queue: int, entry: _Built, signal) -> None:
         """Keep a built list for replaying the same records again, or for re-recording
@@ -474,8 +474,13 @@ class CommandGraph:
         rctx = self.context.runtime_context
         if not self._capturing(queue):   # reusing would wait on or query earlier work
             spare = self._spare.get(queue, [])
+            full = len(spare) >= self._MAX_SPARE
+            # a list another record set may replay is re-recorded only once the spares
+            # are full (the one used longest ago): alternating sets keep their lists
             for i, (built, signal) in enumerate(spare):
-                if built.mode == mode and (signal is None or signal.done()):
+                if (built.mode == mode and (signal is None or signal.done())
+                        and (full or built.refs is None
+                             or any(r() is None for r in built.refs))):
                     del spare[i]
                     self._forget_submitted(queue, built.cl)
                     built.cl.reset()

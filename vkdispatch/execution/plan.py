@@ -202,8 +202,12 @@ def _record(p: Plan, nodes: list, glob, first: bool, apart: bool) -> None:
         for k, step in enumerate(p.steps):
             n = nodes[step.index]
             try:
-                if step.custom:   # an op with its own kernels (matmul): Leaf arguments only
-                    n.op.record(glob, n)
+                if step.custom:   # an op with its own kernels (a reduction, matmul)
+                    launch, used = _launch(step, nodes, glob.context, first)
+                    if launch is None:
+                        n.op.record(glob, n)
+                    else:
+                        launch.record(glob, used)
                 else:
                     launch, used = _launch(step, nodes, glob.context, first)
                     if launch is not None:
@@ -242,10 +246,16 @@ def _record(p: Plan, nodes: list, glob, first: bool, apart: bool) -> None:
 
 
 def _launch(step: Step, nodes: list, ctx, first: bool) -> tuple:
-    """(the step's fused launch or None, the nodes it reads), made and kept when
-    `first`."""
+    """(the step's launch, the nodes it reads), made and kept when `first`: a fused
+    kernel's (None for an empty node), or for a custom step the one its op prepares
+    to record it at every flush of the plan (None: the op records itself each time)."""
     if first:
-        prepared = fusion.prepare(ctx, nodes[step.index])
+        n = nodes[step.index]
+        if step.custom:
+            prepare = getattr(n.op, "prepare", None)
+            prepared = prepare(ctx, n) if prepare is not None else None
+        else:
+            prepared = fusion.prepare(ctx, n)
         if prepared is None:
             return None, None
         step.launch, used = prepared

@@ -20,10 +20,12 @@ from ..base.dtype import DType
 from ..base.errors import DeviceLimitError
 from ..codegen.types import BUFFER, Buff
 from ..execution.command_graph import global_graph
-from ..execution.kernel import CompiledKernel, EmitOptions, build_kernel, push_constant_limit
+from ..execution.kernel import (CompiledKernel, EmitOptions, build_kernel, kernel_cache,
+                                push_constant_limit)
 from . import layout
 from .elementwise import ElementwiseMap
 from .operations import ReduceOp
+from .replay import OUT, Launch, ReductionPlan, Scratch
 from .stage import COLUMN, FINISH_NAMES, FINISH_TYPES, ROW, ROW4, VECTOR_TYPES, StageSpec
 
 # flat indices are uint32, and stepping past the end must not wrap around
@@ -31,6 +33,8 @@ MAX_ELEMENTS = 2 ** 31 - 1
 _DEFAULT_GROUP = 256
 # loop iterations kept free for the tail loop and the subgroup combine (lavapipe's limit)
 _LOOP_MARGIN = 256
+_MAX_PLANS = 32                 # layouts a reduction keeps recorded, per context
+MAX_KEPT_SCRATCH = 16 << 20     # scratch bytes a plan keeps between calls
 
 
 def _is_pow2(n: int) -> bool:
@@ -59,6 +63,7 @@ class Reduction:
         self.input_type = input_type
         self.group_size = group_size
         self._kernels = weakref.WeakKeyDictionary()   # Context -> {key: CompiledKernel}
+        self._plans = weakref.WeakKeyDictionary()     # Context -> {layout: ReductionPlan}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ kernels
@@ -130,11 +135,28 @@ class Reduction:
 
     # ------------------------------------------------------------------ recording
     def __call__(self, inputs: Sequence, shape=None, axes=None, graph=None,
-                 what: str = "reduction") -> Buffer:
+                 what: str = "reduction", out: Optional[Buffer] = None) -> Buffer:
         """Record the reduction of `inputs` (values for `input_params()`, in order) over
         `axes` of `shape` (default: the first buffer's) and return the result buffer:
-        shape (1,) for a reduction over every axis, else the kept axes."""
+        shape (1,) for a reduction over every axis, else the kept axes (`out`: write
+        it there instead, a buffer of `out_type` holding at least that many elements)."""
         inputs = list(inputs)
+        shape, axes = self.check_inputs(inputs, shape, axes, what)
+        kept = layout.kept_shape(shape, axes)
+        if out is None:
+            out = Buffer(kept, self.out_type)
+        elif not isinstance(out, Buffer) or out.dtype is not self.out_type \
+                or out.size < math.prod(kept):
+            got = (f"a buffer of {out.size} {out.dtype.name}" if isinstance(out, Buffer)
+                   else type(out).__name__)
+            raise TypeError(f"{what}: out must be a vd.Buffer of {self.out_type.name} with at "
+                            f"least {math.prod(kept)} elements, got {got}")
+        plan = self.plan(get_context(), inputs, shape, axes, out)
+        plan.record(graph if graph is not None else global_graph(), inputs, out)
+        return out
+
+    def check_inputs(self, inputs: list, shape, axes, what: str) -> tuple:
+        """(shape, normalized axes) of a call with `inputs`, checked."""
         params = self.input_params()
         if len(inputs) != len(params):
             raise TypeError(f"{what} takes {len(params)} input(s) {params}, got {len(inputs)}")
@@ -161,39 +183,60 @@ class Reduction:
                              f"most {MAX_ELEMENTS} elements")
         if self.elementwise:
             self.map_func.check_ranges(inputs, total, what)
-        axes = layout.normalize_axes(axes, len(shape))
-        out = Buffer(layout.kept_shape(shape, axes), self.out_type)
-        ctx = get_context()
-        g = graph if graph is not None else global_graph()
-        steps = layout.passes(shape, axes)
-        current = inputs
-        plan = []   # every kernel is built and launch sized before the first record
-        for n, (rows, row_len, inner) in enumerate(steps):
-            last = n == len(steps) - 1
-            dest = out if last else Buffer((rows * inner,), self.out_type)
-            if rows * inner:
-                self._record_pass(ctx, plan, n == 0, current, dest, rows, row_len, inner)
-            current = [dest]
-        for kernel, launch, resources, uniforms in plan:
-            g.record(kernel, launch, resources, uniforms)
-        return out
+        return shape, layout.normalize_axes(axes, len(shape))
 
-    def _record_pass(self, ctx, plan, first: bool, inputs, dest, rows, row_len, inner):
+    def plan(self, ctx, inputs: list, shape: tuple, axes, out: Buffer) -> ReductionPlan:
+        """The recorded plan of this layout (checked `inputs`), made at its first use and
+        kept (the `_MAX_PLANS` used last, per context)."""
+        limit = _address_limit(ctx.device)
+        key = (shape, axes, ctx.debug, _layout_signature(self, inputs, out, limit))
+        plans = self._plans.get(ctx)
+        found = plans.get(key) if plans is not None else None
+        if found is not None:
+            return found
+        made = self._make_plan(ctx, inputs, shape, axes, out)
+        with self._lock:
+            plans = self._plans.setdefault(ctx, {})
+            if len(plans) >= _MAX_PLANS:
+                del plans[next(iter(plans))]
+            plans[key] = made
+        return made
+
+    def _make_plan(self, ctx, inputs, shape, axes, out) -> ReductionPlan:
+        launches = []   # every kernel is built and launch sized before the first record
+        steps = layout.passes(shape, axes)
+        current, slots = inputs, list(range(len(inputs)))
+        for n, (rows, row_len, inner) in enumerate(steps):
+            dest = out if n == len(steps) - 1 else Scratch((rows * inner,), self.out_type)
+            if rows * inner:
+                self._record_pass(ctx, launches, n == 0, current, slots, dest, rows, row_len,
+                                  inner)
+            current = slots = [dest]
+        scratch = {id(s): s for launch in launches for s in launch.slots if type(s) is Scratch}
+        if sum(s.nbytes for s in scratch.values()) <= MAX_KEPT_SCRATCH:
+            kept = {k: Buffer(s.shape, s.dtype, context=ctx) for k, s in scratch.items()}
+            for launch in launches:
+                launch.slots = [kept.get(id(s), s) for s in launch.slots]
+        return ReductionPlan(launches)
+
+    def _record_pass(self, ctx, plan, first: bool, inputs, slots, dest, rows, row_len, inner):
         """Plan one pass: (rows, row_len, inner) -> (rows, inner) into `dest`, in one stage
-        or two (partials, then their reduction)."""
+        or two (partials, then their reduction). `slots`: where each of `inputs` comes
+        from (replay.Launch)."""
         device = ctx.device
         wg = self.group_size_for(device)
         if inner > 1:
-            self._column_pass(ctx, plan, first, inputs, dest, rows, row_len, inner,
+            self._column_pass(ctx, plan, first, inputs, slots, dest, rows, row_len, inner,
                               (row_len * inner, inner, 1))
         elif rows > 1 and row_len < wg and -(-rows // wg) <= device.max_workgroup_count[0]:
             # rows shorter than a workgroup: one invocation per row walks along it (a
             # ROW workgroup would leave most of its invocations idle)
-            self._column_pass(ctx, plan, first, inputs, dest, 1, row_len, rows, (0, 1, row_len))
+            self._column_pass(ctx, plan, first, inputs, slots, dest, 1, row_len, rows,
+                              (0, 1, row_len))
         else:
-            self._row_pass(ctx, plan, first, inputs, dest, rows, row_len)
+            self._row_pass(ctx, plan, first, inputs, slots, dest, rows, row_len)
 
-    def _row_pass(self, ctx, plan, first, inputs, dest, rows, row_len):
+    def _row_pass(self, ctx, plan, first, inputs, slots, dest, rows, row_len):
         device = ctx.device
         wg = self.group_size_for(device)
         vector = self._vectorizable(first, inputs, rows, row_len)
@@ -202,7 +245,7 @@ class Reduction:
         groups = _row_groups(device, rows, units, wg, u)
         # one row split among workgroups: the last to finish combines the partials
         finish = groups > 1 and rows == 1 and self.out_type in FINISH_TYPES
-        stage_out = dest if groups == 1 else Buffer((rows * groups,), self.out_type)
+        stage_out = dest if groups == 1 else Scratch((rows * groups,), self.out_type)
         if finish:
             stage_out = [dest, stage_out, _counter(ctx)]
         stride = groups * wg
@@ -211,24 +254,28 @@ class Reduction:
         if vector:   # each buffer read as vectors and (the tail) scalars
             uniforms["vec_len"] = units
             if first and self.elementwise:
+                count = self.map_func.leaf_count
                 leaves, offsets, scalars = self.map_func.split(inputs)
                 inputs = [x for leaf, off in zip(leaves, offsets) for x in (leaf, leaf, off)] \
                     + scalars
+                slots = [slots[k] for j in range(count) for k in (2 * j, 2 * j, 2 * j + 1)] \
+                    + slots[2 * count:]
             else:
-                inputs = [inputs[0], inputs[0]]
+                inputs, slots = [inputs[0], inputs[0]], [slots[0], slots[0]]
         launch = (groups,) + _fold(rows, device)
-        self._dispatch(ctx, plan, ROW4 if vector else ROW, first, stage_out, inputs, launch,
-                       uniforms)
+        self._dispatch(ctx, plan, ROW4 if vector else ROW, first, stage_out, inputs, slots,
+                       launch, uniforms)
         if groups > 1 and not finish:
-            self._record_pass(ctx, plan, False, [stage_out], dest, rows, groups, 1)
+            self._record_pass(ctx, plan, False, [stage_out], [stage_out], dest, rows, groups, 1)
 
-    def _column_pass(self, ctx, plan, first, inputs, dest, rows, row_len, inner, strides):
+    def _column_pass(self, ctx, plan, first, inputs, slots, dest, rows, row_len, inner,
+                     strides):
         """(rows, row_len, inner) with element (k1, r, k2) at k1 * strides[0] + r *
         strides[1] + k2 * strides[2]; partials (rows, chunks, inner) are contiguous."""
         device = ctx.device
         wg, u = self.group_size_for(device), self.unroll(first)
         chunks, chunk_len = _column_chunks(device, rows, row_len, inner, wg, u)
-        stage_out = dest if chunks == 1 else Buffer((rows * chunks * inner,), self.out_type)
+        stage_out = dest if chunks == 1 else Scratch((rows * chunks * inner,), self.out_type)
         uniforms = {"row_len": row_len, "inner": inner, "chunks": chunks,
                     "chunk_len": chunk_len, "rows": rows, "row_stride": strides[0],
                     "step": strides[1], "inner_stride": strides[2]}
@@ -237,10 +284,11 @@ class Reduction:
             raise DeviceLimitError(f"reduction: {inner} kept elements per row need {x} "
                                    f"workgroups, more than {device.name} allows "
                                    f"({device.max_workgroup_count[0]})")
-        self._dispatch(ctx, plan, COLUMN, first, stage_out, inputs, (x,) + _fold(rows * chunks,
-                                                                             device), uniforms)
+        self._dispatch(ctx, plan, COLUMN, first, stage_out, inputs, slots,
+                       (x,) + _fold(rows * chunks, device), uniforms)
         if chunks > 1:
-            self._record_pass(ctx, plan, False, [stage_out], dest, rows, chunks, inner)
+            self._record_pass(ctx, plan, False, [stage_out], [stage_out], dest, rows, chunks,
+                              inner)
 
     def _vectorizable(self, first: bool, inputs, rows: int, row_len: int) -> bool:
         """Rows can be read 4 elements at a time: a plain read of a 32-bit type whose
@@ -254,48 +302,57 @@ class Reduction:
             return False
         return inputs[0].offset % 16 == 0
 
-    def _dispatch(self, ctx, plan, family, first, out, inputs, launch, uniforms):
+    def _dispatch(self, ctx, plan, family, first, out, inputs, slots, launch, uniforms):
         """Build the kernel of one stage and add its launch to `plan`; `out` is the
-        output buffer, or [out, partials, counter] for a finishing ROW/ROW4 stage."""
+        output (the call's buffer or a Scratch), or [out, partials, counter] for a
+        finishing ROW/ROW4 stage."""
         finish = isinstance(out, list)
         outs = out if finish else [out]
         in_params = self.spec(family, first, ctx.device, finish).input_params()
         names = ["out"] + (list(FINISH_NAMES) if finish else []) + [p.name for p in in_params]
         values = dict(zip(names, outs + list(inputs)))
+        # the stage's output is the call's (a Buffer) or scratch; partials and counter
+        # are the plan's
+        dest = OUT if isinstance(outs[0], Buffer) else outs[0]
+        where = dict(zip(names, [dest] + outs[1:] + list(slots)))
         limit = _address_limit(ctx.device)
         addressed = () if limit is None else tuple(
-            n for n, v in values.items() if isinstance(v, Buffer) and v.nbytes > limit)
+            n for n, v in values.items() if isinstance(v, (Buffer, Scratch)) and v.nbytes > limit)
         kernel = self.kernel(ctx, family, first, addressed, finish)
-        resources = [values[n] for n in kernel.binding_names if n in values]
-        uniforms = dict(uniforms)
-        for p, value in zip(in_params, inputs):
+        resources = [where[n] for n in kernel.binding_names if n in values]
+        if kernel.debug_binding is not None:
+            resources.insert(kernel.debug_binding, kernel_cache(ctx).debug_buffer())
+        constants, fed = dict(uniforms), []
+        for p, value, slot in zip(in_params, inputs, slots):
             if p.type.kind != BUFFER:
-                uniforms[p.name] = value
-        plan.append((kernel, launch, resources, uniforms))
+                if type(slot) is int:
+                    fed.append((p.name, slot))
+                else:
+                    constants[p.name] = value
+        plan.append(Launch(kernel, launch, resources, constants, tuple(fed)))
 
 
-# counters of finishing stages: each starts at 0, and the dispatch's last workgroup
-# puts it back to 0. A reduction takes the next of a ring, so reductions recorded
-# together rarely share one (sharing is safe: the counter is written, so the graph
-# orders the two dispatches; streams and in-order queues run them in order anyway).
-_COUNTERS = 64
-_counter_rings = weakref.WeakKeyDictionary()   # Context -> [buffers, next index]
-_counter_lock = threading.Lock()
+def _layout_signature(red: Reduction, inputs: list, out: Buffer, limit) -> tuple:
+    """What of the inputs decides a plan besides the shape: where buffers start (16-byte
+    alignment decides vector reads), an elementwise map's element offsets likewise, and
+    which buffers are past the device's address limit."""
+    sig = [limit is not None and out.nbytes > limit]
+    offsets = red.elementwise
+    for i, v in enumerate(inputs):
+        if isinstance(v, Buffer):
+            sig.append((v.offset % 16, limit is not None and v.nbytes > limit))
+        elif offsets and i < 2 * red.map_func.leaf_count:
+            sig.append(int(v) % 16)
+    return tuple(sig)
 
 
 def _counter(ctx) -> Buffer:
-    with _counter_lock:
-        ring = _counter_rings.get(ctx)
-        if ring is None:
-            buffers = []
-            for _ in range(_COUNTERS):
-                b = Buffer((1,), dt.uint32, context=ctx)
-                b.write(np.zeros(1, np.uint32))
-                buffers.append(b)
-            ring = _counter_rings[ctx] = [buffers, 0]
-        buffers, i = ring
-        ring[1] = (i + 1) % len(buffers)
-        return buffers[i]
+    """The counter of a finishing stage: it starts at 0, and the dispatch's last
+    workgroup puts it back to 0. Each plan keeps its own; two records of one plan
+    share it, which is safe: the counter is written, so the graph orders them."""
+    b = Buffer((1,), dt.uint32, context=ctx)
+    b.write(np.zeros(1, np.uint32))
+    return b
 
 
 def _address_limit(device) -> Optional[int]:
@@ -385,6 +442,13 @@ def reduce_buffers(op: ReduceOp, inputs: Sequence, *, out_type=None, shape=None,
         out_type = map_func.return_type if out_type is None else dt.to_dtype(out_type)
         if out_type is None:
             raise TypeError("map_func must have a return type for a reduction")
+    return reduction(op, out_type, map_func, input_type, group_size)(
+        inputs, shape=shape, axes=axes, graph=graph)
+
+
+def reduction(op: ReduceOp, out_type: DType, map_func=None, input_type: Optional[DType] = None,
+              group_size: Optional[int] = None) -> Reduction:
+    """The kept Reduction of (op, types, map, group size)."""
     key = (op, out_type, map_func, input_type, group_size)
     red = _reductions.get(key)
     if red is None:
@@ -393,4 +457,4 @@ def reduce_buffers(op: ReduceOp, inputs: Sequence, *, out_type=None, shape=None,
             if len(_reductions) >= _MAX_CACHED:
                 _reductions.clear()
             red = _reductions.setdefault(key, red)
-    return red(inputs, shape=shape, axes=axes, graph=graph)
+    return red
