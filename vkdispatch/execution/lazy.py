@@ -131,8 +131,10 @@ _sequence = itertools.count()
 class Node:
     """A recorded operation. An elementwise `op` has `key` (hashable, what the operation
     computes) and `lower(args, dtype) -> ir node`; an op with its own kernel has
-    `record(graph, node)` instead, takes only Leaf arguments and is never inlined (with
-    `places_itself`, record sets `target` and tells the Array, else it writes `target`).
+    `record(graph, node)` instead and is never inlined (with `places_itself`, record
+    sets `target` and tells the Array, else it writes `target`); with
+    `prepare(ctx, node)` -> (launch, the nodes it reads) or None, a flush plan records
+    it by `launch.record(graph, nodes)` at every flush of the same structure.
     `target`: the View the result is written to (None until the flush picks a place,
     or for inlined nodes). `index`: its position in the flush's node list; `batch`:
     the pending batch it was recorded in (None outside a pending graph)."""
