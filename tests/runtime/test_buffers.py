@@ -159,3 +159,16 @@ def test_constants_out_of_range_or_fractional_are_errors(backend):
         inc2(buf, 1.5)
     inc2(buf, 2.0)   # an integral float is fine
     np.testing.assert_array_equal(buf.read(0), np.zeros(4) + 2)
+
+
+def test_read_elements_reads_a_range_of_a_view(backend):
+    h = np.arange(100, dtype=np.float32)
+    view = vd.asbuffer(h).view(16, (80,))
+    np.testing.assert_array_equal(view.read_elements(3, (2, 5)), h[19:29].reshape(2, 5))
+    assert view.read_elements(0, ()).shape == () and view.read_elements(0, ()) == 16.0
+    flags = vd.asbuffer(np.array([True, False, True]))
+    got = flags.read_elements(2, ())
+    assert isinstance(got, np.ndarray) and got.dtype == np.bool_ and bool(got)
+    for start, shape in ((78, (3,)), (-1, (1,)), (81, ())):
+        with pytest.raises(IndexError, match="outside this buffer's 80"):
+            view.read_elements(start, shape)

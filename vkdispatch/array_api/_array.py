@@ -158,8 +158,11 @@ class Array(NumpyMethods):   # NumPy's reduction methods: sum, mean, var, astype
             raise RuntimeError(f"this array could not be computed (recorded at "
                                f"{self._node.location()}): {self._node.error!r}")
         shape = self._shape
-        if math.prod(shape) == 0:
+        count = math.prod(shape)
+        if count == 0:
             return np.empty(shape, dtype=self._dtype.numpy_dtype)
+        if count == 1 or view.strides == lazy.contiguous_strides(shape):
+            return view.storage.buffer.read_elements(view.offset, shape)
         lo = view.offset + sum(min(0, st * (n - 1)) for st, n in zip(view.strides, shape))
         hi = view.offset + sum(max(0, st * (n - 1)) for st, n in zip(view.strides, shape))
         buf = view.storage.buffer

@@ -353,6 +353,28 @@ class Buffer:
             return out != 0
         return out
 
+    def read_elements(self, start: int, shape: tuple, queue_index: int = 0) -> np.ndarray:
+        """Elements [start, start + prod(shape)) of the copy on `queue_index`, as a numpy
+        array of `shape` (no view object made: the array layer's reads)."""
+        self._check_alive()
+        q = self.context.check_queue(queue_index)
+        count = math.prod(shape)
+        if not isinstance(start, (int, np.integer)) or not 0 <= start <= self.size - count:
+            raise IndexError(f"elements [{start}, {start} + {count}) are outside this "
+                             f"buffer's {self.size}")
+        flush_pending()
+        out = np.empty(tuple(shape) + self.dtype.numpy_shape,
+                       dtype=dt.storage_numpy_dtype(self.dtype))
+        if count:
+            size = self.dtype.itemsize
+            self.context.runtime_context.buffer_read(
+                self._handles[q], count * size, self.offset + int(start) * size,
+                out=memoryview(out).cast("B"))
+            stats.count("bytes_from_device", count * size)
+        if self.dtype is dt.bool_:
+            return out.astype(bool)   # an array also for shape ()
+        return out
+
     def fill(self, value) -> None:
         """Set every element to `value`."""
         arr = np.empty(self.numpy_shape, dtype=dt.storage_numpy_dtype(self.dtype))
