@@ -107,3 +107,44 @@ def test_engine_out_argument(backend):
         red([src], out=vd.Buffer((4,), vd.float32))
     with pytest.raises(TypeError, match="at least 100 elements"):
         red([src], axes=0, out=vd.Buffer((99,), vd.int32))
+
+
+def test_a_large_reduction_starts_soon(backend, monkeypatch):
+    """Nothing fuses into a reduction after it: one of much data is submitted, fused
+    with the work before it, when the next node is recorded (the host records on while
+    it runs)."""
+    from vkdispatch.array_api import _statistical
+    monkeypatch.setattr(_statistical, "RUN_SOON_BYTES", 4 * N)
+    h = RNG.random(N, dtype=np.float32)
+    x = xp.asarray(h)
+    float(xp.sum(x * 2))                       # warm: plan made
+    before = vd.stats()
+    s = xp.sum(x * 2)
+    assert (vd.stats() - before).submits == 0
+    small = xp.sum(x[:100])                    # the next record: s runs first
+    delta = vd.stats() - before
+    assert delta.submits == 1 and delta.dispatches_recorded == 1   # before any sync
+    later = small + 1                          # under the threshold: stays pending
+    assert (vd.stats() - before).submits == 1
+    assert float(later) == pytest.approx(_f32_sum(h[:100]) + 1, rel=1e-5)
+    assert float(s) == pytest.approx(_f32_sum(h * np.float32(2)), rel=1e-5)
+    assert float(small) == pytest.approx(_f32_sum(h[:100]), rel=1e-5)
+
+
+def test_a_large_reduction_into_a_graph_that_keeps_its_records(backend, monkeypatch):
+    from vkdispatch.array_api import _statistical
+    monkeypatch.setattr(_statistical, "RUN_SOON_BYTES", 4 * N)
+    h = RNG.random(N, dtype=np.float32)
+    x = xp.asarray(h)
+    graph = vd.CommandGraph()
+    previous = vd.set_global_graph(graph)
+    try:
+        before = vd.stats()
+        s = xp.sum(x)
+        s1 = s + 1                            # the next record flushes into the graph
+        assert (vd.stats() - before).submits == 0 and len(graph) >= 1
+    finally:
+        vd.set_global_graph(previous)
+    graph.submit()
+    assert float(s) == pytest.approx(_f32_sum(h), rel=1e-5)
+    assert float(s1) == pytest.approx(_f32_sum(h) + 1, rel=1e-5)

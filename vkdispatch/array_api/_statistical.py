@@ -104,6 +104,9 @@ class _ReduceLaunch:
             node.target = view
 
 
+RUN_SOON_BYTES = 64 << 20   # reductions reading this much start soon (lazy.run_soon)
+
+
 class _ReduceOp:
     """Lazy node op: args (Leaf over a contiguous array,), `axes` of its shape."""
     __slots__ = ("key", "reduce_op", "axes")
@@ -261,6 +264,10 @@ def _reduce(x: Array, op, axis, keepdims: bool, out_type, identity) -> Array:
         arg = lazy.Leaf(x._view, x.shape, x.dtype)
     op_axes = axes if len(axes) < x.ndim else ()
     out = Array._record(_ReduceOp(op, op_axes), (arg,), kept, out_type, x.device)
+    if x.size * x.dtype.itemsize >= RUN_SOON_BYTES:
+        # nothing after a reduction fuses into it: start the device on it soon, so that
+        # recording what follows overlaps its run instead of waiting for the next sync
+        lazy.run_soon()
     if keepdims:
         from ._manipulation import reshape
         out = reshape(out, shape)

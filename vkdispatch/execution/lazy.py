@@ -227,6 +227,7 @@ class PendingGraph:
 
     def __init__(self):
         self.lock = threading.RLock()
+        self.run_soon = False       # flush and submit before the next record (run_soon())
         self._start()
 
     def _start(self) -> None:
@@ -295,7 +296,9 @@ def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
     g = getattr(_tls, "graph", None)
     if g is None:
         g = pending_graph()
-    if len(g.nodes) >= MAX_PENDING:
+    if g.run_soon:
+        _run_now(g)
+    elif len(g.nodes) >= MAX_PENDING:
         flush()
     if where is None:
         try:
@@ -493,6 +496,24 @@ def flush() -> None:
         plan.flush_nodes(nodes, None, glob)
     finally:
         _tls.flushing = False
+
+
+def run_soon() -> None:
+    """Have the pending work start on the device when this thread records its next
+    node (or at the next sync point, whichever comes first), so that the host records
+    what follows while it runs. Not at once: the arguments of the call asking for it
+    are still alive then, and would be computed into memory."""
+    pending_graph().run_soon = True
+
+
+def _run_now(g: "PendingGraph") -> None:
+    """Flush, and submit what the flush recorded into this thread's global graph
+    (unless that graph keeps its records for its owner to submit)."""
+    g.run_soon = False
+    flush()
+    glob = command_graph.global_graph()
+    if glob.reset_on_submit and len(glob):
+        glob.submit()
 
 
 def _independent(batches: list) -> bool:
