@@ -109,7 +109,8 @@ def locate(ptr: int, nbytes: int) -> Allocation:
             raise ExternalMemoryError(
                 f"the cuMemCreate allocation holding CUDA memory at 0x{ptr:x} was made without "
                 f"POSIX file-descriptor handles (requestedHandleTypes={types}), so it cannot "
-                f"be exported as one")
+                f"be exported as one; allocate it with "
+                f"vkdispatch.interop.cupy.exportable_allocator()")
         base, size = check(driver.cuMemGetAddressRange(int(ptr)), "cuMemGetAddressRange")
         base, size = int(base), int(size)
         if ptr + nbytes > base + size or not _same_allocation(handle, base + size - 1):
