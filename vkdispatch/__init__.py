@@ -11,9 +11,9 @@ from .base.dtype import (DType, bool_, complex64, complex128, dvec2, dvec3, dvec
                          ivec4, mat2, mat3, mat4, uint8, uint16, uint32, uint64, uvec2, uvec3,
                          uvec4, vec2, vec3, vec4)
 from .base.errors import (BackendUnavailableError, CodegenError, DeviceError, DeviceLimitError,
-                          ForkedProcessError, InvalidArgumentError, OutOfBoundsError,
-                          OutOfMemoryError, ShaderCompileError, UnsupportedFeatureError,
-                          UseAfterFreeError, VkDispatchError)
+                          ExternalMemoryError, ForkedProcessError, InvalidArgumentError,
+                          OutOfBoundsError, OutOfMemoryError, ShaderCompileError,
+                          UnsupportedFeatureError, UseAfterFreeError, VkDispatchError)
 from .base.image import Image, Image1D, Image2D, Image2DArray, Image3D, Sampler
 from .base.image_types import (AddressMode, BorderColor, Filter, image_format, image_type,
                                image_view_type, select_image_format)

@@ -18,9 +18,9 @@ from tests.backends.host_io import download, upload
 from tests.conftest import selected_backends
 from vkdispatch.backends import runtime as rt
 from vkdispatch.base.abi import Binding, ProgramInfo, ProgramOptions, UniformField
-from vkdispatch.base.errors import (DeviceLimitError, InvalidArgumentError, OutOfBoundsError,
-                                    OutOfMemoryError, UnsupportedFeatureError, UseAfterFreeError,
-                                    VkDispatchError)
+from vkdispatch.base.errors import (DeviceLimitError, ExternalMemoryError, InvalidArgumentError,
+                                    OutOfBoundsError, OutOfMemoryError, UnsupportedFeatureError,
+                                    UseAfterFreeError, VkDispatchError)
 
 # y = a * x + y over the first n elements; x is binding 0, y binding 1, then (a, n)
 SAXPY = {
@@ -138,12 +138,13 @@ EXPECTED = {   # (Vulkan: drivers with VK_KHR_external_memory_fd, as lavapipe an
     # semaphore_fd_export where VK_KHR_external_semaphore_fd is too, as on NVIDIA's)
     "vulkan": rt.Capabilities(dlpack_device_type=rt.DLPACK_VULKAN, mipmapped_images=True,
                               memory_fd_export=True, memory_fd_import=True,
-                              device_memory_export=True),
+                              device_memory_export=True, foreign_memory_import=True),
     "opencl": rt.Capabilities(dlpack_device_type=rt.DLPACK_OPENCL, native_api="opencl"),
     "cuda": rt.Capabilities(dlpack_device_type=rt.DLPACK_CUDA, cuda_stream=True,
                             external_streams=True, cuda_array_interface=True,
                             external_memory=True, graph_capture=True, native_api="cuda",
-                            memory_fd_import=True, semaphore_fd_import=True),
+                            memory_fd_import=True, semaphore_fd_import=True,
+                            shareable_allocations=True),
     "dummy": rt.Capabilities(),
 }
 
@@ -182,6 +183,28 @@ def _semaphore_import(c, h):
         c.import_semaphore_fd(-1)   # raises: the flag is not set
     # an importer of another API's semaphores: tests/interop/test_external_memory.py
 
+def _foreign_import(c, h):
+    if not c.capabilities.foreign_memory_import:
+        c.import_foreign_memory_fd(0, -1, 64)   # raises: the flag is checked first
+    if not c.capabilities.device_memory_export:
+        return     # an importer of another API's memory only
+    info = c.memory_export_info(h)              # a Vulkan export stands in for CUDA's
+    memory = c.import_foreign_memory_fd(0, c.export_memory_fd(h), info.allocation_size)
+    c.buffer_free(c.buffer_in_foreign_memory(memory, info.offset, 64))
+    c.foreign_memory_free(memory)
+    c.foreign_memory_free(memory)               # idempotent
+
+
+def _shareable(c, h):
+    b = c.buffer_alloc_shareable(0, 64)
+    info = c.shareable_info(b)
+    assert info.offset == 0 and info.allocation_size >= 64 and not info.dedicated
+    os.close(c.export_shareable_fd(b))
+    c.buffer_free(b)
+    with pytest.raises(ExternalMemoryError, match="cuMemCreate"):
+        c.shareable_info(h)     # plain buffer_alloc memory does not export
+
+
 # each flag's methods, called with arguments that are fine where the flag is set
 FLAG_CALLS = {
     "cuda_stream": [lambda c, h: c.stream_handle(0)],
@@ -195,6 +218,8 @@ FLAG_CALLS = {
     "memory_fd_import": [_fd_import],
     "semaphore_fd_export": [_semaphore_export],
     "semaphore_fd_import": [_semaphore_import],
+    "foreign_memory_import": [_foreign_import],
+    "shareable_allocations": [_shareable],
     "native_api": [lambda c, h: c.native_memory(h), lambda c, h: _enter_native_queue(c)],
     "mipmapped_images": [lambda c, h: c.image_free(c.image_alloc(0, (4, 2), 1, "float32", 4,
                                                                  levels=2))],

@@ -9,70 +9,15 @@ import numpy as np
 import pytest
 
 import vkdispatch as vd
-from vkdispatch.backends import runtime as rt
 from vkdispatch.interop import _capsule, _fallback, cuda_peer
 from vkdispatch.interop.dlpack import _buffer_tensor
 
-
-class FakeCuda:
-    """The part of a CUDA RuntimeContext a CudaPeer uses, over a Vulkan context: buffer
-    `h` sits at the made-up address h.serial << 40; streams only record their calls."""
-
-    capabilities = rt.Capabilities(memory_fd_import=True)
-
-    def __init__(self):
-        self.vk = rt.load_runtime("vulkan").create_context([0], [1])
-        self.freed, self.calls = [], []
-
-    def import_memory_fd(self, queue, fd, allocation_size, nbytes, memory_type_index=0,
-                         offset=0, dedicated=True):
-        return self.vk.import_memory_fd(queue, fd, allocation_size, nbytes, memory_type_index,
-                                        offset, dedicated)
-
-    def device_pointer(self, handle):
-        h, offset = (handle[0], handle[1]) if isinstance(handle, tuple) else (handle, 0)
-        return (h.serial << 40) + offset
-
-    def buffer_free(self, handle):
-        self.freed.append(handle)
-        self.vk.buffer_free(handle)
-
-    def read(self, view, dtype):
-        h, offset, nbytes = view
-        return np.frombuffer(self.vk.buffer_read(h, nbytes, offset), dtype)
-
-    def stream_handle(self, queue):
-        return 77
-
-    def order_stream_after(self, stream, queue=0):
-        self.calls.append(("order_stream_after", stream))
-
-    def wait_for_stream(self, stream, queue=0):
-        self.calls.append(("wait_for_stream", stream))
-
-    def queue_wait_idle(self, queue=None):
-        self.vk.queue_wait_idle(queue)
-
-    def destroy(self):
-        self.vk.destroy()
+from .fake_cuda import FakeCuda, open_peer
 
 
 @pytest.fixture
 def peer():
-    vd.initialize(backend="vulkan")
-    try:
-        ctx = vd.get_context()
-    except vd.BackendUnavailableError as exc:
-        vd.shutdown()
-        pytest.skip(str(exc))
-    if not ctx.runtime_context.capabilities.device_memory_export:
-        vd.shutdown()
-        pytest.skip(f"{ctx.devices[0].name} does not export device memory")
-    fake = FakeCuda()
-    p = cuda_peer.CudaPeer(ctx, fake, 0)
-    yield p
-    vd.shutdown()
-    assert p.closed
+    yield from open_peer(FakeCuda)
 
 
 def test_buffers_of_one_block_share_one_import(peer):

@@ -31,3 +31,16 @@ def test_host_copy_fallback_warns_once(backend, monkeypatch):
         second = _fallback.host_copy(buf, "as_test")
     np.testing.assert_array_equal(first, np.arange(6))
     np.testing.assert_array_equal(second, np.arange(6))
+
+
+def test_the_exportable_allocator_is_one_object_and_names_cupy_when_missing():
+    from vkdispatch.interop.cupy import ExportableAllocator, exportable_allocator
+    alloc = exportable_allocator()
+    assert isinstance(alloc, ExportableAllocator) and exportable_allocator() is alloc
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("cupy is installed")
+    with pytest.raises(ImportError, match="needs CuPy"):
+        alloc(64)
+    with pytest.raises(ImportError, match="needs CuPy"):
+        with alloc:
+            pass

@@ -10,13 +10,12 @@ import pytest
 
 import vkdispatch as vd
 import vkdispatch.codegen as vc
-from vkdispatch.backends import runtime as rt
 from vkdispatch.codegen.abbreviations import Buff, Const, f32, i32
-from vkdispatch.interop import _capsule, cuda_peer
+from vkdispatch.interop import _capsule
 from vkdispatch.interop.cupy import as_cupy, from_cupy
 from vkdispatch.interop.torch import as_torch, from_torch
 
-from .gpu import add_const, cuda_library
+from .gpu import add_const, cuda_library, open_vulkan_cuda_peer
 
 N = 1 << 22   # 16 MiB of float32: a dedicated (own-block) allocation
 SMALL = 1 << 12
@@ -35,22 +34,7 @@ def add_slowly(buf: Buff[f32], steps: Const[i32]):
 @pytest.fixture
 def peer():
     """A Vulkan context on a GPU that is also a CUDA device, and its CudaPeer."""
-    try:
-        vd.initialize(backend="vulkan")
-        vulkan_devices = vd.get_devices()
-        cuda_uuids = {d.uuid for d in rt.load_runtime("cuda").devices()}
-    except vd.BackendUnavailableError as exc:
-        vd.shutdown()
-        pytest.skip(str(exc))
-    shared = [d.index for d in vulkan_devices if d.uuid and d.uuid in cuda_uuids]
-    if not shared:
-        vd.shutdown()
-        pytest.skip("no Vulkan device is also a CUDA device here")
-    ctx = vd.make_context(device_ids=[shared[0]])
-    p = cuda_peer.cuda_peer(ctx)
-    assert p is not None, cuda_peer.peer_absence(ctx)
-    yield p
-    vd.shutdown()
+    yield from open_vulkan_cuda_peer()
 
 
 @pytest.fixture

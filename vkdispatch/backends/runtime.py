@@ -140,6 +140,15 @@ class Capabilities:
         `queue_signal_semaphore` / `queue_wait_semaphore` on them.
     semaphore_fd_import: `import_semaphore_fd` (a timeline semaphore exported that way),
         and `queue_signal_semaphore` / `queue_wait_semaphore` on it.
+    foreign_memory_import: `import_foreign_memory_fd`, `buffer_in_foreign_memory`,
+        `foreign_memory_free`: memory another API made and exported as an OPAQUE_FD
+        (CUDA's cuMemExportToShareableHandle) imported whole, once, with buffers bound at
+        offsets in it.
+    shareable_allocations: `buffer_alloc_shareable` (a buffer in an allocation of its
+        own that exports), and for any buffer handle, wrapped pointers included,
+        `shareable_info` / `export_shareable_fd`: where it lies in an allocation made
+        exportable (CUDA: cuMemCreate with POSIX file-descriptor handles), and an
+        OPAQUE_FD of that allocation.
     native_api: `native_queue`, `native_memory`: the runtime's own queue and memory objects,
         for another library to enqueue work in order with a queue's (VkFFT through
         pyvkfft). "cuda": a CUstream int and device addresses; "opencl": a
@@ -160,6 +169,8 @@ class Capabilities:
     memory_fd_import: bool = False
     semaphore_fd_export: bool = False
     semaphore_fd_import: bool = False
+    foreign_memory_import: bool = False
+    shareable_allocations: bool = False
     native_api: Optional[str] = None
     mipmapped_images: bool = False
     layer_sampling: bool = True
@@ -437,6 +448,45 @@ class RuntimeContext(abc.ABC):
         still does. The memory type index matters to importers of the exporter's own
         API. [memory_fd_import]"""
         self._lacks("memory_fd_import", "import_memory_fd")
+
+    def import_foreign_memory_fd(self, queue: int, fd: int, allocation_size: int):
+        """A handle of the whole of `allocation_size` bytes of device memory another API
+        made and exported as an OPAQUE_FD (not a Vulkan export: the memory type is picked
+        among those buffers can use), on `queue`'s device; buffers are then bound in it
+        with buffer_in_foreign_memory. On success the runtime owns `fd`, on failure
+        (ExternalMemoryError where the driver refuses it) the caller still does.
+        [foreign_memory_import]"""
+        self._lacks("foreign_memory_import", "import_foreign_memory_fd")
+
+    def buffer_in_foreign_memory(self, memory, offset: int, nbytes: int, owner: object = None):
+        """A buffer handle over `nbytes` at `offset` of imported `memory` (a multiple of
+        the device's buffer alignment), freed with buffer_free; `owner` (what keeps the
+        memory's contents valid, e.g. the producer's tensor) is kept alive until the
+        buffer is released, after the work submitted with it. [foreign_memory_import]"""
+        self._lacks("foreign_memory_import", "buffer_in_foreign_memory")
+
+    def foreign_memory_free(self, memory) -> None:
+        """Drop the import's own reference (idempotent); the memory is released once no
+        buffer is bound in it either. [foreign_memory_import]"""
+        self._lacks("foreign_memory_import", "foreign_memory_free")
+
+    def buffer_alloc_shareable(self, queue: int, nbytes: int):
+        """A device buffer (a handle like buffer_alloc's) in an allocation of its own
+        that other APIs import (shareable_info, export_shareable_fd); buffer_free frees
+        it once the device's work is done. [shareable_allocations]"""
+        self._lacks("shareable_allocations", "buffer_alloc_shareable")
+
+    def shareable_info(self, handle) -> MemoryExport:
+        """Where a buffer handle (wrapped pointers included) lies in an allocation made
+        exportable: `memory_id` names the allocation while the handle lives, `offset` is
+        the buffer's start in it; never dedicated. ExternalMemoryError saying why where
+        its memory does not export. [shareable_allocations]"""
+        self._lacks("shareable_allocations", "shareable_info")
+
+    def export_shareable_fd(self, handle) -> int:
+        """A new OPAQUE_FD file descriptor of the whole allocation holding a buffer
+        handle (shareable_info says where); the caller owns it. [shareable_allocations]"""
+        self._lacks("shareable_allocations", "export_shareable_fd")
 
     def semaphore_create_exportable(self, queue: int = 0):
         """A timeline semaphore (value 0) on `queue`'s device that other APIs can

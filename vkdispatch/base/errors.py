@@ -42,6 +42,11 @@ class InvalidArgumentError(VkDispatchError, ValueError):
     negative size, overlapping copy ranges, the wrong number of bindings."""
 
 
+class ExternalMemoryError(InvalidArgumentError):
+    """Memory cannot pass between two APIs without a copy: it was not made exportable,
+    or the importing driver refused it. The message names what failed and why."""
+
+
 class ForkedProcessError(VkDispatchError):
     """vkdispatch was used in a fork()ed child of a process that had opened a context."""
 

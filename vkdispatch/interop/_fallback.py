@@ -6,15 +6,14 @@ import warnings
 
 import numpy as np
 
-from ..base.errors import VkDispatchError
-
 _warned: set = set()
 
 
 def cuda_exporter(buf):
     """A DLPack producer of `buf`'s queue-0 memory as CUDA memory: the buffer itself
     where the runtime has CUDA pointers (the CUDA backend), a cuda_peer.CudaExport where
-    a CUDA device maps the runtime's memory (Vulkan on a GPU CUDA reaches), else None."""
+    a CUDA device maps the runtime's memory (Vulkan on a GPU CUDA reaches, or a CUDA
+    allocation Vulkan imported), else None."""
     rctx = buf.context.runtime_context
     if rctx.capabilities.cuda_array_interface:
         return buf
@@ -23,11 +22,7 @@ def cuda_exporter(buf):
     from .cuda_peer import CudaExport, cuda_peer
     from .dlpack import _buffer_tensor
     peer = cuda_peer(buf.context)
-    if peer is None:
-        return None
-    try:
-        rctx.memory_export_info(buf.allocation(0))
-    except VkDispatchError:      # memory="host"/"shared" buffers do not export
+    if peer is None or not peer.shares(buf):
         return None
     return CudaExport(peer, _buffer_tensor(buf))
 

@@ -1,4 +1,5 @@
-"""Vulkan memory seen by CUDA libraries (PyTorch, CuPy) without a copy.
+"""Vulkan memory seen by CUDA libraries (PyTorch, CuPy) without a copy, and theirs by
+Vulkan where it exports.
 
 Where a context's device memory exports (capabilities.device_memory_export: Vulkan
 device buffers live in OPAQUE_FD-exportable blocks) and a CUDA device with the same
@@ -6,6 +7,13 @@ UUID is reachable, a `CudaPeer` imports each block a shared buffer lies in into 
 once (cuImportExternalMemory, cuExternalMemoryGetMappedBuffer over the whole block) and
 gives the buffer's CUDA address as the block's plus its offset. The import is released
 when the last buffer of the block that was shared is collected (or with the context).
+
+The other way: a CUDA allocation made exportable (cuMemCreate with POSIX file-descriptor
+handles, as vkdispatch.interop.cupy.exportable_allocator makes; CUDA's
+capabilities.shareable_allocations) is imported into Vulkan once per allocation
+(capabilities.foreign_memory_import), each vd.Buffer over it a VkBuffer of its own that
+keeps its producer alive; the import is released when the last of them is collected.
+Other CUDA memory (cudaMalloc) cannot be exported, so it comes in by a device copy.
 
 Ordering, without blocking the host where both runtimes have exported timeline
 semaphores (semaphore_fd_export / semaphore_fd_import): handing memory to a consumer
@@ -27,7 +35,7 @@ import weakref
 
 from ..backends import runtime as rt
 from ..base.buffer import Buffer, flush_pending, register_before_host_access
-from ..base.errors import VkDispatchError
+from ..base.errors import ExternalMemoryError, VkDispatchError
 from ._capsule import READ_ONLY, make_capsule
 from .dlpack import _check_device_arg, _check_stream, _versioned, consume
 
@@ -91,6 +99,16 @@ class _Block:
         self.handle, self.base, self.size, self.users = handle, base, size, 0
 
 
+class _Foreign:
+    """One CUDA allocation imported into Vulkan: `memory` (the Vulkan import), `cuda`
+    (a CUDA handle holding the allocation, so that no other allocation takes its
+    identity while this lives), `base` (its CUDA address), and how many buffers use it."""
+    __slots__ = ("memory", "cuda", "base", "users")
+
+    def __init__(self, memory, cuda, base: int):
+        self.memory, self.cuda, self.base, self.users = memory, cuda, base, 0
+
+
 class _Lease:
     """What a consumer's tensor keeps alive (`keep`: the memory's owner). Dropped by
     the consumer, it queues the return ordering: running CUDA or Vulkan calls from a
@@ -120,6 +138,8 @@ class CudaPeer:
         self.returned = []          # (stream, keep) of dropped leases, for collect()
         self._blocks = {}           # memory_id -> _Block
         self._holders = weakref.WeakKeyDictionary()   # shared base Buffer -> (memory_id, offset)
+        self._foreign = {}          # (CUDA memory_id, base address) -> _Foreign
+        self._foreign_users = weakref.WeakKeyDictionary()   # base Buffer over one -> its key
         self._lock = threading.RLock()
         self._semaphores = None     # (Vulkan out, CUDA out, Vulkan in, CUDA in) or None
         self._counts = [0, 0]       # last values signalled out (to CUDA) and in
@@ -181,7 +201,23 @@ class CudaPeer:
 
     def pointer(self, buf: Buffer) -> int:
         """The CUDA address of `buf`'s queue-0 memory (a view's offset included)."""
+        with self._lock:
+            entry = self._foreign.get(self._foreign_users.get(buf._base or buf))
+            if entry is not None:    # a CUDA allocation's own memory
+                return entry.base + buf.offset
         return self.cuda.device_pointer(self.cuda_view(buf))
+
+    def shares(self, buf: Buffer) -> bool:
+        """Whether CUDA can address `buf`'s queue-0 memory (exported Vulkan memory, or
+        a CUDA allocation imported)."""
+        with self._lock:
+            if (buf._base or buf) in self._foreign_users:
+                return True
+        try:
+            self.vulkan.memory_export_info(buf.allocation(0))
+        except VkDispatchError:      # memory="host"/"shared" buffers do not export
+            return False
+        return True
 
     def _import(self, handle, info) -> _Block:
         fd = self.vulkan.export_memory_fd(handle)
@@ -227,6 +263,95 @@ class CudaPeer:
                         and ptr + nbytes <= start + base.nbytes):
                     return base, ptr - start
         return None
+
+    # ------------------------------------------------------------------ CUDA memory in Vulkan
+    def foreign_absence(self) -> str:
+        """Why CUDA allocations cannot be imported into this context ("" where they can)."""
+        if not self.vulkan.capabilities.foreign_memory_import:
+            return ("the Vulkan driver cannot bind buffers in imported OPAQUE_FD memory "
+                    "(capabilities.foreign_memory_import)")
+        if not self.cuda.capabilities.shareable_allocations:
+            return "the CUDA runtime exports no allocations (capabilities.shareable_allocations)"
+        return ""
+
+    def import_allocation(self, ptr: int, nbytes: int, shape: tuple, dtype, owner,
+                          writable: bool = True) -> Buffer:
+        """A vd.Buffer of `shape` and `dtype` over `nbytes` (> 0) of CUDA memory at `ptr`
+        itself, its allocation imported into Vulkan on first use; `owner` is kept alive
+        while Vulkan may use the memory. ExternalMemoryError saying why where the memory
+        does not export. The caller orders queue 0 after the producer's work."""
+        reason = self.foreign_absence()
+        if reason:
+            raise ExternalMemoryError(reason)
+        wrapped = self.cuda.wrap_device_pointer(ptr, nbytes, owner=None, queue=0)
+        try:
+            info = self.cuda.shareable_info(wrapped)
+            if info.offset % dtype.itemsize:
+                raise ExternalMemoryError(f"CUDA memory at 0x{ptr:x} is not aligned to its "
+                                          f"{dtype.itemsize}-byte {dtype.name} elements")
+            key = (info.memory_id, ptr - info.offset)
+            with self._lock:
+                self._check_open()
+                entry = self._foreign.get(key)
+                if entry is None:
+                    entry = self._foreign[key] = self._import_allocation(wrapped, info, key)
+                    wrapped = None           # the entry holds the allocation now
+                entry.users += 1             # (before anything allocates: see cuda_view)
+            try:
+                buf = self._foreign_buffer(entry, key, info.offset, nbytes, shape, dtype, owner)
+            except BaseException:
+                self._release_foreign(key)
+                raise
+        finally:
+            if wrapped is not None:
+                self.cuda.buffer_free(wrapped)
+        (buf._base or buf).is_writable = buf.is_writable = writable
+        return buf
+
+    def _import_allocation(self, wrapped, info, key) -> _Foreign:
+        fd = self.cuda.export_shareable_fd(wrapped)
+        try:
+            memory = self.vulkan.import_foreign_memory_fd(0, fd, info.allocation_size)
+        except BaseException:
+            os.close(fd)      # a refused import leaves the fd with us
+            raise
+        return _Foreign(memory, wrapped, key[1])
+
+    def _foreign_buffer(self, entry: _Foreign, key, offset: int, nbytes: int, shape, dtype,
+                        owner) -> Buffer:
+        # the VkBuffer starts at the allocation's start, where any device can bind one:
+        # a base Buffer's memory starts at its handle's, so an offset makes it a view
+        end = offset + nbytes
+        handle = self.vulkan.buffer_in_foreign_memory(entry.memory, 0, end, owner)
+        try:
+            base = Buffer._wrap(self.ctx, shape if not offset else (end // dtype.itemsize,),
+                                dtype, [handle])
+        except BaseException:
+            self.vulkan.buffer_free(handle)
+            raise
+        with self._lock:
+            self._foreign_users[base] = key
+        weakref.finalize(base, self._release_foreign, key).atexit = False
+        return base.view(offset // dtype.itemsize, shape) if offset else base
+
+    def _release_foreign(self, key) -> None:
+        # a finalizer, like _release
+        with self._lock:
+            entry = self._foreign.get(key)
+            if entry is None:
+                return
+            entry.users -= 1
+            if entry.users > 0:
+                return
+            del self._foreign[key]
+        if not self.closed:
+            self.vulkan.foreign_memory_free(entry.memory)
+            self.cuda.buffer_free(entry.cuda)
+
+    def foreign_allocations(self) -> int:
+        """How many CUDA allocations are imported into Vulkan now (for leak tests)."""
+        with self._lock:
+            return len(self._foreign)
 
     # ------------------------------------------------------------------ ordering
     def hand_to(self, stream: int) -> None:
@@ -300,10 +425,14 @@ class CudaPeer:
             self.closed = True
             returned, self.returned = self.returned, []
             blocks, self._blocks = list(self._blocks.values()), {}
+            foreign, self._foreign = list(self._foreign.values()), {}
         del returned       # the CUDA context's destroy below waits for its queue
         cu = self.cuda
         for block in blocks:
             cu.buffer_free(block.handle)
+        for entry in foreign:
+            self.vulkan.foreign_memory_free(entry.memory)
+            cu.buffer_free(entry.cuda)
         if self._semaphores is not None:
             vk_out, cu_out, vk_in, cu_in = self._semaphores
             cu.semaphore_free(cu_out)
@@ -366,23 +495,36 @@ def export(peer: CudaPeer, t, stream, versioned: bool):
 
 
 def import_cuda(peer: CudaPeer, obj, copy) -> Buffer:
-    """A vd.Buffer of a CUDA DLPack producer on the peer's device: the memory itself
-    where it is a shared Vulkan buffer's (a tensor as_torch gave), else a device copy
-    into a new buffer (CUDA allocations do not export to Vulkan); queue 0's later work
-    waits for the producer's."""
+    """A vd.Buffer of a CUDA DLPack producer on the peer's device, queue 0's later work
+    ordered after the producer's. Without a copy where the memory allows: a shared
+    Vulkan buffer's (a tensor as_torch gave), or an allocation made exportable
+    (cuMemCreate with POSIX file-descriptor handles: vkdispatch.interop.cupy's
+    exportable_allocator) imported into Vulkan, the producer kept alive. Other memory
+    (cudaMalloc: PyTorch's and CuPy's default allocators) is copied on the device (not
+    through the host) into a new buffer; copy=False raises BufferError saying why."""
     consumed, shape, dtype, nbytes = consume(obj, peer.stream)
     t = consumed.tensor
     ptr = (t.data or 0) + t.byte_offset
-    found = None if copy else peer.find(ptr, nbytes)
-    if found is not None and found[0].dtype is dtype and found[1] % dtype.itemsize == 0:
-        base, offset = found
-        peer.take_back(None)      # the producer ordered the peer's queue after its work
-        view = base.view(offset // dtype.itemsize, shape)
-        view.is_writable = not consumed.flags & READ_ONLY
-        return view
-    if copy is False:
-        raise BufferError(f"{type(obj).__name__}'s CUDA memory is not a vkdispatch buffer's; "
-                          f"the Vulkan backend can only copy it (copy=False given)")
+    writable = not consumed.flags & READ_ONLY
+    if not copy:
+        found = peer.find(ptr, nbytes)
+        if found is not None and found[0].dtype is dtype and found[1] % dtype.itemsize == 0:
+            base, offset = found
+            peer.take_back(None)      # the producer ordered the peer's queue after its work
+            view = base.view(offset // dtype.itemsize, shape)
+            view.is_writable = writable
+            return view
+        if not nbytes:                # nothing to share
+            return Buffer(shape, dtype, context=peer.ctx)
+        try:
+            buf = peer.import_allocation(ptr, nbytes, shape, dtype, (consumed, obj), writable)
+        except ExternalMemoryError as exc:
+            if copy is False:
+                raise BufferError(f"{type(obj).__name__}'s CUDA memory cannot be imported "
+                                  f"into Vulkan without a copy (copy=False given): {exc}") from exc
+        else:
+            peer.take_back(None)      # the producer ordered the peer's queue after its work
+            return buf
     return _device_copy(peer, consumed, ptr, shape, dtype, nbytes)
 
 

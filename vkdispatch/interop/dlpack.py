@@ -11,8 +11,9 @@ DLPack device type) are shared without a copy and kept alive; others are copied
 through the host.
 
 Vulkan on a GPU CUDA also reaches (cuda_peer.py): `dl_device=(kDLCUDA, i)` exports the
-memory itself as CUDA memory, and CUDA producers come in without a host copy (their
-own memory where it is a vkdispatch buffer's, else a device-to-device copy).
+memory itself as CUDA memory, and CUDA producers come in without a host copy: their own
+memory where it is a vkdispatch buffer's or an exportable allocation
+(vkdispatch.interop.cupy.exportable_allocator), else a device-to-device copy.
 """
 from __future__ import annotations
 
@@ -262,9 +263,11 @@ def _host(obj, device: tuple) -> np.ndarray:
 def from_dlpack(obj, *, copy=None) -> Buffer:
     """A vd.Buffer of a DLPack producer's data (DLPack 1.0 or the legacy protocol).
 
-    Memory on a device the runtime can wrap (CUDA memory on the CUDA backend) is
-    shared, the producer kept alive as long as the buffer; other producers are
-    copied through the host. A vd.Buffer of the current context gives a view of it.
+    Memory on a device the runtime can wrap (CUDA memory on the CUDA backend; on the
+    Vulkan backend, exportable CUDA memory, see cuda_peer.import_cuda) is shared, the
+    producer kept alive as long as the buffer; other CUDA memory is copied on the
+    device where Vulkan and CUDA share one, other producers through the host. A
+    vd.Buffer of the current context gives a view of it.
     copy=True always copies; copy=False raises BufferError where a copy is needed."""
     if copy not in (None, True, False):
         raise ValueError(f"copy must be None, True or False, got {copy!r}")

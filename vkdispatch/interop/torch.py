@@ -31,9 +31,13 @@ def as_torch(buf: Buffer):
 
 
 def from_torch(tensor) -> Buffer:
-    """A vd.Buffer of a torch tensor, our queue ordered after torch's current stream:
-    its memory shared on the CUDA backend (the tensor kept alive), and on the Vulkan
-    backend for a tensor as_torch made (the buffer's own memory); other CUDA tensors
-    are copied on the device there (CUDA allocations do not export to Vulkan), and
-    through the host elsewhere."""
+    """A vd.Buffer of a torch tensor, our queue ordered after torch's current stream,
+    the tensor kept alive as long as the buffer uses its memory. Its memory is shared
+    on the CUDA backend; on the Vulkan backend (on a GPU CUDA also reaches) for a
+    tensor as_torch made (the buffer's own memory) and for one over exportable CUDA
+    memory, e.g. torch.from_dlpack of a CuPy array made by
+    vkdispatch.interop.cupy.exportable_allocator() (imported into Vulkan once per
+    allocation). Tensors of torch's own allocator (cudaMalloc memory, which cannot be
+    exported) are copied on the device there, not through the host; through the host
+    on other backends."""
     return from_dlpack(tensor)

@@ -8,15 +8,17 @@ from cuda.bindings import driver
 
 from ...base.errors import InvalidArgumentError, UseAfterFreeError
 from ..common import check_range
+from . import _shareable
 from ._check import check, quiet
 
 
 class CudaBuffer:
     """`ptr` is the device address (for __cuda_array_interface__ and kernels). `owner`,
-    for a wrapped pointer, is the object kept alive while the handle is."""
+    for a wrapped pointer, is the object kept alive while the handle is. `shareable`:
+    the exportable allocation the memory lies in (_shareable.Allocation), once asked."""
 
     __slots__ = ("ptr", "nbytes", "queue", "device", "memory", "owner", "owned",
-                 "host_ptr", "freed", "external", "__weakref__")
+                 "host_ptr", "freed", "external", "shareable", "__weakref__")
 
     def __init__(self, ptr: int, nbytes: int, queue: int, device: int, memory: str,
                  owned: bool = True, owner: object = None, host_ptr: int = 0):
@@ -30,6 +32,7 @@ class CudaBuffer:
         self.host_ptr = host_ptr
         self.freed = False
         self.external = None    # the CUexternalMemory a mapped import came from
+        self.shareable = None
 
     def __repr__(self) -> str:
         state = "freed" if self.freed else f"0x{self.ptr:x}"
@@ -80,7 +83,10 @@ def free(buf: CudaBuffer) -> None:
         return
     buf.freed = True
     try:
-        if buf.owned:
+        shareable, buf.shareable = buf.shareable, None
+        if shareable is not None:       # frees an allocation of its own, else lets go
+            _shareable.release(shareable)
+        elif buf.owned:
             if buf.host_ptr:
                 check(driver.cuMemFreeHost(buf.host_ptr), "cuMemFreeHost")
             else:

@@ -25,10 +25,10 @@ from ...base.errors import (BackendUnavailableError, InvalidArgumentError, Unsup
 from ...base.log import logger
 from ..common import (check_alloc, check_layer, check_level, check_levels, check_range,
                       host_bytes, image_shape, layer_view, out_bytes, sampler_desc)
-from ..runtime import (DLPACK_CUDA, Capabilities, CapturedGraph, DeviceInfo, Runtime,
-                       RuntimeContext)
+from ..runtime import (DLPACK_CUDA, Capabilities, CapturedGraph, DeviceInfo, MemoryExport,
+                       Runtime, RuntimeContext)
 from ...base.abi import ProgramInfo
-from . import _commands, _image, _memory, _staging, nvrtc
+from . import _commands, _image, _memory, _shareable, _staging, nvrtc
 from ._check import check, quiet
 from ._commands import CudaCommandList, CudaSignal
 from ._device import device_info
@@ -193,7 +193,8 @@ class CudaContext(RuntimeContext):
     capabilities = Capabilities(dlpack_device_type=DLPACK_CUDA, cuda_stream=True,
                                 external_streams=True, cuda_array_interface=True,
                                 external_memory=True, graph_capture=True, native_api="cuda",
-                                memory_fd_import=True, semaphore_fd_import=True)
+                                memory_fd_import=True, semaphore_fd_import=True,
+                                shareable_allocations=True)
     honoured_options = ("build_flags",)   # NVRTC options
 
     def __init__(self, runtime: CudaRuntime, device_indices: Sequence[int],
@@ -409,6 +410,43 @@ class CudaContext(RuntimeContext):
         buf.external = external
         self._buffers.add(buf)
         return buf
+
+    def buffer_alloc_shareable(self, queue: int, nbytes: int) -> CudaBuffer:
+        """A buffer in a cuMemCreate allocation of its own (POSIX file-descriptor handles,
+        size rounded up to the allocation granularity), which Vulkan imports through
+        export_shareable_fd. Freed (after the device's work) like any buffer."""
+        q = self._queue(queue)
+        info = self.devices[q.device]
+        nbytes = check_alloc(nbytes, "device", info.max_allocation_size,
+                             "its memory (cuDeviceTotalMem)", info.name)
+        with self._guard(queue):
+            allocation = _shareable.create(nbytes, info.index)
+        buf = CudaBuffer(allocation.base, nbytes, queue, q.device, "device")
+        buf.shareable = allocation
+        self._buffers.add(buf)
+        return buf
+
+    def _shareable(self, handle) -> CudaBuffer:
+        """`handle`, its exportable allocation found (ExternalMemoryError where none)."""
+        self._check_alive()
+        if not isinstance(handle, CudaBuffer):
+            raise TypeError(f"handle must be a CudaBuffer, got {type(handle).__name__}")
+        if handle.freed:
+            raise UseAfterFreeError(f"{handle!r} was freed")
+        if handle.shareable is None:
+            with self._devices[handle.device].guard:
+                handle.shareable = _shareable.locate(handle.ptr, handle.nbytes)
+        return handle
+
+    def shareable_info(self, handle) -> MemoryExport:
+        buf = self._shareable(handle)
+        a = buf.shareable
+        return MemoryExport(a.memory_id, a.size, buf.ptr - a.base, 0, False)
+
+    def export_shareable_fd(self, handle) -> int:
+        buf = self._shareable(handle)
+        with self._devices[buf.device].guard:
+            return _shareable.export_fd(buf.shareable)
 
     # ------------------------------------------------------------------ semaphores
 

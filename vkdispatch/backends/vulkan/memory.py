@@ -5,15 +5,19 @@ of buffers cost a handful of vkAllocateMemory calls and never approach
 maxMemoryAllocationCount; buffers of 16 MiB or more get a dedicated allocation.
 Host-visible blocks are mapped once, for their whole life. Where the device exports
 memory (OPAQUE_FD), device buffers come from blocks another API can import (CUDA maps
-them: interop's zero-copy exchange), kept apart from the blocks images use.
+them: interop's zero-copy exchange), kept apart from the blocks images use. Memory
+another API made (a CUDA allocation) is imported whole into a block of its own that
+the buffers bound in it share.
 """
 from __future__ import annotations
 
 import bisect
+import contextlib
 import itertools
+import os
 import threading
 
-from ...base.errors import InvalidArgumentError, OutOfMemoryError
+from ...base.errors import DeviceError, ExternalMemoryError, InvalidArgumentError, OutOfMemoryError
 from ..common import MEMORY_KINDS
 from ._vk import WHOLE_SIZE, chain, check, device_function, ffi, lib, new, out, vk
 
@@ -71,11 +75,22 @@ def memory_type_order(phys, kind: str) -> list:
     return [i for i in order if not (i in seen or seen.add(i))]
 
 
+def _close_if_left(given: int, fd: int) -> None:
+    """Close `given`, a duplicate of `fd` a driver refused, unless the driver closed it
+    (then its number may name another file by now)."""
+    try:
+        mine, left = os.fstat(fd), os.fstat(given)
+    except OSError:
+        return
+    if (mine.st_dev, mine.st_ino) == (left.st_dev, left.st_ino):
+        os.close(given)
+
+
 class MemoryBlock:
     """One VkDeviceMemory, whole (dedicated) or carved into sub-allocations."""
 
     __slots__ = ("memory", "size", "type_index", "ptr", "cached", "free", "live", "dedicated",
-                 "exportable", "dedicated_allocation", "serial")
+                 "exportable", "dedicated_allocation", "imported", "serial")
 
     def __init__(self, memory, size, type_index, ptr, cached, dedicated, exportable=False,
                  dedicated_allocation=False):
@@ -84,6 +99,7 @@ class MemoryBlock:
         self.dedicated = dedicated  # one resource's own block (not carved)
         self.exportable = exportable                      # allocated for OPAQUE_FD export
         self.dedicated_allocation = dedicated_allocation  # VkMemoryDedicatedAllocateInfo chained
+        self.imported = False       # another API's memory, whole: `live` counts its holders
         self.serial = next_serial()   # names the block to importers (handles get reused)
         self.free = [] if dedicated else [(0, size)]   # sorted (offset, length)
         self.live = 1 if dedicated else 0
@@ -200,6 +216,60 @@ class Allocator:
             self.bytes_in_use += -(-max(size, 1) // GRANULE) * GRANULE
         return block
 
+    @contextlib.contextmanager
+    def _held(self):
+        """The lock, marked as this thread's (see `release`)."""
+        me = threading.get_ident()   # before taking the lock: nothing allocates in between
+        with self._lock:
+            self._holder = me
+            try:
+                yield
+            finally:
+                self._release_late()
+                self._holder = None
+
+    def import_block(self, size: int, type_bits: int, fd: int) -> MemoryBlock:
+        """A block of another API's memory, imported whole from OPAQUE_FD `fd`, in the
+        first "device" memory type of `type_bits` the driver accepts it in. Its one
+        holder is the import; `retain` adds one per buffer bound in it, and it is freed
+        when `release` has dropped them all. `fd` is closed when this returns and stays
+        the caller's when it raises (ExternalMemoryError naming the types tried where
+        the driver refuses it): each attempt gives the driver a duplicate, since some
+        (lavapipe) close the fd they are given even when they refuse it."""
+        candidates = [i for i in self._orders["device"] if type_bits >> i & 1]
+        if not candidates:
+            raise ExternalMemoryError(f"no device memory type of {self._phys.name} can hold "
+                                      f"buffers of imported memory (memoryTypeBits "
+                                      f"0x{type_bits:x})")
+        refused = []
+        with self._held():
+            for type_index in candidates:
+                given = os.dup(fd)
+                share = new("VkImportMemoryFdInfoKHR",
+                            sType=vk.VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+                            handleType=OPAQUE_FD, fd=given)
+                try:   # unmapped: vkAllocateMemory is then the only call that can fail
+                    block = self._new_block(type_index, size, True, [share], mapped=False)
+                except DeviceError as exc:
+                    _close_if_left(given, fd)
+                    if isinstance(exc, OutOfMemoryError):
+                        raise
+                    refused.append(f"memory type {type_index}: {exc}")
+                    continue
+                os.close(fd)      # the driver holds `given`
+                block.imported = True
+                self._dedicated.add(block)
+                self.live_allocations += 1
+                self.bytes_in_use += size
+                return block
+        raise ExternalMemoryError(f"{self._phys.name} refused to import {size} bytes of "
+                                  f"OPAQUE_FD memory ({'; '.join(refused)})")
+
+    def retain(self, block: MemoryBlock) -> None:
+        """One holder more of an imported block (a buffer bound in it)."""
+        with self._held():
+            block.live += 1
+
     def _dedicated_block(self, type_index: int, size: int, exportable: bool = False):
         block = self._new_block(type_index, size, True, exportable=exportable)
         self._dedicated.add(block)
@@ -240,6 +310,14 @@ class Allocator:
             self._release(*self._late.pop())
 
     def _release(self, block: MemoryBlock, offset: int, size: int) -> None:
+        if block.imported:
+            block.live -= 1
+            if block.live == 0:
+                self.live_allocations -= 1
+                self.bytes_in_use -= block.size
+                self._dedicated.discard(block)
+                self._free_block(block)
+            return
         rounded = -(-max(size, 1) // GRANULE) * GRANULE
         self.live_allocations -= 1
         self.bytes_in_use -= rounded
@@ -255,7 +333,8 @@ class Allocator:
             self._free_block(block)
 
     def _new_block(self, type_index: int, size: int, dedicated: bool,
-                   extra: tuple = (), exportable: bool = False) -> MemoryBlock:
+                   extra: tuple = (), exportable: bool = False,
+                   mapped: bool = True) -> MemoryBlock:
         info = new("VkMemoryAllocateInfo", sType=vk.VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
                    allocationSize=size, memoryTypeIndex=type_index)
         structs = [info]
@@ -270,7 +349,7 @@ class Allocator:
         check(lib.vkAllocateMemory(self._device, info, ffi.NULL, memory), "vkAllocateMemory",
               f"{size} bytes, memory type {type_index}")
         ptr = None
-        if self.host_visible(type_index):
+        if mapped and self.host_visible(type_index):
             pp = out("void *")
             r = lib.vkMapMemory(self._device, memory[0], 0, WHOLE_SIZE, 0, pp)
             if r < 0:
@@ -314,7 +393,7 @@ class BufferHandle:
     """A buffer on one queue's device: its own VkBuffer bound at `offset` of `memory`."""
 
     __slots__ = ("buffer", "memory", "offset", "size", "queue", "device", "block", "ptr",
-                 "serial", "kind", "alive", "used", "alloc_size", "__weakref__")
+                 "serial", "kind", "alive", "used", "alloc_size", "owner", "__weakref__")
 
     def __repr__(self):
         state = "" if self.alive else ", freed"
@@ -350,6 +429,35 @@ def buffer_usage(device) -> int:
     return usage
 
 
+def _vk_buffer(device, nbytes: int, external: bool) -> tuple:
+    """(VkBuffer[1], VkMemoryRequirements) of a new buffer of `nbytes` (at least 16), one
+    that external (OPAQUE_FD) memory may back when `external`."""
+    info = new("VkBufferCreateInfo", sType=vk.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+               size=max(nbytes, 16), usage=buffer_usage(device),
+               sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE)
+    if external:
+        ext_info = new("VkExternalMemoryBufferCreateInfo",
+                       sType=vk.VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+                       handleTypes=OPAQUE_FD)
+        info.pNext = ext_info
+    buf = out("VkBuffer")
+    check(lib.vkCreateBuffer(device.handle, info, ffi.NULL, buf), "vkCreateBuffer",
+          f"{nbytes} bytes")
+    reqs = new("VkMemoryRequirements")
+    lib.vkGetBufferMemoryRequirements(device.handle, buf[0], reqs)
+    return buf, reqs
+
+
+def _handle(device, queue: int, buf, block: MemoryBlock, offset: int, nbytes: int, kind: str,
+            alloc_size: int, owner=None) -> BufferHandle:
+    h = BufferHandle()
+    h.buffer, h.memory, h.offset, h.size = buf, block.memory, offset, nbytes
+    h.queue, h.device, h.block, h.kind, h.alloc_size = queue, device, block, kind, alloc_size
+    h.ptr = block.ptr + offset if block.ptr is not None else None
+    h.serial, h.alive, h.used, h.owner = next_serial(), True, False, owner
+    return h
+
+
 def create_buffer(device, queue: int, nbytes: int, kind: str, external=None,
                   exportable: bool = False) -> BufferHandle:
     """A buffer of `nbytes` (0 allowed; checked by common.check_alloc) in `kind` memory,
@@ -358,20 +466,8 @@ def create_buffer(device, queue: int, nbytes: int, kind: str, external=None,
     memory type index, offset, dedicated) for a buffer at `offset` of memory another
     device object exported; the fd is the driver's once this returns, the caller's if
     it raises. Nothing leaks on failure."""
-    usage = buffer_usage(device)
-    info = new("VkBufferCreateInfo", sType=vk.VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-               size=max(nbytes, 16), usage=usage, sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE)
-    if external is not None or exportable:
-        ext_info = new("VkExternalMemoryBufferCreateInfo",
-                       sType=vk.VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
-                       handleTypes=OPAQUE_FD)
-        info.pNext = ext_info
-    buf = out("VkBuffer")
-    check(lib.vkCreateBuffer(device.handle, info, ffi.NULL, buf), "vkCreateBuffer",
-          f"{nbytes} bytes")
+    buf, reqs = _vk_buffer(device, nbytes, external is not None or exportable)
     try:
-        reqs = new("VkMemoryRequirements")
-        lib.vkGetBufferMemoryRequirements(device.handle, buf[0], reqs)
         if external is None:
             block, offset = device.allocator.allocate(reqs.size, reqs.alignment,
                                                       reqs.memoryTypeBits, kind,
@@ -395,12 +491,64 @@ def create_buffer(device, queue: int, nbytes: int, kind: str, external=None,
     except BaseException:
         lib.vkDestroyBuffer(device.handle, buf[0], ffi.NULL)
         raise
-    h = BufferHandle()
-    h.buffer, h.memory, h.offset, h.size = buf[0], block.memory, offset, nbytes
-    h.queue, h.device, h.block, h.kind, h.alloc_size = queue, device, block, kind, reqs.size
-    h.ptr = block.ptr + offset if block.ptr is not None else None
-    h.serial, h.alive, h.used = next_serial(), True, False
+    return _handle(device, queue, buf[0], block, offset, nbytes, kind, reqs.size)
+
+
+class ForeignMemory:
+    """Another API's memory imported whole on one queue's device (`block`, whose
+    holders are this import and the buffers bound in it)."""
+
+    __slots__ = ("block", "device", "queue", "size", "serial", "alive", "__weakref__")
+
+    def __repr__(self):
+        state = "" if self.alive else ", freed"
+        return f"<vulkan imported memory #{self.serial}: {self.size} bytes{state}>"
+
+
+def import_foreign(device, queue: int, fd: int, size: int) -> ForeignMemory:
+    """`size` bytes of memory another API exported as an OPAQUE_FD. Its memory type is
+    one a buffer over it may use (vkGetMemoryFdPropertiesKHR does not answer for opaque
+    fds), device-local first; never a dedicated allocation, since buffers share it
+    (where the driver requires one, capabilities.foreign_memory_import is False). The
+    fd is closed once this returns (the driver holds a duplicate), the caller's if it
+    raises."""
+    probe, reqs = _vk_buffer(device, size, True)
+    lib.vkDestroyBuffer(device.handle, probe[0], ffi.NULL)
+    m = ForeignMemory()
+    m.block = device.allocator.import_block(size, reqs.memoryTypeBits, fd)
+    m.device, m.queue, m.size = device, queue, size
+    m.serial, m.alive = next_serial(), True
+    return m
+
+
+def buffer_in(memory: ForeignMemory, offset: int, nbytes: int, owner=None) -> BufferHandle:
+    """A buffer of `nbytes` bound at `offset` of imported `memory`, holding it and
+    `owner` until destroy_buffer. InvalidArgumentError for an offset the device cannot
+    bind at or a range past the memory's end; nothing leaks on failure."""
+    device, block = memory.device, memory.block
+    buf, reqs = _vk_buffer(device, nbytes, True)
+    try:
+        if not reqs.memoryTypeBits >> block.type_index & 1:
+            raise ExternalMemoryError(f"buffers of {device.phys.name} cannot use memory type "
+                                      f"{block.type_index}, which {memory!r} was imported in")
+        _check_import_range(offset, reqs, block.size, False)
+        check(lib.vkBindBufferMemory(device.handle, buf[0], block.memory, offset),
+              "vkBindBufferMemory", f"{nbytes} bytes at offset {offset} of {memory!r}")
+    except BaseException:
+        lib.vkDestroyBuffer(device.handle, buf[0], ffi.NULL)
+        raise
+    device.allocator.retain(block)
+    h = _handle(device, memory.queue, buf[0], block, offset, nbytes, "device", reqs.size, owner)
+    h.used = True    # the other API may write it: host access waits for the queues
     return h
+
+
+def release_foreign(memory: ForeignMemory) -> None:
+    """Drop the import's own hold of its block (the caller knows the GPU is done)."""
+    if memory.block is not None:
+        memory.device.allocator.release(memory.block, 0, 0)
+        memory.block = None
+        memory.alive = False
 
 
 def _check_import_range(offset: int, reqs, allocation_size: int, dedicated: bool) -> None:
@@ -420,7 +568,7 @@ def destroy_buffer(h: BufferHandle) -> None:
     device = h.device
     lib.vkDestroyBuffer(device.handle, h.buffer, ffi.NULL)
     device.allocator.release(h.block, h.offset, h.alloc_size)
-    h.buffer = h.block = h.ptr = None
+    h.buffer = h.block = h.ptr = h.owner = None
     h.alive = False
 
 

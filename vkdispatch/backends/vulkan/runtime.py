@@ -22,8 +22,9 @@ from .device import Device
 from .images import ImageHandle, SamplerHandle, create_image, create_sampler, destroy_image, destroy_sampler
 from .instance import Instance
 from . import semaphores
-from .memory import (OPAQUE_FD, BufferHandle, buffer_address, buffer_usage, create_buffer,
-                     destroy_buffer, memory_fd)
+from .memory import (OPAQUE_FD, BufferHandle, ForeignMemory, buffer_address, buffer_in,
+                     buffer_usage, create_buffer, destroy_buffer, import_foreign, memory_fd,
+                     release_foreign)
 from .program import VulkanProgram
 
 _live_contexts = weakref.WeakSet()
@@ -90,6 +91,7 @@ class VulkanContext(RuntimeContext):
         self._lock = threading.RLock()
         self._devices, self._queues, self.queue_device = [], [], []
         self._buffers, self._images, self._samplers, self._semaphores = {}, {}, {}, {}
+        self._foreign = {}                # serial -> ForeignMemory
         self._lists, self._programs = weakref.WeakSet(), weakref.WeakSet()
         self._copy_programs = {}          # element bytes -> copy kernel (copies.py)
         self._set_refs = {}               # resource serial -> [(program weakref, device pos, key)]
@@ -111,11 +113,13 @@ class VulkanContext(RuntimeContext):
         # device buffers come from exportable blocks where any buffer may be exported
         # (no dedicated allocation required): CUDA then maps them without a copy
         shared = fd and all(_exports_buffers(d) for d in self._devices)
+        foreign = fd and all(_imports_buffers(d) for d in self._devices)
         sems = all(d.phys.has((1, 1), None) and semaphores.exportable(d.phys)
                    for d in self._devices)
         self.capabilities = dataclasses.replace(
             type(self).capabilities, memory_fd_export=fd, memory_fd_import=fd,
-            device_memory_export=shared, semaphore_fd_export=sems)
+            device_memory_export=shared, semaphore_fd_export=sems,
+            foreign_memory_import=foreign)
         versions = [d.phys.api_version[:2] for d in self._devices]
         self.vulkan_version = max((1, 0), min(min(versions), (1, 3)))
         _live_contexts.add(self)
@@ -206,6 +210,54 @@ class VulkanContext(RuntimeContext):
         return self._alloc_external(queue, nbytes, ("import", fd, allocation_size,
                                                     memory_type_index, offset, dedicated),
                                     "memory_fd_import")
+
+    def import_foreign_memory_fd(self, queue: int, fd: int, allocation_size: int) -> ForeignMemory:
+        if not self.capabilities.foreign_memory_import:
+            self._lacks("foreign_memory_import", "import_foreign_memory_fd")
+        device = self._queue(queue).device
+        if isinstance(fd, bool) or not isinstance(fd, int) or fd < 0:
+            raise InvalidArgumentError(f"fd must be an open file descriptor (an int >= 0), "
+                                       f"got {fd!r}")
+        size = int(allocation_size)
+        if size <= 0:
+            raise InvalidArgumentError(f"allocation_size must be positive, got {allocation_size}")
+        size = check_alloc(size, "device", device.phys.limits.maxMemoryAllocationSize,
+                           "maxMemoryAllocationSize", device.phys.name)
+        device.collect()
+        memory = import_foreign(device, queue, fd, size)
+        with self._lock:
+            self._foreign[memory.serial] = memory
+        return memory
+
+    def _live_foreign(self, memory) -> ForeignMemory:
+        self._check_alive()
+        if not isinstance(memory, ForeignMemory):
+            raise TypeError(f"expected memory from import_foreign_memory_fd, got {memory!r}")
+        if not memory.alive:
+            raise UseAfterFreeError(f"{memory!r} was freed")
+        return memory
+
+    def buffer_in_foreign_memory(self, memory, offset: int, nbytes: int,
+                                 owner: object = None) -> BufferHandle:
+        if not self.capabilities.foreign_memory_import:
+            self._lacks("foreign_memory_import", "buffer_in_foreign_memory")
+        m = self._live_foreign(memory)
+        offset, nbytes = int(offset), int(nbytes)
+        if nbytes < 0 or offset < 0:
+            raise InvalidArgumentError(f"offset and nbytes must be non-negative, got offset "
+                                       f"{offset}, nbytes {nbytes}")
+        handle = buffer_in(m, offset, nbytes, owner)
+        with self._lock:
+            self._buffers[handle.serial] = handle
+        return handle
+
+    def foreign_memory_free(self, memory) -> None:
+        """Idempotent; the memory goes once the work submitted so far is done and no
+        buffer is bound in it."""
+        if not self.capabilities.foreign_memory_import:
+            self._lacks("foreign_memory_import", "foreign_memory_free")
+        if self._unlist(self._foreign, memory, ForeignMemory):
+            memory.device.defer(lambda: release_foreign(memory))
 
     def _alloc_external(self, queue: int, nbytes: int, external, flag: str) -> BufferHandle:
         device = self._queue(queue).device
@@ -441,6 +493,7 @@ class VulkanContext(RuntimeContext):
         steps += [cl.destroy for cl in list(self._lists)]
         steps += [p.destroy for p in list(self._programs)]
         steps += [lambda h=h: self._release_buffer(h) for h in self._buffers.values()]
+        steps += [lambda m=m: release_foreign(m) for m in self._foreign.values()]
         steps += [lambda h=h: self._release_image(h) for h in self._images.values()]
         steps += [lambda h=h: self._release_sampler(h) for h in self._samplers.values()]
         steps += [lambda h=h: semaphores.destroy(h) for h in self._semaphores.values()]
@@ -452,7 +505,8 @@ class VulkanContext(RuntimeContext):
                 step()
             except Exception as exc:  # free the rest regardless
                 log_error("vulkan: error while destroying a context: %s: %s", type(exc).__name__, exc)
-        for table in (self._buffers, self._images, self._samplers, self._semaphores):
+        for table in (self._buffers, self._images, self._samplers, self._semaphores,
+                      self._foreign):
             for h in table.values():
                 h.alive = False
             table.clear()
@@ -472,6 +526,14 @@ def _exports_buffers(device) -> bool:
     allocation required)."""
     features = device.phys.external_buffer_features(buffer_usage(device), OPAQUE_FD)
     return bool(features & vk.VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT
+                and not features & vk.VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT)
+
+
+def _imports_buffers(device) -> bool:
+    """Buffers of `device` can be bound in OPAQUE_FD memory another API made, several to
+    one import (no dedicated allocation required)."""
+    features = device.phys.external_buffer_features(buffer_usage(device), OPAQUE_FD)
+    return bool(features & vk.VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT
                 and not features & vk.VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT)
 
 
