@@ -122,8 +122,7 @@ def test_refused_imports_leave_the_fd_with_the_caller(vulkan_pair):
     try:
         with pytest.raises(vd.InvalidArgumentError, match="allocation_size"):
             b.import_foreign_memory_fd(0, fd, 0)
-        with pytest.raises(vd.ExternalMemoryError,
-                           match="refused to import .*VK_ERROR_INVALID_EXTERNAL_HANDLE"):
+        with pytest.raises(vd.ExternalMemoryError, match="refused to import .*VK_ERROR_"):
             b.import_foreign_memory_fd(0, fd, 1 << 20)
         os.fstat(fd)                        # still open: ours to close
     finally:

@@ -220,7 +220,7 @@ def test_small_arrays_share_a_slab_and_its_import(cupy, peer):
     vd.queue_wait_idle()
     for k, x in enumerate(small):                  # each kernel wrote only its piece
         np.testing.assert_array_equal(cupy.asnumpy(x[[0, -1]]), [k + 1, k + 1])
-    del bufs, small, big, alloc
+    del bufs, small, big, alloc, x, b               # (the loops' last items too)
     _settle()
     assert peer.foreign_allocations() == 0
 
