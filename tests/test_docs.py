@@ -28,13 +28,33 @@ def _has(module: str) -> bool:
         return False
 
 
-# What an example needs beyond a backend: (backends it runs on or None for all, modules)
+def _vkfft_missing():
+    from vkdispatch.vkfft import _native
+    ctx = vd.get_context()
+    if ctx.runtime_context.capabilities.native_api is None:
+        return "vd.vkfft needs the CUDA or OpenCL backend"
+    try:
+        _native.load(_native.api_for(ctx))
+    except vd.BackendUnavailableError as exc:
+        return str(exc)
+    return None
+
+
+def _torch_cuda_missing():
+    if not _has("torch"):
+        return "needs torch"
+    import torch
+    return None if torch.cuda.is_available() else "needs torch with a CUDA device"
+
+
+# What an example needs beyond a backend: (backends it runs on or None for all,
+# modules, a check returning why it cannot run here or None)
 NEEDS = {
-    "vkfft.py": (("opencl", "cuda"), ("pyvkfft",)),
-    "cuda_graph.py": (("cuda",), ()),
-    "interop_cupy.py": (("cuda",), ("cupy",)),
-    "interop_torch.py": (None, ("torch",)),
-    "interop_dask.py": (None, ("dask",)),
+    "vkfft.py": (None, (), _vkfft_missing),
+    "cuda_graph.py": (("cuda",), (), None),
+    "interop_cupy.py": (("cuda",), ("cupy",), None),
+    "interop_torch.py": (None, (), _torch_cuda_missing),
+    "interop_dask.py": (None, ("dask",), None),
 }
 NO_BACKEND = ("codegen_only.py",)      # chooses the dummy backend itself
 # Lines an example prints from the exceptions it catches (they must be raised)
@@ -59,12 +79,15 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
 
 @pytest.mark.parametrize("name", BACKEND_EXAMPLES)
 def test_example_runs(backend, name, capsys):
-    backends, modules = NEEDS.get(name, (None, ()))
+    backends, modules, check = NEEDS.get(name, (None, (), None))
     if backends is not None and backend not in backends:
         pytest.skip(f"{name} runs on the {'/'.join(backends)} backend(s)")
     for module in modules:
         if not _has(module):
             pytest.skip(f"{name} needs {module}")
+    reason = check() if check is not None else None
+    if reason is not None:
+        pytest.skip(f"{name}: {reason}")
     runpy.run_path(str(EXAMPLES / name), run_name="__main__")
     out = capsys.readouterr().out
     for line in PRINTS.get(name, ()):
