@@ -690,7 +690,7 @@ class CommandGraph:
         if message is not None:
             raise OutOfBoundsError(message)
 
-    _MAX_SINGLES = 8
+    _MAX_SINGLES = 32   # eager calls whose lists are kept (a loop over 20 buffers replays)
 
     def _submit_single(self, queue: int) -> list:
         """An eager call's submit: one dispatch with constant uniforms, then forget it;

@@ -251,10 +251,13 @@ class Allocator:
                 try:   # unmapped: vkAllocateMemory is then the only call that can fail
                     block = self._new_block(type_index, size, True, [share], mapped=False)
                 except DeviceError as exc:
-                    # an import allocates nothing: NVIDIA refuses a bad fd with
-                    # VK_ERROR_OUT_OF_DEVICE_MEMORY, lavapipe with INVALID_EXTERNAL_HANDLE
                     _close_if_left(given, fd)
                     refused.append(f"memory type {type_index}: {exc}")
+                    if isinstance(exc, OutOfMemoryError):
+                        # an import allocates nothing: this is NVIDIA refusing the fd,
+                        # and offering it as another type has been seen to "succeed"
+                        # with memory that crashes the driver when freed
+                        break
                     continue
                 os.close(fd)      # the driver holds `given`
                 block.imported = True
