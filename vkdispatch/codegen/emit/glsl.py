@@ -1,8 +1,6 @@
 """GLSL 4.50 for Vulkan, with only the extensions a kernel uses."""
 from __future__ import annotations
 
-import os
-
 import math
 
 import numpy as np
@@ -493,8 +491,7 @@ class GLSLEmitter(Emitter):
                     lines.append(f"layout(buffer_reference, scalar, buffer_reference_align = "
                                  f"{align}) {access}buffer Ref_{name} {{ {element} value; }};")
                 else:
-                    layout = "std430" if _std430_is_scalar(t) else "scalar"
-                    lines.append(f"layout(set = 0, binding = {b.index}, {layout}) {access}buffer "
+                    lines.append(f"layout(set = 0, binding = {b.index}, scalar) {access}buffer "
                                  f"Buffer_{name} {{ {element} data[]; }} {name};")
             elif v.sampled:
                 lines.append(f"layout(set = 0, binding = {b.index}) uniform {self._image_type(v)} {name};")
@@ -569,16 +566,6 @@ def _format_qualifier(dtype: str, channels: int) -> str:
     if dtype not in _FORMAT_SUFFIX or channels not in (1, 2, 4):
         raise ValueError(f"no GLSL image format for {channels} channel(s) of {dtype!r}")
     return {1: "r", 2: "rg", 4: "rgba"}[channels] + _FORMAT_SUFFIX[dtype]
-
-
-def _std430_is_scalar(t) -> bool:
-    """Whether an array of `t` has the same layout under std430 as under the scalar
-    layout (scalars, complex numbers, 2- and 4-component vectors). std430 states the
-    element's natural alignment, which NVIDIA's compiler needs for one wide load per
-    element."""
-    if os.environ.get("VKDISPATCH_GLSL_LAYOUT") == "scalar":
-        return False
-    return not t.is_matrix and (t.is_complex or t.count in (1, 2, 4))
 
 
 def _storage(t):
