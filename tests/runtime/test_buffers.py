@@ -172,3 +172,18 @@ def test_read_elements_reads_a_range_of_a_view(backend):
     for start, shape in ((78, (3,)), (-1, (1,)), (81, ())):
         with pytest.raises(IndexError, match="outside this buffer's 80"):
             view.read_elements(start, shape)
+
+
+def test_a_destroyed_buffer_or_image_raises_use_after_free_everywhere(backend):
+    """The same misuse, the same exception type: reading, writing or viewing a
+    destroyed buffer, as passing it to a kernel does."""
+    buf = vd.asbuffer(np.zeros(16, np.float32))
+    buf.destroy()
+    for use in (lambda: buf.read(0), lambda: buf.write(np.ones(16, np.float32)),
+                lambda: buf.read_elements(0, (1,)), lambda: buf.handle(0)):
+        with pytest.raises(vd.UseAfterFreeError, match="destroyed"):
+            use()
+    img = vd.Image2D((4, 4), vd.float32)
+    img.destroy()
+    with pytest.raises(vd.UseAfterFreeError, match="destroyed"):
+        img.read(0)

@@ -10,7 +10,7 @@ import numpy as np
 from . import dtype as dt
 from . import stats
 from .context import Context, get_context
-from .errors import VkDispatchError
+from .errors import UseAfterFreeError
 
 MEMORY_KINDS = ("device", "host", "shared")
 
@@ -280,7 +280,7 @@ class Buffer:
     def _check_alive(self):
         base = self._base or self
         if not base._handles:
-            raise VkDispatchError("this buffer has been destroyed")
+            raise UseAfterFreeError("this buffer has been destroyed")
 
     def handle(self, queue: int):
         """The runtime's handle for `queue` (a (handle, offset, size) tuple for views)."""

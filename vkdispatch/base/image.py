@@ -10,7 +10,7 @@ from . import dtype as dt
 from . import stats
 from .buffer import _host_array, flush_pending, flushing
 from .context import Context, get_context
-from .errors import VkDispatchError
+from .errors import UseAfterFreeError
 from .mipmaps import mip_chain
 from .image_types import (AddressMode, BorderColor, Filter, image_format, image_type,
                           image_view_type, select_image_format)
@@ -85,7 +85,7 @@ class Sampler:
         if self._owner is not None:
             return self._owner.handle(queue)
         if self._handle is None:
-            raise VkDispatchError("this sampler has been destroyed")
+            raise UseAfterFreeError("this sampler has been destroyed")
         return self._handle
 
     def sampled_binding(self) -> tuple:
@@ -203,7 +203,7 @@ class Image:
 
     def handle(self, queue: int):
         if not self._handles:
-            raise VkDispatchError("this image has been destroyed")
+            raise UseAfterFreeError("this image has been destroyed")
         return self._handles[queue]
 
     def _sampler_for(self, desc: SamplerDesc) -> Sampler:
