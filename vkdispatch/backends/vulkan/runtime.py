@@ -302,10 +302,10 @@ class VulkanContext(RuntimeContext):
         if nbytes == 0:
             return
         src = ffi.from_buffer(mv)
-        self._wait_for_users(h)
         if h.ptr is not None and not self.force_staging:
+            self._wait_for_users(h)
             memmove(h.ptr + offset, src, nbytes)
-        else:
+        else:   # the copy runs on the buffer's queue after the work there (its barrier)
             q = self._queues[h.queue]
             with q.transfer_lock:
                 q.transfer.write_buffer(h, offset, src, nbytes)
@@ -318,12 +318,13 @@ class VulkanContext(RuntimeContext):
         if nbytes == 0:
             return mv
         dst = ffi.from_buffer(mv, require_writable=True)
-        self._wait_for_users(h)
         # a mapped read of uncached memory (a discrete GPU's BAR) runs at tens of MB/s;
         # a DMA copy into cached staging memory at several GB/s
         if h.ptr is not None and h.block.cached and not self.force_staging:
+            self._wait_for_users(h)
             memmove(dst, h.ptr + offset, nbytes)
-        else:
+        else:   # the copy runs on the buffer's queue after the work there (its barrier),
+            # so the host waits once, for the copy
             q = self._queues[h.queue]
             with q.transfer_lock:
                 q.transfer.read_buffer(h, offset, dst, nbytes)
