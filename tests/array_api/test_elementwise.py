@@ -158,6 +158,20 @@ def test_complex_inverse_functions_of_huge_arguments(backend, dtype):
                                    err_msg=name)
 
 
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_complex_tan_and_tanh_where_cosh_overflows(backend, dtype):
+    # tan was sin z / cos z: inf / inf = NaN once |Im z| passed ~89 (complex64); the
+    # limit is +-i (tanh: +-1)
+    if dtype is np.complex128 and not vd.get_context().device.float64:
+        pytest.skip("no float64 on this device")
+    big = 100.0 if dtype is np.complex64 else 800.0
+    z = np.array([0.5 + big * 1j, -0.25 - big * 1j, 1.0 + 3.0j, 1e3j, -2.0 + 0.5j], dtype)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype is np.complex64 else dict(rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(xp.tan(xp.asarray(z))), np.tan(z), **tol)
+    np.testing.assert_allclose(np.asarray(xp.tanh(xp.asarray(z * 1j))), np.tanh(z * 1j),
+                               **tol)
+
+
 def test_where_clip_and_mixed_dtypes(backend):
     x, y = xp.asarray(X), xp.asarray(Y)
     np.testing.assert_array_equal(np.asarray(xp.where(x > y, x, y)), np.where(X > Y, X, Y))
