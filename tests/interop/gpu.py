@@ -1,6 +1,8 @@
 """What the GPU exchange tests share: torch / CuPy with a CUDA device (or a skip), the
-Vulkan context of a GPU CUDA also reaches, and a small kernel that writes through a
-buffer."""
+Vulkan context of a GPU CUDA also reaches, a small kernel that writes through a
+buffer, runtimes by name (or a skip) and the count of open file descriptors."""
+import os
+
 import pytest
 
 import vkdispatch as vd
@@ -8,6 +10,18 @@ import vkdispatch.codegen as vc
 from vkdispatch.backends import runtime as rt
 from vkdispatch.codegen.abbreviations import Buff, Const, f32
 from vkdispatch.interop import cuda_peer
+
+
+def runtime_or_skip(name: str):
+    """The runtime `name`; the test skips where it is unavailable."""
+    try:
+        return rt.load_runtime(name)
+    except vd.BackendUnavailableError as exc:
+        pytest.skip(str(exc))
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
 
 
 def cuda_library(name: str):

@@ -9,23 +9,13 @@ import numpy as np
 import pytest
 
 import vkdispatch as vd
-from vkdispatch.backends import runtime as rt
 
-
-def _runtime(name):
-    try:
-        return rt.load_runtime(name)
-    except vd.BackendUnavailableError as exc:
-        pytest.skip(str(exc))
-
-
-def _open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+from .gpu import open_fds, runtime_or_skip
 
 
 @pytest.fixture
 def vulkan_pair():
-    runtime = _runtime("vulkan")
+    runtime = runtime_or_skip("vulkan")
     a = runtime.create_context([0], [1])
     b = runtime.create_context([0], [1])
     if not a.capabilities.memory_fd_export:
@@ -40,7 +30,7 @@ def vulkan_pair():
 def test_vulkan_buffers_share_exported_memory(vulkan_pair):
     a, b = vulkan_pair
     stats0 = a.memory_stats(0)["live_allocations"]
-    fds0 = _open_fds()
+    fds0 = open_fds()
     for _ in range(20):           # every fd goes to the importer: none is left open
         h = a.buffer_alloc_exportable(0, 1 << 16)
         a.buffer_write(h, np.arange(1 << 14, dtype=np.float32))
@@ -56,7 +46,7 @@ def test_vulkan_buffers_share_exported_memory(vulkan_pair):
         a.buffer_free(h)
     a.queue_wait_idle()
     b.queue_wait_idle()
-    assert _open_fds() == fds0
+    assert open_fds() == fds0
     probe = a.buffer_alloc(0, 16)      # a later allocation runs the deferred frees
     a.buffer_free(probe)
     a.queue_wait_idle()
@@ -70,7 +60,7 @@ def test_plain_device_buffers_export_at_their_offset(vulkan_pair):
     if not a.capabilities.device_memory_export:
         pytest.skip(f"{a.devices[0].name} exports only dedicated allocations")
     handles = [a.buffer_alloc(0, 4096) for _ in range(8)]
-    fds0 = _open_fds()     # (lavapipe backs the exportable block with a memfd of its own)
+    fds0 = open_fds()     # (lavapipe backs the exportable block with a memfd of its own)
     infos = [a.memory_export_info(h) for h in handles]
     assert len({i.memory_id for i in infos}) == 1            # one block ...
     assert len({i.offset for i in infos}) == 8               # ... at distinct offsets
@@ -96,7 +86,7 @@ def test_plain_device_buffers_export_at_their_offset(vulkan_pair):
         a.buffer_free(h)
     a.queue_wait_idle()
     b.queue_wait_idle()
-    assert _open_fds() == fds0
+    assert open_fds() == fds0
 
 
 def test_export_needs_an_exportable_buffer(vulkan_pair):
@@ -122,13 +112,13 @@ def test_export_needs_an_exportable_buffer(vulkan_pair):
 
 
 def test_vulkan_devices_name_themselves_by_uuid():
-    for info in _runtime("vulkan").devices():
+    for info in runtime_or_skip("vulkan").devices():
         assert isinstance(info.uuid, bytes) and len(info.uuid) == 16
         assert info.uuid.hex() in info.get_info_string(verbose=True)
 
 
 def test_runtimes_without_the_capability_say_so():
-    runtime = _runtime("opencl")
+    runtime = runtime_or_skip("opencl")
     ctx = runtime.create_context([0], [1])
     try:
         assert not ctx.capabilities.memory_fd_export
@@ -145,7 +135,7 @@ def test_runtimes_without_the_capability_say_so():
 
 
 def test_lavapipe_exports_no_semaphores():
-    runtime = _runtime("vulkan")
+    runtime = runtime_or_skip("vulkan")
     ctx = runtime.create_context([0], [1])
     try:
         if ctx.capabilities.semaphore_fd_export:
@@ -159,7 +149,7 @@ def test_lavapipe_exports_no_semaphores():
 @pytest.fixture
 def vulkan_cuda_pair():
     """GPU machine: a Vulkan context and a CUDA context on the same GPU (equal UUIDs)."""
-    vulkan, cuda = _runtime("vulkan"), _runtime("cuda")
+    vulkan, cuda = runtime_or_skip("vulkan"), runtime_or_skip("cuda")
     by_uuid = {d.uuid: d.index for d in cuda.devices()}
     pairs = [(d.index, by_uuid[d.uuid]) for d in vulkan.devices() if d.uuid in by_uuid]
     if not pairs:
@@ -235,7 +225,7 @@ def test_queue_semaphore_submissions_order_the_queue():
     later work, host waits included, until the semaphore gets there."""
     from vkdispatch.backends.vulkan import semaphores
     from vkdispatch.backends.vulkan._vk import ffi, lib, new, vk
-    runtime = _runtime("vulkan")
+    runtime = runtime_or_skip("vulkan")
     ctx = runtime.create_context([0], [1])
     device = ctx._devices[0]
     sem = semaphores.create_timeline(device, exportable=False)

@@ -14,16 +14,7 @@ import pytest
 import vkdispatch as vd
 from vkdispatch.backends import runtime as rt
 
-
-def _runtime(name):
-    try:
-        return rt.load_runtime(name)
-    except vd.BackendUnavailableError as exc:
-        pytest.skip(str(exc))
-
-
-def _open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+from .gpu import open_fds, runtime_or_skip
 
 
 class Owner:
@@ -33,7 +24,7 @@ class Owner:
 @pytest.fixture
 def vulkan_pair():
     """(exporter, importer): two Vulkan contexts on device 0."""
-    runtime = _runtime("vulkan")
+    runtime = runtime_or_skip("vulkan")
     a = runtime.create_context([0], [1])
     b = runtime.create_context([0], [1])
     if not (a.capabilities.device_memory_export and b.capabilities.foreign_memory_import):
@@ -58,7 +49,7 @@ def test_imported_memory_is_shared_by_its_buffers_and_freed_with_the_last(vulkan
     assert len({i.memory_id for i in infos}) == 1       # one block, four offsets
     for k, h in enumerate(handles):
         a.buffer_write(h, np.full(1024, k, np.float32))
-    fds0, objects0 = _open_fds(), _objects(b)
+    fds0, objects0 = open_fds(), _objects(b)
     memory = b.import_foreign_memory_fd(0, a.export_memory_fd(handles[0]),
                                         infos[0].allocation_size)
     assert _objects(b) == objects0 + 1
@@ -90,7 +81,7 @@ def test_imported_memory_is_shared_by_its_buffers_and_freed_with_the_last(vulkan
     b.queue_wait_idle()
     gc.collect()
     assert alive[3]() is None and _objects(b) == objects0     # the last one let it go
-    assert _open_fds() <= fds0      # the fd was the driver's, and it is gone with it
+    assert open_fds() <= fds0      # the fd was the driver's, and it is gone with it
 
 
 def test_buffers_in_imported_memory_refuse_bad_ranges(vulkan_pair):
@@ -158,7 +149,7 @@ def test_runtimes_without_imports_say_which_capability():
 
 @pytest.fixture
 def cuda_ctx():
-    ctx = _runtime("cuda").create_context([0], [1])
+    ctx = runtime_or_skip("cuda").create_context([0], [1])
     yield ctx
     ctx.destroy()
 
@@ -170,7 +161,7 @@ def test_cuda_shareable_allocations_locate_any_pointer_in_them(cuda_ctx):
     c = cuda_ctx
     os.close(c.export_shareable_fd(warm := c.buffer_alloc_shareable(0, 1)))
     c.buffer_free(warm)             # (what the driver opens on first use stays)
-    fds0 = _open_fds()
+    fds0 = open_fds()
     b = c.buffer_alloc_shareable(0, 3 << 20)
     info = c.shareable_info(b)
     assert info.offset == 0 and not info.dedicated
@@ -193,7 +184,7 @@ def test_cuda_shareable_allocations_locate_any_pointer_in_them(cuda_ctx):
                                   data[1024:2048])
     for h in (inner, past, plain, b):
         c.buffer_free(h)
-    assert _open_fds() == fds0
+    assert open_fds() == fds0
 
 
 def test_many_shareable_allocations_leak_nothing(cuda_ctx):
@@ -213,7 +204,7 @@ def test_vulkan_imports_a_cuda_allocation_and_both_see_one_memory(cuda_ctx):
     """The runtime-level path of zero-copy imports: a CUDA allocation exported as a POSIX
     fd, imported by the Vulkan device of the same UUID, a buffer bound in it."""
     c = cuda_ctx
-    runtime = _runtime("vulkan")
+    runtime = runtime_or_skip("vulkan")
     uuid = c.devices[0].uuid
     index = next((d.index for d in runtime.devices() if d.uuid == uuid), None)
     if index is None:
@@ -224,7 +215,7 @@ def test_vulkan_imports_a_cuda_allocation_and_both_see_one_memory(cuda_ctx):
             f"{v.devices[0].name} should import OPAQUE_FD memory into buffers: {v.capabilities}")
         fds = []
         for k in range(2):           # (the first round may open what the drivers keep)
-            fds.append(_open_fds())
+            fds.append(open_fds())
             b = c.buffer_alloc_shareable(0, 1 << 20)
             info = c.shareable_info(b)
             c.buffer_write(b, np.arange(1 << 18, dtype=np.float32) + k)
@@ -242,6 +233,6 @@ def test_vulkan_imports_a_cuda_allocation_and_both_see_one_memory(cuda_ctx):
             v.foreign_memory_free(memory)
             v.queue_wait_idle()
             c.buffer_free(b)
-        assert _open_fds() <= fds[1], (fds, "the imported fd goes with the Vulkan memory")
+        assert open_fds() <= fds[1], (fds, "the imported fd goes with the Vulkan memory")
     finally:
         v.destroy()

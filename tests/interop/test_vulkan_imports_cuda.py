@@ -17,7 +17,7 @@ from vkdispatch.interop.cupy import (SMALL_MAX, ExportableAllocator, as_cupy,
                                      exportable_allocator, from_cupy)
 from vkdispatch.interop.torch import as_torch, from_torch
 
-from .gpu import add_const, cuda_library, open_vulkan_cuda_peer
+from .gpu import add_const, cuda_library, open_fds, open_vulkan_cuda_peer
 
 N = 1 << 22      # 16 MiB of float32: several granules
 SMALL = 1000
@@ -42,10 +42,6 @@ def _where(peer, buf, array_ptr) -> str:
     """Diagnostics: the addresses compared, and what the peer has imported."""
     return (f"buffer at 0x{peer.pointer(buf):x}, array at 0x{array_ptr:x}, "
             f"{peer.foreign_allocations()} allocation(s) imported")
-
-
-def _open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
 
 
 def _settle() -> None:
@@ -176,13 +172,13 @@ def test_many_imports_leak_no_memory_or_fds(cupy, peer):
 
     rounds(3)                                      # the drivers set up what they keep
     _settle()
-    fds0, objects0 = _open_fds(), rctx.memory_stats(0)["dedicated"]
+    fds0, objects0 = open_fds(), rctx.memory_stats(0)["dedicated"]
     free0 = peer.cuda.memory_info(0)[0]
     rounds(200)
     _settle()
     assert peer.foreign_allocations() == 0
     assert rctx.memory_stats(0)["dedicated"] == objects0, rctx.memory_stats(0)
-    assert _open_fds() <= fds0, (fds0, sorted(os.listdir("/proc/self/fd")))
+    assert open_fds() <= fds0, (fds0, sorted(os.listdir("/proc/self/fd")))
     free1 = peer.cuda.memory_info(0)[0]
     assert free1 >= free0 - (32 << 20), (free0, free1)
 
