@@ -1,0 +1,623 @@
+"""Every function of vkdispatch.array_api that takes arrays, run on views (offset,
+strided and reversed slices, sub-blocks and transposes, 0-d / size-1 / empty results
+of indexing, arrays over a vd.Buffer view at an element offset) and compared with
+NumPy on the same data: dtype, shape and values."""
+import math
+
+import numpy as np
+import pytest
+
+import vkdispatch as vd
+import vkdispatch.array_api as xp
+
+N = 37
+M = (6, 7)
+RNG = np.random.default_rng(11)
+
+# views of a 1-D base of N elements; odd offsets keep byte offsets off 16/128 alignment
+VIEWS_1D = {
+    "x[1:]": lambda a: a[1:],
+    "x[3:-2]": lambda a: a[3:-2],
+    "x[::2]": lambda a: a[::2],
+    "x[1::3]": lambda a: a[1::3],
+    "x[::-1]": lambda a: a[::-1],
+    "x[-2:2:-3]": lambda a: a[-2:2:-3],
+}
+# views of a 2-D base of shape M
+VIEWS_2D = {
+    "m[1:,2:]": lambda a: a[1:, 2:],
+    "m.T": lambda a: a.T,
+    "m[::2,::-1]": lambda a: a[::2, ::-1],
+    "m[1:,2:].T": lambda a: a[1:, 2:].T,
+}
+SMALL = {   # size-1, 0-d and empty results of indexing
+    "x[7:8]": lambda a: a[7:8],
+    "x[7]": lambda a: a[7] if isinstance(a, xp.Array) else a[7, ...],   # NumPy: a 0-d view
+    "x[5:5]": lambda a: a[5:5],
+}
+SMALL_2D = {"m[2:3,4:5]": lambda a: a[2:3, 4:5]}
+BUFFER_VIEWS = {   # (element offset, shape) of a vd.Buffer view
+    "buf.view(5,(29,))": (5, (29,)),
+    "buf.view(3,(5,7))": (3, (5, 7)),
+}
+
+
+def np_dtype(t) -> np.dtype:
+    return np.dtype(t.numpy_dtype)
+
+
+def dtype_or_skip(name: str):
+    """The namespace's dtype `name`, skipping where the device does not have it."""
+    dtypes = xp.__array_namespace_info__().dtypes()
+    if name not in dtypes:
+        pytest.skip(f"{name} is not supported on {vd.get_context().device.name}")
+    return dtypes[name]
+
+
+def values(name: str, shape, low=-4, high=5) -> np.ndarray:
+    if name == "bool":
+        return RNG.random(shape) < 0.5
+    if name.startswith("float"):
+        out = RNG.uniform(low, high, shape).astype(name)
+        return np.where(np.abs(out) < 0.1, 0.5, out).astype(name)   # no near-zero divisors
+    return RNG.integers(low, high, shape).astype(name)
+
+
+def base(name: str, shape):
+    """(xp array, NumPy array) of the same random data."""
+    dtype_or_skip(name)
+    a = values(name, shape)
+    return xp.asarray(a), a
+
+
+def view_pair(view: str, dtype: str = "float32"):
+    """(xp view, NumPy view) named `view` over fresh random data of `dtype`."""
+    if view in VIEWS_1D:
+        x, a = base(dtype, (N,))
+        f = VIEWS_1D[view]
+    elif view in VIEWS_2D:
+        x, a = base(dtype, M)
+        f = VIEWS_2D[view]
+    elif view in SMALL:
+        x, a = base(dtype, (N,))
+        f = SMALL[view]
+    elif view in SMALL_2D:
+        x, a = base(dtype, M)
+        f = SMALL_2D[view]
+    else:
+        t = dtype_or_skip(dtype)
+        k, shape = BUFFER_VIEWS[view]
+        a = values(dtype, (k + math.prod(shape) + 4,))
+        buf = vd.Buffer(a.shape, t)
+        buf.write(a)
+        return xp.from_buffer(buf.view(k, shape)), a[k:k + math.prod(shape)].reshape(shape)
+    return f(x), f(a)
+
+
+ALL_VIEWS = (list(VIEWS_1D) + list(VIEWS_2D) + list(SMALL) + list(SMALL_2D)
+             + list(BUFFER_VIEWS))
+NONEMPTY = [v for v in ALL_VIEWS if v != "x[5:5]"]
+
+
+def check(got, want, rtol=2e-6, atol=1e-6):
+    """`got` (an xp array) equals NumPy's `want` in dtype, shape and values."""
+    assert isinstance(got, xp.Array), type(got)
+    want = np.asarray(want)
+    assert np_dtype(got.dtype) == want.dtype, (got.dtype, want.dtype)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    host = np.asarray(got)
+    assert host.shape == want.shape and host.dtype == want.dtype
+    if want.dtype.kind in "fc":
+        np.testing.assert_allclose(host, want, rtol=rtol, atol=atol, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(host, want)
+
+
+# ----------------------------------------------------------------------------- creation
+
+
+@pytest.mark.parametrize("view", ALL_VIEWS)
+@pytest.mark.parametrize("dtype", ["float32", "int32", "bool"])
+def test_read_copy_asarray(backend, view, dtype):
+    x, a = view_pair(view, dtype)
+    check(x, a)
+    check(xp.asarray(x), a)
+    c = xp.asarray(x, copy=True)
+    check(c, a)
+    check(xp.from_dlpack(x), a)
+    check(xp.from_dlpack(x, copy=True), a)
+    assert x.to_device(x.device) is x
+    np.testing.assert_array_equal(np.from_dlpack(x), a)
+
+
+@pytest.mark.parametrize("view", ["x[1::3]", "m.T", "buf.view(3,(5,7))", "x[7]"])
+def test_asarray_of_view_with_dtype_and_like(backend, view):
+    x, a = view_pair(view)
+    check(xp.asarray(x, dtype=xp.int32), a.astype(np.int32))
+    check(xp.zeros_like(x), np.zeros_like(a))
+    check(xp.ones_like(x, dtype=xp.int32), np.ones_like(a, dtype=np.int32))
+    check(xp.full_like(x, 2.5), np.full_like(a, 2.5))
+    if x.ndim == 2:
+        check(xp.tril(x, k=1), np.tril(a, k=1))
+        check(xp.triu(x, k=-1), np.triu(a, k=-1))
+
+
+# ----------------------------------------------------------------------------- elementwise
+
+UNARY_FLOAT = ["abs", "negative", "positive", "ceil", "floor", "trunc", "round", "sign",
+               "signbit", "isnan", "isinf", "isfinite", "square", "exp", "expm1", "sin",
+               "cos", "tan", "atan", "sinh", "cosh", "tanh", "asinh"]
+UNARY_POSITIVE = ["sqrt", "log", "log1p", "log2", "log10", "reciprocal", "acosh"]
+UNARY_UNIT = ["asin", "acos", "atanh"]
+NUMPY_NAME = {"acos": "arccos", "asin": "arcsin", "atan": "arctan", "acosh": "arccosh",
+              "asinh": "arcsinh", "atanh": "arctanh", "atan2": "arctan2", "pow": "power",
+              "bitwise_invert": "invert", "bitwise_left_shift": "left_shift",
+              "bitwise_right_shift": "right_shift", "concat": "concatenate"}
+
+
+def np_fn(name):
+    return getattr(np, NUMPY_NAME.get(name, name))
+
+
+@pytest.mark.parametrize("view", ["x[1::3]", "m[1:,2:].T", "x[7]"])
+def test_unary_float(backend, view):
+    x, a = view_pair(view)
+    for name in UNARY_FLOAT:
+        check(getattr(xp, name)(x), np_fn(name)(a), rtol=1e-5, atol=1e-5)
+    pos, ap = xp.abs(x) + 1.5, np.abs(a) + np.float32(1.5)
+    for name in UNARY_POSITIVE:
+        check(getattr(xp, name)(pos), np_fn(name)(ap), rtol=1e-5, atol=1e-5)
+    unit, au = x / 6, a / np.float32(6)
+    for name in UNARY_UNIT:
+        check(getattr(xp, name)(unit), np_fn(name)(au), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("view", ["x[-2:2:-3]", "buf.view(3,(5,7))"])
+def test_unary_integer_and_bool(backend, view):
+    x, a = view_pair(view, "int32")
+    for name in ("abs", "negative", "positive", "sign", "square", "bitwise_invert", "ceil",
+                 "floor", "trunc", "round", "isnan", "isfinite"):
+        check(getattr(xp, name)(x), np_fn(name)(a))
+    b, ab = view_pair(view, "bool")
+    check(xp.logical_not(b), np.logical_not(ab))
+    check(xp.bitwise_invert(b), np.invert(ab))
+    check(~b, ~ab)
+
+
+BINARY_FLOAT = ["add", "subtract", "multiply", "divide", "floor_divide", "remainder", "pow",
+                "maximum", "minimum", "atan2", "copysign", "hypot", "logaddexp", "equal",
+                "not_equal", "less", "less_equal", "greater", "greater_equal"]
+BINARY_INT = ["add", "subtract", "multiply", "floor_divide", "remainder", "maximum",
+              "minimum", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+              "bitwise_right_shift", "equal", "less"]
+BINARY_BOOL = ["logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
+               "bitwise_xor", "equal", "not_equal"]
+# pairs of views of one shape: (x view, y view)
+PAIRS = [("x[1::3]", "x[::-1]"), ("m[1:,2:]", "m[1:,2:].T"), ("m.T", "m[::2,::-1]")]
+
+
+def _pair_views(vx, vy, dtype):
+    x, a = view_pair(vx, dtype)
+    y, b = view_pair(vy, dtype)
+    n = min(x.shape[0], y.shape[0])
+    if x.ndim == 1:
+        return x[:n], a[:n], y[:n], b[:n]
+    x, a = x[:, :y.shape[1]][:y.shape[0]], a[:, :y.shape[1]][:y.shape[0]]
+    y, b = y[:x.shape[0], :x.shape[1]], b[:x.shape[0], :x.shape[1]]
+    return x, a, y, b
+
+
+@pytest.mark.parametrize("vx,vy", PAIRS)
+def test_binary(backend, vx, vy):
+    x, a, y, b = _pair_views(vx, vy, "float32")
+    for name in BINARY_FLOAT:
+        want = np_fn(name)(a, b) if name != "pow" else np.power(np.abs(a), b)
+        got = getattr(xp, name)(x, y) if name != "pow" else xp.pow(xp.abs(x), y)
+        check(got, want, rtol=1e-5, atol=1e-5)
+    i, ai, j, bj = _pair_views(vx, vy, "int32")
+    j, bj = xp.abs(j) % 5 + 1, np.abs(bj) % 5 + 1   # shifts and divisors in range
+    for name in BINARY_INT:
+        check(getattr(xp, name)(i, j), np_fn(name)(ai, bj))
+    p, ap, q, bq = _pair_views(vx, vy, "bool")
+    for name in BINARY_BOOL:
+        check(getattr(xp, name)(p, q), np_fn(name)(ap, bq))
+
+
+@pytest.mark.parametrize("vx,vy", [("x[1::3]", "x[::-1]"), ("m.T", "m[1:,2:]"),
+                                   ("x[7]", "x[3:-2]")])
+def test_broadcasting_and_where_clip(backend, vx, vy):
+    x, a = view_pair(vx)
+    y, b = view_pair(vy)
+    if x.ndim == 1 and y.ndim == 1:
+        x, a, y, b = x[:4, None], a[:4, None], y[:5], b[:5]
+    elif x.ndim == 2:
+        x, a, y, b = x[:, :4], a[:, :4], y[1, :4], b[1, :4]
+    check(x + y, a + b)
+    check(xp.where(x > y, x, y), np.where(a > b, a, b))
+    check(xp.where(x > 0, x, 0.5), np.where(a > 0, a, np.float32(0.5)))
+    check(xp.clip(x, -1.0, 2.0), np.clip(a, -1, 2))
+    check(xp.clip(x, min=y), np.maximum(a, b))
+
+
+@pytest.mark.parametrize("view", ["x[1::3]", "m[::2,::-1]", "x[7]", "buf.view(3,(5,7))"])
+def test_operators_with_scalars(backend, view):
+    x, a = view_pair(view)
+    two = np.float32(2)
+    for got, want in ((x + 2, a + two), (2 + x, two + a), (x - 1.5, a - np.float32(1.5)),
+                      (1.5 - x, np.float32(1.5) - a), (x * 3, a * 3), (3 * x, 3 * a),
+                      (x / 4, a / np.float32(4)), (4 / x, np.float32(4) / a),
+                      (x // 2, a // two), (7 // x, np.float32(7) // a),
+                      (x % 2, a % two), (7 % x, np.float32(7) % a),
+                      (x ** 2, a ** 2), (2 ** x, two ** a), (-x, -a), (+x, +a), (abs(x), abs(a)),
+                      (x < 1, a < 1), (1 < x, 1 < a), (x == a.reshape(-1)[0], a == a.reshape(-1)[0]),
+                      (x != 0.5, a != 0.5), (x >= 1, a >= 1), (x <= 1, a <= 1)):
+        check(got, want, rtol=1e-5, atol=1e-5)
+    i, ai = view_pair(view, "int32")
+    for got, want in ((i & 3, ai & 3), (3 | i, 3 | ai), (i ^ 5, ai ^ 5), (5 ^ i, 5 ^ ai),
+                      (i << 2, ai << 2), (1 << (i & 7), 1 << (ai & 7)), (i >> 1, ai >> 1),
+                      (64 >> (i & 3), 64 >> (ai & 3)), (~i, ~ai), (i // 3, ai // 3),
+                      (i % 3, ai % 3), (i ** 2, ai ** 2)):
+        check(got, want)
+
+
+@pytest.mark.parametrize("view", ["x[1::3]", "x[3:-2]", "m[1:,2:]", "m.T", "x[7]",
+                                  "buf.view(5,(29,))"])
+def test_inplace_operators_write_through_views(backend, view):
+    """In-place operators on a view change the viewed elements of the base, and only
+    them."""
+    if view in VIEWS_1D or view in SMALL:
+        shape, f = (N,), {**VIEWS_1D, **SMALL}[view]
+    elif view in VIEWS_2D:
+        shape, f = M, VIEWS_2D[view]
+    else:
+        shape, f = None, None
+    for dtype, ops in (("float32", ("+=", "-=", "*=", "/=", "**=", "//=", "%=")),
+                       ("int32", ("+=", "-=", "*=", "//=", "%=", "&=", "|=", "^=", "<<=",
+                                  ">>="))):
+        if f is None:
+            k, bshape = BUFFER_VIEWS[view]
+            a = values(dtype, (k + math.prod(bshape) + 4,))
+            buf = vd.Buffer(a.shape, dtype_or_skip(dtype))
+            buf.write(a)
+            whole = xp.from_buffer(buf)
+            x = xp.from_buffer(buf.view(k, bshape))
+            v = a[k:k + math.prod(bshape)].reshape(bshape)
+        else:
+            whole, a = base(dtype, shape)
+            x, v = f(whole), f(a)
+        for op in ops:
+            rhs = 2 if op not in ("/=", "**=") else 2.0
+            ns_x, ns_v = {"x": x}, {"v": v}
+            exec(f"x {op} {rhs}", {}, ns_x)
+            exec(f"v {op} {rhs}", {}, ns_v)
+            assert ns_x["x"] is x
+            check(x, v, rtol=1e-5, atol=1e-5)
+            check(whole, a, rtol=1e-5, atol=1e-5)
+
+
+def test_inplace_with_overlapping_operands(backend):
+    """`x[1:] += x[:-1]` and friends behave as if the right side were copied first
+    (NumPy's rule for overlapping operands)."""
+    whole, a = base("float32", (N,))
+    v = whole[1:]
+    v += whole[:-1]
+    a[1:] += a[:-1].copy()
+    check(whole, a)
+    v = whole[::-1]
+    v *= whole
+    a[::-1] *= a.copy()
+    check(whole, a)
+    w = whole[2:]
+    w -= whole[:-2] * 2
+    a[2:] -= a[:-2] * 2
+    check(whole, a, rtol=1e-5, atol=1e-5)
+    whole[1:] = whole[:-1] + 1
+    a[1:] = a[:-1] + 1
+    check(whole, a, rtol=1e-5, atol=1e-5)
+    whole[::2] = whole[::-2]
+    a[::2] = a[::-2].copy()
+    check(whole, a, rtol=1e-5, atol=1e-5)
+
+
+def test_inplace_matmul_on_a_view(backend):
+    m, a = base("float32", (6, 6))
+    sub = m[1:4, 1:4]
+    e, ae = view_pair("m[1:,2:]")
+    e, ae = e[:3, :3], ae[:3, :3]
+    sub @= e
+    a[1:4, 1:4] = a[1:4, 1:4] @ ae
+    check(m, a, rtol=1e-5, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- indexing
+
+
+@pytest.mark.parametrize("view", ["x[1::3]", "x[::-1]", "m.T", "m[::2,::-1]",
+                                  "buf.view(3,(5,7))"])
+def test_getitem_of_views(backend, view):
+    x, a = view_pair(view)
+    keys = [0, -1, slice(1, None), slice(None, None, -2), slice(2, 2), (Ellipsis, None),
+            (None, slice(1, None, 2))]
+    if x.ndim == 2:
+        keys += [(1, 2), (-1, slice(None, None, -1)), (slice(1, 3), 0), (slice(None), -2),
+                 (slice(1, None, 2), slice(None, None, -3)), (0, slice(0, 0))]
+    for key in keys:
+        check(x[key], a[key])
+        check(x[key][...], a[key][...])
+    y = x[1:][::-1][1:]
+    check(y, a[1:][::-1][1:])
+    check(y * 2, a[1:][::-1][1:] * 2)
+
+
+@pytest.mark.parametrize("view", ["x[1::3]", "x[::-1]", "m.T", "m[1:,2:]",
+                                  "buf.view(3,(5,7))"])
+@pytest.mark.parametrize("dtype", ["float32", "int32", "bool"])
+def test_setitem_through_views(backend, view, dtype):
+    if view in VIEWS_1D:
+        whole, a = base(dtype, (N,))
+        x, v = VIEWS_1D[view](whole), VIEWS_1D[view](a)
+    elif view in VIEWS_2D:
+        whole, a = base(dtype, M)
+        x, v = VIEWS_2D[view](whole), VIEWS_2D[view](a)
+    else:
+        k, shape = BUFFER_VIEWS[view]
+        a = values(dtype, (k + math.prod(shape) + 4,))
+        buf = vd.Buffer(a.shape, dtype_or_skip(dtype))
+        buf.write(a)
+        whole = xp.from_buffer(buf)
+        x = xp.from_buffer(buf.view(k, shape))
+        v = a[k:k + math.prod(shape)].reshape(shape)
+    one = True if dtype == "bool" else 1
+    x[1] = one
+    v[1] = one
+    x[::-2] = one if dtype == "bool" else 3
+    v[::-2] = one if dtype == "bool" else 3
+    other, o = view_pair("x[::-1]" if x.ndim == 1 else "m[::2,::-1]", dtype)
+    other, o = other[tuple(slice(0, n) for n in x[1:].shape)], o[tuple(slice(0, n)
+                                                                      for n in x[1:].shape)]
+    if other.shape == x[1:].shape:
+        x[1:] = other
+        v[1:] = o
+    x[0] = x[-1]
+    v[0] = v[-1]
+    x[2:2] = one
+    check(x, v)
+    check(whole, a)
+
+
+# ----------------------------------------------------------------------------- data types
+
+
+@pytest.mark.parametrize("view", ["x[1::3]", "x[::-1]", "m.T", "x[7]", "x[5:5]",
+                                  "buf.view(5,(29,))"])
+def test_astype(backend, view):
+    x, a = view_pair(view)
+    for name in ("int32", "bool", "float32", "float64", "int64", "uint8"):
+        t = dtype_or_skip(name)
+        check(xp.astype(x, t), a.astype(name))
+    i, ai = view_pair(view, "int32")
+    check(xp.astype(i, xp.float32), ai.astype(np.float32))
+    check(xp.astype(i, xp.bool), ai.astype(bool))
+    b, ab = view_pair(view, "bool")
+    check(xp.astype(b, xp.int32), ab.astype(np.int32))
+    check(xp.astype(b, xp.float32), ab.astype(np.float32))
+    assert xp.astype(x, x.dtype, copy=False) is x
+    assert xp.result_type(x, xp.float64) == xp.float64
+    assert xp.can_cast(i, xp.int64) and not xp.can_cast(x, xp.int32)
+
+
+# ----------------------------------------------------------------------------- statistics
+
+REDUCTION_VIEWS = ["x[1:]", "x[3:-2]", "x[1::3]", "x[::-1]", "m[1:,2:]", "m.T",
+                   "m[::2,::-1]", "x[7:8]", "x[7]", "m[2:3,4:5]", "buf.view(5,(29,))",
+                   "buf.view(3,(5,7))"]
+
+
+def _axes(x):
+    return [None] + list(range(x.ndim)) + ([(0, 1), -1] if x.ndim == 2 else [])
+
+
+@pytest.mark.parametrize("view", REDUCTION_VIEWS)
+def test_float_reductions(backend, view):
+    x, a = view_pair(view)
+    for axis in _axes(x):
+        for name in ("sum", "prod", "min", "max", "mean"):
+            check(getattr(xp, name)(x, axis=axis), getattr(np, name)(a, axis=axis),
+                  rtol=1e-4, atol=1e-5)
+        check(xp.sum(x, axis=axis, keepdims=True), np.sum(a, axis=axis, keepdims=True),
+              rtol=1e-5, atol=1e-5)
+        if a.size > 1:
+            check(xp.var(x, axis=axis), np.var(a, axis=axis), rtol=1e-4, atol=1e-5)
+            check(xp.std(x, axis=axis, correction=1), np.std(a, axis=axis, ddof=1),
+                  rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("view", REDUCTION_VIEWS)
+@pytest.mark.parametrize("dtype", ["int32", "int64", "bool"])
+def test_integer_reductions(backend, view, dtype):
+    x, a = view_pair(view, dtype)
+    for axis in _axes(x):
+        check(xp.any(x, axis=axis), np.any(a, axis=axis))
+        check(xp.all(x, axis=axis), np.all(a, axis=axis))
+        check(xp.count_nonzero(x, axis=axis), np.asarray(np.count_nonzero(a, axis=axis),
+                                                         dtype=np.int64))
+        if dtype == "bool":   # not numeric in the standard: no sum, prod, min, max
+            continue
+        check(xp.sum(x, axis=axis), np.sum(a, axis=axis))
+        check(xp.prod(x, axis=axis), np.prod(a, axis=axis))
+        check(xp.max(x, axis=axis), np.max(a, axis=axis))
+        check(xp.min(x, axis=axis), np.min(a, axis=axis))
+        if not isinstance(axis, tuple):   # argmax's axis is an int or None
+            check(xp.argmax(x, axis=axis), np.asarray(np.argmax(a, axis=axis), np.int64))
+            check(xp.argmin(x, axis=axis), np.asarray(np.argmin(a, axis=axis), np.int64))
+
+
+def test_reduction_dtype_and_empty_views(backend):
+    x, a = view_pair("x[1::3]")
+    check(xp.sum(x, dtype=xp.float64), np.sum(a, dtype=np.float64), rtol=1e-6)
+    i, ai = view_pair("x[::-1]", "int32")
+    check(xp.sum(i, dtype=xp.int32), np.sum(ai, dtype=np.int32))
+    check(xp.prod(i[:5], dtype=xp.float32), np.prod(ai[:5], dtype=np.float32))
+    e, ae = view_pair("x[5:5]")
+    check(xp.sum(e), np.sum(ae))
+    check(xp.prod(e), np.prod(ae))
+    check(xp.all(e), np.all(ae))
+    check(xp.any(e), np.any(ae))
+    with pytest.raises(ValueError):
+        xp.max(e)
+    with pytest.raises(ValueError):
+        xp.argmin(e)
+
+
+@pytest.mark.parametrize("view", ["x[1:]", "x[1::3]", "x[::-1]", "m[1:,2:]", "m.T",
+                                  "m[::2,::-1]", "x[7:8]", "x[5:5]", "buf.view(5,(29,))",
+                                  "buf.view(3,(5,7))"])
+def test_cumulative(backend, view):
+    x, a = view_pair(view)
+    i, ai = view_pair(view, "int32")
+    for axis in range(x.ndim):
+        ax = None if x.ndim == 1 else axis
+        check(xp.cumulative_sum(x, axis=ax), np.cumulative_sum(a, axis=axis), rtol=1e-5,
+              atol=1e-5)
+        check(xp.cumulative_sum(x, axis=ax, include_initial=True),
+              np.cumulative_sum(a, axis=axis, include_initial=True), rtol=1e-5, atol=1e-5)
+        small, asmall = x / 4, a / np.float32(4)
+        check(xp.cumulative_prod(small, axis=ax), np.cumulative_prod(asmall, axis=axis),
+              rtol=1e-4, atol=1e-6)
+        check(xp.cumulative_sum(i, axis=ax), np.cumulative_sum(ai, axis=axis))
+        check(xp.cumulative_prod(i[..., :6], axis=ax),
+              np.cumulative_prod(ai[..., :6], axis=axis))
+
+
+@pytest.mark.parametrize("view", ["x[1:]", "x[1::3]", "x[::-1]", "m[1:,2:]", "m.T",
+                                  "x[7:8]", "buf.view(3,(5,7))"])
+def test_diff(backend, view):
+    x, a = view_pair(view)
+    for axis in range(x.ndim):
+        check(xp.diff(x, axis=axis), np.diff(a, axis=axis), rtol=1e-5, atol=1e-5)
+        check(xp.diff(x, axis=axis, n=2), np.diff(a, axis=axis, n=2), rtol=1e-5, atol=1e-5)
+    p, ap = view_pair(view, "bool")
+    check(xp.diff(p, axis=-1), np.diff(ap, axis=-1))
+    if x.ndim == 1:
+        y, b = view_pair("x[::-1]")
+        check(xp.diff(x, prepend=y[:3], append=y[5:7]), np.diff(a, prepend=b[:3],
+                                                                 append=b[5:7]),
+              rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("view", ["x[1::3]", "x[::-1]", "m[1:,2:]", "m.T", "m[::2,::-1]",
+                                  "x[7]", "buf.view(3,(5,7))"])
+def test_searching_float(backend, view):
+    x, a = view_pair(view)
+    for axis in [None] + list(range(x.ndim)):
+        check(xp.argmax(x, axis=axis), np.asarray(np.argmax(a, axis=axis), np.int64))
+        check(xp.argmin(x, axis=axis, keepdims=True),
+              np.asarray(np.argmin(a, axis=axis, keepdims=True), np.int64))
+
+
+# ----------------------------------------------------------------------------- manipulation
+
+
+@pytest.mark.parametrize("view", ["x[1:]", "x[3:-2]", "x[1::3]", "x[::-1]", "x[7:8]",
+                                  "x[5:5]", "buf.view(5,(29,))"])
+def test_manipulation_1d(backend, view):
+    x, a = view_pair(view)
+    n = x.shape[0]
+    check(xp.reshape(x, (1, n)), a.reshape(1, n))
+    check(xp.reshape(x, (-1,)), a.reshape(-1))
+    if n and n % 3 == 0:
+        check(xp.reshape(x, (3, -1)), a.reshape(3, -1))
+    check(xp.expand_dims(x, axis=0), np.expand_dims(a, 0))
+    check(xp.expand_dims(x, axis=-1), np.expand_dims(a, -1))
+    check(xp.squeeze(xp.expand_dims(x, axis=1), axis=1), a)
+    check(xp.broadcast_to(x, (3, n)), np.broadcast_to(a, (3, n)))
+    check(xp.flip(x), np.flip(a))
+    check(xp.roll(x, 3), np.roll(a, 3))
+    check(xp.roll(x, -2, axis=0), np.roll(a, -2, axis=0))
+    check(xp.repeat(x, 2), np.repeat(a, 2))
+    check(xp.tile(x, (2,)), np.tile(a, (2,)))
+    check(xp.tile(x, (2, 1)), np.tile(a, (2, 1)))
+    y, b = view_pair("x[::-1]")
+    y, b = y[:n], b[:n]
+    check(xp.concat([x, y, x]), np.concatenate([a, b, a]))
+    check(xp.stack([x, y]), np.stack([a, b]))
+    check(xp.stack([x, y], axis=1), np.stack([a, b], axis=1))
+    u, v = xp.broadcast_arrays(x, y[:1])
+    bu, bv = np.broadcast_arrays(a, b[:1])
+    check(u, bu)
+    check(v, bv)
+    parts = xp.unstack(xp.reshape(x, (1, n)), axis=1)
+    assert len(parts) == n
+    for p, q in zip(parts, np.moveaxis(a.reshape(1, n), 1, 0)):
+        check(p, q)
+
+
+@pytest.mark.parametrize("view", ["m[1:,2:]", "m.T", "m[::2,::-1]", "m[1:,2:].T",
+                                  "m[2:3,4:5]", "buf.view(3,(5,7))"])
+def test_manipulation_2d(backend, view):
+    x, a = view_pair(view)
+    r, c = x.shape
+    check(xp.reshape(x, (-1,)), a.reshape(-1))
+    check(xp.reshape(x, (c, r)), a.reshape(c, r))
+    check(xp.reshape(x, (1, r, c)), a.reshape(1, r, c))
+    check(xp.permute_dims(x, (1, 0)), a.T)
+    check(xp.matrix_transpose(x), a.T)
+    check(x.mT, a.T)
+    check(xp.moveaxis(x, 0, -1), np.moveaxis(a, 0, -1))
+    check(xp.expand_dims(x, axis=1), np.expand_dims(a, 1))
+    check(xp.squeeze(x[:1], axis=0), np.squeeze(a[:1], axis=0))
+    check(xp.broadcast_to(x, (2, r, c)), np.broadcast_to(a, (2, r, c)))
+    check(xp.broadcast_to(x[:1], (3, c)), np.broadcast_to(a[:1], (3, c)))
+    for axis in (None, 0, 1, (0, 1)):
+        check(xp.flip(x, axis=axis), np.flip(a, axis=axis))
+        check(xp.roll(x, 2, axis=axis), np.roll(a, 2, axis=axis))
+    check(xp.roll(x, (1, -1), axis=(0, 1)), np.roll(a, (1, -1), axis=(0, 1)))
+    for axis in (None, 0, 1):
+        check(xp.repeat(x, 2, axis=axis), np.repeat(a, 2, axis=axis))
+    counts = xp.asarray(np.arange(r) % 3)
+    check(xp.repeat(x, counts, axis=0), np.repeat(a, np.arange(r) % 3, axis=0))
+    check(xp.tile(x, (2, 3)), np.tile(a, (2, 3)))
+    check(xp.concat([x, x * 2], axis=1), np.concatenate([a, a * 2], axis=1))
+    check(xp.concat([x, x[::-1]], axis=0), np.concatenate([a, a[::-1]], axis=0))
+    check(xp.concat([x, x.T], axis=None), np.concatenate([a, a.T], axis=None))
+    check(xp.stack([x, x[::-1]], axis=-1), np.stack([a, a[::-1]], axis=-1))
+    for i, p in enumerate(xp.unstack(x, axis=1)):
+        check(p, a[:, i])
+
+
+# ----------------------------------------------------------------------------- linear algebra
+
+
+@pytest.mark.parametrize("vx,vy", [("m[1:,2:]", "m[1:,2:].T"), ("m.T", "m[::2,::-1]"),
+                                   ("buf.view(3,(5,7))", "m.T"), ("m[2:3,4:5]", "m[1:,2:]")])
+def test_matmul_tensordot_vecdot(backend, vx, vy):
+    x, a = view_pair(vx)
+    y, b = view_pair(vy)
+    k = min(x.shape[1], y.shape[0])
+    x, a, y, b = x[:, :k], a[:, :k], y[:k], b[:k]
+    check(xp.matmul(x, y), a @ b, rtol=1e-5, atol=1e-5)
+    check(x @ y, a @ b, rtol=1e-5, atol=1e-5)
+    check(xp.matmul(x[0], y), a[0] @ b, rtol=1e-5, atol=1e-5)
+    check(xp.matmul(x, y[:, -1]), a @ b[:, -1], rtol=1e-5, atol=1e-5)
+    check(xp.matmul(x[0], y[:, 0]), a[0] @ b[:, 0], rtol=1e-5, atol=1e-5)
+    check(xp.tensordot(x, y, axes=1), np.tensordot(a, b, axes=1), rtol=1e-5, atol=1e-5)
+    check(xp.tensordot(x, y.T, axes=([1], [1])), np.tensordot(a, b.T, axes=([1], [1])),
+          rtol=1e-5, atol=1e-5)
+    check(xp.tensordot(x, x, axes=2), np.tensordot(a, a, axes=2), rtol=1e-4, atol=1e-4)
+    check(xp.vecdot(x, x), np.vecdot(a, a), rtol=1e-5, atol=1e-5)
+    check(xp.vecdot(x.T, x.T, axis=-2), np.vecdot(a.T, a.T, axis=-2), rtol=1e-5, atol=1e-5)
+    i, ai = view_pair(vx, "int32")
+    j, bj = view_pair(vy, "int32")
+    i, ai, j, bj = i[:, :k], ai[:, :k], j[:k], bj[:k]
+    check(i @ j, ai @ bj)
+
+
+@pytest.mark.parametrize("view", ["x[1::3]", "x[::-1]", "buf.view(5,(29,))"])
+def test_vecdot_1d(backend, view):
+    x, a = view_pair(view)
+    y, b = view_pair("x[3:-2]")
+    n = min(x.shape[0], y.shape[0])
+    x, a, y, b = x[:n], a[:n], y[:n], b[:n]
+    check(xp.vecdot(x, y), np.vecdot(a, b), rtol=1e-5, atol=1e-5)
+    check(xp.matmul(x, y), a @ b, rtol=1e-5, atol=1e-5)
+    check(xp.tensordot(x, y, axes=0), np.tensordot(a, b, axes=0), rtol=1e-5, atol=1e-5)
