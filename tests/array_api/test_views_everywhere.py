@@ -621,3 +621,49 @@ def test_vecdot_1d(backend, view):
     check(xp.vecdot(x, y), np.vecdot(a, b), rtol=1e-5, atol=1e-5)
     check(xp.matmul(x, y), a @ b, rtol=1e-5, atol=1e-5)
     check(xp.tensordot(x, y, axes=0), np.tensordot(a, b, axes=0), rtol=1e-5, atol=1e-5)
+
+
+# ----------------------------------------------------------------------------- buffers
+
+
+def test_buffer_views_that_overlap(backend):
+    """Two arrays over overlapping views of one vd.Buffer see each other's writes, in
+    record order."""
+    a = values("float32", (N,))
+    buf = vd.Buffer(a.shape, xp.float32)
+    buf.write(a)
+    lo = xp.from_buffer(buf.view(0, (N - 3,)))
+    hi = xp.from_buffer(buf.view(3, (N - 3,)))
+    t = lo * 2
+    hi[...] = 1.0
+    a2 = a.copy()
+    t_want = a2[:N - 3] * 2
+    a2[3:] = 1.0
+    u = t + 1
+    del t
+    check(u, t_want + 1)
+    check(xp.from_buffer(buf), a2)
+    hi[...] = lo          # overlapping copy: as if the right side were copied first
+    a2[3:] = a2[:N - 3].copy()
+    check(xp.from_buffer(buf), a2)
+    hi += lo
+    a2[3:] += a2[:N - 3].copy()
+    check(xp.from_buffer(buf), a2)
+
+
+def test_buffer_of_a_view(backend):
+    x, a = view_pair("x[3:-2]")
+    b = x.buffer
+    np.testing.assert_array_equal(b.read(0), a)
+    y, _ = view_pair("x[1::3]")
+    with pytest.raises(ValueError, match="strided"):
+        y.buffer
+    z = xp.from_buffer(b)      # the same memory as x: reads and writes stay ordered
+    t = x * 2
+    z[...] = 0.0
+    u = t + 1
+    del t
+    check(u, a * 2 + 1)
+    check(x, np.zeros_like(a))
+    z += 1
+    check(x, np.ones_like(a))

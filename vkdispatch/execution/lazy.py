@@ -55,6 +55,7 @@ class Storage:
 
     def export(self) -> Buffer:
         self.pooled = False
+        _register_shared(self)
         return self.buffer
 
     def __del__(self):
@@ -63,6 +64,37 @@ class Storage:
                 buffer_pool(self.buffer.context).give(self.buffer)
             except Exception:   # interpreter exit: the context frees it
                 pass
+
+
+# Storages whose Buffer the user holds, by id of that Buffer: arrays over one Buffer
+# share one Storage, which is how pending reads and writes of its memory are ordered
+_shared: dict = {}
+_shared_lock = threading.RLock()   # a weakref callback may run while it is held
+
+
+def _register_shared(storage: Storage) -> None:
+    key = id(storage.buffer)
+
+    def gone(ref):
+        with _shared_lock:
+            if _shared.get(key) is ref:
+                del _shared[key]
+    with _shared_lock:
+        ref = _shared.get(key)
+        if ref is None or ref() is not storage:
+            _shared[key] = weakref.ref(storage, gone)
+
+
+def shared_storage(buffer: Buffer) -> Storage:
+    """The Storage of user-held `buffer` (a base Buffer, not a view): the one arrays
+    over it already use, else a new one (not pooled)."""
+    with _shared_lock:
+        ref = _shared.get(id(buffer))
+        storage = ref() if ref is not None else None
+        if storage is None:
+            storage = Storage(buffer, pooled=False)
+            _register_shared(storage)
+    return storage
 
 
 class View:
