@@ -22,6 +22,7 @@ VIEWS_1D = {
     "x[1::3]": lambda a: a[1::3],
     "x[::-1]": lambda a: a[::-1],
     "x[-2:2:-3]": lambda a: a[-2:2:-3],
+    "x[4:]": lambda a: a[4:],            # 16-byte aligned: vector reads where they apply
 }
 # views of a 2-D base of shape M
 VIEWS_2D = {
@@ -29,6 +30,12 @@ VIEWS_2D = {
     "m.T": lambda a: a.T,
     "m[::2,::-1]": lambda a: a[::2, ::-1],
     "m[1:,2:].T": lambda a: a[1:, 2:].T,
+}
+T = (3, 4, 5)
+VIEWS_3D = {   # views of a 3-D base of shape T
+    "t[:,::-1,1:]": lambda a: a[:, ::-1, 1:],
+    "t.permute(2,0,1)": lambda a: (xp.permute_dims(a, (2, 0, 1)) if isinstance(a, xp.Array)
+                                   else a.transpose(2, 0, 1)),
 }
 SMALL = {   # size-1, 0-d and empty results of indexing
     "x[7:8]": lambda a: a[7:8],
@@ -39,6 +46,7 @@ SMALL_2D = {"m[2:3,4:5]": lambda a: a[2:3, 4:5]}
 BUFFER_VIEWS = {   # (element offset, shape) of a vd.Buffer view
     "buf.view(5,(29,))": (5, (29,)),
     "buf.view(3,(5,7))": (3, (5, 7)),
+    "buf.view(32,(9,))": (32, (9,)),     # 128 bytes of float32: a bindable offset
 }
 
 
@@ -81,6 +89,9 @@ def view_pair(view: str, dtype: str = "float32"):
     elif view in SMALL:
         x, a = base(dtype, (N,))
         f = SMALL[view]
+    elif view in VIEWS_3D:
+        x, a = base(dtype, T)
+        f = VIEWS_3D[view]
     elif view in SMALL_2D:
         x, a = base(dtype, M)
         f = SMALL_2D[view]
@@ -94,7 +105,7 @@ def view_pair(view: str, dtype: str = "float32"):
     return f(x), f(a)
 
 
-ALL_VIEWS = (list(VIEWS_1D) + list(VIEWS_2D) + list(SMALL) + list(SMALL_2D)
+ALL_VIEWS = (list(VIEWS_1D) + list(VIEWS_2D) + list(VIEWS_3D) + list(SMALL) + list(SMALL_2D)
              + list(BUFFER_VIEWS))
 NONEMPTY = [v for v in ALL_VIEWS if v != "x[5:5]"]
 
@@ -408,13 +419,15 @@ def test_astype(backend, view):
 
 # ----------------------------------------------------------------------------- statistics
 
-REDUCTION_VIEWS = ["x[1:]", "x[3:-2]", "x[1::3]", "x[::-1]", "m[1:,2:]", "m.T",
-                   "m[::2,::-1]", "x[7:8]", "x[7]", "m[2:3,4:5]", "buf.view(5,(29,))",
-                   "buf.view(3,(5,7))"]
+REDUCTION_VIEWS = ["x[1:]", "x[3:-2]", "x[1::3]", "x[::-1]", "x[4:]", "m[1:,2:]", "m.T",
+                   "m[::2,::-1]", "t[:,::-1,1:]", "t.permute(2,0,1)", "x[7:8]", "x[7]",
+                   "m[2:3,4:5]", "buf.view(5,(29,))", "buf.view(3,(5,7))",
+                   "buf.view(32,(9,))"]
 
 
 def _axes(x):
-    return [None] + list(range(x.ndim)) + ([(0, 1), -1] if x.ndim == 2 else [])
+    extra = {2: [(0, 1), -1], 3: [(0, 2), (1, 2), -2]}.get(x.ndim, [])
+    return [None] + list(range(x.ndim)) + extra
 
 
 @pytest.mark.parametrize("view", REDUCTION_VIEWS)
@@ -667,3 +680,279 @@ def test_buffer_of_a_view(backend):
     check(x, np.zeros_like(a))
     z += 1
     check(x, np.ones_like(a))
+
+
+# ----------------------------------------------------------------------------- more dtypes
+
+
+@pytest.mark.parametrize("dtype", ["float64", "int64", "int8", "uint8", "int16", "uint32",
+                                   "complex64"])
+@pytest.mark.parametrize("view", ["x[1::3]", "x[::-1]", "m[1:,2:].T", "x[7]",
+                                  "buf.view(5,(29,))"])
+def test_other_dtypes(backend, view, dtype):
+    x, a = view_pair(view, dtype) if dtype != "complex64" else _complex_pair(view)
+    check(x, a)
+    check(xp.asarray(x, copy=True), a)
+    check(x + x, a + a)
+    check(x * 2, a * np.asarray(2, a.dtype))
+    if dtype == "complex64":
+        check(xp.real(x), a.real)
+    else:
+        check(xp.astype(x, xp.float32), a.astype(np.float32))
+    check(xp.sum(x), np.sum(a, dtype=_sum_dtype(a.dtype)), rtol=1e-5, atol=1e-4)
+    if x.ndim:
+        check(xp.sum(x, axis=0), np.sum(a, axis=0, dtype=_sum_dtype(a.dtype)), rtol=1e-5,
+              atol=1e-4)
+        check(xp.cumulative_sum(x, axis=0), np.cumulative_sum(a, axis=0,
+                                                              dtype=_sum_dtype(a.dtype)),
+              rtol=1e-5, atol=1e-4)
+        check(xp.flip(x, axis=0), np.flip(a, axis=0))
+        check(xp.concat([x, x], axis=0), np.concatenate([a, a], axis=0))
+        y = xp.asarray(x, copy=True)
+        b = a.copy()
+        y[::2] = x[::-1][::2]
+        b[::2] = a[::-1][::2]
+        check(y, b)
+    if x.ndim == 2:
+        check(x @ x.T, a @ a.T, rtol=1e-5, atol=1e-4)
+    if dtype == "complex64":
+        check(xp.conj(x), np.conj(a))
+        check(xp.imag(x), a.imag)
+        check(xp.abs(x), np.abs(a), rtol=1e-5, atol=1e-5)
+        check(xp.exp(x / 4), np.exp(a / np.complex64(4)), rtol=1e-5, atol=1e-5)
+        y, b = (x[:4], a[:4]) if x.ndim else (x, a)
+        check(xp.prod(y / 2), np.prod(b / np.complex64(2)), rtol=1e-5, atol=1e-5)
+        check(xp.mean(x), np.mean(a), rtol=1e-5, atol=1e-5)
+
+
+def _sum_dtype(t):
+    """The standard's sum dtype: the default integer (int64 here) for signed integers,
+    uint64 for unsigned ones."""
+    if t.kind == "i":
+        return np.int64
+    if t.kind == "u":
+        return np.uint64
+    return t
+
+
+def _complex_pair(view):
+    """(xp view, NumPy view) named `view` over random complex64 data."""
+    if view in BUFFER_VIEWS:
+        k, shape = BUFFER_VIEWS[view]
+        whole = (RNG.uniform(-2, 2, k + math.prod(shape) + 3)
+                 + 1j * RNG.uniform(-2, 2, k + math.prod(shape) + 3)).astype(np.complex64)
+        buf = vd.Buffer(whole.shape, xp.complex64)
+        buf.write(whole)
+        return xp.from_buffer(buf.view(k, shape)), whole[k:k + math.prod(shape)].reshape(shape)
+    f, shape = (VIEWS_2D[view], M) if view in VIEWS_2D else ({**VIEWS_1D, **SMALL}[view], (N,))
+    whole = (RNG.uniform(-2, 2, shape) + 1j * RNG.uniform(-2, 2, shape)).astype(np.complex64)
+    return f(xp.asarray(whole)), f(whole)
+
+
+# ----------------------------------------------------------------------------- edge cases
+
+
+def test_scalar_conversions_and_iteration_of_views(backend):
+    x, a = view_pair("x[1::3]")
+    assert float(x[2]) == float(a[2])
+    assert bool(x[2] > 0) == bool(a[2] > 0)
+    i, ai = view_pair("x[::-1]", "int32")
+    assert int(i[3]) == int(ai[3])
+    assert [1, 2, 3, 4, 5][i[-1] % 5] == [1, 2, 3, 4, 5][ai[-1] % 5]
+    assert len(x) == len(a)
+    for got, want in zip(x, a):
+        check(got, want[...])
+    check(x[5:5] + 1, a[5:5] + np.float32(1))
+    check(xp.sin(x[5:5]), np.sin(a[5:5]))
+
+
+def test_views_of_pending_and_reduced_results(backend):
+    x, a = view_pair("m.T")
+    y = x * 2
+    v = y[1:, ::2]
+    v += 1
+    b = a * 2
+    b[1:, ::2] += 1
+    check(y, b)
+    s = xp.sum(x, axis=0)
+    check(s[1:], np.sum(a, axis=0)[1:], rtol=1e-5, atol=1e-5)
+    s = xp.sum(x, axis=1)
+    s[0] = 5.0
+    want = np.sum(a, axis=1)
+    want[0] = 5
+    check(s, want, rtol=1e-5, atol=1e-5)
+    check(xp.sum(xp.sum(x, axis=1)[2:]), np.sum(np.sum(a, axis=1)[2:]), rtol=1e-5, atol=1e-5)
+    w = xp.cumulative_sum(x, axis=0)[1:, 2:]
+    check(xp.sum(w, axis=1), np.sum(np.cumsum(a, axis=0)[1:, 2:], axis=1), rtol=1e-5,
+          atol=1e-5)
+
+
+def test_reductions_feeding_on_views_through_pending_maps(backend):
+    """Reductions of pending expressions of views: offset, strided, broadcast 0-d."""
+    x, a = view_pair("x[3:-2]")
+    y, b = view_pair("x[1::3]")
+    z, c = view_pair("x[7]")
+    n = y.shape[0]
+    check(xp.sum(x[:n] * y), np.sum(a[:n] * b), rtol=1e-5, atol=1e-5)
+    check(xp.sum(x * z), np.sum(a * c), rtol=1e-5, atol=1e-5)
+    check(xp.max(x[:n] - y), np.max(a[:n] - b))
+    check(xp.mean(xp.broadcast_to(z, (4, 3)), axis=0), np.mean(np.broadcast_to(c, (4, 3)),
+                                                                axis=0))
+    check(xp.sum(x[4:5] * 3), np.sum(a[4:5] * np.float32(3)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n", [2500, 70 * 130])
+def test_large_views(backend, n):
+    """Views long enough that reductions split rows among workgroups."""
+    x, a = base("float32", (n + 5,))
+    for f in (lambda v: v[3:], lambda v: v[1::2], lambda v: v[::-1], lambda v: v[4:]):
+        check(xp.sum(f(x)), np.sum(f(a), dtype=np.float64).astype(np.float32), rtol=1e-4,
+              atol=1e-2)
+        check(xp.max(f(x)), np.max(f(a)))
+        check(xp.argmin(f(x)), np.asarray(np.argmin(f(a)), np.int64))
+    m = xp.reshape(x[5:], (-1, 50))
+    am = a[5:].reshape(-1, 50)
+    check(xp.sum(m[1:, 1:], axis=0), np.sum(am[1:, 1:], axis=0, dtype=np.float64).astype(
+        np.float32), rtol=1e-4, atol=1e-3)
+    check(xp.sum(m.T[1:], axis=1), np.sum(am.T[1:], axis=1, dtype=np.float64).astype(
+        np.float32), rtol=1e-4, atol=1e-3)
+
+
+def test_empty_axes_of_views(backend):
+    m, a = base("float32", M)
+    e, ae = m[:, 3:3], a[:, 3:3]
+    check(xp.sum(e, axis=1), np.sum(ae, axis=1))
+    check(xp.sum(e, axis=0), np.sum(ae, axis=0))
+    check(xp.prod(e.T, axis=0), np.prod(ae.T, axis=0))
+    check(xp.cumulative_sum(e, axis=1), np.cumulative_sum(ae, axis=1))
+    check(xp.cumulative_sum(e, axis=1, include_initial=True),
+          np.cumulative_sum(ae, axis=1, include_initial=True))
+    check(e @ m[3:3, :], ae @ a[3:3, :])
+    check(m[:, :0] @ m[:0, :], a[:, :0] @ a[:0, :])
+    check(xp.concat([e, m[:, :2]], axis=1), np.concatenate([ae, a[:, :2]], axis=1))
+    check(xp.reshape(e, (0, 4)), ae.reshape(0, 4))
+
+
+def test_broadcast_0d_views_and_stacks(backend):
+    x, a = view_pair("x[1::3]")
+    z, c = x[2], a[2, ...]
+    check(xp.broadcast_to(z, (3, 4)), np.broadcast_to(c, (3, 4)))
+    check(xp.broadcast_to(z, (3, 4)) + x[:4], np.broadcast_to(c, (3, 4)) + a[:4])
+    check(xp.stack([x[3], x[5], z]), np.stack([a[3], a[5], c]))
+    check(xp.expand_dims(z, axis=0), np.expand_dims(c, 0))
+    check(xp.reshape(z, (1, 1)), c.reshape(1, 1))
+    check(xp.asarray([x[:3], x[3:6]]), np.asarray([a[:3], a[3:6]]))
+    gx, gy = xp.meshgrid(x[:3], x[::-1][:4])
+    nx, ny = np.meshgrid(a[:3], a[::-1][:4])
+    check(gx, nx)
+    check(gy, ny)
+    b, ab = view_pair("x[::-1]", "bool")
+    y, yb = view_pair("x[3:-2]")
+    k = min(b.shape[0], y.shape[0])
+    check(xp.where(b[:k], y[:k], x[0]), np.where(ab[:k], yb[:k], a[0]))
+    check(xp.count_nonzero(x > 0), np.asarray(np.count_nonzero(a > 0), np.int64))
+
+
+def test_setitem_from_the_same_memory(backend):
+    whole, a = base("float32", (N,))
+    whole[1:] = whole[0]
+    a[1:] = a[0]
+    check(whole, a)
+    whole, a = base("float32", M)
+    whole[1:, ::2] *= 2
+    a[1:, ::2] *= 2
+    whole[...] = whole[::-1, ::-1]
+    a[...] = a[::-1, ::-1].copy()
+    check(whole, a)
+    whole[:, 1:] = whole[:, :-1] * 2
+    a[:, 1:] = a[:, :-1] * 2
+    check(whole, a)
+    whole[2:4] = whole[1:3]
+    a[2:4] = a[1:3].copy()
+    check(whole, a)
+
+
+def test_buffer_views_through_asarray_and_dlpack(backend):
+    a = values("float32", (40,))
+    buf = vd.Buffer(a.shape, xp.float32)
+    buf.write(a)
+    v = buf.view(5, (29,))
+    check(xp.asarray(v), a[5:34])
+    c = xp.asarray(v, copy=True)
+    check(xp.from_dlpack(v), a[5:34])
+    v2 = xp.from_buffer(v)
+    v2[0] = 100.0
+    check(c, a[5:34])
+    a[5] = 100
+    check(xp.from_buffer(buf), a)
+    check(xp.from_dlpack(a[::-2]), a[::-2])
+    check(xp.from_dlpack(a[3:].reshape(-1, 37)[:, ::2]), a[3:].reshape(-1, 37)[:, ::2])
+
+
+@pytest.mark.parametrize("view", ["x[3:-2]", "x[7]", "x[5:5]", "x[7:8]",
+                                  "buf.view(5,(29,))", "m[1:,2:]"])
+def test_buffer_property_of_views(backend, view):
+    x, a = view_pair(view)
+    if view == "m[1:,2:]":
+        with pytest.raises(ValueError, match="strided"):
+            x.buffer
+        return
+    b = x.buffer
+    assert b.shape == x.shape
+    np.testing.assert_array_equal(b.read(0), a)
+
+
+def test_matmul_with_batched_views(backend):
+    t, at = view_pair("t[:,::-1,1:]")      # (3, 4, 4)
+    m, am = view_pair("m.T")              # (7, 6)
+    check(t @ m[:4, :5], at @ am[:4, :5], rtol=1e-5, atol=1e-5)
+    check(m[:4, :4] @ t, am[:4, :4] @ at, rtol=1e-5, atol=1e-5)
+    check(xp.matmul(t, t.mT), at @ np.swapaxes(at, -1, -2), rtol=1e-5, atol=1e-5)
+    check(xp.matmul(t[1:2], t[:, ::-1]), at[1:2] @ at[:, ::-1], rtol=1e-5, atol=1e-5)
+    check(xp.tensordot(t, m[:4, :4], axes=([2, 1], [0, 1])),
+          np.tensordot(at, am[:4, :4], axes=([2, 1], [0, 1])), rtol=1e-5, atol=1e-5)
+    check(xp.vecdot(t, m[:4, :4]), np.vecdot(at, am[:4, :4]), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("view", ["x[1::3]", "m.T", "m[1:,2:]", "buf.view(3,(5,7))"])
+def test_numpy_methods_and_protocols_on_views(backend, view):
+    x, a = view_pair(view)
+    check(x.sum(axis=0), a.sum(axis=0), rtol=1e-5, atol=1e-5)
+    check(x.mean(), a.mean(), rtol=1e-5, atol=1e-5)
+    check(x.var(ddof=1), a.var(ddof=1), rtol=1e-4, atol=1e-5)
+    check(x.std(axis=-1), a.std(axis=-1), rtol=1e-4, atol=1e-5)
+    check(x.astype(np.float64), a.astype(np.float64))
+    check(x.max(axis=0), a.max(axis=0))
+    b, ab = view_pair(view, "bool")
+    check(b.min(axis=0), ab.min(axis=0))
+    check(b.sum(), np.asarray(ab.sum(), np.int64))
+    check(np.sin(x), np.sin(a), rtol=1e-5, atol=1e-6)
+    check(np.add(x, 1.5), a + np.float32(1.5))
+    check(np.concatenate([x, x[::-1]]), np.concatenate([a, a[::-1]]))
+    check(np.sum(x, axis=0), np.sum(a, axis=0), rtol=1e-5, atol=1e-5)
+    whole, w = base("float32", (2,) + x.shape)
+    np.multiply(x, 2, out=whole[1])
+    w[1] = a * 2
+    check(whole, w)
+
+
+def test_writes_through_overlapping_views_raise(backend):
+    """A broadcast view has elements that share memory: NumPy makes it read-only, and
+    a write through it would race; it raises, naming the view's strides."""
+    x, a = view_pair("x[1::3]")
+    b = xp.broadcast_to(x[:3], (2, 3))
+    with pytest.raises(ValueError, match="broadcast"):
+        b[...] = xp.reshape(xp.arange(6, dtype=xp.float32), (2, 3))
+    with pytest.raises(ValueError, match="broadcast"):
+        b += 1
+    with pytest.raises(ValueError, match="broadcast"):
+        b[:, 1] = 2.0
+    with pytest.raises(ValueError, match="broadcast"):
+        xp.broadcast_to(x[0], (4,))[...] = 1.0
+    check(x, a)            # nothing was written
+    b[0] = xp.asarray(np.array([1, 2, 3], np.float32))   # one row: no element twice
+    a[:3] = [1, 2, 3]
+    check(x, a)
+    e = xp.expand_dims(x, axis=0)                          # stride 0 on a length-1 axis
+    e += 1
+    check(x, a + 1)
