@@ -34,6 +34,7 @@ from typing import Optional
 
 from ..base import dtype as dt
 from ..base.buffer import Buffer, register_before_host_access
+from ..base.context import register_before_destroy
 from . import command_graph, plan
 from .pool import buffer_pool
 
@@ -592,5 +593,22 @@ def _flush_touching(graph, resources) -> None:
             glob.submit()
 
 
+def _drop_pending(context) -> None:
+    """`context` is being destroyed: the pending work of every thread (recorded in it,
+    as only one context is current) is dropped, and reading what it computes raises."""
+    from ..base.errors import UseAfterFreeError
+    error = UseAfterFreeError(f"its context ({context!r}) was destroyed before it ran "
+                              f"(vd.shutdown, vd.initialize or vd.make_context)")
+    with _graphs_lock:
+        graphs = list(_graphs.values())
+    for g in graphs:
+        with g.lock:
+            g.run_soon = False
+            if g.nodes:
+                for n in g.take()[0]:
+                    n.error = error
+
+
 register_before_host_access(flush, stage="record")
+register_before_destroy(_drop_pending)
 command_graph.register_before_record(_flush_touching)
