@@ -268,3 +268,17 @@ def test_a_failing_kernel_raises_on_every_read(backend):
     with pytest.raises(RuntimeError, match="could not be computed"):
         np.asarray(bad)
     np.testing.assert_array_equal(np.asarray(good), np.full(4, 2, dtype=np.float32))
+
+
+def test_work_pending_when_its_context_is_destroyed_is_dropped(backend):
+    """Work recorded but not run when its context is destroyed never reaches the next
+    context (where its memory does not exist); reading its result raises."""
+    x = xp.asarray(np.zeros(5, np.float32))
+    x[1] = 2.0
+    y = x + 1
+    vd.shutdown()
+    vd.initialize(backend=backend)
+    z = xp.asarray(np.ones(3, np.float32)) + 1
+    np.testing.assert_array_equal(np.asarray(z), [2, 2, 2])
+    with pytest.raises(RuntimeError, match="destroyed"):
+        np.asarray(y)

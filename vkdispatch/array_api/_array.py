@@ -256,6 +256,8 @@ class Array(NumpyMethods):   # NumPy's reduction methods: sum, mean, var, astype
     def _inplace(self, name, other):
         if not isinstance(other, (Array, int, float, complex)):
             return NotImplemented
+        if self._view is not None:
+            _indexing().check_writable(self._shape, self._view.strides)
         result = _binary(name, self, other)
         if result.shape != self._shape:
             raise ValueError(f"in-place {name} would change the shape {self._shape} to "

@@ -60,7 +60,7 @@ def from_buffer(buffer: Buffer) -> Array:
                         f"{buffer.dtype.name} (vector and matrix buffers have no array dtype)")
     device = resolve_device(None)
     base = buffer._base or buffer
-    storage = lazy.Storage(base, pooled=False)
+    storage = lazy.shared_storage(base)
     offset = buffer.offset // buffer.dtype.itemsize
     view = lazy.View(storage, offset, lazy.contiguous_strides(buffer.shape))
     return Array._new(buffer.shape, buffer.dtype, device, view=view)

@@ -70,8 +70,19 @@ def getitem(x: Array, key) -> Array:
     return Array._new(shape, x.dtype, x.device, view=lazy.View(v.storage, offset, strides))
 
 
+def check_writable(shape: tuple, strides: tuple) -> None:
+    """ValueError for a view whose elements share memory (a broadcast view, stride 0
+    along an axis longer than 1): a write through it would write one element several
+    times, in no set order (NumPy makes such views read-only)."""
+    if any(st == 0 and n > 1 for n, st in zip(shape, strides)):
+        raise ValueError(f"cannot write through a broadcast view (shape {shape}, element "
+                         f"strides {strides}): its elements share memory; write into a "
+                         f"copy (xp.asarray(x, copy=True)) instead")
+
+
 def setitem(x: Array, key, value) -> None:
     shape, offset, strides, v = view_of(x, key)
+    check_writable(shape, strides)
     target = lazy.View(v.storage, offset, strides)
     if isinstance(value, Array):
         if d.promote(value.dtype, x.dtype) is not x.dtype:

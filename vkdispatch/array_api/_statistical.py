@@ -159,7 +159,8 @@ class _ReduceOp:
         if source is not None:
             # an inlined elementwise producer (or memory off a bindable offset): read
             # through a mapping function in the reduction's first stage (one pass), or
-            # where its reads are strided, computed into memory first
+            # where the map cannot read it (strided, or one element seen as broadcast),
+            # computed into new memory first
             mapped = _mapped_inputs(source, node.dtype)
             if mapped is not None:
                 map_func, inputs = mapped
@@ -168,9 +169,9 @@ class _ReduceOp:
                                             map_func=map_func, graph=graph)
                 self._place(graph, node, out)
                 return
-            if source is x:
-                x.target = lazy.allocate(x.shape, x.dtype)
-                fusion.record_node(graph, x)
+            source.target = lazy.allocate(source.shape, source.dtype)
+            fusion.record_node(graph, source)
+            x = source
         if type(x) is lazy.Node:
             x = lazy.Leaf(x.target, x.shape, x.dtype)
         src = x.view.storage.buffer.view(x.view.offset, shape)

@@ -200,6 +200,16 @@ def get_codegen_target() -> Optional[str]:
 
 # ----------------------------------------------------------------------------- context
 
+_before_destroy: list = []   # fn(context), run as a context starts to close
+
+
+def register_before_destroy(fn) -> None:
+    """Run `fn(context)` when a context is destroyed, before its memory is freed (the
+    lazy layer drops work recorded against it, which could only run on freed memory)."""
+    if fn not in _before_destroy:
+        _before_destroy.append(fn)
+
+
 class Context:
     """The devices and queues vkdispatch works with. Queues are numbered 0..queue_count-1
     across devices; buffers exist on every queue."""
@@ -302,6 +312,11 @@ class Context:
             if self.destroyed:
                 return
             self.closing = True     # buffers freed now submit no recorded work
+            for fn in _before_destroy:
+                try:
+                    fn(self)
+                except Exception:  # best effort during teardown
+                    pass
             for res in list(self._resources):
                 try:
                     res.destroy()

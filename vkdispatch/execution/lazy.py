@@ -34,6 +34,7 @@ from typing import Optional
 
 from ..base import dtype as dt
 from ..base.buffer import Buffer, register_before_host_access
+from ..base.context import register_before_destroy
 from . import command_graph, plan
 from .pool import buffer_pool
 
@@ -55,6 +56,7 @@ class Storage:
 
     def export(self) -> Buffer:
         self.pooled = False
+        _register_shared(self)
         return self.buffer
 
     def __del__(self):
@@ -63,6 +65,37 @@ class Storage:
                 buffer_pool(self.buffer.context).give(self.buffer)
             except Exception:   # interpreter exit: the context frees it
                 pass
+
+
+# Storages whose Buffer the user holds, by id of that Buffer: arrays over one Buffer
+# share one Storage, which is how pending reads and writes of its memory are ordered
+_shared: dict = {}
+_shared_lock = threading.RLock()   # a weakref callback may run while it is held
+
+
+def _register_shared(storage: Storage) -> None:
+    key = id(storage.buffer)
+
+    def gone(ref):
+        with _shared_lock:
+            if _shared.get(key) is ref:
+                del _shared[key]
+    with _shared_lock:
+        ref = _shared.get(key)
+        if ref is None or ref() is not storage:
+            _shared[key] = weakref.ref(storage, gone)
+
+
+def shared_storage(buffer: Buffer) -> Storage:
+    """The Storage of user-held `buffer` (a base Buffer, not a view): the one arrays
+    over it already use, else a new one (not pooled)."""
+    with _shared_lock:
+        ref = _shared.get(id(buffer))
+        storage = ref() if ref is not None else None
+        if storage is None:
+            storage = Storage(buffer, pooled=False)
+            _register_shared(storage)
+    return storage
 
 
 class View:
@@ -560,5 +593,22 @@ def _flush_touching(graph, resources) -> None:
             glob.submit()
 
 
+def _drop_pending(context) -> None:
+    """`context` is being destroyed: the pending work of every thread (recorded in it,
+    as only one context is current) is dropped, and reading what it computes raises."""
+    from ..base.errors import UseAfterFreeError
+    error = UseAfterFreeError(f"its context ({context!r}) was destroyed before it ran "
+                              f"(vd.shutdown, vd.initialize or vd.make_context)")
+    with _graphs_lock:
+        graphs = list(_graphs.values())
+    for g in graphs:
+        with g.lock:
+            g.run_soon = False
+            if g.nodes:
+                for n in g.take()[0]:
+                    n.error = error
+
+
 register_before_host_access(flush, stage="record")
+register_before_destroy(_drop_pending)
 command_graph.register_before_record(_flush_touching)
