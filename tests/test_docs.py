@@ -68,7 +68,8 @@ BACKEND_EXAMPLES = sorted(p.name for p in EXAMPLES.glob("*.py") if p.name not in
 
 
 def test_docs_build_with_warnings_as_errors(tmp_path):
-    pytest.importorskip("sphinx", reason="Sphinx is not installed (the docs extra)")
+    pytest.importorskip("sphinx", minversion="7", reason="Sphinx >= 7 is not installed "
+                                                      "(the docs extra)")
     proc = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q",
                            "-b", "html", str(DOCS), str(tmp_path / "html")],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -366,9 +366,12 @@ def test_setitem_through_views(backend, view, dtype):
                                   "buf.view(5,(29,))"])
 def test_astype(backend, view):
     x, a = view_pair(view)
-    for name in ("int32", "bool", "float32", "float64", "int64", "uint8"):
+    for name in ("int32", "bool", "float32", "float64", "int64"):
         t = dtype_or_skip(name)
         check(xp.astype(x, t), a.astype(name))
+    # a negative float to an unsigned type is unspecified (the standard): NumPy on x86
+    # wraps it, GPUs saturate; compare in range
+    check(xp.astype(xp.abs(x), xp.uint8), np.abs(a).astype(np.uint8))
     i, ai = view_pair(view, "int32")
     check(xp.astype(i, xp.float32), ai.astype(np.float32))
     check(xp.astype(i, xp.bool), ai.astype(bool))
