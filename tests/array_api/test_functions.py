@@ -197,3 +197,14 @@ def test_vecdot_tensordot_and_sequences_of_arrays(backend):
     s = xp.asarray([x[0, 0, 0], x[1, 2, 3]])
     assert s.dtype == xp.float32
     np.testing.assert_array_equal(np.asarray(s), [a[0, 0, 0], a[1, 2, 3]])
+
+
+def test_reshape_and_tile_take_an_int_or_name_the_bad_argument(backend):
+    h = np.arange(12, dtype=np.float32).reshape(3, 4)
+    x = xp.asarray(h)
+    np.testing.assert_array_equal(np.asarray(xp.reshape(x, -1)), h.reshape(-1))
+    np.testing.assert_array_equal(np.asarray(xp.tile(x[0], 2)), np.tile(h[0], 2))
+    with pytest.raises(TypeError, match=r"reshape: shape must be a tuple of ints .*'ab'"):
+        xp.reshape(x, "ab")
+    with pytest.raises(TypeError, match="tile: repetitions must be a tuple of ints"):
+        xp.tile(x, 2.5)

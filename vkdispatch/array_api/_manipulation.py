@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import operator
 
+import numpy as np
+
 from ..execution import lazy
 from . import _dtypes as d
 from ._array import Array, check_axis
@@ -52,9 +54,21 @@ def _contiguous_strides_for(x: Array, shape: tuple):
     return tuple(st * step for st in lazy.contiguous_strides(shape))
 
 
+def _ints(value, fn: str, name: str) -> tuple:
+    """`value` (a sequence of ints, or one int as NumPy takes it) as a tuple of ints;
+    TypeError naming `fn`'s argument `name` otherwise."""
+    try:
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            return (operator.index(value),)
+        return tuple(operator.index(v) for v in value)
+    except TypeError:
+        raise TypeError(f"{fn}: {name} must be a tuple of ints (or an int), got "
+                        f"{value!r}") from None
+
+
 def reshape(x, /, shape, *, copy=None) -> Array:
     _check(x, "reshape")
-    shape = tuple(operator.index(s) for s in shape)
+    shape = _ints(shape, "reshape", "shape")
     if shape.count(-1) > 1:
         raise ValueError(f"reshape: at most one -1 in shape {shape}")
     if -1 in shape:
@@ -235,7 +249,7 @@ def roll(x, /, shift, *, axis=None) -> Array:
 
 def tile(x, repetitions, /) -> Array:
     _check(x, "tile")
-    reps = tuple(operator.index(r) for r in repetitions)
+    reps = _ints(repetitions, "tile", "repetitions")
     if any(r < 0 for r in reps):
         raise ValueError(f"tile: repetitions must be non-negative, got {repetitions}")
     ndim = max(len(reps), x.ndim)
