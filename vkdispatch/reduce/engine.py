@@ -187,7 +187,7 @@ class Reduction:
 
     def plan(self, ctx, inputs: list, shape: tuple, axes, out: Buffer) -> ReductionPlan:
         """The recorded plan of this layout (checked `inputs`), made at its first use and
-        kept (the `_MAX_PLANS` used last, per context)."""
+        kept (the `_MAX_PLANS` made last, per context: the oldest goes first)."""
         limit = _address_limit(ctx.device)
         key = (shape, axes, ctx.debug, _layout_signature(self, inputs, out, limit))
         plans = self._plans.get(ctx)
