@@ -22,6 +22,20 @@ def test_src_helpers_show_the_kernels(backend, capsys):
     assert "out_es" in capsys.readouterr().out
 
 
+def test_contiguous_rows_compile_their_strides_as_literals(backend):
+    """A transform of consecutive rows (the last axis) gets a kernel with its layout as
+    literals (the stride uniforms are declared, never read); a strided axis reads them.
+    Both compute what NumPy does."""
+    rows, strided = vd.fft.fft_src((4, 64)), vd.fft.fft_src((64, 4), axis=0)
+    assert rows.count("in_es") == 1 and rows.count("out_es") == 1
+    assert strided.count("in_es") > 1 and strided.count("out_es") > 1
+    for shape, axis in (((4, 64), 1), ((64, 4), 0), ((3, 5, 32), 2)):
+        x = random_complex(shape, np.complex64)
+        buf = vd.asbuffer(x)
+        vd.fft.fft(buf, axis=axis)
+        assert rel_err(buf.read(0), np.fft.fft(x.astype(np.complex128), axis=axis)) < 1e-6
+
+
 def test_compute_type_mixed_precision(backend):
     skip_without_float64()
     x = random_complex((3, 64), np.complex64)

@@ -13,7 +13,7 @@ import weakref
 import numpy as np
 
 from ..base.buffer import Buffer
-from .launch import capturing_now, record_plan, record_step, scratch, source
+from .launch import capturing_now, printing, record_plan, record_step, scratch
 from .plan import UINT32_LIMIT, _split, kernel_shape, make_plan, padded
 from .spec import Edge, Layout, PassSpec
 from .tables import chirp_values
@@ -74,16 +74,16 @@ def record(ctx, graph, src, dst, n, outer, inner, sign, scale, compute, print_sh
         plan = make_plan(ctx.device, m, columns, sign, scale, src.dtype, dst.dtype, compute,
                          src is dst, load=edge, store=edge,
                          kernel_mul=("buffer", compute.name, "shared", False, 1))
-        if print_shader:
-            print(source(ctx, plan.steps[0].spec))
-        record_plan(ctx, graph, plan, src, dst, outer, inner, length=n, extra=spectrum)
+        with printing(print_shader):
+            record_plan(ctx, graph, plan, src, dst, outer, inner, length=n, extra=spectrum)
         return
-    _four_passes(ctx, graph, src, dst, n, m, outer, inner, chirp, scale, compute,
-                 print_shader, spectrum)
+    with printing(print_shader):
+        _four_passes(ctx, graph, src, dst, n, m, outer, inner, chirp, scale, compute,
+                     spectrum)
 
 
 def _four_passes(ctx, graph, src, dst, n, m, outer, inner, chirp, scale, compute,
-                 print_shader, spectrum) -> None:
+                 spectrum) -> None:
     """A padded length past one workgroup: forward and inverse four-step transforms of
     M, the chirp and zero padding on the first load, the spectrum's multiply on the
     inverse's first load, the crop and chirp on the last store."""
@@ -104,9 +104,6 @@ def _four_passes(ctx, graph, src, dst, n, m, outer, inner, chirp, scale, compute
     specs = (first(-1, src.dtype, Edge(limit=n, chirp=chirp)), second(-1, c, 1.0),
              first(1, c, Edge(kernel=True)),
              second(1, dst.dtype, scale, Edge(limit=n, chirp=chirp), m1))
-    if print_shader:
-        for spec in specs:
-            print(source(ctx, spec))
     s = inner
     total = outer * m * s
     if total > UINT32_LIMIT:

@@ -11,7 +11,7 @@ from ..base.context import get_context
 from ..execution.command_graph import copy_buffer
 from . import bluestein
 from .hooks import Hooks, _check_map
-from .launch import record_plan, source
+from .launch import printing, record_plan
 from .plan import SMOOTH_PRIMES, factor, is_smooth, make_plan
 
 COMPLEX = (dt.complex64, dt.complex128)
@@ -157,15 +157,13 @@ def transform(call: Call, shape: tuple, axis: int, sign: int, normalize: bool, c
                      src.dtype if src is not None else compute,
                      dst.dtype if dst is not None else compute, compute,
                      src is dst and src is not None, load=load, kernel_mul=kernel_mul)
-    if print_shader:
-        for step in plan.steps:
-            print(source(ctx, step.spec, hooks if hooks else None))
     buffers, uniforms = call.resources()
     if call.kernel is not None:
         buffers["kernel"] = call.kernel
         uniforms["kernel_size"] = kernel_size or call.kernel.size
-    record_plan(ctx, graph, plan, src, dst, outer, inner, extra=buffers,
-                hooks=hooks if hooks else None, extra_uniforms=uniforms)
+    with printing(print_shader):
+        record_plan(ctx, graph, plan, src, dst, outer, inner, extra=buffers,
+                    hooks=hooks if hooks else None, extra_uniforms=uniforms)
 
 
 def fft(*buffers, buffer_shape: Optional[tuple] = None, graph=None, print_shader: bool = False,

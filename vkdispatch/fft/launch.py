@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from dataclasses import replace
 
 from ..base.buffer import Buffer
 from ..execution.command_graph import global_graph
@@ -36,6 +37,21 @@ class capturing:
         _capture.sources = self.saved
 
 
+class printing:
+    """`with printing(on):` transforms recorded inside print the source of each kernel
+    they launch (print_shader=True), as launched: with the layout it specializes."""
+
+    def __init__(self, on: bool):
+        self.on = on
+
+    def __enter__(self) -> None:
+        self.saved = getattr(_capture, "printing", False)
+        _capture.printing = self.saved or self.on
+
+    def __exit__(self, *exc) -> None:
+        _capture.printing = self.saved
+
+
 def compiled(ctx, spec: PassSpec, hooks=None):
     """The CompiledKernel of `spec` in `ctx`."""
     key = (spec, hooks.key if hooks is not None else None)
@@ -51,10 +67,6 @@ def compiled(ctx, spec: PassSpec, hooks=None):
                 per_ctx.clear()
             per_ctx[key] = k
     return k
-
-
-def source(ctx, spec: PassSpec, hooks=None) -> str:
-    return compiled(ctx, spec, hooks).source
 
 
 def scratch(ctx, dtype, size: int, slot: int = 0) -> Buffer:
@@ -82,7 +94,11 @@ def record_step(ctx, graph, spec: PassSpec, src: Buffer, dst: Buffer, outer: int
                 columns: int, inner: int, lin: Layout, lout: Layout, hooks=None,
                 extra=None, extra_uniforms=None) -> None:
     """Record one kernel of a plan over `outer` x `columns` transforms."""
+    if not spec.columns and columns == 1 and lin == lout == Layout(1, spec.n, 0, 1):
+        spec = replace(spec, rows=True)
     kernel = compiled(ctx, spec, hooks)
+    if getattr(_capture, "printing", False):
+        print(kernel.source)
     sources = getattr(_capture, "sources", None)
     if sources is not None:
         sources.append(kernel.source)

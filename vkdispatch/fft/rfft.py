@@ -20,7 +20,7 @@ from ..shader.decorator import shader
 from . import bluestein
 from .functions import compute_type_of, fft
 from . import launch
-from .launch import capturing_now, record_step, source
+from .launch import capturing_now, printing, record_step
 from . import realpass
 from .plan import kernel_shape, make_plan
 from .spec import Layout
@@ -109,18 +109,14 @@ def _packed(buffer, inverse, normalize, graph, print_shader, compute_type) -> No
         # past one workgroup: a two-pass complex plan and a separate untangling kernel
         plan = make_plan(ctx.device, m, False, sign, scale, buffer.dtype, buffer.dtype,
                          compute, False)
-        if print_shader:
-            for step in plan.steps:
-                print(source(ctx, step.spec))
-        realpass.record(ctx, graph, buffer, plan, rows, m, inverse)
+        with printing(print_shader):
+            realpass.record(ctx, graph, buffer, plan, rows, m, inverse)
         return
     plan = make_plan(ctx.device, m, False, sign, scale, buffer.dtype, buffer.dtype, compute,
                      True, real="c2r" if inverse else "r2c")
-    spec = plan.steps[0].spec
-    if print_shader:
-        print(source(ctx, spec))
     lay = Layout(1, m + 1, 0, 1)
-    record_step(ctx, graph, spec, buffer, buffer, rows, 1, 1, lay, lay)
+    with printing(print_shader):
+        record_step(ctx, graph, plan.steps[0].spec, buffer, buffer, rows, 1, 1, lay, lay)
 
 
 @functools.lru_cache(maxsize=None)

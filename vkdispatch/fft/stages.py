@@ -75,6 +75,11 @@ class _Kernel:
                 self.u[f"{side}_{f}"] = self._uniform(f"{side}_{f}")
         for f in LAUNCH_FIELDS:
             self.u[f] = self._uniform(f)
+        if spec.rows:   # the values the launch passes, as literals
+            self.u["columns"] = _u(b, 1)
+            for side in ("in", "out"):
+                for f, value in zip(SIDE_FIELDS, (1, spec.n, 0, 1)):
+                    self.u[f"{side}_{f}"] = _u(b, value)
         if spec.kernel_mul and spec.kernel_mul[0] == "buffer" and spec.kernel_mul[2] == "same":
             self.u["kernel_size"] = self._uniform("kernel_size")
 
