@@ -94,11 +94,68 @@ def test_numpy_functions_run_on_the_device(backend, data):
     for got, ref in cases:
         assert isinstance(got, xp.Array)
         np.testing.assert_array_equal(np.asarray(got), ref)
-    if hasattr(xp, "sum"):       # the reductions, where the namespace has them
-        np.testing.assert_allclose(np.asarray(np.sum(x, axis=0)), data.sum(axis=0))
-    else:
-        with pytest.raises(TypeError, match="numpy.sum has no vkdispatch device"):
-            np.sum(x, axis=0)
+    np.testing.assert_allclose(np.asarray(np.sum(x, axis=0)), data.sum(axis=0))
+
+
+# NumPy's signatures where the standard's differ: positional axis, ddof, axis=None as
+# "flatten" or "every length-1 axis", dtype given as a NumPy type
+NUMPY_CONVENTIONS = {
+    "squeeze": lambda np_, a: np_.squeeze(a),
+    "var ddof": lambda np_, a: np_.var(a, ddof=1),
+    "var axis ddof": lambda np_, a: np_.var(a, 2, ddof=1),
+    "std correction": lambda np_, a: np_.std(a, correction=1),
+    "sum keepdims": lambda np_, a: np_.sum(a, 1, keepdims=True),
+    "amax": lambda np_, a: np_.amax(a, 2),
+    "cumsum flat": lambda np_, a: np_.cumsum(a),
+    "cumsum axis": lambda np_, a: np_.cumsum(a, 2),
+    "cumprod": lambda np_, a: np_.cumprod(a[0, 0]),
+    "argmax axis": lambda np_, a: np_.argmax(a, 2),
+    "argmin flat": lambda np_, a: np_.argmin(a),
+    "dot matrices": lambda np_, a: np_.dot(a[0], a[0].T),
+    "dot vectors": lambda np_, a: np_.dot(a[0, 0], a[0, 1]),
+    "dot n-d": lambda np_, a: np_.dot(a, np.ones((2, 4, 5), np.float32)),
+    "flip axis": lambda np_, a: np_.flip(a, 2),
+    "roll axis": lambda np_, a: np_.roll(a, 1, 2),
+    "repeat flat": lambda np_, a: np_.repeat(a, 2),
+    "diff": lambda np_, a: np_.diff(a, 1, 1),
+    "tril": lambda np_, a: np_.tril(a[0], 1),
+    "count_nonzero": lambda np_, a: np_.count_nonzero(a, 2),
+    "zeros_like dtype": lambda np_, a: np_.zeros_like(a, np.int32),
+    "full_like shape": lambda np_, a: np_.full_like(a, 3.0, shape=(2, 2)),
+    "concatenate flat": lambda np_, a: np_.concatenate([a, a], axis=None),
+    "stack dtype": lambda np_, a: np_.stack([a.astype(np.int16)] * 2, 1, dtype=np.int32),
+    "clip keywords": lambda np_, a: np_.clip(a, min=2, max=7),
+    "where": lambda np_, a: np_.where(a > 3, a, 0),
+    "cumulative_sum": lambda np_, a: np_.cumulative_sum(a, axis=2),
+    "matrix_transpose": lambda np_, a: np_.matrix_transpose(a),
+    "permute_dims": lambda np_, a: np_.permute_dims(a, (2, 0, 1)),
+}
+
+
+@pytest.mark.parametrize("case", NUMPY_CONVENTIONS)
+def test_numpy_functions_take_numpy_conventions(backend, case):
+    data = np.arange(1, 13, dtype=np.float32).reshape(1, 3, 4)
+    call = NUMPY_CONVENTIONS[case]
+    got, want = call(np, xp.asarray(data)), call(np, data)
+    assert isinstance(got, xp.Array)
+    assert got.shape == np.shape(want) and got.dtype.numpy_dtype == want.dtype
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
+
+
+def test_numpy_only_options_name_themselves(backend, data):
+    x = xp.asarray(data)
+    with pytest.raises(TypeError, match="numpy.sum on vkdispatch arrays takes no where="):
+        np.sum(x, where=data > 2)
+    with pytest.raises(TypeError, match="numpy.min on vkdispatch arrays takes no initial="):
+        np.min(x, initial=0.0)
+    with pytest.raises(TypeError, match="order='C' only"):
+        np.reshape(x, (12,), order="F")
+    with pytest.raises(TypeError, match="numpy.cumsum on vkdispatch arrays takes no out="):
+        np.cumsum(x, out=x)
+    with pytest.raises(TypeError, match="numpy.stack: cannot cast float32 to int32"):
+        np.stack([x, x], dtype=np.int32)
+    with pytest.raises(TypeError, match="numpy.var: give ddof or correction, not both"):
+        np.var(x, ddof=1, correction=1)
 
 
 def test_numpy_without_a_device_implementation_raises(backend, data):

@@ -1,9 +1,12 @@
 """NumPy's dispatch protocols on Arrays, as CuPy has them: `np.sin(x)`,
-`np.concatenate([x, y])`, `np.sum(x, axis=0)` run on the device through
-vkdispatch.array_api and return Arrays. NumPy arrays among the arguments are copied to
+`np.concatenate([x, y])`, `np.sum(x, axis=0)`, `np.var(x, ddof=1)` run on the device
+through vkdispatch.array_api, with NumPy's argument conventions (numpy_functions.py),
+and return Arrays. NumPy arrays among the arguments are copied to
 the device. A NumPy function with no device implementation raises TypeError naming
 it, never a silent round trip through the host."""
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 
@@ -11,6 +14,7 @@ from .. import array_api as xp
 from ..base import dtype as dt
 from ..array_api import _array
 from ..array_api._array import Array
+from . import numpy_functions
 
 # NumPy ufunc name -> namespace function, where the names differ
 _UFUNC_NAMES = {
@@ -22,19 +26,16 @@ _UFUNC_NAMES = {
     "rint": "round", "fmax": "maximum", "fmin": "minimum",
 }
 # NumPy function name -> namespace function, where the names differ; the others are
-# looked up by their own name among _FUNCTIONS
-_FUNCTION_NAMES = {"concatenate": "concat", "transpose": "permute_dims", "clip": "clip",
-                   "cumsum": "cumulative_sum", "cumprod": "cumulative_prod"}
+# looked up by their own name among _FUNCTIONS. NumPy functions whose arguments differ
+# from the standard's go through numpy_functions.ADAPTERS instead.
+_FUNCTION_NAMES = {"transpose": "permute_dims"}
 # NumPy functions whose arguments the namespace's function of that name takes as NumPy
-# passes them (positional array arguments, axis / keepdims keywords), when it has one
+# passes them, when it has one
 _FUNCTIONS = frozenset({
-    "concat", "stack", "reshape", "expand_dims", "squeeze", "flip", "broadcast_to",
-    "broadcast_arrays", "where", "zeros_like", "ones_like", "full_like", "empty_like",
-    "clip", "astype", "matmul", "tensordot", "vecdot", "sum", "prod", "mean", "std", "var",
-    "max", "min", "all", "any", "argmax", "argmin", "sort", "argsort", "cumulative_sum",
-    "cumulative_prod", "nonzero", "count_nonzero", "searchsorted", "tril", "triu", "roll",
-    "tile", "repeat", "moveaxis", "diff", "unique_values", "unique_counts",
-    "unique_inverse", "unique_all", "permute_dims",
+    "expand_dims", "broadcast_to", "broadcast_arrays", "astype", "matmul", "sort",
+    "argsort", "searchsorted", "tile", "moveaxis", "unique_values", "unique_counts",
+    "unique_inverse", "unique_all", "permute_dims", "cumulative_sum", "cumulative_prod",
+    "matrix_transpose", "unstack",
 })
 
 
@@ -125,6 +126,15 @@ def array_function(func, types, args: tuple, kwargs: dict):
     if not all(issubclass(t, (Array, np.ndarray)) for t in types):
         return NotImplemented
     name = func.__name__
+    adapter = numpy_functions.ADAPTERS.get(name)
+    if adapter is not None and func.__module__ == "numpy":
+        args = tuple(_to_device(a) for a in args)
+        kwargs = {k: _dtype(v) if k == "dtype" else _to_device(v) for k, v in kwargs.items()}
+        try:
+            bound = inspect.signature(adapter).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"numpy.{name} on vkdispatch arrays: {exc}") from None
+        return adapter(*bound.args, **bound.kwargs)
     target = _FUNCTION_NAMES.get(name, name)
     fn = getattr(xp, target, None) if target in _FUNCTIONS else None
     if fn is None:
