@@ -25,6 +25,7 @@ from ._linalg import matmul, tensordot, vecdot
 from ._searching import argmax, argmin, count_nonzero
 from ._scan import cumulative_prod, cumulative_sum
 from ._statistical import all, any, diff, max, mean, min, prod, std, sum, var
+from . import fft
 from ._manipulation import (broadcast_arrays, broadcast_to, concat, expand_dims, flip,
                             matrix_transpose, moveaxis, permute_dims, repeat, reshape, roll,
                             squeeze, stack, tile, unstack)
@@ -56,4 +57,4 @@ __all__ = ['Array', 'matmul', 'tensordot', 'vecdot', 'argmax', 'argmin', 'count_
            '__array_namespace_info__', 'broadcast_arrays', 'broadcast_to', 'concat',
            'expand_dims', 'flip', 'matrix_transpose', 'permute_dims', 'reshape',
            'squeeze', 'stack', 'moveaxis', 'repeat', 'roll', 'tile', 'unstack', '__array_api_version__', 'e', 'inf', 'nan', 'pi',
-           'newaxis']
+           'newaxis', 'fft']

@@ -131,16 +131,19 @@ class Call:
 
 def transform(call: Call, shape: tuple, axis: int, sign: int, normalize: bool, compute,
               graph=None, print_shader: bool = False, signal_range=None,
-              kernel_mul=None, kernel_size: Optional[int] = None) -> None:
+              kernel_mul=None, kernel_size: Optional[int] = None,
+              scale: Optional[float] = None) -> None:
     """Record the transform of `call`'s input along `axis` of `shape` into its output
     (with `kernel_mul`: convolve, forward, multiply and inverse in one kernel; a kernel
-    buffer repeats every `kernel_size` elements, default its size)."""
+    buffer repeats every `kernel_size` elements, default its size). `scale` multiplies
+    the result on its final store (default: 1/length for a normalized inverse)."""
     ctx = get_context()
     src, dst, hooks = call.src, call.dst, call.hooks
     n = shape[axis]
     outer = math.prod(shape[:axis])
     inner = math.prod(shape[axis + 1:])
-    scale = 1.0 / n if sign > 0 and normalize else 1.0
+    if scale is None:
+        scale = 1.0 / n if sign > 0 and normalize else 1.0
     if n == 1 and not hooks and kernel_mul is None:
         if src is not dst:
             copy_buffer(src, dst, graph=graph)

@@ -1,0 +1,113 @@
+"""The standard's fft extension (xp.fft) against numpy.fft in float64, on every backend:
+lengths of every plan kind (power of two, mixed radix, prime through Bluestein),
+n (crop and zero-pad), axes, norms, the real and Hermitian transforms, views and
+pending inputs, complex128, the helpers, bad arguments, and replay."""
+import numpy as np
+import pytest
+
+import vkdispatch as vd
+import vkdispatch.array_api as xp
+
+RNG = np.random.default_rng(7)
+C = (RNG.standard_normal((6, 16)) + 1j * RNG.standard_normal((6, 16))).astype(np.complex64)
+R = RNG.standard_normal((6, 15)).astype(np.float32)
+
+# name: (call taking a namespace and an array, input)
+CASES = {
+    "fft": (lambda m, x: m.fft.fft(x), C),
+    "fft n crops, axis 0, ortho": (lambda m, x: m.fft.fft(x, n=4, axis=0, norm="ortho"), C),
+    "fft n pads, forward": (lambda m, x: m.fft.fft(x, n=24, norm="forward"), C),
+    "ifft": (lambda m, x: m.fft.ifft(x), C),
+    "ifft n pads, forward": (lambda m, x: m.fft.ifft(x, n=20, norm="forward"), C),
+    "fft of a prime length": (lambda m, x: m.fft.fft(x, n=17), C),
+    "fft of a real input": (lambda m, x: m.fft.fft(x), R),
+    "fftn": (lambda m, x: m.fft.fftn(x), C),
+    "fftn s and axes": (lambda m, x: m.fft.fftn(x, s=(12, 5), axes=(1, 0)), C),
+    "ifftn s": (lambda m, x: m.fft.ifftn(x, s=(4, 8), axes=(0, 1), norm="ortho"), C),
+    "rfft": (lambda m, x: m.fft.rfft(x), R),
+    "rfft n, axis 0": (lambda m, x: m.fft.rfft(x, n=8, axis=0), R),
+    "irfft": (lambda m, x: m.fft.irfft(x), C),
+    "irfft odd n": (lambda m, x: m.fft.irfft(x, n=15, norm="ortho"), C),
+    "irfft n past the input": (lambda m, x: m.fft.irfft(x, n=40, axis=-1), C),
+    "rfftn": (lambda m, x: m.fft.rfftn(x), R),
+    "irfftn": (lambda m, x: m.fft.irfftn(x, norm="forward"), C),
+    "hfft": (lambda m, x: m.fft.hfft(x), C),
+    "ihfft": (lambda m, x: m.fft.ihfft(x, norm="ortho"), R),
+    "fftshift": (lambda m, x: m.fft.fftshift(x), R),
+    "ifftshift one axis": (lambda m, x: m.fft.ifftshift(x, axes=1), R),
+    "a strided view": (lambda m, x: m.fft.fft(x[1:, ::2]), C),
+}
+
+
+def _close(got, want, tol):
+    got = np.asarray(got)
+    assert got.shape == want.shape
+    err = np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-30)
+    assert err < tol, err
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_matches_numpy_fft(backend, case):
+    call, data = CASES[case]
+    want = call(np, data.astype(np.complex128 if np.iscomplexobj(data) else np.float64))
+    got = call(xp, xp.asarray(data))
+    assert got.dtype == (xp.float32 if want.dtype.kind == "f" else xp.complex64)
+    _close(got, want, 1e-6)
+
+
+def test_pending_input_and_a_chain_after(backend):
+    x = xp.asarray(C)
+    got = xp.abs(xp.fft.ifft(xp.fft.fft(x * 2.0) * 0.5))   # lazy before and after
+    _close(got, np.abs(C.astype(np.complex128)), 1e-6)
+
+
+def test_complex128(backend):
+    if not vd.get_context().device.float64:
+        pytest.skip("the device has no float64")
+    x = (RNG.standard_normal((3, 30)) + 1j * RNG.standard_normal((3, 30)))
+    got = xp.fft.fft(xp.asarray(x), norm="ortho")
+    assert got.dtype == xp.complex128
+    _close(got, np.fft.fft(x, norm="ortho"), 1e-13)
+    _close(xp.fft.irfft(xp.asarray(x), n=58), np.fft.irfft(x, n=58), 1e-13)
+
+
+def test_frequencies(backend):
+    np.testing.assert_allclose(np.asarray(xp.fft.fftfreq(7, d=0.5)), np.fft.fftfreq(7, 0.5),
+                               rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(xp.fft.fftfreq(8)), np.fft.fftfreq(8), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(xp.fft.rfftfreq(9, d=2.0)), np.fft.rfftfreq(9, 2.0),
+                               rtol=1e-6)
+    assert xp.fft.fftfreq(4).dtype == xp.float32
+
+
+def test_a_repeated_transform_compiles_nothing(backend):
+    x = xp.asarray(C)
+    np.asarray(xp.fft.fft(x))
+    before = vd.stats()
+    for _ in range(3):
+        np.asarray(xp.fft.fft(x))
+    delta = vd.stats() - before
+    assert delta.kernels_compiled == 0 and delta.disk_cache_hits == 0, delta
+
+
+def test_bad_arguments_name_themselves(backend):
+    x = xp.asarray(C)
+    with pytest.raises(ValueError, match="norm must be one of"):
+        xp.fft.fft(x, norm="half")
+    with pytest.raises(ValueError, match="n must be a positive int"):
+        xp.fft.fft(x, n=0)
+    with pytest.raises(TypeError, match="fft.rfft takes real floating-point arrays, got "
+                                        "complex64"):
+        xp.fft.rfft(x)
+    with pytest.raises(TypeError, match="fft.fft takes floating-point arrays, got int32"):
+        xp.fft.fft(xp.asarray(np.arange(4, dtype=np.int32)))
+    with pytest.raises(IndexError, match="axis 2 is out of range"):
+        xp.fft.fft(x, axis=2)
+    with pytest.raises(ValueError, match="s has 1 entries and axes 2"):
+        xp.fft.fftn(x, s=(4,), axes=(0, 1))
+    with pytest.raises(ValueError, match="repeat an axis"):
+        xp.fft.fftn(x, axes=(1, -1))
+    with pytest.raises(ValueError, match="no output length"):
+        xp.fft.irfft(x[:, :1])
+    with pytest.raises(TypeError, match="takes an array"):
+        xp.fft.fft(C)
