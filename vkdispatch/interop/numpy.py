@@ -126,8 +126,9 @@ def array_function(func, types, args: tuple, kwargs: dict):
     if not all(issubclass(t, (Array, np.ndarray)) for t in types):
         return NotImplemented
     name = func.__name__
-    adapter = numpy_functions.ADAPTERS.get(name)
-    if adapter is not None and func.__module__ == "numpy":
+    adapter = {"numpy": numpy_functions.ADAPTERS, "numpy.fft": numpy_functions.FFT_ADAPTERS
+               }.get(func.__module__, {}).get(name)
+    if adapter is not None:
         args = tuple(_to_device(a) for a in args)
         kwargs = {k: _dtype(v) if k == "dtype" else _to_device(v) for k, v in kwargs.items()}
         try:

@@ -188,6 +188,31 @@ def nonzero(a):
     return fn(a)
 
 
+def _fft_adapter(name: str):
+    """numpy.fft.<name> (positional n / s and axis / axes, norm=None) as xp.fft's."""
+    target = {"fft2": "fftn", "ifft2": "ifftn", "rfft2": "rfftn", "irfft2": "irfftn"}
+    fn = getattr(xp.fft, target.get(name, name))
+    if name in ("fftshift", "ifftshift"):
+        def adapter(x, axes=None):
+            return fn(x, axes=axes)
+    elif name in ("fft", "ifft", "rfft", "irfft", "hfft", "ihfft"):
+        def adapter(a, n=None, axis=-1, norm=None, out=None):
+            _refuse(f"fft.{name}", out=out)
+            return fn(a, n=n, axis=axis, norm=norm or "backward")
+    else:
+        default_axes = (-2, -1) if name.endswith("2") else None
+
+        def adapter(a, s=None, axes=default_axes, norm=None, out=None):
+            _refuse(f"fft.{name}", out=out)
+            return fn(a, s=s, axes=axes, norm=norm or "backward")
+    adapter.__name__ = name
+    return adapter
+
+
+FFT_ADAPTERS = {n: _fft_adapter(n) for n in (
+    "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2",
+    "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift")}
+
 ADAPTERS = {f.__name__: f for f in (
     where, nonzero, squeeze, cumsum, cumprod, flip, roll, repeat, diff, tril, triu, tensordot,
     count_nonzero, dot, reshape, full_like, concatenate, stack, clip,
