@@ -47,11 +47,13 @@ def tile_shape(device, kt) -> tuple:
     c = MAX_TILE
     while c > 2 and c * (kt.itemsize + 4) > budget:
         c //= 2
+    return c, min(group_size(device), c // 2)
+
+
+def group_size(device) -> int:
+    """Invocations per workgroup of the element-wise kernels (a power of two)."""
     limit = min(device.max_workgroup_invocations, device.max_workgroup_size[0], MAX_GROUP)
-    w = 1
-    while w * 2 <= limit and w * 2 <= c // 2:
-        w *= 2
-    return c, w
+    return 1 << (limit.bit_length() - 1)
 
 
 def _lit(v, t):
