@@ -73,24 +73,29 @@ def _invocation(name):
                          attrs=("x",)))
 
 
-def sort_key(value, t, kt):
+def sort_key(b, value, t, kt):
     """The key (of type `kt`) of `value`, an element of dtype `t`, in ascending order."""
     bits = kt.itemsize * 8
     sign = _lit(1 << (bits - 1), kt)
     if t is d.bool:
-        return ops.make("select", value, _lit(1, kt), _lit(0, kt))
+        return b.bind(ops.make("select", value, _lit(1, kt), _lit(0, kt)))
     if t in d.UNSIGNED:
-        return convert(value, kt)
+        return b.bind(convert(value, kt))
     if t in d.SIGNED:
         wide = d.int64 if bits == 64 else d.int32
-        return _e("bit_xor", ops.make("bitcast", convert(value, wide), dtype=kt), sign)
-    raw = ops.make("bitcast", value, dtype=kt)
-    mag = _e("bit_and", raw, _lit((1 << (bits - 1)) - 1, kt))
+        return b.bind(_e("bit_xor", ops.make("bitcast", convert(value, wide), dtype=kt), sign))
+    raw = b.bind(ops.make("bitcast", value, dtype=kt))
+    mag = b.bind(_e("bit_and", raw, _lit((1 << (bits - 1)) - 1, kt)))
     inf = _lit(0x7FF0000000000000 if bits == 64 else 0x7F800000, kt)
     ordered = ops.make("select", _e("ge", raw, sign), _e("bit_not", raw),
                        _e("bit_or", raw, sign))
     ordered = ops.make("select", _e("eq", mag, _lit(0, kt)), sign, ordered)
-    return ops.make("select", _e("gt", mag, inf), _lit((1 << bits) - 1, kt), ordered)
+    return b.bind(ops.make("select", _e("gt", mag, inf), _lit((1 << bits) - 1, kt), ordered))
+
+
+def _rem(b, a, m):
+    """a % m for a >= 0, m > 0 (no floor-modulo fix-up)."""
+    return b.bind(_e("sub", a, _e("mul", _e("div", a, m), m)))
 
 
 def _directed(key, desc):
@@ -101,7 +106,7 @@ def _row_offset(b, row, dims, strides, offset):
     """offset + the row's coordinates (row-major over `dims`) times `strides`."""
     total, rem = offset, row
     for j in reversed(range(len(dims))):
-        c = b.bind(_e("mod", rem, dims[j]))
+        c = _rem(b, rem, dims[j])
         total = _e("add", total, _e("mul", c, strides[j]))
         if j:
             rem = b.bind(_e("div", rem, dims[j]))
@@ -146,10 +151,18 @@ def _pair(b, q, h, flip: bool):
     return i, p
 
 
+def _strided(b, lid, count: int, w: int, what: str):
+    """for (s = lid; s < count; s += w): yields s inside the loop (count, w literals)."""
+    s = b.new_var(d.int32, name="s")
+    loop = ir.For(s, lid, _lit(count, d.int32), _lit(w, d.int32), [])
+    b.emit(loop)
+    with b.nested(loop.body, what):
+        yield s
+
+
 def _shared_pass(b, sk, si, lid, h, flip, c, w, kt):
     """One pass over a tile in shared memory, then a barrier."""
-    for u in range(c // (2 * w)):
-        q = b.bind(_e("add", lid, _lit(u * w, d.int32)))
+    for q in _strided(b, lid, c // 2, w, "pairs"):
         i, p = _pair(b, q, h, flip)
         _exchange(b, sk, si, i, p, kt)
     b.emit(ir.Eval(ops.make("barrier")))
@@ -180,17 +193,17 @@ def tiles_kernel(rank: int, src, kt, c: int, w: int, device) -> ir.Kernel:
         t, body = _while(b, lambda v: _e("lt", v, u["tiles"]), _invocation("workgroup_id"))
         with b.nested(body, "tile loop"):
             tile_row = b.bind(_e("mul", _e("div", t, u["tpr"]), u["rpt"]))
-            tile_col = b.bind(_e("mul", _e("mod", t, u["tpr"]), _lit(c, d.int32)))
+            tile_col = b.bind(_e("mul", _rem(b, t, u["tpr"]), _lit(c, d.int32)))
 
             def slot(s):
                 row = b.bind(_e("add", tile_row, _e("div", s, u["seg"])))
-                col = b.bind(_e("add", tile_col, _e("mod", s, u["seg"])))
+                col = b.bind(_e("add", tile_col, _e("bit_and", s, _e("sub", u["seg"],
+                                                                    _lit(1, d.int32)))))
                 valid = b.bind(_e("logical_and", _e("lt", row, u["rows"]),
                                   _e("lt", col, u["n"])))
                 return row, col, valid
 
-            for k in range(c // w):
-                s = b.bind(_e("add", lid, _lit(k * w, d.int32)))
+            for s in _strided(b, lid, c, w, "load"):
                 row, col, valid = slot(s)
                 key = b.bind(_lit((1 << (kt.itemsize * 8)) - 1, kt), mutable=True)
                 ix = b.bind(_lit(PAD_INDEX, d.int32), mutable=True)
@@ -199,8 +212,8 @@ def tiles_kernel(rank: int, src, kt, c: int, w: int, device) -> ir.Kernel:
                 with b.nested(then, "load"):
                     base = _row_offset(b, row, dims, strides, u["xo"])
                     at = _e("add", base, _e("mul", col, u["xa"]))
-                    v = load_node(ops.make("index", x, at, dtype=storage_type(src)))
-                    b.emit(ir.Assign(key, _directed(sort_key(v, src, kt), u["desc"])))
+                    v = b.bind(load_node(ops.make("index", x, at, dtype=storage_type(src))))
+                    b.emit(ir.Assign(key, _directed(sort_key(b, v, src, kt), u["desc"])))
                     b.emit(ir.Assign(ix, col))
                 b.emit(ir.Assign(ops.make("index", sk, s, dtype=kt), key))
                 b.emit(ir.Assign(ops.make("index", si, s, dtype=d.int32), ix))
@@ -215,8 +228,7 @@ def tiles_kernel(rank: int, src, kt, c: int, w: int, device) -> ir.Kernel:
                     _shared_pass(b, sk, si, lid, h, False, c, w, kt)
                     b.emit(ir.Assign(h, _e("div", h, _lit(2, d.int32))))
                 b.emit(ir.Assign(size, _e("mul", size, _lit(2, d.int32))))
-            for k in range(c // w):
-                s = b.bind(_e("add", lid, _lit(k * w, d.int32)))
+            for s in _strided(b, lid, c, w, "store"):
                 row, col, valid = slot(s)
                 then = []
                 b.emit(ir.If(valid, then))
@@ -280,13 +292,13 @@ def merge_kernel(kt, c: int, w: int, device) -> ir.Kernel:
             row = b.bind(_e("div", t, u["tpr"]))
             col0 = b.bind(_e("mul", _e("sub", t, _e("mul", row, u["tpr"])), _lit(c, d.int32)))
             base = b.bind(_e("mul", row, u["n"]))
-            slots = []
-            for k in range(c // w):
-                s = b.bind(_e("add", lid, _lit(k * w, d.int32)))
+
+            def slot(s):
                 col = b.bind(_e("add", col0, s))
-                valid = b.bind(_e("lt", col, u["n"]))
-                at = b.bind(_e("add", base, col))
-                slots.append((s, valid, at))
+                return b.bind(_e("lt", col, u["n"])), b.bind(_e("add", base, col))
+
+            for s in _strided(b, lid, c, w, "load"):
+                valid, at = slot(s)
                 key = b.bind(_lit((1 << (kt.itemsize * 8)) - 1, kt), mutable=True)
                 ix = b.bind(_lit(PAD_INDEX, d.int32), mutable=True)
                 then = []
@@ -297,11 +309,12 @@ def merge_kernel(kt, c: int, w: int, device) -> ir.Kernel:
                 b.emit(ir.Assign(ops.make("index", sk, s, dtype=kt), key))
                 b.emit(ir.Assign(ops.make("index", si, s, dtype=d.int32), ix))
             b.emit(ir.Eval(ops.make("barrier")))
-            h = c // 2
-            while h:
-                _shared_pass(b, sk, si, lid, _lit(h, d.int32), False, c, w, kt)
-                h //= 2
-            for s, valid, at in slots:
+            h, halves = _while(b, lambda v: _e("gt", v, _lit(0, d.int32)), _lit(c // 2, d.int32))
+            with b.nested(halves, "half loop"):
+                _shared_pass(b, sk, si, lid, h, False, c, w, kt)
+                b.emit(ir.Assign(h, _e("div", h, _lit(2, d.int32))))
+            for s in _strided(b, lid, c, w, "store"):
+                valid, at = slot(s)
                 then = []
                 b.emit(ir.If(valid, then))
                 with b.nested(then, "store"):
@@ -363,7 +376,7 @@ def search_kernel(rank: int, t, t1, t2, sorter_t, out_t, w: int, device) -> ir.K
             where = _row_offset(b, e, dims, ostr, u["oo"])
             at2 = _row_offset(b, e, dims, xstr, u["o2"])
             v2 = load_node(ops.make("index", x2, at2, dtype=storage_type(t2)))
-            key = b.bind(sort_key(convert(v2, t), t, kt))
+            key = sort_key(b, b.bind(convert(v2, t)), t, kt)
             lo = b.bind(_lit(0, d.int32), mutable=True)
             hi = b.bind(u["m"], mutable=True)
             loop = ir.While([], _e("lt", lo, hi), [])
@@ -380,7 +393,7 @@ def search_kernel(rank: int, t, t1, t2, sorter_t, out_t, w: int, device) -> ir.K
                                     _e("sub", u["m"], _lit(1, d.int32))))
                 v1 = load_node(ops.make("index", x1, _e("add", u["o1"], _e("mul", pos, u["s1"])),
                                         dtype=storage_type(t1)))
-                k1 = b.bind(sort_key(convert(v1, t), t, kt))
+                k1 = sort_key(b, b.bind(convert(v1, t)), t, kt)
                 before = ops.make("select", _e("ne", u["right"], _lit(0, d.int32)),
                                   _e("le", k1, key), _e("lt", k1, key))
                 then, orelse = [], []
