@@ -10,7 +10,7 @@ from . import _dtypes as d
 from . import _sort_kernels as K
 from ._array import Array
 from ._info import default_int
-from ._sorting import MAX_ELEMENTS, kernel, launch
+from ._sorting import MAX_ELEMENTS, check_bindable, kernel, launch
 
 _SIDES = ("left", "right")
 
@@ -73,6 +73,7 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None) -> Array:
     if x2.size > MAX_ELEMENTS or x1.size > MAX_ELEMENTS:
         raise ValueError(f"searchsorted: arrays of up to {MAX_ELEMENTS} elements (32-bit "
                          f"indexing), got shapes {x1.shape} and {x2.shape}")
+    out_t = default_int(x1.device)
     args = [lazy.Leaf(x1._placed(), x1.shape, x1.dtype),
             lazy.Leaf(x2._placed(), x2.shape, x2.dtype)]
     if sorter is not None:
@@ -84,5 +85,7 @@ def searchsorted(x1, x2, /, *, side="left", sorter=None) -> Array:
             raise ValueError(f"searchsorted's sorter must have x1's shape {x1.shape}, got "
                              f"{sorter.shape}")
         args.append(lazy.Leaf(sorter._placed(), sorter.shape, sorter.dtype))
-    return Array._record(_SearchOp(side == "right", t), tuple(args), x2.shape,
-                         default_int(x1.device), x1.device)
+    check_bindable("searchsorted", x1.device, [a.view for a in args],
+                   [(math.prod(x2.shape), out_t)])
+    return Array._record(_SearchOp(side == "right", t), tuple(args), x2.shape, out_t,
+                         x1.device)

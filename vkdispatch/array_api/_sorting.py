@@ -138,13 +138,27 @@ def _check(x, axis, name: str) -> int:
     return axis
 
 
+def check_bindable(name: str, device, views: list, counts: list) -> None:
+    """Raise where memory the kernels bind (`views`' buffers, new buffers of (count,
+    dtype)) is past what the device binds as one storage buffer."""
+    limit = device.info.max_storage_buffer_range
+    sizes = [v.storage.buffer.nbytes for v in views] + [c * t.itemsize for c, t in counts]
+    if max(sizes) > limit:
+        raise ValueError(f"{name}: {max(sizes)} bytes of memory are past the "
+                         f"{limit} bytes {device} binds as one storage buffer")
+
+
 def _sorted(x, axis, descending, stable, indices: bool, name: str) -> Array:
     axis = _check(x, axis, name)
     for arg, value in (("descending", descending), ("stable", stable)):
         if not isinstance(value, (bool, int)) and type(value).__name__ != "bool_":
             raise TypeError(f"{name}'s {arg} must be a bool, got {value!r}")
     t = default_int(x.device) if indices else x.dtype
-    arg = lazy.Leaf(x._placed(), x.shape, x.dtype)
+    view = x._placed()
+    count = math.prod(x.shape)
+    check_bindable(name, x.device, [view], [(count, t), (count, K.key_type(x.dtype)),
+                                            (count, d.int32)])
+    arg = lazy.Leaf(view, x.shape, x.dtype)
     return Array._record(_SortOp(axis, bool(descending), indices), (arg,), x.shape, t,
                          x.device)
 
