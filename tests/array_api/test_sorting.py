@@ -85,6 +85,9 @@ def test_rows_longer_than_a_tile(backend):
     _check(xp.asarray(a), a, axis=0)
     b = _floats((5000,))
     _check(xp.asarray(b), b, descending=True)
+    if "float64" in xp.__array_namespace_info__().dtypes():   # 64-bit keys: 2048-slot tiles
+        c = _floats((3000,)).astype(np.float64) + RNG.random(3000) * 1e-12
+        _check(xp.asarray(c), c)
 
 
 def test_a_row_of_a_million(backend):
