@@ -37,15 +37,6 @@ def launch(graph, kern, groups: int, buffers: list, values: dict) -> None:
     graph.record_packed(kern, (groups, 1, 1), buffers, packed)
 
 
-def _row_layout(view, shape: tuple, axis: int, prefix: str, values: dict) -> None:
-    """The strides of `view` over the row dims (all but `axis`) as uniforms."""
-    j = 0
-    for a, s in enumerate(shape):
-        if a != axis:
-            values[f"{prefix}{j}"] = view.strides[a]
-            j += 1
-
-
 class _SortOp:
     """The lazy node op: args (Leaf x,); the result is x sorted along `axis`, or the
     indices that sort it (`indices`)."""
@@ -61,66 +52,88 @@ class _SortOp:
             return
         (x,) = node.args
         ctx = graph.context
-        shape, axis = x.shape, self.axis
-        rank = len(shape)
-        n = shape[axis]
-        rows = count // n
         kt = K.key_type(x.dtype)
         c, w = K.tile_shape(ctx.device, kt)
-        keys = lazy.allocate((count,), kt)
+        rows = _Rows(x.shape, self.axis, c)
+        keys = lazy.allocate((count,), kt)       # scratch: rows of (key, index) pairs
         idx = lazy.allocate((count,), d.int32)
         kb, ib = keys.storage.buffer, idx.storage.buffer
-        xview = x.view
-        xb = xview.storage.buffer
-        padded = 1 << max(0, (n - 1).bit_length())
-        dims = {f"d{j}": s for j, s in enumerate(s for a, s in enumerate(shape) if a != axis)}
+        self._sort_tiles(graph, x, rows, kt, c, w, kb, ib)
+        if rows.padded > c:
+            _merge_tiles(graph, rows, kt, c, w, kb, ib)
+        self._write(graph, node, x, rows, w, ib)
 
-        # sort tiles of C slots: whole rows (C/P of them) or C-long runs of one row
-        seg = min(padded, c)
-        tpr = -(-n // c) if padded > c else 1
-        rpt = c // padded if padded <= c else 1
-        tiles = -(-rows // rpt) * tpr
-        values = {"rows": rows, "n": n, "seg": seg, "tpr": tpr, "rpt": rpt, "tiles": tiles,
-                  "desc": int(self.descending), "xo": xview.offset,
-                  "xa": xview.strides[axis], **dims}
-        _row_layout(xview, shape, axis, "s", values)
-        kern = kernel(ctx, ("tiles", rank, x.dtype, kt, c, w),
+    def _sort_tiles(self, graph, x, rows, kt, c, w, kb, ib) -> None:
+        """Tiles of C slots: whole rows (C/P of them) or C-long runs of one row."""
+        view, rank = x.view, len(x.shape)
+        values = {"rows": rows.count, "n": rows.n, "seg": min(rows.padded, c),
+                  "tpr": rows.tiles_per_row, "rpt": max(1, c // rows.padded),
+                  "tiles": rows.tiles, "desc": int(self.descending), "xo": view.offset,
+                  "xa": view.strides[self.axis], **rows.dims}
+        rows.strides(view, "s", values)
+        kern = kernel(graph.context, ("tiles", rank, x.dtype, kt, c, w),
                       lambda dev: K.tiles_kernel(rank, x.dtype, kt, c, w, dev))
-        launch(graph, kern, tiles, [kb, ib, xb], values)
+        launch(graph, kern, rows.tiles, [kb, ib, view.storage.buffer], values)
 
-        # merge runs of C into rows of P: passes at distance >= C over memory, the
-        # rest of each merge in shared memory
-        size = 2 * c
-        if padded > c:
-            step = kernel(ctx, ("step", kt, w), lambda dev: K.step_kernel(kt, w, dev))
-            merge = kernel(ctx, ("merge", kt, c, w),
-                           lambda dev: K.merge_kernel(kt, c, w, dev))
-            pairs = rows * (padded // 2)
-            groups = -(-pairs // w)
-        while size <= padded:
-            h, flip = size // 2, 1
-            while h >= c:
-                launch(graph, step, groups, [kb, ib],
-                       {"n": n, "h": h, "flip": flip, "half": padded // 2, "total": pairs})
-                h, flip = h // 2, 0
-            launch(graph, merge, rows * tpr, [kb, ib],
-                   {"n": n, "tpr": tpr, "tiles": rows * tpr})
-            size *= 2
-
-        # the result through the output's strides
-        out = node.target
+    def _write(self, graph, node, x, rows, w, ib) -> None:
+        """The result through the output's strides: the indices, or the elements."""
+        out, rank, count = node.target, len(x.shape), math.prod(x.shape)
         src = None if self.indices else x.dtype
-        values = {"total": count, "n": n, "oo": out.offset,
-                  "oa": out.strides[axis], **dims}
-        _row_layout(out, shape, axis, "so", values)
+        values = {"total": count, "n": rows.n, "oo": out.offset,
+                  "oa": out.strides[self.axis], **rows.dims}
+        rows.strides(out, "so", values)
         buffers = [out.storage.buffer, ib]
         if src is not None:
-            values.update(xo=xview.offset, xa=xview.strides[axis])
-            _row_layout(xview, shape, axis, "sx", values)
-            buffers.append(xb)
-        kern = kernel(ctx, ("gather", rank, node.dtype, src, w),
+            values.update(xo=x.view.offset, xa=x.view.strides[self.axis])
+            rows.strides(x.view, "sx", values)
+            buffers.append(x.view.storage.buffer)
+        kern = kernel(graph.context, ("gather", rank, node.dtype, src, w),
                       lambda dev: K.gather_kernel(rank, node.dtype, src, w, dev))
         launch(graph, kern, -(-count // w), buffers, values)
+
+
+class _Rows:
+    """The rows along `axis` of an array of `shape`: `count` rows of `n` elements,
+    padded to `padded` (a power of two), in tiles of `c` slots."""
+
+    def __init__(self, shape: tuple, axis: int, c: int):
+        self.axis, self.shape = axis, shape
+        self.n = shape[axis]
+        self.count = math.prod(shape) // self.n
+        self.padded = 1 << (self.n - 1).bit_length()
+        self.tiles_per_row = -(-self.n // c) if self.padded > c else 1
+        per_tile = max(1, c // self.padded)
+        self.tiles = -(-self.count // per_tile) * self.tiles_per_row
+        self.dims = {f"d{j}": s for j, s in enumerate(
+            s for a, s in enumerate(shape) if a != axis)}
+
+    def strides(self, view, prefix: str, values: dict) -> None:
+        """The strides of `view` over the dims other than the axis, as uniforms."""
+        j = 0
+        for a in range(len(self.shape)):
+            if a != self.axis:
+                values[f"{prefix}{j}"] = view.strides[a]
+                j += 1
+
+
+def _merge_tiles(graph, rows, kt, c, w, kb, ib) -> None:
+    """Merge sorted runs of C into sorted rows of P: each merge's passes at distances
+    >= C over memory, the rest in shared memory."""
+    ctx = graph.context
+    step = kernel(ctx, ("step", kt, w), lambda dev: K.step_kernel(kt, w, dev))
+    merge = kernel(ctx, ("merge", kt, c, w), lambda dev: K.merge_kernel(kt, c, w, dev))
+    half = rows.padded // 2
+    pairs = rows.count * half
+    size = 2 * c
+    while size <= rows.padded:
+        h, flip = size // 2, 1
+        while h >= c:
+            launch(graph, step, -(-pairs // w), [kb, ib],
+                   {"n": rows.n, "h": h, "flip": flip, "half": half, "total": pairs})
+            h, flip = h // 2, 0
+        launch(graph, merge, rows.tiles, [kb, ib],
+               {"n": rows.n, "tpr": rows.tiles_per_row, "tiles": rows.tiles})
+        size *= 2
 
 
 def _check(x, axis, name: str) -> int:
