@@ -163,6 +163,7 @@ def test_searchsorted(backend):
             shuffled, a2.T[::2], side=side, sorter=order))
         got = xp.searchsorted(x1[::2], xp.asarray(np.float32(7)), side=side)
         assert got.shape == () and int(got) == np.searchsorted(a1[::2], 7, side=side)
+        assert int(xp.searchsorted(x1, 7.0, side=side)) == np.searchsorted(a1, 7, side=side)
     ints = np.arange(0, 90, 3, dtype=np.int16)
     keys = np.arange(-5, 95, dtype=np.int32)
     np.testing.assert_array_equal(

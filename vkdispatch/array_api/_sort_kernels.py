@@ -114,7 +114,7 @@ def _row_offset(b, row, dims, strides, offset):
 
 
 def _while(b, cond_of, mutable_init):
-    """A `while (v cond)` loop over a new mutable int `v`; yields (v, body list)."""
+    """A `while (cond_of(v))` loop over a new mutable `v`: (v, the body to fill)."""
     v = b.bind(mutable_init, mutable=True)
     loop = ir.While([], cond_of(v), [])
     b.emit(loop)
