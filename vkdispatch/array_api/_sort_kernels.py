@@ -32,7 +32,7 @@ from . import _element_kernel as element_kernel
 PAD_INDEX = 2 ** 31 - 1       # index of a padded slot: after every element of equal key
 MAX_TILE = 4096
 MAX_GROUP = 256
-SHARED_BUDGET = 48 * 1024     # CUDA's static shared memory per block
+SHARED_BUDGET = 32 * 1024     # per workgroup: under every target's static limit, two fit an SM
 
 
 def key_type(t):
