@@ -128,6 +128,19 @@ def test_views_pending_inputs_and_replay(backend):
     assert (vd.stats() - before).kernels_compiled == 0
 
 
+def test_writes_after_a_sort_come_after_it(backend):
+    a = np.array([3, 1, 2, 5], np.float32)
+    x = xp.asarray(a)
+    s, i = xp.sort(x), xp.argsort(x)
+    x[0] = 100.0
+    found = xp.searchsorted(s, xp.asarray(np.float32([2.5, 9])))
+    x[1] = -7.0
+    np.testing.assert_array_equal(np.asarray(s), [1, 2, 3, 5])
+    np.testing.assert_array_equal(np.asarray(i), [1, 2, 0, 3])
+    np.testing.assert_array_equal(np.asarray(found), [2, 4])
+    np.testing.assert_array_equal(np.asarray(x), [100, -7, 2, 5])
+
+
 def test_bad_arguments(backend):
     x = xp.asarray(np.zeros((2, 3), np.float32))
     with pytest.raises(TypeError, match="complex64"):
