@@ -1,0 +1,232 @@
+"""sort, argsort and searchsorted against NumPy: every real dtype, axes, lengths that
+fit a tile and longer ones (global merge passes), NaNs and signed zeros, stability,
+descending order, views and pending inputs, bad arguments."""
+import numpy as np
+import pytest
+
+import vkdispatch as vd
+import vkdispatch.array_api as xp
+from vkdispatch.array_api import _sort_kernels
+
+RNG = np.random.default_rng(7)
+
+
+def _ref_argsort(a, axis, descending):
+    """NumPy's stable argsort; descending keeps equal elements in their order (NaNs
+    first, as array-api-strict's descending sort)."""
+    if not descending:
+        return np.argsort(a, axis=axis, kind="stable")
+    flipped = np.argsort(np.flip(a, axis=axis), axis=axis, kind="stable")
+    return a.shape[axis] - 1 - np.flip(flipped, axis=axis)
+
+
+def _check(x, a, axis=-1, descending=False):
+    want = _ref_argsort(a, axis, descending)
+    got = np.asarray(xp.argsort(x, axis=axis, descending=descending))
+    assert got.dtype == np.int64 or got.dtype == np.int32
+    np.testing.assert_array_equal(got, want)
+    values = np.asarray(xp.sort(x, axis=axis, descending=descending))
+    expect = np.take_along_axis(a, want, axis=axis)
+    assert values.dtype == a.dtype
+    np.testing.assert_array_equal(values, expect)
+    if a.dtype.kind == "f":   # the zeros keep their signs (elements are moved, not rebuilt)
+        np.testing.assert_array_equal(np.signbit(values), np.signbit(expect))
+
+
+def _floats(shape):
+    a = RNG.integers(-4, 5, shape).astype(np.float32)     # many ties
+    flat = a.reshape(-1)
+    flat[::7] = np.nan
+    flat[1::5] = -0.0
+    flat[2::9] = np.inf
+    flat[3::11] = -np.inf
+    return a
+
+
+@pytest.mark.parametrize("shape,axis", [((13,), 0), ((1,), -1), ((8,), 0), ((3, 64), 1),
+                                        ((5, 6), 0), ((2, 3, 33), -2), ((4, 2, 5), 2)])
+def test_sort_and_argsort_match_numpy(backend, shape, axis):
+    a = _floats(shape)
+    for descending in (False, True):
+        _check(xp.asarray(a), a, axis, descending)
+
+
+def test_every_real_dtype(backend):
+    info = xp.__array_namespace_info__()
+    for name, t in info.dtypes(kind=("integral", "real floating")).items():
+        t_np = np.dtype(name)
+        if t_np.kind == "f":
+            a = RNG.normal(size=40).astype(t_np)
+            a[::6], a[1::8], a[2::9] = np.nan, -0.0, np.inf
+        else:
+            lim = np.iinfo(t_np)
+            a = RNG.integers(lim.min, lim.max, 40, dtype=t_np, endpoint=True)
+            a[::5], a[1::5], a[2::7] = lim.max, lim.min, 0
+        for descending in (False, True):
+            _check(xp.asarray(a), a, descending=descending)
+    flags = RNG.integers(0, 2, 33).astype(bool)
+    _check(xp.asarray(flags), flags)
+    _check(xp.asarray(flags), flags, descending=True)
+
+
+def test_stable_with_many_ties(backend):
+    a = RNG.integers(0, 3, (4, 300)).astype(np.int32)
+    x = xp.asarray(a)
+    np.testing.assert_array_equal(np.asarray(xp.argsort(x)), np.argsort(a, kind="stable"))
+    np.testing.assert_array_equal(np.asarray(xp.argsort(x, stable=False)),
+                                  np.argsort(a, kind="stable"))
+    _check(x, a, axis=0, descending=True)
+
+
+def test_rows_longer_than_a_tile(backend):
+    """5000 and 9001 elements need merge passes between tiles (a tile is at most 4096
+    slots); the strided axis-0 read takes the same path."""
+    a = _floats((9001, 2))
+    _check(xp.asarray(a), a, axis=0)
+    b = _floats((5000,))
+    _check(xp.asarray(b), b, descending=True)
+    if "float64" in xp.__array_namespace_info__().dtypes():   # 64-bit keys: 2048-slot tiles
+        c = _floats((3000,)).astype(np.float64) + RNG.random(3000) * 1e-12
+        _check(xp.asarray(c), c)
+
+
+def test_a_row_of_a_million(backend):
+    a = RNG.random(1 << 20, dtype=np.float32)
+    a[:-1:2] = a[1::2]        # ties across the row
+    got = np.asarray(xp.argsort(xp.asarray(a)))
+    np.testing.assert_array_equal(got, np.argsort(a, kind="stable"))
+
+
+def test_empty_and_zero_d(backend):
+    for shape, axis in (((0,), 0), ((3, 0), 1), ((0, 4), 0), ((0, 4), 1)):
+        a = np.zeros(shape, np.float32)
+        assert xp.sort(xp.asarray(a), axis=axis).shape == shape
+        out = xp.argsort(xp.asarray(a), axis=axis)
+        assert out.shape == shape and np.asarray(out).size == 0
+    with pytest.raises(IndexError, match="axis"):
+        xp.sort(xp.asarray(np.float32(3)))
+    with pytest.raises(IndexError, match="axis"):
+        xp.argsort(xp.asarray(np.float32(3)), axis=0)
+
+
+def test_views_pending_inputs_and_replay(backend):
+    a = _floats((6, 20))
+    x = xp.asarray(a)
+    _check(x[::2, 1::3], a[::2, 1::3], axis=1)
+    _check(x.T, a.T, axis=0)
+    np.testing.assert_array_equal(np.asarray(xp.sort(x * 2 + 1, axis=0) - 1),
+                                  np.sort(a * 2 + 1, axis=0) - 1)
+
+    def run():
+        s = xp.sort(x[:, ::-1] + 1, axis=1, descending=True)
+        return np.asarray(s + xp.astype(xp.argsort(x.T, axis=0).T, xp.float32))
+    want = (_ref_argsort(a[:, ::-1] + 1, 1, True), np.argsort(a.T, axis=0, kind="stable").T)
+    want = np.take_along_axis(a[:, ::-1] + 1, want[0], axis=1) + want[1]
+    np.testing.assert_array_equal(run(), want)
+    before = vd.stats()
+    np.testing.assert_array_equal(run(), want)
+    assert (vd.stats() - before).kernels_compiled == 0
+
+
+def test_writes_after_a_sort_come_after_it(backend):
+    a = np.array([3, 1, 2, 5], np.float32)
+    x = xp.asarray(a)
+    s, i = xp.sort(x), xp.argsort(x)
+    x[0] = 100.0
+    found = xp.searchsorted(s, xp.asarray(np.float32([2.5, 9])))
+    x[1] = -7.0
+    np.testing.assert_array_equal(np.asarray(s), [1, 2, 3, 5])
+    np.testing.assert_array_equal(np.asarray(i), [1, 2, 0, 3])
+    np.testing.assert_array_equal(np.asarray(found), [2, 4])
+    np.testing.assert_array_equal(np.asarray(x), [100, -7, 2, 5])
+
+
+def test_bad_arguments(backend):
+    x = xp.asarray(np.zeros((2, 3), np.float32))
+    with pytest.raises(TypeError, match="complex64"):
+        xp.sort(xp.asarray(np.zeros(3, np.complex64)))
+    with pytest.raises(TypeError, match="complex128|complex64"):
+        xp.argsort(xp.asarray(np.zeros(3, np.complex64)).astype(xp.complex64))
+    with pytest.raises(TypeError, match="array"):
+        xp.sort([3, 1, 2])
+    with pytest.raises(IndexError, match="axis 2"):
+        xp.sort(x, axis=2)
+    with pytest.raises(TypeError, match="axis"):
+        xp.argsort(x, axis=None)
+    with pytest.raises(TypeError, match="descending"):
+        xp.sort(x, descending="yes")
+
+
+def test_searchsorted(backend):
+    a1 = RNG.integers(0, 20, 40).astype(np.float32)
+    a1[-3:], a1[5], a1[6] = np.nan, -0.0, 0.0
+    a1 = np.sort(a1)
+    a2 = RNG.integers(-2, 23, (4, 5)).astype(np.float32)
+    a2[0, 0], a2[1, 1], a2[1, 2], a2[2, 2] = np.nan, 0.0, -0.0, np.inf
+    perm = RNG.permutation(a1.size)
+    shuffled, order = a1[perm], np.argsort(a1[perm], kind="stable")
+    x1, x2 = xp.asarray(a1), xp.asarray(a2)
+    for side in ("left", "right"):
+        got = xp.searchsorted(x1, x2, side=side)
+        assert got.dtype == xp.__array_namespace_info__().default_dtypes()["indexing"]
+        np.testing.assert_array_equal(np.asarray(got), np.searchsorted(a1, a2, side=side))
+        got = xp.searchsorted(xp.asarray(shuffled), x2.T[::2], side=side,
+                              sorter=xp.argsort(xp.asarray(shuffled)))
+        np.testing.assert_array_equal(np.asarray(got), np.searchsorted(
+            shuffled, a2.T[::2], side=side, sorter=order))
+        got = xp.searchsorted(x1[::2], xp.asarray(np.float32(7)), side=side)
+        assert got.shape == () and int(got) == np.searchsorted(a1[::2], 7, side=side)
+        assert int(xp.searchsorted(x1, 7.0, side=side)) == np.searchsorted(a1, 7, side=side)
+    ints = np.arange(0, 90, 3, dtype=np.int16)
+    keys = np.arange(-5, 95, dtype=np.int32)
+    np.testing.assert_array_equal(
+        np.asarray(xp.searchsorted(xp.asarray(ints), xp.asarray(keys) - 0, side="right")),
+        np.searchsorted(ints, keys, side="right"))
+    np.testing.assert_array_equal(np.asarray(xp.searchsorted(xp.asarray(ints[:0]), xp.asarray(keys[:5]))),
+                                  np.zeros(5))
+    assert xp.searchsorted(x1, x2[:0]).shape == (0, 5)
+
+
+def test_searchsorted_bad_arguments(backend):
+    x1 = xp.asarray(np.arange(5, dtype=np.float32))
+    with pytest.raises(ValueError, match="1-D"):
+        xp.searchsorted(xp.reshape(x1[:4], (2, 2)), x1)
+    with pytest.raises(ValueError, match="side"):
+        xp.searchsorted(x1, x1, side="middle")
+    with pytest.raises(TypeError, match="no promoted type"):
+        xp.searchsorted(x1, xp.asarray(np.arange(3, dtype=np.int32)))
+    with pytest.raises(TypeError, match="sorter"):
+        xp.searchsorted(x1, x1, sorter=x1)
+    with pytest.raises(ValueError, match="sorter"):
+        xp.searchsorted(x1, x1, sorter=xp.asarray(np.arange(4, dtype=np.int32)))
+    with pytest.raises(TypeError, match="complex"):
+        xp.searchsorted(x1, xp.asarray(np.zeros(2, np.complex64)))
+    with pytest.raises(TypeError, match="x1"):
+        xp.searchsorted(np.arange(3), x1)
+
+
+def test_kernels_emit_for_every_target(dummy):
+    """The kernels emit as GLSL, CUDA and OpenCL (and compile with NVRTC where present)."""
+    from vkdispatch.array_api import _dtypes as d
+    from vkdispatch.codegen.emit import emit
+    kernels = []
+    for t in (d.float64, d.int8, d.bool):
+        kt = _sort_kernels.key_type(t)
+        c, w = _sort_kernels.tile_shape(dummy, kt)
+        kernels += [_sort_kernels.tiles_kernel(3, t, kt, c, w, dummy),
+                    _sort_kernels.step_kernel(kt, w, dummy),
+                    _sort_kernels.merge_kernel(kt, c, w, dummy),
+                    _sort_kernels.gather_kernel(3, t, t, w, dummy)]
+    kernels += [_sort_kernels.gather_kernel(2, d.int64, None, 64, dummy),
+                _sort_kernels.search_kernel(2, d.float32, d.float32, d.float32, d.int64,
+                                            d.int64, 64, dummy)]
+    sources = [emit(k, target, k.name, 128 if target == "glsl" else 0, (), {}, 0).source
+               for k in kernels for target in ("glsl", "cuda", "opencl")]
+    assert len(sources) == 3 * len(kernels)
+    try:
+        from vkdispatch.backends.cuda.nvrtc import compile_cuda
+        compile_cuda('extern "C" __global__ void k() {}', arch="sm_90")
+    except Exception as exc:   # no NVRTC here
+        pytest.skip(f"NVRTC unavailable: {exc}")
+    for k in kernels:
+        compile_cuda(emit(k, "cuda", k.name, 0, (), {}, 0).source, arch="sm_90")

@@ -1,0 +1,185 @@
+"""sort and argsort: a stable bitonic sort of each row along the axis, on the device
+(kernels in `_sort_kernels`), recorded lazily as one node whose op launches them."""
+from __future__ import annotations
+
+import math
+import weakref
+
+from ..execution import lazy
+from ..execution.kernel import EmitOptions, build_kernel
+from . import _dtypes as d
+from . import _sort_kernels as K
+from ._array import Array, check_axis
+from ._info import default_int
+
+MAX_ROW = 2 ** 30              # rows pad to a power of two, indexed with int32
+MAX_ELEMENTS = 2 ** 31 - 2 ** 25   # grid-stride indices stay below 2**31
+
+_kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def kernel(ctx, key: tuple, generate):
+    """The compiled kernel `generate(device)` of `ctx`, built once per `key`."""
+    per_ctx = _kernels.setdefault(ctx, {})
+    built = per_ctx.get(key)
+    if built is None:
+        limit = ctx.device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
+        ir_kernel = generate(ctx.device)
+        built = per_ctx[key] = build_kernel(ctx, ir_kernel,
+                                            EmitOptions(ctx.codegen_target, ir_kernel.name,
+                                                        limit))
+    return built
+
+
+def launch(graph, kern, groups: int, buffers: list, values: dict) -> None:
+    groups = max(1, min(groups, graph.context.device.max_workgroup_count[0]))
+    packed = kern.packer.pack({name: values[name] for name in kern.uniform_names})
+    graph.record_packed(kern, (groups, 1, 1), buffers, packed)
+
+
+class _SortOp:
+    """The lazy node op: args (Leaf x,); the result is x sorted along `axis`, or the
+    indices that sort it (`indices`)."""
+    __slots__ = ("key", "axis", "descending", "indices")
+
+    def __init__(self, axis: int, descending: bool, indices: bool):
+        self.key = ("sort", axis, descending, indices)
+        self.axis, self.descending, self.indices = axis, descending, indices
+
+    def record(self, graph, node) -> None:
+        count = math.prod(node.shape)
+        if count == 0:
+            return
+        (x,) = node.args
+        ctx = graph.context
+        kt = K.key_type(x.dtype)
+        c, w = K.tile_shape(ctx.device, kt)
+        rows = _Rows(x.shape, self.axis, c)
+        keys = lazy.allocate((count,), kt)       # scratch: rows of (key, index) pairs
+        idx = lazy.allocate((count,), d.int32)
+        kb, ib = keys.storage.buffer, idx.storage.buffer
+        self._sort_tiles(graph, x, rows, kt, c, w, kb, ib)
+        if rows.padded > c:
+            _merge_tiles(graph, rows, kt, c, w, kb, ib)
+        self._write(graph, node, x, rows, w, ib)
+
+    def _sort_tiles(self, graph, x, rows, kt, c, w, kb, ib) -> None:
+        """Tiles of C slots: whole rows (C/P of them) or C-long runs of one row."""
+        view, rank = x.view, len(x.shape)
+        values = {"rows": rows.count, "n": rows.n, "seg": min(rows.padded, c),
+                  "tpr": rows.tiles_per_row, "rpt": max(1, c // rows.padded),
+                  "tiles": rows.tiles, "desc": int(self.descending), "xo": view.offset,
+                  "xa": view.strides[self.axis], **rows.dims}
+        rows.strides(view, "s", values)
+        kern = kernel(graph.context, ("tiles", rank, x.dtype, kt, c, w),
+                      lambda dev: K.tiles_kernel(rank, x.dtype, kt, c, w, dev))
+        launch(graph, kern, rows.tiles, [kb, ib, view.storage.buffer], values)
+
+    def _write(self, graph, node, x, rows, w, ib) -> None:
+        """The result through the output's strides: the indices, or the elements."""
+        out, rank, count = node.target, len(x.shape), math.prod(x.shape)
+        src = None if self.indices else x.dtype
+        values = {"total": count, "n": rows.n, "oo": out.offset,
+                  "oa": out.strides[self.axis], **rows.dims}
+        rows.strides(out, "so", values)
+        buffers = [out.storage.buffer, ib]
+        if src is not None:
+            values.update(xo=x.view.offset, xa=x.view.strides[self.axis])
+            rows.strides(x.view, "sx", values)
+            buffers.append(x.view.storage.buffer)
+        kern = kernel(graph.context, ("gather", rank, node.dtype, src, w),
+                      lambda dev: K.gather_kernel(rank, node.dtype, src, w, dev))
+        launch(graph, kern, -(-count // w), buffers, values)
+
+
+class _Rows:
+    """The rows along `axis` of an array of `shape`: `count` rows of `n` elements,
+    padded to `padded` (a power of two), in tiles of `c` slots."""
+
+    def __init__(self, shape: tuple, axis: int, c: int):
+        self.axis, self.shape = axis, shape
+        self.n = shape[axis]
+        self.count = math.prod(shape) // self.n
+        self.padded = 1 << (self.n - 1).bit_length()
+        self.tiles_per_row = -(-self.n // c) if self.padded > c else 1
+        per_tile = max(1, c // self.padded)
+        self.tiles = -(-self.count // per_tile) * self.tiles_per_row
+        self.dims = {f"d{j}": s for j, s in enumerate(
+            s for a, s in enumerate(shape) if a != axis)}
+
+    def strides(self, view, prefix: str, values: dict) -> None:
+        """The strides of `view` over the dims other than the axis, as uniforms."""
+        j = 0
+        for a in range(len(self.shape)):
+            if a != self.axis:
+                values[f"{prefix}{j}"] = view.strides[a]
+                j += 1
+
+
+def _merge_tiles(graph, rows, kt, c, w, kb, ib) -> None:
+    """Merge sorted runs of C into sorted rows of P: each merge's passes at distances
+    >= C over memory, the rest in shared memory."""
+    ctx = graph.context
+    step = kernel(ctx, ("step", kt, w), lambda dev: K.step_kernel(kt, w, dev))
+    merge = kernel(ctx, ("merge", kt, c, w), lambda dev: K.merge_kernel(kt, c, w, dev))
+    half = rows.padded // 2
+    pairs = rows.count * half
+    size = 2 * c
+    while size <= rows.padded:
+        h, flip = size // 2, 1
+        while h >= c:
+            launch(graph, step, -(-pairs // w), [kb, ib],
+                   {"n": rows.n, "h": h, "flip": flip, "half": half, "total": pairs})
+            h, flip = h // 2, 0
+        launch(graph, merge, rows.tiles, [kb, ib],
+               {"n": rows.n, "tpr": rows.tiles_per_row, "tiles": rows.tiles})
+        size *= 2
+
+
+def _check(x, axis, name: str) -> int:
+    if not isinstance(x, Array):
+        raise TypeError(f"{name} takes an array, got {type(x).__name__}")
+    if x.dtype not in d.CATEGORY_SETS["real numeric"] and x.dtype is not d.bool:
+        raise TypeError(f"{name} takes real numeric or boolean arrays, got {x.dtype.name} "
+                        f"(complex numbers have no order)")
+    axis = check_axis(axis, x.ndim)
+    n = x.shape[axis]
+    if n > MAX_ROW or math.prod(x.shape) > MAX_ELEMENTS:
+        raise ValueError(f"{name}: rows of up to {MAX_ROW} elements and arrays of up to "
+                         f"{MAX_ELEMENTS} elements are sorted (32-bit indexing), got shape "
+                         f"{x.shape}")
+    return axis
+
+
+def check_bindable(name: str, device, views: list, counts: list) -> None:
+    """Raise where memory the kernels bind (`views`' buffers, new buffers of (count,
+    dtype)) is past what the device binds as one storage buffer."""
+    limit = device.info.max_storage_buffer_range
+    sizes = [v.storage.buffer.nbytes for v in views] + [c * t.itemsize for c, t in counts]
+    if max(sizes) > limit:
+        raise ValueError(f"{name}: {max(sizes)} bytes of memory are past the "
+                         f"{limit} bytes {device} binds as one storage buffer")
+
+
+def _sorted(x, axis, descending, stable, indices: bool, name: str) -> Array:
+    axis = _check(x, axis, name)
+    for arg, value in (("descending", descending), ("stable", stable)):
+        if not isinstance(value, (bool, int)) and type(value).__name__ != "bool_":
+            raise TypeError(f"{name}'s {arg} must be a bool, got {value!r}")
+    t = default_int(x.device) if indices else x.dtype
+    view = x._placed()
+    count = math.prod(x.shape)
+    check_bindable(name, x.device, [view], [(count, t), (count, K.key_type(x.dtype)),
+                                            (count, d.int32)])
+    arg = lazy.Leaf(view, x.shape, x.dtype)
+    return Array._record(_SortOp(axis, bool(descending), indices), (arg,), x.shape, t,
+                         x.device)
+
+
+def sort(x, /, *, axis=-1, descending=False, stable=True) -> Array:
+    # the sort is always stable: `stable=False` allows any order of equal elements
+    return _sorted(x, axis, descending, stable, False, "sort")
+
+
+def argsort(x, /, *, axis=-1, descending=False, stable=True) -> Array:
+    return _sorted(x, axis, descending, stable, True, "argsort")
