@@ -32,10 +32,9 @@ _FUNCTION_NAMES = {"transpose": "permute_dims"}
 # NumPy functions whose arguments the namespace's function of that name takes as NumPy
 # passes them, when it has one
 _FUNCTIONS = frozenset({
-    "expand_dims", "broadcast_to", "broadcast_arrays", "astype", "matmul", "sort",
-    "argsort", "searchsorted", "tile", "moveaxis", "unique_values", "unique_counts",
-    "unique_inverse", "unique_all", "permute_dims", "cumulative_sum", "cumulative_prod",
-    "matrix_transpose", "unstack",
+    "expand_dims", "broadcast_to", "broadcast_arrays", "astype", "matmul", "tile",
+    "moveaxis", "unique_values", "unique_counts", "unique_inverse", "unique_all",
+    "permute_dims", "cumulative_sum", "cumulative_prod", "matrix_transpose", "unstack",
 })
 
 

@@ -188,6 +188,23 @@ def nonzero(a):
     return fn(a)
 
 
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """(Every kind gives the stable result, which is a valid answer for each.)"""
+    _refuse("sort", order=order)
+    a, axis = _flattened(a, axis)
+    return xp.sort(a, axis=axis)
+
+
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    _refuse("argsort", order=order)
+    a, axis = _flattened(a, axis)
+    return xp.argsort(a, axis=axis)
+
+
+def searchsorted(a, v, side="left", sorter=None):
+    return xp.searchsorted(a, v, side=side, sorter=sorter)
+
+
 def _fft_adapter(name: str):
     """numpy.fft.<name> (positional n / s and axis / axes, norm=None) as xp.fft's."""
     target = {"fft2": "fftn", "ifft2": "ifftn", "rfft2": "rfftn", "irfft2": "irfftn"}
@@ -214,7 +231,7 @@ FFT_ADAPTERS = {n: _fft_adapter(n) for n in (
     "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift")}
 
 ADAPTERS = {f.__name__: f for f in (
-    where, nonzero, squeeze, cumsum, cumprod, flip, roll, repeat, diff, tril, triu, tensordot,
+    where, nonzero, squeeze, sort, argsort, searchsorted, cumsum, cumprod, flip, roll, repeat, diff, tril, triu, tensordot,
     count_nonzero, dot, reshape, full_like, concatenate, stack, clip,
     *(_reduction(n) for n in ("sum", "prod", "mean", "var", "std", "min", "max", "any",
                               "all")),
