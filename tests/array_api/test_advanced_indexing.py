@@ -174,6 +174,15 @@ def test_mask_setitem(backend):
         x[xp.asarray(A > 0)] = xp.asarray(np.ones(2, np.complex64))
 
 
+def test_empty_arrays_take_writes(backend):
+    # contiguous strides of shape (2, 0) are (0, 1): not a broadcast view
+    x = xp.zeros((2, 0))
+    x[...] = 1.0
+    x[xp.asarray(np.zeros((2, 0), bool))] = 2.0
+    x[xp.asarray(np.array([1]))] = 3.0
+    check(x, np.zeros((2, 0), np.float32))
+
+
 def test_bad_indices(backend):
     x = xp.asarray(A)
     with pytest.raises(IndexError, match="integer"):

@@ -197,8 +197,7 @@ def true_coordinates(mask: Array) -> Array:
     n = math.prod(shape)
     if n == 0:
         return Array._record(CAST, (lazy.Scalar(0, t),), (len(shape), 0), t, device)
-    view = mask._view
-    if view is None or view.strides != lazy.contiguous_strides(shape):
+    if mask._placed().strides != lazy.contiguous_strides(shape):
         mask = Array._record(CAST, (mask._arg(),), shape, d.bool, device)   # contiguous
     leaf = lazy.Leaf(mask._placed(), shape, d.bool)
     nb = blocks(n)[1]
@@ -217,7 +216,6 @@ def nonzero(x, /) -> tuple:
     if x.ndim == 0:
         raise ValueError("nonzero of a 0-d array is not defined; use nonzero(atleast_1d) "
                          "(xp.reshape(x, (1,)))")
-    mask = x if x.dtype is d.bool else apply("not_equal", x, 0 if not (
-        x.dtype.is_float or x.dtype.is_complex) else 0.0)
+    mask = x if x.dtype is d.bool else apply("not_equal", x, 0)
     coords = true_coordinates(mask)
     return tuple(coords[j] for j in range(x.ndim))

@@ -27,8 +27,10 @@ _kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _wide(t: dt.DType) -> dt.DType:
-    """The signed type an index of `t` is wrapped and clamped in."""
-    return d.int64 if t.itemsize == 8 or t is d.uint32 else d.int32
+    """The type an index of `t` is wrapped and clamped in (32-bit unless 64-bit)."""
+    if t.kind == dt.INT:
+        return d.int64 if t.itemsize == 8 else d.int32
+    return d.uint64 if t.itemsize == 8 else d.uint32
 
 
 def grid_loop(b, n):
@@ -94,12 +96,12 @@ def _generate(scatter: bool, rank: int, t, index_types: tuple, device) -> ir.Ker
                            mutable=True)
                 length = b.bind(convert(lengths[k], w))
                 zero = ir.Lit(0, w)
-                if var.dtype.kind == dt.INT:
+                clamped = ops.make("select", ops.make("ge", v, length),
+                                   ops.make("sub", length, ir.Lit(1, w)), v)
+                if w.kind == dt.INT:   # negative: from the end, then clamped at 0 too
                     b.emit(ir.Assign(v, ops.make("select", ops.make("lt", v, zero),
                                                  ops.make("add", v, length), v)))
-                clamped = ops.make("select", ops.make("lt", v, zero), zero, ops.make(
-                    "select", ops.make("ge", v, length), ops.make("sub", length, ir.Lit(1, w)),
-                    v))
+                    clamped = ops.make("select", ops.make("lt", v, zero), zero, clamped)
                 indexed = ops.make("add", indexed,
                                    ops.make("mul", convert(clamped, d.int32), axis_st[k]))
             st = storage_type(t)

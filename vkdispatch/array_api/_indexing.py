@@ -85,8 +85,9 @@ def getitem(x: Array, key) -> Array:
 def check_writable(shape: tuple, strides: tuple) -> None:
     """ValueError for a view whose elements share memory (a broadcast view, stride 0
     along an axis longer than 1): a write through it would write one element several
-    times, in no set order (NumPy makes such views read-only)."""
-    if any(st == 0 and n > 1 for n, st in zip(shape, strides)):
+    times, in no set order (NumPy makes such views read-only). An empty view has no
+    elements to share (its contiguous strides may hold zeros)."""
+    if 0 not in shape and any(st == 0 and n > 1 for n, st in zip(shape, strides)):
         raise ValueError(f"cannot write through a broadcast view (shape {shape}, element "
                          f"strides {strides}): its elements share memory; write into a "
                          f"copy (xp.asarray(x, copy=True)) instead")
