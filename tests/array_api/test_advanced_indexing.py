@@ -165,6 +165,15 @@ def test_mask_setitem(backend):
     check(x, host)
     x[xp.asarray(True)] = xp.asarray(np.float32(3))
     check(x, np.full_like(host, 3))
+    y, h = xp.asarray(A[0]), A[0].copy()             # values and indices in the memory written
+    y[xp.asarray(np.array([False, True, True, False, True]))] = y[:3]
+    h[[1, 2, 4]] = h[:3].copy()
+    y[xp.asarray(np.array([0, 1])), xp.asarray(np.array([0, 1]))] = y[1:3, 0]
+    h[[0, 1], [0, 1]] = h[1:3, 0].copy()
+    check(y, h)
+    z = xp.asarray(np.array([1, 0, 3, 2]))
+    z[z] = z + 10                                       # z's own values index it
+    check(z, np.array([10, 11, 12, 13]))
     b = xp.asarray(np.array([True, False, True]))
     b[b] = False                                        # a mask over its own memory
     check(b, np.zeros(3, bool))

@@ -167,9 +167,16 @@ def setitem(x: Array, key, value) -> None:
         return
     wide = len(shape) - (y.ndim - len(index_axes))
     op = IndexedCopy(True, axes, index_axes, k.start, wide, y.shape)
-    args = (lazy.Leaf(value._placed(), value.shape, x.dtype),) + tuple(
-        lazy.Leaf(a._placed(), a.shape, a.dtype) for a, _, _ in indices)
+    args = tuple(_apart(a, view.storage) for a in [value] + [a for a, _, _ in indices])
     lazy.record_write(op, args, shape, x.dtype, view)
+
+
+def _apart(a: Array, storage) -> "lazy.Leaf":
+    """`a` as a scatter's argument: a copy when it is in the memory being written (the
+    scatter writes other elements than it reads, which one kernel would race on)."""
+    if a._placed().storage is storage:
+        a = Array._record(CAST, (a._arg(),), a.shape, a.dtype, a.device)
+    return lazy.Leaf(a._placed(), a.shape, a.dtype)
 
 
 def _masked_where(x: Array, y: Array, mask_at: tuple, value) -> bool:
