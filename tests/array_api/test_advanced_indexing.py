@@ -92,7 +92,15 @@ def test_integer_array_setitem(backend):
     check(x, host)
 
 
-def test_nonzero(backend):
+@pytest.fixture(params=["serial", "workgroups"])
+def compaction(request, monkeypatch):
+    """Both compaction kernels on every backend (CPU drivers pick the serial ones)."""
+    from vkdispatch.array_api import _compact
+    monkeypatch.setattr(_compact, "WORKGROUPS_ON_CPU", request.param == "workgroups")
+    return request.param
+
+
+def test_nonzero(backend, compaction):
     default = xp.__array_namespace_info__().default_dtypes()["indexing"]
     cases = [np.array([0, 3, 0, -1, 2], np.int32), A > 0.5, A[0] - A[0],
              np.zeros((0,), np.float32), np.zeros((3, 0), bool), np.ones((2, 3), bool),
@@ -112,7 +120,7 @@ def test_nonzero(backend):
         xp.nonzero(xp.asarray(1.0))
 
 
-def test_nonzero_long(backend):
+def test_nonzero_long(backend, compaction):
     n = 2 ** 22 + 3
     host = RNG.random(n) < 0.4
     host[-1] = True
@@ -120,7 +128,19 @@ def test_nonzero_long(backend):
     np.testing.assert_array_equal(np.asarray(got), np.nonzero(host)[0])
 
 
-def test_mask_getitem(backend):
+def test_compaction_block_edges(backend, compaction, monkeypatch):
+    """Lengths around the chunk (128, 256) and block sizes, densities 0 to 1, and
+    workgroups taking several blocks each."""
+    from vkdispatch.array_api import _compact_kernels
+    monkeypatch.setattr(_compact_kernels.Variant, "groups", lambda v, ctx, nb: (3, 1, 1))
+    for n in (1, 127, 128, 129, 257, 4096 * 256 + 1):
+        for p in (0.0, 0.02, 0.5, 1.0):
+            host = RNG.random(n) < p
+            (got,) = xp.nonzero(xp.asarray(host))
+            np.testing.assert_array_equal(np.asarray(got), np.nonzero(host)[0])
+
+
+def test_mask_getitem(backend, compaction):
     x = xp.asarray(A)
     for mask in (A > 0, A[..., 0] > 0, A[:, 0, 0] > 0, np.zeros(A.shape, bool),
                  np.ones((4, 5), bool), np.zeros((0, 5), bool), np.zeros((4, 0, 6), bool)):
@@ -245,16 +265,17 @@ def test_repeated_calls_compile_nothing(backend):
 def test_kernels_emit_for_every_target(dummy):
     """The gather/scatter and compaction kernels emit for GLSL, CUDA and OpenCL (and
     compile with NVRTC where it is installed: the CUDA backend is not on this CI)."""
-    from vkdispatch.array_api import _compact, _gather
+    from vkdispatch.array_api import _compact_kernels, _gather
     from vkdispatch.codegen.builder import Builder
     from vkdispatch.codegen.emit import emit
     kernels = [("vkd_gather", _gather._generate(False, 3, xp.float32, (xp.int64, xp.uint8),
                                                 dummy)),
                ("vkd_scatter", _gather._generate(True, 2, xp.bool, (xp.int32,), dummy)),
-               ("vkd_mask_count", _compact._count(Builder("vkd_mask_count", dummy))),
-               ("vkd_mask_scan", _compact._scan(Builder("vkd_mask_scan", dummy))),
-               ("vkd_mask_coords", _compact._coords(Builder("vkd_mask_coords", dummy), 2,
-                                                    xp.int64))]
+               ("vkd_mask_scan", _compact_kernels.scan(Builder("vkd_mask_scan", dummy)))]
+    for v in (_compact_kernels.SERIAL, _compact_kernels.WORKGROUPS):
+        kernels += [("vkd_mask_count", v.count(Builder("vkd_mask_count", dummy))),
+                    ("vkd_mask_coords", v.coords(Builder("vkd_mask_coords", dummy), 2,
+                                                 xp.int64))]
     try:
         from vkdispatch.backends.cuda.nvrtc import compile_cuda
         compile_cuda('extern "C" __global__ void k() {}', arch="sm_90")
