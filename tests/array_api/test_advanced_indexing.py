@@ -140,6 +140,18 @@ def test_compaction_block_edges(backend, compaction, monkeypatch):
             np.testing.assert_array_equal(np.asarray(got), np.nonzero(host)[0])
 
 
+def test_past_the_storage_buffer_range(backend):
+    """Arrays over 128 MiB (lavapipe's maxStorageBufferRange) are reached by device
+    address in the gather, scatter and compaction kernels."""
+    n = 2 ** 25 + 64
+    x = xp.arange(n, dtype=xp.int32)
+    check(xp.take(x, xp.asarray(np.array([0, n - 1, -2]))), np.int32([0, n - 1, n - 2]))
+    m = x >= n - 3
+    check(x[m], np.arange(n - 3, n, dtype=np.int32))
+    x[m] = xp.asarray(np.int32([1, 2, 3]))
+    check(x[-4:], np.int32([n - 4, 1, 2, 3]))
+
+
 def test_mask_getitem(backend, compaction):
     x = xp.asarray(A)
     for mask in (A > 0, A[..., 0] > 0, A[:, 0, 0] > 0, np.zeros(A.shape, bool),

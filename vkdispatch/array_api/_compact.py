@@ -13,27 +13,20 @@ import weakref
 
 from ..codegen.builder import Builder
 from ..execution import lazy
-from ..execution.kernel import EmitOptions, build_kernel
 from . import _compact_kernels as kernels
 from . import _dtypes as d
 from ._array import Array
 from ._elementwise import CAST, apply
-from ._gather import view_of
+from ._gather import kernel_for, view_of
 from ._info import default_int
 
 WORKGROUPS_ON_CPU = False   # tests turn it on to run the GPU kernels on CPU drivers
 _kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def _kernel(ctx, name: str, generate, *key):
-    per_ctx = _kernels.setdefault(ctx, {})
-    kernel = per_ctx.get((generate,) + key)
-    if kernel is None:
-        limit = ctx.device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
-        kernel = per_ctx[(generate,) + key] = build_kernel(
-            ctx, generate(Builder(name, ctx.device), *key),
-            EmitOptions(ctx.codegen_target, name, limit))
-    return kernel
+def _kernel(ctx, name: str, generate, key: tuple, params: tuple):
+    return kernel_for(ctx, _kernels, (generate,) + key, name,
+                      lambda: generate(Builder(name, ctx.device), *key), params)
 
 
 def _variant(device) -> "kernels.Variant":
@@ -56,13 +49,12 @@ class _CountOp:
         v = self.variant
         size, nb = v.blocks(n)
         ctx = graph.context
-        out = node.target.storage.buffer
-        count = _kernel(ctx, "vkd_mask_count", v.count)
+        out, bits = node.target.storage.buffer, view_of(mask).storage.buffer
+        count = _kernel(ctx, "vkd_mask_count", v.count, (), (("out", out), ("mask", bits)))
         values = {"n": n, "size": size, "nb": nb, "o": view_of(mask).offset}
         packed = count.packer.pack({k: values[k] for k in count.uniform_names})
-        graph.record_packed(count, v.groups(ctx, nb), [out, view_of(mask).storage.buffer],
-                            packed)
-        scan = _kernel(ctx, "vkd_mask_scan", kernels.scan)
+        graph.record_packed(count, v.groups(ctx, nb), [out, bits], packed)
+        scan = _kernel(ctx, "vkd_mask_scan", kernels.scan, (), (("counts", out),))
         graph.record_packed(scan, (1, 1, 1), [out], scan.packer.pack({"nb": nb}))
 
 
@@ -84,13 +76,14 @@ class _CoordsOp:
         v = self.variant
         size, nb = v.blocks(n)
         ctx = graph.context
-        kernel = _kernel(ctx, "vkd_mask_coords", v.coords, rank, node.dtype)
+        buffers = [node.target.storage.buffer, view_of(mask).storage.buffer,
+                   view_of(counts).storage.buffer]
+        kernel = _kernel(ctx, "vkd_mask_coords", v.coords, (rank, node.dtype),
+                         tuple(zip(("out", "mask", "counts"), buffers)))
         values = {"n": n, "size": size, "nb": nb, "o": view_of(mask).offset, "total": total}
         for j, s in enumerate(mask.shape):
             values[f"d{j}"] = s
         packed = kernel.packer.pack({k: values[k] for k in kernel.uniform_names})
-        buffers = [node.target.storage.buffer, view_of(mask).storage.buffer,
-                   view_of(counts).storage.buffer]
         graph.record_packed(kernel, v.groups(ctx, nb), buffers, packed)
 
 
