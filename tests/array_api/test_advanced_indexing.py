@@ -163,7 +163,11 @@ def test_mask_getitem(backend, compaction):
     check(x[1:, xp.asarray(m)], A[1:, m])
     check(x[..., xp.asarray(m[0])], A[..., m[0]])
     check(x[2, xp.asarray(m)], A[2, m])
-    check(x[xp.asarray(True)], A[None])
+    t = x[xp.asarray(True)]
+    check(t, A[None])
+    x[0, 0, 0] = 5.0                                    # advanced indexing copies
+    check(t, A[None])
+    x[0, 0, 0] = float(A[0, 0, 0])
     check(x[xp.asarray(False)], A[None][:0])
     check(x[::-1, 1:][x[::-1, 1:] > 0], A[::-1, 1:][A[::-1, 1:] > 0])   # strided, pending
     e = xp.asarray(np.zeros((0, 3), np.float32))

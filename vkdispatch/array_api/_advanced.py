@@ -130,11 +130,14 @@ def getitem(x: Array, key) -> Array:
 
 
 def _zero_d_mask(x: Array, k: _Key) -> Array:
-    """A 0-d mask adds a dimension of length 1 (True) or 0 (False) where it stands."""
+    """A 0-d mask adds a dimension of length 1 (True) or 0 (False) where it stands; a
+    copy, as every advanced index gives."""
     mask, axis, pos = k.masks[0]
     keep = bool(mask)
     y = basic.getitem(x, tuple(k.basic[:pos]) + (None,) + tuple(k.basic[pos:]))
-    return y if keep else basic.getitem(y, (slice(None),) * axis + (slice(0, 0),))
+    if not keep:
+        y = basic.getitem(y, (slice(None),) * axis + (slice(0, 0),))
+    return Array._record(CAST, (y._arg(),), y.shape, y.dtype, y.device)
 
 
 def setitem(x: Array, key, value) -> None:

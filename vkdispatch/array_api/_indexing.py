@@ -6,7 +6,8 @@ becomes the coordinates of its True elements (see _compact: the count is read fr
 device, a sync point). Integers beside arrays count as advanced indices for where the
 broadcast index dimensions go: in place of the advanced indices when those are
 adjacent in the key, else first (NumPy's rule; the standard leaves slices mixed with
-arrays unspecified)."""
+arrays unspecified). Assigning through repeated integer indices writes one of their
+values, which one is unspecified (as the standard leaves it)."""
 from __future__ import annotations
 
 import operator
