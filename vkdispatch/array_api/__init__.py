@@ -20,12 +20,14 @@ from ._elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atan
                            negative, not_equal, positive, pow, real, reciprocal, remainder,
                            round, sign, signbit, sin, sinh, sqrt, square, subtract, tan, tanh,
                            trunc, where)
+from ._compact import nonzero
 from ._info import __array_namespace_info__
 from ._linalg import matmul, tensordot, vecdot
 from ._searching import argmax, argmin, count_nonzero
 from ._scan import cumulative_prod, cumulative_sum
 from ._searchsorted import searchsorted
 from ._sorting import argsort, sort
+from ._take import take, take_along_axis
 from ._statistical import all, any, diff, max, mean, min, prod, std, sum, var
 from . import fft
 from ._manipulation import (broadcast_arrays, broadcast_to, concat, expand_dims, flip,
@@ -39,7 +41,7 @@ nan = float("nan")
 pi = 3.141592653589793
 newaxis = None
 
-__all__ = ['Array', 'matmul', 'tensordot', 'vecdot', 'argmax', 'argmin', 'count_nonzero', 'cumulative_prod', 'cumulative_sum', 'argsort', 'sort', 'searchsorted', 'all', 'any', 'diff', 'max', 'mean', 'min', 'prod', 'std',
+__all__ = ['Array', 'matmul', 'tensordot', 'vecdot', 'argmax', 'argmin', 'count_nonzero', 'nonzero', 'take', 'take_along_axis', 'cumulative_prod', 'cumulative_sum', 'argsort', 'sort', 'searchsorted', 'all', 'any', 'diff', 'max', 'mean', 'min', 'prod', 'std',
            'sum', 'var', 'arange', 'asarray', 'empty', 'empty_like', 'eye', 'from_buffer',
            'from_dlpack', 'full',
            'full_like', 'linspace', 'meshgrid', 'ones', 'ones_like', 'tril', 'triu',

@@ -1,5 +1,13 @@
-"""Basic indexing: integers, slices, `...` and `None` select a strided view (no copy);
-`__setitem__` writes through one."""
+"""Indexing. Basic indexing (integers, slices, `...` and `None`) selects a strided view
+(no copy); `__setitem__` writes through one. A key with arrays (integer arrays, one
+boolean mask) is NumPy's advanced indexing: the basic part selects a view, and a
+generated gather / scatter kernel (see _gather) goes through the index arrays; a mask
+becomes the coordinates of its True elements (see _compact: the count is read from the
+device, a sync point). Integers beside arrays count as advanced indices for where the
+broadcast index dimensions go: in place of the advanced indices when those are
+adjacent in the key, else first (NumPy's rule; the standard leaves slices mixed with
+arrays unspecified). Assigning through repeated integer indices writes one of their
+values, which one is unspecified (as the standard leaves it)."""
 from __future__ import annotations
 
 import operator
@@ -10,13 +18,16 @@ from ._array import Array
 from ._elementwise import CAST, broadcast_shapes, node_arg
 
 
+def _has_array(key) -> bool:
+    if type(key) is tuple:
+        return any(isinstance(k, Array) for k in key)
+    return isinstance(key, Array)
+
+
 def _normalize_key(key, ndim: int) -> list:
     if not isinstance(key, tuple):
         key = (key,)
     for k in key:
-        if isinstance(k, Array):
-            raise IndexError("indexing with arrays (integer or boolean masks) is not "
-                             "supported yet; use integers, slices, ... and None")
         if not (k is None or k is Ellipsis or isinstance(k, slice)):
             try:
                 operator.index(k)
@@ -66,6 +77,8 @@ def view_of(x: Array, key):
 
 
 def getitem(x: Array, key) -> Array:
+    if _has_array(key):
+        return _advanced.getitem(x, key)
     shape, offset, strides, v = view_of(x, key)
     return Array._new(shape, x.dtype, x.device, view=lazy.View(v.storage, offset, strides))
 
@@ -73,14 +86,17 @@ def getitem(x: Array, key) -> Array:
 def check_writable(shape: tuple, strides: tuple) -> None:
     """ValueError for a view whose elements share memory (a broadcast view, stride 0
     along an axis longer than 1): a write through it would write one element several
-    times, in no set order (NumPy makes such views read-only)."""
-    if any(st == 0 and n > 1 for n, st in zip(shape, strides)):
+    times, in no set order (NumPy makes such views read-only). An empty view has no
+    elements to share (its contiguous strides may hold zeros)."""
+    if 0 not in shape and any(st == 0 and n > 1 for n, st in zip(shape, strides)):
         raise ValueError(f"cannot write through a broadcast view (shape {shape}, element "
                          f"strides {strides}): its elements share memory; write into a "
                          f"copy (xp.asarray(x, copy=True)) instead")
 
 
 def setitem(x: Array, key, value) -> None:
+    if _has_array(key):
+        return _advanced.setitem(x, key, value)
     shape, offset, strides, v = view_of(x, key)
     check_writable(shape, strides)
     target = lazy.View(v.storage, offset, strides)
@@ -98,3 +114,6 @@ def setitem(x: Array, key, value) -> None:
     if 0 in shape:
         return
     lazy.record_write(CAST, (arg,), shape, x.dtype, target)
+
+
+from . import _advanced  # noqa: E402  (it builds on the basic indexing above)
