@@ -26,6 +26,7 @@ from ._linalg import matmul, tensordot, vecdot
 from ._searching import argmax, argmin, count_nonzero
 from ._scan import cumulative_prod, cumulative_sum
 from ._searchsorted import searchsorted
+from ._set_functions import unique_all, unique_counts, unique_inverse, unique_values
 from ._sorting import argsort, sort
 from ._take import take, take_along_axis
 from ._statistical import all, any, diff, max, mean, min, prod, std, sum, var
@@ -41,7 +42,8 @@ nan = float("nan")
 pi = 3.141592653589793
 newaxis = None
 
-__all__ = ['Array', 'matmul', 'tensordot', 'vecdot', 'argmax', 'argmin', 'count_nonzero', 'nonzero', 'take', 'take_along_axis', 'cumulative_prod', 'cumulative_sum', 'argsort', 'sort', 'searchsorted', 'all', 'any', 'diff', 'max', 'mean', 'min', 'prod', 'std',
+__all__ = ['Array', 'matmul', 'tensordot', 'vecdot', 'argmax', 'argmin', 'count_nonzero', 'nonzero', 'take', 'take_along_axis', 'cumulative_prod', 'cumulative_sum', 'argsort', 'sort', 'searchsorted', 'unique_all', 'unique_counts', 'unique_inverse',
+           'unique_values', 'all', 'any', 'diff', 'max', 'mean', 'min', 'prod', 'std',
            'sum', 'var', 'arange', 'asarray', 'empty', 'empty_like', 'eye', 'from_buffer',
            'from_dlpack', 'full',
            'full_like', 'linspace', 'meshgrid', 'ones', 'ones_like', 'tril', 'triu',
