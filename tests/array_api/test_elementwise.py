@@ -243,3 +243,22 @@ def test_complex_division_of_extreme_magnitudes(backend):
                  np.complex64)
     got = np.asarray(xp.asarray(a) / xp.asarray(b))
     np.testing.assert_allclose(got, a / b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("t", [np.float32, np.float64])
+def test_nextafter_steps_one_bit_pattern(backend, t):
+    """Bit-exact against NumPy: signed zeros, the smallest subnormal, infinities, NaNs,
+    equal arguments, both directions."""
+    if t is np.float64 and not vd.get_context().device.float64:
+        pytest.skip("the device has no float64")
+    tiny = np.finfo(t).smallest_subnormal
+    a = np.array([0., -0., 1., -1., tiny, -tiny, np.inf, -np.inf, np.nan, 3., 3., 2.5, -2.5,
+                  0., np.finfo(t).max], t)
+    b = np.array([1., -1., 2., -2., 0., 0., 0., 0., 1., np.nan, 3., -np.inf, np.inf, -0.,
+                  np.inf], t)
+    got = np.asarray(xp.nextafter(xp.asarray(a), xp.asarray(b)))
+    with np.errstate(over="ignore"):     # max toward inf is inf, as it should be
+        want = np.nextafter(a, b)
+    bits = np.uint32 if t is np.float32 else np.uint64
+    same = (got.view(bits) == want.view(bits)) | (np.isnan(got) & np.isnan(want))
+    assert same.all(), (a[~same], got[~same], want[~same])

@@ -17,7 +17,7 @@ from ._elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atan
                            greater_equal, hypot, imag, isfinite, isinf, isnan, less,
                            less_equal, log, log1p, log2, log10, logaddexp, logical_and,
                            logical_not, logical_or, logical_xor, maximum, minimum, multiply,
-                           negative, not_equal, positive, pow, real, reciprocal, remainder,
+                           negative, nextafter, not_equal, positive, pow, real, reciprocal, remainder,
                            round, sign, signbit, sin, sinh, sqrt, square, subtract, tan, tanh,
                            trunc, where)
 from ._compact import nonzero
@@ -57,7 +57,7 @@ __all__ = ['Array', 'matmul', 'tensordot', 'vecdot', 'argmax', 'argmin', 'count_
            'greater', 'greater_equal', 'hypot', 'imag', 'isfinite', 'isinf', 'isnan',
            'less', 'less_equal', 'log', 'log1p', 'log2', 'log10', 'logaddexp',
            'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'maximum',
-           'minimum', 'multiply', 'negative', 'not_equal', 'positive', 'pow', 'real',
+           'minimum', 'multiply', 'negative', 'nextafter', 'not_equal', 'positive', 'pow', 'real',
            'reciprocal', 'remainder', 'round', 'sign', 'signbit', 'sin', 'sinh', 'sqrt',
            'square', 'subtract', 'tan', 'tanh', 'trunc', 'where',
            '__array_namespace_info__', 'broadcast_arrays', 'broadcast_to', 'concat',

@@ -49,6 +49,7 @@ TABLE = {
     "atan2": (2, "real floating-point", SAME, L.arith("atan2")),
     "copysign": (2, "real floating-point", SAME, L.copysign),
     "hypot": (2, "real floating-point", SAME, L.hypot),
+    "nextafter": (2, "real floating-point", SAME, L.nextafter),
     "logaddexp": (2, "real floating-point", SAME, L.logaddexp),
     "equal": (2, "any", BOOL, L.compare("eq")),
     "not_equal": (2, "any", BOOL, L.compare("ne")),
@@ -194,6 +195,9 @@ def _rule(name: str, args: tuple, key: tuple) -> tuple:
     arity, category, rule, _ = TABLE[name]
     _, t, device = operands(name, args, category)
     check_device_dtype(device, t, name)
+    if name == "nextafter" and t is d.float64 and not device.info.int64:
+        raise TypeError(f"nextafter of float64 steps 64-bit integer bit patterns, which "
+                        f"{device} lacks")
     result = {SAME: t, BOOL: d.bool, REAL: _real_of(t)}[rule]
     found = (OPS[name], t, result) + tuple(
         None if type(a) is Array else _scalar_conversion(a, t) for a in args)

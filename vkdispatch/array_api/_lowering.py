@@ -268,6 +268,27 @@ def copysign(args, dtype):
     return select(signbit([b], dt.bool_), ops.make("neg", mag), mag)
 
 
+_BITS = {dt.float32: (dt.uint32, 1 << 31), dt.float64: (dt.uint64, 1 << 63)}
+
+
+def nextafter(args, dtype):
+    """The next representable value after x1 toward x2, by stepping x1's bit pattern
+    (a magnitude step is one unit of the bits, whatever the exponent); from zero, the
+    smallest subnormal with x2's sign."""
+    (a, b), t = _same(args)
+    bits_t, sign = _BITS[t]
+    ua = ops.make("bitcast", a, dtype=bits_t)
+    one = lit(1, bits_t)
+    away_from_zero = ops.make("eq", ops.make("gt", b, a), ops.make("gt", a, lit(0, t)))
+    stepped = select(away_from_zero, ops.make("add", ua, one), ops.make("sub", ua, one))
+    smallest = select(signbit([b], dt.bool_), lit(sign | 1, bits_t), one)
+    zero = ops.make("eq", a, lit(0, t))
+    out = ops.make("bitcast", select(zero, smallest, stepped), dtype=t)
+    out = select(ops.make("eq", a, b), b, out)
+    nan = ops.make("logical_or", isnan_([a], dtype), isnan_([b], dtype))
+    return select(nan, lit(math.nan, t), out)
+
+
 def square(args, dtype):
     x = convert(args[0], dtype)
     return binary_node("mul", x, x)
