@@ -205,6 +205,21 @@ def searchsorted(a, v, side="left", sorter=None):
     return xp.searchsorted(a, v, side=side, sorter=sorter)
 
 
+def take(a, indices, axis=None, out=None, mode="raise"):
+    _refuse("take", out=out)
+    if mode != "raise":
+        raise TypeError(f"numpy.take on vkdispatch arrays takes mode='raise' only (an "
+                        f"out-of-range index raises IndexError), got {mode!r}")
+    a, axis = _flattened(a, axis)
+    return xp.take(a, xp.asarray(indices), axis=axis)
+
+
+def take_along_axis(arr, indices, axis=-1):
+    if axis is None:
+        arr, indices, axis = xp.reshape(arr, (-1,)), xp.reshape(indices, (-1,)), 0
+    return xp.take_along_axis(arr, indices, axis=axis)
+
+
 def _fft_adapter(name: str):
     """numpy.fft.<name> (positional n / s and axis / axes, norm=None) as xp.fft's."""
     target = {"fft2": "fftn", "ifft2": "ifftn", "rfft2": "rfftn", "irfft2": "irfftn"}
@@ -231,7 +246,7 @@ FFT_ADAPTERS = {n: _fft_adapter(n) for n in (
     "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift")}
 
 ADAPTERS = {f.__name__: f for f in (
-    where, nonzero, squeeze, sort, argsort, searchsorted, cumsum, cumprod, flip, roll, repeat, diff, tril, triu, tensordot,
+    where, nonzero, squeeze, sort, argsort, searchsorted, take, take_along_axis, cumsum, cumprod, flip, roll, repeat, diff, tril, triu, tensordot,
     count_nonzero, dot, reshape, full_like, concatenate, stack, clip,
     *(_reduction(n) for n in ("sum", "prod", "mean", "var", "std", "min", "max", "any",
                               "all")),
