@@ -274,17 +274,33 @@ _BITS = {dt.float32: (dt.uint32, 1 << 31), dt.float64: (dt.uint64, 1 << 63)}
 def nextafter(args, dtype):
     """The next representable value after x1 toward x2, by stepping x1's bit pattern
     (a magnitude step is one unit of the bits, whatever the exponent); from zero, the
-    smallest subnormal with x2's sign."""
+    smallest subnormal with x2's sign. Zero tests, equality and direction compare the
+    bit patterns, not the floats: a device that flushes subnormal operands to zero
+    would see the smallest subnormal as zero."""
     (a, b), t = _same(args)
     bits_t, sign = _BITS[t]
-    ua = ops.make("bitcast", a, dtype=bits_t)
-    one = lit(1, bits_t)
-    away_from_zero = ops.make("eq", ops.make("gt", b, a), ops.make("gt", a, lit(0, t)))
+    ua, ub = (ops.make("bitcast", v, dtype=bits_t) for v in (a, b))
+    one, sign_bit = lit(1, bits_t), lit(sign, bits_t)
+
+    def magnitude(u):
+        return ops.make("bit_and", u, lit(sign - 1, bits_t))
+
+    def negative(u):
+        return ops.make("ne", ops.make("bit_and", u, sign_bit), lit(0, bits_t))
+
+    def order(u):   # monotonic in the float's value (-0 just below +0)
+        flip = select(negative(u), lit(2 * sign - 1, bits_t), sign_bit)
+        return ops.make("bit_xor", u, flip)
+
+    zero_a = ops.make("eq", magnitude(ua), lit(0, bits_t))
+    both_zero = ops.make("eq", magnitude(ops.make("bit_or", ua, ub)), lit(0, bits_t))
+    equal = ops.make("logical_or", ops.make("eq", ua, ub), both_zero)
+    upward = ops.make("gt", order(ub), order(ua))
+    away_from_zero = ops.make("ne", upward, negative(ua))
     stepped = select(away_from_zero, ops.make("add", ua, one), ops.make("sub", ua, one))
-    smallest = select(signbit([b], dt.bool_), lit(sign | 1, bits_t), one)
-    zero = ops.make("eq", a, lit(0, t))
-    out = ops.make("bitcast", select(zero, smallest, stepped), dtype=t)
-    out = select(ops.make("eq", a, b), b, out)
+    smallest = ops.make("bit_or", ops.make("bit_and", ub, sign_bit), one)
+    out = select(equal, ub, select(zero_a, smallest, stepped))
+    out = ops.make("bitcast", out, dtype=t)
     nan = ops.make("logical_or", isnan_([a], dtype), isnan_([b], dtype))
     return select(nan, lit(math.nan, t), out)
 
