@@ -397,3 +397,23 @@ def test_eager_loop_replays_kept_lists_many_times(backend):
     assert (delta.dispatches_recorded, delta.submits, delta.kernels_compiled) == (300, 300, 0)
     assert len(built) == 1                    # bufs[1]'s list (bufs[0]'s is kept from the
                                               # warm-up call), then only replays
+
+
+def test_fresh_views_of_the_same_memory_replay_one_list(backend):
+    """Eager calls on views made anew each call (as library code slices a buffer)
+    replay the list of the first: a view binds its base's memory at an offset, so the
+    same base, offset and size is the same binding; another offset is another list."""
+    x = np.arange(256, dtype=np.float32)
+    base = vd.asbuffer(x)
+    graph = vd.CommandGraph(reset_on_submit=True)
+    built = _count_builds(graph)
+    ref = x.copy()
+    for step in range(6):
+        start = 0 if step < 4 else 64          # two offsets, each its own list
+        view = base.view(start, (64,))
+        shift_scale(view, view, 2.0, graph=graph)
+        graph.submit()
+        ref[start:start + 64] = ref[start:start + 64] * 2 + 1
+    assert len(built) == 2
+    np.testing.assert_array_equal(base.read(0), ref)
+    graph.destroy()

@@ -130,6 +130,23 @@ def _flat_resources(records) -> list:
     return out
 
 
+def _owner(res):
+    """The object a built list's binding of `res` lives on: a buffer view's base buffer
+    (so views made afresh for each call of the same memory replay one list), else
+    `res` itself."""
+    if isinstance(res, Buffer):
+        return res._base or res
+    return res
+
+
+def _ident(res):
+    """What a built list binds of `res`, comparable across calls: a buffer's memory
+    (its base's id, byte offset and size), else the object's id."""
+    if isinstance(res, Buffer):
+        return (id(res._base or res), res.offset, res.nbytes)
+    return id(res)
+
+
 def _resource_handle(res, queue: int):
     if isinstance(res, tuple):   # (image, sampler)
         return (res[0].handle(queue), res[1].handle(queue))
@@ -170,7 +187,8 @@ class CommandGraph:
         self._submitted: dict = {}      # queue -> CommandList of the last submit (timestamps)
         self._spare: dict = {}          # queue -> [(_Built, Signal of its last run)]
         self._singles: dict = {}        # single-dispatch lists of eager calls (_submit_single)
-        self._last_single = None        # (kernel, launch, queue, timestamps, _Built): last submit
+        self._last_single = None        # (kernel, launch, queue, timestamps, _Built,
+        #                                   weak refs to its resources): the last submit
         self._lock = threading.RLock()
         self._tally = stats.tally(self)   # dispatches and submits, counted under _lock
         self._hand_written = 0          # records of kernels that may reach unbound memory
@@ -544,22 +562,23 @@ class CommandGraph:
         except BaseException:
             cl.destroy()
             raise
-        refs = None if key is None else tuple(map(weakref.ref, _flat_resources(self._records)))
+        refs = None if key is None else tuple(weakref.ref(_owner(r))
+                                              for r in _flat_resources(self._records))
         return _Built(cl, indices, mode, key, refs, uniforms)
 
     def _content_key(self, mode: tuple):
         """What a built list holds, comparable across record sets: kernels, resources
-        (by id), launch sizes and copies (not the uniform bytes, which a replay
-        rewrites); None when bound variables make its uniforms depend on later set_var
-        calls."""
+        (buffers by memory, see _ident), launch sizes and copies (not the uniform bytes,
+        which a replay rewrites); None when bound variables make its uniforms depend on
+        later set_var calls."""
         parts = [mode]
         for rec in self._records:
             if type(rec) is _Dispatch:
                 if rec.packed is None:
                     return None
-                parts.append((rec.kernel, rec.groups, *map(id, rec.resources)))
+                parts.append((rec.kernel, rec.groups, *map(_ident, rec.resources)))
             else:
-                parts.append((id(rec.src), id(rec.dst), rec.nbytes, rec.src_offset,
+                parts.append((_ident(rec.src), _ident(rec.dst), rec.nbytes, rec.src_offset,
                               rec.dst_offset))
         return tuple(parts)
 
@@ -586,7 +605,8 @@ class CommandGraph:
 
     def _holds_current_records(self, built: _Built, queue: int) -> bool:
         """Whether the ids in `built`'s key still name the current records' objects (an
-        id is reused once its object is gone); a destroyed one raises, as a build would."""
+        id is reused once its object is gone; a buffer view's is its base's); a destroyed
+        one raises, as a build would."""
         records = self._records
         rec = records[0] if len(records) == 1 else None
         if type(rec) is _Dispatch and len(rec.resources) == len(built.refs):
@@ -594,7 +614,7 @@ class CommandGraph:
         else:
             resources = _flat_resources(records)
         for ref, res in zip(built.refs, resources):
-            if ref() is not res:
+            if ref() is not _owner(res):
                 return False
             if type(res) is not Buffer or not (res._base or res)._handles:
                 res.handle(queue)   # raises for a destroyed one, as a build would
@@ -702,18 +722,20 @@ class CommandGraph:
         built = None
         last = self._last_single     # the same call as the last one: no key to build
         if (last is not None and last[0] is rec.kernel and last[1] == rec.groups
-                and last[2] == queue and last[3] == self._timestamps):
+                and last[2] == queue and last[3] == self._timestamps
+                and last[5] is not None):
             built = last[4]
-            for ref, res in zip(built.refs, rec.resources):   # _holds_current_records
+            for ref, res in zip(last[5], rec.resources):   # the very same objects
                 if ref() is not res:
                     built = None
                     break
                 if type(res) is not Buffer or not (res._base or res)._handles:
                     res.handle(queue)   # raises for a destroyed one, as a build would
-            if built is not None and len(built.refs) != len(rec.resources):
-                built = None            # an (image, sampler) pair: compare them all
+            if built is not None and len(last[5]) != len(rec.resources):
+                built = None
         if built is None:
-            key = (queue, self._timestamps, rec.kernel, rec.groups, *map(id, rec.resources))
+            key = (queue, self._timestamps, rec.kernel, rec.groups,
+                   *map(_ident, rec.resources))
             singles = self._singles
             built = singles.get(key)
             if built is not None and not self._holds_current_records(built, queue):
@@ -724,7 +746,10 @@ class CommandGraph:
                 if len(singles) >= self._MAX_SINGLES:
                     self._drop_single(next(iter(singles)), queue)
                 singles[key] = built
-            self._last_single = (rec.kernel, rec.groups, queue, self._timestamps, built)
+            exact = None if any(type(r) is tuple for r in rec.resources) else tuple(
+                map(weakref.ref, rec.resources))     # ((image, sampler) pairs: no fast path)
+            self._last_single = (rec.kernel, rec.groups, queue, self._timestamps, built,
+                                 exact)
         if built.uniforms[0] != rec.packed:
             built.cl.set_uniform(0, rec.packed)
             built.uniforms[0] = rec.packed
