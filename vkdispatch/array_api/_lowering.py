@@ -145,8 +145,16 @@ def remainder(args, dtype):
     (a, b), t = _same(args)
     if _is_int(t):
         return _int_division(a, b, t)[1]
+    a, b = current().bind(a), current().bind(b)
     r = ops.make("sub", a, ops.make("mul", b, ops.make("floor", ops.make("div", a, b))))
-    return r
+    # Python's %: a finite x1 over an infinite x2 is x1 when their signs agree (or x1 is
+    # zero), else x2; a zero result has x2's sign
+    keep = ops.make("logical_or", ops.make("eq", ops.make("lt", a, lit(0, t)),
+                                           ops.make("lt", b, lit(0, t))),
+                    ops.make("eq", a, lit(0, t)))
+    r = select(ops.make("logical_and", _inf(b), _finite(a)), select(keep, a, b), r)
+    r = current().bind(r)
+    return select(ops.make("eq", r, lit(0, t)), _signed_zero(b), r)
 
 
 def power(args, dtype):
@@ -244,6 +252,20 @@ def _inf(x):
     return ops.make("eq", ops.make("abs", x), lit(math.inf, x.dtype))
 
 
+def _finite(x):
+    return ops.make("lt", ops.make("abs", x), lit(math.inf, x.dtype))
+
+
+def _copysign(m, s):
+    """Nonnegative `m` with the sign bit of `s`."""
+    return select(signbit([s], dt.bool_), ops.make("neg", m), m)
+
+
+def _signed_zero(s):
+    """0 with the sign bit of `s`."""
+    return select(signbit([s], dt.bool_), lit(-0.0, s.dtype), lit(0.0, s.dtype))
+
+
 def isfinite_(args, dtype):
     x = args[0]
     if not (x.dtype.is_float or x.dtype.is_complex):
@@ -257,6 +279,9 @@ def signbit(args, dtype):
     neg = ops.make("lt", x, lit(0, x.dtype))
     if x.dtype is dt.float32:   # -0.0 and -nan have the sign bit too
         return ops.make("lt", ops.make("bitcast", x, dtype=dt.int32), lit(0, dt.int32))
+    if x.dtype is dt.float64:   # the high word's top bit (no 64-bit integers needed)
+        high = ops.make("swizzle", ops.make("bitcast", x, dtype=dt.uvec2), attrs=("y",))
+        return ops.make("ge", high, lit(1 << 31, dt.uint32))
     zero = ops.make("eq", x, lit(0, x.dtype))
     negzero = ops.make("lt", ops.make("div", lit(1, x.dtype), x), lit(0, x.dtype))
     return ops.make("logical_or", neg, ops.make("logical_and", zero, negzero))

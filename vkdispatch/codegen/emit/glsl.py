@@ -182,6 +182,10 @@ _TO_FLOAT = {16: ("int16BitsToFloat16", "uint16BitsToFloat16"),
 
 
 def _bitcast(em, e, a):
+    if (e.args[0].dtype, e.dtype) == (dt.float64, dt.uvec2):   # (low word, high word)
+        return f"unpackDouble2x32({a[0]})"
+    if (e.args[0].dtype, e.dtype) == (dt.uvec2, dt.float64):
+        return f"packDouble2x32({a[0]})"
     src, dst = e.args[0].dtype.base, e.dtype.base
     if src.itemsize != dst.itemsize or src.itemsize not in (2, 4, 8):
         em.unsupported(f"bitcast from {src.name} to {dst.name} (GLSL reinterprets 16-, 32- "

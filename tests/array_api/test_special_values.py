@@ -1,0 +1,70 @@
+"""Special values (signed zeros, infinities, NaNs) of the elementwise functions against
+NumPy, bit-exact in what the Array API standard (2024.12) specifies; where NumPy
+differs from the standard, the standard's value is the one checked (said at the case)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import vkdispatch as vd
+import vkdispatch.array_api as xp
+
+INF, NAN = np.inf, np.nan
+REAL_VALUES = [0.0, -0.0, 1.5, -1.5, 4.0, -4.0, 2.0, -2.0, 0.5, INF, -INF, NAN]
+PART_VALUES = [0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 2.5, -2.5, 30.0, -30.0, INF, -INF, NAN]
+
+
+def _needs(dtype):
+    if np.dtype(dtype) in (np.float64, np.complex128) and not vd.get_context().device.float64:
+        pytest.skip("no float64 on this device")
+
+
+def _same(got, want, rtol):
+    """Equal as the standard asks: NaN where NaN, infinities and zeros with their sign,
+    finite values within rtol."""
+    if np.isnan(want):
+        return bool(np.isnan(got))
+    if np.isinf(want) or want == 0:
+        return bool(got == want and np.signbit(got) == np.signbit(want))
+    return bool(abs(got - want) <= rtol * abs(want))
+
+
+def _grid(dtype):
+    """Every (real, imaginary) pair of PART_VALUES, parts set exactly."""
+    n = len(PART_VALUES)
+    z = np.empty(n * n, dtype)
+    z.real = np.repeat(PART_VALUES, n)
+    z.imag = np.tile(PART_VALUES, n)
+    return z
+
+
+# ----------------------------------------------------------------------------- real
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_remainder_special_values(backend, dtype):
+    # Python's %: x1 % ±inf is x1 (same signs) or x2; a zero result has x2's sign
+    _needs(dtype)
+    n = len(REAL_VALUES)
+    a = np.repeat(REAL_VALUES, n).astype(dtype)
+    b = np.tile(REAL_VALUES, n).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = np.remainder(a, b)
+    for got in (np.asarray(xp.remainder(xp.asarray(a), xp.asarray(b))),
+                np.asarray(xp.asarray(a) % xp.asarray(b))):
+        bad = [(x, y, g, w) for x, y, g, w in zip(a, b, got, want) if not _same(g, w, 0)]
+        assert not bad, bad
+    x = xp.asarray(a)
+    x %= xp.asarray(b)
+    assert all(_same(g, w, 0) for g, w in zip(np.asarray(x), want))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_signbit_of_negative_nan(backend, dtype):
+    _needs(dtype)
+    bits = np.uint64 if dtype is np.float64 else np.uint32
+    top = bits(1) << bits(63 if dtype is np.float64 else 31)
+    v = np.array([NAN, NAN, 0.0, -0.0, INF, -INF, 1.0, -1.0], dtype)
+    raw = v.view(bits)
+    raw[1] |= top                       # -NaN: NaN with the sign bit set
+    np.testing.assert_array_equal(np.asarray(xp.signbit(xp.asarray(v))), np.signbit(v))
