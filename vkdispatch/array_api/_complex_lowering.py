@@ -37,29 +37,28 @@ def _cexp(z, t):
 
 
 def _c_exp(z, t, minus_one=False):
-    """exp(z) (or exp(z) - 1) with C99's values where a part is not finite: a real
-    argument stays real (y = ±0 kept), -inf with an infinite or NaN y gives 0 (-1),
-    +inf with one gives inf + NaN j."""
+    """exp(z) (or exp(z) - 1) with C99's values where a part is not finite: y = ±0 stays
+    (e^x * 0 is NaN for x = +inf), -inf with an infinite or NaN y gives 0 (-1) + ±0j,
+    +inf with one inf + NaN j."""
     p = _part_type(t)
     x, y = _bound(_re(z)), _bound(_im(z))
-    out = _cexp(z, t)
+    e = _bound(ops.make("exp", x))
+    re = ops.make("mul", e, ops.make("cos", y))
     if minus_one:
-        out = _csub(_bound(out), _clit(1, 0, t))
-    on_axis = _cplx(ops.make("expm1" if minus_one else "exp", x), y, t)
-    # (z = ±0 + 0j is left to the formula: the standard's expm1 is +0 there, not x)
-    real = ops.make("logical_and", ops.make("eq", y, lit(0, p)), ops.make("ne", x, lit(0, p)))
-    out = select(real, on_axis, out)
-    low = _cplx(lit(-1 if minus_one else 0, p), signed_zero(y), t)
-    high = _cplx(lit(math.inf, p), lit(math.nan, p), t)
-    wild = ops.make("logical_and", is_inf(x), ops.make("logical_not", is_finite(y)))
-    return select(wild, select(ops.make("lt", x, lit(0, p)), low, high), out)
+        re = ops.make("sub", re, lit(1, p))
+    im = select(ops.make("eq", y, lit(0, p)), y, ops.make("mul", e, ops.make("sin", y)))
+    wild = _bound(ops.make("logical_and", is_inf(x), ops.make("logical_not", is_finite(y))))
+    low = _bound(ops.make("lt", x, lit(0, p)))
+    re = select(wild, select(low, lit(-1 if minus_one else 0, p), lit(math.inf, p)), re)
+    im = select(wild, select(low, signed_zero(y), lit(math.nan, p)), im)
+    return _cplx(re, im, t)
 
 
 def _clog(z, t):
     return _cplx(ops.make("log", ops.make("cabs", z)), ops.make("atan2", _im(z), _re(z)), t)
 
 
-def _csqrt(z, t):
+def _csqrt(z, t, specials=True):
     p = _part_type(t)
     x, y = _bound(_re(z)), _bound(_im(z))
     r = ops.make("cabs", z)
@@ -71,6 +70,8 @@ def _csqrt(z, t):
                 with_sign_of(s, y), t)
     zero = ops.make("eq", s, lit(0, p))
     out = select(zero, _cplx(lit(0, p), y, t), select(ops.make("ge", x, lit(0, p)), pos, neg))
+    if not specials:     # the caller handles infinite and NaN arguments itself
+        return out
     # C99's infinities: y = ±inf gives inf + yj whatever x is; x = +inf with a NaN y
     # inf + NaN j, x = -inf with one NaN + inf j
     out = select(ops.make("logical_and", is_inf(x), isnan(y)),
@@ -182,7 +183,7 @@ def _c_asinh(z, t):     # log(z + sqrt(z^2 + 1)), for |x| + |y|j (no cancellatio
     p = _part_type(t)
     x, y = _bound(_re(z)), _bound(_im(z))
     w = _bound(_cplx(ops.make("abs", x), ops.make("abs", y), t))
-    root = _bound(_csqrt(_bound(_cadd(_cmul(w, w), _clit(1, 0, t))), t))
+    root = _bound(_csqrt(_bound(_cadd(_cmul(w, w), _clit(1, 0, t))), t, specials=False))
     near = _clog(_bound(_cadd(w, root)), t)
     # past 1/sqrt(eps) sqrt(w^2 + 1) is w to the last bit, and w^2 overflows long before
     # asinh does: log(2w)
@@ -203,8 +204,8 @@ def _c_acosh(z, t):     # log(w + sqrt(w + 1) sqrt(w - 1)) for w = x + |y|j
     p = _part_type(t)
     x, y = _bound(_re(z)), _bound(_im(z))
     w = _bound(_cplx(x, ops.make("abs", y), t))
-    a = _bound(_csqrt(_bound(_cadd(w, _clit(1, 0, t))), t))
-    b = _bound(_csqrt(_bound(_csub(w, _clit(1, 0, t))), t))
+    a = _bound(_csqrt(_bound(_cadd(w, _clit(1, 0, t))), t, specials=False))
+    b = _bound(_csqrt(_bound(_csub(w, _clit(1, 0, t))), t, specials=False))
     out = _quadrant_signs(_clog(_bound(_cadd(w, _cmul(a, b))), t), x, y, t, odd=False)
     # an infinite part: inf + (the angle with y's sign)j (NaN with a NaN)
     angle = with_sign_of(_angle_at_infinity(x, y, p), y)

@@ -260,6 +260,8 @@ def is_finite(x):
 
 def with_sign_of(m, s):
     """Nonnegative `m` with the sign bit of `s`."""
+    if isinstance(m, ir.Expr):   # once, not in both branches
+        m = current().bind(m)
     return select(signbit([s], dt.bool_), ops.make("neg", m), m)
 
 
