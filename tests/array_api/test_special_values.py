@@ -215,5 +215,6 @@ def test_complex_special_values(backend, name, dtype):
     rtol, atol = (2e-5, 2e-6) if single else (1e-12, 1e-14)
     bad = [(complex(v), complex(g), complex(w)) for v, g, w, fr, fi
            in zip(z, got, want, free_re, free_im)
-           if not (_agree(g.real, w.real, fr, rtol, atol) and _agree(g.imag, w.imag, fi, rtol, atol))]
+           if not (_agree(g.real, w.real, fr, rtol, atol)
+                   and _agree(g.imag, w.imag, fi, rtol, atol))]
     assert not bad, f"{name}: {len(bad)} of {len(z)} differ (z, got, want): {bad[:8]}"

@@ -13,7 +13,6 @@ from ._lowering import (is_finite, is_inf, isnan, lit, power, select, sign, sign
                         signed_zero, with_sign_of)
 
 
-
 def _part_type(t):
     return dt.float64 if t is dt.complex128 else dt.float32
 
@@ -74,9 +73,9 @@ def _csqrt(z, t, specials=True):
         return out
     # C99's infinities: y = ±inf gives inf + yj whatever x is; x = +inf with a NaN y
     # inf + NaN j, x = -inf with one NaN + inf j
-    out = select(ops.make("logical_and", is_inf(x), isnan(y)),
-                 select(ops.make("gt", x, lit(0, p)), _cplx(x, y, t), _cplx(y, ops.make("neg", x), t)),
-                 out)
+    inf_nan = select(ops.make("gt", x, lit(0, p)), _cplx(x, y, t),
+                     _cplx(y, ops.make("neg", x), t))
+    out = select(ops.make("logical_and", is_inf(x), isnan(y)), inf_nan, out)
     return select(is_inf(y), _cplx(lit(math.inf, p), y, t), out)
 
 
@@ -175,7 +174,8 @@ def _quadrant_signs(out, x, y, t, odd=True):
     Signed zeros choose the side of a branch cut."""
     out = _bound(out)
     re = ops.make("abs", _re(out))
-    return _cplx(with_sign_of(re, x) if odd else re, with_sign_of(ops.make("abs", _im(out)), y), t)
+    im = with_sign_of(ops.make("abs", _im(out)), y)
+    return _cplx(with_sign_of(re, x) if odd else re, im, t)
 
 
 def _c_asinh(z, t):     # log(z + sqrt(z^2 + 1)), for |x| + |y|j (no cancellation)
