@@ -51,8 +51,12 @@ def test_cuda_kernels_compile_with_nvrtc(device):
         compile_cuda('extern "C" __global__ void k() {}', arch="sm_90")
     except Exception as exc:   # no NVRTC here
         pytest.skip(f"NVRTC unavailable: {exc}")
-    for name, t in (("pow", d.int32), ("logaddexp", d.float32), ("signbit", d.float64),
-                    ("divide", d.complex64), ("divide", d.complex128)):
+    # the complex functions' special-value selects and remainder's signed zeros too
+    special = [(n, d.complex128) for n in ("exp", "expm1", "sinh", "cosh", "tanh", "tan",
+                                           "asinh", "acosh", "atanh", "acos", "sqrt")]
+    for name, t in [("pow", d.int32), ("logaddexp", d.float32), ("signbit", d.float64),
+                    ("divide", d.complex64), ("divide", d.complex128), ("remainder", d.float32),
+                    ("remainder", d.float64), ("tanh", d.complex64)] + special:
         compile_cuda(emit(_kernel(name, t, device), "cuda", "vkd_fused", 0, (), {}, 0).source,
                      arch="sm_90")
     compile_cuda(emit(matmul_kernel(3, d.float32, device), "cuda", "vkd_matmul", 0, (), {},

@@ -12,6 +12,7 @@ from ..execution import lazy
 from ..execution.lazy import Scalar
 from . import _array
 from . import _dtypes as d
+from . import _complex_lowering as C
 from . import _lowering as L
 from ._array import Array, pending
 
@@ -43,7 +44,7 @@ TABLE = {
     "divide": (2, "floating-point", SAME, L.divide),
     "floor_divide": (2, "real numeric", SAME, L.floor_divide),
     "remainder": (2, "real numeric", SAME, L.remainder),
-    "pow": (2, "numeric", SAME, L.complex_power),
+    "pow": (2, "numeric", SAME, C.complex_power),
     "maximum": (2, "real numeric", SAME, L.minmax("max")),
     "minimum": (2, "real numeric", SAME, L.minmax("min")),
     "atan2": (2, "real floating-point", SAME, L.arith("atan2")),
@@ -71,28 +72,28 @@ TABLE = {
     "floor": (1, "real numeric", SAME, L.rounding("floor")),
     "trunc": (1, "real numeric", SAME, L.rounding("trunc")),
     "round": (1, "numeric", SAME, L.rounding("round")),
-    "sign": (1, "numeric", SAME, L.complex_sign),
+    "sign": (1, "numeric", SAME, C.complex_sign),
     "signbit": (1, "real floating-point", BOOL, L.signbit),
     "isnan": (1, "numeric", BOOL, L.isnan_),
     "isinf": (1, "numeric", BOOL, L.isinf_),
     "isfinite": (1, "numeric", BOOL, L.isfinite_),
     "square": (1, "numeric", SAME, L.square),
-    "sqrt": (1, "floating-point", SAME, L.complex_capable("sqrt", L.unary("sqrt"))),
+    "sqrt": (1, "floating-point", SAME, C.complex_capable("sqrt", L.unary("sqrt"))),
     "reciprocal": (1, "floating-point", SAME, L.reciprocal),
-    "exp": (1, "floating-point", SAME, L.complex_capable("exp", L.unary("exp"))),
-    "expm1": (1, "floating-point", SAME, L.complex_capable("expm1", L.unary("expm1"))),
-    "log": (1, "floating-point", SAME, L.complex_capable("log", L.unary("log"))),
-    "log1p": (1, "floating-point", SAME, L.complex_capable("log1p", L.unary("log1p"))),
-    "log2": (1, "floating-point", SAME, L.complex_capable("log2", L.unary("log2"))),
-    "log10": (1, "floating-point", SAME, L.complex_capable("log10", L.log10)),
+    "exp": (1, "floating-point", SAME, C.complex_capable("exp", L.unary("exp"))),
+    "expm1": (1, "floating-point", SAME, C.complex_capable("expm1", L.unary("expm1"))),
+    "log": (1, "floating-point", SAME, C.complex_capable("log", L.unary("log"))),
+    "log1p": (1, "floating-point", SAME, C.complex_capable("log1p", L.unary("log1p"))),
+    "log2": (1, "floating-point", SAME, C.complex_capable("log2", L.unary("log2"))),
+    "log10": (1, "floating-point", SAME, C.complex_capable("log10", L.log10)),
     "real": (1, "numeric", REAL, L.real),
     "imag": (1, "numeric", REAL, L.imag),
     "conj": (1, "numeric", SAME, L.conj),
 }
 for _name in _TRIG:
-    TABLE[_name] = (1, "floating-point", SAME, L.complex_capable(_name, L.unary(_name)))
-TABLE["asin"] = (1, "floating-point", SAME, L.complex_capable("asin", L.arcsin))
-TABLE["acos"] = (1, "floating-point", SAME, L.complex_capable("acos", L.arccos))
+    TABLE[_name] = (1, "floating-point", SAME, C.complex_capable(_name, L.unary(_name)))
+TABLE["asin"] = (1, "floating-point", SAME, C.complex_capable("asin", L.arcsin))
+TABLE["acos"] = (1, "floating-point", SAME, C.complex_capable("acos", L.arccos))
 
 OPS = {name: Op((name,), row[3]) for name, row in TABLE.items()}
 

@@ -104,8 +104,10 @@ def sign(args, dtype):
     t = x.dtype
     if t.kind == dt.UINT:
         return convert(ops.make("gt", x, lit(0, t)), t)
-    if t.is_float:   # sign(nan) is nan
-        return select(isnan(x), x, ops.make("sign", x))
+    if t.is_float:   # sign(nan) is nan; sign(-0) is +0 (OpenCL's sign keeps the -0)
+        x = current().bind(x)
+        zero = ops.make("eq", x, lit(0, t))
+        return select(isnan(x), x, select(zero, lit(0, t), ops.make("sign", x)))
     return ops.make("sign", x)
 
 
@@ -145,8 +147,16 @@ def remainder(args, dtype):
     (a, b), t = _same(args)
     if _is_int(t):
         return _int_division(a, b, t)[1]
+    a, b = current().bind(a), current().bind(b)
     r = ops.make("sub", a, ops.make("mul", b, ops.make("floor", ops.make("div", a, b))))
-    return r
+    # Python's %: a finite x1 over an infinite x2 is x1 when their signs agree (or x1 is
+    # zero), else x2; a zero result has x2's sign
+    keep = ops.make("logical_or", ops.make("eq", ops.make("lt", a, lit(0, t)),
+                                           ops.make("lt", b, lit(0, t))),
+                    ops.make("eq", a, lit(0, t)))
+    r = select(ops.make("logical_and", is_inf(b), is_finite(a)), select(keep, a, b), r)
+    r = current().bind(r)
+    return select(ops.make("eq", r, lit(0, t)), signed_zero(b), r)
 
 
 def power(args, dtype):
@@ -236,12 +246,28 @@ def isnan_(args, dtype):
 def isinf_(args, dtype):
     x = args[0]
     if x.dtype.is_complex:
-        return ops.make("logical_or", _inf(ops.make("real", x)), _inf(ops.make("imag", x)))
-    return _inf(x) if x.dtype.is_float else lit(False, dt.bool_)
+        return ops.make("logical_or", is_inf(ops.make("real", x)), is_inf(ops.make("imag", x)))
+    return is_inf(x) if x.dtype.is_float else lit(False, dt.bool_)
 
 
-def _inf(x):
+def is_inf(x):
     return ops.make("eq", ops.make("abs", x), lit(math.inf, x.dtype))
+
+
+def is_finite(x):
+    return ops.make("lt", ops.make("abs", x), lit(math.inf, x.dtype))
+
+
+def with_sign_of(m, s):
+    """Nonnegative `m` with the sign bit of `s`."""
+    if isinstance(m, ir.Expr):   # once, not in both branches
+        m = current().bind(m)
+    return select(signbit([s], dt.bool_), ops.make("neg", m), m)
+
+
+def signed_zero(s):
+    """0 with the sign bit of `s`."""
+    return select(signbit([s], dt.bool_), lit(-0.0, s.dtype), lit(0.0, s.dtype))
 
 
 def isfinite_(args, dtype):
@@ -257,6 +283,9 @@ def signbit(args, dtype):
     neg = ops.make("lt", x, lit(0, x.dtype))
     if x.dtype is dt.float32:   # -0.0 and -nan have the sign bit too
         return ops.make("lt", ops.make("bitcast", x, dtype=dt.int32), lit(0, dt.int32))
+    if x.dtype is dt.float64:   # the high word's top bit (no 64-bit integers needed)
+        high = ops.make("swizzle", ops.make("bitcast", x, dtype=dt.uvec2), attrs=("y",))
+        return ops.make("ge", high, lit(1 << 31, dt.uint32))
     zero = ops.make("eq", x, lit(0, x.dtype))
     negzero = ops.make("lt", ops.make("div", lit(1, x.dtype), x), lit(0, x.dtype))
     return ops.make("logical_or", neg, ops.make("logical_and", zero, negzero))
@@ -337,7 +366,7 @@ def hypot(args, dtype):
     n = ops.make("min", x, y)
     r = ops.make("div", n, m)
     out = ops.make("mul", m, ops.make("sqrt", ops.make("add", lit(1, t), ops.make("mul", r, r))))
-    inf = ops.make("logical_or", _inf(a), _inf(b))
+    inf = ops.make("logical_or", is_inf(a), is_inf(b))
     nan = ops.make("logical_or", isnan(a), isnan(b))   # max/min would drop the NaN
     zero = ops.make("eq", m, lit(0, t))
     return select(inf, lit(math.inf, t), select(nan, ops.make("add", a, b),
@@ -401,208 +430,3 @@ def astype(args, dtype):
     if x.dtype.is_complex and not dtype.is_complex:
         return convert(ops.make("real", x), dtype)
     return convert(x, dtype)
-
-
-# ----------------------------------------------------------------------------- complex math
-
-def _part_type(t):
-    return dt.float64 if t is dt.complex128 else dt.float32
-
-
-def _re(z):
-    return ops.make("real", z)
-
-
-def _im(z):
-    return ops.make("imag", z)
-
-
-def _cplx(re, im, t):
-    return ops.make("construct", re, im, dtype=t)
-
-
-def _cexp(z, t):
-    e = ops.make("exp", _re(z))
-    return _cplx(ops.make("mul", e, ops.make("cos", _im(z))),
-                 ops.make("mul", e, ops.make("sin", _im(z))), t)
-
-
-def _clog(z, t):
-    return _cplx(ops.make("log", ops.make("cabs", z)), ops.make("atan2", _im(z), _re(z)), t)
-
-
-def _csqrt(z, t):
-    p = _part_type(t)
-    x, y = _re(z), _im(z)
-    r = ops.make("cabs", z)
-    s = current().bind(ops.make("sqrt", ops.make("mul", ops.make("add", r, ops.make("abs", x)),
-                                                 lit(0.5, p))))
-    half = ops.make("div", y, ops.make("mul", lit(2, p), s))
-    pos = _cplx(s, half, t)
-    neg = _cplx(ops.make("abs", ops.make("div", y, ops.make("mul", lit(2, p), s))),
-                select(ops.make("lt", y, lit(0, p)), ops.make("neg", s), s), t)
-    zero = ops.make("eq", s, lit(0, p))
-    return select(zero, _cplx(lit(0, p), y, t), select(ops.make("ge", x, lit(0, p)), pos, neg))
-
-
-def _cmul(a, b):
-    return ops.make("cmul", a, b)
-
-
-def _cdiv(a, b):
-    return ops.make("cdiv", a, b)
-
-
-def _cadd(a, b):
-    return ops.make("add", a, b)
-
-
-def _csub(a, b):
-    return ops.make("sub", a, b)
-
-
-def _clit(re, im, t):
-    p = _part_type(t)
-    return _cplx(lit(re, p), lit(im, p), t)
-
-
-def _times_i(z, t):     # i * z
-    return _cplx(ops.make("neg", _im(z)), _re(z), t)
-
-
-def _times_minus_i(z, t):   # -i * z
-    return _cplx(_im(z), ops.make("neg", _re(z)), t)
-
-
-def _bound(z):
-    return current().bind(z)
-
-
-def _c_sin(z, t):
-    x, y = _re(z), _im(z)
-    return _cplx(ops.make("mul", ops.make("sin", x), ops.make("cosh", y)),
-                 ops.make("mul", ops.make("cos", x), ops.make("sinh", y)), t)
-
-
-def _c_cos(z, t):
-    x, y = _re(z), _im(z)
-    return _cplx(ops.make("mul", ops.make("cos", x), ops.make("cosh", y)),
-                 ops.make("neg", ops.make("mul", ops.make("sin", x), ops.make("sinh", y))), t)
-
-
-def _c_sinh(z, t):
-    x, y = _re(z), _im(z)
-    return _cplx(ops.make("mul", ops.make("sinh", x), ops.make("cos", y)),
-                 ops.make("mul", ops.make("cosh", x), ops.make("sin", y)), t)
-
-
-def _c_cosh(z, t):
-    x, y = _re(z), _im(z)
-    return _cplx(ops.make("mul", ops.make("cosh", x), ops.make("cos", y)),
-                 ops.make("mul", ops.make("sinh", x), ops.make("sin", y)), t)
-
-
-def _c_asinh(z, t):     # log(z + sqrt(z^2 + 1)), odd: taken for Re z >= 0 (no cancellation)
-    z = _bound(z)
-    p = _part_type(t)
-    neg = _bound(ops.make("lt", _re(z), lit(0, p)))
-    w = _bound(select(neg, ops.make("neg", z), z))
-    root = _bound(_csqrt(_bound(_cadd(_cmul(w, w), _clit(1, 0, t))), t))
-    near = _clog(_bound(_cadd(w, root)), t)
-    # past 1/sqrt(eps) sqrt(w^2 + 1) is w to the last bit, and w^2 overflows long before
-    # asinh does: log(2w)
-    far = _cadd(_clog(w, t), _clit(math.log(2.0), 0, t))
-    big = ops.make("gt", ops.make("cabs", w), lit(2.0 ** (12 if p is dt.float32 else 27), p))
-    out = _bound(select(big, far, near))
-    return select(neg, ops.make("neg", out), out)
-
-
-def _c_acosh(z, t):     # log(z + sqrt(z + 1) sqrt(z - 1))
-    z = _bound(z)
-    a = _bound(_csqrt(_bound(_cadd(z, _clit(1, 0, t))), t))
-    b = _bound(_csqrt(_bound(_csub(z, _clit(1, 0, t))), t))
-    return _clog(_bound(_cadd(z, _cmul(a, b))), t)
-
-
-def _c_atanh(z, t):     # (log(1 + z) - log(1 - z)) / 2
-    z = _bound(z)
-    a = _clog(_bound(_cadd(_clit(1, 0, t), z)), t)
-    b = _clog(_bound(_csub(_clit(1, 0, t), z)), t)
-    return ops.make("mul", _csub(a, b), lit(0.5, _part_type(t)), dtype=t)
-
-
-def _c_asin(z, t):      # -i asinh(i z)
-    return _times_minus_i(_bound(_c_asinh(_bound(_times_i(z, t)), t)), t)
-
-
-def _c_acos(z, t):      # pi/2 - asin(z)
-    return _csub(_clit(math.pi / 2, 0, t), _bound(_c_asin(z, t)))
-
-
-def _c_atan(z, t):      # -i atanh(i z)
-    return _times_minus_i(_bound(_c_atanh(_bound(_times_i(z, t)), t)), t)
-
-
-def _c_tanh(z, t):
-    # (sinh 2x + i sin 2y) / (cosh 2x + cos 2y); for large |x| (where cosh overflows)
-    # the limit (sign x, 0)
-    p = _part_type(t)
-    x, y = _bound(_re(z)), _bound(_im(z))
-    x2, y2 = ops.make("mul", x, lit(2, p)), ops.make("mul", y, lit(2, p))
-    den = _bound(ops.make("add", ops.make("cosh", x2), ops.make("cos", y2)))
-    out = _cplx(ops.make("div", ops.make("sinh", x2), den),
-                ops.make("div", ops.make("sin", y2), den), t)
-    far = ops.make("gt", ops.make("abs", x), lit(20, p))
-    return select(far, _cplx(ops.make("sign", x), ops.make("mul", lit(0, p), y), t), out)
-
-
-_COMPLEX = {
-    "exp": _cexp, "log": _clog, "sqrt": _csqrt, "sin": _c_sin, "cos": _c_cos,
-    "sinh": _c_sinh, "cosh": _c_cosh, "asinh": _c_asinh, "acosh": _c_acosh,
-    "atanh": _c_atanh, "asin": _c_asin, "acos": _c_acos, "atan": _c_atan,
-    # -i tanh(i z): sin z / cos z is inf / inf (NaN) once |Im z| overflows cosh
-    "tan": lambda z, t: _times_minus_i(_bound(_c_tanh(_bound(_times_i(z, t)), t)), t),
-    "tanh": lambda z, t: _c_tanh(z, t),
-    "expm1": lambda z, t: _csub(_bound(_cexp(z, t)), _clit(1, 0, t)),
-    "log1p": lambda z, t: _clog(_bound(_cadd(z, _clit(1, 0, t))), t),
-    "log2": lambda z, t: ops.make("mul", _clog(z, t), lit(1 / math.log(2), _part_type(t)),
-                                  dtype=t),
-    "log10": lambda z, t: ops.make("mul", _clog(z, t), lit(1 / math.log(10), _part_type(t)),
-                                   dtype=t),
-}
-
-
-def complex_capable(name, real_rule):
-    """`real_rule` for real operands, the complex formula for complex ones."""
-    def lower(args, dtype):
-        x = args[0]
-        if x.dtype.is_complex:
-            return _COMPLEX[name](_bound(convert(x, dtype)), dtype)
-        return real_rule(args, dtype)
-    return lower
-
-
-def complex_sign(args, dtype):
-    x = args[0]
-    if not x.dtype.is_complex:
-        return sign(args, dtype)
-    z = _bound(x)
-    r = _bound(ops.make("cabs", z))
-    p = _part_type(dtype)
-    unit = ops.make("div", z, r, dtype=dtype)
-    return select(ops.make("eq", r, lit(0, p)), _clit(0, 0, dtype), unit)
-
-
-def complex_power(args, dtype):
-    """Real operands as `power`; complex: exp(b log a), with 0 ** b = 0 (b != 0) and
-    a ** 0 = 1."""
-    if not dtype.is_complex:
-        return power(args, dtype)
-    a, b = (_bound(convert(x, dtype)) for x in args)
-    p = _part_type(dtype)
-    out = _cexp(_bound(_cmul(b, _bound(_clog(a, dtype)))), dtype)
-    a_zero = ops.make("logical_and", ops.make("eq", _re(a), lit(0, p)),
-                      ops.make("eq", _im(a), lit(0, p)))
-    b_zero = ops.make("logical_and", ops.make("eq", _re(b), lit(0, p)),
-                      ops.make("eq", _im(b), lit(0, p)))
-    return select(b_zero, _clit(1, 0, dtype), select(a_zero, _clit(0, 0, dtype), out))

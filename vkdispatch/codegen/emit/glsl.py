@@ -88,7 +88,52 @@ _NEAR_ZERO = {
     precise float r = 2.0 * s + 2.0 * s * z * q;
     return r;
 }""",
+    # lavapipe's float32 sinh, tanh, asinh and atanh lose small arguments (sinh(1e-30) came
+    # out 3e-8) and -0, and its atan drops NaN and -0: below 1 (1/2), through the series
+    # above, the sign put back from x's bits (so -0 stays -0)
+    "sinh": """float vkd_sinh(float x) {
+    if (!(abs(x) < 1.0)) return sinh(x);
+    float e = vkd_expm1(abs(x));
+    float r = 0.5 * (e + e / (e + 1.0));
+    return floatBitsToInt(x) < 0 ? -r : r;
+}""",
+    "tanh": """float vkd_tanh(float x) {
+    if (!(abs(x) < 1.0)) return tanh(x);
+    float e = vkd_expm1(2.0 * abs(x));
+    float r = e / (e + 2.0);
+    return floatBitsToInt(x) < 0 ? -r : r;
+}""",
+    "asinh": """float vkd_asinh(float x) {
+    if (!(abs(x) < 0.5)) return asinh(x);
+    float a = abs(x);
+    float r = vkd_log1p(a + a * a / (1.0 + sqrt(1.0 + a * a)));
+    return floatBitsToInt(x) < 0 ? -r : r;
+}""",
+    "atanh": """float vkd_atanh(float x) {
+    if (!(abs(x) < 0.5)) return atanh(x);
+    float a = abs(x);
+    float r = 0.5 * vkd_log1p(2.0 * a / (1.0 - a));
+    return floatBitsToInt(x) < 0 ? -r : r;
+}""",
+    "atan": """float vkd_atan(float x) {
+    if (isnan(x) || abs(x) < 2.44140625e-04) return x;   // 2^-12: atan x rounds to x
+    return atan(x);
+}""",
 }
+# what a _NEAR_ZERO helper calls (emitted before it)
+_NEAR_ZERO_USES = {"sinh": "expm1", "tanh": "expm1", "asinh": "log1p", "atanh": "log1p"}
+# GLSL leaves atan(y, x) undefined at x = y = 0 and says nothing of NaNs, infinities or
+# signed zeros (lavapipe: atan(0, 0) = 3pi/4, atan(NaN, 0.5) = 0); C's atan2 values there
+_ATAN2_HELPER = """float vkd_atan2(float y, float x) {
+    if (isnan(x) || isnan(y)) return x + y;
+    if (y != 0.0 && x != 0.0 && !isinf(x) && !isinf(y)) return atan(y, x);
+    bool xneg = floatBitsToInt(x) < 0;
+    float r;
+    if (y == 0.0) r = xneg ? 3.1415927 : 0.0;
+    else if (isinf(x)) r = isinf(y) ? (xneg ? 2.3561945 : 0.7853982) : (xneg ? 3.1415927 : 0.0);
+    else r = 1.5707964;
+    return floatBitsToInt(y) < 0 ? -r : r;
+}"""
 _POW_HELPER = ("{T} vkd_pow({T} x, {T} y) {{\n"
                "    // numpy semantics: a negative base needs an integral exponent\n"
                "    {T} m = pow(abs(x), y);\n"
@@ -134,6 +179,8 @@ def _near_zero(name):
         f32 = dt.with_base(t, dt.float32)
         em.helper_types.add((name, dt.float32))
         em.helper_types.add((name, f32))
+        if name in _NEAR_ZERO_USES:
+            em.helper_types.add((_NEAR_ZERO_USES[name], dt.float32))
         if t.base is dt.float16:
             return f"{em.type_name(t)}(vkd_{name}({em.type_name(f32)}({a[0]})))"
         return f"vkd_{name}({a[0]})"
@@ -161,6 +208,16 @@ def _int_helper(op, float_rule):
     return rule
 
 
+def _atan2(em, e, a):
+    t = e.dtype
+    if t.base is dt.float64:
+        return _transcendental("atan2", "")(em, e, a)
+    if t is dt.float32:
+        em.helper_types.add(("atan2", t))
+        return f"vkd_atan2({a[0]}, {a[1]})"
+    return f"atan({a[0]}, {a[1]})"
+
+
 def _pow(em, e, a):
     t = e.dtype
     if t.base is dt.float64:
@@ -182,6 +239,10 @@ _TO_FLOAT = {16: ("int16BitsToFloat16", "uint16BitsToFloat16"),
 
 
 def _bitcast(em, e, a):
+    if (e.args[0].dtype, e.dtype) == (dt.float64, dt.uvec2):   # (low word, high word)
+        return f"unpackDouble2x32({a[0]})"
+    if (e.args[0].dtype, e.dtype) == (dt.uvec2, dt.float64):
+        return f"packDouble2x32({a[0]})"
     src, dst = e.args[0].dtype.base, e.dtype.base
     if src.itemsize != dst.itemsize or src.itemsize not in (2, 4, 8):
         em.unsupported(f"bitcast from {src.name} to {dst.name} (GLSL reinterprets 16-, 32- "
@@ -260,7 +321,7 @@ RULES = {
     "select": _select, "mod": _int_helper("mod", "mod({0}, {1})"),
     "floordiv": _int_helper("floordiv", "floor({0} / {1})"),
     "rsqrt": "inversesqrt({0})", "round": "roundEven({0})",
-    "atan2": _transcendental("atan2", "atan({0}, {1})"),
+    "atan2": _atan2,
     "matmul": "({0} * {1})",
     "matrix_comp_mult": "matrixCompMult({0}, {1})", "outer_product": "outerProduct({0}, {1})",
     "radians": _angle("radians", math.pi / 180), "degrees": _angle("degrees", 180 / math.pi),
@@ -297,7 +358,7 @@ RULES = {
     "image_size": _image_size, "printf": _printf,
 }
 for _op in _TRANSCENDENTAL:
-    RULES[_op] = _transcendental(_op, _op + "({0})")
+    RULES[_op] = _near_zero(_op) if _op in _NEAR_ZERO else _transcendental(_op, _op + "({0})")
 
 _SUBGROUP_EXT = {
     "subgroup_elect": "basic", "subgroup_barrier": "basic",
@@ -525,10 +586,15 @@ class GLSLEmitter(Emitter):
                 out += [_HELPERS[op].format(C=c, R=r) for c, r in complex_types
                         if not (op == "cexp" and c == "dvec2")]
         # scalar helpers first: the vector ones call them per component
-        for op, t in sorted(self.helper_types, key=lambda x: (x[1].count, x[0], x[1].name)):
+        used = set(_NEAR_ZERO_USES.values())   # before the helpers that call them
+        order = sorted(self.helper_types,
+                       key=lambda x: (x[1].count, x[0] not in used, x[0], x[1].name))
+        for op, t in order:
             tn = self.type_name(t)
             if op == "pow":
                 out.append(_POW_HELPER.format(T=tn))
+            elif op == "atan2":
+                out.append(_ATAN2_HELPER)
             elif op in _NEAR_ZERO:
                 comps = ", ".join(f"vkd_{op}(a.{c})" for c in "xyzw"[:t.count])
                 out.append(f"{tn} vkd_{op}({tn} a) {{ return {tn}({comps}); }}" if t.is_vector
