@@ -182,11 +182,13 @@ def kernel_cache(context: Context) -> KernelCache:
     return cache
 
 
-def preserves_inf_nan(context: Context) -> bool:
-    """Whether GLSL for `context`'s device declares that float64 math keeps infinities
-    and NaNs: where the device supports it (NVIDIA's Vulkan compiler otherwise takes
-    x * inf for 0)."""
-    return bool(context.device.extra.get("inf_nan_preserve_float64"))
+def preserves_inf_nan(context: Context) -> frozenset:
+    """The float widths (32, 64) whose math GLSL for `context`'s device declares keeps
+    infinities, NaNs and signed zeros: those the device supports it for (NVIDIA's
+    Vulkan compiler otherwise takes x * inf for 0 and x != x for false, where CUDA and
+    OpenCL keep IEEE semantics)."""
+    extra = context.device.extra
+    return frozenset(bits for bits in (32, 64) if extra.get(f"inf_nan_preserve_float{bits}"))
 
 
 def build_kernel(context: Context, ir_kernel: ir.Kernel, options: EmitOptions) -> CompiledKernel:

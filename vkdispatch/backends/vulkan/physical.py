@@ -164,8 +164,10 @@ class PhysicalDevice:
         self.limits.maxComputeWorkGroupCount = tuple(lim.maxComputeWorkGroupCount)
         self.limits.maxMemoryAllocationSize = maint3.maxMemoryAllocationSize or 2 ** 31
         self.subgroup_size = subgroup.subgroupSize or 1
-        # whether a shader may ask float64 math to keep infinities, NaNs and signed zeros
-        # (NVIDIA's compiler otherwise takes x * inf for 0)
+        # whether a shader may ask float32 / float64 math to keep infinities, NaNs and
+        # signed zeros (NVIDIA's compiler otherwise takes x * inf for 0, x != x for false)
+        self.inf_nan_preserve_float32 = has_floats and bool(
+            floats.shaderSignedZeroInfNanPreserveFloat32)
         self.inf_nan_preserve_float64 = has_floats and bool(
             floats.shaderSignedZeroInfNanPreserveFloat64)
         ops = set()
@@ -304,6 +306,7 @@ class PhysicalDevice:
                 "scalar_block_layout": f.get("scalarBlockLayout", False),
                 "buffer_device_address": f.get("bufferDeviceAddress", False),
                 "float32_atomics_shared": f.get("shaderSharedFloat32AtomicAdd", False),
+                "inf_nan_preserve_float32": self.inf_nan_preserve_float32,
                 "inf_nan_preserve_float64": self.inf_nan_preserve_float64,
                 "max_compute_queues": self.max_compute_queues,
                 "extensions": len(self.extensions),

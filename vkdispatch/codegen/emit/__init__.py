@@ -24,15 +24,16 @@ def emitter_class(target: str):
 
 def emit(kernel, target: str, entry_point: str = "vkdispatch_main", push_constant_limit: int = 0,
          address_params=frozenset(), image_formats=None, site_base: int = 0,
-         preserve_inf_nan: bool = False):
+         preserve_inf_nan=frozenset()):
     """Source and ProgramInfo of `kernel` for `target`. GLSL puts the uniforms in push
     constants when they fit in `push_constant_limit` bytes (0: always a uniform buffer),
     reaches the buffer parameters named in `address_params` by device address, and
     declares storage images with the formats in `image_formats` ({param: (dtype name,
     channels)}; the other targets need no formats). A kernel that reports out-of-range
-    accesses (`kernel.sites`) reports site k as id `site_base + k + 1`. GLSL with
-    `preserve_inf_nan` declares that float64 math keeps infinities and NaNs (SPIR-V's
-    SignedZeroInfNanPreserve; for devices that support it)."""
+    accesses (`kernel.sites`) reports site k as id `site_base + k + 1`. GLSL declares
+    that the math of the float widths in `preserve_inf_nan` (of 32, 64) the kernel uses
+    keeps infinities, NaNs and signed zeros (SPIR-V's SignedZeroInfNanPreserve; for
+    devices that support it)."""
     cls = emitter_class(target)
     if canonical_target(target) == "glsl":
         return cls(kernel, entry_point, push_constant_limit, frozenset(address_params),

@@ -48,7 +48,7 @@ _HELPERS = {
     {R} r = b.x / b.y, d = b.x * r + b.y;
     return {C}((a.x * r + a.y) / d, (a.y * r - a.x) / d);
 }}""",
-    "cexp": """{C} vkd_cexp({C} a) {{ return exp(a.x) * {C}(cos(a.y), sin(a.y)); }}""",
+    "cexp": """{C} vkd_cexp({C} a) {{ return exp(a.x) * {C}({S}cos(a.y), {S}sin(a.y)); }}""",
     # |a| as C99 hypot: scaled, since x^2 + y^2 overflows (or underflows) long before |a|
     # does, and an infinite part wins over a NaN
     "cabs": """{R} vkd_cabs({C} a) {{
@@ -120,8 +120,26 @@ _NEAR_ZERO = {
     return atan(x);
 }""",
 }
+# Drivers' float32 sin, cos and tan lose digits as the argument grows (NVIDIA's sin(30)
+# is off by 2e-5; Vulkan bounds their error only on [-pi, pi]): from |x| = 1 to 1e5 they
+# take x's remainder by 2pi, Cody and Waite's way: 2pi in four float parts, the first
+# three of 10 significant bits, so that k times each is exact for k < 2^14 and the
+# remainder keeps about an ulp (an fma would need a fused one: lavapipe's is not).
+# Below 1 (and -0), past 1e5, infinities and NaNs: the built-in as it is.
+_NEAR_ZERO["rem2pi"] = """float vkd_rem2pi(float x) {
+    precise float k = round(x * 0.15915494);
+    precise float r = x - k * 6.28125;
+    r = r - k * 0.001934051513671875;
+    r = r - k * 1.255422830581665e-06;
+    r = r - k * 2.430840251310684e-10;
+    return r;
+}"""
+for _f in ("sin", "cos", "tan"):
+    _NEAR_ZERO[_f] = (f"float vkd_{_f}(float x) {{ return (abs(x) < 1.0 || !(abs(x) < 1.0e5)) "
+                      f"? {_f}(x) : {_f}(vkd_rem2pi(x)); }}")
 # what a _NEAR_ZERO helper calls (emitted before it)
-_NEAR_ZERO_USES = {"sinh": "expm1", "tanh": "expm1", "asinh": "log1p", "atanh": "log1p"}
+_NEAR_ZERO_USES = {"sinh": "expm1", "tanh": "expm1", "asinh": "log1p", "atanh": "log1p",
+                   "sin": "rem2pi", "cos": "rem2pi", "tan": "rem2pi"}
 # GLSL leaves atan(y, x) undefined at x = y = 0 and says nothing of NaNs, infinities or
 # signed zeros (lavapipe: atan(0, 0) = 3pi/4, atan(NaN, 0.5) = 0); C's atan2 values there
 _ATAN2_HELPER = """float vkd_atan2(float y, float x) {
@@ -376,7 +394,7 @@ class GLSLEmitter(Emitter):
 
     def __init__(self, kernel, entry_point="main", push_constant_limit: int = 0,
                  address_params=frozenset(), image_formats=None, site_base: int = 0,
-                 preserve_inf_nan: bool = False):
+                 preserve_inf_nan=frozenset()):
         super().__init__(kernel, "main", push_constant_limit,   # GLSL entry points are main
                          address_params, site_base)
         self.preserve_inf_nan = preserve_inf_nan
@@ -483,8 +501,11 @@ class GLSLEmitter(Emitter):
             return f"u.{self.name(var)}"
         return self.name(var)
 
-    def _keeps_f64_specials(self) -> bool:
-        return self.preserve_inf_nan and dt.float64 in {t.base for t in self.dtypes}
+    def _kept_float_widths(self) -> list:
+        """The float widths this kernel uses whose specials it declares kept."""
+        bases = {t.base for t in self.dtypes}
+        used = {32: bases & {dt.float32, dt.complex64}, 64: bases & {dt.float64, dt.complex128}}
+        return [bits for bits in (32, 64) if bits in self.preserve_inf_nan and used[bits]]
 
     def _extensions(self) -> list:
         ext = []
@@ -517,7 +538,7 @@ class GLSLEmitter(Emitter):
                     ext.append("GL_EXT_shader_atomic_int64")
         if "printf" in self.ops:
             ext.append("GL_EXT_debug_printf")
-        if self._keeps_f64_specials():
+        if self._kept_float_widths():
             ext.append("GL_EXT_spirv_intrinsics")
         params = {p.var.id: p.name for p in self.kernel.params}
         if any(params[i] not in self.image_formats for i in self.loaded_images):
@@ -581,11 +602,10 @@ class GLSLEmitter(Emitter):
                                                 (dt.complex128, "dvec2", "double"))
                          if t in self.dtypes]
         out += _glsl_f64.helper_lines(self.f64_helpers)
-        for op in ("cmul", "cdiv", "cexp", "cabs"):
-            if op in self.ops:
-                out += [_HELPERS[op].format(C=c, R=r) for c, r in complex_types
-                        if not (op == "cexp" and c == "dvec2")]
-        # scalar helpers first: the vector ones call them per component
+        if "cexp" in self.ops and dt.complex64 in self.dtypes:   # vec2's calls vkd_sin, vkd_cos
+            self.helper_types |= {(n, dt.float32) for n in ("sin", "cos", "rem2pi")}
+        # scalar helpers first: the vector ones call them per component, the complex ones
+        # (after these) vkd_sin and vkd_cos
         used = set(_NEAR_ZERO_USES.values())   # before the helpers that call them
         order = sorted(self.helper_types,
                        key=lambda x: (x[1].count, x[0] not in used, x[0], x[1].name))
@@ -604,6 +624,10 @@ class GLSLEmitter(Emitter):
                 out.append(f"{tn} vkd_{op}({tn} a, {tn} b) {{ return {tn}({comps}); }}")
             else:
                 out.append(_INT_HELPERS[op].format(T=tn, Z=f"{tn}(0)", O=f"{tn}(1)"))
+        for op in ("cmul", "cdiv", "cexp", "cabs"):
+            if op in self.ops:
+                out += [_HELPERS[op].format(C=c, R=r, S="vkd_" if c == "vec2" else "")
+                        for c, r in complex_types if not (op == "cexp" and c == "dvec2")]
         return out + self.report_helper()
 
     def emit(self) -> EmittedKernel:
@@ -611,9 +635,9 @@ class GLSLEmitter(Emitter):
         lx, ly, lz = self.kernel.local_size
         lines = ["#version 450"]
         lines += [f"#extension {e} : require" for e in self._extensions()]
-        if self._keeps_f64_specials():   # SignedZeroInfNanPreserve (4461) for 64-bit floats
+        for bits in self._kept_float_widths():   # SignedZeroInfNanPreserve (4461)
             lines.append('spirv_execution_mode(extensions = ["SPV_KHR_float_controls"], '
-                         'capabilities = [4466], 4461, 64);')
+                         f'capabilities = [4466], 4461, {bits});')
         lines.append(f"layout(local_size_x = {lx}, local_size_y = {ly}, local_size_z = {lz}) in;")
         lines += self._param_decls()
         helpers = self._helper_lines()
