@@ -1,0 +1,541 @@
+"""The generated kernels of eigh/eigvalsh and svd/svdvals: cyclic Jacobi, one workgroup
+per matrix (a loop over matrices when there are more than workgroups).
+
+Each sweep visits every pair (p, q) once, in the rounds of a round-robin tournament:
+the pairs of a round are disjoint, so the workgroup's invocations rotate them at once.
+A sweep that rotates nothing ends the loop, as does the sweep limit (the result is then
+the last iterate). The matrix is first divided by its largest magnitude so that sums of
+squares neither overflow nor underflow; the results are scaled back.
+
+- `eigh_kernel`: two-sided Jacobi on the symmetric matrix read from the lower triangle:
+  per round, each pair's rotation from its 2x2 block, then all row rotations, then all
+  column rotations (and the eigenvector columns). Eigenvalues are the diagonal.
+- `svd_kernel`: one-sided (Hestenes) Jacobi on the columns of B (M x N, M >= N; the host
+  passes A or its transpose): each invocation orthogonalizes its pair of columns and
+  rotates the matching columns of V. Singular values are the column norms, U's columns
+  the normalized columns; columns of U for zero singular values, and the M - N columns
+  of a full U, are completed by Gram-Schmidt (twice) against the columns before them,
+  starting from the unit vector that the columns before leave the most of.
+
+Both sort their values on the device (a rank per value, ties by index) and write values
+and vectors to the result's slots in the permuted order. The matrix being rotated lives
+in shared memory when it fits (`shared`), else in a scratch buffer (one region per
+workgroup), with the same code."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..codegen import ir, ops
+from ..codegen.builder import Builder
+from ..codegen.variables import convert, load_node, storage_type
+from . import _dtypes as d
+from . import _element_kernel as element_kernel
+from ._sort_kernels import _invocation, _while
+
+MAX_SWEEPS = 30
+
+
+def _e(op, *args):
+    return ops.make(op, *args)
+
+
+def _i(v):
+    return ir.Lit(v, d.int32)
+
+
+class _Kernel:
+    """Helpers over one Builder: literals of dtype t, memory access, barriers."""
+
+    def __init__(self, name: str, t, w: int, shared: int, device):
+        self.b = b = Builder(name, device)
+        self.t, self.w = t, w
+        self.shared = shared
+        self.eps = float(np.finfo(t.numpy_dtype).eps)
+        self.tiny = float(np.finfo(t.numpy_dtype).tiny)
+        self._ctx = b.active()
+        self._ctx.__enter__()
+        self.out = self.buffer("out", t)
+        self.x = self.buffer("x", t)
+        self.scratch = None if shared else self.buffer("scratch", t)
+
+    def buffer(self, name, t):
+        var = self.b.new_var(t, ir.BUFFER, name=name, mutable=True)
+        self.b.add_param(name, "buffer", var)
+        return var
+
+    def uniforms(self, *names):
+        return [element_kernel.uniform(self.b, name) for name in names]
+
+    def f(self, v):
+        return ir.Lit(float(v), self.t)
+
+    def bind(self, node, mutable=False):
+        return self.b.bind(node, mutable=mutable)
+
+    def emit(self, stmt):
+        self.b.emit(stmt)
+
+    def set(self, ref, value):
+        self.b.emit(ir.Assign(ref, value))
+
+    def sync(self):
+        """Barrier that also orders buffer memory (scratch, the result) in the group."""
+        self.emit(ir.Eval(ops.make("memory_barrier", attrs=("buffer",))))
+        self.emit(ir.Eval(ops.make("barrier")))
+
+    def at(self, arr, i, t=None, coherent=False):
+        t = t or self.t
+        attrs = (ir.COHERENT,) if coherent else ()
+        return ops.make("index", arr, i, dtype=storage_type(t), attrs=attrs)
+
+    def load(self, arr, i, coherent=False):
+        return load_node(self.at(arr, i, coherent=coherent))
+
+    def setup_work(self, ws):
+        """The matrix memory: `work(i)` is element i of this workgroup's region."""
+        b = self.b
+        self.lid = b.bind(_invocation("local_invocation_id"))
+        if self.shared:
+            self.sh = b.add_shared(self.t, self.shared, "work")
+            self.base = None
+        else:
+            self.base = b.bind(_e("mul", _invocation("workgroup_id"), ws))
+        self.red = b.add_shared(self.t, self.w, "red")
+        self.redi = b.add_shared(d.int32, self.w, "redi")
+        self.flag = b.add_shared(d.int32, 1, "flag")
+
+    def work(self, i):
+        if self.shared:
+            return self.at(self.sh, i)
+        return self.at(self.scratch, _e("add", self.base, i), coherent=True)
+
+    def get(self, i):
+        return self.bind(load_node(self.work(i)))
+
+    def each(self, count, what):
+        """for (s = lid; s < count; s += W), count a kernel value."""
+        s = self.b.new_var(d.int32, name="s")
+        loop = ir.For(s, self.lid, count, _i(self.w), [])
+        self.emit(loop)
+        with self.b.nested(loop.body, what):
+            yield s
+
+    def loop(self, start, stop, what):
+        s = self.b.new_var(d.int32, name="k")
+        loop = ir.For(s, start, stop, _i(1), [])
+        self.emit(loop)
+        with self.b.nested(loop.body, what):
+            yield s
+
+    def when(self, cond, what):
+        body = []
+        self.emit(ir.If(cond, body, []))
+        return self.b.nested(body, what)
+
+    def reduce(self, value, op):
+        """`op` (add or max) of `value` over the workgroup, the same for every
+        invocation: a tree over the W partials (unrolled: no loop iterations)."""
+        self.set(self.at(self.red, self.lid), value)
+        self.sync()
+        half = self.w // 2
+        while half:
+            with self.when(_e("lt", self.lid, _i(half)), "reduce"):
+                self.set(self.at(self.red, self.lid),
+                         _e(op, self.at(self.red, self.lid),
+                            self.at(self.red, _e("add", self.lid, _i(half)))))
+            self.sync()
+            half //= 2
+        total = self.bind(self.at(self.red, _i(0)))
+        self.sync()
+        return total
+
+    def rotation(self, diff, off):
+        """(c, s) of the Jacobi rotation that zeroes `off` against `diff` = (b - a):
+        t = sign(z) / (|z| + sqrt(1 + z^2)), z = diff / (2 off), without overflow."""
+        z = self.bind(_e("div", diff, _e("mul", self.f(2), off)))
+        az = self.bind(_e("abs", z))
+        big = _e("gt", az, self.f(1))
+        inv = _e("div", self.f(1), az)
+        hyp = ops.make("select", big, _e("mul", az, _e("sqrt", _e("add", self.f(1),
+                                                                  _e("mul", inv, inv)))),
+                       _e("sqrt", _e("add", self.f(1), _e("mul", az, az))))
+        sgn = ops.make("select", _e("ge", z, self.f(0)), self.f(1), self.f(-1))
+        tt = self.bind(_e("div", sgn, _e("add", az, hyp)))
+        c = self.bind(_e("div", self.f(1), _e("sqrt", _e("add", self.f(1), _e("mul", tt, tt)))))
+        return c, self.bind(_e("mul", c, tt))
+
+    def pair(self, k, r, players):
+        """Pair k of round r of the round-robin over `players` (even): (p, q), p < q."""
+        last = self.bind(_e("sub", players, _i(1)))
+        a = _e("mod", _e("add", r, k), last)
+        bb = _e("mod", _e("add", _e("sub", r, k), last), last)
+        first = _e("eq", k, _i(0))
+        u = self.bind(ops.make("select", first, last, a))
+        v = self.bind(ops.make("select", first, _e("mod", r, last), bb))
+        return self.bind(_e("min", u, v)), self.bind(_e("max", u, v))
+
+    def matrices(self, count):
+        """while (g < count) over this workgroup's matrices: yields g."""
+        groups = self.bind(_invocation("num_workgroups"))
+        g, body = _while(self.b, lambda v: _e("lt", v, count), _invocation("workgroup_id"))
+        with self.b.nested(body, "matrix loop"):
+            yield g
+            self.set(g, _e("add", g, groups))
+
+    def rank(self, key_of, j, n, descending):
+        """How many of keys 0..n-1 come before key j (ties by index)."""
+        kj = self.bind(key_of(j))
+        rank = self.bind(_i(0), mutable=True)
+        for i in self.loop(_i(0), n, "rank"):
+            ki = self.bind(key_of(i))
+            first = _e("gt", ki, kj) if descending else _e("lt", ki, kj)
+            before = _e("logical_or", first, _e("logical_and", _e("eq", ki, kj),
+                                                 _e("lt", i, j)))
+            self.set(rank, _e("add", rank, ops.make("select", before, _i(1), _i(0))))
+        return rank
+
+    def finish(self):
+        self._ctx.__exit__(None, None, None)
+        return self.b.finish((self.w, 1, 1))
+
+
+def _scaled_load(k: _Kernel, g, total, rs, cs, xo, xb, source):
+    """Load the matrix (element e of `total` at work[e], read from x at row/column
+    `source(e)`), then divide it by its largest magnitude: returns that scale."""
+    biggest = k.bind(k.f(0), mutable=True)
+    xbase = k.bind(_e("add", xo, _e("mul", g, xb)))
+    for e in k.each(total, "load"):
+        r, c = source(e)
+        v = k.bind(k.load(k.x, _e("add", xbase, _e("add", _e("mul", r, rs), _e("mul", c, cs)))))
+        k.set(k.work(e), v)
+        k.set(biggest, _e("max", biggest, _e("abs", v)))
+    scale = k.reduce(biggest, "max")
+    scale = k.bind(ops.make("select", _e("gt", scale, k.f(0)), scale, k.f(1)))
+    for e in k.each(total, "scale"):
+        k.set(k.work(e), _e("div", load_node(k.work(e)), scale))
+    k.sync()
+    return scale
+
+
+def _sweeps(k: _Kernel, n, body):
+    """Sweeps of rounds over pairs of 0..n-1 until one rotates nothing (k.flag stays 0)
+    or MAX_SWEEPS; `body(r, players)` emits one round (it ends with k.sync())."""
+    players = k.bind(_e("add", n, _e("bit_and", n, _i(1))))
+    sweep = k.bind(_i(0), mutable=True)
+    go, loop = _while(k.b, lambda v: _e("ne", v, _i(0)), _i(1))
+    with k.b.nested(loop, "sweep loop"):
+        with k.when(_e("eq", k.lid, _i(0)), "reset"):
+            k.set(k.at(k.flag, _i(0), d.int32), _i(0))
+        k.sync()
+        for r in k.loop(_i(0), _e("sub", players, _i(1)), "rounds"):
+            body(r, players)
+        k.set(sweep, _e("add", sweep, _i(1)))
+        # every invocation reads the flag between two barriers, so all agree
+        rotated = _e("ne", k.at(k.flag, _i(0), d.int32), _i(0))
+        k.set(go, ops.make("select", _e("logical_and", rotated,
+                                        _e("lt", sweep, _i(MAX_SWEEPS))), _i(1), _i(0)))
+        k.sync()
+
+
+def eigh_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
+    """out per matrix: n eigenvalues (ascending), then (vectors) the n x n eigenvector
+    matrix, row-major, column j for eigenvalue j."""
+    k = _Kernel("vkd_eigh", t, w, shared, device)
+    count, n, xo, xb, xr, xc, oo, ob, oe, ws = k.uniforms(
+        "count", "n", "xo", "xb", "xr", "xc", "oo", "ob", "oe", "ws")
+    k.setup_work(ws)
+    nn = k.bind(_e("mul", n, n))
+    v0 = nn                                       # V after A, row-major
+    cs0 = k.bind(_e("mul", nn, _i(2))) if vectors else nn   # c, s, t per pair of a round
+    half = k.bind(_e("div", _e("add", n, _i(1)), _i(2)))
+
+    def a(i, j):
+        return k.work(_e("add", _e("mul", i, n), j))
+
+    def v(i, j):
+        return k.work(_e("add", v0, _e("add", _e("mul", i, n), j)))
+
+    for g in k.matrices(count):
+        def lower(e):
+            i, j = _e("div", e, n), _e("mod", e, n)
+            return k.bind(_e("max", i, j)), k.bind(_e("min", i, j))
+        scale = _scaled_load(k, g, nn, xr, xc, xo, xb, lower)
+        if vectors:
+            for e in k.each(nn, "identity"):
+                one = _e("eq", _e("div", e, n), _e("mod", e, n))
+                k.set(k.work(_e("add", v0, e)), ops.make("select", one, k.f(1), k.f(0)))
+        sq = k.bind(k.f(0), mutable=True)
+        for e in k.each(nn, "norm"):
+            val = k.bind(load_node(k.work(e)))
+            k.set(sq, _e("add", sq, _e("mul", val, val)))
+        fro = k.bind(_e("sqrt", k.reduce(sq, "add")))
+        floor = k.bind(_e("div", _e("mul", k.f(k.eps), fro), convert(n, t)))
+
+        def round_(r, players):
+            for q_ in k.each(half, "rotations"):
+                p, q = k.pair(q_, r, players)
+                c = k.bind(k.f(1), mutable=True)
+                s = k.bind(k.f(0), mutable=True)
+                tt = k.bind(k.f(0), mutable=True)
+                with k.when(_e("lt", q, n), "pair"):
+                    app, aqq = k.bind(load_node(a(p, p))), k.bind(load_node(a(q, q)))
+                    apq = k.bind(load_node(a(p, q)))
+                    rel = _e("mul", k.f(k.eps), _e("mul", _e("sqrt", _e("abs", app)),
+                                                   _e("sqrt", _e("abs", aqq))))
+                    big = _e("gt", _e("abs", apq), _e("max", rel, floor))
+                    with k.when(big, "rotate"):
+                        rc, rs = k.rotation(_e("sub", aqq, app), apq)
+                        with k.when(_e("ne", rs, k.f(0)), "rotated"):
+                            k.set(c, rc)
+                            k.set(s, rs)
+                            k.set(tt, _e("div", rs, rc))
+                            k.set(k.at(k.flag, _i(0), d.int32), _i(1))
+                for slot, value in enumerate((c, s, tt)):
+                    k.set(k.work(_e("add", cs0, _e("add", _e("mul", half, _i(slot)), q_))),
+                          value)
+            k.sync()
+
+            def rot(q_):
+                p, q = k.pair(q_, r, players)
+                c = k.bind(load_node(k.work(_e("add", cs0, q_))))
+                s = k.bind(load_node(k.work(_e("add", cs0, _e("add", half, q_)))))
+                return p, q, c, s
+
+            # the 2x2 blocks of rows of pair k1, columns of pair k2 >= k1: both
+            # rotations at once, each block and its mirror written alike (A stays
+            # exactly symmetric); a pair's own block takes its eigenvalues
+            for e in k.each(_e("mul", half, half), "blocks"):
+                k1, k2 = k.bind(_e("div", e, half)), k.bind(_e("mod", e, half))
+                p1, q1, c1, s1 = rot(k1)
+                p2, q2, c2, s2 = rot(k2)
+                with k.when(_e("logical_and", _e("eq", k1, k2), _e("ne", s1, k.f(0))),
+                            "diagonal block"):
+                    t1 = load_node(k.work(_e("add", cs0, _e("add", _e("mul", half, _i(2)),
+                                                               k1))))
+                    shift = k.bind(_e("mul", t1, load_node(a(p1, q1))))
+                    k.set(a(p1, p1), _e("sub", load_node(a(p1, p1)), shift))
+                    k.set(a(q1, q1), _e("add", load_node(a(q1, q1)), shift))
+                    k.set(a(p1, q1), k.f(0))
+                    k.set(a(q1, p1), k.f(0))
+                moved = _e("logical_or", _e("ne", s1, k.f(0)), _e("ne", s2, k.f(0)))
+                with k.when(_e("logical_and", _e("lt", k1, k2), moved), "block"):
+                    v1, v2 = _e("lt", q1, n), _e("lt", q2, n)
+                    # a missing index (n odd) reads its partner: its rotation is 1
+                    r1 = k.bind(ops.make("select", v1, q1, p1))
+                    r2 = k.bind(ops.make("select", v2, q2, p2))
+                    x11, x12 = k.bind(load_node(a(p1, p2))), k.bind(load_node(a(p1, r2)))
+                    x21, x22 = k.bind(load_node(a(r1, p2))), k.bind(load_node(a(r1, r2)))
+
+                    def turn(c, s, u, v):
+                        return (k.bind(_e("sub", _e("mul", c, u), _e("mul", s, v))),
+                                k.bind(_e("add", _e("mul", s, u), _e("mul", c, v))))
+                    x11, x12 = turn(c2, s2, x11, x12)
+                    x21, x22 = turn(c2, s2, x21, x22)
+                    x11, x21 = turn(c1, s1, x11, x21)
+                    x12, x22 = turn(c1, s1, x12, x22)
+                    for (i, j, val, ok) in ((p1, p2, x11, None), (p1, q2, x12, v2),
+                                            (q1, p2, x21, v1),
+                                            (q1, q2, x22, _e("logical_and", v1, v2))):
+                        if ok is None:
+                            k.set(a(i, j), val)
+                            k.set(a(j, i), val)
+                        else:
+                            with k.when(ok, "store"):
+                                k.set(a(i, j), val)
+                                k.set(a(j, i), val)
+            if vectors:
+                for e in k.each(_e("mul", half, n), "vectors"):
+                    p, q, c, s = rot(k.bind(_e("div", e, n)))
+                    i = k.bind(_e("mod", e, n))
+                    with k.when(_e("logical_and", _e("lt", q, n), _e("ne", s, k.f(0))),
+                                "rotate"):
+                        vp, vq = k.bind(load_node(v(i, p))), k.bind(load_node(v(i, q)))
+                        k.set(v(i, p), _e("sub", _e("mul", c, vp), _e("mul", s, vq)))
+                        k.set(v(i, q), _e("add", _e("mul", s, vp), _e("mul", c, vq)))
+            k.sync()
+
+        _sweeps(k, n, round_)
+
+        def key(i):
+            val = load_node(a(i, i))
+            return ops.make("select", _e("isnan", val), k.f(np.inf), val)
+
+        obase = k.bind(_e("add", oo, _e("mul", g, ob)))
+
+        def out(e):
+            return k.at(k.out, _e("add", obase, _e("mul", e, oe)))
+
+        for j in k.each(n, "write"):
+            rank = k.rank(key, j, n, descending=False)
+            k.set(out(rank), _e("mul", load_node(a(j, j)), scale))
+            if vectors:
+                for i in k.loop(_i(0), n, "vector"):
+                    k.set(out(_e("add", n, _e("add", _e("mul", i, n), rank))),
+                          load_node(v(i, j)))
+        k.sync()
+    return k.finish()
+
+
+def svd_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
+    """out per matrix of B (m x n, m >= n): n singular values (descending), then
+    (vectors) P (m x cp: U's columns) at slots p0 + i*pi + k*pk and Q (n x n: V's
+    columns) at slots q0 + i*qi + k*qk, so the host picks U, Vh or their transposes."""
+    k = _Kernel("vkd_svd", t, w, shared, device)
+    names = ["count", "m", "n", "xo", "xb", "br", "bc", "oo", "ob", "oe", "ws"]
+    if vectors:
+        names += ["cp", "p0", "pi", "pk", "q0", "qi", "qk"]
+    u = dict(zip(names, k.uniforms(*names)))
+    m, n = u["m"], u["n"]
+    k.setup_work(u["ws"])
+    mn = k.bind(_e("mul", m, n))
+    v0 = mn                                            # V after B, both column-major
+    s0 = k.bind(_e("add", mn, _e("mul", n, n))) if vectors else mn   # sums of squares
+    half = k.bind(_e("div", _e("add", n, _i(1)), _i(2)))
+    tol = k.bind(_e("mul", k.f(k.eps), _e("sqrt", convert(m, t))))
+
+    def col(j, i):      # B's (and then U's) column j, row i
+        return k.work(_e("add", _e("mul", j, m), i))
+
+    def vcol(j, i):
+        return k.work(_e("add", v0, _e("add", _e("mul", j, n), i)))
+
+    for g in k.matrices(u["count"]):
+        scale = _scaled_load(k, g, mn, u["br"], u["bc"], u["xo"], u["xb"],
+                             lambda e: (k.bind(_e("mod", e, m)), k.bind(_e("div", e, m))))
+        if vectors:
+            for e in k.each(_e("mul", n, n), "identity"):
+                one = _e("eq", _e("div", e, n), _e("mod", e, n))
+                k.set(k.work(_e("add", v0, e)), ops.make("select", one, k.f(1), k.f(0)))
+            k.sync()
+
+        def round_(r, players):
+            for q_ in k.each(half, "pairs"):
+                p, q = k.pair(q_, r, players)
+                with k.when(_e("lt", q, n), "pair"):
+                    al = k.bind(k.f(0), mutable=True)
+                    be = k.bind(k.f(0), mutable=True)
+                    ga = k.bind(k.f(0), mutable=True)
+                    for i in k.loop(_i(0), m, "dots"):
+                        bp, bq = k.bind(load_node(col(p, i))), k.bind(load_node(col(q, i)))
+                        k.set(al, _e("add", al, _e("mul", bp, bp)))
+                        k.set(be, _e("add", be, _e("mul", bq, bq)))
+                        k.set(ga, _e("add", ga, _e("mul", bp, bq)))
+                    big = _e("gt", _e("abs", ga), _e("mul", tol, _e("mul", _e("sqrt", al),
+                                                                        _e("sqrt", be))))
+                    with k.when(big, "rotate"):
+                        c, s = k.rotation(_e("sub", be, al), ga)
+                        with k.when(_e("ne", s, k.f(0)), "rotated"):
+                            k.set(k.at(k.flag, _i(0), d.int32), _i(1))
+                            for ref, rows in ((col, m), (vcol, n) if vectors else (None, 0)):
+                                if ref is None:
+                                    continue
+                                for i in k.loop(_i(0), rows, "apply"):
+                                    bp, bq = k.bind(load_node(ref(p, i))), \
+                                        k.bind(load_node(ref(q, i)))
+                                    k.set(ref(p, i), _e("sub", _e("mul", c, bp),
+                                                        _e("mul", s, bq)))
+                                    k.set(ref(q, i), _e("add", _e("mul", s, bp),
+                                                        _e("mul", c, bq)))
+            k.sync()
+
+        _sweeps(k, n, round_)
+        for j in k.each(n, "norms"):
+            ss = k.bind(k.f(0), mutable=True)
+            for i in k.loop(_i(0), m, "norm"):
+                bj = k.bind(load_node(col(j, i)))
+                k.set(ss, _e("add", ss, _e("mul", bj, bj)))
+            k.set(k.work(_e("add", s0, j)), ss)
+        k.sync()
+
+        obase = k.bind(_e("add", u["oo"], _e("mul", g, u["ob"])))
+
+        def out(e):
+            return k.at(k.out, _e("add", obase, _e("mul", e, u["oe"])), coherent=vectors)
+
+        def key(i):     # NaNs last
+            val = load_node(k.work(_e("add", s0, i)))
+            return ops.make("select", _e("isnan", val), k.f(-1), val)
+
+        def pslot(i, c):
+            return _e("add", u["p0"], _e("add", _e("mul", i, u["pi"]), _e("mul", c, u["pk"])))
+
+        for j in k.each(n, "write"):
+            rank = k.rank(key, j, n, descending=True)
+            ss = k.bind(load_node(k.work(_e("add", s0, j))))
+            k.set(out(rank), _e("mul", _e("sqrt", ss), scale))
+            if vectors:
+                good = _e("ge", ss, k.f(k.tiny))
+                inv = k.bind(ops.make("select", good, _e("div", k.f(1), _e("sqrt", ss)),
+                                      k.f(0)))
+                for i in k.loop(_i(0), m, "u"):
+                    k.set(out(pslot(i, rank)), _e("mul", load_node(col(j, i)), inv))
+                for i in k.loop(_i(0), n, "v"):
+                    slot = _e("add", u["q0"], _e("add", _e("mul", i, u["qi"]),
+                                                 _e("mul", rank, u["qk"])))
+                    k.set(out(slot), load_node(vcol(j, i)))
+        k.sync()
+        if vectors:
+            good = k.bind(_i(0), mutable=True)
+            for j in k.loop(_i(0), n, "count"):
+                ok = _e("ge", load_node(k.work(_e("add", s0, j))), k.f(k.tiny))
+                k.set(good, _e("add", good, ops.make("select", ok, _i(1), _i(0))))
+            for c in k.loop(good, u["cp"], "complete"):
+                _complete(k, m, c, lambda i, c_: out(pslot(i, c_)))
+    return k.finish()
+
+
+def _complete(k: _Kernel, m, c, p):
+    """Column c of U (`p(i, c)`, rows m) as a unit vector orthogonal to columns < c:
+    the unit vector e_b they leave the most of (the largest 1 - |row b|^2), minus its
+    projection; then once more against the same columns (coefficients in work[])."""
+    best_v = k.bind(k.f(-1), mutable=True)
+    best_i = k.bind(_i(0), mutable=True)
+    for i in k.each(m, "rows left"):
+        left = k.bind(k.f(1), mutable=True)
+        for j in k.loop(_i(0), c, "row norm"):
+            pij = k.bind(load_node(p(i, j)))
+            k.set(left, _e("sub", left, _e("mul", pij, pij)))
+        with k.when(_e("gt", left, best_v), "better"):
+            k.set(best_v, left)
+            k.set(best_i, i)
+    k.set(k.at(k.red, k.lid), best_v)
+    k.set(k.at(k.redi, k.lid, d.int32), best_i)
+    k.sync()
+    half = k.w // 2
+    while half:     # the largest, the first row of equal ones (a tree, unrolled)
+        with k.when(_e("lt", k.lid, _i(half)), "pick"):
+            other = _e("add", k.lid, _i(half))
+            mine, theirs = k.at(k.red, k.lid), k.at(k.red, other)
+            mine_i, theirs_i = k.at(k.redi, k.lid, d.int32), k.at(k.redi, other, d.int32)
+            better = _e("logical_or", _e("gt", theirs, mine),
+                        _e("logical_and", _e("eq", theirs, mine), _e("lt", theirs_i, mine_i)))
+            with k.when(better, "better"):
+                k.set(mine, theirs)
+                k.set(mine_i, theirs_i)
+        k.sync()
+        half //= 2
+    b_ = k.bind(k.at(k.redi, _i(0), d.int32))
+    k.sync()
+    for i in k.each(m, "first projection"):
+        acc = k.bind(ops.make("select", _e("eq", i, b_), k.f(1), k.f(0)), mutable=True)
+        for j in k.loop(_i(0), c, "project"):
+            k.set(acc, _e("sub", acc, _e("mul", load_node(p(b_, j)), load_node(p(i, j)))))
+        k.set(p(i, c), acc)
+    k.sync()
+    for j in k.each(c, "coefficients"):
+        acc = k.bind(k.f(0), mutable=True)
+        for i in k.loop(_i(0), m, "dot"):
+            k.set(acc, _e("add", acc, _e("mul", load_node(p(i, j)), load_node(p(i, c)))))
+        k.set(k.work(j), acc)
+    k.sync()
+    sq = k.bind(k.f(0), mutable=True)
+    for i in k.each(m, "second projection"):
+        acc = k.bind(load_node(p(i, c)), mutable=True)
+        for j in k.loop(_i(0), c, "project"):
+            k.set(acc, _e("sub", acc, _e("mul", load_node(k.work(j)), load_node(p(i, j)))))
+        k.set(p(i, c), acc)
+        k.set(sq, _e("add", sq, _e("mul", acc, acc)))
+    norm = k.bind(_e("sqrt", k.reduce(sq, "add")))
+    for i in k.each(m, "normalize"):
+        k.set(p(i, c), _e("div", load_node(p(i, c)), norm))
+    k.sync()
