@@ -20,7 +20,7 @@ SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 GROUP = 64                    # invocations per matrix (a workgroup)
 GROUP_LIMITED = 256           # ... on drivers that limit loop iterations (lavapipe)
 SHARED_BUDGET = 32 * 1024     # bytes of shared memory a workgroup may take
-MAX_GROUPS = 1024             # workgroups of one launch (each owns a scratch region)
+LOOP_LIMIT = None             # tests set one to run the staged launches on any driver
 
 
 def _group(device) -> int:
@@ -31,52 +31,89 @@ def _group(device) -> int:
 
 def _shared_capacity(device, t, w: int) -> int:
     """Elements of dtype t a kernel may keep in shared memory besides its W-long
-    reduction arrays."""
-    budget = min(device.max_shared_memory, SHARED_BUDGET) - w * (t.itemsize + 4) - 16
-    return max(0, budget // t.itemsize)
+    reduction arrays and its state."""
+    budget = min(device.max_shared_memory, SHARED_BUDGET) - w * (t.itemsize + 4)
+    return max(0, budget // t.itemsize - K.STATE - 4)
 
 
 class _Layout:
-    """How one call runs: W invocations per matrix, `ws` elements of work memory per
-    matrix (in shared memory when `shared`, the shared array's length), `groups`
-    workgroups."""
+    """How one call runs: W invocations per matrix (a workgroup), `ws` elements of
+    memory per matrix (state, then work), in shared memory when it fits (`shared`:
+    the shared array's length), else in scratch memory; `groups` workgroups; the
+    launches, each (stage bits, sweeps, first round, end round, first column, end
+    column). One launch runs everything unless the driver limits the loop iterations
+    of an invocation: then the stages go apart, the sweeps and the completion in as
+    few pieces as the limit allows, and what still can't run raises ValueError."""
 
     def __init__(self, device, t, kind, vectors, full, m, n, count, name):
         self.w = w = _group(device)
         if kind == "eigh":
-            self.ws = n * n * (2 if vectors else 1) + 3 * ((n + 1) // 2)
+            work = n * n * (2 if vectors else 1) + 3 * ((n + 1) // 2)
         else:
-            self.ws = m * n + (n * n if vectors else 0) + n
+            work = m * n + (n * n if vectors else 0) + n
+        self.ws = work + K.STATE
         cap = _shared_capacity(device, t, w)
-        self.shared = cap if self.ws <= cap else 0
-        self.groups = min(count, MAX_GROUPS, device.max_workgroup_count[0])
-        limit = device.max_loop_iterations
-        if limit is not None:
-            per_group = -(-count // self.groups)
-            need = per_group * _loop_iterations(kind, vectors, m, n, m if full else n, w)
-            if need > limit:
-                raise ValueError(
-                    f"{name}: {count} matrices of {m}x{n} need up to {need} loop "
-                    f"iterations per invocation; {device.name} runs at most {limit} "
-                    f"(its driver skips the rest): use smaller matrices or batches")
+        self.shared = cap if work <= cap else 0
+        self.groups = min(count, device.max_workgroup_count[0])
+        cost = _Cost(kind, vectors, m, n, m if full else n, w)
+        rounds, cp = cost.rounds, cost.cp
+        self.launches = [(K.ALL, K.MAX_SWEEPS, 0, rounds, 0, cp)]
+        limit = LOOP_LIMIT or device.max_loop_iterations
+        per_group = -(-count // self.groups)
+        if limit is None or per_group * cost.total() <= limit:
+            return
+        self.shared = 0
+        budget = limit // per_group - 16
+        per_sweep = 2 + rounds * cost.per_round
+        if max(cost.setup, cost.write, 2 + cost.per_round,
+               cost.per_column if vectors and kind == "svd" else 0) > budget:
+            raise ValueError(
+                f"{name}: {count} matrices of {m}x{n} need more loop iterations per "
+                f"invocation than {device.name} runs ({limit}; its driver skips the rest), "
+                f"even in separate launches: use smaller matrices or batches")
+        launches = [(K.LOAD, 0, 0, 0, 0, 0)]
+        if per_sweep <= budget:
+            step = budget // per_sweep
+            for first in range(0, K.MAX_SWEEPS, step):
+                launches.append((K.SWEEPS, min(step, K.MAX_SWEEPS - first), 0, rounds, 0, 0))
+        else:
+            step = (budget - 2) // cost.per_round
+            for _ in range(K.MAX_SWEEPS):
+                for r0 in range(0, rounds, step):
+                    launches.append((K.SWEEPS, 1, r0, min(rounds, r0 + step), 0, 0))
+        launches.append((K.WRITE, 0, 0, 0, 0, 0))
+        if vectors and kind == "svd":
+            step = max(1, (budget - n) // cost.per_column)
+            for c0 in range(0, cp, step):
+                launches.append((K.COMPLETE, 0, 0, 0, c0, min(cp, c0 + step)))
+        self.launches = launches
 
 
-def _loop_iterations(kind, vectors, m, n, cp, w) -> int:
-    """An upper bound of the loop iterations one invocation runs for one matrix."""
-    def per(x):
-        return -(-x // w)
-    half, rounds = (n + 1) // 2, n + (n & 1) - 1
-    if kind == "eigh":
-        setup = 4 * per(n * n)
-        per_round = 1 + per(half) + per(half * half) + (per(half * n) if vectors else 0)
-        write = per(n) * 2 * n
-    else:
-        setup = 2 * per(m * n) + per(n * n)
-        per_round = 1 + per(half) * (2 * m + n)
-        write = per(n) * (2 * m + 2 * n) + n
-        if vectors:
-            write += cp * (3 * per(m) * (cp + 1) + per(cp) * (m + 1) + per(m) + 1)
-    return 1 + setup + K.MAX_SWEEPS * (1 + rounds * per_round) + write
+class _Cost:
+    """Upper bounds of the loop iterations one invocation runs for one matrix, per
+    stage (the kernels' loops, W invocations sharing the work)."""
+
+    def __init__(self, kind, vectors, m, n, cp, w):
+        def per(x):
+            return -(-x // w)
+        half = (n + 1) // 2
+        self.rounds, self.cp = n + (n & 1) - 1, cp
+        self.vectors = vectors and kind == "svd"
+        if kind == "eigh":
+            self.setup = 1 + 4 * per(n * n)
+            self.per_round = 1 + per(half) + per(half * half) + per(half * n)
+            self.write = per(n) * 2 * n
+        else:
+            self.setup = 1 + 2 * per(m * n) + per(n * n)
+            self.per_round = 1 + per(half) * (2 * m + n)
+            self.write = per(n) * (2 * m + 2 * n)
+        self.per_column = 3 * per(m) * (cp + 1) + per(cp) * (m + 1) + per(m) + 1
+        self.n = n
+
+    def total(self) -> int:
+        sweeps = K.MAX_SWEEPS * (2 + self.rounds * self.per_round)
+        complete = self.n + self.cp * self.per_column if self.vectors else 0
+        return 1 + self.setup + sweeps + self.write + complete
 
 
 class _JacobiOp:
@@ -101,7 +138,7 @@ class _JacobiOp:
         if self.transposed:
             m, n, xr, xc = n, m, xc, xr
         lay = _Layout(device, t, self.kind, self.vectors, self.full, m, n, count, "")
-        w, shared, ws, groups = lay.w, lay.shared, lay.ws, lay.groups
+        w, shared, ws = lay.w, lay.shared, lay.ws
         key = (self.kind, t, self.vectors, shared, w)
         gen = K.eigh_kernel if self.kind == "eigh" else K.svd_kernel
         kern = kernel(ctx, key, lambda dev: gen(t, self.vectors, shared, w, dev))
@@ -118,8 +155,10 @@ class _JacobiOp:
                 values.update(pi=cp, pk=1, qi=1, qk=n)
         buffers = [out.storage.buffer, view.storage.buffer]
         if not shared:
-            buffers.append(lazy.allocate((groups * ws,), t).storage.buffer)
-        launch(graph, kern, groups, buffers, values)
+            buffers.append(lazy.allocate((count * ws,), t).storage.buffer)
+        for stage, nsw, r0, r1, c0, c1 in lay.launches:
+            values.update(stage=stage, nsw=nsw, r0=r0, r1=r1, c0=c0, c1=c1)
+            launch(graph, kern, lay.groups, buffers, values)
 
 
 def _check(x, name: str, square: bool):
@@ -145,10 +184,11 @@ def _run(x, name: str, kind: str, vectors: bool, full: bool, slots: int):
     m, n = x.shape[-2:]
     x3 = reshape(x, (-1, m, n))
     view = x3._placed()
-    check_bindable(name, x.device, [view], [(x3.shape[0] * slots, x.dtype)])
     op = _JacobiOp(kind, vectors, full, kind == "svd" and m < n)
-    _Layout(x.device.context.device, x.dtype, kind, vectors, full, max(m, n), min(m, n),
-            x3.shape[0], name)     # raises what the device can't run
+    lay = _Layout(x.device.context.device, x.dtype, kind, vectors, full, max(m, n),
+                  min(m, n), x3.shape[0], name)     # raises what the device can't run
+    scratch = [] if lay.shared else [(x3.shape[0] * lay.ws, x.dtype)]
+    check_bindable(name, x.device, [view], [(x3.shape[0] * slots, x.dtype)] + scratch)
     return Array._record(op, (lazy.Leaf(view, x3.shape, x.dtype),), (x3.shape[0], slots),
                          x.dtype, x.device)
 
@@ -263,14 +303,14 @@ def matrix_rank(x, /, *, rtol=None) -> Array:
     (default rtol: max(M, N) * eps of x's dtype), as the default integer dtype."""
     from ._elementwise import apply
     from ._info import default_int
-    from ._statistical import sum as asum
+    from ._searching import count_nonzero
     _check(x, "matrix_rank", False)
     s = svdvals(x)
     if s.shape[-1] == 0:
         from ._creation import zeros
         return zeros(x.shape[:-2], dtype=default_int(x.device), device=x.device)
     above = apply("greater", s, _tolerance(s, x, rtol, "matrix_rank"))
-    return asum(above, axis=-1, dtype=default_int(x.device))
+    return count_nonzero(above, axis=-1)
 
 
 def pinv(x, /, *, rtol=None) -> Array:

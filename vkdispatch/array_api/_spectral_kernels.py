@@ -33,6 +33,12 @@ from . import _element_kernel as element_kernel
 from ._sort_kernels import _invocation, _while
 
 MAX_SWEEPS = 30
+# the stages of a launch (bits of the `stage` argument): one launch runs them all, or
+# (drivers with a loop limit) launches run them apart, the state in scratch memory
+LOAD, SWEEPS, WRITE, COMPLETE = 1, 2, 4, 8
+ALL = LOAD | SWEEPS | WRITE | COMPLETE
+GO, ROTATED, SWEPT, SCALE, FLOOR = range(5)   # state slots
+STATE = 5
 
 
 def _e(op, *args):
@@ -92,25 +98,44 @@ class _Kernel:
         return load_node(self.at(arr, i, coherent=coherent))
 
     def setup_work(self, ws):
-        """The matrix memory: `work(i)` is element i of this workgroup's region."""
+        """The matrix memory (`work(i)`) and sweep state (`state(slot)`): shared arrays,
+        or per matrix a region of scratch memory (state first) that outlives a launch."""
         b = self.b
+        self.ws = ws
         self.lid = b.bind(_invocation("local_invocation_id"))
+        self.stage, self.nsw, self.r0, self.r1, self.c0, self.c1 = self.uniforms(
+            "stage", "nsw", "r0", "r1", "c0", "c1")
         if self.shared:
             self.sh = b.add_shared(self.t, self.shared, "work")
-            self.base = None
-        else:
-            self.base = b.bind(_e("mul", _invocation("workgroup_id"), ws))
+            self.st = b.add_shared(self.t, STATE, "state")
+        self.base = None
         self.red = b.add_shared(self.t, self.w, "red")
         self.redi = b.add_shared(d.int32, self.w, "redi")
-        self.flag = b.add_shared(d.int32, 1, "flag")
+
+    def begin_matrix(self, g):
+        if not self.shared:
+            self.base = self.bind(_e("mul", g, self.ws))
 
     def work(self, i):
         if self.shared:
             return self.at(self.sh, i)
-        return self.at(self.scratch, _e("add", self.base, i), coherent=True)
+        return self.at(self.scratch, _e("add", self.base, _e("add", _i(STATE), i)),
+                       coherent=True)
+
+    def state(self, slot):
+        if self.shared:
+            return self.at(self.st, _i(slot))
+        return self.at(self.scratch, _e("add", self.base, _i(slot)), coherent=True)
 
     def get(self, i):
         return self.bind(load_node(self.work(i)))
+
+    def stage_is(self, bit):
+        return self.when(_e("ne", _e("bit_and", self.stage, _i(bit)), _i(0)),
+                         f"stage {bit}")
+
+    def first(self):
+        return self.when(_e("eq", self.lid, _i(0)), "first invocation")
 
     def each(self, count, what):
         """for (s = lid; s < count; s += W), count a kernel value."""
@@ -179,6 +204,7 @@ class _Kernel:
         groups = self.bind(_invocation("num_workgroups"))
         g, body = _while(self.b, lambda v: _e("lt", v, count), _invocation("workgroup_id"))
         with self.b.nested(body, "matrix loop"):
+            self.begin_matrix(g)
             yield g
             self.set(g, _e("add", g, groups))
 
@@ -201,7 +227,7 @@ class _Kernel:
 
 def _scaled_load(k: _Kernel, g, total, rs, cs, xo, xb, source):
     """Load the matrix (element e of `total` at work[e], read from x at row/column
-    `source(e)`), then divide it by its largest magnitude: returns that scale."""
+    `source(e)`), divide it by its largest magnitude (state SCALE) and start the sweeps."""
     biggest = k.bind(k.f(0), mutable=True)
     xbase = k.bind(_e("add", xo, _e("mul", g, xb)))
     for e in k.each(total, "load"):
@@ -213,28 +239,36 @@ def _scaled_load(k: _Kernel, g, total, rs, cs, xo, xb, source):
     scale = k.bind(ops.make("select", _e("gt", scale, k.f(0)), scale, k.f(1)))
     for e in k.each(total, "scale"):
         k.set(k.work(e), _e("div", load_node(k.work(e)), scale))
+    with k.first():
+        for slot, value in ((GO, 1), (ROTATED, 1), (SWEPT, 0)):
+            k.set(k.state(slot), k.f(value))
+        k.set(k.state(SCALE), scale)
     k.sync()
-    return scale
 
 
 def _sweeps(k: _Kernel, n, body):
-    """Sweeps of rounds over pairs of 0..n-1 until one rotates nothing (k.flag stays 0)
-    or MAX_SWEEPS; `body(r, players)` emits one round (it ends with k.sync())."""
+    """`nsw` sweeps of the rounds r0..r1-1 over pairs of 0..n-1; a sweep starting at
+    round 0 after one that rotated nothing (state ROTATED stays 0), or after
+    MAX_SWEEPS, ends them (state GO). `body(r, players)` emits one round (ending with
+    k.sync())."""
     players = k.bind(_e("add", n, _e("bit_and", n, _i(1))))
-    sweep = k.bind(_i(0), mutable=True)
-    go, loop = _while(k.b, lambda v: _e("ne", v, _i(0)), _i(1))
-    with k.b.nested(loop, "sweep loop"):
-        with k.when(_e("eq", k.lid, _i(0)), "reset"):
-            k.set(k.at(k.flag, _i(0), d.int32), _i(0))
+    for _ in k.loop(_i(0), k.nsw, "sweeps"):
         k.sync()
-        for r in k.loop(_i(0), _e("sub", players, _i(1)), "rounds"):
-            body(r, players)
-        k.set(sweep, _e("add", sweep, _i(1)))
-        # every invocation reads the flag between two barriers, so all agree
-        rotated = _e("ne", k.at(k.flag, _i(0), d.int32), _i(0))
-        k.set(go, ops.make("select", _e("logical_and", rotated,
-                                        _e("lt", sweep, _i(MAX_SWEEPS))), _i(1), _i(0)))
+        with k.when(_e("logical_and", _e("eq", k.lid, _i(0)), _e("eq", k.r0, _i(0))),
+                    "sweep start"):
+            stop = _e("logical_or", _e("eq", load_node(k.state(ROTATED)), k.f(0)),
+                      _e("ge", load_node(k.state(SWEPT)), k.f(MAX_SWEEPS)))
+            with k.when(stop, "converged"):
+                k.set(k.state(GO), k.f(0))
+            k.set(k.state(ROTATED), k.f(0))
+            k.set(k.state(SWEPT), _e("add", load_node(k.state(SWEPT)), k.f(1)))
         k.sync()
+        # read between two barriers (the next write is after the next one): all agree
+        go = k.bind(_e("ne", load_node(k.state(GO)), k.f(0)))
+        with k.when(go, "sweep"):
+            for r in k.loop(k.r0, k.r1, "rounds"):
+                body(r, players)
+    k.sync()
 
 
 def eigh_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
@@ -259,120 +293,127 @@ def eigh_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
         def lower(e):
             i, j = _e("div", e, n), _e("mod", e, n)
             return k.bind(_e("max", i, j)), k.bind(_e("min", i, j))
-        scale = _scaled_load(k, g, nn, xr, xc, xo, xb, lower)
-        if vectors:
-            for e in k.each(nn, "identity"):
-                one = _e("eq", _e("div", e, n), _e("mod", e, n))
-                k.set(k.work(_e("add", v0, e)), ops.make("select", one, k.f(1), k.f(0)))
-        sq = k.bind(k.f(0), mutable=True)
-        for e in k.each(nn, "norm"):
-            val = k.bind(load_node(k.work(e)))
-            k.set(sq, _e("add", sq, _e("mul", val, val)))
-        fro = k.bind(_e("sqrt", k.reduce(sq, "add")))
-        floor = k.bind(_e("div", _e("mul", k.f(k.eps), fro), convert(n, t)))
-
-        def round_(r, players):
-            for q_ in k.each(half, "rotations"):
-                p, q = k.pair(q_, r, players)
-                c = k.bind(k.f(1), mutable=True)
-                s = k.bind(k.f(0), mutable=True)
-                tt = k.bind(k.f(0), mutable=True)
-                with k.when(_e("lt", q, n), "pair"):
-                    app, aqq = k.bind(load_node(a(p, p))), k.bind(load_node(a(q, q)))
-                    apq = k.bind(load_node(a(p, q)))
-                    rel = _e("mul", k.f(k.eps), _e("mul", _e("sqrt", _e("abs", app)),
-                                                   _e("sqrt", _e("abs", aqq))))
-                    big = _e("gt", _e("abs", apq), _e("max", rel, floor))
-                    with k.when(big, "rotate"):
-                        rc, rs = k.rotation(_e("sub", aqq, app), apq)
-                        with k.when(_e("ne", rs, k.f(0)), "rotated"):
-                            k.set(c, rc)
-                            k.set(s, rs)
-                            k.set(tt, _e("div", rs, rc))
-                            k.set(k.at(k.flag, _i(0), d.int32), _i(1))
-                for slot, value in enumerate((c, s, tt)):
-                    k.set(k.work(_e("add", cs0, _e("add", _e("mul", half, _i(slot)), q_))),
-                          value)
+        with k.stage_is(LOAD):
+            _scaled_load(k, g, nn, xr, xc, xo, xb, lower)
+            if vectors:
+                for e in k.each(nn, "identity"):
+                    one = _e("eq", _e("div", e, n), _e("mod", e, n))
+                    k.set(k.work(_e("add", v0, e)), ops.make("select", one, k.f(1), k.f(0)))
+            sq = k.bind(k.f(0), mutable=True)
+            for e in k.each(nn, "norm"):
+                val = k.bind(load_node(k.work(e)))
+                k.set(sq, _e("add", sq, _e("mul", val, val)))
+            fro = k.bind(_e("sqrt", k.reduce(sq, "add")))
+            with k.first():
+                k.set(k.state(FLOOR), _e("div", _e("mul", k.f(k.eps), fro), convert(n, t)))
             k.sync()
 
-            def rot(q_):
-                p, q = k.pair(q_, r, players)
-                c = k.bind(load_node(k.work(_e("add", cs0, q_))))
-                s = k.bind(load_node(k.work(_e("add", cs0, _e("add", half, q_)))))
-                return p, q, c, s
+        with k.stage_is(SWEEPS):
+            floor = k.bind(load_node(k.state(FLOOR)))
 
-            # the 2x2 blocks of rows of pair k1, columns of pair k2 >= k1: both
-            # rotations at once, each block and its mirror written alike (A stays
-            # exactly symmetric); a pair's own block takes its eigenvalues
-            for e in k.each(_e("mul", half, half), "blocks"):
-                k1, k2 = k.bind(_e("div", e, half)), k.bind(_e("mod", e, half))
-                p1, q1, c1, s1 = rot(k1)
-                p2, q2, c2, s2 = rot(k2)
-                with k.when(_e("logical_and", _e("eq", k1, k2), _e("ne", s1, k.f(0))),
-                            "diagonal block"):
-                    t1 = load_node(k.work(_e("add", cs0, _e("add", _e("mul", half, _i(2)),
-                                                               k1))))
-                    shift = k.bind(_e("mul", t1, load_node(a(p1, q1))))
-                    k.set(a(p1, p1), _e("sub", load_node(a(p1, p1)), shift))
-                    k.set(a(q1, q1), _e("add", load_node(a(q1, q1)), shift))
-                    k.set(a(p1, q1), k.f(0))
-                    k.set(a(q1, p1), k.f(0))
-                moved = _e("logical_or", _e("ne", s1, k.f(0)), _e("ne", s2, k.f(0)))
-                with k.when(_e("logical_and", _e("lt", k1, k2), moved), "block"):
-                    v1, v2 = _e("lt", q1, n), _e("lt", q2, n)
-                    # a missing index (n odd) reads its partner: its rotation is 1
-                    r1 = k.bind(ops.make("select", v1, q1, p1))
-                    r2 = k.bind(ops.make("select", v2, q2, p2))
-                    x11, x12 = k.bind(load_node(a(p1, p2))), k.bind(load_node(a(p1, r2)))
-                    x21, x22 = k.bind(load_node(a(r1, p2))), k.bind(load_node(a(r1, r2)))
+            def round_(r, players):
+                for q_ in k.each(half, "rotations"):
+                    p, q = k.pair(q_, r, players)
+                    c = k.bind(k.f(1), mutable=True)
+                    s = k.bind(k.f(0), mutable=True)
+                    tt = k.bind(k.f(0), mutable=True)
+                    with k.when(_e("lt", q, n), "pair"):
+                        app, aqq = k.bind(load_node(a(p, p))), k.bind(load_node(a(q, q)))
+                        apq = k.bind(load_node(a(p, q)))
+                        rel = _e("mul", k.f(k.eps), _e("mul", _e("sqrt", _e("abs", app)),
+                                                       _e("sqrt", _e("abs", aqq))))
+                        big = _e("gt", _e("abs", apq), _e("max", rel, floor))
+                        with k.when(big, "rotate"):
+                            rc, rs = k.rotation(_e("sub", aqq, app), apq)
+                            with k.when(_e("ne", rs, k.f(0)), "rotated"):
+                                k.set(c, rc)
+                                k.set(s, rs)
+                                k.set(tt, _e("div", rs, rc))
+                                k.set(k.state(ROTATED), k.f(1))
+                    for slot, value in enumerate((c, s, tt)):
+                        k.set(k.work(_e("add", cs0, _e("add", _e("mul", half, _i(slot)), q_))),
+                              value)
+                k.sync()
 
-                    def turn(c, s, u, v):
-                        return (k.bind(_e("sub", _e("mul", c, u), _e("mul", s, v))),
-                                k.bind(_e("add", _e("mul", s, u), _e("mul", c, v))))
-                    x11, x12 = turn(c2, s2, x11, x12)
-                    x21, x22 = turn(c2, s2, x21, x22)
-                    x11, x21 = turn(c1, s1, x11, x21)
-                    x12, x22 = turn(c1, s1, x12, x22)
-                    for (i, j, val, ok) in ((p1, p2, x11, None), (p1, q2, x12, v2),
-                                            (q1, p2, x21, v1),
-                                            (q1, q2, x22, _e("logical_and", v1, v2))):
-                        if ok is None:
-                            k.set(a(i, j), val)
-                            k.set(a(j, i), val)
-                        else:
-                            with k.when(ok, "store"):
+                def rot(q_):
+                    p, q = k.pair(q_, r, players)
+                    c = k.bind(load_node(k.work(_e("add", cs0, q_))))
+                    s = k.bind(load_node(k.work(_e("add", cs0, _e("add", half, q_)))))
+                    return p, q, c, s
+
+                # the 2x2 blocks of rows of pair k1, columns of pair k2 >= k1: both
+                # rotations at once, each block and its mirror written alike (A stays
+                # exactly symmetric); a pair's own block takes its eigenvalues
+                for e in k.each(_e("mul", half, half), "blocks"):
+                    k1, k2 = k.bind(_e("div", e, half)), k.bind(_e("mod", e, half))
+                    p1, q1, c1, s1 = rot(k1)
+                    p2, q2, c2, s2 = rot(k2)
+                    with k.when(_e("logical_and", _e("eq", k1, k2), _e("ne", s1, k.f(0))),
+                                "diagonal block"):
+                        t1 = load_node(k.work(_e("add", cs0, _e("add", _e("mul", half, _i(2)),
+                                                                   k1))))
+                        shift = k.bind(_e("mul", t1, load_node(a(p1, q1))))
+                        k.set(a(p1, p1), _e("sub", load_node(a(p1, p1)), shift))
+                        k.set(a(q1, q1), _e("add", load_node(a(q1, q1)), shift))
+                        k.set(a(p1, q1), k.f(0))
+                        k.set(a(q1, p1), k.f(0))
+                    moved = _e("logical_or", _e("ne", s1, k.f(0)), _e("ne", s2, k.f(0)))
+                    with k.when(_e("logical_and", _e("lt", k1, k2), moved), "block"):
+                        v1, v2 = _e("lt", q1, n), _e("lt", q2, n)
+                        # a missing index (n odd) reads its partner: its rotation is 1
+                        r1 = k.bind(ops.make("select", v1, q1, p1))
+                        r2 = k.bind(ops.make("select", v2, q2, p2))
+                        x11, x12 = k.bind(load_node(a(p1, p2))), k.bind(load_node(a(p1, r2)))
+                        x21, x22 = k.bind(load_node(a(r1, p2))), k.bind(load_node(a(r1, r2)))
+
+                        def turn(c, s, u, v):
+                            return (k.bind(_e("sub", _e("mul", c, u), _e("mul", s, v))),
+                                    k.bind(_e("add", _e("mul", s, u), _e("mul", c, v))))
+                        x11, x12 = turn(c2, s2, x11, x12)
+                        x21, x22 = turn(c2, s2, x21, x22)
+                        x11, x21 = turn(c1, s1, x11, x21)
+                        x12, x22 = turn(c1, s1, x12, x22)
+                        for (i, j, val, ok) in ((p1, p2, x11, None), (p1, q2, x12, v2),
+                                                (q1, p2, x21, v1),
+                                                (q1, q2, x22, _e("logical_and", v1, v2))):
+                            if ok is None:
                                 k.set(a(i, j), val)
                                 k.set(a(j, i), val)
-            if vectors:
-                for e in k.each(_e("mul", half, n), "vectors"):
-                    p, q, c, s = rot(k.bind(_e("div", e, n)))
-                    i = k.bind(_e("mod", e, n))
-                    with k.when(_e("logical_and", _e("lt", q, n), _e("ne", s, k.f(0))),
-                                "rotate"):
-                        vp, vq = k.bind(load_node(v(i, p))), k.bind(load_node(v(i, q)))
-                        k.set(v(i, p), _e("sub", _e("mul", c, vp), _e("mul", s, vq)))
-                        k.set(v(i, q), _e("add", _e("mul", s, vp), _e("mul", c, vq)))
+                            else:
+                                with k.when(ok, "store"):
+                                    k.set(a(i, j), val)
+                                    k.set(a(j, i), val)
+                if vectors:
+                    for e in k.each(_e("mul", half, n), "vectors"):
+                        p, q, c, s = rot(k.bind(_e("div", e, n)))
+                        i = k.bind(_e("mod", e, n))
+                        with k.when(_e("logical_and", _e("lt", q, n), _e("ne", s, k.f(0))),
+                                    "rotate"):
+                            vp, vq = k.bind(load_node(v(i, p))), k.bind(load_node(v(i, q)))
+                            k.set(v(i, p), _e("sub", _e("mul", c, vp), _e("mul", s, vq)))
+                            k.set(v(i, q), _e("add", _e("mul", s, vp), _e("mul", c, vq)))
+                k.sync()
+
+            _sweeps(k, n, round_)
+        with k.stage_is(WRITE):
+            scale = k.bind(load_node(k.state(SCALE)))
+            def key(i):
+                val = load_node(a(i, i))
+                return ops.make("select", _e("isnan", val), k.f(np.inf), val)
+
+            obase = k.bind(_e("add", oo, _e("mul", g, ob)))
+
+            def out(e):
+                return k.at(k.out, _e("add", obase, _e("mul", e, oe)))
+
+            for j in k.each(n, "write"):
+                rank = k.rank(key, j, n, descending=False)
+                k.set(out(rank), _e("mul", load_node(a(j, j)), scale))
+                if vectors:
+                    for i in k.loop(_i(0), n, "vector"):
+                        k.set(out(_e("add", n, _e("add", _e("mul", i, n), rank))),
+                              load_node(v(i, j)))
             k.sync()
-
-        _sweeps(k, n, round_)
-
-        def key(i):
-            val = load_node(a(i, i))
-            return ops.make("select", _e("isnan", val), k.f(np.inf), val)
-
-        obase = k.bind(_e("add", oo, _e("mul", g, ob)))
-
-        def out(e):
-            return k.at(k.out, _e("add", obase, _e("mul", e, oe)))
-
-        for j in k.each(n, "write"):
-            rank = k.rank(key, j, n, descending=False)
-            k.set(out(rank), _e("mul", load_node(a(j, j)), scale))
-            if vectors:
-                for i in k.loop(_i(0), n, "vector"):
-                    k.set(out(_e("add", n, _e("add", _e("mul", i, n), rank))),
-                          load_node(v(i, j)))
-        k.sync()
     return k.finish()
 
 
@@ -400,52 +441,47 @@ def svd_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
         return k.work(_e("add", v0, _e("add", _e("mul", j, n), i)))
 
     for g in k.matrices(u["count"]):
-        scale = _scaled_load(k, g, mn, u["br"], u["bc"], u["xo"], u["xb"],
-                             lambda e: (k.bind(_e("mod", e, m)), k.bind(_e("div", e, m))))
-        if vectors:
-            for e in k.each(_e("mul", n, n), "identity"):
-                one = _e("eq", _e("div", e, n), _e("mod", e, n))
-                k.set(k.work(_e("add", v0, e)), ops.make("select", one, k.f(1), k.f(0)))
-            k.sync()
+        with k.stage_is(LOAD):
+            _scaled_load(k, g, mn, u["br"], u["bc"], u["xo"], u["xb"],
+                         lambda e: (k.bind(_e("mod", e, m)), k.bind(_e("div", e, m))))
+            if vectors:
+                for e in k.each(_e("mul", n, n), "identity"):
+                    one = _e("eq", _e("div", e, n), _e("mod", e, n))
+                    k.set(k.work(_e("add", v0, e)), ops.make("select", one, k.f(1), k.f(0)))
+                k.sync()
 
-        def round_(r, players):
-            for q_ in k.each(half, "pairs"):
-                p, q = k.pair(q_, r, players)
-                with k.when(_e("lt", q, n), "pair"):
-                    al = k.bind(k.f(0), mutable=True)
-                    be = k.bind(k.f(0), mutable=True)
-                    ga = k.bind(k.f(0), mutable=True)
-                    for i in k.loop(_i(0), m, "dots"):
-                        bp, bq = k.bind(load_node(col(p, i))), k.bind(load_node(col(q, i)))
-                        k.set(al, _e("add", al, _e("mul", bp, bp)))
-                        k.set(be, _e("add", be, _e("mul", bq, bq)))
-                        k.set(ga, _e("add", ga, _e("mul", bp, bq)))
-                    big = _e("gt", _e("abs", ga), _e("mul", tol, _e("mul", _e("sqrt", al),
-                                                                        _e("sqrt", be))))
-                    with k.when(big, "rotate"):
-                        c, s = k.rotation(_e("sub", be, al), ga)
-                        with k.when(_e("ne", s, k.f(0)), "rotated"):
-                            k.set(k.at(k.flag, _i(0), d.int32), _i(1))
-                            for ref, rows in ((col, m), (vcol, n) if vectors else (None, 0)):
-                                if ref is None:
-                                    continue
-                                for i in k.loop(_i(0), rows, "apply"):
-                                    bp, bq = k.bind(load_node(ref(p, i))), \
-                                        k.bind(load_node(ref(q, i)))
-                                    k.set(ref(p, i), _e("sub", _e("mul", c, bp),
-                                                        _e("mul", s, bq)))
-                                    k.set(ref(q, i), _e("add", _e("mul", s, bp),
-                                                        _e("mul", c, bq)))
-            k.sync()
+        with k.stage_is(SWEEPS):
+            def round_(r, players):
+                for q_ in k.each(half, "pairs"):
+                    p, q = k.pair(q_, r, players)
+                    with k.when(_e("lt", q, n), "pair"):
+                        al = k.bind(k.f(0), mutable=True)
+                        be = k.bind(k.f(0), mutable=True)
+                        ga = k.bind(k.f(0), mutable=True)
+                        for i in k.loop(_i(0), m, "dots"):
+                            bp, bq = k.bind(load_node(col(p, i))), k.bind(load_node(col(q, i)))
+                            k.set(al, _e("add", al, _e("mul", bp, bp)))
+                            k.set(be, _e("add", be, _e("mul", bq, bq)))
+                            k.set(ga, _e("add", ga, _e("mul", bp, bq)))
+                        big = _e("gt", _e("abs", ga), _e("mul", tol, _e("mul", _e("sqrt", al),
+                                                                            _e("sqrt", be))))
+                        with k.when(big, "rotate"):
+                            c, s = k.rotation(_e("sub", be, al), ga)
+                            with k.when(_e("ne", s, k.f(0)), "rotated"):
+                                k.set(k.state(ROTATED), k.f(1))
+                                for ref, rows in ((col, m), (vcol, n) if vectors else (None, 0)):
+                                    if ref is None:
+                                        continue
+                                    for i in k.loop(_i(0), rows, "apply"):
+                                        bp, bq = k.bind(load_node(ref(p, i))), \
+                                            k.bind(load_node(ref(q, i)))
+                                        k.set(ref(p, i), _e("sub", _e("mul", c, bp),
+                                                            _e("mul", s, bq)))
+                                        k.set(ref(q, i), _e("add", _e("mul", s, bp),
+                                                            _e("mul", c, bq)))
+                k.sync()
 
-        _sweeps(k, n, round_)
-        for j in k.each(n, "norms"):
-            ss = k.bind(k.f(0), mutable=True)
-            for i in k.loop(_i(0), m, "norm"):
-                bj = k.bind(load_node(col(j, i)))
-                k.set(ss, _e("add", ss, _e("mul", bj, bj)))
-            k.set(k.work(_e("add", s0, j)), ss)
-        k.sync()
+            _sweeps(k, n, round_)
 
         obase = k.bind(_e("add", u["oo"], _e("mul", g, u["ob"])))
 
@@ -459,28 +495,40 @@ def svd_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
         def pslot(i, c):
             return _e("add", u["p0"], _e("add", _e("mul", i, u["pi"]), _e("mul", c, u["pk"])))
 
-        for j in k.each(n, "write"):
-            rank = k.rank(key, j, n, descending=True)
-            ss = k.bind(load_node(k.work(_e("add", s0, j))))
-            k.set(out(rank), _e("mul", _e("sqrt", ss), scale))
-            if vectors:
-                good = _e("ge", ss, k.f(k.tiny))
-                inv = k.bind(ops.make("select", good, _e("div", k.f(1), _e("sqrt", ss)),
-                                      k.f(0)))
-                for i in k.loop(_i(0), m, "u"):
-                    k.set(out(pslot(i, rank)), _e("mul", load_node(col(j, i)), inv))
-                for i in k.loop(_i(0), n, "v"):
-                    slot = _e("add", u["q0"], _e("add", _e("mul", i, u["qi"]),
-                                                 _e("mul", rank, u["qk"])))
-                    k.set(out(slot), load_node(vcol(j, i)))
-        k.sync()
+        with k.stage_is(WRITE):
+            scale = k.bind(load_node(k.state(SCALE)))
+            for j in k.each(n, "norms"):
+                ss = k.bind(k.f(0), mutable=True)
+                for i in k.loop(_i(0), m, "norm"):
+                    bj = k.bind(load_node(col(j, i)))
+                    k.set(ss, _e("add", ss, _e("mul", bj, bj)))
+                k.set(k.work(_e("add", s0, j)), ss)
+            k.sync()
+
+            for j in k.each(n, "write"):
+                rank = k.rank(key, j, n, descending=True)
+                ss = k.bind(load_node(k.work(_e("add", s0, j))))
+                k.set(out(rank), _e("mul", _e("sqrt", ss), scale))
+                if vectors:
+                    good = _e("ge", ss, k.f(k.tiny))
+                    inv = k.bind(ops.make("select", good, _e("div", k.f(1), _e("sqrt", ss)),
+                                          k.f(0)))
+                    for i in k.loop(_i(0), m, "u"):
+                        k.set(out(pslot(i, rank)), _e("mul", load_node(col(j, i)), inv))
+                    for i in k.loop(_i(0), n, "v"):
+                        slot = _e("add", u["q0"], _e("add", _e("mul", i, u["qi"]),
+                                                     _e("mul", rank, u["qk"])))
+                        k.set(out(slot), load_node(vcol(j, i)))
+            k.sync()
         if vectors:
-            good = k.bind(_i(0), mutable=True)
-            for j in k.loop(_i(0), n, "count"):
-                ok = _e("ge", load_node(k.work(_e("add", s0, j))), k.f(k.tiny))
-                k.set(good, _e("add", good, ops.make("select", ok, _i(1), _i(0))))
-            for c in k.loop(good, u["cp"], "complete"):
-                _complete(k, m, c, lambda i, c_: out(pslot(i, c_)))
+            with k.stage_is(COMPLETE):
+                good = k.bind(_i(0), mutable=True)
+                for j in k.loop(_i(0), n, "count"):
+                    ok = _e("ge", load_node(k.work(_e("add", s0, j))), k.f(k.tiny))
+                    k.set(good, _e("add", good, ops.make("select", ok, _i(1), _i(0))))
+                start = _e("max", good, k.c0)
+                for c in k.loop(start, _e("min", u["cp"], k.c1), "complete"):
+                    _complete(k, m, c, lambda i, c_: out(pslot(i, c_)))
     return k.finish()
 
 
