@@ -97,9 +97,10 @@ def test_staged_launches(backend, monkeypatch):
     b = RNG.normal(size=(2, 12, 3)).astype(np.float32)
     b[1, :, 2] = 0
     plain = [_eigh(a), [np.asarray(t) for t in L.svd(xp.asarray(b))]]
-    monkeypatch.setattr(L, "LOOP_LIMIT", 300)
-    lay = L._Layout(vd.get_context().device, xp.float32, "svd", True, True, 12, 3, 2, "")
-    assert len(lay.launches) > 4 and lay.shared == 0
+    device = vd.get_context().device
+    monkeypatch.setattr(L, "LOOP_LIMIT", 2000 if L._group(device) == 1 else 300)
+    lay = L._Layout(device, xp.float32, "svd", True, True, 12, 3, 2, "")
+    assert len(lay.launches) >= 4 and lay.shared == 0
     staged = [_eigh(a), [np.asarray(t) for t in L.svd(xp.asarray(b))]]
     for p, q in zip(list(plain[0]) + plain[1], list(staged[0]) + staged[1]):
         np.testing.assert_allclose(p, q, rtol=0, atol=1e-5)
@@ -234,9 +235,9 @@ def test_empty_and_bad_input(backend):
 def test_kernels_emit_for_every_target(dummy):
     from vkdispatch.array_api import _dtypes as d
     from vkdispatch.codegen.emit import emit
-    kernels = [gen(t, vectors, shared, 64, dummy)
+    kernels = [gen(t, vectors, shared, w, dummy)
                for gen in (K.eigh_kernel, K.svd_kernel) for t in (d.float32, d.float64)
-               for vectors in (False, True) for shared in (0, 2048)]
+               for vectors in (False, True) for shared, w in ((0, 64), (2048, 64), (0, 1))]
     sources = [emit(k, target, k.name, 128 if target == "glsl" else 0, (), {}, 0).source
                for k in kernels for target in ("glsl", "cuda", "opencl")]
     assert len(sources) == 3 * len(kernels)

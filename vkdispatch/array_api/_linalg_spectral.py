@@ -24,6 +24,11 @@ LOOP_LIMIT = None             # tests set one to run the staged launches on any 
 
 
 def _group(device) -> int:
+    """Invocations per matrix. One on OpenCL CPU drivers: they run a workgroup's
+    invocations as a loop, and PoCL takes minutes to compile these kernels' many
+    barriers, so each matrix runs serially there (batches spread over the cores)."""
+    if device.device_type == "cpu" and device.backend == "opencl":
+        return 1
     want = GROUP if device.max_loop_iterations is None else GROUP_LIMITED
     limit = min(device.max_workgroup_invocations, device.max_workgroup_size[0], want)
     return 1 << (limit.bit_length() - 1)
@@ -53,7 +58,7 @@ class _Layout:
             work = m * n + (n * n if vectors else 0) + n
         self.ws = work + K.STATE
         cap = _shared_capacity(device, t, w)
-        self.shared = cap if work <= cap else 0
+        self.shared = cap if work <= cap and w > 1 else 0
         self.groups = min(count, device.max_workgroup_count[0])
         cost = _Cost(kind, vectors, m, n, m if full else n, w)
         rounds, cp = cost.rounds, cost.cp

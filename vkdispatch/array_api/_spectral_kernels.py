@@ -85,7 +85,10 @@ class _Kernel:
         self.b.emit(ir.Assign(ref, value))
 
     def sync(self):
-        """Barrier that also orders buffer memory (scratch, the result) in the group."""
+        """Barrier that also orders buffer memory (scratch, the result) in the group
+        (none in a workgroup of one invocation)."""
+        if self.w == 1:
+            return
         self.emit(ir.Eval(ops.make("memory_barrier", attrs=("buffer",))))
         self.emit(ir.Eval(ops.make("barrier")))
 
