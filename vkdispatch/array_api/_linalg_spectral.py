@@ -10,6 +10,7 @@ from collections import namedtuple
 
 from ..execution import lazy
 from . import _dtypes as d
+from . import _jacobi_kernel as J
 from . import _spectral_kernels as K
 from ._array import Array
 from ._sorting import check_bindable, kernel, launch
@@ -38,7 +39,7 @@ def _shared_capacity(device, t, w: int) -> int:
     """Elements of dtype t a kernel may keep in shared memory besides its W-long
     reduction arrays and its state."""
     budget = min(device.max_shared_memory, SHARED_BUDGET) - w * (t.itemsize + 4)
-    return max(0, budget // t.itemsize - K.STATE - 4)
+    return max(0, budget // t.itemsize - J.STATE - 4)
 
 
 class _Layout:
@@ -56,13 +57,13 @@ class _Layout:
             work = n * n * (2 if vectors else 1) + 3 * ((n + 1) // 2)
         else:
             work = m * n + (n * n if vectors else 0) + n
-        self.ws = work + K.STATE
+        self.ws = work + J.STATE
         cap = _shared_capacity(device, t, w)
         self.shared = cap if work <= cap and w > 1 else 0
         self.groups = min(count, device.max_workgroup_count[0])
         cost = _Cost(kind, vectors, m, n, m if full else n, w)
         rounds, cp = cost.rounds, cost.cp
-        self.launches = [(K.ALL, K.MAX_SWEEPS, 0, rounds, 0, cp)]
+        self.launches = [(J.ALL, J.MAX_SWEEPS, 0, rounds, 0, cp)]
         limit = LOOP_LIMIT or device.max_loop_iterations
         per_group = -(-count // self.groups)
         if limit is None or per_group * cost.total() <= limit:
@@ -76,21 +77,21 @@ class _Layout:
                 f"{name}: {count} matrices of {m}x{n} need more loop iterations per "
                 f"invocation than {device.name} runs ({limit}; its driver skips the rest), "
                 f"even in separate launches: use smaller matrices or batches")
-        launches = [(K.LOAD, 0, 0, 0, 0, 0)]
+        launches = [(J.LOAD, 0, 0, 0, 0, 0)]
         if per_sweep <= budget:
             step = budget // per_sweep
-            for first in range(0, K.MAX_SWEEPS, step):
-                launches.append((K.SWEEPS, min(step, K.MAX_SWEEPS - first), 0, rounds, 0, 0))
+            for first in range(0, J.MAX_SWEEPS, step):
+                launches.append((J.SWEEPS, min(step, J.MAX_SWEEPS - first), 0, rounds, 0, 0))
         else:
             step = (budget - 2) // cost.per_round
-            for _ in range(K.MAX_SWEEPS):
+            for _ in range(J.MAX_SWEEPS):
                 for r0 in range(0, rounds, step):
-                    launches.append((K.SWEEPS, 1, r0, min(rounds, r0 + step), 0, 0))
-        launches.append((K.WRITE, 0, 0, 0, 0, 0))
+                    launches.append((J.SWEEPS, 1, r0, min(rounds, r0 + step), 0, 0))
+        launches.append((J.WRITE, 0, 0, 0, 0, 0))
         if vectors and kind == "svd":
             step = max(1, (budget - n) // cost.per_column)
             for c0 in range(0, cp, step):
-                launches.append((K.COMPLETE, 0, 0, 0, c0, min(cp, c0 + step)))
+                launches.append((J.COMPLETE, 0, 0, 0, c0, min(cp, c0 + step)))
         self.launches = launches
 
 
@@ -116,7 +117,7 @@ class _Cost:
         self.n = n
 
     def total(self) -> int:
-        sweeps = K.MAX_SWEEPS * (2 + self.rounds * self.per_round)
+        sweeps = J.MAX_SWEEPS * (2 + self.rounds * self.per_round)
         complete = self.n + self.cp * self.per_column if self.vectors else 0
         return 1 + self.setup + sweeps + self.write + complete
 
