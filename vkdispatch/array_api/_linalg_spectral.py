@@ -167,14 +167,14 @@ class _JacobiOp:
             launch(graph, kern, lay.groups, buffers, values)
 
 
-def _check(x, name: str, square: bool):
+def _check(x, name: str, square: bool, complex_ok: bool = False):
     if not isinstance(x, Array):
         raise TypeError(f"{name} takes an array, got {type(x).__name__}")
-    if x.dtype.is_complex:
+    if x.dtype.is_complex and not complex_ok:
         raise TypeError(f"{name} takes real floating-point arrays; complex input "
                         f"({x.dtype.name}) is not supported")
-    if x.dtype not in d.REAL_FLOATING:
-        raise TypeError(f"{name} takes real floating-point arrays, got {x.dtype.name}")
+    if x.dtype not in d.REAL_FLOATING and not x.dtype.is_complex:
+        raise TypeError(f"{name} takes floating-point arrays, got {x.dtype.name}")
     if x.ndim < 2:
         raise ValueError(f"{name} takes arrays of at least 2 dimensions (..., M, N), got "
                          f"shape {x.shape}")
@@ -182,6 +182,22 @@ def _check(x, name: str, square: bool):
         raise ValueError(f"{name} takes square matrices (..., N, N), got shape {x.shape}")
     from ._elementwise import check_device_dtype
     check_device_dtype(x.device, x.dtype, name)
+
+
+def _realified(x, hermitian: bool = False):
+    """The real (..., 2M, 2N) matrix [[Re x, -Im x], [Im x, Re x]]: its singular values
+    are x's, each twice, and its pseudo-inverse is the same embedding of x's. With
+    `hermitian`, x is read from its lower triangle (the embedding is then symmetric,
+    with x's eigenvalues, each twice)."""
+    from ._creation import tril
+    from ._elementwise import apply
+    from ._manipulation import concat, matrix_transpose
+    re, im = apply("real", x), apply("imag", x)
+    if hermitian:
+        low = tril(im, k=-1)
+        im = apply("subtract", low, matrix_transpose(low))
+    top = concat([re, apply("negative", im)], axis=-1)
+    return concat([top, concat([im, re], axis=-1)], axis=-2)
 
 
 def _run(x, name: str, kind: str, vectors: bool, full: bool, slots: int):
@@ -200,9 +216,11 @@ def _run(x, name: str, kind: str, vectors: bool, full: bool, slots: int):
 
 
 def eigvalsh(x, /) -> Array:
-    """Eigenvalues (ascending) of the symmetric matrices x (..., N, N), read from the
-    lower triangle. Complex (Hermitian) input raises TypeError."""
-    _check(x, "eigvalsh", True)
+    """Eigenvalues (ascending) of the symmetric (Hermitian) matrices x (..., N, N),
+    read from the lower triangle, in x's real floating-point dtype."""
+    _check(x, "eigvalsh", True, complex_ok=True)
+    if x.dtype.is_complex:
+        return eigvalsh(_realified(x, hermitian=True))[..., ::2]
     batch, n = x.shape[:-2], x.shape[-1]
     if n == 0 or math.prod(batch) == 0:
         from ._creation import empty
@@ -237,8 +255,10 @@ def eigh(x, /) -> EighResult:
 
 def svdvals(x, /) -> Array:
     """Singular values (descending) of the matrices x (..., M, N), shape (..., K),
-    K = min(M, N). Complex input raises TypeError."""
-    _check(x, "svdvals", False)
+    K = min(M, N), in x's real floating-point dtype."""
+    _check(x, "svdvals", False, complex_ok=True)
+    if x.dtype.is_complex:
+        return svdvals(_realified(x))[..., ::2]
     batch, k = x.shape[:-2], min(x.shape[-2:])
     if k == 0 or math.prod(batch) == 0:
         from ._creation import empty
@@ -250,7 +270,9 @@ def svd(x, /, *, full_matrices=True) -> SVDResult:
     """U, S, Vh with x = U @ diag(S) @ Vh for the matrices x (..., M, N): S descending
     (..., K), K = min(M, N); U (..., M, M) and Vh (..., N, N) with `full_matrices`,
     else U (..., M, K) and Vh (..., K, N). U and Vh have orthonormal columns / rows.
-    Complex input raises TypeError."""
+    Complex input raises TypeError (as does complex input to eigh): singular vectors
+    from the real embedding of a complex matrix are not unitary where singular values
+    repeat."""
     _check(x, "svd", False)
     if not isinstance(full_matrices, (bool, int)) and type(full_matrices).__name__ != "bool_":
         raise TypeError(f"svd's full_matrices must be a bool, got {full_matrices!r}")
@@ -310,7 +332,7 @@ def matrix_rank(x, /, *, rtol=None) -> Array:
     from ._elementwise import apply
     from ._info import default_int
     from ._searching import count_nonzero
-    _check(x, "matrix_rank", False)
+    _check(x, "matrix_rank", False, complex_ok=True)
     s = svdvals(x)
     if s.shape[-1] == 0:
         from ._creation import zeros
@@ -326,11 +348,19 @@ def pinv(x, /, *, rtol=None) -> Array:
     from ._elementwise import apply, where
     from ._linalg import matmul
     from ._manipulation import expand_dims, matrix_transpose
-    _check(x, "pinv", False)
+    _check(x, "pinv", False, complex_ok=True)
     m, n = x.shape[-2:]
     if min(m, n) == 0 or math.prod(x.shape[:-2]) == 0:
         from ._creation import zeros
         return zeros(x.shape[:-2] + (n, m), dtype=x.dtype, device=x.device)
+    if x.dtype.is_complex:
+        from ._data_types import astype
+        if rtol is None:
+            import numpy as np
+            rtol = max(m, n) * float(np.finfo(x.dtype.numpy_dtype).eps)
+        p = pinv(_realified(x), rtol=rtol)
+        re, im = astype(p[..., :n, :m], x.dtype), astype(p[..., n:, :m], x.dtype)
+        return apply("add", re, apply("multiply", im, 1j))
     u, s, vh = svd(x, full_matrices=False)
     keep = apply("greater", s, _tolerance(s, x, rtol, "pinv"))
     inv = where(keep, apply("divide", 1, where(keep, s, 1)), 0)
