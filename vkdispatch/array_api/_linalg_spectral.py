@@ -1,8 +1,10 @@
 """The spectral functions of the linalg extension: eigh, eigvalsh, svd, svdvals, and
-pinv and matrix_rank on top of them. Real float32/float64 input (float64 where the
-device has it), batched over leading dimensions; the decompositions run on the device
-as cyclic Jacobi kernels (`_spectral_kernels`), one lazy node per call whose result
-holds values and vectors side by side (the returned arrays are views of it)."""
+pinv and matrix_rank on top of them. Float32/float64 input (float64 where the device
+has it), batched over leading dimensions; the decompositions run on the device as
+cyclic Jacobi kernels (`_spectral_kernels`), one lazy node per call whose result holds
+values and vectors side by side (the returned arrays are views of it). Complex input
+goes to eigvalsh, svdvals, matrix_rank and pinv through its real embedding; eigh and
+svd take real input only."""
 from __future__ import annotations
 
 import math
@@ -72,7 +74,7 @@ class _Layout:
         budget = limit // per_group - 16
         per_sweep = 2 + rounds * cost.per_round
         if max(cost.setup, cost.write, 2 + cost.per_round,
-               cost.per_column if vectors and kind == "svd" else 0) > budget:
+               n + cost.per_column if vectors and kind == "svd" else 0) > budget:
             raise ValueError(
                 f"{name}: {count} matrices of {m}x{n} need more loop iterations per "
                 f"invocation than {device.name} runs ({limit}; its driver skips the rest), "
