@@ -1,0 +1,272 @@
+"""eigh, eigvalsh, svd, svdvals, pinv and matrix_rank against NumPy on every backend:
+values elementwise (float32 tolerances scaled to the matrix norm), vectors by their
+properties (signs are free), batches, tall and wide matrices, matrices past the
+shared-memory path (scratch memory), rank-deficient input, float64 where the device
+has it, pending and strided input, no recompiles on a repeated call, bad input."""
+import numpy as np
+import pytest
+
+import vkdispatch as vd
+import vkdispatch.array_api as xp
+from vkdispatch.array_api import _linalg_spectral as L
+from vkdispatch.array_api import _spectral_kernels as K
+
+RNG = np.random.default_rng(11)
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+def _sym(n, batch=(), dtype=np.float32):
+    a = RNG.normal(size=batch + (n, n))
+    return (a + np.swapaxes(a, -1, -2)).astype(dtype)
+
+
+def _limited():
+    return vd.get_context().device.max_loop_iterations is not None
+
+
+def _check_eigh(a, w, v, scale=40):
+    a64 = a.astype(np.float64)
+    eps = float(np.finfo(a.dtype).eps)
+    n = a.shape[-1]
+    norm = max(np.linalg.norm(a64, 2, axis=(-2, -1)).max(), 1.0)
+    tol = scale * n * eps * norm
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(a64), rtol=0, atol=tol)
+    assert np.all(np.diff(w, axis=-1) >= 0)
+    if v is not None:
+        resid = a64 @ v - v * w[..., None, :]
+        assert np.abs(resid).max() <= tol
+        eye = np.eye(n)
+        assert np.abs(np.swapaxes(v, -1, -2) @ v - eye).max() <= 8 * n * eps + 1e-6 * (
+            a.dtype == np.float32)
+
+
+def _eigh(a):
+    r = L.eigh(xp.asarray(a))
+    assert r._fields == ("eigenvalues", "eigenvectors")
+    return np.asarray(r.eigenvalues), np.asarray(r.eigenvectors)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 16, 64])
+def test_eigh_and_eigvalsh_match_numpy(backend, n):
+    a = _sym(n)
+    w, v = _eigh(a)
+    assert w.shape == (n,) and v.shape == (n, n) and w.dtype == np.float32
+    _check_eigh(a, w, v)
+    w2 = np.asarray(L.eigvalsh(xp.asarray(a)))
+    _check_eigh(a, w2, None)
+
+
+def test_eigh_batches_and_lower_triangle(backend):
+    a = _sym(5, (3, 2))
+    upper = np.triu(RNG.normal(size=(5, 5)), 1).astype(np.float32)
+    w, v = _eigh(a + upper)            # the upper triangle is not read
+    assert w.shape == (3, 2, 5) and v.shape == (3, 2, 5, 5)
+    _check_eigh(a, w, v)
+    for i, j in ((0, 0), (2, 1)):      # each matrix as computed alone
+        wi, vi = _eigh(a[i, j])
+        np.testing.assert_array_equal(wi, w[i, j])
+        np.testing.assert_array_equal(vi, v[i, j])
+
+
+def test_scratch_memory_path(backend, monkeypatch):
+    """With no shared memory, the same kernels keep the matrices in scratch memory."""
+    monkeypatch.setattr(L, "SHARED_BUDGET", 0)
+    a = _sym(7, (2,))
+    w, v = _eigh(a)
+    _check_eigh(a, w, v)
+    b = RNG.normal(size=(2, 9, 4)).astype(np.float32)
+    _check_svd(b, full=True)
+
+
+def test_beyond_shared_memory(backend):
+    """150 x 150 does not fit 32 KiB of shared memory: scratch memory (on lavapipe,
+    whose driver skips loop iterations past 65,535 per invocation, in staged launches)."""
+    a = _sym(150)
+    w, v = _eigh(a)
+    _check_eigh(a, w, v)
+    b = RNG.normal(size=(150, 40)).astype(np.float32)
+    s = np.asarray(L.svdvals(xp.asarray(b)))
+    want = np.linalg.svd(b.astype(np.float64), compute_uv=False)
+    np.testing.assert_allclose(s, want, rtol=0, atol=40 * 150 * EPS32 * want[0])
+
+
+def test_staged_launches(backend, monkeypatch):
+    """Under a loop limit the stages run as separate launches (sweeps and the
+    completion of U in pieces) with the same results; what can't run raises."""
+    a = _sym(6, (2,))
+    b = RNG.normal(size=(2, 12, 3)).astype(np.float32)
+    b[1, :, 2] = 0
+    plain = [_eigh(a), [np.asarray(t) for t in L.svd(xp.asarray(b))]]
+    device = vd.get_context().device
+    monkeypatch.setattr(L, "LOOP_LIMIT", 2000 if L._group(device) == 1 else 300)
+    lay = L._Layout(device, xp.float32, "svd", True, True, 12, 3, 2, "")
+    assert len(lay.launches) >= 4 and lay.shared == 0
+    staged = [_eigh(a), [np.asarray(t) for t in L.svd(xp.asarray(b))]]
+    for p, q in zip(list(plain[0]) + plain[1], list(staged[0]) + staged[1]):
+        np.testing.assert_allclose(p, q, rtol=0, atol=1e-5)
+    _check_svd(b, True)
+    monkeypatch.setattr(L, "LOOP_LIMIT", 50)
+    with pytest.raises(ValueError, match="loop iterations"):
+        L.eigh(xp.asarray(_sym(64)))
+
+
+def _check_svd(a, full, scale=40):
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    r = L.svd(xp.asarray(a), full_matrices=full)
+    assert r._fields == ("U", "S", "Vh")
+    u, s, vh = (np.asarray(t) for t in r)
+    batch = a.shape[:-2]
+    assert u.shape == batch + ((m, m) if full else (m, k))
+    assert vh.shape == batch + ((n, n) if full else (k, n))
+    assert s.shape == batch + (k,)
+    eps = float(np.finfo(a.dtype).eps)
+    a64 = a.astype(np.float64)
+    want = np.linalg.svd(a64, compute_uv=False)
+    norm = max(want.max(initial=0), 1.0)
+    tol = scale * max(m, n) * eps * norm
+    np.testing.assert_allclose(s, want, rtol=0, atol=tol)
+    assert np.all(np.diff(s, axis=-1) <= 0)
+    rebuilt = (u[..., :, :k] * s[..., None, :]) @ vh[..., :k, :]
+    assert np.abs(rebuilt - a64).max() <= tol
+    ortho = 8 * max(m, n) * eps + 1e-6 * (a.dtype == np.float32)
+    for q in (np.swapaxes(u, -1, -2) @ u, vh @ np.swapaxes(vh, -1, -2)):
+        assert np.abs(q - np.eye(q.shape[-1])).max() <= ortho
+    np.testing.assert_allclose(np.asarray(L.svdvals(xp.asarray(a))), s, rtol=0, atol=tol)
+    return u, s, vh
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (3, 5), (16, 16), (64, 7), (7, 64),
+                                   (2, 3, 4, 6), (3, 6, 2)])
+def test_svd_matches_numpy(backend, shape):
+    a = RNG.normal(size=shape).astype(np.float32)
+    for full in (False, True):
+        _check_svd(a, full)
+
+
+def test_rank_deficient(backend):
+    """Zero singular values: U is still orthonormal (completed on the device);
+    matrix_rank and pinv match NumPy."""
+    a = (RNG.normal(size=(2, 9, 3)) @ RNG.normal(size=(2, 3, 6))).astype(np.float32)
+    a[1, :, 4] = 0
+    for full in (False, True):
+        _check_svd(a, full)
+        _check_svd(np.swapaxes(a, -1, -2).copy(), full)
+    _check_svd(np.zeros((4, 3), np.float32), True)
+    x = xp.asarray(a)
+    rank = np.asarray(L.matrix_rank(x))
+    np.testing.assert_array_equal(rank, np.linalg.matrix_rank(a))
+    assert rank.dtype == np.int64 or rank.dtype == np.int32
+    want = np.linalg.pinv(a, rcond=9 * EPS32)      # the standard's default rtol
+    np.testing.assert_allclose(np.asarray(L.pinv(x)), want, rtol=0,
+                               atol=1e-4 * np.abs(want).max())
+    # an rtol per matrix (an array broadcast against the batch) and as a float
+    rtol = xp.asarray(np.array([1e-3, 0.9], np.float32))
+    s = np.linalg.svd(a, compute_uv=False)
+    want = (s > np.array([1e-3, 0.9])[:, None] * s[:, :1]).sum(-1)
+    np.testing.assert_array_equal(np.asarray(L.matrix_rank(x, rtol=rtol)), want)
+    np.testing.assert_array_equal(np.asarray(L.matrix_rank(x, rtol=0.9)),
+                                  (s > 0.9 * s[:, :1]).sum(-1))
+    want = np.linalg.pinv(a, rcond=0.5)
+    np.testing.assert_allclose(np.asarray(L.pinv(x, rtol=0.5)), want, rtol=0,
+                               atol=1e-4 * np.abs(want).max())
+
+
+def test_complex_through_the_real_embedding(backend):
+    """eigvalsh, svdvals, matrix_rank and pinv take complex matrices; eigh and svd
+    raise TypeError for them."""
+    a = (RNG.normal(size=(2, 5, 3)) + 1j * RNG.normal(size=(2, 5, 3))).astype(np.complex64)
+    a[1, :, 2] = a[1, :, 0] * (2 - 1j)             # rank 2
+    x = xp.asarray(a)
+    s = np.asarray(L.svdvals(x))
+    assert s.dtype == np.float32 and s.shape == (2, 3)
+    want = np.linalg.svd(a.astype(np.complex128), compute_uv=False)
+    np.testing.assert_allclose(s, want, rtol=0, atol=40 * 5 * EPS32 * want.max())
+    np.testing.assert_array_equal(np.asarray(L.matrix_rank(x)), [3, 2])
+    p = np.asarray(L.pinv(x))
+    assert p.dtype == np.complex64 and p.shape == (2, 3, 5)
+    ref = np.linalg.pinv(a, rcond=5 * EPS32)
+    np.testing.assert_allclose(p, ref, rtol=0, atol=1e-4 * np.abs(ref).max())
+    h = (RNG.normal(size=(3, 4, 4)) + 1j * RNG.normal(size=(3, 4, 4))).astype(np.complex64)
+    w = np.asarray(L.eigvalsh(xp.asarray(h)))     # the lower triangle, as NumPy reads it
+    assert w.dtype == np.float32
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(h), rtol=0, atol=1e-5 * np.abs(h).sum())
+    for f in (L.eigh, L.svd):
+        with pytest.raises(TypeError, match="complex64"):
+            f(xp.asarray(h))
+
+
+def test_float64(backend):
+    if "float64" not in xp.__array_namespace_info__().dtypes():
+        with pytest.raises(TypeError, match="float64"):
+            L.eigh(xp.asarray(np.eye(2)))
+        return
+    a = _sym(16, (2,), np.float64)
+    w, v = _eigh(a)
+    assert w.dtype == np.float64
+    _check_eigh(a, w, v, scale=10)
+    b = RNG.normal(size=(9, 5))
+    _check_svd(b, True, scale=10)
+    np.testing.assert_allclose(np.asarray(L.pinv(xp.asarray(b))), np.linalg.pinv(b),
+                               rtol=0, atol=1e-12)
+
+
+def test_lazy_and_strided_input_compiles_once(backend):
+    a = RNG.normal(size=(8, 12)).astype(np.float32)
+    x = xp.asarray(a)
+
+    def run(k):
+        pending = x * float(k)                 # a pending expression
+        sym = pending[:, ::2][:6] + xp.matrix_transpose(pending[:, ::2][:6])   # strided
+        w, v = L.eigh(sym)
+        u, s, vh = L.svd(xp.matrix_transpose(pending), full_matrices=False)
+        again = (u * s[..., None, :]) @ vh     # results feed later lazy ops
+        return np.asarray(w), np.asarray(v), np.asarray(again)
+    run(1)
+    before = vd.stats()
+    w, v, again = run(2)
+    delta = vd.stats() - before
+    assert delta.kernels_compiled == 0 and delta.disk_cache_hits == 0, delta
+    s6 = 2 * a[:6, ::2]
+    _check_eigh(s6 + s6.T, w, v)
+    np.testing.assert_allclose(again, 2 * a.T, rtol=0, atol=1e-4 * np.abs(a).max() * 2)
+
+
+def test_empty_and_bad_input(backend):
+    w, v = L.eigh(xp.asarray(np.zeros((3, 0, 0), np.float32)))
+    assert w.shape == (3, 0) and v.shape == (3, 0, 0)
+    u, s, vh = L.svd(xp.asarray(np.zeros((2, 0), np.float32)))
+    assert u.shape == (2, 2) and s.shape == (0,) and vh.shape == (0, 0)
+    np.testing.assert_array_equal(np.asarray(u), np.eye(2))
+    assert L.svdvals(xp.asarray(np.zeros((0, 4, 3), np.float32))).shape == (0, 3)
+    assert L.pinv(xp.asarray(np.zeros((2, 0), np.float32))).shape == (0, 2)
+    np.testing.assert_array_equal(np.asarray(L.matrix_rank(
+        xp.asarray(np.zeros((2, 3), np.float32)))), 0)
+    with pytest.raises(TypeError, match="int32"):
+        L.eigh(xp.asarray(np.eye(2, dtype=np.int32)))
+    with pytest.raises(ValueError, match=r"\(2, 3\)"):
+        L.eigvalsh(xp.asarray(np.zeros((2, 3), np.float32)))
+    with pytest.raises(ValueError, match=r"\(4,\)"):
+        L.svdvals(xp.asarray(np.zeros(4, np.float32)))
+    with pytest.raises(TypeError, match="array"):
+        L.svdvals(np.eye(2))
+    with pytest.raises(TypeError, match="rtol"):
+        L.matrix_rank(xp.asarray(np.eye(2, dtype=np.float32)), rtol="big")
+
+
+def test_kernels_emit_for_every_target(dummy):
+    from vkdispatch.array_api import _dtypes as d
+    from vkdispatch.codegen.emit import emit
+    kernels = [gen(t, vectors, shared, w, dummy)
+               for gen in (K.eigh_kernel, K.svd_kernel) for t in (d.float32, d.float64)
+               for vectors in (False, True) for shared, w in ((0, 64), (2048, 64), (0, 1))]
+    sources = [emit(k, target, k.name, 128 if target == "glsl" else 0, (), {}, 0).source
+               for k in kernels for target in ("glsl", "cuda", "opencl")]
+    assert len(sources) == 3 * len(kernels)
+    try:
+        from vkdispatch.backends.cuda.nvrtc import compile_cuda
+        compile_cuda('extern "C" __global__ void k() {}', arch="sm_90")
+    except Exception as exc:   # no NVRTC here
+        pytest.skip(f"NVRTC unavailable: {exc}")
+    for k in kernels[::3]:
+        compile_cuda(emit(k, "cuda", k.name, 0, (), {}, 0).source, arch="sm_90")
