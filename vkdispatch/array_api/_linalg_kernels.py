@@ -1,0 +1,450 @@
+"""The generated kernels of the dense factorizations (LU with partial pivoting,
+Cholesky, Householder QR): one workgroup per matrix (a grid-stride loop over the
+batch), the matrix copied into a workspace, factored there by the workgroup, and the
+results written to one contiguous output.
+
+The workspace is shared memory of `cap` elements when the matrix fits (`cap` > 0), else
+a global scratch buffer with one slot per workgroup (`cap` == 0); the algorithm is the
+same, only the global variant's accesses are coherent and its barriers also order
+buffer memory. Pivot searches and norms run on invocation 0 (O(n) per step, against
+O(n^2 / invocations) for the updates); right-hand sides (solve), Q (qr) are updated
+one column per invocation, so each column is only ever touched by its owner and needs
+no barrier.
+
+Batch dimensions are kernel arguments (`rank` of them): matrix m's inputs are at
+offset + its batch coordinates times the batch strides (0 where broadcast)."""
+from __future__ import annotations
+
+import contextlib
+
+from ..base import dtype as dt
+from ..codegen import ir, ops
+from ..codegen.builder import Builder
+from ..codegen.variables import convert
+from . import _dtypes as d
+from . import _element_kernel as element_kernel
+
+I32 = d.int32
+
+
+def _e(op, *args):
+    return ops.make(op, *args)
+
+
+def _i(v):
+    return ir.Lit(v, I32)
+
+
+def _invocation(name):
+    return convert(ops.make("swizzle", ops.make("builtin", attrs=(name,), dtype=dt.uvec3),
+                            attrs=("x",)), I32)
+
+
+class _Gen:
+    """A kernel being built: typed arithmetic on elements of dtype `t`, loops, the
+    workspace and the batch loop."""
+
+    def __init__(self, name: str, t, rank: int, cap: int, w: int, device):
+        self.b = Builder(name, device)
+        self.t, self.rank, self.cap, self.w = t, rank, cap, w
+        self.real = d.float64 if t in (d.float64, d.complex128) else d.float32
+
+    # ------------------------------------------------------------ values
+    def lit(self, v):
+        return ir.Lit(complex(v) if self.t.is_complex else float(v), self.t)
+
+    def rlit(self, v):
+        return ir.Lit(float(v), self.real)
+
+    def mul(self, a, b):
+        return _e("cmul" if self.t.is_complex else "mul", a, b)
+
+    def div(self, a, b):
+        return _e("cdiv" if self.t.is_complex else "div", a, b)
+
+    def conj(self, a):
+        return _e("conj", a) if self.t.is_complex else a
+
+    def mag(self, a):
+        """|a| as a real number."""
+        return _e("cabs" if self.t.is_complex else "abs", a)
+
+    def re(self, a):
+        return _e("real", a) if self.t.is_complex else a
+
+    def of_real(self, r):
+        return convert(r, self.t)
+
+    def bind(self, node, mutable=False):
+        return self.b.bind(node, mutable=mutable)
+
+    def set(self, var, value):
+        self.b.emit(ir.Assign(var, value))
+
+    # ------------------------------------------------------------ parameters
+    def buffer(self, name, t=None):
+        var = self.b.new_var(t or self.t, ir.BUFFER, name=name, mutable=True)
+        self.b.add_param(name, "buffer", var)
+        return var
+
+    def uniform(self, name):
+        return element_kernel.uniform(self.b, name)
+
+    # ------------------------------------------------------------ control flow
+    @contextlib.contextmanager
+    def loop(self, start, stop, step=None, what="loop"):
+        var = self.b.new_var(I32, name="i")
+        stmt = ir.For(var, start, stop, step if step is not None else _i(1), [])
+        self.b.emit(stmt)
+        with self.b.nested(stmt.body, what):
+            yield var
+
+    def spread(self, stop, what="spread"):
+        """for (s = local id; s < stop; s += invocations)."""
+        return self.loop(self.lid, stop, _i(self.w), what)
+
+    @contextlib.contextmanager
+    def when(self, cond, orelse: list = None):
+        body = []
+        self.b.emit(ir.If(cond, body, orelse))
+        with self.b.nested(body, "if"):
+            yield
+
+    def sync(self):
+        if not self.cap:
+            self.b.emit(ir.Eval(ops.make("memory_barrier", attrs=("buffer",))))
+        self.b.emit(ir.Eval(ops.make("barrier")))
+
+    # ------------------------------------------------------------ workspace
+    def workspace(self, per_matrix):
+        """The workspace array and the first element of this workgroup's slot."""
+        if self.cap:
+            self.work = self.b.add_shared(self.t, self.cap, "work")
+            self.wbase = _i(0)
+        else:
+            self.work = self.buffer("scratch")
+            self.wbase = self.bind(_e("mul", _invocation("workgroup_id"), per_matrix))
+
+    def at(self, k):
+        """Workspace element k of the slot."""
+        attrs = () if self.cap else (ir.COHERENT,)
+        return ops.make("index", self.work, _e("add", self.wbase, k), dtype=self.t,
+                        attrs=attrs)
+
+    @contextlib.contextmanager
+    def each_matrix(self, count):
+        """The grid-stride loop over matrices: yields (m, its batch coordinates)."""
+        b = self.b
+        self.lid = b.bind(_invocation("local_invocation_id"))
+        groups = b.bind(_invocation("num_workgroups"))
+        self.dims = [self.uniform(f"d{j}") for j in range(self.rank)]
+        m = b.bind(_invocation("workgroup_id"), mutable=True)
+        stmt = ir.While([], _e("lt", m, count), [])
+        b.emit(stmt)
+        with b.nested(stmt.body, "matrix loop"):
+            rem, coords = m, []
+            for j in reversed(range(self.rank)):
+                coords.append(b.bind(_e("mod", rem, self.dims[j])))
+                if j:
+                    rem = b.bind(_e("div", rem, self.dims[j]))
+            coords.reverse()
+            yield m, coords
+            self.sync()     # the slot is reused by the next matrix
+            self.set(m, _e("add", m, groups))
+
+    def base_of(self, prefix: str, coords):
+        """offset + coordinates . batch strides of input `prefix` (uniforms)."""
+        total = self.uniform(f"{prefix}o")
+        for j, c in enumerate(coords):
+            total = _e("add", total, _e("mul", c, self.uniform(f"{prefix}b{j}")))
+        return self.bind(total)
+
+    def load(self, x, base, rows, cols, rs, cs):
+        """workspace[i * cols + j] = x[base + i * rs + j * cs], then a barrier."""
+        with self.spread(_e("mul", rows, cols), "load") as s:
+            i = self.bind(_e("div", s, cols))
+            j = self.bind(_e("sub", s, _e("mul", i, cols)))
+            at = _e("add", base, _e("add", _e("mul", i, rs), _e("mul", j, cs)))
+            self.set(self.at(s), ops.make("index", x, at, dtype=self.t))
+        self.sync()
+
+    def finish(self):
+        return self.b.finish((self.w, 1, 1))
+
+
+def _pivot(g, n, k, piv, parity):
+    """Invocation 0: the row p >= k with the largest |A[p, k]| into piv[0]; a swap
+    flips `parity`."""
+    with g.when(_e("eq", g.lid, _i(0))):
+        best = g.bind(k, mutable=True)
+        big = g.bind(g.mag(g.at(_e("add", _e("mul", k, n), k))), mutable=True)
+        with g.loop(_e("add", k, _i(1)), n, what="pivot search") as i:
+            v = g.bind(g.mag(g.at(_e("add", _e("mul", i, n), k))))
+            with g.when(_e("gt", v, big)):
+                g.set(big, v)
+                g.set(best, i)
+        g.set(ops.make("index", piv, _i(0), dtype=I32), best)
+        with g.when(_e("ne", best, k)):
+            g.set(parity, _e("neg", parity))
+    g.sync()
+
+
+def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device) -> ir.Kernel:
+    """LU with partial pivoting of square matrices, then per `mode`:
+    'det': out[m] = det; 'slogdet': out[m] = sign, out[count + m] = log|det|;
+    'solve': out[m] (n x k, contiguous) = A^-1 B with B read from `rhs` (or the
+    identity when uniform `ident` is 1), and out[fo + m] = 1 where A is singular."""
+    g = _Gen(f"vkd_lu_{mode}", t, rank, cap, w, device)
+    with g.b.active():
+        out, x = g.buffer("out"), g.buffer("x")
+        rhs = g.buffer("rhs") if mode == "solve" else None
+        count, n = g.uniform("count"), g.uniform("n")
+        xr, xc = g.uniform("xr"), g.uniform("xc")
+        if mode == "solve":
+            k_len, ident, fo = g.uniform("k"), g.uniform("ident"), g.uniform("fo")
+            br, bc = g.uniform("br"), g.uniform("bc")
+        g.workspace(_e("mul", n, n))
+        piv = g.b.add_shared(I32, 1, "piv")
+        with g.each_matrix(count) as (m, coords):
+            xbase = g.base_of("x", coords)
+            if mode == "solve":
+                bbase = g.base_of("b", coords)
+                obase = g.bind(_e("mul", m, _e("mul", n, k_len)))
+                with g.spread(k_len, "rhs columns") as j:
+                    with g.loop(_i(0), n, what="rhs load") as i:
+                        value = ops.make("select", _e("eq", i, j), g.lit(1), g.lit(0))
+                        loaded = ops.make("index", rhs, _e("add", bbase, _e(
+                            "add", _e("mul", i, br), _e("mul", j, bc))), dtype=t)
+                        value = ops.make("select", _e("ne", ident, _i(0)), value, loaded)
+                        g.set(ops.make("index", out, _e("add", obase, _e(
+                            "add", _e("mul", i, k_len), j)), dtype=t), value)
+            g.load(x, xbase, n, n, xr, xc)
+            parity = g.bind(_i(1), mutable=True)
+
+            def a(i, j):
+                return g.at(_e("add", _e("mul", i, n), j))
+
+            with g.loop(_i(0), n, what="elimination") as k:
+                _pivot(g, n, k, piv, parity)
+                p = g.bind(ops.make("index", piv, _i(0), dtype=I32))
+                with g.when(_e("ne", p, k)):
+                    with g.spread(n, "row swap") as j:
+                        tmp = g.bind(a(k, j))
+                        g.set(a(k, j), a(p, j))
+                        g.set(a(p, j), tmp)
+                    if mode == "solve":
+                        with g.spread(k_len, "rhs swap") as j:
+                            rk = ops.make("index", out, _e("add", obase, _e(
+                                "add", _e("mul", k, k_len), j)), dtype=t)
+                            rp = ops.make("index", out, _e("add", obase, _e(
+                                "add", _e("mul", p, k_len), j)), dtype=t)
+                            tmp = g.bind(rk)
+                            g.set(rk, rp)
+                            g.set(rp, tmp)
+                g.sync()
+                diag = g.bind(a(k, k))
+                with g.when(_e("ne", g.mag(diag), g.rlit(0))):
+                    with g.spread(_e("sub", _e("sub", n, k), _i(1)), "multipliers") as s:
+                        i = g.bind(_e("add", _e("add", k, _i(1)), s))
+                        g.set(a(i, k), g.div(a(i, k), diag))
+                g.sync()
+                rest = g.bind(_e("sub", _e("sub", n, k), _i(1)))
+                with g.spread(_e("mul", rest, rest), "update") as s:
+                    i = g.bind(_e("add", _e("add", k, _i(1)), _e("div", s, rest)))
+                    j = g.bind(_e("add", _e("add", k, _i(1)), _e("mod", s, rest)))
+                    g.set(a(i, j), _e("sub", a(i, j), g.mul(a(i, k), a(k, j))))
+                g.sync()
+            if mode == "solve":
+                _substitute(g, out, obase, n, k_len, a)
+                with g.when(_e("eq", g.lid, _i(0))):
+                    bad = g.bind(g.rlit(0), mutable=True)
+                    with g.loop(_i(0), n, what="singular check") as i:
+                        with g.when(_e("eq", g.mag(a(i, i)), g.rlit(0))):
+                            g.set(bad, g.rlit(1))
+                    g.set(ops.make("index", out, _e("add", fo, m), dtype=t), g.of_real(bad))
+            else:
+                _determinant(g, mode, out, m, count, n, a, parity)
+    return g.finish()
+
+
+def _substitute(g, out, obase, n, k_len, a):
+    """Each invocation solves its columns of out in place: L y = P b, then U x = y."""
+    t = g.t
+    with g.spread(k_len, "rhs columns") as j:
+        def o(i):
+            return ops.make("index", out, _e("add", obase, _e("add", _e("mul", i, k_len), j)),
+                            dtype=t)
+        with g.loop(_i(1), n, what="forward") as i:
+            acc = g.bind(o(i), mutable=True)
+            with g.loop(_i(0), i, what="forward dot") as l:
+                g.set(acc, _e("sub", acc, g.mul(a(i, l), o(l))))
+            g.set(o(i), acc)
+        with g.loop(_e("sub", n, _i(1)), _i(-1), _i(-1), what="backward") as i:
+            acc = g.bind(o(i), mutable=True)
+            with g.loop(_e("add", i, _i(1)), n, what="backward dot") as l:
+                g.set(acc, _e("sub", acc, g.mul(a(i, l), o(l))))
+            g.set(o(i), g.div(acc, a(i, i)))
+
+
+def _determinant(g, mode, out, m, count, n, a, parity):
+    """Invocation 0: det (the product of U's diagonal, signed by the pivots' parity),
+    or slogdet's sign and log|det|."""
+    t = g.t
+    with g.when(_e("eq", g.lid, _i(0))):
+        sign = g.bind(g.of_real(convert(parity, g.real)), mutable=True)
+        if mode == "det":
+            with g.loop(_i(0), n, what="product") as i:
+                g.set(sign, g.mul(sign, a(i, i)))
+            g.set(ops.make("index", out, m, dtype=t), sign)
+            return
+        logs = g.bind(g.rlit(0), mutable=True)
+        with g.loop(_i(0), n, what="logs") as i:
+            v = g.bind(a(i, i))
+            size = g.bind(g.mag(v))
+            zero = _e("eq", size, g.rlit(0))
+            unit = g.div(v, g.of_real(ops.make("select", zero, g.rlit(1), size)))
+            g.set(sign, ops.make("select", zero, g.lit(0), g.mul(sign, unit)))
+            g.set(logs, ops.make("select", zero, g.rlit(float("-inf")),
+                                 _e("add", logs, _e("log", size))))
+        g.set(ops.make("index", out, m, dtype=t), sign)
+        g.set(ops.make("index", out, _e("add", count, m), dtype=t), g.of_real(logs))
+
+
+def cholesky_kernel(t, rank: int, cap: int, w: int, device) -> ir.Kernel:
+    """The lower Cholesky factor L (A = L L^H, from A's lower triangle) into out[m]
+    (n x n, contiguous; L^H with uniform `upper`), and out[fo + m] = 1 where A is not
+    positive definite."""
+    g = _Gen("vkd_cholesky", t, rank, cap, w, device)
+    with g.b.active():
+        out, x = g.buffer("out"), g.buffer("x")
+        count, n, xr, xc = (g.uniform(name) for name in ("count", "n", "xr", "xc"))
+        upper, fo = g.uniform("upper"), g.uniform("fo")
+        g.workspace(_e("mul", n, n))
+        bad = g.b.add_shared(I32, 1, "bad")
+        with g.each_matrix(count) as (m, coords):
+            g.load(x, g.base_of("x", coords), n, n, xr, xc)
+
+            def a(i, j):
+                return g.at(_e("add", _e("mul", i, n), j))
+
+            with g.when(_e("eq", g.lid, _i(0))):
+                g.set(ops.make("index", bad, _i(0), dtype=I32), _i(0))
+            with g.loop(_i(0), n, what="columns") as k:
+                with g.when(_e("eq", g.lid, _i(0))):
+                    pivot = g.bind(g.re(a(k, k)))
+                    ok = _e("gt", pivot, g.rlit(0))    # false for NaN too
+                    orelse = []
+                    with g.when(ok, orelse):
+                        g.set(a(k, k), g.of_real(_e("sqrt", pivot)))
+                    with g.b.nested(orelse, "not positive definite"):
+                        g.set(ops.make("index", bad, _i(0), dtype=I32), _i(1))
+                        g.set(a(k, k), g.lit(1))     # keep going on defined values
+                g.sync()
+                diag = g.bind(a(k, k))
+                with g.spread(_e("sub", _e("sub", n, k), _i(1)), "column") as s:
+                    i = g.bind(_e("add", _e("add", k, _i(1)), s))
+                    g.set(a(i, k), g.div(a(i, k), diag))
+                g.sync()
+                rest = g.bind(_e("sub", _e("sub", n, k), _i(1)))
+                with g.spread(_e("mul", rest, rest), "update") as s:
+                    i = g.bind(_e("add", _e("add", k, _i(1)), _e("div", s, rest)))
+                    j = g.bind(_e("add", _e("add", k, _i(1)), _e("mod", s, rest)))
+                    with g.when(_e("le", j, i)):
+                        g.set(a(i, j), _e("sub", a(i, j), g.mul(a(i, k), g.conj(a(j, k)))))
+                g.sync()
+            obase = g.bind(_e("mul", m, _e("mul", n, n)))
+            with g.spread(_e("mul", n, n), "store") as s:
+                i = g.bind(_e("div", s, n))
+                j = g.bind(_e("sub", s, _e("mul", i, n)))
+                lower = g.bind(ops.make("select", _e("le", j, i), a(i, j), g.lit(0)))
+                mirrored = g.conj(ops.make("select", _e("le", i, j), a(j, i), g.lit(0)))
+                g.set(ops.make("index", out, _e("add", obase, s), dtype=t),
+                      ops.make("select", _e("ne", upper, _i(0)), mirrored, lower))
+            with g.when(_e("eq", g.lid, _i(0))):
+                flag = ops.make("select", _e("ne", ops.make("index", bad, _i(0), dtype=I32),
+                                             _i(0)), g.rlit(1), g.rlit(0))
+                g.set(ops.make("index", out, _e("add", fo, m), dtype=t), g.of_real(flag))
+    return g.finish()
+
+
+def qr_kernel(t, rank: int, cap: int, w: int, device) -> ir.Kernel:
+    """Householder QR of an r x c matrix A: out[m] holds Q (r x q, contiguous) then,
+    from uniform `ro`, R (rr x c): A = Q R. Reflector k is P = I - tau v v^H (tau
+    real, v[k] = 1, P Hermitian and unitary); the workspace keeps v below R's diagonal
+    and tau in an extra row r."""
+    g = _Gen("vkd_qr", t, rank, cap, w, device)
+    with g.b.active():
+        out, x = g.buffer("out"), g.buffer("x")
+        count, r, c, xr, xc = (g.uniform(n) for n in ("count", "r", "c", "xr", "xc"))
+        q, rr, ro, steps = (g.uniform(n) for n in ("q", "rr", "ro", "steps"))
+        g.workspace(_e("mul", _e("add", r, _i(1)), c))
+        with g.each_matrix(count) as (m, coords):
+            g.load(x, g.base_of("x", coords), r, c, xr, xc)
+
+            def a(i, j):
+                return g.at(_e("add", _e("mul", i, c), j))
+
+            def apply(k, column, j):
+                """P_k applied to `column` (a function of the row) by its owner."""
+                tau = g.bind(a(r, k))
+                dot = g.bind(column(k), mutable=True)
+                with g.loop(_e("add", k, _i(1)), r, what="dot") as i:
+                    g.set(dot, _e("add", dot, g.mul(g.conj(a(i, k)), column(i))))
+                scaled = g.bind(g.mul(tau, dot))
+                g.set(column(k), _e("sub", column(k), scaled))
+                with g.loop(_e("add", k, _i(1)), r, what="reflect") as i:
+                    g.set(column(i), _e("sub", column(i), g.mul(a(i, k), scaled)))
+
+            with g.loop(_i(0), steps, what="reflectors") as k:
+                with g.when(_e("eq", g.lid, _i(0))):
+                    _reflector(g, a, k, r)
+                g.sync()
+                with g.spread(_e("sub", _e("sub", c, k), _i(1)), "trailing columns") as s:
+                    j = g.bind(_e("add", _e("add", k, _i(1)), s))
+                    apply(k, lambda i: a(i, j), j)
+                g.sync()
+            obase = g.bind(_e("mul", m, _e("mul", r, q)))
+            rbase = g.bind(_e("add", ro, _e("mul", m, _e("mul", rr, c))))
+            with g.spread(_e("mul", rr, c), "store R") as s:
+                i = g.bind(_e("div", s, c))
+                j = g.bind(_e("sub", s, _e("mul", i, c)))
+                inside = _e("logical_and", _e("le", i, j), _e("lt", i, r))
+                g.set(ops.make("index", out, _e("add", rbase, s), dtype=t),
+                      ops.make("select", inside, a(_e("min", i, _e("sub", r, _i(1))), j),
+                               g.lit(0)))
+            with g.spread(q, "Q columns") as j:
+                def qe(i):
+                    return ops.make("index", out, _e("add", obase, _e("add", _e("mul", i, q),
+                                                                      j)), dtype=t)
+                with g.loop(_i(0), r, what="identity") as i:
+                    g.set(qe(i), ops.make("select", _e("eq", i, j), g.lit(1), g.lit(0)))
+                with g.loop(_e("sub", steps, _i(1)), _i(-1), _i(-1), what="accumulate") as k:
+                    apply(k, qe, j)
+    return g.finish()
+
+
+def _reflector(g, a, k, r):
+    """Invocation 0: reflector k from column k below row k - 1 (alpha above x):
+    beta = -phase(alpha) |(alpha, x)|, v = x / (alpha - beta), tau = 1 + |alpha| / norm;
+    P = I (tau 0) when x is 0."""
+    alpha = g.bind(a(k, k))
+    sub = g.bind(g.rlit(0), mutable=True)
+    with g.loop(_e("add", k, _i(1)), r, what="norm") as i:
+        size = g.bind(g.mag(a(i, k)))
+        g.set(sub, _e("add", sub, _e("mul", size, size)))
+    tau_ref = a(r, k)
+    orelse = []
+    with g.when(_e("eq", sub, g.rlit(0)), orelse):
+        g.set(tau_ref, g.lit(0))
+    with g.b.nested(orelse, "reflect"):
+        size = g.bind(g.mag(alpha))
+        norm = g.bind(_e("sqrt", _e("add", _e("mul", size, size), sub)))
+        phase = g.bind(ops.make("select", _e("eq", size, g.rlit(0)), g.lit(1),
+                                g.div(alpha, g.of_real(ops.make("select", _e(
+                                    "eq", size, g.rlit(0)), g.rlit(1), size)))))
+        beta = g.bind(g.mul(phase, g.of_real(_e("neg", norm))))
+        scale = g.bind(_e("sub", alpha, beta))
+        with g.loop(_e("add", k, _i(1)), r, what="scale") as i:
+            g.set(a(i, k), g.div(a(i, k), scale))
+        g.set(a(k, k), beta)
+        g.set(tau_ref, g.of_real(_e("add", g.rlit(1), _e("div", size, norm))))
