@@ -62,7 +62,7 @@ def det(x, /) -> Array:
     n = _square(x, "det")
     batch = x.shape[:-2]
     count = math.prod(batch)
-    flat = factor("lu", "det", x, None, batch, {"n": n}, n * n, count)
+    flat = factor("det", "lu", "det", x, None, batch, {"n": n}, count)
     return reshape(flat, batch)
 
 
@@ -73,7 +73,7 @@ def slogdet(x, /) -> SlogdetResult:
     n = _square(x, "slogdet")
     batch = x.shape[:-2]
     count = math.prod(batch)
-    flat = factor("lu", "slogdet", x, None, batch, {"n": n}, n * n, 2 * count)
+    flat = factor("slogdet", "lu", "slogdet", x, None, batch, {"n": n}, 2 * count)
     return SlogdetResult(reshape(flat[:count], batch),
                          _real_part(reshape(flat[count:], batch)))
 
@@ -84,7 +84,7 @@ def _solve(a, rhs, batch: tuple, k: int, name: str) -> Array:
     count = math.prod(batch)
     size = count * n * k
     values = {"n": n, "k": k, "ident": int(rhs is None), "fo": size}
-    flat = factor("lu", "solve", a, rhs, batch, values, n * n, size + count)
+    flat = factor(name, "lu", "solve", a, rhs, batch, values, size + count)
     _raise_flagged(flat, size, batch, name, "singular")
     return flat[:size]
 
@@ -133,7 +133,7 @@ def cholesky(x, /, *, upper=False) -> Array:
     count = math.prod(batch)
     size = count * n * n
     values = {"n": n, "upper": int(bool(upper)), "fo": size}
-    flat = factor("cholesky", "", x, None, batch, values, n * n, size + count)
+    flat = factor("cholesky", "cholesky", "", x, None, batch, values, size + count)
     _raise_flagged(flat, size, batch, "cholesky", "not positive definite")
     return reshape(flat[:size], x.shape)
 
@@ -154,7 +154,7 @@ def qr(x, /, *, mode="reduced") -> QRResult:
     count = math.prod(batch)
     ro = count * m * q
     values = {"r": m, "c": n, "q": q, "rr": q, "ro": ro, "steps": k}
-    flat = factor("qr", "", x, None, batch, values, (m + 1) * n, ro + count * q * n)
+    flat = factor("qr", "qr", "", x, None, batch, values, ro + count * q * n)
     return QRResult(reshape(flat[:ro], batch + (m, q)), reshape(flat[ro:], batch + (q, n)))
 
 

@@ -17,7 +17,7 @@ from ._elementwise import check_device_dtype
 from ._sort_kernels import group_size
 
 SHARED_BUDGET = 32 * 1024     # bytes of shared memory a workgroup may take (see sorting)
-SMALL = 64                    # workspace elements of the small-matrix kernels
+SMALL = 128                   # workspace elements of the small-matrix kernels (n <= 11)
 MEDIUM = 1024
 SCRATCH_ELEMENTS = 2 ** 24    # global workspaces of one launch (bounds the scratch memory)
 FLOATS = (d.float32, d.float64, d.complex64, d.complex128)
@@ -40,7 +40,7 @@ def workspace(device, t, elements: int) -> tuple:
     """(cap, w): shared workspace elements (0: global scratch) and invocations."""
     budget = (min(device.max_shared_memory, SHARED_BUDGET) - 16) // t.itemsize
     limit = group_size(device)
-    for cap, w in ((SMALL, 64), (MEDIUM, 256), (budget, 256)):
+    for cap, w in ((SMALL, 32), (MEDIUM, 256), (budget, 256)):
         if elements <= cap <= budget:
             return cap, min(w, limit)
     return 0, min(256, limit)
@@ -56,38 +56,127 @@ def batch_strides(view, shape: tuple, batch: tuple) -> list:
     return out
 
 
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+class Work:
+    """The steps of a factorization of one matrix (`kind`, `mode`, scalar `values`)
+    and what each costs an invocation in loop iterations: a kernel launch runs a range
+    of steps, the first launch also loads the input and the last writes the results."""
+
+    def __init__(self, kind: str, mode: str, values: dict):
+        v = values
+        if kind == "qr":
+            self.elements = (v["r"] + 1) * v["c"]
+            self.total = 2 * v["steps"]
+        elif kind == "lu":
+            self.elements = v["n"] * v["n"] + 1
+            self.total = 3 * v["n"] if mode == "solve" else v["n"]
+        else:
+            self.elements = v["n"] * v["n"]
+            self.total = v["n"]
+        self.kind, self.mode, self.values = kind, mode, values
+
+    def costs(self, w: int) -> tuple:
+        """(first launch's extra, last launch's extra, per step) iterations."""
+        v, kind = self.values, self.kind
+        if kind == "qr":
+            r, c, q, k = v["r"], v["c"], v["q"], v["steps"]
+            steps = [2 * (r - j) * (1 + _ceil(c - j - 1, w)) for j in range(k)]
+            steps += [2 * (r - j) * _ceil(q, w) for j in reversed(range(k))]
+            return _ceil(r * c, w) + r * _ceil(q, w), _ceil(v["rr"] * c, w), steps
+        n = v["n"]
+        per_k = [_ceil(n - j - 1, w) + _ceil((n - j - 1) ** 2, w) for j in range(n)]
+        if kind == "cholesky":
+            return _ceil(n * n, w), _ceil(n * n, w), [1 + c for c in per_k]
+        cols = _ceil(v.get("k", 0), w)
+        steps = [n - j + _ceil(n, w) + cols + c for j, c in enumerate(per_k)]
+        if self.mode == "solve":
+            steps += [cols * n] * (2 * n)
+        return _ceil(n * n, w) + cols * n, n, steps
+
+    def chunks(self, w: int, limit, per_group: int) -> list:
+        """Step ranges (lo, hi) of successive launches whose invocations each stay under
+        `limit` loop iterations (None: no limit, one launch); [] where one step is past
+        it."""
+        if limit is None or self.total == 0:
+            return [(0, self.total)]
+        first, last, steps = self.costs(w)
+        budget = limit // 2 // per_group
+        out, lo, used = [], 0, first
+        for s, cost in enumerate(steps):
+            cost += 4 + (last if s == self.total - 1 else 0)
+            if used + cost > budget and s > lo:
+                out.append((lo, s))
+                lo, used = s, 0
+            used += cost
+            if used > budget:
+                return []
+        out.append((lo, self.total))
+        return out
+
+
 class FactorOp:
-    """The lazy node op: args (Leaf x[, Leaf rhs]); `kind` names the kernel ('lu',
-    'cholesky', 'qr'), `mode` its variant, `values` its scalar arguments other than the
-    batch and strides, `batch` the broadcast batch shape."""
-    __slots__ = ("key", "kind", "mode", "values", "batch", "elements")
+    """The lazy node op: args (Leaf x[, Leaf rhs]); `work` the factorization of one
+    matrix, `batch` the broadcast batch shape."""
+    __slots__ = ("key", "work", "batch", "name")
 
-    def __init__(self, kind: str, mode: str, batch: tuple, values: dict, elements: int):
-        self.kind, self.mode, self.batch, self.values = kind, mode, batch, values
-        self.elements = elements
-        self.key = ("linalg", kind, mode, batch, tuple(sorted(values.items())))
+    def __init__(self, name: str, work: Work, batch: tuple):
+        self.name, self.work, self.batch = name, work, batch
+        self.key = ("linalg", work.kind, work.mode, batch,
+                    tuple(sorted(work.values.items())))
 
-    def record(self, graph, node) -> None:
-        count = math.prod(self.batch)
-        if count == 0:
-            return
-        ctx = graph.context
-        device, t, rank = ctx.device, node.dtype, len(self.batch)
-        cap, w = workspace(device, t, self.elements)
-        key = (self.kind, self.mode, t, rank, cap, w)
+    def _kernel(self, ctx, t, cap, w):
+        work, rank = self.work, len(self.batch)
+        key = (work.kind, work.mode, t, rank, cap, w)
         per_ctx = _kernels.setdefault(ctx, {})
         kernel = per_ctx.get(key)
         if kernel is None:
-            if self.kind == "lu":
-                ir_kernel = K.lu_kernel(self.mode, t, rank, cap, w, device)
-            elif self.kind == "cholesky":
+            device = ctx.device
+            if work.kind == "lu":
+                ir_kernel = K.lu_kernel(work.mode, t, rank, cap, w, device)
+            elif work.kind == "cholesky":
                 ir_kernel = K.cholesky_kernel(t, rank, cap, w, device)
             else:
                 ir_kernel = K.qr_kernel(t, rank, cap, w, device)
             limit = device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
             kernel = per_ctx[key] = build_kernel(ctx, ir_kernel, EmitOptions(
                 ctx.codegen_target, ir_kernel.name, limit))
-        values = dict(self.values, count=count)
+        return kernel
+
+    def plan(self, device, t, count: int) -> tuple:
+        """(cap, w, matrices per launch, step chunks): the shared workspace where it
+        fits and one launch does, else a global one."""
+        work, limit = self.work, getattr(device, "max_loop_iterations", None)
+        max_groups = device.max_workgroup_count[0]
+        cap, w = workspace(device, t, work.elements)
+        if cap:
+            chunks = work.chunks(w, limit, _ceil(count, min(count, max_groups)))
+            if len(chunks) == 1:
+                return cap, w, count, chunks
+        cap, w = 0, min(256, group_size(device))
+        per_launch = min(count, max(1, SCRATCH_ELEMENTS // max(work.elements, 1)))
+        chunks = work.chunks(w, limit, _ceil(per_launch, min(per_launch, max_groups)))
+        if not chunks:
+            raise ValueError(f"{self.name}: matrices of shape {self.shape_text()} take "
+                             f"more loop iterations per step than {device.name} runs per "
+                             f"invocation ({limit})")
+        return cap, w, per_launch, chunks
+
+    def shape_text(self) -> str:
+        v = self.work.values
+        return f"({v['r']}, {v['c']})" if "r" in v else f"({v['n']}, {v['n']})"
+
+    def record(self, graph, node) -> None:
+        count = math.prod(self.batch)
+        if count == 0:
+            return
+        ctx = graph.context
+        device, t = ctx.device, node.dtype
+        cap, w, per_launch, chunks = self.plan(device, t, count)
+        kernel = self._kernel(ctx, t, cap, w)
+        values = dict(self.work.values, count=count)
         for j, s in enumerate(self.batch):
             values[f"d{j}"] = s
         buffers = [node.target.storage.buffer]
@@ -98,20 +187,26 @@ class FactorOp:
             for j, st in enumerate(batch_strides(view, leaf.shape, self.batch)):
                 values[f"{prefix}b{j}"] = st
             buffers.append(view.storage.buffer)
-        if self.kind == "lu" and self.mode == "solve" and len(node.args) == 1:
+        if self.work.kind == "lu" and self.work.mode == "solve" and len(node.args) == 1:
             buffers.append(node.args[0].view.storage.buffer)   # inv: no rhs is read
-            values.update({"bo": 0, **{f"bb{j}": 0 for j in range(rank)}})
-        groups = min(count, device.max_workgroup_count[0])
+            values.update({"bo": 0, **{f"bb{j}": 0 for j in range(len(self.batch))}})
         if cap == 0:
-            groups = min(groups, max(1, SCRATCH_ELEMENTS // self.elements))
-            scratch = lazy.allocate((groups * self.elements,), t)
+            scratch = lazy.allocate((per_launch * self.work.elements,), t)
             buffers.append(scratch.storage.buffer)
-        packed = kernel.packer.pack({name: values[name] for name in kernel.uniform_names})
-        graph.record_packed(kernel, (groups, 1, 1), buffers, packed)
+        total = self.work.total
+        for m0 in range(0, count, per_launch):
+            mcount = min(per_launch, count - m0)
+            groups = min(mcount, device.max_workgroup_count[0])
+            for lo, hi in chunks:
+                values.update(m0=m0, mcount=mcount, lo=lo, hi=hi, first=int(lo == 0),
+                              last=int(hi == total))
+                packed = kernel.packer.pack({name: values[name]
+                                             for name in kernel.uniform_names})
+                graph.record_packed(kernel, (groups, 1, 1), buffers, packed)
 
 
-def factor(kind: str, mode: str, x: Array, rhs, batch: tuple, values: dict,
-           elements: int, size: int) -> Array:
+def factor(name: str, kind: str, mode: str, x: Array, rhs, batch: tuple, values: dict,
+           size: int) -> Array:
     """The flat result (`size` elements of x's dtype) of a factorization of x's
     matrices (and rhs's, broadcast over `batch`)."""
     view = x._placed()
@@ -123,5 +218,5 @@ def factor(kind: str, mode: str, x: Array, rhs, batch: tuple, values: dict,
         rview = rhs._placed()
         values.update(br=rview.strides[-2], bc=rview.strides[-1])
         args.append(lazy.Leaf(rview, rhs.shape, rhs.dtype))
-    op = FactorOp(kind, mode, batch, values, elements)
+    op = FactorOp(name, Work(kind, mode, values), batch)
     return Array._record(op, tuple(args), (size,), x.dtype, x.device)

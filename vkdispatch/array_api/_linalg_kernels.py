@@ -117,31 +117,34 @@ class _Gen:
 
     # ------------------------------------------------------------ workspace
     def workspace(self, per_matrix):
-        """The workspace array and the first element of this workgroup's slot."""
+        """Declare the workspace: `per_matrix` elements of each matrix's slot."""
+        self.per = per_matrix
         if self.cap:
             self.work = self.b.add_shared(self.t, self.cap, "work")
-            self.wbase = _i(0)
         else:
             self.work = self.buffer("scratch")
-            self.wbase = self.bind(_e("mul", _invocation("workgroup_id"), per_matrix))
 
     def at(self, k):
-        """Workspace element k of the slot."""
+        """Workspace element k of the matrix's slot."""
         attrs = () if self.cap else (ir.COHERENT,)
         return ops.make("index", self.work, _e("add", self.wbase, k), dtype=self.t,
                         attrs=attrs)
 
     @contextlib.contextmanager
-    def each_matrix(self, count):
-        """The grid-stride loop over matrices: yields (m, its batch coordinates)."""
+    def each_matrix(self):
+        """The grid-stride loop over matrices m0 .. m0 + mcount - 1 (uniforms; a global
+        workspace has a slot per matrix, kept between launches): yields (m, its batch
+        coordinates)."""
         b = self.b
+        m0, mcount = self.uniform("m0"), self.uniform("mcount")
         self.lid = b.bind(_invocation("local_invocation_id"))
         groups = b.bind(_invocation("num_workgroups"))
         self.dims = [self.uniform(f"d{j}") for j in range(self.rank)]
-        m = b.bind(_invocation("workgroup_id"), mutable=True)
-        stmt = ir.While([], _e("lt", m, count), [])
+        m = b.bind(_e("add", m0, _invocation("workgroup_id")), mutable=True)
+        stmt = ir.While([], _e("lt", m, _e("add", m0, mcount)), [])
         b.emit(stmt)
         with b.nested(stmt.body, "matrix loop"):
+            self.wbase = _i(0) if self.cap else b.bind(_e("mul", _e("sub", m, m0), self.per))
             rem, coords = m, []
             for j in reversed(range(self.rank)):
                 coords.append(b.bind(_e("mod", rem, self.dims[j])))
@@ -149,8 +152,25 @@ class _Gen:
                     rem = b.bind(_e("div", rem, self.dims[j]))
             coords.reverse()
             yield m, coords
-            self.sync()     # the slot is reused by the next matrix
+            self.sync()     # a shared slot is reused by the next matrix
             self.set(m, _e("add", m, groups))
+
+    @contextlib.contextmanager
+    def phase(self, name):
+        """The block run in the launch whose uniform `name` ('first', 'last') is 1."""
+        with self.when(_e("ne", self.uniform(name), _i(0))):
+            yield
+
+    def steps(self):
+        """The loop over this launch's steps lo .. hi - 1 (uniforms)."""
+        return self.loop(self.uniform("lo"), self.uniform("hi"), what="steps")
+
+    @contextlib.contextmanager
+    def split(self, cond):
+        """if (cond) {first block} else {second block}: yields the two contexts."""
+        body, orelse = [], []
+        self.b.emit(ir.If(cond, body, orelse))
+        yield self.b.nested(body, "then"), self.b.nested(orelse, "else")
 
     def base_of(self, prefix: str, coords):
         """offset + coordinates . batch strides of input `prefix` (uniforms)."""
@@ -160,13 +180,12 @@ class _Gen:
         return self.bind(total)
 
     def load(self, x, base, rows, cols, rs, cs):
-        """workspace[i * cols + j] = x[base + i * rs + j * cs], then a barrier."""
+        """workspace[i * cols + j] = x[base + i * rs + j * cs]."""
         with self.spread(_e("mul", rows, cols), "load") as s:
             i = self.bind(_e("div", s, cols))
             j = self.bind(_e("sub", s, _e("mul", i, cols)))
             at = _e("add", base, _e("add", _e("mul", i, rs), _e("mul", j, cs)))
             self.set(self.at(s), ops.make("index", x, at, dtype=self.t))
-        self.sync()
 
     def finish(self):
         return self.b.finish((self.w, 1, 1))
@@ -174,7 +193,7 @@ class _Gen:
 
 def _pivot(g, n, k, piv, parity):
     """Invocation 0: the row p >= k with the largest |A[p, k]| into piv[0]; a swap
-    flips `parity`."""
+    negates the parity (kept in the workspace)."""
     with g.when(_e("eq", g.lid, _i(0))):
         best = g.bind(k, mutable=True)
         big = g.bind(g.mag(g.at(_e("add", _e("mul", k, n), k))), mutable=True)
@@ -185,113 +204,138 @@ def _pivot(g, n, k, piv, parity):
                 g.set(best, i)
         g.set(ops.make("index", piv, _i(0), dtype=I32), best)
         with g.when(_e("ne", best, k)):
-            g.set(parity, _e("neg", parity))
+            g.set(parity, _e("sub", g.lit(0), parity))
     g.sync()
 
 
 def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device) -> ir.Kernel:
-    """LU with partial pivoting of square matrices, then per `mode`:
-    'det': out[m] = det; 'slogdet': out[m] = sign, out[count + m] = log|det|;
-    'solve': out[m] (n x k, contiguous) = A^-1 B with B read from `rhs` (or the
-    identity when uniform `ident` is 1), and out[fo + m] = 1 where A is singular."""
+    """LU with partial pivoting of n x n matrices. Steps 0 .. n-1 eliminate column k;
+    then per `mode`: 'det': out[m] = det; 'slogdet': out[m] = sign, out[count + m] =
+    log|det|; 'solve': steps n .. 3n-1 substitute row by row into out[m] (n x k,
+    contiguous) = A^-1 B, B read from `rhs` (the identity when uniform `ident` is 1),
+    and out[fo + m] = 1 where A is singular. The workspace holds A then the parity."""
     g = _Gen(f"vkd_lu_{mode}", t, rank, cap, w, device)
+    solve = mode == "solve"
     with g.b.active():
         out, x = g.buffer("out"), g.buffer("x")
-        rhs = g.buffer("rhs") if mode == "solve" else None
-        count, n = g.uniform("count"), g.uniform("n")
-        xr, xc = g.uniform("xr"), g.uniform("xc")
-        if mode == "solve":
+        rhs = g.buffer("rhs") if solve else None
+        n, xr, xc = g.uniform("n"), g.uniform("xr"), g.uniform("xc")
+        if solve:
             k_len, ident, fo = g.uniform("k"), g.uniform("ident"), g.uniform("fo")
             br, bc = g.uniform("br"), g.uniform("bc")
-        g.workspace(_e("mul", n, n))
+        nn = g.bind(_e("mul", n, n))
+        g.workspace(_e("add", nn, _i(1)))
         piv = g.b.add_shared(I32, 1, "piv")
-        with g.each_matrix(count) as (m, coords):
-            xbase = g.base_of("x", coords)
-            if mode == "solve":
-                bbase = g.base_of("b", coords)
-                obase = g.bind(_e("mul", m, _e("mul", n, k_len)))
-                with g.spread(k_len, "rhs columns") as j:
-                    with g.loop(_i(0), n, what="rhs load") as i:
-                        value = ops.make("select", _e("eq", i, j), g.lit(1), g.lit(0))
-                        loaded = ops.make("index", rhs, _e("add", bbase, _e(
-                            "add", _e("mul", i, br), _e("mul", j, bc))), dtype=t)
-                        value = ops.make("select", _e("ne", ident, _i(0)), value, loaded)
-                        g.set(ops.make("index", out, _e("add", obase, _e(
-                            "add", _e("mul", i, k_len), j)), dtype=t), value)
-            g.load(x, xbase, n, n, xr, xc)
-            parity = g.bind(_i(1), mutable=True)
+        with g.each_matrix() as (m, coords):
+            parity = g.at(nn)
 
             def a(i, j):
                 return g.at(_e("add", _e("mul", i, n), j))
 
-            with g.loop(_i(0), n, what="elimination") as k:
-                _pivot(g, n, k, piv, parity)
-                p = g.bind(ops.make("index", piv, _i(0), dtype=I32))
-                with g.when(_e("ne", p, k)):
-                    with g.spread(n, "row swap") as j:
-                        tmp = g.bind(a(k, j))
-                        g.set(a(k, j), a(p, j))
-                        g.set(a(p, j), tmp)
-                    if mode == "solve":
-                        with g.spread(k_len, "rhs swap") as j:
-                            rk = ops.make("index", out, _e("add", obase, _e(
-                                "add", _e("mul", k, k_len), j)), dtype=t)
-                            rp = ops.make("index", out, _e("add", obase, _e(
-                                "add", _e("mul", p, k_len), j)), dtype=t)
-                            tmp = g.bind(rk)
-                            g.set(rk, rp)
-                            g.set(rp, tmp)
-                g.sync()
-                diag = g.bind(a(k, k))
-                with g.when(_e("ne", g.mag(diag), g.rlit(0))):
-                    with g.spread(_e("sub", _e("sub", n, k), _i(1)), "multipliers") as s:
-                        i = g.bind(_e("add", _e("add", k, _i(1)), s))
-                        g.set(a(i, k), g.div(a(i, k), diag))
-                g.sync()
-                rest = g.bind(_e("sub", _e("sub", n, k), _i(1)))
-                with g.spread(_e("mul", rest, rest), "update") as s:
-                    i = g.bind(_e("add", _e("add", k, _i(1)), _e("div", s, rest)))
-                    j = g.bind(_e("add", _e("add", k, _i(1)), _e("mod", s, rest)))
-                    g.set(a(i, j), _e("sub", a(i, j), g.mul(a(i, k), a(k, j))))
-                g.sync()
-            if mode == "solve":
-                _substitute(g, out, obase, n, k_len, a)
+            def o(i, j):
+                return ops.make("index", out, _e("add", obase, _e("add", _e("mul", i, k_len),
+                                                                  j)), dtype=t)
+            if solve:
+                obase = g.bind(_e("mul", m, _e("mul", n, k_len)))
+            with g.phase("first"):
+                g.load(x, g.base_of("x", coords), n, n, xr, xc)
                 with g.when(_e("eq", g.lid, _i(0))):
-                    bad = g.bind(g.rlit(0), mutable=True)
-                    with g.loop(_i(0), n, what="singular check") as i:
-                        with g.when(_e("eq", g.mag(a(i, i)), g.rlit(0))):
-                            g.set(bad, g.rlit(1))
-                    g.set(ops.make("index", out, _e("add", fo, m), dtype=t), g.of_real(bad))
-            else:
-                _determinant(g, mode, out, m, count, n, a, parity)
+                    g.set(parity, g.lit(1))
+                if solve:
+                    bbase = g.base_of("b", coords)
+                    with g.spread(k_len, "rhs columns") as j:
+                        with g.loop(_i(0), n, what="rhs load") as i:
+                            unit = ops.make("select", _e("eq", i, j), g.lit(1), g.lit(0))
+                            loaded = ops.make("index", rhs, _e("add", bbase, _e(
+                                "add", _e("mul", i, br), _e("mul", j, bc))), dtype=t)
+                            g.set(o(i, j), ops.make("select", _e("ne", ident, _i(0)), unit,
+                                                    loaded))
+            g.sync()
+            with g.steps() as step:
+                with g.split(_e("lt", step, n)) as (eliminate, substitute):
+                    with eliminate:
+                        _eliminate(g, n, step, piv, parity, a, o if solve else None,
+                                   k_len if solve else None)
+                    with substitute:
+                        if solve:
+                            _substitute(g, n, _e("sub", step, n), k_len, a, o)
+            with g.phase("last"):
+                if solve:
+                    with g.when(_e("eq", g.lid, _i(0))):
+                        bad = g.bind(g.rlit(0), mutable=True)
+                        with g.loop(_i(0), n, what="singular check") as i:
+                            with g.when(_e("eq", g.mag(a(i, i)), g.rlit(0))):
+                                g.set(bad, g.rlit(1))
+                        g.set(ops.make("index", out, _e("add", fo, m), dtype=t), g.of_real(bad))
+                else:
+                    _determinant(g, mode, out, m, n, a, parity)
     return g.finish()
 
 
-def _substitute(g, out, obase, n, k_len, a):
-    """Each invocation solves its columns of out in place: L y = P b, then U x = y."""
-    t = g.t
+def _eliminate(g, n, k, piv, parity, a, o, k_len):
+    """Step k: pivot (rows of the right-hand sides `o` swapped with A's), scale column
+    k below the diagonal, update the trailing matrix."""
+    _pivot(g, n, k, piv, parity)
+    p = g.bind(ops.make("index", piv, _i(0), dtype=I32))
+    with g.when(_e("ne", p, k)):
+        with g.spread(n, "row swap") as j:
+            tmp = g.bind(a(k, j))
+            g.set(a(k, j), a(p, j))
+            g.set(a(p, j), tmp)
+        if o is not None:
+            with g.spread(k_len, "rhs swap") as j:
+                tmp = g.bind(o(k, j))
+                g.set(o(k, j), o(p, j))
+                g.set(o(p, j), tmp)
+    g.sync()
+    diag = g.bind(a(k, k))
+    with g.when(_e("ne", g.mag(diag), g.rlit(0))):
+        with g.spread(_e("sub", _e("sub", n, k), _i(1)), "multipliers") as s:
+            i = g.bind(_e("add", _e("add", k, _i(1)), s))
+            g.set(a(i, k), g.div(a(i, k), diag))
+    g.sync()
+    _rank_one(g, n, k, lambda i, j: g.mul(a(i, k), a(k, j)), a, lower_only=False)
+
+
+def _rank_one(g, n, k, product, a, lower_only: bool):
+    """A[i, j] -= product(i, j) for k < i, j < n (j <= i when `lower_only`), then a
+    barrier."""
+    rest = g.bind(_e("sub", _e("sub", n, k), _i(1)))
+    with g.spread(_e("mul", rest, rest), "update") as s:
+        i = g.bind(_e("add", _e("add", k, _i(1)), _e("div", s, rest)))
+        j = g.bind(_e("add", _e("add", k, _i(1)), _e("mod", s, rest)))
+        if lower_only:
+            with g.when(_e("le", j, i)):
+                g.set(a(i, j), _e("sub", a(i, j), product(i, j)))
+        else:
+            g.set(a(i, j), _e("sub", a(i, j), product(i, j)))
+    g.sync()
+
+
+def _substitute(g, n, s, k_len, a, o):
+    """Row s (< n: forward, L y = P b, L's diagonal 1) or row 2n-1-s (backward,
+    U x = y) of each column the invocation owns, in place in out."""
     with g.spread(k_len, "rhs columns") as j:
-        def o(i):
-            return ops.make("index", out, _e("add", obase, _e("add", _e("mul", i, k_len), j)),
-                            dtype=t)
-        with g.loop(_i(1), n, what="forward") as i:
-            acc = g.bind(o(i), mutable=True)
-            with g.loop(_i(0), i, what="forward dot") as l:
-                g.set(acc, _e("sub", acc, g.mul(a(i, l), o(l))))
-            g.set(o(i), acc)
-        with g.loop(_e("sub", n, _i(1)), _i(-1), _i(-1), what="backward") as i:
-            acc = g.bind(o(i), mutable=True)
-            with g.loop(_e("add", i, _i(1)), n, what="backward dot") as l:
-                g.set(acc, _e("sub", acc, g.mul(a(i, l), o(l))))
-            g.set(o(i), g.div(acc, a(i, i)))
+        with g.split(_e("lt", s, n)) as (forward, backward):
+            with forward:
+                acc = g.bind(o(s, j), mutable=True)
+                with g.loop(_i(0), s, what="forward dot") as l:
+                    g.set(acc, _e("sub", acc, g.mul(a(s, l), o(l, j))))
+                g.set(o(s, j), acc)
+            with backward:
+                i = g.bind(_e("sub", _e("sub", _e("mul", n, _i(2)), _i(1)), s))
+                acc = g.bind(o(i, j), mutable=True)
+                with g.loop(_e("add", i, _i(1)), n, what="backward dot") as l:
+                    g.set(acc, _e("sub", acc, g.mul(a(i, l), o(l, j))))
+                g.set(o(i, j), g.div(acc, a(i, i)))
 
 
-def _determinant(g, mode, out, m, count, n, a, parity):
+def _determinant(g, mode, out, m, n, a, parity):
     """Invocation 0: det (the product of U's diagonal, signed by the pivots' parity),
-    or slogdet's sign and log|det|."""
+    or slogdet's sign and log|det| (at `count` + m: uniform)."""
     t = g.t
     with g.when(_e("eq", g.lid, _i(0))):
-        sign = g.bind(g.of_real(convert(parity, g.real)), mutable=True)
+        sign = g.bind(parity, mutable=True)
         if mode == "det":
             with g.loop(_i(0), n, what="product") as i:
                 g.set(sign, g.mul(sign, a(i, i)))
@@ -307,85 +351,81 @@ def _determinant(g, mode, out, m, count, n, a, parity):
             g.set(logs, ops.make("select", zero, g.rlit(float("-inf")),
                                  _e("add", logs, _e("log", size))))
         g.set(ops.make("index", out, m, dtype=t), sign)
-        g.set(ops.make("index", out, _e("add", count, m), dtype=t), g.of_real(logs))
+        g.set(ops.make("index", out, _e("add", g.uniform("count"), m), dtype=t),
+              g.of_real(logs))
 
 
 def cholesky_kernel(t, rank: int, cap: int, w: int, device) -> ir.Kernel:
-    """The lower Cholesky factor L (A = L L^H, from A's lower triangle) into out[m]
-    (n x n, contiguous; L^H with uniform `upper`), and out[fo + m] = 1 where A is not
-    positive definite."""
+    """Steps 0 .. n-1: column k of the lower Cholesky factor L (A = L L^H, from A's
+    lower triangle); last, L into out[m] (n x n, contiguous; L^H with uniform
+    `upper`). out[fo + m] = 1 where A is not positive definite."""
     g = _Gen("vkd_cholesky", t, rank, cap, w, device)
     with g.b.active():
         out, x = g.buffer("out"), g.buffer("x")
-        count, n, xr, xc = (g.uniform(name) for name in ("count", "n", "xr", "xc"))
+        n, xr, xc = (g.uniform(name) for name in ("n", "xr", "xc"))
         upper, fo = g.uniform("upper"), g.uniform("fo")
         g.workspace(_e("mul", n, n))
-        bad = g.b.add_shared(I32, 1, "bad")
-        with g.each_matrix(count) as (m, coords):
-            g.load(x, g.base_of("x", coords), n, n, xr, xc)
+        with g.each_matrix() as (m, coords):
+            flag = ops.make("index", out, _e("add", fo, m), dtype=t)
 
             def a(i, j):
                 return g.at(_e("add", _e("mul", i, n), j))
 
-            with g.when(_e("eq", g.lid, _i(0))):
-                g.set(ops.make("index", bad, _i(0), dtype=I32), _i(0))
-            with g.loop(_i(0), n, what="columns") as k:
+            with g.phase("first"):
+                g.load(x, g.base_of("x", coords), n, n, xr, xc)
+                with g.when(_e("eq", g.lid, _i(0))):
+                    g.set(flag, g.lit(0))
+            g.sync()
+            with g.steps() as k:
                 with g.when(_e("eq", g.lid, _i(0))):
                     pivot = g.bind(g.re(a(k, k)))
-                    ok = _e("gt", pivot, g.rlit(0))    # false for NaN too
-                    orelse = []
-                    with g.when(ok, orelse):
-                        g.set(a(k, k), g.of_real(_e("sqrt", pivot)))
-                    with g.b.nested(orelse, "not positive definite"):
-                        g.set(ops.make("index", bad, _i(0), dtype=I32), _i(1))
-                        g.set(a(k, k), g.lit(1))     # keep going on defined values
+                    with g.split(_e("gt", pivot, g.rlit(0))) as (ok, bad):  # NaN: bad
+                        with ok:
+                            g.set(a(k, k), g.of_real(_e("sqrt", pivot)))
+                        with bad:
+                            g.set(flag, g.lit(1))
+                            g.set(a(k, k), g.lit(1))     # go on with defined values
                 g.sync()
                 diag = g.bind(a(k, k))
                 with g.spread(_e("sub", _e("sub", n, k), _i(1)), "column") as s:
                     i = g.bind(_e("add", _e("add", k, _i(1)), s))
                     g.set(a(i, k), g.div(a(i, k), diag))
                 g.sync()
-                rest = g.bind(_e("sub", _e("sub", n, k), _i(1)))
-                with g.spread(_e("mul", rest, rest), "update") as s:
-                    i = g.bind(_e("add", _e("add", k, _i(1)), _e("div", s, rest)))
-                    j = g.bind(_e("add", _e("add", k, _i(1)), _e("mod", s, rest)))
-                    with g.when(_e("le", j, i)):
-                        g.set(a(i, j), _e("sub", a(i, j), g.mul(a(i, k), g.conj(a(j, k)))))
-                g.sync()
-            obase = g.bind(_e("mul", m, _e("mul", n, n)))
-            with g.spread(_e("mul", n, n), "store") as s:
-                i = g.bind(_e("div", s, n))
-                j = g.bind(_e("sub", s, _e("mul", i, n)))
-                lower = g.bind(ops.make("select", _e("le", j, i), a(i, j), g.lit(0)))
-                mirrored = g.conj(ops.make("select", _e("le", i, j), a(j, i), g.lit(0)))
-                g.set(ops.make("index", out, _e("add", obase, s), dtype=t),
-                      ops.make("select", _e("ne", upper, _i(0)), mirrored, lower))
-            with g.when(_e("eq", g.lid, _i(0))):
-                flag = ops.make("select", _e("ne", ops.make("index", bad, _i(0), dtype=I32),
-                                             _i(0)), g.rlit(1), g.rlit(0))
-                g.set(ops.make("index", out, _e("add", fo, m), dtype=t), g.of_real(flag))
+                _rank_one(g, n, k, lambda i, j: g.mul(a(i, k), g.conj(a(j, k))), a,
+                          lower_only=True)
+            with g.phase("last"):
+                obase = g.bind(_e("mul", m, _e("mul", n, n)))
+                with g.spread(_e("mul", n, n), "store") as s:
+                    i = g.bind(_e("div", s, n))
+                    j = g.bind(_e("sub", s, _e("mul", i, n)))
+                    lower = ops.make("select", _e("le", j, i), a(i, j), g.lit(0))
+                    mirrored = g.conj(ops.make("select", _e("le", i, j), a(j, i), g.lit(0)))
+                    g.set(ops.make("index", out, _e("add", obase, s), dtype=t),
+                          ops.make("select", _e("ne", upper, _i(0)), mirrored, lower))
     return g.finish()
 
 
 def qr_kernel(t, rank: int, cap: int, w: int, device) -> ir.Kernel:
-    """Householder QR of an r x c matrix A: out[m] holds Q (r x q, contiguous) then,
-    from uniform `ro`, R (rr x c): A = Q R. Reflector k is P = I - tau v v^H (tau
-    real, v[k] = 1, P Hermitian and unitary); the workspace keeps v below R's diagonal
-    and tau in an extra row r."""
+    """Householder QR of r x c matrices A = Q R: steps 0 .. K-1 (uniform `steps`)
+    make reflector k and apply it to the trailing columns, steps K .. 2K-1 apply
+    reflectors K-1 .. 0 to Q (r x q at out[m], contiguous); last, R (rr x c) to out
+    from uniform `ro`. Reflector k is P = I - tau v v^H (tau real, v[k] = 1, P
+    Hermitian and unitary); the workspace keeps v below R's diagonal and tau in an
+    extra row r."""
     g = _Gen("vkd_qr", t, rank, cap, w, device)
     with g.b.active():
         out, x = g.buffer("out"), g.buffer("x")
-        count, r, c, xr, xc = (g.uniform(n) for n in ("count", "r", "c", "xr", "xc"))
+        r, c, xr, xc = (g.uniform(n) for n in ("r", "c", "xr", "xc"))
         q, rr, ro, steps = (g.uniform(n) for n in ("q", "rr", "ro", "steps"))
         g.workspace(_e("mul", _e("add", r, _i(1)), c))
-        with g.each_matrix(count) as (m, coords):
-            g.load(x, g.base_of("x", coords), r, c, xr, xc)
+        with g.each_matrix() as (m, coords):
+            obase = g.bind(_e("mul", m, _e("mul", r, q)))
 
             def a(i, j):
                 return g.at(_e("add", _e("mul", i, c), j))
 
-            def apply(k, column, j):
-                """P_k applied to `column` (a function of the row) by its owner."""
+            def apply(k, column):
+                """P_k applied to `column` (element by row) by its owner."""
                 tau = g.bind(a(r, k))
                 dot = g.bind(column(k), mutable=True)
                 with g.loop(_e("add", k, _i(1)), r, what="dot") as i:
@@ -395,31 +435,40 @@ def qr_kernel(t, rank: int, cap: int, w: int, device) -> ir.Kernel:
                 with g.loop(_e("add", k, _i(1)), r, what="reflect") as i:
                     g.set(column(i), _e("sub", column(i), g.mul(a(i, k), scaled)))
 
-            with g.loop(_i(0), steps, what="reflectors") as k:
-                with g.when(_e("eq", g.lid, _i(0))):
-                    _reflector(g, a, k, r)
-                g.sync()
-                with g.spread(_e("sub", _e("sub", c, k), _i(1)), "trailing columns") as s:
-                    j = g.bind(_e("add", _e("add", k, _i(1)), s))
-                    apply(k, lambda i: a(i, j), j)
-                g.sync()
-            obase = g.bind(_e("mul", m, _e("mul", r, q)))
-            rbase = g.bind(_e("add", ro, _e("mul", m, _e("mul", rr, c))))
-            with g.spread(_e("mul", rr, c), "store R") as s:
-                i = g.bind(_e("div", s, c))
-                j = g.bind(_e("sub", s, _e("mul", i, c)))
-                inside = _e("logical_and", _e("le", i, j), _e("lt", i, r))
-                g.set(ops.make("index", out, _e("add", rbase, s), dtype=t),
-                      ops.make("select", inside, a(_e("min", i, _e("sub", r, _i(1))), j),
-                               g.lit(0)))
-            with g.spread(q, "Q columns") as j:
-                def qe(i):
-                    return ops.make("index", out, _e("add", obase, _e("add", _e("mul", i, q),
-                                                                      j)), dtype=t)
-                with g.loop(_i(0), r, what="identity") as i:
-                    g.set(qe(i), ops.make("select", _e("eq", i, j), g.lit(1), g.lit(0)))
-                with g.loop(_e("sub", steps, _i(1)), _i(-1), _i(-1), what="accumulate") as k:
-                    apply(k, qe, j)
+            def q_column(j):
+                return lambda i: ops.make("index", out, _e("add", obase, _e(
+                    "add", _e("mul", i, q), j)), dtype=t)
+
+            with g.phase("first"):
+                g.load(x, g.base_of("x", coords), r, c, xr, xc)
+                with g.spread(q, "Q columns") as j:
+                    with g.loop(_i(0), r, what="identity") as i:
+                        g.set(q_column(j)(i), ops.make("select", _e("eq", i, j), g.lit(1),
+                                                       g.lit(0)))
+            g.sync()
+            with g.steps() as step:
+                with g.split(_e("lt", step, steps)) as (factor, accumulate):
+                    with factor:
+                        with g.when(_e("eq", g.lid, _i(0))):
+                            _reflector(g, a, step, r)
+                        g.sync()
+                        with g.spread(_e("sub", _e("sub", c, step), _i(1)), "trailing") as s:
+                            j = g.bind(_e("add", _e("add", step, _i(1)), s))
+                            apply(step, lambda i: a(i, j))
+                        g.sync()
+                    with accumulate:
+                        k = g.bind(_e("sub", _e("sub", _e("mul", steps, _i(2)), _i(1)), step))
+                        with g.spread(q, "Q columns") as j:
+                            apply(k, q_column(j))
+            with g.phase("last"):
+                rbase = g.bind(_e("add", ro, _e("mul", m, _e("mul", rr, c))))
+                with g.spread(_e("mul", rr, c), "store R") as s:
+                    i = g.bind(_e("div", s, c))
+                    j = g.bind(_e("sub", s, _e("mul", i, c)))
+                    inside = _e("logical_and", _e("le", i, j), _e("lt", i, r))
+                    g.set(ops.make("index", out, _e("add", rbase, s), dtype=t),
+                          ops.make("select", inside, a(_e("min", i, _e("sub", r, _i(1))), j),
+                                   g.lit(0)))
     return g.finish()
 
 
@@ -433,18 +482,18 @@ def _reflector(g, a, k, r):
         size = g.bind(g.mag(a(i, k)))
         g.set(sub, _e("add", sub, _e("mul", size, size)))
     tau_ref = a(r, k)
-    orelse = []
-    with g.when(_e("eq", sub, g.rlit(0)), orelse):
-        g.set(tau_ref, g.lit(0))
-    with g.b.nested(orelse, "reflect"):
-        size = g.bind(g.mag(alpha))
-        norm = g.bind(_e("sqrt", _e("add", _e("mul", size, size), sub)))
-        phase = g.bind(ops.make("select", _e("eq", size, g.rlit(0)), g.lit(1),
-                                g.div(alpha, g.of_real(ops.make("select", _e(
-                                    "eq", size, g.rlit(0)), g.rlit(1), size)))))
-        beta = g.bind(g.mul(phase, g.of_real(_e("neg", norm))))
-        scale = g.bind(_e("sub", alpha, beta))
-        with g.loop(_e("add", k, _i(1)), r, what="scale") as i:
-            g.set(a(i, k), g.div(a(i, k), scale))
-        g.set(a(k, k), beta)
-        g.set(tau_ref, g.of_real(_e("add", g.rlit(1), _e("div", size, norm))))
+    with g.split(_e("eq", sub, g.rlit(0))) as (identity, reflect):
+        with identity:
+            g.set(tau_ref, g.lit(0))
+        with reflect:
+            size = g.bind(g.mag(alpha))
+            norm = g.bind(_e("sqrt", _e("add", _e("mul", size, size), sub)))
+            zero = _e("eq", size, g.rlit(0))
+            phase = g.bind(ops.make("select", zero, g.lit(1), g.div(alpha, g.of_real(
+                ops.make("select", zero, g.rlit(1), size)))))
+            beta = g.bind(g.mul(phase, g.of_real(_e("neg", norm))))
+            scale = g.bind(_e("sub", alpha, beta))
+            with g.loop(_e("add", k, _i(1)), r, what="scale") as i:
+                g.set(a(i, k), g.div(a(i, k), scale))
+            g.set(a(k, k), beta)
+            g.set(tau_ref, g.of_real(_e("add", g.rlit(1), _e("div", size, norm))))
