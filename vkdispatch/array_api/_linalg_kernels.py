@@ -191,21 +191,18 @@ class _Gen:
         return self.b.finish((self.w, 1, 1))
 
 
-def _pivot(g, n, k, piv, parity):
-    """Invocation 0: the row p >= k with the largest |A[p, k]| into piv[0]; a swap
-    negates the parity (kept in the workspace)."""
-    with g.when(_e("eq", g.lid, _i(0))):
-        best = g.bind(k, mutable=True)
-        big = g.bind(g.mag(g.at(_e("add", _e("mul", k, n), k))), mutable=True)
-        with g.loop(_e("add", k, _i(1)), n, what="pivot search") as i:
-            v = g.bind(g.mag(g.at(_e("add", _e("mul", i, n), k))))
-            with g.when(_e("gt", v, big)):
-                g.set(big, v)
-                g.set(best, i)
-        g.set(ops.make("index", piv, _i(0), dtype=I32), best)
-        with g.when(_e("ne", best, k)):
-            g.set(parity, _e("sub", g.lit(0), parity))
-    g.sync()
+@contextlib.contextmanager
+def _guard(g, active, lead_only=False):
+    """A block run where `active` (None: always), by invocation 0 only with
+    `lead_only`."""
+    cond = _e("eq", g.lid, _i(0)) if lead_only else None
+    if active is not None:
+        cond = active if cond is None else _e("logical_and", active, cond)
+    if cond is None:
+        yield
+    else:
+        with g.when(cond):
+            yield
 
 
 def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device) -> ir.Kernel:
@@ -252,13 +249,15 @@ def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device) -> ir.Kernel:
                                                     loaded))
             g.sync()
             with g.steps() as step:
-                with g.split(_e("lt", step, n)) as (eliminate, substitute):
-                    with eliminate:
-                        _eliminate(g, n, step, piv, parity, a, o if solve else None,
-                                   k_len if solve else None)
-                    with substitute:
-                        if solve:
-                            _substitute(g, n, _e("sub", step, n), k_len, a, o)
+                # barriers stay outside conditionals (PoCL miscompiles barriers in
+                # branches): a substitution step passes the elimination's barriers idle
+                eliminating = g.bind(_e("lt", step, n)) if solve else None
+                k = g.bind(_e("min", step, _e("sub", n, _i(1)))) if solve else step
+                _eliminate(g, n, k, piv, parity, a, o if solve else None,
+                           k_len if solve else None, eliminating)
+                if solve:
+                    with g.when(_e("logical_not", eliminating)):
+                        _substitute(g, n, _e("sub", step, n), k_len, a, o)
             with g.phase("last"):
                 if solve:
                     with g.when(_e("eq", g.lid, _i(0))):
@@ -272,12 +271,25 @@ def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device) -> ir.Kernel:
     return g.finish()
 
 
-def _eliminate(g, n, k, piv, parity, a, o, k_len):
-    """Step k: pivot (rows of the right-hand sides `o` swapped with A's), scale column
-    k below the diagonal, update the trailing matrix."""
-    _pivot(g, n, k, piv, parity)
+def _eliminate(g, n, k, piv, parity, a, o, k_len, active):
+    """Step k where `active`: pivot (the rows of the right-hand sides `o` swapped with
+    A's; a swap negates the parity, kept in the workspace), scale column k below the
+    diagonal, update the trailing matrix."""
+    with _guard(g, active, lead_only=True):
+        best = g.bind(k, mutable=True)
+        big = g.bind(g.mag(a(k, k)), mutable=True)
+        with g.loop(_e("add", k, _i(1)), n, what="pivot search") as i:
+            v = g.bind(g.mag(a(i, k)))
+            with g.when(_e("gt", v, big)):
+                g.set(big, v)
+                g.set(best, i)
+        g.set(ops.make("index", piv, _i(0), dtype=I32), best)
+        with g.when(_e("ne", best, k)):
+            g.set(parity, _e("sub", g.lit(0), parity))
+    g.sync()
     p = g.bind(ops.make("index", piv, _i(0), dtype=I32))
-    with g.when(_e("ne", p, k)):
+    swap = _e("ne", p, k)
+    with _guard(g, swap if active is None else _e("logical_and", active, swap)):
         with g.spread(n, "row swap") as j:
             tmp = g.bind(a(k, j))
             g.set(a(k, j), a(p, j))
@@ -289,26 +301,28 @@ def _eliminate(g, n, k, piv, parity, a, o, k_len):
                 g.set(o(p, j), tmp)
     g.sync()
     diag = g.bind(a(k, k))
-    with g.when(_e("ne", g.mag(diag), g.rlit(0))):
+    nonzero = _e("ne", g.mag(diag), g.rlit(0))
+    with _guard(g, nonzero if active is None else _e("logical_and", active, nonzero)):
         with g.spread(_e("sub", _e("sub", n, k), _i(1)), "multipliers") as s:
             i = g.bind(_e("add", _e("add", k, _i(1)), s))
             g.set(a(i, k), g.div(a(i, k), diag))
     g.sync()
-    _rank_one(g, n, k, lambda i, j: g.mul(a(i, k), a(k, j)), a, lower_only=False)
+    _rank_one(g, n, k, lambda i, j: g.mul(a(i, k), a(k, j)), a, False, active)
 
 
-def _rank_one(g, n, k, product, a, lower_only: bool):
-    """A[i, j] -= product(i, j) for k < i, j < n (j <= i when `lower_only`), then a
-    barrier."""
+def _rank_one(g, n, k, product, a, lower_only: bool, active=None):
+    """A[i, j] -= product(i, j) for k < i, j < n (j <= i when `lower_only`) where
+    `active`, then a barrier."""
     rest = g.bind(_e("sub", _e("sub", n, k), _i(1)))
-    with g.spread(_e("mul", rest, rest), "update") as s:
-        i = g.bind(_e("add", _e("add", k, _i(1)), _e("div", s, rest)))
-        j = g.bind(_e("add", _e("add", k, _i(1)), _e("mod", s, rest)))
-        if lower_only:
-            with g.when(_e("le", j, i)):
+    with _guard(g, active):
+        with g.spread(_e("mul", rest, rest), "update") as s:
+            i = g.bind(_e("add", _e("add", k, _i(1)), _e("div", s, rest)))
+            j = g.bind(_e("add", _e("add", k, _i(1)), _e("mod", s, rest)))
+            if lower_only:
+                with g.when(_e("le", j, i)):
+                    g.set(a(i, j), _e("sub", a(i, j), product(i, j)))
+            else:
                 g.set(a(i, j), _e("sub", a(i, j), product(i, j)))
-        else:
-            g.set(a(i, j), _e("sub", a(i, j), product(i, j)))
     g.sync()
 
 
@@ -447,19 +461,21 @@ def qr_kernel(t, rank: int, cap: int, w: int, device) -> ir.Kernel:
                                                        g.lit(0)))
             g.sync()
             with g.steps() as step:
-                with g.split(_e("lt", step, steps)) as (factor, accumulate):
-                    with factor:
-                        with g.when(_e("eq", g.lid, _i(0))):
-                            _reflector(g, a, step, r)
-                        g.sync()
-                        with g.spread(_e("sub", _e("sub", c, step), _i(1)), "trailing") as s:
-                            j = g.bind(_e("add", _e("add", step, _i(1)), s))
-                            apply(step, lambda i: a(i, j))
-                        g.sync()
-                    with accumulate:
-                        k = g.bind(_e("sub", _e("sub", _e("mul", steps, _i(2)), _i(1)), step))
-                        with g.spread(q, "Q columns") as j:
-                            apply(k, q_column(j))
+                # barriers stay outside conditionals (see lu_kernel)
+                factoring = g.bind(_e("lt", step, steps))
+                k = g.bind(_e("min", step, _e("sub", steps, _i(1))))
+                with _guard(g, factoring, lead_only=True):
+                    _reflector(g, a, k, r)
+                g.sync()
+                with _guard(g, factoring):
+                    with g.spread(_e("sub", _e("sub", c, k), _i(1)), "trailing") as s:
+                        j = g.bind(_e("add", _e("add", k, _i(1)), s))
+                        apply(k, lambda i: a(i, j))
+                g.sync()
+                with _guard(g, _e("logical_not", factoring)):
+                    back = g.bind(_e("sub", _e("sub", _e("mul", steps, _i(2)), _i(1)), step))
+                    with g.spread(q, "Q columns") as j:
+                        apply(back, q_column(j))
             with g.phase("last"):
                 rbase = g.bind(_e("add", ro, _e("mul", m, _e("mul", rr, c))))
                 with g.spread(_e("mul", rr, c), "store R") as s:
