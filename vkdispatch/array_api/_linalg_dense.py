@@ -17,7 +17,7 @@ from collections import namedtuple
 
 from . import _dtypes as d
 from ._array import Array
-from ._elementwise import apply, broadcast_shapes, cast
+from ._elementwise import apply, broadcast_shapes, cast, where
 from ._linalg_factor import check_float, factor
 from ._manipulation import _view, expand_dims, reshape, squeeze, stack
 
@@ -271,8 +271,14 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2) -> Array:  # noqa: A0
     if ord == 2:
         return apply("sqrt", asum(apply("multiply", size, size), axis=axis,
                                   keepdims=keepdims))
-    total = asum(apply("pow", size, float(ord)), axis=axis, keepdims=keepdims)
-    return apply("pow", total, 1.0 / ord)
+    if ord > 0:
+        total = asum(apply("pow", size, float(ord)), axis=axis, keepdims=keepdims)
+        return apply("pow", total, 1.0 / ord)
+    # 0 ** negative is inf, and inf ** negative 0 (spelled out: GLSL's pow leaves them
+    # undefined)
+    powered = where(apply("equal", size, 0), math.inf, apply("pow", size, float(ord)))
+    total = asum(powered, axis=axis, keepdims=keepdims)
+    return where(apply("isinf", total), 0.0, apply("pow", total, 1.0 / ord))
 
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro") -> Array:  # noqa: A002

@@ -133,13 +133,13 @@ class FactorOp:
         per_ctx = _kernels.setdefault(ctx, {})
         kernel = per_ctx.get(key)
         if kernel is None:
-            device = ctx.device
+            device, coherent = ctx.device, ctx.codegen_target != "cuda"
             if work.kind == "lu":
-                ir_kernel = K.lu_kernel(work.mode, t, rank, cap, w, device)
+                ir_kernel = K.lu_kernel(work.mode, t, rank, cap, w, device, coherent)
             elif work.kind == "cholesky":
-                ir_kernel = K.cholesky_kernel(t, rank, cap, w, device)
+                ir_kernel = K.cholesky_kernel(t, rank, cap, w, device, coherent)
             else:
-                ir_kernel = K.qr_kernel(t, rank, cap, w, device)
+                ir_kernel = K.qr_kernel(t, rank, cap, w, device, coherent)
             limit = device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
             kernel = per_ctx[key] = build_kernel(ctx, ir_kernel, EmitOptions(
                 ctx.codegen_target, ir_kernel.name, limit))

@@ -3,13 +3,21 @@ Cholesky, Householder QR): one workgroup per matrix (a grid-stride loop over the
 batch), the matrix copied into a workspace, factored there by the workgroup, and the
 results written to one contiguous output.
 
-The workspace is shared memory of `cap` elements when the matrix fits (`cap` > 0), else
-a global scratch buffer with one slot per workgroup (`cap` == 0); the algorithm is the
-same, only the global variant's accesses are coherent and its barriers also order
-buffer memory. Pivot searches and norms run on invocation 0 (O(n) per step, against
-O(n^2 / invocations) for the updates); right-hand sides (solve), Q (qr) are updated
-one column per invocation, so each column is only ever touched by its owner and needs
-no barrier.
+A factorization is a sequence of steps (a column eliminated, a reflector applied, a
+row substituted); a launch runs steps lo .. hi-1 (uniforms), the first launch also
+loads the input and the last writes the results, so the host can split the work over
+launches where a driver caps the loop iterations of an invocation (lavapipe).
+
+The workspace is shared memory of `cap` elements when the matrix fits and one launch
+does (`cap` > 0), else a global scratch buffer with a slot per matrix, kept between
+launches (`cap` == 0). The algorithm is the same; the global variant's barriers also
+order buffer memory and its accesses are coherent (`coherent`; CUDA's __syncthreads
+already makes a block's global writes visible to the block).
+
+Pivot searches and norms run on invocation 0 (O(n) per step, against O(n^2 /
+invocations) for the updates); right-hand sides (solve) and Q (qr) are updated one
+column per invocation, so each column is only ever touched by its owner. Barriers
+are never inside a conditional (PoCL miscompiles them there).
 
 Batch dimensions are kernel arguments (`rank` of them): matrix m's inputs are at
 offset + its batch coordinates times the batch strides (0 where broadcast)."""
@@ -44,8 +52,9 @@ class _Gen:
     """A kernel being built: typed arithmetic on elements of dtype `t`, loops, the
     workspace and the batch loop."""
 
-    def __init__(self, name: str, t, rank: int, cap: int, w: int, device):
+    def __init__(self, name: str, t, rank: int, cap: int, w: int, device, coherent: bool):
         self.b = Builder(name, device)
+        self.coherent = coherent
         self.t, self.rank, self.cap, self.w = t, rank, cap, w
         self.real = d.float64 if t in (d.float64, d.complex128) else d.float32
 
@@ -126,7 +135,7 @@ class _Gen:
 
     def at(self, k):
         """Workspace element k of the matrix's slot."""
-        attrs = () if self.cap else (ir.COHERENT,)
+        attrs = (ir.COHERENT,) if self.coherent and not self.cap else ()
         return ops.make("index", self.work, _e("add", self.wbase, k), dtype=self.t,
                         attrs=attrs)
 
@@ -205,13 +214,14 @@ def _guard(g, active, lead_only=False):
             yield
 
 
-def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device) -> ir.Kernel:
+def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device,
+                         coherent: bool = True) -> ir.Kernel:
     """LU with partial pivoting of n x n matrices. Steps 0 .. n-1 eliminate column k;
     then per `mode`: 'det': out[m] = det; 'slogdet': out[m] = sign, out[count + m] =
     log|det|; 'solve': steps n .. 3n-1 substitute row by row into out[m] (n x k,
     contiguous) = A^-1 B, B read from `rhs` (the identity when uniform `ident` is 1),
     and out[fo + m] = 1 where A is singular. The workspace holds A then the parity."""
-    g = _Gen(f"vkd_lu_{mode}", t, rank, cap, w, device)
+    g = _Gen(f"vkd_lu_{mode}", t, rank, cap, w, device, coherent)
     solve = mode == "solve"
     with g.b.active():
         out, x = g.buffer("out"), g.buffer("x")
@@ -369,11 +379,12 @@ def _determinant(g, mode, out, m, n, a, parity):
               g.of_real(logs))
 
 
-def cholesky_kernel(t, rank: int, cap: int, w: int, device) -> ir.Kernel:
+def cholesky_kernel(t, rank: int, cap: int, w: int, device,
+                    coherent: bool = True) -> ir.Kernel:
     """Steps 0 .. n-1: column k of the lower Cholesky factor L (A = L L^H, from A's
     lower triangle); last, L into out[m] (n x n, contiguous; L^H with uniform
     `upper`). out[fo + m] = 1 where A is not positive definite."""
-    g = _Gen("vkd_cholesky", t, rank, cap, w, device)
+    g = _Gen("vkd_cholesky", t, rank, cap, w, device, coherent)
     with g.b.active():
         out, x = g.buffer("out"), g.buffer("x")
         n, xr, xc = (g.uniform(name) for name in ("n", "xr", "xc"))
@@ -419,14 +430,15 @@ def cholesky_kernel(t, rank: int, cap: int, w: int, device) -> ir.Kernel:
     return g.finish()
 
 
-def qr_kernel(t, rank: int, cap: int, w: int, device) -> ir.Kernel:
+def qr_kernel(t, rank: int, cap: int, w: int, device,
+              coherent: bool = True) -> ir.Kernel:
     """Householder QR of r x c matrices A = Q R: steps 0 .. K-1 (uniform `steps`)
     make reflector k and apply it to the trailing columns, steps K .. 2K-1 apply
     reflectors K-1 .. 0 to Q (r x q at out[m], contiguous); last, R (rr x c) to out
     from uniform `ro`. Reflector k is P = I - tau v v^H (tau real, v[k] = 1, P
     Hermitian and unitary); the workspace keeps v below R's diagonal and tau in an
     extra row r."""
-    g = _Gen("vkd_qr", t, rank, cap, w, device)
+    g = _Gen("vkd_qr", t, rank, cap, w, device, coherent)
     with g.b.active():
         out, x = g.buffer("out"), g.buffer("x")
         r, c, xr, xc = (g.uniform(n) for n in ("r", "c", "xr", "xc"))
