@@ -15,11 +15,12 @@ from . import _linalg_kernels as K
 from ._array import Array
 from ._elementwise import check_device_dtype
 from ._sort_kernels import group_size
+from ._sorting import check_bindable
 
 SHARED_BUDGET = 32 * 1024     # bytes of shared memory a workgroup may take (see sorting)
 SMALL = 128                   # workspace elements of the small-matrix kernels (n <= 11)
 MEDIUM = 1024
-SCRATCH_ELEMENTS = 2 ** 24    # global workspaces of one launch (bounds the scratch memory)
+SCRATCH_BYTES = 2 ** 26       # global workspaces of one launch (bounds the scratch memory)
 FLOATS = (d.float32, d.float64, d.complex64, d.complex128)
 
 _kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -156,7 +157,7 @@ class FactorOp:
             if len(chunks) == 1:
                 return cap, w, count, chunks
         cap, w = 0, min(256, group_size(device))
-        per_launch = min(count, max(1, SCRATCH_ELEMENTS // max(work.elements, 1)))
+        per_launch = min(count, max(1, SCRATCH_BYTES // (max(work.elements, 1) * t.itemsize)))
         chunks = work.chunks(w, limit, _ceil(per_launch, min(per_launch, max_groups)))
         if not chunks:
             raise ValueError(f"{self.name}: matrices of shape {self.shape_text()} take "
@@ -219,4 +220,9 @@ def factor(name: str, kind: str, mode: str, x: Array, rhs, batch: tuple, values:
         values.update(br=rview.strides[-2], bc=rview.strides[-1])
         args.append(lazy.Leaf(rview, rhs.shape, rhs.dtype))
     op = FactorOp(name, Work(kind, mode, values), batch)
+    views = [leaf.view for leaf in args]
+    if size >= 2 ** 31:
+        raise ValueError(f"{name}: {size} result elements are past the 2**31 a kernel "
+                         f"indexes (int32)")
+    check_bindable(name, x.device, views, [(size, x.dtype)])
     return Array._record(op, tuple(args), (size,), x.dtype, x.device)
