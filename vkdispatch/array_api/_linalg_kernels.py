@@ -23,195 +23,8 @@ Batch dimensions are kernel arguments (`rank` of them): matrix m's inputs are at
 offset + its batch coordinates times the batch strides (0 where broadcast)."""
 from __future__ import annotations
 
-import contextlib
-
-from ..base import dtype as dt
 from ..codegen import ir, ops
-from ..codegen.builder import Builder
-from ..codegen.variables import convert
-from . import _dtypes as d
-from . import _element_kernel as element_kernel
-
-I32 = d.int32
-
-
-def _e(op, *args):
-    return ops.make(op, *args)
-
-
-def _i(v):
-    return ir.Lit(v, I32)
-
-
-def _invocation(name):
-    return convert(ops.make("swizzle", ops.make("builtin", attrs=(name,), dtype=dt.uvec3),
-                            attrs=("x",)), I32)
-
-
-class _Gen:
-    """A kernel being built: typed arithmetic on elements of dtype `t`, loops, the
-    workspace and the batch loop."""
-
-    def __init__(self, name: str, t, rank: int, cap: int, w: int, device, coherent: bool):
-        self.b = Builder(name, device)
-        self.coherent = coherent
-        self.t, self.rank, self.cap, self.w = t, rank, cap, w
-        self.real = d.float64 if t in (d.float64, d.complex128) else d.float32
-
-    # ------------------------------------------------------------ values
-    def lit(self, v):
-        return ir.Lit(complex(v) if self.t.is_complex else float(v), self.t)
-
-    def rlit(self, v):
-        return ir.Lit(float(v), self.real)
-
-    def mul(self, a, b):
-        return _e("cmul" if self.t.is_complex else "mul", a, b)
-
-    def div(self, a, b):
-        return _e("cdiv" if self.t.is_complex else "div", a, b)
-
-    def conj(self, a):
-        return _e("conj", a) if self.t.is_complex else a
-
-    def mag(self, a):
-        """|a| as a real number."""
-        return _e("cabs" if self.t.is_complex else "abs", a)
-
-    def re(self, a):
-        return _e("real", a) if self.t.is_complex else a
-
-    def of_real(self, r):
-        return convert(r, self.t)
-
-    def bind(self, node, mutable=False):
-        return self.b.bind(node, mutable=mutable)
-
-    def set(self, var, value):
-        self.b.emit(ir.Assign(var, value))
-
-    # ------------------------------------------------------------ parameters
-    def buffer(self, name, t=None):
-        var = self.b.new_var(t or self.t, ir.BUFFER, name=name, mutable=True)
-        self.b.add_param(name, "buffer", var)
-        return var
-
-    def uniform(self, name):
-        return element_kernel.uniform(self.b, name)
-
-    # ------------------------------------------------------------ control flow
-    @contextlib.contextmanager
-    def loop(self, start, stop, step=None, what="loop"):
-        var = self.b.new_var(I32, name="i")
-        stmt = ir.For(var, start, stop, step if step is not None else _i(1), [])
-        self.b.emit(stmt)
-        with self.b.nested(stmt.body, what):
-            yield var
-
-    def spread(self, stop, what="spread"):
-        """for (s = local id; s < stop; s += invocations)."""
-        return self.loop(self.lid, stop, _i(self.w), what)
-
-    @contextlib.contextmanager
-    def when(self, cond, orelse: list = None):
-        body = []
-        self.b.emit(ir.If(cond, body, orelse))
-        with self.b.nested(body, "if"):
-            yield
-
-    def sync(self):
-        if not self.cap:
-            self.b.emit(ir.Eval(ops.make("memory_barrier", attrs=("buffer",))))
-        self.b.emit(ir.Eval(ops.make("barrier")))
-
-    # ------------------------------------------------------------ workspace
-    def workspace(self, per_matrix):
-        """Declare the workspace: `per_matrix` elements of each matrix's slot."""
-        self.per = per_matrix
-        if self.cap:
-            self.work = self.b.add_shared(self.t, self.cap, "work")
-        else:
-            self.work = self.buffer("scratch")
-
-    def at(self, k):
-        """Workspace element k of the matrix's slot."""
-        attrs = (ir.COHERENT,) if self.coherent and not self.cap else ()
-        return ops.make("index", self.work, _e("add", self.wbase, k), dtype=self.t,
-                        attrs=attrs)
-
-    @contextlib.contextmanager
-    def each_matrix(self):
-        """The grid-stride loop over matrices m0 .. m0 + mcount - 1 (uniforms; a global
-        workspace has a slot per matrix, kept between launches): yields (m, its batch
-        coordinates)."""
-        b = self.b
-        m0, mcount = self.uniform("m0"), self.uniform("mcount")
-        self.lid = b.bind(_invocation("local_invocation_id"))
-        groups = b.bind(_invocation("num_workgroups"))
-        self.dims = [self.uniform(f"d{j}") for j in range(self.rank)]
-        m = b.bind(_e("add", m0, _invocation("workgroup_id")), mutable=True)
-        stmt = ir.While([], _e("lt", m, _e("add", m0, mcount)), [])
-        b.emit(stmt)
-        with b.nested(stmt.body, "matrix loop"):
-            self.wbase = _i(0) if self.cap else b.bind(_e("mul", _e("sub", m, m0), self.per))
-            rem, coords = m, []
-            for j in reversed(range(self.rank)):
-                coords.append(b.bind(_e("mod", rem, self.dims[j])))
-                if j:
-                    rem = b.bind(_e("div", rem, self.dims[j]))
-            coords.reverse()
-            yield m, coords
-            self.sync()     # a shared slot is reused by the next matrix
-            self.set(m, _e("add", m, groups))
-
-    @contextlib.contextmanager
-    def phase(self, name):
-        """The block run in the launch whose uniform `name` ('first', 'last') is 1."""
-        with self.when(_e("ne", self.uniform(name), _i(0))):
-            yield
-
-    def steps(self):
-        """The loop over this launch's steps lo .. hi - 1 (uniforms)."""
-        return self.loop(self.uniform("lo"), self.uniform("hi"), what="steps")
-
-    @contextlib.contextmanager
-    def split(self, cond):
-        """if (cond) {first block} else {second block}: yields the two contexts."""
-        body, orelse = [], []
-        self.b.emit(ir.If(cond, body, orelse))
-        yield self.b.nested(body, "then"), self.b.nested(orelse, "else")
-
-    def base_of(self, prefix: str, coords):
-        """offset + coordinates . batch strides of input `prefix` (uniforms)."""
-        total = self.uniform(f"{prefix}o")
-        for j, c in enumerate(coords):
-            total = _e("add", total, _e("mul", c, self.uniform(f"{prefix}b{j}")))
-        return self.bind(total)
-
-    def load(self, x, base, rows, cols, rs, cs):
-        """workspace[i * cols + j] = x[base + i * rs + j * cs]."""
-        with self.spread(_e("mul", rows, cols), "load") as s:
-            i = self.bind(_e("div", s, cols))
-            j = self.bind(_e("sub", s, _e("mul", i, cols)))
-            at = _e("add", base, _e("add", _e("mul", i, rs), _e("mul", j, cs)))
-            self.set(self.at(s), ops.make("index", x, at, dtype=self.t))
-
-    def finish(self):
-        return self.b.finish((self.w, 1, 1))
-
-
-@contextlib.contextmanager
-def _guard(g, active, lead_only=False):
-    """A block run where `active` (None: always), by invocation 0 only with
-    `lead_only`."""
-    cond = _e("eq", g.lid, _i(0)) if lead_only else None
-    if active is not None:
-        cond = active if cond is None else _e("logical_and", active, cond)
-    if cond is None:
-        yield
-    else:
-        with g.when(cond):
-            yield
+from ._linalg_codegen import I32, Gen, e as _e, guard, i32 as _i
 
 
 def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device,
@@ -221,7 +34,7 @@ def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device,
     log|det|; 'solve': steps n .. 3n-1 substitute row by row into out[m] (n x k,
     contiguous) = A^-1 B, B read from `rhs` (the identity when uniform `ident` is 1),
     and out[fo + m] = 1 where A is singular. The workspace holds A then the parity."""
-    g = _Gen(f"vkd_lu_{mode}", t, rank, cap, w, device, coherent)
+    g = Gen(f"vkd_lu_{mode}", t, rank, cap, w, device, coherent)
     solve = mode == "solve"
     with g.b.active():
         out, x = g.buffer("out"), g.buffer("x")
@@ -285,7 +98,7 @@ def _eliminate(g, n, k, piv, parity, a, o, k_len, active):
     """Step k where `active`: pivot (the rows of the right-hand sides `o` swapped with
     A's; a swap negates the parity, kept in the workspace), scale column k below the
     diagonal, update the trailing matrix."""
-    with _guard(g, active, lead_only=True):
+    with guard(g, active, lead_only=True):
         best = g.bind(k, mutable=True)
         big = g.bind(g.mag(a(k, k)), mutable=True)
         with g.loop(_e("add", k, _i(1)), n, what="pivot search") as i:
@@ -299,7 +112,7 @@ def _eliminate(g, n, k, piv, parity, a, o, k_len, active):
     g.sync()
     p = g.bind(ops.make("index", piv, _i(0), dtype=I32))
     swap = _e("ne", p, k)
-    with _guard(g, swap if active is None else _e("logical_and", active, swap)):
+    with guard(g, swap if active is None else _e("logical_and", active, swap)):
         with g.spread(n, "row swap") as j:
             tmp = g.bind(a(k, j))
             g.set(a(k, j), a(p, j))
@@ -312,7 +125,7 @@ def _eliminate(g, n, k, piv, parity, a, o, k_len, active):
     g.sync()
     diag = g.bind(a(k, k))
     nonzero = _e("ne", g.mag(diag), g.rlit(0))
-    with _guard(g, nonzero if active is None else _e("logical_and", active, nonzero)):
+    with guard(g, nonzero if active is None else _e("logical_and", active, nonzero)):
         with g.spread(_e("sub", _e("sub", n, k), _i(1)), "multipliers") as s:
             i = g.bind(_e("add", _e("add", k, _i(1)), s))
             g.set(a(i, k), g.div(a(i, k), diag))
@@ -324,7 +137,7 @@ def _rank_one(g, n, k, product, a, lower_only: bool, active=None):
     """A[i, j] -= product(i, j) for k < i, j < n (j <= i when `lower_only`) where
     `active`, then a barrier."""
     rest = g.bind(_e("sub", _e("sub", n, k), _i(1)))
-    with _guard(g, active):
+    with guard(g, active):
         with g.spread(_e("mul", rest, rest), "update") as s:
             i = g.bind(_e("add", _e("add", k, _i(1)), _e("div", s, rest)))
             j = g.bind(_e("add", _e("add", k, _i(1)), _e("mod", s, rest)))
@@ -384,7 +197,7 @@ def cholesky_kernel(t, rank: int, cap: int, w: int, device,
     """Steps 0 .. n-1: column k of the lower Cholesky factor L (A = L L^H, from A's
     lower triangle); last, L into out[m] (n x n, contiguous; L^H with uniform
     `upper`). out[fo + m] = 1 where A is not positive definite."""
-    g = _Gen("vkd_cholesky", t, rank, cap, w, device, coherent)
+    g = Gen("vkd_cholesky", t, rank, cap, w, device, coherent)
     with g.b.active():
         out, x = g.buffer("out"), g.buffer("x")
         n, xr, xc = (g.uniform(name) for name in ("n", "xr", "xc"))
@@ -438,7 +251,7 @@ def qr_kernel(t, rank: int, cap: int, w: int, device,
     from uniform `ro`. Reflector k is P = I - tau v v^H (tau real, v[k] = 1, P
     Hermitian and unitary); the workspace keeps v below R's diagonal and tau in an
     extra row r."""
-    g = _Gen("vkd_qr", t, rank, cap, w, device, coherent)
+    g = Gen("vkd_qr", t, rank, cap, w, device, coherent)
     with g.b.active():
         out, x = g.buffer("out"), g.buffer("x")
         r, c, xr, xc = (g.uniform(n) for n in ("r", "c", "xr", "xc"))
@@ -476,15 +289,15 @@ def qr_kernel(t, rank: int, cap: int, w: int, device,
                 # barriers stay outside conditionals (see lu_kernel)
                 factoring = g.bind(_e("lt", step, steps))
                 k = g.bind(_e("min", step, _e("sub", steps, _i(1))))
-                with _guard(g, factoring, lead_only=True):
+                with guard(g, factoring, lead_only=True):
                     _reflector(g, a, k, r)
                 g.sync()
-                with _guard(g, factoring):
+                with guard(g, factoring):
                     with g.spread(_e("sub", _e("sub", c, k), _i(1)), "trailing") as s:
                         j = g.bind(_e("add", _e("add", k, _i(1)), s))
                         apply(k, lambda i: a(i, j))
                 g.sync()
-                with _guard(g, _e("logical_not", factoring)):
+                with guard(g, _e("logical_not", factoring)):
                     back = g.bind(_e("sub", _e("sub", _e("mul", steps, _i(2)), _i(1)), step))
                     with g.spread(q, "Q columns") as j:
                         apply(back, q_column(j))
