@@ -150,9 +150,14 @@ class Gen:
         with self.when(e("ne", self.uniform(name), i32(0))):
             yield
 
-    def steps(self):
-        """The loop over this launch's steps lo .. hi - 1 (uniforms)."""
-        return self.loop(self.uniform("lo"), self.uniform("hi"), what="steps")
+    def steps(self, first, stop):
+        """The loops over this launch's steps lo .. hi-1 (uniforms) of two stages:
+        (the loop over its steps below `stop`, the loop over the rest). Both are
+        uniform in the workgroup, so the first stage's barriers are outside any
+        conditional (PoCL miscompiles barriers in branches)."""
+        lo, hi = self.uniform("lo"), self.uniform("hi")
+        return (self.loop(lo, e("min", hi, stop), what=f"{first} steps"),
+                self.loop(e("max", lo, stop), hi, what="later steps"))
 
     @contextlib.contextmanager
     def split(self, cond):
@@ -180,15 +185,6 @@ class Gen:
         return self.b.finish((self.w, 1, 1))
 
 
-@contextlib.contextmanager
-def guard(g, active, lead_only=False):
-    """A block run where `active` (None: always), by invocation 0 only with
-    `lead_only`."""
-    cond = e("eq", g.lid, i32(0)) if lead_only else None
-    if active is not None:
-        cond = active if cond is None else e("logical_and", active, cond)
-    if cond is None:
-        yield
-    else:
-        with g.when(cond):
-            yield
+def lead(g):
+    """The block run by invocation 0 only."""
+    return g.when(e("eq", g.lid, i32(0)))

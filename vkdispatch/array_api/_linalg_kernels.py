@@ -24,7 +24,7 @@ offset + its batch coordinates times the batch strides (0 where broadcast)."""
 from __future__ import annotations
 
 from ..codegen import ir, ops
-from ._linalg_codegen import I32, Gen, e as _e, guard, i32 as _i
+from ._linalg_codegen import I32, Gen, e as _e, i32 as _i, lead
 
 
 def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device,
@@ -59,7 +59,7 @@ def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device,
                 obase = g.bind(_e("mul", m, _e("mul", n, k_len)))
             with g.phase("first"):
                 g.load(x, g.base_of("x", coords), n, n, xr, xc)
-                with g.when(_e("eq", g.lid, _i(0))):
+                with lead(g):
                     g.set(parity, g.lit(1))
                 if solve:
                     bbase = g.base_of("b", coords)
@@ -71,19 +71,16 @@ def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device,
                             g.set(o(i, j), ops.make("select", _e("ne", ident, _i(0)), unit,
                                                     loaded))
             g.sync()
-            with g.steps() as step:
-                # barriers stay outside conditionals (PoCL miscompiles barriers in
-                # branches): a substitution step passes the elimination's barriers idle
-                eliminating = g.bind(_e("lt", step, n)) if solve else None
-                k = g.bind(_e("min", step, _e("sub", n, _i(1)))) if solve else step
+            eliminate, substitute = g.steps("elimination", n)
+            with eliminate as k:
                 _eliminate(g, n, k, piv, parity, a, o if solve else None,
-                           k_len if solve else None, eliminating)
-                if solve:
-                    with g.when(_e("logical_not", eliminating)):
-                        _substitute(g, n, _e("sub", step, n), k_len, a, o)
+                           k_len if solve else None)
+            if solve:
+                with substitute as step:
+                    _substitute(g, n, _e("sub", step, n), k_len, a, o)
             with g.phase("last"):
                 if solve:
-                    with g.when(_e("eq", g.lid, _i(0))):
+                    with lead(g):
                         bad = g.bind(g.rlit(0), mutable=True)
                         with g.loop(_i(0), n, what="singular check") as i:
                             with g.when(_e("eq", g.mag(a(i, i)), g.rlit(0))):
@@ -94,11 +91,11 @@ def lu_kernel(mode: str, t, rank: int, cap: int, w: int, device,
     return g.finish()
 
 
-def _eliminate(g, n, k, piv, parity, a, o, k_len, active):
-    """Step k where `active`: pivot (the rows of the right-hand sides `o` swapped with
+def _eliminate(g, n, k, piv, parity, a, o, k_len):
+    """Step k: pivot (the rows of the right-hand sides `o` swapped with
     A's; a swap negates the parity, kept in the workspace), scale column k below the
     diagonal, update the trailing matrix."""
-    with guard(g, active, lead_only=True):
+    with lead(g):
         best = g.bind(k, mutable=True)
         big = g.bind(g.mag(a(k, k)), mutable=True)
         with g.loop(_e("add", k, _i(1)), n, what="pivot search") as i:
@@ -112,7 +109,7 @@ def _eliminate(g, n, k, piv, parity, a, o, k_len, active):
     g.sync()
     p = g.bind(ops.make("index", piv, _i(0), dtype=I32))
     swap = _e("ne", p, k)
-    with guard(g, swap if active is None else _e("logical_and", active, swap)):
+    with g.when(swap):
         with g.spread(n, "row swap") as j:
             tmp = g.bind(a(k, j))
             g.set(a(k, j), a(p, j))
@@ -125,27 +122,26 @@ def _eliminate(g, n, k, piv, parity, a, o, k_len, active):
     g.sync()
     diag = g.bind(a(k, k))
     nonzero = _e("ne", g.mag(diag), g.rlit(0))
-    with guard(g, nonzero if active is None else _e("logical_and", active, nonzero)):
+    with g.when(nonzero):
         with g.spread(_e("sub", _e("sub", n, k), _i(1)), "multipliers") as s:
             i = g.bind(_e("add", _e("add", k, _i(1)), s))
             g.set(a(i, k), g.div(a(i, k), diag))
     g.sync()
-    _rank_one(g, n, k, lambda i, j: g.mul(a(i, k), a(k, j)), a, False, active)
+    _rank_one(g, n, k, lambda i, j: g.mul(a(i, k), a(k, j)), a, False)
 
 
-def _rank_one(g, n, k, product, a, lower_only: bool, active=None):
-    """A[i, j] -= product(i, j) for k < i, j < n (j <= i when `lower_only`) where
-    `active`, then a barrier."""
+def _rank_one(g, n, k, product, a, lower_only: bool):
+    """A[i, j] -= product(i, j) for k < i, j < n (j <= i when `lower_only`), then a
+    barrier."""
     rest = g.bind(_e("sub", _e("sub", n, k), _i(1)))
-    with guard(g, active):
-        with g.spread(_e("mul", rest, rest), "update") as s:
-            i = g.bind(_e("add", _e("add", k, _i(1)), _e("div", s, rest)))
-            j = g.bind(_e("add", _e("add", k, _i(1)), _e("mod", s, rest)))
-            if lower_only:
-                with g.when(_e("le", j, i)):
-                    g.set(a(i, j), _e("sub", a(i, j), product(i, j)))
-            else:
+    with g.spread(_e("mul", rest, rest), "update") as s:
+        i = g.bind(_e("add", _e("add", k, _i(1)), _e("div", s, rest)))
+        j = g.bind(_e("add", _e("add", k, _i(1)), _e("mod", s, rest)))
+        if lower_only:
+            with g.when(_e("le", j, i)):
                 g.set(a(i, j), _e("sub", a(i, j), product(i, j)))
+        else:
+            g.set(a(i, j), _e("sub", a(i, j), product(i, j)))
     g.sync()
 
 
@@ -171,7 +167,7 @@ def _determinant(g, mode, out, m, n, a, parity):
     """Invocation 0: det (the product of U's diagonal, signed by the pivots' parity),
     or slogdet's sign and log|det| (at `count` + m: uniform)."""
     t = g.t
-    with g.when(_e("eq", g.lid, _i(0))):
+    with lead(g):
         sign = g.bind(parity, mutable=True)
         if mode == "det":
             with g.loop(_i(0), n, what="product") as i:
@@ -211,11 +207,12 @@ def cholesky_kernel(t, rank: int, cap: int, w: int, device,
 
             with g.phase("first"):
                 g.load(x, g.base_of("x", coords), n, n, xr, xc)
-                with g.when(_e("eq", g.lid, _i(0))):
+                with lead(g):
                     g.set(flag, g.lit(0))
             g.sync()
-            with g.steps() as k:
-                with g.when(_e("eq", g.lid, _i(0))):
+            columns, _ = g.steps("column", n)
+            with columns as k:
+                with lead(g):
                     pivot = g.bind(g.re(a(k, k)))
                     with g.split(_e("gt", pivot, g.rlit(0))) as (ok, bad):  # NaN: bad
                         with ok:
@@ -285,22 +282,19 @@ def qr_kernel(t, rank: int, cap: int, w: int, device,
                         g.set(q_column(j)(i), ops.make("select", _e("eq", i, j), g.lit(1),
                                                        g.lit(0)))
             g.sync()
-            with g.steps() as step:
-                # barriers stay outside conditionals (see lu_kernel)
-                factoring = g.bind(_e("lt", step, steps))
-                k = g.bind(_e("min", step, _e("sub", steps, _i(1))))
-                with guard(g, factoring, lead_only=True):
+            factor, accumulate = g.steps("reflector", steps)
+            with factor as k:
+                with lead(g):
                     _reflector(g, a, k, r)
                 g.sync()
-                with guard(g, factoring):
-                    with g.spread(_e("sub", _e("sub", c, k), _i(1)), "trailing") as s:
-                        j = g.bind(_e("add", _e("add", k, _i(1)), s))
-                        apply(k, lambda i: a(i, j))
+                with g.spread(_e("sub", _e("sub", c, k), _i(1)), "trailing") as s:
+                    j = g.bind(_e("add", _e("add", k, _i(1)), s))
+                    apply(k, lambda i: a(i, j))
                 g.sync()
-                with guard(g, _e("logical_not", factoring)):
-                    back = g.bind(_e("sub", _e("sub", _e("mul", steps, _i(2)), _i(1)), step))
-                    with g.spread(q, "Q columns") as j:
-                        apply(back, q_column(j))
+            with accumulate as step:
+                back = g.bind(_e("sub", _e("sub", _e("mul", steps, _i(2)), _i(1)), step))
+                with g.spread(q, "Q columns") as j:
+                    apply(back, q_column(j))
             with g.phase("last"):
                 rbase = g.bind(_e("add", ro, _e("mul", m, _e("mul", rr, c))))
                 with g.spread(_e("mul", rr, c), "store R") as s:
