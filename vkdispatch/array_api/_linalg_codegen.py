@@ -58,6 +58,13 @@ class Gen:
         """|a| as a real number."""
         return e("cabs" if self.t.is_complex else "abs", a)
 
+    def scaled(self, a, r):
+        """a times the real r (part by part: no 0 * inf from a complex product)."""
+        if not self.t.is_complex:
+            return e("mul", a, r)
+        return ops.make("construct", e("mul", e("real", a), r), e("mul", e("imag", a), r),
+                        dtype=self.t)
+
     def re(self, a):
         return e("real", a) if self.t.is_complex else a
 
@@ -156,8 +163,11 @@ class Gen:
         uniform in the workgroup, so the first stage's barriers are outside any
         conditional (PoCL miscompiles barriers in branches)."""
         lo, hi = self.uniform("lo"), self.uniform("hi")
-        return (self.loop(lo, e("min", hi, stop), what=f"{first} steps"),
-                self.loop(e("max", lo, stop), hi, what="later steps"))
+        # the bounds are computed before the loops: PoCL miscompiled a loop with
+        # barriers whose condition called min()
+        split = self.bind(e("min", hi, stop))
+        return (self.loop(lo, split, what=f"{first} steps"),
+                self.loop(self.bind(e("max", lo, stop)), hi, what="later steps"))
 
     @contextlib.contextmanager
     def split(self, cond):

@@ -310,25 +310,31 @@ def qr_kernel(t, rank: int, cap: int, w: int, device,
 def _reflector(g, a, k, r):
     """Invocation 0: reflector k from column k below row k - 1 (alpha above x):
     beta = -phase(alpha) |(alpha, x)|, v = x / (alpha - beta), tau = 1 + |alpha| / norm;
-    P = I (tau 0) when x is 0."""
+    P = I (tau 0) when x is 0. The norm is scaled by the largest element (its squares
+    would overflow long before it does)."""
     alpha = g.bind(a(k, k))
-    sub = g.bind(g.rlit(0), mutable=True)
-    with g.loop(_e("add", k, _i(1)), r, what="norm") as i:
-        size = g.bind(g.mag(a(i, k)))
-        g.set(sub, _e("add", sub, _e("mul", size, size)))
+    size = g.bind(g.mag(alpha))
+    top = g.bind(g.rlit(0), mutable=True)
+    with g.loop(_e("add", k, _i(1)), r, what="largest") as i:
+        g.set(top, _e("max", top, g.mag(a(i, k))))
     tau_ref = a(r, k)
-    with g.split(_e("eq", sub, g.rlit(0))) as (identity, reflect):
+    with g.split(_e("eq", top, g.rlit(0))) as (identity, reflect):
         with identity:
             g.set(tau_ref, g.lit(0))
         with reflect:
-            size = g.bind(g.mag(alpha))
-            norm = g.bind(_e("sqrt", _e("add", _e("mul", size, size), sub)))
+            scale = g.bind(_e("max", top, size))
+            ratio = g.bind(_e("div", size, scale))
+            squares = g.bind(_e("mul", ratio, ratio), mutable=True)
+            with g.loop(_e("add", k, _i(1)), r, what="norm") as i:
+                part = g.bind(_e("div", g.mag(a(i, k)), scale))
+                g.set(squares, _e("add", squares, _e("mul", part, part)))
+            norm = g.bind(_e("mul", scale, _e("sqrt", squares)))
             zero = _e("eq", size, g.rlit(0))
             phase = g.bind(ops.make("select", zero, g.lit(1), g.div(alpha, g.of_real(
                 ops.make("select", zero, g.rlit(1), size)))))
-            beta = g.bind(g.mul(phase, g.of_real(_e("neg", norm))))
-            scale = g.bind(_e("sub", alpha, beta))
+            beta = g.bind(g.scaled(phase, _e("neg", norm)))
+            pivot = g.bind(_e("sub", alpha, beta))
             with g.loop(_e("add", k, _i(1)), r, what="scale") as i:
-                g.set(a(i, k), g.div(a(i, k), scale))
+                g.set(a(i, k), g.div(a(i, k), pivot))
             g.set(a(k, k), beta)
             g.set(tau_ref, g.of_real(_e("add", g.rlit(1), _e("div", size, norm))))
