@@ -3,7 +3,8 @@
 cholesky, det, slogdet, inv, solve and qr run generated kernels (one workgroup per
 matrix, `_linalg_factor` / `_linalg_kernels`): LU with partial pivoting, Cholesky,
 Householder QR, for float32/float64/complex64/complex128. The others are built from
-the namespace's lazy operations (views, elementwise kernels, reductions, matmul).
+the namespace's lazy operations (views, elementwise kernels, reductions, matmul);
+matrix_norm's orders 2, -2 and 'nuc' take `_linalg_spectral.svdvals`.
 
 inv, solve and cholesky read a per-matrix failure flag back from the device (a sync
 point) and raise `LinAlgError` (a ValueError, as NumPy's) naming the first matrix that

@@ -26,14 +26,13 @@ FLOATS = (d.float32, d.float64, d.complex64, d.complex128)
 _kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def check_float(x, name: str, complex_ok: bool = True) -> None:
+def check_float(x, name: str) -> None:
+    """TypeError unless x is an Array of a floating-point dtype the device computes."""
     if not isinstance(x, Array):
         raise TypeError(f"{name} takes an array, got {type(x).__name__}")
-    allowed = FLOATS if complex_ok else FLOATS[:2]
-    if x.dtype not in allowed:
-        kinds = "floating-point" if complex_ok else "real floating-point"
-        raise TypeError(f"{name} takes {kinds} arrays ({', '.join(t.name for t in allowed)}),"
-                        f" got {x.dtype.name}")
+    if x.dtype not in FLOATS:
+        raise TypeError(f"{name} takes floating-point arrays ({', '.join(t.name for t in FLOATS)}"
+                        f"), got {x.dtype.name}")
     check_device_dtype(x.device, x.dtype, name)
 
 
