@@ -262,3 +262,15 @@ def test_nextafter_steps_one_bit_pattern(backend, t):
     bits = np.uint32 if t is np.float32 else np.uint64
     same = (got.view(bits) == want.view(bits)) | (np.isnan(got) & np.isnan(want))
     assert same.all(), (a[~same], got[~same], want[~same])
+
+
+def test_pow_at_zero_bases_and_unit_bases(backend):
+    """C99's pow where GLSL leaves it undefined: 0 to a negative power is an infinity
+    (signed by -0 and an odd exponent; lavapipe gave 0), 1 to any power is 1."""
+    x = np.array([0., -0., 0., -0., -0., -0., -2., 1., 1.], np.float32)
+    y = np.array([-1., -1., -2., -3., -0.5, 3., 3., np.nan, np.inf], np.float32)
+    with np.errstate(divide="ignore"):
+        want = np.power(x, y)
+    got = np.asarray(xp.pow(xp.asarray(x), xp.asarray(y)))
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

@@ -152,11 +152,15 @@ _ATAN2_HELPER = """float vkd_atan2(float y, float x) {
     else r = 1.5707964;
     return floatBitsToInt(y) < 0 ? -r : r;
 }"""
+# NumPy's (C99's) pow where GLSL leaves it undefined: a negative base needs an integral
+# exponent (its parity gives the sign, -0 included); a zero base with a negative
+# exponent is an infinity (lavapipe gave 0); 1 to any power, NaN included, is 1
 _POW_HELPER = ("{T} vkd_pow({T} x, {T} y) {{\n"
-               "    // numpy semantics: a negative base needs an integral exponent\n"
-               "    {T} m = pow(abs(x), y);\n"
-               "    if (x >= {T}(0) || y == {T}(0)) return y == {T}(0) ? {T}(1) : m;\n"
-               "    if (floor(y) != y) return {T}(0.0) / {T}(0.0);\n"
+               "    if (y == {T}(0) || x == {T}(1)) return {T}(1);\n"
+               "    bool neg = x < {T}(0) || (x == {T}(0) && {T}(1) / x < {T}(0));\n"
+               "    {T} m = (x == {T}(0) && y < {T}(0)) ? {T}(1) / {T}(0) : pow(abs(x), y);\n"
+               "    if (!neg) return m;\n"
+               "    if (floor(y) != y) return x == {T}(0) ? m : {T}(0.0) / {T}(0.0);\n"
                "    return mod(y, {T}(2)) == {T}(1) ? -m : m;\n"
                "}}")
 
