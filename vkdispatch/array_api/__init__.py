@@ -30,7 +30,7 @@ from ._set_functions import unique_all, unique_counts, unique_inverse, unique_va
 from ._sorting import argsort, sort
 from ._take import take, take_along_axis
 from ._statistical import all, any, diff, max, mean, min, prod, std, sum, var
-from . import fft
+from . import fft, linalg
 from ._manipulation import (broadcast_arrays, broadcast_to, concat, expand_dims, flip,
                             matrix_transpose, moveaxis, permute_dims, repeat, reshape, roll,
                             squeeze, stack, tile, unstack)
@@ -63,4 +63,4 @@ __all__ = ['Array', 'matmul', 'tensordot', 'vecdot', 'argmax', 'argmin', 'count_
            '__array_namespace_info__', 'broadcast_arrays', 'broadcast_to', 'concat',
            'expand_dims', 'flip', 'matrix_transpose', 'permute_dims', 'reshape',
            'squeeze', 'stack', 'moveaxis', 'repeat', 'roll', 'tile', 'unstack', '__array_api_version__', 'e', 'inf', 'nan', 'pi',
-           'newaxis', 'fft']
+           'newaxis', 'fft', 'linalg']
