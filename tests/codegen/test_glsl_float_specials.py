@@ -45,5 +45,7 @@ def test_float32_trig_reduces_its_argument(backend):
         with np.errstate(invalid="ignore"):
             want = getattr(np, name)(x.astype(np.float64))
         got = np.asarray(getattr(xp, name)(xp.asarray(x))).astype(np.float64)
-        np.testing.assert_allclose(got, want, rtol=1e-6, atol=2e-7, err_msg=name)
+        # tan amplifies the remainder's float32 rounding by 1 + tan^2 (10 ulps at 1000.5)
+        rtol = 4e-6 if name == "tan" else 1e-6
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=2e-7, err_msg=name)
         assert np.signbit(got[7]) == np.signbit(want[7])

@@ -225,6 +225,10 @@ class CudaContext(RuntimeContext):
         self._graphs = set()
         self._semaphores = set()
         self.free_epoch = 0     # bumped by every free: command lists re-check their refs
+        # frees asked for while a queue's stream is captured, done when no capture is on:
+        # cuMemFree (cuArrayDestroy) synchronizes, which invalidates the capture
+        self._deferred = []     # (free function, handle)
+        self._deferred_lock = threading.Lock()
         try:
             for pos, (i, n) in enumerate(zip(device_indices, queue_counts)):
                 cudev = check(driver.cuDeviceGet(i), "cuDeviceGet", f"device {i}")
@@ -339,16 +343,19 @@ class CudaContext(RuntimeContext):
     def end_capture(self, queue: int = 0) -> "CudaGraphExec":
         """Stop capturing and instantiate what was captured."""
         q = self._queue(queue)
-        with q.lock, self._guard(queue):
-            try:
-                graph = check(driver.cuStreamEndCapture(q.stream), "cuStreamEndCapture")
-            finally:
-                if q.stream is q.own_stream:   # a failed end may or may not end it
-                    q.own_capturing = _commands._capturing(q.own_stream)
-            try:
-                exec_ = check(driver.cuGraphInstantiate(graph, 0), "cuGraphInstantiate")
-            finally:
-                quiet(driver.cuGraphDestroy(graph))
+        try:
+            with q.lock, self._guard(queue):
+                try:
+                    graph = check(driver.cuStreamEndCapture(q.stream), "cuStreamEndCapture")
+                finally:
+                    if q.stream is q.own_stream:   # a failed end may or may not end it
+                        q.own_capturing = _commands._capturing(q.own_stream)
+                try:
+                    exec_ = check(driver.cuGraphInstantiate(graph, 0), "cuGraphInstantiate")
+                finally:
+                    quiet(driver.cuGraphDestroy(graph))
+        finally:
+            self._free_deferred()
         g = CudaGraphExec(self, exec_, queue)
         self._graphs.add(g)
         return g
@@ -497,8 +504,27 @@ class CudaContext(RuntimeContext):
 
     def buffer_free(self, handle: CudaBuffer) -> None:
         if self._unlist(self._buffers, handle, CudaBuffer):
-            with self._devices[handle.device].guard:
-                _memory.free(handle)
+            self._free_now_or_after_capture(_memory.free, handle)
+
+    def _free_now_or_after_capture(self, free, handle) -> None:
+        if any(q.own_capturing for q in self._queues):
+            with self._deferred_lock:
+                self._deferred.append((free, handle))
+            return
+        self._free_in(free, handle)
+
+    def _free_in(self, free, handle) -> None:
+        with self._devices[handle.device].guard:
+            free(handle)
+
+    def _free_deferred(self) -> None:
+        """The frees asked for during captures, once none is on."""
+        if any(q.own_capturing for q in self._queues):
+            return
+        with self._deferred_lock:
+            deferred, self._deferred = self._deferred, []
+        for free, handle in deferred:
+            self._free_in(free, handle)
 
     def device_pointer(self, handle) -> int:
         """The device address of a buffer or (buffer, offset, size) view."""
@@ -563,8 +589,7 @@ class CudaContext(RuntimeContext):
 
     def image_free(self, handle) -> None:
         if self._unlist(self._images, handle, _image.CudaImage):
-            with self._devices[handle.device].guard:
-                _image.destroy(handle)
+            self._free_now_or_after_capture(_image.destroy, handle)
 
     def _image_copy(self, img, data, layer: int, to_device: bool) -> None:
         if not isinstance(img, _image.CudaImage):
@@ -641,6 +666,9 @@ class CudaContext(RuntimeContext):
             self._quietly(lambda: self._free_image(img), "freeing an image")
         for buf in list(self._buffers):
             self._quietly(lambda: self._free_buffer(buf), "freeing a buffer")
+        for free, handle in self._deferred:
+            self._quietly(lambda: self._free_in(free, handle),
+                          "freeing memory released during a capture")
         for sem in list(self._semaphores):
             self._quietly(lambda: self.semaphore_free(sem), "destroying a semaphore")
         for q in self._queues:
