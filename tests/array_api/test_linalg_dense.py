@@ -132,7 +132,8 @@ def test_512_by_512(backend):
 def test_float64(backend):
     x = xp.asarray(np.zeros(1))
     _f64(x)
-    for n in (3, 70):     # 70 x 70 float64 is past the shared workspace
+    # 70 x 70 float64 is past the shared workspace (OpenCL: float32 covers that path)
+    for n in (3,) if backend == "opencl" else (3, 70):
         a = _well((2, n, n), np.float64)
         x = xp.asarray(a)
         _close(la.det(x), np.linalg.det(a), 1e-10)
@@ -312,7 +313,9 @@ def test_vector_norm(backend):
     a = RNG.normal(size=(3, 4, 5)).astype(np.float32)
     a[0, 0, :2] = 0
     x = xp.asarray(a)
-    for ord in (2, 1, 0, np.inf, -np.inf, 3, -1.5):
+    # PoCL compiles each new kernel in ~0.3 s: OpenCL runs one order of each kind
+    ords = (2, 0, np.inf, -1.5) if backend == "opencl" else (2, 1, 0, np.inf, -np.inf, 3, -1.5)
+    for ord in ords:
         for axis in (None, -1, (0, 2)):
             for keepdims in (False, True):
                 with np.errstate(divide="ignore"):    # 0 ** negative

@@ -53,7 +53,11 @@ def test_sort_and_argsort_match_numpy(backend, shape, axis):
 
 def test_every_real_dtype(backend):
     info = xp.__array_namespace_info__()
-    for name, t in info.dtypes(kind=("integral", "real floating")).items():
+    names = info.dtypes(kind=("integral", "real floating"))
+    if backend == "opencl":     # PoCL compiles each key type's kernels in seconds
+        names = {n: t for n, t in names.items() if n in ("int8", "uint64", "float32",
+                                                         "float64")}
+    for name, t in names.items():
         t_np = np.dtype(name)
         if t_np.kind == "f":
             a = RNG.normal(size=40).astype(t_np)
