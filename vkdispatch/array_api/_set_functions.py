@@ -3,7 +3,8 @@ unique_all) from the device's sort, compaction and binary search: the flattened 
 is sorted stably, the first element of each run of equal values marks a group, and the
 groups' starts give the values, counts, first indices and (by a binary search per
 element) every element's group. NaNs compare unequal, so each is its own group, as the
-standard says; -0.0 and +0.0 are one group."""
+standard says; -0.0 and +0.0 are one group. Complex values are ordered by (real, imag)
+for the grouping."""
 from __future__ import annotations
 
 from collections import namedtuple
@@ -31,14 +32,17 @@ class _Groups:
         from ._take import take
         if not isinstance(x, Array):
             raise TypeError(f"{name} takes an array, got {type(x).__name__}")
-        if x.dtype.is_complex:
-            raise TypeError(f"{name} takes real arrays (complex values have no order to "
-                            f"group them by), got {x.dtype.name}")
         self.x = x
         self.flat = reshape(x, (-1,))
         self.n = self.flat.shape[0]
-        self.order = argsort(self.flat) if with_order else None
-        self.sorted = (take(self.flat, self.order) if with_order else sort(self.flat))
+        if x.dtype.is_complex:   # grouped in (real, imag) order: two stable sorts
+            by_imag = argsort(apply("imag", self.flat))
+            by_real = argsort(take(apply("real", self.flat), by_imag))
+            self.order = take(by_imag, by_real)
+        else:
+            self.order = argsort(self.flat) if with_order else None
+        self.sorted = (take(self.flat, self.order) if self.order is not None
+                       else sort(self.flat))
         if self.n == 0:
             self.starts = empty((0,), dtype=default_int(x.device), device=x.device)
             return
