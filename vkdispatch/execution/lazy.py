@@ -174,14 +174,14 @@ class Node:
     __slots__ = ("op", "args", "shape", "dtype", "where", "array", "target", "pinned",
                  "seq", "error", "index", "batch", "__weakref__")
 
-    def __init__(self, op, args: tuple, shape: tuple, dtype: dt.DType, where):
+    def __init__(self, op, args: tuple, shape: tuple, dtype: dt.DType, where, array=None):
         self.seq = next(_sequence)
         self.op = op
         self.args = args
         self.shape = shape
         self.dtype = dtype
         self.where = where
-        self.array = None
+        self.array = array     # a weak reference to the Array holding the result
         self.target = None
         self.pinned = False
         self.error = None   # why the flush could not compute it (raised on every read)
@@ -316,6 +316,18 @@ def _too_many(shape: tuple) -> ValueError:
                       f"generated kernels index with 32-bit integers")
 
 
+_small_shapes: set = set()   # shapes known to have at most MAX_ELEMENTS elements
+_weakref = weakref.ref
+
+
+def _check_size(shape: tuple) -> None:
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise _too_many(shape)
+    if len(_small_shapes) >= 4096:
+        _small_shapes.clear()
+    _small_shapes.add(shape)
+
+
 def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
            target: Optional[View] = None, where=None, pinned: bool = False,
            depth: int = 1) -> Node:
@@ -324,8 +336,8 @@ def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
     the user's (file, line), else found from the frame `depth` above this one outward;
     `pinned`: computed apart (materialized) even when dead. A full graph is flushed
     first."""
-    if math.prod(shape) > MAX_ELEMENTS:
-        raise _too_many(shape)
+    if shape not in _small_shapes:
+        _check_size(shape)
     g = getattr(_tls, "graph", None)
     if g is None:
         g = pending_graph()
@@ -343,9 +355,8 @@ def record(op, args: tuple, shape: tuple, dtype: dt.DType, array=None,
             where = (code, frame.f_lasti)
         else:
             where = _user_frame(frame)
-    node = Node(op, args, shape, dtype, where)
-    if array is not None:
-        node.array = weakref.ref(array)
+    node = Node(op, args, shape, dtype, where,
+                None if array is None else _weakref(array))
     lock = g.lock
     lock.acquire()
     try:

@@ -76,6 +76,23 @@ class Plan:
         return graph
 
 
+class _StructureKey:
+    """A batch's structure as a plan cache key, hashed once: it has thousands of
+    entries, and a tuple hashes them all again at every look-up."""
+    __slots__ = ("parts", "_hash")
+
+    def __init__(self, parts: tuple):
+        self.parts = parts
+        self._hash = hash(parts)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other) -> bool:
+        return (type(other) is _StructureKey and self._hash == other._hash
+                and self.parts == other.parts)
+
+
 class PlanCache:
     """The plans of one context by batch structure, the `max_plans` used last kept.
     `hits` / `misses` count flushes that found / made their plan."""
@@ -139,12 +156,12 @@ def flush_nodes(nodes: list, key, graph) -> None:
     cache = full_key = None
     if key is not None:
         cache = plan_cache(graph.context)
-        full_key = (_settings(), tuple(key), bytes(alive))
         try:
-            found = cache.get(full_key)
+            full_key = _StructureKey((_settings(), tuple(key), bytes(alive)))
         except TypeError:     # an op key that cannot be hashed: plan it every time
             cache = None
         else:
+            found = cache.get(full_key)
             if found is not None:
                 allocate = lazy.allocate
                 for i in found.allocs:
