@@ -22,7 +22,7 @@ def device():
 
 
 def _kernel(name, t, device):
-    arity, _, rule, _ = E.TABLE[name]
+    arity, rule = E.TABLE[name].arity, E.TABLE[name].rule
     result = {E.SAME: t, E.BOOL: d.bool, E.REAL: E._real_of(t)}[rule]
     place = lazy.View(lazy.Storage(None, pooled=False), 0, (1,))
     args = tuple(lazy.Leaf(place, (4,), t) for _ in range(arity))
@@ -33,7 +33,7 @@ def _kernel(name, t, device):
 
 def _sources(name, device):
     for t in DTYPES:
-        if t not in d.CATEGORY_SETS[E.TABLE[name][1]]:
+        if t not in d.CATEGORY_SETS[E.TABLE[name].category]:
             continue
         k = _kernel(name, t, device)
         for target in TARGETS:
