@@ -16,6 +16,7 @@ from ..codegen.variables import convert, load_node, storage_type
 from . import _dtypes as d
 from . import _element_kernel as element_kernel
 from ._gather import grid_loop
+from ._kernels import grid
 
 WG = 128             # invocations per workgroup (every Vulkan device runs 128)
 MAX_BLOCKS = 4096
@@ -263,7 +264,7 @@ class Variant:
         return size, -(-n // size)
 
     def groups(self, ctx, nb: int) -> tuple:
-        return (min(-(-nb // self.per_group), ctx.device.max_workgroup_count[0]), 1, 1)
+        return grid(ctx, -(-nb // self.per_group))
 
 
 WORKGROUPS = Variant("groups", _group_count, _group_coords, WG, 1)
