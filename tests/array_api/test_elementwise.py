@@ -264,6 +264,20 @@ def test_nextafter_steps_one_bit_pattern(backend, t):
     assert same.all(), (a[~same], got[~same], want[~same])
 
 
+def test_a_row_needing_a_device_feature_names_it(dummy):
+    """float64 nextafter steps int64 bit patterns: a device with float64 and no int64
+    refuses it at the call, naming the function, dtype, feature and device; float32
+    (no such need) is still recorded."""
+    vd.set_dummy_context_params(int64=False)
+    x = xp.zeros((3,), dtype=xp.float64)
+    with pytest.raises(TypeError, match=r"nextafter of float64 needs int64 .*dummy device"):
+        xp.nextafter(x, x)
+    with pytest.raises(TypeError, match="nextafter of float64 needs int64"):
+        xp.nextafter(x, 1.0)
+    y = xp.zeros((3,), dtype=xp.float32)
+    assert xp.nextafter(y, y).dtype == xp.float32
+
+
 def test_pow_at_zero_bases_and_unit_bases(backend):
     """C99's pow where GLSL leaves it undefined: 0 to a negative power is an infinity
     (signed by -0 and an odd exponent; lavapipe gave 0), 1 to any power is 1."""

@@ -29,6 +29,21 @@ def _same(got, want, rtol):
     return bool(abs(got - want) <= rtol * abs(want))
 
 
+def _pairs(dtype, reference):
+    """(x1, x2, reference(x1, x2)): every pair of REAL_VALUES (NumPy's warnings off)."""
+    n = len(REAL_VALUES)
+    x1 = np.repeat(REAL_VALUES, n).astype(dtype)
+    x2 = np.tile(REAL_VALUES, n).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return x1, x2, reference(x1, x2)
+
+
+def _assert_same(x1, x2, got, want, rtol):
+    bad = [(a, b, g, w) for a, b, g, w in zip(x1, x2, got, want) if not _same(g, w, rtol)]
+    assert not bad, bad
+
+
 def _grid(dtype):
     """Every (real, imaginary) pair of PART_VALUES, parts set exactly."""
     n = len(PART_VALUES)
@@ -44,19 +59,12 @@ def _grid(dtype):
 def test_remainder_special_values(backend, dtype):
     # Python's %: x1 % ±inf is x1 (same signs) or x2; a zero result has x2's sign
     _needs(dtype)
-    n = len(REAL_VALUES)
-    a = np.repeat(REAL_VALUES, n).astype(dtype)
-    b = np.tile(REAL_VALUES, n).astype(dtype)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        want = np.remainder(a, b)
-    for got in (np.asarray(xp.remainder(xp.asarray(a), xp.asarray(b))),
-                np.asarray(xp.asarray(a) % xp.asarray(b))):
-        bad = [(x, y, g, w) for x, y, g, w in zip(a, b, got, want) if not _same(g, w, 0)]
-        assert not bad, bad
+    a, b, want = _pairs(dtype, np.remainder)
+    for got in (xp.remainder(xp.asarray(a), xp.asarray(b)), xp.asarray(a) % xp.asarray(b)):
+        _assert_same(a, b, np.asarray(got), want, 0)
     x = xp.asarray(a)
     x %= xp.asarray(b)
-    assert all(_same(g, w, 0) for g, w in zip(np.asarray(x), want))
+    _assert_same(a, b, np.asarray(x), want, 0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -102,14 +110,9 @@ def test_odd_functions_keep_small_arguments(backend, name, dtype):
 def test_atan2_special_values(backend, dtype):
     # C's atan2 at zeros, infinities and NaNs (GLSL leaves atan(y, x) open there)
     _needs(dtype)
-    n = len(REAL_VALUES)
-    y = np.repeat(REAL_VALUES, n).astype(dtype)
-    x = np.tile(REAL_VALUES, n).astype(dtype)
+    y, x, want = _pairs(dtype, np.arctan2)
     got = np.asarray(xp.atan2(xp.asarray(y), xp.asarray(x)))
-    want = np.arctan2(y, x)
-    rtol = 3e-5 if dtype is np.float32 else 1e-14
-    bad = [(a, b, g, w) for a, b, g, w in zip(y, x, got, want) if not _same(g, w, rtol)]
-    assert not bad, bad
+    _assert_same(y, x, got, want, 3e-5 if dtype is np.float32 else 1e-14)
 
 
 # ----------------------------------------------------------------------------- complex

@@ -87,6 +87,20 @@ def test_reduction_reads_its_elementwise_producer_in_one_pass(backend):
                                np.sum(np.swapaxes(A, 1, 2) * 2, axis=0), rtol=1e-5)
 
 
+
+def test_reduction_into_a_strided_place_reads_its_producer_through_the_map(backend):
+    """A reduction given a strided place before the flush (the lazy layer may) records
+    itself, not a prepared launch: its mapped inputs (an array, a scalar, a bool
+    scalar) are read as in a prepared launch, the result lands in the place."""
+    from vkdispatch.execution import lazy
+    x, home = xp.asarray(A), xp.asarray(np.zeros(9, np.float32))
+    sums = xp.sum(xp.where(xp.logical_and(x > 0, True), x * 2.0, 0.5), axis=(0, 2))
+    lazy.assign_target(sums._node, lazy.View(home._placed().storage, 1, (2,)))
+    want = np.sum(np.where(A > 0, A * 2, 0.5), axis=(0, 2))
+    np.testing.assert_allclose(np.asarray(sums), want, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(home)[1::2], want, rtol=1e-5)
+
+
 def test_float64_extremes(backend):
     """float64 min/max start from infinities the kernel writes as float64 constants (on
     Vulkan once a 64-bit hex literal that needed the int64 extension: no kernel)."""

@@ -16,6 +16,8 @@ from vkdispatch.codegen import ir
 from vkdispatch.codegen.abbreviations import Buff, Const, f32, i32, u32
 from vkdispatch.codegen.emit import emit
 
+from ..codegen.targets import nvrtc_or_skip
+
 
 def line_of(marker: str) -> str:
     """'<this file>:<line>' of the line ending in `# <marker>`."""
@@ -266,11 +268,7 @@ def test_report_code_is_emitted_for_every_target(target):
 
 
 def test_cuda_report_kernels_compile():
-    try:
-        from vkdispatch.backends.cuda import nvrtc
-        nvrtc.compile_cuda('extern "C" __global__ void k() {}', arch="sm_90")
-    except Exception as exc:   # no NVRTC on this machine
-        pytest.skip(f"NVRTC unavailable: {exc}")
+    compile_cuda = nvrtc_or_skip()
     for shader in (shifted, scatter, count_every_other, shared_shift, local_gather):
         k = shader.kernel(None, (64, 1, 1), shader.workgroups is None, ("report", ()))
-        nvrtc.compile_cuda(emit(k, "cuda", shader.name, site_base=7).source, arch="sm_90")
+        compile_cuda(emit(k, "cuda", shader.name, site_base=7).source)

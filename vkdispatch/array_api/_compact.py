@@ -9,7 +9,6 @@ a contiguous bool array on the device (kernels in _compact_kernels).
 from __future__ import annotations
 
 import math
-import weakref
 
 from ..codegen.builder import Builder
 from ..execution import lazy
@@ -17,16 +16,17 @@ from . import _compact_kernels as kernels
 from . import _dtypes as d
 from ._array import Array
 from ._elementwise import CAST, apply
-from ._gather import kernel_for, view_of
+from ._gather import view_of
 from ._info import default_int
+from ._kernels import KernelCache, launch
 
 WORKGROUPS_ON_CPU = False   # tests turn it on to run the GPU kernels on CPU drivers
-_kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_kernels = KernelCache()
 
 
 def _kernel(ctx, name: str, generate, key: tuple, params: tuple):
-    return kernel_for(ctx, _kernels, (generate,) + key, name,
-                      lambda: generate(Builder(name, ctx.device), *key), params)
+    return _kernels.get(ctx, (generate,) + key,
+                        lambda dev: generate(Builder(name, dev), *key), params)
 
 
 def _variant(device) -> "kernels.Variant":
@@ -52,10 +52,9 @@ class _CountOp:
         out, bits = node.target.storage.buffer, view_of(mask).storage.buffer
         count = _kernel(ctx, "vkd_mask_count", v.count, (), (("out", out), ("mask", bits)))
         values = {"n": n, "size": size, "nb": nb, "o": view_of(mask).offset}
-        packed = count.packer.pack({k: values[k] for k in count.uniform_names})
-        graph.record_packed(count, v.groups(ctx, nb), [out, bits], packed)
+        launch(graph, count, v.groups(ctx, nb), [out, bits], values)
         scan = _kernel(ctx, "vkd_mask_scan", kernels.scan, (), (("counts", out),))
-        graph.record_packed(scan, (1, 1, 1), [out], scan.packer.pack({"nb": nb}))
+        launch(graph, scan, (1, 1, 1), [out], values)
 
 
 class _CoordsOp:
@@ -83,8 +82,7 @@ class _CoordsOp:
         values = {"n": n, "size": size, "nb": nb, "o": view_of(mask).offset, "total": total}
         for j, s in enumerate(mask.shape):
             values[f"d{j}"] = s
-        packed = kernel.packer.pack({k: values[k] for k in kernel.uniform_names})
-        graph.record_packed(kernel, v.groups(ctx, nb), buffers, packed)
+        launch(graph, kernel, v.groups(ctx, nb), buffers, values)
 
 
 _OPS = {v.name: (_CountOp(v), _CoordsOp(v)) for v in (kernels.SERIAL, kernels.WORKGROUPS)}

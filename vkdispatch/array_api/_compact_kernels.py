@@ -16,6 +16,7 @@ from ..codegen.variables import convert, load_node, storage_type
 from . import _dtypes as d
 from . import _element_kernel as element_kernel
 from ._gather import grid_loop
+from ._kernels import grid
 
 WG = 128             # invocations per workgroup (every Vulkan device runs 128)
 MAX_BLOCKS = 4096
@@ -140,13 +141,20 @@ def scan(b):
     return b.finish((WG, 1, 1))
 
 
+def _coords_params(b, rank, out_type) -> tuple:
+    """The parameters of both coords kernels: (out, mask, counts, n, size, nb, offset,
+    total, dims)."""
+    out, mask = _buffer(b, "out", out_type), _buffer(b, "mask", d.bool)
+    counts = _buffer(b, "counts", d.int32)
+    n, size, nb, offset, total = (element_kernel.uniform(b, s)
+                                  for s in ("n", "size", "nb", "o", "total"))
+    dims = [element_kernel.uniform(b, f"d{j}") for j in range(rank)]
+    return out, mask, counts, n, size, nb, offset, total, dims
+
+
 def _group_coords(b, rank, out_type):
     with b.active():
-        out, mask = _buffer(b, "out", out_type), _buffer(b, "mask", d.bool)
-        counts = _buffer(b, "counts", d.int32)
-        n, size, nb, offset, total = (element_kernel.uniform(b, s)
-                                      for s in ("n", "size", "nb", "o", "total"))
-        dims = [element_kernel.uniform(b, f"d{j}") for j in range(rank)]
+        out, mask, counts, n, size, nb, offset, total, dims = _coords_params(b, rank, out_type)
         part = b.add_shared(d.int32, WG, "part")
         t = b.bind(_id("local_invocation_id"))
         body, blk = _blocks_loop(b, nb)
@@ -228,11 +236,7 @@ def write_coords(b, out, e, pos, total, dims) -> None:
 
 def _serial_coords(b, rank, out_type):
     with b.active():
-        out, mask = _buffer(b, "out", out_type), _buffer(b, "mask", d.bool)
-        counts = _buffer(b, "counts", d.int32)
-        n, size, nb, offset, total = (element_kernel.uniform(b, s)
-                                      for s in ("n", "size", "nb", "o", "total"))
-        dims = [element_kernel.uniform(b, f"d{j}") for j in range(rank)]
+        out, mask, counts, n, size, nb, offset, total, dims = _coords_params(b, rank, out_type)
         body, blk = grid_loop(b, nb)
         with b.nested(body, "block"):
             pos = b.bind(_at(counts, blk), mutable=True)
@@ -260,7 +264,7 @@ class Variant:
         return size, -(-n // size)
 
     def groups(self, ctx, nb: int) -> tuple:
-        return (min(-(-nb // self.per_group), ctx.device.max_workgroup_count[0]), 1, 1)
+        return grid(ctx, -(-nb // self.per_group))
 
 
 WORKGROUPS = Variant("groups", _group_count, _group_coords, WG, 1)

@@ -1,9 +1,10 @@
-"""The elementwise functions, one table row each: name -> (operand category, result
-rule, IR lowering). `apply` checks the operands (dtypes, broadcasting, Python scalars),
+"""The elementwise functions, one table row each: name -> Row (operand category, result
+rule, IR lowering, device features needed for a dtype). `apply` checks the operands (dtypes, broadcasting, Python scalars),
 records one lazy node and returns its pending Array."""
 from __future__ import annotations
 
 import builtins
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,10 +31,23 @@ class Op:
 
 
 SAME, BOOL, REAL, FLOAT = "same", "bool", "real", "float"
+
+
+class Row(NamedTuple):
+    """An elementwise function: operand count, operand category, result rule, IR
+    lowering, and `needs`: (dtype, DeviceInfo flag, why) for each device feature it
+    takes beyond computing that dtype."""
+    arity: int
+    category: str
+    rule: str
+    lower: object
+    needs: tuple = ()
+
+
 _TRIG = ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
          "acosh", "atanh")
 
-# name: (arity, category, result rule, lowering)
+# name: (arity, category, result rule, lowering[, needs]), made Rows below
 TABLE = {
     "abs": (1, "numeric", REAL, L.abs_),
     "negative": (1, "numeric", SAME, L.negative),
@@ -50,7 +64,8 @@ TABLE = {
     "atan2": (2, "real floating-point", SAME, L.arith("atan2")),
     "copysign": (2, "real floating-point", SAME, L.copysign),
     "hypot": (2, "real floating-point", SAME, L.hypot),
-    "nextafter": (2, "real floating-point", SAME, L.nextafter),
+    "nextafter": (2, "real floating-point", SAME, L.nextafter,
+                  ((d.float64, "int64", "it steps 64-bit integer bit patterns"),)),
     "logaddexp": (2, "real floating-point", SAME, L.logaddexp),
     "equal": (2, "any", BOOL, L.compare("eq")),
     "not_equal": (2, "any", BOOL, L.compare("ne")),
@@ -94,8 +109,9 @@ for _name in _TRIG:
     TABLE[_name] = (1, "floating-point", SAME, C.complex_capable(_name, L.unary(_name)))
 TABLE["asin"] = (1, "floating-point", SAME, C.complex_capable("asin", L.arcsin))
 TABLE["acos"] = (1, "floating-point", SAME, C.complex_capable("acos", L.arccos))
+TABLE = {name: Row(*row) for name, row in TABLE.items()}
 
-OPS = {name: Op((name,), row[3]) for name, row in TABLE.items()}
+OPS = {name: Op((name,), row.lower) for name, row in TABLE.items()}
 
 
 def broadcast_shapes(*shapes) -> tuple:
@@ -193,13 +209,14 @@ def _scalar_conversion(value, t):
 def _rule(name: str, args: tuple, key: tuple) -> tuple:
     """Check `name` on `args` (TypeError / ValueError for bad input) and keep the rule
     under `key`."""
-    arity, category, rule, _ = TABLE[name]
-    _, t, device = operands(name, args, category)
+    row = TABLE[name]
+    _, t, device = operands(name, args, row.category)
     check_device_dtype(device, t, name)
-    if name == "nextafter" and t is d.float64 and not device.info.int64:
-        raise TypeError(f"nextafter of float64 steps 64-bit integer bit patterns, which "
-                        f"{device} lacks")
-    result = {SAME: t, BOOL: d.bool, REAL: _real_of(t)}[rule]
+    for needed, flag, why in row.needs:
+        if t is needed and not getattr(device.info, flag):
+            raise TypeError(f"{name} of {t.name} needs {flag} support ({why}), which "
+                            f"{device} lacks")
+    result = {SAME: t, BOOL: d.bool, REAL: _real_of(t)}[row.rule]
     found = (OPS[name], t, result) + tuple(
         None if type(a) is Array else _scalar_conversion(a, t) for a in args)
     for a in args:
@@ -268,12 +285,11 @@ def apply(name: str, *args) -> Array:
         return binary(name, args[0], args[1])
     if len(args) == 1:
         return unary(name, args[0])
-    raise TypeError(f"{name} takes {TABLE[name][0]} arguments, got {len(args)}")
+    raise TypeError(f"{name} takes {TABLE[name].arity} arguments, got {len(args)}")
 
 
 def _function(name: str):
-    arity = TABLE[name][0]
-    if arity == 1:
+    if TABLE[name].arity == 1:
         def f(x, /):
             return unary(name, x)
     else:

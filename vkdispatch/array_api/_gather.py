@@ -11,20 +11,18 @@ buffers; the callers check the values on the host first and raise IndexError."""
 from __future__ import annotations
 
 import math
-import weakref
 
 from ..base import dtype as dt
 from ..codegen import ir, ops
 from ..codegen.builder import Builder
 from ..codegen.variables import convert, storage_type
 from ..execution import lazy
-from ..execution.fusion import _address_limit   # the lazy layer's rule, one place
-from ..execution.kernel import EmitOptions, build_kernel
 from . import _dtypes as d
 from . import _element_kernel as element_kernel
+from ._kernels import KernelCache, grid, launch
 
 LOCAL_SIZE = 64
-_kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_kernels = KernelCache()
 
 
 def _wide(t: dt.DType) -> dt.DType:
@@ -46,25 +44,6 @@ def grid_loop(b, n):
     loop = ir.For(i, convert(gid, d.int32), n, step, [])
     b.emit(loop)
     return loop.body, i
-
-
-def groups_for(ctx, count: int) -> tuple:
-    return (min(-(-count // LOCAL_SIZE), ctx.device.max_workgroup_count[0]), 1, 1)
-
-
-def kernel_for(ctx, cache, key: tuple, name: str, generate, params: tuple):
-    """The kernel `generate()` builds for `key` on `ctx`, kept in `cache` per context;
-    `params`: (buffer parameter name, Buffer bound to it): those past the device's
-    storage-buffer range (lavapipe: 128 MiB) are reached by device address."""
-    limit = _address_limit(ctx.device)
-    addressed = () if limit is None else tuple(p for p, buf in params if buf.nbytes > limit)
-    per_ctx = cache.setdefault(ctx, {})
-    kernel = per_ctx.get(key + (addressed,))
-    if kernel is None:
-        push = ctx.device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
-        kernel = per_ctx[key + (addressed,)] = build_kernel(
-            ctx, generate(), EmitOptions(ctx.codegen_target, name, push, addressed))
-    return kernel
 
 
 def _generate(scatter: bool, rank: int, t, index_types: tuple, device) -> ir.Kernel:
@@ -173,11 +152,9 @@ class IndexedCopy:
         buffers = [dv.storage.buffer, sv.storage.buffer] + [
             view_of(a).storage.buffer for a in indices]
         names = ("dst", "src") + tuple(f"i{k}" for k in range(len(indices)))
-        kernel = kernel_for(
-            ctx, _kernels, (self.scatter, rank, t, index_types),
-            "vkd_scatter" if self.scatter else "vkd_gather",
-            lambda: _generate(self.scatter, rank, t, index_types, ctx.device),
-            tuple(zip(names, buffers)))
+        kernel = _kernels.get(ctx, (self.scatter, rank, t, index_types),
+                              lambda dev: _generate(self.scatter, rank, t, index_types, dev),
+                              tuple(zip(names, buffers)))
         if self.scatter:   # plain side: the value broadcast to the selection
             plain_st = _right_aligned(src.shape, sv.strides, rank - len(src.shape), rank)
             plain_off, side, side_shape = sv.offset, dv, self.dest_shape
@@ -198,5 +175,4 @@ class IndexedCopy:
             lead = self.start + self.width - len(arg.shape)
             for j, st in enumerate(_right_aligned(arg.shape, v.strides, lead, rank)):
                 values[f"is{k}_{j}"] = st
-        packed = kernel.packer.pack({name: values[name] for name in kernel.uniform_names})
-        graph.record_packed(kernel, groups_for(ctx, count), buffers, packed)
+        launch(graph, kernel, grid(ctx, -(-count // LOCAL_SIZE)), buffers, values)

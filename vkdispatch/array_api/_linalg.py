@@ -3,21 +3,20 @@ elements as a dot product along K, reading both operands through strided views."
 from __future__ import annotations
 
 import math
-import weakref
 
 from ..codegen import ir, ops
 from ..codegen.builder import Builder
 from ..codegen.variables import load_node, storage_type
 from ..execution import lazy
 from ..execution.command_graph import CommandGraph
-from ..execution.kernel import EmitOptions, build_kernel
 from . import _dtypes as d
 from . import _element_kernel as element_kernel
 from ._array import Array
 from ._elementwise import broadcast_shapes
+from ._kernels import KernelCache, launch
 
 LOCAL_SIZE = 64
-_kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_kernels = KernelCache()
 
 
 def _generate(rank: int, t, device) -> ir.Kernel:
@@ -76,13 +75,8 @@ class _MatmulOp:
         x, y = node.args
         rank = len(node.shape)
         ctx = graph.context
-        per_ctx = _kernels.setdefault(ctx, {})
-        kernel = per_ctx.get((rank, node.dtype))
-        if kernel is None:
-            limit = ctx.device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
-            kernel = per_ctx[rank, node.dtype] = build_kernel(
-                ctx, _generate(rank, node.dtype, ctx.device),
-                EmitOptions(ctx.codegen_target, "vkd_matmul", limit))
+        kernel = _kernels.get(ctx, (rank, node.dtype),
+                              lambda dev: _generate(rank, node.dtype, dev))
         k = x.shape[-1]
         values = {"n": count, "k": k, "xk": x.view.strides[-1], "yk": y.view.strides[-2]}
         for j, s in enumerate(node.shape):
@@ -102,9 +96,7 @@ class _MatmulOp:
             for j in range(rank):
                 values[f"s{m}_{j}"] = st[j]
         buffers = [node.target.storage.buffer, x.view.storage.buffer, y.view.storage.buffer]
-        packed = kernel.packer.pack({name: values[name] for name in kernel.uniform_names})
-        groups = (-(-count // LOCAL_SIZE), 1, 1)
-        graph.record_packed(kernel, groups, buffers, packed)
+        launch(graph, kernel, (-(-count // LOCAL_SIZE), 1, 1), buffers, values)
 
 
 MATMUL = _MatmulOp()

@@ -6,14 +6,13 @@ per-matrix failure flags) is still one node."""
 from __future__ import annotations
 
 import math
-import weakref
 
 from ..execution import lazy
-from ..execution.kernel import EmitOptions, build_kernel
 from . import _dtypes as d
 from . import _linalg_kernels as K
 from ._array import Array
 from ._elementwise import check_device_dtype
+from ._kernels import KernelCache, grid, launch
 from ._sort_kernels import group_size
 from ._sorting import check_bindable
 
@@ -23,7 +22,7 @@ MEDIUM = 1024
 SCRATCH_BYTES = 2 ** 26       # global workspaces of one launch (bounds the scratch memory)
 FLOATS = (d.float32, d.float64, d.complex64, d.complex128)
 
-_kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_kernels = KernelCache()
 
 
 def check_float(x, name: str) -> None:
@@ -129,21 +128,15 @@ class FactorOp:
 
     def _kernel(self, ctx, t, cap, w):
         work, rank = self.work, len(self.batch)
-        key = (work.kind, work.mode, t, rank, cap, w)
-        per_ctx = _kernels.setdefault(ctx, {})
-        kernel = per_ctx.get(key)
-        if kernel is None:
-            device, coherent = ctx.device, ctx.codegen_target != "cuda"
+        coherent = ctx.codegen_target != "cuda"
+
+        def generate(device):
             if work.kind == "lu":
-                ir_kernel = K.lu_kernel(work.mode, t, rank, cap, w, device, coherent)
-            elif work.kind == "cholesky":
-                ir_kernel = K.cholesky_kernel(t, rank, cap, w, device, coherent)
-            else:
-                ir_kernel = K.qr_kernel(t, rank, cap, w, device, coherent)
-            limit = device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
-            kernel = per_ctx[key] = build_kernel(ctx, ir_kernel, EmitOptions(
-                ctx.codegen_target, ir_kernel.name, limit))
-        return kernel
+                return K.lu_kernel(work.mode, t, rank, cap, w, device, coherent)
+            if work.kind == "cholesky":
+                return K.cholesky_kernel(t, rank, cap, w, device, coherent)
+            return K.qr_kernel(t, rank, cap, w, device, coherent)
+        return _kernels.get(ctx, (work.kind, work.mode, t, rank, cap, w), generate)
 
     def plan(self, device, t, count: int) -> tuple:
         """(cap, w, matrices per launch, step chunks): the shared workspace where it
@@ -196,13 +189,11 @@ class FactorOp:
         total = self.work.total
         for m0 in range(0, count, per_launch):
             mcount = min(per_launch, count - m0)
-            groups = min(mcount, device.max_workgroup_count[0])
+            groups = grid(ctx, mcount)
             for lo, hi in chunks:
                 values.update(m0=m0, mcount=mcount, lo=lo, hi=hi, first=int(lo == 0),
                               last=int(hi == total))
-                packed = kernel.packer.pack({name: values[name]
-                                             for name in kernel.uniform_names})
-                graph.record_packed(kernel, (groups, 1, 1), buffers, packed)
+                launch(graph, kernel, groups, buffers, values)
 
 
 def factor(name: str, kind: str, mode: str, x: Array, rhs, batch: tuple, values: dict,

@@ -15,7 +15,8 @@ from . import _dtypes as d
 from . import _jacobi_kernel as J
 from . import _spectral_kernels as K
 from ._array import Array
-from ._sorting import check_bindable, kernel, launch
+from ._kernels import KernelCache, grid, launch
+from ._sorting import check_bindable
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
@@ -23,6 +24,7 @@ SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 GROUP = 64                    # invocations per matrix (a workgroup) on GPUs
 SHARED_BUDGET = 32 * 1024     # bytes of shared memory a workgroup may take
 LOOP_LIMIT = None             # tests set one to run the staged launches on any driver
+_kernels = KernelCache()
 
 
 def _group(device) -> int:
@@ -153,7 +155,7 @@ class _JacobiOp:
         w, shared, ws = lay.w, lay.shared, lay.ws
         key = (self.kind, t, self.vectors, shared, w)
         gen = K.eigh_kernel if self.kind == "eigh" else K.svd_kernel
-        kern = kernel(ctx, key, lambda dev: gen(t, self.vectors, shared, w, dev))
+        kern = _kernels.get(ctx, key, lambda dev: gen(t, self.vectors, shared, w, dev))
         out = node.target
         values = {"count": count, "m": m, "n": n, "xo": view.offset, "xb": xb, "xr": xr,
                   "xc": xc, "br": xr, "bc": xc, "oo": out.offset, "ob": out.strides[0],
@@ -170,7 +172,7 @@ class _JacobiOp:
             buffers.append(lazy.allocate((count * ws,), t).storage.buffer)
         for stage, nsw, r0, r1, c0, c1 in lay.launches:
             values.update(stage=stage, nsw=nsw, r0=r0, r1=r1, c0=c0, c1=c1)
-            launch(graph, kern, lay.groups, buffers, values)
+            launch(graph, kern, grid(ctx, lay.groups), buffers, values)
 
 
 def _check(x, name: str, square: bool, complex_ok: bool = False):

@@ -4,19 +4,18 @@ plain and correct; a staged scan is future work)."""
 from __future__ import annotations
 
 import math
-import weakref
 
 from ..codegen import ir, ops
 from ..codegen.builder import Builder
 from ..codegen.variables import convert, load_node, storage_type
 from ..execution import lazy
-from ..execution.kernel import EmitOptions, build_kernel
 from . import _dtypes as d
 from . import _element_kernel as element_kernel
 from ._array import Array, check_axis
+from ._kernels import KernelCache, launch
 
 LOCAL_SIZE = 64
-_kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_kernels = KernelCache()
 
 
 def _generate(rank: int, src, t, op: str, device) -> ir.Kernel:
@@ -76,14 +75,8 @@ class _ScanOp:
         (x,) = node.args
         rank = len(node.shape)
         ctx = graph.context
-        key = (rank, x.dtype, node.dtype, self.op)
-        per_ctx = _kernels.setdefault(ctx, {})
-        kernel = per_ctx.get(key)
-        if kernel is None:
-            limit = ctx.device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
-            kernel = per_ctx[key] = build_kernel(
-                ctx, _generate(rank, x.dtype, node.dtype, self.op, ctx.device),
-                EmitOptions(ctx.codegen_target, "vkd_scan", limit))
+        kernel = _kernels.get(ctx, (rank, x.dtype, node.dtype, self.op),
+                              lambda dev: _generate(rank, x.dtype, node.dtype, self.op, dev))
         a = self.axis
         values = {"n": count, "axis": a, "first": 0 if self.include_initial else 1,
                   "step": x.view.strides[a], "o0": node.target.offset, "o1": x.view.offset}
@@ -91,9 +84,8 @@ class _ScanOp:
             values[f"d{j}"] = s
             values[f"s0_{j}"] = node.target.strides[j]
             values[f"s1_{j}"] = 0 if j == a else x.view.strides[j]
-        packed = kernel.packer.pack({name: values[name] for name in kernel.uniform_names})
-        graph.record_packed(kernel, (-(-count // LOCAL_SIZE), 1, 1),
-                            [node.target.storage.buffer, x.view.storage.buffer], packed)
+        launch(graph, kernel, (-(-count // LOCAL_SIZE), 1, 1),
+               [node.target.storage.buffer, x.view.storage.buffer], values)
 
 
 def _cumulative(x, axis, dtype, include_initial, op: str, name: str) -> Array:

@@ -10,9 +10,11 @@ from . import _dtypes as d
 from . import _sort_kernels as K
 from ._array import Array
 from ._info import default_int
-from ._sorting import MAX_ELEMENTS, check_bindable, kernel, launch
+from ._kernels import KernelCache, grid, launch
+from ._sorting import MAX_ELEMENTS, check_bindable
 
 _SIDES = ("left", "right")
+_kernels = KernelCache()
 
 
 class _SearchOp:
@@ -47,8 +49,8 @@ class _SearchOp:
             values.update(os=sorter.view.offset, ss=sorter.view.strides[0])
             buffers.append(sorter.view.storage.buffer)
         args = (rank, self.dtype, x1.dtype, x2.dtype, st, node.dtype, w)
-        kern = kernel(ctx, ("search",) + args, lambda dev: K.search_kernel(*args, dev))
-        launch(graph, kern, -(-count // w), buffers, values)
+        kern = _kernels.get(ctx, args, lambda dev: K.search_kernel(*args, dev))
+        launch(graph, kern, grid(ctx, -(-count // w)), buffers, values)
 
 
 def _real(x, name: str, what: str) -> None:

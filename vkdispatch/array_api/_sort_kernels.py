@@ -177,6 +177,19 @@ def _params(b, names_types):
     return out
 
 
+def _store_slot(b, keys, idx, sk, si, s, valid, kt, position):
+    """keys[at], idx[at] = slot s of the tile in shared memory (sk, si) where `valid`;
+    `position()` gives `at`, emitted inside the guard."""
+    then = []
+    b.emit(ir.If(valid, then))
+    with b.nested(then, "store"):
+        at = position()
+        b.emit(ir.Assign(ops.make("index", keys, at, dtype=kt),
+                         ops.make("index", sk, s, dtype=kt)))
+        b.emit(ir.Assign(ops.make("index", idx, at, dtype=d.int32),
+                         ops.make("index", si, s, dtype=d.int32)))
+
+
 def tiles_kernel(rank: int, src, kt, c: int, w: int, device) -> ir.Kernel:
     """Sort each tile of the rows of x (strided, `rank` dims) and write (key, index)."""
     b = Builder("vkd_sort_tiles", device)
@@ -230,14 +243,8 @@ def tiles_kernel(rank: int, src, kt, c: int, w: int, device) -> ir.Kernel:
                 b.emit(ir.Assign(size, _e("mul", size, _lit(2, d.int32))))
             for s in _strided(b, lid, c, w, "store"):
                 row, col, valid = slot(s)
-                then = []
-                b.emit(ir.If(valid, then))
-                with b.nested(then, "store"):
-                    at = b.bind(_e("add", _e("mul", row, u["n"]), col))
-                    b.emit(ir.Assign(ops.make("index", keys, at, dtype=kt),
-                                     ops.make("index", sk, s, dtype=kt)))
-                    b.emit(ir.Assign(ops.make("index", idx, at, dtype=d.int32),
-                                     ops.make("index", si, s, dtype=d.int32)))
+                _store_slot(b, keys, idx, sk, si, s, valid, kt,
+                            lambda: b.bind(_e("add", _e("mul", row, u["n"]), col)))
             b.emit(ir.Assign(t, _e("add", t, groups)))
     return b.finish((w, 1, 1))
 
@@ -315,13 +322,7 @@ def merge_kernel(kt, c: int, w: int, device) -> ir.Kernel:
                 b.emit(ir.Assign(h, _e("div", h, _lit(2, d.int32))))
             for s in _strided(b, lid, c, w, "store"):
                 valid, at = slot(s)
-                then = []
-                b.emit(ir.If(valid, then))
-                with b.nested(then, "store"):
-                    b.emit(ir.Assign(ops.make("index", keys, at, dtype=kt),
-                                     ops.make("index", sk, s, dtype=kt)))
-                    b.emit(ir.Assign(ops.make("index", idx, at, dtype=d.int32),
-                                     ops.make("index", si, s, dtype=d.int32)))
+                _store_slot(b, keys, idx, sk, si, s, valid, kt, lambda: at)
             b.emit(ir.Assign(t, _e("add", t, groups)))
     return b.finish((w, 1, 1))
 

@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import math
-import weakref
 
 from ..execution import lazy
-from ..execution.kernel import EmitOptions, build_kernel
 from . import _dtypes as d
 from . import _sort_kernels as K
 from ._array import Array, check_axis
 from ._info import default_int
+from ._kernels import KernelCache, grid, launch
 
 MAX_ROW = 2 ** 30              # rows pad to a power of two, indexed with int32
 MAX_ELEMENTS = 2 ** 31 - 2 ** 25   # grid-stride indices stay below 2**31
 
-_kernels: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def kernel(ctx, key: tuple, generate):
-    """The compiled kernel `generate(device)` of `ctx`, built once per `key`."""
-    per_ctx = _kernels.setdefault(ctx, {})
-    built = per_ctx.get(key)
-    if built is None:
-        limit = ctx.device.max_push_constant_size if ctx.codegen_target == "glsl" else 0
-        ir_kernel = generate(ctx.device)
-        built = per_ctx[key] = build_kernel(ctx, ir_kernel,
-                                            EmitOptions(ctx.codegen_target, ir_kernel.name,
-                                                        limit))
-    return built
-
-
-def launch(graph, kern, groups: int, buffers: list, values: dict) -> None:
-    groups = max(1, min(groups, graph.context.device.max_workgroup_count[0]))
-    packed = kern.packer.pack({name: values[name] for name in kern.uniform_names})
-    graph.record_packed(kern, (groups, 1, 1), buffers, packed)
+_kernels = KernelCache()
 
 
 class _SortOp:
@@ -71,9 +51,10 @@ class _SortOp:
                   "tiles": rows.tiles, "desc": int(self.descending), "xo": view.offset,
                   "xa": view.strides[self.axis], **rows.dims}
         rows.strides(view, "s", values)
-        kern = kernel(graph.context, ("tiles", rank, x.dtype, kt, c, w),
-                      lambda dev: K.tiles_kernel(rank, x.dtype, kt, c, w, dev))
-        launch(graph, kern, rows.tiles, [kb, ib, view.storage.buffer], values)
+        ctx = graph.context
+        kern = _kernels.get(ctx, ("tiles", rank, x.dtype, kt, c, w),
+                            lambda dev: K.tiles_kernel(rank, x.dtype, kt, c, w, dev))
+        launch(graph, kern, grid(ctx, rows.tiles), [kb, ib, view.storage.buffer], values)
 
     def _write(self, graph, node, x, rows, w, ib) -> None:
         """The result through the output's strides: the indices, or the elements."""
@@ -87,9 +68,10 @@ class _SortOp:
             values.update(xo=x.view.offset, xa=x.view.strides[self.axis])
             rows.strides(x.view, "sx", values)
             buffers.append(x.view.storage.buffer)
-        kern = kernel(graph.context, ("gather", rank, node.dtype, src, w),
-                      lambda dev: K.gather_kernel(rank, node.dtype, src, w, dev))
-        launch(graph, kern, -(-count // w), buffers, values)
+        ctx = graph.context
+        kern = _kernels.get(ctx, ("gather", rank, node.dtype, src, w),
+                            lambda dev: K.gather_kernel(rank, node.dtype, src, w, dev))
+        launch(graph, kern, grid(ctx, -(-count // w)), buffers, values)
 
 
 class _Rows:
@@ -120,18 +102,18 @@ def _merge_tiles(graph, rows, kt, c, w, kb, ib) -> None:
     """Merge sorted runs of C into sorted rows of P: each merge's passes at distances
     >= C over memory, the rest in shared memory."""
     ctx = graph.context
-    step = kernel(ctx, ("step", kt, w), lambda dev: K.step_kernel(kt, w, dev))
-    merge = kernel(ctx, ("merge", kt, c, w), lambda dev: K.merge_kernel(kt, c, w, dev))
+    step = _kernels.get(ctx, ("step", kt, w), lambda dev: K.step_kernel(kt, w, dev))
+    merge = _kernels.get(ctx, ("merge", kt, c, w), lambda dev: K.merge_kernel(kt, c, w, dev))
     half = rows.padded // 2
     pairs = rows.count * half
     size = 2 * c
     while size <= rows.padded:
         h, flip = size // 2, 1
         while h >= c:
-            launch(graph, step, -(-pairs // w), [kb, ib],
+            launch(graph, step, grid(ctx, -(-pairs // w)), [kb, ib],
                    {"n": rows.n, "h": h, "flip": flip, "half": half, "total": pairs})
             h, flip = h // 2, 0
-        launch(graph, merge, rows.tiles, [kb, ib],
+        launch(graph, merge, grid(ctx, rows.tiles), [kb, ib],
                {"n": rows.n, "tpr": rows.tiles_per_row, "tiles": rows.tiles})
         size *= 2
 

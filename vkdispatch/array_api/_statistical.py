@@ -35,19 +35,40 @@ def _mapped_program(x, t):
     return emap, prog, fake
 
 
-def _mapped_inputs(x, t):
-    """(ElementwiseMap, its arguments) for pending `x`, or None (see _mapped_program)."""
-    mapped = _mapped_program(x, t)
-    if mapped is None:
-        return None
-    emap, prog, _ = mapped
+def _map_sources(node, source, prog, fake) -> tuple:
+    """Where the inputs of map program `prog` (reading `source`: the reduced node's
+    argument itself, or a stand-in copying it) come from: (the nodes they are read
+    from, `node` first; leaves: (node, argument or -1 for the node's memory);
+    scalars: (node, argument, is bool)), nodes given by position."""
+    (x,) = node.args
+    used, position = [node], {id(node): 0}
     leaves, scalars = [], []
-    for sig, leaf in zip(prog.inputs, prog.leaves):
+    for sig, leaf, (n, j) in zip(prog.inputs, prog.leaves, prog.sources):
+        if n is fake:   # an argument of x, or x itself read through the stand-in
+            n = x if source is x else node
+        u = position.get(id(n))
+        if u is None:
+            u = position[id(n)] = len(used)
+            used.append(n)
         if sig[0] == "leaf":
-            leaves += [leaf.view.storage.buffer, leaf.view.offset]
+            leaves.append((u, j))
         else:
-            scalars.append(int(leaf.value) if leaf.dtype is d.bool else leaf.value)
-    return emap, leaves + scalars
+            scalars.append((u, j, leaf.dtype is d.bool))
+    return used, leaves, scalars
+
+
+def _map_inputs(used, leaves, scalars) -> list:
+    """The map's arguments (see _map_sources): each leaf's buffer and offset, then the
+    scalars' values."""
+    inputs = []
+    for u, j in leaves:
+        n = used[u]
+        view = n.target if j < 0 else n.args[j].view
+        inputs += [view.storage.buffer, view.offset]
+    for u, j, is_bool in scalars:
+        v = used[u].args[j].value
+        inputs.append(int(v) if is_bool else v)
+    return inputs
 
 
 def _read_through_map(x):
@@ -82,14 +103,7 @@ class _ReduceLaunch:
             x = node.args[0]
             inputs = [(x.view if type(x) is lazy.Leaf else x.target).storage.buffer]
         else:
-            inputs = []
-            for u, j in self.leaves:
-                n = used[u]
-                view = n.target if j < 0 else n.args[j].view
-                inputs += [view.storage.buffer, view.offset]
-            for u, j, is_bool in self.scalars:
-                v = used[u].args[j].value
-                inputs.append(int(v) if is_bool else v)
+            inputs = _map_inputs(used, self.leaves, self.scalars)
         target = node.target
         view = target if target is not None else lazy.allocate(node.shape, node.dtype)
         out = view.storage.buffer
@@ -136,19 +150,7 @@ class _ReduceOp:
         if mapped is None:
             return None
         emap, prog, fake = mapped
-        used, position = [node], {id(node): 0}
-        leaves, scalars = [], []
-        for sig, leaf, (n, j) in zip(prog.inputs, prog.leaves, prog.sources):
-            if n is fake:   # an argument of x, or x itself read through the stand-in
-                n = x if source is x else node
-            u = position.get(id(n))
-            if u is None:
-                u = position[id(n)] = len(used)
-                used.append(n)
-            if sig[0] == "leaf":
-                leaves.append((u, j))
-            else:
-                scalars.append((u, j, leaf.dtype is d.bool))
+        used, leaves, scalars = _map_sources(node, source, prog, fake)
         red = engine.reduction(self.reduce_op, node.dtype, map_func=emap)
         return _ReduceLaunch(self, red, shape, leaves, scalars), used
 
@@ -161,12 +163,13 @@ class _ReduceOp:
             # through a mapping function in the reduction's first stage (one pass), or
             # where the map cannot read it (strided, or one element seen as broadcast),
             # computed into new memory first
-            mapped = _mapped_inputs(source, node.dtype)
+            mapped = _mapped_program(source, node.dtype)
             if mapped is not None:
-                map_func, inputs = mapped
+                emap, prog, fake = mapped
+                inputs = _map_inputs(*_map_sources(node, source, prog, fake))
                 out = engine.reduce_buffers(self.reduce_op, inputs, out_type=node.dtype,
                                             shape=shape, axes=self.axes or None,
-                                            map_func=map_func, graph=graph)
+                                            map_func=emap, graph=graph)
                 self._place(graph, node, out)
                 return
             source.target = lazy.allocate(source.shape, source.dtype)
