@@ -124,6 +124,20 @@ def test_new_scalar_values_replay_with_new_uniforms(backend, monkeypatch):
     assert counts.misses == 0 and counts.lists == 0
 
 
+def test_replayed_scalars_keep_the_sign_of_zero_and_their_type(backend):
+    """A replay reuses the last packed uniforms only for the very same values (0.0 and
+    -0.0 compare equal)."""
+    ones = xp.ones(5, dtype=xp.float32)
+    for k in (0.0, -0.0, 0.0, -0.0):
+        np.testing.assert_array_equal(np.asarray(ones / k), np.float32(1) / np.float32(k))
+    ints = xp.asarray(np.arange(5, dtype=np.int32))
+    for k in (3, 3, 2):
+        np.testing.assert_array_equal(np.asarray(ints * k), np.arange(5, dtype=np.int32) * k)
+    flags = xp.asarray(np.array([True, False, True]))
+    for k in (True, False, True):
+        np.testing.assert_array_equal(np.asarray(flags & k), np.array([True, False, True]) & k)
+
+
 @pytest.mark.parametrize("change", ["shape", "dtype", "op", "alias", "offset", "alive"])
 def test_a_changed_structure_plans_anew_and_is_right(backend, monkeypatch, change):
     a_h, b_h, c_h = _host(64, 3)

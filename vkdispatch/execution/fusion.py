@@ -361,12 +361,14 @@ class Launch:
     buffer input (u, j): the memory of nodes[u] (j == -1) or of its argument j;
     `template`: the uniform values in field order, with `scalars` (position, u, j, is
     bool) filled from argument j of nodes[u] at each launch."""
-    __slots__ = ("kernel", "groups", "inputs", "template", "scalars", "packed", "layout")
+    __slots__ = ("kernel", "groups", "inputs", "template", "scalars", "packed", "layout",
+                 "_last")
 
     def __init__(self, kernel, groups, inputs, template, scalars):
         self.kernel, self.groups, self.inputs = kernel, groups, inputs
         self.template, self.scalars = template, scalars
         self.packed = None if scalars else self._pack(template)
+        self._last = (None, None)   # (scalar values, their packed uniforms): a loop repeats them
         # per binding, its memory among [output, buffer inputs...] (a vector kernel binds
         # each contiguous one twice: as 4-component vectors and as elements)
         names = kernel.binding_names
@@ -393,16 +395,33 @@ class Launch:
             buffers = [buffers[i] for i in self.layout]
         packed = self.packed
         if packed is None:
+            scalars = tuple(nodes[u].args[j].value for _, u, j, _ in self.scalars)
+            last = self._last
+            if _same_values(scalars, last[0]):
+                return buffers, last[1]
             values = list(self.template)
-            for pos, u, j, is_bool in self.scalars:
-                v = nodes[u].args[j].value
+            for (pos, _, _, is_bool), v in zip(self.scalars, scalars):
                 values[pos] = int(v) if is_bool else v
             packed = self._pack(values)
+            self._last = (scalars, packed)
         return buffers, packed
 
     def record(self, graph, nodes) -> None:
         buffers, packed = self.bind(nodes)
         graph.record_packed(self.kernel, self.groups, buffers, packed)
+
+
+def _same_values(a: tuple, b) -> bool:
+    """Whether scalar values `a` and `b` pack the same: equal, of the same types, and
+    zeros of the same sign."""
+    if b is None:
+        return False
+    for x, y in zip(a, b):
+        if x is y:
+            continue
+        if type(x) is not type(y) or x != y or (x == 0 and repr(x) != repr(y)):
+            return False
+    return True
 
 
 def prepare(ctx, node) -> tuple:

@@ -34,7 +34,7 @@ from typing import Optional
 
 from ..base import dtype as dt
 from ..base.buffer import Buffer, register_before_host_access
-from ..base.context import register_before_destroy
+from ..base.context import get_context, register_before_destroy
 from . import command_graph, plan
 from .pool import buffer_pool
 
@@ -576,7 +576,6 @@ def _record_order(node: Node) -> int:
 
 def allocate(shape: tuple, dtype: dt.DType) -> View:
     """A contiguous View over a pooled buffer of `shape` and `dtype`."""
-    from ..base.context import get_context
     count = math.prod(shape)
     buf = buffer_pool(get_context()).take(dtype, max(count, 1))
     return View(Storage(buf, pooled=True), 0, contiguous_strides(shape))

@@ -328,7 +328,10 @@ class CudaContext(RuntimeContext):
     # ------------------------------------------------------------------ CUDA graphs
 
     def queue_capturing(self, queue: int) -> bool:
-        return _commands.capturing(self._queue(queue))
+        # every graph submit asks: a valid index skips the checks of _queue
+        q = (self._queues[queue] if type(queue) is int and 0 <= queue < len(self._queues)
+             else self._queue(queue))
+        return _commands.capturing(q)
 
     def begin_capture(self, queue: int = 0) -> None:
         """Start capturing `queue`'s stream: its work is recorded, not run, until

@@ -38,7 +38,10 @@ from .device import COMPUTE, HOST, TRANSFER, SubmitBatch
 from .memory import BufferHandle
 from .program import UBO_DYNAMIC, VulkanProgram
 
-MAX_SLOTS = 8          # recordings kept per list for overlapping submissions
+# recordings kept per list for overlapping submissions: a loop submitting with new
+# uniforms takes the next slot each time, and asks the driver which are free only when
+# none is known to be (on an H200 8 slots made every second submit ask)
+MAX_SLOTS = 16
 _BIND_POINT = vk.VK_PIPELINE_BIND_POINT_COMPUTE
 _STAGES = COMPUTE | TRANSFER
 _NULL = ffi.NULL
