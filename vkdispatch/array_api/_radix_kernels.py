@@ -58,7 +58,9 @@ def radix_key(b, value, t, kt):
 
 
 def _shared_bytes(w: int, e: int, kt) -> int:
-    return _pad(w * e) * (kt.itemsize + 4) + 4 * (_pad(HALF * w) + sum(_levels(w, 1)) + DIGITS)
+    """The scatter kernel's shared memory: the tile, the counters and their tree."""
+    words = _pad(HALF * w) + sum(_levels(HALF * w, 1)[1:]) + DIGITS
+    return _pad(w * e) * (kt.itemsize + 4) + 4 * words
 
 
 def tile_shape(device, kt) -> tuple:
