@@ -151,8 +151,8 @@ def test_radix_sort_dispatches(backend):
 
 
 def test_sort_path_choice(dummy):
-    """Rows that fit a tile: bitonic; longer ones: radix, serial on CPU drivers; 64-bit
-    keys on a device without 64-bit integers: bitonic merges."""
+    """Rows that fit a tile: bitonic; longer ones: radix (on CPU drivers: serial, from
+    shorter rows); 64-bit keys on a device without 64-bit integers: bitonic merges."""
     import dataclasses
     from vkdispatch.array_api import _dtypes as d
     c, _ = _sort_kernels.tile_shape(dummy, d.uint32)
@@ -160,7 +160,8 @@ def test_sort_path_choice(dummy):
     assert _sorting.radix_variant(dummy, d.uint32, c + 1) == "groups"
     assert _sorting.radix_variant(dummy, d.uint64, 1 << 20) == "groups"
     cpu = dataclasses.replace(dummy, device_type="cpu")
-    assert _sorting.radix_variant(cpu, d.uint32, 1 << 20) == "serial"
+    assert _sorting.radix_variant(cpu, d.uint32, _sorting.SERIAL_ABOVE) is None
+    assert _sorting.radix_variant(cpu, d.uint32, _sorting.SERIAL_ABOVE + 1) == "serial"
     no_int64 = dataclasses.replace(dummy, int64=False)
     assert _sorting.radix_variant(no_int64, d.uint64, 1 << 20) is None
     assert _sorting.radix_variant(no_int64, d.uint32, 1 << 20) == "groups"

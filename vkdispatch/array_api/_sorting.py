@@ -1,8 +1,8 @@
 """sort and argsort: a stable sort of each row along the axis, on the device, recorded
 lazily as one node whose op launches its kernels: rows that fit a tile of shared
-memory by a bitonic sort (`_sort_kernels`), longer rows by an LSD radix sort
-(`_radix_kernels`; 64-bit keys on a device without 64-bit integers: bitonic merges
-between tiles)."""
+memory by a bitonic sort (`_sort_kernels`), longer rows (on CPU drivers: longer than
+SERIAL_ABOVE) by an LSD radix sort (`_radix_kernels`; 64-bit keys on a device without
+64-bit integers: bitonic merges between tiles)."""
 from __future__ import annotations
 
 import math
@@ -19,8 +19,11 @@ from ._info import default_int
 MAX_ROW = 2 ** 30              # rows pad to a power of two, indexed with int32
 MAX_ELEMENTS = 2 ** 31 - 2 ** 25   # grid-stride indices stay below 2**31
 
-# rows longer than this take the radix sort (None: longer than a bitonic tile)
+# rows longer than this take the radix sort (None: longer than a bitonic tile on GPUs,
+# than SERIAL_ABOVE on CPU drivers, where the serial radix kernels beat the tile sort
+# from about 300 elements a row on lavapipe and PoCL)
 RADIX_ABOVE = None
+SERIAL_ABOVE = 256
 MAX_GROUPS_PER_ROW = 1024    # radix histogram groups of tiles a row (its scan: 16 times as many)
 WORKGROUPS_ON_CPU = False    # tests turn it on to run the GPU radix kernels on CPU drivers
 SERIAL_GROUP, SERIAL_TILE = 64, 1024     # the serial radix kernels' workgroup and tile
@@ -136,11 +139,13 @@ def radix_variant(device, kt, n: int):
     """How rows of n elements with keys of type `kt` are sorted on `device` (its
     DeviceInfo): None (bitonic), "groups" (radix, workgroups ranking tiles in shared
     memory) or "serial" (radix, an invocation walking each tile: CPU drivers)."""
-    c, _ = K.tile_shape(device, kt)
-    if n <= (c if RADIX_ABOVE is None else RADIX_ABOVE) or (kt.itemsize == 8
-                                                            and not device.int64):
+    serial = device.device_type == "cpu" and not WORKGROUPS_ON_CPU
+    above = RADIX_ABOVE
+    if above is None:
+        above = SERIAL_ABOVE if serial else K.tile_shape(device, kt)[0]
+    if n <= above or (kt.itemsize == 8 and not device.int64):
         return None
-    return "serial" if device.device_type == "cpu" and not WORKGROUPS_ON_CPU else "groups"
+    return "serial" if serial else "groups"
 
 
 def _radix_kernels(ctx, kt, serial: bool) -> tuple:
