@@ -3,12 +3,14 @@ vkdispatch.array_api beside NumPy, PyTorch and CuPy when importable (not a test)
 library runs in its own process:
 
     python benchmarks/array_ops_bench.py [--libs vulkan,cuda,numpy,torch,cupy] [--small]
+        [--radix-above N]
 
 Each figure is milliseconds per call (the fastest of several, after a warm-up), a
 call ending with the result on the device and a synchronize (vkdispatch: the call,
 then `vd.queue_wait_idle()`; data-dependent results - nonzero, x[mask], unique_values -
 read their sizes inside the call, as every library must). --small: sizes for a CPU
-machine."""
+machine. --radix-above N: vkdispatch sorts rows longer than N elements by its radix
+sort (default: rows longer than a bitonic tile), e.g. 0 to time it on "sort rows"."""
 from __future__ import annotations
 
 import argparse
@@ -63,9 +65,11 @@ def _figures(ns, to_dev, sync, data) -> dict:
     return out
 
 
-def vkdispatch_figures(backend, data) -> dict:
+def vkdispatch_figures(backend, data, radix_above=None) -> dict:
     import vkdispatch as vd
     import vkdispatch.array_api as xp
+    from vkdispatch.array_api import _sorting
+    _sorting.RADIX_ABOVE = radix_above
     vd.initialize(backend=backend)
     ns = {"sort": xp.sort, "argsort": xp.argsort, "searchsorted": xp.searchsorted,
           "take": xp.take, "nonzero": xp.nonzero, "unique": xp.unique_values,
@@ -106,29 +110,33 @@ def cupy_figures(data) -> dict:
     return out
 
 
-def worker(lib, data) -> dict:
+def worker(lib, data, radix_above=None) -> dict:
     if lib == "numpy":
         return numpy_figures(data)
     if lib == "torch":
         return torch_figures(data)
     if lib == "cupy":
         return cupy_figures(data)
-    return vkdispatch_figures(lib, data)
+    return vkdispatch_figures(lib, data, radix_above)
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--libs", default=LIBS)
     p.add_argument("--small", action="store_true", help="sizes for a CPU machine")
+    p.add_argument("--radix-above", type=int, default=None,
+                   help="vkdispatch: rows longer than this take the radix sort")
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     n, rows = ((1 << 18, 64) if args.small else (1 << 24, 4096))
     if args.worker:
-        print(json.dumps(worker(args.worker, _data(n, rows))))
+        print(json.dumps(worker(args.worker, _data(n, rows), args.radix_above)))
         return
     rows_out = {}
     for lib in args.libs.split(","):
         cmd = [sys.executable, __file__, "--worker", lib] + (["--small"] if args.small else [])
+        if args.radix_above is not None:
+            cmd += ["--radix-above", str(args.radix_above)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode:
             rows_out[lib] = {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]}

@@ -6,7 +6,7 @@ import pytest
 
 import vkdispatch as vd
 import vkdispatch.array_api as xp
-from vkdispatch.array_api import _sort_kernels
+from vkdispatch.array_api import _radix_kernels, _sort_kernels, _sorting
 
 from ..codegen.targets import emit_and_compile
 
@@ -84,9 +84,98 @@ def test_stable_with_many_ties(backend):
     _check(x, a, axis=0, descending=True)
 
 
-def test_rows_longer_than_a_tile(backend):
-    """5000 and 9001 elements need merge passes between tiles (a tile is at most 4096
-    slots); the strided axis-0 read takes the same path."""
+@pytest.fixture(params=["serial", "workgroups"])
+def radix(request, monkeypatch):
+    """The radix sort's variant: serial tile walks (CPU drivers) or the GPU kernels,
+    which CPU drivers run too when asked; groups of 2 tiles a row at most, so short
+    rows have several."""
+    monkeypatch.setattr(_sorting, "WORKGROUPS_ON_CPU", request.param == "workgroups")
+    monkeypatch.setattr(_sorting, "MAX_GROUPS_PER_ROW", 2)
+    return request.param
+
+
+def _radix_cases(backend, radix):
+    """(dtype, shape, axis): rows longer than a sort tile (4096 slots), the 64-bit
+    keys' 16 passes, narrow keys' fewer passes, batched rows along other axes."""
+    cases = [("float32", (4500, 3), 0), ("int64", (3, 4100, 2), 1), ("int8", (2, 5000), 1),
+             ("float64", (6001,), 0), ("uint16", (4097,), 0), ("bool", (4300, 2), 0),
+             ("uint32", (8192,), 0), ("int32", (2, 4500), -1), ("uint64", (4200,), 0)]
+    if backend == "opencl":     # PoCL compiles a kernel in ~0.3 s (the GPU ones: seconds)
+        if radix == "workgroups" and vd.get_context().device.device_type == "cpu":
+            pytest.skip("PoCL runs the serial kernels; lavapipe runs the GPU ones here")
+        cases = cases[:2]
+    names = xp.__array_namespace_info__().dtypes()
+    return [c for c in cases if c[0] in names]
+
+
+def _radix_data(name, shape):
+    t = np.dtype(name)
+    if t.kind == "b":
+        return RNG.integers(0, 2, shape).astype(bool)
+    if t.kind == "f":
+        a = RNG.integers(-40, 40, shape).astype(t) * t.type(0.25)      # ties
+        flat = a.reshape(-1)
+        flat[::7], flat[1::5], flat[2::9], flat[3::11] = np.nan, -0.0, np.inf, -np.inf
+        flat[4::13] = 0.0
+        flat[5::17] = RNG.standard_normal(flat[5::17].size) * 1e30
+        return a
+    lim = np.iinfo(t)
+    a = RNG.integers(lim.min, lim.max, shape, dtype=t, endpoint=True)
+    flat = a.reshape(-1)
+    flat[::5], flat[1::5], flat[2::7] = lim.max, lim.min, 0
+    flat[3::3] %= 7                                                    # ties
+    return a
+
+
+def test_radix_sort_matches_numpy(backend, radix, monkeypatch):
+    """Stable order of equal keys ascending and descending, NaNs last (first when
+    descending), -0.0 == +0.0 in their order, against NumPy's stable sort; the kernels
+    walk their grid (3 workgroups a launch)."""
+    launch = _sorting.launch
+    monkeypatch.setattr(_sorting, "launch", lambda graph, kern, groups, buffers, values:
+                        launch(graph, kern, (min(groups[0], 3), 1, 1), buffers, values))
+    for name, shape, axis in _radix_cases(backend, radix):
+        a = _radix_data(name, shape)
+        assert _sorting.radix_variant(vd.get_context().device, _sort_kernels.key_type(
+            a.dtype), shape[axis]) is not None
+        for descending in (False, True):
+            _check(xp.asarray(a), a, axis, descending)
+
+
+def test_radix_sort_dispatches(backend):
+    """A float32 argsort of a long row: keys, 8 passes of 3 kernels, the result; a
+    row of another length compiles nothing (sizes are kernel arguments)."""
+    a = RNG.random(1 << 16, dtype=np.float32)
+    np.asarray(xp.argsort(xp.asarray(a)))
+    before = vd.stats()
+    got = np.asarray(xp.argsort(xp.asarray(a[:-1001])))
+    spent = vd.stats() - before
+    assert spent.dispatches_recorded == 26 and spent.kernels_compiled == 0
+    np.testing.assert_array_equal(got, np.argsort(a[:-1001], kind="stable"))
+
+
+def test_sort_path_choice(dummy):
+    """Rows that fit a tile: bitonic; longer ones: radix (on CPU drivers: serial, from
+    shorter rows); 64-bit keys on a device without 64-bit integers: bitonic merges."""
+    import dataclasses
+    from vkdispatch.array_api import _dtypes as d
+    c, _ = _sort_kernels.tile_shape(dummy, d.uint32)
+    assert _sorting.radix_variant(dummy, d.uint32, c) is None
+    assert _sorting.radix_variant(dummy, d.uint32, c + 1) == "groups"
+    assert _sorting.radix_variant(dummy, d.uint64, 1 << 20) == "groups"
+    cpu = dataclasses.replace(dummy, device_type="cpu")
+    assert _sorting.radix_variant(cpu, d.uint32, _sorting.SERIAL_ABOVE) is None
+    assert _sorting.radix_variant(cpu, d.uint32, _sorting.SERIAL_ABOVE + 1) == "serial"
+    no_int64 = dataclasses.replace(dummy, int64=False)
+    assert _sorting.radix_variant(no_int64, d.uint64, 1 << 20) is None
+    assert _sorting.radix_variant(no_int64, d.uint32, 1 << 20) == "groups"
+
+
+def test_rows_longer_than_a_tile(backend, monkeypatch):
+    """The bitonic merges between tiles (64-bit keys on devices without 64-bit
+    integers): 5000 and 9001 elements (a tile is at most 4096 slots); the strided
+    axis-0 read takes the same path."""
+    monkeypatch.setattr(_sorting, "RADIX_ABOVE", 1 << 31)
     a = _floats((9001, 2))
     _check(xp.asarray(a), a, axis=0)
     b = _floats((5000,))
@@ -212,7 +301,8 @@ def test_searchsorted_bad_arguments(backend):
 
 
 def test_kernels_emit_for_every_target(dummy):
-    """The kernels emit as GLSL, CUDA and OpenCL (and compile with NVRTC where present)."""
+    """The kernels (bitonic and radix) emit as GLSL, CUDA and OpenCL (and compile with
+    NVRTC where present)."""
     from vkdispatch.array_api import _dtypes as d
     kernels = []
     for t in (d.float64, d.int8, d.bool):
@@ -222,6 +312,15 @@ def test_kernels_emit_for_every_target(dummy):
                     _sort_kernels.step_kernel(kt, w, dummy),
                     _sort_kernels.merge_kernel(kt, c, w, dummy),
                     _sort_kernels.gather_kernel(3, t, t, w, dummy)]
+    for t in (d.float32, d.uint64, d.int16):
+        kt = _sort_kernels.key_type(t)
+        w, e = _radix_kernels.tile_shape(dummy, kt)
+        kernels += [_radix_kernels.keys_kernel(2, t, kt, 256, dummy),
+                    _radix_kernels.histogram_kernel(kt, w, e, dummy),
+                    _radix_kernels.scatter_kernel(kt, w, e, dummy),
+                    _radix_kernels.serial_histogram_kernel(kt, 64, 1024, dummy),
+                    _radix_kernels.serial_scatter_kernel(kt, 64, 1024, dummy)]
+    kernels += [_radix_kernels.scan_kernel(256, dummy)]
     kernels += [_sort_kernels.gather_kernel(2, d.int64, None, 64, dummy),
                 _sort_kernels.search_kernel(2, d.float32, d.float32, d.float32, d.int64,
                                             d.int64, 64, dummy)]

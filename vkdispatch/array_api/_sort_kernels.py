@@ -16,6 +16,8 @@ then come first, as array-api-strict's descending sort puts them).
   run of a row. Writes keys and indices to scratch memory (rows of n, contiguous).
 - `step`: one compare-exchange pass of a merge over scratch, pairs h >= C apart.
 - `merge`: a tile's last log2(C) passes of a merge (pairs closer than C) in shared memory.
+  (Longer rows take the radix sort of `_radix_kernels`; the merges sort them only
+  where it cannot run: 64-bit keys on a device without 64-bit integers.)
 - `gather`: the result, through the output's strides: the index, or the input element
   it names.
 - `search`: a binary search per element of x2 in 1-D x1 (through a sorter).

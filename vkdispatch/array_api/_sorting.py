@@ -1,11 +1,15 @@
-"""sort and argsort: a stable bitonic sort of each row along the axis, on the device
-(kernels in `_sort_kernels`), recorded lazily as one node whose op launches them."""
+"""sort and argsort: a stable sort of each row along the axis, on the device, recorded
+lazily as one node whose op launches its kernels: rows that fit a tile of shared
+memory by a bitonic sort (`_sort_kernels`), longer rows (on CPU drivers: longer than
+SERIAL_ABOVE) by an LSD radix sort (`_radix_kernels`; 64-bit keys on a device without
+64-bit integers: bitonic merges between tiles)."""
 from __future__ import annotations
 
 import math
 
 from ..execution import lazy
 from . import _dtypes as d
+from . import _radix_kernels as R
 from . import _sort_kernels as K
 from ._array import Array, check_axis
 from ._info import default_int
@@ -14,17 +18,27 @@ from ._kernels import KernelCache, grid, launch
 MAX_ROW = 2 ** 30              # rows pad to a power of two, indexed with int32
 MAX_ELEMENTS = 2 ** 31 - 2 ** 25   # grid-stride indices stay below 2**31
 
+# rows longer than this take the radix sort (None: longer than a bitonic tile on GPUs,
+# than SERIAL_ABOVE on CPU drivers, where the serial radix kernels beat the tile sort
+# from about 300 elements a row on lavapipe and PoCL)
+RADIX_ABOVE = None
+SERIAL_ABOVE = 256
+MAX_GROUPS_PER_ROW = 1024    # radix histogram groups of tiles a row (its scan: 16 times as many)
+WORKGROUPS_ON_CPU = False    # tests turn it on to run the GPU radix kernels on CPU drivers
+SERIAL_GROUP, SERIAL_TILE = 64, 1024     # the serial radix kernels' workgroup and tile
+
 _kernels = KernelCache()
 
 
 class _SortOp:
     """The lazy node op: args (Leaf x,); the result is x sorted along `axis`, or the
-    indices that sort it (`indices`)."""
-    __slots__ = ("key", "axis", "descending", "indices")
+    indices that sort it (`indices`), by `radix` (radix_variant's answer)."""
+    __slots__ = ("key", "axis", "descending", "indices", "radix")
 
-    def __init__(self, axis: int, descending: bool, indices: bool):
-        self.key = ("sort", axis, descending, indices)
+    def __init__(self, axis: int, descending: bool, indices: bool, radix):
+        self.key = ("sort", axis, descending, indices, radix)
         self.axis, self.descending, self.indices = axis, descending, indices
+        self.radix = radix
 
     def record(self, graph, node) -> None:
         count = math.prod(node.shape)
@@ -35,6 +49,11 @@ class _SortOp:
         kt = K.key_type(x.dtype)
         c, w = K.tile_shape(ctx.device, kt)
         rows = _Rows(x.shape, self.axis, c)
+        if self.radix is not None:
+            scratch = _radix_sort(graph, x, rows, kt, w, self.descending,
+                                  self.radix == "serial")
+            self._write(graph, node, x, rows, w, scratch[-1].storage.buffer)
+            return
         keys = lazy.allocate((count,), kt)       # scratch: rows of (key, index) pairs
         idx = lazy.allocate((count,), d.int32)
         kb, ib = keys.storage.buffer, idx.storage.buffer
@@ -98,6 +117,75 @@ class _Rows:
                 j += 1
 
 
+def radix_variant(device, kt, n: int):
+    """How rows of n elements with keys of type `kt` are sorted on `device` (its
+    DeviceInfo): None (bitonic), "groups" (radix, workgroups ranking tiles in shared
+    memory) or "serial" (radix, an invocation walking each tile: CPU drivers)."""
+    serial = device.device_type == "cpu" and not WORKGROUPS_ON_CPU
+    above = RADIX_ABOVE
+    if above is None:
+        above = SERIAL_ABOVE if serial else K.tile_shape(device, kt)[0]
+    if n <= above or (kt.itemsize == 8 and not device.int64):
+        return None
+    return "serial" if serial else "groups"
+
+
+def _radix_kernels(ctx, kt, serial: bool) -> tuple:
+    """(W, slots per tile, histogram, scatter) of a radix variant."""
+    if serial:
+        w, slots = SERIAL_GROUP, SERIAL_TILE
+        return (w, slots,
+                _kernels.get(ctx, ("radix histogram serial", kt, w, slots),
+                             lambda dev: R.serial_histogram_kernel(kt, w, slots, dev)),
+                _kernels.get(ctx, ("radix scatter serial", kt, w, slots),
+                             lambda dev: R.serial_scatter_kernel(kt, w, slots, dev)))
+    w, e = R.tile_shape(ctx.device, kt)
+    return (w, w * e,
+            _kernels.get(ctx, ("radix histogram", kt, w, e),
+                         lambda dev: R.histogram_kernel(kt, w, e, dev)),
+            _kernels.get(ctx, ("radix scatter", kt, w, e),
+                         lambda dev: R.scatter_kernel(kt, w, e, dev)))
+
+
+def _radix_sort(graph, x, rows, kt, w, descending, serial: bool) -> list:
+    """Record the radix sort of x's rows into scratch memory; returns the scratch
+    views, the last one holding the sorted indices."""
+    ctx = graph.context
+    rw, slots, hist, scatter = _radix_kernels(ctx, kt, serial)
+    count = rows.count * rows.n
+    tpr = -(-rows.n // slots)
+    per = -(-tpr // MAX_GROUPS_PER_ROW)
+    gpr = -(-tpr // per)
+    keys = [lazy.allocate((count,), kt) for _ in range(2)]
+    idx = [lazy.allocate((count,), d.int32) for _ in range(2)]
+    counts = lazy.allocate((rows.count * R.DIGITS * tpr,), d.int32)
+    sums = lazy.allocate((rows.count * R.DIGITS * gpr,), d.int32)
+    kb, ib = [v.storage.buffer for v in keys], [v.storage.buffer for v in idx]
+    cb, sb = counts.storage.buffer, sums.storage.buffer
+    view, rank = x.view, len(x.shape)
+    values = {"total": count, "n": rows.n, "desc": int(descending), "xo": view.offset,
+              "xa": view.strides[rows.axis], **rows.dims}
+    rows.strides(view, "s", values)
+    kern = _kernels.get(ctx, ("radix keys", rank, x.dtype, kt, w),
+                        lambda dev: R.keys_kernel(rank, x.dtype, kt, w, dev))
+    launch(graph, kern, grid(ctx, -(-count // w)), [kb[0], ib[0], view.storage.buffer],
+           values)
+    scan = _kernels.get(ctx, ("radix scan", rw), lambda dev: R.scan_kernel(rw, dev))
+    values = {"n": rows.n, "tpr": tpr, "gpr": gpr, "per": per,
+              "groups": rows.count * gpr, "tiles": rows.count * tpr,
+              "rows": rows.count, "span": R.DIGITS * gpr}
+    each = rw if serial else 1      # tiles (groups of tiles) a workgroup takes
+    passes = R.passes(x.dtype)
+    for p in range(passes):
+        values["shift"] = p * R.RADIX_BITS
+        src, dst = p % 2, 1 - p % 2
+        launch(graph, hist, grid(ctx, -(-rows.count * gpr // each)), [kb[src], cb, sb], values)
+        launch(graph, scan, grid(ctx, rows.count), [sb], values)
+        launch(graph, scatter, grid(ctx, -(-rows.count * tpr // each)),
+               [kb[src], ib[src], kb[dst], ib[dst], cb, sb], values)
+    return keys + [counts, sums, idx[1 - passes % 2], idx[passes % 2]]
+
+
 def _merge_tiles(graph, rows, kt, c, w, kb, ib) -> None:
     """Merge sorted runs of C into sorted rows of P: each merge's passes at distances
     >= C over memory, the rest in shared memory."""
@@ -154,7 +242,8 @@ def _sorted(x, axis, descending, stable, indices: bool, name: str) -> Array:
     check_bindable(name, x.device, [view], [(count, t), (count, K.key_type(x.dtype)),
                                             (count, d.int32)])
     arg = lazy.Leaf(view, x.shape, x.dtype)
-    return Array._record(_SortOp(axis, bool(descending), indices), (arg,), x.shape, t,
+    radix = radix_variant(x.device.info, K.key_type(x.dtype), x.shape[axis])
+    return Array._record(_SortOp(axis, bool(descending), indices, radix), (arg,), x.shape, t,
                          x.device)
 
 
