@@ -1,10 +1,11 @@
 """The spectral functions of the linalg extension: eigh, eigvalsh, svd, svdvals, and
-pinv and matrix_rank on top of them. Float32/float64 input (float64 where the device
-has it), batched over leading dimensions; the decompositions run on the device as
-cyclic Jacobi kernels (`_spectral_kernels`), one lazy node per call whose result holds
-values and vectors side by side (the returned arrays are views of it). Complex input
-goes to eigvalsh, svdvals, matrix_rank and pinv through its real embedding; eigh and
-svd take real input only."""
+pinv and matrix_rank on top of them. Real and complex floating-point input (64-bit
+parts where the device has float64), batched over leading dimensions; the
+decompositions run on the device as cyclic Jacobi kernels (`_spectral_kernels`;
+complex rotations for complex input), one lazy node per call whose result holds values
+and vectors side by side (the returned arrays are views of it; values of complex input,
+real, are the real part of their slots). Complex input goes to eigvalsh, svdvals,
+matrix_rank and pinv through its real embedding."""
 from __future__ import annotations
 
 import math
@@ -15,7 +16,9 @@ from . import _dtypes as d
 from . import _jacobi_kernel as J
 from . import _spectral_kernels as K
 from ._array import Array
+from ._elementwise import _real_of
 from ._kernels import KernelCache, grid, launch
+from ._linalg_dense import _real_part
 from ._sorting import check_bindable
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
@@ -155,7 +158,9 @@ class _JacobiOp:
         w, shared, ws = lay.w, lay.shared, lay.ws
         key = (self.kind, t, self.vectors, shared, w)
         gen = K.eigh_kernel if self.kind == "eigh" else K.svd_kernel
-        kern = _kernels.get(ctx, key, lambda dev: gen(t, self.vectors, shared, w, dev))
+        coherent = not (t.is_complex and ctx.codegen_target == "cuda")
+        kern = _kernels.get(ctx, key,
+                            lambda dev: gen(t, self.vectors, shared, w, dev, coherent))
         out = node.target
         values = {"count": count, "m": m, "n": n, "xo": view.offset, "xb": xb, "xr": xr,
                   "xc": xc, "br": xr, "bc": xc, "oo": out.offset, "ob": out.strides[0],
@@ -248,17 +253,17 @@ def _mat(packed, start: int, rows: int, cols: int, batch: tuple):
 
 
 def eigh(x, /) -> EighResult:
-    """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of the symmetric
-    matrices x (..., N, N), read from the lower triangle. Complex (Hermitian) input
-    raises TypeError."""
-    _check(x, "eigh", True)
+    """Eigenvalues (ascending, in x's real floating-point dtype) and orthonormal
+    (unitary) eigenvectors (columns) of the symmetric (Hermitian) matrices x (..., N,
+    N), read from the lower triangle."""
+    _check(x, "eigh", True, complex_ok=True)
     batch, n = x.shape[:-2], x.shape[-1]
     if n == 0 or math.prod(batch) == 0:
         from ._creation import empty
-        return EighResult(empty(batch + (n,), dtype=x.dtype, device=x.device),
+        return EighResult(empty(batch + (n,), dtype=_real_of(x.dtype), device=x.device),
                           empty(x.shape, dtype=x.dtype, device=x.device))
     packed = _run(x, "eigh", "eigh", True, False, n + n * n)
-    return EighResult(_vec(packed, 0, n, batch), _mat(packed, n, n, n, batch))
+    return EighResult(_real_part(_vec(packed, 0, n, batch)), _mat(packed, n, n, n, batch))
 
 
 def svdvals(x, /) -> Array:
@@ -276,12 +281,10 @@ def svdvals(x, /) -> Array:
 
 def svd(x, /, *, full_matrices=True) -> SVDResult:
     """U, S, Vh with x = U @ diag(S) @ Vh for the matrices x (..., M, N): S descending
-    (..., K), K = min(M, N); U (..., M, M) and Vh (..., N, N) with `full_matrices`,
-    else U (..., M, K) and Vh (..., K, N). U and Vh have orthonormal columns / rows.
-    Complex input raises TypeError (as does complex input to eigh): singular vectors
-    from the real embedding of a complex matrix are not unitary where singular values
-    repeat."""
-    _check(x, "svd", False)
+    (..., K), K = min(M, N), in x's real floating-point dtype; U (..., M, M) and Vh
+    (..., N, N) with `full_matrices`, else U (..., M, K) and Vh (..., K, N). U and Vh
+    have orthonormal (for complex x, unitary) columns / rows."""
+    _check(x, "svd", False, complex_ok=True)
     if not isinstance(full_matrices, (bool, int)) and type(full_matrices).__name__ != "bool_":
         raise TypeError(f"svd's full_matrices must be a bool, got {full_matrices!r}")
     full = bool(full_matrices)
@@ -293,7 +296,7 @@ def svd(x, /, *, full_matrices=True) -> SVDResult:
     m, n = max(m_in, n_in), k          # B = x or its transpose, m x n, m >= n
     cp = m if full else n
     packed = _run(x, "svd", "svd", True, full, n + m * cp + n * n)
-    s = _vec(packed, 0, n, batch)
+    s = _real_part(_vec(packed, 0, n, batch))
     if m_in >= n_in:
         u, vh = _mat(packed, n, m, cp, batch), _mat(packed, n + m * cp, n, n, batch)
     else:
@@ -312,7 +315,8 @@ def _empty_svd(x, batch, ucols, vrows, k):
             return empty(batch + (rows, cols), dtype=x.dtype, device=x.device)
         return broadcast_to(eye(rows, cols, dtype=x.dtype, device=x.device),
                             batch + (rows, cols))
-    return SVDResult(basis(m, ucols), empty(batch + (k,), dtype=x.dtype, device=x.device),
+    return SVDResult(basis(m, ucols),
+                     empty(batch + (k,), dtype=_real_of(x.dtype), device=x.device),
                      basis(vrows, n))
 
 
