@@ -116,19 +116,25 @@ def test_beyond_shared_memory(backend):
 
 def test_staged_launches(backend, monkeypatch):
     """Under a loop limit the stages run as separate launches (sweeps and the
-    completion of U in pieces) with the same results; what can't run raises."""
-    a = _sym(6, (2,))
-    b = RNG.normal(size=(2, 12, 3)).astype(np.float32)
+    completion of U in pieces) with the same results, for real and complex input;
+    what can't run raises."""
+    a, h = _sym(6, (2,)), _herm(6, (2,))
+    b, c = RNG.normal(size=(2, 12, 3)).astype(np.float32), _complex((2, 12, 3))
     b[1, :, 2] = 0
-    plain = [_eigh(a), [np.asarray(t) for t in L.svd(xp.asarray(b))]]
+    c[1, :, 2] = 0
+
+    def results():
+        return [r for x in (a, h) for r in _eigh(x)] + [
+            np.asarray(r) for x in (b, c) for r in L.svd(xp.asarray(x))]
+    plain = results()
     device = vd.get_context().device
     monkeypatch.setattr(L, "LOOP_LIMIT", 2000 if L._group(device) == 1 else 300)
     lay = L._Layout(device, xp.float32, "svd", True, True, 12, 3, 2, "")
     assert len(lay.launches) >= 4 and lay.shared == 0
-    staged = [_eigh(a), [np.asarray(t) for t in L.svd(xp.asarray(b))]]
-    for p, q in zip(list(plain[0]) + plain[1], list(staged[0]) + staged[1]):
+    for p, q in zip(plain, results()):
         np.testing.assert_allclose(p, q, rtol=0, atol=1e-5)
     _check_svd(b, True)
+    _check_svd(c, True)
     monkeypatch.setattr(L, "LOOP_LIMIT", 50)
     with pytest.raises(ValueError, match="loop iterations"):
         L.eigh(xp.asarray(_sym(64)))
