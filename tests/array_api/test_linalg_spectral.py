@@ -316,6 +316,12 @@ def test_empty_and_bad_input(backend):
     assert u.shape == (2, 2) and s.shape == (0,) and vh.shape == (0, 0)
     np.testing.assert_array_equal(np.asarray(u), np.eye(2))
     assert L.svdvals(xp.asarray(np.zeros((0, 4, 3), np.float32))).shape == (0, 3)
+    w, v = L.eigh(xp.asarray(np.zeros((2, 0, 0), np.complex64)))     # real values
+    assert w.dtype == xp.float32 and v.dtype == xp.complex64
+    u, s, vh = L.svd(xp.asarray(np.zeros((0, 3, 2), np.complex64)), full_matrices=False)
+    assert (u.shape, s.shape, vh.shape) == ((0, 3, 2), (0, 2), (0, 2, 2))
+    assert s.dtype == xp.float32 and u.dtype == vh.dtype == xp.complex64
+    assert L.eigvalsh(xp.asarray(np.zeros((0, 0), np.complex64))).dtype == xp.float32
     assert L.pinv(xp.asarray(np.zeros((2, 0), np.float32))).shape == (0, 2)
     np.testing.assert_array_equal(np.asarray(L.matrix_rank(
         xp.asarray(np.zeros((2, 3), np.float32)))), 0)

@@ -4,8 +4,7 @@ parts where the device has float64), batched over leading dimensions; the
 decompositions run on the device as cyclic Jacobi kernels (`_spectral_kernels`;
 complex rotations for complex input), one lazy node per call whose result holds values
 and vectors side by side (the returned arrays are views of it; values of complex input,
-real, are the real part of their slots). Complex input goes to eigvalsh, svdvals,
-matrix_rank and pinv through its real embedding."""
+real, are the real part of their slots)."""
 from __future__ import annotations
 
 import math
@@ -180,12 +179,9 @@ class _JacobiOp:
             launch(graph, kern, grid(ctx, lay.groups), buffers, values)
 
 
-def _check(x, name: str, square: bool, complex_ok: bool = False):
+def _check(x, name: str, square: bool):
     if not isinstance(x, Array):
         raise TypeError(f"{name} takes an array, got {type(x).__name__}")
-    if x.dtype.is_complex and not complex_ok:
-        raise TypeError(f"{name} takes real floating-point arrays; complex input "
-                        f"({x.dtype.name}) is not supported")
     if x.dtype not in d.REAL_FLOATING and not x.dtype.is_complex:
         raise TypeError(f"{name} takes floating-point arrays, got {x.dtype.name}")
     if x.ndim < 2:
@@ -195,22 +191,6 @@ def _check(x, name: str, square: bool, complex_ok: bool = False):
         raise ValueError(f"{name} takes square matrices (..., N, N), got shape {x.shape}")
     from ._elementwise import check_device_dtype
     check_device_dtype(x.device, x.dtype, name)
-
-
-def _realified(x, hermitian: bool = False):
-    """The real (..., 2M, 2N) matrix [[Re x, -Im x], [Im x, Re x]]: its singular values
-    are x's, each twice, and its pseudo-inverse is the same embedding of x's. With
-    `hermitian`, x is read from its lower triangle (the embedding is then symmetric,
-    with x's eigenvalues, each twice)."""
-    from ._creation import tril
-    from ._elementwise import apply
-    from ._manipulation import concat, matrix_transpose
-    re, im = apply("real", x), apply("imag", x)
-    if hermitian:
-        low = tril(im, k=-1)
-        im = apply("subtract", low, matrix_transpose(low))
-    top = concat([re, apply("negative", im)], axis=-1)
-    return concat([top, concat([im, re], axis=-1)], axis=-2)
 
 
 def _run(x, name: str, kind: str, vectors: bool, full: bool, slots: int):
@@ -231,15 +211,13 @@ def _run(x, name: str, kind: str, vectors: bool, full: bool, slots: int):
 def eigvalsh(x, /) -> Array:
     """Eigenvalues (ascending) of the symmetric (Hermitian) matrices x (..., N, N),
     read from the lower triangle, in x's real floating-point dtype."""
-    _check(x, "eigvalsh", True, complex_ok=True)
-    if x.dtype.is_complex:
-        return eigvalsh(_realified(x, hermitian=True))[..., ::2]
+    _check(x, "eigvalsh", True)
     batch, n = x.shape[:-2], x.shape[-1]
     if n == 0 or math.prod(batch) == 0:
         from ._creation import empty
-        return empty(batch + (n,), dtype=x.dtype, device=x.device)
+        return empty(batch + (n,), dtype=_real_of(x.dtype), device=x.device)
     packed = _run(x, "eigvalsh", "eigh", False, False, n)
-    return _vec(packed, 0, n, batch)
+    return _real_part(_vec(packed, 0, n, batch))
 
 
 def _vec(packed, start: int, n: int, batch: tuple):
@@ -256,7 +234,7 @@ def eigh(x, /) -> EighResult:
     """Eigenvalues (ascending, in x's real floating-point dtype) and orthonormal
     (unitary) eigenvectors (columns) of the symmetric (Hermitian) matrices x (..., N,
     N), read from the lower triangle."""
-    _check(x, "eigh", True, complex_ok=True)
+    _check(x, "eigh", True)
     batch, n = x.shape[:-2], x.shape[-1]
     if n == 0 or math.prod(batch) == 0:
         from ._creation import empty
@@ -269,14 +247,12 @@ def eigh(x, /) -> EighResult:
 def svdvals(x, /) -> Array:
     """Singular values (descending) of the matrices x (..., M, N), shape (..., K),
     K = min(M, N), in x's real floating-point dtype."""
-    _check(x, "svdvals", False, complex_ok=True)
-    if x.dtype.is_complex:
-        return svdvals(_realified(x))[..., ::2]
+    _check(x, "svdvals", False)
     batch, k = x.shape[:-2], min(x.shape[-2:])
     if k == 0 or math.prod(batch) == 0:
         from ._creation import empty
-        return empty(batch + (k,), dtype=x.dtype, device=x.device)
-    return _vec(_run(x, "svdvals", "svd", False, False, k), 0, k, batch)
+        return empty(batch + (k,), dtype=_real_of(x.dtype), device=x.device)
+    return _real_part(_vec(_run(x, "svdvals", "svd", False, False, k), 0, k, batch))
 
 
 def svd(x, /, *, full_matrices=True) -> SVDResult:
@@ -284,7 +260,7 @@ def svd(x, /, *, full_matrices=True) -> SVDResult:
     (..., K), K = min(M, N), in x's real floating-point dtype; U (..., M, M) and Vh
     (..., N, N) with `full_matrices`, else U (..., M, K) and Vh (..., K, N). U and Vh
     have orthonormal (for complex x, unitary) columns / rows."""
-    _check(x, "svd", False, complex_ok=True)
+    _check(x, "svd", False)
     if not isinstance(full_matrices, (bool, int)) and type(full_matrices).__name__ != "bool_":
         raise TypeError(f"svd's full_matrices must be a bool, got {full_matrices!r}")
     full = bool(full_matrices)
@@ -344,7 +320,7 @@ def matrix_rank(x, /, *, rtol=None) -> Array:
     from ._elementwise import apply
     from ._info import default_int
     from ._searching import count_nonzero
-    _check(x, "matrix_rank", False, complex_ok=True)
+    _check(x, "matrix_rank", False)
     s = svdvals(x)
     if s.shape[-1] == 0:
         from ._creation import zeros
@@ -359,22 +335,21 @@ def pinv(x, /, *, rtol=None) -> Array:
     taken as zero."""
     from ._elementwise import apply, where
     from ._linalg import matmul
-    from ._manipulation import expand_dims, matrix_transpose
-    _check(x, "pinv", False, complex_ok=True)
+    from ._manipulation import expand_dims
+    _check(x, "pinv", False)
     m, n = x.shape[-2:]
     if min(m, n) == 0 or math.prod(x.shape[:-2]) == 0:
         from ._creation import zeros
         return zeros(x.shape[:-2] + (n, m), dtype=x.dtype, device=x.device)
-    if x.dtype.is_complex:
-        from ._data_types import astype
-        if rtol is None:
-            import numpy as np
-            rtol = max(m, n) * float(np.finfo(x.dtype.numpy_dtype).eps)
-        p = pinv(_realified(x), rtol=rtol)
-        re, im = astype(p[..., :n, :m], x.dtype), astype(p[..., n:, :m], x.dtype)
-        return apply("add", re, apply("multiply", im, 1j))
     u, s, vh = svd(x, full_matrices=False)
     keep = apply("greater", s, _tolerance(s, x, rtol, "pinv"))
     inv = where(keep, apply("divide", 1, where(keep, s, 1)), 0)
-    v_scaled = apply("multiply", matrix_transpose(vh), expand_dims(inv, axis=-2))
-    return matmul(v_scaled, matrix_transpose(u))
+    v_scaled = apply("multiply", _adjoint(vh), expand_dims(inv, axis=-2))
+    return matmul(v_scaled, _adjoint(u))
+
+
+def _adjoint(a):
+    """The conjugate transpose of the matrices a."""
+    from ._elementwise import apply
+    from ._manipulation import matrix_transpose
+    return matrix_transpose(apply("conj", a) if a.dtype.is_complex else a)
