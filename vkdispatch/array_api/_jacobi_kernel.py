@@ -1,6 +1,7 @@
 """The machinery of the Jacobi kernels (`_spectral_kernels`): a kernel builder with
 memory, barrier, reduction and rotation helpers, the scaled load of a matrix and the
-sweep loop.
+sweep loop, for real or complex elements (`_Kernel`'s arithmetic helpers build the
+plain real expressions for real kernels).
 
 Each sweep visits every pair (p, q) once, in the rounds of a round-robin tournament:
 the pairs of a round are disjoint, so a workgroup's invocations rotate them at once. A
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..codegen import ir, ops
 from ..codegen.builder import Builder
-from ..codegen.variables import load_node, storage_type
+from ..codegen.variables import convert, load_node, storage_type
 from . import _dtypes as d
 from . import _element_kernel as element_kernel
 from ._sort_kernels import _invocation, _while
@@ -41,11 +42,16 @@ def _i(v):
 
 
 class _Kernel:
-    """Helpers over one Builder: literals of dtype t, memory access, barriers."""
+    """Helpers over one Builder: literals, arithmetic on elements of dtype t (real or
+    complex; each helper builds the plain real expression for a real t), memory access,
+    barriers. Norms, rotation angles, the state and the reductions are real."""
 
-    def __init__(self, name: str, t, w: int, shared: int, device):
+    def __init__(self, name: str, t, w: int, shared: int, device, coherent: bool = True):
         self.b = b = Builder(name, device)
+        self.coherent = coherent
         self.t, self.w = t, w
+        self.complex = t.is_complex
+        self.real = (d.float64 if t is d.complex128 else d.float32) if t.is_complex else t
         self.shared = shared
         self.eps = float(np.finfo(t.numpy_dtype).eps)
         self.tiny = float(np.finfo(t.numpy_dtype).tiny)
@@ -64,7 +70,68 @@ class _Kernel:
         return [element_kernel.uniform(self.b, name) for name in names]
 
     def f(self, v):
-        return ir.Lit(float(v), self.t)
+        """A real literal."""
+        return ir.Lit(float(v), self.real)
+
+    def z(self, v):
+        """An element literal."""
+        return ir.Lit(complex(v) if self.complex else float(v), self.t)
+
+    def mul(self, a, b):
+        return _e("cmul" if self.complex else "mul", a, b)
+
+    def conj(self, a):
+        return _e("conj", a) if self.complex else a
+
+    def re(self, a):
+        return _e("real", a) if self.complex else a
+
+    def mag(self, a):
+        """|a|, real."""
+        return _e("cabs" if self.complex else "abs", a)
+
+    def norm2(self, a):
+        """|a|^2, real."""
+        if not self.complex:
+            return _e("mul", a, a)
+        x, y = self.bind(_e("real", a)), self.bind(_e("imag", a))
+        return _e("add", _e("mul", x, x), _e("mul", y, y))
+
+    def scaled(self, a, r, op="mul"):
+        """a * r (or a / r) for a real r, part by part."""
+        if not self.complex:
+            return _e(op, a, r)
+        return ops.make("construct", _e(op, _e("real", a), r), _e(op, _e("imag", a), r),
+                        dtype=self.t)
+
+    def turn(self, c, s, sb, u, v):
+        """(c u - s v, sb u + c v): a plane rotation of (u, v) with the real c and s
+        (its conjugate sb) of the element type."""
+        if self.complex:
+            cu, cv = self.scaled(u, c), self.scaled(v, c)
+        else:
+            cu, cv = _e("mul", c, u), _e("mul", c, v)
+        return _e("sub", cu, self.mul(s, v)), _e("add", self.mul(sb, u), cv)
+
+    def bar(self, a):
+        """conj(a), bound (a itself when real)."""
+        return self.bind(_e("conj", a)) if self.complex else a
+
+    def off_diagonal(self, x):
+        """(|x| for the threshold, the real value the rotation zeroes): x itself when
+        real; |x| for a complex x, whose phase goes into the rotation (`phased`)."""
+        if not self.complex:
+            return _e("abs", x), x
+        size = self.bind(_e("cabs", x))
+        return size, size
+
+    def phased(self, s, x, size):
+        """The rotation's s given the phase of x (|x| = size): s x / |x|."""
+        return self.scaled(x, _e("div", s, size)) if self.complex else s
+
+    def put(self, ref, value):
+        """Store a real or element value into an element of the matrix memory."""
+        self.set(ref, convert(value, ref.dtype))
 
     def bind(self, node, mutable=False):
         return self.b.bind(node, mutable=mutable)
@@ -84,8 +151,8 @@ class _Kernel:
         self.emit(ir.Eval(ops.make("barrier")))
 
     def at(self, arr, i, t=None, coherent=False):
-        t = t or self.t
-        attrs = (ir.COHERENT,) if coherent else ()
+        t = t or arr.dtype
+        attrs = (ir.COHERENT,) if coherent and self.coherent else ()
         return ops.make("index", arr, i, dtype=storage_type(t), attrs=attrs)
 
     def load(self, arr, i, coherent=False):
@@ -101,9 +168,9 @@ class _Kernel:
             "stage", "nsw", "r0", "r1", "c0", "c1")
         if self.shared:
             self.sh = b.add_shared(self.t, self.shared, "work")
-            self.st = b.add_shared(self.t, STATE, "state")
+            self.st = b.add_shared(self.real, STATE, "state")
         self.base = None
-        self.red = b.add_shared(self.t, self.w, "red")
+        self.red = b.add_shared(self.real, self.w, "red")
         self.redi = b.add_shared(d.int32, self.w, "redi")
 
     def begin_matrix(self, g):
@@ -117,6 +184,14 @@ class _Kernel:
                        coherent=True)
 
     def state(self, slot):
+        """State slot's value (real; a complex element's real part in scratch memory)."""
+        value = load_node(self._state(slot))
+        return _e("real", value) if value.dtype.is_complex else value
+
+    def set_state(self, slot, value):
+        self.put(self._state(slot), value)
+
+    def _state(self, slot):
         if self.shared:
             return self.at(self.st, _i(slot))
         return self.at(self.scratch, _e("add", self.base, _i(slot)), coherent=True)
@@ -219,24 +294,26 @@ class _Kernel:
         return self.b.finish((self.w, 1, 1))
 
 
-def _scaled_load(k: _Kernel, g, total, rs, cs, xo, xb, source):
+def _scaled_load(k: _Kernel, g, total, rs, cs, xo, xb, source, adjust=None):
     """Load the matrix (element e of `total` at work[e], read from x at row/column
-    `source(e)`), divide it by its largest magnitude (state SCALE) and start the sweeps."""
+    `source(e)`, then `adjust(e, value)` if given), divide it by its largest magnitude
+    (state SCALE) and start the sweeps."""
     biggest = k.bind(k.f(0), mutable=True)
     xbase = k.bind(_e("add", xo, _e("mul", g, xb)))
     for e in k.each(total, "load"):
         r, c = source(e)
-        v = k.bind(k.load(k.x, _e("add", xbase, _e("add", _e("mul", r, rs), _e("mul", c, cs)))))
+        v = k.load(k.x, _e("add", xbase, _e("add", _e("mul", r, rs), _e("mul", c, cs))))
+        v = k.bind(adjust(e, v) if adjust else v)
         k.set(k.work(e), v)
-        k.set(biggest, _e("max", biggest, _e("abs", v)))
+        k.set(biggest, _e("max", biggest, k.mag(v)))
     scale = k.reduce(biggest, "max")
     scale = k.bind(ops.make("select", _e("gt", scale, k.f(0)), scale, k.f(1)))
     for e in k.each(total, "scale"):
-        k.set(k.work(e), _e("div", load_node(k.work(e)), scale))
+        k.set(k.work(e), k.scaled(load_node(k.work(e)), scale, "div"))
     with k.first():
         for slot, value in ((GO, 1), (ROTATED, 1), (SWEPT, 0)):
-            k.set(k.state(slot), k.f(value))
-        k.set(k.state(SCALE), scale)
+            k.set_state(slot, k.f(value))
+        k.set_state(SCALE, scale)
     k.sync()
 
 
@@ -250,15 +327,15 @@ def _sweeps(k: _Kernel, n, body):
         k.sync()
         with k.when(_e("logical_and", _e("eq", k.lid, _i(0)), _e("eq", k.r0, _i(0))),
                     "sweep start"):
-            stop = _e("logical_or", _e("eq", load_node(k.state(ROTATED)), k.f(0)),
-                      _e("ge", load_node(k.state(SWEPT)), k.f(MAX_SWEEPS)))
+            stop = _e("logical_or", _e("eq", k.state(ROTATED), k.f(0)),
+                      _e("ge", k.state(SWEPT), k.f(MAX_SWEEPS)))
             with k.when(stop, "converged"):
-                k.set(k.state(GO), k.f(0))
-            k.set(k.state(ROTATED), k.f(0))
-            k.set(k.state(SWEPT), _e("add", load_node(k.state(SWEPT)), k.f(1)))
+                k.set_state(GO, k.f(0))
+            k.set_state(ROTATED, k.f(0))
+            k.set_state(SWEPT, _e("add", k.state(SWEPT), k.f(1)))
         k.sync()
         # read between two barriers (the next write is after the next one): all agree
-        go = k.bind(_e("ne", load_node(k.state(GO)), k.f(0)))
+        go = k.bind(_e("ne", k.state(GO), k.f(0)))
         with k.when(go, "sweep"):
             for r in k.loop(k.r0, k.r1, "rounds"):
                 body(r, players)

@@ -1,10 +1,10 @@
 """The spectral functions of the linalg extension: eigh, eigvalsh, svd, svdvals, and
-pinv and matrix_rank on top of them. Float32/float64 input (float64 where the device
-has it), batched over leading dimensions; the decompositions run on the device as
-cyclic Jacobi kernels (`_spectral_kernels`), one lazy node per call whose result holds
-values and vectors side by side (the returned arrays are views of it). Complex input
-goes to eigvalsh, svdvals, matrix_rank and pinv through its real embedding; eigh and
-svd take real input only."""
+pinv and matrix_rank on top of them. Real and complex floating-point input (64-bit
+parts where the device has float64), batched over leading dimensions; the
+decompositions run on the device as cyclic Jacobi kernels (`_spectral_kernels`;
+complex rotations for complex input), one lazy node per call whose result holds values
+and vectors side by side (the returned arrays are views of it; values of complex input,
+real, are the real part of their slots)."""
 from __future__ import annotations
 
 import math
@@ -15,7 +15,9 @@ from . import _dtypes as d
 from . import _jacobi_kernel as J
 from . import _spectral_kernels as K
 from ._array import Array
+from ._elementwise import _real_of
 from ._kernels import KernelCache, grid, launch
+from ._linalg_dense import _real_part
 from ._sorting import check_bindable
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
@@ -155,7 +157,9 @@ class _JacobiOp:
         w, shared, ws = lay.w, lay.shared, lay.ws
         key = (self.kind, t, self.vectors, shared, w)
         gen = K.eigh_kernel if self.kind == "eigh" else K.svd_kernel
-        kern = _kernels.get(ctx, key, lambda dev: gen(t, self.vectors, shared, w, dev))
+        coherent = not (t.is_complex and ctx.codegen_target == "cuda")
+        kern = _kernels.get(ctx, key,
+                            lambda dev: gen(t, self.vectors, shared, w, dev, coherent))
         out = node.target
         values = {"count": count, "m": m, "n": n, "xo": view.offset, "xb": xb, "xr": xr,
                   "xc": xc, "br": xr, "bc": xc, "oo": out.offset, "ob": out.strides[0],
@@ -175,12 +179,9 @@ class _JacobiOp:
             launch(graph, kern, grid(ctx, lay.groups), buffers, values)
 
 
-def _check(x, name: str, square: bool, complex_ok: bool = False):
+def _check(x, name: str, square: bool):
     if not isinstance(x, Array):
         raise TypeError(f"{name} takes an array, got {type(x).__name__}")
-    if x.dtype.is_complex and not complex_ok:
-        raise TypeError(f"{name} takes real floating-point arrays; complex input "
-                        f"({x.dtype.name}) is not supported")
     if x.dtype not in d.REAL_FLOATING and not x.dtype.is_complex:
         raise TypeError(f"{name} takes floating-point arrays, got {x.dtype.name}")
     if x.ndim < 2:
@@ -190,22 +191,6 @@ def _check(x, name: str, square: bool, complex_ok: bool = False):
         raise ValueError(f"{name} takes square matrices (..., N, N), got shape {x.shape}")
     from ._elementwise import check_device_dtype
     check_device_dtype(x.device, x.dtype, name)
-
-
-def _realified(x, hermitian: bool = False):
-    """The real (..., 2M, 2N) matrix [[Re x, -Im x], [Im x, Re x]]: its singular values
-    are x's, each twice, and its pseudo-inverse is the same embedding of x's. With
-    `hermitian`, x is read from its lower triangle (the embedding is then symmetric,
-    with x's eigenvalues, each twice)."""
-    from ._creation import tril
-    from ._elementwise import apply
-    from ._manipulation import concat, matrix_transpose
-    re, im = apply("real", x), apply("imag", x)
-    if hermitian:
-        low = tril(im, k=-1)
-        im = apply("subtract", low, matrix_transpose(low))
-    top = concat([re, apply("negative", im)], axis=-1)
-    return concat([top, concat([im, re], axis=-1)], axis=-2)
 
 
 def _run(x, name: str, kind: str, vectors: bool, full: bool, slots: int):
@@ -226,15 +211,13 @@ def _run(x, name: str, kind: str, vectors: bool, full: bool, slots: int):
 def eigvalsh(x, /) -> Array:
     """Eigenvalues (ascending) of the symmetric (Hermitian) matrices x (..., N, N),
     read from the lower triangle, in x's real floating-point dtype."""
-    _check(x, "eigvalsh", True, complex_ok=True)
-    if x.dtype.is_complex:
-        return eigvalsh(_realified(x, hermitian=True))[..., ::2]
+    _check(x, "eigvalsh", True)
     batch, n = x.shape[:-2], x.shape[-1]
     if n == 0 or math.prod(batch) == 0:
         from ._creation import empty
-        return empty(batch + (n,), dtype=x.dtype, device=x.device)
+        return empty(batch + (n,), dtype=_real_of(x.dtype), device=x.device)
     packed = _run(x, "eigvalsh", "eigh", False, False, n)
-    return _vec(packed, 0, n, batch)
+    return _real_part(_vec(packed, 0, n, batch))
 
 
 def _vec(packed, start: int, n: int, batch: tuple):
@@ -248,39 +231,35 @@ def _mat(packed, start: int, rows: int, cols: int, batch: tuple):
 
 
 def eigh(x, /) -> EighResult:
-    """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of the symmetric
-    matrices x (..., N, N), read from the lower triangle. Complex (Hermitian) input
-    raises TypeError."""
+    """Eigenvalues (ascending, in x's real floating-point dtype) and orthonormal
+    (unitary) eigenvectors (columns) of the symmetric (Hermitian) matrices x (..., N,
+    N), read from the lower triangle."""
     _check(x, "eigh", True)
     batch, n = x.shape[:-2], x.shape[-1]
     if n == 0 or math.prod(batch) == 0:
         from ._creation import empty
-        return EighResult(empty(batch + (n,), dtype=x.dtype, device=x.device),
+        return EighResult(empty(batch + (n,), dtype=_real_of(x.dtype), device=x.device),
                           empty(x.shape, dtype=x.dtype, device=x.device))
     packed = _run(x, "eigh", "eigh", True, False, n + n * n)
-    return EighResult(_vec(packed, 0, n, batch), _mat(packed, n, n, n, batch))
+    return EighResult(_real_part(_vec(packed, 0, n, batch)), _mat(packed, n, n, n, batch))
 
 
 def svdvals(x, /) -> Array:
     """Singular values (descending) of the matrices x (..., M, N), shape (..., K),
     K = min(M, N), in x's real floating-point dtype."""
-    _check(x, "svdvals", False, complex_ok=True)
-    if x.dtype.is_complex:
-        return svdvals(_realified(x))[..., ::2]
+    _check(x, "svdvals", False)
     batch, k = x.shape[:-2], min(x.shape[-2:])
     if k == 0 or math.prod(batch) == 0:
         from ._creation import empty
-        return empty(batch + (k,), dtype=x.dtype, device=x.device)
-    return _vec(_run(x, "svdvals", "svd", False, False, k), 0, k, batch)
+        return empty(batch + (k,), dtype=_real_of(x.dtype), device=x.device)
+    return _real_part(_vec(_run(x, "svdvals", "svd", False, False, k), 0, k, batch))
 
 
 def svd(x, /, *, full_matrices=True) -> SVDResult:
     """U, S, Vh with x = U @ diag(S) @ Vh for the matrices x (..., M, N): S descending
-    (..., K), K = min(M, N); U (..., M, M) and Vh (..., N, N) with `full_matrices`,
-    else U (..., M, K) and Vh (..., K, N). U and Vh have orthonormal columns / rows.
-    Complex input raises TypeError (as does complex input to eigh): singular vectors
-    from the real embedding of a complex matrix are not unitary where singular values
-    repeat."""
+    (..., K), K = min(M, N), in x's real floating-point dtype; U (..., M, M) and Vh
+    (..., N, N) with `full_matrices`, else U (..., M, K) and Vh (..., K, N). U and Vh
+    have orthonormal (for complex x, unitary) columns / rows."""
     _check(x, "svd", False)
     if not isinstance(full_matrices, (bool, int)) and type(full_matrices).__name__ != "bool_":
         raise TypeError(f"svd's full_matrices must be a bool, got {full_matrices!r}")
@@ -293,7 +272,7 @@ def svd(x, /, *, full_matrices=True) -> SVDResult:
     m, n = max(m_in, n_in), k          # B = x or its transpose, m x n, m >= n
     cp = m if full else n
     packed = _run(x, "svd", "svd", True, full, n + m * cp + n * n)
-    s = _vec(packed, 0, n, batch)
+    s = _real_part(_vec(packed, 0, n, batch))
     if m_in >= n_in:
         u, vh = _mat(packed, n, m, cp, batch), _mat(packed, n + m * cp, n, n, batch)
     else:
@@ -312,7 +291,8 @@ def _empty_svd(x, batch, ucols, vrows, k):
             return empty(batch + (rows, cols), dtype=x.dtype, device=x.device)
         return broadcast_to(eye(rows, cols, dtype=x.dtype, device=x.device),
                             batch + (rows, cols))
-    return SVDResult(basis(m, ucols), empty(batch + (k,), dtype=x.dtype, device=x.device),
+    return SVDResult(basis(m, ucols),
+                     empty(batch + (k,), dtype=_real_of(x.dtype), device=x.device),
                      basis(vrows, n))
 
 
@@ -340,7 +320,7 @@ def matrix_rank(x, /, *, rtol=None) -> Array:
     from ._elementwise import apply
     from ._info import default_int
     from ._searching import count_nonzero
-    _check(x, "matrix_rank", False, complex_ok=True)
+    _check(x, "matrix_rank", False)
     s = svdvals(x)
     if s.shape[-1] == 0:
         from ._creation import zeros
@@ -355,22 +335,21 @@ def pinv(x, /, *, rtol=None) -> Array:
     taken as zero."""
     from ._elementwise import apply, where
     from ._linalg import matmul
-    from ._manipulation import expand_dims, matrix_transpose
-    _check(x, "pinv", False, complex_ok=True)
+    from ._manipulation import expand_dims
+    _check(x, "pinv", False)
     m, n = x.shape[-2:]
     if min(m, n) == 0 or math.prod(x.shape[:-2]) == 0:
         from ._creation import zeros
         return zeros(x.shape[:-2] + (n, m), dtype=x.dtype, device=x.device)
-    if x.dtype.is_complex:
-        from ._data_types import astype
-        if rtol is None:
-            import numpy as np
-            rtol = max(m, n) * float(np.finfo(x.dtype.numpy_dtype).eps)
-        p = pinv(_realified(x), rtol=rtol)
-        re, im = astype(p[..., :n, :m], x.dtype), astype(p[..., n:, :m], x.dtype)
-        return apply("add", re, apply("multiply", im, 1j))
     u, s, vh = svd(x, full_matrices=False)
     keep = apply("greater", s, _tolerance(s, x, rtol, "pinv"))
     inv = where(keep, apply("divide", 1, where(keep, s, 1)), 0)
-    v_scaled = apply("multiply", matrix_transpose(vh), expand_dims(inv, axis=-2))
-    return matmul(v_scaled, matrix_transpose(u))
+    v_scaled = apply("multiply", _adjoint(vh), expand_dims(inv, axis=-2))
+    return matmul(v_scaled, _adjoint(u))
+
+
+def _adjoint(a):
+    """The conjugate transpose of the matrices a."""
+    from ._elementwise import apply
+    from ._manipulation import matrix_transpose
+    return matrix_transpose(apply("conj", a) if a.dtype.is_complex else a)

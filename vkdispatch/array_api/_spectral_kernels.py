@@ -15,7 +15,15 @@ their state are in `_jacobi_kernel`.
 
 Both sort their values on the device (a rank per value, ties by index) and write values
 and vectors to the result's slots in the permuted order. The matrix being rotated lives
-in shared memory when it fits (`shared`), else in scratch memory, with the same code."""
+in shared memory when it fits (`shared`), else in scratch memory, with the same code.
+
+Complex matrices (Hermitian for eigh) take the same steps in complex arithmetic: a pair
+rotates by U = [[c, s], [-conj(s), c]], c real and s = |s| x / |x| carrying the phase
+of the element x it zeroes (A_pq, or column p^H column q), so A <- U^H A U and V <- V U
+stay unitary; values are real (stored in complex slots, the host takes their real
+part). `coherent=False` drops the coherent attribute from scratch and result accesses
+(CUDA can't make complex buffers volatile and needn't: __syncthreads orders a block's
+global memory)."""
 from __future__ import annotations
 
 import numpy as np
@@ -27,10 +35,11 @@ from ._jacobi_kernel import (COMPLETE, FLOOR, LOAD, ROTATED, SCALE, SWEEPS, WRIT
                              _Kernel, _scaled_load, _sweeps)
 
 
-def eigh_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
+def eigh_kernel(t, vectors: bool, shared: int, w: int, device,
+                coherent: bool = True) -> ir.Kernel:
     """out per matrix: n eigenvalues (ascending), then (vectors) the n x n eigenvector
     matrix, row-major, column j for eigenvalue j."""
-    k = _Kernel("vkd_eigh", t, w, shared, device)
+    k = _Kernel("vkd_eigh", t, w, shared, device, coherent)
     count, n, xo, xb, xr, xc, oo, ob, oe, ws = k.uniforms(
         "count", "n", "xo", "xb", "xr", "xc", "oo", "ob", "oe", "ws")
     k.setup_work(ws)
@@ -49,51 +58,60 @@ def eigh_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
         def lower(e):
             i, j = _e("div", e, n), _e("mod", e, n)
             return k.bind(_e("max", i, j)), k.bind(_e("min", i, j))
+        def hermitian(e, val):      # the upper triangle mirrors the lower; real diagonal
+            i, j = _e("div", e, n), _e("mod", e, n)
+            im = k.bind(_e("imag", val))
+            im = ops.make("select", _e("gt", i, j), im,
+                          ops.make("select", _e("lt", i, j), _e("neg", im), k.f(0)))
+            return ops.make("construct", _e("real", val), im, dtype=t)
+
         with k.stage_is(LOAD):
-            _scaled_load(k, g, nn, xr, xc, xo, xb, lower)
+            _scaled_load(k, g, nn, xr, xc, xo, xb, lower, hermitian if k.complex else None)
             if vectors:
                 for e in k.each(nn, "identity"):
                     one = _e("eq", _e("div", e, n), _e("mod", e, n))
-                    k.set(k.work(_e("add", v0, e)), ops.make("select", one, k.f(1), k.f(0)))
+                    k.set(k.work(_e("add", v0, e)), ops.make("select", one, k.z(1), k.z(0)))
             sq = k.bind(k.f(0), mutable=True)
             for e in k.each(nn, "norm"):
                 val = k.bind(load_node(k.work(e)))
-                k.set(sq, _e("add", sq, _e("mul", val, val)))
+                k.set(sq, _e("add", sq, k.norm2(val)))
             fro = k.bind(_e("sqrt", k.reduce(sq, "add")))
             with k.first():
-                k.set(k.state(FLOOR), _e("div", _e("mul", k.f(k.eps), fro), convert(n, t)))
+                k.set_state(FLOOR, _e("div", _e("mul", k.f(k.eps), fro), convert(n, k.real)))
             k.sync()
 
         with k.stage_is(SWEEPS):
-            floor = k.bind(load_node(k.state(FLOOR)))
+            floor = k.bind(k.state(FLOOR))
 
             def round_(r, players):
                 for q_ in k.each(half, "rotations"):
                     p, q = k.pair(q_, r, players)
                     c = k.bind(k.f(1), mutable=True)
-                    s = k.bind(k.f(0), mutable=True)
+                    s = k.bind(k.z(0), mutable=True)
                     tt = k.bind(k.f(0), mutable=True)
                     with k.when(_e("lt", q, n), "pair"):
-                        app, aqq = k.bind(load_node(a(p, p))), k.bind(load_node(a(q, q)))
+                        app = k.bind(k.re(load_node(a(p, p))))
+                        aqq = k.bind(k.re(load_node(a(q, q))))
                         apq = k.bind(load_node(a(p, q)))
+                        size, off = k.off_diagonal(apq)
                         rel = _e("mul", k.f(k.eps), _e("mul", _e("sqrt", _e("abs", app)),
                                                        _e("sqrt", _e("abs", aqq))))
-                        big = _e("gt", _e("abs", apq), _e("max", rel, floor))
+                        big = _e("gt", size, _e("max", rel, floor))
                         with k.when(big, "rotate"):
-                            rc, rs = k.rotation(_e("sub", aqq, app), apq)
+                            rc, rs = k.rotation(_e("sub", aqq, app), off)
                             with k.when(_e("ne", rs, k.f(0)), "rotated"):
                                 k.set(c, rc)
-                                k.set(s, rs)
+                                k.set(s, k.phased(rs, apq, off))
                                 k.set(tt, _e("div", rs, rc))
-                                k.set(k.state(ROTATED), k.f(1))
+                                k.set_state(ROTATED, k.f(1))
                     for slot, value in enumerate((c, s, tt)):
-                        k.set(k.work(_e("add", cs0, _e("add", _e("mul", half, _i(slot)), q_))),
+                        k.put(k.work(_e("add", cs0, _e("add", _e("mul", half, _i(slot)), q_))),
                               value)
                 k.sync()
 
                 def rot(q_):
                     p, q = k.pair(q_, r, players)
-                    c = k.bind(load_node(k.work(_e("add", cs0, q_))))
+                    c = k.bind(k.re(load_node(k.work(_e("add", cs0, q_)))))
                     s = k.bind(load_node(k.work(_e("add", cs0, _e("add", half, q_)))))
                     return p, q, c, s
 
@@ -104,16 +122,16 @@ def eigh_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
                     k1, k2 = k.bind(_e("div", e, half)), k.bind(_e("mod", e, half))
                     p1, q1, c1, s1 = rot(k1)
                     p2, q2, c2, s2 = rot(k2)
-                    with k.when(_e("logical_and", _e("eq", k1, k2), _e("ne", s1, k.f(0))),
+                    with k.when(_e("logical_and", _e("eq", k1, k2), _e("ne", s1, k.z(0))),
                                 "diagonal block"):
-                        t1 = load_node(k.work(_e("add", cs0, _e("add", _e("mul", half, _i(2)),
-                                                                   k1))))
-                        shift = k.bind(_e("mul", t1, load_node(a(p1, q1))))
-                        k.set(a(p1, p1), _e("sub", load_node(a(p1, p1)), shift))
-                        k.set(a(q1, q1), _e("add", load_node(a(q1, q1)), shift))
-                        k.set(a(p1, q1), k.f(0))
-                        k.set(a(q1, p1), k.f(0))
-                    moved = _e("logical_or", _e("ne", s1, k.f(0)), _e("ne", s2, k.f(0)))
+                        t1 = k.re(load_node(k.work(_e("add", cs0, _e("add", _e("mul", half,
+                                                                                 _i(2)), k1)))))
+                        shift = k.bind(_e("mul", t1, k.off_diagonal(load_node(a(p1, q1)))[1]))
+                        k.put(a(p1, p1), _e("sub", k.re(load_node(a(p1, p1))), shift))
+                        k.put(a(q1, q1), _e("add", k.re(load_node(a(q1, q1))), shift))
+                        k.set(a(p1, q1), k.z(0))
+                        k.set(a(q1, p1), k.z(0))
+                    moved = _e("logical_or", _e("ne", s1, k.z(0)), _e("ne", s2, k.z(0)))
                     with k.when(_e("logical_and", _e("lt", k1, k2), moved), "block"):
                         v1, v2 = _e("lt", q1, n), _e("lt", q2, n)
                         # a missing index (n odd) reads its partner: its rotation is 1
@@ -122,39 +140,42 @@ def eigh_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
                         x11, x12 = k.bind(load_node(a(p1, p2))), k.bind(load_node(a(p1, r2)))
                         x21, x22 = k.bind(load_node(a(r1, p2))), k.bind(load_node(a(r1, r2)))
 
-                        def turn(c, s, u, v):
-                            return (k.bind(_e("sub", _e("mul", c, u), _e("mul", s, v))),
-                                    k.bind(_e("add", _e("mul", s, u), _e("mul", c, v))))
-                        x11, x12 = turn(c2, s2, x11, x12)
-                        x21, x22 = turn(c2, s2, x21, x22)
-                        x11, x21 = turn(c1, s1, x11, x21)
-                        x12, x22 = turn(c1, s1, x12, x22)
+                        # A <- U1^H A U2 on the block, U = [[c, s], [-conj(s), c]]
+                        cs2, cs1 = k.bar(s2), k.bar(s1)
+
+                        def turn(c, s, sb, u, v):
+                            return tuple(k.bind(x) for x in k.turn(c, s, sb, u, v))
+                        x11, x12 = turn(c2, cs2, s2, x11, x12)
+                        x21, x22 = turn(c2, cs2, s2, x21, x22)
+                        x11, x21 = turn(c1, s1, cs1, x11, x21)
+                        x12, x22 = turn(c1, s1, cs1, x12, x22)
                         for (i, j, val, ok) in ((p1, p2, x11, None), (p1, q2, x12, v2),
                                                 (q1, p2, x21, v1),
                                                 (q1, q2, x22, _e("logical_and", v1, v2))):
                             if ok is None:
                                 k.set(a(i, j), val)
-                                k.set(a(j, i), val)
+                                k.set(a(j, i), k.conj(val))
                             else:
                                 with k.when(ok, "store"):
                                     k.set(a(i, j), val)
-                                    k.set(a(j, i), val)
+                                    k.set(a(j, i), k.conj(val))
                 if vectors:
                     for e in k.each(_e("mul", half, n), "vectors"):
                         p, q, c, s = rot(k.bind(_e("div", e, n)))
                         i = k.bind(_e("mod", e, n))
-                        with k.when(_e("logical_and", _e("lt", q, n), _e("ne", s, k.f(0))),
+                        with k.when(_e("logical_and", _e("lt", q, n), _e("ne", s, k.z(0))),
                                     "rotate"):
                             vp, vq = k.bind(load_node(v(i, p))), k.bind(load_node(v(i, q)))
-                            k.set(v(i, p), _e("sub", _e("mul", c, vp), _e("mul", s, vq)))
-                            k.set(v(i, q), _e("add", _e("mul", s, vp), _e("mul", c, vq)))
+                            new_p, new_q = k.turn(c, k.bar(s), s, vp, vq)    # V <- V U
+                            k.set(v(i, p), new_p)
+                            k.set(v(i, q), new_q)
                 k.sync()
 
             _sweeps(k, n, round_)
         with k.stage_is(WRITE):
-            scale = k.bind(load_node(k.state(SCALE)))
+            scale = k.bind(k.state(SCALE))
             def key(i):
-                val = load_node(a(i, i))
+                val = k.re(load_node(a(i, i)))
                 return ops.make("select", _e("isnan", val), k.f(np.inf), val)
 
             obase = k.bind(_e("add", oo, _e("mul", g, ob)))
@@ -164,7 +185,7 @@ def eigh_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
 
             for j in k.each(n, "write"):
                 rank = k.rank(key, j, n, descending=False)
-                k.set(out(rank), _e("mul", load_node(a(j, j)), scale))
+                k.put(out(rank), _e("mul", k.re(load_node(a(j, j))), scale))
                 if vectors:
                     for i in k.loop(_i(0), n, "vector"):
                         k.set(out(_e("add", n, _e("add", _e("mul", i, n), rank))),
@@ -173,11 +194,12 @@ def eigh_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
     return k.finish()
 
 
-def svd_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
+def svd_kernel(t, vectors: bool, shared: int, w: int, device,
+               coherent: bool = True) -> ir.Kernel:
     """out per matrix of B (m x n, m >= n): n singular values (descending), then
     (vectors) P (m x cp: U's columns) at slots p0 + i*pi + k*pk and Q (n x n: V's
     columns) at slots q0 + i*qi + k*qk, so the host picks U, Vh or their transposes."""
-    k = _Kernel("vkd_svd", t, w, shared, device)
+    k = _Kernel("vkd_svd", t, w, shared, device, coherent)
     names = ["count", "m", "n", "xo", "xb", "br", "bc", "oo", "ob", "oe", "ws"]
     if vectors:
         names += ["cp", "p0", "pi", "pk", "q0", "qi", "qk"]
@@ -188,7 +210,7 @@ def svd_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
     v0 = mn                                            # V after B, both column-major
     s0 = k.bind(_e("add", mn, _e("mul", n, n))) if vectors else mn   # sums of squares
     half = k.bind(_e("div", _e("add", n, _i(1)), _i(2)))
-    tol = k.bind(_e("mul", k.f(k.eps), _e("sqrt", convert(m, t))))
+    tol = k.bind(_e("mul", k.f(k.eps), _e("sqrt", convert(m, k.real))))
 
     def col(j, i):      # B's (and then U's) column j, row i
         return k.work(_e("add", _e("mul", j, m), i))
@@ -203,7 +225,7 @@ def svd_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
             if vectors:
                 for e in k.each(_e("mul", n, n), "identity"):
                     one = _e("eq", _e("div", e, n), _e("mod", e, n))
-                    k.set(k.work(_e("add", v0, e)), ops.make("select", one, k.f(1), k.f(0)))
+                    k.set(k.work(_e("add", v0, e)), ops.make("select", one, k.z(1), k.z(0)))
                 k.sync()
 
         with k.stage_is(SWEEPS):
@@ -213,28 +235,30 @@ def svd_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
                     with k.when(_e("lt", q, n), "pair"):
                         al = k.bind(k.f(0), mutable=True)
                         be = k.bind(k.f(0), mutable=True)
-                        ga = k.bind(k.f(0), mutable=True)
+                        ga = k.bind(k.z(0), mutable=True)      # column p^H column q
                         for i in k.loop(_i(0), m, "dots"):
                             bp, bq = k.bind(load_node(col(p, i))), k.bind(load_node(col(q, i)))
-                            k.set(al, _e("add", al, _e("mul", bp, bp)))
-                            k.set(be, _e("add", be, _e("mul", bq, bq)))
-                            k.set(ga, _e("add", ga, _e("mul", bp, bq)))
-                        big = _e("gt", _e("abs", ga), _e("mul", tol, _e("mul", _e("sqrt", al),
-                                                                            _e("sqrt", be))))
+                            k.set(al, _e("add", al, k.norm2(bp)))
+                            k.set(be, _e("add", be, k.norm2(bq)))
+                            k.set(ga, _e("add", ga, k.mul(k.conj(bp), bq)))
+                        size, off = k.off_diagonal(ga)
+                        big = _e("gt", size, _e("mul", tol, _e("mul", _e("sqrt", al),
+                                                                 _e("sqrt", be))))
                         with k.when(big, "rotate"):
-                            c, s = k.rotation(_e("sub", be, al), ga)
-                            with k.when(_e("ne", s, k.f(0)), "rotated"):
-                                k.set(k.state(ROTATED), k.f(1))
+                            c, rs = k.rotation(_e("sub", be, al), off)
+                            with k.when(_e("ne", rs, k.f(0)), "rotated"):
+                                k.set_state(ROTATED, k.f(1))
+                                s = k.bind(k.phased(rs, ga, off)) if k.complex else rs
+                                cs = k.bar(s)
                                 for ref, rows in ((col, m), (vcol, n) if vectors else (None, 0)):
                                     if ref is None:
                                         continue
-                                    for i in k.loop(_i(0), rows, "apply"):
+                                    for i in k.loop(_i(0), rows, "apply"):     # B <- B U
                                         bp, bq = k.bind(load_node(ref(p, i))), \
                                             k.bind(load_node(ref(q, i)))
-                                        k.set(ref(p, i), _e("sub", _e("mul", c, bp),
-                                                            _e("mul", s, bq)))
-                                        k.set(ref(q, i), _e("add", _e("mul", s, bp),
-                                                            _e("mul", c, bq)))
+                                        new_p, new_q = k.turn(c, cs, s, bp, bq)
+                                        k.set(ref(p, i), new_p)
+                                        k.set(ref(q, i), new_q)
                 k.sync()
 
             _sweeps(k, n, round_)
@@ -245,42 +269,42 @@ def svd_kernel(t, vectors: bool, shared: int, w: int, device) -> ir.Kernel:
             return k.at(k.out, _e("add", obase, _e("mul", e, u["oe"])), coherent=vectors)
 
         def key(i):     # NaNs last
-            val = load_node(k.work(_e("add", s0, i)))
+            val = k.re(load_node(k.work(_e("add", s0, i))))
             return ops.make("select", _e("isnan", val), k.f(-1), val)
 
         def pslot(i, c):
             return _e("add", u["p0"], _e("add", _e("mul", i, u["pi"]), _e("mul", c, u["pk"])))
 
         with k.stage_is(WRITE):
-            scale = k.bind(load_node(k.state(SCALE)))
+            scale = k.bind(k.state(SCALE))
             for j in k.each(n, "norms"):
                 ss = k.bind(k.f(0), mutable=True)
                 for i in k.loop(_i(0), m, "norm"):
                     bj = k.bind(load_node(col(j, i)))
-                    k.set(ss, _e("add", ss, _e("mul", bj, bj)))
-                k.set(k.work(_e("add", s0, j)), ss)
+                    k.set(ss, _e("add", ss, k.norm2(bj)))
+                k.put(k.work(_e("add", s0, j)), ss)
             k.sync()
 
             for j in k.each(n, "write"):
                 rank = k.rank(key, j, n, descending=True)
-                ss = k.bind(load_node(k.work(_e("add", s0, j))))
-                k.set(out(rank), _e("mul", _e("sqrt", ss), scale))
+                ss = k.bind(k.re(load_node(k.work(_e("add", s0, j)))))
+                k.put(out(rank), _e("mul", _e("sqrt", ss), scale))
                 if vectors:
                     good = _e("ge", ss, k.f(k.tiny))
                     inv = k.bind(ops.make("select", good, _e("div", k.f(1), _e("sqrt", ss)),
                                           k.f(0)))
                     for i in k.loop(_i(0), m, "u"):
-                        k.set(out(pslot(i, rank)), _e("mul", load_node(col(j, i)), inv))
+                        k.set(out(pslot(i, rank)), k.scaled(load_node(col(j, i)), inv))
                     for i in k.loop(_i(0), n, "v"):
                         slot = _e("add", u["q0"], _e("add", _e("mul", i, u["qi"]),
                                                      _e("mul", rank, u["qk"])))
-                        k.set(out(slot), load_node(vcol(j, i)))
+                        k.set(out(slot), k.conj(load_node(vcol(j, i))))     # B = P S Q^H
             k.sync()
         if vectors:
             with k.stage_is(COMPLETE):
                 good = k.bind(_i(0), mutable=True)
                 for j in k.loop(_i(0), n, "count"):
-                    ok = _e("ge", load_node(k.work(_e("add", s0, j))), k.f(k.tiny))
+                    ok = _e("ge", k.re(load_node(k.work(_e("add", s0, j)))), k.f(k.tiny))
                     k.set(good, _e("add", good, ops.make("select", ok, _i(1), _i(0))))
                 start = _e("max", good, k.c0)
                 for c in k.loop(start, _e("min", u["cp"], k.c1), "complete"):
@@ -298,7 +322,7 @@ def _complete(k: _Kernel, m, c, p):
         left = k.bind(k.f(1), mutable=True)
         for j in k.loop(_i(0), c, "row norm"):
             pij = k.bind(load_node(p(i, j)))
-            k.set(left, _e("sub", left, _e("mul", pij, pij)))
+            k.set(left, _e("sub", left, k.norm2(pij)))
         with k.when(_e("gt", left, best_v), "better"):
             k.set(best_v, left)
             k.set(best_i, i)
@@ -321,25 +345,25 @@ def _complete(k: _Kernel, m, c, p):
     b_ = k.bind(k.at(k.redi, _i(0), d.int32))
     k.sync()
     for i in k.each(m, "first projection"):
-        acc = k.bind(ops.make("select", _e("eq", i, b_), k.f(1), k.f(0)), mutable=True)
+        acc = k.bind(ops.make("select", _e("eq", i, b_), k.z(1), k.z(0)), mutable=True)
         for j in k.loop(_i(0), c, "project"):
-            k.set(acc, _e("sub", acc, _e("mul", load_node(p(b_, j)), load_node(p(i, j)))))
+            k.set(acc, _e("sub", acc, k.mul(k.conj(load_node(p(b_, j))), load_node(p(i, j)))))
         k.set(p(i, c), acc)
     k.sync()
     for j in k.each(c, "coefficients"):
-        acc = k.bind(k.f(0), mutable=True)
+        acc = k.bind(k.z(0), mutable=True)
         for i in k.loop(_i(0), m, "dot"):
-            k.set(acc, _e("add", acc, _e("mul", load_node(p(i, j)), load_node(p(i, c)))))
+            k.set(acc, _e("add", acc, k.mul(k.conj(load_node(p(i, j))), load_node(p(i, c)))))
         k.set(k.work(j), acc)
     k.sync()
     sq = k.bind(k.f(0), mutable=True)
     for i in k.each(m, "second projection"):
         acc = k.bind(load_node(p(i, c)), mutable=True)
         for j in k.loop(_i(0), c, "project"):
-            k.set(acc, _e("sub", acc, _e("mul", load_node(k.work(j)), load_node(p(i, j)))))
+            k.set(acc, _e("sub", acc, k.mul(load_node(k.work(j)), load_node(p(i, j)))))
         k.set(p(i, c), acc)
-        k.set(sq, _e("add", sq, _e("mul", acc, acc)))
+        k.set(sq, _e("add", sq, k.norm2(acc)))
     norm = k.bind(_e("sqrt", k.reduce(sq, "add")))
     for i in k.each(m, "normalize"):
-        k.set(p(i, c), _e("div", load_node(p(i, c)), norm))
+        k.set(p(i, c), k.scaled(load_node(p(i, c)), norm, "div"))
     k.sync()

@@ -2,8 +2,8 @@
 one workgroup per matrix (LU with partial pivoting, Cholesky, Householder QR in
 _linalg_dense; cyclic Jacobi for eigh and the SVD in _linalg_spectral), the rest from
 the namespace's own operations. Complex input: det, slogdet, inv, solve, cholesky, qr,
-eigvalsh, svdvals, matrix_rank and pinv take it; eigh and svd raise TypeError naming
-the dtype (their vectors need a complex Jacobi, not written yet)."""
+eigh, eigvalsh, svd, svdvals, matrix_rank and pinv take it (eigh and svd by complex
+Jacobi rotations: unitary vectors, real values)."""
 from ._linalg import matmul, tensordot, vecdot
 from ._linalg_dense import (LinAlgError, cholesky, cross, det, diagonal, inv, matrix_norm,
                             matrix_power, outer, qr, slogdet, solve, trace, vector_norm)
