@@ -584,10 +584,12 @@ def allocate(shape: tuple, dtype: dt.DType) -> View:
 def _flush_touching(graph, resources) -> None:
     """A command is being recorded into `graph` on `resources`: pending work on any of
     them is recorded first (and submitted first when `graph` is not the global graph)."""
+    if getattr(_tls, "flushing", False):   # our own flush records its kernels
+        return
     # the common case, no pending array work, without the lock: copying a dict's
     # values is one step under the GIL
     touched = [p.touched for p in list(_graphs.values()) if p.touched]
-    if not touched or getattr(_tls, "flushing", False):   # (or our own flush records)
+    if not touched:
         return
     hit = False
     for r in resources:
