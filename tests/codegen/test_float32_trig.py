@@ -90,11 +90,11 @@ def test_vector_components_reduce_each(backend):
     _assert_ulps(c.read(0).ravel(), np.cos(flat.astype(np.float64)), flat, "cos")
 
 
-@pytest.mark.parametrize("name", ["exp", "sin", "cos", "sinh", "cosh"])
+@pytest.mark.parametrize("name", ["exp", "sin", "cos", "sinh", "cosh", "tan", "tanh"])
 def test_complex64_functions_of_huge_parts(backend, name):
-    """complex64 exp, sin, cos, ... take sin and cos of one part: huge ones (the Array API
-    suite draws up to 1e38) reduce like real arguments. The other part stays in [0.5, 2],
-    where no sum in the formulas cancels."""
+    """complex64 exp, sin, cos, ... take sin and cos (tan, tanh: tan) of one part: huge
+    ones (the Array API suite draws up to 1e38) reduce like real arguments, and tanh no
+    longer doubles one (2y overflowed past 1.7e38). The other part stays in [0.5, 2]."""
     rng = np.random.default_rng(7)
     big = (np.geomspace(1e3, 3e38, 200) * rng.choice([-1, 1], 200)).astype(np.float32)
     small = rng.uniform(0.5, 2.0, 200).astype(np.float32)
@@ -106,6 +106,24 @@ def test_complex64_functions_of_huge_parts(backend, name):
     i = int(np.argmax(err))
     assert err[i] <= 8, f"{name}({z[i]!r}) = {got[i]!r}, NumPy {want[i]!r}: {err[i]:.1f} ulps"
 
+
+
+@pytest.mark.parametrize("name", ["tan", "tanh"])
+def test_complex64_tanh_near_its_poles(backend, name):
+    """Near tanh's poles (x = 0, y = pi/2 + k pi) the denominator of (sinh 2x + i sin 2y) /
+    (cosh 2x + cos 2y) cancelled (10^4 ulps off); Kahan's form (1 + b s^2) cannot."""
+    rng = np.random.default_rng(8)
+    near_zero = rng.uniform(-1e-2, 1e-2, 500)
+    near_pole = np.pi / 2 + np.pi * rng.integers(-20, 20, 500) + rng.uniform(-1e-2, 1e-2, 500)
+    if name == "tanh":
+        z = (near_zero + 1j * near_pole).astype(np.complex64)
+    else:                                    # tan z = -i tanh(i z): the parts swap
+        z = (near_pole + 1j * near_zero).astype(np.complex64)
+    want = getattr(np, name)(z.astype(np.complex128))
+    got = np.asarray(getattr(xp, name)(xp.asarray(z))).astype(np.complex128)
+    err = np.abs(got - want) / (np.abs(want) * 2.0 ** -24)
+    i = int(np.argmax(err))
+    assert err[i] <= 8, f"{name}({z[i]!r}) = {got[i]!r}, NumPy {want[i]!r}: {err[i]:.1f} ulps"
 
 def test_the_reduction_needs_no_int64(backend):
     """32-bit halves (umulExtended) make the products, so a kernel with sin runs on devices
