@@ -246,14 +246,19 @@ def _c_atan(z, t):      # -i atanh(i z)
 
 
 def _c_tanh(z, t):
-    # (sinh 2x + i sin 2y) / (cosh 2x + cos 2y); for large |x| (where cosh overflows)
-    # the limit (sign x, 0)
+    # Kahan's form: with u = tan y, b = 1 + u^2, s = sinh x, (b s sqrt(1 + s^2) + u i) /
+    # (1 + b s^2). Unlike (sinh 2x + i sin 2y) / (cosh 2x + cos 2y) it has no 2y (infinite
+    # past half the largest float) and no cancelling sum. For large |x| (where the
+    # products overflow) the limit (sign x, 0)
     p = _part_type(t)
     x, y = _bound(_re(z)), _bound(_im(z))
-    x2, y2 = ops.make("mul", x, lit(2, p)), ops.make("mul", y, lit(2, p))
-    den = _bound(ops.make("add", ops.make("cosh", x2), ops.make("cos", y2)))
-    out = _cplx(ops.make("div", ops.make("sinh", x2), den),
-                ops.make("div", ops.make("sin", y2), den), t)
+    u = _bound(ops.make("tan", y))
+    s = _bound(ops.make("sinh", x))
+    b = _bound(ops.make("add", lit(1, p), ops.make("mul", u, u)))
+    rho = ops.make("sqrt", ops.make("add", lit(1, p), ops.make("mul", s, s)))
+    den = _bound(ops.make("add", lit(1, p), ops.make("mul", b, ops.make("mul", s, s))))
+    out = _cplx(ops.make("div", ops.make("mul", ops.make("mul", b, s), rho), den),
+                ops.make("div", u, den), t)
     # ±1 + 0j (the zero with y's sign): for infinite x whatever y is, else for finite y
     far = ops.make("logical_and", ops.make("gt", ops.make("abs", x), lit(20, p)),
                    ops.make("logical_or", is_inf(x), is_finite(y)))

@@ -8,7 +8,7 @@ import numpy as np
 from ...base.abi import BINDING_BUFFER_ADDRESS
 from ...base import dtype as dt
 from .. import ir
-from . import _glsl_f64
+from . import _glsl_f32_trig, _glsl_f64
 from .base import EmittedKernel, Emitter
 
 _GLSL_RESERVED = frozenset("""
@@ -120,26 +120,11 @@ _NEAR_ZERO = {
     return atan(x);
 }""",
 }
-# Drivers' float32 sin, cos and tan lose digits as the argument grows (NVIDIA's sin(30)
-# is off by 2e-5; Vulkan bounds their error only on [-pi, pi]): from |x| = 1 to 1e5 they
-# take x's remainder by 2pi, Cody and Waite's way: 2pi in four float parts, the first
-# three of 10 significant bits, so that k times each is exact for k < 2^14 and the
-# remainder keeps about an ulp (an fma would need a fused one: lavapipe's is not).
-# Below 1 (and -0), past 1e5, infinities and NaNs: the built-in as it is.
-_NEAR_ZERO["rem2pi"] = """float vkd_rem2pi(float x) {
-    precise float k = round(x * 0.15915494);
-    precise float r = x - k * 6.28125;
-    r = r - k * 0.001934051513671875;
-    r = r - k * 1.255422830581665e-06;
-    r = r - k * 2.430840251310684e-10;
-    return r;
-}"""
-for _f in ("sin", "cos", "tan"):
-    _NEAR_ZERO[_f] = (f"float vkd_{_f}(float x) {{ return (abs(x) < 1.0 || !(abs(x) < 1.0e5)) "
-                      f"? {_f}(x) : {_f}(vkd_rem2pi(x)); }}")
+# float32 sin, cos and tan reduce their argument mod pi/2 first: see _glsl_f32_trig
+_NEAR_ZERO.update(_glsl_f32_trig.sources())
 # what a _NEAR_ZERO helper calls (emitted before it)
 _NEAR_ZERO_USES = {"sinh": "expm1", "tanh": "expm1", "asinh": "log1p", "atanh": "log1p",
-                   "sin": "rem2pi", "cos": "rem2pi", "tan": "rem2pi"}
+                   "sin": "rem_pio2", "cos": "rem_pio2", "tan": "rem_pio2"}
 # GLSL leaves atan(y, x) undefined at x = y = 0 and says nothing of NaNs, infinities or
 # signed zeros (lavapipe: atan(0, 0) = 3pi/4, atan(NaN, 0.5) = 0); C's atan2 values there
 _ATAN2_HELPER = """float vkd_atan2(float y, float x) {
@@ -607,7 +592,7 @@ class GLSLEmitter(Emitter):
                          if t in self.dtypes]
         out += _glsl_f64.helper_lines(self.f64_helpers)
         if "cexp" in self.ops and dt.complex64 in self.dtypes:   # vec2's calls vkd_sin, vkd_cos
-            self.helper_types |= {(n, dt.float32) for n in ("sin", "cos", "rem2pi")}
+            self.helper_types |= {(n, dt.float32) for n in ("sin", "cos", "rem_pio2")}
         # scalar helpers first: the vector ones call them per component, the complex ones
         # (after these) vkd_sin and vkd_cos
         used = set(_NEAR_ZERO_USES.values())   # before the helpers that call them
