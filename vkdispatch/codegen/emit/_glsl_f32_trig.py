@@ -1,10 +1,11 @@
-"""float32 sin, cos and tan for GLSL: the driver's functions on a reduced argument.
+"""float32 sin, cos and tan for GLSL: x = q pi/2 + r, then polynomials in r.
 
-Drivers' float32 sin, cos and tan lose digits as the argument grows (NVIDIA's sin(30) is
-off by 2e-5, lavapipe's sin(1e8) is anything in [-1, 1]; Vulkan bounds their error only
-on [-pi, pi]). So from |x| = 1 on, x = q pi/2 + r with |r| <= ~pi/4 and the driver
-evaluates sin or cos of r, the quadrant q choosing which and the sign. Below 1 (and -0),
-infinities and NaNs go to the driver as they are.
+Drivers' float32 sin, cos and tan are only accurate in absolute terms, and only near 0
+(Vulkan bounds their error on [-pi, pi] by 2^-11): NVIDIA's sin(1.5e-8) is 0 and its
+sin(30) is off by 2e-5, lavapipe's sin(1e8) is anything in [-1, 1]. So these never call
+them: from |x| = pi/4 on, x = q pi/2 + r with |r| <= ~pi/4, and sin, cos or tan of r
+come from polynomials on [-pi/4, pi/4] (Cephes' sinf/cosf/tanf coefficients, about 1
+ulp), the quadrant q choosing which and the sign. Infinities and NaNs give NaN, -0 stays.
 
 r comes out within 0.51 ulp of the exact remainder for every finite float (checked
 exhaustively against a wider computation). Below 1e5 by Cody and Waite's method: pi/2 in
@@ -15,6 +16,7 @@ times the 96 bits of 2/pi that matter mod 4 gives q and 62 fraction bits, whose 
 62 bits leave 30 beyond r's 24. umulExtended (core GLSL) makes the 64-bit products: the
 emitter does not know the device, and uint64 would make every kernel with sin need int64.
 Error-free steps use only + - * under `precise` (Vulkan does not promise a fused fma)."""
+
 from __future__ import annotations
 
 import functools
@@ -103,8 +105,12 @@ int vkd_rem_pio2_large(float a, out float r) {   // a >= 1e5, finite
 }
 int vkd_rem_pio2(float x, out float r) {   // x = q pi/2 + r, |r| <= ~pi/4; q mod 4
     float a = abs(x);
-    if (a < 1.0 || !(a <= 3.4028235e38)) {   // below 1 (and -0), infinities, NaNs: as they are
+    if (a < 0.7853982) {   // below pi/4 (and -0): as it is
         r = x;
+        return 0;
+    }
+    if (!(a <= 3.4028235e38)) {   // infinities and NaNs: NaN (a constant no compiler folds)
+        r = uintBitsToFloat(0x7fc00000u);
         return 0;
     }
     if (a < 1.0e5) {
@@ -126,23 +132,44 @@ int vkd_rem_pio2(float x, out float r) {   // x = q pi/2 + r, |r| <= ~pi/4; q mo
     return q;
 }"""
 
+_POLY = """float vkd_sin_r(float r) {   // |r| <= pi/4; below 1e-4 sin r = r in float32 (keeps -0)
+    if (abs(r) < 1.0e-4) {
+        return r;
+    }
+    float z = r * r;
+    return ((-1.9515295891e-4 * z + 8.3321608736e-3) * z - 1.6666654611e-1) * z * r + r;
+}
+float vkd_cos_r(float r) {
+    float z = r * r;
+    return ((2.443315711809948e-5 * z - 1.388731625493765e-3) * z
+            + 4.166664568298827e-2) * z * z - 0.5 * z + 1.0;
+}
+float vkd_tan_r(float r) {
+    if (abs(r) < 1.0e-4) {
+        return r;
+    }
+    float z = r * r;
+    return (((((9.38540185543e-3 * z + 3.11992232697e-3) * z + 2.44301354525e-2) * z
+              + 5.34112807005e-2) * z + 1.33387994085e-1) * z + 3.33331568548e-1) * z * r + r;
+}"""
+
 _TRIG = {
     "sin": """float vkd_sin(float x) {
     float r;
     int q = vkd_rem_pio2(x, r);
-    float s = (q & 1) == 0 ? sin(r) : cos(r);
+    float s = (q & 1) == 0 ? vkd_sin_r(r) : vkd_cos_r(r);
     return (q & 2) == 0 ? s : -s;
 }""",
     "cos": """float vkd_cos(float x) {
     float r;
     int q = vkd_rem_pio2(x, r);
-    float c = (q & 1) == 0 ? cos(r) : sin(r);
+    float c = (q & 1) == 0 ? vkd_cos_r(r) : vkd_sin_r(r);
     return ((q + 1) & 2) == 0 ? c : -c;
 }""",
     "tan": """float vkd_tan(float x) {
     float r;
     int q = vkd_rem_pio2(x, r);
-    float t = tan(r);
+    float t = vkd_tan_r(r);
     return (q & 1) == 0 ? t : -1.0 / t;
 }""",
 }
@@ -150,4 +177,4 @@ _TRIG = {
 
 def sources() -> dict:
     """GLSL helper name -> source: "rem_pio2" (the reduction) and the functions on it."""
-    return {"rem_pio2": Template(_REM_PIO2).substitute(_subs()), **_TRIG}
+    return {"rem_pio2": Template(_REM_PIO2).substitute(_subs()) + "\n" + _POLY, **_TRIG}
