@@ -3,11 +3,12 @@ z_n = x_2n + i x_2n+1, transformed with an M-point complex FFT, and untangled:
 X_k = E_k + W_N^k O_k with E_k = (Z_k + conj Z_(M-k)) / 2, O_k = -i (Z_k - conj Z_(M-k)) / 2
 (rfft), and the reverse, Z_k = E_k + i O_k (irfft), so a real transform does half the
 work of a complex one. Rows of an RFFTBuffer hold M + 1 complex values: the real signal
-in the first M, the spectrum in all M + 1."""
+in the first M, the spectrum in all M + 1; xp.fft's real transforms read or write the
+real side as an array of reals (PassSpec.pairs)."""
 from __future__ import annotations
 
-from ..codegen.functions.complex import conj
-from ..codegen.functions.math import min as vmin
+from ..codegen.functions.complex import conj, make_complex
+from ..codegen.functions.math import min as vmin, select
 from .registers import bind, times_i
 
 
@@ -27,10 +28,15 @@ def r2c_store(k) -> None:
 
 
 def c2r_load(k, e):
-    """Z_e of the packed signal from the spectrum X_e, X_(M-e) in global memory."""
+    """Z_e of the packed signal from the spectrum X_e, X_(M-e) in global memory. The
+    imaginary parts of X_0 and X_M are dropped (as numpy.fft.irfft does): a real
+    signal's spectrum has none there."""
     s = k.s
     a = k._load_global(e)
-    b = bind(conj(k._load_global(bind(s.n - e))))
+    b = k._load_global(bind(s.n - e))
+    first = bind(e == 0)
+    a = bind(make_complex(a.real, select(first, 0.0, a.imag)))
+    b = bind(make_complex(b.real, select(first, 0.0, -b.imag)))
     even = bind((a + b) * 0.5)
     odd = bind(bind((a - b) * 0.5) * k._root("real", e, 1))
     return bind(even + times_i(odd, 1))
