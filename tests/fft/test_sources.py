@@ -29,6 +29,8 @@ def test_contiguous_rows_compile_their_strides_as_literals(backend):
     rows, strided = vd.fft.fft_src((4, 64)), vd.fft.fft_src((64, 4), axis=0)
     assert rows.count("in_es") == 1 and rows.count("out_es") == 1
     assert strided.count("in_es") > 1 and strided.count("out_es") > 1
+    for real in (vd.fft.rfft_src((4, 64)), vd.fft.irfft_src((4, 64))):   # packed rows
+        assert real.count("in_es") == 1 and real.count("out_es") == 1
     for shape, axis in (((4, 64), 1), ((64, 4), 0), ((3, 5, 32), 2)):
         x = random_complex(shape, np.complex64)
         buf = vd.asbuffer(x)

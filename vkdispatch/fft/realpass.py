@@ -26,12 +26,13 @@ from .spec import Edge, Layout
 
 @functools.lru_cache(maxsize=None)
 def _untangle(dtype: dt.DType, inverse: bool):
-    """X_k (k <= M) from Z in scratch (forward), or Z_k (k < M) from X (inverse), along
+    """X_k (k <= M) from Z in scratch (forward), or 2 Z_k (k < M) from X (inverse), along
     the middle axis of (outer, ., inner); the inverse reads `have` entries of X per
     transform (zero past them) and drops the imaginary parts of X_0 and X_M; `roots`
     holds exp(-pi i k / M) for k <= M."""
     T = dtype
-    zero = (dt.float64 if T is dt.complex128 else dt.float32).numpy_dtype.type(0)
+    real = dt.complex_part(T).numpy_dtype.type
+    zero, half = real(0), real(0.5)
     u32 = Const[dt.uint32]
 
     def forward(out: Buff[T], z: Buff[T], roots: Buff[T], m: u32, inner: u32):
@@ -41,9 +42,7 @@ def _untangle(dtype: dt.DType, inverse: bool):
         row = (i // inner) // (m + 1) * m * inner + c
         a = z[row + (k % m) * inner]
         b = conj(z[row + ((m - k) % m) * inner])
-        even = (a + b) * 0.5
-        odd = times_i((a - b) * 0.5, -1)
-        out[i] = even + odd * roots[k]
+        out[i] = ((a + b) + times_i(a - b, -1) * roots[k]) * half
 
     def backward(out: Buff[T], x: Buff[T], roots: Buff[T], m: u32, inner: u32, have: u32):
         i = global_invocation_id().x
@@ -56,9 +55,7 @@ def _untangle(dtype: dt.DType, inverse: bool):
                          select((k < have) & (k != 0), a.imag, zero))
         b = make_complex(select(m - k < have, b.real, zero),
                          select((m - k < have) & (k != 0), -b.imag, zero))
-        even = (a + b) * 0.5
-        odd = ((a - b) * 0.5) * conj(roots[k])
-        out[i] = even + times_i(odd, 1)
+        out[i] = (a + b) + times_i((a - b) * conj(roots[k]), 1)
 
     fn = backward if inverse else forward
     fn.__name__ = f"vkd_{'irfft' if inverse else 'rfft'}_untangle_{T.name}"
@@ -102,6 +99,8 @@ def record(ctx, graph, src: Buffer, dst: Buffer, m: int, outer: int, inner: int,
     real_row = 2 * m if pairs else m + 1
     columns = inner > 1
     sign = 1 if inverse else -1
+    if inverse:
+        scale *= 0.5      # the inverse untangling gives 2 Z
     if kernel_shape(m, compute.itemsize, ctx.device, columns, not inverse) is None:
         _four_step(ctx, graph, src, dst, m, outer, inner, inverse, scale, compute, side,
                    have, edge, spectrum, real_row, width)

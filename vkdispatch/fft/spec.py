@@ -74,10 +74,9 @@ class PassSpec:
     pairs: str = ""
     outer_split: int = 0     # four-step second pass: the first pass's length n1
     pad: bool = False        # shared rows keep a spare element per 16 (bank conflicts)
-    # the launch's layouts are rows of n elements one after another on both sides (q=1,
-    # a=n, b=0, es=1, one column): compiled as literals, so that addresses fold into
-    # the loads' and stores' offsets
-    rows: bool = False
+    # (input Layout, output Layout) of a launch over rows (one column), compiled as
+    # literals so that addresses fold into the loads' and stores' offsets
+    rows: tuple = ()
 
     @property
     def local_size(self) -> int:

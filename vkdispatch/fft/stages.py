@@ -21,7 +21,7 @@ from ..codegen.functions.complex import conj, make_complex
 from ..codegen.variables import ShaderVariable
 from . import realpack, tables
 from .hooks import WriteOp, kernel_index
-from .registers import bind, dft
+from .registers import bind, dft, scaled
 from .spec import LAUNCH_FIELDS, SIDE_FIELDS, Edge, PassSpec
 
 
@@ -79,9 +79,9 @@ class _Kernel:
             self.u[f] = self._uniform(f)
         if spec.rows:   # the values the launch passes, as literals
             self.u["columns"] = _u(b, 1)
-            for side in ("in", "out"):
-                for f, value in zip(SIDE_FIELDS, (1, spec.n, 0, 1)):
-                    self.u[f"{side}_{f}"] = _u(b, value)
+            for side, layout in zip(("in", "out"), spec.rows):
+                for f in SIDE_FIELDS:
+                    self.u[f"{side}_{f}"] = _u(b, getattr(layout, f))
         if spec.kernel_mul and spec.kernel_mul[0] == "buffer" and spec.kernel_mul[2] == "same":
             self.u["kernel_size"] = self._uniform("kernel_size")
 
@@ -171,7 +171,8 @@ class _Kernel:
             v = bind(select(inside, v, ShaderVariable(self.b, ir.Lit(0j, s.compute))))
         return v
 
-    def _store_global(self, f, v) -> None:
+    def _store_global(self, f, v, factor: float = 1.0) -> None:
+        """Store output f: v times the spec's scale and `factor`."""
         s, edge = self.s, self.s.store
         if s.twiddle:
             m = bind(self.n2 * f)
@@ -182,8 +183,8 @@ class _Kernel:
             inside = bind(full < edge.limit) if edge.limit else None
             safe = full if inside is None else bind(select(inside, full, 0))
             v = bind(v * self._root("chirp_out", safe, 1 if edge.chirp < 0 else -1))
-        if s.scale != 1.0:
-            v = bind(v * s.scale)
+        if s.scale * factor != 1.0:
+            v = scaled(v, s.scale * factor)
         pos = bind(self.base_out + f * self.u["out_es"])
         cond = self.active if not edge.limit else bind(self.active & (full < edge.limit))
         if self.maps is not None and self.maps.has("output_map"):
