@@ -66,6 +66,13 @@ def test_cuda_source_compiles_with_nvrtc():
                                vd.complex64, True)
             k = stages.build_ir(p.steps[0].spec, device)
             nvrtc.compile_cuda(emit(k, "cuda", "fft").source, arch="sm_90")
+        # xp.fft's packed real transforms: reals in (zero-padded), reals out, scaled
+        for io, real, pairs in (((vd.float32, vd.complex64), "r2c", "in"),
+                                ((vd.complex64, vd.float32), "c2r", "out")):
+            p = plan.make_plan(device, 2048, False, -1, 0.5, *io, vd.complex64, False,
+                               load=plan.Edge(limit=1000), real=real, pairs=pairs)
+            k = stages.build_ir(p.steps[0].spec, device)
+            nvrtc.compile_cuda(emit(k, "cuda", "fft").source, arch="sm_90")
     finally:
         vd.shutdown()
 
