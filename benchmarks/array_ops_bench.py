@@ -51,6 +51,7 @@ def _cases(ns, to_dev, data):
         "x[mask]": lambda: x[x > 0.5],
         "unique_values": lambda: ns["unique"](ints),
         "fft rows": lambda: ns["fft"](c),
+        "rfft rows": lambda: ns["rfft"](m),
     }
 
 
@@ -73,7 +74,7 @@ def vkdispatch_figures(backend, data, radix_above=None) -> dict:
     vd.initialize(backend=backend)
     ns = {"sort": xp.sort, "argsort": xp.argsort, "searchsorted": xp.searchsorted,
           "take": xp.take, "nonzero": xp.nonzero, "unique": xp.unique_values,
-          "fft": xp.fft.fft}
+          "fft": xp.fft.fft, "rfft": xp.fft.rfft}
     out = _figures(ns, xp.asarray, vd.queue_wait_idle, data)
     out["device"] = vd.get_context().device.name
     return out
@@ -82,7 +83,8 @@ def vkdispatch_figures(backend, data, radix_above=None) -> dict:
 def numpy_figures(data) -> dict:
     ns = {"sort": np.sort, "argsort": lambda a: np.argsort(a, kind="stable"),
           "searchsorted": np.searchsorted, "take": np.take, "nonzero": np.nonzero,
-          "unique": np.unique, "fft": np.fft.fft}
+          "unique": np.unique, "fft": np.fft.fft,
+          "rfft": np.fft.rfft}
     out = _figures(ns, lambda h: h, lambda: None, data)
     out["device"] = "CPU (NumPy)"
     return out
@@ -94,7 +96,8 @@ def torch_figures(data) -> dict:
     ns = {"sort": lambda a: torch.sort(a, stable=True).values,
           "argsort": lambda a: torch.argsort(a, stable=True),
           "searchsorted": torch.searchsorted, "take": torch.take,
-          "nonzero": torch.nonzero, "unique": torch.unique, "fft": torch.fft.fft}
+          "nonzero": torch.nonzero, "unique": torch.unique, "fft": torch.fft.fft,
+          "rfft": torch.fft.rfft}
     sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
     out = _figures(ns, lambda h: torch.from_numpy(h).to(dev), sync, data)
     out["device"] = torch.cuda.get_device_name() if dev == "cuda" else "CPU (torch)"
@@ -104,7 +107,8 @@ def torch_figures(data) -> dict:
 def cupy_figures(data) -> dict:
     import cupy as cp
     ns = {"sort": cp.sort, "argsort": cp.argsort, "searchsorted": cp.searchsorted,
-          "take": cp.take, "nonzero": cp.nonzero, "unique": cp.unique, "fft": cp.fft.fft}
+          "take": cp.take, "nonzero": cp.nonzero, "unique": cp.unique, "fft": cp.fft.fft,
+          "rfft": cp.fft.rfft}
     out = _figures(ns, cp.asarray, cp.cuda.Device().synchronize, data)
     out["device"] = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
     return out
@@ -143,7 +147,7 @@ def main():
         else:
             rows_out[lib] = json.loads(proc.stdout.strip().splitlines()[-1])
     names = list(_cases({k: (lambda *a, **k: None) for k in (
-        "sort", "argsort", "searchsorted", "take", "nonzero", "unique", "fft")},
+        "sort", "argsort", "searchsorted", "take", "nonzero", "unique", "fft", "rfft")},
         lambda h: h, _data(1024, 4)))
     print(f"ms per call; 1-D cases on {n} elements (take/searchsorted/unique: {n // 4}), "
           f"rows: {rows} x {n // rows}")

@@ -81,11 +81,13 @@ def test_frequencies(backend):
 
 
 def test_a_repeated_transform_compiles_nothing(backend):
-    x = xp.asarray(C)
+    x, r = xp.asarray(C), xp.asarray(R[:, :14])
     np.asarray(xp.fft.fft(x))
+    np.asarray(xp.fft.irfft(xp.fft.rfft(r)))
     before = vd.stats()
     for _ in range(3):
         np.asarray(xp.fft.fft(x))
+        np.asarray(xp.fft.irfft(xp.fft.rfft(r)))
     delta = vd.stats() - before
     assert delta.kernels_compiled == 0 and delta.disk_cache_hits == 0, delta
 
@@ -111,3 +113,97 @@ def test_bad_arguments_name_themselves(backend):
         xp.fft.irfft(x[:, :1])
     with pytest.raises(TypeError, match="takes an array"):
         xp.fft.fft(C)
+
+
+# The real transforms: even lengths whose half is a Stockham length run packed (half
+# the length, the real side read or written as reals), the rest as complex transforms.
+REAL_LENGTHS = [2, 16, 64, 6, 10, 12, 30, 1000, 194, 7, 97, 15]
+
+
+def _real(shape, dtype=np.float32, seed=3):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _spectrum(shape, dtype=np.complex64, seed=4):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+
+
+def _both(call, data, tol):
+    """`call` on xp and on numpy (float64/complex128 data) agree within `tol`."""
+    wide = data.astype(np.complex128 if np.iscomplexobj(data) else np.float64)
+    _close(call(xp, xp.asarray(data)), call(np, wide), tol)
+
+
+@pytest.mark.parametrize("n", REAL_LENGTHS)
+def test_real_transforms_of_every_length(backend, n):
+    x, z = _real((3, n)), _spectrum((3, n // 2 + 1))
+    for k, norm in ((None, "backward"), (max(1, n - 3), "ortho"), (n + 4, "forward")):
+        _both(lambda m, a: m.fft.rfft(a, n=k, norm=norm), x, 1e-6)
+        _both(lambda m, a: m.fft.irfft(a, n=k or n, norm=norm), z, 1e-6)
+    _both(lambda m, a: m.fft.irfft(a), z, 1e-6)
+    _both(lambda m, a: m.fft.ihfft(a), x, 1e-6)
+    _both(lambda m, a: m.fft.hfft(a, n=n), z, 1e-6)
+
+
+@pytest.mark.parametrize("shape,axis", [((16, 3), 0), ((2, 30, 3), 1), ((5, 2, 12), 2),
+                                        ((2, 1 << 14), 1), ((1 << 14, 3), 0)])
+def test_real_transforms_along_any_axis(backend, shape, axis):
+    """Batched leading axes, strided axes (a kernel over columns), and lengths whose
+    half takes two passes and an untangling kernel (1 << 14 here)."""
+    x = _real(shape)
+    n = shape[axis]
+    _both(lambda m, a: m.fft.rfft(a, axis=axis), x, 1e-6)
+    _both(lambda m, a: m.fft.rfft(a, n=n + 6, axis=axis, norm="ortho"), x, 1e-6)
+    z = _spectrum(shape[:axis] + (n // 2 + 1,) + shape[axis + 1:])
+    _both(lambda m, a: m.fft.irfft(a, axis=axis), z, 1e-6)
+    _both(lambda m, a: m.fft.irfft(a, n=n - 4, axis=axis, norm="forward"), z, 1e-6)
+    _both(lambda m, a: m.fft.irfft(a, n=n + 8, axis=axis), z, 1e-6)
+
+
+def test_real_transforms_in_float64(backend):
+    if not vd.get_context().device.float64:
+        pytest.skip("the device has no float64")
+    for n in (18, 30, 1000, 97, 1 << 14):
+        x, z = _real((2, n), np.float64), _spectrum((2, n // 2 + 1), np.complex128)
+        got = xp.fft.rfft(xp.asarray(x), norm="ortho")
+        assert got.dtype == xp.complex128
+        _close(got, np.fft.rfft(x, norm="ortho"), 1e-13)
+        back = xp.fft.irfft(xp.asarray(z), n=n)
+        assert back.dtype == xp.float64
+        _close(back, np.fft.irfft(z, n=n), 1e-13)
+    _close(xp.fft.rfft(xp.asarray(_real((12, 3), np.float64)), axis=0),
+           np.fft.rfft(_real((12, 3), np.float64), axis=0), 1e-13)
+
+
+def test_real_transforms_of_views_and_chains(backend):
+    x = _real((8, 64))
+    a = xp.asarray(x)
+    for index in ((slice(None), slice(None, None, 2)), (slice(1, None), slice(3, 63)),
+                  (slice(None, None, 2), slice(None)), (slice(None), slice(None, None, -1))):
+        _close(xp.fft.rfft(a[index]), np.fft.rfft(x[index].astype(np.float64)), 1e-6)
+    _close(xp.fft.rfft(a.T, axis=0), np.fft.rfft(x.T.astype(np.float64), axis=0), 1e-6)
+    k = _real(33, seed=5)
+    got = xp.fft.irfft(xp.fft.rfft(a * 2.0) * xp.asarray(k)) + 1.0
+    _close(got, np.fft.irfft(np.fft.rfft(2.0 * x.astype(np.float64)) * k) + 1.0, 1e-6)
+
+
+@pytest.mark.parametrize("s,axes", [(None, None), ((6, 10), (0, 1)), ((8, 30), (1, 0)),
+                                    (None, (0,))])
+def test_real_nd_transforms(backend, s, axes):
+    x = _real((8, 64))
+    _both(lambda m, a: m.fft.rfftn(a, s=s, axes=axes), x, 1e-6)
+    z = np.fft.rfftn(x.astype(np.float64), s=s, axes=axes).astype(np.complex64)
+    _both(lambda m, a: m.fft.irfftn(a, s=s, axes=axes, norm="ortho"), z, 1e-6)
+
+
+@pytest.mark.parametrize("n,kernels", [(64, 1), (1 << 15, 3)])
+def test_even_real_transforms_run_packed(backend, n, kernels):
+    """rfft / irfft of an even length: one packed kernel (past one workgroup: two passes
+    and the untangling), with no complex copy of the input or full spectrum made."""
+    x, z = xp.asarray(_real((4, n))), xp.asarray(_spectrum((4, n // 2 + 1)))
+    for call in (lambda: xp.fft.rfft(x), lambda: xp.fft.irfft(z)):
+        np.asarray(call())
+        before = vd.stats()
+        np.asarray(call())
+        assert (vd.stats() - before).dispatches_recorded == kernels

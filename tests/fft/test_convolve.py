@@ -67,6 +67,19 @@ def test_input_output_maps_and_signal_range(backend):
     assert rel_err(buf.read(0), np.fft.fft(z)) < 1e-6
 
 
+@pytest.mark.parametrize("shape,axis", [((2, 1 << 14), 1), ((1 << 14, 3), 0)])
+def test_signal_range_past_one_workgroup(backend, shape, axis):
+    """Two passes: the first one's loads skip the samples outside the range."""
+    x = random_complex(shape, np.complex64)
+    buf = vd.asbuffer(x)
+    vd.fft.fft(buf, axis=axis, input_signal_range=(100, 9000))
+    z = np.moveaxis(x.copy(), axis, -1)
+    z[..., :100] = 0
+    z[..., 9000:] = 0
+    want = np.fft.fft(np.moveaxis(z, -1, axis).astype(np.complex128), axis=axis)
+    assert rel_err(buf.read(0), want) < 1e-6
+
+
 def test_hooks_bad_input(backend):
     buf = vd.Buffer((4, 8), vd.complex64)
     with pytest.raises(TypeError, match="mapping function"):

@@ -12,7 +12,8 @@ def _real(shape, dtype, seed=1):
     return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
 
 
-@pytest.mark.parametrize("shape,dtype", [((3, 64), np.float32), ((2, 30), np.float64)])
+@pytest.mark.parametrize("shape,dtype", [((3, 64), np.float32), ((2, 30), np.float64),
+                                         ((5, 18), np.float64)])   # one stage: shared too
 def test_rfft_irfft(backend, shape, dtype):
     if dtype is np.float64:
         skip_without_float64()
@@ -34,6 +35,16 @@ def test_rfft_past_one_workgroup(backend):
     assert rel_err(buf.read_fourier(0), np.fft.rfft(x.astype(np.float64))) < 1e-6
     vd.fft.irfft(buf)
     assert rel_err(buf.read_real(0), x) < 1e-6
+
+
+@pytest.mark.parametrize("n", [64, 1 << 14])
+def test_irfft_drops_the_imaginary_parts_at_zero_and_nyquist(backend, n):
+    """As numpy.fft.irfft does: a real signal's spectrum has none there."""
+    spectrum = np.random.default_rng(2).standard_normal((2, n // 2 + 1, 2)) @ [1, 1j]
+    buf = vd.RFFTBuffer((2, n))
+    buf.write_fourier(spectrum)
+    vd.fft.irfft(buf)
+    assert rel_err(buf.read_real(0), np.fft.irfft(spectrum, n)) < 1e-6
 
 
 def test_rfft2_rfft3(backend):

@@ -29,6 +29,8 @@ def test_contiguous_rows_compile_their_strides_as_literals(backend):
     rows, strided = vd.fft.fft_src((4, 64)), vd.fft.fft_src((64, 4), axis=0)
     assert rows.count("in_es") == 1 and rows.count("out_es") == 1
     assert strided.count("in_es") > 1 and strided.count("out_es") > 1
+    for real in (vd.fft.rfft_src((4, 64)), vd.fft.irfft_src((4, 64))):   # packed rows
+        assert real.count("in_es") == 1 and real.count("out_es") == 1
     for shape, axis in (((4, 64), 1), ((64, 4), 0), ((3, 5, 32), 2)):
         x = random_complex(shape, np.complex64)
         buf = vd.asbuffer(x)
@@ -62,6 +64,13 @@ def test_cuda_source_compiles_with_nvrtc():
         for n, columns in ((4096, False), (360, True)):
             p = plan.make_plan(device, n, columns, -1, 1.0, vd.complex64, vd.complex64,
                                vd.complex64, True)
+            k = stages.build_ir(p.steps[0].spec, device)
+            nvrtc.compile_cuda(emit(k, "cuda", "fft").source, arch="sm_90")
+        # xp.fft's packed real transforms: reals in (zero-padded), reals out, scaled
+        for io, real, pairs in (((vd.float32, vd.complex64), "r2c", "in"),
+                                ((vd.complex64, vd.float32), "c2r", "out")):
+            p = plan.make_plan(device, 2048, False, -1, 0.5, *io, vd.complex64, False,
+                               load=plan.Edge(limit=1000), real=real, pairs=pairs)
             k = stages.build_ir(p.steps[0].spec, device)
             nvrtc.compile_cuda(emit(k, "cuda", "fft").source, arch="sm_90")
     finally:

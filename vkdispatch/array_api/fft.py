@@ -1,18 +1,27 @@
 """The standard's fft extension (`xp.fft`) through vd.fft's generated kernels: each 1-D
 complex transform is a lazy node that records vd.fft's plan for its length (any
 length: mixed radix, or Bluestein), with the norm's scale applied on the final store.
-n-D transforms run one axis after another. The real transforms run as complex ones:
-rfft transforms the real input as complex and keeps the non-negative frequencies;
-irfft rebuilds the Hermitian-symmetric spectrum and keeps the real part (twice the
-work of a packed real transform, which vd.fft.rfft has for the last axis of a
-buffer)."""
+n-D transforms run one axis after another.
+
+The real transforms of an even length n whose half n/2 has prime factors up to 13
+(vd.fft's Stockham lengths) are packed: the n reals are read as n/2 complex values,
+transformed at half the length and untangled into the n//2 + 1 outputs in one kernel
+(two passes and an untangling kernel past one workgroup), along any axis, reading the
+real input in place (cropped or zero-padded to n as it is read) and writing the half
+spectrum directly (irfft: the other way round). Other lengths (odd n, or n/2 with a
+larger prime factor) run as complex transforms: rfft transforms the input cast to
+complex and keeps the non-negative frequencies; irfft rebuilds the Hermitian-symmetric
+spectrum and keeps the real part."""
 from __future__ import annotations
 
 import math
 
+from ..base.context import get_context
 from ..execution import lazy
 from ..fft import functions as transforms
+from ..fft import realpass
 from ..fft.hooks import Hooks
+from ..fft.plan import is_smooth
 from . import _dtypes as d
 from ._array import Array, check_axis
 from ._elementwise import CAST, apply, where
@@ -25,6 +34,7 @@ __all__ = ["fft", "ifft", "fftn", "ifftn", "rfft", "irfft", "rfftn", "irfftn", "
 _NORMS = ("backward", "ortho", "forward")
 _COMPLEX_OF = {d.float32: d.complex64, d.float64: d.complex128,
                d.complex64: d.complex64, d.complex128: d.complex128}
+_REAL_OF = {d.complex64: d.float32, d.complex128: d.float64}
 
 
 class _TransformOp:
@@ -45,6 +55,36 @@ class _TransformOp:
         call = transforms.Call((dst, src), Hooks(), "xp.fft")
         transforms.transform(call, node.shape, self.axis, self.sign, False, node.dtype,
                              graph, scale=self.scale)
+
+
+class _RealTransformOp:
+    """Lazy node op: args (Leaf over contiguous memory at its buffer's start,), the
+    packed real transform of length n along `axis`: rfft (the input's `have` reals
+    along it, cropped or zero-padded to n) or irfft (inverse; `have` complex values,
+    cropped or zero-padded to n//2 + 1), times `scale`."""
+    __slots__ = ("key", "axis", "n", "have", "inverse", "scale")
+
+    def __init__(self, axis: int, n: int, have: int, inverse: bool, scale: float):
+        self.key = ("irfft" if inverse else "rfft", axis, n, have, scale)
+        self.axis, self.n, self.have, self.inverse, self.scale = axis, n, have, inverse, scale
+
+    def record(self, graph, node) -> None:
+        if math.prod(node.shape) == 0:
+            return
+        (x,) = node.args
+        src = x.view.storage.buffer.view(x.view.offset, x.shape)
+        dst = node.target.storage.buffer.view(node.target.offset, node.shape)
+        spectrum = x.dtype if self.inverse else node.dtype
+        # the M-point transform's factor: an inverse's 1/n is 2/n there
+        scale = 2 * self.scale if self.inverse else self.scale
+        realpass.record(get_context(), graph, src, dst, self.n // 2,
+                        math.prod(node.shape[:self.axis]), math.prod(node.shape[self.axis + 1:]),
+                        self.inverse, scale, spectrum, True, self.have)
+
+
+def _packs(n: int, have: int) -> bool:
+    """Whether a real transform of length n (from `have` input entries) runs packed."""
+    return n % 2 == 0 and have > 0 and is_smooth(n // 2)
 
 
 def _check_norm(norm) -> str:
@@ -179,6 +219,14 @@ def _half(x: Array, axis: int, length: int) -> Array:
 def rfft(x, /, *, n=None, axis=-1, norm="backward") -> Array:
     _check_array(x, "rfft", "real")
     axis = check_axis(axis, x.ndim)
+    have = x.shape[axis]
+    if n is not None:
+        _check_n(n, "rfft")
+    if _packs(have if n is None else n, have):
+        n = have if n is None else n
+        op = _RealTransformOp(axis, n, have, False, _scale(_check_norm(norm), n, -1))
+        shape = x.shape[:axis] + (n // 2 + 1,) + x.shape[axis + 1:]
+        return Array._record(op, (_at_start(x),), shape, _COMPLEX_OF[x.dtype], x.device)
     out = _c2c(x, n, axis, norm, -1, "rfft")
     return _half(out, axis, out.shape[axis])
 
@@ -204,7 +252,12 @@ def irfft(x, /, *, n=None, axis=-1, norm="backward") -> Array:
             raise ValueError(f"fft.irfft: an axis of {x.shape[axis]} entries gives no "
                              f"output length; pass n >= 1")
     _check_n(n, "irfft")
-    full = _hermitian(_c2c_none(x), axis, n)
+    x = _c2c_none(x)
+    if _packs(n, x.shape[axis]):
+        op = _RealTransformOp(axis, n, x.shape[axis], True, _scale(_check_norm(norm), n, 1))
+        shape = x.shape[:axis] + (n,) + x.shape[axis + 1:]
+        return Array._record(op, (_at_start(x),), shape, _REAL_OF[x.dtype], x.device)
+    full = _hermitian(x, axis, n)
     return apply("real", _c2c(full, None, axis, norm, 1, "irfft"))
 
 

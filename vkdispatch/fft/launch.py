@@ -94,8 +94,11 @@ def record_step(ctx, graph, spec: PassSpec, src: Buffer, dst: Buffer, outer: int
                 columns: int, inner: int, lin: Layout, lout: Layout, hooks=None,
                 extra=None, extra_uniforms=None) -> None:
     """Record one kernel of a plan over `outer` x `columns` transforms."""
-    if not spec.columns and columns == 1 and lin == lout == Layout(1, spec.n, 0, 1):
-        spec = replace(spec, rows=True)
+    # literal layouts: rows of n elements on both sides, or a real transform's rows
+    # (whose sides differ: reals and n + 1 complex values)
+    if not spec.columns and columns == 1 and (
+            lin == lout == Layout(1, spec.n, 0, 1) or spec.real and lin.q == lout.q == 1):
+        spec = replace(spec, rows=(lin, lout))
     kernel = compiled(ctx, spec, hooks)
     if getattr(_capture, "printing", False):
         print(kernel.source)

@@ -70,14 +70,16 @@ def padded(n: int, itemsize: int, device, columns: bool) -> bool:
         (n + n // 16) * itemsize <= limits(device)[0]
 
 
-def kernel_shape(n: int, itemsize: int, device, columns: bool) -> Optional[tuple]:
+def kernel_shape(n: int, itemsize: int, device, columns: bool,
+                 in_shared: bool = False) -> Optional[tuple]:
     """(radices, threads per transform, transforms per workgroup) of a one-kernel
-    transform of length n, or None when it does not fit the device."""
+    transform of length n, or None when it does not fit the device. `in_shared`: the
+    result is kept in shared memory even with one stage (r2c's untangling reads it)."""
     rs = radices(n)
     shared, invocations = limits(device)
     threads = max(1, n // max(rs))
     per = (n + n // 16 if padded(n, itemsize, device, columns) else n) * itemsize \
-        if len(rs) > 1 else 0
+        if len(rs) > 1 or in_shared else 0
     if threads > invocations or per > shared:
         return None
     batch = 1
@@ -152,20 +154,21 @@ def plan_cache(device) -> PlanCache:
 
 def make_plan(device, n: int, columns: bool, sign: int, scale: float, io_in, io_out, compute,
               in_place: bool, load: Edge = Edge(), store: Edge = Edge(),
-              kernel_mul=None, real: str = "") -> Plan:
-    """The plan of a length-n transform on `device` (cached)."""
+              kernel_mul=None, real: str = "", pairs: str = "") -> Plan:
+    """The plan of a length-n transform on `device` (cached). `pairs` (see PassSpec)
+    applies to the plan's first kernel ("in") or last ("out")."""
     key = (n, columns, sign, scale, io_in, io_out, compute, in_place, load, store, kernel_mul,
-           real)
+           real, pairs)
     return plan_cache(device).get(key, lambda: _plan(device, *key))
 
 
 def _plan(device, n, columns, sign, scale, io_in, io_out, compute, in_place, load, store,
-          kernel_mul, real) -> Plan:
+          kernel_mul, real, pairs) -> Plan:
     if not is_smooth(n):
         raise ValueError(f"length {n} has a prime factor above 13; plans take lengths of "
                          f"the form 2^a 3^b 5^c 7^d 11^e 13^f (vd.fft uses Bluestein for others)")
     size = compute.itemsize
-    shape = kernel_shape(n, size, device, columns)
+    shape = kernel_shape(n, size, device, columns, real == "r2c")
     fused = kernel_mul is not None or load != Edge() or store != Edge() or real
     if shape is not None and columns and shape[2] < MIN_COLUMN_BATCH and not fused and \
             _split(n, size, device, True, quiet=True) is not None:
@@ -174,9 +177,10 @@ def _plan(device, n, columns, sign, scale, io_in, io_out, compute, in_place, loa
         rs, threads, batch = shape
         spec = PassSpec(n, rs, threads, batch, columns, sign, scale, io_in, io_out, compute,
                         in_place, load=load, store=store, kernel_mul=kernel_mul, real=real,
-                        pad=padded(n, size, device, columns))
+                        pad=padded(n, size, device, columns), pairs=pairs)
         return Plan(n, (Step(spec, "single"),))
-    if fused:
+    # the first pass's loads take a zero-padding edge (as Bluestein's do); nothing else
+    if kernel_mul is not None or store != Edge() or real or load.chirp or load.kernel:
         raise DeviceLimitError(f"a fused transform of length {n} does not fit one workgroup "
                                f"on {device.name} (shared memory {limits(device)[0]} bytes)")
     n1, n2 = _split(n, size, device, columns)
@@ -184,9 +188,10 @@ def _plan(device, n, columns, sign, scale, io_in, io_out, compute, in_place, loa
     r2, t2, b2 = kernel_shape(n2, size, device, columns)
     split = 1 << max(1, (n.bit_length() + 1) // 2)
     first = PassSpec(n1, r1, t1, b1, True, sign, 1.0, io_in, compute, compute, False,
-                     twiddle=n, split=split)
+                     twiddle=n, split=split, load=load, pairs="in" if pairs == "in" else "")
     second = PassSpec(n2, r2, t2, b2, columns, sign, scale, compute, io_out, compute, False,
-                      pad=padded(n2, size, device, columns))
+                      pad=padded(n2, size, device, columns),
+                      pairs="out" if pairs == "out" else "")
     return Plan(n, (Step(first, "four_step_1"), Step(second, "four_step_2")), (n1, n2))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import cmath
 import math
 
+from ..base import dtype as dt
 from ..codegen.variables import ShaderVariable
 from ..codegen.functions.complex import make_complex
 
@@ -25,6 +26,12 @@ def times_i(x: ShaderVariable, sign: int) -> ShaderVariable:
     if sign > 0:
         return make_complex(-x.imag, x.real)
     return make_complex(x.imag, -x.real)
+
+
+def scaled(x: ShaderVariable, factor: float) -> ShaderVariable:
+    """x times the real `factor`: two multiplies (a Python float would be promoted to a
+    complex literal and cost a complex multiply)."""
+    return bind(x * dt.complex_part(x.dtype).numpy_dtype.type(factor))
 
 
 def times_root(x: ShaderVariable, w: complex) -> ShaderVariable:

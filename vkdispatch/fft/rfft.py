@@ -20,10 +20,8 @@ from ..shader.decorator import shader
 from . import bluestein
 from .functions import compute_type_of, fft
 from . import launch
-from .launch import capturing_now, printing, record_step
+from .launch import capturing_now, printing
 from . import realpass
-from .plan import kernel_shape, make_plan
-from .spec import Layout
 
 
 class RFFTBuffer(Buffer):
@@ -104,19 +102,9 @@ def _packed(buffer, inverse, normalize, graph, print_shader, compute_type) -> No
     m = buffer.real_shape[-1] // 2
     rows = math.prod(buffer.real_shape[:-1])
     scale = (1.0 / m if normalize else 2.0) if inverse else 1.0
-    sign = 1 if inverse else -1
-    if kernel_shape(m, compute.itemsize, ctx.device, False) is None:
-        # past one workgroup: a two-pass complex plan and a separate untangling kernel
-        plan = make_plan(ctx.device, m, False, sign, scale, buffer.dtype, buffer.dtype,
-                         compute, False)
-        with printing(print_shader):
-            realpass.record(ctx, graph, buffer, plan, rows, m, inverse)
-        return
-    plan = make_plan(ctx.device, m, False, sign, scale, buffer.dtype, buffer.dtype, compute,
-                     True, real="c2r" if inverse else "r2c")
-    lay = Layout(1, m + 1, 0, 1)
     with printing(print_shader):
-        record_step(ctx, graph, plan.steps[0].spec, buffer, buffer, rows, 1, 1, lay, lay)
+        realpass.record(ctx, graph, buffer, buffer, m, rows, 1, inverse, scale, compute,
+                        False, m + 1)
 
 
 @functools.lru_cache(maxsize=None)

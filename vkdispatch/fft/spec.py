@@ -69,12 +69,14 @@ class PassSpec:
     # convolve: ("buffer", dtype name, layout, conjugate, kernels) or ("map", kernels)
     kernel_mul: Optional[tuple] = None
     real: str = ""           # "r2c" / "c2r": the packed real transform of length 2n (rfft.py)
+    # "in" / "out": that side is a real array and complex element e the pair of reals
+    # at 2e and 2e + 1 along its axis (realpass.py); its layout counts reals
+    pairs: str = ""
     outer_split: int = 0     # four-step second pass: the first pass's length n1
     pad: bool = False        # shared rows keep a spare element per 16 (bank conflicts)
-    # the launch's layouts are rows of n elements one after another on both sides (q=1,
-    # a=n, b=0, es=1, one column): compiled as literals, so that addresses fold into
-    # the loads' and stores' offsets
-    rows: bool = False
+    # (input Layout, output Layout) of a launch over rows (one column), compiled as
+    # literals so that addresses fold into the loads' and stores' offsets
+    rows: tuple = ()
 
     @property
     def local_size(self) -> int:

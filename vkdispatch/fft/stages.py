@@ -17,11 +17,11 @@ from ..codegen.functions import builtins as bi
 from ..codegen.functions.control_flow import if_block, return_
 from ..codegen.functions.math import min as vmin, select
 from ..codegen.functions.memory import barrier, shared_buffer
-from ..codegen.functions.complex import conj
+from ..codegen.functions.complex import conj, make_complex
 from ..codegen.variables import ShaderVariable
 from . import realpack, tables
 from .hooks import WriteOp, kernel_index
-from .registers import bind, dft
+from .registers import bind, dft, scaled
 from .spec import LAUNCH_FIELDS, SIDE_FIELDS, Edge, PassSpec
 
 
@@ -29,6 +29,8 @@ def kernel_name(spec: PassSpec) -> str:
     kind = "ifft" if spec.sign > 0 else "fft"
     if spec.kernel_mul:
         kind = "conv"
+    elif spec.real:
+        kind = "rfft" if spec.real == "r2c" else "irfft"
     return f"vkd_{kind}_{spec.n}_{'x'.join(map(str, spec.radices))}"
 
 
@@ -77,9 +79,9 @@ class _Kernel:
             self.u[f] = self._uniform(f)
         if spec.rows:   # the values the launch passes, as literals
             self.u["columns"] = _u(b, 1)
-            for side in ("in", "out"):
-                for f, value in zip(SIDE_FIELDS, (1, spec.n, 0, 1)):
-                    self.u[f"{side}_{f}"] = _u(b, value)
+            for side, layout in zip(("in", "out"), spec.rows):
+                for f in SIDE_FIELDS:
+                    self.u[f"{side}_{f}"] = _u(b, getattr(layout, f))
         if spec.kernel_mul and spec.kernel_mul[0] == "buffer" and spec.kernel_mul[2] == "same":
             self.u["kernel_size"] = self._uniform("kernel_size")
 
@@ -126,12 +128,23 @@ class _Kernel:
     def _base(self, side, o, c) -> ShaderVariable:
         u = self.u
         q = u[f"{side}_q"]
+        if side == self.s.pairs and self.s.columns:
+            # reals: virtual complex column c (axis position c // inner) starts at
+            # 2 * (c // inner) * inner + c % inner
+            c = bind(c * 2 - c % u["inner"])
         return bind((o // q) * u[f"{side}_a"] + (o % q) * u[f"{side}_b"] + c)
+
+    def _pair(self):
+        """How far apart the two reals of a complex element are: the axis' stride, which
+        is the launch's inner stride (1 along the last axis, where a kernel runs rows)."""
+        return self.u["inner"] if self.s.columns else 1
 
     # ------------------------------------------------------------------ memory
     def _load_global(self, e) -> ShaderVariable:
         s, edge = self.s, self.s.load
         full = bind(e * (s.twiddle // s.n) + self.n2) if s.twiddle and edge != Edge() else e
+        if s.pairs == "in":
+            return self._load_pair(e, full)
         inside = None
         if edge.limit:
             inside = bind(full < edge.limit)
@@ -158,7 +171,8 @@ class _Kernel:
             v = bind(select(inside, v, ShaderVariable(self.b, ir.Lit(0j, s.compute))))
         return v
 
-    def _store_global(self, f, v) -> None:
+    def _store_global(self, f, v, factor: float = 1.0) -> None:
+        """Store output f: v times the spec's scale and `factor`."""
         s, edge = self.s, self.s.store
         if s.twiddle:
             m = bind(self.n2 * f)
@@ -169,18 +183,50 @@ class _Kernel:
             inside = bind(full < edge.limit) if edge.limit else None
             safe = full if inside is None else bind(select(inside, full, 0))
             v = bind(v * self._root("chirp_out", safe, 1 if edge.chirp < 0 else -1))
-        if s.scale != 1.0:
-            v = bind(v * s.scale)
+        if s.scale * factor != 1.0:
+            v = scaled(v, s.scale * factor)
         pos = bind(self.base_out + f * self.u["out_es"])
         cond = self.active if not edge.limit else bind(self.active & (full < edge.limit))
         if self.maps is not None and self.maps.has("output_map"):
             with if_block(cond):
                 self.maps.call("output_map", WriteOp(v, pos, f))
             return
+        if s.pairs == "out":
+            re, im = v.real, v.imag
+            if re.dtype is not s.io_out:
+                re, im = re.cast(s.io_out), im.cast(s.io_out)
+            with if_block(cond):
+                self.dst[pos] = re
+                self.dst[bind(pos + self._pair())] = im
+            return
         if s.io_out is not s.compute:
             v = bind(v.cast(s.io_out))
         with if_block(cond):
             self.dst[pos] = v
+
+    def _load_pair(self, e, full) -> ShaderVariable:
+        """Complex element e of a real input: its two reals, each zero outside the load
+        edge's [start, limit) (counted in reals along the whole axis)."""
+        s, edge = self.s, self.s.load
+        pos = bind(self.base_in + e * self.u["in_es"])
+        halves = []
+        for h, at in enumerate((pos, bind(pos + self._pair()))):
+            inside = None
+            if edge.limit or edge.start:
+                r = bind(full * 2 + h)
+                inside = bind(r < edge.limit) if edge.limit else None
+                if edge.start:
+                    inside = bind(r >= edge.start) if inside is None else \
+                        bind(inside & (r >= edge.start))
+                at = bind(select(inside, at, 0))
+            v = self.src[at]
+            if inside is not None:
+                v = bind(select(inside, v, s.io_in.numpy_dtype.type(0)))
+            halves.append(v)
+        v = bind(make_complex(*halves))
+        if v.dtype is not s.compute:
+            v = bind(v.cast(s.compute))
+        return v
 
     def _root(self, part, index, sign) -> ShaderVariable:
         """Table entry `index` of `part` (forward roots; conjugated for sign > 0)."""
