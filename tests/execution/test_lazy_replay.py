@@ -129,7 +129,9 @@ def test_replayed_scalars_keep_the_sign_of_zero_and_their_type(backend):
     -0.0 compare equal)."""
     ones = xp.ones(5, dtype=xp.float32)
     for k in (0.0, -0.0, 0.0, -0.0):
-        np.testing.assert_array_equal(np.asarray(ones / k), np.float32(1) / np.float32(k))
+        with np.errstate(divide="ignore"):
+            want = np.float32(1) / np.float32(k)
+        np.testing.assert_array_equal(np.asarray(ones / k), want)
     ints = xp.asarray(np.arange(5, dtype=np.int32))
     for k in (3, 3, 2):
         np.testing.assert_array_equal(np.asarray(ints * k), np.arange(5, dtype=np.int32) * k)
