@@ -199,6 +199,29 @@ def _uniforms(b, names):
     return {name: element_kernel.uniform(b, name) for name in names}
 
 
+def _histogram_params(b, kt) -> tuple:
+    """A histogram kernel's (keys, counts, sums, uniforms, digit shift as kt)."""
+    keys, counts, sums = _params(b, (("keys", kt), ("counts", d.int32), ("sums", d.int32)))
+    u = _uniforms(b, ("n", "tpr", "gpr", "per", "groups", "shift"))
+    return keys, counts, sums, u, b.bind(convert(u["shift"], kt))
+
+
+def _scatter_params(b, kt) -> tuple:
+    """A scatter kernel's (keys, idx, keys_out, idx_out, counts, sums, uniforms, digit
+    shift as kt)."""
+    keys, idx, keys_out, idx_out = _params(b, (("keys", kt), ("idx", d.int32),
+                                               ("keys_out", kt), ("idx_out", d.int32)))
+    counts, sums = _params(b, (("counts", d.int32), ("sums", d.int32)))
+    u = _uniforms(b, ("n", "tpr", "gpr", "per", "tiles", "shift"))
+    return keys, idx, keys_out, idx_out, counts, sums, u, b.bind(convert(u["shift"], kt))
+
+
+def _split(b, i, per) -> tuple:
+    """(i // per, i % per) of non-negative i: a row and the position in it."""
+    row = b.bind(_e("div", i, per))
+    return row, b.bind(_e("sub", i, _e("mul", row, per)))
+
+
 def keys_kernel(rank: int, src, kt, w: int, device) -> ir.Kernel:
     """keys[e], idx[e] = the directed radix key of element e of the rows of x (strided,
     `rank` dims; rows of n along the axis, row-major) and its index in its row."""
@@ -227,18 +250,14 @@ def histogram_kernel(kt, w: int, e: int, device) -> ir.Kernel:
     t_slots = w * e
     b = Builder("vkd_radix_histogram", device)
     with b.active():
-        keys, counts, sums = _params(b, (("keys", kt), ("counts", d.int32),
-                                         ("sums", d.int32)))
-        u = _uniforms(b, ("n", "tpr", "gpr", "per", "groups", "shift"))
-        shift = b.bind(convert(u["shift"], kt))
+        keys, counts, sums, u, shift = _histogram_params(b, kt)
         lid = b.bind(_invocation("local_invocation_id"))
         table = _Counters(b, lid, w)
         tree = _Tree(b, lid, table.at, HALF * w, HALF, "tree")
         ngroups = b.bind(_invocation("num_workgroups"))
         g, body = _while(b, lambda v: _e("lt", v, u["groups"]), _invocation("workgroup_id"))
         with b.nested(body, "group loop"):
-            row = b.bind(_e("div", g, u["gpr"]))
-            grp = b.bind(_e("sub", g, _e("mul", row, u["gpr"])))
+            row, grp = _split(b, g, u["gpr"])
             run = b.bind(_lit(0, d.int32), mutable=True)
             first = b.bind(_e("mul", grp, u["per"]))
             tile = b.new_var(d.int32, name="tile")
@@ -316,11 +335,7 @@ def scatter_kernel(kt, w: int, e: int, device) -> ir.Kernel:
     ones = _lit((1 << (kt.itemsize * 8)) - 1, kt)
     b = Builder("vkd_radix_scatter", device)
     with b.active():
-        keys, idx, keys_out, idx_out = _params(b, (("keys", kt), ("idx", d.int32),
-                                                   ("keys_out", kt), ("idx_out", d.int32)))
-        counts, sums = _params(b, (("counts", d.int32), ("sums", d.int32)))
-        u = _uniforms(b, ("n", "tpr", "gpr", "per", "tiles", "shift"))
-        shift = b.bind(convert(u["shift"], kt))
+        keys, idx, keys_out, idx_out, counts, sums, u, shift = _scatter_params(b, kt)
         lid = b.bind(_invocation("local_invocation_id"))
         sk = b.add_shared(kt, _pad(t_slots), "sk")
         si = b.add_shared(d.int32, _pad(t_slots), "si")
@@ -330,8 +345,7 @@ def scatter_kernel(kt, w: int, e: int, device) -> ir.Kernel:
         ntiles = b.bind(_invocation("num_workgroups"))
         tl, body = _while(b, lambda v: _e("lt", v, u["tiles"]), _invocation("workgroup_id"))
         with b.nested(body, "tile loop"):
-            row = b.bind(_e("div", tl, u["tpr"]))
-            tile = b.bind(_e("sub", tl, _e("mul", row, u["tpr"])))
+            row, tile = _split(b, tl, u["tpr"])
             base = b.bind(_e("add", _e("mul", row, u["n"]),
                              _e("mul", tile, _lit(t_slots, d.int32))))
             valid = b.bind(_e("min", _lit(t_slots, d.int32),
@@ -436,15 +450,11 @@ def serial_histogram_kernel(kt, w: int, slots: int, device) -> ir.Kernel:
     of `slots` elements in order (CPU drivers, where barriers cost most)."""
     b = Builder("vkd_radix_histogram_serial", device)
     with b.active():
-        keys, counts, sums = _params(b, (("keys", kt), ("counts", d.int32),
-                                         ("sums", d.int32)))
-        u = _uniforms(b, ("n", "tpr", "gpr", "per", "groups", "shift"))
-        shift = b.bind(convert(u["shift"], kt))
+        keys, counts, sums, u, shift = _histogram_params(b, kt)
         run = _column(b, w)
         g, body, stride = _grid_loop(b, w, u["groups"])
         with b.nested(body, "group loop"):
-            row = b.bind(_e("div", g, u["gpr"]))
-            grp = b.bind(_e("sub", g, _e("mul", row, u["gpr"])))
+            row, grp = _split(b, g, u["gpr"])
             for digit in _each_digit(b, "clear"):
                 b.emit(ir.Assign(run(digit), _lit(0, d.int32)))
             first = b.bind(_e("mul", grp, u["per"]))
@@ -470,16 +480,11 @@ def serial_scatter_kernel(kt, w: int, slots: int, device) -> ir.Kernel:
     order, each to the next place of its digit."""
     b = Builder("vkd_radix_scatter_serial", device)
     with b.active():
-        keys, idx, keys_out, idx_out = _params(b, (("keys", kt), ("idx", d.int32),
-                                                   ("keys_out", kt), ("idx_out", d.int32)))
-        counts, sums = _params(b, (("counts", d.int32), ("sums", d.int32)))
-        u = _uniforms(b, ("n", "tpr", "gpr", "per", "tiles", "shift"))
-        shift = b.bind(convert(u["shift"], kt))
+        keys, idx, keys_out, idx_out, counts, sums, u, shift = _scatter_params(b, kt)
         place = _column(b, w)
         tl, body, stride = _grid_loop(b, w, u["tiles"])
         with b.nested(body, "tile loop"):
-            row = b.bind(_e("div", tl, u["tpr"]))
-            tile = b.bind(_e("sub", tl, _e("mul", row, u["tpr"])))
+            row, tile = _split(b, tl, u["tpr"])
             out0 = b.bind(_e("mul", row, u["n"]))
             grp = b.bind(_e("div", tile, u["per"]))
             for digit in _each_digit(b, "places"):
