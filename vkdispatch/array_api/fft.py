@@ -49,9 +49,7 @@ class _TransformOp:
     def record(self, graph, node) -> None:
         if math.prod(node.shape) == 0:
             return
-        (x,) = node.args
-        src = x.view.storage.buffer.view(x.view.offset, node.shape)
-        dst = node.target.storage.buffer.view(node.target.offset, node.shape)
+        src, dst = _buffers(node)
         call = transforms.Call((dst, src), Hooks(), "xp.fft")
         transforms.transform(call, node.shape, self.axis, self.sign, False, node.dtype,
                              graph, scale=self.scale)
@@ -71,15 +69,21 @@ class _RealTransformOp:
     def record(self, graph, node) -> None:
         if math.prod(node.shape) == 0:
             return
-        (x,) = node.args
-        src = x.view.storage.buffer.view(x.view.offset, x.shape)
-        dst = node.target.storage.buffer.view(node.target.offset, node.shape)
-        spectrum = x.dtype if self.inverse else node.dtype
+        src, dst = _buffers(node)
+        spectrum = node.args[0].dtype if self.inverse else node.dtype
         # the M-point transform's factor: an inverse's 1/n is 2/n there
         scale = 2 * self.scale if self.inverse else self.scale
         realpass.record(get_context(), graph, src, dst, self.n // 2,
                         math.prod(node.shape[:self.axis]), math.prod(node.shape[self.axis + 1:]),
                         self.inverse, scale, spectrum, True, self.have)
+
+
+def _buffers(node) -> tuple:
+    """(input, output) Buffer views of a transform node: its argument at its own shape,
+    its target at the node's."""
+    (x,) = node.args
+    return (x.view.storage.buffer.view(x.view.offset, x.shape),
+            node.target.storage.buffer.view(node.target.offset, node.shape))
 
 
 def _packs(n: int, have: int) -> bool:
