@@ -116,3 +116,70 @@ def test_bad_input_names_the_argument(backend):
         vd.fft.fft2(vd.Buffer((8,), vd.complex64))
     with pytest.raises(ValueError, match="input_signal_range"):
         vd.fft.fft(buf, input_signal_range=(6, 20))
+
+
+def _two_pass_length() -> int:
+    from vkdispatch.fft.plan import max_single
+    return 2 * max_single(8, vd.get_context().device)
+
+
+@pytest.mark.parametrize("kind", ["one kernel", "two passes", "bluestein", "length one"])
+@pytest.mark.parametrize("place", ["in place", "out of place", "views"])
+def test_a_repeated_call_runs_on_its_own_buffers(backend, kind, place):
+    """A plain transform called again on other buffers of the same layout records what
+    its first call recorded, on the new buffers (and on the scratch memory as it is
+    now: a larger transform in between grows it); every result matches NumPy."""
+    n = {"one kernel": 64, "two passes": _two_pass_length(), "bluestein": 17,
+         "length one": 1}[kind]
+    shape = (3, n)
+    for seed in range(3):
+        x = random_complex(shape, np.complex64, seed=seed)
+        if place == "in place":
+            buf = out = vd.asbuffer(x)
+            vd.fft.fft(buf)
+        elif place == "out of place":
+            buf, out = vd.asbuffer(x), vd.Buffer(shape, vd.complex64)
+            vd.fft.fft(out, buf)
+        else:   # views of larger buffers, at their start
+            big = vd.Buffer((2 * x.size + 8 * seed,), vd.complex64)
+            buf = out = big.view(0, shape)
+            buf.write(x)
+            vd.fft.fft(buf)
+        assert rel_err(out.read(0), np.fft.fft(x.astype(np.complex128))) < TOL[np.complex64]
+        if seed == 0:   # a larger two-pass transform grows the context's scratch
+            vd.fft.fft(vd.asbuffer(random_complex((8, _two_pass_length()), np.complex64)))
+
+
+def test_a_repeated_call_records_into_the_graph_given(backend):
+    graph = vd.CommandGraph()
+    xs = [random_complex((2, 32), np.complex64, seed=s) for s in range(3)]
+    bufs = [vd.asbuffer(x) for x in xs]
+    for buf in bufs:
+        vd.fft.fft(buf, graph=graph)
+    vd.queue_wait_idle()
+    for buf, x in zip(bufs, xs):   # nothing ran before the submit
+        np.testing.assert_array_equal(buf.read(0), x)
+    graph.submit()
+    for buf, x in zip(bufs, xs):
+        assert rel_err(buf.read(0), np.fft.fft(x.astype(np.complex128))) < TOL[np.complex64]
+
+
+def test_a_repeated_call_keeps_no_buffer_alive(backend):
+    """What a transform keeps for its next call holds neither the call's buffers nor
+    scratch memory (a larger transform later replaces it)."""
+    import gc
+    import weakref
+    from vkdispatch.fft import launch
+    x = random_complex((2, _two_pass_length()), np.complex64)
+    src, dst = vd.asbuffer(x), vd.Buffer(x.shape, vd.complex64)
+    vd.fft.fft(dst, src)
+    assert rel_err(dst.read(0), np.fft.fft(x.astype(np.complex128))) < TOL[np.complex64]
+    ctx = vd.get_context()
+    gone = [weakref.ref(src), weakref.ref(dst),
+            weakref.ref(launch._scratch[ctx][(vd.complex64, 0)])]
+    del src, dst
+    rows = launch._scratch[ctx][(vd.complex64, 0)].size // x.shape[1] + 1   # past its size
+    vd.fft.fft(vd.asbuffer(random_complex((rows, x.shape[1]), np.complex64)))
+    vd.queue_wait_idle()
+    gc.collect()
+    assert all(r() is None for r in gone)

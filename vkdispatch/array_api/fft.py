@@ -20,6 +20,7 @@ from ..base.context import get_context
 from ..execution import lazy
 from ..fft import functions as transforms
 from ..fft import realpass
+from ..fft.replay import capture, replay
 from ..fft.hooks import Hooks
 from ..fft.plan import is_smooth
 from . import _dtypes as d
@@ -47,12 +48,16 @@ class _TransformOp:
         self.axis, self.sign, self.scale = axis, sign, scale
 
     def record(self, graph, node) -> None:
-        if math.prod(node.shape) == 0:
-            return
-        src, dst = _buffers(node)
+        if math.prod(node.shape) != 0:
+            self.transform(graph, node, *_buffers(node))
+
+    def transform(self, graph, node, src, dst) -> None:
         call = transforms.Call((dst, src), Hooks(), "xp.fft")
         transforms.transform(call, node.shape, self.axis, self.sign, False, node.dtype,
                              graph, scale=self.scale)
+
+    def prepare(self, ctx, node):
+        return _prepared(self, ctx, node)
 
 
 class _RealTransformOp:
@@ -67,15 +72,19 @@ class _RealTransformOp:
         self.axis, self.n, self.have, self.inverse, self.scale = axis, n, have, inverse, scale
 
     def record(self, graph, node) -> None:
-        if math.prod(node.shape) == 0:
-            return
-        src, dst = _buffers(node)
+        if math.prod(node.shape) != 0:
+            self.transform(graph, node, *_buffers(node))
+
+    def transform(self, graph, node, src, dst) -> None:
         spectrum = node.args[0].dtype if self.inverse else node.dtype
         # the M-point transform's factor: an inverse's 1/n is 2/n there
         scale = 2 * self.scale if self.inverse else self.scale
         realpass.record(get_context(), graph, src, dst, self.n // 2,
                         math.prod(node.shape[:self.axis]), math.prod(node.shape[self.axis + 1:]),
                         self.inverse, scale, spectrum, True, self.have)
+
+    def prepare(self, ctx, node):
+        return _prepared(self, ctx, node)
 
 
 def _buffers(node) -> tuple:
@@ -84,6 +93,28 @@ def _buffers(node) -> tuple:
     (x,) = node.args
     return (x.view.storage.buffer.view(x.view.offset, x.shape),
             node.target.storage.buffer.view(node.target.offset, node.shape))
+
+
+class _Replay:
+    """A transform op's dispatches, captured at the first flush of a batch's structure
+    and recorded again at its later flushes on that flush's memory."""
+    __slots__ = ("records",)
+
+    def __init__(self, records: list):
+        self.records = records
+
+    def record(self, graph, used) -> None:
+        replay(graph.context, graph, self.records, *_buffers(used[0]))
+
+
+def _prepared(op, ctx, node):
+    """(_Replay of `op` on `node`, [node]), or None where the op records itself at every
+    flush (an empty result, or dispatches fft.replay cannot record again)."""
+    if math.prod(node.shape) == 0:
+        return None
+    src, dst = _buffers(node)
+    records = capture(ctx, lambda graph: op.transform(graph, node, src, dst), src, dst)
+    return None if records is None else (_Replay(records), [node])
 
 
 def _packs(n: int, have: int) -> bool:

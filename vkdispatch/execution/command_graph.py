@@ -871,6 +871,36 @@ _global_graphs: dict = {}
 _global_graphs_lock = threading.Lock()
 
 
+class _Capture(CommandGraph):
+    """A graph that keeps what is recorded into it, checked and packed, and never runs
+    it: no hooks, no counts."""
+
+    def _append(self, rec) -> None:
+        self._records.append(rec)
+
+    def record_packed(self, kernel: CompiledKernel, launch: tuple, resources: list,
+                      packed: bytes) -> None:
+        if kernel.context is not self.context:
+            raise VkDispatchError("the kernel was built for another context than this graph's")
+        self._records.append(_Dispatch(kernel, launch, list(resources), _NO_VALUES,
+                                       _NO_VALUES, packed))
+
+
+def capture_dispatches(record) -> Optional[list]:
+    """Call `record(graph)` on a graph that only keeps what it is given; returns
+    (kernel, launch, resources, packed uniforms) per dispatch it recorded, for a
+    producer to record them again later through record_packed (with other buffers
+    swapped in), or None when it recorded a copy or a dispatch with bound variables."""
+    graph = _Capture()
+    record(graph)
+    out = []
+    for rec in graph._records:
+        if type(rec) is not _Dispatch or rec.packed is None:
+            return None
+        out.append((rec.kernel, rec.groups, rec.resources, rec.packed))
+    return out
+
+
 def _register_global(slot: str, graph: Optional[CommandGraph]) -> None:
     key = (threading.current_thread(), slot)
     with _global_graphs_lock:

@@ -3,16 +3,18 @@ fft2/ifft2 and fft3/ifft3 over the last two/three axes."""
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Optional
 
 from ..base import dtype as dt
 from ..base.buffer import Buffer
 from ..base.context import get_context
-from ..execution.command_graph import copy_buffer
+from ..execution.command_graph import copy_buffer, global_graph
 from . import bluestein
 from .hooks import Hooks, _check_map
-from .launch import printing, record_plan
+from .launch import capturing_now, printing, record_plan
 from .plan import SMOOTH_PRIMES, factor, is_smooth, make_plan
+from .replay import capture, replay
 
 COMPLEX = (dt.complex64, dt.complex128)
 
@@ -136,8 +138,44 @@ def transform(call: Call, shape: tuple, axis: int, sign: int, normalize: bool, c
     """Record the transform of `call`'s input along `axis` of `shape` into its output
     (with `kernel_mul`: convolve, forward, multiply and inverse in one kernel; a kernel
     buffer repeats every `kernel_size` elements, default its size). `scale` multiplies
-    the result on its final store (default: 1/length for a normalized inverse)."""
+    the result on its final store (default: 1/length for a normalized inverse). A plain
+    transform (no maps, kernel or signal range) recorded before on buffers of the same
+    layout is recorded again from what it recorded then (fft.replay)."""
     ctx = get_context()
+    src, dst = call.src, call.dst
+    if (call.hooks or kernel_mul is not None or signal_range is not None or print_shader
+            or capturing_now()):
+        _transform(ctx, call, shape, axis, sign, normalize, compute, graph, print_shader,
+                   signal_range, kernel_mul, kernel_size, scale)
+        return
+    key = (shape, axis, sign, normalize, compute, scale, src is dst, src.dtype, src.offset,
+           src.size, dst.dtype, dst.offset, dst.size)
+    per_ctx = _replays.get(ctx)
+    if per_ctx is None:
+        per_ctx = _replays.setdefault(ctx, {})
+    records = per_ctx.get(key)
+    if records is None:
+        records = capture(ctx, lambda g: _transform(ctx, call, shape, axis, sign, normalize,
+                                                    compute, g, False, None, None, None,
+                                                    scale), src, dst) or False
+        if len(per_ctx) >= _MAX_REPLAYS:
+            per_ctx.clear()
+        per_ctx[key] = records
+    if records is False:   # not replayable (a copy, or views made of the buffers)
+        _transform(ctx, call, shape, axis, sign, normalize, compute, graph, False, None,
+                   None, None, scale)
+        return
+    replay(ctx, graph if graph is not None else global_graph(), records, src, dst)
+
+
+_replays: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # ctx -> key -> records
+_MAX_REPLAYS = 256
+
+
+def _transform(ctx, call: Call, shape: tuple, axis: int, sign: int, normalize: bool, compute,
+               graph, print_shader: bool, signal_range, kernel_mul, kernel_size,
+               scale) -> None:
+    """transform's planning and recording."""
     src, dst, hooks = call.src, call.dst, call.hooks
     n = shape[axis]
     outer = math.prod(shape[:axis])

@@ -80,6 +80,16 @@ def scratch(ctx, dtype, size: int, slot: int = 0) -> Buffer:
     return buf.view(0, (size,))
 
 
+def scratch_slot(ctx, buffer: Buffer):
+    """(dtype, slot) of the context's scratch buffer that `buffer` views, else None."""
+    base = buffer._base or buffer
+    with _lock:
+        for key, buf in _scratch.get(ctx, {}).items():
+            if buf is base:
+                return key
+    return None
+
+
 def _groups(ctx, count: int) -> tuple:
     max_x, max_y = ctx.device.max_workgroup_count[:2]
     if count <= max_x:
