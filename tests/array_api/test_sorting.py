@@ -154,6 +154,23 @@ def test_radix_sort_dispatches(backend):
     np.testing.assert_array_equal(got, np.argsort(a[:-1001], kind="stable"))
 
 
+@pytest.mark.parametrize("span", [5, 16 * 37, 16 * 64 + 3])
+def test_radix_scan_kernel_gives_exclusive_prefix_sums(backend, span):
+    """The scan of the radix passes' group sums, alone: rows of `span` entries, runs
+    of several blocks of loads and a tail (16 invocations), two workgroups walking 3
+    rows."""
+    from vkdispatch.array_api._kernels import KernelCache, launch
+    ctx = vd.get_context()
+    kern = KernelCache().get(ctx, ("scan", 16), lambda dev: _radix_kernels.scan_kernel(16, dev))
+    sums = RNG.integers(0, 1000, (3, span)).astype(np.int32)
+    buf = vd.asbuffer(sums)
+    graph = vd.CommandGraph()
+    launch(graph, kern, (2, 1, 1), [buf], {"rows": 3, "span": span})
+    graph.submit()
+    want = np.cumsum(sums, axis=1) - sums
+    np.testing.assert_array_equal(buf.read(0).reshape(3, span), want)
+
+
 def test_sort_path_choice(dummy):
     """Rows that fit a tile: bitonic; longer ones: radix (on CPU drivers: serial, from
     shorter rows); 64-bit keys on a device without 64-bit integers: bitonic merges."""

@@ -288,6 +288,32 @@ def histogram_kernel(kt, w: int, e: int, device) -> ir.Kernel:
     return b.finish((w, 1, 1))
 
 
+SCAN_UNROLL = 8      # loads a scan invocation has in flight along its run
+MAX_SCAN_GROUP = 1024
+
+
+def scan_width(device) -> int:
+    """Invocations of the scan kernel's workgroup on a GPU: as many as it runs (a row's
+    sums are one workgroup's work, so shorter runs each)."""
+    limit = min(device.max_workgroup_invocations, device.max_workgroup_size[0],
+                MAX_SCAN_GROUP)
+    return 1 << (limit.bit_length() - 1)
+
+
+def _run(b, lo, hi, what: str, step):
+    """Calls step(b, k, count) over [lo, hi): count consecutive entries from k, in
+    blocks of SCAN_UNROLL (their loads independent, in flight together), then one at
+    a time."""
+    u = _lit(SCAN_UNROLL, d.int32)
+    end = b.bind(_e("add", lo, _e("mul", _e("div", _e("sub", hi, lo), u), u)))
+    for first, last, count in ((lo, end, SCAN_UNROLL), (end, hi, 1)):
+        k = b.new_var(d.int32, name="k")
+        loop = ir.For(k, first, last, _lit(count, d.int32), [])
+        b.emit(loop)
+        with b.nested(loop.body, what):
+            step(b, k, count)
+
+
 def scan_kernel(w: int, device) -> ir.Kernel:
     """sums[row] (`span` entries a row) -> its exclusive prefix sums."""
     b = Builder("vkd_radix_scan", device)
@@ -305,25 +331,30 @@ def scan_kernel(w: int, device) -> ir.Kernel:
         r, body = _while(b, lambda v: _e("lt", v, u["rows"]), _invocation("workgroup_id"))
         with b.nested(body, "row loop"):
             base = b.bind(_e("mul", r, u["span"]))
-            k = b.new_var(d.int32, name="k")
             total = b.bind(_lit(0, d.int32), mutable=True)
-            loop = ir.For(k, lo, hi, _lit(1, d.int32), [])
-            b.emit(loop)
-            with b.nested(loop.body, "run sum"):
-                b.emit(ir.Assign(total, _e("add", total, _at(sums, _e("add", base, k)))))
+
+            def add_up(b, k, count):
+                at = b.bind(_e("add", base, k))
+                values = [b.bind(_at(sums, _e("add", at, _lit(i, d.int32))))
+                          for i in range(count)]
+                for v in values:
+                    b.emit(ir.Assign(total, _e("add", total, v)))
+
+            def prefix(b, k, count):
+                at = b.bind(_e("add", base, k))
+                values = [b.bind(_at(sums, _e("add", at, _lit(i, d.int32))))
+                          for i in range(count)]
+                for i, v in enumerate(values):
+                    b.emit(ir.Assign(_at(sums, _e("add", at, _lit(i, d.int32))), total))
+                    b.emit(ir.Assign(total, _e("add", total, v)))
+
+            _run(b, lo, hi, "run sum", add_up)
             b.emit(ir.Assign(_at(part, lid), total))
             _barrier(b)
             tree.up()
             tree.down()
             b.emit(ir.Assign(total, _at(part, lid)))
-            k = b.new_var(d.int32, name="k")
-            loop = ir.For(k, lo, hi, _lit(1, d.int32), [])
-            b.emit(loop)
-            with b.nested(loop.body, "run prefix"):
-                at = b.bind(_e("add", base, k))
-                v = b.bind(_at(sums, at))
-                b.emit(ir.Assign(_at(sums, at), total))
-                b.emit(ir.Assign(total, _e("add", total, v)))
+            _run(b, lo, hi, "run prefix", prefix)
             _barrier(b)     # part is read before the next row writes it
             b.emit(ir.Assign(r, _e("add", r, ngroups)))
     return b.finish((w, 1, 1))

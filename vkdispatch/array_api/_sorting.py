@@ -170,7 +170,8 @@ def _radix_sort(graph, x, rows, kt, w, descending, serial: bool) -> list:
                         lambda dev: R.keys_kernel(rank, x.dtype, kt, w, dev))
     launch(graph, kern, grid(ctx, -(-count // w)), [kb[0], ib[0], view.storage.buffer],
            values)
-    scan = _kernels.get(ctx, ("radix scan", rw), lambda dev: R.scan_kernel(rw, dev))
+    sw = rw if serial else R.scan_width(ctx.device)
+    scan = _kernels.get(ctx, ("radix scan", sw), lambda dev: R.scan_kernel(sw, dev))
     values = {"n": rows.n, "tpr": tpr, "gpr": gpr, "per": per,
               "groups": rows.count * gpr, "tiles": rows.count * tpr,
               "rows": rows.count, "span": R.DIGITS * gpr}
