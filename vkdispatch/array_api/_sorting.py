@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from ..execution import lazy
+from ..execution.replay import prepare_op
 from . import _dtypes as d
 from . import _radix_kernels as R
 from . import _sort_kernels as K
@@ -41,9 +42,16 @@ class _SortOp:
         self.radix = radix
 
     def record(self, graph, node) -> None:
+        if math.prod(node.shape) != 0:
+            self.transform(graph, node, _memory(node), lazy.allocate)
+
+    def prepare(self, ctx, node):
+        return prepare_op(self, node, _memory)
+
+    def transform(self, graph, node, memory, allocate) -> None:
+        """Record the sort of node's input (memory: its buffer, the output's) with
+        scratch memory from `allocate`."""
         count = math.prod(node.shape)
-        if count == 0:
-            return
         (x,) = node.args
         ctx = graph.context
         kt = K.key_type(x.dtype)
@@ -51,11 +59,11 @@ class _SortOp:
         rows = _Rows(x.shape, self.axis, c)
         if self.radix is not None:
             scratch = _radix_sort(graph, x, rows, kt, w, self.descending,
-                                  self.radix == "serial")
+                                  self.radix == "serial", allocate)
             self._write(graph, node, x, rows, w, scratch[-1].storage.buffer)
             return
-        keys = lazy.allocate((count,), kt)       # scratch: rows of (key, index) pairs
-        idx = lazy.allocate((count,), d.int32)
+        keys = allocate((count,), kt)       # scratch: rows of (key, index) pairs
+        idx = allocate((count,), d.int32)
         kb, ib = keys.storage.buffer, idx.storage.buffer
         self._sort_tiles(graph, x, rows, kt, c, w, kb, ib)
         if rows.padded > c:
@@ -147,19 +155,24 @@ def _radix_kernels(ctx, kt, serial: bool) -> tuple:
                          lambda dev: R.scatter_kernel(kt, w, e, dev)))
 
 
-def _radix_sort(graph, x, rows, kt, w, descending, serial: bool) -> list:
-    """Record the radix sort of x's rows into scratch memory; returns the scratch
-    views, the last one holding the sorted indices."""
+def _memory(node) -> tuple:
+    """The buffers a sort node's kernels read and write: its input's, its output's."""
+    return node.args[0].view.storage.buffer, node.target.storage.buffer
+
+
+def _radix_sort(graph, x, rows, kt, w, descending, serial: bool, allocate) -> list:
+    """Record the radix sort of x's rows into scratch memory from `allocate`; returns
+    the scratch views, the last one holding the sorted indices."""
     ctx = graph.context
     rw, slots, hist, scatter = _radix_kernels(ctx, kt, serial)
     count = rows.count * rows.n
     tpr = -(-rows.n // slots)
     per = -(-tpr // MAX_GROUPS_PER_ROW)
     gpr = -(-tpr // per)
-    keys = [lazy.allocate((count,), kt) for _ in range(2)]
-    idx = [lazy.allocate((count,), d.int32) for _ in range(2)]
-    counts = lazy.allocate((rows.count * R.DIGITS * tpr,), d.int32)
-    sums = lazy.allocate((rows.count * R.DIGITS * gpr,), d.int32)
+    keys = [allocate((count,), kt) for _ in range(2)]
+    idx = [allocate((count,), d.int32) for _ in range(2)]
+    counts = allocate((rows.count * R.DIGITS * tpr,), d.int32)
+    sums = allocate((rows.count * R.DIGITS * gpr,), d.int32)
     kb, ib = [v.storage.buffer for v in keys], [v.storage.buffer for v in idx]
     cb, sb = counts.storage.buffer, sums.storage.buffer
     view, rank = x.view, len(x.shape)

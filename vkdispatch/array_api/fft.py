@@ -20,7 +20,8 @@ from ..base.context import get_context
 from ..execution import lazy
 from ..fft import functions as transforms
 from ..fft import realpass
-from ..fft.replay import capture, replay
+from ..execution.replay import prepare_op
+from ..fft.launch import scratch_roles
 from ..fft.hooks import Hooks
 from ..fft.plan import is_smooth
 from . import _dtypes as d
@@ -49,15 +50,16 @@ class _TransformOp:
 
     def record(self, graph, node) -> None:
         if math.prod(node.shape) != 0:
-            self.transform(graph, node, *_buffers(node))
+            self.transform(graph, node, _buffers(node))
 
-    def transform(self, graph, node, src, dst) -> None:
+    def transform(self, graph, node, memory, allocate=None) -> None:
+        src, dst = memory
         call = transforms.Call((dst, src), Hooks(), "xp.fft")
         transforms.transform(call, node.shape, self.axis, self.sign, False, node.dtype,
                              graph, scale=self.scale)
 
     def prepare(self, ctx, node):
-        return _prepared(self, ctx, node)
+        return prepare_op(self, node, _buffers, *scratch_roles(ctx))
 
 
 class _RealTransformOp:
@@ -73,9 +75,10 @@ class _RealTransformOp:
 
     def record(self, graph, node) -> None:
         if math.prod(node.shape) != 0:
-            self.transform(graph, node, *_buffers(node))
+            self.transform(graph, node, _buffers(node))
 
-    def transform(self, graph, node, src, dst) -> None:
+    def transform(self, graph, node, memory, allocate=None) -> None:
+        src, dst = memory
         spectrum = node.args[0].dtype if self.inverse else node.dtype
         # the M-point transform's factor: an inverse's 1/n is 2/n there
         scale = 2 * self.scale if self.inverse else self.scale
@@ -84,7 +87,7 @@ class _RealTransformOp:
                         self.inverse, scale, spectrum, True, self.have)
 
     def prepare(self, ctx, node):
-        return _prepared(self, ctx, node)
+        return prepare_op(self, node, _buffers, *scratch_roles(ctx))
 
 
 def _buffers(node) -> tuple:
@@ -93,28 +96,6 @@ def _buffers(node) -> tuple:
     (x,) = node.args
     return (x.view.storage.buffer.view(x.view.offset, x.shape),
             node.target.storage.buffer.view(node.target.offset, node.shape))
-
-
-class _Replay:
-    """A transform op's dispatches, captured at the first flush of a batch's structure
-    and recorded again at its later flushes on that flush's memory."""
-    __slots__ = ("records",)
-
-    def __init__(self, records: list):
-        self.records = records
-
-    def record(self, graph, used) -> None:
-        replay(graph.context, graph, self.records, *_buffers(used[0]))
-
-
-def _prepared(op, ctx, node):
-    """(_Replay of `op` on `node`, [node]), or None where the op records itself at every
-    flush (an empty result, or dispatches fft.replay cannot record again)."""
-    if math.prod(node.shape) == 0:
-        return None
-    src, dst = _buffers(node)
-    records = capture(ctx, lambda graph: op.transform(graph, node, src, dst), src, dst)
-    return None if records is None else (_Replay(records), [node])
 
 
 def _packs(n: int, have: int) -> bool:

@@ -10,11 +10,11 @@ from ..base import dtype as dt
 from ..base.buffer import Buffer
 from ..base.context import get_context
 from ..execution.command_graph import copy_buffer, global_graph
+from ..execution.replay import capture
 from . import bluestein
 from .hooks import Hooks, _check_map
-from .launch import capturing_now, printing, record_plan
+from .launch import capturing_now, printing, record_plan, scratch_roles
 from .plan import SMOOTH_PRIMES, factor, is_smooth, make_plan
-from .replay import capture, replay
 
 COMPLEX = (dt.complex64, dt.complex128)
 
@@ -140,7 +140,7 @@ def transform(call: Call, shape: tuple, axis: int, sign: int, normalize: bool, c
     buffer repeats every `kernel_size` elements, default its size). `scale` multiplies
     the result on its final store (default: 1/length for a normalized inverse). A plain
     transform (no maps, kernel or signal range) recorded before on buffers of the same
-    layout is recorded again from what it recorded then (fft.replay)."""
+    layout is recorded again from what it recorded then (execution.replay)."""
     ctx = get_context()
     src, dst = call.src, call.dst
     if (call.hooks or kernel_mul is not None or signal_range is not None or print_shader
@@ -153,22 +153,22 @@ def transform(call: Call, shape: tuple, axis: int, sign: int, normalize: bool, c
     per_ctx = _replays.get(ctx)
     if per_ctx is None:
         per_ctx = _replays.setdefault(ctx, {})
-    records = per_ctx.get(key)
-    if records is None:
-        records = capture(ctx, lambda g: _transform(ctx, call, shape, axis, sign, normalize,
-                                                    compute, g, False, None, None, None,
-                                                    scale), src, dst) or False
+    replay = per_ctx.get(key)
+    if replay is None:
+        replay = capture(lambda g, _: _transform(ctx, call, shape, axis, sign, normalize,
+                                                 compute, g, False, None, None, None, scale),
+                         (src, dst), None, *scratch_roles(ctx)) or False
         if len(per_ctx) >= _MAX_REPLAYS:
             per_ctx.clear()
-        per_ctx[key] = records
-    if records is False:   # not replayable (a copy, or views made of the buffers)
+        per_ctx[key] = replay
+    if replay is False:   # not replayable (a copy, or views made of the buffers)
         _transform(ctx, call, shape, axis, sign, normalize, compute, graph, False, None,
                    None, None, scale)
         return
-    replay(ctx, graph if graph is not None else global_graph(), records, src, dst)
+    replay.record(graph if graph is not None else global_graph(), (src, dst))
 
 
-_replays: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # ctx -> key -> records
+_replays: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # ctx -> key -> Replay
 _MAX_REPLAYS = 256
 
 

@@ -80,14 +80,18 @@ def scratch(ctx, dtype, size: int, slot: int = 0) -> Buffer:
     return buf.view(0, (size,))
 
 
-def scratch_slot(ctx, buffer: Buffer):
-    """(dtype, slot) of the context's scratch buffer that `buffer` views, else None."""
-    base = buffer._base or buffer
-    with _lock:
-        for key, buf in _scratch.get(ctx, {}).items():
-            if buf is base:
-                return key
-    return None
+def scratch_roles(ctx) -> tuple:
+    """(lookup, resolve) of execution.replay for the context's scratch: lookup(buffer)
+    names the scratch `buffer` views ((dtype, size, slot)) or gives None; resolve
+    finds that scratch as it is now (a larger transform may have replaced it)."""
+    def lookup(buffer: Buffer):
+        base = buffer._base or buffer
+        with _lock:
+            for (dtype, slot), buf in _scratch.get(ctx, {}).items():
+                if buf is base:
+                    return dtype, buffer.size, slot
+        return None
+    return lookup, lambda which: scratch(ctx, *which)
 
 
 def _groups(ctx, count: int) -> tuple:
