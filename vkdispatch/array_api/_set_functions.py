@@ -29,7 +29,7 @@ class _Groups:
     def __init__(self, x, name: str, with_order: bool):
         from ._compact import nonzero
         from ._sorting import argsort, sort
-        from ._take import take
+        from ._take import take_in_range as take
         if not isinstance(x, Array):
             raise TypeError(f"{name} takes an array, got {type(x).__name__}")
         self.x = x
@@ -51,7 +51,7 @@ class _Groups:
         (self.starts,) = nonzero(concat([first, changes]))
 
     def values(self) -> Array:
-        from ._take import take
+        from ._take import take_in_range as take
         return take(self.sorted, self.starts) if self.n else self.sorted
 
     def counts(self) -> Array:
@@ -62,7 +62,7 @@ class _Groups:
         return apply("subtract", ends, self.starts)
 
     def indices(self) -> Array:
-        from ._take import take
+        from ._take import take_in_range as take
         return take(self.order, self.starts) if self.n else self.starts
 
     def inverse(self) -> Array:

@@ -60,6 +60,12 @@ def take(x, indices, /, *, axis=None) -> Array:
         axis = 0
     axis = check_axis(axis, x.ndim)
     check_bounds([(indices, x.shape[axis], axis)])
+    return take_in_range(x, indices, axis)
+
+
+def take_in_range(x: Array, indices: Array, axis: int = 0) -> Array:
+    """take of 1-D `indices` the library made and knows to be in range along `axis`
+    (a sort's order, a compaction's positions): recorded without reading them back."""
     shape = x.shape[:axis] + indices.shape + x.shape[axis + 1:]
     axes = tuple(-1 if j == axis else j for j in range(x.ndim))
     return gather(x, [indices], axes, (axis,), axis, shape)
