@@ -84,8 +84,18 @@ def test_stable_with_many_ties(backend):
     _check(x, a, axis=0, descending=True)
 
 
+@pytest.fixture
+def fresh_plans(backend):
+    """No plan made before (or kept after) a test that changes how sorts record: a
+    later flush of a structure replays what its first recorded."""
+    from vkdispatch.execution import plan
+    plan.plan_cache(vd.get_context()).clear()
+    yield
+    plan.plan_cache(vd.get_context()).clear()
+
+
 @pytest.fixture(params=["serial", "workgroups"])
-def radix(request, monkeypatch):
+def radix(request, monkeypatch, fresh_plans):
     """The radix sort's variant: serial tile walks (CPU drivers) or the GPU kernels,
     which CPU drivers run too when asked; groups of 2 tiles a row at most, so short
     rows have several."""
@@ -224,7 +234,7 @@ def test_sort_path_choice(dummy):
     assert _sorting.radix_variant(no_int64, d.uint32, 1 << 20) == "groups"
 
 
-def test_rows_longer_than_a_tile(backend, monkeypatch):
+def test_rows_longer_than_a_tile(backend, monkeypatch, fresh_plans):
     """The bitonic merges between tiles (64-bit keys on devices without 64-bit
     integers): 5000 and 9001 elements (a tile is at most 4096 slots); the strided
     axis-0 read takes the same path."""

@@ -148,8 +148,9 @@ def transform(call: Call, shape: tuple, axis: int, sign: int, normalize: bool, c
         _transform(ctx, call, shape, axis, sign, normalize, compute, graph, print_shader,
                    signal_range, kernel_mul, kernel_size, scale)
         return
-    key = (shape, axis, sign, normalize, compute, scale, src is dst, src.dtype, src.offset,
-           src.size, dst.dtype, dst.offset, dst.size)
+    key = (shape, axis, sign, normalize, compute, scale, src is dst,
+           (src._base or src) is (dst._base or dst), src.dtype, src.offset, src.size,
+           dst.dtype, dst.offset, dst.size)
     per_ctx = _replays.get(ctx)
     if per_ctx is None:
         per_ctx = _replays.setdefault(ctx, {})
