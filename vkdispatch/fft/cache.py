@@ -1,13 +1,15 @@
 """vd.fft's caches, for vkdispatch 0.1's `cache_clear` / `get_cache_info` /
 `print_cache_info`: the plans (per device), the kernels built from them, the twiddle and
-chirp tables (and Bluestein's kernel spectra) and the scratch buffers (per context). Clearing them frees their device
-memory; the next transform plans and traces again, and its programs come back from
+chirp tables (and Bluestein's kernel spectra), the scratch buffers and the recorded
+transforms replayed by later calls of the same layout (per context). Clearing them frees
+their device memory (xp.fft's batches kept by the lazy layer's plan cache hold their
+tables until that cache drops them); the next transform plans and traces again, and its programs come back from
 vkdispatch's program cache (vkdispatch.execution.kernel.kernel_cache) without a recompile."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import bluestein, launch, plan, realpass, tables
+from . import bluestein, functions, launch, plan, realpass, tables
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,7 @@ class CacheInfo:
     kernels: int
     tables: int
     scratch_buffers: int
+    replays: int = 0
 
 
 def _per_context_len(store, lock) -> int:
@@ -32,7 +35,8 @@ def get_cache_info() -> CacheInfo:
                      tables=_per_context_len(tables._tables, tables._lock) +
                      _per_context_len(realpass._roots, realpass._lock) +
                      _per_context_len(bluestein._kernels, bluestein._lock),
-                     scratch_buffers=_per_context_len(launch._scratch, launch._lock))
+                     scratch_buffers=_per_context_len(launch._scratch, launch._lock),
+                     replays=sum(len(v) for v in list(functions._replays.values())))
 
 
 def print_cache_info() -> None:
@@ -50,3 +54,4 @@ def cache_clear() -> None:
         with lock:
             store.clear()
     realpass._untangle.cache_clear()
+    functions._replays.clear()
