@@ -292,3 +292,23 @@ def test_kernels_emit_for_every_target(dummy):
         kernels += [v.count(Builder("vkd_mask_count", dummy)),
                     v.coords(Builder("vkd_mask_coords", dummy), 2, xp.int64)]
     emit_and_compile(kernels)
+
+
+def test_take_checks_its_indices_with_one_read(backend):
+    """In-range indices cost one reduction and one small read (not a minimum and a
+    maximum read apart); indices whose dtype cannot leave the axis cost none."""
+    x = xp.asarray(np.arange(300, dtype=np.float32))
+    idx = xp.asarray(np.array([0, 299, -300, 7], np.int32))
+    np.asarray(xp.take(x, idx))
+    before = vd.stats()
+    got = xp.take(x, idx)
+    spent = vd.stats() - before
+    assert spent.submits == 1 and spent.bytes_from_device <= 4, spent
+    np.testing.assert_array_equal(np.asarray(got), np.arange(300)[[0, 299, -300, 7]])
+    small = xp.asarray(np.array([0, 255, 9], np.uint8))    # every uint8 is in [-300, 300)
+    before = vd.stats()
+    got = xp.take(x, small)
+    assert (vd.stats() - before).submits == 0
+    np.testing.assert_array_equal(np.asarray(got), np.arange(300)[[0, 255, 9]])
+    with pytest.raises(IndexError, match="index 300 is out of bounds for axis 0 with size 300"):
+        xp.take(x, xp.asarray(np.array([3, 300], np.int16)))

@@ -2,6 +2,8 @@
 index-array checks and the recording of a gather."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..execution import lazy
 from . import _dtypes as d
 from ._array import Array, check_axis
@@ -19,16 +21,36 @@ def index_array(a, what: str) -> Array:
 
 def check_bounds(pairs) -> None:
     """IndexError naming the first out-of-range value among (index array, axis length,
-    axis) pairs: the smallest and largest of each are read from the device (a sync
-    point). The standard leaves out-of-bounds indices unspecified; NumPy raises, and
+    axis) pairs. Whether any is out of range is one fused reduction read from the device
+    (a sync point); only then are the offending array's smallest and largest read for
+    the message. The standard leaves out-of-bounds indices unspecified; NumPy raises, and
     the kernels only clamp (they never touch memory outside their buffers)."""
-    from ._statistical import max as amax, min as amin
-    pending = [(a, n, axis, amin(a), amax(a)) for a, n, axis in pairs if a.size]
-    for a, n, axis, lo, hi in pending:
-        lo, hi = int(lo), int(hi)
-        for v in (lo, hi):
+    from ._elementwise import apply
+    from ._statistical import any as anyof, max as amax, min as amin
+    pending = [(a, n, axis) for a, n, axis in pairs if a.size]
+    flags = [f for f in (_outside(a, n, apply) for a, n, _ in pending) if f is not None]
+    if not flags:
+        return
+    bad = anyof(flags[0])
+    for f in flags[1:]:
+        bad = apply("logical_or", bad, anyof(f))
+    if not bool(bad):
+        return
+    for a, n, axis in pending:
+        for v in (int(amin(a)), int(amax(a))):
             if not -n <= v < n:
                 raise IndexError(f"index {v} is out of bounds for axis {axis} with size {n}")
+
+
+def _outside(a: Array, n: int, apply):
+    """Where `a` is out of [-n, n), or None where its dtype cannot hold such a value
+    (the comparisons' scalars must fit the dtype)."""
+    info = np.iinfo(a.dtype.numpy_dtype)
+    low = apply("less", a, -n) if -n > int(info.min) else None
+    high = apply("greater_equal", a, n) if n <= int(info.max) else None
+    if low is None or high is None:
+        return low if high is None else high
+    return apply("logical_or", low, high)
 
 
 def gather(x: Array, indices: list, axes: tuple, index_axes: tuple, start: int,
