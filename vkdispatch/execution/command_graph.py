@@ -871,12 +871,19 @@ _global_graphs: dict = {}
 _global_graphs_lock = threading.Lock()
 
 
+class _NotReplayable(Exception):
+    pass
+
+
 class _Capture(CommandGraph):
     """A graph that keeps what is recorded into it, checked and packed, and never runs
-    it: no hooks, no counts."""
+    it: no hooks, no counts; a producer that submits it is not captured."""
 
     def _append(self, rec) -> None:
         self._records.append(rec)
+
+    def submit(self, *args, **kwargs):
+        raise _NotReplayable
 
     def record_packed(self, kernel: CompiledKernel, launch: tuple, resources: list,
                       packed: bytes) -> None:
@@ -890,9 +897,13 @@ def capture_dispatches(record) -> Optional[list]:
     """Call `record(graph)` on a graph that only keeps what it is given; returns
     (kernel, launch, resources, packed uniforms) per dispatch it recorded, for a
     producer to record them again later through record_packed (with other buffers
-    swapped in), or None when it recorded a copy or a dispatch with bound variables."""
+    swapped in), or None when it recorded a copy or a dispatch with bound variables, or
+    submitted what it recorded."""
     graph = _Capture()
-    record(graph)
+    try:
+        record(graph)
+    except _NotReplayable:
+        return None
     out = []
     for rec in graph._records:
         if type(rec) is not _Dispatch or rec.packed is None:
