@@ -384,6 +384,12 @@ def test_kernels_emit_for_every_target(dummy):
                     _radix_kernels.serial_histogram_kernel(kt, 64, 1024, dummy),
                     _radix_kernels.serial_scatter_kernel(kt, 64, 1024, dummy)]
     kernels += [_radix_kernels.scan_kernel(256, dummy)]
+    for t in (d.int8, d.int32, d.uint64, d.bool):     # keys alone (integer and bool sorts)
+        kt = _sort_kernels.key_type(t)
+        w, e = _radix_kernels.tile_shape(dummy, kt)
+        kernels += [_radix_kernels.keys_kernel(2, t, kt, 256, dummy, pairs=False),
+                    _radix_kernels.scatter_kernel(kt, w, e, dummy, pairs=False),
+                    _radix_kernels.values_kernel(2, t, kt, 256, dummy)]
     kernels += [_sort_kernels.gather_kernel(2, d.int64, None, 64, dummy),
                 _sort_kernels.search_kernel(2, d.float32, d.float32, d.float32, d.int64,
                                             d.int64, 64, dummy)]

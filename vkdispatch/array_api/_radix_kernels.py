@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from ..codegen import ir, ops
 from ..codegen.builder import Builder
-from ..codegen.variables import convert, load_node, storage_type
+from ..codegen.variables import convert, load_node, storage_type, store_value
 from . import _dtypes as d
 from . import _element_kernel as element_kernel
 from ._sort_kernels import (MAX_GROUP, PAD_INDEX, SHARED_BUDGET, _directed, _e, _grid_loop,
@@ -206,11 +206,14 @@ def _histogram_params(b, kt) -> tuple:
     return keys, counts, sums, u, b.bind(convert(u["shift"], kt))
 
 
-def _scatter_params(b, kt) -> tuple:
+def _scatter_params(b, kt, pairs: bool = True) -> tuple:
     """A scatter kernel's (keys, idx, keys_out, idx_out, counts, sums, uniforms, digit
-    shift as kt)."""
-    keys, idx, keys_out, idx_out = _params(b, (("keys", kt), ("idx", d.int32),
-                                               ("keys_out", kt), ("idx_out", d.int32)))
+    shift as kt); idx and idx_out None without `pairs`."""
+    if pairs:
+        keys, idx, keys_out, idx_out = _params(b, (("keys", kt), ("idx", d.int32),
+                                                   ("keys_out", kt), ("idx_out", d.int32)))
+    else:
+        (keys, keys_out), idx, idx_out = _params(b, (("keys", kt), ("keys_out", kt))), None, None
     counts, sums = _params(b, (("counts", d.int32), ("sums", d.int32)))
     u = _uniforms(b, ("n", "tpr", "gpr", "per", "tiles", "shift"))
     return keys, idx, keys_out, idx_out, counts, sums, u, b.bind(convert(u["shift"], kt))
@@ -222,12 +225,14 @@ def _split(b, i, per) -> tuple:
     return row, b.bind(_e("sub", i, _e("mul", row, per)))
 
 
-def keys_kernel(rank: int, src, kt, w: int, device) -> ir.Kernel:
+def keys_kernel(rank: int, src, kt, w: int, device, pairs: bool = True) -> ir.Kernel:
     """keys[e], idx[e] = the directed radix key of element e of the rows of x (strided,
-    `rank` dims; rows of n along the axis, row-major) and its index in its row."""
+    `rank` dims; rows of n along the axis, row-major) and its index in its row (no idx
+    without `pairs`)."""
     b = Builder("vkd_radix_keys", device)
     with b.active():
-        keys, idx = _params(b, (("keys", kt), ("idx", d.int32)))
+        (keys,) = _params(b, (("keys", kt),))
+        idx = _params(b, (("idx", d.int32),))[0] if pairs else None
         (x,) = _params(b, (("x", src),))
         u = _uniforms(b, ("total", "n", "desc", "xo", "xa"))
         dims = [element_kernel.uniform(b, f"d{j}") for j in range(rank - 1)]
@@ -239,7 +244,44 @@ def keys_kernel(rank: int, src, kt, w: int, device) -> ir.Kernel:
             at = _e("add", _row_offset(b, row, dims, strides, u["xo"]), _e("mul", col, u["xa"]))
             v = b.bind(load_node(_at(x, at, storage_type(src))))
             b.emit(ir.Assign(_at(keys, e, kt), _directed(radix_key(b, v, src, kt), u["desc"])))
-            b.emit(ir.Assign(_at(idx, e), col))
+            if pairs:
+                b.emit(ir.Assign(_at(idx, e), col))
+            b.emit(ir.Assign(e, _e("add", e, stride)))
+    return b.finish((w, 1, 1))
+
+
+def value_of_key(b, key, t, kt):
+    """The element of integer or bool dtype `t` whose radix key (radix_key) is `key`."""
+    bits = kt.itemsize * 8
+    if t is d.bool:
+        return b.bind(_e("ne", key, _lit(0, kt)))
+    if t in d.UNSIGNED:
+        return b.bind(convert(key, t))
+    if t.itemsize < 4:     # narrow signed: value + 2**(bits-1), as kt
+        wide = ops.make("bitcast", key, dtype=d.int32)
+        return b.bind(convert(_e("sub", wide, _lit(1 << (t.itemsize * 8 - 1), d.int32)), t))
+    wide = d.int64 if bits == 64 else d.int32
+    flipped = _e("bit_xor", key, _lit(1 << (bits - 1), kt))
+    return b.bind(convert(ops.make("bitcast", flipped, dtype=wide), t))
+
+
+def values_kernel(rank: int, t, kt, w: int, device) -> ir.Kernel:
+    """out (strided, `rank` dims, rows of n along the axis) = the elements of integer or
+    bool dtype `t` whose directed keys the sorted rows of `keys` hold."""
+    b = Builder("vkd_radix_values", device)
+    with b.active():
+        out, keys = _params(b, (("out", t), ("keys", kt)))
+        u = _uniforms(b, ("total", "n", "desc", "oo", "oa"))
+        dims = [element_kernel.uniform(b, f"d{j}") for j in range(rank - 1)]
+        strides = [element_kernel.uniform(b, f"so{j}") for j in range(rank - 1)]
+        e, body, stride = _grid_loop(b, w, u["total"])
+        with b.nested(body, "element loop"):
+            row = b.bind(_e("div", e, u["n"]))
+            col = b.bind(_e("sub", e, _e("mul", row, u["n"])))
+            at = _e("add", _row_offset(b, row, dims, strides, u["oo"]), _e("mul", col, u["oa"]))
+            key = b.bind(_directed(_at(keys, e, kt), u["desc"]))
+            ref = _at(out, at, storage_type(t))
+            b.emit(ir.Assign(ref, store_value(ref, value_of_key(b, key, t, kt))))
             b.emit(ir.Assign(e, _e("add", e, stride)))
     return b.finish((w, 1, 1))
 
@@ -360,16 +402,17 @@ def scan_kernel(w: int, device) -> ir.Kernel:
     return b.finish((w, 1, 1))
 
 
-def scatter_kernel(kt, w: int, e: int, device) -> ir.Kernel:
-    """(keys, idx) -> (keys_out, idx_out), each row stably ordered by the digit."""
+def scatter_kernel(kt, w: int, e: int, device, pairs: bool = True) -> ir.Kernel:
+    """(keys, idx) -> (keys_out, idx_out), each row stably ordered by the digit (keys
+    alone without `pairs`: a sort of values whose keys say all of them)."""
     t_slots = w * e
     ones = _lit((1 << (kt.itemsize * 8)) - 1, kt)
     b = Builder("vkd_radix_scatter", device)
     with b.active():
-        keys, idx, keys_out, idx_out, counts, sums, u, shift = _scatter_params(b, kt)
+        keys, idx, keys_out, idx_out, counts, sums, u, shift = _scatter_params(b, kt, pairs)
         lid = b.bind(_invocation("local_invocation_id"))
         sk = b.add_shared(kt, _pad(t_slots), "sk")
-        si = b.add_shared(d.int32, _pad(t_slots), "si")
+        si = b.add_shared(d.int32, _pad(t_slots), "si") if pairs else None
         table = _Counters(b, lid, w)
         tree = _Tree(b, lid, table.at, HALF * w, 1, "tree")
         moved = b.add_shared(d.int32, DIGITS, "moved")   # a digit's row position - its rank
@@ -385,19 +428,21 @@ def scatter_kernel(kt, w: int, e: int, device) -> ir.Kernel:
             for j in range(e):      # coalesced loads; padding slots sort last
                 s = b.bind(_e("add", lid, _lit(j * w, d.int32)))
                 key = b.bind(ones, mutable=True)
-                ix = b.bind(_lit(PAD_INDEX, d.int32), mutable=True)
+                ix = b.bind(_lit(PAD_INDEX, d.int32), mutable=True) if pairs else None
                 with _if(b, _e("lt", s, valid), "load"):
                     b.emit(ir.Assign(key, _at(keys, _e("add", base, s), kt)))
-                    b.emit(ir.Assign(ix, _at(idx, _e("add", base, s))))
+                    if pairs:
+                        b.emit(ir.Assign(ix, _at(idx, _e("add", base, s))))
                 b.emit(ir.Assign(_at(sk, _pad(s), kt), key))
-                b.emit(ir.Assign(_at(si, _pad(s)), ix))
+                if pairs:
+                    b.emit(ir.Assign(_at(si, _pad(s)), ix))
             _barrier(b)
             mine = []
             for j in range(e):      # this invocation's slots, in order
                 s = b.bind(_pad(_e("add", _e("mul", lid, _lit(e, d.int32)), _lit(j, d.int32))))
                 key = b.bind(_at(sk, s, kt))
                 digit = _digit(b, key, shift, kt)
-                mine.append((key, b.bind(_at(si, s)), digit))
+                mine.append((key, b.bind(_at(si, s)) if pairs else None, digit))
                 table.count(digit)
             _barrier(b)
             tree.up()
@@ -426,7 +471,8 @@ def scatter_kernel(kt, w: int, e: int, device) -> ir.Kernel:
                 rank = b.bind(before(v, digit))
                 b.emit(ir.Assign(table.cell(row_of), _e("add", v, one)))
                 b.emit(ir.Assign(_at(sk, _pad(rank), kt), key))
-                b.emit(ir.Assign(_at(si, _pad(rank)), ix))
+                if pairs:
+                    b.emit(ir.Assign(_at(si, _pad(rank)), ix))
             _barrier(b)
             out0 = b.bind(_e("mul", row, u["n"]))
             for j in range(e):      # coalesced stores: runs of a digit are contiguous
@@ -436,7 +482,8 @@ def scatter_kernel(kt, w: int, e: int, device) -> ir.Kernel:
                     at = b.bind(_e("add", out0, _e("add", _at(moved, _digit(b, key, shift, kt)),
                                                    s)))
                     b.emit(ir.Assign(_at(keys_out, at, kt), key))
-                    b.emit(ir.Assign(_at(idx_out, at), _at(si, _pad(s))))
+                    if pairs:
+                        b.emit(ir.Assign(_at(idx_out, at), _at(si, _pad(s))))
             _barrier(b)     # shared memory is read before the next tile writes it
             b.emit(ir.Assign(tl, _e("add", tl, ntiles)))
     return b.finish((w, 1, 1))

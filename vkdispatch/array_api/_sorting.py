@@ -59,9 +59,15 @@ class _SortOp:
         c, w = K.tile_shape(ctx.device, kt)
         rows = _Rows(x.shape, self.axis, c)
         if self.radix is not None:
+            # values whose keys say all of them (integers, bools) move without indices
+            pairs = (self.indices or self.radix == "serial"
+                     or not (x.dtype in d.INTEGER or x.dtype is d.bool))
             scratch = _radix_sort(graph, x, rows, kt, w, self.descending,
-                                  self.radix == "serial", allocate)
-            self._write(graph, node, x, rows, w, scratch[-1].storage.buffer)
+                                  self.radix == "serial", allocate, pairs)
+            if pairs:
+                self._write(graph, node, x, rows, w, scratch[-1].storage.buffer)
+            else:
+                self._write_values(graph, node, rows, kt, w, scratch[-1].storage.buffer)
             return
         keys = allocate((count,), kt)       # scratch: rows of (key, index) pairs
         idx = allocate((count,), d.int32)
@@ -102,6 +108,18 @@ class _SortOp:
         launch(graph, kern, grid(ctx, -(-count // w)), buffers, values)
 
 
+    def _write_values(self, graph, node, rows, kt, w, kb) -> None:
+        """The sorted elements through the output's strides, from their sorted keys."""
+        out, rank, count = node.target, len(node.shape), math.prod(node.shape)
+        values = {"total": count, "n": rows.n, "desc": int(self.descending),
+                  "oo": out.offset, "oa": out.strides[self.axis], **rows.dims}
+        rows.strides(out, "so", values)
+        ctx = graph.context
+        kern = _kernels.get(ctx, ("radix values", rank, node.dtype, kt, w),
+                            lambda dev: R.values_kernel(rank, node.dtype, kt, w, dev))
+        launch(graph, kern, grid(ctx, -(-count // w)), [out.storage.buffer, kb], values)
+
+
 class _Rows:
     """The rows along `axis` of an array of `shape`: `count` rows of `n` elements,
     padded to `padded` (a power of two), in tiles of `c` slots."""
@@ -139,8 +157,9 @@ def radix_variant(device, kt, n: int):
     return "serial" if serial else "groups"
 
 
-def _radix_kernels(ctx, kt, serial: bool) -> tuple:
-    """(W, slots per tile, histogram, scatter) of a radix variant."""
+def _radix_kernels(ctx, kt, serial: bool, pairs: bool = True) -> tuple:
+    """(W, slots per tile, histogram, scatter) of a radix variant (the workgroup
+    variant's scatter moves keys alone without `pairs`)."""
     if serial:
         w, slots = SERIAL_GROUP, SERIAL_TILE
         return (w, slots,
@@ -152,8 +171,8 @@ def _radix_kernels(ctx, kt, serial: bool) -> tuple:
     return (w, w * e,
             _kernels.get(ctx, ("radix histogram", kt, w, e),
                          lambda dev: R.histogram_kernel(kt, w, e, dev)),
-            _kernels.get(ctx, ("radix scatter", kt, w, e),
-                         lambda dev: R.scatter_kernel(kt, w, e, dev)))
+            _kernels.get(ctx, ("radix scatter", kt, w, e, pairs),
+                         lambda dev: R.scatter_kernel(kt, w, e, dev, pairs)))
 
 
 def _memory(node) -> tuple:
@@ -161,17 +180,19 @@ def _memory(node) -> tuple:
     return node.args[0].view.storage.buffer, node.target.storage.buffer
 
 
-def _radix_sort(graph, x, rows, kt, w, descending, serial: bool, allocate) -> list:
+def _radix_sort(graph, x, rows, kt, w, descending, serial: bool, allocate,
+                pairs: bool = True) -> list:
     """Record the radix sort of x's rows into scratch memory from `allocate`; returns
-    the scratch views, the last one holding the sorted indices."""
+    the scratch views, the last one holding the sorted indices (the sorted keys
+    without `pairs`: keys alone move, for values their keys say all of)."""
     ctx = graph.context
-    rw, slots, hist, scatter = _radix_kernels(ctx, kt, serial)
+    rw, slots, hist, scatter = _radix_kernels(ctx, kt, serial, pairs)
     count = rows.count * rows.n
     tpr = -(-rows.n // slots)
     per = -(-tpr // MAX_GROUPS_PER_ROW)
     gpr = -(-tpr // per)
     keys = [allocate((count,), kt) for _ in range(2)]
-    idx = [allocate((count,), d.int32) for _ in range(2)]
+    idx = [allocate((count,), d.int32) for _ in range(2)] if pairs else []
     counts = allocate((rows.count * R.DIGITS * tpr,), d.int32)
     sums = allocate((rows.count * R.DIGITS * gpr,), d.int32)
     kb, ib = [v.storage.buffer for v in keys], [v.storage.buffer for v in idx]
@@ -180,9 +201,9 @@ def _radix_sort(graph, x, rows, kt, w, descending, serial: bool, allocate) -> li
     values = {"total": count, "n": rows.n, "desc": int(descending), "xo": view.offset,
               "xa": view.strides[rows.axis], **rows.dims}
     rows.strides(view, "s", values)
-    kern = _kernels.get(ctx, ("radix keys", rank, x.dtype, kt, w),
-                        lambda dev: R.keys_kernel(rank, x.dtype, kt, w, dev))
-    launch(graph, kern, grid(ctx, -(-count // w)), [kb[0], ib[0], view.storage.buffer],
+    kern = _kernels.get(ctx, ("radix keys", rank, x.dtype, kt, w, pairs),
+                        lambda dev: R.keys_kernel(rank, x.dtype, kt, w, dev, pairs))
+    launch(graph, kern, grid(ctx, -(-count // w)), kb[:1] + ib[:1] + [view.storage.buffer],
            values)
     sw = rw if serial else R.scan_width(ctx.device)
     scan = _kernels.get(ctx, ("radix scan", sw), lambda dev: R.scan_kernel(sw, dev))
@@ -196,9 +217,11 @@ def _radix_sort(graph, x, rows, kt, w, descending, serial: bool, allocate) -> li
         src, dst = p % 2, 1 - p % 2
         launch(graph, hist, grid(ctx, -(-rows.count * gpr // each)), [kb[src], cb, sb], values)
         launch(graph, scan, grid(ctx, rows.count), [sb], values)
-        launch(graph, scatter, grid(ctx, -(-rows.count * tpr // each)),
-               [kb[src], ib[src], kb[dst], ib[dst], cb, sb], values)
-    return keys + [counts, sums, idx[1 - passes % 2], idx[passes % 2]]
+        moved = [kb[src], ib[src], kb[dst], ib[dst]] if pairs else [kb[src], kb[dst]]
+        launch(graph, scatter, grid(ctx, -(-rows.count * tpr // each)), moved + [cb, sb],
+               values)
+    last = passes % 2     # the buffers the last pass wrote
+    return keys + [counts, sums] + idx + [idx[last] if pairs else keys[last]]
 
 
 def _merge_tiles(graph, rows, kt, c, w, kb, ib) -> None:
