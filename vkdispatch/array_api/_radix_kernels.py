@@ -30,8 +30,8 @@ from ..codegen.variables import convert, load_node, storage_type, store_value
 from . import _dtypes as d
 from . import _element_kernel as element_kernel
 from ._sort_kernels import (MAX_GROUP, PAD_INDEX, SHARED_BUDGET, _directed, _e, _grid_loop,
-                            _i32, _invocation, _lit, _params, _row_offset, _while,
-                            group_size, sort_key)
+                            _i32, _invocation, _lit, _params, _row_elements, _row_offset,
+                            _row_uniforms, _while, group_size, sort_key)
 
 RADIX_BITS = 4
 DIGITS = 1 << RADIX_BITS
@@ -235,18 +235,13 @@ def keys_kernel(rank: int, src, kt, w: int, device, pairs: bool = True) -> ir.Ke
         idx = _params(b, (("idx", d.int32),))[0] if pairs else None
         (x,) = _params(b, (("x", src),))
         u = _uniforms(b, ("total", "n", "desc", "xo", "xa"))
-        dims = [element_kernel.uniform(b, f"d{j}") for j in range(rank - 1)]
-        strides = [element_kernel.uniform(b, f"s{j}") for j in range(rank - 1)]
-        e, body, stride = _grid_loop(b, w, u["total"])
-        with b.nested(body, "element loop"):
-            row = b.bind(_e("div", e, u["n"]))
-            col = b.bind(_e("sub", e, _e("mul", row, u["n"])))
+        dims, strides = _row_uniforms(b, "d", rank), _row_uniforms(b, "s", rank)
+        with _row_elements(b, w, u["total"], u["n"]) as (e, row, col):
             at = _e("add", _row_offset(b, row, dims, strides, u["xo"]), _e("mul", col, u["xa"]))
             v = b.bind(load_node(_at(x, at, storage_type(src))))
             b.emit(ir.Assign(_at(keys, e, kt), _directed(radix_key(b, v, src, kt), u["desc"])))
             if pairs:
                 b.emit(ir.Assign(_at(idx, e), col))
-            b.emit(ir.Assign(e, _e("add", e, stride)))
     return b.finish((w, 1, 1))
 
 
@@ -272,17 +267,12 @@ def values_kernel(rank: int, t, kt, w: int, device) -> ir.Kernel:
     with b.active():
         out, keys = _params(b, (("out", t), ("keys", kt)))
         u = _uniforms(b, ("total", "n", "desc", "oo", "oa"))
-        dims = [element_kernel.uniform(b, f"d{j}") for j in range(rank - 1)]
-        strides = [element_kernel.uniform(b, f"so{j}") for j in range(rank - 1)]
-        e, body, stride = _grid_loop(b, w, u["total"])
-        with b.nested(body, "element loop"):
-            row = b.bind(_e("div", e, u["n"]))
-            col = b.bind(_e("sub", e, _e("mul", row, u["n"])))
+        dims, strides = _row_uniforms(b, "d", rank), _row_uniforms(b, "so", rank)
+        with _row_elements(b, w, u["total"], u["n"]) as (e, row, col):
             at = _e("add", _row_offset(b, row, dims, strides, u["oo"]), _e("mul", col, u["oa"]))
             key = b.bind(_directed(_at(keys, e, kt), u["desc"]))
             ref = _at(out, at, storage_type(t))
             b.emit(ir.Assign(ref, store_value(ref, value_of_key(b, key, t, kt))))
-            b.emit(ir.Assign(e, _e("add", e, stride)))
     return b.finish((w, 1, 1))
 
 

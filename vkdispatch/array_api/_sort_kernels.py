@@ -24,6 +24,8 @@ then come first, as array-api-strict's descending sort puts them).
 """
 from __future__ import annotations
 
+import contextlib
+
 from ..base import dtype as dt
 from ..codegen import ir, ops
 from ..codegen.builder import Builder
@@ -259,6 +261,22 @@ def _grid_loop(b, w, total):
     return e, body, stride
 
 
+def _row_uniforms(b, prefix: str, rank: int) -> list:
+    """Uniforms `prefix`0.. of the dims other than the rows' axis."""
+    return [element_kernel.uniform(b, f"{prefix}{j}") for j in range(rank - 1)]
+
+
+@contextlib.contextmanager
+def _row_elements(b, w: int, total, n):
+    """The body of a grid-stride loop over `total` elements of rows of `n`: yields
+    (element, its row, its place in the row); the step comes after the body."""
+    e, body, stride = _grid_loop(b, w, total)
+    with b.nested(body, "element loop"):
+        row = b.bind(_e("div", e, n))
+        yield e, row, b.bind(_e("sub", e, _e("mul", row, n)))
+        b.emit(ir.Assign(e, _e("add", e, stride)))
+
+
 def step_kernel(kt, w: int, device) -> ir.Kernel:
     """One pass of a merge over scratch rows: pairs h apart (or mirrored, `flip`)."""
     b = Builder("vkd_sort_step", device)
@@ -338,14 +356,9 @@ def gather_kernel(rank: int, out_t, src, w: int, device) -> ir.Kernel:
         x = _params(b, (("x", src),))[0] if src is not None else None
         names = ["total", "n", "oo", "oa"] + (["xo", "xa"] if src is not None else [])
         u = {name: element_kernel.uniform(b, name) for name in names}
-        dims = [element_kernel.uniform(b, f"d{j}") for j in range(rank - 1)]
-        ostr = [element_kernel.uniform(b, f"so{j}") for j in range(rank - 1)]
-        xstr = [element_kernel.uniform(b, f"sx{j}") for j in range(rank - 1)] \
-            if src is not None else []
-        e, body, stride = _grid_loop(b, w, u["total"])
-        with b.nested(body, "element loop"):
-            row = b.bind(_e("div", e, u["n"]))
-            col = b.bind(_e("sub", e, _e("mul", row, u["n"])))
+        dims, ostr = _row_uniforms(b, "d", rank), _row_uniforms(b, "so", rank)
+        xstr = _row_uniforms(b, "sx", rank) if src is not None else []
+        with _row_elements(b, w, u["total"], u["n"]) as (e, row, col):
             k = b.bind(ops.make("index", idx, e, dtype=d.int32))
             where = _e("add", _row_offset(b, row, dims, ostr, u["oo"]),
                        _e("mul", col, u["oa"]))
@@ -355,7 +368,6 @@ def gather_kernel(rank: int, out_t, src, w: int, device) -> ir.Kernel:
                 at = _e("add", _row_offset(b, row, dims, xstr, u["xo"]), _e("mul", k, u["xa"]))
                 value = ops.make("index", x, at, dtype=storage_type(src))
             b.emit(ir.Assign(ops.make("index", out, where, dtype=storage_type(out_t)), value))
-            b.emit(ir.Assign(e, _e("add", e, stride)))
     return b.finish((w, 1, 1))
 
 

@@ -107,7 +107,6 @@ class _SortOp:
                             lambda dev: K.gather_kernel(rank, node.dtype, src, w, dev))
         launch(graph, kern, grid(ctx, -(-count // w)), buffers, values)
 
-
     def _write_values(self, graph, node, rows, kt, w, kb) -> None:
         """The sorted elements through the output's strides, from their sorted keys."""
         out, rank, count = node.target, len(node.shape), math.prod(node.shape)

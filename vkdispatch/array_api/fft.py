@@ -18,11 +18,11 @@ import math
 
 from ..base.context import get_context
 from ..execution import lazy
+from ..execution.replay import prepare_op
 from ..fft import functions as transforms
 from ..fft import realpass
-from ..execution.replay import prepare_op
-from ..fft.launch import scratch_roles
 from ..fft.hooks import Hooks
+from ..fft.launch import scratch_roles
 from ..fft.plan import is_smooth
 from . import _dtypes as d
 from ._array import Array, check_axis

@@ -154,19 +154,20 @@ def transform(call: Call, shape: tuple, axis: int, sign: int, normalize: bool, c
     per_ctx = _replays.get(ctx)
     if per_ctx is None:
         per_ctx = _replays.setdefault(ctx, {})
+
+    def plain(g, _allocate=None):
+        _transform(ctx, call, shape, axis, sign, normalize, compute, g, False, None, None,
+                   None, scale)
     replay = per_ctx.get(key)
     if replay is None:
-        replay = capture(lambda g, _: _transform(ctx, call, shape, axis, sign, normalize,
-                                                 compute, g, False, None, None, None, scale),
-                         (src, dst), None, *scratch_roles(ctx)) or False
+        replay = capture(plain, (src, dst), None, *scratch_roles(ctx)) or False
         if len(per_ctx) >= _MAX_REPLAYS:
             per_ctx.clear()
         per_ctx[key] = replay
     if replay is False:   # not replayable (a copy, or views made of the buffers)
-        _transform(ctx, call, shape, axis, sign, normalize, compute, graph, False, None,
-                   None, None, scale)
-        return
-    replay.record(graph if graph is not None else global_graph(), (src, dst))
+        plain(graph)
+    else:
+        replay.record(graph if graph is not None else global_graph(), (src, dst))
 
 
 _replays: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # ctx -> key -> Replay
