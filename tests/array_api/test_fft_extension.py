@@ -8,6 +8,8 @@ import pytest
 import vkdispatch as vd
 import vkdispatch.array_api as xp
 
+from ..fft.util import two_pass_length
+
 RNG = np.random.default_rng(7)
 C = (RNG.standard_normal((6, 16)) + 1j * RNG.standard_normal((6, 16))).astype(np.complex64)
 R = RNG.standard_normal((6, 15)).astype(np.float32)
@@ -209,12 +211,6 @@ def test_even_real_transforms_run_packed(backend, n, kernels):
         assert (vd.stats() - before).dispatches_recorded == kernels
 
 
-def _two_pass_length(dtype=np.complex64) -> int:
-    """A power of two one workgroup cannot transform on this device (four-step)."""
-    from vkdispatch.fft.plan import max_single
-    return 2 * max_single(np.dtype(dtype).itemsize, vd.get_context().device)
-
-
 @pytest.mark.parametrize("kind", ["fft", "fft two passes", "fft bluestein", "ifft",
                                   "rfft", "rfft two passes", "irfft two passes", "rfft odd"])
 def test_a_replayed_transform_runs_on_this_flush_memory(backend, kind):
@@ -222,7 +218,7 @@ def test_a_replayed_transform_runs_on_this_flush_memory(backend, kind):
     captured at the first with the new input and output memory (and the context's
     scratch as it is now: a larger transform in between grows it); each result matches
     NumPy, and every flush records the same dispatches."""
-    big = _two_pass_length()
+    big = two_pass_length()
     n = {"fft": 16, "fft two passes": big, "fft bluestein": 17, "ifft": 48, "rfft": 64,
          "rfft two passes": 2 * big, "irfft two passes": 2 * big, "rfft odd": 15}[kind]
     name = kind.split()[0]

@@ -6,7 +6,7 @@ import pytest
 
 import vkdispatch as vd
 
-from .util import TOL, rel_err, skip_without_float64, random_complex
+from .util import TOL, rel_err, skip_without_float64, random_complex, two_pass_length
 
 
 def _roundtrip(x, axis, dtype):
@@ -118,18 +118,13 @@ def test_bad_input_names_the_argument(backend):
         vd.fft.fft(buf, input_signal_range=(6, 20))
 
 
-def _two_pass_length() -> int:
-    from vkdispatch.fft.plan import max_single
-    return 2 * max_single(8, vd.get_context().device)
-
-
 @pytest.mark.parametrize("kind", ["one kernel", "two passes", "bluestein", "length one"])
 @pytest.mark.parametrize("place", ["in place", "out of place", "views"])
 def test_a_repeated_call_runs_on_its_own_buffers(backend, kind, place):
     """A plain transform called again on other buffers of the same layout records what
     its first call recorded, on the new buffers (and on the scratch memory as it is
     now: a larger transform in between grows it); every result matches NumPy."""
-    n = {"one kernel": 64, "two passes": _two_pass_length(), "bluestein": 17,
+    n = {"one kernel": 64, "two passes": two_pass_length(), "bluestein": 17,
          "length one": 1}[kind]
     shape = (3, n)
     for seed in range(3):
@@ -147,7 +142,7 @@ def test_a_repeated_call_runs_on_its_own_buffers(backend, kind, place):
             vd.fft.fft(buf)
         assert rel_err(out.read(0), np.fft.fft(x.astype(np.complex128))) < TOL[np.complex64]
         if seed == 0:   # a larger two-pass transform grows the context's scratch
-            vd.fft.fft(vd.asbuffer(random_complex((8, _two_pass_length()), np.complex64)))
+            vd.fft.fft(vd.asbuffer(random_complex((8, two_pass_length()), np.complex64)))
 
 
 def test_a_repeated_call_records_into_the_graph_given(backend):
@@ -170,7 +165,7 @@ def test_a_repeated_call_keeps_no_buffer_alive(backend):
     import gc
     import weakref
     from vkdispatch.fft import launch
-    x = random_complex((2, _two_pass_length()), np.complex64)
+    x = random_complex((2, two_pass_length()), np.complex64)
     src, dst = vd.asbuffer(x), vd.Buffer(x.shape, vd.complex64)
     vd.fft.fft(dst, src)
     assert rel_err(dst.read(0), np.fft.fft(x.astype(np.complex128))) < TOL[np.complex64]

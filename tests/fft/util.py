@@ -19,3 +19,10 @@ def random_complex(shape, dtype, seed=0):
 def skip_without_float64():
     if not vd.get_context().device.float64:
         pytest.skip("the device has no float64")
+
+
+def two_pass_length() -> int:
+    """A power of two of complex64 that one workgroup cannot transform on the current
+    device (vd.fft runs it four-step)."""
+    from vkdispatch.fft.plan import max_single
+    return 2 * max_single(8, vd.get_context().device)
